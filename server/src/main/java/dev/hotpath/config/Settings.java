@@ -1,0 +1,166 @@
+package dev.hotpath.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting of a running hotpath, read once from {@code HOTPATH_*} environment variables,
+ * validated as a whole, then frozen. A bad value is reported by {@link #fromEnvironment} as a
+ * {@link InvalidSettingsException} whose message names each offending variable.
+ *
+ * @param host interface the HTTP server binds to
+ * @param port HTTP port; 0 picks a free one (tests)
+ * @param eventLoops HTTP verticle instances, one per event loop
+ * @param databaseUrl external PostgreSQL ({@code postgresql://user:pass@host:port/db}); empty
+ *     means embedded
+ * @param dataDir folder of the embedded PostgreSQL cluster (kept across restarts)
+ * @param embeddedPgPort port of the embedded PostgreSQL; 0 picks a free one
+ * @param poolSize database connections in total, split over the event loops
+ * @param pipeliningLimit commands in flight on one connection
+ * @param bodyLimit largest accepted request body in bytes (413 above)
+ * @param cursorSecret key of the cursor MAC; empty means a key kept in the database, so that all
+ *     instances on one database share it
+ * @param shutdownGrace how long SIGTERM waits for in-flight requests
+ */
+public record Settings(
+    String host,
+    int port,
+    int eventLoops,
+    Optional<URI> databaseUrl,
+    Path dataDir,
+    int embeddedPgPort,
+    int poolSize,
+    int pipeliningLimit,
+    long bodyLimit,
+    Optional<String> cursorSecret,
+    Duration shutdownGrace) {
+
+  public static final String PREFIX = "HOTPATH_";
+
+  /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
+  public static Settings fromEnvironment(Map<String, String> env) {
+    var reader = new Reader(env);
+    int cores = Runtime.getRuntime().availableProcessors();
+    var settings =
+        new Settings(
+            reader.string("HOST", "0.0.0.0"),
+            reader.integer("PORT", 8080, 0, 65535),
+            reader.integer("EVENT_LOOPS", cores, 1, 256),
+            reader.uri("DATABASE_URL"),
+            Path.of(reader.string("DATA_DIR", "data")),
+            reader.integer("PG_PORT", 0, 0, 65535),
+            reader.integer("DB_POOL_SIZE", Math.max(4, cores * 2), 1, 1000),
+            reader.integer("DB_PIPELINING", 256, 1, 4096),
+            reader.integer("BODY_LIMIT", 1024 * 1024, 1024, 64 * 1024 * 1024),
+            reader.optionalString("CURSOR_SECRET"),
+            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)));
+    if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
+      reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
+    }
+    if (!reader.errors.isEmpty()) {
+      throw new InvalidSettingsException(String.join("; ", reader.errors));
+    }
+    return settings;
+  }
+
+  public static Settings defaults() {
+    return fromEnvironment(Map.of());
+  }
+
+  public Settings withPort(int newPort) {
+    return new Settings(host, newPort, eventLoops, databaseUrl, dataDir, embeddedPgPort, poolSize,
+        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+  }
+
+  public Settings withDatabaseUrl(Optional<URI> url) {
+    return new Settings(host, port, eventLoops, url, dataDir, embeddedPgPort, poolSize,
+        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+  }
+
+  public Settings withDataDir(Path dir) {
+    return new Settings(host, port, eventLoops, databaseUrl, dir, embeddedPgPort, poolSize,
+        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+  }
+
+  public Settings withEventLoops(int loops) {
+    return new Settings(host, port, loops, databaseUrl, dataDir, embeddedPgPort, poolSize,
+        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+  }
+
+  /** Thrown when one or more settings are invalid; the message names every one of them. */
+  public static final class InvalidSettingsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidSettingsException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private static final class Reader {
+    private final Map<String, String> env;
+    private final List<String> errors = new ArrayList<>();
+
+    Reader(Map<String, String> env) {
+      this.env = env;
+    }
+
+    private Optional<String> raw(String name) {
+      String value = env.get(PREFIX + name);
+      return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    String string(String name, String fallback) {
+      return raw(name).orElse(fallback);
+    }
+
+    Optional<String> optionalString(String name) {
+      return raw(name);
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      Optional<String> value = raw(name);
+      if (value.isEmpty()) {
+        return fallback;
+      }
+      try {
+        int parsed = Integer.parseInt(value.get());
+        if (parsed < min || parsed > max) {
+          errors.add(PREFIX + name + "=" + value.get() + " is out of range [" + min + ", " + max + "]");
+          return fallback;
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        errors.add(PREFIX + name + "=" + value.get() + " is not a whole number");
+        return fallback;
+      }
+    }
+
+    Optional<URI> uri(String name) {
+      Optional<String> value = raw(name);
+      if (value.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        URI uri = new URI(value.get());
+        String scheme = uri.getScheme();
+        if (!"postgresql".equals(scheme) && !"postgres".equals(scheme)) {
+          errors.add(PREFIX + name + " must look like postgresql://user:password@host:5432/database");
+          return Optional.empty();
+        }
+        if (uri.getHost() == null) {
+          errors.add(PREFIX + name + " has no host");
+          return Optional.empty();
+        }
+        return Optional.of(uri);
+      } catch (Exception e) {
+        errors.add(PREFIX + name + " is not a valid URL");
+        return Optional.empty();
+      }
+    }
+  }
+}

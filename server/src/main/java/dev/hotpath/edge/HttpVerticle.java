@@ -1,0 +1,128 @@
+package dev.hotpath.edge;
+
+import dev.hotpath.config.Settings;
+import dev.hotpath.ingest.CustomerWrites;
+import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.serve.CustomerReads;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.ProductReads;
+import dev.hotpath.store.DatabaseCoordinates;
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP server on one event loop, with its own database pool on the same loop, so a request
+ * never changes threads. Deployed once per event loop; the instances share the listening port.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final String JSON = "application/json";
+  private static final String MERGE_PATCH = "application/merge-patch+json";
+
+  private final Settings settings;
+  private final DatabaseCoordinates database;
+  private final Contract contract;
+  private final CursorCodec cursors;
+  private final Readiness readiness;
+  private HttpServer server;
+  private Pool pool;
+
+  public HttpVerticle(Settings settings, DatabaseCoordinates database, Contract contract, CursorCodec cursors,
+      Readiness readiness) {
+    this.settings = settings;
+    this.database = database;
+    this.contract = contract;
+    this.cursors = cursors;
+    this.readiness = readiness;
+  }
+
+  @Override
+  public Future<?> start() {
+    int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
+    pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(perLoop).setMaxWaitQueueSize(10_000).setName("hotpath-" + context.deploymentID()))
+        .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+        .using(vertx)
+        .build();
+    Router router = router();
+    server = vertx.createHttpServer(new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setTcpNoDelay(true)
+            .setTcpFastOpen(true)
+            .setCompressionSupported(false)
+            .setMaxInitialLineLength(8192)
+            .setMaxHeaderSize(16384)
+            .setIdleTimeout(60)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS))
+        .invalidRequestHandler(HttpVerticle::invalidRequest)
+        .requestHandler(router);
+    return server.listen();
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
+
+    var customers = new CustomerReads(pool, cursors, contract);
+    var products = new ProductReads(pool, cursors);
+    var orders = new OrderReads(pool, cursors);
+    var customerWrites = new CustomerWrites(pool, contract);
+    var orderWrites = new OrderWrites(pool, contract);
+
+    router.get("/v1/customers").produces(JSON).handler(customers::list);
+    router.post("/v1/customers").consumes(JSON).produces(JSON).handler(body).handler(customerWrites::create);
+    router.post("/v1/customers/batch-get").consumes(JSON).produces(JSON).handler(body).handler(customers::batchGet);
+    router.get("/v1/customers/:id").produces(JSON).handler(customers::get);
+    router.patch("/v1/customers/:id").consumes(JSON).consumes(MERGE_PATCH).produces(JSON).handler(body)
+        .handler(customerWrites::patch);
+    router.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    router.get("/v1/products").produces(JSON).handler(products::list);
+    router.get("/v1/products/:id").produces(JSON).handler(products::get);
+    router.post("/v1/orders").consumes(JSON).produces(JSON).handler(body).handler(orderWrites::place);
+    router.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+
+    new OpsRoutes(pool, readiness, contract).mount(router);
+
+    router.route().failureHandler(Problems::handleFailure);
+    for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {
+      router.errorHandler(status, Problems::handleFailure);
+    }
+    return router;
+  }
+
+  /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ProblemType type = ProblemType.BAD_REQUEST;
+    if (cause instanceof TooLongFrameException) {
+      String message = String.valueOf(cause.getMessage());
+      type = message.contains("header") ? ProblemType.HEADERS_TOO_LARGE : ProblemType.URI_TOO_LONG;
+    }
+    var problem = new ProblemException(type, type.title());
+    request.response()
+        .setStatusCode(type.status())
+        .putHeader("Content-Type", Problems.CONTENT_TYPE)
+        .putHeader("Connection", "close")
+        .end(Problems.encode(problem, "/"))
+        .onComplete(done -> request.connection().close());
+  }
+
+  /** Stops accepting, lets in-flight requests finish within the grace period, then closes the pool. */
+  @Override
+  public Future<?> stop() {
+    Future<Void> drained = server == null
+        ? Future.succeededFuture()
+        : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+    return drained.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+  }
+}

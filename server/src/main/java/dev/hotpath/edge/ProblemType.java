@@ -1,0 +1,51 @@
+package dev.hotpath.edge;
+
+/**
+ * Every kind of error the API returns, each with one stable {@code type} URI (RFC 9457). The URIs
+ * identify the error kind; api/openapi.yaml documents each one.
+ */
+public enum ProblemType {
+  BAD_REQUEST(400, "bad-request", "The request is malformed"),
+  VALIDATION(400, "validation-error", "The request is not valid"),
+  INVALID_CURSOR(400, "invalid-cursor", "The cursor is not valid"),
+  MALFORMED_JSON(400, "malformed-json", "The body is not well-formed JSON"),
+  NOT_FOUND(404, "not-found", "No such resource"),
+  METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
+  NOT_ACCEPTABLE(406, "not-acceptable", "No acceptable representation"),
+  CONFLICT(409, "conflict", "The request conflicts with the current state"),
+  PAYLOAD_TOO_LARGE(413, "payload-too-large", "The body is too large"),
+  URI_TOO_LONG(414, "uri-too-long", "The URI is too long"),
+  UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+  OUT_OF_STOCK(422, "out-of-stock", "Not enough stock"),
+  UNKNOWN_PRODUCT(422, "unknown-product", "Unknown or unavailable product"),
+  UNKNOWN_CUSTOMER(422, "unknown-customer", "Unknown or inactive customer"),
+  CURRENCY_MISMATCH(422, "currency-mismatch", "Items are priced in different currencies"),
+  MISSING_SHIPPING_ADDRESS(422, "missing-shipping-address", "No shipping address"),
+  HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
+  INTERNAL(500, "internal-error", "Internal error"),
+  UNAVAILABLE(503, "unavailable", "Service unavailable");
+
+  public static final String BASE = "https://hotpath.dev/problems/";
+
+  private final int status;
+  private final String uri;
+  private final String title;
+
+  ProblemType(int status, String slug, String title) {
+    this.status = status;
+    this.uri = BASE + slug;
+    this.title = title;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String uri() {
+    return uri;
+  }
+
+  public String title() {
+    return title;
+  }
+}

@@ -1,0 +1,175 @@
+package dev.hotpath.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.edge.Contract;
+import dev.hotpath.edge.FieldError;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.Responses;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.OrderRepresentation;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Places orders. One transaction: check the customer, lock the products in id order (so two
+ * orders never deadlock), check stock and currency, decrement stock, write the order and its lines.
+ * Prices and names come from the database; the response is built from what the insert returned.
+ */
+public final class OrderWrites {
+  private static final String CUSTOMER = "SELECT status, address::text FROM customers WHERE id = $1";
+  private static final String LOCK_PRODUCTS =
+      "SELECT id, name, price_minor, currency, stock, status FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+  private static final String TAKE_STOCK =
+      "UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1, updated_at = now()"
+          + " FROM unnest($1::bigint[], $2::int[]) AS r(id, qty) WHERE p.id = r.id";
+  /** Writes the order and its lines in one statement and returns the shape of {@link OrderReads#ORDER_WITH_LINES}. */
+  private static final String INSERT_ORDER =
+      "WITH o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)"
+          + " VALUES ($1, 'placed', $2, $3, $3, $4, $5::text::jsonb) RETURNING " + OrderRepresentation.COLUMNS + "),"
+          + " i AS (INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
+          + " SELECT o.id, l.line_no, l.product_id, l.product_name, l.unit_price_minor, l.quantity, l.unit_price_minor * l.quantity"
+          + " FROM o, unnest($6::int[], $7::bigint[], $8::text[], $9::bigint[], $10::int[])"
+          + " AS l(line_no, product_id, product_name, unit_price_minor, quantity)"
+          + " RETURNING " + OrderRepresentation.ITEM_COLUMNS + ")"
+          + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
+
+  private final Pool pool;
+  private final Contract contract;
+
+  public OrderWrites(Pool pool, Contract contract) {
+    this.pool = pool;
+    this.contract = contract;
+  }
+
+  /** A line as requested, in request order. */
+  private record Line(long productId, int quantity) {}
+
+  public void place(RoutingContext ctx) {
+    Params.of(ctx, Set.of()).check();
+    JsonNode body = contract.readBody(ctx.body().buffer(), "OrderCreate");
+    long customerId = body.get("customer_id").asLong();
+    List<Line> lines = new ArrayList<>();
+    Map<Long, Integer> seen = new HashMap<>();
+    List<FieldError> duplicates = new ArrayList<>();
+    int index = 0;
+    for (JsonNode item : body.get("items")) {
+      long productId = item.get("product_id").asLong();
+      if (seen.putIfAbsent(productId, index) != null) {
+        duplicates.add(new FieldError("/items/" + index + "/product_id",
+            "product " + productId + " is already on line " + (seen.get(productId) + 1) + "; raise its quantity instead"));
+      }
+      lines.add(new Line(productId, item.get("quantity").asInt()));
+      index++;
+    }
+    if (!duplicates.isEmpty()) {
+      throw ProblemException.validation(duplicates);
+    }
+    String requestedAddress = body.has("shipping_address") ? body.get("shipping_address").toString() : null;
+
+    pool.withTransaction(conn -> placeIn(conn, customerId, lines, requestedAddress)).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      RowSet<Row> rows = ar.result();
+      long orderId = rows.iterator().next().getLong(0);
+      Responses.created(ctx, "/v1/orders/" + orderId, OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
+    });
+  }
+
+  private Future<RowSet<Row>> placeIn(SqlConnection conn, long customerId, List<Line> lines, String requestedAddress) {
+    Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
+    return conn.preparedQuery(CUSTOMER).execute(Tuple.of(customerId)).compose(customers -> {
+      if (customers.size() == 0 || !"active".equals(customers.iterator().next().getString(0))) {
+        throw new ProblemException(ProblemType.UNKNOWN_CUSTOMER,
+            "Customer " + customerId + " does not exist or is not active",
+            List.of(new FieldError("/customer_id", "no active customer " + customerId)));
+      }
+      String address = requestedAddress != null ? requestedAddress : customers.iterator().next().getString(1);
+      if (address == null) {
+        throw new ProblemException(ProblemType.MISSING_SHIPPING_ADDRESS,
+            "Give shipping_address: customer " + customerId + " has no address on file",
+            List.of(new FieldError("/shipping_address", "is required when the customer has no address")));
+      }
+      return conn.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of((Object) ids))
+          .compose(products -> write(conn, customerId, lines, address, products));
+    });
+  }
+
+  private Future<RowSet<Row>> write(SqlConnection conn, long customerId, List<Line> lines, String address,
+      RowSet<Row> products) {
+    Map<Long, Row> byId = new TreeMap<>();
+    for (Row p : products) {
+      byId.put(p.getLong(0), p);
+    }
+    List<FieldError> unknown = new ArrayList<>();
+    List<FieldError> short_ = new ArrayList<>();
+    String currency = null;
+    boolean mixed = false;
+    long subtotal = 0;
+    int n = lines.size();
+    Integer[] lineNos = new Integer[n];
+    Long[] productIds = new Long[n];
+    String[] names = new String[n];
+    Long[] prices = new Long[n];
+    Integer[] quantities = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      Line line = lines.get(i);
+      Row p = byId.get(line.productId());
+      if (p == null || !"active".equals(p.getString(5))) {
+        unknown.add(new FieldError("/items/" + i + "/product_id", "no active product " + line.productId()));
+        continue;
+      }
+      int stock = p.getInteger(4);
+      if (stock < line.quantity()) {
+        short_.add(new FieldError("/items/" + i + "/quantity",
+            "product " + line.productId() + " has " + stock + " in stock, " + line.quantity() + " requested"));
+      }
+      String c = p.getString(3);
+      if (currency == null) {
+        currency = c;
+      } else if (!currency.equals(c)) {
+        mixed = true;
+      }
+      long price = p.getLong(2);
+      subtotal = Math.addExact(subtotal, Math.multiplyExact(price, (long) line.quantity()));
+      lineNos[i] = i + 1;
+      productIds[i] = line.productId();
+      names[i] = p.getString(1);
+      prices[i] = price;
+      quantities[i] = line.quantity();
+    }
+    if (!unknown.isEmpty()) {
+      throw new ProblemException(ProblemType.UNKNOWN_PRODUCT,
+          unknown.size() + " product(s) do not exist or are discontinued", unknown);
+    }
+    if (!short_.isEmpty()) {
+      throw new ProblemException(ProblemType.OUT_OF_STOCK, short_.size() + " line(s) exceed the stock", short_);
+    }
+    if (mixed) {
+      throw new ProblemException(ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
+    }
+    Tuple take = Tuple.tuple().addArrayOfLong(productIds).addArrayOfInteger(quantities);
+    Tuple insert = Tuple.tuple()
+        .addLong(customerId).addString(currency).addLong(subtotal).addInteger(n).addString(address)
+        .addArrayOfInteger(lineNos).addArrayOfLong(productIds).addArrayOfString(names)
+        .addArrayOfLong(prices).addArrayOfInteger(quantities);
+    // both statements go out at once on the pipelined connection; the transaction orders them
+    Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
+    Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);
+    return Future.all(stock, order).map(done -> order.result());
+  }
+}

@@ -1,0 +1,115 @@
+package dev.hotpath.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.edge.Contract;
+import dev.hotpath.edge.CursorCodec;
+import dev.hotpath.edge.Fields;
+import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.Responses;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Read routes of customers: one, a page, and a batch of up to 1000 in one query. */
+public final class CustomerReads {
+  static final String BY_ID = "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
+  private static final String BY_IDS = "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = ANY($1)";
+  private static final Set<String> GET_PARAMS = Set.of("fields");
+  private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
+  public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
+
+  private final Pool pool;
+  private final CursorCodec cursors;
+  private final Contract contract;
+  private final IdOrderedList list =
+      new IdOrderedList("customers", "customers", CustomerRepresentation.COLUMNS, "status", CustomerRepresentation::write);
+
+  public CustomerReads(Pool pool, CursorCodec cursors, Contract contract) {
+    this.pool = pool;
+    this.cursors = cursors;
+    this.contract = contract;
+  }
+
+  public void get(RoutingContext ctx) {
+    Params params = Params.of(ctx, GET_PARAMS);
+    long id = params.pathId("id");
+    Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
+    params.check();
+    pool.preparedQuery(BY_ID).execute(Tuple.of(id)).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else if (ar.result().size() == 0) {
+        ctx.fail(ProblemException.notFound("Customer " + id));
+      } else {
+        Row row = ar.result().iterator().next();
+        Responses.json(ctx, 200, encode(row, sel));
+      }
+    });
+  }
+
+  public static Buffer encode(Row row, Fields.Selection sel) {
+    return JsonOutput.write(384, gen -> CustomerRepresentation.write(gen, row, sel));
+  }
+
+  public void list(RoutingContext ctx) {
+    Params params = Params.of(ctx, LIST_PARAMS);
+    Optional<String> status = params.oneOf("status", STATUSES);
+    int limit = params.limit();
+    Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
+    Optional<String> cursor = params.string("cursor");
+    params.check();
+    list.serve(ctx, pool, cursors, status, cursor, limit, sel);
+  }
+
+  /** {@code {"ids":[...]}}: the customers found in request order, and the ids not found. */
+  public void batchGet(RoutingContext ctx) {
+    Params params = Params.of(ctx, GET_PARAMS);
+    Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
+    params.check();
+    JsonNode body = contract.readBody(ctx.body().buffer(), "BatchGetRequest");
+    var ids = new LinkedHashSet<Long>();
+    for (JsonNode id : body.get("ids")) {
+      ids.add(id.asLong());
+    }
+    Long[] array = ids.toArray(new Long[0]);
+    pool.preparedQuery(BY_IDS).execute(Tuple.of(array)).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      Map<Long, Row> found = new HashMap<>(ar.result().size() * 2);
+      for (Row row : ar.result()) {
+        found.put(row.getLong(0), row);
+      }
+      Buffer out = JsonOutput.write(128 + 300 * found.size(), gen -> {
+        gen.writeStartObject();
+        gen.writeArrayFieldStart("data");
+        for (Long id : array) {
+          Row row = found.get(id);
+          if (row != null) {
+            CustomerRepresentation.write(gen, row, sel);
+          }
+        }
+        gen.writeEndArray();
+        gen.writeArrayFieldStart("not_found");
+        for (Long id : array) {
+          if (!found.containsKey(id)) {
+            gen.writeNumber(id);
+          }
+        }
+        gen.writeEndArray();
+        gen.writeEndObject();
+      });
+      Responses.json(ctx, 200, out);
+    });
+  }
+}

@@ -1,0 +1,40 @@
+package dev.hotpath.serve;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.hotpath.edge.Fields;
+import io.vertx.sqlclient.Row;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The JSON form of a customer. {@link #COLUMNS} selects, in field order, exactly what {@link
+ * #write} needs, so the i-th column is the i-th field.
+ */
+public final class CustomerRepresentation {
+  public static final Fields FIELDS =
+      Fields.of(List.of("id", "email", "name", "status", "address", "version", "created_at", "updated_at"));
+  public static final String COLUMNS = "id, email, name, status, address::text, version, created_at, updated_at";
+
+  private CustomerRepresentation() {}
+
+  public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
+    gen.writeStartObject();
+    if (sel.has(0)) gen.writeNumberField("id", row.getLong(0));
+    if (sel.has(1)) gen.writeStringField("email", row.getString(1));
+    if (sel.has(2)) gen.writeStringField("name", row.getString(2));
+    if (sel.has(3)) gen.writeStringField("status", row.getString(3));
+    if (sel.has(4)) {
+      gen.writeFieldName("address");
+      String address = row.getString(4);
+      if (address == null) {
+        gen.writeNull();
+      } else {
+        gen.writeRawValue(address);
+      }
+    }
+    if (sel.has(5)) gen.writeNumberField("version", row.getInteger(5));
+    if (sel.has(6)) Timestamps.writeField(gen, "created_at", row.getOffsetDateTime(6));
+    if (sel.has(7)) Timestamps.writeField(gen, "updated_at", row.getOffsetDateTime(7));
+    gen.writeEndObject();
+  }
+}

@@ -1,0 +1,167 @@
+package dev.hotpath.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Bad input of every kind gets a 4xx problem that says what is wrong, and writes nothing. */
+class BadInputTest {
+  private static final TestServer server = TestServer.get();
+  private final Api api = server.api();
+  private final Fixtures fx = new Fixtures(server);
+  private static long customer;
+  private static long product;
+
+  @BeforeEach
+  void fixtures() {
+    if (customer == 0) {
+      customer = fx.customer();
+      product = fx.product(100, 10);
+    }
+  }
+
+  static Stream<Arguments> badOrders() {
+    return Stream.of(
+        Arguments.of("not json", "{\"customer_id\":", 400, "malformed-json"),
+        Arguments.of("trailing garbage", "{\"customer_id\":1,\"items\":[]} x", 400, "malformed-json"),
+        Arguments.of("duplicate keys", "{\"customer_id\":1,\"customer_id\":2,\"items\":[]}", 400, "malformed-json"),
+        Arguments.of("array body", "[1,2]", 400, "validation-error"),
+        Arguments.of("wrong types", "{\"customer_id\":\"1\",\"items\":{}}", 400, "validation-error"),
+        Arguments.of("missing fields", "{}", 400, "validation-error"),
+        Arguments.of("unknown field", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"price\":0}", 400, "validation-error"),
+        Arguments.of("negative quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":-1}]}", 400, "validation-error"),
+        Arguments.of("zero quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":0}]}", 400, "validation-error"),
+        Arguments.of("fractional quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1.5}]}", 400, "validation-error"),
+        Arguments.of("huge number", "{\"customer_id\":123456789012345678901234567890,\"items\":[{\"product_id\":PROD,\"quantity\":1}]}", 400, "validation-error"),
+        Arguments.of("no items", "{\"customer_id\":CUST,\"items\":[]}", 400, "validation-error"),
+        Arguments.of("null item", "{\"customer_id\":CUST,\"items\":[null]}", 400, "validation-error"),
+        Arguments.of("deep nesting", "{\"customer_id\":CUST,\"items\":" + "[".repeat(200) + "]".repeat(200) + "}", 400, "malformed-json"),
+        Arguments.of("bad address", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"shipping_address\":{\"line1\":\"\",\"country\":\"usa\"}}", 400, "validation-error"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badOrders")
+  void rejectsABadOrderAndWritesNothing(String name, String body, int status, String type) {
+    String before = fx.rowCounts();
+    Api.Response r = api.post("/v1/orders", body.replace("CUST", String.valueOf(customer)).replace("PROD", String.valueOf(product)));
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    assertThat(r.contentType()).isEqualTo("application/problem+json");
+    assertThat(r.json().get("type").asText()).isEqualTo("https://hotpath.dev/problems/" + type);
+    assertThat(r.json().get("detail").asText()).isNotBlank();
+    assertThat(r.body()).doesNotContainIgnoringCase("exception").doesNotContain("com.fasterxml").doesNotContain("at dev.");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  @Test
+  void listsEveryFailingFieldNotOnlyTheFirst() {
+    Api.Response r = api.post("/v1/orders",
+        "{\"customer_id\":-5,\"items\":[{\"product_id\":0,\"quantity\":-1,\"x\":1}],\"extra\":true}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").findValuesAsText("field"))
+        .contains("/customer_id", "/items/0/product_id", "/items/0/quantity", "/items/0/x", "/extra");
+  }
+
+  @Test
+  void rejectsBadQueryParametersAllAtOnce() {
+    Api.Response r = api.get("/v1/customers?limit=0&status=zombie&fields=nope&color=red");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").findValuesAsText("field")).containsExactlyInAnyOrder("limit", "status", "fields", "color");
+    assertThat(api.get("/v1/customers?limit=101").status()).isEqualTo(400);
+    assertThat(api.get("/v1/customers?limit=abc").status()).isEqualTo(400);
+    assertThat(api.get("/v1/customers?limit=5&limit=6").status()).isEqualTo(400);
+  }
+
+  @Test
+  void rejectsForgedAndAlteredCursors() {
+    String real = api.get("/v1/customers?limit=2").json().get("next_cursor").asText();
+    char last = real.charAt(real.length() - 3);
+    String altered = real.substring(0, real.length() - 3) + (last == 'A' ? 'B' : 'A') + real.substring(real.length() - 2);
+    for (String cursor : new String[] {altered, "AAAA", "not-base64!!", "x".repeat(300), real + "AA"}) {
+      Api.Response r = api.get("/v1/customers?limit=2&cursor=" + java.net.URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      assertThat(r.status()).as(cursor).isEqualTo(400);
+      assertThat(r.json().get("type").asText()).endsWith("/invalid-cursor");
+    }
+    // a cursor is bound to its list: a customers cursor does not page products
+    assertThat(api.get("/v1/products?cursor=" + real).status()).isEqualTo(400);
+    assertThat(api.get("/v1/customers?status=active&cursor=" + real).status()).isEqualTo(400);
+  }
+
+  @Test
+  void unknownRouteIs404Problem() {
+    Api.Response r = api.get("/v1/nothing-here");
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(r.json().get("type").asText()).endsWith("/not-found");
+  }
+
+  @Test
+  void wrongMethodIs405WithAllow() {
+    Api.Response r = api.send(api.request("/v1/orders/1").DELETE().build());
+    assertThat(r.status()).isEqualTo(405);
+    assertThat(r.contentType()).isEqualTo("application/problem+json");
+  }
+
+  @Test
+  void unacceptableAcceptIs406() {
+    Api.Response r = api.send(api.request("/v1/orders/1").header("Accept", "text/csv").GET().build());
+    assertThat(r.status()).isEqualTo(406);
+    assertThat(r.json().get("type").asText()).endsWith("/not-acceptable");
+  }
+
+  @Test
+  void nonJsonBodyIs415AndWritesNothing() {
+    String before = fx.rowCounts();
+    Api.Response r = api.send(api.request("/v1/customers").header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("email=a@b.c")).build());
+    assertThat(r.status()).isEqualTo(415);
+    assertThat(r.json().get("type").asText()).endsWith("/unsupported-media-type");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  @Test
+  void bodyOverTheLimitIs413AndWritesNothing() {
+    String before = fx.rowCounts();
+    String huge = "{\"email\":\"a@b.cd\",\"name\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}";
+    Api.Response r = api.post("/v1/customers", huge);
+    assertThat(r.status()).isEqualTo(413);
+    assertThat(r.json().get("type").asText()).endsWith("/payload-too-large");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  @Test
+  void overlongUrlIs414Problem() throws Exception {
+    String response = raw("GET /v1/customers?fields=" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(response).matches("(?s)HTTP/1\\.[01] 414.*").contains("application/problem+json");
+  }
+
+  @Test
+  void malformedQueryEncodingIsA400Problem() throws Exception {
+    String response = raw("GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
+  }
+
+  private static String raw(String request) throws Exception {
+    try (Socket socket = new Socket("localhost", server.app().port())) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      byte[] buf = new byte[4096];
+      int n = in.read(buf);
+      return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.hotpath.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.hotpath.edge.Contract;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Validates real responses against api/openapi.yaml: the route and method must exist (else a
+ * 404/405 problem), the status must be declared for the operation, the media type must be one it
+ * declares, the body must match the declared schema, and — when the request did not ask for a
+ * sparse fieldset — every resource must carry all of its fields.
+ */
+public final class Contracts {
+  private static final String BASE_URI = "https://hotpath.dev/api/openapi.json";
+  /** Statuses the HTTP layer may answer on any route, always as a problem. */
+  private static final Set<Integer> ANY_ROUTE = Set.of(405, 414, 431);
+  /** Resources whose full representation has every declared property. */
+  private static final Set<String> FULL = Set.of("Customer", "Product", "Order", "OrderItem");
+
+  private static Contracts instance;
+
+  private final JsonNode doc;
+  private final JsonSchemaFactory factory;
+  private final SchemaValidatorsConfig config =
+      SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).formatAssertionsEnabled(true).build();
+  private final Map<String, JsonSchema> schemas = new ConcurrentHashMap<>();
+  private final List<Route> routes = new ArrayList<>();
+  private final ObjectMapper mapper = new ObjectMapper();
+
+  private record Route(String template, Pattern pattern, int literalChars) {}
+
+  private Contracts() {
+    try (InputStream in = Contracts.class.getClassLoader().getResourceAsStream(Contract.RESOURCE)) {
+      doc = new YAMLMapper().readTree(in);
+      String json = new ObjectMapper().writeValueAsString(doc);
+      factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
+          b -> b.schemaLoaders(l -> l.schemas(Map.of(BASE_URI, json))));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Iterator<String> names = doc.get("paths").fieldNames();
+    while (names.hasNext()) {
+      String template = names.next();
+      String regex = template.replaceAll("\\{[^}]+}", "[^/]+");
+      routes.add(new Route(template, Pattern.compile(regex), template.replaceAll("\\{[^}]+}", "").length()));
+    }
+    routes.sort((a, b) -> Integer.compare(b.literalChars, a.literalChars));
+  }
+
+  public static synchronized Contracts instance() {
+    if (instance == null) {
+      instance = new Contracts();
+    }
+    return instance;
+  }
+
+  public JsonNode document() {
+    return doc;
+  }
+
+  public void assertConforms(HttpRequest request, Api.Response response) {
+    String path = request.uri().getRawPath();
+    String method = request.method().toLowerCase();
+    int status = response.status();
+    String where = request.method() + " " + request.uri() + " -> " + status;
+    JsonNode operation = null;
+    for (Route route : routes) {
+      if (route.pattern.matcher(path).matches()) {
+        JsonNode op = doc.get("paths").get(route.template).get(method);
+        if (op != null) {
+          operation = op;
+          break;
+        }
+      }
+    }
+    if (operation == null || (ANY_ROUTE.contains(status) && !operation.get("responses").has(String.valueOf(status)))) {
+      assertThat(status).as(where + ": undeclared route must be a 404, 405, 414 or 431")
+          .isIn(404, 405, 414, 431);
+      assertProblem(where, response);
+      return;
+    }
+    JsonNode declared = operation.get("responses").get(String.valueOf(status));
+    assertThat(declared).as(where + ": status not declared for " + operation.get("operationId").asText()).isNotNull();
+    declared = resolve(declared);
+    if (status == 304 || status == 204) {
+      return;
+    }
+    JsonNode content = declared.get("content");
+    assertThat(content).as(where + ": contract declares no body").isNotNull();
+    String mediaType = response.contentType().split(";")[0].trim();
+    JsonNode media = content.get(mediaType);
+    assertThat(media).as(where + ": media type " + mediaType + " not declared; declared " + content).isNotNull();
+    JsonNode headers = declared.get("headers");
+    if (headers != null) {
+      headers.fields().forEachRemaining(h -> {
+        if (resolve(h.getValue()).path("required").asBoolean(false)) {
+          assertThat(response.header(h.getKey())).as(where + ": required header " + h.getKey()).isPresent();
+        }
+      });
+    }
+    JsonNode schemaRef = media.path("schema").path("$ref");
+    if (schemaRef.isMissingNode()) {
+      return;
+    }
+    String name = schemaRef.asText().substring("#/components/schemas/".length());
+    JsonNode body = response.json();
+    List<String> errors = validate(name, body);
+    assertThat(errors).as(where + ": body does not match " + name + ": " + response.body()).isEmpty();
+    String query = request.uri().getRawQuery();
+    if (query == null || !query.contains("fields=")) {
+      List<String> missing = new ArrayList<>();
+      checkFull(name, body, "", missing);
+      assertThat(missing).as(where + ": full representation lacks fields").isEmpty();
+    }
+  }
+
+  private void assertProblem(String where, Api.Response response) {
+    assertThat(response.contentType()).as(where).startsWith("application/problem+json");
+    assertThat(validate("Problem", response.json())).as(where + ": " + response.body()).isEmpty();
+  }
+
+  /** Every way {@code instance} fails the named component schema. */
+  public List<String> validate(String schemaName, JsonNode instance) {
+    JsonSchema schema = schemas.computeIfAbsent(schemaName,
+        n -> factory.getSchema(SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config));
+    Set<ValidationMessage> messages = schema.validate(instance);
+    return messages.stream().map(ValidationMessage::toString).sorted().toList();
+  }
+
+  private JsonNode resolve(JsonNode node) {
+    JsonNode ref = node.get("$ref");
+    if (ref == null) {
+      return node;
+    }
+    return resolve(doc.at(ref.asText().substring(1)));
+  }
+
+  private void checkFull(String schemaName, JsonNode instance, String at, List<String> missing) {
+    JsonNode schema = doc.at("/components/schemas/" + schemaName);
+    JsonNode properties = schema.get("properties");
+    if (properties == null || !instance.isObject()) {
+      return;
+    }
+    properties.fields().forEachRemaining(p -> {
+      String name = p.getKey();
+      JsonNode value = instance.get(name);
+      if (value == null) {
+        if (FULL.contains(schemaName)) {
+          missing.add(at + "/" + name);
+        }
+        return;
+      }
+      JsonNode propSchema = p.getValue();
+      JsonNode ref = propSchema.get("$ref");
+      if (ref == null && propSchema.has("items")) {
+        ref = propSchema.get("items").get("$ref");
+        if (ref != null && value.isArray()) {
+          String item = ref.asText().substring("#/components/schemas/".length());
+          for (int i = 0; i < value.size(); i++) {
+            checkFull(item, value.get(i), at + "/" + name + "/" + i, missing);
+          }
+        }
+        return;
+      }
+      if (ref != null) {
+        checkFull(ref.asText().substring("#/components/schemas/".length()), value, at + "/" + name, missing);
+      }
+    });
+  }
+
+  public ObjectMapper mapper() {
+    return mapper;
+  }
+}

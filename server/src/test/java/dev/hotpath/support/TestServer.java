@@ -1,0 +1,95 @@
+package dev.hotpath.support;
+
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.seed.DataGenerator;
+import dev.hotpath.store.seed.Progress;
+import dev.hotpath.store.seed.SeedPlan;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+
+/**
+ * One server per test JVM, on one embedded PostgreSQL in a fresh folder, seeded once with the
+ * volume the query-plan tests need (200k orders). Tests add the rows they assert on themselves.
+ */
+public final class TestServer {
+  public static final SeedPlan BASE_DATA = new SeedPlan(2_000, 200, 200_000, 7);
+
+  private static TestServer instance;
+
+  private final App app;
+  private final Api api;
+
+  private TestServer(App app) {
+    this.app = app;
+    this.api = new Api("http://localhost:" + app.port(), Contracts.instance());
+  }
+
+  public static synchronized TestServer get() {
+    if (instance == null) {
+      instance = start();
+    }
+    return instance;
+  }
+
+  private static TestServer start() {
+    try {
+      Path dir = Files.createTempDirectory("hotpath-test-");
+      Settings settings = Settings.fromEnvironment(Map.of(
+              "HOTPATH_PORT", "0",
+              "HOTPATH_EVENT_LOOPS", "2",
+              "HOTPATH_DB_POOL_SIZE", "8",
+              "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
+          .withDataDir(dir);
+      App.Database db = App.openDatabase(settings);
+      DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
+      App app = App.start(settings, db);
+      TestServer server = new TestServer(app);
+      Runtime.getRuntime().addShutdownHook(new Thread(app::close, "test-server-stop"));
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Api api() {
+    return api;
+  }
+
+  public App app() {
+    return app;
+  }
+
+  public DatabaseCoordinates database() {
+    return app.database();
+  }
+
+  /** Runs one SQL query and returns the first column of the first row as a long. */
+  public long queryLong(String sql) {
+    try (Connection conn = database().openJdbc();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs one SQL statement (DDL or DML). */
+  public void execute(String sql) {
+    try (Connection conn = database().openJdbc(); Statement st = conn.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+}
