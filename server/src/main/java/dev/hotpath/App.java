@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running hotpath: database (embedded or external), schema migrated, one HTTP verticle per event
- * loop. {@link #start} blocks until it serves; {@link #close} drains and stops everything it started.
+ * loop. {@link #start} blocks until it serves; {@link #close} drains and stops everything it
+ * started.
  */
 public final class App implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(App.class);
@@ -34,8 +35,12 @@ public final class App implements AutoCloseable {
   private final Readiness readiness;
   private final Vertx vertx;
 
-  private App(Settings settings, Optional<EmbeddedDatabase> embedded, DatabaseCoordinates database,
-      Readiness readiness, Vertx vertx) {
+  private App(
+      Settings settings,
+      Optional<EmbeddedDatabase> embedded,
+      DatabaseCoordinates database,
+      Readiness readiness,
+      Vertx vertx) {
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
@@ -45,11 +50,17 @@ public final class App implements AutoCloseable {
 
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
   public static Database openDatabase(Settings settings) {
-    Optional<EmbeddedDatabase> embedded = settings.databaseUrl().isPresent()
-        ? Optional.empty()
-        : Optional.of(EmbeddedDatabase.start(settings.dataDir().resolve("pg"), settings.embeddedPgPort()));
-    DatabaseCoordinates coordinates = settings.databaseUrl().map(DatabaseCoordinates::fromUri)
-        .orElseGet(() -> embedded.get().coordinates());
+    Optional<EmbeddedDatabase> embedded =
+        settings.databaseUrl().isPresent()
+            ? Optional.empty()
+            : Optional.of(
+                EmbeddedDatabase.start(
+                    settings.dataDir().resolve("pg"), settings.embeddedPgPort()));
+    DatabaseCoordinates coordinates =
+        settings
+            .databaseUrl()
+            .map(DatabaseCoordinates::fromUri)
+            .orElseGet(() -> embedded.get().coordinates());
     try {
       Migrations.migrate(coordinates);
     } catch (RuntimeException e) {
@@ -70,25 +81,33 @@ public final class App implements AutoCloseable {
   public static App start(Settings settings, Database db) {
     Settings effective = settings.port() == 0 ? settings.withPort(freePort()) : settings;
     Contract contract = Contract.load();
-    byte[] secret = effective.cursorSecret()
-        .map(s -> s.getBytes(StandardCharsets.UTF_8))
-        .orElseGet(() -> SharedSecrets.cursorKey(db.coordinates()));
+    byte[] secret =
+        effective
+            .cursorSecret()
+            .map(s -> s.getBytes(StandardCharsets.UTF_8))
+            .orElseGet(() -> SharedSecrets.cursorKey(db.coordinates()));
     CursorCodec cursors = new CursorCodec(secret);
     Readiness readiness = new Readiness();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
     try {
-      vertx.deployVerticle(
+      vertx
+          .deployVerticle(
               () -> new HttpVerticle(effective, db.coordinates(), contract, cursors, readiness),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
       db.embedded().ifPresent(EmbeddedDatabase::close);
-      throw new IllegalStateException("HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
     }
     readiness.markMigrated();
-    log.info("hotpath serving on http://{}:{} with {} event loops and {} database connections",
-        effective.host(), effective.port(), effective.eventLoops(), effective.poolSize());
+    log.info(
+        "hotpath serving on http://{}:{} with {} event loops and {} database connections",
+        effective.host(),
+        effective.port(),
+        effective.eventLoops(),
+        effective.poolSize());
     return new App(effective, db.embedded(), db.coordinates(), readiness, vertx);
   }
 

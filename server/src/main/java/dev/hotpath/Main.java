@@ -12,25 +12,28 @@ import picocli.CommandLine.Command;
     name = "hotpath",
     mixinStandardHelpOptions = true,
     version = "hotpath 0.1.0",
-    description = "A commerce API built for speed. Settings come from HOTPATH_* environment variables.",
+    description =
+        "A commerce API built for speed. Settings come from HOTPATH_* environment variables.",
     subcommands = {ServeCommand.class, SeedCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Main());
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      // a wrong setting or an unusable database: one clear line, no stack trace
-      if (e instanceof Settings.InvalidSettingsException
-          || e instanceof EmbeddedDatabase.EmbeddedDatabaseException
-          || e instanceof IllegalStateException) {
-        commandLine.getErr().println("hotpath: " + e.getMessage());
-        return 2;
-      }
-      throw e;
-    });
-    String[] effective = args.length == 0 || args[0].startsWith("-") && !isHelpOrVersion(args[0])
-        ? prepend("serve", args)
-        : args;
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          // a wrong setting or an unusable database: one clear line, no stack trace
+          if (e instanceof Settings.InvalidSettingsException
+              || e instanceof EmbeddedDatabase.EmbeddedDatabaseException
+              || e instanceof IllegalStateException) {
+            commandLine.getErr().println("hotpath: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    String[] effective =
+        args.length == 0 || args[0].startsWith("-") && !isHelpOrVersion(args[0])
+            ? prepend("serve", args)
+            : args;
     System.exit(cli.execute(effective));
   }
 

@@ -13,22 +13,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hotpath seed}: appends generated, deterministic data to the database. */
-@Command(name = "seed", mixinStandardHelpOptions = true,
+@Command(
+    name = "seed",
+    mixinStandardHelpOptions = true,
     description = "Fill the database with generated data (COPY in batches; same seed, same rows).")
 public final class SeedCommand implements Callable<Integer> {
-  @Option(names = "--customers", defaultValue = "10000", description = "Customers to add (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--customers",
+      defaultValue = "10000",
+      description = "Customers to add (default ${DEFAULT-VALUE}).")
   int customers;
 
-  @Option(names = "--products", defaultValue = "1000", description = "Products to add (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--products",
+      defaultValue = "1000",
+      description = "Products to add (default ${DEFAULT-VALUE}).")
   int products;
 
-  @Option(names = "--orders", defaultValue = "200000", description = "Orders to add (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--orders",
+      defaultValue = "200000",
+      description = "Orders to add (default ${DEFAULT-VALUE}).")
   int orders;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Random seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Random seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--data-dir", description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
+  @Option(
+      names = "--data-dir",
+      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
   Path dataDir;
 
   @Override

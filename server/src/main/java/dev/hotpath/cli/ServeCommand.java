@@ -11,24 +11,32 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /** {@code hotpath serve}: runs the API until SIGTERM or Ctrl-C, then drains. */
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the API (the default command).")
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Run the API (the default command).")
 public final class ServeCommand implements Callable<Integer> {
   /** About 10k customers, 1k products and 200k orders: enough to feel real, seeded in seconds. */
   static final SeedPlan DEMO = new SeedPlan(10_000, 1_000, 200_000, 42);
 
-  @Option(names = "--demo", description = "Seed demo data on first start and print how to try the API.")
+  @Option(
+      names = "--demo",
+      description = "Seed demo data on first start and print how to try the API.")
   boolean demo;
 
   @Option(names = "--port", description = "HTTP port (overrides HOTPATH_PORT).")
   Integer port;
 
-  @Option(names = "--data-dir", description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
+  @Option(
+      names = "--data-dir",
+      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
   Path dataDir;
 
   @Override
@@ -43,16 +51,29 @@ public final class ServeCommand implements Callable<Integer> {
     PrintStream out = System.out;
     App.Database db = App.openDatabase(settings);
     if (demo && isEmpty(db)) {
-      out.println("First start: seeding demo data (" + DEMO.customers() + " customers, " + DEMO.products()
-          + " products, " + DEMO.orders() + " orders)...");
+      out.println(
+          "First start: seeding demo data ("
+              + DEMO.customers()
+              + " customers, "
+              + DEMO.products()
+              + " products, "
+              + DEMO.orders()
+              + " orders)...");
       DataGenerator.seed(db.coordinates(), DEMO, new ProgressBar(System.err));
     }
     App app = App.start(settings, db);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      app.close();
-      stopped.countDown();
-    }, "hotpath-shutdown"));
+    // Handle SIGTERM and SIGINT ourselves rather than in a shutdown hook: hooks run concurrently,
+    // and the embedded PostgreSQL has a hook of its own that would stop the database while
+    // in-flight requests still need it. Draining first, then exiting, keeps the order right.
+    Runnable drainAndExit =
+        () -> {
+          app.close();
+          stopped.countDown();
+        };
+    for (String signal : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(signal), sig -> new Thread(drainAndExit, "hotpath-drain").start());
+    }
     String base = "http://localhost:" + app.port();
     out.println();
     out.println("hotpath is up at " + base);
@@ -75,10 +96,16 @@ public final class ServeCommand implements Callable<Integer> {
   private static void sample(App.Database db, String base, PrintStream out) throws SQLException {
     try (Connection conn = db.coordinates().openJdbc();
         Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery("SELECT id, customer_id FROM orders ORDER BY id DESC LIMIT 1")) {
+        ResultSet rs =
+            st.executeQuery("SELECT id, customer_id FROM orders ORDER BY id DESC LIMIT 1")) {
       if (rs.next()) {
         out.println("  try:       curl -s " + base + "/v1/orders/" + rs.getLong(1));
-        out.println("             curl -s '" + base + "/v1/customers/" + rs.getLong(2) + "/orders?limit=5&fields=id,status,total_minor'");
+        out.println(
+            "             curl -s '"
+                + base
+                + "/v1/customers/"
+                + rs.getLong(2)
+                + "/orders?limit=5&fields=id,status,total_minor'");
       } else {
         out.println("  try:       curl -s " + base + "/v1/products?limit=5");
       }

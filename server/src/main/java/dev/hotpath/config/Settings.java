@@ -16,8 +16,8 @@ import java.util.Optional;
  * @param host interface the HTTP server binds to
  * @param port HTTP port; 0 picks a free one (tests)
  * @param eventLoops HTTP verticle instances, one per event loop
- * @param databaseUrl external PostgreSQL ({@code postgresql://user:pass@host:port/db}); empty
- *     means embedded
+ * @param databaseUrl external PostgreSQL ({@code postgresql://user:pass@host:port/db}); empty means
+ *     embedded
  * @param dataDir folder of the embedded PostgreSQL cluster (kept across restarts)
  * @param embeddedPgPort port of the embedded PostgreSQL; 0 picks a free one
  * @param poolSize database connections in total, split over the event loops
@@ -73,23 +73,63 @@ public record Settings(
   }
 
   public Settings withPort(int newPort) {
-    return new Settings(host, newPort, eventLoops, databaseUrl, dataDir, embeddedPgPort, poolSize,
-        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+    return new Settings(
+        host,
+        newPort,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
-    return new Settings(host, port, eventLoops, url, dataDir, embeddedPgPort, poolSize,
-        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        url,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace);
   }
 
   public Settings withDataDir(Path dir) {
-    return new Settings(host, port, eventLoops, databaseUrl, dir, embeddedPgPort, poolSize,
-        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace);
   }
 
   public Settings withEventLoops(int loops) {
-    return new Settings(host, port, loops, databaseUrl, dataDir, embeddedPgPort, poolSize,
-        pipeliningLimit, bodyLimit, cursorSecret, shutdownGrace);
+    return new Settings(
+        host,
+        port,
+        loops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -130,7 +170,8 @@ public record Settings(
       try {
         int parsed = Integer.parseInt(value.get());
         if (parsed < min || parsed > max) {
-          errors.add(PREFIX + name + "=" + value.get() + " is out of range [" + min + ", " + max + "]");
+          errors.add(
+              PREFIX + name + "=" + value.get() + " is out of range [" + min + ", " + max + "]");
           return fallback;
         }
         return parsed;
@@ -149,7 +190,8 @@ public record Settings(
         URI uri = new URI(value.get());
         String scheme = uri.getScheme();
         if (!"postgresql".equals(scheme) && !"postgres".equals(scheme)) {
-          errors.add(PREFIX + name + " must look like postgresql://user:password@host:5432/database");
+          errors.add(
+              PREFIX + name + " must look like postgresql://user:password@host:5432/database");
           return Optional.empty();
         }
         if (uri.getHost() == null) {

@@ -35,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Contract {
   public static final String RESOURCE = "api/openapi.yaml";
   private static final String BASE_URI = "https://hotpath.dev/api/openapi.json";
+
   /** Bodies nest a few levels; anything deeper is hostile. */
   public static final int MAX_NESTING = 32;
 
@@ -95,14 +96,17 @@ public final class Contract {
 
   /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
   public JsonSchema schema(String name) {
-    return schemas.computeIfAbsent(name, n -> {
-      if (document.at("/components/schemas/" + n).isMissingNode()) {
-        throw new IllegalArgumentException("the contract has no schema " + n);
-      }
-      JsonSchema schema = factory.getSchema(SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config);
-      schema.initializeValidators();
-      return schema;
-    });
+    return schemas.computeIfAbsent(
+        name,
+        n -> {
+          if (document.at("/components/schemas/" + n).isMissingNode()) {
+            throw new IllegalArgumentException("the contract has no schema " + n);
+          }
+          JsonSchema schema =
+              factory.getSchema(SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config);
+          schema.initializeValidators();
+          return schema;
+        });
   }
 
   /**
@@ -130,9 +134,11 @@ public final class Contract {
     for (ValidationMessage m : messages) {
       String location = m.getInstanceLocation().toString();
       String property = m.getProperty();
-      String field = property != null && ("required".equals(m.getType()) || "additionalProperties".equals(m.getType()))
-          ? (location.isEmpty() ? "" : location) + "/" + property
-          : location;
+      String field =
+          property != null
+                  && ("required".equals(m.getType()) || "additionalProperties".equals(m.getType()))
+              ? (location.isEmpty() ? "" : location) + "/" + property
+              : location;
       if (field.isEmpty()) {
         field = "/";
       }
@@ -165,8 +171,10 @@ public final class Contract {
       return node;
     } catch (JsonProcessingException e) {
       var loc = e.getLocation();
-      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where + ": " + reason(e));
+      String where =
+          loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      throw new ProblemException(
+          ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where + ": " + reason(e));
     } catch (IOException e) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The body could not be read");
     }

@@ -9,8 +9,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Opaque, tamper-evident pagination cursors. A cursor carries the keyset position (a few longs)
- * and is bound to the list it came from (its scope: route plus filters), then sealed with an
+ * Opaque, tamper-evident pagination cursors. A cursor carries the keyset position (a few longs) and
+ * is bound to the list it came from (its scope: route plus filters), then sealed with an
  * HMAC-SHA256 tag truncated to 128 bits. A cursor that was altered, forged, or taken from another
  * list is rejected with a 400. Thread-safe.
  */
@@ -24,7 +24,8 @@ public final class CursorCodec {
 
   public CursorCodec(byte[] secret) {
     if (secret.length < 16) {
-      throw new IllegalArgumentException("cursor secret must have at least 16 bytes, had " + secret.length);
+      throw new IllegalArgumentException(
+          "cursor secret must have at least 16 bytes, had " + secret.length);
     }
     this.key = new SecretKeySpec(secret.clone(), "HmacSHA256");
     this.macs = ThreadLocal.withInitial(this::newMac);
@@ -95,7 +96,8 @@ public final class CursorCodec {
   }
 
   private static ProblemException invalid() {
-    return new ProblemException(ProblemType.INVALID_CURSOR,
+    return new ProblemException(
+        ProblemType.INVALID_CURSOR,
         "The cursor was altered, has expired with a key change, or belongs to another list; start again without it",
         java.util.List.of(new FieldError("cursor", "not a cursor issued for this list")));
   }

@@ -16,7 +16,8 @@ public final class Fields {
 
   private Fields(List<String> names, List<String> itemNames) {
     if (names.size() > 64 || itemNames.size() > 64) {
-      throw new IllegalArgumentException("at most 64 fields per level, had " + names.size() + "/" + itemNames.size());
+      throw new IllegalArgumentException(
+          "at most 64 fields per level, had " + names.size() + "/" + itemNames.size());
     }
     this.names = List.copyOf(names);
     this.itemNames = List.copyOf(itemNames);
@@ -60,8 +61,8 @@ public final class Fields {
   }
 
   /**
-   * Parses a comma-separated fieldset; unknown names are added to {@code errors} (all of them),
-   * in which case the returned selection is meaningless.
+   * Parses a comma-separated fieldset; unknown names are added to {@code errors} (all of them), in
+   * which case the returned selection is meaningless.
    */
   public Selection parse(String param, List<FieldError> errors) {
     if (param.isEmpty()) {
@@ -122,8 +123,8 @@ public final class Fields {
   }
 
   /**
-   * A parsed fieldset. {@code key} is a canonical form ("" for every field), fit for cache keys
-   * and ETags.
+   * A parsed fieldset. {@code key} is a canonical form ("" for every field), fit for cache keys and
+   * ETags.
    */
   public record Selection(long top, long items, String key) {
     public boolean has(int field) {

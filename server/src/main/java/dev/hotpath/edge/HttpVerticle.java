@@ -13,12 +13,18 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * One HTTP server on one event loop, with its own database pool on the same loop, so a request
@@ -36,7 +42,11 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private Pool pool;
 
-  public HttpVerticle(Settings settings, DatabaseCoordinates database, Contract contract, CursorCodec cursors,
+  public HttpVerticle(
+      Settings settings,
+      DatabaseCoordinates database,
+      Contract contract,
+      CursorCodec cursors,
       Readiness readiness) {
     this.settings = settings;
     this.database = database;
@@ -48,30 +58,39 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
-    pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(perLoop).setMaxWaitQueueSize(10_000).setName("hotpath-" + context.deploymentID()))
-        .connectingTo(database.connectOptions(settings.pipeliningLimit()))
-        .using(vertx)
-        .build();
+    pool =
+        PgBuilder.pool()
+            .with(
+                new PoolOptions()
+                    .setMaxSize(perLoop)
+                    .setMaxWaitQueueSize(10_000)
+                    .setName("hotpath-" + context.deploymentID()))
+            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+            .using(vertx)
+            .build();
     Router router = router();
-    server = vertx.createHttpServer(new HttpServerOptions()
-            .setHost(settings.host())
-            .setPort(settings.port())
-            .setTcpNoDelay(true)
-            .setTcpFastOpen(true)
-            .setCompressionSupported(false)
-            .setMaxInitialLineLength(8192)
-            .setMaxHeaderSize(16384)
-            .setIdleTimeout(60)
-            .setIdleTimeoutUnit(TimeUnit.SECONDS))
-        .invalidRequestHandler(HttpVerticle::invalidRequest)
-        .requestHandler(router);
+    server =
+        vertx
+            .createHttpServer(
+                new HttpServerOptions()
+                    .setHost(settings.host())
+                    .setPort(settings.port())
+                    .setTcpNoDelay(true)
+                    .setTcpFastOpen(true)
+                    .setCompressionSupported(false)
+                    .setMaxInitialLineLength(8192)
+                    .setMaxHeaderSize(16384)
+                    .setIdleTimeout(60)
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS))
+            .invalidRequestHandler(HttpVerticle::invalidRequest)
+            .requestHandler(router);
     return server.listen();
   }
 
   private Router router() {
     Router router = Router.router(vertx);
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
+    BodyHandler body =
+        BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
     var customers = new CustomerReads(pool, cursors, contract);
     var products = new ProductReads(pool, cursors);
@@ -80,24 +99,76 @@ public final class HttpVerticle extends VerticleBase {
     var orderWrites = new OrderWrites(pool, contract);
 
     router.get("/v1/customers").produces(JSON).handler(customers::list);
-    router.post("/v1/customers").consumes(JSON).produces(JSON).handler(body).handler(customerWrites::create);
-    router.post("/v1/customers/batch-get").consumes(JSON).produces(JSON).handler(body).handler(customers::batchGet);
+    router
+        .post("/v1/customers")
+        .consumes(JSON)
+        .produces(JSON)
+        .handler(body)
+        .handler(customerWrites::create);
+    router
+        .post("/v1/customers/batch-get")
+        .consumes(JSON)
+        .produces(JSON)
+        .handler(body)
+        .handler(customers::batchGet);
     router.get("/v1/customers/:id").produces(JSON).handler(customers::get);
-    router.patch("/v1/customers/:id").consumes(JSON).consumes(MERGE_PATCH).produces(JSON).handler(body)
+    router
+        .patch("/v1/customers/:id")
+        .consumes(JSON)
+        .consumes(MERGE_PATCH)
+        .produces(JSON)
+        .handler(body)
         .handler(customerWrites::patch);
     router.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
     router.get("/v1/products").produces(JSON).handler(products::list);
     router.get("/v1/products/:id").produces(JSON).handler(products::get);
-    router.post("/v1/orders").consumes(JSON).produces(JSON).handler(body).handler(orderWrites::place);
+    router
+        .post("/v1/orders")
+        .consumes(JSON)
+        .produces(JSON)
+        .handler(body)
+        .handler(orderWrites::place);
     router.get("/v1/orders/:id").produces(JSON).handler(orders::get);
 
     new OpsRoutes(pool, readiness, contract).mount(router);
 
     router.route().failureHandler(Problems::handleFailure);
-    for (int status : new int[] {400, 404, 405, 406, 413, 415, 500}) {
+    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
       router.errorHandler(status, Problems::handleFailure);
     }
+    Map<Pattern, String> allowed = allowedMethods(router);
+    router.errorHandler(
+        405,
+        ctx -> {
+          String path = ctx.request().path();
+          allowed.forEach(
+              (pattern, methods) -> {
+                if (pattern.matcher(path).matches()) {
+                  ctx.response().putHeader("Allow", methods);
+                }
+              });
+          Problems.handleFailure(ctx);
+        });
     return router;
+  }
+
+  /** Path pattern to the methods its routes accept, for the {@code Allow} header of a 405. */
+  private static Map<Pattern, String> allowedMethods(Router router) {
+    Map<String, Set<String>> byPath = new LinkedHashMap<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() == null || route.methods() == null) {
+        continue;
+      }
+      Set<String> methods = byPath.computeIfAbsent(route.getPath(), p -> new TreeSet<>());
+      route.methods().forEach(m -> methods.add(m.name()));
+    }
+    Map<Pattern, String> allowed = new LinkedHashMap<>();
+    byPath.forEach(
+        (path, methods) ->
+            allowed.put(
+                Pattern.compile(Pattern.quote(path).replaceAll(":[a-z]+", "\\\\E[^/]+\\\\Q")),
+                String.join(", ", methods)));
+    return allowed;
   }
 
   /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */
@@ -109,7 +180,8 @@ public final class HttpVerticle extends VerticleBase {
       type = message.contains("header") ? ProblemType.HEADERS_TOO_LARGE : ProblemType.URI_TOO_LONG;
     }
     var problem = new ProblemException(type, type.title());
-    request.response()
+    request
+        .response()
         .setStatusCode(type.status())
         .putHeader("Content-Type", Problems.CONTENT_TYPE)
         .putHeader("Connection", "close")
@@ -117,12 +189,15 @@ public final class HttpVerticle extends VerticleBase {
         .onComplete(done -> request.connection().close());
   }
 
-  /** Stops accepting, lets in-flight requests finish within the grace period, then closes the pool. */
+  /**
+   * Stops accepting, lets in-flight requests finish within the grace period, then closes the pool.
+   */
   @Override
   public Future<?> stop() {
-    Future<Void> drained = server == null
-        ? Future.succeededFuture()
-        : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+    Future<Void> drained =
+        server == null
+            ? Future.succeededFuture()
+            : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
     return drained.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }
 }

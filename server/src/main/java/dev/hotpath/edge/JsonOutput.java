@@ -10,8 +10,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
- * Streams JSON straight into a Vert.x {@link Buffer}: no tree, no intermediate String. The
- * factory is shared and thread-safe; each call gets its own generator.
+ * Streams JSON straight into a Vert.x {@link Buffer}: no tree, no intermediate String. The factory
+ * is shared and thread-safe; each call gets its own generator.
  */
 public final class JsonOutput {
   public static final ObjectMapper MAPPER = new ObjectMapper();

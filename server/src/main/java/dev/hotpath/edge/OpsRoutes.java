@@ -35,11 +35,21 @@ public final class OpsRoutes {
   public void mount(Router router) {
     router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
     router.get("/health/ready").handler(this::ready);
-    router.get("/openapi.yaml").handler(ctx ->
-        ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8").end(yaml));
-    router.get("/docs").handler(ctx ->
-        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(docsPage));
-    router.get("/docs/assets/*").handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
+    router
+        .get("/openapi.yaml")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "application/yaml; charset=utf-8")
+                    .end(yaml));
+    router
+        .get("/docs")
+        .handler(
+            ctx ->
+                ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(docsPage));
+    router
+        .get("/docs/assets/*")
+        .handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
   }
 
   private void ready(RoutingContext ctx) {
@@ -48,33 +58,42 @@ public final class OpsRoutes {
       health(ctx, 503, "down", "unknown", reason);
       return;
     }
-    pool.query("SELECT 1").execute().timeout(READY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            health(ctx, 200, "up", "up", "applied");
-          } else {
-            health(ctx, 503, "down", "down", "applied");
-          }
-        });
+    pool.query("SELECT 1")
+        .execute()
+        .timeout(READY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                health(ctx, 200, "up", "up", "applied");
+              } else {
+                health(ctx, 503, "down", "down", "applied");
+              }
+            });
   }
 
-  private static void health(RoutingContext ctx, int status, String overall, String database, String migrations) {
-    Buffer body = JsonOutput.write(96, gen -> {
-      gen.writeStartObject();
-      gen.writeStringField("status", overall);
-      gen.writeObjectFieldStart("checks");
-      gen.writeStringField("database", database);
-      gen.writeStringField("migrations", migrations);
-      gen.writeEndObject();
-      gen.writeEndObject();
-    });
+  private static void health(
+      RoutingContext ctx, int status, String overall, String database, String migrations) {
+    Buffer body =
+        JsonOutput.write(
+            96,
+            gen -> {
+              gen.writeStartObject();
+              gen.writeStringField("status", overall);
+              gen.writeObjectFieldStart("checks");
+              gen.writeStringField("database", database);
+              gen.writeStringField("migrations", migrations);
+              gen.writeEndObject();
+              gen.writeEndObject();
+            });
     ctx.response().putHeader("Cache-Control", "no-store");
     Responses.json(ctx, status, body);
   }
 
   private static String swaggerUiVersion() {
-    try (InputStream in = OpsRoutes.class.getClassLoader()
-        .getResourceAsStream("META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
+    try (InputStream in =
+        OpsRoutes.class
+            .getClassLoader()
+            .getResourceAsStream("META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
       if (in == null) {
         throw new IllegalStateException("the swagger-ui webjar is not on the class path");
       }

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * Reads path and query parameters of one request, collecting every problem instead of stopping at
- * the first; {@link #check()} then throws one 400 listing them all. Query parameters the route
- * does not declare are rejected, as the contract declares none of them.
+ * the first; {@link #check()} then throws one 400 listing them all. Query parameters the route does
+ * not declare are rejected, as the contract declares none of them.
  */
 public final class Params {
   public static final int DEFAULT_LIMIT = 20;
@@ -92,7 +92,9 @@ public final class Params {
       return Optional.empty();
     }
     if (!values.contains(raw)) {
-      errors.add(new FieldError(name, "must be one of " + String.join(", ", values.stream().sorted().toList())));
+      errors.add(
+          new FieldError(
+              name, "must be one of " + String.join(", ", values.stream().sorted().toList())));
       return Optional.empty();
     }
     return Optional.of(raw);

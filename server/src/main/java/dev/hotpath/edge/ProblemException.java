@@ -24,8 +24,10 @@ public final class ProblemException extends RuntimeException {
   }
 
   public static ProblemException validation(List<FieldError> errors) {
-    return new ProblemException(ProblemType.VALIDATION,
-        errors.size() == 1 ? "1 field is invalid" : errors.size() + " fields are invalid", errors);
+    return new ProblemException(
+        ProblemType.VALIDATION,
+        errors.size() == 1 ? "1 field is invalid" : errors.size() + " fields are invalid",
+        errors);
   }
 
   public static ProblemException invalid(String field, String message) {

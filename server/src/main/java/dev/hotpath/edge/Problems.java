@@ -26,8 +26,12 @@ public final class Problems {
     int status = ctx.statusCode();
     ProblemType type = forStatus(status);
     if (type == ProblemType.INTERNAL) {
-      log.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
-      send(ctx, new ProblemException(type, "The server could not complete the request; it has been logged"));
+      log.error(
+          "unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      send(
+          ctx,
+          new ProblemException(
+              type, "The server could not complete the request; it has been logged"));
       return;
     }
     send(ctx, new ProblemException(type, detailFor(type, ctx)));
@@ -51,7 +55,8 @@ public final class Problems {
   private static String detailFor(ProblemType type, RoutingContext ctx) {
     return switch (type) {
       case NOT_FOUND -> "No route or resource at " + ctx.request().path();
-      case METHOD_NOT_ALLOWED -> ctx.request().method() + " is not allowed on " + ctx.request().path();
+      case METHOD_NOT_ALLOWED ->
+          ctx.request().method() + " is not allowed on " + ctx.request().path();
       case NOT_ACCEPTABLE -> "This resource is available as application/json only";
       case PAYLOAD_TOO_LARGE -> "The body exceeds the limit of this server";
       case UNSUPPORTED_MEDIA_TYPE -> "Send the body as application/json";
@@ -77,24 +82,26 @@ public final class Problems {
 
   public static Buffer encode(ProblemException problem, String instance) {
     ProblemType type = problem.type();
-    return JsonOutput.write(256, gen -> {
-      gen.writeStartObject();
-      gen.writeStringField("type", type.uri());
-      gen.writeStringField("title", type.title());
-      gen.writeNumberField("status", type.status());
-      gen.writeStringField("detail", problem.detail());
-      gen.writeStringField("instance", instance);
-      if (!problem.errors().isEmpty()) {
-        gen.writeArrayFieldStart("errors");
-        for (FieldError error : problem.errors()) {
+    return JsonOutput.write(
+        256,
+        gen -> {
           gen.writeStartObject();
-          gen.writeStringField("field", error.field());
-          gen.writeStringField("message", error.message());
+          gen.writeStringField("type", type.uri());
+          gen.writeStringField("title", type.title());
+          gen.writeNumberField("status", type.status());
+          gen.writeStringField("detail", problem.detail());
+          gen.writeStringField("instance", instance);
+          if (!problem.errors().isEmpty()) {
+            gen.writeArrayFieldStart("errors");
+            for (FieldError error : problem.errors()) {
+              gen.writeStartObject();
+              gen.writeStringField("field", error.field());
+              gen.writeStringField("message", error.message());
+              gen.writeEndObject();
+            }
+            gen.writeEndArray();
+          }
           gen.writeEndObject();
-        }
-        gen.writeEndArray();
-      }
-      gen.writeEndObject();
-    });
+        });
   }
 }

@@ -22,7 +22,11 @@ public final class Responses {
   }
 
   public static void created(RoutingContext ctx, String location, Buffer body) {
-    ctx.response().setStatusCode(201).putHeader(LOCATION, location).putHeader(CONTENT_TYPE, JSON).end(body);
+    ctx.response()
+        .setStatusCode(201)
+        .putHeader(LOCATION, location)
+        .putHeader(CONTENT_TYPE, JSON)
+        .end(body);
   }
 
   /**

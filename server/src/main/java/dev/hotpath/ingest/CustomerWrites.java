@@ -19,7 +19,8 @@ import java.util.Set;
 /** Creates customers and applies merge patches to them; each write is one statement. */
 public final class CustomerWrites {
   private static final String INSERT =
-      "INSERT INTO customers (email, name, address) VALUES ($1, $2, $3::text::jsonb) RETURNING " + CustomerRepresentation.COLUMNS;
+      "INSERT INTO customers (email, name, address) VALUES ($1, $2, $3::text::jsonb) RETURNING "
+          + CustomerRepresentation.COLUMNS;
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final Pool pool;
@@ -35,15 +36,22 @@ public final class CustomerWrites {
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
     JsonNode address = body.get("address");
-    Tuple args = Tuple.of(email, body.get("name").asText(), address == null ? null : address.toString());
-    pool.preparedQuery(INSERT).execute(args).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(translate(ar.cause(), email));
-        return;
-      }
-      Row row = ar.result().iterator().next();
-      Responses.created(ctx, "/v1/customers/" + row.getLong(0), CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
-    });
+    Tuple args =
+        Tuple.of(email, body.get("name").asText(), address == null ? null : address.toString());
+    pool.preparedQuery(INSERT)
+        .execute(args)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(translate(ar.cause(), email));
+                return;
+              }
+              Row row = ar.result().iterator().next();
+              Responses.created(
+                  ctx,
+                  "/v1/customers/" + row.getLong(0),
+                  CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+            });
   }
 
   /**
@@ -77,24 +85,31 @@ public final class CustomerWrites {
       sql.append("address = $").append(args.size()).append("::text::jsonb, ");
     }
     args.addLong(id);
-    sql.append("version = version + 1, updated_at = now() WHERE id = $").append(args.size())
-        .append(" RETURNING ").append(CustomerRepresentation.COLUMNS);
+    sql.append("version = version + 1, updated_at = now() WHERE id = $")
+        .append(args.size())
+        .append(" RETURNING ")
+        .append(CustomerRepresentation.COLUMNS);
     String conflictingEmail = email;
-    pool.preparedQuery(sql.toString()).execute(args).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(translate(ar.cause(), conflictingEmail));
-      } else if (ar.result().size() == 0) {
-        ctx.fail(ProblemException.notFound("Customer " + id));
-      } else {
-        Row row = ar.result().iterator().next();
-        Responses.json(ctx, 200, CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
-      }
-    });
+    pool.preparedQuery(sql.toString())
+        .execute(args)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(translate(ar.cause(), conflictingEmail));
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Customer " + id));
+              } else {
+                Row row = ar.result().iterator().next();
+                Responses.json(
+                    ctx, 200, CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+              }
+            });
   }
 
   private static Throwable translate(Throwable failure, String email) {
     if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
-      return new ProblemException(ProblemType.CONFLICT, "A customer with e-mail " + email + " already exists");
+      return new ProblemException(
+          ProblemType.CONFLICT, "A customer with e-mail " + email + " already exists");
     }
     return failure;
   }

@@ -24,26 +24,35 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Places orders. One transaction: check the customer, lock the products in id order (so two
- * orders never deadlock), check stock and currency, decrement stock, write the order and its lines.
- * Prices and names come from the database; the response is built from what the insert returned.
+ * Places orders. One transaction: check the customer, lock the products in id order (so two orders
+ * never deadlock), check stock and currency, decrement stock, write the order and its lines. Prices
+ * and names come from the database; the response is built from what the insert returned.
  */
 public final class OrderWrites {
-  private static final String CUSTOMER = "SELECT status, address::text FROM customers WHERE id = $1";
+  private static final String CUSTOMER =
+      "SELECT status, address::text FROM customers WHERE id = $1";
   private static final String LOCK_PRODUCTS =
       "SELECT id, name, price_minor, currency, stock, status FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE";
   private static final String TAKE_STOCK =
       "UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1, updated_at = now()"
           + " FROM unnest($1::bigint[], $2::int[]) AS r(id, qty) WHERE p.id = r.id";
-  /** Writes the order and its lines in one statement and returns the shape of {@link OrderReads#ORDER_WITH_LINES}. */
+
+  /**
+   * Writes the order and its lines in one statement and returns the shape of {@link
+   * OrderReads#ORDER_WITH_LINES}.
+   */
   private static final String INSERT_ORDER =
       "WITH o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)"
-          + " VALUES ($1, 'placed', $2, $3, $3, $4, $5::text::jsonb) RETURNING " + OrderRepresentation.COLUMNS + "),"
+          + " VALUES ($1, 'placed', $2, $3, $3, $4, $5::text::jsonb) RETURNING "
+          + OrderRepresentation.COLUMNS
+          + "),"
           + " i AS (INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
           + " SELECT o.id, l.line_no, l.product_id, l.product_name, l.unit_price_minor, l.quantity, l.unit_price_minor * l.quantity"
           + " FROM o, unnest($6::int[], $7::bigint[], $8::text[], $9::bigint[], $10::int[])"
           + " AS l(line_no, product_id, product_name, unit_price_minor, quantity)"
-          + " RETURNING " + OrderRepresentation.ITEM_COLUMNS + ")"
+          + " RETURNING "
+          + OrderRepresentation.ITEM_COLUMNS
+          + ")"
           + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
   private final Pool pool;
@@ -68,8 +77,14 @@ public final class OrderWrites {
     for (JsonNode item : body.get("items")) {
       long productId = item.get("product_id").asLong();
       if (seen.putIfAbsent(productId, index) != null) {
-        duplicates.add(new FieldError("/items/" + index + "/product_id",
-            "product " + productId + " is already on line " + (seen.get(productId) + 1) + "; raise its quantity instead"));
+        duplicates.add(
+            new FieldError(
+                "/items/" + index + "/product_id",
+                "product "
+                    + productId
+                    + " is already on line "
+                    + (seen.get(productId) + 1)
+                    + "; raise its quantity instead"));
       }
       lines.add(new Line(productId, item.get("quantity").asInt()));
       index++;
@@ -77,40 +92,59 @@ public final class OrderWrites {
     if (!duplicates.isEmpty()) {
       throw ProblemException.validation(duplicates);
     }
-    String requestedAddress = body.has("shipping_address") ? body.get("shipping_address").toString() : null;
+    String requestedAddress =
+        body.has("shipping_address") ? body.get("shipping_address").toString() : null;
 
-    pool.withTransaction(conn -> placeIn(conn, customerId, lines, requestedAddress)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
-      RowSet<Row> rows = ar.result();
-      long orderId = rows.iterator().next().getLong(0);
-      Responses.created(ctx, "/v1/orders/" + orderId, OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
-    });
+    pool.withTransaction(conn -> placeIn(conn, customerId, lines, requestedAddress))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              RowSet<Row> rows = ar.result();
+              long orderId = rows.iterator().next().getLong(0);
+              Responses.created(
+                  ctx,
+                  "/v1/orders/" + orderId,
+                  OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
+            });
   }
 
-  private Future<RowSet<Row>> placeIn(SqlConnection conn, long customerId, List<Line> lines, String requestedAddress) {
+  private Future<RowSet<Row>> placeIn(
+      SqlConnection conn, long customerId, List<Line> lines, String requestedAddress) {
     Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
-    return conn.preparedQuery(CUSTOMER).execute(Tuple.of(customerId)).compose(customers -> {
-      if (customers.size() == 0 || !"active".equals(customers.iterator().next().getString(0))) {
-        throw new ProblemException(ProblemType.UNKNOWN_CUSTOMER,
-            "Customer " + customerId + " does not exist or is not active",
-            List.of(new FieldError("/customer_id", "no active customer " + customerId)));
-      }
-      String address = requestedAddress != null ? requestedAddress : customers.iterator().next().getString(1);
-      if (address == null) {
-        throw new ProblemException(ProblemType.MISSING_SHIPPING_ADDRESS,
-            "Give shipping_address: customer " + customerId + " has no address on file",
-            List.of(new FieldError("/shipping_address", "is required when the customer has no address")));
-      }
-      return conn.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of((Object) ids))
-          .compose(products -> write(conn, customerId, lines, address, products));
-    });
+    return conn.preparedQuery(CUSTOMER)
+        .execute(Tuple.of(customerId))
+        .compose(
+            customers -> {
+              if (customers.size() == 0
+                  || !"active".equals(customers.iterator().next().getString(0))) {
+                throw new ProblemException(
+                    ProblemType.UNKNOWN_CUSTOMER,
+                    "Customer " + customerId + " does not exist or is not active",
+                    List.of(new FieldError("/customer_id", "no active customer " + customerId)));
+              }
+              String address =
+                  requestedAddress != null
+                      ? requestedAddress
+                      : customers.iterator().next().getString(1);
+              if (address == null) {
+                throw new ProblemException(
+                    ProblemType.MISSING_SHIPPING_ADDRESS,
+                    "Give shipping_address: customer " + customerId + " has no address on file",
+                    List.of(
+                        new FieldError(
+                            "/shipping_address", "is required when the customer has no address")));
+              }
+              return conn.preparedQuery(LOCK_PRODUCTS)
+                  .execute(Tuple.of((Object) ids))
+                  .compose(products -> write(conn, customerId, lines, address, products));
+            });
   }
 
-  private Future<RowSet<Row>> write(SqlConnection conn, long customerId, List<Line> lines, String address,
-      RowSet<Row> products) {
+  private Future<RowSet<Row>> write(
+      SqlConnection conn, long customerId, List<Line> lines, String address, RowSet<Row> products) {
     Map<Long, Row> byId = new TreeMap<>();
     for (Row p : products) {
       byId.put(p.getLong(0), p);
@@ -130,13 +164,22 @@ public final class OrderWrites {
       Line line = lines.get(i);
       Row p = byId.get(line.productId());
       if (p == null || !"active".equals(p.getString(5))) {
-        unknown.add(new FieldError("/items/" + i + "/product_id", "no active product " + line.productId()));
+        unknown.add(
+            new FieldError("/items/" + i + "/product_id", "no active product " + line.productId()));
         continue;
       }
       int stock = p.getInteger(4);
       if (stock < line.quantity()) {
-        short_.add(new FieldError("/items/" + i + "/quantity",
-            "product " + line.productId() + " has " + stock + " in stock, " + line.quantity() + " requested"));
+        short_.add(
+            new FieldError(
+                "/items/" + i + "/quantity",
+                "product "
+                    + line.productId()
+                    + " has "
+                    + stock
+                    + " in stock, "
+                    + line.quantity()
+                    + " requested"));
       }
       String c = p.getString(3);
       if (currency == null) {
@@ -153,20 +196,32 @@ public final class OrderWrites {
       quantities[i] = line.quantity();
     }
     if (!unknown.isEmpty()) {
-      throw new ProblemException(ProblemType.UNKNOWN_PRODUCT,
-          unknown.size() + " product(s) do not exist or are discontinued", unknown);
+      throw new ProblemException(
+          ProblemType.UNKNOWN_PRODUCT,
+          unknown.size() + " product(s) do not exist or are discontinued",
+          unknown);
     }
     if (!short_.isEmpty()) {
-      throw new ProblemException(ProblemType.OUT_OF_STOCK, short_.size() + " line(s) exceed the stock", short_);
+      throw new ProblemException(
+          ProblemType.OUT_OF_STOCK, short_.size() + " line(s) exceed the stock", short_);
     }
     if (mixed) {
-      throw new ProblemException(ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
+      throw new ProblemException(
+          ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
     Tuple take = Tuple.tuple().addArrayOfLong(productIds).addArrayOfInteger(quantities);
-    Tuple insert = Tuple.tuple()
-        .addLong(customerId).addString(currency).addLong(subtotal).addInteger(n).addString(address)
-        .addArrayOfInteger(lineNos).addArrayOfLong(productIds).addArrayOfString(names)
-        .addArrayOfLong(prices).addArrayOfInteger(quantities);
+    Tuple insert =
+        Tuple.tuple()
+            .addLong(customerId)
+            .addString(currency)
+            .addLong(subtotal)
+            .addInteger(n)
+            .addString(address)
+            .addArrayOfInteger(lineNos)
+            .addArrayOfLong(productIds)
+            .addArrayOfString(names)
+            .addArrayOfLong(prices)
+            .addArrayOfInteger(quantities);
     // both statements go out at once on the pipelined connection; the transaction orders them
     Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
     Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);

@@ -21,8 +21,10 @@ import java.util.Set;
 
 /** Read routes of customers: one, a page, and a batch of up to 1000 in one query. */
 public final class CustomerReads {
-  static final String BY_ID = "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
-  private static final String BY_IDS = "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = ANY($1)";
+  static final String BY_ID =
+      "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
+  private static final String BY_IDS =
+      "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = ANY($1)";
   private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
   public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
@@ -31,7 +33,12 @@ public final class CustomerReads {
   private final CursorCodec cursors;
   private final Contract contract;
   private final IdOrderedList list =
-      new IdOrderedList("customers", "customers", CustomerRepresentation.COLUMNS, "status", CustomerRepresentation::write);
+      new IdOrderedList(
+          "customers",
+          "customers",
+          CustomerRepresentation.COLUMNS,
+          "status",
+          CustomerRepresentation::write);
 
   public CustomerReads(Pool pool, CursorCodec cursors, Contract contract) {
     this.pool = pool;
@@ -44,16 +51,19 @@ public final class CustomerReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(BY_ID).execute(Tuple.of(id)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().size() == 0) {
-        ctx.fail(ProblemException.notFound("Customer " + id));
-      } else {
-        Row row = ar.result().iterator().next();
-        Responses.json(ctx, 200, encode(row, sel));
-      }
-    });
+    pool.preparedQuery(BY_ID)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Customer " + id));
+              } else {
+                Row row = ar.result().iterator().next();
+                Responses.json(ctx, 200, encode(row, sel));
+              }
+            });
   }
 
   public static Buffer encode(Row row, Fields.Selection sel) {
@@ -81,35 +91,41 @@ public final class CustomerReads {
       ids.add(id.asLong());
     }
     Long[] array = ids.toArray(new Long[0]);
-    pool.preparedQuery(BY_IDS).execute(Tuple.of(array)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
-      Map<Long, Row> found = new HashMap<>(ar.result().size() * 2);
-      for (Row row : ar.result()) {
-        found.put(row.getLong(0), row);
-      }
-      Buffer out = JsonOutput.write(128 + 300 * found.size(), gen -> {
-        gen.writeStartObject();
-        gen.writeArrayFieldStart("data");
-        for (Long id : array) {
-          Row row = found.get(id);
-          if (row != null) {
-            CustomerRepresentation.write(gen, row, sel);
-          }
-        }
-        gen.writeEndArray();
-        gen.writeArrayFieldStart("not_found");
-        for (Long id : array) {
-          if (!found.containsKey(id)) {
-            gen.writeNumber(id);
-          }
-        }
-        gen.writeEndArray();
-        gen.writeEndObject();
-      });
-      Responses.json(ctx, 200, out);
-    });
+    pool.preparedQuery(BY_IDS)
+        .execute(Tuple.of(array))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              Map<Long, Row> found = new HashMap<>(ar.result().size() * 2);
+              for (Row row : ar.result()) {
+                found.put(row.getLong(0), row);
+              }
+              Buffer out =
+                  JsonOutput.write(
+                      128 + 300 * found.size(),
+                      gen -> {
+                        gen.writeStartObject();
+                        gen.writeArrayFieldStart("data");
+                        for (Long id : array) {
+                          Row row = found.get(id);
+                          if (row != null) {
+                            CustomerRepresentation.write(gen, row, sel);
+                          }
+                        }
+                        gen.writeEndArray();
+                        gen.writeArrayFieldStart("not_found");
+                        for (Long id : array) {
+                          if (!found.containsKey(id)) {
+                            gen.writeNumber(id);
+                          }
+                        }
+                        gen.writeEndArray();
+                        gen.writeEndObject();
+                      });
+              Responses.json(ctx, 200, out);
+            });
   }
 }

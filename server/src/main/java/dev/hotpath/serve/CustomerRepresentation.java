@@ -12,8 +12,11 @@ import java.util.List;
  */
 public final class CustomerRepresentation {
   public static final Fields FIELDS =
-      Fields.of(List.of("id", "email", "name", "status", "address", "version", "created_at", "updated_at"));
-  public static final String COLUMNS = "id, email, name, status, address::text, version, created_at, updated_at";
+      Fields.of(
+          List.of(
+              "id", "email", "name", "status", "address", "version", "created_at", "updated_at"));
+  public static final String COLUMNS =
+      "id, email, name, status, address::text, version, created_at, updated_at";
 
   private CustomerRepresentation() {}
 

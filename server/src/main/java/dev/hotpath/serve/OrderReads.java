@@ -18,8 +18,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Read routes of orders. One order is one indexed query (the order joined with its lines); a
- * page of a customer's orders is two queries whatever its size: the page, then all its lines.
+ * Read routes of orders. One order is one indexed query (the order joined with its lines); a page
+ * of a customer's orders is two queries whatever its size: the page, then all its lines.
  */
 public final class OrderReads {
   /** The order and its lines as one result; order columns first, line columns from 11. */
@@ -29,15 +29,18 @@ public final class OrderReads {
           + " i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity, i.line_total_minor"
           + " FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no";
 
-  private static final String PAGE = "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
+  private static final String PAGE =
+      "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
   private static final String ORDER_BY = " ORDER BY created_at DESC, id DESC LIMIT ";
   private static final String PAGE_FIRST = PAGE + ORDER_BY + "$2";
-  private static final String PAGE_NEXT = PAGE + " AND (created_at, id) < ($2, $3)" + ORDER_BY + "$4";
+  private static final String PAGE_NEXT =
+      PAGE + " AND (created_at, id) < ($2, $3)" + ORDER_BY + "$4";
   private static final String PAGE_STATUS_FIRST = PAGE + " AND status = $2" + ORDER_BY + "$3";
   private static final String PAGE_STATUS_NEXT =
       PAGE + " AND status = $2 AND (created_at, id) < ($3, $4)" + ORDER_BY + "$5";
   private static final String LINES_OF_PAGE =
-      "SELECT order_id, " + OrderRepresentation.ITEM_COLUMNS
+      "SELECT order_id, "
+          + OrderRepresentation.ITEM_COLUMNS
           + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
@@ -58,23 +61,29 @@ public final class OrderReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(ORDER_WITH_LINES).execute(Tuple.of(id)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().size() == 0) {
-        ctx.fail(ProblemException.notFound("Order " + id));
-      } else {
-        Responses.json(ctx, 200, encodeJoined(ar.result(), sel));
-      }
-    });
+    pool.preparedQuery(ORDER_WITH_LINES)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Order " + id));
+              } else {
+                Responses.json(ctx, 200, encodeJoined(ar.result(), sel));
+              }
+            });
   }
 
   /** Encodes the result of {@link #ORDER_WITH_LINES} (or a query of the same shape). */
   public static Buffer encodeJoined(RowSet<Row> rows, Fields.Selection sel) {
     List<Row> list = new ArrayList<>(rows.size());
     rows.forEach(list::add);
-    var lines = new OrderRepresentation.RowLines(list, 0, list.size(), OrderRepresentation.ORDER_COLUMN_COUNT);
-    return JsonOutput.write(512 + 160 * list.size(), gen -> OrderRepresentation.write(gen, list.get(0), lines, sel));
+    var lines =
+        new OrderRepresentation.RowLines(
+            list, 0, list.size(), OrderRepresentation.ORDER_COLUMN_COUNT);
+    return JsonOutput.write(
+        512 + 160 * list.size(), gen -> OrderRepresentation.write(gen, list.get(0), lines, sel));
   }
 
   public void listForCustomer(RoutingContext ctx) {
@@ -99,43 +108,52 @@ public final class OrderReads {
     }
     args.addInteger(limit + 1);
 
-    pool.preparedQuery(sql).execute(args).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
-      List<Row> orders = new ArrayList<>(ar.result().size());
-      ar.result().forEach(orders::add);
-      boolean more = orders.size() > limit;
-      if (more) {
-        orders.remove(orders.size() - 1);
-      }
-      Optional<String> next = Optional.empty();
-      if (more) {
-        Row last = orders.get(orders.size() - 1);
-        next = Optional.of(cursors.encode(scope, Timestamps.micros(last.getOffsetDateTime(9)), last.getLong(0)));
-      }
-      if (orders.isEmpty()) {
-        answerEmpty(ctx, customerId, after != null);
-      } else if (!sel.has(8)) {
-        sendPage(ctx, orders, List.of(), sel, next);
-      } else {
-        Long[] ids = new Long[orders.size()];
-        for (int i = 0; i < ids.length; i++) {
-          ids[i] = orders.get(i).getLong(0);
-        }
-        Optional<String> nextCursor = next;
-        pool.preparedQuery(LINES_OF_PAGE).execute(Tuple.of(ids)).onComplete(lr -> {
-          if (lr.failed()) {
-            ctx.fail(lr.cause());
-            return;
-          }
-          List<Row> lines = new ArrayList<>(lr.result().size());
-          lr.result().forEach(lines::add);
-          sendPage(ctx, orders, lines, sel, nextCursor);
-        });
-      }
-    });
+    pool.preparedQuery(sql)
+        .execute(args)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              List<Row> orders = new ArrayList<>(ar.result().size());
+              ar.result().forEach(orders::add);
+              boolean more = orders.size() > limit;
+              if (more) {
+                orders.remove(orders.size() - 1);
+              }
+              Optional<String> next = Optional.empty();
+              if (more) {
+                Row last = orders.get(orders.size() - 1);
+                next =
+                    Optional.of(
+                        cursors.encode(
+                            scope, Timestamps.micros(last.getOffsetDateTime(9)), last.getLong(0)));
+              }
+              if (orders.isEmpty()) {
+                answerEmpty(ctx, customerId, after != null);
+              } else if (!sel.has(8)) {
+                sendPage(ctx, orders, List.of(), sel, next);
+              } else {
+                Long[] ids = new Long[orders.size()];
+                for (int i = 0; i < ids.length; i++) {
+                  ids[i] = orders.get(i).getLong(0);
+                }
+                Optional<String> nextCursor = next;
+                pool.preparedQuery(LINES_OF_PAGE)
+                    .execute(Tuple.of(ids))
+                    .onComplete(
+                        lr -> {
+                          if (lr.failed()) {
+                            ctx.fail(lr.cause());
+                            return;
+                          }
+                          List<Row> lines = new ArrayList<>(lr.result().size());
+                          lr.result().forEach(lines::add);
+                          sendPage(ctx, orders, lines, sel, nextCursor);
+                        });
+              }
+            });
   }
 
   /** An empty first page means either a customer without orders or no such customer. */
@@ -144,41 +162,53 @@ public final class OrderReads {
       sendPage(ctx, List.of(), List.of(), OrderRepresentation.FIELDS.all(), Optional.empty());
       return;
     }
-    pool.preparedQuery(CUSTOMER_EXISTS).execute(Tuple.of(customerId)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().size() == 0) {
-        ctx.fail(ProblemException.notFound("Customer " + customerId));
-      } else {
-        sendPage(ctx, List.of(), List.of(), OrderRepresentation.FIELDS.all(), Optional.empty());
-      }
-    });
+    pool.preparedQuery(CUSTOMER_EXISTS)
+        .execute(Tuple.of(customerId))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Customer " + customerId));
+              } else {
+                sendPage(
+                    ctx, List.of(), List.of(), OrderRepresentation.FIELDS.all(), Optional.empty());
+              }
+            });
   }
 
   /** Lines are sorted by order id; each order finds its run by id. */
-  private static void sendPage(RoutingContext ctx, List<Row> orders, List<Row> lines, Fields.Selection sel,
+  private static void sendPage(
+      RoutingContext ctx,
+      List<Row> orders,
+      List<Row> lines,
+      Fields.Selection sel,
       Optional<String> next) {
-    Buffer body = JsonOutput.write(256 + 600 * orders.size(), gen -> {
-      gen.writeStartObject();
-      gen.writeArrayFieldStart("data");
-      for (Row order : orders) {
-        long id = order.getLong(0);
-        int from = lowerBound(lines, id);
-        int to = from;
-        while (to < lines.size() && lines.get(to).getLong(0) == id) {
-          to++;
-        }
-        OrderRepresentation.write(gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
-      }
-      gen.writeEndArray();
-      gen.writeFieldName("next_cursor");
-      if (next.isPresent()) {
-        gen.writeString(next.get());
-      } else {
-        gen.writeNull();
-      }
-      gen.writeEndObject();
-    });
+    Buffer body =
+        JsonOutput.write(
+            256 + 600 * orders.size(),
+            gen -> {
+              gen.writeStartObject();
+              gen.writeArrayFieldStart("data");
+              for (Row order : orders) {
+                long id = order.getLong(0);
+                int from = lowerBound(lines, id);
+                int to = from;
+                while (to < lines.size() && lines.get(to).getLong(0) == id) {
+                  to++;
+                }
+                OrderRepresentation.write(
+                    gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
+              }
+              gen.writeEndArray();
+              gen.writeFieldName("next_cursor");
+              if (next.isPresent()) {
+                gen.writeString(next.get());
+              } else {
+                gen.writeNull();
+              }
+              gen.writeEndObject();
+            });
     Responses.page(ctx, body, next);
   }
 

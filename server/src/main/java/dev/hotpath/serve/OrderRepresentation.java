@@ -13,9 +13,26 @@ import java.util.List;
 public final class OrderRepresentation {
   public static final Fields FIELDS =
       Fields.withItems(
-          List.of("id", "customer_id", "status", "currency", "subtotal_minor", "total_minor", "item_count",
-              "shipping_address", "items", "version", "created_at", "updated_at"),
-          List.of("line_no", "product_id", "product_name", "unit_price_minor", "quantity", "line_total_minor"));
+          List.of(
+              "id",
+              "customer_id",
+              "status",
+              "currency",
+              "subtotal_minor",
+              "total_minor",
+              "item_count",
+              "shipping_address",
+              "items",
+              "version",
+              "created_at",
+              "updated_at"),
+          List.of(
+              "line_no",
+              "product_id",
+              "product_name",
+              "unit_price_minor",
+              "quantity",
+              "line_total_minor"));
   public static final String COLUMNS =
       "id, customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address::text, version, created_at, updated_at";
   public static final String ITEM_COLUMNS =
@@ -25,7 +42,10 @@ public final class OrderRepresentation {
 
   private OrderRepresentation() {}
 
-  /** Lines of one order; {@code size} rows from {@code from}, each with item columns at {@code offset}. */
+  /**
+   * Lines of one order; {@code size} rows from {@code from}, each with item columns at {@code
+   * offset}.
+   */
   public interface Lines {
     int size();
 
@@ -34,7 +54,8 @@ public final class OrderRepresentation {
     int offset();
   }
 
-  public static void write(JsonGenerator gen, Row order, Lines lines, Fields.Selection sel) throws IOException {
+  public static void write(JsonGenerator gen, Row order, Lines lines, Fields.Selection sel)
+      throws IOException {
     gen.writeStartObject();
     if (sel.has(0)) gen.writeNumberField("id", order.getLong(0));
     if (sel.has(1)) gen.writeNumberField("customer_id", order.getLong(1));

@@ -15,14 +15,20 @@ import java.util.Set;
 
 /** Read routes of the product catalogue. */
 public final class ProductReads {
-  private static final String BY_ID = "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
+  private static final String BY_ID =
+      "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
   private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "category");
 
   private final Pool pool;
   private final CursorCodec cursors;
   private final IdOrderedList list =
-      new IdOrderedList("products", "products", ProductRepresentation.COLUMNS, "category", ProductRepresentation::write);
+      new IdOrderedList(
+          "products",
+          "products",
+          ProductRepresentation.COLUMNS,
+          "category",
+          ProductRepresentation::write);
 
   public ProductReads(Pool pool, CursorCodec cursors) {
     this.pool = pool;
@@ -34,16 +40,22 @@ public final class ProductReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(BY_ID).execute(Tuple.of(id)).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().size() == 0) {
-        ctx.fail(ProblemException.notFound("Product " + id));
-      } else {
-        Row row = ar.result().iterator().next();
-        Responses.json(ctx, 200, JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)));
-      }
-    });
+    pool.preparedQuery(BY_ID)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Product " + id));
+              } else {
+                Row row = ar.result().iterator().next();
+                Responses.json(
+                    ctx,
+                    200,
+                    JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)));
+              }
+            });
   }
 
   public void list(RoutingContext ctx) {

@@ -9,8 +9,20 @@ import java.util.List;
 /** The JSON form of a product; the i-th column of {@link #COLUMNS} is the i-th field. */
 public final class ProductRepresentation {
   public static final Fields FIELDS =
-      Fields.of(List.of("id", "sku", "name", "description", "category", "price_minor", "currency", "stock",
-          "status", "version", "created_at", "updated_at"));
+      Fields.of(
+          List.of(
+              "id",
+              "sku",
+              "name",
+              "description",
+              "category",
+              "price_minor",
+              "currency",
+              "stock",
+              "status",
+              "version",
+              "created_at",
+              "updated_at"));
   public static final String COLUMNS =
       "id, sku, name, description, category, price_minor, currency, stock, status, version, created_at, updated_at";
 

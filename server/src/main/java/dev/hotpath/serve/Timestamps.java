@@ -20,7 +20,8 @@ public final class Timestamps {
   }
 
   public static OffsetDateTime fromMicros(long micros) {
-    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L)
+    return Instant.ofEpochSecond(
+            Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L)
         .atOffset(ZoneOffset.UTC);
   }
 }

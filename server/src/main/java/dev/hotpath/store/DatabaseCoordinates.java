@@ -9,8 +9,12 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
-/** Where the database is and how to log in; the one description both JDBC and the reactive client use. */
-public record DatabaseCoordinates(String host, int port, String database, String user, String password) {
+/**
+ * Where the database is and how to log in; the one description both JDBC and the reactive client
+ * use.
+ */
+public record DatabaseCoordinates(
+    String host, int port, String database, String user, String password) {
 
   /** Parses {@code postgresql://user:password@host:port/database}. */
   public static DatabaseCoordinates fromUri(URI uri) {
@@ -23,7 +27,8 @@ public record DatabaseCoordinates(String host, int port, String database, String
     }
     String path = uri.getPath() == null ? "" : uri.getPath();
     String database = path.length() > 1 ? path.substring(1) : "postgres";
-    return new DatabaseCoordinates(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 5432, database, user, password);
+    return new DatabaseCoordinates(
+        uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 5432, database, user, password);
   }
 
   private static String decode(String s) {

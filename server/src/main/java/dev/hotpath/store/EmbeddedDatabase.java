@@ -46,12 +46,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
       }
       long started = System.nanoTime();
       EmbeddedPostgres pg = builder.start();
-      log.info("embedded PostgreSQL on port {} with data in {} ({} ms)", pg.getPort(), dataDir.toAbsolutePath(),
+      log.info(
+          "embedded PostgreSQL on port {} with data in {} ({} ms)",
+          pg.getPort(),
+          dataDir.toAbsolutePath(),
           (System.nanoTime() - started) / 1_000_000);
       return new EmbeddedDatabase(pg);
     } catch (IOException | RuntimeException e) {
       throw new EmbeddedDatabaseException(
-          "embedded PostgreSQL could not start in " + dataDir.toAbsolutePath() + " (" + rootCause(e)
+          "embedded PostgreSQL could not start in "
+              + dataDir.toAbsolutePath()
+              + " ("
+              + rootCause(e)
               + "); if this machine forbids user namespaces for root, run as a normal user or set HOTPATH_DATABASE_URL to an external PostgreSQL",
           e);
     }
@@ -66,7 +72,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   public DatabaseCoordinates coordinates() {
-    return new DatabaseCoordinates("localhost", postgres.getPort(), "postgres", "postgres", "postgres");
+    return new DatabaseCoordinates(
+        "localhost", postgres.getPort(), "postgres", "postgres", "postgres");
   }
 
   @Override

@@ -5,7 +5,9 @@ import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Brings the schema to the newest version with Flyway; blocking, so never call it on an event loop. */
+/**
+ * Brings the schema to the newest version with Flyway; blocking, so never call it on an event loop.
+ */
 public final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
@@ -20,8 +22,12 @@ public final class Migrations {
             .loggers("slf4j")
             .load();
     MigrateResult result = flyway.migrate();
-    String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : String.valueOf(flyway.info().current().getVersion());
-    log.info("schema at version {} ({} migrations applied now)", version, result.migrationsExecuted);
+    String version =
+        result.targetSchemaVersion != null
+            ? result.targetSchemaVersion
+            : String.valueOf(flyway.info().current().getVersion());
+    log.info(
+        "schema at version {} ({} migrations applied now)", version, result.migrationsExecuted);
     return version;
   }
 }

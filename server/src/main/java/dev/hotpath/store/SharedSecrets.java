@@ -8,8 +8,8 @@ import java.sql.SQLException;
 import java.util.HexFormat;
 
 /**
- * Secrets every instance on one database must agree on, created once at random and kept in
- * {@code app_settings}. Blocking (JDBC): call at start-up only.
+ * Secrets every instance on one database must agree on, created once at random and kept in {@code
+ * app_settings}. Blocking (JDBC): call at start-up only.
  */
 public final class SharedSecrets {
   private SharedSecrets() {}
@@ -19,18 +19,21 @@ public final class SharedSecrets {
     byte[] fresh = new byte[32];
     new SecureRandom().nextBytes(fresh);
     try (Connection conn = db.openJdbc()) {
-      try (PreparedStatement insert = conn.prepareStatement(
-          "INSERT INTO app_settings (key, value) VALUES ('cursor_key', ?) ON CONFLICT (key) DO NOTHING")) {
+      try (PreparedStatement insert =
+          conn.prepareStatement(
+              "INSERT INTO app_settings (key, value) VALUES ('cursor_key', ?) ON CONFLICT (key) DO NOTHING")) {
         insert.setString(1, HexFormat.of().formatHex(fresh));
         insert.executeUpdate();
       }
-      try (PreparedStatement select = conn.prepareStatement("SELECT value FROM app_settings WHERE key = 'cursor_key'");
+      try (PreparedStatement select =
+              conn.prepareStatement("SELECT value FROM app_settings WHERE key = 'cursor_key'");
           ResultSet rs = select.executeQuery()) {
         rs.next();
         return HexFormat.of().parseHex(rs.getString(1));
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("could not read the cursor key from " + db + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "could not read the cursor key from " + db + ": " + e.getMessage(), e);
     }
   }
 }

@@ -18,12 +18,14 @@ class SettingsTest {
 
   @Test
   void readsEverySetting() {
-    Settings s = Settings.fromEnvironment(Map.of(
-        "HOTPATH_PORT", "9090",
-        "HOTPATH_DATABASE_URL", "postgresql://app:secret@db.internal:6543/shop",
-        "HOTPATH_DB_POOL_SIZE", "12",
-        "HOTPATH_DATA_DIR", "/var/lib/hotpath",
-        "HOTPATH_CURSOR_SECRET", "a-long-enough-cursor-secret"));
+    Settings s =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_PORT", "9090",
+                "HOTPATH_DATABASE_URL", "postgresql://app:secret@db.internal:6543/shop",
+                "HOTPATH_DB_POOL_SIZE", "12",
+                "HOTPATH_DATA_DIR", "/var/lib/hotpath",
+                "HOTPATH_CURSOR_SECRET", "a-long-enough-cursor-secret"));
     assertThat(s.port()).isEqualTo(9090);
     assertThat(s.databaseUrl()).get().hasToString("postgresql://app:secret@db.internal:6543/shop");
     assertThat(s.poolSize()).isEqualTo(12);
@@ -32,11 +34,14 @@ class SettingsTest {
 
   @Test
   void namesEveryBadSettingInOneMessage() {
-    assertThatThrownBy(() -> Settings.fromEnvironment(Map.of(
-            "HOTPATH_PORT", "http",
-            "HOTPATH_DB_POOL_SIZE", "0",
-            "HOTPATH_DATABASE_URL", "mysql://x/y",
-            "HOTPATH_CURSOR_SECRET", "short")))
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_PORT", "http",
+                        "HOTPATH_DB_POOL_SIZE", "0",
+                        "HOTPATH_DATABASE_URL", "mysql://x/y",
+                        "HOTPATH_CURSOR_SECRET", "short")))
         .isInstanceOf(Settings.InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_PORT=http is not a whole number")
         .hasMessageContaining("HOTPATH_DB_POOL_SIZE=0 is out of range")

@@ -36,49 +36,95 @@ class BadInputTest {
   static Stream<Arguments> badOrders() {
     return Stream.of(
         Arguments.of("not json", "{\"customer_id\":", 400, "malformed-json"),
-        Arguments.of("trailing garbage", "{\"customer_id\":1,\"items\":[]} x", 400, "malformed-json"),
-        Arguments.of("duplicate keys", "{\"customer_id\":1,\"customer_id\":2,\"items\":[]}", 400, "malformed-json"),
+        Arguments.of(
+            "trailing garbage", "{\"customer_id\":1,\"items\":[]} x", 400, "malformed-json"),
+        Arguments.of(
+            "duplicate keys",
+            "{\"customer_id\":1,\"customer_id\":2,\"items\":[]}",
+            400,
+            "malformed-json"),
         Arguments.of("array body", "[1,2]", 400, "validation-error"),
-        Arguments.of("wrong types", "{\"customer_id\":\"1\",\"items\":{}}", 400, "validation-error"),
+        Arguments.of(
+            "wrong types", "{\"customer_id\":\"1\",\"items\":{}}", 400, "validation-error"),
         Arguments.of("missing fields", "{}", 400, "validation-error"),
-        Arguments.of("unknown field", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"price\":0}", 400, "validation-error"),
-        Arguments.of("negative quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":-1}]}", 400, "validation-error"),
-        Arguments.of("zero quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":0}]}", 400, "validation-error"),
-        Arguments.of("fractional quantity", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1.5}]}", 400, "validation-error"),
-        Arguments.of("huge number", "{\"customer_id\":123456789012345678901234567890,\"items\":[{\"product_id\":PROD,\"quantity\":1}]}", 400, "validation-error"),
+        Arguments.of(
+            "unknown field",
+            "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"price\":0}",
+            400,
+            "validation-error"),
+        Arguments.of(
+            "negative quantity",
+            "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":-1}]}",
+            400,
+            "validation-error"),
+        Arguments.of(
+            "zero quantity",
+            "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":0}]}",
+            400,
+            "validation-error"),
+        Arguments.of(
+            "fractional quantity",
+            "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1.5}]}",
+            400,
+            "validation-error"),
+        Arguments.of(
+            "huge number",
+            "{\"customer_id\":123456789012345678901234567890,\"items\":[{\"product_id\":PROD,\"quantity\":1}]}",
+            400,
+            "validation-error"),
         Arguments.of("no items", "{\"customer_id\":CUST,\"items\":[]}", 400, "validation-error"),
-        Arguments.of("null item", "{\"customer_id\":CUST,\"items\":[null]}", 400, "validation-error"),
-        Arguments.of("deep nesting", "{\"customer_id\":CUST,\"items\":" + "[".repeat(200) + "]".repeat(200) + "}", 400, "malformed-json"),
-        Arguments.of("bad address", "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"shipping_address\":{\"line1\":\"\",\"country\":\"usa\"}}", 400, "validation-error"));
+        Arguments.of(
+            "null item", "{\"customer_id\":CUST,\"items\":[null]}", 400, "validation-error"),
+        Arguments.of(
+            "deep nesting",
+            "{\"customer_id\":CUST,\"items\":" + "[".repeat(200) + "]".repeat(200) + "}",
+            400,
+            "malformed-json"),
+        Arguments.of(
+            "bad address",
+            "{\"customer_id\":CUST,\"items\":[{\"product_id\":PROD,\"quantity\":1}],\"shipping_address\":{\"line1\":\"\",\"country\":\"usa\"}}",
+            400,
+            "validation-error"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badOrders")
   void rejectsABadOrderAndWritesNothing(String name, String body, int status, String type) {
     String before = fx.rowCounts();
-    Api.Response r = api.post("/v1/orders", body.replace("CUST", String.valueOf(customer)).replace("PROD", String.valueOf(product)));
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            body.replace("CUST", String.valueOf(customer))
+                .replace("PROD", String.valueOf(product)));
     assertThat(r.status()).as(r.body()).isEqualTo(status);
     assertThat(r.contentType()).isEqualTo("application/problem+json");
     assertThat(r.json().get("type").asText()).isEqualTo("https://hotpath.dev/problems/" + type);
     assertThat(r.json().get("detail").asText()).isNotBlank();
-    assertThat(r.body()).doesNotContainIgnoringCase("exception").doesNotContain("com.fasterxml").doesNotContain("at dev.");
+    assertThat(r.body())
+        .doesNotContainIgnoringCase("exception")
+        .doesNotContain("com.fasterxml")
+        .doesNotContain("at dev.");
     assertThat(fx.rowCounts()).isEqualTo(before);
   }
 
   @Test
   void listsEveryFailingFieldNotOnlyTheFirst() {
-    Api.Response r = api.post("/v1/orders",
-        "{\"customer_id\":-5,\"items\":[{\"product_id\":0,\"quantity\":-1,\"x\":1}],\"extra\":true}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":-5,\"items\":[{\"product_id\":0,\"quantity\":-1,\"x\":1}],\"extra\":true}");
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().get("errors").findValuesAsText("field"))
-        .contains("/customer_id", "/items/0/product_id", "/items/0/quantity", "/items/0/x", "/extra");
+        .contains(
+            "/customer_id", "/items/0/product_id", "/items/0/quantity", "/items/0/x", "/extra");
   }
 
   @Test
   void rejectsBadQueryParametersAllAtOnce() {
     Api.Response r = api.get("/v1/customers?limit=0&status=zombie&fields=nope&color=red");
     assertThat(r.status()).isEqualTo(400);
-    assertThat(r.json().get("errors").findValuesAsText("field")).containsExactlyInAnyOrder("limit", "status", "fields", "color");
+    assertThat(r.json().get("errors").findValuesAsText("field"))
+        .containsExactlyInAnyOrder("limit", "status", "fields", "color");
     assertThat(api.get("/v1/customers?limit=101").status()).isEqualTo(400);
     assertThat(api.get("/v1/customers?limit=abc").status()).isEqualTo(400);
     assertThat(api.get("/v1/customers?limit=5&limit=6").status()).isEqualTo(400);
@@ -88,9 +134,16 @@ class BadInputTest {
   void rejectsForgedAndAlteredCursors() {
     String real = api.get("/v1/customers?limit=2").json().get("next_cursor").asText();
     char last = real.charAt(real.length() - 3);
-    String altered = real.substring(0, real.length() - 3) + (last == 'A' ? 'B' : 'A') + real.substring(real.length() - 2);
-    for (String cursor : new String[] {altered, "AAAA", "not-base64!!", "x".repeat(300), real + "AA"}) {
-      Api.Response r = api.get("/v1/customers?limit=2&cursor=" + java.net.URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+    String altered =
+        real.substring(0, real.length() - 3)
+            + (last == 'A' ? 'B' : 'A')
+            + real.substring(real.length() - 2);
+    for (String cursor :
+        new String[] {altered, "AAAA", "not-base64!!", "x".repeat(300), real + "AA"}) {
+      Api.Response r =
+          api.get(
+              "/v1/customers?limit=2&cursor="
+                  + java.net.URLEncoder.encode(cursor, StandardCharsets.UTF_8));
       assertThat(r.status()).as(cursor).isEqualTo(400);
       assertThat(r.json().get("type").asText()).endsWith("/invalid-cursor");
     }
@@ -111,11 +164,15 @@ class BadInputTest {
     Api.Response r = api.send(api.request("/v1/orders/1").DELETE().build());
     assertThat(r.status()).isEqualTo(405);
     assertThat(r.contentType()).isEqualTo("application/problem+json");
+    assertThat(r.header("Allow")).hasValue("GET");
+    assertThat(api.send(api.request("/v1/customers/1").DELETE().build()).header("Allow"))
+        .hasValue("GET, PATCH");
   }
 
   @Test
   void unacceptableAcceptIs406() {
-    Api.Response r = api.send(api.request("/v1/orders/1").header("Accept", "text/csv").GET().build());
+    Api.Response r =
+        api.send(api.request("/v1/orders/1").header("Accept", "text/csv").GET().build());
     assertThat(r.status()).isEqualTo(406);
     assertThat(r.json().get("type").asText()).endsWith("/not-acceptable");
   }
@@ -123,8 +180,12 @@ class BadInputTest {
   @Test
   void nonJsonBodyIs415AndWritesNothing() {
     String before = fx.rowCounts();
-    Api.Response r = api.send(api.request("/v1/customers").header("Content-Type", "text/plain")
-        .POST(HttpRequest.BodyPublishers.ofString("email=a@b.c")).build());
+    Api.Response r =
+        api.send(
+            api.request("/v1/customers")
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("email=a@b.c"))
+                .build());
     assertThat(r.status()).isEqualTo(415);
     assertThat(r.json().get("type").asText()).endsWith("/unsupported-media-type");
     assertThat(fx.rowCounts()).isEqualTo(before);
@@ -142,13 +203,15 @@ class BadInputTest {
 
   @Test
   void overlongUrlIs414Problem() throws Exception {
-    String response = raw("GET /v1/customers?fields=" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    String response =
+        raw("GET /v1/customers?fields=" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     assertThat(response).matches("(?s)HTTP/1\\.[01] 414.*").contains("application/problem+json");
   }
 
   @Test
   void malformedQueryEncodingIsA400Problem() throws Exception {
-    String response = raw("GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String response =
+        raw("GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
   }
 

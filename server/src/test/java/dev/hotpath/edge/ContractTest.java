@@ -18,25 +18,49 @@ class ContractTest {
   void theContractParsesWithoutErrors() throws Exception {
     ParseOptions options = new ParseOptions();
     options.setResolve(true);
-    SwaggerParseResult result = new OpenAPIParser().readContents(Files.readString(SPEC), null, options);
+    SwaggerParseResult result =
+        new OpenAPIParser().readContents(Files.readString(SPEC), null, options);
     assertThat(result.getMessages()).isEmpty();
     assertThat(result.getOpenAPI().getOpenapi()).startsWith("3.1");
-    assertThat(result.getOpenAPI().getPaths()).containsKeys(
-        "/v1/customers", "/v1/customers/{id}", "/v1/customers/batch-get", "/v1/customers/{id}/orders",
-        "/v1/products", "/v1/products/{id}", "/v1/orders", "/v1/orders/{id}", "/health/live", "/health/ready");
+    assertThat(result.getOpenAPI().getPaths())
+        .containsKeys(
+            "/v1/customers",
+            "/v1/customers/{id}",
+            "/v1/customers/batch-get",
+            "/v1/customers/{id}/orders",
+            "/v1/products",
+            "/v1/products/{id}",
+            "/v1/orders",
+            "/v1/orders/{id}",
+            "/health/live",
+            "/health/ready");
   }
 
   @Test
   void everyOperationHasAnIdAndEveryErrorIsAProblem() throws Exception {
-    SwaggerParseResult result = new OpenAPIParser().readContents(Files.readString(SPEC), null, new ParseOptions());
-    result.getOpenAPI().getPaths().forEach((path, item) -> item.readOperations().forEach(op -> {
-      assertThat(op.getOperationId()).as(path).isNotBlank();
-      op.getResponses().forEach((status, response) -> {
-        if (status.startsWith("4") || (status.startsWith("5") && !path.startsWith("/health"))) {
-          assertThat(response.get$ref()).as(path + " " + status).startsWith("#/components/responses/");
-        }
-      });
-    }));
+    SwaggerParseResult result =
+        new OpenAPIParser().readContents(Files.readString(SPEC), null, new ParseOptions());
+    result
+        .getOpenAPI()
+        .getPaths()
+        .forEach(
+            (path, item) ->
+                item.readOperations()
+                    .forEach(
+                        op -> {
+                          assertThat(op.getOperationId()).as(path).isNotBlank();
+                          op.getResponses()
+                              .forEach(
+                                  (status, response) -> {
+                                    if (status.startsWith("4")
+                                        || (status.startsWith("5")
+                                            && !path.startsWith("/health"))) {
+                                      assertThat(response.get$ref())
+                                          .as(path + " " + status)
+                                          .startsWith("#/components/responses/");
+                                    }
+                                  });
+                        }));
   }
 
   @Test
@@ -48,9 +72,13 @@ class ContractTest {
     Api.Response docs = api.get("/docs");
     assertThat(docs.status()).isEqualTo(200);
     assertThat(docs.body()).contains("swagger-ui-bundle.js").contains("/openapi.yaml");
-    // static assets of the docs page are not API routes, so they are fetched outside the contract check
-    var bundle = api.client().send(api.request("/docs/assets/swagger-ui-bundle.js").build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    // static assets of the docs page are not API routes, so they are fetched outside the contract
+    // check
+    var bundle =
+        api.client()
+            .send(
+                api.request("/docs/assets/swagger-ui-bundle.js").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(bundle.statusCode()).isEqualTo(200);
     assertThat(bundle.body().length()).isGreaterThan(100_000);
   }

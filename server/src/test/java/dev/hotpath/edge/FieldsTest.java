@@ -13,9 +13,10 @@ class FieldsTest {
   @Test
   void everyFieldIsTheAllSelection() {
     var errors = new ArrayList<FieldError>();
-    Fields.Selection all = fields.parse(
-        "id,customer_id,status,currency,subtotal_minor,total_minor,item_count,shipping_address,items,version,created_at,updated_at",
-        errors);
+    Fields.Selection all =
+        fields.parse(
+            "id,customer_id,status,currency,subtotal_minor,total_minor,item_count,shipping_address,items,version,created_at,updated_at",
+            errors);
     assertThat(errors).isEmpty();
     assertThat(all).isSameAs(fields.all());
   }
@@ -36,7 +37,14 @@ class FieldsTest {
   @Test
   void itemsAloneSelectsEveryItemField() {
     Fields.Selection s = fields.parse("items", new ArrayList<>());
-    for (String name : List.of("line_no", "product_id", "product_name", "unit_price_minor", "quantity", "line_total_minor")) {
+    for (String name :
+        List.of(
+            "line_no",
+            "product_id",
+            "product_name",
+            "unit_price_minor",
+            "quantity",
+            "line_total_minor")) {
       assertThat(s.hasItem(fields.itemIndex(name))).as(name).isTrue();
     }
   }
@@ -45,7 +53,8 @@ class FieldsTest {
   void reportsEveryUnknownName() {
     var errors = new ArrayList<FieldError>();
     fields.parse("id,,nope,items.nada", errors);
-    assertThat(errors).extracting(FieldError::message)
+    assertThat(errors)
+        .extracting(FieldError::message)
         .containsExactly("unknown field ''", "unknown field 'nope'", "unknown field 'items.nada'");
   }
 }

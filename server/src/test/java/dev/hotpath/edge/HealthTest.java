@@ -37,22 +37,38 @@ class HealthTest {
    */
   @Test
   void aSecondInstanceSharesDataAndCursorsAndDrainsOnClose() throws Exception {
-    var uri = URI.create("postgresql://" + server.database().user() + ":" + server.database().password() + "@"
-        + server.database().host() + ":" + server.database().port() + "/" + server.database().database());
-    Settings settings = Settings.fromEnvironment(Map.of("HOTPATH_PORT", "0", "HOTPATH_EVENT_LOOPS", "1"))
-        .withDatabaseUrl(Optional.of(uri));
+    var uri =
+        URI.create(
+            "postgresql://"
+                + server.database().user()
+                + ":"
+                + server.database().password()
+                + "@"
+                + server.database().host()
+                + ":"
+                + server.database().port()
+                + "/"
+                + server.database().database());
+    Settings settings =
+        Settings.fromEnvironment(Map.of("HOTPATH_PORT", "0", "HOTPATH_EVENT_LOOPS", "1"))
+            .withDatabaseUrl(Optional.of(uri));
     App second = App.start(settings);
     String base = "http://localhost:" + second.port();
     HttpClient client = HttpClient.newHttpClient();
     String cursor = server.api().get("/v1/customers?limit=2").json().get("next_cursor").asText();
-    HttpResponse<String> paged = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=2&cursor=" + cursor)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> paged =
+        client.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=2&cursor=" + cursor))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(paged.statusCode()).isEqualTo(200);
 
     List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      inFlight.add(client.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=100")).build(),
-          HttpResponse.BodyHandlers.ofString()));
+      inFlight.add(
+          client.sendAsync(
+              HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=100")).build(),
+              HttpResponse.BodyHandlers.ofString()));
     }
     second.close();
     int completed = 0;

@@ -18,8 +18,16 @@ class OrdersApiTest {
     long customer = fx.customer();
     long p1 = fx.product(1250, 10);
     long p2 = fx.product(399, 5);
-    Api.Response r = api.post("/v1/orders", "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + p1
-        + ",\"quantity\":2},{\"product_id\":" + p2 + ",\"quantity\":3}]}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + customer
+                + ",\"items\":[{\"product_id\":"
+                + p1
+                + ",\"quantity\":2},{\"product_id\":"
+                + p2
+                + ",\"quantity\":3}]}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     JsonNode order = r.json();
     long id = order.get("id").asLong();
@@ -45,11 +53,15 @@ class OrdersApiTest {
     long customer = fx.customer();
     long product = fx.product(1000, 10);
     long order = fx.order(customer, product, 1);
-    server.execute("UPDATE products SET price_minor = 5000, name = 'Renamed' WHERE id = " + product);
-    server.execute("UPDATE customers SET address = '{\"line1\":\"Elsewhere\",\"city\":\"X\",\"postal_code\":\"1\",\"country\":\"DE\"}' WHERE id = " + customer);
+    server.execute(
+        "UPDATE products SET price_minor = 5000, name = 'Renamed' WHERE id = " + product);
+    server.execute(
+        "UPDATE customers SET address = '{\"line1\":\"Elsewhere\",\"city\":\"X\",\"postal_code\":\"1\",\"country\":\"DE\"}' WHERE id = "
+            + customer);
     JsonNode fetched = api.get("/v1/orders/" + order).json();
     assertThat(fetched.get("items").get(0).get("unit_price_minor").asLong()).isEqualTo(1000);
-    assertThat(fetched.get("items").get(0).get("product_name").asText()).startsWith("Fixture product");
+    assertThat(fetched.get("items").get(0).get("product_name").asText())
+        .startsWith("Fixture product");
     assertThat(fetched.get("shipping_address").get("city").asText()).isEqualTo("Springfield");
   }
 
@@ -57,8 +69,14 @@ class OrdersApiTest {
   void usesTheShippingAddressGiven() {
     long customer = fx.customer();
     long product = fx.product(100, 10);
-    Api.Response r = api.post("/v1/orders", "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + product
-        + ",\"quantity\":1}],\"shipping_address\":{\"line1\":\"9 Dock Road\",\"city\":\"Hamburg\",\"postal_code\":\"20457\",\"country\":\"DE\"}}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + customer
+                + ",\"items\":[{\"product_id\":"
+                + product
+                + ",\"quantity\":1}],\"shipping_address\":{\"line1\":\"9 Dock Road\",\"city\":\"Hamburg\",\"postal_code\":\"20457\",\"country\":\"DE\"}}");
     assertThat(r.status()).isEqualTo(201);
     assertThat(r.json().get("shipping_address").get("country").asText()).isEqualTo("DE");
   }
@@ -69,10 +87,19 @@ class OrdersApiTest {
     long plenty = fx.product(100, 50);
     long scarce = fx.product(100, 1);
     String before = fx.rowCounts();
-    Api.Response r = api.post("/v1/orders", "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + plenty
-        + ",\"quantity\":5},{\"product_id\":" + scarce + ",\"quantity\":2}]}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + customer
+                + ",\"items\":[{\"product_id\":"
+                + plenty
+                + ",\"quantity\":5},{\"product_id\":"
+                + scarce
+                + ",\"quantity\":2}]}");
     assertThat(r.status()).isEqualTo(422);
-    assertThat(r.json().get("type").asText()).isEqualTo("https://hotpath.dev/problems/out-of-stock");
+    assertThat(r.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/out-of-stock");
     assertThat(r.json().get("errors").get(0).get("field").asText()).isEqualTo("/items/1/quantity");
     assertThat(fx.rowCounts()).isEqualTo(before);
     assertThat(fx.stock(plenty)).isEqualTo(50);
@@ -84,13 +111,39 @@ class OrdersApiTest {
     long usd = fx.product("fixtures", 100, 10, "USD");
     long eur = fx.product("fixtures", 100, 10, "EUR");
     String before = fx.rowCounts();
-    assertThat(api.post("/v1/orders", "{\"customer_id\":" + customer
-        + ",\"items\":[{\"product_id\":999999999,\"quantity\":1}]}").json().get("type").asText())
+    assertThat(
+            api.post(
+                    "/v1/orders",
+                    "{\"customer_id\":"
+                        + customer
+                        + ",\"items\":[{\"product_id\":999999999,\"quantity\":1}]}")
+                .json()
+                .get("type")
+                .asText())
         .endsWith("/unknown-product");
-    assertThat(api.post("/v1/orders", "{\"customer_id\":999999999,\"items\":[{\"product_id\":" + usd
-        + ",\"quantity\":1}]}").json().get("type").asText()).endsWith("/unknown-customer");
-    assertThat(api.post("/v1/orders", "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + usd
-        + ",\"quantity\":1},{\"product_id\":" + eur + ",\"quantity\":1}]}").json().get("type").asText())
+    assertThat(
+            api.post(
+                    "/v1/orders",
+                    "{\"customer_id\":999999999,\"items\":[{\"product_id\":"
+                        + usd
+                        + ",\"quantity\":1}]}")
+                .json()
+                .get("type")
+                .asText())
+        .endsWith("/unknown-customer");
+    assertThat(
+            api.post(
+                    "/v1/orders",
+                    "{\"customer_id\":"
+                        + customer
+                        + ",\"items\":[{\"product_id\":"
+                        + usd
+                        + ",\"quantity\":1},{\"product_id\":"
+                        + eur
+                        + ",\"quantity\":1}]}")
+                .json()
+                .get("type")
+                .asText())
         .endsWith("/currency-mismatch");
     assertThat(fx.rowCounts()).isEqualTo(before);
   }
@@ -100,15 +153,32 @@ class OrdersApiTest {
     long suspended = fx.customer();
     api.patch("/v1/customers/" + suspended, "{\"status\":\"suspended\"}");
     long product = fx.product(100, 10);
-    Api.Response r = api.post("/v1/orders", "{\"customer_id\":" + suspended + ",\"items\":[{\"product_id\":" + product
-        + ",\"quantity\":1}]}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + suspended
+                + ",\"items\":[{\"product_id\":"
+                + product
+                + ",\"quantity\":1}]}");
     assertThat(r.status()).isEqualTo(422);
     assertThat(r.json().get("type").asText()).endsWith("/unknown-customer");
 
-    long homeless = api.post("/v1/customers", "{\"email\":\"" + Fixtures.uniqueEmail("na") + "\",\"name\":\"N\"}")
-        .json().get("id").asLong();
-    Api.Response noAddress = api.post("/v1/orders", "{\"customer_id\":" + homeless + ",\"items\":[{\"product_id\":"
-        + product + ",\"quantity\":1}]}");
+    long homeless =
+        api.post(
+                "/v1/customers",
+                "{\"email\":\"" + Fixtures.uniqueEmail("na") + "\",\"name\":\"N\"}")
+            .json()
+            .get("id")
+            .asLong();
+    Api.Response noAddress =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + homeless
+                + ",\"items\":[{\"product_id\":"
+                + product
+                + ",\"quantity\":1}]}");
     assertThat(noAddress.status()).isEqualTo(422);
     assertThat(noAddress.json().get("type").asText()).endsWith("/missing-shipping-address");
     assertThat(fx.stock(product)).isEqualTo(10);
@@ -118,10 +188,19 @@ class OrdersApiTest {
   void refusesTheSameProductOnTwoLines() {
     long customer = fx.customer();
     long product = fx.product(100, 10);
-    Api.Response r = api.post("/v1/orders", "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + product
-        + ",\"quantity\":1},{\"product_id\":" + product + ",\"quantity\":1}]}");
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + customer
+                + ",\"items\":[{\"product_id\":"
+                + product
+                + ",\"quantity\":1},{\"product_id\":"
+                + product
+                + ",\"quantity\":1}]}");
     assertThat(r.status()).isEqualTo(400);
-    assertThat(r.json().get("errors").get(0).get("field").asText()).isEqualTo("/items/1/product_id");
+    assertThat(r.json().get("errors").get(0).get("field").asText())
+        .isEqualTo("/items/1/product_id");
   }
 
   @Test
@@ -132,8 +211,18 @@ class OrdersApiTest {
     var statuses = new java.util.concurrent.ConcurrentLinkedQueue<Integer>();
     var futures = new java.util.ArrayList<java.util.concurrent.Future<?>>();
     for (int i = 0; i < 40; i++) {
-      futures.add(pool.submit(() -> statuses.add(api.post("/v1/orders", "{\"customer_id\":" + customer
-          + ",\"items\":[{\"product_id\":" + product + ",\"quantity\":1}]}").status())));
+      futures.add(
+          pool.submit(
+              () ->
+                  statuses.add(
+                      api.post(
+                              "/v1/orders",
+                              "{\"customer_id\":"
+                                  + customer
+                                  + ",\"items\":[{\"product_id\":"
+                                  + product
+                                  + ",\"quantity\":1}]}")
+                          .status())));
     }
     for (var f : futures) {
       f.get();
@@ -157,7 +246,8 @@ class OrdersApiTest {
     long customer = fx.customer();
     long order = fx.order(customer, fx.product(100, 10), 2);
     Api.Response r = api.get("/v1/orders/" + order + "?fields=id,items.quantity");
-    assertThat(r.json().toString()).isEqualTo("{\"id\":" + order + ",\"items\":[{\"quantity\":2}]}");
+    assertThat(r.json().toString())
+        .isEqualTo("{\"id\":" + order + ",\"items\":[{\"quantity\":2}]}");
     Api.Response unknown = api.get("/v1/orders/" + order + "?fields=id,bogus,items.nope");
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(unknown.json().get("errors")).hasSize(2);

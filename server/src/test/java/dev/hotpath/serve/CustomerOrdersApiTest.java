@@ -35,7 +35,12 @@ class CustomerOrdersApiTest {
     assertThat(data.get(0).get("items").get(0).get("quantity").asInt()).isEqualTo(5);
     assertThat(data.get(2).get("items").get(0).get("quantity").asInt()).isEqualTo(3);
 
-    Api.Response rest = api.get("/v1/customers/" + customer + "/orders?limit=3&cursor=" + r.json().get("next_cursor").asText());
+    Api.Response rest =
+        api.get(
+            "/v1/customers/"
+                + customer
+                + "/orders?limit=3&cursor="
+                + r.json().get("next_cursor").asText());
     assertThat(rest.json().get("data")).hasSize(2);
     assertThat(rest.json().get("data").get(1).get("id").asLong()).isEqualTo(placed.get(0));
     assertThat(rest.json().get("next_cursor").isNull()).isTrue();
@@ -66,13 +71,17 @@ class CustomerOrdersApiTest {
 
   @Test
   void aCursorOfOneCustomerIsRefusedForAnother() {
-    long busiest = server.queryLong("SELECT customer_id FROM orders GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1");
-    String cursor = api.get("/v1/customers/" + busiest + "/orders?limit=1").json().get("next_cursor").asText();
+    long busiest =
+        server.queryLong(
+            "SELECT customer_id FROM orders GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1");
+    String cursor =
+        api.get("/v1/customers/" + busiest + "/orders?limit=1").json().get("next_cursor").asText();
     long other = fx.customer();
     Api.Response r = api.get("/v1/customers/" + other + "/orders?cursor=" + cursor);
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().get("type").asText()).endsWith("/invalid-cursor");
-    Api.Response filtered = api.get("/v1/customers/" + busiest + "/orders?status=placed&cursor=" + cursor);
+    Api.Response filtered =
+        api.get("/v1/customers/" + busiest + "/orders?status=placed&cursor=" + cursor);
     assertThat(filtered.status()).isEqualTo(400);
   }
 
@@ -82,10 +91,14 @@ class CustomerOrdersApiTest {
    */
   @Test
   void walkingAllPagesWhileOrdersArriveHasNoDuplicatesOrGaps() throws Exception {
-    long customer = server.queryLong("SELECT customer_id FROM orders GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1");
+    long customer =
+        server.queryLong(
+            "SELECT customer_id FROM orders GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1");
     Set<Long> before = new LinkedHashSet<>();
     try (var conn = server.database().openJdbc();
-        var st = conn.prepareStatement("SELECT id FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC")) {
+        var st =
+            conn.prepareStatement(
+                "SELECT id FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC")) {
       st.setLong(1, customer);
       try (var rs = st.executeQuery()) {
         while (rs.next()) {
@@ -94,26 +107,35 @@ class CustomerOrdersApiTest {
       }
     }
     assertThat(before.size()).isGreaterThan(100);
-    api.patch("/v1/customers/" + customer, "{\"status\":\"active\",\"address\":" + Fixtures.ADDRESS + "}");
+    api.patch(
+        "/v1/customers/" + customer,
+        "{\"status\":\"active\",\"address\":" + Fixtures.ADDRESS + "}");
     long product = fx.product(100, 1_000_000);
     AtomicBoolean walking = new AtomicBoolean(true);
-    CompletableFuture<Integer> writer = CompletableFuture.supplyAsync(() -> {
-      int n = 0;
-      while (walking.get() && n < 500) {
-        fx.order(customer, product, 1);
-        n++;
-      }
-      return n;
-    });
+    CompletableFuture<Integer> writer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              int n = 0;
+              while (walking.get() && n < 500) {
+                fx.order(customer, product, 1);
+                n++;
+              }
+              return n;
+            });
     List<Long> seen = new ArrayList<>();
     String cursor = null;
     int pages = 0;
     do {
-      Api.Response page = api.get("/v1/customers/" + customer + "/orders?limit=7&fields=id"
-          + (cursor == null ? "" : "&cursor=" + cursor));
+      Api.Response page =
+          api.get(
+              "/v1/customers/"
+                  + customer
+                  + "/orders?limit=7&fields=id"
+                  + (cursor == null ? "" : "&cursor=" + cursor));
       assertThat(page.status()).isEqualTo(200);
       page.json().get("data").forEach(o -> seen.add(o.get("id").asLong()));
-      cursor = page.json().get("next_cursor").isNull() ? null : page.json().get("next_cursor").asText();
+      cursor =
+          page.json().get("next_cursor").isNull() ? null : page.json().get("next_cursor").asText();
       pages++;
     } while (cursor != null);
     walking.set(false);
@@ -123,6 +145,8 @@ class CustomerOrdersApiTest {
     assertThat(inserted).isPositive();
     assertThat(new LinkedHashSet<>(seen)).as("no duplicates").hasSameSizeAs(seen);
     List<Long> preExistingSeen = seen.stream().filter(before::contains).toList();
-    assertThat(preExistingSeen).as("every pre-existing order, once, in order").containsExactlyElementsOf(before);
+    assertThat(preExistingSeen)
+        .as("every pre-existing order, once, in order")
+        .containsExactlyElementsOf(before);
   }
 }

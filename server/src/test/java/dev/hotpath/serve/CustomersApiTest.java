@@ -18,8 +18,14 @@ class CustomersApiTest {
   @Test
   void createsACustomerAndServesIt() {
     String email = Fixtures.uniqueEmail("Create").toUpperCase();
-    Api.Response created = api.post("/v1/customers",
-        "{\"email\":\"" + email + "\",\"name\":\"Ada Lovelace\",\"address\":" + Fixtures.ADDRESS + "}");
+    Api.Response created =
+        api.post(
+            "/v1/customers",
+            "{\"email\":\""
+                + email
+                + "\",\"name\":\"Ada Lovelace\",\"address\":"
+                + Fixtures.ADDRESS
+                + "}");
     assertThat(created.status()).isEqualTo(201);
     long id = created.json().get("id").asLong();
     assertThat(created.header("Location")).contains("/v1/customers/" + id);
@@ -44,9 +50,11 @@ class CustomersApiTest {
   @Test
   void returns409WhenTheEmailIsTaken() {
     String email = Fixtures.uniqueEmail("dup");
-    assertThat(api.post("/v1/customers", "{\"email\":\"" + email + "\",\"name\":\"A\"}").status()).isEqualTo(201);
+    assertThat(api.post("/v1/customers", "{\"email\":\"" + email + "\",\"name\":\"A\"}").status())
+        .isEqualTo(201);
     String before = fx.rowCounts();
-    Api.Response again = api.post("/v1/customers", "{\"email\":\"" + email.toUpperCase() + "\",\"name\":\"B\"}");
+    Api.Response again =
+        api.post("/v1/customers", "{\"email\":\"" + email.toUpperCase() + "\",\"name\":\"B\"}");
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.json().get("type").asText()).endsWith("/conflict");
     assertThat(fx.rowCounts()).isEqualTo(before);
@@ -55,7 +63,8 @@ class CustomersApiTest {
   @Test
   void patchesOnlyTheFieldsGivenAndBumpsTheVersion() {
     long id = fx.customer();
-    Api.Response patched = api.patch("/v1/customers/" + id, "{\"name\":\"Renamed\",\"address\":null}");
+    Api.Response patched =
+        api.patch("/v1/customers/" + id, "{\"name\":\"Renamed\",\"address\":null}");
     assertThat(patched.status()).isEqualTo(200);
     assertThat(patched.json().get("name").asText()).isEqualTo("Renamed");
     assertThat(patched.json().get("address").isNull()).isTrue();
@@ -82,7 +91,8 @@ class CustomersApiTest {
   void batchGetAnswersInRequestOrderWithNotFound() {
     long a = fx.customer();
     long b = fx.customer();
-    Api.Response r = api.post("/v1/customers/batch-get", "{\"ids\":[" + b + ",999999998," + a + "," + b + "]}");
+    Api.Response r =
+        api.post("/v1/customers/batch-get", "{\"ids\":[" + b + ",999999998," + a + "," + b + "]}");
     assertThat(r.status()).isEqualTo(200);
     List<Long> ids = new ArrayList<>();
     r.json().get("data").forEach(c -> ids.add(c.get("id").asLong()));
@@ -126,8 +136,13 @@ class CustomersApiTest {
     assertThat(data).hasSize(3);
     data.forEach(c -> assertThat(c.get("status").asText()).isEqualTo("suspended"));
     String cursor = first.json().get("next_cursor").asText();
-    assertThat(first.header("Link")).hasValueSatisfying(link ->
-        assertThat(link).contains("cursor=" + cursor).contains("status=suspended").endsWith("rel=\"next\""));
+    assertThat(first.header("Link"))
+        .hasValueSatisfying(
+            link ->
+                assertThat(link)
+                    .contains("cursor=" + cursor)
+                    .contains("status=suspended")
+                    .endsWith("rel=\"next\""));
 
     Api.Response second = api.get("/v1/customers?status=suspended&limit=3&cursor=" + cursor);
     long lastOfFirst = data.get(2).get("id").asLong();

@@ -37,7 +37,12 @@ class ProductsApiTest {
     String cursor = null;
     int page = 0;
     do {
-      Api.Response r = api.get("/v1/products?category=" + category + "&limit=4" + (cursor == null ? "" : "&cursor=" + cursor));
+      Api.Response r =
+          api.get(
+              "/v1/products?category="
+                  + category
+                  + "&limit=4"
+                  + (cursor == null ? "" : "&cursor=" + cursor));
       assertThat(r.status()).isEqualTo(200);
       r.json().get("data").forEach(p -> seen.add(p.get("id").asLong()));
       cursor = r.json().get("next_cursor").isNull() ? null : r.json().get("next_cursor").asText();

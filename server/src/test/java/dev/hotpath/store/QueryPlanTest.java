@@ -14,7 +14,8 @@ class QueryPlanTest {
 
   /** The plan of {@code sql} as the server runs it: prepared, generic plan, with {@code args}. */
   private String plan(String sql, String args) throws Exception {
-    try (Connection conn = server.database().openJdbc(); Statement st = conn.createStatement()) {
+    try (Connection conn = server.database().openJdbc();
+        Statement st = conn.createStatement()) {
       st.execute("SET plan_cache_mode = force_generic_plan");
       st.execute("PREPARE q AS " + sql);
       StringBuilder plan = new StringBuilder();
@@ -37,10 +38,14 @@ class QueryPlanTest {
     String cols = "SELECT id FROM orders WHERE customer_id = $1";
     String order = " ORDER BY created_at DESC, id DESC LIMIT ";
     String[][] cases = {
-        {cols + order + "$2", "42, 21"},
-        {cols + " AND (created_at, id) < ($2, $3)" + order + "$4", "42, now(), 100, 21"},
-        {cols + " AND status = $2" + order + "$3", "42, 'placed', 21"},
-        {cols + " AND status = $2 AND (created_at, id) < ($3, $4)" + order + "$5", "42, 'placed', now(), 100, 21"}};
+      {cols + order + "$2", "42, 21"},
+      {cols + " AND (created_at, id) < ($2, $3)" + order + "$4", "42, now(), 100, 21"},
+      {cols + " AND status = $2" + order + "$3", "42, 'placed', 21"},
+      {
+        cols + " AND status = $2 AND (created_at, id) < ($3, $4)" + order + "$5",
+        "42, 'placed', now(), 100, 21"
+      }
+    };
     for (String[] c : cases) {
       String sql = c[0];
       String plan = plan(sql, c[1]);
@@ -51,12 +56,16 @@ class QueryPlanTest {
 
   @Test
   void orderLinesOfAPageUseThePrimaryKey() throws Exception {
-    String plan = plan("SELECT line_no FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
-        "'{1,2,3,4,5,6,7,8,9,10}'::bigint[]");
+    String plan =
+        plan(
+            "SELECT line_no FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+            "'{1,2,3,4,5,6,7,8,9,10}'::bigint[]");
     assertThat(plan).doesNotContain("Seq Scan");
-    try (Connection conn = server.database().openJdbc(); Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery(
-            "EXPLAIN SELECT line_no FROM order_items WHERE order_id = ANY('{1,2,3,4,5,6,7,8,9,10}'::bigint[]) ORDER BY order_id, line_no")) {
+    try (Connection conn = server.database().openJdbc();
+        Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "EXPLAIN SELECT line_no FROM order_items WHERE order_id = ANY('{1,2,3,4,5,6,7,8,9,10}'::bigint[]) ORDER BY order_id, line_no")) {
       StringBuilder p = new StringBuilder();
       while (rs.next()) {
         p.append(rs.getString(1)).append('\n');
@@ -67,7 +76,10 @@ class QueryPlanTest {
 
   @Test
   void singleOrderIsOneIndexLookup() throws Exception {
-    String plan = plan("SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no", "42");
+    String plan =
+        plan(
+            "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no",
+            "42");
     assertThat(plan).doesNotContain("Seq Scan").contains("orders_pkey");
   }
 }

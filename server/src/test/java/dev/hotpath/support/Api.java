@@ -21,7 +21,10 @@ public final class Api {
   private final String base;
   private final Contracts contract;
   private final HttpClient client =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   Api(String base, Contracts contract) {
     this.base = base;
@@ -45,13 +48,19 @@ public final class Api {
   }
 
   public Response post(String pathAndQuery, String json) {
-    return send(request(pathAndQuery).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    return send(
+        request(pathAndQuery)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build());
   }
 
   public Response patch(String pathAndQuery, String json) {
-    return send(request(pathAndQuery).header("Content-Type", "application/merge-patch+json")
-        .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build());
+    return send(
+        request(pathAndQuery)
+            .header("Content-Type", "application/merge-patch+json")
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+            .build());
   }
 
   /** Sends and validates against the contract. */

@@ -33,8 +33,10 @@ import java.util.regex.Pattern;
  */
 public final class Contracts {
   private static final String BASE_URI = "https://hotpath.dev/api/openapi.json";
+
   /** Statuses the HTTP layer may answer on any route, always as a problem. */
   private static final Set<Integer> ANY_ROUTE = Set.of(405, 414, 431);
+
   /** Resources whose full representation has every declared property. */
   private static final Set<String> FULL = Set.of("Customer", "Product", "Order", "OrderItem");
 
@@ -43,7 +45,10 @@ public final class Contracts {
   private final JsonNode doc;
   private final JsonSchemaFactory factory;
   private final SchemaValidatorsConfig config =
-      SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).formatAssertionsEnabled(true).build();
+      SchemaValidatorsConfig.builder()
+          .pathType(PathType.JSON_POINTER)
+          .formatAssertionsEnabled(true)
+          .build();
   private final Map<String, JsonSchema> schemas = new ConcurrentHashMap<>();
   private final List<Route> routes = new ArrayList<>();
   private final ObjectMapper mapper = new ObjectMapper();
@@ -54,8 +59,10 @@ public final class Contracts {
     try (InputStream in = Contracts.class.getClassLoader().getResourceAsStream(Contract.RESOURCE)) {
       doc = new YAMLMapper().readTree(in);
       String json = new ObjectMapper().writeValueAsString(doc);
-      factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
-          b -> b.schemaLoaders(l -> l.schemas(Map.of(BASE_URI, json))));
+      factory =
+          JsonSchemaFactory.getInstance(
+              SpecVersion.VersionFlag.V202012,
+              b -> b.schemaLoaders(l -> l.schemas(Map.of(BASE_URI, json))));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -63,7 +70,9 @@ public final class Contracts {
     while (names.hasNext()) {
       String template = names.next();
       String regex = template.replaceAll("\\{[^}]+}", "[^/]+");
-      routes.add(new Route(template, Pattern.compile(regex), template.replaceAll("\\{[^}]+}", "").length()));
+      routes.add(
+          new Route(
+              template, Pattern.compile(regex), template.replaceAll("\\{[^}]+}", "").length()));
     }
     routes.sort((a, b) -> Integer.compare(b.literalChars, a.literalChars));
   }
@@ -94,14 +103,19 @@ public final class Contracts {
         }
       }
     }
-    if (operation == null || (ANY_ROUTE.contains(status) && !operation.get("responses").has(String.valueOf(status)))) {
-      assertThat(status).as(where + ": undeclared route must be a 404, 405, 414 or 431")
+    if (operation == null
+        || (ANY_ROUTE.contains(status)
+            && !operation.get("responses").has(String.valueOf(status)))) {
+      assertThat(status)
+          .as(where + ": undeclared route must be a 404, 405, 414 or 431")
           .isIn(404, 405, 414, 431);
       assertProblem(where, response);
       return;
     }
     JsonNode declared = operation.get("responses").get(String.valueOf(status));
-    assertThat(declared).as(where + ": status not declared for " + operation.get("operationId").asText()).isNotNull();
+    assertThat(declared)
+        .as(where + ": status not declared for " + operation.get("operationId").asText())
+        .isNotNull();
     declared = resolve(declared);
     if (status == 304 || status == 204) {
       return;
@@ -110,14 +124,21 @@ public final class Contracts {
     assertThat(content).as(where + ": contract declares no body").isNotNull();
     String mediaType = response.contentType().split(";")[0].trim();
     JsonNode media = content.get(mediaType);
-    assertThat(media).as(where + ": media type " + mediaType + " not declared; declared " + content).isNotNull();
+    assertThat(media)
+        .as(where + ": media type " + mediaType + " not declared; declared " + content)
+        .isNotNull();
     JsonNode headers = declared.get("headers");
     if (headers != null) {
-      headers.fields().forEachRemaining(h -> {
-        if (resolve(h.getValue()).path("required").asBoolean(false)) {
-          assertThat(response.header(h.getKey())).as(where + ": required header " + h.getKey()).isPresent();
-        }
-      });
+      headers
+          .fields()
+          .forEachRemaining(
+              h -> {
+                if (resolve(h.getValue()).path("required").asBoolean(false)) {
+                  assertThat(response.header(h.getKey()))
+                      .as(where + ": required header " + h.getKey())
+                      .isPresent();
+                }
+              });
     }
     JsonNode schemaRef = media.path("schema").path("$ref");
     if (schemaRef.isMissingNode()) {
@@ -126,7 +147,9 @@ public final class Contracts {
     String name = schemaRef.asText().substring("#/components/schemas/".length());
     JsonNode body = response.json();
     List<String> errors = validate(name, body);
-    assertThat(errors).as(where + ": body does not match " + name + ": " + response.body()).isEmpty();
+    assertThat(errors)
+        .as(where + ": body does not match " + name + ": " + response.body())
+        .isEmpty();
     String query = request.uri().getRawQuery();
     if (query == null || !query.contains("fields=")) {
       List<String> missing = new ArrayList<>();
@@ -142,8 +165,12 @@ public final class Contracts {
 
   /** Every way {@code instance} fails the named component schema. */
   public List<String> validate(String schemaName, JsonNode instance) {
-    JsonSchema schema = schemas.computeIfAbsent(schemaName,
-        n -> factory.getSchema(SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config));
+    JsonSchema schema =
+        schemas.computeIfAbsent(
+            schemaName,
+            n ->
+                factory.getSchema(
+                    SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config));
     Set<ValidationMessage> messages = schema.validate(instance);
     return messages.stream().map(ValidationMessage::toString).sorted().toList();
   }
@@ -162,31 +189,38 @@ public final class Contracts {
     if (properties == null || !instance.isObject()) {
       return;
     }
-    properties.fields().forEachRemaining(p -> {
-      String name = p.getKey();
-      JsonNode value = instance.get(name);
-      if (value == null) {
-        if (FULL.contains(schemaName)) {
-          missing.add(at + "/" + name);
-        }
-        return;
-      }
-      JsonNode propSchema = p.getValue();
-      JsonNode ref = propSchema.get("$ref");
-      if (ref == null && propSchema.has("items")) {
-        ref = propSchema.get("items").get("$ref");
-        if (ref != null && value.isArray()) {
-          String item = ref.asText().substring("#/components/schemas/".length());
-          for (int i = 0; i < value.size(); i++) {
-            checkFull(item, value.get(i), at + "/" + name + "/" + i, missing);
-          }
-        }
-        return;
-      }
-      if (ref != null) {
-        checkFull(ref.asText().substring("#/components/schemas/".length()), value, at + "/" + name, missing);
-      }
-    });
+    properties
+        .fields()
+        .forEachRemaining(
+            p -> {
+              String name = p.getKey();
+              JsonNode value = instance.get(name);
+              if (value == null) {
+                if (FULL.contains(schemaName)) {
+                  missing.add(at + "/" + name);
+                }
+                return;
+              }
+              JsonNode propSchema = p.getValue();
+              JsonNode ref = propSchema.get("$ref");
+              if (ref == null && propSchema.has("items")) {
+                ref = propSchema.get("items").get("$ref");
+                if (ref != null && value.isArray()) {
+                  String item = ref.asText().substring("#/components/schemas/".length());
+                  for (int i = 0; i < value.size(); i++) {
+                    checkFull(item, value.get(i), at + "/" + name + "/" + i, missing);
+                  }
+                }
+                return;
+              }
+              if (ref != null) {
+                checkFull(
+                    ref.asText().substring("#/components/schemas/".length()),
+                    value,
+                    at + "/" + name,
+                    missing);
+              }
+            });
   }
 
   public ObjectMapper mapper() {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Rows that tests create through the API (or SQL) so that their assertions do not depend on seeded data. */
+/**
+ * Rows that tests create through the API (or SQL) so that their assertions do not depend on seeded
+ * data.
+ */
 public final class Fixtures {
   private static final AtomicLong SEQ = new AtomicLong(System.nanoTime() % 1_000_000_000L);
 
@@ -23,8 +26,16 @@ public final class Fixtures {
 
   /** Creates an active customer with an address; returns its id. */
   public long customer() {
-    Api.Response r = server.api().post("/v1/customers",
-        "{\"email\":\"" + uniqueEmail("fx") + "\",\"name\":\"Fixture\",\"address\":" + ADDRESS + "}");
+    Api.Response r =
+        server
+            .api()
+            .post(
+                "/v1/customers",
+                "{\"email\":\""
+                    + uniqueEmail("fx")
+                    + "\",\"name\":\"Fixture\",\"address\":"
+                    + ADDRESS
+                    + "}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asLong();
   }
@@ -32,9 +43,20 @@ public final class Fixtures {
   /** Inserts a product directly (the API has no product writes yet); returns its id. */
   public long product(String category, long priceMinor, int stock, String currency) {
     long n = SEQ.incrementAndGet();
-    return server.queryLong("INSERT INTO products (sku, name, category, price_minor, currency, stock) VALUES ('FX-" + n
-        + "', 'Fixture product " + n + "', '" + category + "', " + priceMinor + ", '" + currency + "', " + stock
-        + ") RETURNING id");
+    return server.queryLong(
+        "INSERT INTO products (sku, name, category, price_minor, currency, stock) VALUES ('FX-"
+            + n
+            + "', 'Fixture product "
+            + n
+            + "', '"
+            + category
+            + "', "
+            + priceMinor
+            + ", '"
+            + currency
+            + "', "
+            + stock
+            + ") RETURNING id");
   }
 
   public long product(long priceMinor, int stock) {
@@ -47,19 +69,35 @@ public final class Fixtures {
 
   /** Places an order of one product through the API; returns the order id. */
   public long order(long customerId, long productId, int quantity) {
-    Api.Response r = server.api().post("/v1/orders", "{\"customer_id\":" + customerId + ",\"items\":[{\"product_id\":"
-        + productId + ",\"quantity\":" + quantity + "}]}");
+    Api.Response r =
+        server
+            .api()
+            .post(
+                "/v1/orders",
+                "{\"customer_id\":"
+                    + customerId
+                    + ",\"items\":[{\"product_id\":"
+                    + productId
+                    + ",\"quantity\":"
+                    + quantity
+                    + "}]}");
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asLong();
   }
 
   /** Counts of every table the API writes, to prove a rejected request changed nothing. */
   public String rowCounts() {
-    return "customers=" + server.queryLong("SELECT count(*) FROM customers")
-        + " products=" + server.queryLong("SELECT count(*) FROM products")
-        + " stock=" + server.queryLong("SELECT sum(stock) FROM products")
-        + " versions=" + server.queryLong("SELECT sum(version) FROM customers")
-        + " orders=" + server.queryLong("SELECT count(*) FROM orders")
-        + " items=" + server.queryLong("SELECT count(*) FROM order_items");
+    return "customers="
+        + server.queryLong("SELECT count(*) FROM customers")
+        + " products="
+        + server.queryLong("SELECT count(*) FROM products")
+        + " stock="
+        + server.queryLong("SELECT sum(stock) FROM products")
+        + " versions="
+        + server.queryLong("SELECT sum(version) FROM customers")
+        + " orders="
+        + server.queryLong("SELECT count(*) FROM orders")
+        + " items="
+        + server.queryLong("SELECT count(*) FROM order_items");
   }
 }

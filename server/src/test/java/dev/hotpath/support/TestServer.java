@@ -43,12 +43,14 @@ public final class TestServer {
   private static TestServer start() {
     try {
       Path dir = Files.createTempDirectory("hotpath-test-");
-      Settings settings = Settings.fromEnvironment(Map.of(
-              "HOTPATH_PORT", "0",
-              "HOTPATH_EVENT_LOOPS", "2",
-              "HOTPATH_DB_POOL_SIZE", "8",
-              "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
-          .withDataDir(dir);
+      Settings settings =
+          Settings.fromEnvironment(
+                  Map.of(
+                      "HOTPATH_PORT", "0",
+                      "HOTPATH_EVENT_LOOPS", "2",
+                      "HOTPATH_DB_POOL_SIZE", "8",
+                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
+              .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
       App app = App.start(settings, db);
@@ -86,7 +88,8 @@ public final class TestServer {
 
   /** Runs one SQL statement (DDL or DML). */
   public void execute(String sql) {
-    try (Connection conn = database().openJdbc(); Statement st = conn.createStatement()) {
+    try (Connection conn = database().openJdbc();
+        Statement st = conn.createStatement()) {
       st.execute(sql);
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);

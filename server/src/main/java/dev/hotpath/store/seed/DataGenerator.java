@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * inserts keep working afterwards.
  *
  * <p>The same {@link SeedPlan} applied to the same starting state produces exactly the same rows:
- * every value comes from {@link SplittableRandom}s seeded with {@link SeedPlan#seed()} (or a hash of
- * it), and timestamps are derived from a fixed base instant ({@code 2026-01-01T00:00:00Z}), spread
- * over the two years before it, never from the clock.
+ * every value comes from {@link SplittableRandom}s seeded with {@link SeedPlan#seed()} (or a hash
+ * of it), and timestamps are derived from a fixed base instant ({@code 2026-01-01T00:00:00Z}),
+ * spread over the two years before it, never from the clock.
  *
  * <p>Each table is loaded in one transaction that holds a {@code SHARE ROW EXCLUSIVE} lock on it
  * (orders together with order_items), so concurrent writers wait instead of colliding with the
@@ -40,12 +40,14 @@ public final class DataGenerator {
   /** Rows per COPY statement and per progress update. */
   static final int BATCH_ROWS = 50_000;
 
-  static final long BASE_MICROS = Instant.parse("2026-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
+  static final long BASE_MICROS =
+      Instant.parse("2026-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
   static final long SPAN_MICROS = 730L * 86_400_000_000L;
   static final long START_MICROS = BASE_MICROS - SPAN_MICROS;
 
   /** Zipf exponents: rank k is chosen with weight 1 / k^s. */
   static final double CUSTOMER_SKEW = 0.8;
+
   static final double PRODUCT_SKEW = 0.9;
 
   private static final String COPY_CUSTOMERS =
@@ -119,8 +121,17 @@ public final class DataGenerator {
         phase = "orders";
         firstOrder = begin(conn, "orders", "order_items") + 1;
         lastOrder = firstOrder + plan.orders() - 1;
-        items = writeOrders(copy, sink, new Sink(1 << 20), plan, firstOrder, firstCustomer, catalog, orderRandom,
-            report);
+        items =
+            writeOrders(
+                copy,
+                sink,
+                new Sink(1 << 20),
+                plan,
+                firstOrder,
+                firstCustomer,
+                catalog,
+                orderRandom,
+                report);
         finish(conn, "orders");
       }
       if (plan.customers() + plan.products() + plan.orders() > 0) {
@@ -134,11 +145,23 @@ public final class DataGenerator {
       throw new SeedException("seeding failed while loading " + phase + ": " + e.getMessage(), e);
     }
     long elapsed = (System.nanoTime() - started) / 1_000_000;
-    return new SeedResult(plan.customers(), plan.products(), plan.orders(), items, firstCustomer, lastCustomer,
-        firstProduct, lastProduct, firstOrder, lastOrder, elapsed);
+    return new SeedResult(
+        plan.customers(),
+        plan.products(),
+        plan.orders(),
+        items,
+        firstCustomer,
+        lastCustomer,
+        firstProduct,
+        lastProduct,
+        firstOrder,
+        lastOrder,
+        elapsed);
   }
 
-  /** Starts the transaction that loads {@code tables[0]} and returns its largest id (0 when empty). */
+  /**
+   * Starts the transaction that loads {@code tables[0]} and returns its largest id (0 when empty).
+   */
   private static long begin(Connection conn, String... tables) throws SQLException {
     try (Statement st = conn.createStatement()) {
       st.execute("SET LOCAL synchronous_commit = off");
@@ -153,7 +176,8 @@ public final class DataGenerator {
   /** Moves the identity sequence of {@code table} to its largest id, then commits. */
   private static void finish(Connection conn, String table) throws SQLException {
     try (Statement st = conn.createStatement()) {
-      st.execute("SELECT setval(pg_get_serial_sequence('" + table + "', 'id'), max(id)) FROM " + table);
+      st.execute(
+          "SELECT setval(pg_get_serial_sequence('" + table + "', 'id'), max(id)) FROM " + table);
     }
     conn.commit();
   }
@@ -174,8 +198,15 @@ public final class DataGenerator {
   // ---------------------------------------------------------------------------------------------
   // customers
 
-  private static void writeCustomers(CopyManager copy, Sink sink, SeedPlan plan, String seedText, long firstId,
-      SplittableRandom random, Progress progress) throws SQLException {
+  private static void writeCustomers(
+      CopyManager copy,
+      Sink sink,
+      SeedPlan plan,
+      String seedText,
+      long firstId,
+      SplittableRandom random,
+      Progress progress)
+      throws SQLException {
     int total = plan.customers();
     byte[] emailTail = ascii("." + seedText + "@example.com\t");
     Addresses addresses = new Addresses(plan.seed());
@@ -183,8 +214,10 @@ public final class DataGenerator {
       long id = firstId + i;
       sink.num(id).tab();
       sink.ch('c').num(id).raw(emailTail);
-      sink.raw(Words.FIRST_NAMES[random.nextInt(Words.FIRST_NAMES.length)]).ch(' ')
-          .raw(Words.LAST_NAMES[random.nextInt(Words.LAST_NAMES.length)]).tab();
+      sink.raw(Words.FIRST_NAMES[random.nextInt(Words.FIRST_NAMES.length)])
+          .ch(' ')
+          .raw(Words.LAST_NAMES[random.nextInt(Words.LAST_NAMES.length)])
+          .tab();
       int status = random.nextInt(100);
       sink.raw(status < 95 ? Words.ACTIVE : status < 98 ? Words.SUSPENDED : Words.CLOSED).tab();
       if (!addresses.customerAddress(sink, id)) {
@@ -210,8 +243,15 @@ public final class DataGenerator {
     }
   }
 
-  private static Catalog writeProducts(CopyManager copy, Sink sink, SeedPlan plan, String seedText, long firstId,
-      SplittableRandom random, Progress progress) throws SQLException {
+  private static Catalog writeProducts(
+      CopyManager copy,
+      Sink sink,
+      SeedPlan plan,
+      String seedText,
+      long firstId,
+      SplittableRandom random,
+      Progress progress)
+      throws SQLException {
     int total = plan.products();
     byte[][] names = new byte[total][];
     long[] prices = new long[total];
@@ -224,7 +264,8 @@ public final class DataGenerator {
       String[] nouns = Words.NOUNS[category];
       String noun = nouns[random.nextInt(nouns.length)];
       String adjective = Words.ADJECTIVES[random.nextInt(Words.ADJECTIVES.length)];
-      String model = (char) ('A' + random.nextInt(26)) + Integer.toString(100 + random.nextInt(900));
+      String model =
+          (char) ('A' + random.nextInt(26)) + Integer.toString(100 + random.nextInt(900));
       String name = adjective + " " + noun + " " + model;
       names[i] = ascii(name);
       long price = (long) StrictMath.exp(logMin + random.nextDouble() * (logMax - logMin));
@@ -234,8 +275,15 @@ public final class DataGenerator {
       sink.num(id).tab();
       sink.raw(Words.SKU).num(id).raw(skuTail);
       sink.raw(names[i]).tab();
-      sink.ascii(adjective).ch(' ').ascii(noun.toLowerCase(java.util.Locale.ROOT)).ascii(" from our ")
-          .ascii(Words.CATEGORIES[category]).ascii(" range, model ").ascii(model).ch('.').tab();
+      sink.ascii(adjective)
+          .ch(' ')
+          .ascii(noun.toLowerCase(java.util.Locale.ROOT))
+          .ascii(" from our ")
+          .ascii(Words.CATEGORIES[category])
+          .ascii(" range, model ")
+          .ascii(model)
+          .ch('.')
+          .tab();
       sink.ascii(Words.CATEGORIES[category]).tab();
       sink.num(price).tab().raw(Words.USD).tab();
       sink.num(1_000_000 + random.nextInt(9_000_001)).tab();
@@ -254,8 +302,17 @@ public final class DataGenerator {
   // ---------------------------------------------------------------------------------------------
   // orders and order items
 
-  private static long writeOrders(CopyManager copy, Sink orders, Sink items, SeedPlan plan, long firstId,
-      long firstCustomer, Catalog catalog, SplittableRandom random, Progress progress) throws SQLException {
+  private static long writeOrders(
+      CopyManager copy,
+      Sink orders,
+      Sink items,
+      SeedPlan plan,
+      long firstId,
+      long firstCustomer,
+      Catalog catalog,
+      SplittableRandom random,
+      Progress progress)
+      throws SQLException {
     int total = plan.orders();
     Sampler customers = Sampler.zipf(plan.customers(), CUSTOMER_SKEW, random);
     Sampler products = Sampler.zipf(catalog.size(), PRODUCT_SKEW, random);
@@ -281,8 +338,14 @@ public final class DataGenerator {
       previousCreated = created;
 
       orders.num(id).tab().num(customerId).tab();
-      orders.raw(status < 70 ? Words.DELIVERED : status < 80 ? Words.SHIPPED : status < 88 ? Words.PAID
-          : status < 95 ? Words.PLACED : Words.CANCELLED).tab();
+      orders
+          .raw(
+              status < 70
+                  ? Words.DELIVERED
+                  : status < 80
+                      ? Words.SHIPPED
+                      : status < 88 ? Words.PAID : status < 95 ? Words.PLACED : Words.CANCELLED)
+          .tab();
       orders.raw(Words.USD).tab().num(subtotal).tab().num(subtotal).tab().num(lines).tab();
       addresses.shippingAddress(orders, customerId);
       orders.tab().raw(Words.VERSION_1).ts(created).tab().ts(created).nl();
@@ -291,8 +354,15 @@ public final class DataGenerator {
         int product = lineProduct[line];
         long price = catalog.prices[product];
         items.num(id).tab().num(line + 1).tab().num(catalog.firstId + product).tab();
-        items.raw(catalog.names[product]).tab().num(price).tab().num(lineQuantity[line]).tab()
-            .num(price * lineQuantity[line]).nl();
+        items
+            .raw(catalog.names[product])
+            .tab()
+            .num(price)
+            .tab()
+            .num(lineQuantity[line])
+            .tab()
+            .num(price * lineQuantity[line])
+            .nl();
       }
       itemRows += lines;
 
@@ -324,7 +394,8 @@ public final class DataGenerator {
   }
 
   /** A product (index) not among {@code chosen[0..count)}; needs count < number of products. */
-  private static int distinctProduct(Sampler products, SplittableRandom random, int[] chosen, int count) {
+  private static int distinctProduct(
+      Sampler products, SplittableRandom random, int[] chosen, int count) {
     for (int attempt = 0; attempt < 32; attempt++) {
       int candidate = products.sample(random);
       if (!contains(chosen, count, candidate)) {
@@ -350,7 +421,8 @@ public final class DataGenerator {
 
   /**
    * The timestamp of row {@code index} of {@code total}: rows are spread evenly over the two years
-   * before the base instant, each with a random offset inside its own slot, so later rows are newer.
+   * before the base instant, each with a random offset inside its own slot, so later rows are
+   * newer.
    */
   private static long spread(int index, int total, SplittableRandom random) {
     long slot = Math.max(1, SPAN_MICROS / total);
@@ -536,13 +608,31 @@ public final class DataGenerator {
     }
   }
 
-  record Country(byte[] code, int cumulativePercent, byte[][] cities, byte[][] regions, byte[][] streets,
-      boolean numberFirst, byte[] postalPattern) {
+  record Country(
+      byte[] code,
+      int cumulativePercent,
+      byte[][] cities,
+      byte[][] regions,
+      byte[][] streets,
+      boolean numberFirst,
+      byte[] postalPattern) {
 
-    static Country of(String code, int cumulativePercent, String[] cities, String[] regions, String[] streets,
-        boolean numberFirst, String postalPattern) {
-      return new Country(ascii(code), cumulativePercent, bytes(cities), regions == null ? null : bytes(regions),
-          bytes(streets), numberFirst, ascii(postalPattern));
+    static Country of(
+        String code,
+        int cumulativePercent,
+        String[] cities,
+        String[] regions,
+        String[] streets,
+        boolean numberFirst,
+        String postalPattern) {
+      return new Country(
+          ascii(code),
+          cumulativePercent,
+          bytes(cities),
+          regions == null ? null : bytes(regions),
+          bytes(streets),
+          numberFirst,
+          ascii(postalPattern));
     }
   }
 
@@ -579,75 +669,157 @@ public final class DataGenerator {
     static final byte[] J_COUNTRY = ascii("\", \"country\": \"");
     static final byte[] J_END = ascii("\"}");
 
-    static final byte[][] FIRST_NAMES = bytes(new String[] {
-        "Ada", "Alan", "Amara", "Ben", "Carla", "Chen", "Dana", "Diego", "Elena", "Emil", "Fatima", "Felix",
-        "Grace", "Hana", "Ivan", "Jonas", "Julia", "Kenji", "Lena", "Liam", "Maya", "Mateo", "Nina", "Noah",
-        "Olga", "Omar", "Priya", "Rafael", "Sara", "Tom", "Yuki", "Zoe"});
-    static final byte[][] LAST_NAMES = bytes(new String[] {
-        "Adams", "Becker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Khan",
-        "Lopez", "Meyer", "Novak", "Okafor", "Patel", "Quinn", "Rossi", "Schmidt", "Silva", "Tanaka", "Turner",
-        "Urban", "Varga", "Wagner", "Weber", "Wong", "Young", "Zimmermann", "Nguyen", "Kowalski", "Moreau"});
+    static final byte[][] FIRST_NAMES =
+        bytes(
+            new String[] {
+              "Ada", "Alan", "Amara", "Ben", "Carla", "Chen", "Dana", "Diego", "Elena", "Emil",
+                  "Fatima", "Felix",
+              "Grace", "Hana", "Ivan", "Jonas", "Julia", "Kenji", "Lena", "Liam", "Maya", "Mateo",
+                  "Nina", "Noah",
+              "Olga", "Omar", "Priya", "Rafael", "Sara", "Tom", "Yuki", "Zoe"
+            });
+    static final byte[][] LAST_NAMES =
+        bytes(
+            new String[] {
+              "Adams", "Becker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
+                  "Jensen", "Khan",
+              "Lopez", "Meyer", "Novak", "Okafor", "Patel", "Quinn", "Rossi", "Schmidt", "Silva",
+                  "Tanaka", "Turner",
+              "Urban", "Varga", "Wagner", "Weber", "Wong", "Young", "Zimmermann", "Nguyen",
+                  "Kowalski", "Moreau"
+            });
 
     static final String[] CATEGORIES = {
-        "books", "garden", "kitchen", "toys", "electronics", "sports", "beauty", "office", "pets", "music",
-        "outdoors", "home"};
+      "books",
+      "garden",
+      "kitchen",
+      "toys",
+      "electronics",
+      "sports",
+      "beauty",
+      "office",
+      "pets",
+      "music",
+      "outdoors",
+      "home"
+    };
     static final String[][] NOUNS = {
-        {"Novel", "Cookbook", "Atlas", "Notebook Journal", "Poetry Collection", "Field Guide"},
-        {"Trowel", "Hose", "Planter", "Pruning Shears", "Seed Kit", "Watering Can"},
-        {"Skillet", "Knife Set", "Kettle", "Cutting Board", "Blender", "Mixing Bowl"},
-        {"Puzzle", "Building Set", "Plush Bear", "Kite", "Board Game", "Yo-yo"},
-        {"Headphones", "Charger", "Speaker", "Keyboard", "Webcam", "USB Hub"},
-        {"Yoga Mat", "Football", "Tennis Racket", "Water Bottle", "Jump Rope", "Dumbbell"},
-        {"Face Cream", "Shampoo", "Lip Balm", "Hair Brush", "Soap Bar", "Perfume"},
-        {"Stapler", "Desk Lamp", "Pen Set", "Binder", "Desk Organizer", "Whiteboard"},
-        {"Dog Leash", "Cat Tree", "Pet Bed", "Chew Toy", "Food Bowl", "Bird Feeder"},
-        {"Guitar Strings", "Ukulele", "Drum Sticks", "Vinyl Record", "Harmonica", "Metronome"},
-        {"Tent", "Sleeping Bag", "Headlamp", "Backpack", "Camp Stove", "Compass"},
-        {"Throw Pillow", "Candle", "Wall Clock", "Picture Frame", "Rug", "Vase"}};
+      {"Novel", "Cookbook", "Atlas", "Notebook Journal", "Poetry Collection", "Field Guide"},
+      {"Trowel", "Hose", "Planter", "Pruning Shears", "Seed Kit", "Watering Can"},
+      {"Skillet", "Knife Set", "Kettle", "Cutting Board", "Blender", "Mixing Bowl"},
+      {"Puzzle", "Building Set", "Plush Bear", "Kite", "Board Game", "Yo-yo"},
+      {"Headphones", "Charger", "Speaker", "Keyboard", "Webcam", "USB Hub"},
+      {"Yoga Mat", "Football", "Tennis Racket", "Water Bottle", "Jump Rope", "Dumbbell"},
+      {"Face Cream", "Shampoo", "Lip Balm", "Hair Brush", "Soap Bar", "Perfume"},
+      {"Stapler", "Desk Lamp", "Pen Set", "Binder", "Desk Organizer", "Whiteboard"},
+      {"Dog Leash", "Cat Tree", "Pet Bed", "Chew Toy", "Food Bowl", "Bird Feeder"},
+      {"Guitar Strings", "Ukulele", "Drum Sticks", "Vinyl Record", "Harmonica", "Metronome"},
+      {"Tent", "Sleeping Bag", "Headlamp", "Backpack", "Camp Stove", "Compass"},
+      {"Throw Pillow", "Candle", "Wall Clock", "Picture Frame", "Rug", "Vase"}
+    };
     static final String[] ADJECTIVES = {
-        "Classic", "Compact", "Deluxe", "Eco", "Essential", "Handmade", "Heavy-Duty", "Lightweight", "Modern",
-        "Premium", "Rustic", "Smart", "Sturdy", "Travel", "Vintage", "Everyday"};
+      "Classic",
+      "Compact",
+      "Deluxe",
+      "Eco",
+      "Essential",
+      "Handmade",
+      "Heavy-Duty",
+      "Lightweight",
+      "Modern",
+      "Premium",
+      "Rustic",
+      "Smart",
+      "Sturdy",
+      "Travel",
+      "Vintage",
+      "Everyday"
+    };
 
     static final Country[] COUNTRIES = {
-        Country.of("US", 50,
-            new String[] {"Springfield", "Portland", "Austin", "Denver", "Columbus", "Madison", "Raleigh", "Boise"},
-            new String[] {"IL", "OR", "TX", "CO", "OH", "WI", "NC", "ID"},
-            new String[] {"Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Park Blvd", "Elm St", "Lake Rd",
-                "Washington Ave"},
-            true, "99999"),
-        Country.of("DE", 65,
-            new String[] {"Berlin", "Hamburg", "Munich", "Cologne", "Leipzig", "Dresden", "Stuttgart"},
-            null,
-            new String[] {"Hauptstrasse", "Bahnhofstrasse", "Gartenweg", "Schillerstrasse", "Lindenallee",
-                "Bergstrasse"},
-            false, "99999"),
-        Country.of("GB", 77,
-            new String[] {"London", "Manchester", "Bristol", "Leeds", "Edinburgh", "Cardiff"},
-            null,
-            new String[] {"High Street", "Station Road", "Church Lane", "Victoria Road", "Mill Lane"},
-            true, "AA9 9AA"),
-        Country.of("FR", 87,
-            new String[] {"Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille"},
-            null,
-            new String[] {"rue de la Paix", "avenue Victor Hugo", "boulevard Voltaire", "rue du Moulin",
-                "place de la Gare"},
-            true, "99999"),
-        Country.of("NL", 93,
-            new String[] {"Amsterdam", "Rotterdam", "Utrecht", "Eindhoven", "Groningen"},
-            null,
-            new String[] {"Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsplein", "Prinsengracht"},
-            false, "9999 AA"),
-        Country.of("CA", 100,
-            new String[] {"Toronto", "Vancouver", "Montreal", "Calgary", "Ottawa", "Halifax"},
-            new String[] {"ON", "BC", "QC", "AB", "ON", "NS"},
-            new String[] {"King St", "Queen St", "Yonge St", "Main St", "Robson St"},
-            true, "A9A 9A9")};
+      Country.of(
+          "US",
+          50,
+          new String[] {
+            "Springfield", "Portland", "Austin", "Denver", "Columbus", "Madison", "Raleigh", "Boise"
+          },
+          new String[] {"IL", "OR", "TX", "CO", "OH", "WI", "NC", "ID"},
+          new String[] {
+            "Main St",
+            "Oak Ave",
+            "Maple Dr",
+            "Cedar Ln",
+            "Park Blvd",
+            "Elm St",
+            "Lake Rd",
+            "Washington Ave"
+          },
+          true,
+          "99999"),
+      Country.of(
+          "DE",
+          65,
+          new String[] {
+            "Berlin", "Hamburg", "Munich", "Cologne", "Leipzig", "Dresden", "Stuttgart"
+          },
+          null,
+          new String[] {
+            "Hauptstrasse",
+            "Bahnhofstrasse",
+            "Gartenweg",
+            "Schillerstrasse",
+            "Lindenallee",
+            "Bergstrasse"
+          },
+          false,
+          "99999"),
+      Country.of(
+          "GB",
+          77,
+          new String[] {"London", "Manchester", "Bristol", "Leeds", "Edinburgh", "Cardiff"},
+          null,
+          new String[] {"High Street", "Station Road", "Church Lane", "Victoria Road", "Mill Lane"},
+          true,
+          "AA9 9AA"),
+      Country.of(
+          "FR",
+          87,
+          new String[] {"Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille"},
+          null,
+          new String[] {
+            "rue de la Paix",
+            "avenue Victor Hugo",
+            "boulevard Voltaire",
+            "rue du Moulin",
+            "place de la Gare"
+          },
+          true,
+          "99999"),
+      Country.of(
+          "NL",
+          93,
+          new String[] {"Amsterdam", "Rotterdam", "Utrecht", "Eindhoven", "Groningen"},
+          null,
+          new String[] {"Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsplein", "Prinsengracht"},
+          false,
+          "9999 AA"),
+      Country.of(
+          "CA",
+          100,
+          new String[] {"Toronto", "Vancouver", "Montreal", "Calgary", "Ottawa", "Halifax"},
+          new String[] {"ON", "BC", "QC", "AB", "ON", "NS"},
+          new String[] {"King St", "Queen St", "Yonge St", "Main St", "Robson St"},
+          true,
+          "A9A 9A9")
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
   // row buffer
 
-  /** A growable byte buffer with allocation-free number and timestamp formatting (COPY text format). */
+  /**
+   * A growable byte buffer with allocation-free number and timestamp formatting (COPY text format).
+   */
   static final class Sink {
     byte[] buf;
     int len;
@@ -724,7 +896,9 @@ public final class DataGenerator {
       buf[len++] = (byte) ('0' + v % 10);
     }
 
-    /** {@code yyyy-mm-dd hh:mm:ss.ffffff+00} for microseconds since the epoch (years 1000..9999). */
+    /**
+     * {@code yyyy-mm-dd hh:mm:ss.ffffff+00} for microseconds since the epoch (years 1000..9999).
+     */
     Sink ts(long epochMicros) {
       room(32);
       long days = Math.floorDiv(epochMicros, 86_400_000_000L);

@@ -3,9 +3,9 @@ package dev.hotpath.store.seed;
 import java.io.PrintStream;
 
 /**
- * A {@link Progress} for terminals: redraws one line per phase, e.g.
- * {@code orders     [#########...........]  45%  450000/1000000  112k rows/s}, at most ten times
- * a second, and ends the line when the phase completes.
+ * A {@link Progress} for terminals: redraws one line per phase, e.g. {@code orders
+ * [#########...........] 45% 450000/1000000 112k rows/s}, at most ten times a second, and ends the
+ * line when the phase completes.
  */
 public final class ProgressBar implements Progress {
   private static final int WIDTH = 20;

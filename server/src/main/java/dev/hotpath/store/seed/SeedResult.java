@@ -19,10 +19,22 @@ public record SeedResult(
 
   @Override
   public String toString() {
-    return customers + " customers " + range(firstCustomerId, lastCustomerId)
-        + ", " + products + " products " + range(firstProductId, lastProductId)
-        + ", " + orders + " orders " + range(firstOrderId, lastOrderId)
-        + " with " + orderItems + " items in " + elapsedMillis + " ms";
+    return customers
+        + " customers "
+        + range(firstCustomerId, lastCustomerId)
+        + ", "
+        + products
+        + " products "
+        + range(firstProductId, lastProductId)
+        + ", "
+        + orders
+        + " orders "
+        + range(firstOrderId, lastOrderId)
+        + " with "
+        + orderItems
+        + " items in "
+        + elapsedMillis
+        + " ms";
   }
 
   private static String range(long first, long last) {

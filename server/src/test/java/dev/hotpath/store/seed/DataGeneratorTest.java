@@ -21,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataGeneratorTest {
   private static final SeedPlan PLAN = new SeedPlan(500, 50, 3_000, 7);
 
-  @TempDir
-  static Path tempDir;
+  @TempDir static Path tempDir;
 
   private static EmbeddedDatabase server;
   private static DatabaseCoordinates first;
@@ -36,7 +35,8 @@ class DataGeneratorTest {
   static void seedTwice() throws SQLException {
     server = EmbeddedDatabase.start(tempDir.resolve("pg"), 0);
     DatabaseCoordinates admin = server.coordinates();
-    try (Connection conn = admin.openJdbc(); Statement st = conn.createStatement()) {
+    try (Connection conn = admin.openJdbc();
+        Statement st = conn.createStatement()) {
       st.execute("CREATE DATABASE seed_a");
       st.execute("CREATE DATABASE seed_b");
     }
@@ -44,7 +44,9 @@ class DataGeneratorTest {
     second = withDatabase(admin, "seed_b");
     Migrations.migrate(first);
     Migrations.migrate(second);
-    firstResult = DataGenerator.seed(first, PLAN, (phase, done, total) -> phases.add(phase + " " + done + "/" + total));
+    firstResult =
+        DataGenerator.seed(
+            first, PLAN, (phase, done, total) -> phases.add(phase + " " + done + "/" + total));
     secondResult = DataGenerator.seed(second, PLAN, Progress.NONE);
   }
 
@@ -61,11 +63,12 @@ class DataGeneratorTest {
 
   @Test
   void sameSeedOnSameStateGivesIdenticalRows() throws SQLException {
-    for (String query : List.of(
-        "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM customers t",
-        "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM products t",
-        "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM orders t",
-        "SELECT md5(string_agg(t::text, ',' ORDER BY order_id, line_no)) FROM order_items t")) {
+    for (String query :
+        List.of(
+            "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM customers t",
+            "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM products t",
+            "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM orders t",
+            "SELECT md5(string_agg(t::text, ',' ORDER BY order_id, line_no)) FROM order_items t")) {
       String a = text(first, query);
       assertThat(a).as(query).isNotNull().isEqualTo(text(second, query));
     }
@@ -82,62 +85,107 @@ class DataGeneratorTest {
     assertThat(firstResult.lastProductId()).isEqualTo(50);
     assertThat(firstResult.firstOrderId()).isEqualTo(1);
     assertThat(firstResult.lastOrderId()).isEqualTo(3_000);
-    assertThat(firstResult.orderItems()).isEqualTo(secondResult.orderItems()).isBetween(5_000L, 8_000L);
+    assertThat(firstResult.orderItems())
+        .isEqualTo(secondResult.orderItems())
+        .isBetween(5_000L, 8_000L);
     assertThat(phases).containsExactly("customers 500/500", "products 50/50", "orders 3000/3000");
   }
 
   @Test
   void ordersAddUp() throws SQLException {
-    assertThat(number(first, "SELECT count(*) FROM order_items")).isEqualTo(firstResult.orderItems());
-    assertThat(number(first, """
+    assertThat(number(first, "SELECT count(*) FROM order_items"))
+        .isEqualTo(firstResult.orderItems());
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM orders o
          WHERE total_minor <> (SELECT sum(line_total_minor) FROM order_items i WHERE i.order_id = o.id)
             OR subtotal_minor <> total_minor
-            OR item_count <> (SELECT count(*) FROM order_items i WHERE i.order_id = o.id)""")).isZero();
-    assertThat(number(first, """
+            OR item_count <> (SELECT count(*) FROM order_items i WHERE i.order_id = o.id)"""))
+        .isZero();
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM order_items i JOIN products p ON p.id = i.product_id
          WHERE i.unit_price_minor <> p.price_minor OR i.product_name <> p.name
-            OR i.line_total_minor <> i.unit_price_minor * i.quantity OR i.quantity NOT BETWEEN 1 AND 3""")).isZero();
-    assertThat(number(first, """
+            OR i.line_total_minor <> i.unit_price_minor * i.quantity OR i.quantity NOT BETWEEN 1 AND 3"""))
+        .isZero();
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM (SELECT order_id, product_id FROM order_items GROUP BY 1, 2 HAVING count(*) > 1) d"""))
-        .as("products within an order are distinct").isZero();
-    assertThat(number(first, """
+        .as("products within an order are distinct")
+        .isZero();
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM (SELECT created_at, lag(created_at) OVER (ORDER BY id) AS previous FROM orders) t
-         WHERE created_at <= previous""")).as("newer ids are newer orders").isZero();
-    assertThat(number(first, """
+         WHERE created_at <= previous"""))
+        .as("newer ids are newer orders")
+        .isZero();
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id
-         WHERE c.address IS NOT NULL AND o.shipping_address <> c.address""")).isZero();
+         WHERE c.address IS NOT NULL AND o.shipping_address <> c.address"""))
+        .isZero();
   }
 
   @Test
   void rowsLookPlausible() throws SQLException {
-    assertThat(number(first, "SELECT count(*) FROM customers WHERE email <> lower(email)")).isZero();
-    assertThat(number(first, """
+    assertThat(number(first, "SELECT count(*) FROM customers WHERE email <> lower(email)"))
+        .isZero();
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM customers
          WHERE address IS NOT NULL
            AND (address->>'country' !~ '^[A-Z]{2}$'
                 OR EXISTS (SELECT 1 FROM jsonb_object_keys(address) k
                             WHERE k NOT IN ('line1', 'line2', 'city', 'region', 'postal_code', 'country')))"""))
         .isZero();
-    assertThat(number(first, "SELECT count(*) FROM customers WHERE address IS NULL")).isBetween(1L, 40L);
-    assertThat(number(first, "SELECT count(*) FROM customers WHERE status = 'active'")).isBetween(440L, 499L);
-    assertThat(number(first, """
+    assertThat(number(first, "SELECT count(*) FROM customers WHERE address IS NULL"))
+        .isBetween(1L, 40L);
+    assertThat(number(first, "SELECT count(*) FROM customers WHERE status = 'active'"))
+        .isBetween(440L, 499L);
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM products
-         WHERE price_minor NOT BETWEEN 199 AND 99999 OR currency <> 'USD' OR stock < 1000000""")).isZero();
+         WHERE price_minor NOT BETWEEN 199 AND 99999 OR currency <> 'USD' OR stock < 1000000"""))
+        .isZero();
     assertThat(number(first, "SELECT count(DISTINCT category) FROM products")).isGreaterThan(5);
-    assertThat(number(first, """
+    assertThat(
+            number(
+                first,
+                """
         SELECT count(*) FROM orders
-         WHERE created_at < '2024-01-01' OR created_at >= '2026-01-01' OR updated_at <> created_at""")).isZero();
-    assertThat(number(first, "SELECT count(*) FROM orders WHERE status = 'delivered'")).isBetween(1_950L, 2_250L);
+         WHERE created_at < '2024-01-01' OR created_at >= '2026-01-01' OR updated_at <> created_at"""))
+        .isZero();
+    assertThat(number(first, "SELECT count(*) FROM orders WHERE status = 'delivered'"))
+        .isBetween(1_950L, 2_250L);
   }
 
   @Test
   void customersAndProductsAreSkewed() throws SQLException {
     // top 1% of the customers (5 of 500) by order count
-    long top = number(first, """
+    long top =
+        number(
+            first,
+            """
         SELECT sum(n) FROM (SELECT count(*) AS n FROM orders GROUP BY customer_id ORDER BY n DESC LIMIT 5) t""");
     assertThat((double) top / PLAN.orders()).isGreaterThan(0.05);
-    long topProducts = number(first, """
+    long topProducts =
+        number(
+            first,
+            """
         SELECT sum(n) FROM (SELECT count(*) AS n FROM order_items GROUP BY product_id ORDER BY n DESC LIMIT 5) t""");
     assertThat((double) topProducts / firstResult.orderItems()).isGreaterThan(0.25);
   }
@@ -145,7 +193,8 @@ class DataGeneratorTest {
   @Test
   void appendsAfterExistingRowsAndAdvancesTheSequences() throws SQLException {
     DatabaseCoordinates db = withDatabase(server.coordinates(), "seed_c");
-    try (Connection conn = server.coordinates().openJdbc(); Statement st = conn.createStatement()) {
+    try (Connection conn = server.coordinates().openJdbc();
+        Statement st = conn.createStatement()) {
       st.execute("CREATE DATABASE seed_c");
     }
     Migrations.migrate(db);
@@ -154,35 +203,55 @@ class DataGeneratorTest {
     assertThat(again.firstCustomerId()).isEqualTo(21);
     assertThat(again.lastProductId()).isEqualTo(10);
     assertThat(again.firstOrderId()).isEqualTo(31);
-    assertThat(number(db, "SELECT count(*) FROM orders WHERE customer_id < 21 AND id > 30")).isZero();
+    assertThat(number(db, "SELECT count(*) FROM orders WHERE customer_id < 21 AND id > 30"))
+        .isZero();
 
-    assertThat(number(db, "INSERT INTO customers (email, name) VALUES ('new@example.com', 'New') RETURNING id"))
+    assertThat(
+            number(
+                db,
+                "INSERT INTO customers (email, name) VALUES ('new@example.com', 'New') RETURNING id"))
         .isEqualTo(41);
-    assertThat(number(db, """
+    assertThat(
+            number(
+                db,
+                """
         INSERT INTO products (sku, name, category, price_minor, currency, stock)
-        VALUES ('NEW-1', 'New', 'books', 100, 'USD', 1) RETURNING id""")).isEqualTo(11);
-    assertThat(number(db, """
+        VALUES ('NEW-1', 'New', 'books', 100, 'USD', 1) RETURNING id"""))
+        .isEqualTo(11);
+    assertThat(
+            number(
+                db,
+                """
         INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)
-        VALUES (1, 'placed', 'USD', 0, 0, 1, '{}') RETURNING id""")).isEqualTo(61);
+        VALUES (1, 'placed', 'USD', 0, 0, 1, '{}') RETURNING id"""))
+        .isEqualTo(61);
   }
 
   @Test
   void planRejectsImpossibleValues() {
-    assertThatThrownBy(() -> new SeedPlan(-1, 0, 0, 1)).hasMessageContaining("customers").hasMessageContaining("-1");
+    assertThatThrownBy(() -> new SeedPlan(-1, 0, 0, 1))
+        .hasMessageContaining("customers")
+        .hasMessageContaining("-1");
     assertThatThrownBy(() -> new SeedPlan(0, 5, 10, 1)).hasMessageContaining("customers");
     assertThatThrownBy(() -> new SeedPlan(5, 0, 10, 1)).hasMessageContaining("products");
-    assertThatThrownBy(() -> new SeedPlan(5, 5, -3, 1)).hasMessageContaining("orders").hasMessageContaining("-3");
+    assertThatThrownBy(() -> new SeedPlan(5, 5, -3, 1))
+        .hasMessageContaining("orders")
+        .hasMessageContaining("-3");
   }
 
   private static String text(DatabaseCoordinates db, String sql) throws SQLException {
-    try (Connection conn = db.openJdbc(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection conn = db.openJdbc();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }
   }
 
   private static long number(DatabaseCoordinates db, String sql) throws SQLException {
-    try (Connection conn = db.openJdbc(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection conn = db.openJdbc();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
