@@ -5,6 +5,8 @@ import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.HttpVerticle;
 import dev.hotpath.edge.Readiness;
+import dev.hotpath.observe.Observability;
+import dev.hotpath.observe.Slos;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
@@ -12,6 +14,8 @@ import dev.hotpath.store.SharedSecrets;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.metrics.MetricsOptions;
+import io.vertx.core.tracing.TracingOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -34,18 +38,25 @@ public final class App implements AutoCloseable {
   private final DatabaseCoordinates database;
   private final Readiness readiness;
   private final Vertx vertx;
+  private final Observability observability;
 
   private App(
       Settings settings,
       Optional<EmbeddedDatabase> embedded,
       DatabaseCoordinates database,
       Readiness readiness,
-      Vertx vertx) {
+      Vertx vertx,
+      Observability observability) {
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
     this.readiness = readiness;
     this.vertx = vertx;
+    this.observability = observability;
+  }
+
+  public Observability observability() {
+    return observability;
   }
 
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
@@ -88,11 +99,23 @@ public final class App implements AutoCloseable {
             .orElseGet(() -> SharedSecrets.cursorKey(db.coordinates()));
     CursorCodec cursors = new CursorCodec(secret);
     Readiness readiness = new Readiness();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
+    Observability observability =
+        new Observability(
+            effective.traceSampleRate(), effective.otlpEndpoint(), Slos.load().p99ByClass());
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.eventLoops());
+    var builder = Vertx.builder();
+    if (effective.observability()) {
+      options.setMetricsOptions(new MetricsOptions().setEnabled(true));
+      options.setTracingOptions(new TracingOptions());
+      builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
+    }
+    Vertx vertx = builder.with(options).build();
     try {
       vertx
           .deployVerticle(
-              () -> new HttpVerticle(effective, db.coordinates(), contract, cursors, readiness),
+              () ->
+                  new HttpVerticle(
+                      effective, db.coordinates(), contract, cursors, readiness, observability),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -108,7 +131,7 @@ public final class App implements AutoCloseable {
         effective.port(),
         effective.eventLoops(),
         effective.poolSize());
-    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx);
+    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx, observability);
   }
 
   private static int freePort() {
@@ -147,6 +170,7 @@ public final class App implements AutoCloseable {
     } catch (Exception e) {
       log.warn("event loops did not stop cleanly: {}", e.toString());
     }
+    observability.close();
     embedded.ifPresent(EmbeddedDatabase::close);
     log.info("hotpath stopped");
   }

@@ -26,6 +26,10 @@ import java.util.Optional;
  * @param cursorSecret key of the cursor MAC; empty means a key kept in the database, so that all
  *     instances on one database share it
  * @param shutdownGrace how long SIGTERM waits for in-flight requests
+ * @param observability metrics, access log, Server-Timing and tracing on (the default) or off
+ * @param traceSampleRate share of traces kept by head sampling (0..1)
+ * @param otlpEndpoint OTLP/HTTP collector for traces; empty means traces are not exported
+ * @param adminToken bearer token the admin routes require; empty disables them
  */
 public record Settings(
     String host,
@@ -38,7 +42,11 @@ public record Settings(
     int pipeliningLimit,
     long bodyLimit,
     Optional<String> cursorSecret,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    boolean observability,
+    double traceSampleRate,
+    Optional<String> otlpEndpoint,
+    Optional<String> adminToken) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -58,7 +66,14 @@ public record Settings(
             reader.integer("DB_PIPELINING", 256, 1, 4096),
             reader.integer("BODY_LIMIT", 1024 * 1024, 1024, 64 * 1024 * 1024),
             reader.optionalString("CURSOR_SECRET"),
-            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)));
+            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)),
+            reader.bool("OBSERVABILITY", true),
+            reader.fraction("TRACE_SAMPLE_RATE", 0.01),
+            reader.optionalString("OTLP_ENDPOINT"),
+            reader.optionalString("ADMIN_TOKEN"));
+    if (settings.adminToken.isPresent() && settings.adminToken.get().length() < 16) {
+      reader.errors.add(PREFIX + "ADMIN_TOKEN must be at least 16 characters");
+    }
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
     }
@@ -70,6 +85,25 @@ public record Settings(
 
   public static Settings defaults() {
     return fromEnvironment(Map.of());
+  }
+
+  public Settings withObservability(boolean on) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        on,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken);
   }
 
   public Settings withPort(int newPort) {
@@ -84,7 +118,11 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -99,7 +137,11 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken);
   }
 
   public Settings withDataDir(Path dir) {
@@ -114,7 +156,11 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken);
   }
 
   public Settings withEventLoops(int loops) {
@@ -129,7 +175,11 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -177,6 +227,39 @@ public record Settings(
         return parsed;
       } catch (NumberFormatException e) {
         errors.add(PREFIX + name + "=" + value.get() + " is not a whole number");
+        return fallback;
+      }
+    }
+
+    boolean bool(String name, boolean fallback) {
+      Optional<String> value = raw(name);
+      if (value.isEmpty()) {
+        return fallback;
+      }
+      return switch (value.get().toLowerCase(java.util.Locale.ROOT)) {
+        case "true", "on", "1", "yes" -> true;
+        case "false", "off", "0", "no" -> false;
+        default -> {
+          errors.add(PREFIX + name + "=" + value.get() + " must be on or off");
+          yield fallback;
+        }
+      };
+    }
+
+    double fraction(String name, double fallback) {
+      Optional<String> value = raw(name);
+      if (value.isEmpty()) {
+        return fallback;
+      }
+      try {
+        double parsed = Double.parseDouble(value.get());
+        if (!(parsed >= 0 && parsed <= 1)) {
+          errors.add(PREFIX + name + "=" + value.get() + " must be between 0 and 1");
+          return fallback;
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        errors.add(PREFIX + name + "=" + value.get() + " is not a number");
         return fallback;
       }
     }

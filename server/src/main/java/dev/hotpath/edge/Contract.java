@@ -94,6 +94,31 @@ public final class Contract {
     return document;
   }
 
+  /**
+   * What the contract declares for a route the router defines ({@code :id} style path): its SLO
+   * class and query budget.
+   *
+   * @throws IllegalStateException when the contract lacks the operation or its declarations, so a
+   *     route cannot exist outside the contract
+   */
+  public dev.hotpath.observe.RouteInfo routeInfo(String method, String routerPath) {
+    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+    JsonNode operation =
+        document.path("paths").path(template).path(method.toLowerCase(java.util.Locale.ROOT));
+    if (operation.isMissingNode()) {
+      throw new IllegalStateException(
+          "route " + method + " " + routerPath + " is not in " + RESOURCE);
+    }
+    JsonNode routeClass = operation.get("x-route-class");
+    JsonNode budget = operation.get("x-query-budget");
+    if (routeClass == null || budget == null) {
+      throw new IllegalStateException(
+          method + " " + template + " lacks x-route-class or x-query-budget in " + RESOURCE);
+    }
+    return new dev.hotpath.observe.RouteInfo(
+        method, routerPath, routeClass.asText(), budget.asInt());
+  }
+
   /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
   public JsonSchema schema(String name) {
     return schemas.computeIfAbsent(

@@ -3,6 +3,7 @@ package dev.hotpath.edge;
 import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.observe.Observability;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.ProductReads;
@@ -13,6 +14,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -39,6 +41,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Contract contract;
   private final CursorCodec cursors;
   private final Readiness readiness;
+  private final Observability observability;
   private HttpServer server;
   private Pool pool;
 
@@ -47,12 +50,14 @@ public final class HttpVerticle extends VerticleBase {
       DatabaseCoordinates database,
       Contract contract,
       CursorCodec cursors,
-      Readiness readiness) {
+      Readiness readiness,
+      Observability observability) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
     this.cursors = cursors;
     this.readiness = readiness;
+    this.observability = observability;
   }
 
   @Override
@@ -81,7 +86,9 @@ public final class HttpVerticle extends VerticleBase {
                     .setMaxInitialLineLength(8192)
                     .setMaxHeaderSize(16384)
                     .setIdleTimeout(60)
-                    .setIdleTimeoutUnit(TimeUnit.SECONDS))
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                    .setTracingPolicy(
+                        settings.observability() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE))
             .invalidRequestHandler(HttpVerticle::invalidRequest)
             .requestHandler(router);
     return server.listen();
@@ -89,6 +96,10 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
+    if (settings.observability()) {
+      router.route().handler(observability::front);
+    }
+    Routes routes = new Routes(router, contract, settings.observability());
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
@@ -98,39 +109,40 @@ public final class HttpVerticle extends VerticleBase {
     var customerWrites = new CustomerWrites(pool, contract);
     var orderWrites = new OrderWrites(pool, contract);
 
-    router.get("/v1/customers").produces(JSON).handler(customers::list);
-    router
+    routes.get("/v1/customers").produces(JSON).handler(customers::list);
+    routes
         .post("/v1/customers")
         .consumes(JSON)
         .produces(JSON)
         .handler(body)
         .handler(customerWrites::create);
-    router
+    routes
         .post("/v1/customers/batch-get")
         .consumes(JSON)
         .produces(JSON)
         .handler(body)
         .handler(customers::batchGet);
-    router.get("/v1/customers/:id").produces(JSON).handler(customers::get);
-    router
+    routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
+    routes
         .patch("/v1/customers/:id")
         .consumes(JSON)
         .consumes(MERGE_PATCH)
         .produces(JSON)
         .handler(body)
         .handler(customerWrites::patch);
-    router.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
-    router.get("/v1/products").produces(JSON).handler(products::list);
-    router.get("/v1/products/:id").produces(JSON).handler(products::get);
-    router
+    routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    routes.get("/v1/products").produces(JSON).handler(products::list);
+    routes.get("/v1/products/:id").produces(JSON).handler(products::get);
+    routes
         .post("/v1/orders")
         .consumes(JSON)
         .produces(JSON)
         .handler(body)
         .handler(orderWrites::place);
-    router.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
 
-    new OpsRoutes(pool, readiness, contract).mount(router);
+    new OpsRoutes(pool, readiness, contract, observability, settings.adminToken())
+        .mount(routes, body);
 
     router.route().failureHandler(Problems::handleFailure);
     for (int status : new int[] {400, 404, 406, 413, 415, 500}) {

@@ -1,16 +1,20 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.observe.Observability;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 
 /** Health, the contract, and the documentation page. */
 public final class OpsRoutes {
@@ -23,33 +27,162 @@ public final class OpsRoutes {
   private final Buffer docsPage;
   private final String swaggerRoot;
 
-  public OpsRoutes(Pool pool, Readiness readiness, Contract contract) {
+  private final Contract contract;
+  private final Observability observability;
+  private final Optional<byte[]> adminToken;
+
+  public OpsRoutes(
+      Pool pool,
+      Readiness readiness,
+      Contract contract,
+      Observability observability,
+      Optional<String> adminToken) {
     this.pool = pool;
     this.readiness = readiness;
+    this.contract = contract;
+    this.observability = observability;
+    this.adminToken = adminToken.map(t -> t.getBytes(StandardCharsets.UTF_8));
     this.yaml = Buffer.buffer(contract.yaml());
     String version = swaggerUiVersion();
     this.swaggerRoot = "META-INF/resources/webjars/swagger-ui/" + version;
     this.docsPage = Buffer.buffer(docsHtml(), StandardCharsets.UTF_8.name());
   }
 
-  public void mount(Router router) {
-    router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
-    router.get("/health/ready").handler(this::ready);
-    router
+  public void mount(Routes routes, BodyHandler body) {
+    routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
+    routes.get("/health/ready").handler(this::ready);
+    routes.get("/metrics").handler(this::metrics);
+    routes
         .get("/openapi.yaml")
         .handler(
             ctx ->
                 ctx.response()
                     .putHeader("Content-Type", "application/yaml; charset=utf-8")
                     .end(yaml));
-    router
+    routes
         .get("/docs")
         .handler(
             ctx ->
                 ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(docsPage));
-    router
+    routes
+        .router()
         .get("/docs/assets/*")
         .handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
+    if (adminToken.isPresent()) {
+      routes
+          .put("/admin/log-level")
+          .consumes("application/json")
+          .handler(body)
+          .handler(this::admin)
+          .handler(this::setLogLevel);
+      routes.get("/admin/jfr").handler(this::admin).handler(this::recordJfr);
+    }
+  }
+
+  /**
+   * Prometheus scrape; formatting a few hundred series is CPU work, so it runs off the event loop.
+   */
+  private void metrics(RoutingContext ctx) {
+    String accept = ctx.request().getHeader("Accept");
+    String type =
+        accept != null && accept.contains("application/openmetrics-text")
+            ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            : "text/plain; version=0.0.4; charset=utf-8";
+    ctx.vertx()
+        .executeBlocking(() -> observability.registry().scrape(type))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else {
+                ctx.response()
+                    .putHeader("Content-Type", type)
+                    .putHeader("Cache-Control", "no-store")
+                    .end(ar.result());
+              }
+            });
+  }
+
+  /** Admin routes need the admin bearer token; compared in constant time. */
+  private void admin(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    byte[] given =
+        header != null && header.startsWith("Bearer ")
+            ? header.substring(7).getBytes(StandardCharsets.UTF_8)
+            : new byte[0];
+    if (!MessageDigest.isEqual(given, adminToken.orElseThrow())) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"hotpath-admin\"");
+      ctx.fail(new ProblemException(ProblemType.UNAUTHORIZED, "Admin routes need the admin token"));
+      return;
+    }
+    ctx.next();
+  }
+
+  private void setLogLevel(RoutingContext ctx) {
+    Params.of(ctx, Set.of()).check();
+    var node = contract.readBody(ctx.body().buffer(), "LogLevel");
+    String logger = node.get("logger").asText();
+    String level = node.get("level").asText();
+    ch.qos.logback.classic.Logger target =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger);
+    target.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+    Buffer out =
+        JsonOutput.write(
+            96,
+            gen -> {
+              gen.writeStartObject();
+              gen.writeStringField("logger", logger);
+              gen.writeStringField("level", level);
+              gen.writeEndObject();
+            });
+    Responses.json(ctx, 200, out);
+  }
+
+  /** Records JFR for N seconds without holding a thread, then streams the file. */
+  private void recordJfr(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of("seconds"));
+    int seconds = params.intInRange("seconds", 10, 1, 300);
+    params.check();
+    ctx.vertx()
+        .executeBlocking(
+            () -> {
+              var recording =
+                  new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+              recording.start();
+              return recording;
+            })
+        .onSuccess(
+            recording ->
+                ctx.vertx()
+                    .setTimer(
+                        seconds * 1000L,
+                        id ->
+                            ctx.vertx()
+                                .executeBlocking(
+                                    () -> {
+                                      java.nio.file.Path file =
+                                          java.nio.file.Files.createTempFile("hotpath-", ".jfr");
+                                      recording.stop();
+                                      recording.dump(file);
+                                      recording.close();
+                                      return file;
+                                    })
+                                .onComplete(
+                                    ar -> {
+                                      if (ar.failed()) {
+                                        ctx.fail(ar.cause());
+                                        return;
+                                      }
+                                      java.nio.file.Path file = ar.result();
+                                      ctx.response()
+                                          .putHeader("Content-Type", "application/octet-stream")
+                                          .putHeader(
+                                              "Content-Disposition",
+                                              "attachment; filename=\"hotpath.jfr\"")
+                                          .sendFile(file.toString())
+                                          .onComplete(done -> file.toFile().delete());
+                                    })))
+        .onFailure(ctx::fail);
   }
 
   private void ready(RoutingContext ctx) {

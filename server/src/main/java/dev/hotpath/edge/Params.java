@@ -81,6 +81,20 @@ public final class Params {
     return (int) value;
   }
 
+  /** An optional integer parameter within {@code [min, max]}. */
+  public int intInRange(String name, int fallback, int min, int max) {
+    String raw = query.get(name);
+    if (raw == null) {
+      return fallback;
+    }
+    long value = parsePositiveLong(raw);
+    if (value < min || value > max) {
+      errors.add(new FieldError(name, "must be an integer from " + min + " to " + max));
+      return fallback;
+    }
+    return (int) value;
+  }
+
   public Optional<String> string(String name) {
     return Optional.ofNullable(query.get(name));
   }

@@ -9,6 +9,7 @@ public enum ProblemType {
   VALIDATION(400, "validation-error", "The request is not valid"),
   INVALID_CURSOR(400, "invalid-cursor", "The cursor is not valid"),
   MALFORMED_JSON(400, "malformed-json", "The body is not well-formed JSON"),
+  UNAUTHORIZED(401, "unauthorized", "Missing or wrong credentials"),
   NOT_FOUND(404, "not-found", "No such resource"),
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
   NOT_ACCEPTABLE(406, "not-acceptable", "No acceptable representation"),

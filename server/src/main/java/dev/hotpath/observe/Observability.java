@@ -1,0 +1,314 @@
+package dev.hotpath.observe;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.tracer.common.SpanContext;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.spi.VertxMetricsFactory;
+import io.vertx.core.spi.VertxTracerFactory;
+import io.vertx.core.tracing.TracingOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import net.logstash.logback.marker.Markers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process's observability: RED metrics per route template (Prometheus, with exemplars that
+ * carry trace ids), one JSON access-log line per request, the {@code Server-Timing} header, the
+ * query budget guard and, when an OTLP endpoint is set, OpenTelemetry spans. One per process,
+ * shared by all event loops; thread-safe.
+ */
+public final class Observability {
+  private static final Logger access = LoggerFactory.getLogger("access");
+  private static final Logger log = LoggerFactory.getLogger(Observability.class);
+
+  /** Bucket bounds the SLOs need (reads 100/200 ms, writes 200/500 ms, lists 500/1000 ms). */
+  private static final Duration[] SLO_BOUNDS = {
+    Duration.ofMillis(10),
+    Duration.ofMillis(50),
+    Duration.ofMillis(100),
+    Duration.ofMillis(200),
+    Duration.ofMillis(250),
+    Duration.ofMillis(500),
+    Duration.ofMillis(1000)
+  };
+
+  private static final ThreadLocal<RequestTrace> RECORDING = new ThreadLocal<>();
+
+  private final PrometheusMeterRegistry registry;
+  private final double sampleRate;
+  private final Optional<OtelSpans> otel;
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> budgetBreaches = new ConcurrentHashMap<>();
+  private final PoolGauges poolGauges;
+
+  public Observability(
+      double sampleRate, Optional<String> otlpEndpoint, Map<String, Duration> sloByClass) {
+    Tracing.init();
+    this.sampleRate = sampleRate;
+    this.registry =
+        new PrometheusMeterRegistry(
+            PrometheusConfig.DEFAULT,
+            new PrometheusRegistry(),
+            io.micrometer.core.instrument.Clock.SYSTEM,
+            new ExemplarSpans());
+    new JvmGcMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    this.poolGauges = new PoolGauges(registry);
+    this.otel = otlpEndpoint.map(endpoint -> new OtelSpans(endpoint, sloByClass));
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The factory Vert.x needs to report its database pools. */
+  public VertxMetricsFactory metricsFactory() {
+    return poolGauges;
+  }
+
+  /** The factory Vert.x needs to call this object's tracer. */
+  public VertxTracerFactory tracerFactory() {
+    Tracing tracing = new Tracing(this);
+    return new VertxTracerFactory() {
+      @Override
+      public io.vertx.core.spi.tracing.VertxTracer<?, ?> tracer(TracingOptions options) {
+        return tracing;
+      }
+    };
+  }
+
+  RequestTrace open(Optional<Traceparent> parent, String requestId) {
+    String id = requestId != null && isSafeId(requestId) ? requestId : RequestTrace.randomHex(16);
+    String traceId = parent.map(Traceparent::traceId).orElseGet(() -> RequestTrace.randomHex(32));
+    boolean sampled =
+        parent
+            .map(Traceparent::sampled)
+            .orElseGet(() -> ThreadLocalRandom.current().nextDouble() < sampleRate);
+    String parentSpan = parent.map(Traceparent::parentId).orElse(null);
+    RequestTrace trace =
+        new RequestTrace(id, traceId, RequestTrace.randomHex(16), parentSpan, sampled);
+    otel.ifPresent(o -> o.start(trace));
+    return trace;
+  }
+
+  private static boolean isSafeId(String s) {
+    if (s.isEmpty() || s.length() > 128) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!(Character.isLetterOrDigit(c) || c == '-' || c == '_' || c == '.' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * First handler of every request: echoes the ids, and arranges for {@code Server-Timing} to be
+   * written with the headers.
+   */
+  public void front(RoutingContext ctx) {
+    Optional<RequestTrace> current = Tracing.current();
+    if (current.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    RequestTrace trace = current.get();
+    HttpServerResponse response = ctx.response();
+    response.putHeader("X-Request-Id", trace.requestId);
+    response.putHeader("traceparent", trace.traceparent());
+    response.headersEndHandler(v -> response.putHeader("Server-Timing", serverTiming(trace)));
+    ctx.next();
+  }
+
+  /**
+   * A route's first handler: names the route (template, class, query budget) for this request. A
+   * platform handler, so that it may run before body handlers.
+   */
+  public static io.vertx.ext.web.handler.PlatformHandler tag(RouteInfo info) {
+    return ctx -> {
+      Tracing.current()
+          .ifPresent(
+              t -> {
+                t.route = info.template();
+                t.routeClass = info.routeClass();
+                t.queryBudget = info.queryBudget();
+              });
+      ctx.next();
+    };
+  }
+
+  static String serverTiming(RequestTrace t) {
+    long total = System.nanoTime() - t.startNanos;
+    long app = Math.max(0, total - t.dbNanos - t.depsNanos);
+    StringBuilder sb = new StringBuilder(96);
+    sb.append("db;dur=")
+        .append(millis(t.dbNanos))
+        .append(";desc=\"")
+        .append(t.dbQueries)
+        .append(" queries\"");
+    if (t.cache != null) {
+      sb.append(", cache;desc=").append(t.cache);
+    }
+    sb.append(", deps;dur=").append(millis(t.depsNanos));
+    sb.append(", app;dur=").append(millis(app));
+    return sb.toString();
+  }
+
+  private static String millis(long nanos) {
+    long micros = nanos / 1_000;
+    return (micros / 1000) + "." + String.format("%03d", micros % 1000);
+  }
+
+  void close(RequestTrace t, HttpServerResponse response, Throwable failure) {
+    long nanos = System.nanoTime() - t.startNanos;
+    int status = response == null ? 500 : response.getStatusCode();
+    RECORDING.set(t);
+    try {
+      timer(t.route, status).record(Duration.ofNanos(nanos));
+    } finally {
+      RECORDING.remove();
+    }
+    if (t.dbQueries > t.queryBudget) {
+      budgetBreaches
+          .computeIfAbsent(
+              t.route,
+              r ->
+                  Counter.builder("hotpath_query_budget_exceeded")
+                      .description(
+                          "Requests that made more database queries than their route's budget")
+                      .tag("route", r)
+                      .register(registry))
+          .increment();
+      log.warn(
+          "query budget exceeded on {}: {} queries, budget {}",
+          t.route,
+          t.dbQueries,
+          t.queryBudget);
+    }
+    otel.ifPresent(o -> o.end(t, status, nanos));
+    if (access.isInfoEnabled() && response != null) {
+      accessLog(t, response, status, nanos);
+    }
+  }
+
+  private Timer timer(String route, int status) {
+    String key = route + '|' + status;
+    Timer timer = timers.get(key);
+    if (timer == null) {
+      timer =
+          timers.computeIfAbsent(
+              key,
+              k ->
+                  Timer.builder("http_server_requests")
+                      .description("HTTP requests by route template and status")
+                      .tag("route", route)
+                      .tag("status", Integer.toString(status))
+                      .tag(
+                          "outcome",
+                          status >= 500
+                              ? "SERVER_ERROR"
+                              : status >= 400 ? "CLIENT_ERROR" : "SUCCESS")
+                      .publishPercentileHistogram()
+                      .serviceLevelObjectives(SLO_BOUNDS)
+                      .minimumExpectedValue(Duration.ofMillis(1))
+                      .maximumExpectedValue(Duration.ofSeconds(10))
+                      .register(registry));
+    }
+    return timer;
+  }
+
+  private static void accessLog(
+      RequestTrace t, HttpServerResponse response, int status, long nanos) {
+    Map<String, Object> fields = new LinkedHashMap<>(24);
+    HttpServerRequest request = t.request;
+    fields.put("ts", Instant.now().toString());
+    if (request != null) {
+      fields.put("method", request.method().name());
+      fields.put("path", request.path());
+      fields.put(
+          "client", request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
+      fields.put("user_agent", request.getHeader("User-Agent"));
+      fields.put("content_type", request.getHeader("Content-Type"));
+      fields.put("idem_key", shortHash(request.getHeader("Idempotency-Key")));
+    }
+    fields.put("route", t.route);
+    fields.put("status", status);
+    fields.put("duration_ms", nanos / 1_000_000.0);
+    fields.put("bytes", response.bytesWritten());
+    fields.put("request_id", t.requestId);
+    fields.put("trace_id", t.traceId);
+    fields.put("cache", t.cache == null ? "-" : t.cache);
+    fields.put("db_queries", t.dbQueries);
+    fields.put("limited", t.limited);
+    fields.put("shed", t.shed);
+    access.info(Markers.appendEntries(fields), "");
+  }
+
+  /**
+   * A short, non-reversible tag of a header value, so retries can be grouped without logging it.
+   */
+  static String shortHash(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Feeds exemplars: the trace of the request whose latency is being recorded, when sampled. */
+  private static final class ExemplarSpans implements SpanContext {
+    @Override
+    public String getCurrentTraceId() {
+      RequestTrace t = RECORDING.get();
+      return t == null ? null : t.traceId;
+    }
+
+    @Override
+    public String getCurrentSpanId() {
+      RequestTrace t = RECORDING.get();
+      return t == null ? null : t.spanId;
+    }
+
+    @Override
+    public boolean isCurrentSpanSampled() {
+      RequestTrace t = RECORDING.get();
+      return t != null && t.sampled;
+    }
+
+    @Override
+    public void markCurrentSpanAsExemplar() {}
+  }
+
+  public void close() {
+    otel.ifPresent(OtelSpans::shutdown);
+    registry.close();
+  }
+}
