@@ -112,6 +112,9 @@ public final class Contracts {
       assertProblem(where, response);
       return;
     }
+    JsonNode budget = operation.get("x-query-budget");
+    assertThat(budget).as(where + ": operation declares no x-query-budget").isNotNull();
+    QueryBudgets.assertWithin(where, response.header("Server-Timing").orElse(null), budget.asInt());
     JsonNode declared = operation.get("responses").get(String.valueOf(status));
     assertThat(declared)
         .as(where + ": status not declared for " + operation.get("operationId").asText())

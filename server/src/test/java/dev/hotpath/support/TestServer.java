@@ -23,6 +23,8 @@ import java.util.Map;
 public final class TestServer {
   public static final SeedPlan BASE_DATA = new SeedPlan(2_000, 200, 200_000, 7);
 
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
   private static TestServer instance;
 
   private final App app;
@@ -49,7 +51,8 @@ public final class TestServer {
                       "HOTPATH_PORT", "0",
                       "HOTPATH_EVENT_LOOPS", "2",
                       "HOTPATH_DB_POOL_SIZE", "8",
-                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
+                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
+                      "HOTPATH_ADMIN_TOKEN", ADMIN_TOKEN))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);

@@ -1,0 +1,221 @@
+package dev.hotpath.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.QueryBudgets;
+import dev.hotpath.support.TestServer;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import net.logstash.logback.encoder.LogstashEncoder;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class ObservabilityApiTest {
+  private final TestServer server = TestServer.get();
+  private final Api api = server.api();
+  private final Fixtures fx = new Fixtures(server);
+
+  @Test
+  void generatesARequestIdAndATraceparentWhenNoneIsGiven() {
+    Api.Response r = api.get("/health/live");
+    assertThat(r.header("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).hasSize(16));
+    assertThat(r.header("traceparent"))
+        .hasValueSatisfying(tp -> assertThat(tp).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]"));
+  }
+
+  @Test
+  void echoesTheRequestIdAndContinuesTheCallersTrace() {
+    String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    Api.Response r =
+        api.send(
+            api.request("/health/live")
+                .header("X-Request-Id", "abc-123")
+                .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .GET()
+                .build());
+    assertThat(r.header("X-Request-Id")).hasValue("abc-123");
+    assertThat(r.header("traceparent"))
+        .hasValueSatisfying(
+            tp -> {
+              assertThat(tp).startsWith("00-" + traceId + "-").endsWith("-01");
+              assertThat(tp).doesNotContain("00f067aa0ba902b7");
+            });
+  }
+
+  @Test
+  void replacesAnUnsafeRequestIdAndIgnoresAMalformedTraceparent() {
+    Api.Response r =
+        api.send(
+            api.request("/health/live")
+                .header("X-Request-Id", "bad id\u00e9<script>")
+                .header("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01")
+                .GET()
+                .build());
+    assertThat(r.header("X-Request-Id"))
+        .hasValueSatisfying(id -> assertThat(id).matches("[0-9a-f]{16}"));
+    assertThat(r.header("traceparent"))
+        .hasValueSatisfying(
+            tp -> assertThat(tp).doesNotContain("-00000000000000000000000000000000-"));
+  }
+
+  @Test
+  void serverTimingReportsTheDatabaseQueriesOfTheRequest() {
+    long customer = fx.customer();
+    long order = fx.order(customer, fx.product(100, 10), 1);
+    Api.Response one = api.get("/v1/orders/" + order);
+    assertThat(one.header("Server-Timing"))
+        .hasValueSatisfying(
+            st -> {
+              assertThat(st).contains("db;dur=").contains("app;dur=").contains("deps;dur=");
+              assertThat(QueryBudgets.queries(st)).hasValue(1);
+            });
+    Api.Response page = api.get("/v1/customers/" + customer + "/orders");
+    assertThat(QueryBudgets.queries(page.header("Server-Timing").orElseThrow())).hasValue(2);
+    Api.Response live = api.get("/health/live");
+    assertThat(QueryBudgets.queries(live.header("Server-Timing").orElseThrow())).hasValue(0);
+  }
+
+  @Test
+  void metricsExposeRedPerRouteTemplateAndPoolUse() throws Exception {
+    long customer = fx.customer();
+    api.get("/v1/customers/" + customer);
+    api.get("/v1/customers/999999999");
+    Api.Response metrics = api.get("/metrics");
+    assertThat(metrics.status()).isEqualTo(200);
+    assertThat(metrics.contentType()).startsWith("text/plain");
+    assertThat(metrics.body())
+        .contains(
+            "http_server_requests_seconds_count{outcome=\"SUCCESS\",route=\"/v1/customers/:id\",status=\"200\"}")
+        .contains("route=\"/v1/customers/:id\",status=\"404\"")
+        .contains(
+            "http_server_requests_seconds_bucket{outcome=\"SUCCESS\",route=\"/v1/customers/:id\",status=\"200\",le=\"0.2\"}")
+        .contains("hotpath_db_pool_in_use")
+        .contains("hotpath_db_pool_waiting")
+        .contains("hotpath_db_pool_wait_seconds")
+        .contains("jvm_gc_")
+        .contains("jvm_memory_used_bytes");
+    Api.Response open =
+        api.send(
+            api.request("/metrics").header("Accept", "application/openmetrics-text").GET().build());
+    assertThat(open.contentType()).startsWith("application/openmetrics-text");
+    assertThat(open.body()).endsWith("# EOF\n");
+  }
+
+  @Test
+  void writesOneAccessLogLinePerRequest() throws Exception {
+    Logger access = (Logger) LoggerFactory.getLogger("access");
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    access.addAppender(captured);
+    try {
+      api.send(
+          api.request("/v1/customers/999999999")
+              .header("X-Request-Id", "log-me-1")
+              .header("User-Agent", "obs-test")
+              .GET()
+              .build());
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  captured.list.stream()
+                      .anyMatch(
+                          e ->
+                              e.getMarkerList() != null
+                                  && e.getMarkerList().toString().contains("log-me-1")));
+      ILoggingEvent event =
+          captured.list.stream()
+              .filter(e -> e.getMarkerList().toString().contains("log-me-1"))
+              .findFirst()
+              .orElseThrow();
+      LogstashEncoder encoder = new LogstashEncoder();
+      encoder.start();
+      JsonNode line = new ObjectMapper().readTree(encoder.encode(event));
+      assertThat(line.get("method").asText()).isEqualTo("GET");
+      assertThat(line.get("route").asText()).isEqualTo("/v1/customers/:id");
+      assertThat(line.get("path").asText()).isEqualTo("/v1/customers/999999999");
+      assertThat(line.get("status").asInt()).isEqualTo(404);
+      assertThat(line.get("duration_ms").asDouble()).isPositive();
+      assertThat(line.get("bytes").asLong()).isPositive();
+      assertThat(line.get("client").asText()).isEqualTo("127.0.0.1");
+      assertThat(line.get("user_agent").asText()).isEqualTo("obs-test");
+      assertThat(line.get("trace_id").asText()).hasSize(32);
+      assertThat(line.get("db_queries").asInt()).isEqualTo(1);
+      assertThat(line.get("cache").asText()).isEqualTo("-");
+      assertThat(line.has("limited")).isTrue();
+      assertThat(line.has("shed")).isTrue();
+    } finally {
+      access.detachAppender(captured);
+    }
+  }
+
+  @Test
+  void adminRoutesNeedTheAdminToken() {
+    Api.Response denied =
+        api.send(
+            api.request("/admin/log-level")
+                .header("Content-Type", "application/json")
+                .PUT(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"logger\":\"dev.hotpath\",\"level\":\"DEBUG\"}"))
+                .build());
+    assertThat(denied.status()).isEqualTo(401);
+    assertThat(denied.header("WWW-Authenticate")).isPresent();
+    Api.Response wrong =
+        api.send(
+            api.request("/admin/jfr?seconds=1")
+                .header("Authorization", "Bearer nope")
+                .GET()
+                .build());
+    assertThat(wrong.status()).isEqualTo(401);
+  }
+
+  @Test
+  void changesALogLevelAtRunTime() {
+    Api.Response r =
+        api.send(
+            api.request("/admin/log-level")
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                .PUT(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"logger\":\"dev.hotpath.test\",\"level\":\"DEBUG\"}"))
+                .build());
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(((Logger) LoggerFactory.getLogger("dev.hotpath.test")).getLevel().toString())
+        .isEqualTo("DEBUG");
+    Api.Response bad =
+        api.send(
+            api.request("/admin/log-level")
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"logger\":\"x\",\"level\":\"LOUD\"}"))
+                .build());
+    assertThat(bad.status()).isEqualTo(400);
+  }
+
+  @Test
+  void recordsAFlightRecordingOnDemand() throws Exception {
+    HttpResponse<byte[]> jfr =
+        api.client()
+            .send(
+                api.request("/admin/jfr?seconds=1")
+                    .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(jfr.statusCode()).isEqualTo(200);
+    assertThat(jfr.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
+    assertThat(new String(jfr.body(), 0, 3, java.nio.charset.StandardCharsets.US_ASCII))
+        .isEqualTo("FLR");
+  }
+}
