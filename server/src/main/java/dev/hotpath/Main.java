@@ -2,6 +2,7 @@ package dev.hotpath;
 
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
+import dev.hotpath.cli.SloArtifactsCommand;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
     version = "hotpath 0.1.0",
     description =
         "A commerce API built for speed. Settings come from HOTPATH_* environment variables.",
-    subcommands = {ServeCommand.class, SeedCommand.class})
+    subcommands = {ServeCommand.class, SeedCommand.class, SloArtifactsCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
