@@ -41,7 +41,7 @@ public record Slos(Map<String, Objective> classes) {
     if (classes.isEmpty()) {
       throw new IllegalStateException(RESOURCE + " declares no classes");
     }
-    return new Slos(Map.copyOf(classes));
+    return new Slos(java.util.Collections.unmodifiableMap(classes));
   }
 
   /** p99 bound per class: traces slower than this are always kept. */
