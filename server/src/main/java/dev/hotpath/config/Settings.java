@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param cursorSecret key of the cursor MAC; empty means a key kept in the database, so that all
  *     instances on one database share it
  * @param shutdownGrace how long SIGTERM waits for in-flight requests
+ * @param cache size bound and lifetimes of the response cache
+ * @param gzipMinBytes smallest response body sent gzip-coded to a client that accepts it
  */
 public record Settings(
     String host,
@@ -38,9 +40,22 @@ public record Settings(
     int pipeliningLimit,
     long bodyLimit,
     Optional<String> cursorSecret,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    CacheSettings cache,
+    int gzipMinBytes) {
 
   public static final String PREFIX = "HOTPATH_";
+
+  /**
+   * Default weight bound of the response cache: an eighth of the heap (256 MiB at the launcher's
+   * -Xmx2g), never less than 16 MiB. An entry weighs about 0.4 KiB (customer) to 2 KiB (order with
+   * lines), so the default holds some 10^5 to 10^6 representations. A starting point: the lead
+   * measures it (see README, "Sizing the response cache").
+   */
+  static int defaultCacheMegabytes() {
+    long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    return (int) Math.max(16, Math.min(Integer.MAX_VALUE, heapMb / 8));
+  }
 
   /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -58,7 +73,9 @@ public record Settings(
             reader.integer("DB_PIPELINING", 256, 1, 4096),
             reader.integer("BODY_LIMIT", 1024 * 1024, 1024, 64 * 1024 * 1024),
             reader.optionalString("CURSOR_SECRET"),
-            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)));
+            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)),
+            reader.cache(),
+            reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024));
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
     }
@@ -84,7 +101,9 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        cache,
+        gzipMinBytes);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -99,7 +118,9 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        cache,
+        gzipMinBytes);
   }
 
   public Settings withDataDir(Path dir) {
@@ -114,7 +135,26 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        cache,
+        gzipMinBytes);
+  }
+
+  public Settings withCache(CacheSettings newCache) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        newCache,
+        gzipMinBytes);
   }
 
   public Settings withEventLoops(int loops) {
@@ -129,7 +169,9 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        cache,
+        gzipMinBytes);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -179,6 +221,29 @@ public record Settings(
         errors.add(PREFIX + name + "=" + value.get() + " is not a whole number");
         return fallback;
       }
+    }
+
+    /**
+     * The response cache: HOTPATH_CACHE_MAX_MB, HOTPATH_CACHE_TTL_MS and
+     * HOTPATH_CACHE_NEGATIVE_TTL_MS, checked against each other.
+     */
+    CacheSettings cache() {
+      int megabytes = integer("CACHE_MAX_MB", defaultCacheMegabytes(), 1, 1 << 20);
+      int ttlMs = integer("CACHE_TTL_MS", 60_000, 1_000, 86_400_000);
+      int negativeMs = integer("CACHE_NEGATIVE_TTL_MS", 2_000, 0, 600_000);
+      if (negativeMs > ttlMs) {
+        errors.add(
+            PREFIX
+                + "CACHE_NEGATIVE_TTL_MS="
+                + negativeMs
+                + " must not exceed "
+                + PREFIX
+                + "CACHE_TTL_MS="
+                + ttlMs);
+        negativeMs = ttlMs;
+      }
+      return new CacheSettings(
+          megabytes * 1024L * 1024L, Duration.ofMillis(ttlMs), Duration.ofMillis(negativeMs));
     }
 
     Optional<URI> uri(String name) {
