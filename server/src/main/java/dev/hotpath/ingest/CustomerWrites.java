@@ -30,11 +30,14 @@ import java.util.Set;
  * its sender has not seen.
  */
 public final class CustomerWrites {
-  /** Appended to a statement returning customer rows as {@code c}: notifies per row. */
+  /**
+   * Appended to a statement returning customer rows as {@code c}: notifies per row. The message
+   * starts with the parameter numbered by the placeholder {@code $o}: this cache's origin.
+   */
   private static final String NOTIFY_CREATED =
       " SELECT c.*, pg_notify('"
           + CacheInvalidation.CHANNEL
-          + "', '"
+          + "', $o || '|"
           + Kind.CUSTOMER.code()
           + ":' || c.id || ',"
           + Kind.CUSTOMER_ORDERS.code()
@@ -43,7 +46,7 @@ public final class CustomerWrites {
   private static final String NOTIFY_CHANGED =
       " SELECT c.*, pg_notify('"
           + CacheInvalidation.CHANNEL
-          + "', '"
+          + "', $o || '|"
           + Kind.CUSTOMER.code()
           + ":' || c.id)::text AS notified FROM c";
 
@@ -52,7 +55,7 @@ public final class CustomerWrites {
           + " RETURNING "
           + CustomerRepresentation.COLUMNS
           + ")"
-          + NOTIFY_CREATED;
+          + NOTIFY_CREATED.replace("$o", "$4::text");
 
   private static final String VERSION = "SELECT version FROM customers WHERE id = $1";
   private static final String UNIQUE_VIOLATION = "23505";
@@ -73,7 +76,11 @@ public final class CustomerWrites {
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
     JsonNode address = body.get("address");
     Tuple args =
-        Tuple.of(email, body.get("name").asText(), address == null ? null : address.toString());
+        Tuple.of(
+            email,
+            body.get("name").asText(),
+            address == null ? null : address.toString(),
+            cache.origin());
     pool.preparedQuery(INSERT)
         .execute(args)
         .onComplete(
@@ -142,7 +149,8 @@ public final class CustomerWrites {
       sql.append(" AND version = ANY($").append(args.size()).append("::bigint[])");
     }
     sql.append(" RETURNING ").append(CustomerRepresentation.COLUMNS).append(")");
-    sql.append(NOTIFY_CHANGED);
+    args.addString(cache.origin());
+    sql.append(NOTIFY_CHANGED.replace("$o", "$" + args.size() + "::text"));
     String conflictingEmail = email;
     pool.preparedQuery(sql.toString())
         .execute(args)

@@ -258,7 +258,10 @@ public final class OrderWrites {
             .addArrayOfLong(prices)
             .addArrayOfInteger(quantities);
     String message =
-        CacheInvalidation.payload(changedBy(customerId, lines)) + "," + Kind.ORDER.code() + ":";
+        CacheInvalidation.payload(cache.origin(), changedBy(customerId, lines))
+            + ","
+            + Kind.ORDER.code()
+            + ":";
     // the statements go out at once on the pipelined connection; the transaction orders them
     Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
     Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);

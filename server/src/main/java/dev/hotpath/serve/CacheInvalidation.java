@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * what each message names.
  *
  * <p>A message is a comma-separated list of {@link ResponseCache.Owner#token() owner tokens}
- * ({@code c:42,co:42}); {@code *} clears the whole cache (useful after changing data by hand:
- * {@code SELECT pg_notify('hotpath_cache', '*')}). Unknown tokens are ignored.
+ * ({@code c:42,co:42}), preceded by the writer's {@link ResponseCache#origin() origin} and a bar
+ * ({@code 5f3a9c|c:42,co:42}); an instance skips its own messages, having evicted before it
+ * answered the write. {@code *} clears the whole cache (useful after changing data by hand: {@code
+ * SELECT pg_notify('hotpath_cache', '*')}). Unknown tokens are ignored.
  *
  * <p>When the connection drops, messages may be missed: the cache is cleared at once, the
  * connection is retried with capped exponential backoff for as long as it takes, and the cache is
@@ -38,6 +40,7 @@ public final class CacheInvalidation {
   private final PgSubscriber subscriber;
   private final AtomicBoolean listening = new AtomicBoolean();
   private final LongAdder messages = new LongAdder();
+  private final LongAdder ownMessages = new LongAdder();
   private final LongAdder drops = new LongAdder();
   private final LongAdder subscriptions = new LongAdder();
 
@@ -87,14 +90,23 @@ public final class CacheInvalidation {
 
   private void message(String payload) {
     messages.increment();
-    apply(payload, cache);
+    if (!apply(payload, cache)) {
+      ownMessages.increment();
+    }
   }
 
-  /** Evicts what one message names. */
-  static void apply(String payload, ResponseCache cache) {
+  /** Evicts what one message names; false when the message is this cache's own. */
+  static boolean apply(String payload, ResponseCache cache) {
+    int bar = payload.indexOf('|');
+    if (bar >= 0) {
+      if (payload.regionMatches(0, cache.origin(), 0, bar) && cache.origin().length() == bar) {
+        return false;
+      }
+      payload = payload.substring(bar + 1);
+    }
     if (payload.trim().equals("*")) {
       cache.clear();
-      return;
+      return true;
     }
     for (String token : payload.split(",")) {
       Optional<ResponseCache.Owner> owner = ResponseCache.Owner.parse(token.trim());
@@ -104,11 +116,15 @@ public final class CacheInvalidation {
         log.debug("ignoring invalidation token '{}'", token);
       }
     }
+    return true;
   }
 
-  /** The message naming {@code owners}, for a write to send with {@code pg_notify}. */
-  public static String payload(Collection<ResponseCache.Owner> owners) {
-    StringJoiner joined = new StringJoiner(",");
+  /**
+   * The message naming {@code owners}, from the cache of {@code origin}, for a write to send with
+   * {@code pg_notify}.
+   */
+  public static String payload(String origin, Collection<ResponseCache.Owner> owners) {
+    StringJoiner joined = new StringJoiner(",", origin + "|", "");
     for (ResponseCache.Owner owner : owners) {
       joined.add(owner.token());
     }
@@ -123,6 +139,11 @@ public final class CacheInvalidation {
   /** Messages received. */
   public long messages() {
     return messages.sum();
+  }
+
+  /** Messages skipped as this instance's own. */
+  public long ownMessages() {
+    return ownMessages.sum();
   }
 
   /** Times the connection dropped. */

@@ -205,6 +205,7 @@ public final class ResponseCache {
   private final AtomicLong registrations = new AtomicLong();
   private final LongAdder refreshes = new LongAdder();
   private final LongAdder invalidations = new LongAdder();
+  private final String origin = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
 
   public ResponseCache(CacheSettings settings) {
     this(settings, Ticker.systemTicker(), null);
@@ -244,6 +245,14 @@ public final class ResponseCache {
                 })
             .evictionListener(this::evicted)
             .buildAsync();
+  }
+
+  /**
+   * A random name of this cache, which writes put in their invalidation messages: the instance that
+   * wrote has evicted already, and skips its own messages rather than evict twice.
+   */
+  public String origin() {
+    return origin;
   }
 
   /** A view that loads misses with {@code loader}; make one per loader and keep it. */

@@ -37,6 +37,11 @@ public final class Api {
     this.contract = contract;
   }
 
+  /** A client of another server (a second instance), validating against the same contract. */
+  public static Api of(String base) {
+    return new Api(base, Contracts.instance());
+  }
+
   public String base() {
     return base;
   }
