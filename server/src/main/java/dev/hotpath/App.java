@@ -6,7 +6,10 @@ import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.HttpVerticle;
 import dev.hotpath.edge.Readiness;
 import dev.hotpath.observe.Observability;
+import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
+import dev.hotpath.serve.CacheInvalidation;
+import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
@@ -39,6 +42,9 @@ public final class App implements AutoCloseable {
   private final Readiness readiness;
   private final Vertx vertx;
   private final Observability observability;
+  private final ResponseCache cache;
+  private final CacheInvalidation invalidation;
+  private final QueryCounter queries;
 
   private App(
       Settings settings,
@@ -46,12 +52,18 @@ public final class App implements AutoCloseable {
       DatabaseCoordinates database,
       Readiness readiness,
       Vertx vertx,
+      ResponseCache cache,
+      CacheInvalidation invalidation,
+      QueryCounter queries,
       Observability observability) {
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
     this.readiness = readiness;
     this.vertx = vertx;
+    this.cache = cache;
+    this.invalidation = invalidation;
+    this.queries = queries;
     this.observability = observability;
   }
 
@@ -110,12 +122,27 @@ public final class App implements AutoCloseable {
       builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
     }
     Vertx vertx = builder.with(options).build();
+    ResponseCache cache = new ResponseCache(effective.cache());
+    QueryCounter queries = new QueryCounter();
+    CacheInvalidation invalidation;
     try {
+      // listen before serving: nothing may be cached while invalidations could go unheard
+      invalidation =
+          CacheInvalidation.start(
+                  vertx, db.coordinates(), cache, "hotpath cache listener :" + effective.port())
+              .await(30, TimeUnit.SECONDS);
       vertx
           .deployVerticle(
               () ->
                   new HttpVerticle(
-                      effective, db.coordinates(), contract, cursors, readiness, observability),
+                      effective,
+                      db.coordinates(),
+                      contract,
+                      cursors,
+                      readiness,
+                      cache,
+                      queries,
+                      observability),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -131,7 +158,16 @@ public final class App implements AutoCloseable {
         effective.port(),
         effective.eventLoops(),
         effective.poolSize());
-    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx, observability);
+    return new App(
+        effective,
+        db.embedded(),
+        db.coordinates(),
+        readiness,
+        vertx,
+        cache,
+        invalidation,
+        queries,
+        observability);
   }
 
   private static int freePort() {
@@ -158,13 +194,42 @@ public final class App implements AutoCloseable {
     return vertx;
   }
 
+  /** The response cache every event loop of this process shares. */
+  public ResponseCache cache() {
+    return cache;
+  }
+
+  /** The listener that applies other instances' writes to {@link #cache()}. */
+  public CacheInvalidation invalidation() {
+    return invalidation;
+  }
+
+  /** Statements the read routes have sent to the database. */
+  public QueryCounter queries() {
+    return queries;
+  }
+
   /**
    * Drains: readiness turns 503, servers stop accepting and finish in-flight requests (up to the
-   * grace period), pools close, then the embedded database stops.
+   * grace period), pools close, the invalidation listener stops, then the embedded database stops.
    */
   @Override
   public void close() {
     readiness.markDraining();
+    long drainMs = settings.shutdownGrace().toMillis() + 5_000;
+    try {
+      // serve what is in flight with invalidations still applied, then stop listening
+      for (String id : java.util.List.copyOf(vertx.deploymentIDs())) {
+        vertx.undeploy(id).await(drainMs, TimeUnit.MILLISECONDS);
+      }
+    } catch (Exception e) {
+      log.warn("HTTP servers did not drain cleanly: {}", e.toString());
+    }
+    try {
+      invalidation.close().await(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("cache invalidation listener did not stop cleanly: {}", e.toString());
+    }
     try {
       vertx.close().await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {

@@ -30,6 +30,8 @@ import java.util.Optional;
  * @param traceSampleRate share of traces kept by head sampling (0..1)
  * @param otlpEndpoint OTLP/HTTP collector for traces; empty means traces are not exported
  * @param adminToken bearer token the admin routes require; empty disables them
+ * @param cache size bound and lifetimes of the response cache
+ * @param gzipMinBytes smallest response body sent gzip-coded to a client that accepts it
  */
 public record Settings(
     String host,
@@ -46,9 +48,22 @@ public record Settings(
     boolean observability,
     double traceSampleRate,
     Optional<String> otlpEndpoint,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    CacheSettings cache,
+    int gzipMinBytes) {
 
   public static final String PREFIX = "HOTPATH_";
+
+  /**
+   * Default weight bound of the response cache: an eighth of the heap (256 MiB at the launcher's
+   * -Xmx2g), never less than 16 MiB. An entry weighs about 0.4 KiB (customer) to 2 KiB (order with
+   * lines), so the default holds some 10^5 to 10^6 representations. A starting point: the lead
+   * measures it (see README, "Sizing the response cache").
+   */
+  static int defaultCacheMegabytes() {
+    long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    return (int) Math.max(16, Math.min(Integer.MAX_VALUE, heapMb / 8));
+  }
 
   /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -70,7 +85,9 @@ public record Settings(
             reader.bool("OBSERVABILITY", true),
             reader.fraction("TRACE_SAMPLE_RATE", 0.01),
             reader.optionalString("OTLP_ENDPOINT"),
-            reader.optionalString("ADMIN_TOKEN"));
+            reader.optionalString("ADMIN_TOKEN"),
+            reader.cache(),
+            reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024));
     if (settings.adminToken.isPresent() && settings.adminToken.get().length() < 16) {
       reader.errors.add(PREFIX + "ADMIN_TOKEN must be at least 16 characters");
     }
@@ -103,7 +120,9 @@ public record Settings(
         on,
         traceSampleRate,
         otlpEndpoint,
-        adminToken);
+        adminToken,
+        cache,
+        gzipMinBytes);
   }
 
   public Settings withPort(int newPort) {
@@ -122,7 +141,9 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken);
+        adminToken,
+        cache,
+        gzipMinBytes);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -141,7 +162,9 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken);
+        adminToken,
+        cache,
+        gzipMinBytes);
   }
 
   public Settings withDataDir(Path dir) {
@@ -160,7 +183,30 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken);
+        adminToken,
+        cache,
+        gzipMinBytes);
+  }
+
+  public Settings withCache(CacheSettings newCache) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        adminToken,
+        newCache,
+        gzipMinBytes);
   }
 
   public Settings withEventLoops(int loops) {
@@ -179,7 +225,9 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken);
+        adminToken,
+        cache,
+        gzipMinBytes);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -262,6 +310,29 @@ public record Settings(
         errors.add(PREFIX + name + "=" + value.get() + " is not a number");
         return fallback;
       }
+    }
+
+    /**
+     * The response cache: HOTPATH_CACHE_MAX_MB, HOTPATH_CACHE_TTL_MS and
+     * HOTPATH_CACHE_NEGATIVE_TTL_MS, checked against each other.
+     */
+    CacheSettings cache() {
+      int megabytes = integer("CACHE_MAX_MB", defaultCacheMegabytes(), 1, 1 << 20);
+      int ttlMs = integer("CACHE_TTL_MS", 60_000, 1_000, 86_400_000);
+      int negativeMs = integer("CACHE_NEGATIVE_TTL_MS", 2_000, 0, 600_000);
+      if (negativeMs > ttlMs) {
+        errors.add(
+            PREFIX
+                + "CACHE_NEGATIVE_TTL_MS="
+                + negativeMs
+                + " must not exceed "
+                + PREFIX
+                + "CACHE_TTL_MS="
+                + ttlMs);
+        negativeMs = ttlMs;
+      }
+      return new CacheSettings(
+          megabytes * 1024L * 1024L, Duration.ofMillis(ttlMs), Duration.ofMillis(negativeMs));
     }
 
     Optional<URI> uri(String name) {

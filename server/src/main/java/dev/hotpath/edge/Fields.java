@@ -103,6 +103,17 @@ public final class Fields {
     return new Selection(top, items, canonical(top, items));
   }
 
+  /**
+   * The selection with these bits, as {@link #parse} returns it for the same fields (used to
+   * rebuild a selection from a cache key).
+   */
+  public Selection selection(long top, long items) {
+    if (top == all.top && items == all.items) {
+      return all;
+    }
+    return new Selection(top, items, canonical(top, items));
+  }
+
   private String canonical(long top, long items) {
     var parts = new ArrayList<String>();
     for (int i = 0; i < names.size(); i++) {

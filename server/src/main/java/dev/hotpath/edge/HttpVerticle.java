@@ -4,10 +4,13 @@ import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.observe.Observability;
+import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.Statements;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,7 +33,8 @@ import java.util.regex.Pattern;
 
 /**
  * One HTTP server on one event loop, with its own database pool on the same loop, so a request
- * never changes threads. Deployed once per event loop; the instances share the listening port.
+ * never changes threads. Deployed once per event loop; the instances share the listening port and
+ * the process's {@link ResponseCache}.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final String JSON = "application/json";
@@ -42,6 +46,8 @@ public final class HttpVerticle extends VerticleBase {
   private final CursorCodec cursors;
   private final Readiness readiness;
   private final Observability observability;
+  private final ResponseCache cache;
+  private final QueryCounter queries;
   private HttpServer server;
   private Pool pool;
 
@@ -51,6 +57,8 @@ public final class HttpVerticle extends VerticleBase {
       Contract contract,
       CursorCodec cursors,
       Readiness readiness,
+      ResponseCache cache,
+      QueryCounter queries,
       Observability observability) {
     this.settings = settings;
     this.database = database;
@@ -58,6 +66,8 @@ public final class HttpVerticle extends VerticleBase {
     this.cursors = cursors;
     this.readiness = readiness;
     this.observability = observability;
+    this.cache = cache;
+    this.queries = queries;
   }
 
   @Override
@@ -103,11 +113,13 @@ public final class HttpVerticle extends VerticleBase {
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
-    var customers = new CustomerReads(pool, cursors, contract);
-    var products = new ProductReads(pool, cursors);
-    var orders = new OrderReads(pool, cursors);
-    var customerWrites = new CustomerWrites(pool, contract);
-    var orderWrites = new OrderWrites(pool, contract);
+    var db = new Statements(pool, queries);
+    var compression = new Compression(settings.gzipMinBytes());
+    var customers = new CustomerReads(db, cursors, contract, cache, compression);
+    var products = new ProductReads(db, cursors, cache, compression);
+    var orders = new OrderReads(db, cursors, cache, compression);
+    var customerWrites = new CustomerWrites(pool, contract, cache);
+    var orderWrites = new OrderWrites(pool, contract, cache);
 
     routes.get("/v1/customers").produces(JSON).handler(customers::list);
     routes

@@ -14,6 +14,7 @@ public enum ProblemType {
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
   NOT_ACCEPTABLE(406, "not-acceptable", "No acceptable representation"),
   CONFLICT(409, "conflict", "The request conflicts with the current state"),
+  PRECONDITION_FAILED(412, "precondition-failed", "The resource has changed"),
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "The body is too large"),
   URI_TOO_LONG(414, "uri-too-long", "The URI is too long"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
@@ -22,6 +23,7 @@ public enum ProblemType {
   UNKNOWN_CUSTOMER(422, "unknown-customer", "Unknown or inactive customer"),
   CURRENCY_MISMATCH(422, "currency-mismatch", "Items are priced in different currencies"),
   MISSING_SHIPPING_ADDRESS(422, "missing-shipping-address", "No shipping address"),
+  PRECONDITION_REQUIRED(428, "precondition-required", "The request must be conditional"),
   HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
   INTERNAL(500, "internal-error", "Internal error"),
   UNAVAILABLE(503, "unavailable", "Service unavailable");

@@ -3,10 +3,11 @@ package dev.hotpath.edge;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 
 /** Writes successful responses: pre-encoded header names and values, bodies as ready buffers. */
 public final class Responses {
@@ -16,6 +17,46 @@ public final class Responses {
   public static final CharSequence LINK = HttpHeaders.createOptimized("Link");
 
   private Responses() {}
+
+  /**
+   * Sends a representation of a GET: 304 when the request's preconditions say the client has it
+   * (RFC 9110 section 13.2.2), else 200 with the body, gzip-coded when {@code compression} says so.
+   * Both carry the entity tag of the coding chosen, {@code Cache-Control} and {@code Vary:
+   * Accept-Encoding}; a page with a next page gets its {@code Link}.
+   */
+  public static void represent(
+      RoutingContext ctx, Representation rep, CachePolicy policy, Compression compression) {
+    HttpServerRequest request = ctx.request();
+    HttpServerResponse response = ctx.response();
+    boolean gzip = compression.useGzip(request.getHeader(Headers.ACCEPT_ENCODING), rep.length());
+    response
+        .putHeader(Headers.ETAG, gzip ? rep.gzipEtag() : rep.etag())
+        .putHeader(Headers.CACHE_CONTROL, policy.header())
+        .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
+    if (Conditional.notModified(request, rep)) {
+      response.setStatusCode(304).end();
+      return;
+    }
+    if (rep.lastModified() != Representation.NO_DATE) {
+      response.putHeader(Headers.LAST_MODIFIED, rep.lastModifiedHeader());
+    }
+    if (rep.nextCursor().isPresent()) {
+      response.putHeader(LINK, "<" + nextUri(ctx, rep.nextCursor().get()) + ">; rel=\"next\"");
+    }
+    response.setStatusCode(200).putHeader(CONTENT_TYPE, JSON);
+    if (gzip) {
+      response.putHeader(Headers.CONTENT_ENCODING, Headers.GZIP).end(rep.gzip());
+    } else {
+      response.end(rep.body());
+    }
+  }
+
+  /** Adds the validators of a representation a write returns (201 or 200 of an update). */
+  public static void validators(RoutingContext ctx, String opaqueTag, long lastModified) {
+    ctx.response()
+        .putHeader(Headers.ETAG, "\"" + opaqueTag + "\"")
+        .putHeader(Headers.LAST_MODIFIED, HttpDates.format(lastModified));
+  }
 
   public static void json(RoutingContext ctx, int status, Buffer body) {
     ctx.response().setStatusCode(status).putHeader(CONTENT_TYPE, JSON).end(body);
@@ -27,17 +68,6 @@ public final class Responses {
         .putHeader(LOCATION, location)
         .putHeader(CONTENT_TYPE, JSON)
         .end(body);
-  }
-
-  /**
-   * Sends one page of a list, with {@code Link: <...>; rel="next"} when {@code nextCursor} is
-   * present. The link repeats the request's own parameters with the new cursor.
-   */
-  public static void page(RoutingContext ctx, Buffer body, Optional<String> nextCursor) {
-    if (nextCursor.isPresent()) {
-      ctx.response().putHeader(LINK, "<" + nextUri(ctx, nextCursor.get()) + ">; rel=\"next\"");
-    }
-    json(ctx, 200, body);
   }
 
   static String nextUri(RoutingContext ctx, String cursor) {

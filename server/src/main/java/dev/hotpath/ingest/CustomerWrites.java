@@ -1,34 +1,73 @@
 package dev.hotpath.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.edge.Conditional;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ResponseCache.Owner;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** Creates customers and applies merge patches to them; each write is one statement. */
+/**
+ * Creates customers and applies merge patches to them. Each write is one statement that also sends
+ * the cache invalidation message ({@code pg_notify} runs in the statement's transaction, so other
+ * instances hear of the write only once it has committed); this instance evicts before it answers.
+ * A patch must name the version it changes ({@code If-Match}), so that it cannot overwrite a change
+ * its sender has not seen.
+ */
 public final class CustomerWrites {
+  /**
+   * Appended to a statement returning customer rows as {@code c}: notifies per row. The message
+   * starts with the parameter numbered by the placeholder {@code $o}: this cache's origin.
+   */
+  private static final String NOTIFY_CREATED =
+      " SELECT c.*, pg_notify('"
+          + CacheInvalidation.CHANNEL
+          + "', $o || '|"
+          + Kind.CUSTOMER.code()
+          + ":' || c.id || ',"
+          + Kind.CUSTOMER_ORDERS.code()
+          + ":' || c.id)::text AS notified FROM c";
+
+  private static final String NOTIFY_CHANGED =
+      " SELECT c.*, pg_notify('"
+          + CacheInvalidation.CHANNEL
+          + "', $o || '|"
+          + Kind.CUSTOMER.code()
+          + ":' || c.id)::text AS notified FROM c";
+
   private static final String INSERT =
-      "INSERT INTO customers (email, name, address) VALUES ($1, $2, $3::text::jsonb) RETURNING "
-          + CustomerRepresentation.COLUMNS;
+      "WITH c AS (INSERT INTO customers (email, name, address) VALUES ($1, $2, $3::text::jsonb)"
+          + " RETURNING "
+          + CustomerRepresentation.COLUMNS
+          + ")"
+          + NOTIFY_CREATED.replace("$o", "$4::text");
+
+  private static final String VERSION = "SELECT version FROM customers WHERE id = $1";
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final Pool pool;
   private final Contract contract;
+  private final ResponseCache cache;
 
-  public CustomerWrites(Pool pool, Contract contract) {
+  public CustomerWrites(Pool pool, Contract contract, ResponseCache cache) {
     this.pool = pool;
     this.contract = contract;
+    this.cache = cache;
   }
 
   public void create(RoutingContext ctx) {
@@ -37,7 +76,11 @@ public final class CustomerWrites {
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
     JsonNode address = body.get("address");
     Tuple args =
-        Tuple.of(email, body.get("name").asText(), address == null ? null : address.toString());
+        Tuple.of(
+            email,
+            body.get("name").asText(),
+            address == null ? null : address.toString(),
+            cache.origin());
     pool.preparedQuery(INSERT)
         .execute(args)
         .onComplete(
@@ -47,23 +90,38 @@ public final class CustomerWrites {
                 return;
               }
               Row row = ar.result().iterator().next();
-              Responses.created(
+              long id = row.getLong(0);
+              // a "no such customer" may be cached for this id (negative caching)
+              cache.invalidate(
+                  List.of(new Owner(Kind.CUSTOMER, id), new Owner(Kind.CUSTOMER_ORDERS, id)));
+              var all = CustomerRepresentation.FIELDS.all();
+              Responses.validators(
                   ctx,
-                  "/v1/customers/" + row.getLong(0),
-                  CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+                  CustomerRepresentation.tag(row, all),
+                  CustomerRepresentation.lastModified(row));
+              Responses.created(ctx, "/v1/customers/" + id, CustomerReads.encode(row, all));
             });
   }
 
   /**
    * JSON merge patch (RFC 7396) over the fields the contract allows; only the fields present are
-   * written, and the version is bumped once.
+   * written, and the version is bumped once. {@code If-Match} is required (428 without it); it
+   * holds when it is {@code *} or names the current version, else nothing changes and the answer is
+   * 412.
    */
   public void patch(RoutingContext ctx) {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
+    Conditional.IfMatch condition =
+        Conditional.ifMatch(ctx.request(), CustomerRepresentation.TAG_PREFIX, id)
+            .orElseThrow(
+                () ->
+                    new ProblemException(
+                        ProblemType.PRECONDITION_REQUIRED,
+                        "Send If-Match with the ETag of the customer as you last read it (or *)"));
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerPatch");
-    StringBuilder sql = new StringBuilder("UPDATE customers SET ");
+    StringBuilder sql = new StringBuilder("WITH c AS (UPDATE customers SET ");
     Tuple args = Tuple.tuple();
     String email = null;
     if (body.has("email")) {
@@ -85,10 +143,14 @@ public final class CustomerWrites {
       sql.append("address = $").append(args.size()).append("::text::jsonb, ");
     }
     args.addLong(id);
-    sql.append("version = version + 1, updated_at = now() WHERE id = $")
-        .append(args.size())
-        .append(" RETURNING ")
-        .append(CustomerRepresentation.COLUMNS);
+    sql.append("version = version + 1, updated_at = now() WHERE id = $").append(args.size());
+    if (!condition.any()) {
+      args.addArrayOfLong(condition.versions().toArray(new Long[0]));
+      sql.append(" AND version = ANY($").append(args.size()).append("::bigint[])");
+    }
+    sql.append(" RETURNING ").append(CustomerRepresentation.COLUMNS).append(")");
+    args.addString(cache.origin());
+    sql.append(NOTIFY_CHANGED.replace("$o", "$" + args.size() + "::text"));
     String conflictingEmail = email;
     pool.preparedQuery(sql.toString())
         .execute(args)
@@ -97,11 +159,40 @@ public final class CustomerWrites {
               if (ar.failed()) {
                 ctx.fail(translate(ar.cause(), conflictingEmail));
               } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Customer " + id));
+                explainNoMatch(ctx, id);
               } else {
                 Row row = ar.result().iterator().next();
-                Responses.json(
-                    ctx, 200, CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+                cache.invalidate(new Owner(Kind.CUSTOMER, id));
+                var all = CustomerRepresentation.FIELDS.all();
+                Responses.validators(
+                    ctx,
+                    CustomerRepresentation.tag(row, all),
+                    CustomerRepresentation.lastModified(row));
+                Responses.json(ctx, 200, CustomerReads.encode(row, all));
+              }
+            });
+  }
+
+  /** No row was updated: the customer is missing (404) or at another version (412). */
+  private void explainNoMatch(RoutingContext ctx, long id) {
+    pool.preparedQuery(VERSION)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Customer " + id));
+              } else {
+                int current = ar.result().iterator().next().getInteger(0);
+                ctx.fail(
+                    new ProblemException(
+                        ProblemType.PRECONDITION_FAILED,
+                        "Customer "
+                            + id
+                            + " is at version "
+                            + current
+                            + ", which If-Match does not name; read it again and reapply"));
               }
             });
   }

@@ -7,8 +7,12 @@ import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ResponseCache.Owner;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
@@ -25,8 +29,10 @@ import java.util.TreeMap;
 
 /**
  * Places orders. One transaction: check the customer, lock the products in id order (so two orders
- * never deadlock), check stock and currency, decrement stock, write the order and its lines. Prices
- * and names come from the database; the response is built from what the insert returned.
+ * never deadlock), check stock and currency, decrement stock, write the order and its lines, and
+ * send the cache invalidation message (delivered on commit). Prices and names come from the
+ * database; the response is built from what the insert returned, after this instance has evicted
+ * the representations the order changed.
  */
 public final class OrderWrites {
   private static final String CUSTOMER =
@@ -55,12 +61,24 @@ public final class OrderWrites {
           + ")"
           + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
+  /**
+   * The cache invalidation message: the owners known before the insert ($1, ending in the order's
+   * code and a colon) and the new order's id. Runs after the insert on the same connection, so
+   * {@code currval} is this transaction's order; delivered to listeners only on commit.
+   */
+  private static final String NOTIFY =
+      "SELECT pg_notify('"
+          + CacheInvalidation.CHANNEL
+          + "', $1::text || currval(pg_get_serial_sequence('orders', 'id')))::text";
+
   private final Pool pool;
   private final Contract contract;
+  private final ResponseCache cache;
 
-  public OrderWrites(Pool pool, Contract contract) {
+  public OrderWrites(Pool pool, Contract contract, ResponseCache cache) {
     this.pool = pool;
     this.contract = contract;
+    this.cache = cache;
   }
 
   /** A line as requested, in request order. */
@@ -104,11 +122,28 @@ public final class OrderWrites {
               }
               RowSet<Row> rows = ar.result();
               long orderId = rows.iterator().next().getLong(0);
+              List<Owner> changed = changedBy(customerId, lines);
+              changed.add(new Owner(Kind.ORDER, orderId));
+              cache.invalidate(changed);
               Responses.created(
                   ctx,
                   "/v1/orders/" + orderId,
                   OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
             });
+  }
+
+  /**
+   * What placing an order changes in cached representations: the customer's first pages of orders,
+   * and every product whose stock it takes. The order itself is new, but a "not found" for its id
+   * may be cached, so it is evicted too (its id is known only after the insert).
+   */
+  private static List<Owner> changedBy(long customerId, List<Line> lines) {
+    List<Owner> owners = new ArrayList<>(lines.size() + 2);
+    owners.add(new Owner(Kind.CUSTOMER_ORDERS, customerId));
+    for (Line line : lines) {
+      owners.add(new Owner(Kind.PRODUCT, line.productId()));
+    }
+    return owners;
   }
 
   private Future<RowSet<Row>> placeIn(
@@ -222,9 +257,15 @@ public final class OrderWrites {
             .addArrayOfString(names)
             .addArrayOfLong(prices)
             .addArrayOfInteger(quantities);
-    // both statements go out at once on the pipelined connection; the transaction orders them
+    String message =
+        CacheInvalidation.payload(cache.origin(), changedBy(customerId, lines))
+            + ","
+            + Kind.ORDER.code()
+            + ":";
+    // the statements go out at once on the pipelined connection; the transaction orders them
     Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
     Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);
-    return Future.all(stock, order).map(done -> order.result());
+    Future<RowSet<Row>> notify = conn.preparedQuery(NOTIFY).execute(Tuple.of(message));
+    return Future.all(stock, order, notify).map(done -> order.result());
   }
 }

@@ -1,16 +1,21 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.edge.CachePolicy;
+import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.Representation;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.serve.ResponseCache.Key;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.store.Statements;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.HashMap;
@@ -19,7 +24,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Read routes of customers: one, a page, and a batch of up to 1000 in one query. */
+/**
+ * Read routes of customers: one (from the {@link ResponseCache}), a page, and a batch of up to 1000
+ * in one query.
+ */
 public final class CustomerReads {
   static final String BY_ID =
       "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
@@ -29,21 +37,32 @@ public final class CustomerReads {
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
   public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
 
-  private final Pool pool;
+  private final Statements db;
   private final CursorCodec cursors;
   private final Contract contract;
+  private final Compression compression;
+  private final ResponseCache.Lookup customers;
   private final IdOrderedList list =
       new IdOrderedList(
           "customers",
           "customers",
           CustomerRepresentation.COLUMNS,
           "status",
-          CustomerRepresentation::write);
+          CustomerRepresentation::write,
+          CustomerRepresentation.VERSION_COLUMN,
+          CachePolicy.PRIVATE);
 
-  public CustomerReads(Pool pool, CursorCodec cursors, Contract contract) {
-    this.pool = pool;
+  public CustomerReads(
+      Statements db,
+      CursorCodec cursors,
+      Contract contract,
+      ResponseCache cache,
+      Compression compression) {
+    this.db = db;
     this.cursors = cursors;
     this.contract = contract;
+    this.compression = compression;
+    this.customers = cache.lookup(this::load);
   }
 
   public void get(RoutingContext ctx) {
@@ -51,18 +70,30 @@ public final class CustomerReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(BY_ID)
-        .execute(Tuple.of(id))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Customer " + id));
-              } else {
-                Row row = ar.result().iterator().next();
-                Responses.json(ctx, 200, encode(row, sel));
+    Replies.cached(
+        ctx,
+        customers.get(Key.of(Kind.CUSTOMER, id, sel, 0)),
+        CachePolicy.PRIVATE,
+        compression,
+        "Customer",
+        id);
+  }
+
+  private Future<Optional<Representation>> load(Key key) {
+    Fields.Selection sel = CustomerRepresentation.FIELDS.selection(key.fields(), key.itemFields());
+    return db.run(BY_ID, Tuple.of(key.id()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
               }
+              Row row = rows.iterator().next();
+              return Optional.of(
+                  Representation.cached(
+                      encode(row, sel),
+                      CustomerRepresentation.tag(row, sel),
+                      CustomerRepresentation.lastModified(row),
+                      Optional.empty()));
             });
   }
 
@@ -77,7 +108,7 @@ public final class CustomerReads {
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
-    list.serve(ctx, pool, cursors, status, cursor, limit, sel);
+    list.serve(ctx, db, cursors, status, cursor, limit, sel, compression);
   }
 
   /** {@code {"ids":[...]}}: the customers found in request order, and the ids not found. */
@@ -91,8 +122,7 @@ public final class CustomerReads {
       ids.add(id.asLong());
     }
     Long[] array = ids.toArray(new Long[0]);
-    pool.preparedQuery(BY_IDS)
-        .execute(Tuple.of(array))
+    db.run(BY_IDS, Tuple.of(array))
         .onComplete(
             ar -> {
               if (ar.failed()) {

@@ -18,7 +18,23 @@ public final class CustomerRepresentation {
   public static final String COLUMNS =
       "id, email, name, status, address::text, version, created_at, updated_at";
 
+  /** Position of {@code version} in {@link #COLUMNS}. */
+  static final int VERSION_COLUMN = 5;
+
   private CustomerRepresentation() {}
+
+  /** The entity tag of a customer row in the fieldset {@code sel}: {@code c<id>v<version>...}. */
+  public static String tag(Row row, Fields.Selection sel) {
+    return Tags.resource(TAG_PREFIX, row.getLong(0), row.getInteger(VERSION_COLUMN), sel);
+  }
+
+  /** Seconds since the epoch of the row's {@code updated_at}. */
+  public static long lastModified(Row row) {
+    return row.getOffsetDateTime(7).toEpochSecond();
+  }
+
+  /** What a customer's entity tags start with, before the id. */
+  public static final String TAG_PREFIX = "c";
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
     gen.writeStartObject();

@@ -1,13 +1,16 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.hotpath.edge.CachePolicy;
+import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.edge.Representation;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
@@ -17,7 +20,8 @@ import java.util.Optional;
 
 /**
  * A list ordered by id with an optional equality filter, paged by keyset on id: every page is one
- * index range scan, however deep. Used for customers by status and products by category.
+ * index range scan, however deep. Used for customers by status and products by category. Pages are
+ * not cached, but carry an entity tag built from their rows' ids and versions.
  */
 final class IdOrderedList {
   /** Writes one row of the list. */
@@ -32,8 +36,17 @@ final class IdOrderedList {
   private final String filteredFirst;
   private final String filteredNext;
   private final RowWriter writer;
+  private final int versionColumn;
+  private final CachePolicy policy;
 
-  IdOrderedList(String name, String table, String columns, String filterColumn, RowWriter writer) {
+  IdOrderedList(
+      String name,
+      String table,
+      String columns,
+      String filterColumn,
+      RowWriter writer,
+      int versionColumn,
+      CachePolicy policy) {
     this.name = name;
     String select = "SELECT " + columns + " FROM " + table;
     this.first = select + " ORDER BY id LIMIT $1";
@@ -42,16 +55,19 @@ final class IdOrderedList {
     this.filteredNext =
         select + " WHERE " + filterColumn + " = $1 AND id > $2 ORDER BY id LIMIT $3";
     this.writer = writer;
+    this.versionColumn = versionColumn;
+    this.policy = policy;
   }
 
   void serve(
       RoutingContext ctx,
-      Pool pool,
+      Statements db,
       CursorCodec cursors,
       Optional<String> filter,
       Optional<String> cursor,
       int limit,
-      Fields.Selection sel) {
+      Fields.Selection sel,
+      Compression compression) {
     String scope = name + ":" + filter.map(f -> "=" + f).orElse("");
     Optional<Long> after = cursor.map(c -> cursors.decode(scope, c, 1)[0]);
     Tuple args = Tuple.tuple();
@@ -62,8 +78,7 @@ final class IdOrderedList {
         filter.isPresent()
             ? (after.isPresent() ? filteredNext : filteredFirst)
             : (after.isPresent() ? next : first);
-    pool.preparedQuery(sql)
-        .execute(args)
+    db.run(sql, args)
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -73,7 +88,8 @@ final class IdOrderedList {
               List<Row> rows = new ArrayList<>(ar.result().size());
               ar.result().forEach(rows::add);
               Optional<String> nextCursor = Optional.empty();
-              if (rows.size() > limit) {
+              boolean more = rows.size() > limit;
+              if (more) {
                 rows.remove(rows.size() - 1);
                 nextCursor =
                     Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getLong(0)));
@@ -97,7 +113,19 @@ final class IdOrderedList {
                         }
                         gen.writeEndObject();
                       });
-              Responses.page(ctx, body, link);
+              Tags.PageTag tag =
+                  new Tags.PageTag()
+                      .add(scope)
+                      .add(limit)
+                      .add(sel.top())
+                      .add(sel.items())
+                      .add(more ? 1 : 0);
+              for (Row row : rows) {
+                tag.add(row.getLong(0)).add(row.getInteger(versionColumn));
+              }
+              Representation rep =
+                  Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
+              Responses.represent(ctx, rep, policy, compression);
             });
   }
 }

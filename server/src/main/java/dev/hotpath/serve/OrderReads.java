@@ -1,14 +1,18 @@
 package dev.hotpath.serve;
 
+import dev.hotpath.edge.CachePolicy;
+import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.Representation;
+import dev.hotpath.serve.ResponseCache.Key;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.store.Statements;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -19,7 +23,9 @@ import java.util.Set;
 
 /**
  * Read routes of orders. One order is one indexed query (the order joined with its lines); a page
- * of a customer's orders is two queries whatever its size: the page, then all its lines.
+ * of a customer's orders is two queries whatever its size: the page, then all its lines. An order
+ * and the first page of a customer's orders are served from the {@link ResponseCache}; later pages
+ * (with a cursor) are read each time, with an entity tag all the same.
  */
 public final class OrderReads {
   /** The order and its lines as one result; order columns first, line columns from 11. */
@@ -32,7 +38,7 @@ public final class OrderReads {
   private static final String PAGE =
       "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
   private static final String ORDER_BY = " ORDER BY created_at DESC, id DESC LIMIT ";
-  private static final String PAGE_FIRST = PAGE + ORDER_BY + "$2";
+  static final String PAGE_FIRST = PAGE + ORDER_BY + "$2";
   private static final String PAGE_NEXT =
       PAGE + " AND (created_at, id) < ($2, $3)" + ORDER_BY + "$4";
   private static final String PAGE_STATUS_FIRST = PAGE + " AND status = $2" + ORDER_BY + "$3";
@@ -46,14 +52,26 @@ public final class OrderReads {
 
   private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
-  static final Set<String> STATUSES = Set.of("placed", "paid", "shipped", "delivered", "cancelled");
 
-  private final Pool pool;
+  /** Order statuses; a first page's cache key holds the position of its filter here, plus one. */
+  static final List<String> STATUS_LIST =
+      List.of("placed", "paid", "shipped", "delivered", "cancelled");
+
+  static final Set<String> STATUSES = Set.copyOf(STATUS_LIST);
+
+  private final Statements db;
   private final CursorCodec cursors;
+  private final Compression compression;
+  private final ResponseCache.Lookup orders;
+  private final ResponseCache.Lookup firstPages;
 
-  public OrderReads(Pool pool, CursorCodec cursors) {
-    this.pool = pool;
+  public OrderReads(
+      Statements db, CursorCodec cursors, ResponseCache cache, Compression compression) {
+    this.db = db;
     this.cursors = cursors;
+    this.compression = compression;
+    this.orders = cache.lookup(this::loadOrder);
+    this.firstPages = cache.lookup(this::loadFirstPage);
   }
 
   public void get(RoutingContext ctx) {
@@ -61,17 +79,28 @@ public final class OrderReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(ORDER_WITH_LINES)
-        .execute(Tuple.of(id))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Order " + id));
-              } else {
-                Responses.json(ctx, 200, encodeJoined(ar.result(), sel));
+    Replies.cached(
+        ctx,
+        orders.get(Key.of(Kind.ORDER, id, sel, 0)),
+        CachePolicy.PRIVATE,
+        compression,
+        "Order",
+        id);
+  }
+
+  private Future<Optional<Representation>> loadOrder(Key key) {
+    Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
+    return db.run(ORDER_WITH_LINES, Tuple.of(key.id()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
               }
+              Row order = rows.iterator().next();
+              String tag = Tags.resource("o", key.id(), order.getInteger(8), sel);
+              long modified = order.getOffsetDateTime(10).toEpochSecond();
+              return Optional.of(
+                  Representation.cached(encodeJoined(rows, sel), tag, modified, Optional.empty()));
             });
   }
 
@@ -86,6 +115,11 @@ public final class OrderReads {
         512 + 160 * list.size(), gen -> OrderRepresentation.write(gen, list.get(0), lines, sel));
   }
 
+  /** The entity tag of an order's full representation, as a write returns it. */
+  public static String tag(long id, int version) {
+    return Tags.resource("o", id, version, OrderRepresentation.FIELDS.all());
+  }
+
   public void listForCustomer(RoutingContext ctx) {
     Params params = Params.of(ctx, LIST_PARAMS);
     long customerId = params.pathId("id");
@@ -94,9 +128,52 @@ public final class OrderReads {
     Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
-    String scope = "orders-of:" + customerId + ":" + status.orElse("");
-    long[] after = cursor.map(c -> cursors.decode(scope, c, 2)).orElse(null);
+    if (cursor.isEmpty()) {
+      int variant = (status.map(STATUS_LIST::indexOf).orElse(-1) + 1) << 8 | limit;
+      Replies.cached(
+          ctx,
+          firstPages.get(Key.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
+          CachePolicy.PRIVATE,
+          compression,
+          "Customer",
+          customerId);
+    } else {
+      long[] after = cursors.decode(scope(customerId, status), cursor.get(), 2);
+      Replies.loaded(
+          ctx,
+          page(customerId, status, after, limit, sel, false),
+          CachePolicy.PRIVATE,
+          compression,
+          "Customer",
+          customerId);
+    }
+  }
 
+  private Future<Optional<Representation>> loadFirstPage(Key key) {
+    int statusIndex = key.variant() >>> 8;
+    int limit = key.variant() & 0xff;
+    Optional<String> status =
+        statusIndex == 0 ? Optional.empty() : Optional.of(STATUS_LIST.get(statusIndex - 1));
+    Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
+    return page(key.id(), status, null, limit, sel, true);
+  }
+
+  private static String scope(long customerId, Optional<String> status) {
+    return "orders-of:" + customerId + ":" + status.orElse("");
+  }
+
+  /**
+   * One page, newest first, after {@code after} (created_at micros, id) or from the top when null.
+   * Empty when it is a first page and the customer does not exist.
+   */
+  private Future<Optional<Representation>> page(
+      long customerId,
+      Optional<String> status,
+      long[] after,
+      int limit,
+      Fields.Selection sel,
+      boolean cached) {
+    String scope = scope(customerId, status);
     String sql;
     Tuple args = Tuple.of(customerId);
     status.ifPresent(args::addString);
@@ -107,109 +184,118 @@ public final class OrderReads {
       args.addOffsetDateTime(Timestamps.fromMicros(after[0])).addLong(after[1]);
     }
     args.addInteger(limit + 1);
-
-    pool.preparedQuery(sql)
-        .execute(args)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              List<Row> orders = new ArrayList<>(ar.result().size());
-              ar.result().forEach(orders::add);
-              boolean more = orders.size() > limit;
-              if (more) {
+    Page page = new Page(customerId, status, limit, sel, cached);
+    return db.run(sql, args)
+        .compose(
+            result -> {
+              List<Row> orders = new ArrayList<>(result.size());
+              result.forEach(orders::add);
+              page.more = orders.size() > limit;
+              if (page.more) {
                 orders.remove(orders.size() - 1);
-              }
-              Optional<String> next = Optional.empty();
-              if (more) {
                 Row last = orders.get(orders.size() - 1);
-                next =
+                page.next =
                     Optional.of(
                         cursors.encode(
                             scope, Timestamps.micros(last.getOffsetDateTime(9)), last.getLong(0)));
               }
+              page.orders = orders;
               if (orders.isEmpty()) {
-                answerEmpty(ctx, customerId, after != null);
-              } else if (!sel.has(8)) {
-                sendPage(ctx, orders, List.of(), sel, next);
-              } else {
-                Long[] ids = new Long[orders.size()];
-                for (int i = 0; i < ids.length; i++) {
-                  ids[i] = orders.get(i).getLong(0);
+                if (after != null) {
+                  return Future.succeededFuture(Optional.of(page.represent()));
                 }
-                Optional<String> nextCursor = next;
-                pool.preparedQuery(LINES_OF_PAGE)
-                    .execute(Tuple.of(ids))
-                    .onComplete(
-                        lr -> {
-                          if (lr.failed()) {
-                            ctx.fail(lr.cause());
-                            return;
-                          }
-                          List<Row> lines = new ArrayList<>(lr.result().size());
-                          lr.result().forEach(lines::add);
-                          sendPage(ctx, orders, lines, sel, nextCursor);
-                        });
+                return db.run(CUSTOMER_EXISTS, Tuple.of(customerId))
+                    .map(
+                        found ->
+                            found.size() == 0 ? Optional.empty() : Optional.of(page.represent()));
               }
+              if (!sel.has(8)) {
+                return Future.succeededFuture(Optional.of(page.represent()));
+              }
+              Long[] ids = new Long[orders.size()];
+              for (int i = 0; i < ids.length; i++) {
+                ids[i] = orders.get(i).getLong(0);
+              }
+              return db.run(LINES_OF_PAGE, Tuple.of(ids))
+                  .map(
+                      lines -> {
+                        lines.forEach(page.lines::add);
+                        return Optional.of(page.represent());
+                      });
             });
   }
 
-  /** An empty first page means either a customer without orders or no such customer. */
-  private void answerEmpty(RoutingContext ctx, long customerId, boolean hadCursor) {
-    if (hadCursor) {
-      sendPage(ctx, List.of(), List.of(), OrderRepresentation.FIELDS.all(), Optional.empty());
-      return;
+  /** A page being assembled. */
+  private static final class Page {
+    final long customerId;
+    final Optional<String> status;
+    final int limit;
+    final Fields.Selection sel;
+    final boolean cached;
+    List<Row> orders = List.of();
+    final List<Row> lines = new ArrayList<>();
+    boolean more;
+    Optional<String> next = Optional.empty();
+
+    Page(
+        long customerId, Optional<String> status, int limit, Fields.Selection sel, boolean cached) {
+      this.customerId = customerId;
+      this.status = status;
+      this.limit = limit;
+      this.sel = sel;
+      this.cached = cached;
     }
-    pool.preparedQuery(CUSTOMER_EXISTS)
-        .execute(Tuple.of(customerId))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Customer " + customerId));
-              } else {
-                sendPage(
-                    ctx, List.of(), List.of(), OrderRepresentation.FIELDS.all(), Optional.empty());
-              }
-            });
-  }
 
-  /** Lines are sorted by order id; each order finds its run by id. */
-  private static void sendPage(
-      RoutingContext ctx,
-      List<Row> orders,
-      List<Row> lines,
-      Fields.Selection sel,
-      Optional<String> next) {
-    Buffer body =
-        JsonOutput.write(
-            256 + 600 * orders.size(),
-            gen -> {
-              gen.writeStartObject();
-              gen.writeArrayFieldStart("data");
-              for (Row order : orders) {
-                long id = order.getLong(0);
-                int from = lowerBound(lines, id);
-                int to = from;
-                while (to < lines.size() && lines.get(to).getLong(0) == id) {
-                  to++;
-                }
-                OrderRepresentation.write(
-                    gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
+    /**
+     * The body, and a tag from what determines it: the orders' ids and versions (lines never
+     * change), whether more follow, and the filter, limit and fieldset.
+     */
+    Representation represent() {
+      Tags.PageTag tag =
+          new Tags.PageTag()
+              .add(customerId)
+              .add(status.orElse(""))
+              .add(limit)
+              .add(sel.top())
+              .add(sel.items())
+              .add(more ? 1 : 0);
+      for (Row order : orders) {
+        tag.add(order.getLong(0)).add(order.getInteger(8));
+      }
+      Buffer body = encode();
+      String opaque = tag.tag("co" + customerId);
+      return cached
+          ? Representation.cached(body, opaque, Representation.NO_DATE, next)
+          : Representation.oneOff(body, opaque, Representation.NO_DATE, next);
+    }
+
+    /** Lines are sorted by order id; each order finds its run by id. */
+    private Buffer encode() {
+      return JsonOutput.write(
+          256 + 600 * orders.size(),
+          gen -> {
+            gen.writeStartObject();
+            gen.writeArrayFieldStart("data");
+            for (Row order : orders) {
+              long id = order.getLong(0);
+              int from = lowerBound(lines, id);
+              int to = from;
+              while (to < lines.size() && lines.get(to).getLong(0) == id) {
+                to++;
               }
-              gen.writeEndArray();
-              gen.writeFieldName("next_cursor");
-              if (next.isPresent()) {
-                gen.writeString(next.get());
-              } else {
-                gen.writeNull();
-              }
-              gen.writeEndObject();
-            });
-    Responses.page(ctx, body, next);
+              OrderRepresentation.write(
+                  gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
+            }
+            gen.writeEndArray();
+            gen.writeFieldName("next_cursor");
+            if (next.isPresent()) {
+              gen.writeString(next.get());
+            } else {
+              gen.writeNull();
+            }
+            gen.writeEndObject();
+          });
+    }
   }
 
   private static int lowerBound(List<Row> lines, long orderId) {

@@ -1,38 +1,52 @@
 package dev.hotpath.serve;
 
+import dev.hotpath.edge.CachePolicy;
+import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.Representation;
+import dev.hotpath.serve.ResponseCache.Key;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.store.Statements;
+import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
 
-/** Read routes of the product catalogue. */
+/**
+ * Read routes of the product catalogue: one product from the {@link ResponseCache}, pages from the
+ * database; both public, so that a CDN can absorb them.
+ */
 public final class ProductReads {
-  private static final String BY_ID =
+  static final String BY_ID =
       "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
   private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "category");
 
-  private final Pool pool;
+  private final Statements db;
   private final CursorCodec cursors;
+  private final Compression compression;
+  private final ResponseCache.Lookup products;
   private final IdOrderedList list =
       new IdOrderedList(
           "products",
           "products",
           ProductRepresentation.COLUMNS,
           "category",
-          ProductRepresentation::write);
+          ProductRepresentation::write,
+          ProductRepresentation.VERSION_COLUMN,
+          CachePolicy.CATALOGUE);
 
-  public ProductReads(Pool pool, CursorCodec cursors) {
-    this.pool = pool;
+  public ProductReads(
+      Statements db, CursorCodec cursors, ResponseCache cache, Compression compression) {
+    this.db = db;
     this.cursors = cursors;
+    this.compression = compression;
+    this.products = cache.lookup(this::load);
   }
 
   public void get(RoutingContext ctx) {
@@ -40,21 +54,30 @@ public final class ProductReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
     params.check();
-    pool.preparedQuery(BY_ID)
-        .execute(Tuple.of(id))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Product " + id));
-              } else {
-                Row row = ar.result().iterator().next();
-                Responses.json(
-                    ctx,
-                    200,
-                    JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)));
+    Replies.cached(
+        ctx,
+        products.get(Key.of(Kind.PRODUCT, id, sel, 0)),
+        CachePolicy.CATALOGUE,
+        compression,
+        "Product",
+        id);
+  }
+
+  private Future<Optional<Representation>> load(Key key) {
+    Fields.Selection sel = ProductRepresentation.FIELDS.selection(key.fields(), key.itemFields());
+    return db.run(BY_ID, Tuple.of(key.id()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
               }
+              Row row = rows.iterator().next();
+              return Optional.of(
+                  Representation.cached(
+                      JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
+                      Tags.resource("p", key.id(), row.getInteger(9), sel),
+                      row.getOffsetDateTime(11).toEpochSecond(),
+                      Optional.empty()));
             });
   }
 
@@ -65,6 +88,6 @@ public final class ProductReads {
     Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
-    list.serve(ctx, pool, cursors, category, cursor, limit, sel);
+    list.serve(ctx, db, cursors, category, cursor, limit, sel, compression);
   }
 }

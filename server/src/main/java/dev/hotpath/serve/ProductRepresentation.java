@@ -26,6 +26,9 @@ public final class ProductRepresentation {
   public static final String COLUMNS =
       "id, sku, name, description, category, price_minor, currency, stock, status, version, created_at, updated_at";
 
+  /** Position of {@code version} in {@link #COLUMNS}. */
+  static final int VERSION_COLUMN = 9;
+
   private ProductRepresentation() {}
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {

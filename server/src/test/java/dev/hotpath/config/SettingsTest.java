@@ -48,4 +48,46 @@ class SettingsTest {
         .hasMessageContaining("HOTPATH_DATABASE_URL must look like postgresql://")
         .hasMessageContaining("HOTPATH_CURSOR_SECRET must be at least 16 characters");
   }
+
+  @Test
+  void readsTheCacheAndCompressionSettings() {
+    Settings s =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_CACHE_MAX_MB", "64",
+                "HOTPATH_CACHE_TTL_MS", "30000",
+                "HOTPATH_CACHE_NEGATIVE_TTL_MS", "500",
+                "HOTPATH_GZIP_MIN_BYTES", "2048"));
+    assertThat(s.cache().maxBytes()).isEqualTo(64L * 1024 * 1024);
+    assertThat(s.cache().ttl()).hasMillis(30_000);
+    assertThat(s.cache().negativeTtl()).hasMillis(500);
+    assertThat(s.gzipMinBytes()).isEqualTo(2048);
+  }
+
+  @Test
+  void theDefaultCacheIsAnEighthOfTheHeapWithAMinuteToLive() {
+    Settings s = Settings.defaults();
+    long heap = Runtime.getRuntime().maxMemory();
+    assertThat(s.cache().maxBytes()).isBetween(16L * 1024 * 1024, Math.max(16L << 20, heap / 8));
+    assertThat(s.cache().ttl()).hasSeconds(60);
+    assertThat(s.cache().negativeTtl()).hasSeconds(2);
+    assertThat(s.gzipMinBytes()).isEqualTo(1024);
+  }
+
+  @Test
+  void aNegativeTtlLongerThanTheTtlIsRefusedWithTheOtherBadCacheSettings() {
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_CACHE_MAX_MB", "0",
+                        "HOTPATH_CACHE_TTL_MS", "5000",
+                        "HOTPATH_CACHE_NEGATIVE_TTL_MS", "6000",
+                        "HOTPATH_GZIP_MIN_BYTES", "-1")))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_CACHE_MAX_MB=0 is out of range")
+        .hasMessageContaining(
+            "HOTPATH_CACHE_NEGATIVE_TTL_MS=6000 must not exceed HOTPATH_CACHE_TTL_MS=5000")
+        .hasMessageContaining("HOTPATH_GZIP_MIN_BYTES=-1 is out of range");
+  }
 }

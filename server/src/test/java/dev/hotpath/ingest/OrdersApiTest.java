@@ -151,7 +151,7 @@ class OrdersApiTest {
   @Test
   void refusesOrdersOfInactiveCustomersAndWithoutAnyAddress() {
     long suspended = fx.customer();
-    api.patch("/v1/customers/" + suspended, "{\"status\":\"suspended\"}");
+    api.patchCurrent("/v1/customers/" + suspended, "{\"status\":\"suspended\"}");
     long product = fx.product(100, 10);
     Api.Response r =
         api.post(

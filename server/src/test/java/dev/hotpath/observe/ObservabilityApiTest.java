@@ -150,7 +150,7 @@ class ObservabilityApiTest {
       assertThat(line.get("user_agent").asText()).isEqualTo("obs-test");
       assertThat(line.get("trace_id").asText()).hasSize(32);
       assertThat(line.get("db_queries").asInt()).isEqualTo(1);
-      assertThat(line.get("cache").asText()).isEqualTo("-");
+      assertThat(line.get("cache").asText()).isEqualTo("miss");
       assertThat(line.has("limited")).isTrue();
       assertThat(line.has("shed")).isTrue();
     } finally {

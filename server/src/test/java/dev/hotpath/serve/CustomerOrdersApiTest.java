@@ -107,7 +107,7 @@ class CustomerOrdersApiTest {
       }
     }
     assertThat(before.size()).isGreaterThan(100);
-    api.patch(
+    api.patchCurrent(
         "/v1/customers/" + customer,
         "{\"status\":\"active\",\"address\":" + Fixtures.ADDRESS + "}");
     long product = fx.product(100, 1_000_000);

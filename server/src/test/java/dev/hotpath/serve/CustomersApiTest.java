@@ -64,14 +64,18 @@ class CustomersApiTest {
   void patchesOnlyTheFieldsGivenAndBumpsTheVersion() {
     long id = fx.customer();
     Api.Response patched =
-        api.patch("/v1/customers/" + id, "{\"name\":\"Renamed\",\"address\":null}");
+        api.patchCurrent("/v1/customers/" + id, "{\"name\":\"Renamed\",\"address\":null}");
     assertThat(patched.status()).isEqualTo(200);
     assertThat(patched.json().get("name").asText()).isEqualTo("Renamed");
     assertThat(patched.json().get("address").isNull()).isTrue();
     assertThat(patched.json().get("version").asInt()).isEqualTo(2);
     assertThat(patched.json().get("status").asText()).isEqualTo("active");
 
-    Api.Response status = api.patch("/v1/customers/" + id, "{\"status\":\"suspended\"}");
+    Api.Response status =
+        api.patch(
+            "/v1/customers/" + id,
+            patched.header("ETag").orElseThrow(),
+            "{\"status\":\"suspended\"}");
     assertThat(status.json().get("name").asText()).isEqualTo("Renamed");
     assertThat(status.json().get("status").asText()).isEqualTo("suspended");
     assertThat(status.json().get("version").asInt()).isEqualTo(3);
@@ -80,9 +84,10 @@ class CustomersApiTest {
 
   @Test
   void patchOfAMissingCustomerIs404AndAnEmptyPatchIs400() {
-    assertThat(api.patch("/v1/customers/999999999", "{\"name\":\"x\"}").status()).isEqualTo(404);
+    assertThat(api.patch("/v1/customers/999999999", "*", "{\"name\":\"x\"}").status())
+        .isEqualTo(404);
     long id = fx.customer();
-    Api.Response empty = api.patch("/v1/customers/" + id, "{}");
+    Api.Response empty = api.patchCurrent("/v1/customers/" + id, "{}");
     assertThat(empty.status()).isEqualTo(400);
     assertThat(api.get("/v1/customers/" + id).json().get("version").asInt()).isEqualTo(1);
   }

@@ -1,15 +1,21 @@
 package dev.hotpath.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A real HTTP client for the test server. Every response it returns has already been validated
@@ -31,6 +37,11 @@ public final class Api {
     this.contract = contract;
   }
 
+  /** A client of another server (a second instance), validating against the same contract. */
+  public static Api of(String base) {
+    return new Api(base, Contracts.instance());
+  }
+
   public String base() {
     return base;
   }
@@ -47,6 +58,18 @@ public final class Api {
     return send(request(pathAndQuery).GET().build());
   }
 
+  /** A GET with extra request headers, given as name, value, name, value... */
+  public Response get(String pathAndQuery, String... headers) {
+    return send(request(pathAndQuery).headers(headers).GET().build());
+  }
+
+  /** The entity tag a GET of {@code path} returns now. */
+  public String etag(String path) {
+    Response r = get(path);
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    return r.header("ETag").orElseThrow(() -> new AssertionError("no ETag on GET " + path));
+  }
+
   public Response post(String pathAndQuery, String json) {
     return send(
         request(pathAndQuery)
@@ -55,6 +78,7 @@ public final class Api {
             .build());
   }
 
+  /** A PATCH without a precondition (the server answers 428). */
   public Response patch(String pathAndQuery, String json) {
     return send(
         request(pathAndQuery)
@@ -63,10 +87,25 @@ public final class Api {
             .build());
   }
 
+  /** A PATCH conditional on {@code ifMatch} (an entity tag, a list of them, or *). */
+  public Response patch(String pathAndQuery, String ifMatch, String json) {
+    return send(
+        request(pathAndQuery)
+            .header("Content-Type", "application/merge-patch+json")
+            .header("If-Match", ifMatch)
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+            .build());
+  }
+
+  /** A PATCH of the resource as it is now: its current entity tag as the precondition. */
+  public Response patchCurrent(String path, String json) {
+    return patch(path, etag(path), json);
+  }
+
   /** Sends and validates against the contract. */
   public Response send(HttpRequest request) {
     try {
-      HttpResponse<String> raw = client.send(request, HttpResponse.BodyHandlers.ofString());
+      HttpResponse<byte[]> raw = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
       Response response = new Response(raw);
       contract.assertConforms(request, response);
       return response;
@@ -78,21 +117,52 @@ public final class Api {
     }
   }
 
-  /** A response with its body read and, when it is JSON, parsed. */
+  /** Sends without waiting; the response is validated against the contract when it arrives. */
+  public CompletableFuture<Response> sendAsync(HttpRequest request) {
+    return client
+        .sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+        .thenApply(
+            raw -> {
+              Response response = new Response(raw);
+              contract.assertConforms(request, response);
+              return response;
+            });
+  }
+
+  /**
+   * A response with its body read, decoded when it came gzip-coded (as a client that sent {@code
+   * Accept-Encoding: gzip} would) and, when it is JSON, parsed.
+   */
   public static final class Response {
-    private final HttpResponse<String> raw;
+    private final HttpResponse<byte[]> raw;
+    private final String body;
     private JsonNode json;
 
-    Response(HttpResponse<String> raw) {
+    Response(HttpResponse<byte[]> raw) {
       this.raw = raw;
+      byte[] bytes = raw.body();
+      if (raw.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")) {
+        try (var in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
+          bytes = in.readAllBytes();
+        } catch (IOException e) {
+          throw new AssertionError("body is not valid gzip", e);
+        }
+      }
+      this.body = new String(bytes, StandardCharsets.UTF_8);
     }
 
     public int status() {
       return raw.statusCode();
     }
 
+    /** The body, decoded. */
     public String body() {
-      return raw.body();
+      return body;
+    }
+
+    /** Bytes of the body as sent (coded, when it was). */
+    public int sentLength() {
+      return raw.body().length;
     }
 
     public Optional<String> header(String name) {
@@ -106,21 +176,21 @@ public final class Api {
     public JsonNode json() {
       if (json == null) {
         try {
-          json = MAPPER.readTree(raw.body());
+          json = MAPPER.readTree(body);
         } catch (IOException e) {
-          throw new AssertionError("body is not JSON: " + raw.body(), e);
+          throw new AssertionError("body is not JSON: " + body, e);
         }
       }
       return json;
     }
 
-    public HttpResponse<String> raw() {
+    public HttpResponse<byte[]> raw() {
       return raw;
     }
 
     @Override
     public String toString() {
-      return raw.statusCode() + " " + raw.body();
+      return raw.statusCode() + " " + body;
     }
   }
 }

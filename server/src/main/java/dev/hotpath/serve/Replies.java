@@ -1,0 +1,99 @@
+package dev.hotpath.serve;
+
+import dev.hotpath.edge.CachePolicy;
+import dev.hotpath.edge.Compression;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.Representation;
+import dev.hotpath.edge.Responses;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** Answers a GET with a representation from the cache or from a load. */
+final class Replies {
+  private Replies() {}
+
+  /**
+   * Sends a cache entry: at once on a hit; on a miss when its load completes, back on the request's
+   * event loop (a shared load may complete on another one).
+   *
+   * @param what the resource's name in a 404, e.g. "Order"
+   */
+  static void cached(
+      RoutingContext ctx,
+      CompletableFuture<ResponseCache.Entry> future,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      long id) {
+    if (future.isDone() && !future.isCompletedExceptionally()) {
+      send(ctx, future.join(), policy, compression, what, id);
+      return;
+    }
+    Context context = Vertx.currentContext();
+    future.whenComplete(
+        (entry, failure) -> {
+          if (Vertx.currentContext() == context) {
+            complete(ctx, entry, failure, policy, compression, what, id);
+          } else {
+            context.runOnContext(v -> complete(ctx, entry, failure, policy, compression, what, id));
+          }
+        });
+  }
+
+  private static void complete(
+      RoutingContext ctx,
+      ResponseCache.Entry entry,
+      Throwable failure,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      long id) {
+    if (failure != null) {
+      ctx.fail(
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure);
+    } else {
+      send(ctx, entry, policy, compression, what, id);
+    }
+  }
+
+  private static void send(
+      RoutingContext ctx,
+      ResponseCache.Entry entry,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      long id) {
+    if (entry.found()) {
+      Responses.represent(ctx, entry.representation(), policy, compression);
+    } else {
+      ctx.fail(ProblemException.notFound(what + " " + id));
+    }
+  }
+
+  /** Sends a representation loaded for this request alone (not cached). */
+  static void loaded(
+      RoutingContext ctx,
+      Future<Optional<Representation>> loading,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      long id) {
+    loading.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+          } else if (ar.result().isEmpty()) {
+            ctx.fail(ProblemException.notFound(what + " " + id));
+          } else {
+            Responses.represent(ctx, ar.result().get(), policy, compression);
+          }
+        });
+  }
+}

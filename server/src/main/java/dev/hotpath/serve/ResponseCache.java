@@ -1,0 +1,433 @@
+package dev.hotpath.serve;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.hotpath.config.CacheSettings;
+import dev.hotpath.edge.Fields;
+import dev.hotpath.edge.Representation;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
+
+/**
+ * The process-wide cache of encoded responses: a hot read is answered with bytes encoded once,
+ * without a query and without JSON encoding. One instance serves every event loop (thread-safe).
+ *
+ * <p><b>Keys.</b> An entry is one representation ({@link Key}: resource kind, id, fieldset and, for
+ * pages, status filter and limit) of one resource ({@link Owner}). Writes evict by owner: every
+ * representation of it goes at once, through a secondary index from owner to its keys.
+ *
+ * <p><b>Loads.</b> Concurrent misses of one key share one load (Caffeine keeps one future per key).
+ * A hit close to its expiry may refresh it early, in the background, with probability rising as
+ * expiry nears and scaled by how long the load took (XFetch, beta = 1): hot entries are replaced
+ * before they expire, so expiry sends no burst to the database. An early refresh replaces the entry
+ * only if the entry it refreshed is still there, so a refresh that raced an invalidation is
+ * dropped.
+ *
+ * <p><b>Invalidation.</b> {@link #invalidate} removes entries and in-flight loads alike: a load
+ * that started before a write and finishes after its invalidation is handed to the requests that
+ * were waiting for it, and never stored.
+ */
+public final class ResponseCache {
+  /** XFetch's beta: 1 is the setting the paper finds optimal in expectation. */
+  private static final double BETA = 1.0;
+
+  /** Beyond this many load times before expiry the refresh probability is below e^-40: skip. */
+  private static final long HORIZON = 40;
+
+  /** A resource kind and the code naming it in invalidation messages. */
+  public enum Kind {
+    CUSTOMER("c"),
+    PRODUCT("p"),
+    ORDER("o"),
+    /** The first page of a customer's orders, by status filter, limit and fieldset. */
+    CUSTOMER_ORDERS("co");
+
+    private final String code;
+
+    Kind(String code) {
+      this.code = code;
+    }
+
+    public String code() {
+      return code;
+    }
+
+    static Optional<Kind> ofCode(String code) {
+      for (Kind k : values()) {
+        if (k.code.equals(code)) {
+          return Optional.of(k);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** One resource: what a write changes, and the unit of invalidation. */
+  public record Owner(Kind kind, long id) {
+    /** {@code code:id}, as in invalidation messages. */
+    public String token() {
+      return kind.code + ":" + id;
+    }
+
+    /** Parses {@link #token()}; empty for anything else. */
+    public static Optional<Owner> parse(String token) {
+      int colon = token.indexOf(':');
+      if (colon <= 0) {
+        return Optional.empty();
+      }
+      Optional<Kind> kind = Kind.ofCode(token.substring(0, colon));
+      long id = dev.hotpath.edge.Params.parsePositiveLong(token.substring(colon + 1));
+      return kind.isEmpty() || id <= 0 ? Optional.empty() : Optional.of(new Owner(kind.get(), id));
+    }
+  }
+
+  /**
+   * One cached representation.
+   *
+   * @param fields bits of the top-level fields selected
+   * @param itemFields bits of the item fields selected
+   * @param variant anything else the body depends on (pages: status filter and limit); 0 otherwise
+   */
+  public record Key(Kind kind, long id, long fields, long itemFields, int variant) {
+    public static Key of(Kind kind, long id, Fields.Selection sel, int variant) {
+      return new Key(kind, id, sel.top(), sel.items(), variant);
+    }
+
+    public Owner owner() {
+      return new Owner(kind, id);
+    }
+  }
+
+  /**
+   * Loads one representation from the database: a representation, or empty when the resource does
+   * not exist. Called on the event loop of the request that missed.
+   */
+  @FunctionalInterface
+  public interface Loader {
+    Future<Optional<Representation>> load(Key key);
+  }
+
+  /** What the cache holds for a key: a representation or "not found", and when it was loaded. */
+  public static final class Entry {
+    private final Representation representation;
+    private final long loadedAt;
+    private final long loadNanos;
+    private final long ttlNanos;
+    private final long registration;
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+
+    Entry(
+        Representation representation,
+        long loadedAt,
+        long loadNanos,
+        long ttlNanos,
+        long registration) {
+      this.representation = representation;
+      this.loadedAt = loadedAt;
+      this.loadNanos = Math.max(1, loadNanos);
+      this.ttlNanos = ttlNanos;
+      this.registration = registration;
+    }
+
+    /** Whether the resource exists. */
+    public boolean found() {
+      return representation != null;
+    }
+
+    /**
+     * The representation.
+     *
+     * @throws IllegalStateException when the resource does not exist
+     */
+    public Representation representation() {
+      if (representation == null) {
+        throw new IllegalStateException("the resource does not exist");
+      }
+      return representation;
+    }
+
+    /** XFetch: refresh when now - loadTime * beta * ln(u) >= expiry, u uniform in (0, 1]. */
+    boolean refreshDue(long now) {
+      if (representation == null) {
+        return false;
+      }
+      long remaining = loadedAt + ttlNanos - now;
+      if (remaining > HORIZON * loadNanos) {
+        return false;
+      }
+      double u = 1.0 - ThreadLocalRandom.current().nextDouble();
+      return -loadNanos * BETA * Math.log(u) >= remaining && refreshing.compareAndSet(false, true);
+    }
+
+    int weight() {
+      return representation == null ? 128 : representation.weight();
+    }
+  }
+
+  /** Hit and load counts, for metrics; a snapshot. */
+  public record Stats(
+      long hits,
+      long misses,
+      long loads,
+      long loadFailures,
+      long evictions,
+      long refreshes,
+      long invalidations,
+      long entries,
+      long weightBytes) {
+    /** Hits over requests; 1 when there were none. */
+    public double hitRate() {
+      long requests = hits + misses;
+      return requests == 0 ? 1.0 : (double) hits / requests;
+    }
+  }
+
+  private final AsyncCache<Key, Entry> cache;
+  private final Ticker ticker;
+  private final long ttlNanos;
+  private final long negativeTtlNanos;
+  private final Map<Owner, Map<Key, Long>> owners = new ConcurrentHashMap<>();
+  private final AtomicLong registrations = new AtomicLong();
+  private final LongAdder refreshes = new LongAdder();
+  private final LongAdder invalidations = new LongAdder();
+  private final String origin = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+
+  public ResponseCache(CacheSettings settings) {
+    this(settings, Ticker.systemTicker(), null);
+  }
+
+  /**
+   * For tests: a manual clock, and maintenance on the calling thread when {@code executor} given.
+   */
+  ResponseCache(CacheSettings settings, Ticker ticker, Executor executor) {
+    this.ticker = ticker;
+    this.ttlNanos = settings.ttl().toNanos();
+    this.negativeTtlNanos = settings.negativeTtl().toNanos();
+    Caffeine<Object, Object> builder =
+        Caffeine.newBuilder().maximumWeight(settings.maxBytes()).ticker(ticker).recordStats();
+    if (executor != null) {
+      builder.executor(executor);
+    }
+    this.cache =
+        builder
+            .<Key, Entry>weigher((key, entry) -> entry.weight())
+            .expireAfter(
+                new Expiry<Key, Entry>() {
+                  @Override
+                  public long expireAfterCreate(Key key, Entry entry, long now) {
+                    return entry.ttlNanos;
+                  }
+
+                  @Override
+                  public long expireAfterUpdate(Key key, Entry entry, long now, long current) {
+                    return entry.ttlNanos;
+                  }
+
+                  @Override
+                  public long expireAfterRead(Key key, Entry entry, long now, long current) {
+                    return current;
+                  }
+                })
+            .evictionListener(this::evicted)
+            .buildAsync();
+  }
+
+  /**
+   * A random name of this cache, which writes put in their invalidation messages: the instance that
+   * wrote has evicted already, and skips its own messages rather than evict twice.
+   */
+  public String origin() {
+    return origin;
+  }
+
+  /** A view that loads misses with {@code loader}; make one per loader and keep it. */
+  public Lookup lookup(Loader loader) {
+    return new Lookup(loader);
+  }
+
+  /** Gets entries, loading misses with one loader. Thread-safe. */
+  public final class Lookup {
+    private final Loader loader;
+    private final BiFunction<Key, Executor, CompletableFuture<Entry>> mapping;
+
+    private Lookup(Loader loader) {
+      this.loader = loader;
+      this.mapping = (key, executor) -> load(key, loader);
+    }
+
+    /**
+     * The entry of {@code key}: already complete on a hit; on a miss, the one load all concurrent
+     * callers share. The future may complete on any thread; it fails when the load failed.
+     */
+    public CompletableFuture<Entry> get(Key key) {
+      CompletableFuture<Entry> future = cache.get(key, mapping);
+      boolean hit = future.isDone();
+      dev.hotpath.observe.Tracing.current().ifPresent(trace -> trace.cache(hit));
+      if (hit && !future.isCompletedExceptionally()) {
+        Entry entry = future.join();
+        if (entry.refreshDue(ticker.read())) {
+          refresh(key, future, entry, loader);
+        }
+      }
+      return future;
+    }
+  }
+
+  private CompletableFuture<Entry> load(Key key, Loader loader) {
+    // runs inside the cache's atomic compute of this key: registration and eviction of one key
+    // are ordered, and an invalidation of its owner waits for the future to be in place
+    long registration = register(key);
+    long start = ticker.read();
+    Future<Optional<Representation>> loading;
+    try {
+      loading = loader.load(key);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return loading
+        .map(rep -> entry(rep, start, registration))
+        .toCompletionStage()
+        .toCompletableFuture();
+  }
+
+  private void refresh(Key key, CompletableFuture<Entry> current, Entry old, Loader loader) {
+    refreshes.increment();
+    long start = ticker.read();
+    Future<Optional<Representation>> loading;
+    try {
+      loading = loader.load(key);
+    } catch (RuntimeException e) {
+      old.refreshing.set(false);
+      return;
+    }
+    loading.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            old.refreshing.set(false);
+            return;
+          }
+          Entry fresh = entry(ar.result(), start, old.registration);
+          cache.asMap().replace(key, current, CompletableFuture.completedFuture(fresh));
+        });
+  }
+
+  private Entry entry(Optional<Representation> rep, long start, long registration) {
+    long now = ticker.read();
+    return new Entry(
+        rep.orElse(null),
+        now,
+        now - start,
+        rep.isPresent() ? ttlNanos : negativeTtlNanos,
+        registration);
+  }
+
+  private long register(Key key) {
+    long registration = registrations.incrementAndGet();
+    owners.compute(
+        key.owner(),
+        (owner, keys) -> {
+          Map<Key, Long> map = keys == null ? new HashMap<>(4) : keys;
+          map.put(key, registration);
+          return map;
+        });
+    return registration;
+  }
+
+  /** Size and expiry evictions: forget the key unless it has been registered again since. */
+  private void evicted(Key key, Entry entry, RemovalCause cause) {
+    if (key == null || entry == null) {
+      return;
+    }
+    owners.computeIfPresent(
+        key.owner(),
+        (owner, keys) -> {
+          keys.remove(key, entry.registration);
+          return keys.isEmpty() ? null : keys;
+        });
+  }
+
+  /** Evicts every representation of {@code owner}, stored or being loaded. */
+  public void invalidate(Owner owner) {
+    invalidations.increment();
+    Map<Key, Long> keys = owners.remove(owner);
+    if (keys != null) {
+      for (Key key : keys.keySet()) {
+        cache.synchronous().invalidate(key);
+      }
+    }
+  }
+
+  /** Evicts every representation of each owner. */
+  public void invalidate(Iterable<Owner> owners) {
+    for (Owner owner : owners) {
+      invalidate(owner);
+    }
+  }
+
+  /** Evicts everything, as when invalidation messages may have been missed. */
+  public void clear() {
+    invalidations.increment();
+    owners.clear();
+    cache.synchronous().invalidateAll();
+  }
+
+  /** The entry of {@code key} if it is cached and loaded; no load, no statistics. */
+  public Optional<Entry> peek(Key key) {
+    CompletableFuture<Entry> future = cache.asMap().get(key);
+    if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
+      return Optional.empty();
+    }
+    return Optional.of(future.join());
+  }
+
+  /** Keys currently indexed under {@code owner} (a superset of those cached). */
+  List<Key> indexed(Owner owner) {
+    Map<Key, Long> keys = owners.get(owner);
+    return keys == null ? List.of() : new ArrayList<>(keys.keySet());
+  }
+
+  /** Runs pending maintenance (evictions); for tests and benchmarks. */
+  public void cleanUp() {
+    cache.synchronous().cleanUp();
+  }
+
+  /** The underlying cache, for a metrics registry to bind (e.g. Micrometer's Caffeine binder). */
+  public AsyncCache<Key, Entry> caffeine() {
+    return cache;
+  }
+
+  public Stats stats() {
+    var s = cache.synchronous().stats();
+    long weight =
+        cache.synchronous().policy().eviction().flatMap(e -> boxed(e.weightedSize())).orElse(0L);
+    return new Stats(
+        s.hitCount(),
+        s.missCount(),
+        s.loadSuccessCount(),
+        s.loadFailureCount(),
+        s.evictionCount(),
+        refreshes.sum(),
+        invalidations.sum(),
+        cache.synchronous().estimatedSize(),
+        weight);
+  }
+
+  private static Optional<Long> boxed(java.util.OptionalLong value) {
+    return value.isPresent() ? Optional.of(value.getAsLong()) : Optional.empty();
+  }
+}

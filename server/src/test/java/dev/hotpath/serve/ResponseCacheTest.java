@@ -1,0 +1,321 @@
+package dev.hotpath.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.hotpath.config.CacheSettings;
+import dev.hotpath.edge.Representation;
+import dev.hotpath.serve.ResponseCache.Entry;
+import dev.hotpath.serve.ResponseCache.Key;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ResponseCache.Owner;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class ResponseCacheTest {
+  private static final Duration TTL = Duration.ofSeconds(60);
+  private static final Duration NEGATIVE_TTL = Duration.ofSeconds(2);
+
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final Ticker ticker = now::get;
+  private final ResponseCache cache =
+      new ResponseCache(new CacheSettings(1 << 20, TTL, NEGATIVE_TTL), ticker, Runnable::run);
+
+  /** A loader whose loads the test completes, one promise per call, in call order. */
+  private static final class ManualLoader implements ResponseCache.Loader {
+    final List<Key> keys = new ArrayList<>();
+    final List<Promise<Optional<Representation>>> pending = new ArrayList<>();
+
+    @Override
+    public synchronized Future<Optional<Representation>> load(Key key) {
+      keys.add(key);
+      Promise<Optional<Representation>> promise = Promise.promise();
+      pending.add(promise);
+      return promise.future();
+    }
+
+    synchronized int calls() {
+      return keys.size();
+    }
+
+    void complete(int call, String tag) {
+      pending.get(call).complete(Optional.of(rep(tag)));
+    }
+
+    void completeAbsent(int call) {
+      pending.get(call).complete(Optional.empty());
+    }
+  }
+
+  private static Representation rep(String tag) {
+    return Representation.cached(
+        Buffer.buffer("{\"tag\":\"" + tag + "\"}"), tag, 0, Optional.empty());
+  }
+
+  private static Key key(Kind kind, long id, long fields) {
+    return new Key(kind, id, fields, 0, 0);
+  }
+
+  private static String tagOf(CompletableFuture<Entry> future) {
+    return future.join().representation().etag().toString();
+  }
+
+  @Test
+  void concurrentMissesOfOneKeyShareOneLoad() throws Exception {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.PRODUCT, 7, 0);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    CountDownLatch start = new CountDownLatch(1);
+    List<java.util.concurrent.Future<CompletableFuture<Entry>>> calls = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      calls.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return lookup.get(key);
+              }));
+    }
+    start.countDown();
+    List<CompletableFuture<Entry>> futures = new ArrayList<>();
+    for (var call : calls) {
+      futures.add(call.get(10, TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    assertThat(loader.calls()).isEqualTo(1);
+    assertThat(futures).allSatisfy(f -> assertThat(f).isNotDone());
+
+    loader.complete(0, "p7v1");
+    assertThat(futures).allSatisfy(f -> assertThat(tagOf(f)).isEqualTo("\"p7v1\""));
+    assertThat(tagOf(lookup.get(key))).isEqualTo("\"p7v1\"");
+    assertThat(loader.calls()).isEqualTo(1);
+    assertThat(cache.stats().loads()).isEqualTo(1);
+    assertThat(cache.stats().misses()).isEqualTo(1);
+    assertThat(cache.stats().hits()).isEqualTo(1000);
+  }
+
+  @Test
+  void aLoadThatAnInvalidationOvertookServesItsWaitersButIsNotKept() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.CUSTOMER, 1, 0);
+    CompletableFuture<Entry> waiting = lookup.get(key);
+
+    cache.invalidate(new Owner(Kind.CUSTOMER, 1));
+    loader.complete(0, "c1v1");
+
+    assertThat(tagOf(waiting)).isEqualTo("\"c1v1\"");
+    assertThat(cache.peek(key)).isEmpty();
+    CompletableFuture<Entry> again = lookup.get(key);
+    assertThat(loader.calls()).isEqualTo(2);
+    loader.complete(1, "c1v2");
+    assertThat(tagOf(again)).isEqualTo("\"c1v2\"");
+  }
+
+  @Test
+  void invalidatingAnOwnerEvictsEveryRepresentationOfItAndNothingElse() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    List<Key> ofCustomer =
+        List.of(
+            key(Kind.CUSTOMER_ORDERS, 5, 0),
+            key(Kind.CUSTOMER_ORDERS, 5, 0x3),
+            new Key(Kind.CUSTOMER_ORDERS, 5, 0, 0, 1 << 8 | 20));
+    Key customer = key(Kind.CUSTOMER, 5, 0);
+    Key otherPage = key(Kind.CUSTOMER_ORDERS, 6, 0);
+    for (Key k : ofCustomer) {
+      lookup.get(k);
+    }
+    lookup.get(customer);
+    lookup.get(otherPage);
+    for (int i = 0; i < loader.calls(); i++) {
+      loader.complete(i, "t" + i);
+    }
+
+    cache.invalidate(new Owner(Kind.CUSTOMER_ORDERS, 5));
+
+    for (Key k : ofCustomer) {
+      assertThat(cache.peek(k)).as(k.toString()).isEmpty();
+    }
+    assertThat(cache.peek(customer)).isPresent();
+    assertThat(cache.peek(otherPage)).isPresent();
+    assertThat(cache.indexed(new Owner(Kind.CUSTOMER_ORDERS, 5))).isEmpty();
+  }
+
+  @Test
+  void entriesLiveForTheirTtlAndNotFoundForTheShorterOne() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key found = key(Kind.ORDER, 1, 0);
+    Key missing = key(Kind.ORDER, 2, 0);
+    lookup.get(found);
+    lookup.get(missing);
+    loader.complete(0, "o1v1");
+    loader.completeAbsent(1);
+    assertThat(cache.peek(missing)).hasValueSatisfying(e -> assertThat(e.found()).isFalse());
+
+    now.addAndGet(NEGATIVE_TTL.toNanos() + 1);
+    assertThat(cache.peek(missing)).isEmpty();
+    assertThat(cache.peek(found)).isPresent();
+
+    now.addAndGet(TTL.toNanos());
+    assertThat(cache.peek(found)).isEmpty();
+  }
+
+  @Test
+  void aHotEntryIsRefreshedInTheBackgroundBeforeItExpires() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.PRODUCT, 9, 0);
+    lookup.get(key);
+    now.addAndGet(Duration.ofMillis(100).toNanos()); // the load took 100 ms
+    loader.complete(0, "p9v1");
+
+    // far from expiry a hit never refreshes
+    for (int i = 0; i < 10_000; i++) {
+      lookup.get(key);
+    }
+    assertThat(loader.calls()).isEqualTo(1);
+
+    // within a load time of expiry each hit refreshes with probability > 1 - 1/e
+    now.addAndGet(TTL.toNanos() - Duration.ofMillis(50).toNanos());
+    int hits = 0;
+    while (loader.calls() == 1 && hits < 200) {
+      assertThat(tagOf(lookup.get(key))).isEqualTo("\"p9v1\"");
+      hits++;
+    }
+    assertThat(loader.calls()).as("refreshed within %d hits", hits).isEqualTo(2);
+    // one refresh at a time, and the old entry is served meanwhile
+    for (int i = 0; i < 100; i++) {
+      assertThat(tagOf(lookup.get(key))).isEqualTo("\"p9v1\"");
+    }
+    assertThat(loader.calls()).isEqualTo(2);
+
+    loader.complete(1, "p9v2");
+    assertThat(tagOf(lookup.get(key))).isEqualTo("\"p9v2\"");
+    now.addAndGet(Duration.ofMillis(100).toNanos()); // the first load's expiry has passed
+    assertThat(cache.peek(key)).hasValueSatisfying(e -> assertThat(e.found()).isTrue());
+    assertThat(cache.stats().refreshes()).isEqualTo(1);
+  }
+
+  @Test
+  void aRefreshThatAnInvalidationOvertookIsDropped() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.PRODUCT, 10, 0);
+    lookup.get(key);
+    now.addAndGet(Duration.ofMillis(100).toNanos());
+    loader.complete(0, "p10v1");
+    now.addAndGet(TTL.toNanos() - Duration.ofMillis(150).toNanos());
+    for (int hits = 0; loader.calls() == 1 && hits < 200; hits++) {
+      lookup.get(key);
+    }
+    assertThat(loader.calls()).isEqualTo(2);
+
+    cache.invalidate(new Owner(Kind.PRODUCT, 10));
+    loader.complete(1, "p10v2-stale");
+
+    assertThat(cache.peek(key)).isEmpty();
+  }
+
+  @Test
+  void aKeyReloadedAfterExpiryIsStillFoundByInvalidation() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.CUSTOMER, 11, 0);
+    lookup.get(key);
+    loader.complete(0, "c11v1");
+    now.addAndGet(TTL.toNanos() + 1);
+    lookup.get(key); // expired: evicted and loaded again in one step
+    loader.complete(1, "c11v2");
+    cache.cleanUp();
+    assertThat(cache.peek(key)).isPresent();
+
+    cache.invalidate(new Owner(Kind.CUSTOMER, 11));
+
+    assertThat(cache.peek(key)).isEmpty();
+  }
+
+  @Test
+  void theSizeBoundEvictsAndTheIndexForgetsWhatWasEvicted() {
+    ResponseCache small =
+        new ResponseCache(new CacheSettings(64 * 1024, TTL, NEGATIVE_TTL), ticker, Runnable::run);
+    ResponseCache.Lookup lookup =
+        small.lookup(
+            key ->
+                Future.succeededFuture(
+                    Optional.of(
+                        Representation.cached(
+                            Buffer.buffer("x".repeat(2000)),
+                            "o" + key.id() + "v1",
+                            0,
+                            Optional.empty()))));
+    for (long id = 1; id <= 200; id++) {
+      lookup.get(key(Kind.ORDER, id, 0));
+    }
+    small.cleanUp();
+    ResponseCache.Stats stats = small.stats();
+    assertThat(stats.evictions()).isPositive();
+    assertThat(stats.weightBytes()).isLessThanOrEqualTo(64 * 1024);
+    long indexed = 0;
+    for (long id = 1; id <= 200; id++) {
+      Key k = key(Kind.ORDER, id, 0);
+      boolean cached = small.peek(k).isPresent();
+      boolean inIndex = !small.indexed(k.owner()).isEmpty();
+      assertThat(inIndex).as("order %d cached=%s", id, cached).isEqualTo(cached);
+      indexed += inIndex ? 1 : 0;
+    }
+    assertThat(indexed).isEqualTo(stats.entries());
+  }
+
+  @Test
+  void aFailedLoadIsNotCachedAndTheNextRequestTriesAgain() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    Key key = key(Kind.ORDER, 12, 0);
+    CompletableFuture<Entry> first = lookup.get(key);
+    loader.pending.get(0).fail(new IllegalStateException("database down"));
+    assertThat(first).isCompletedExceptionally();
+    lookup.get(key);
+    assertThat(loader.calls()).isEqualTo(2);
+    assertThat(cache.stats().loadFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void clearEvictsEverything() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    lookup.get(key(Kind.ORDER, 1, 0));
+    lookup.get(key(Kind.PRODUCT, 1, 0));
+    loader.complete(0, "a");
+    loader.complete(1, "b");
+    cache.clear();
+    assertThat(cache.peek(key(Kind.ORDER, 1, 0))).isEmpty();
+    assertThat(cache.peek(key(Kind.PRODUCT, 1, 0))).isEmpty();
+    assertThat(cache.indexed(new Owner(Kind.ORDER, 1))).isEmpty();
+  }
+
+  @Test
+  void ownerTokensRoundTrip() {
+    for (Kind kind : Kind.values()) {
+      Owner owner = new Owner(kind, 42);
+      assertThat(Owner.parse(owner.token())).contains(owner);
+    }
+    assertThat(Owner.parse("x:1")).isEmpty();
+    assertThat(Owner.parse("c:")).isEmpty();
+    assertThat(Owner.parse("c:-1")).isEmpty();
+    assertThat(Owner.parse("c")).isEmpty();
+  }
+}
