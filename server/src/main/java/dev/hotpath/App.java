@@ -123,6 +123,7 @@ public final class App implements AutoCloseable {
     }
     Vertx vertx = builder.with(options).build();
     ResponseCache cache = new ResponseCache(effective.cache());
+    observability.bindCache(cache);
     QueryCounter queries = new QueryCounter();
     CacheInvalidation invalidation;
     try {

@@ -102,7 +102,9 @@ class ObservabilityApiTest {
         .contains("hotpath_db_pool_waiting")
         .contains("hotpath_db_pool_wait_seconds")
         .contains("jvm_gc_")
-        .contains("jvm_memory_used_bytes");
+        .contains("jvm_memory_used_bytes")
+        .contains("cache_gets_total{cache=\"responses\",result=\"hit\"}")
+        .contains("hotpath_cache_hit_ratio");
     Api.Response open =
         api.send(
             api.request("/metrics").header("Accept", "application/openmetrics-text").GET().build());
