@@ -18,6 +18,7 @@ import java.util.Set;
 
 /** Health, the contract, and the documentation page. */
 public final class OpsRoutes {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OpsRoutes.class);
   private static final Buffer LIVE = Buffer.buffer("{\"status\":\"up\"}");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(2);
 
@@ -126,6 +127,7 @@ public final class OpsRoutes {
     ch.qos.logback.classic.Logger target =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger);
     target.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+    log.info("log level of {} set to {} through the admin route", logger, level);
     Buffer out =
         JsonOutput.write(
             96,

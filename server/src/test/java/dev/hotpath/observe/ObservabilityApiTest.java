@@ -161,6 +161,36 @@ class ObservabilityApiTest {
   }
 
   @Test
+  void applicationLogLinesWrittenDuringARequestCarryItsIds() {
+    Logger ops = (Logger) LoggerFactory.getLogger("dev.hotpath.edge.OpsRoutes");
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    ops.addAppender(captured);
+    try {
+      Api.Response r =
+          api.send(
+              api.request("/admin/log-level")
+                  .header("Content-Type", "application/json")
+                  .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
+                  .header("X-Request-Id", "mdc-check-1")
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"logger\":\"dev.hotpath.mdc\",\"level\":\"WARN\"}"))
+                  .build());
+      assertThat(r.status()).isEqualTo(200);
+      ILoggingEvent audit =
+          captured.list.stream()
+              .filter(e -> e.getFormattedMessage().contains("dev.hotpath.mdc"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(audit.getMDCPropertyMap()).containsEntry("request_id", "mdc-check-1");
+      assertThat(audit.getMDCPropertyMap().get("trace_id")).hasSize(32);
+    } finally {
+      ops.detachAppender(captured);
+    }
+  }
+
+  @Test
   void adminRoutesNeedTheAdminToken() {
     Api.Response denied =
         api.send(
