@@ -327,7 +327,7 @@ public final class SummaryWriter {
         .append("body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}")
         .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;")
         .append(
-            "padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}")
+            "padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}")
         .append(
             ".breach{background:#fdd}.held{background:#efe}.knee{font-size:1.15em;padding:.6em;")
         .append("background:#f7f7ff;border-left:4px solid #449}</style></head><body>");
