@@ -154,8 +154,14 @@ public final class LoadRun {
       List<MetricsSampler.Sample> samples,
       String exposure,
       Optional<Path> report) {
-    List<StepResult> results = recorder.results();
-    Knee knee = finder.find(results);
+    List<StepResult> all = recorder.results();
+    Knee knee = finder.find(all);
+    // after an early stop, the few seconds of the next step sent before it took effect say nothing
+    int last =
+        recorder.stopReason().isPresent()
+            ? knee.breachStep().map(Step::index).orElse(Integer.MAX_VALUE)
+            : Integer.MAX_VALUE;
+    List<StepResult> results = all.stream().filter(r -> r.step().index() <= last).toList();
     List<Map<RequestClass, Verdict>> verdicts = results.stream().map(finder::judge).toList();
     List<List<Resources.Reading>> perStep = new ArrayList<>();
     for (StepResult r : results) {

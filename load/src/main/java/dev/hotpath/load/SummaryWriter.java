@@ -496,9 +496,13 @@ public final class SummaryWriter {
       b.append(
           String.format(
               Locale.ROOT,
-              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.0f/s</text>",
+              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>"
+                  + "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.0f/s</text>",
               x,
-              20 + plotH + 16,
+              20 + plotH + 14,
+              esc(s.results().get(i).step().label()),
+              x,
+              20 + plotH + 26,
               s.results().get(i).step().rate()));
     }
     for (int ci = 0; ci < classes.size(); ci++) {
