@@ -88,7 +88,9 @@ public final class LoadMain implements Callable<Integer> {
   @Option(
       names = "--mix",
       defaultValue = "reads=60,writes=30,lists=10",
-      description = "Traffic shares in percent (default ${DEFAULT-VALUE}).")
+      description =
+          "Traffic shares in percent, or a named mix: default, read-heavy (90/5/5),"
+              + " write-heavy (30/60/10), browse (40/10/50) (default ${DEFAULT-VALUE}).")
   String mix;
 
   @Option(

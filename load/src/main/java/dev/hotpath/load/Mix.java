@@ -8,6 +8,14 @@ import java.util.Map;
  * 30% writes and 10% lists; no search route exists in the API yet, so search must stay at 0.
  */
 public record Mix(Map<RequestClass, Double> percent) {
+  /** Mixes known by name, for {@code --mix NAME}. */
+  public static final Map<String, String> NAMED =
+      Map.of(
+          "default", "reads=60,writes=30,lists=10",
+          "read-heavy", "reads=90,writes=5,lists=5",
+          "write-heavy", "reads=30,writes=60,lists=10",
+          "browse", "reads=40,writes=10,lists=50");
+
   public static final Mix DEFAULT = parse("reads=60,writes=30,lists=10");
 
   public Mix {
@@ -29,14 +37,23 @@ public record Mix(Map<RequestClass, Double> percent) {
     }
   }
 
-  /** Parses {@code reads=60,writes=30,lists=10}; classes left out get 0%. */
+  /**
+   * Parses {@code reads=60,writes=30,lists=10} (classes left out get 0%) or one of the names of
+   * {@link #NAMED}.
+   */
   public static Mix parse(String text) {
+    if (NAMED.containsKey(text.strip())) {
+      return parse(NAMED.get(text.strip()));
+    }
     Map<RequestClass, Double> shares = new EnumMap<>(RequestClass.class);
     for (String part : text.split(",")) {
       String[] kv = part.trim().split("=", 2);
       if (kv.length != 2) {
         throw new IllegalArgumentException(
-            "traffic mix part '" + part + "' is not CLASS=PERCENT (e.g. reads=60)");
+            "traffic mix part '"
+                + part
+                + "' is not CLASS=PERCENT (e.g. reads=60) nor a named mix "
+                + new java.util.TreeSet<>(NAMED.keySet()));
       }
       try {
         shares.put(RequestClass.fromKey(kv[0].trim()), Double.parseDouble(kv[1].trim()));

@@ -50,6 +50,25 @@ class TrafficTest {
   }
 
   @Test
+  void zipfIdsOverManyKeysStayInRangeAndKeepTheSkew() {
+    ZipfIds ids = new ZipfIds(50_000_000, 0.99);
+    SplittableRandom random = new SplittableRandom(2);
+    int hottest = 0;
+    for (int i = 0; i < 100_000; i++) {
+      long id = ids.next(random);
+      assertThat(id).isBetween(1L, 50_000_000L);
+      hottest += id == ids.idOfRank(1) ? 1 : 0;
+    }
+    assertThat(hottest).isGreaterThan(2_000);
+  }
+
+  @Test
+  void namedMixesAreKnownByName() {
+    assertThat(Mix.parse("read-heavy").of(RequestClass.READS)).isEqualTo(90);
+    assertThatThrownBy(() -> Mix.parse("chaos")).hasMessageContaining("read-heavy");
+  }
+
+  @Test
   void mixMustSumToOneHundredPercent() {
     assertThatThrownBy(() -> Mix.parse("reads=60,writes=30"))
         .hasMessageContaining("must sum to 100%");
