@@ -105,6 +105,11 @@ public final class HotpathSimulation extends Simulation {
                     s -> run.recorder().stopReason().orElse("stop"),
                     s -> run.recorder().stopReason().isPresent()))
             .exec(feed(feeder))
+            .exec(
+                session -> {
+                  run.recorder().arrived(session.getLong("t0"));
+                  return session;
+                })
             .exec(randomSwitch().on(byClass));
 
     List<OpenInjectionStep> injection = new ArrayList<>();

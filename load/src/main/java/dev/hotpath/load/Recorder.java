@@ -17,6 +17,7 @@ public final class Recorder {
   private final List<Step> steps;
   private final Cell[][] cells;
   private volatile long startMillis = -1;
+  private volatile boolean anchored;
   private final AtomicReference<String> stopReason = new AtomicReference<>();
 
   public Recorder(List<Step> steps) {
@@ -35,6 +36,21 @@ public final class Recorder {
   /** Marks the moment injection starts (wall clock, ms); steps are offsets from it. */
   public void markStart(long epochMillis) {
     startMillis = epochMillis;
+  }
+
+  /**
+   * Notes a user's arrival (wall clock, ms): the first one re-anchors the steps, as Gatling may
+   * start injecting a little after {@link #markStart} was called.
+   */
+  public void arrived(long epochMillis) {
+    if (!anchored) {
+      synchronized (this) {
+        if (!anchored) {
+          startMillis = epochMillis;
+          anchored = true;
+        }
+      }
+    }
   }
 
   public long startMillis() {

@@ -410,7 +410,10 @@ public final class SummaryWriter {
               .orElse("-");
       b.append("<td>").append(esc(cpu)).append("</td></tr>");
     }
-    b.append("</table><h2>Resources at the knee</h2><table><tr><th>resource</th><th>metric</th>")
+    b.append("</table><h2>Resources ")
+        .append(s.knee().breached() ? "when the SLO broke" : "at the highest rate")
+        .append(esc(s.kneeMoment().map(st -> " (" + st.label() + ")").orElse("")))
+        .append("</h2><table><tr><th>resource</th><th>metric</th>")
         .append("<th>value</th><th>saturation (1 = saturated)</th></tr>");
     for (Resources.Reading r : s.kneeResources()) {
       b.append(r.saturated() ? "<tr class=\"breach\">" : "<tr>")
@@ -424,7 +427,16 @@ public final class SummaryWriter {
           .append(r.exposed() ? String.format(Locale.ROOT, "%.2f", r.score()) : "-")
           .append("</td></tr>");
     }
-    b.append("</table><p>/metrics: ").append(esc(s.metricsExposure())).append("</p>");
+    b.append(
+            String.format(
+                Locale.ROOT,
+                "<tr><td>Load generator CPU (this process, not the target)</td><td>-</td>"
+                    + "<td>%.0f%%</td><td>%.2f</td></tr>",
+                s.loadGeneratorCpu() * 100,
+                s.loadGeneratorCpu() / 0.85))
+        .append("</table><p>/metrics: ")
+        .append(esc(s.metricsExposure()))
+        .append("</p>");
     String refusals = refusals(s);
     if (!refusals.isEmpty()) {
       b.append("<p>Business refusals (answered correctly, reported apart): ")
@@ -436,7 +448,25 @@ public final class SummaryWriter {
   }
 
   /** p99 of each class per step, with each class's p99 objective dashed. */
-  private static String chart(Summary s, List<RequestClass> classes) {
+  private static String chart(Summary full, List<RequestClass> classes) {
+    // the warm-up (cold JIT, empty pools) would flatten the scale; it stays in the table
+    List<StepResult> judged = full.results().stream().filter(r -> r.step().judged()).toList();
+    Summary s =
+        new Summary(
+            full.profile(),
+            full.target(),
+            full.sloSource(),
+            full.errorBudget(),
+            full.startedAt(),
+            judged,
+            List.of(),
+            List.of(),
+            full.knee(),
+            List.of(),
+            0,
+            "",
+            Optional.empty(),
+            Optional.empty());
     int w = 760;
     int h = 300;
     int left = 60;

@@ -48,6 +48,19 @@ class RecorderTest {
   }
 
   @Test
+  void anchorsTheStepsAtTheFirstArrival() {
+    Recorder recorder = new Recorder(steps);
+    recorder.markStart(1_000);
+    recorder.arrived(1_300);
+    recorder.arrived(9_999);
+
+    recorder.record(RequestClass.READS, 1_300 + 4_999, 1, 200);
+
+    assertThat(recorder.startMillis()).isEqualTo(1_300);
+    assertThat(recorder.result(0).classes()).containsKey(RequestClass.READS);
+  }
+
+  @Test
   void leavesOutStepsThatSentNothing() {
     Recorder recorder = new Recorder(steps);
     recorder.markStart(0);
