@@ -72,6 +72,8 @@ public final class Problems {
       return;
     }
     ProblemType type = problem.type();
+    dev.hotpath.observe.Tracing.current()
+        .ifPresent(t -> t.problem(type.uri().substring(ProblemType.BASE.length())));
     Buffer body = encode(problem, ctx.request().path());
     response
         .setStatusCode(type.status())

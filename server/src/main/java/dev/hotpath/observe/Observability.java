@@ -286,6 +286,9 @@ public final class Observability {
     fields.put("db_queries", t.dbQueries);
     fields.put("limited", t.limited);
     fields.put("shed", t.shed);
+    if (t.problem != null) {
+      fields.put("problem", t.problem);
+    }
     access.info(Markers.appendEntries(fields), "");
   }
 

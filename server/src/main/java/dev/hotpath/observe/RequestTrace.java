@@ -23,6 +23,7 @@ public final class RequestTrace {
   long dbNanos;
   long depsNanos;
   String cache;
+  String problem;
   boolean limited;
   boolean shed;
   Object span;
@@ -63,6 +64,11 @@ public final class RequestTrace {
 
   public void addDependencyTime(long nanos) {
     depsNanos += nanos;
+  }
+
+  /** Names the kind of problem the response carries (the last part of its type URI). */
+  public void problem(String slug) {
+    this.problem = slug;
   }
 
   public void markLimited() {

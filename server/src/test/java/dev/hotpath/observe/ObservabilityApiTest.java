@@ -155,6 +155,7 @@ class ObservabilityApiTest {
       assertThat(line.get("cache").asText()).isEqualTo("miss");
       assertThat(line.has("limited")).isTrue();
       assertThat(line.has("shed")).isTrue();
+      assertThat(line.get("problem").asText()).isEqualTo("not-found");
     } finally {
       access.detachAppender(captured);
     }

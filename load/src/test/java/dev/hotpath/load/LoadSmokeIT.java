@@ -1,0 +1,116 @@
+package dev.hotpath.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.store.seed.DataGenerator;
+import dev.hotpath.store.seed.Progress;
+import dev.hotpath.store.seed.SeedPlan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The smoke profile, with {@code --assert}, for 20 seconds at 50 requests/s against a real server
+ * started in this JVM on an embedded PostgreSQL with a small seed.
+ */
+class LoadSmokeIT {
+  private static final SeedPlan SMALL = new SeedPlan(1_000, 100, 10_000, 7);
+  private static App app;
+
+  @BeforeAll
+  static void startServer() throws IOException {
+    Settings settings =
+        Settings.fromEnvironment(
+                Map.of(
+                    "HOTPATH_PORT", "0",
+                    "HOTPATH_EVENT_LOOPS", "2",
+                    "HOTPATH_DB_POOL_SIZE", "8",
+                    "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
+            .withDataDir(Files.createTempDirectory("hotpath-load-it-"));
+    App.Database db = App.openDatabase(settings);
+    DataGenerator.seed(db.coordinates(), SMALL, Progress.NONE);
+    app = App.start(settings, db);
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  @Test
+  void smokeRunHoldsEverySloWithoutUnexpectedErrorsAndWritesBothReports() throws Exception {
+    Path results = Path.of(System.getProperty("hotpath.results", "target/load-results"));
+    long ordersBefore = count("SELECT count(*) FROM orders");
+
+    int exit =
+        LoadMain.commandLine()
+            .execute(
+                "smoke",
+                "--target",
+                "http://localhost:" + app.port(),
+                "--rate",
+                "50",
+                "--duration",
+                "20s",
+                "--warmup",
+                "5s",
+                "--customers",
+                "1000",
+                "--products",
+                "100",
+                "--orders",
+                "10000",
+                "--slo",
+                System.getProperty("hotpath.slo", "../ops/slo.yaml"),
+                "--results",
+                results.toString(),
+                "--assert");
+
+    Path summary = newest(results).resolve("summary.json");
+    JsonNode json = new ObjectMapper().readTree(summary.toFile());
+    assertThat(exit).as(json.path("knee").toPrettyString()).isZero();
+    assertThat(json.path("breached").asBoolean()).isFalse();
+    assertThat(json.path("errors").asLong()).as(json.path("steps").toPrettyString()).isZero();
+    assertThat(json.path("requests").asLong()).isBetween(1_000L, 1_500L);
+    JsonNode smoke = json.path("steps").get(1).path("classes");
+    assertThat(smoke.path("reads").path("verdict").asText()).isEqualTo("held");
+    assertThat(smoke.path("writes").path("statuses").has("201")).isTrue();
+    assertThat(smoke.path("lists").path("count").asLong()).isPositive();
+    assertThat(json.path("knee").path("resources").path("metrics").asText()).isNotBlank();
+    assertThat(summary.resolveSibling("summary.html")).content().contains("<svg");
+    assertThat(summary.resolveSibling("index.html")).exists();
+    assertThat(count("SELECT count(*) FROM orders")).isGreaterThan(ordersBefore);
+  }
+
+  private static Path newest(Path results) throws IOException {
+    try (Stream<Path> dirs = Files.list(results)) {
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("summary.json")))
+          .max(Comparator.comparingLong(d -> d.resolve("summary.json").toFile().lastModified()))
+          .orElseThrow();
+    }
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection c = app.database().openJdbc();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
