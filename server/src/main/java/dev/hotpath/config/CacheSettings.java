@@ -15,8 +15,8 @@ import java.time.Duration;
  */
 public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   public CacheSettings {
-    if (maxBytes < 1) {
-      throw new IllegalArgumentException("maxBytes must be positive, was " + maxBytes);
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must not be negative, was " + maxBytes);
     }
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("ttl must be positive, was " + ttl);

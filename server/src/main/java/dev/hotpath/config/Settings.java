@@ -317,7 +317,7 @@ public record Settings(
      * HOTPATH_CACHE_NEGATIVE_TTL_MS, checked against each other.
      */
     CacheSettings cache() {
-      int megabytes = integer("CACHE_MAX_MB", defaultCacheMegabytes(), 1, 1 << 20);
+      int megabytes = integer("CACHE_MAX_MB", defaultCacheMegabytes(), 0, 1 << 20);
       int ttlMs = integer("CACHE_TTL_MS", 60_000, 1_000, 86_400_000);
       int negativeMs = integer("CACHE_NEGATIVE_TTL_MS", 2_000, 0, 600_000);
       if (negativeMs > ttlMs) {

@@ -11,20 +11,17 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.tracer.common.SpanContext;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.spi.VertxMetricsFactory;
 import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.core.tracing.TracingOptions;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import net.logstash.logback.marker.Markers;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +32,6 @@ import org.slf4j.LoggerFactory;
  * shared by all event loops; thread-safe.
  */
 public final class Observability {
-  private static final Logger access = LoggerFactory.getLogger("access");
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
 
   /** Bucket bounds the SLOs need (reads 100/200 ms, writes 200/500 ms, lists 500/1000 ms). */
@@ -54,7 +50,7 @@ public final class Observability {
   private final PrometheusMeterRegistry registry;
   private final double sampleRate;
   private final Optional<OtelSpans> otel;
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
   private final Map<String, Counter> budgetBreaches = new ConcurrentHashMap<>();
   private final PoolGauges poolGauges;
 
@@ -186,22 +182,29 @@ public final class Observability {
     long total = System.nanoTime() - t.startNanos;
     long app = Math.max(0, total - t.dbNanos - t.depsNanos);
     StringBuilder sb = new StringBuilder(96);
-    sb.append("db;dur=")
-        .append(millis(t.dbNanos))
+    millis(sb.append("db;dur="), t.dbNanos)
         .append(";desc=\"")
         .append(t.dbQueries)
         .append(" queries\"");
     if (t.cache != null) {
       sb.append(", cache;desc=").append(t.cache);
     }
-    sb.append(", deps;dur=").append(millis(t.depsNanos));
-    sb.append(", app;dur=").append(millis(app));
+    millis(sb.append(", deps;dur="), t.depsNanos);
+    millis(sb.append(", app;dur="), app);
     return sb.toString();
   }
 
-  private static String millis(long nanos) {
+  private static StringBuilder millis(StringBuilder sb, long nanos) {
     long micros = nanos / 1_000;
-    return (micros / 1000) + "." + String.format("%03d", micros % 1000);
+    long frac = micros % 1000;
+    sb.append(micros / 1000).append('.');
+    if (frac < 100) {
+      sb.append('0');
+    }
+    if (frac < 10) {
+      sb.append('0');
+    }
+    return sb.append(frac);
   }
 
   void close(RequestTrace t, HttpServerResponse response, Throwable failure) {
@@ -231,65 +234,35 @@ public final class Observability {
           t.queryBudget);
     }
     otel.ifPresent(o -> o.end(t, status, nanos));
-    if (access.isInfoEnabled() && response != null) {
-      accessLog(t, response, status, nanos);
+    if (response != null && AccessLog.enabled()) {
+      AccessLog.write(t, response, status, nanos);
     }
   }
 
   private Timer timer(String route, int status) {
-    String key = route + '|' + status;
-    Timer timer = timers.get(key);
+    AtomicReferenceArray<Timer> byStatus = timers.get(route);
+    if (byStatus == null) {
+      byStatus = timers.computeIfAbsent(route, r -> new AtomicReferenceArray<>(600));
+    }
+    int slot = status >= 100 && status < 600 ? status : 599;
+    Timer timer = byStatus.get(slot);
     if (timer == null) {
       timer =
-          timers.computeIfAbsent(
-              key,
-              k ->
-                  Timer.builder("http_server_requests")
-                      .description("HTTP requests by route template and status")
-                      .tag("route", route)
-                      .tag("status", Integer.toString(status))
-                      .tag(
-                          "outcome",
-                          status >= 500
-                              ? "SERVER_ERROR"
-                              : status >= 400 ? "CLIENT_ERROR" : "SUCCESS")
-                      .publishPercentileHistogram()
-                      .serviceLevelObjectives(SLO_BOUNDS)
-                      .minimumExpectedValue(Duration.ofMillis(1))
-                      .maximumExpectedValue(Duration.ofSeconds(10))
-                      .register(registry));
+          Timer.builder("http_server_requests")
+              .description("HTTP requests by route template and status")
+              .tag("route", route)
+              .tag("status", Integer.toString(status))
+              .tag(
+                  "outcome",
+                  status >= 500 ? "SERVER_ERROR" : status >= 400 ? "CLIENT_ERROR" : "SUCCESS")
+              .publishPercentileHistogram()
+              .serviceLevelObjectives(SLO_BOUNDS)
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofSeconds(10))
+              .register(registry);
+      byStatus.set(slot, timer);
     }
     return timer;
-  }
-
-  private static void accessLog(
-      RequestTrace t, HttpServerResponse response, int status, long nanos) {
-    Map<String, Object> fields = new LinkedHashMap<>(24);
-    HttpServerRequest request = t.request;
-    fields.put("ts", Instant.now().toString());
-    if (request != null) {
-      fields.put("method", request.method().name());
-      fields.put("path", request.path());
-      fields.put(
-          "client", request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
-      fields.put("user_agent", request.getHeader("User-Agent"));
-      fields.put("content_type", request.getHeader("Content-Type"));
-      fields.put("idem_key", shortHash(request.getHeader("Idempotency-Key")));
-    }
-    fields.put("route", t.route);
-    fields.put("status", status);
-    fields.put("duration_ms", nanos / 1_000_000.0);
-    fields.put("bytes", response.bytesWritten());
-    fields.put("request_id", t.requestId);
-    fields.put("trace_id", t.traceId);
-    fields.put("cache", t.cache == null ? "-" : t.cache);
-    fields.put("db_queries", t.dbQueries);
-    fields.put("limited", t.limited);
-    fields.put("shed", t.shed);
-    if (t.problem != null) {
-      fields.put("problem", t.problem);
-    }
-    access.info(Markers.appendEntries(fields), "");
   }
 
   /**

@@ -80,12 +80,12 @@ class SettingsTest {
             () ->
                 Settings.fromEnvironment(
                     Map.of(
-                        "HOTPATH_CACHE_MAX_MB", "0",
+                        "HOTPATH_CACHE_MAX_MB", "-1",
                         "HOTPATH_CACHE_TTL_MS", "5000",
                         "HOTPATH_CACHE_NEGATIVE_TTL_MS", "6000",
                         "HOTPATH_GZIP_MIN_BYTES", "-1")))
         .isInstanceOf(Settings.InvalidSettingsException.class)
-        .hasMessageContaining("HOTPATH_CACHE_MAX_MB=0 is out of range")
+        .hasMessageContaining("HOTPATH_CACHE_MAX_MB=-1 is out of range")
         .hasMessageContaining(
             "HOTPATH_CACHE_NEGATIVE_TTL_MS=6000 must not exceed HOTPATH_CACHE_TTL_MS=5000")
         .hasMessageContaining("HOTPATH_GZIP_MIN_BYTES=-1 is out of range");

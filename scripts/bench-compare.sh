@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Compares server configurations in one sitting on the demo data (./data, seeded by
+# `./hotpath serve --demo` once): for each configuration, start the server with its environment,
+# warm up, run wrk twice, stop. Ratios between configurations measured in one run are what count;
+# absolute figures on a shared 2-core machine are noisy.
+#
+#   scripts/bench-compare.sh SCRIPT MAX_ID NAME='ENV=.. ENV=..' [NAME='...' ...]
+# e.g.
+#   scripts/bench-compare.sh order-by-id.lua 10000 cached='' uncached='HOTPATH_CACHE_MAX_MB=0'
+#   scripts/bench-compare.sh order-by-id.lua 10000 observed='' unobserved='HOTPATH_OBSERVABILITY=off'
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+script="$1"; max_id="$2"; shift 2
+port="${BENCH_PORT:-8089}"
+duration="${BENCH_DURATION:-20s}"
+if ! command -v wrk >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+fi
+"$root/hotpath" --help >/dev/null  # builds the jar when needed
+for config in "$@"; do
+  name="${config%%=*}"; envs="${config#*=}"
+  log="$(mktemp)"
+  # shellcheck disable=SC2086
+  env HOTPATH_PORT="$port" $envs "$root/hotpath" serve >"$log.out" 2>"$log" &
+  pid=$!
+  for _ in $(seq 1 120); do
+    curl -sf "http://localhost:$port/health/ready" >/dev/null && break
+    sleep 0.5
+  done
+  MAX_ID="$max_id" wrk -t1 -c64 -d10s -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
+  for run in 1 2; do
+    out=$(MAX_ID="$max_id" wrk -t1 -c64 -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://localhost:$port")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" | tr '\n' ' ' || true)
+    echo "$name run $run: $rps req/s, p99 $p99 $errors"
+  done
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  rm -f "$log" "$log.out"
+done
