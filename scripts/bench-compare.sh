@@ -17,6 +17,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
 "$root/hotpath" --help >/dev/null  # builds the jar when needed
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for config in "$@"; do
   name="${config%%=*}"; envs="${config#*=}"
   log="$(mktemp)"
@@ -28,12 +29,18 @@ for config in "$@"; do
     sleep 0.5
   done
   MAX_ID="$max_id" wrk -t1 -c64 -d10s -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
+  java_pid=$(pgrep -P "$pid" java || echo "$pid")
   for run in 1 2; do
+    cpu_before=$(cpu_ticks "$java_pid")
     out=$(MAX_ID="$max_id" wrk -t1 -c64 -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://localhost:$port")
+    cpu_after=$(cpu_ticks "$java_pid")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
     p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" | tr '\n' ' ' || true)
-    echo "$name run $run: $rps req/s, p99 $p99 $errors"
+    # server CPU per request: robust to other load on the machine, unlike requests/s
+    cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    echo "$name run $run: $rps req/s, p99 $p99, server CPU ${cpu_us} us/request $errors"
   done
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   rm -f "$log" "$log.out"

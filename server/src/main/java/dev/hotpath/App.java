@@ -113,7 +113,10 @@ public final class App implements AutoCloseable {
     Readiness readiness = new Readiness();
     Observability observability =
         new Observability(
-            effective.traceSampleRate(), effective.otlpEndpoint(), Slos.load().p99ByClass());
+            effective.traceSampleRate(),
+            effective.otlpEndpoint(),
+            Slos.load().p99ByClass(),
+            effective.observability() ? effective.accessLog() : "off");
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.eventLoops());
     var builder = Vertx.builder();
     if (effective.observability()) {

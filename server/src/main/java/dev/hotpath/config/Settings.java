@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param adminToken bearer token the admin routes require; empty disables them
  * @param cache size bound and lifetimes of the response cache
  * @param gzipMinBytes smallest response body sent gzip-coded to a client that accepts it
+ * @param accessLog where the access log goes: a file path, {@code stdout}, or {@code off}
  */
 public record Settings(
     String host,
@@ -50,7 +51,8 @@ public record Settings(
     Optional<String> otlpEndpoint,
     Optional<String> adminToken,
     CacheSettings cache,
-    int gzipMinBytes) {
+    int gzipMinBytes,
+    String accessLog) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -87,7 +89,8 @@ public record Settings(
             reader.optionalString("OTLP_ENDPOINT"),
             reader.optionalString("ADMIN_TOKEN"),
             reader.cache(),
-            reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024));
+            reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024),
+            reader.string("ACCESS_LOG", "data/access.log"));
     if (settings.adminToken.isPresent() && settings.adminToken.get().length() < 16) {
       reader.errors.add(PREFIX + "ADMIN_TOKEN must be at least 16 characters");
     }
@@ -122,7 +125,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         cache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   public Settings withPort(int newPort) {
@@ -143,7 +147,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         cache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -164,7 +169,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         cache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   public Settings withDataDir(Path dir) {
@@ -185,7 +191,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         cache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -206,7 +213,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         newCache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   public Settings withEventLoops(int loops) {
@@ -227,7 +235,8 @@ public record Settings(
         otlpEndpoint,
         adminToken,
         cache,
-        gzipMinBytes);
+        gzipMinBytes,
+        accessLog);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */

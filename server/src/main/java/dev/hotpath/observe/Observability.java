@@ -53,9 +53,19 @@ public final class Observability {
   private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
   private final Map<String, Counter> budgetBreaches = new ConcurrentHashMap<>();
   private final PoolGauges poolGauges;
+  private final AccessLog accessLog;
 
   public Observability(
       double sampleRate, Optional<String> otlpEndpoint, Map<String, Duration> sloByClass) {
+    this(sampleRate, otlpEndpoint, sloByClass, "off");
+  }
+
+  /** With the access log written to {@code accessLog} (a path, {@code stdout} or {@code off}). */
+  public Observability(
+      double sampleRate,
+      Optional<String> otlpEndpoint,
+      Map<String, Duration> sloByClass,
+      String accessLog) {
     Tracing.init();
     this.sampleRate = sampleRate;
     this.registry =
@@ -70,6 +80,13 @@ public final class Observability {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     this.poolGauges = new PoolGauges(registry);
+    this.accessLog = AccessLog.open(accessLog);
+    if (this.accessLog != null) {
+      io.micrometer.core.instrument.FunctionCounter.builder(
+              "hotpath_access_log_dropped", this.accessLog, AccessLog::dropped)
+          .description("Access-log lines dropped because the writer fell behind")
+          .register(registry);
+    }
     this.otel = otlpEndpoint.map(endpoint -> new OtelSpans(endpoint, sloByClass));
   }
 
@@ -234,8 +251,8 @@ public final class Observability {
           t.queryBudget);
     }
     otel.ifPresent(o -> o.end(t, status, nanos));
-    if (response != null && AccessLog.enabled()) {
-      AccessLog.write(t, response, status, nanos);
+    if (response != null && accessLog != null) {
+      accessLog.write(t, response, status, nanos);
     }
   }
 
@@ -308,6 +325,9 @@ public final class Observability {
 
   public void close() {
     otel.ifPresent(OtelSpans::shutdown);
+    if (accessLog != null) {
+      accessLog.close();
+    }
     registry.close();
   }
 }

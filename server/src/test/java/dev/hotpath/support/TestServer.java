@@ -52,7 +52,8 @@ public final class TestServer {
                       "HOTPATH_EVENT_LOOPS", "2",
                       "HOTPATH_DB_POOL_SIZE", "8",
                       "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
-                      "HOTPATH_ADMIN_TOKEN", ADMIN_TOKEN))
+                      "HOTPATH_ADMIN_TOKEN", ADMIN_TOKEN,
+                      "HOTPATH_ACCESS_LOG", dir.resolve("access.log").toString()))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
@@ -71,6 +72,11 @@ public final class TestServer {
 
   public App app() {
     return app;
+  }
+
+  /** The access log this server writes (JSON lines, flushed every 50 ms). */
+  public Path accessLog() {
+    return Path.of(app.settings().accessLog());
   }
 
   public DatabaseCoordinates database() {
