@@ -3,19 +3,27 @@ package dev.hotpath;
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
 import dev.hotpath.cli.SloArtifactsCommand;
+import dev.hotpath.cli.TokenCommand;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code hotpath} command line: {@code serve} (the default) and {@code seed}. */
+/**
+ * The {@code hotpath} command line: {@code serve} (the default), {@code seed} and {@code token}.
+ */
 @Command(
     name = "hotpath",
     mixinStandardHelpOptions = true,
     version = "hotpath 0.1.0",
     description =
         "A commerce API built for speed. Settings come from HOTPATH_* environment variables.",
-    subcommands = {ServeCommand.class, SeedCommand.class, SloArtifactsCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      SeedCommand.class,
+      TokenCommand.class,
+      SloArtifactsCommand.class
+    })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -211,7 +211,10 @@ class BadInputTest {
   @Test
   void malformedQueryEncodingIsA400Problem() throws Exception {
     String response =
-        raw("GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        raw(
+            "GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + dev.hotpath.support.Tokens.get().service()
+                + "\r\nConnection: close\r\n\r\n");
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
   }
 
