@@ -44,7 +44,9 @@ class TokenVerifierTest {
               v -> {
                 assertThat(v.principal().customerId()).isEqualTo(42);
                 assertThat(v.principal().has(Scope.ORDERS_READ.bit())).isTrue();
-                assertThat(v.principal().mayAccess(43)).as("the default scopes have service").isTrue();
+                assertThat(v.principal().mayAccess(43))
+                    .as("the default scopes have service")
+                    .isTrue();
               });
     }
   }
