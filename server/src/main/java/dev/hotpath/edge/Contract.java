@@ -251,8 +251,9 @@ public final class Contract {
 
   /**
    * A streaming pass that refuses an array longer than the limit before any tree is built, so a
-   * body of a million small elements costs a scan, not a million nodes. Syntax errors are left to
-   * the parse that follows, which reports them with their position.
+   * body of a million small elements costs a scan, not a million nodes; and any string holding NUL,
+   * which is valid JSON but which no PostgreSQL text column accepts. Syntax errors are left to the
+   * parse that follows, which reports them with their position.
    */
   private void checkArrays(byte[] bytes) {
     int[] counts = new int[64];
@@ -275,6 +276,13 @@ public final class Contract {
             throw ProblemException.invalid(
                 where.isEmpty() ? "/" : where, "has more than " + maxArray + " items");
           }
+        }
+        if ((token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME)
+            && parser.getText().indexOf('\u0000') >= 0) {
+          // valid JSON, but no PostgreSQL text can hold it
+          String where = parser.getParsingContext().pathAsPointer().toString();
+          throw ProblemException.invalid(
+              where.isEmpty() ? "/" : where, "must not contain the NUL character");
         }
         if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
           if (depth == counts.length) {

@@ -152,6 +152,20 @@ class BadInputTest {
     assertThat(api.get("/v1/customers?status=active&cursor=" + real).status()).isEqualTo(400);
   }
 
+  /** Regression: NUL is valid in JSON and URLs but not in PostgreSQL text; it was a 500. */
+  @Test
+  void aNulCharacterInATextParameterOrABodyStringIsA400() {
+    Api.Response query = api.get("/v1/products?category=%00");
+    assertThat(query.status()).isEqualTo(400);
+    assertThat(query.json().get("errors").get(0).get("field").asText()).isEqualTo("category");
+    String before = fx.rowCounts();
+    Api.Response body =
+        api.post("/v1/customers", "{\"email\":\"nul@x.io\",\"name\":\"a\\u0000b\"}");
+    assertThat(body.status()).isEqualTo(400);
+    assertThat(body.json().get("errors").get(0).get("field").asText()).isEqualTo("/name");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
   @Test
   void unknownRouteIs404Problem() {
     Api.Response r = api.get("/v1/nothing-here");

@@ -76,6 +76,9 @@ public final class Tokens {
       published.add(ec.toPublicJWK());
       published.add(ed);
       writeJwks();
+      SecretScanner.watch(rsa.getPrivateExponent().toString());
+      SecretScanner.watch(ec.getD().toString());
+      SecretScanner.watch(Base64URL.encode(Ed25519.rawPrivate(edPair.getPrivate())).toString());
       service =
           builder().sub("service:tests").scopes(SERVICE_SCOPES).ttl(Duration.ofHours(6)).es256();
     } catch (IOException e) {
