@@ -108,7 +108,7 @@ public final class EdgeGuard {
       conn.disarm();
     }
     long timer =
-        request.path().startsWith("/admin/jfr")
+        request.path() != null && request.path().startsWith("/admin/jfr")
             ? -1
             : vertx.setTimer(limits.requestTimeout().toMillis(), id -> timedOut(ctx));
     ctx.addEndHandler(
