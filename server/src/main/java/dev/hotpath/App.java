@@ -1,10 +1,13 @@
 package dev.hotpath;
 
+import dev.hotpath.config.AuthSettings;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.HttpVerticle;
 import dev.hotpath.edge.Readiness;
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.edge.auth.Jwks;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
@@ -25,6 +28,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +49,7 @@ public final class App implements AutoCloseable {
   private final ResponseCache cache;
   private final CacheInvalidation invalidation;
   private final QueryCounter queries;
+  private final Optional<Authenticator> auth;
 
   private App(
       Settings settings,
@@ -55,7 +60,9 @@ public final class App implements AutoCloseable {
       ResponseCache cache,
       CacheInvalidation invalidation,
       QueryCounter queries,
-      Observability observability) {
+      Observability observability,
+      Optional<Authenticator> auth) {
+    this.auth = auth;
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
@@ -103,7 +110,8 @@ public final class App implements AutoCloseable {
   /** Serves HTTP over an already migrated database; takes ownership of its embedded server. */
   public static App start(Settings settings, Database db) {
     Settings effective = settings.port() == 0 ? settings.withPort(freePort()) : settings;
-    Contract contract = Contract.load();
+    Contract contract =
+        Contract.load(effective.limits().jsonMaxDepth(), effective.limits().jsonMaxArray());
     byte[] secret =
         effective
             .cursorSecret()
@@ -125,6 +133,15 @@ public final class App implements AutoCloseable {
       builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
     }
     Vertx vertx = builder.with(options).build();
+    Optional<Authenticator> auth;
+    try {
+      auth = authenticator(effective.auth());
+    } catch (RuntimeException e) {
+      vertx.close();
+      db.embedded().ifPresent(EmbeddedDatabase::close);
+      throw e;
+    }
+    AtomicInteger openConnections = new AtomicInteger();
     ResponseCache cache = new ResponseCache(effective.cache());
     observability.bindCache(cache);
     QueryCounter queries = new QueryCounter();
@@ -146,18 +163,22 @@ public final class App implements AutoCloseable {
                       readiness,
                       cache,
                       queries,
-                      observability),
+                      observability,
+                      auth,
+                      openConnections),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
+      auth.ifPresent(a -> a.jwks().close());
       db.embedded().ifPresent(EmbeddedDatabase::close);
       throw new IllegalStateException(
           "HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
     }
     readiness.markMigrated();
     log.info(
-        "hotpath serving on http://{}:{} with {} event loops and {} database connections",
+        "hotpath serving on {}://{}:{} with {} event loops and {} database connections",
+        effective.transport().tls() ? "https" : "http",
         effective.host(),
         effective.port(),
         effective.eventLoops(),
@@ -171,7 +192,33 @@ public final class App implements AutoCloseable {
         cache,
         invalidation,
         queries,
-        observability);
+        observability,
+        auth);
+  }
+
+  /**
+   * The authenticator when HOTPATH_AUTH is on, its keys loaded (start-up fails when they cannot
+   * be); empty, with a warning, when it is off.
+   */
+  private static Optional<Authenticator> authenticator(AuthSettings settings) {
+    if (!settings.enabled()) {
+      log.warn(
+          "authentication is off (HOTPATH_AUTH=off): every route is open, admin routes absent");
+      return Optional.empty();
+    }
+    Jwks jwks =
+        Jwks.open(settings.jwks().orElseThrow(), settings.refresh(), settings.refreshFloor());
+    log.info(
+        "trusting {} signing keys from {} for issuer {}",
+        jwks.current().size(),
+        settings.jwks().get(),
+        settings.issuer().orElseThrow());
+    return Optional.of(new Authenticator(settings, jwks));
+  }
+
+  /** Request authentication, when it is on. */
+  public Optional<Authenticator> authenticator() {
+    return auth;
   }
 
   private static int freePort() {
@@ -240,6 +287,7 @@ public final class App implements AutoCloseable {
       log.warn("event loops did not stop cleanly: {}", e.toString());
     }
     observability.close();
+    auth.ifPresent(a -> a.jwks().close());
     embedded.ifPresent(EmbeddedDatabase::close);
     log.info("hotpath stopped");
   }

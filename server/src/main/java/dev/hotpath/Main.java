@@ -4,14 +4,16 @@ import dev.hotpath.cli.AnalyzeCommand;
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
 import dev.hotpath.cli.SloArtifactsCommand;
+import dev.hotpath.cli.TokenCommand;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code hotpath} command line: {@code serve} (the default), {@code seed} and {@code analyze}.
- * ({@code load} is dispatched by the launcher script to the load harness in {@code load/}.)
+ * The {@code hotpath} command line: {@code serve} (the default), {@code seed}, {@code token} and
+ * {@code analyze}. ({@code load} is dispatched by the launcher script to the load harness in {@code
+ * load/}.)
  */
 @Command(
     name = "hotpath",
@@ -23,6 +25,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       SeedCommand.class,
       AnalyzeCommand.class,
+      TokenCommand.class,
       SloArtifactsCommand.class
     })
 public final class Main implements Runnable {

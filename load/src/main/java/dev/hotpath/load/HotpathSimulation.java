@@ -35,6 +35,9 @@ public final class HotpathSimulation extends Simulation {
   /** Answers that are correct: success, and the business refusals of {@link Outcome#BUSINESS}. */
   private static final List<Integer> ACCEPTED = List.of(200, 201, 204, 304, 404, 409, 422);
 
+  /** System property holding the bearer token every request carries, when the target needs one. */
+  public static final String TOKEN_PROPERTY = "hotpath.load.token";
+
   private final LoadRun run = LoadRun.current();
 
   public HotpathSimulation() {
@@ -45,6 +48,10 @@ public final class HotpathSimulation extends Simulation {
             .userAgentHeader("hotpath-load/0.1 (Gatling)")
             .shareConnections()
             .disableWarmUp();
+    String token = System.getProperty(TOKEN_PROPERTY);
+    if (token != null) {
+      protocol = protocol.authorizationHeader("Bearer " + token);
+    }
 
     ChainBuilder reads =
         oneOf(

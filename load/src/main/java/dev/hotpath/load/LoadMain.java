@@ -117,6 +117,13 @@ public final class LoadMain implements Callable<Integer> {
       description = "Zipf exponent of the id choice; 0 is uniform (default ${DEFAULT-VALUE}).")
   double skew;
 
+  @Option(
+      names = "--token",
+      description =
+          "Bearer token sent with every request (default $HOTPATH_LOAD_TOKEN; mint one with"
+              + " ./hotpath token --sub service:load --scope service,customers:write,orders:read,orders:write).")
+  String token;
+
   @Option(names = "--slo", description = "SLO file (default $HOTPATH_SLO_FILE, else ops/slo.yaml).")
   Path slo;
 
@@ -166,6 +173,10 @@ public final class LoadMain implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    String bearer = token != null ? token : System.getenv("HOTPATH_LOAD_TOKEN");
+    if (bearer != null && !bearer.isBlank()) {
+      System.setProperty(HotpathSimulation.TOKEN_PROPERTY, bearer.trim());
+    }
     plan(List.of("any")); // every flag is checked before the target is asked anything
     LoadPlan plan = plan(Catalogue.categories(target));
     LoadRun.Result result = LoadRun.execute(plan, System.out);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpath.App;
+import dev.hotpath.cli.DevKeys;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.Progress;
@@ -15,7 +16,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -32,14 +35,24 @@ class LoadSmokeIT {
 
   @BeforeAll
   static void startServer() throws IOException {
+    Path dir = Files.createTempDirectory("hotpath-load-it-");
+    // a real client: authenticated with a token the server trusts (the development key pair)
+    DevKeys keys = DevKeys.ensure(dir);
     Settings settings =
         Settings.fromEnvironment(
-                Map.of(
-                    "HOTPATH_PORT", "0",
-                    "HOTPATH_EVENT_LOOPS", "2",
-                    "HOTPATH_DB_POOL_SIZE", "8",
-                    "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
-            .withDataDir(Files.createTempDirectory("hotpath-load-it-"));
+                keys.environment(
+                    Map.of(
+                        "HOTPATH_PORT", "0",
+                        "HOTPATH_EVENT_LOOPS", "2",
+                        "HOTPATH_DB_POOL_SIZE", "8",
+                        "HOTPATH_SHUTDOWN_GRACE_MS", "2000")))
+            .withDataDir(dir);
+    System.setProperty(
+        HotpathSimulation.TOKEN_PROPERTY,
+        keys.mint(
+            "service:load-smoke",
+            List.of("service", "customers:read", "customers:write", "orders:read", "orders:write"),
+            Duration.ofHours(1)));
     App.Database db = App.openDatabase(settings);
     DataGenerator.seed(db.coordinates(), SMALL, Progress.NONE);
     app = App.start(settings, db);

@@ -11,6 +11,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -41,7 +45,18 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Settings settings = Settings.fromEnvironment(System.getenv());
+    Map<String, String> env = System.getenv();
+    Optional<DevKeys> devKeys = Optional.empty();
+    if (demo) {
+      // the demo trusts a development key of its own, made on first start under the data folder
+      Path dir =
+          dataDir != null
+              ? dataDir
+              : Path.of(env.getOrDefault(Settings.PREFIX + "DATA_DIR", "data"));
+      devKeys = Optional.of(DevKeys.ensure(dir));
+      env = devKeys.get().environment(env);
+    }
+    Settings settings = Settings.fromEnvironment(env);
     if (port != null) {
       settings = settings.withPort(port);
     }
@@ -74,11 +89,11 @@ public final class ServeCommand implements Callable<Integer> {
     for (String signal : new String[] {"TERM", "INT"}) {
       Signal.handle(new Signal(signal), sig -> new Thread(drainAndExit, "hotpath-drain").start());
     }
-    String base = "http://localhost:" + app.port();
+    String base = (settings.transport().tls() ? "https" : "http") + "://localhost:" + app.port();
     out.println();
     out.println("hotpath is up at " + base);
     out.println("  API docs:  " + base + "/docs   (contract: " + base + "/openapi.yaml)");
-    sample(db, base, out);
+    sample(db, base, out, devKeys.filter(k -> app.settings().auth().enabled()));
     out.println("Stop with Ctrl-C (SIGTERM drains in-flight requests).");
     stopped.await();
     return 0;
@@ -93,21 +108,48 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private static void sample(App.Database db, String base, PrintStream out) throws SQLException {
+  /**
+   * Sample commands; with a development key, a token for the customer of the newest order (so the
+   * samples also show that another customer's order is a 404) and how to mint others.
+   */
+  private static void sample(App.Database db, String base, PrintStream out, Optional<DevKeys> keys)
+      throws SQLException {
     try (Connection conn = db.coordinates().openJdbc();
         Statement st = conn.createStatement();
         ResultSet rs =
             st.executeQuery("SELECT id, customer_id FROM orders ORDER BY id DESC LIMIT 1")) {
-      if (rs.next()) {
-        out.println("  try:       curl -s " + base + "/v1/orders/" + rs.getLong(1));
-        out.println(
-            "             curl -s '"
-                + base
-                + "/v1/customers/"
-                + rs.getLong(2)
-                + "/orders?limit=5&fields=id,status,total_minor'");
-      } else {
+      if (!rs.next()) {
         out.println("  try:       curl -s " + base + "/v1/products?limit=5");
+        return;
+      }
+      long order = rs.getLong(1);
+      long customer = rs.getLong(2);
+      String auth = "";
+      if (keys.isPresent()) {
+        String token =
+            keys.get()
+                .mint(
+                    "customer:" + customer,
+                    List.of("customers:read", "orders:read", "orders:write"),
+                    Duration.ofHours(12));
+        out.println(
+            "  token:     customer " + customer + ", valid 12 h (more: ./hotpath token --help)");
+        auth = "-H 'Authorization: Bearer " + token + "' ";
+      }
+      out.println("  try:       curl -s " + auth + base + "/v1/orders/" + order);
+      out.println(
+          "             curl -s "
+              + auth
+              + "'"
+              + base
+              + "/v1/customers/"
+              + customer
+              + "/orders?limit=5&fields=id,status,total_minor'");
+      out.println("             curl -s " + base + "/v1/products?limit=5   (public)");
+      if (keys.isPresent()) {
+        out.println(
+            "  a service: TOKEN=$(./hotpath token --sub service:me --scope"
+                + " service,customers:read,orders:read)");
       }
     }
   }

@@ -29,10 +29,12 @@ import java.util.Optional;
  * @param observability metrics, access log, Server-Timing and tracing on (the default) or off
  * @param traceSampleRate share of traces kept by head sampling (0..1)
  * @param otlpEndpoint OTLP/HTTP collector for traces; empty means traces are not exported
- * @param adminToken bearer token the admin routes require; empty disables them
  * @param cache size bound and lifetimes of the response cache
  * @param gzipMinBytes smallest response body sent gzip-coded to a client that accepts it
  * @param accessLog where the access log goes: a file path, {@code stdout}, or {@code off}
+ * @param auth authentication: on or off, the key set, issuer and audience, caches and limits
+ * @param limits bounds on request size, shape, time and connections
+ * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
  */
 public record Settings(
     String host,
@@ -49,10 +51,12 @@ public record Settings(
     boolean observability,
     double traceSampleRate,
     Optional<String> otlpEndpoint,
-    Optional<String> adminToken,
     CacheSettings cache,
     int gzipMinBytes,
-    String accessLog) {
+    String accessLog,
+    AuthSettings auth,
+    LimitSettings limits,
+    TransportSettings transport) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -87,12 +91,15 @@ public record Settings(
             reader.bool("OBSERVABILITY", true),
             reader.fraction("TRACE_SAMPLE_RATE", 0.01),
             reader.optionalString("OTLP_ENDPOINT"),
-            reader.optionalString("ADMIN_TOKEN"),
             reader.cache(),
             reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024),
-            reader.string("ACCESS_LOG", "data/access.log"));
-    if (settings.adminToken.isPresent() && settings.adminToken.get().length() < 16) {
-      reader.errors.add(PREFIX + "ADMIN_TOKEN must be at least 16 characters");
+            reader.string("ACCESS_LOG", "data/access.log"),
+            reader.auth(),
+            reader.limits(),
+            reader.transport());
+    if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
+      reader.errors.add(
+          PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
     }
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
@@ -123,10 +130,12 @@ public record Settings(
         on,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         cache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
   }
 
   public Settings withPort(int newPort) {
@@ -145,10 +154,12 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         cache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -167,10 +178,12 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         cache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
   }
 
   public Settings withDataDir(Path dir) {
@@ -189,10 +202,12 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         cache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -211,10 +226,12 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         newCache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
   }
 
   public Settings withEventLoops(int loops) {
@@ -233,10 +250,36 @@ public record Settings(
         observability,
         traceSampleRate,
         otlpEndpoint,
-        adminToken,
         cache,
         gzipMinBytes,
-        accessLog);
+        accessLog,
+        auth,
+        limits,
+        transport);
+  }
+
+  public Settings withAuth(AuthSettings newAuth) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        cache,
+        gzipMinBytes,
+        accessLog,
+        newAuth,
+        limits,
+        transport);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -342,6 +385,98 @@ public record Settings(
       }
       return new CacheSettings(
           megabytes * 1024L * 1024L, Duration.ofMillis(ttlMs), Duration.ofMillis(negativeMs));
+    }
+
+    Duration millis(String name, int fallback, int min, int max) {
+      return Duration.ofMillis(integer(name, fallback, min, max));
+    }
+
+    /**
+     * HOTPATH_AUTH and what it needs when on: HOTPATH_JWKS (a file or an http(s) URL),
+     * HOTPATH_JWT_ISSUER and HOTPATH_JWT_AUDIENCE.
+     */
+    AuthSettings auth() {
+      boolean enabled = bool("AUTH", true);
+      Optional<String> jwks = optionalString("JWKS");
+      Optional<String> issuer = optionalString("JWT_ISSUER");
+      Optional<String> audience = optionalString("JWT_AUDIENCE");
+      Duration refresh = millis("JWKS_REFRESH_MS", 300_000, 1_000, 86_400_000);
+      Duration floor = millis("JWKS_REFRESH_FLOOR_MS", 30_000, 100, 3_600_000);
+      if (floor.compareTo(refresh) > 0) {
+        errors.add(
+            PREFIX
+                + "JWKS_REFRESH_FLOOR_MS="
+                + floor.toMillis()
+                + " must not exceed "
+                + PREFIX
+                + "JWKS_REFRESH_MS="
+                + refresh.toMillis());
+      }
+      if (enabled) {
+        if (jwks.isEmpty()) {
+          errors.add(
+              PREFIX
+                  + "JWKS (a file or http(s) URL of the signing keys) is required when "
+                  + PREFIX
+                  + "AUTH is on; serve --demo makes a development key");
+        } else if (jwks.get().startsWith("http://") || jwks.get().startsWith("https://")) {
+          try {
+            URI.create(jwks.get()).toURL();
+          } catch (Exception e) {
+            errors.add(PREFIX + "JWKS=" + jwks.get() + " is not a valid URL");
+          }
+        } else if (!java.nio.file.Files.isReadable(Path.of(jwks.get()))) {
+          errors.add(PREFIX + "JWKS=" + jwks.get() + " is not a readable file");
+        }
+        if (issuer.isEmpty()) {
+          errors.add(PREFIX + "JWT_ISSUER is required when " + PREFIX + "AUTH is on");
+        }
+        if (audience.isEmpty()) {
+          errors.add(PREFIX + "JWT_AUDIENCE is required when " + PREFIX + "AUTH is on");
+        }
+      }
+      return new AuthSettings(
+          enabled,
+          jwks,
+          issuer,
+          audience,
+          refresh,
+          floor,
+          Duration.ofSeconds(integer("JWT_CLOCK_SKEW_S", 30, 0, 300)),
+          integer("CLAIMS_CACHE_SIZE", 100_000, 100, 10_000_000),
+          integer("AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000),
+          integer("AUTH_FAILURE_ADDRESSES", 100_000, 100, 10_000_000));
+    }
+
+    LimitSettings limits() {
+      return new LimitSettings(
+          integer("MAX_URL_BYTES", 8192, 256, 65_536),
+          integer("MAX_HEADER_BYTES", 16_384, 1024, 1 << 20),
+          integer("MAX_HEADER_COUNT", 100, 8, 1000),
+          integer("JSON_MAX_DEPTH", 32, 4, 256),
+          integer("JSON_MAX_ARRAY", 1000, 1000, 1_000_000),
+          millis("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+          millis("HEADER_TIMEOUT_MS", 10_000, 100, 600_000),
+          millis("IDLE_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
+          integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000));
+    }
+
+    /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */
+    TransportSettings transport() {
+      Optional<Path> cert = optionalString("TLS_CERT").map(Path::of);
+      Optional<Path> key = optionalString("TLS_KEY").map(Path::of);
+      if (cert.isPresent() != key.isPresent()) {
+        errors.add(PREFIX + "TLS_CERT and " + PREFIX + "TLS_KEY must be set together");
+      }
+      cert.filter(p -> !java.nio.file.Files.isReadable(p))
+          .ifPresent(p -> errors.add(PREFIX + "TLS_CERT=" + p + " is not a readable file"));
+      key.filter(p -> !java.nio.file.Files.isReadable(p))
+          .ifPresent(p -> errors.add(PREFIX + "TLS_KEY=" + p + " is not a readable file"));
+      return new TransportSettings(
+          cert.isPresent() && key.isPresent() ? cert : Optional.empty(),
+          cert.isPresent() && key.isPresent() ? key : Optional.empty(),
+          bool("H2C", false),
+          bool("METRICS", true));
     }
 
     Optional<URI> uri(String name) {

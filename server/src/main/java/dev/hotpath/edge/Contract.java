@@ -3,6 +3,7 @@ package dev.hotpath.edge;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -39,27 +41,32 @@ public final class Contract {
   /** Bodies nest a few levels; anything deeper is hostile. */
   public static final int MAX_NESTING = 32;
 
-  private static final ObjectMapper BODY_MAPPER =
-      new ObjectMapper(
-              JsonFactory.builder()
-                  .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                  .streamReadConstraints(
-                      StreamReadConstraints.builder()
-                          .maxNestingDepth(MAX_NESTING)
-                          .maxNumberLength(100)
-                          .maxStringLength(1 << 20)
-                          .build())
-                  .build())
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+  /** The longest array a body may hold by default: batch-get takes 1000 ids. */
+  public static final int MAX_ARRAY = 1000;
 
+  private final ObjectMapper bodyMapper;
+  private final int maxArray;
   private final byte[] yaml;
   private final JsonNode document;
   private final JsonSchemaFactory factory;
   private final SchemaValidatorsConfig config;
   private final Map<String, JsonSchema> schemas = new ConcurrentHashMap<>();
 
-  private Contract(byte[] yaml) throws IOException {
+  private Contract(byte[] yaml, int maxDepth, int maxArray) throws IOException {
+    this.maxArray = maxArray;
+    this.bodyMapper =
+        new ObjectMapper(
+                JsonFactory.builder()
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder()
+                            .maxNestingDepth(maxDepth)
+                            .maxNumberLength(100)
+                            .maxStringLength(1 << 20)
+                            .build())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
     this.yaml = yaml;
     this.document = new YAMLMapper().readTree(yaml);
     String json = new ObjectMapper().writeValueAsString(document);
@@ -75,11 +82,19 @@ public final class Contract {
   }
 
   public static Contract load() {
+    return load(MAX_NESTING, MAX_ARRAY);
+  }
+
+  /**
+   * The contract, with bodies limited to {@code maxDepth} levels of nesting and {@code maxArray}
+   * elements in any one array.
+   */
+  public static Contract load(int maxDepth, int maxArray) {
     try (InputStream in = Contract.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " is not on the class path");
       }
-      Contract contract = new Contract(in.readAllBytes());
+      Contract contract = new Contract(in.readAllBytes(), maxDepth, maxArray);
       return contract;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -117,6 +132,33 @@ public final class Contract {
     }
     return new dev.hotpath.observe.RouteInfo(
         method, routerPath, routeClass.asText(), budget.asInt());
+  }
+
+  /**
+   * The scopes an operation's {@code security} requirement lists; empty when the operation is
+   * public ({@code security: []}).
+   *
+   * @throws IllegalStateException when the operation declares no {@code security}, so that no route
+   *     is public by omission
+   */
+  public Optional<List<String>> scopes(String method, String routerPath) {
+    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+    JsonNode security =
+        document
+            .path("paths")
+            .path(template)
+            .path(method.toLowerCase(java.util.Locale.ROOT))
+            .get("security");
+    if (security == null || !security.isArray()) {
+      throw new IllegalStateException(
+          method + " " + template + " declares no security (use [] for a public route)");
+    }
+    if (security.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> scopes = new ArrayList<>();
+    security.get(0).path("bearerAuth").forEach(s -> scopes.add(s.asText()));
+    return Optional.of(List.copyOf(scopes));
   }
 
   /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
@@ -184,12 +226,14 @@ public final class Contract {
     };
   }
 
-  private static JsonNode parse(Buffer body) {
+  private JsonNode parse(Buffer body) {
     if (body == null || body.length() == 0) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
     }
-    try (JsonParser parser = BODY_MAPPER.createParser(body.getBytes())) {
-      JsonNode node = BODY_MAPPER.readTree(parser);
+    byte[] bytes = body.getBytes();
+    checkArrays(bytes);
+    try (JsonParser parser = bodyMapper.createParser(bytes)) {
+      JsonNode node = bodyMapper.readTree(parser);
       if (node == null || node.isMissingNode()) {
         throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
       }
@@ -202,6 +246,55 @@ public final class Contract {
           ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where + ": " + reason(e));
     } catch (IOException e) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The body could not be read");
+    }
+  }
+
+  /**
+   * A streaming pass that refuses an array longer than the limit before any tree is built, so a
+   * body of a million small elements costs a scan, not a million nodes; and any string holding NUL,
+   * which is valid JSON but which no PostgreSQL text column accepts. Syntax errors are left to the
+   * parse that follows, which reports them with their position.
+   */
+  private void checkArrays(byte[] bytes) {
+    int[] counts = new int[64];
+    int depth = 0;
+    try (JsonParser parser = bodyMapper.createParser(bytes)) {
+      JsonToken token;
+      while ((token = parser.nextToken()) != null) {
+        if (depth > 0
+            && counts[depth - 1] >= 0
+            && token != JsonToken.END_ARRAY
+            && token != JsonToken.END_OBJECT
+            && token != JsonToken.FIELD_NAME) {
+          if (++counts[depth - 1] > maxArray) {
+            var array = parser.getParsingContext();
+            if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
+              array = array.getParent();
+            }
+            String where =
+                array.getParent() == null ? "" : array.getParent().pathAsPointer().toString();
+            throw ProblemException.invalid(
+                where.isEmpty() ? "/" : where, "has more than " + maxArray + " items");
+          }
+        }
+        if ((token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME)
+            && parser.getText().indexOf('\u0000') >= 0) {
+          // valid JSON, but no PostgreSQL text can hold it
+          String where = parser.getParsingContext().pathAsPointer().toString();
+          throw ProblemException.invalid(
+              where.isEmpty() ? "/" : where, "must not contain the NUL character");
+        }
+        if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
+          if (depth == counts.length) {
+            counts = java.util.Arrays.copyOf(counts, depth * 2);
+          }
+          counts[depth++] = token == JsonToken.START_ARRAY ? 0 : -1;
+        } else if (token == JsonToken.END_ARRAY || token == JsonToken.END_OBJECT) {
+          depth--;
+        }
+      }
+    } catch (IOException e) {
+      // malformed: the full parse reports it
     }
   }
 

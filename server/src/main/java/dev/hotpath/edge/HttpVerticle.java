@@ -1,6 +1,7 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.config.Settings;
+import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.observe.Observability;
@@ -17,6 +18,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -25,10 +28,13 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -48,6 +54,9 @@ public final class HttpVerticle extends VerticleBase {
   private final Observability observability;
   private final ResponseCache cache;
   private final QueryCounter queries;
+  private final Optional<Authenticator> auth;
+  private final AtomicInteger openConnections;
+  private EdgeGuard guard;
   private HttpServer server;
   private Pool pool;
 
@@ -59,7 +68,9 @@ public final class HttpVerticle extends VerticleBase {
       Readiness readiness,
       ResponseCache cache,
       QueryCounter queries,
-      Observability observability) {
+      Observability observability,
+      Optional<Authenticator> auth,
+      AtomicInteger openConnections) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
@@ -68,6 +79,8 @@ public final class HttpVerticle extends VerticleBase {
     this.observability = observability;
     this.cache = cache;
     this.queries = queries;
+    this.auth = auth;
+    this.openConnections = openConnections;
   }
 
   @Override
@@ -83,25 +96,53 @@ public final class HttpVerticle extends VerticleBase {
             .connectingTo(database.connectOptions(settings.pipeliningLimit()))
             .using(vertx)
             .build();
+    guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
     Router router = router();
     server =
         vertx
-            .createHttpServer(
-                new HttpServerOptions()
-                    .setHost(settings.host())
-                    .setPort(settings.port())
-                    .setTcpNoDelay(true)
-                    .setTcpFastOpen(true)
-                    .setCompressionSupported(false)
-                    .setMaxInitialLineLength(8192)
-                    .setMaxHeaderSize(16384)
-                    .setIdleTimeout(60)
-                    .setIdleTimeoutUnit(TimeUnit.SECONDS)
-                    .setTracingPolicy(
-                        settings.observability() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE))
-            .invalidRequestHandler(HttpVerticle::invalidRequest)
+            .createHttpServer(serverOptions(settings))
+            .connectionHandler(guard::connected)
+            .invalidRequestHandler(this::invalidRequest)
             .requestHandler(router);
     return server.listen();
+  }
+
+  /**
+   * Limits from the settings; with a certificate, TLS 1.3 only, with ALPN offering HTTP/2 then
+   * HTTP/1.1 (the JDK engine resumes sessions with TLS 1.3 tickets); HTTP/2 in cleartext only when
+   * asked for.
+   */
+  static HttpServerOptions serverOptions(Settings settings) {
+    var limits = settings.limits();
+    var options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setTcpNoDelay(true)
+            .setTcpFastOpen(true)
+            .setCompressionSupported(false)
+            .setMaxInitialLineLength(limits.maxUrlBytes())
+            .setMaxHeaderSize(limits.maxHeaderBytes())
+            .setIdleTimeout((int) limits.idleTimeout().toMillis())
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setHttp2ClearTextEnabled(settings.transport().h2c())
+            .setTracingPolicy(
+                settings.observability() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE);
+    options.getInitialSettings().setMaxHeaderListSize(limits.maxHeaderBytes());
+    if (settings.transport().tls()) {
+      options
+          .setSsl(true)
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(settings.transport().tlsCert().orElseThrow().toString())
+                  .setKeyPath(settings.transport().tlsKey().orElseThrow().toString()))
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+          .setSslHandshakeTimeout(10)
+          .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+          .setUseAlpn(true)
+          .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
+    }
+    return options;
   }
 
   private Router router() {
@@ -109,7 +150,8 @@ public final class HttpVerticle extends VerticleBase {
     if (settings.observability()) {
       router.route().handler(observability::front);
     }
-    Routes routes = new Routes(router, contract, settings.observability());
+    router.route().handler(guard::front);
+    Routes routes = new Routes(router, contract, settings.observability(), auth);
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
@@ -153,7 +195,7 @@ public final class HttpVerticle extends VerticleBase {
         .handler(orderWrites::place);
     routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
 
-    new OpsRoutes(pool, readiness, contract, observability, settings.adminToken())
+    new OpsRoutes(pool, readiness, contract, observability, settings.transport().metrics())
         .mount(routes, body);
 
     router.route().failureHandler(Problems::handleFailure);
@@ -196,7 +238,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */
-  private static void invalidRequest(HttpServerRequest request) {
+  private void invalidRequest(HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
     ProblemType type = ProblemType.BAD_REQUEST;
     if (cause instanceof TooLongFrameException) {
@@ -204,6 +246,7 @@ public final class HttpVerticle extends VerticleBase {
       type = message.contains("header") ? ProblemType.HEADERS_TOO_LARGE : ProblemType.URI_TOO_LONG;
     }
     var problem = new ProblemException(type, type.title());
+    SecurityHeaders.add(request.response().headers(), settings.transport().tls());
     request
         .response()
         .setStatusCode(type.status())

@@ -10,9 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 
@@ -22,6 +20,11 @@ public final class OpsRoutes {
   private static final Buffer LIVE = Buffer.buffer("{\"status\":\"up\"}");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(2);
 
+  /** Starts Swagger UI; a file rather than an inline script, so the page's CSP forbids inline. */
+  private static final Buffer DOCS_SCRIPT =
+      Buffer.buffer(
+          "window.ui = SwaggerUIBundle({ url: '/openapi.yaml', dom_id: '#ui', deepLinking: true });\n");
+
   private final Pool pool;
   private final Readiness readiness;
   private final Buffer yaml;
@@ -30,29 +33,38 @@ public final class OpsRoutes {
 
   private final Contract contract;
   private final Observability observability;
-  private final Optional<byte[]> adminToken;
+  private final boolean metricsServed;
 
+  /**
+   * @param metricsServed whether /metrics exists (HOTPATH_METRICS)
+   */
   public OpsRoutes(
       Pool pool,
       Readiness readiness,
       Contract contract,
       Observability observability,
-      Optional<String> adminToken) {
+      boolean metricsServed) {
     this.pool = pool;
     this.readiness = readiness;
     this.contract = contract;
     this.observability = observability;
-    this.adminToken = adminToken.map(t -> t.getBytes(StandardCharsets.UTF_8));
+    this.metricsServed = metricsServed;
     this.yaml = Buffer.buffer(contract.yaml());
     String version = swaggerUiVersion();
     this.swaggerRoot = "META-INF/resources/webjars/swagger-ui/" + version;
     this.docsPage = Buffer.buffer(docsHtml(), StandardCharsets.UTF_8.name());
   }
 
+  /**
+   * Mounts health, metrics (unless turned off), the contract and the docs, and — only when requests
+   * are authenticated, since they then need a token with the admin scope — the admin routes.
+   */
   public void mount(Routes routes, BodyHandler body) {
     routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
     routes.get("/health/ready").handler(this::ready);
-    routes.get("/metrics").handler(this::metrics);
+    if (metricsServed) {
+      routes.get("/metrics").handler(this::metrics);
+    }
     routes
         .get("/openapi.yaml")
         .handler(
@@ -64,19 +76,29 @@ public final class OpsRoutes {
         .get("/docs")
         .handler(
             ctx ->
-                ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(docsPage));
+                ctx.response()
+                    .putHeader("Content-Type", "text/html; charset=utf-8")
+                    .putHeader(SecurityHeaders.CSP_NAME, SecurityHeaders.DOCS_CSP)
+                    .end(docsPage));
+    routes
+        .get("/docs/init.js")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "text/javascript; charset=utf-8")
+                    .putHeader("Cache-Control", "public, max-age=300")
+                    .end(DOCS_SCRIPT));
     routes
         .router()
         .get("/docs/assets/*")
         .handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
-    if (adminToken.isPresent()) {
+    if (routes.authenticated()) {
       routes
           .put("/admin/log-level")
           .consumes("application/json")
           .handler(body)
-          .handler(this::admin)
           .handler(this::setLogLevel);
-      routes.get("/admin/jfr").handler(this::admin).handler(this::recordJfr);
+      routes.get("/admin/jfr").handler(this::recordJfr);
     }
   }
 
@@ -102,21 +124,6 @@ public final class OpsRoutes {
                     .end(ar.result());
               }
             });
-  }
-
-  /** Admin routes need the admin bearer token; compared in constant time. */
-  private void admin(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
-    byte[] given =
-        header != null && header.startsWith("Bearer ")
-            ? header.substring(7).getBytes(StandardCharsets.UTF_8)
-            : new byte[0];
-    if (!MessageDigest.isEqual(given, adminToken.orElseThrow())) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"hotpath-admin\"");
-      ctx.fail(new ProblemException(ProblemType.UNAUTHORIZED, "Admin routes need the admin token"));
-      return;
-    }
-    ctx.next();
   }
 
   private void setLogLevel(RoutingContext ctx) {
@@ -252,9 +259,7 @@ public final class OpsRoutes {
         <body>
           <div id="ui"></div>
           <script src="/docs/assets/swagger-ui-bundle.js"></script>
-          <script>
-            window.ui = SwaggerUIBundle({ url: '/openapi.yaml', dom_id: '#ui', deepLinking: true });
-          </script>
+          <script src="/docs/init.js"></script>
         </body>
         </html>
         """;

@@ -124,7 +124,22 @@ public final class Params {
       errors.add(new FieldError(name, "must have 1 to " + maxLength + " characters"));
       return Optional.empty();
     }
+    if (hasControlCharacter(raw)) {
+      errors.add(new FieldError(name, "must not contain control characters"));
+      return Optional.empty();
+    }
     return Optional.of(raw);
+  }
+
+  /** Whether {@code s} holds a C0 control character or DEL (PostgreSQL text cannot hold NUL). */
+  static boolean hasControlCharacter(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public Fields.Selection fields(Fields fields) {

@@ -1,5 +1,6 @@
 package dev.hotpath.edge;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -45,6 +46,7 @@ public final class Problems {
       case 404 -> ProblemType.NOT_FOUND;
       case 405 -> ProblemType.METHOD_NOT_ALLOWED;
       case 406 -> ProblemType.NOT_ACCEPTABLE;
+      case 408 -> ProblemType.REQUEST_TIMEOUT;
       case 413 -> ProblemType.PAYLOAD_TOO_LARGE;
       case 415 -> ProblemType.UNSUPPORTED_MEDIA_TYPE;
       case 503 -> ProblemType.UNAVAILABLE;
@@ -65,11 +67,17 @@ public final class Problems {
     };
   }
 
-  public static void send(RoutingContext ctx, ProblemException problem) {
+  /**
+   * Sends the problem; when a response has already started (a failure mid-body) the connection is
+   * closed instead, and when one has ended (a request that timed out) nothing happens.
+   */
+  public static Future<Void> send(RoutingContext ctx, ProblemException problem) {
     HttpServerResponse response = ctx.response();
+    if (response.ended()) {
+      return Future.succeededFuture();
+    }
     if (response.headWritten()) {
-      ctx.request().connection().close();
-      return;
+      return ctx.request().connection().close();
     }
     ProblemType type = problem.type();
     dev.hotpath.observe.Tracing.current()
@@ -79,7 +87,7 @@ public final class Problems {
         .setStatusCode(type.status())
         .putHeader("Content-Type", CONTENT_TYPE)
         .putHeader("Cache-Control", "no-store");
-    response.end(body);
+    return response.end(body);
   }
 
   public static Buffer encode(ProblemException problem, String instance) {

@@ -19,6 +19,9 @@ public final class Representation {
   /** {@link #lastModified()} of a representation that has no date (lists). */
   public static final long NO_DATE = Long.MIN_VALUE;
 
+  /** {@link #owner()} of a representation that belongs to no customer. */
+  public static final long NO_OWNER = 0;
+
   private final Buffer body;
   private final AsciiString etag;
   private final AsciiString gzipEtag;
@@ -26,6 +29,7 @@ public final class Representation {
   private final AsciiString lastModifiedHeader;
   private final Optional<String> nextCursor;
   private final int gzipLevel;
+  private final long owner;
   private volatile Buffer gzip;
 
   private Representation(
@@ -33,7 +37,9 @@ public final class Representation {
       String opaqueTag,
       long lastModified,
       Optional<String> nextCursor,
-      int gzipLevel) {
+      int gzipLevel,
+      long owner) {
+    this.owner = owner;
     this.body = body;
     this.etag = AsciiString.cached("\"" + opaqueTag + "\"");
     this.gzipEtag = AsciiString.cached("\"" + opaqueTag + ".gz\"");
@@ -53,18 +59,43 @@ public final class Representation {
    */
   public static Representation cached(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
+    return cached(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
+  }
+
+  /**
+   * A representation to keep that belongs to customer {@code owner}: whoever is served it from a
+   * cache must be allowed to see that customer's resources.
+   */
+  public static Representation cached(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
     return new Representation(
         Buffer.buffer(body.getBytes()),
         opaqueTag,
         lastModified,
         nextCursor,
-        Compression.CACHED_LEVEL);
+        Compression.CACHED_LEVEL,
+        owner);
   }
 
   /** A representation built for one response; compressed, if at all, at the fastest level. */
   public static Representation oneOff(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
-    return new Representation(body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL);
+    return oneOff(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
+  }
+
+  /** A one-off representation that belongs to customer {@code owner}. */
+  public static Representation oneOff(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
+    return new Representation(
+        body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
+  }
+
+  /**
+   * The customer this representation belongs to, or {@link #NO_OWNER} for shared data (the
+   * catalogue, lists only services may read).
+   */
+  public long owner() {
+    return owner;
   }
 
   public Buffer body() {

@@ -28,6 +28,9 @@ public final class Responses {
       RoutingContext ctx, Representation rep, CachePolicy policy, Compression compression) {
     HttpServerRequest request = ctx.request();
     HttpServerResponse response = ctx.response();
+    if (response.ended()) {
+      return; // the request timed out and has been answered
+    }
     boolean gzip = compression.useGzip(request.getHeader(Headers.ACCEPT_ENCODING), rep.length());
     response
         .putHeader(Headers.ETAG, gzip ? rep.gzipEtag() : rep.etag())
@@ -53,16 +56,25 @@ public final class Responses {
 
   /** Adds the validators of a representation a write returns (201 or 200 of an update). */
   public static void validators(RoutingContext ctx, String opaqueTag, long lastModified) {
+    if (ctx.response().headWritten()) {
+      return;
+    }
     ctx.response()
         .putHeader(Headers.ETAG, "\"" + opaqueTag + "\"")
         .putHeader(Headers.LAST_MODIFIED, HttpDates.format(lastModified));
   }
 
   public static void json(RoutingContext ctx, int status, Buffer body) {
+    if (ctx.response().ended()) {
+      return;
+    }
     ctx.response().setStatusCode(status).putHeader(CONTENT_TYPE, JSON).end(body);
   }
 
   public static void created(RoutingContext ctx, String location, Buffer body) {
+    if (ctx.response().ended()) {
+      return;
+    }
     ctx.response()
         .setStatusCode(201)
         .putHeader(LOCATION, location)

@@ -1,28 +1,41 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.edge.auth.Scope;
 import dev.hotpath.observe.Observability;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Declares routes that exist in the contract: each route is looked up in api/openapi.yaml when it
- * is defined (start-up fails for a route the contract lacks), and its first handler names the
- * route, its SLO class and its query budget for the request's observations.
+ * is defined (start-up fails for a route the contract lacks, or one that declares no {@code
+ * security}). Its first handler names the route, its SLO class and its query budget for the
+ * request's observations; the next, when authentication is on and the operation is not public,
+ * authenticates the request and checks the scopes the contract lists — before any body is read.
  */
 public final class Routes {
   private final Router router;
   private final Contract contract;
   private final boolean observed;
+  private final Optional<Authenticator> auth;
 
-  public Routes(Router router, Contract contract, boolean observed) {
+  public Routes(Router router, Contract contract, boolean observed, Optional<Authenticator> auth) {
     this.router = router;
     this.contract = contract;
     this.observed = observed;
+    this.auth = auth;
   }
 
   public Router router() {
     return router;
+  }
+
+  /** Whether routes are authenticated (HOTPATH_AUTH=on). */
+  public boolean authenticated() {
+    return auth.isPresent();
   }
 
   public Route get(String path) {
@@ -43,9 +56,13 @@ public final class Routes {
 
   public Route route(HttpMethod method, String path) {
     var info = contract.routeInfo(method.name(), path);
+    Optional<List<String>> scopes = contract.scopes(method.name(), path);
     Route route = router.route(method, path);
     if (observed) {
       route.handler(Observability.tag(info));
+    }
+    if (scopes.isPresent() && auth.isPresent()) {
+      route.handler(auth.get().require(Scope.mask(scopes.get())));
     }
     return route;
   }

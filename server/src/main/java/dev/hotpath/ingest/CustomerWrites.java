@@ -7,6 +7,7 @@ import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
@@ -113,6 +114,9 @@ public final class CustomerWrites {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
+    if (!Principal.of(ctx).mayAccess(id)) {
+      throw ProblemException.notFound("Customer " + id);
+    }
     Conditional.IfMatch condition =
         Conditional.ifMatch(ctx.request(), CustomerRepresentation.TAG_PREFIX, id)
             .orElseThrow(

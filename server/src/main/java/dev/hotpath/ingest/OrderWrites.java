@@ -7,6 +7,7 @@ import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
@@ -81,6 +82,13 @@ public final class OrderWrites {
     this.cache = cache;
   }
 
+  private static ProblemException unknownCustomer(long customerId) {
+    return new ProblemException(
+        ProblemType.UNKNOWN_CUSTOMER,
+        "Customer " + customerId + " does not exist or is not active",
+        List.of(new FieldError("/customer_id", "no active customer " + customerId)));
+  }
+
   /** A line as requested, in request order. */
   private record Line(long productId, int quantity) {}
 
@@ -109,6 +117,10 @@ public final class OrderWrites {
     }
     if (!duplicates.isEmpty()) {
       throw ProblemException.validation(duplicates);
+    }
+    if (!Principal.of(ctx).mayAccess(customerId)) {
+      // the same answer as for a customer that does not exist, so ids cannot be probed
+      throw unknownCustomer(customerId);
     }
     String requestedAddress =
         body.has("shipping_address") ? body.get("shipping_address").toString() : null;
@@ -155,10 +167,7 @@ public final class OrderWrites {
             customers -> {
               if (customers.size() == 0
                   || !"active".equals(customers.iterator().next().getString(0))) {
-                throw new ProblemException(
-                    ProblemType.UNKNOWN_CUSTOMER,
-                    "Customer " + customerId + " does not exist or is not active",
-                    List.of(new FieldError("/customer_id", "no active customer " + customerId)));
+                throw unknownCustomer(customerId);
               }
               String address =
                   requestedAddress != null

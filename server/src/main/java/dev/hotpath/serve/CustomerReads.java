@@ -8,8 +8,10 @@ import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.Representation;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
@@ -17,7 +19,9 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -70,13 +74,18 @@ public final class CustomerReads {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
+    Principal principal = Principal.of(ctx);
+    if (!principal.mayAccess(id)) {
+      throw ProblemException.notFound("Customer " + id);
+    }
     Replies.cached(
         ctx,
         customers.get(Key.of(Kind.CUSTOMER, id, sel, 0)),
         CachePolicy.PRIVATE,
         compression,
         "Customer",
-        id);
+        id,
+        principal);
   }
 
   private Future<Optional<Representation>> load(Key key) {
@@ -93,7 +102,8 @@ public final class CustomerReads {
                       encode(row, sel),
                       CustomerRepresentation.tag(row, sel),
                       CustomerRepresentation.lastModified(row),
-                      Optional.empty()));
+                      Optional.empty(),
+                      key.id()));
             });
   }
 
@@ -111,51 +121,64 @@ public final class CustomerReads {
     list.serve(ctx, db, cursors, status, cursor, limit, sel, compression);
   }
 
-  /** {@code {"ids":[...]}}: the customers found in request order, and the ids not found. */
+  /**
+   * {@code {"ids":[...]}}: the customers found in request order, and the ids not found. Ids the
+   * principal may not see are reported as not found, and not queried.
+   */
   public void batchGet(RoutingContext ctx) {
     Params params = Params.of(ctx, GET_PARAMS);
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "BatchGetRequest");
+    Principal principal = Principal.of(ctx);
     var ids = new LinkedHashSet<Long>();
+    var visible = new ArrayList<Long>();
     for (JsonNode id : body.get("ids")) {
-      ids.add(id.asLong());
+      long value = id.asLong();
+      if (ids.add(value) && principal.mayAccess(value)) {
+        visible.add(value);
+      }
     }
     Long[] array = ids.toArray(new Long[0]);
-    db.run(BY_IDS, Tuple.of(array))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              Map<Long, Row> found = new HashMap<>(ar.result().size() * 2);
-              for (Row row : ar.result()) {
-                found.put(row.getLong(0), row);
-              }
-              Buffer out =
-                  JsonOutput.write(
-                      128 + 300 * found.size(),
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeArrayFieldStart("data");
-                        for (Long id : array) {
-                          Row row = found.get(id);
-                          if (row != null) {
-                            CustomerRepresentation.write(gen, row, sel);
-                          }
-                        }
-                        gen.writeEndArray();
-                        gen.writeArrayFieldStart("not_found");
-                        for (Long id : array) {
-                          if (!found.containsKey(id)) {
-                            gen.writeNumber(id);
-                          }
-                        }
-                        gen.writeEndArray();
-                        gen.writeEndObject();
-                      });
-              Responses.json(ctx, 200, out);
-            });
+    Future<RowSet<Row>> rows =
+        visible.isEmpty()
+            ? Future.succeededFuture(null)
+            : db.run(BY_IDS, Tuple.of(visible.toArray(new Long[0])));
+    rows.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          Map<Long, Row> found = new HashMap<>();
+          if (ar.result() != null) {
+            for (Row row : ar.result()) {
+              found.put(row.getLong(0), row);
+            }
+          }
+          Buffer out =
+              JsonOutput.write(
+                  128 + 300 * found.size(),
+                  gen -> {
+                    gen.writeStartObject();
+                    gen.writeArrayFieldStart("data");
+                    for (Long id : array) {
+                      Row row = found.get(id);
+                      if (row != null) {
+                        CustomerRepresentation.write(gen, row, sel);
+                      }
+                    }
+                    gen.writeEndArray();
+                    gen.writeArrayFieldStart("not_found");
+                    for (Long id : array) {
+                      if (!found.containsKey(id)) {
+                        gen.writeNumber(id);
+                      }
+                    }
+                    gen.writeEndArray();
+                    gen.writeEndObject();
+                  });
+          Responses.json(ctx, 200, out);
+        });
   }
 }

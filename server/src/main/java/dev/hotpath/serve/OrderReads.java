@@ -6,7 +6,9 @@ import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.Representation;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
@@ -85,7 +87,8 @@ public final class OrderReads {
         CachePolicy.PRIVATE,
         compression,
         "Order",
-        id);
+        id,
+        Principal.of(ctx));
   }
 
   private Future<Optional<Representation>> loadOrder(Key key) {
@@ -100,7 +103,8 @@ public final class OrderReads {
               String tag = Tags.resource("o", key.id(), order.getInteger(8), sel);
               long modified = order.getOffsetDateTime(10).toEpochSecond();
               return Optional.of(
-                  Representation.cached(encodeJoined(rows, sel), tag, modified, Optional.empty()));
+                  Representation.cached(
+                      encodeJoined(rows, sel), tag, modified, Optional.empty(), order.getLong(1)));
             });
   }
 
@@ -128,6 +132,10 @@ public final class OrderReads {
     Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
+    Principal principal = Principal.of(ctx);
+    if (!principal.mayAccess(customerId)) {
+      throw ProblemException.notFound("Customer " + customerId);
+    }
     if (cursor.isEmpty()) {
       int variant = (status.map(STATUS_LIST::indexOf).orElse(-1) + 1) << 8 | limit;
       Replies.cached(
@@ -136,7 +144,8 @@ public final class OrderReads {
           CachePolicy.PRIVATE,
           compression,
           "Customer",
-          customerId);
+          customerId,
+          principal);
     } else {
       long[] after = cursors.decode(scope(customerId, status), cursor.get(), 2);
       Replies.loaded(
@@ -145,7 +154,8 @@ public final class OrderReads {
           CachePolicy.PRIVATE,
           compression,
           "Customer",
-          customerId);
+          customerId,
+          principal);
     }
   }
 
@@ -265,8 +275,8 @@ public final class OrderReads {
       Buffer body = encode();
       String opaque = tag.tag("co" + customerId);
       return cached
-          ? Representation.cached(body, opaque, Representation.NO_DATE, next)
-          : Representation.oneOff(body, opaque, Representation.NO_DATE, next);
+          ? Representation.cached(body, opaque, Representation.NO_DATE, next, customerId)
+          : Representation.oneOff(body, opaque, Representation.NO_DATE, next, customerId);
     }
 
     /** Lines are sorted by order id; each order finds its run by id. */

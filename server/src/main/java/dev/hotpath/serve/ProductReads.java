@@ -7,6 +7,7 @@ import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.Representation;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
@@ -60,7 +61,8 @@ public final class ProductReads {
         CachePolicy.CATALOGUE,
         compression,
         "Product",
-        id);
+        id,
+        Principal.UNRESTRICTED);
   }
 
   private Future<Optional<Representation>> load(Key key) {

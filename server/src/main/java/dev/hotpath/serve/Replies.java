@@ -5,6 +5,7 @@ import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.Representation;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -22,6 +23,8 @@ final class Replies {
    * event loop (a shared load may complete on another one).
    *
    * @param what the resource's name in a 404, e.g. "Order"
+   * @param principal who asks: an entry owned by a customer it may not see is a 404, the same 404
+   *     as for a resource that does not exist
    */
   static void cached(
       RoutingContext ctx,
@@ -29,18 +32,20 @@ final class Replies {
       CachePolicy policy,
       Compression compression,
       String what,
-      long id) {
+      long id,
+      Principal principal) {
     if (future.isDone() && !future.isCompletedExceptionally()) {
-      send(ctx, future.join(), policy, compression, what, id);
+      send(ctx, future.join(), policy, compression, what, id, principal);
       return;
     }
     Context context = Vertx.currentContext();
     future.whenComplete(
         (entry, failure) -> {
           if (Vertx.currentContext() == context) {
-            complete(ctx, entry, failure, policy, compression, what, id);
+            complete(ctx, entry, failure, policy, compression, what, id, principal);
           } else {
-            context.runOnContext(v -> complete(ctx, entry, failure, policy, compression, what, id));
+            context.runOnContext(
+                v -> complete(ctx, entry, failure, policy, compression, what, id, principal));
           }
         });
   }
@@ -52,14 +57,15 @@ final class Replies {
       CachePolicy policy,
       Compression compression,
       String what,
-      long id) {
+      long id,
+      Principal principal) {
     if (failure != null) {
       ctx.fail(
           failure instanceof CompletionException && failure.getCause() != null
               ? failure.getCause()
               : failure);
     } else {
-      send(ctx, entry, policy, compression, what, id);
+      send(ctx, entry, policy, compression, what, id, principal);
     }
   }
 
@@ -69,8 +75,10 @@ final class Replies {
       CachePolicy policy,
       Compression compression,
       String what,
-      long id) {
-    if (entry.found()) {
+      long id,
+      Principal principal) {
+    // checked before any precondition, so that an entity tag cannot reveal another's resource
+    if (entry.found() && principal.mayAccess(entry.representation().owner())) {
       Responses.represent(ctx, entry.representation(), policy, compression);
     } else {
       ctx.fail(ProblemException.notFound(what + " " + id));
@@ -84,12 +92,13 @@ final class Replies {
       CachePolicy policy,
       Compression compression,
       String what,
-      long id) {
+      long id,
+      Principal principal) {
     loading.onComplete(
         ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
-          } else if (ar.result().isEmpty()) {
+          } else if (ar.result().isEmpty() || !principal.mayAccess(ar.result().get().owner())) {
             ctx.fail(ProblemException.notFound(what + " " + id));
           } else {
             Responses.represent(ctx, ar.result().get(), policy, compression);

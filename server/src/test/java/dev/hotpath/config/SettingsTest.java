@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class SettingsTest {
   @Test
   void defaultsAreUsable() {
-    Settings s = Settings.defaults();
+    Settings s = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
     assertThat(s.port()).isEqualTo(8080);
     assertThat(s.databaseUrl()).isEmpty();
     assertThat(s.bodyLimit()).isEqualTo(1024 * 1024);
@@ -25,7 +25,8 @@ class SettingsTest {
                 "HOTPATH_DATABASE_URL", "postgresql://app:secret@db.internal:6543/shop",
                 "HOTPATH_DB_POOL_SIZE", "12",
                 "HOTPATH_DATA_DIR", "/var/lib/hotpath",
-                "HOTPATH_CURSOR_SECRET", "a-long-enough-cursor-secret"));
+                "HOTPATH_CURSOR_SECRET", "a-long-enough-cursor-secret",
+                "HOTPATH_AUTH", "off"));
     assertThat(s.port()).isEqualTo(9090);
     assertThat(s.databaseUrl()).get().hasToString("postgresql://app:secret@db.internal:6543/shop");
     assertThat(s.poolSize()).isEqualTo(12);
@@ -57,7 +58,8 @@ class SettingsTest {
                 "HOTPATH_CACHE_MAX_MB", "64",
                 "HOTPATH_CACHE_TTL_MS", "30000",
                 "HOTPATH_CACHE_NEGATIVE_TTL_MS", "500",
-                "HOTPATH_GZIP_MIN_BYTES", "2048"));
+                "HOTPATH_GZIP_MIN_BYTES", "2048",
+                "HOTPATH_AUTH", "off"));
     assertThat(s.cache().maxBytes()).isEqualTo(64L * 1024 * 1024);
     assertThat(s.cache().ttl()).hasMillis(30_000);
     assertThat(s.cache().negativeTtl()).hasMillis(500);
@@ -66,7 +68,7 @@ class SettingsTest {
 
   @Test
   void theDefaultCacheIsAnEighthOfTheHeapWithAMinuteToLive() {
-    Settings s = Settings.defaults();
+    Settings s = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
     long heap = Runtime.getRuntime().maxMemory();
     assertThat(s.cache().maxBytes()).isBetween(16L * 1024 * 1024, Math.max(16L << 20, heap / 8));
     assertThat(s.cache().ttl()).hasSeconds(60);
@@ -89,5 +91,85 @@ class SettingsTest {
         .hasMessageContaining(
             "HOTPATH_CACHE_NEGATIVE_TTL_MS=6000 must not exceed HOTPATH_CACHE_TTL_MS=5000")
         .hasMessageContaining("HOTPATH_GZIP_MIN_BYTES=-1 is out of range");
+  }
+
+  @Test
+  void authenticationIsOnByDefaultAndThenNeedsAKeySetAnIssuerAndAnAudience() {
+    assertThatThrownBy(() -> Settings.fromEnvironment(Map.of()))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining(
+            "HOTPATH_JWKS (a file or http(s) URL of the signing keys) is required")
+        .hasMessageContaining("HOTPATH_JWT_ISSUER is required")
+        .hasMessageContaining("HOTPATH_JWT_AUDIENCE is required");
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_JWKS", "/nonexistent/jwks.json",
+                        "HOTPATH_JWT_ISSUER", "i",
+                        "HOTPATH_JWT_AUDIENCE", "a")))
+        .hasMessageContaining("HOTPATH_JWKS=/nonexistent/jwks.json is not a readable file");
+    Settings withUrl =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_JWKS", "https://issuer.example/.well-known/jwks.json",
+                "HOTPATH_JWT_ISSUER", "https://issuer.example",
+                "HOTPATH_JWT_AUDIENCE", "hotpath"));
+    assertThat(withUrl.auth().enabled()).isTrue();
+    assertThat(withUrl.auth().refreshFloor()).hasSeconds(30);
+  }
+
+  @Test
+  void theStaticAdminTokenIsRefusedWithAPointerToTheAdminScope() {
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of("HOTPATH_AUTH", "off", "HOTPATH_ADMIN_TOKEN", "0123456789abcdef0")))
+        .hasMessageContaining("HOTPATH_ADMIN_TOKEN is no longer used");
+  }
+
+  @Test
+  void readsAndBoundsEveryInputLimit() {
+    Settings s =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_AUTH", "off",
+                "HOTPATH_MAX_URL_BYTES", "4096",
+                "HOTPATH_MAX_HEADER_COUNT", "50",
+                "HOTPATH_REQUEST_TIMEOUT_MS", "2500",
+                "HOTPATH_MAX_CONNECTIONS", "7"));
+    assertThat(s.limits().maxUrlBytes()).isEqualTo(4096);
+    assertThat(s.limits().maxHeaderCount()).isEqualTo(50);
+    assertThat(s.limits().requestTimeout()).hasMillis(2500);
+    assertThat(s.limits().maxConnections()).isEqualTo(7);
+    assertThat(s.limits().jsonMaxDepth()).isEqualTo(32);
+    assertThat(s.limits().jsonMaxArray()).isEqualTo(1000);
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off",
+                        "HOTPATH_MAX_HEADER_BYTES", "10",
+                        "HOTPATH_JSON_MAX_ARRAY", "999",
+                        "HOTPATH_JSON_MAX_DEPTH", "1000",
+                        "HOTPATH_IDLE_TIMEOUT_MS", "soon",
+                        "HOTPATH_JWKS_REFRESH_MS", "1000",
+                        "HOTPATH_JWKS_REFRESH_FLOOR_MS", "5000")))
+        .hasMessageContaining("HOTPATH_MAX_HEADER_BYTES=10 is out of range")
+        .hasMessageContaining("HOTPATH_JSON_MAX_ARRAY=999 is out of range")
+        .hasMessageContaining("HOTPATH_JSON_MAX_DEPTH=1000 is out of range")
+        .hasMessageContaining("HOTPATH_IDLE_TIMEOUT_MS=soon is not a whole number")
+        .hasMessageContaining(
+            "HOTPATH_JWKS_REFRESH_FLOOR_MS=5000 must not exceed HOTPATH_JWKS_REFRESH_MS=1000");
+  }
+
+  @Test
+  void tlsNeedsACertificateAndAKeyTogether() {
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of("HOTPATH_AUTH", "off", "HOTPATH_TLS_CERT", "/nonexistent/cert.pem")))
+        .hasMessageContaining("HOTPATH_TLS_CERT and HOTPATH_TLS_KEY must be set together")
+        .hasMessageContaining("HOTPATH_TLS_CERT=/nonexistent/cert.pem is not a readable file");
   }
 }

@@ -152,6 +152,20 @@ class BadInputTest {
     assertThat(api.get("/v1/customers?status=active&cursor=" + real).status()).isEqualTo(400);
   }
 
+  /** Regression: NUL is valid in JSON and URLs but not in PostgreSQL text; it was a 500. */
+  @Test
+  void aNulCharacterInATextParameterOrABodyStringIsA400() {
+    Api.Response query = api.get("/v1/products?category=%00");
+    assertThat(query.status()).isEqualTo(400);
+    assertThat(query.json().get("errors").get(0).get("field").asText()).isEqualTo("category");
+    String before = fx.rowCounts();
+    Api.Response body =
+        api.post("/v1/customers", "{\"email\":\"nul@x.io\",\"name\":\"a\\u0000b\"}");
+    assertThat(body.status()).isEqualTo(400);
+    assertThat(body.json().get("errors").get(0).get("field").asText()).isEqualTo("/name");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
   @Test
   void unknownRouteIs404Problem() {
     Api.Response r = api.get("/v1/nothing-here");
@@ -211,7 +225,10 @@ class BadInputTest {
   @Test
   void malformedQueryEncodingIsA400Problem() throws Exception {
     String response =
-        raw("GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        raw(
+            "GET /v1/customers?status=%zz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + dev.hotpath.support.Tokens.get().service()
+                + "\r\nConnection: close\r\n\r\n");
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
   }
 

@@ -71,7 +71,18 @@ class ContractTest {
     assertThat(yaml.body()).isEqualTo(Files.readString(SPEC));
     Api.Response docs = api.get("/docs");
     assertThat(docs.status()).isEqualTo(200);
-    assertThat(docs.body()).contains("swagger-ui-bundle.js").contains("/openapi.yaml");
+    assertThat(docs.body()).contains("swagger-ui-bundle.js").contains("/docs/init.js");
+    assertThat(docs.body()).as("no inline script").doesNotContainPattern("<script>");
+    assertThat(docs.header("Content-Security-Policy"))
+        .hasValueSatisfying(
+            csp ->
+                assertThat(csp)
+                    .contains("script-src 'self';")
+                    .contains("connect-src 'self'")
+                    .doesNotContain("'unsafe-eval'"));
+    Api.Response init = api.get("/docs/init.js");
+    assertThat(init.contentType()).startsWith("text/javascript");
+    assertThat(init.body()).contains("SwaggerUIBundle").contains("/openapi.yaml");
     // static assets of the docs page are not API routes, so they are fetched outside the contract
     // check
     var bundle =

@@ -6,6 +6,7 @@ import dev.hotpath.App;
 import dev.hotpath.config.Settings;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,7 +51,7 @@ class HealthTest {
                 + "/"
                 + server.database().database());
     Settings settings =
-        Settings.fromEnvironment(Map.of("HOTPATH_PORT", "0", "HOTPATH_EVENT_LOOPS", "1"))
+        Settings.fromEnvironment(TestServer.environment(Map.of("HOTPATH_EVENT_LOOPS", "1")))
             .withDatabaseUrl(Optional.of(uri));
     App second = App.start(settings);
     String base = "http://localhost:" + second.port();
@@ -59,6 +60,7 @@ class HealthTest {
     HttpResponse<String> paged =
         client.send(
             HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=2&cursor=" + cursor))
+                .header("Authorization", "Bearer " + Tokens.get().service())
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(paged.statusCode()).isEqualTo(200);
@@ -67,7 +69,9 @@ class HealthTest {
     for (int i = 0; i < 50; i++) {
       inFlight.add(
           client.sendAsync(
-              HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=100")).build(),
+              HttpRequest.newBuilder(URI.create(base + "/v1/customers?limit=100"))
+                  .header("Authorization", "Bearer " + Tokens.get().service())
+                  .build(),
               HttpResponse.BodyHandlers.ofString()));
     }
     second.close();

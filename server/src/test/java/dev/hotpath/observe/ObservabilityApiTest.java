@@ -11,6 +11,7 @@ import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.QueryBudgets;
 import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
 class ObservabilityApiTest {
   private final TestServer server = TestServer.get();
   private final Api api = server.api();
+  private final Api admin = api.as(Tokens.get().admin());
   private final Fixtures fx = new Fixtures(server);
 
   @Test
@@ -156,9 +158,9 @@ class ObservabilityApiTest {
     try {
       Api.Response r =
           api.send(
-              api.request("/admin/log-level")
+              admin
+                  .request("/admin/log-level")
                   .header("Content-Type", "application/json")
-                  .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
                   .header("X-Request-Id", "mdc-check-1")
                   .PUT(
                       HttpRequest.BodyPublishers.ofString(
@@ -178,33 +180,38 @@ class ObservabilityApiTest {
   }
 
   @Test
-  void adminRoutesNeedTheAdminToken() {
-    Api.Response denied =
-        api.send(
-            api.request("/admin/log-level")
-                .header("Content-Type", "application/json")
-                .PUT(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"logger\":\"dev.hotpath\",\"level\":\"DEBUG\"}"))
-                .build());
-    assertThat(denied.status()).isEqualTo(401);
-    assertThat(denied.header("WWW-Authenticate")).isPresent();
-    Api.Response wrong =
-        api.send(
-            api.request("/admin/jfr?seconds=1")
-                .header("Authorization", "Bearer nope")
-                .GET()
-                .build());
+  void adminRoutesNeedATokenWithTheAdminScope() {
+    Api.Response none =
+        api.anonymous()
+            .send(
+                api.anonymous()
+                    .request("/admin/log-level")
+                    .header("Content-Type", "application/json")
+                    .PUT(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"logger\":\"dev.hotpath\",\"level\":\"DEBUG\"}"))
+                    .build());
+    assertThat(none.status()).isEqualTo(401);
+    assertThat(none.header("WWW-Authenticate")).hasValue("Bearer realm=\"hotpath\"");
+    Api.Response service = api.get("/admin/jfr?seconds=1");
+    assertThat(service.status()).as("a service token without admin").isEqualTo(403);
+    assertThat(service.header("WWW-Authenticate"))
+        .hasValueSatisfying(
+            h ->
+                assertThat(h).contains("error=\"insufficient_scope\"").contains("scope=\"admin\""));
+    Api.Response wrong = api.as("nope").get("/admin/jfr?seconds=1");
     assertThat(wrong.status()).isEqualTo(401);
+    assertThat(wrong.header("WWW-Authenticate"))
+        .hasValueSatisfying(h -> assertThat(h).contains("error=\"invalid_token\""));
   }
 
   @Test
   void changesALogLevelAtRunTime() {
     Api.Response r =
         api.send(
-            api.request("/admin/log-level")
+            admin
+                .request("/admin/log-level")
                 .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
                 .PUT(
                     HttpRequest.BodyPublishers.ofString(
                         "{\"logger\":\"dev.hotpath.test\",\"level\":\"DEBUG\"}"))
@@ -214,9 +221,9 @@ class ObservabilityApiTest {
         .isEqualTo("DEBUG");
     Api.Response bad =
         api.send(
-            api.request("/admin/log-level")
+            admin
+                .request("/admin/log-level")
                 .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"logger\":\"x\",\"level\":\"LOUD\"}"))
                 .build());
     assertThat(bad.status()).isEqualTo(400);
@@ -227,10 +234,7 @@ class ObservabilityApiTest {
     HttpResponse<byte[]> jfr =
         api.client()
             .send(
-                api.request("/admin/jfr?seconds=1")
-                    .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN)
-                    .GET()
-                    .build(),
+                admin.request("/admin/jfr?seconds=1").GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     assertThat(jfr.statusCode()).isEqualTo(200);
     assertThat(jfr.headers().firstValue("Content-Type")).hasValue("application/octet-stream");

@@ -62,11 +62,11 @@ class TraceExportTest {
                 + db.database());
     Settings settings =
         Settings.fromEnvironment(
-                Map.of(
-                    "HOTPATH_PORT", "0",
-                    "HOTPATH_EVENT_LOOPS", "1",
-                    "HOTPATH_TRACE_SAMPLE_RATE", "1.0",
-                    "HOTPATH_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.actualPort()))
+                TestServer.environment(
+                    Map.of(
+                        "HOTPATH_EVENT_LOOPS", "1",
+                        "HOTPATH_TRACE_SAMPLE_RATE", "1.0",
+                        "HOTPATH_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.actualPort())))
             .withDatabaseUrl(Optional.of(uri));
     App app = App.start(settings);
     try {
@@ -75,6 +75,8 @@ class TraceExportTest {
               .send(
                   HttpRequest.newBuilder(
                           URI.create("http://localhost:" + app.port() + "/v1/customers/1"))
+                      .header(
+                          "Authorization", "Bearer " + dev.hotpath.support.Tokens.get().service())
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
       String traceparent = r.headers().firstValue("traceparent").orElseThrow();

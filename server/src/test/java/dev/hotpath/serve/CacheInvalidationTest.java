@@ -51,7 +51,7 @@ class CacheInvalidationTest {
                 + db.database());
     second =
         App.start(
-            Settings.fromEnvironment(Map.of("HOTPATH_PORT", "0", "HOTPATH_EVENT_LOOPS", "1"))
+            Settings.fromEnvironment(TestServer.environment(Map.of("HOTPATH_EVENT_LOOPS", "1")))
                 .withDatabaseUrl(Optional.of(url)));
     b = Api.of("http://localhost:" + second.port());
   }

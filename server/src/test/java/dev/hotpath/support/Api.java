@@ -26,20 +26,66 @@ public final class Api {
 
   private final String base;
   private final Contracts contract;
-  private final HttpClient client =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5))
-          .build();
+  private final HttpClient client;
+  private final Optional<String> token;
 
   Api(String base, Contracts contract) {
-    this.base = base;
-    this.contract = contract;
+    this(base, contract, Optional.of(Tokens.get().service()), newClient(Optional.empty()));
   }
 
-  /** A client of another server (a second instance), validating against the same contract. */
+  private Api(String base, Contracts contract, Optional<String> token, HttpClient client) {
+    this.base = base;
+    this.contract = contract;
+    this.token = token;
+    this.client = client;
+  }
+
+  private static HttpClient newClient(Optional<java.net.InetAddress> local) {
+    var builder =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5));
+    local.ifPresent(builder::localAddress);
+    return builder.build();
+  }
+
+  /**
+   * A client of another server (a second instance), validating against the same contract, sending
+   * the default service token.
+   */
   public static Api of(String base) {
     return new Api(base, Contracts.instance());
+  }
+
+  /** The same server, with {@code token} as the bearer token of every request. */
+  public Api as(String newToken) {
+    return new Api(base, contract, Optional.of(newToken), client);
+  }
+
+  /** The same server, without any Authorization header. */
+  public Api anonymous() {
+    return new Api(base, contract, Optional.empty(), client);
+  }
+
+  /**
+   * The same server, and token, over a client of its own whose connections leave from {@code
+   * localAddress} (e.g. 127.0.0.7): a client address of its own, for the per-address limits.
+   */
+  public Api from(String localAddress) {
+    try {
+      return new Api(
+          base,
+          contract,
+          token,
+          newClient(Optional.of(java.net.InetAddress.getByName(localAddress))));
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** The bearer token this client sends, if any. */
+  public Optional<String> token() {
+    return token;
   }
 
   public String base() {
@@ -50,8 +96,12 @@ public final class Api {
     return client;
   }
 
+  /** A request to {@code pathAndQuery}, with this client's token when it has one. */
   public HttpRequest.Builder request(String pathAndQuery) {
-    return HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(30));
+    var builder =
+        HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(30));
+    token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
+    return builder;
   }
 
   public Response get(String pathAndQuery) {

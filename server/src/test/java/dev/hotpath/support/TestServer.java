@@ -23,8 +23,6 @@ import java.util.Map;
 public final class TestServer {
   public static final SeedPlan BASE_DATA = new SeedPlan(2_000, 200, 200_000, 7);
 
-  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
-
   private static TestServer instance;
 
   private final App app;
@@ -47,13 +45,13 @@ public final class TestServer {
       Path dir = Files.createTempDirectory("hotpath-test-");
       Settings settings =
           Settings.fromEnvironment(
-                  Map.of(
-                      "HOTPATH_PORT", "0",
-                      "HOTPATH_EVENT_LOOPS", "2",
-                      "HOTPATH_DB_POOL_SIZE", "8",
-                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
-                      "HOTPATH_ADMIN_TOKEN", ADMIN_TOKEN,
-                      "HOTPATH_ACCESS_LOG", dir.resolve("access.log").toString()))
+                  environment(
+                      Map.of(
+                          "HOTPATH_EVENT_LOOPS", "2",
+                          "HOTPATH_DB_POOL_SIZE", "8",
+                          "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
+                          "HOTPATH_H2C", "on",
+                          "HOTPATH_ACCESS_LOG", dir.resolve("access.log").toString())))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
@@ -64,6 +62,38 @@ public final class TestServer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Settings of a test server: a free port, the test keys trusted ({@link Tokens}), a limit on
+   * failed authentications that the suite's deliberate failures stay under, then {@code extra}.
+   */
+  public static Map<String, String> environment(Map<String, String> extra) {
+    Map<String, String> env = new java.util.HashMap<>(Tokens.get().environment());
+    env.put("HOTPATH_PORT", "0");
+    env.put("HOTPATH_AUTH_FAILURES_PER_MINUTE", "200");
+    env.putAll(extra);
+    return env;
+  }
+
+  /** Settings of a second instance on this server's database (as a scaled-out deployment runs). */
+  public Settings secondInstance(Map<String, String> extra) {
+    var db = database();
+    java.net.URI url =
+        java.net.URI.create(
+            "postgresql://"
+                + db.user()
+                + ":"
+                + db.password()
+                + "@"
+                + db.host()
+                + ":"
+                + db.port()
+                + "/"
+                + db.database());
+    Map<String, String> env = new java.util.HashMap<>(Map.of("HOTPATH_EVENT_LOOPS", "1"));
+    env.putAll(extra);
+    return Settings.fromEnvironment(environment(env)).withDatabaseUrl(java.util.Optional.of(url));
   }
 
   public Api api() {

@@ -1,0 +1,68 @@
+package dev.hotpath.edge.auth;
+
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Who a request acts for, from a verified token: its subject, the customer it is (when {@code sub}
+ * is {@code customer:<id>}), its scopes and when it expires. Immutable; one per verified token,
+ * shared by every request that presents the token while it is cached.
+ */
+public final class Principal {
+  static final String KEY = "hotpath.principal";
+
+  /** Acts for everyone: requests to public routes, and every request when authentication is off. */
+  public static final Principal UNRESTRICTED = new Principal("-", 0, ~0, Long.MAX_VALUE);
+
+  private final String subject;
+  private final long customerId;
+  private final int scopes;
+  private final long expiresAtMillis;
+
+  Principal(String subject, long customerId, int scopes, long expiresAtMillis) {
+    this.subject = subject;
+    this.customerId = customerId;
+    this.scopes = scopes;
+    this.expiresAtMillis = expiresAtMillis;
+  }
+
+  /** The principal the authentication handler found for this request; unrestricted when none. */
+  public static Principal of(RoutingContext ctx) {
+    Principal p = ctx.get(KEY);
+    return p == null ? UNRESTRICTED : p;
+  }
+
+  public String subject() {
+    return subject;
+  }
+
+  /** The customer this principal is, or 0 when it is not a customer. */
+  public long customerId() {
+    return customerId;
+  }
+
+  public int scopes() {
+    return scopes;
+  }
+
+  public long expiresAtMillis() {
+    return expiresAtMillis;
+  }
+
+  /** Whether every scope of {@code mask} is granted. */
+  public boolean has(int mask) {
+    return (scopes & mask) == mask;
+  }
+
+  /**
+   * Whether this principal may see or change what belongs to customer {@code ownerId}: a service
+   * may, a customer only its own. Callers answer "no" with a 404, as if the resource did not exist.
+   */
+  public boolean mayAccess(long ownerId) {
+    return (scopes & Scope.SERVICE.bit()) != 0 || (customerId != 0 && customerId == ownerId);
+  }
+
+  @Override
+  public String toString() {
+    return "Principal[" + subject + ", " + Scope.names(scopes) + "]";
+  }
+}

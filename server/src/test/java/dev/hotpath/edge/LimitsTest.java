@@ -1,0 +1,230 @@
+package dev.hotpath.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.App;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Limits on what a client may send and hold, on an instance with tight ones: a client trickling
+ * bytes is cut off, a slow body is a 408, too many headers a 431, connections are capped.
+ */
+class LimitsTest {
+  private static final TestServer server = TestServer.get();
+  private static App tight;
+  private static Api api;
+  private static ScheduledExecutorService trickler;
+
+  @BeforeAll
+  static void startAnInstanceWithTightLimits() {
+    tight =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_HEADER_TIMEOUT_MS", "500",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "1000",
+                    "HOTPATH_IDLE_TIMEOUT_MS", "1000",
+                    "HOTPATH_MAX_CONNECTIONS", "4",
+                    "HOTPATH_MAX_HEADER_COUNT", "20")));
+    api = Api.of("http://localhost:" + tight.port());
+    trickler = Executors.newSingleThreadScheduledExecutor();
+  }
+
+  @AfterAll
+  static void stop() {
+    trickler.shutdownNow();
+    tight.close();
+  }
+
+  /** Writes {@code piece} every 100 ms until the socket fails. */
+  private static void trickle(Socket socket, String piece) {
+    trickler.scheduleAtFixedRate(
+        () -> {
+          try {
+            socket.getOutputStream().write(piece.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+          } catch (IOException closed) {
+            throw new IllegalStateException("closed"); // ends the schedule
+          }
+        },
+        100,
+        100,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** Everything the server sends until it closes the connection (or 10 s pass). */
+  private static String readUntilClosed(Socket socket) throws IOException {
+    socket.setSoTimeout(10_000);
+    InputStream in = socket.getInputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    try {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        out.write(buf, 0, n);
+      }
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("the server kept the connection open for 10 s: " + out);
+    } catch (IOException reset) {
+      // a reset is a close too
+    }
+    return out.toString(StandardCharsets.US_ASCII);
+  }
+
+  private static Socket connect() throws IOException {
+    return new Socket("localhost", tight.port());
+  }
+
+  @Test
+  void aClientTricklingItsHeadersIsCutOff() throws Exception {
+    try (Socket socket = connect()) {
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /health/live HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+      trickle(socket, "X-Slow: y\r\n");
+      long start = System.nanoTime();
+      String got = readUntilClosed(socket);
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertThat(got).doesNotContain("200 OK");
+      assertThat(ms).as("cut off after the 500 ms header timeout").isLessThan(5_000);
+    }
+  }
+
+  @Test
+  void aKeepAliveClientTricklingItsNextRequestIsCutOff() throws Exception {
+    try (Socket socket = connect()) {
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
+      trickle(socket, "X-Slow: y\r\n");
+      String got = readUntilClosed(socket);
+      assertThat(got).startsWith("HTTP/1.1 200");
+      assertThat(got.split("HTTP/1.1 ", -1)).as("only the first request is answered").hasSize(2);
+    }
+  }
+
+  @Test
+  void aClientTricklingItsBodyGets408AndIsCutOff() throws Exception {
+    try (Socket socket = connect()) {
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Authorization: Bearer "
+                  + Tokens.get().service()
+                  + "\r\nContent-Length: 1000\r\n\r\n{")
+              .getBytes(StandardCharsets.US_ASCII));
+      trickle(socket, " ");
+      String got = readUntilClosed(socket);
+      assertThat(got).startsWith("HTTP/1.1 408").contains("/problems/request-timeout");
+    }
+  }
+
+  @Test
+  void tooManyHeaderFieldsIs431() {
+    List<String> headers = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      headers.add("X-Extra-" + i);
+      headers.add("v");
+    }
+    Api.Response r = api.get("/v1/products?limit=1", headers.toArray(new String[0]));
+    assertThat(r.status()).isEqualTo(431);
+    assertThat(r.json().get("type").asText()).endsWith("/headers-too-large");
+  }
+
+  @Test
+  void oversizedHeadersAre431() throws Exception {
+    try (Socket socket = connect()) {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      assertThat(readUntilClosed(socket)).startsWith("HTTP/1.1 431").contains("nosniff");
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> api.get("/health/live").status() == 200);
+    // the limit is 4; the client above may still hold one pooled connection
+    List<Socket> held = new ArrayList<>();
+    String refused = null;
+    try {
+      for (int i = 0; i < 5 && refused == null; i++) {
+        Socket s = connect();
+        held.add(s);
+        s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+        s.setSoTimeout(5_000);
+        if (s.getInputStream().read() < 0) {
+          refused = "connection " + (i + 1);
+        }
+      }
+      assertThat(refused).as("a connection beyond the 4th is closed unanswered").isNotNull();
+      assertThat(held.size()).isBetween(4, 5);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> api.get("/health/live").status() == 200);
+  }
+
+  @Test
+  void aLongJsonArrayIsRefusedBeforeItIsParsed() {
+    String items = "1,".repeat(5000) + "1";
+    Api.Response r =
+        server.api().post("/v1/orders", "{\"customer_id\":1,\"items\":[" + items + "]}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").get(0).get("field").asText()).isEqualTo("/items");
+    assertThat(r.json().get("errors").get(0).get("message").asText())
+        .isEqualTo("has more than 1000 items");
+  }
+
+  @Test
+  void http2InCleartextIsOffUnlessAskedFor() throws Exception {
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpResponse<String> plain =
+        h2.send(
+            HttpRequest.newBuilder(
+                    java.net.URI.create("http://localhost:" + tight.port() + "/health/live"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(plain.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    HttpResponse<String> upgraded =
+        h2.send(
+            HttpRequest.newBuilder(java.net.URI.create(server.api().base() + "/health/live"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(upgraded.version())
+        .as("the test server has HOTPATH_H2C=on")
+        .isEqualTo(HttpClient.Version.HTTP_2);
+    assertThat(upgraded.statusCode()).isEqualTo(200);
+  }
+}
