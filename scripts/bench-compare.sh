@@ -17,12 +17,14 @@ if ! command -v wrk >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
 "$root/hotpath" --help >/dev/null  # builds the jar when needed
+# a token the demo server trusts (the development key of ./data), unless TOKEN is given
+export TOKEN="${TOKEN:-$("$root/hotpath" token --sub service:bench --scope service,customers:read,orders:read --ttl 7200)}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for config in "$@"; do
   name="${config%%=*}"; envs="${config#*=}"
   log="$(mktemp)"
   # shellcheck disable=SC2086
-  env HOTPATH_PORT="$port" $envs "$root/hotpath" serve >"$log.out" 2>"$log" &
+  env HOTPATH_PORT="$port" $envs "$root/hotpath" serve --demo >"$log.out" 2>"$log" &
   pid=$!
   for _ in $(seq 1 120); do
     curl -sf "http://localhost:$port/health/ready" >/dev/null && break

@@ -9,6 +9,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "installing wrk (Debian package)..." >&2
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
+export TOKEN="${TOKEN:-$("$here/../hotpath" token --sub service:bench --scope service,customers:read,orders:read --ttl 7200)}"
 run() {
   local name="$1" script="$2"
   echo "== $name: warm-up"

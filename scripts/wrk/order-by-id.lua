@@ -5,6 +5,11 @@ function setup(thread)
   counter = counter + 1
   thread:set("seed", counter)
 end
+-- TOKEN (a bearer token, e.g. from ./hotpath token) is sent when set
+local token = os.getenv("TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 function init(args)
   math.randomseed(seed * 7919)
 end
