@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param cursorSecret key of the cursor MAC; empty means a key kept in the database, so that all
  *     instances on one database share it
  * @param shutdownGrace how long SIGTERM waits for in-flight requests
+ * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
  */
 public record Settings(
     String host,
@@ -38,9 +39,42 @@ public record Settings(
     int pipeliningLimit,
     long bodyLimit,
     Optional<String> cursorSecret,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Compute compute) {
 
   public static final String PREFIX = "HOTPATH_";
+
+  /**
+   * Bounds of the compute flow, each a named setting.
+   *
+   * @param idempotencyTtl how long a stored idempotent response is replayed (then purged)
+   * @param poolSize database connections of the background workers of one process
+   * @param outboxBatch events one consumer applies per transaction
+   * @param outboxPoll pause of an idle consumer before it looks at the log again
+   * @param jobWorkers jobs one process runs at once
+   * @param jobPoll pause of an idle job worker
+   * @param jobMaxAttempts attempts before a job is dead
+   * @param jobBackoffBase first retry delay bound (full jitter: uniform in [0, bound))
+   * @param jobBackoffCap largest retry delay bound
+   * @param jobTimeout how long one attempt may run before it counts as failed
+   * @param importWorkers parser threads of one bulk import
+   * @param importChunkLines lines per parsed chunk of a bulk import
+   * @param importBodyLimit largest bulk import body in bytes
+   */
+  public record Compute(
+      Duration idempotencyTtl,
+      int poolSize,
+      int outboxBatch,
+      Duration outboxPoll,
+      int jobWorkers,
+      Duration jobPoll,
+      int jobMaxAttempts,
+      Duration jobBackoffBase,
+      Duration jobBackoffCap,
+      Duration jobTimeout,
+      int importWorkers,
+      int importChunkLines,
+      long importBodyLimit) {}
 
   /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -58,7 +92,21 @@ public record Settings(
             reader.integer("DB_PIPELINING", 256, 1, 4096),
             reader.integer("BODY_LIMIT", 1024 * 1024, 1024, 64 * 1024 * 1024),
             reader.optionalString("CURSOR_SECRET"),
-            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)));
+            Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)),
+            new Compute(
+                Duration.ofSeconds(reader.integer("IDEMPOTENCY_TTL_S", 86_400, 1, 30 * 86_400)),
+                reader.integer("COMPUTE_POOL_SIZE", 4, 2, 100),
+                reader.integer("OUTBOX_BATCH", 5_000, 1, 100_000),
+                Duration.ofMillis(reader.integer("OUTBOX_POLL_MS", 100, 1, 60_000)),
+                reader.integer("JOB_WORKERS", 4, 1, 256),
+                Duration.ofMillis(reader.integer("JOB_POLL_MS", 200, 1, 60_000)),
+                reader.integer("JOB_MAX_ATTEMPTS", 5, 1, 100),
+                Duration.ofMillis(reader.integer("JOB_BACKOFF_BASE_MS", 1_000, 1, 3_600_000)),
+                Duration.ofMillis(reader.integer("JOB_BACKOFF_CAP_MS", 300_000, 1, 86_400_000)),
+                Duration.ofMillis(reader.integer("JOB_TIMEOUT_MS", 120_000, 10, 86_400_000)),
+                reader.integer("IMPORT_WORKERS", cores, 1, 64),
+                reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
+                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)));
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
     }
@@ -84,7 +132,8 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        compute);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -99,7 +148,8 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        compute);
   }
 
   public Settings withDataDir(Path dir) {
@@ -114,7 +164,8 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        compute);
   }
 
   public Settings withEventLoops(int loops) {
@@ -129,7 +180,24 @@ public record Settings(
         pipeliningLimit,
         bodyLimit,
         cursorSecret,
-        shutdownGrace);
+        shutdownGrace,
+        compute);
+  }
+
+  public Settings withCompute(Compute newCompute) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        newCompute);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */

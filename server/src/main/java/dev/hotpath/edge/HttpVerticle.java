@@ -2,6 +2,7 @@ package dev.hotpath.edge;
 
 import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
+import dev.hotpath.ingest.IdempotencyKeys;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.OrderReads;
@@ -95,8 +96,9 @@ public final class HttpVerticle extends VerticleBase {
     var customers = new CustomerReads(pool, cursors, contract);
     var products = new ProductReads(pool, cursors);
     var orders = new OrderReads(pool, cursors);
-    var customerWrites = new CustomerWrites(pool, contract);
-    var orderWrites = new OrderWrites(pool, contract);
+    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
+    var customerWrites = new CustomerWrites(pool, contract, idempotency);
+    var orderWrites = new OrderWrites(contract, idempotency);
 
     router.get("/v1/customers").produces(JSON).handler(customers::list);
     router

@@ -6,12 +6,10 @@ import dev.hotpath.edge.FieldError;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -24,9 +22,11 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Places orders. One transaction: check the customer, lock the products in id order (so two orders
- * never deadlock), check stock and currency, decrement stock, write the order and its lines. Prices
- * and names come from the database; the response is built from what the insert returned.
+ * Places orders. One transaction: claim the idempotency key, check the customer, lock the products
+ * in id order (so two orders never deadlock), check stock and currency, decrement stock, write the
+ * order, its lines and its {@code order.created} event, save the response. Prices and names come
+ * from the database; the response is built from what the insert returned. Round trips: BEGIN,
+ * (claim + customer), products, (stock + order with lines and event), (saved response + COMMIT).
  */
 public final class OrderWrites {
   private static final String CUSTOMER =
@@ -52,21 +52,26 @@ public final class OrderWrites {
           + " AS l(line_no, product_id, product_name, unit_price_minor, quantity)"
           + " RETURNING "
           + OrderRepresentation.ITEM_COLUMNS
+          + "),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_CREATED, "o", "o.id", Outbox.orderPayload("o", "api", "$11::jsonb"))
           + ")"
           + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
-  private final Pool pool;
   private final Contract contract;
+  private final IdempotencyKeys idempotency;
 
-  public OrderWrites(Pool pool, Contract contract) {
-    this.pool = pool;
+  public OrderWrites(Contract contract, IdempotencyKeys idempotency) {
     this.contract = contract;
+    this.idempotency = idempotency;
   }
 
   /** A line as requested, in request order. */
   private record Line(long productId, int quantity) {}
 
   public void place(RoutingContext ctx) {
+    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "OrderCreate");
     long customerId = body.get("customer_id").asLong();
@@ -95,29 +100,30 @@ public final class OrderWrites {
     String requestedAddress =
         body.has("shipping_address") ? body.get("shipping_address").toString() : null;
 
-    pool.withTransaction(conn -> placeIn(conn, customerId, lines, requestedAddress))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              RowSet<Row> rows = ar.result();
-              long orderId = rows.iterator().next().getLong(0);
-              Responses.created(
-                  ctx,
-                  "/v1/orders/" + orderId,
-                  OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
-            });
+    idempotency.execute(
+        ctx,
+        key,
+        (conn, claimed) ->
+            placeIn(conn, claimed, customerId, lines, requestedAddress)
+                .map(
+                    rows ->
+                        IdempotencyKeys.Stored.created(
+                            "/v1/orders/" + rows.iterator().next().getLong(0),
+                            OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()))));
   }
 
   private Future<RowSet<Row>> placeIn(
-      SqlConnection conn, long customerId, List<Line> lines, String requestedAddress) {
+      SqlConnection conn,
+      Future<Void> claimed,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress) {
     Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
-    return conn.preparedQuery(CUSTOMER)
-        .execute(Tuple.of(customerId))
+    Future<RowSet<Row>> customer = conn.preparedQuery(CUSTOMER).execute(Tuple.of(customerId));
+    return Future.all(customer, claimed)
         .compose(
-            customers -> {
+            claimedToo -> {
+              RowSet<Row> customers = customer.result();
               if (customers.size() == 0
                   || !"active".equals(customers.iterator().next().getString(0))) {
                 throw new ProblemException(
@@ -210,6 +216,18 @@ public final class OrderWrites {
           ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
     Tuple take = Tuple.tuple().addArrayOfLong(productIds).addArrayOfInteger(quantities);
+    StringBuilder items = new StringBuilder(48 * n).append('[');
+    for (int i = 0; i < n; i++) {
+      items
+          .append(i == 0 ? "{\"product_id\":" : ",{\"product_id\":")
+          .append(productIds[i])
+          .append(",\"quantity\":")
+          .append(quantities[i])
+          .append(",\"line_total_minor\":")
+          .append(prices[i] * quantities[i])
+          .append('}');
+    }
+    items.append(']');
     Tuple insert =
         Tuple.tuple()
             .addLong(customerId)
@@ -221,7 +239,8 @@ public final class OrderWrites {
             .addArrayOfLong(productIds)
             .addArrayOfString(names)
             .addArrayOfLong(prices)
-            .addArrayOfInteger(quantities);
+            .addArrayOfInteger(quantities)
+            .addString(items.toString());
     // both statements go out at once on the pipelined connection; the transaction orders them
     Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
     Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);

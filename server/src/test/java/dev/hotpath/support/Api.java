@@ -10,6 +10,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * A real HTTP client for the test server. Every response it returns has already been validated
@@ -47,12 +49,29 @@ public final class Api {
     return send(request(pathAndQuery).GET().build());
   }
 
+  /** Creating routes that require an {@code Idempotency-Key}; {@link #post} sends a fresh one. */
+  private static final Set<String> IDEMPOTENT = Set.of("/v1/orders", "/v1/customers");
+
+  /**
+   * POSTs JSON. On a route that requires an {@code Idempotency-Key}, sends a fresh one, as a
+   * well-behaved client does for each new logical request.
+   */
   public Response post(String pathAndQuery, String json) {
-    return send(
+    return IDEMPOTENT.contains(pathAndQuery)
+        ? post(pathAndQuery, json, "Idempotency-Key", UUID.randomUUID().toString())
+        : post(pathAndQuery, json, new String[0]);
+  }
+
+  /** POSTs JSON with exactly the extra headers given (name, value, name, value...). */
+  public Response post(String pathAndQuery, String json, String... headers) {
+    HttpRequest.Builder request =
         request(pathAndQuery)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(json))
-            .build());
+            .POST(HttpRequest.BodyPublishers.ofString(json));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return send(request.build());
   }
 
   public Response patch(String pathAndQuery, String json) {
