@@ -1,5 +1,6 @@
 package dev.hotpath;
 
+import dev.hotpath.compute.Compute;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
@@ -34,18 +35,21 @@ public final class App implements AutoCloseable {
   private final DatabaseCoordinates database;
   private final Readiness readiness;
   private final Vertx vertx;
+  private final Compute compute;
 
   private App(
       Settings settings,
       Optional<EmbeddedDatabase> embedded,
       DatabaseCoordinates database,
       Readiness readiness,
-      Vertx vertx) {
+      Vertx vertx,
+      Compute compute) {
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
     this.readiness = readiness;
     this.vertx = vertx;
+    this.compute = compute;
   }
 
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
@@ -101,6 +105,8 @@ public final class App implements AutoCloseable {
       throw new IllegalStateException(
           "HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
     }
+    // background work runs once per process, not per event loop
+    Compute compute = Compute.start(vertx, effective, db.coordinates());
     readiness.markMigrated();
     log.info(
         "hotpath serving on http://{}:{} with {} event loops and {} database connections",
@@ -108,7 +114,7 @@ public final class App implements AutoCloseable {
         effective.port(),
         effective.eventLoops(),
         effective.poolSize());
-    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx);
+    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx, compute);
   }
 
   private static int freePort() {
@@ -135,13 +141,23 @@ public final class App implements AutoCloseable {
     return vertx;
   }
 
+  public Compute compute() {
+    return compute;
+  }
+
   /**
-   * Drains: readiness turns 503, servers stop accepting and finish in-flight requests (up to the
-   * grace period), pools close, then the embedded database stops.
+   * Drains: readiness turns 503, background workers finish their batch and stop, servers stop
+   * accepting and finish in-flight requests (up to the grace period), pools close, then the
+   * embedded database stops.
    */
   @Override
   public void close() {
     readiness.markDraining();
+    try {
+      compute.stop().await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("background workers did not stop cleanly: {}", e.toString());
+    }
     try {
       vertx.close().await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {

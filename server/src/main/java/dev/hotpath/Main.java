@@ -1,5 +1,6 @@
 package dev.hotpath;
 
+import dev.hotpath.cli.RebuildCommand;
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
 import dev.hotpath.config.Settings;
@@ -7,14 +8,16 @@ import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code hotpath} command line: {@code serve} (the default) and {@code seed}. */
+/**
+ * The {@code hotpath} command line: {@code serve} (the default), {@code seed} and {@code rebuild}.
+ */
 @Command(
     name = "hotpath",
     mixinStandardHelpOptions = true,
     version = "hotpath 0.1.0",
     description =
         "A commerce API built for speed. Settings come from HOTPATH_* environment variables.",
-    subcommands = {ServeCommand.class, SeedCommand.class})
+    subcommands = {ServeCommand.class, SeedCommand.class, RebuildCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -5,7 +5,9 @@ import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.serve.CustomerReads;
+import dev.hotpath.serve.CustomerSummaryReads;
 import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductReads;
 import dev.hotpath.store.DatabaseCoordinates;
 import io.netty.handler.codec.TooLongFrameException;
@@ -96,6 +98,8 @@ public final class HttpVerticle extends VerticleBase {
     var customers = new CustomerReads(pool, cursors, contract);
     var products = new ProductReads(pool, cursors);
     var orders = new OrderReads(pool, cursors);
+    var summaries = new CustomerSummaryReads(pool);
+    var popular = new PopularProducts(pool, cursors);
     var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
     var customerWrites = new CustomerWrites(pool, contract, idempotency);
     var orderWrites = new OrderWrites(contract, idempotency);
@@ -122,6 +126,8 @@ public final class HttpVerticle extends VerticleBase {
         .handler(body)
         .handler(customerWrites::patch);
     router.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    router.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
+    router.get("/v1/products").produces(JSON).handler(popular::listOrNext);
     router.get("/v1/products").produces(JSON).handler(products::list);
     router.get("/v1/products/:id").produces(JSON).handler(products::get);
     router

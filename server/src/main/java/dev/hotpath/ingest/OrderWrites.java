@@ -55,7 +55,10 @@ public final class OrderWrites {
           + "),"
           + " e AS ("
           + Outbox.append(
-              Outbox.ORDER_CREATED, "o", "o.id", Outbox.orderPayload("o", "api", "$11::jsonb"))
+              Outbox.ORDER_CREATED,
+              "o",
+              "o.id",
+              Outbox.orderPayload("o", "api", "$11::text::jsonb"))
           + ")"
           + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
