@@ -63,6 +63,8 @@ public final class OutboxConsumer {
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile boolean stopped;
+  private long backlogEvents;
+  private long backlogStarted;
   private final Promise<Void> finished = Promise.promise();
 
   OutboxConsumer(Vertx vertx, Pool pool, Projection projection, int batch, Duration idle) {
@@ -113,8 +115,20 @@ public final class OutboxConsumer {
                     "consumer {} failed a batch: {}", projection.name(), ar.cause().toString());
                 vertx.setTimer(idle.toMillis() * 10, t -> loop());
               } else if (ar.result() >= batch) {
+                if (backlogEvents == 0) {
+                  backlogStarted = System.nanoTime();
+                }
+                backlogEvents += ar.result();
                 vertx.runOnContext(v -> loop());
               } else {
+                if (backlogEvents > 0) {
+                  log.info(
+                      "consumer {} caught up: {} events in {} ms",
+                      projection.name(),
+                      backlogEvents + ar.result(),
+                      (System.nanoTime() - backlogStarted) / 1_000_000);
+                  backlogEvents = 0;
+                }
                 vertx.setTimer(idle.toMillis(), t -> loop());
               }
             });

@@ -3,6 +3,7 @@ package dev.hotpath.edge;
 import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerSummaryReads;
@@ -103,6 +104,7 @@ public final class HttpVerticle extends VerticleBase {
     var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
     var customerWrites = new CustomerWrites(pool, contract, idempotency);
     var orderWrites = new OrderWrites(contract, idempotency);
+    var cancellation = new OrderCancellation(pool);
 
     router.get("/v1/customers").produces(JSON).handler(customers::list);
     router
@@ -137,6 +139,7 @@ public final class HttpVerticle extends VerticleBase {
         .handler(body)
         .handler(orderWrites::place);
     router.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    router.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
 
     new OpsRoutes(pool, readiness, contract).mount(router);
 
