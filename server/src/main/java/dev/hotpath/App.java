@@ -1,6 +1,9 @@
 package dev.hotpath;
 
 import dev.hotpath.compute.Compute;
+import dev.hotpath.compute.JobHandlers;
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.Maintenance;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
@@ -36,6 +39,9 @@ public final class App implements AutoCloseable {
   private final Readiness readiness;
   private final Vertx vertx;
   private final Compute compute;
+  private final String computeDeployment;
+  private final JobQueue jobs;
+  private final JobHandlers jobHandlers;
 
   private App(
       Settings settings,
@@ -43,13 +49,19 @@ public final class App implements AutoCloseable {
       DatabaseCoordinates database,
       Readiness readiness,
       Vertx vertx,
-      Compute compute) {
+      Compute compute,
+      String computeDeployment,
+      JobQueue jobs,
+      JobHandlers jobHandlers) {
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
     this.readiness = readiness;
     this.vertx = vertx;
     this.compute = compute;
+    this.computeDeployment = computeDeployment;
+    this.jobs = jobs;
+    this.jobHandlers = jobHandlers;
   }
 
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
@@ -93,20 +105,26 @@ public final class App implements AutoCloseable {
     CursorCodec cursors = new CursorCodec(secret);
     Readiness readiness = new Readiness();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
+    JobQueue jobs = new JobQueue(effective.compute());
+    JobHandlers jobHandlers = new JobHandlers().register(Maintenance.KIND, new Maintenance());
+    jobs.recurring(Maintenance.KIND, Maintenance.EVERY);
+    Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
+    String computeDeployment;
     try {
       vertx
           .deployVerticle(
-              () -> new HttpVerticle(effective, db.coordinates(), contract, cursors, readiness),
+              () ->
+                  new HttpVerticle(effective, db.coordinates(), contract, cursors, readiness, jobs),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
+      // background work runs once per process, not per event loop
+      computeDeployment = vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
       db.embedded().ifPresent(EmbeddedDatabase::close);
       throw new IllegalStateException(
           "HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
     }
-    // background work runs once per process, not per event loop
-    Compute compute = Compute.start(vertx, effective, db.coordinates());
     readiness.markMigrated();
     log.info(
         "hotpath serving on http://{}:{} with {} event loops and {} database connections",
@@ -114,7 +132,16 @@ public final class App implements AutoCloseable {
         effective.port(),
         effective.eventLoops(),
         effective.poolSize());
-    return new App(effective, db.embedded(), db.coordinates(), readiness, vertx, compute);
+    return new App(
+        effective,
+        db.embedded(),
+        db.coordinates(),
+        readiness,
+        vertx,
+        compute,
+        computeDeployment,
+        jobs,
+        jobHandlers);
   }
 
   private static int freePort() {
@@ -145,6 +172,15 @@ public final class App implements AutoCloseable {
     return compute;
   }
 
+  public JobQueue jobs() {
+    return jobs;
+  }
+
+  /** The job kinds this process runs; more can be registered while it runs. */
+  public JobHandlers jobHandlers() {
+    return jobHandlers;
+  }
+
   /**
    * Drains: readiness turns 503, background workers finish their batch and stop, servers stop
    * accepting and finish in-flight requests (up to the grace period), pools close, then the
@@ -154,7 +190,9 @@ public final class App implements AutoCloseable {
   public void close() {
     readiness.markDraining();
     try {
-      compute.stop().await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      vertx
+          .undeploy(computeDeployment)
+          .await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("background workers did not stop cleanly: {}", e.toString());
     }

@@ -1,5 +1,6 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.compute.JobQueue;
 import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
@@ -43,6 +44,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Contract contract;
   private final CursorCodec cursors;
   private final Readiness readiness;
+  private final JobQueue jobs;
   private HttpServer server;
   private Pool pool;
 
@@ -51,12 +53,14 @@ public final class HttpVerticle extends VerticleBase {
       DatabaseCoordinates database,
       Contract contract,
       CursorCodec cursors,
-      Readiness readiness) {
+      Readiness readiness,
+      JobQueue jobs) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
     this.cursors = cursors;
     this.readiness = readiness;
+    this.jobs = jobs;
   }
 
   @Override
@@ -142,6 +146,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
 
     new OpsRoutes(pool, readiness, contract).mount(router);
+    new AdminRoutes(pool, jobs).mount(router);
 
     router.route().failureHandler(Problems::handleFailure);
     for (int status : new int[] {400, 404, 406, 413, 415, 500}) {

@@ -49,7 +49,11 @@ public final class TestServer {
                       "HOTPATH_PORT", "0",
                       "HOTPATH_EVENT_LOOPS", "2",
                       "HOTPATH_DB_POOL_SIZE", "8",
-                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000"))
+                      "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
+                      "HOTPATH_OUTBOX_POLL_MS", "20",
+                      "HOTPATH_JOB_POLL_MS", "50",
+                      "HOTPATH_JOB_BACKOFF_BASE_MS", "20",
+                      "HOTPATH_JOB_BACKOFF_CAP_MS", "200"))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
