@@ -4,6 +4,8 @@ import dev.hotpath.compute.Compute;
 import dev.hotpath.compute.JobHandlers;
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.Maintenance;
+import dev.hotpath.compute.ReportJob;
+import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
@@ -106,7 +108,13 @@ public final class App implements AutoCloseable {
     Readiness readiness = new Readiness();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(effective.eventLoops()));
     JobQueue jobs = new JobQueue(effective.compute());
-    JobHandlers jobHandlers = new JobHandlers().register(Maintenance.KIND, new Maintenance());
+    JobHandlers jobHandlers =
+        new JobHandlers()
+            .register(Maintenance.KIND, new Maintenance())
+            .register(ReportJob.KIND, new ReportJob(jobs))
+            .register(
+                WebhookDelivery.KIND,
+                new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));
     jobs.recurring(Maintenance.KIND, Maintenance.EVERY);
     Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
     String computeDeployment;

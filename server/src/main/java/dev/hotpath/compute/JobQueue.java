@@ -211,7 +211,7 @@ public final class JobQueue {
       SqlClient client, String worker, int limit, List<String> kinds) {
     return client
         .preparedQuery(CLAIM)
-        .execute(Tuple.of(worker, limit, kinds.toArray(new String[0])))
+        .execute(Tuple.of(worker, limit).addArrayOfString(kinds.toArray(new String[0])))
         .map(
             rows -> {
               List<Claimed> jobs = new ArrayList<>(rows.size());

@@ -6,11 +6,14 @@ import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
 import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerSummaryReads;
+import dev.hotpath.serve.JobReads;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.store.DatabaseCoordinates;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
@@ -109,6 +112,9 @@ public final class HttpVerticle extends VerticleBase {
     var customerWrites = new CustomerWrites(pool, contract, idempotency);
     var orderWrites = new OrderWrites(contract, idempotency);
     var cancellation = new OrderCancellation(pool);
+    var reportRequests = new ReportRequests(contract, idempotency, jobs);
+    var jobReads = new JobReads(pool, settings.compute().jobPoll());
+    var reports = new ReportDownloads(pool);
 
     router.get("/v1/customers").produces(JSON).handler(customers::list);
     router
@@ -144,6 +150,15 @@ public final class HttpVerticle extends VerticleBase {
         .handler(orderWrites::place);
     router.get("/v1/orders/:id").produces(JSON).handler(orders::get);
     router.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
+    router
+        .post("/v1/reports")
+        .consumes(JSON)
+        .produces(JSON)
+        .handler(body)
+        .handler(reportRequests::create);
+    router.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
+    router.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
+    router.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
 
     new OpsRoutes(pool, readiness, contract).mount(router);
     new AdminRoutes(pool, jobs).mount(router);

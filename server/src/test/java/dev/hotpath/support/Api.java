@@ -50,7 +50,8 @@ public final class Api {
   }
 
   /** Creating routes that require an {@code Idempotency-Key}; {@link #post} sends a fresh one. */
-  private static final Set<String> IDEMPOTENT = Set.of("/v1/orders", "/v1/customers");
+  private static final Set<String> IDEMPOTENT =
+      Set.of("/v1/orders", "/v1/customers", "/v1/reports");
 
   /**
    * POSTs JSON. On a route that requires an {@code Idempotency-Key}, sends a fresh one, as a
