@@ -1,6 +1,7 @@
 package dev.hotpath;
 
 import dev.hotpath.compute.Compute;
+import dev.hotpath.compute.ImportJob;
 import dev.hotpath.compute.JobHandlers;
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.Maintenance;
@@ -112,6 +113,8 @@ public final class App implements AutoCloseable {
         new JobHandlers()
             .register(Maintenance.KIND, new Maintenance())
             .register(ReportJob.KIND, new ReportJob(jobs))
+            .register(
+                ImportJob.KIND, new ImportJob(contract, effective.compute().importChunkLines()))
             .register(
                 WebhookDelivery.KIND,
                 new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));

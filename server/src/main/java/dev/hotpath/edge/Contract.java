@@ -116,7 +116,20 @@ public final class Contract {
    *     every failing field when it does not match
    */
   public JsonNode readBody(Buffer body, String schemaName) {
-    JsonNode node = parse(body);
+    if (body == null || body.length() == 0) {
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
+    }
+    byte[] bytes = body.getBytes();
+    return readJson(bytes, 0, bytes.length, schemaName);
+  }
+
+  /**
+   * Like {@link #readBody} for a slice of a larger input (one line of an NDJSON file).
+   *
+   * @throws ProblemException as {@link #readBody} does
+   */
+  public JsonNode readJson(byte[] bytes, int offset, int length, String schemaName) {
+    JsonNode node = parse(bytes, offset, length);
     List<FieldError> errors = validate(node, schemaName);
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
@@ -159,11 +172,11 @@ public final class Contract {
     };
   }
 
-  private static JsonNode parse(Buffer body) {
-    if (body == null || body.length() == 0) {
+  private static JsonNode parse(byte[] bytes, int offset, int length) {
+    if (length == 0) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
     }
-    try (JsonParser parser = BODY_MAPPER.createParser(body.getBytes())) {
+    try (JsonParser parser = BODY_MAPPER.createParser(bytes, offset, length)) {
       JsonNode node = BODY_MAPPER.readTree(parser);
       if (node == null || node.isMissingNode()) {
         throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");

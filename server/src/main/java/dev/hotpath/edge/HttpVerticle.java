@@ -4,11 +4,13 @@ import dev.hotpath.compute.JobQueue;
 import dev.hotpath.config.Settings;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.ImportRequests;
 import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerSummaryReads;
+import dev.hotpath.serve.ImportReports;
 import dev.hotpath.serve.JobReads;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.PopularProducts;
@@ -115,6 +117,12 @@ public final class HttpVerticle extends VerticleBase {
     var reportRequests = new ReportRequests(contract, idempotency, jobs);
     var jobReads = new JobReads(pool, settings.compute().jobPoll());
     var reports = new ReportDownloads(pool);
+    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
+    var importReports = new ImportReports(pool, cursors);
+    BodyHandler importBody =
+        BodyHandler.create(false)
+            .setBodyLimit(settings.compute().importBodyLimit())
+            .setHandleFileUploads(false);
 
     router.get("/v1/customers").produces(JSON).handler(customers::list);
     router
@@ -157,6 +165,15 @@ public final class HttpVerticle extends VerticleBase {
         .handler(body)
         .handler(reportRequests::create);
     router.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
+    router
+        .post("/v1/orders/imports")
+        .consumes("application/x-ndjson")
+        .consumes("text/csv")
+        .produces(JSON)
+        .handler(importBody)
+        .handler(importRequests::create);
+    router.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
+    router.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
     router.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
     router.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
 

@@ -53,7 +53,8 @@ public final class TestServer {
                       "HOTPATH_OUTBOX_POLL_MS", "20",
                       "HOTPATH_JOB_POLL_MS", "50",
                       "HOTPATH_JOB_BACKOFF_BASE_MS", "20",
-                      "HOTPATH_JOB_BACKOFF_CAP_MS", "200"))
+                      "HOTPATH_JOB_BACKOFF_CAP_MS", "200",
+                      "HOTPATH_IMPORT_CHUNK_LINES", "50"))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
