@@ -33,6 +33,11 @@ public final class Api {
     this.contract = contract;
   }
 
+  /** A client for another server (a second instance, a child process), same contract checks. */
+  public static Api at(String base) {
+    return new Api(base, Contracts.instance());
+  }
+
   public String base() {
     return base;
   }
