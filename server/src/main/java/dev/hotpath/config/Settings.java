@@ -110,6 +110,10 @@ public record Settings(
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
     }
+    if (settings.compute.jobBackoffBase().compareTo(settings.compute.jobBackoffCap()) > 0) {
+      reader.errors.add(
+          PREFIX + "JOB_BACKOFF_BASE_MS must not exceed " + PREFIX + "JOB_BACKOFF_CAP_MS");
+    }
     if (!reader.errors.isEmpty()) {
       throw new InvalidSettingsException(String.join("; ", reader.errors));
     }

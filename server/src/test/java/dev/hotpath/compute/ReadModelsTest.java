@@ -60,6 +60,30 @@ class ReadModelsTest {
   }
 
   @Test
+  void creatingAndChangingACustomerAppendTheirEvents() {
+    long customer = fx.customer();
+    assertThat(
+            server.queryText(
+                "SELECT type, payload->>'name' FROM outbox WHERE aggregate_id = "
+                    + customer
+                    + " AND type LIKE 'customer.%' ORDER BY txid, id"))
+        .isEqualTo("customer.created|Fixture\n");
+    assertThat(api.patch("/v1/customers/" + customer, "{\"name\":\"Renamed\"}").status())
+        .isEqualTo(200);
+    assertThat(
+            server.queryText(
+                "SELECT type, payload->>'version', payload->'fields' FROM outbox"
+                    + " WHERE aggregate_id = "
+                    + customer
+                    + " AND type = 'customer.updated'"))
+        .isEqualTo("customer.updated|2|[\"name\"]\n");
+    long events = server.queryLong("SELECT count(*) FROM outbox");
+    assertThat(api.patch("/v1/customers/999999999", "{\"name\":\"Nobody\"}").status())
+        .isEqualTo(404);
+    assertThat(server.queryLong("SELECT count(*) FROM outbox")).isEqualTo(events);
+  }
+
+  @Test
   void theSummaryFollowsNewOrdersPerCurrency() {
     long customer = fx.customer();
     JsonNode empty = api.get("/v1/customers/" + customer + "/summary").json();
