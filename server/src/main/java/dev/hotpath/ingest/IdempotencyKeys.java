@@ -13,7 +13,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -27,17 +26,18 @@ import java.util.Optional;
  * Idempotency keys on creating POSTs (draft-ietf-httpapi-idempotency-key-header, run as Stripe runs
  * them), scoped per client ({@link ClientIdentity}).
  *
- * <p>The key row rides in the write's own transaction: the claim is pipelined with the command's
- * first query, and the response is saved in the same round trip as the COMMIT. So the stored
- * response exists exactly when the effect does — a crash or a database error leaves neither, and
- * the retry simply runs again. A request still running holds a transaction-level advisory lock on
- * the hash of (client, key); a concurrent retry that cannot take the lock gets 409 without waiting.
- * Once the first transaction ends, a retry takes the lock, finds the row and replays it (same
- * status, Location, Content-Type and body bytes, plus {@code Idempotent-Replayed: true}), or gets
- * 422 when its fingerprint (SHA-256 of method, path and body bytes) differs. Business refusals (4xx
- * problems raised by the command before it writes) are stored like successes; requests that fail
- * validation never reach this class and store nothing. Keys expire after {@code ttl}: an expired
- * row is taken over by the next request, and the purge job deletes the rest.
+ * <p>The key row rides in the write's own transaction: BEGIN and the claim are pipelined with the
+ * command's first query, and the response is saved in the same round trip as the COMMIT, so
+ * idempotency adds no round trip to a write. So the stored response exists exactly when the effect
+ * does — a crash or a database error leaves neither, and the retry simply runs again. A request
+ * still running holds a transaction-level advisory lock on the hash of (client, key); a concurrent
+ * retry that cannot take the lock gets 409 without waiting. Once the first transaction ends, a
+ * retry takes the lock, finds the row and replays it (same status, Location, Content-Type and body
+ * bytes, plus {@code Idempotent-Replayed: true}), or gets 422 when its fingerprint (SHA-256 of
+ * method, path and body bytes) differs. Business refusals (4xx problems raised by the command
+ * before it writes) are stored like successes; requests that fail validation never reach this class
+ * and store nothing. Keys expire after {@code ttl}: an expired row is taken over by the next
+ * request, and the purge job deletes the rest.
  *
  * <p>Thread-safe; one instance per event loop (it holds that loop's pool).
  */
@@ -195,15 +195,18 @@ public final class IdempotencyKeys {
 
   private Future<Outcome> run(Key key, byte[] fp, String path, Command command) {
     return pool.getConnection()
-        .compose(
-            conn ->
-                conn.begin()
-                    .compose(tx -> inTransaction(conn, tx, key, fp, path, command))
-                    .eventually(conn::close));
+        .compose(conn -> inTransaction(conn, key, fp, path, command).eventually(conn::close));
   }
 
+  /**
+   * BEGIN, COMMIT and ROLLBACK are sent as plain statements rather than through Vert.x's {@code
+   * Transaction}, whose commit waits for every pending query to answer before it is sent: this way
+   * BEGIN goes out with the claim and the command's first query, and COMMIT with the saved
+   * response. Every path that does not commit rolls back before the connection returns to the pool.
+   */
   private Future<Outcome> inTransaction(
-      SqlConnection conn, Transaction tx, Key key, byte[] fp, String path, Command command) {
+      SqlConnection conn, Key key, byte[] fp, String path, Command command) {
+    Future<RowSet<Row>> begin = conn.query("BEGIN").execute();
     Tuple claimArgs =
         Tuple.of(lockKey(key), key.client(), key.key(), Buffer.buffer(fp), ttlSeconds);
     Future<Claim> claim =
@@ -215,35 +218,44 @@ public final class IdempotencyKeys {
                   return new Claim(row.getBoolean(0), row.getBoolean(1));
                 });
     Future<Void> claimed =
-        claim.compose(
-            c -> c.ours() ? Future.succeededFuture() : Future.failedFuture(NotOurs.INSTANCE));
-    Future<Stored> result =
-        command
-            .run(conn, claimed)
-            .recover(
-                e ->
-                    e instanceof ProblemException p && p.type().status() < 500
-                        ? Future.succeededFuture(Stored.problem(p, path))
-                        : Future.failedFuture(e));
-    return Future.join(claim, result)
+        Future.all(begin, claim)
+            .compose(
+                c ->
+                    claim.result().ours()
+                        ? Future.succeededFuture()
+                        : Future.failedFuture(NotOurs.INSTANCE));
+    Future<Stored> result;
+    try {
+      result = command.run(conn, claimed);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    Future<Stored> outcome =
+        result.recover(
+            e ->
+                e instanceof ProblemException p && p.type().status() < 500
+                    ? Future.succeededFuture(Stored.problem(p, path))
+                    : Future.failedFuture(e));
+    return Future.join(begin, claim, outcome)
         .transform(
             done -> {
-              if (claim.failed()) {
-                return rollback(tx).transform(r -> Future.failedFuture(claim.cause()));
+              if (begin.failed() || claim.failed()) {
+                Throwable cause = begin.failed() ? begin.cause() : claim.cause();
+                return rollback(conn).transform(r -> Future.failedFuture(cause));
               }
               Claim c = claim.result();
               if (!c.ours()) {
-                return rollback(tx)
+                return rollback(conn)
                     .compose(
                         r ->
                             c.gotLock()
                                 ? lookup(conn, key, fp)
                                 : Future.succeededFuture(new Outcome(Kind.IN_USE, null)));
               }
-              if (result.failed()) {
-                return rollback(tx).transform(r -> Future.failedFuture(result.cause()));
+              if (outcome.failed()) {
+                return rollback(conn).transform(r -> Future.failedFuture(outcome.cause()));
               }
-              Stored stored = result.result();
+              Stored stored = outcome.result();
               // Saved in the same round trip as the COMMIT: if the save fails, PostgreSQL turns
               // the COMMIT into a rollback, and the failure of either fails the request.
               Future<RowSet<Row>> save =
@@ -256,13 +268,19 @@ public final class IdempotencyKeys {
                               stored.location().orElse(null),
                               stored.contentType(),
                               stored.body().copy()));
-              Future<Void> commit = tx.commit();
-              return Future.all(save, commit).map(x -> new Outcome(Kind.FRESH, stored));
+              Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
+              return Future.all(save, commit)
+                  .transform(
+                      saved ->
+                          saved.succeeded()
+                              ? Future.succeededFuture(new Outcome(Kind.FRESH, stored))
+                              : rollback(conn).transform(r -> Future.failedFuture(saved.cause())));
             });
   }
 
-  private static Future<Void> rollback(Transaction tx) {
-    return tx.rollback().otherwiseEmpty();
+  /** Ends the transaction without effect; harmless when there is none. */
+  private static Future<Void> rollback(SqlConnection conn) {
+    return conn.query("ROLLBACK").execute().<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** After the first request ended: replay its response, or refuse a different request. */

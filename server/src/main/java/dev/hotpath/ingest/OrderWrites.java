@@ -25,8 +25,9 @@ import java.util.TreeMap;
  * Places orders. One transaction: claim the idempotency key, check the customer, lock the products
  * in id order (so two orders never deadlock), check stock and currency, decrement stock, write the
  * order, its lines and its {@code order.created} event, save the response. Prices and names come
- * from the database; the response is built from what the insert returned. Round trips: BEGIN,
- * (claim + customer), products, (stock + order with lines and event), (saved response + COMMIT).
+ * from the database; the response is built from what the insert returned. Four round trips, each a
+ * pipelined batch: (BEGIN + key claim + customer), products, (stock + order with its lines and
+ * event), (saved response + COMMIT).
  */
 public final class OrderWrites {
   private static final String CUSTOMER =
