@@ -7,6 +7,7 @@ import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.ingest.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -108,15 +109,22 @@ public final class ImportJob implements JobHandler {
               }
               Row row = rows.iterator().next();
               String format = row.getString(0);
-              byte[] data = row.getBuffer(1).getBytes();
+              Buffer body = row.getBuffer(1);
               int workers = row.getInteger(2);
               int done = row.getInteger(3);
               Counts counts = new Counts(row.getInteger(4), row.getInteger(5));
+              // copying and cutting a file of up to hundreds of MiB is CPU work: off the event loop
               return job.vertx()
-                  .executeBlocking(() -> ImportParser.chunks(data, chunkLines), false)
+                  .executeBlocking(
+                      () -> {
+                        byte[] data = body.getBytes();
+                        return new File(data, ImportParser.chunks(data, chunkLines));
+                      },
+                      false)
                   .compose(
-                      chunks -> {
-                        int total = chunks.stream().mapToInt(ImportParser.Chunk::lines).sum();
+                      file -> {
+                        int total =
+                            file.chunks().stream().mapToInt(ImportParser.Chunk::lines).sum();
                         return job.pool()
                             .preparedQuery(SET_LINES)
                             .execute(Tuple.of(job.id(), total))
@@ -125,8 +133,8 @@ public final class ImportJob implements JobHandler {
                                     run(
                                         job,
                                         new ImportParser(contract, format),
-                                        data,
-                                        chunks,
+                                        file.data(),
+                                        file.chunks(),
                                         workers,
                                         done,
                                         total,
@@ -134,6 +142,8 @@ public final class ImportJob implements JobHandler {
                       });
             });
   }
+
+  private record File(byte[] data, List<ImportParser.Chunk> chunks) {}
 
   private static final class Counts {
     int imported;
