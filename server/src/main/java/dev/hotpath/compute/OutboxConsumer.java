@@ -121,14 +121,14 @@ public final class OutboxConsumer {
                 backlogEvents += ar.result();
                 vertx.runOnContext(v -> loop());
               } else {
-                if (backlogEvents > 0) {
+                if (backlogEvents >= 10L * batch) {
                   log.info(
                       "consumer {} caught up: {} events in {} ms",
                       projection.name(),
                       backlogEvents + ar.result(),
                       (System.nanoTime() - backlogStarted) / 1_000_000);
-                  backlogEvents = 0;
                 }
+                backlogEvents = 0;
                 vertx.setTimer(idle.toMillis(), t -> loop());
               }
             });
