@@ -1,5 +1,12 @@
 package dev.hotpath;
 
+import dev.hotpath.compute.Compute;
+import dev.hotpath.compute.ImportJob;
+import dev.hotpath.compute.JobHandlers;
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.Maintenance;
+import dev.hotpath.compute.ReportJob;
+import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.AuthSettings;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.Contract;
@@ -50,6 +57,10 @@ public final class App implements AutoCloseable {
   private final CacheInvalidation invalidation;
   private final QueryCounter queries;
   private final Optional<Authenticator> auth;
+  private final Compute compute;
+  private final String computeDeployment;
+  private final JobQueue jobs;
+  private final JobHandlers jobHandlers;
 
   private App(
       Settings settings,
@@ -61,8 +72,16 @@ public final class App implements AutoCloseable {
       CacheInvalidation invalidation,
       QueryCounter queries,
       Observability observability,
-      Optional<Authenticator> auth) {
+      Optional<Authenticator> auth,
+      Compute compute,
+      String computeDeployment,
+      JobQueue jobs,
+      JobHandlers jobHandlers) {
     this.auth = auth;
+    this.compute = compute;
+    this.computeDeployment = computeDeployment;
+    this.jobs = jobs;
+    this.jobHandlers = jobHandlers;
     this.settings = settings;
     this.embedded = embedded;
     this.database = database;
@@ -145,6 +164,19 @@ public final class App implements AutoCloseable {
     ResponseCache cache = new ResponseCache(effective.cache());
     observability.bindCache(cache);
     QueryCounter queries = new QueryCounter();
+    JobQueue jobs = new JobQueue(effective.compute());
+    JobHandlers jobHandlers =
+        new JobHandlers()
+            .register(Maintenance.KIND, new Maintenance())
+            .register(ReportJob.KIND, new ReportJob(jobs))
+            .register(
+                ImportJob.KIND, new ImportJob(contract, effective.compute().importChunkLines()))
+            .register(
+                WebhookDelivery.KIND,
+                new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));
+    jobs.recurring(Maintenance.KIND, Maintenance.EVERY);
+    Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
+    String computeDeployment;
     CacheInvalidation invalidation;
     try {
       // listen before serving: nothing may be cached while invalidations could go unheard
@@ -165,9 +197,12 @@ public final class App implements AutoCloseable {
                       queries,
                       observability,
                       auth,
-                      openConnections),
+                      openConnections,
+                      jobs),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
+      // background work runs once per process, not per event loop
+      computeDeployment = vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
       auth.ifPresent(a -> a.jwks().close());
@@ -193,7 +228,11 @@ public final class App implements AutoCloseable {
         invalidation,
         queries,
         observability,
-        auth);
+        auth,
+        compute,
+        computeDeployment,
+        jobs,
+        jobHandlers);
   }
 
   /**
@@ -245,6 +284,19 @@ public final class App implements AutoCloseable {
     return vertx;
   }
 
+  public Compute compute() {
+    return compute;
+  }
+
+  public JobQueue jobs() {
+    return jobs;
+  }
+
+  /** The job kinds this process runs; more can be registered while it runs. */
+  public JobHandlers jobHandlers() {
+    return jobHandlers;
+  }
+
   /** The response cache every event loop of this process shares. */
   public ResponseCache cache() {
     return cache;
@@ -263,11 +315,18 @@ public final class App implements AutoCloseable {
   /**
    * Drains: readiness turns 503, servers stop accepting and finish in-flight requests (up to the
    * grace period), pools close, the invalidation listener stops, then the embedded database stops.
+   * Background workers (outbox consumers, jobs) finish their batch and stop first.
    */
   @Override
   public void close() {
     readiness.markDraining();
     long drainMs = settings.shutdownGrace().toMillis() + 5_000;
+    try {
+      // background workers finish their batch first
+      vertx.undeploy(computeDeployment).await(drainMs, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("background workers did not stop cleanly: {}", e.toString());
+    }
     try {
       // serve what is in flight with invalidations still applied, then stop listening
       for (String id : java.util.List.copyOf(vertx.deploymentIDs())) {

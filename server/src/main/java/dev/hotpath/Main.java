@@ -1,6 +1,7 @@
 package dev.hotpath;
 
 import dev.hotpath.cli.AnalyzeCommand;
+import dev.hotpath.cli.RebuildCommand;
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
 import dev.hotpath.cli.SloArtifactsCommand;
@@ -11,9 +12,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code hotpath} command line: {@code serve} (the default), {@code seed}, {@code token} and
- * {@code analyze}. ({@code load} is dispatched by the launcher script to the load harness in {@code
- * load/}.)
+ * The {@code hotpath} command line: {@code serve} (the default), {@code seed}, {@code token},
+ * {@code rebuild} and {@code analyze}. ({@code load} is dispatched by the launcher script to the
+ * load harness in {@code load/}.)
  */
 @Command(
     name = "hotpath",
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
       SeedCommand.class,
       AnalyzeCommand.class,
       TokenCommand.class,
+      RebuildCommand.class,
       SloArtifactsCommand.class
     })
 public final class Main implements Runnable {

@@ -49,7 +49,7 @@ public final class SeedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Settings settings = Settings.fromEnvironment(System.getenv());
+    Settings settings = Settings.forTools(System.getenv());
     if (dataDir != null) {
       settings = settings.withDataDir(dataDir);
     }

@@ -35,6 +35,7 @@ import java.util.Optional;
  * @param auth authentication: on or off, the key set, issuer and audience, caches and limits
  * @param limits bounds on request size, shape, time and connections
  * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
+ * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
  */
 public record Settings(
     String host,
@@ -56,7 +57,8 @@ public record Settings(
     String accessLog,
     AuthSettings auth,
     LimitSettings limits,
-    TransportSettings transport) {
+    TransportSettings transport,
+    Compute compute) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -70,6 +72,38 @@ public record Settings(
     long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
     return (int) Math.max(16, Math.min(Integer.MAX_VALUE, heapMb / 8));
   }
+
+  /**
+   * Bounds of the compute flow, each a named setting.
+   *
+   * @param idempotencyTtl how long a stored idempotent response is replayed (then purged)
+   * @param poolSize database connections of the background workers of one process
+   * @param outboxBatch events one consumer applies per transaction
+   * @param outboxPoll pause of an idle consumer before it looks at the log again
+   * @param jobWorkers jobs one process runs at once
+   * @param jobPoll pause of an idle job worker
+   * @param jobMaxAttempts attempts before a job is dead
+   * @param jobBackoffBase first retry delay bound (full jitter: uniform in [0, bound))
+   * @param jobBackoffCap largest retry delay bound
+   * @param jobTimeout how long one attempt may run before it counts as failed
+   * @param importWorkers parser threads of one bulk import
+   * @param importChunkLines lines per parsed chunk of a bulk import
+   * @param importBodyLimit largest bulk import body in bytes
+   */
+  public record Compute(
+      Duration idempotencyTtl,
+      int poolSize,
+      int outboxBatch,
+      Duration outboxPoll,
+      int jobWorkers,
+      Duration jobPoll,
+      int jobMaxAttempts,
+      Duration jobBackoffBase,
+      Duration jobBackoffCap,
+      Duration jobTimeout,
+      int importWorkers,
+      int importChunkLines,
+      long importBodyLimit) {}
 
   /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -96,7 +130,22 @@ public record Settings(
             reader.string("ACCESS_LOG", "data/access.log"),
             reader.auth(),
             reader.limits(),
-            reader.transport());
+            reader.transport(),
+            new Compute(
+                Duration.ofSeconds(reader.integer("IDEMPOTENCY_TTL_S", 86_400, 1, 30 * 86_400)),
+                reader.integer("COMPUTE_POOL_SIZE", 4, 2, 100),
+                reader.integer("OUTBOX_BATCH", 5_000, 1, 100_000),
+                Duration.ofMillis(reader.integer("OUTBOX_POLL_MS", 100, 1, 60_000)),
+                reader.integer("JOB_WORKERS", 4, 1, 256),
+                Duration.ofMillis(reader.integer("JOB_POLL_MS", 200, 1, 60_000)),
+                reader.integer("JOB_MAX_ATTEMPTS", 5, 1, 100),
+                Duration.ofMillis(reader.integer("JOB_BACKOFF_BASE_MS", 1_000, 1, 3_600_000)),
+                Duration.ofMillis(reader.integer("JOB_BACKOFF_CAP_MS", 300_000, 1, 86_400_000)),
+                Duration.ofMillis(reader.integer("JOB_TIMEOUT_MS", 120_000, 10, 86_400_000)),
+                reader.integer("IMPORT_WORKERS", cores, 1, 64),
+                reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
+                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)));
+
     if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
       reader.errors.add(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -104,10 +153,24 @@ public record Settings(
     if (settings.cursorSecret.isPresent() && settings.cursorSecret.get().length() < 16) {
       reader.errors.add(PREFIX + "CURSOR_SECRET must be at least 16 characters");
     }
+    if (settings.compute.jobBackoffBase().compareTo(settings.compute.jobBackoffCap()) > 0) {
+      reader.errors.add(
+          PREFIX + "JOB_BACKOFF_BASE_MS must not exceed " + PREFIX + "JOB_BACKOFF_CAP_MS");
+    }
     if (!reader.errors.isEmpty()) {
       throw new InvalidSettingsException(String.join("; ", reader.errors));
     }
     return settings;
+  }
+
+  /**
+   * Settings for commands that do not serve HTTP (seed, rebuild): authentication is irrelevant to
+   * them, so its settings are not required.
+   */
+  public static Settings forTools(Map<String, String> env) {
+    Map<String, String> tools = new java.util.HashMap<>(env);
+    tools.put(PREFIX + "AUTH", "off");
+    return fromEnvironment(tools);
   }
 
   public static Settings defaults() {
@@ -135,7 +198,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withPort(int newPort) {
@@ -159,7 +223,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -183,7 +248,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withDataDir(Path dir) {
@@ -207,7 +273,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -231,7 +298,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withEventLoops(int loops) {
@@ -255,7 +323,8 @@ public record Settings(
         accessLog,
         auth,
         limits,
-        transport);
+        transport,
+        compute);
   }
 
   public Settings withAuth(AuthSettings newAuth) {
@@ -279,7 +348,33 @@ public record Settings(
         accessLog,
         newAuth,
         limits,
-        transport);
+        transport,
+        compute);
+  }
+
+  public Settings withCompute(Compute newCompute) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        cache,
+        gzipMinBytes,
+        accessLog,
+        auth,
+        limits,
+        transport,
+        newCompute);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */

@@ -183,7 +183,20 @@ public final class Contract {
    *     every failing field when it does not match
    */
   public JsonNode readBody(Buffer body, String schemaName) {
-    JsonNode node = parse(body);
+    if (body == null || body.length() == 0) {
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
+    }
+    byte[] bytes = body.getBytes();
+    return readJson(bytes, 0, bytes.length, schemaName);
+  }
+
+  /**
+   * Like {@link #readBody} for a slice of a larger input (one line of an NDJSON file).
+   *
+   * @throws ProblemException as {@link #readBody} does
+   */
+  public JsonNode readJson(byte[] bytes, int offset, int length, String schemaName) {
+    JsonNode node = parse(bytes, offset, length);
     List<FieldError> errors = validate(node, schemaName);
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
@@ -226,13 +239,12 @@ public final class Contract {
     };
   }
 
-  private JsonNode parse(Buffer body) {
-    if (body == null || body.length() == 0) {
+  private JsonNode parse(byte[] bytes, int offset, int length) {
+    if (length == 0) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
     }
-    byte[] bytes = body.getBytes();
-    checkArrays(bytes);
-    try (JsonParser parser = bodyMapper.createParser(bytes)) {
+    checkArrays(bytes, offset, length);
+    try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
       JsonNode node = bodyMapper.readTree(parser);
       if (node == null || node.isMissingNode()) {
         throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
@@ -255,10 +267,10 @@ public final class Contract {
    * which is valid JSON but which no PostgreSQL text column accepts. Syntax errors are left to the
    * parse that follows, which reports them with their position.
    */
-  private void checkArrays(byte[] bytes) {
+  private void checkArrays(byte[] bytes, int offset, int length) {
     int[] counts = new int[64];
     int depth = 0;
-    try (JsonParser parser = bodyMapper.createParser(bytes)) {
+    try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
       JsonToken token;
       while ((token = parser.nextToken()) != null) {
         if (depth > 0

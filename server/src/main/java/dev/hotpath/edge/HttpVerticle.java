@@ -1,14 +1,24 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.compute.JobQueue;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.ingest.CustomerWrites;
+import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.ImportRequests;
+import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.serve.CustomerReads;
+import dev.hotpath.serve.CustomerSummaryReads;
+import dev.hotpath.serve.ImportReports;
+import dev.hotpath.serve.JobReads;
 import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.Statements;
@@ -57,6 +67,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Optional<Authenticator> auth;
   private final AtomicInteger openConnections;
   private EdgeGuard guard;
+  private final JobQueue jobs;
   private HttpServer server;
   private Pool pool;
 
@@ -70,7 +81,8 @@ public final class HttpVerticle extends VerticleBase {
       QueryCounter queries,
       Observability observability,
       Optional<Authenticator> auth,
-      AtomicInteger openConnections) {
+      AtomicInteger openConnections,
+      JobQueue jobs) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
@@ -81,6 +93,7 @@ public final class HttpVerticle extends VerticleBase {
     this.queries = queries;
     this.auth = auth;
     this.openConnections = openConnections;
+    this.jobs = jobs;
   }
 
   @Override
@@ -160,8 +173,21 @@ public final class HttpVerticle extends VerticleBase {
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
     var orders = new OrderReads(db, cursors, cache, compression);
-    var customerWrites = new CustomerWrites(pool, contract, cache);
-    var orderWrites = new OrderWrites(pool, contract, cache);
+    var summaries = new CustomerSummaryReads(pool);
+    var popular = new PopularProducts(pool, cursors);
+    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
+    var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
+    var orderWrites = new OrderWrites(contract, idempotency, cache);
+    var cancellation = new OrderCancellation(pool, cache);
+    var reportRequests = new ReportRequests(contract, idempotency, jobs);
+    var jobReads = new JobReads(pool, settings.compute().jobPoll());
+    var reports = new ReportDownloads(pool);
+    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
+    var importReports = new ImportReports(pool, cursors);
+    BodyHandler importBody =
+        BodyHandler.create(false)
+            .setBodyLimit(settings.compute().importBodyLimit())
+            .setHandleFileUploads(false);
 
     routes.get("/v1/customers").produces(JSON).handler(customers::list);
     routes
@@ -185,6 +211,8 @@ public final class HttpVerticle extends VerticleBase {
         .handler(body)
         .handler(customerWrites::patch);
     routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
+    routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
     routes.get("/v1/products").produces(JSON).handler(products::list);
     routes.get("/v1/products/:id").produces(JSON).handler(products::get);
     routes
@@ -194,6 +222,26 @@ public final class HttpVerticle extends VerticleBase {
         .handler(body)
         .handler(orderWrites::place);
     routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
+    routes
+        .post("/v1/reports")
+        .consumes(JSON)
+        .produces(JSON)
+        .handler(body)
+        .handler(reportRequests::create);
+    routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
+    routes
+        .post("/v1/orders/imports")
+        .consumes("application/x-ndjson")
+        .consumes("text/csv")
+        .produces(JSON)
+        .handler(importBody)
+        .handler(importRequests::create);
+    routes.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
+    routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
+    routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
+    routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
+    new AdminRoutes(pool, jobs).mount(routes);
 
     new OpsRoutes(pool, readiness, contract, observability, settings.transport().metrics())
         .mount(routes, body);

@@ -14,8 +14,12 @@ public enum ProblemType {
   NOT_FOUND(404, "not-found", "No such resource"),
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
   NOT_ACCEPTABLE(406, "not-acceptable", "No acceptable representation"),
+  IDEMPOTENCY_KEY_MISSING(
+      400, "idempotency-key-missing", "This request needs an Idempotency-Key header"),
   REQUEST_TIMEOUT(408, "request-timeout", "The request took the client too long to send"),
   CONFLICT(409, "conflict", "The request conflicts with the current state"),
+  IDEMPOTENCY_KEY_IN_USE(
+      409, "idempotency-key-in-use", "A request with this Idempotency-Key is still running"),
   PRECONDITION_FAILED(412, "precondition-failed", "The resource has changed"),
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "The body is too large"),
   URI_TOO_LONG(414, "uri-too-long", "The URI is too long"),
@@ -27,6 +31,8 @@ public enum ProblemType {
   MISSING_SHIPPING_ADDRESS(422, "missing-shipping-address", "No shipping address"),
   PRECONDITION_REQUIRED(428, "precondition-required", "The request must be conditional"),
   TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
+  IDEMPOTENCY_KEY_REUSED(
+      422, "idempotency-key-reused", "This Idempotency-Key was used for a different request"),
   HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
   INTERNAL(500, "internal-error", "Internal error"),
   UNAVAILABLE(503, "unavailable", "Service unavailable");

@@ -82,6 +82,16 @@ public final class Responses {
         .end(body);
   }
 
+  /**
+   * Sends one page of a list that is not cached, with {@code Link: <...>; rel="next"} when {@code
+   * nextCursor} is present.
+   */
+  public static void page(RoutingContext ctx, Buffer body, java.util.Optional<String> nextCursor) {
+    nextCursor.ifPresent(
+        c -> ctx.response().putHeader(LINK, "<" + nextUri(ctx, c) + ">; rel=\"next\""));
+    json(ctx, 200, body);
+  }
+
   static String nextUri(RoutingContext ctx, String cursor) {
     StringBuilder uri = new StringBuilder(ctx.request().path()).append('?');
     MultiMap query = ctx.queryParams();

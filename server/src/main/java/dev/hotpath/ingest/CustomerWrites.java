@@ -19,6 +19,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -28,7 +29,8 @@ import java.util.Set;
  * the cache invalidation message ({@code pg_notify} runs in the statement's transaction, so other
  * instances hear of the write only once it has committed); this instance evicts before it answers.
  * A patch must name the version it changes ({@code If-Match}), so that it cannot overwrite a change
- * its sender has not seen.
+ * its sender has not seen. Each change also appends its event to the outbox in the same statement;
+ * creation is idempotent ({@link IdempotencyKeys}).
  */
 public final class CustomerWrites {
   /**
@@ -51,10 +53,18 @@ public final class CustomerWrites {
           + Kind.CUSTOMER.code()
           + ":' || c.id)::text AS notified FROM c";
 
+  /** A taken e-mail returns no row rather than aborting, so the 409 can be stored for the key. */
   private static final String INSERT =
       "WITH c AS (INSERT INTO customers (email, name, address) VALUES ($1, $2, $3::text::jsonb)"
-          + " RETURNING "
+          + " ON CONFLICT (email) DO NOTHING RETURNING "
           + CustomerRepresentation.COLUMNS
+          + "), e AS ("
+          + Outbox.append(
+              Outbox.CUSTOMER_CREATED,
+              "c",
+              "c.id",
+              "jsonb_build_object('customer_id', c.id, 'email', c.email, 'name', c.name,"
+                  + " 'status', c.status, 'created_at', c.created_at)")
           + ")"
           + NOTIFY_CREATED.replace("$o", "$4::text");
 
@@ -64,14 +74,18 @@ public final class CustomerWrites {
   private final Pool pool;
   private final Contract contract;
   private final ResponseCache cache;
+  private final IdempotencyKeys idempotency;
 
-  public CustomerWrites(Pool pool, Contract contract, ResponseCache cache) {
+  public CustomerWrites(
+      Pool pool, Contract contract, ResponseCache cache, IdempotencyKeys idempotency) {
     this.pool = pool;
     this.contract = contract;
     this.cache = cache;
+    this.idempotency = idempotency;
   }
 
   public void create(RoutingContext ctx) {
+    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
@@ -82,26 +96,44 @@ public final class CustomerWrites {
             body.get("name").asText(),
             address == null ? null : address.toString(),
             cache.origin());
-    pool.preparedQuery(INSERT)
-        .execute(args)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(translate(ar.cause(), email));
-                return;
-              }
-              Row row = ar.result().iterator().next();
-              long id = row.getLong(0);
-              // a "no such customer" may be cached for this id (negative caching)
-              cache.invalidate(
-                  List.of(new Owner(Kind.CUSTOMER, id), new Owner(Kind.CUSTOMER_ORDERS, id)));
-              var all = CustomerRepresentation.FIELDS.all();
-              Responses.validators(
-                  ctx,
-                  CustomerRepresentation.tag(row, all),
-                  CustomerRepresentation.lastModified(row));
-              Responses.created(ctx, "/v1/customers/" + id, CustomerReads.encode(row, all));
-            });
+    List<Owner> changed = new ArrayList<>(2);
+    idempotency.execute(
+        ctx,
+        key,
+        (conn, claimed) ->
+            claimed
+                .compose(ours -> conn.preparedQuery(INSERT).execute(args))
+                .map(
+                    rows -> {
+                      if (rows.size() == 0) {
+                        throw emailTaken(email);
+                      }
+                      Row row = rows.iterator().next();
+                      long id = row.getLong(0);
+                      // a "no such customer" may be cached for this id (negative caching)
+                      changed.add(new Owner(Kind.CUSTOMER, id));
+                      changed.add(new Owner(Kind.CUSTOMER_ORDERS, id));
+                      return IdempotencyKeys.Stored.created(
+                          "/v1/customers/" + id,
+                          CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+                    }),
+        () -> cache.invalidate(changed));
+  }
+
+  private static ProblemException emailTaken(String email) {
+    return new ProblemException(
+        ProblemType.CONFLICT, "A customer with e-mail " + email + " already exists");
+  }
+
+  /** The names of the fields a patch sets, as a JSON array literal for the event. */
+  private static String changedFields(JsonNode body) {
+    StringBuilder names = new StringBuilder("'[");
+    for (String field : new String[] {"email", "name", "status", "address"}) {
+      if (body.has(field)) {
+        names.append(names.length() > 2 ? ",\"" : "\"").append(field).append('"');
+      }
+    }
+    return names.append("]'::jsonb").toString();
   }
 
   /**
@@ -152,7 +184,18 @@ public final class CustomerWrites {
       args.addArrayOfLong(condition.versions().toArray(new Long[0]));
       sql.append(" AND version = ANY($").append(args.size()).append("::bigint[])");
     }
-    sql.append(" RETURNING ").append(CustomerRepresentation.COLUMNS).append(")");
+    sql.append(" RETURNING ")
+        .append(CustomerRepresentation.COLUMNS)
+        .append("), e AS (")
+        .append(
+            Outbox.append(
+                Outbox.CUSTOMER_UPDATED,
+                "c",
+                "c.id",
+                "jsonb_build_object('customer_id', c.id, 'version', c.version, 'fields', "
+                    + changedFields(body)
+                    + ", 'updated_at', c.updated_at)"))
+        .append(")");
     args.addString(cache.origin());
     sql.append(NOTIFY_CHANGED.replace("$o", "$" + args.size() + "::text"));
     String conflictingEmail = email;

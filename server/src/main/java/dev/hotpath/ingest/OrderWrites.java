@@ -6,7 +6,6 @@ import dev.hotpath.edge.FieldError;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
@@ -16,7 +15,6 @@ import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -29,11 +27,13 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Places orders. One transaction: check the customer, lock the products in id order (so two orders
- * never deadlock), check stock and currency, decrement stock, write the order and its lines, and
- * send the cache invalidation message (delivered on commit). Prices and names come from the
- * database; the response is built from what the insert returned, after this instance has evicted
- * the representations the order changed.
+ * Places orders. One transaction: claim the idempotency key, check the customer, lock the products
+ * in id order (so two orders never deadlock), check stock and currency, decrement stock, write the
+ * order, its lines and its {@code order.created} event, save the response. Prices and names come
+ * from the database; the response is built from what the insert returned. Four round trips, each a
+ * pipelined batch: (BEGIN + key claim + customer), products, (stock + order with its lines and
+ * event + cache invalidation message, delivered on commit), (saved response + COMMIT). After the
+ * commit, this instance evicts the representations the order changed before it answers.
  */
 public final class OrderWrites {
   private static final String CUSTOMER =
@@ -59,6 +59,13 @@ public final class OrderWrites {
           + " AS l(line_no, product_id, product_name, unit_price_minor, quantity)"
           + " RETURNING "
           + OrderRepresentation.ITEM_COLUMNS
+          + "),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_CREATED,
+              "o",
+              "o.id",
+              Outbox.orderPayload("o", "api", "$11::text::jsonb"))
           + ")"
           + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
@@ -72,13 +79,13 @@ public final class OrderWrites {
           + CacheInvalidation.CHANNEL
           + "', $1::text || currval(pg_get_serial_sequence('orders', 'id')))::text";
 
-  private final Pool pool;
   private final Contract contract;
+  private final IdempotencyKeys idempotency;
   private final ResponseCache cache;
 
-  public OrderWrites(Pool pool, Contract contract, ResponseCache cache) {
-    this.pool = pool;
+  public OrderWrites(Contract contract, IdempotencyKeys idempotency, ResponseCache cache) {
     this.contract = contract;
+    this.idempotency = idempotency;
     this.cache = cache;
   }
 
@@ -89,13 +96,28 @@ public final class OrderWrites {
         List.of(new FieldError("/customer_id", "no active customer " + customerId)));
   }
 
+  /** What an order of {@code lines} by {@code customerId} changes, besides the order itself. */
+  private static List<Owner> changedBy(long customerId, List<Line> lines) {
+    List<Owner> owners = new ArrayList<>(lines.size() + 2);
+    owners.add(new Owner(Kind.CUSTOMER_ORDERS, customerId));
+    for (Line line : lines) {
+      owners.add(new Owner(Kind.PRODUCT, line.productId()));
+    }
+    return owners;
+  }
+
   /** A line as requested, in request order. */
   private record Line(long productId, int quantity) {}
 
   public void place(RoutingContext ctx) {
+    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "OrderCreate");
     long customerId = body.get("customer_id").asLong();
+    if (!Principal.of(ctx).mayAccess(customerId)) {
+      // a customer orders for itself only; another customer's id looks like no customer at all
+      throw unknownCustomer(customerId);
+    }
     List<Line> lines = new ArrayList<>();
     Map<Long, Integer> seen = new HashMap<>();
     List<FieldError> duplicates = new ArrayList<>();
@@ -118,53 +140,38 @@ public final class OrderWrites {
     if (!duplicates.isEmpty()) {
       throw ProblemException.validation(duplicates);
     }
-    if (!Principal.of(ctx).mayAccess(customerId)) {
-      // the same answer as for a customer that does not exist, so ids cannot be probed
-      throw unknownCustomer(customerId);
-    }
     String requestedAddress =
         body.has("shipping_address") ? body.get("shipping_address").toString() : null;
 
-    pool.withTransaction(conn -> placeIn(conn, customerId, lines, requestedAddress))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              RowSet<Row> rows = ar.result();
-              long orderId = rows.iterator().next().getLong(0);
-              List<Owner> changed = changedBy(customerId, lines);
-              changed.add(new Owner(Kind.ORDER, orderId));
-              cache.invalidate(changed);
-              Responses.created(
-                  ctx,
-                  "/v1/orders/" + orderId,
-                  OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
-            });
-  }
-
-  /**
-   * What placing an order changes in cached representations: the customer's first pages of orders,
-   * and every product whose stock it takes. The order itself is new, but a "not found" for its id
-   * may be cached, so it is evicted too (its id is known only after the insert).
-   */
-  private static List<Owner> changedBy(long customerId, List<Line> lines) {
-    List<Owner> owners = new ArrayList<>(lines.size() + 2);
-    owners.add(new Owner(Kind.CUSTOMER_ORDERS, customerId));
-    for (Line line : lines) {
-      owners.add(new Owner(Kind.PRODUCT, line.productId()));
-    }
-    return owners;
+    List<Owner> changed = changedBy(customerId, lines);
+    idempotency.execute(
+        ctx,
+        key,
+        (conn, claimed) ->
+            placeIn(conn, claimed, customerId, lines, requestedAddress)
+                .map(
+                    rows -> {
+                      long orderId = rows.iterator().next().getLong(0);
+                      changed.add(new Owner(Kind.ORDER, orderId));
+                      return IdempotencyKeys.Stored.created(
+                          "/v1/orders/" + orderId,
+                          OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
+                    }),
+        () -> cache.invalidate(changed));
   }
 
   private Future<RowSet<Row>> placeIn(
-      SqlConnection conn, long customerId, List<Line> lines, String requestedAddress) {
+      SqlConnection conn,
+      Future<Void> claimed,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress) {
     Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
-    return conn.preparedQuery(CUSTOMER)
-        .execute(Tuple.of(customerId))
+    Future<RowSet<Row>> customer = conn.preparedQuery(CUSTOMER).execute(Tuple.of(customerId));
+    return Future.all(customer, claimed)
         .compose(
-            customers -> {
+            claimedToo -> {
+              RowSet<Row> customers = customer.result();
               if (customers.size() == 0
                   || !"active".equals(customers.iterator().next().getString(0))) {
                 throw unknownCustomer(customerId);
@@ -254,6 +261,18 @@ public final class OrderWrites {
           ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
     Tuple take = Tuple.tuple().addArrayOfLong(productIds).addArrayOfInteger(quantities);
+    StringBuilder items = new StringBuilder(48 * n).append('[');
+    for (int i = 0; i < n; i++) {
+      items
+          .append(i == 0 ? "{\"product_id\":" : ",{\"product_id\":")
+          .append(productIds[i])
+          .append(",\"quantity\":")
+          .append(quantities[i])
+          .append(",\"line_total_minor\":")
+          .append(prices[i] * quantities[i])
+          .append('}');
+    }
+    items.append(']');
     Tuple insert =
         Tuple.tuple()
             .addLong(customerId)
@@ -265,7 +284,8 @@ public final class OrderWrites {
             .addArrayOfLong(productIds)
             .addArrayOfString(names)
             .addArrayOfLong(prices)
-            .addArrayOfInteger(quantities);
+            .addArrayOfInteger(quantities)
+            .addString(items.toString());
     String message =
         CacheInvalidation.payload(cache.origin(), changedBy(customerId, lines))
             + ","

@@ -16,24 +16,36 @@ public final class SharedSecrets {
 
   /** The key that seals pagination cursors (32 random bytes, made by the first instance). */
   public static byte[] cursorKey(DatabaseCoordinates db) {
+    return key(db, "cursor_key");
+  }
+
+  /** The key that signs webhooks (HMAC-SHA256), shared by every instance on the database. */
+  public static byte[] webhookKey(DatabaseCoordinates db) {
+    return key(db, "webhook_key");
+  }
+
+  private static byte[] key(DatabaseCoordinates db, String name) {
     byte[] fresh = new byte[32];
     new SecureRandom().nextBytes(fresh);
     try (Connection conn = db.openJdbc()) {
       try (PreparedStatement insert =
           conn.prepareStatement(
-              "INSERT INTO app_settings (key, value) VALUES ('cursor_key', ?) ON CONFLICT (key) DO NOTHING")) {
-        insert.setString(1, HexFormat.of().formatHex(fresh));
+              "INSERT INTO app_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")) {
+        insert.setString(1, name);
+        insert.setString(2, HexFormat.of().formatHex(fresh));
         insert.executeUpdate();
       }
       try (PreparedStatement select =
-              conn.prepareStatement("SELECT value FROM app_settings WHERE key = 'cursor_key'");
-          ResultSet rs = select.executeQuery()) {
-        rs.next();
-        return HexFormat.of().parseHex(rs.getString(1));
+          conn.prepareStatement("SELECT value FROM app_settings WHERE key = ?")) {
+        select.setString(1, name);
+        try (ResultSet rs = select.executeQuery()) {
+          rs.next();
+          return HexFormat.of().parseHex(rs.getString(1));
+        }
       }
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "could not read the cursor key from " + db + ": " + e.getMessage(), e);
+          "could not read the " + name + " from " + db + ": " + e.getMessage(), e);
     }
   }
 }

@@ -172,4 +172,34 @@ class SettingsTest {
         .hasMessageContaining("HOTPATH_TLS_CERT and HOTPATH_TLS_KEY must be set together")
         .hasMessageContaining("HOTPATH_TLS_CERT=/nonexistent/cert.pem is not a readable file");
   }
+
+  @Test
+  void readsTheComputeBoundsAndRefusesABackoffBaseAboveItsCap() {
+    Settings s =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_AUTH", "off",
+                "HOTPATH_IDEMPOTENCY_TTL_S", "3600",
+                "HOTPATH_JOB_WORKERS", "8",
+                "HOTPATH_OUTBOX_BATCH", "500",
+                "HOTPATH_IMPORT_CHUNK_LINES", "2000"));
+    assertThat(s.compute().idempotencyTtl()).hasHours(1);
+    assertThat(s.compute().jobWorkers()).isEqualTo(8);
+    assertThat(s.compute().outboxBatch()).isEqualTo(500);
+    assertThat(s.compute().importChunkLines()).isEqualTo(2000);
+    assertThat(Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off")).compute().idempotencyTtl())
+        .hasHours(24);
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off",
+                        "HOTPATH_JOB_BACKOFF_BASE_MS", "5000",
+                        "HOTPATH_JOB_BACKOFF_CAP_MS", "1000",
+                        "HOTPATH_JOB_WORKERS", "0")))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining(
+            "HOTPATH_JOB_BACKOFF_BASE_MS must not exceed HOTPATH_JOB_BACKOFF_CAP_MS")
+        .hasMessageContaining("HOTPATH_JOB_WORKERS=0 is out of range");
+  }
 }

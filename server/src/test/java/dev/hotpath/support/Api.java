@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
 
@@ -88,6 +90,11 @@ public final class Api {
     return token;
   }
 
+  /** A client for another server (a second instance, a child process), same contract checks. */
+  public static Api at(String base) {
+    return new Api(base, Contracts.instance());
+  }
+
   public String base() {
     return base;
   }
@@ -120,12 +127,30 @@ public final class Api {
     return r.header("ETag").orElseThrow(() -> new AssertionError("no ETag on GET " + path));
   }
 
+  /** Creating routes that require an {@code Idempotency-Key}; {@link #post} sends a fresh one. */
+  private static final Set<String> IDEMPOTENT =
+      Set.of("/v1/orders", "/v1/customers", "/v1/reports");
+
+  /**
+   * POSTs JSON. On a route that requires an {@code Idempotency-Key}, sends a fresh one, as a
+   * well-behaved client does for each new logical request.
+   */
   public Response post(String pathAndQuery, String json) {
-    return send(
+    return IDEMPOTENT.contains(pathAndQuery)
+        ? post(pathAndQuery, json, "Idempotency-Key", UUID.randomUUID().toString())
+        : post(pathAndQuery, json, new String[0]);
+  }
+
+  /** POSTs JSON with exactly the extra headers given (name, value, name, value...). */
+  public Response post(String pathAndQuery, String json, String... headers) {
+    HttpRequest.Builder request =
         request(pathAndQuery)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(json))
-            .build());
+            .POST(HttpRequest.BodyPublishers.ofString(json));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return send(request.build());
   }
 
   /** A PATCH without a precondition (the server answers 428). */

@@ -51,7 +51,12 @@ public final class TestServer {
                           "HOTPATH_DB_POOL_SIZE", "8",
                           "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
                           "HOTPATH_H2C", "on",
-                          "HOTPATH_ACCESS_LOG", dir.resolve("access.log").toString())))
+                          "HOTPATH_ACCESS_LOG", dir.resolve("access.log").toString(),
+                          "HOTPATH_OUTBOX_POLL_MS", "20",
+                          "HOTPATH_JOB_POLL_MS", "50",
+                          "HOTPATH_JOB_BACKOFF_BASE_MS", "20",
+                          "HOTPATH_JOB_BACKOFF_CAP_MS", "200",
+                          "HOTPATH_IMPORT_CHUNK_LINES", "50")))
               .withDataDir(dir);
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
@@ -111,6 +116,57 @@ public final class TestServer {
 
   public DatabaseCoordinates database() {
     return app.database();
+  }
+
+  /**
+   * Waits until every outbox consumer has applied every event committed so far (read models and
+   * side effects are off the request path, so tests that read them wait for them).
+   */
+  public void awaitConsumers() {
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(90))
+        .pollInterval(java.time.Duration.ofMillis(50))
+        .until(
+            () ->
+                queryLong(
+                        "SELECT count(*) FROM consumer_offsets c, (SELECT txid, id FROM outbox"
+                            + " ORDER BY txid DESC, id DESC LIMIT 1) e"
+                            + " WHERE (c.last_txid, c.last_id) < (e.txid, e.id)")
+                    == 0);
+  }
+
+  /** The whole result of {@code sql} as text, one line per row, for comparing tables. */
+  public String queryText(String sql) {
+    StringBuilder out = new StringBuilder();
+    try (Connection conn = database().openJdbc();
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        for (int i = 1; i <= columns; i++) {
+          out.append(i == 1 ? "" : "|").append(rs.getString(i));
+        }
+        out.append('\n');
+      }
+      return out.toString();
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code postgresql://...} of the shared database, for a second instance or the CLI. */
+  public String databaseUrl() {
+    DatabaseCoordinates db = database();
+    return "postgresql://"
+        + db.user()
+        + ":"
+        + db.password()
+        + "@"
+        + db.host()
+        + ":"
+        + db.port()
+        + "/"
+        + db.database();
   }
 
   /** Runs one SQL query and returns the first column of the first row as a long. */

@@ -30,6 +30,13 @@ import org.slf4j.LoggerFactory;
  * of it), and timestamps are derived from a fixed base instant ({@code 2026-01-01T00:00:00Z}),
  * spread over the two years before it, never from the clock.
  *
+ * <p>The event log covers the seeded history: in the same transaction as its rows, every seeded
+ * customer gets a {@code customer.created} event and every seeded order an {@code order.created}
+ * event (source {@code seed}), followed by {@code order.cancelled} for the seeded orders that are
+ * cancelled. So the read models are projections of the log alone, seeded data included, and a
+ * rebuild from the log equals them; side effects such as confirmation messages skip {@code seed}
+ * events.
+ *
  * <p>Each table is loaded in one transaction that holds a {@code SHARE ROW EXCLUSIVE} lock on it
  * (orders together with order_items), so concurrent writers wait instead of colliding with the
  * explicit ids.
@@ -108,6 +115,7 @@ public final class DataGenerator {
         firstCustomer = begin(conn, "customers") + 1;
         lastCustomer = firstCustomer + plan.customers() - 1;
         writeCustomers(copy, sink, plan, seedText, firstCustomer, customerRandom, report);
+        customerEvents(conn, firstCustomer, lastCustomer);
         finish(conn, "customers");
       }
       if (plan.products() > 0) {
@@ -132,6 +140,7 @@ public final class DataGenerator {
                 catalog,
                 orderRandom,
                 report);
+        orderEvents(conn, firstOrder, lastOrder);
         finish(conn, "orders");
       }
       if (plan.customers() + plan.products() + plan.orders() > 0) {
@@ -170,6 +179,51 @@ public final class DataGenerator {
         rs.next();
         return rs.getLong(1);
       }
+    }
+  }
+
+  private static void customerEvents(Connection conn, long first, long last) throws SQLException {
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'customer.created', c.id,"
+              + " jsonb_build_object('customer_id', c.id, 'email', c.email, 'name', c.name,"
+              + " 'status', c.status, 'created_at', c.created_at, 'source', 'seed')"
+              + " FROM customers c WHERE c.id BETWEEN "
+              + first
+              + " AND "
+              + last
+              + " ORDER BY c.id");
+    }
+  }
+
+  /** order.created for every seeded order, then order.cancelled for the cancelled ones. */
+  private static void orderEvents(Connection conn, long first, long last) throws SQLException {
+    String orders =
+        " FROM orders o JOIN (SELECT order_id, jsonb_agg(jsonb_build_object('product_id',"
+            + " product_id, 'quantity', quantity, 'line_total_minor', line_total_minor)"
+            + " ORDER BY line_no) AS items FROM order_items WHERE order_id BETWEEN "
+            + first
+            + " AND "
+            + last
+            + " GROUP BY order_id) i ON i.order_id = o.id WHERE o.id BETWEEN "
+            + first
+            + " AND "
+            + last;
+    String payload =
+        "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
+            + " o.currency, 'total_minor', o.total_minor, 'created_at', o.created_at,"
+            + " 'source', 'seed', 'items', i.items)";
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'order.created', o.id, "
+              + payload
+              + orders
+              + " ORDER BY o.id");
+      st.execute(
+          "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'order.cancelled', o.id, "
+              + payload
+              + orders
+              + " AND o.status = 'cancelled' ORDER BY o.id");
     }
   }
 

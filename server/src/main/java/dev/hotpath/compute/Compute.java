@@ -1,0 +1,94 @@
+package dev.hotpath.compute;
+
+import dev.hotpath.config.Settings;
+import dev.hotpath.store.DatabaseCoordinates;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The compute flow of one process, deployed once (not per event loop) after the HTTP verticles: the
+ * outbox consumers (read models and side effects) and the job workers, on a pool of their own so
+ * background work never takes connections from requests. Everything it runs is confined to its
+ * event loop; CPU-heavy job steps go to worker threads. Undeployed before the HTTP verticles.
+ */
+public final class Compute extends VerticleBase {
+  private final Settings settings;
+  private final DatabaseCoordinates database;
+  private final JobQueue queue;
+  private final JobHandlers handlers;
+  private final String worker;
+  private Pool pool;
+  private final List<OutboxConsumer> consumers = new ArrayList<>();
+  private JobWorkers workers;
+
+  public Compute(
+      Settings settings, DatabaseCoordinates database, JobQueue queue, JobHandlers handlers) {
+    this.settings = settings;
+    this.database = database;
+    this.queue = queue;
+    this.handlers = handlers;
+    this.worker =
+        ManagementFactory.getRuntimeMXBean().getName()
+            + "/"
+            + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Override
+  public Future<?> start() {
+    Settings.Compute c = settings.compute();
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(c.poolSize()).setName("hotpath-compute"))
+            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+            .using(vertx)
+            .build();
+    for (Projection projection : Rebuild.projections()) {
+      consumers.add(new OutboxConsumer(vertx, pool, projection, c.outboxBatch(), c.outboxPoll()));
+    }
+    consumers.forEach(OutboxConsumer::start);
+    workers = new JobWorkers(vertx, pool, queue, handlers, worker, c.jobWorkers(), c.jobPoll());
+    workers.start();
+    // one pending run of each recurring job across all instances (deduplicated by kind)
+    List<Future<?>> scheduled = new ArrayList<>();
+    for (String kind : handlers.kinds()) {
+      if (queue.isRecurring(kind)) {
+        scheduled.add(queue.enqueue(pool, queue.recurringSpec(kind)));
+      }
+    }
+    return Future.all(scheduled);
+  }
+
+  public List<OutboxConsumer> consumers() {
+    return List.copyOf(consumers);
+  }
+
+  /** The compute pool (for job handlers and tests). */
+  public Pool pool() {
+    return pool;
+  }
+
+  /** The name this process's workers claim jobs under. */
+  public String worker() {
+    return worker;
+  }
+
+  /** Lets every consumer finish its batch and every running job end, then closes the pool. */
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> stopping = new ArrayList<>();
+    consumers.forEach(consumer -> stopping.add(consumer.stop()));
+    if (workers != null) {
+      stopping.add(workers.stop());
+    }
+    return Future.join(stopping)
+        .timeout(settings.shutdownGrace().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+  }
+}

@@ -1,0 +1,45 @@
+package dev.hotpath.compute;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.Optional;
+
+/**
+ * Side effect: writes an order confirmation (and a cancellation notice) to {@code notifications}
+ * for orders placed through the API — never for seeded or imported history. Keyed by the event id,
+ * so a redelivered event cannot send a second message. Not rebuildable: messages are sent once.
+ */
+public final class ConfirmationNotifier implements Projection {
+  public static final String NAME = "notifications";
+
+  private static final String APPLY =
+      "INSERT INTO notifications (event_id, customer_id, kind, subject, body)"
+          + " SELECT id, (payload->>'customer_id')::bigint,"
+          + " CASE type WHEN 'order.created' THEN 'order_confirmation' ELSE 'order_cancellation' END,"
+          + " CASE type WHEN 'order.created' THEN 'Your order ' ELSE 'Cancelled: order ' END"
+          + " || (payload->>'order_id'),"
+          + " 'Order ' || (payload->>'order_id') || ' of '"
+          + " || jsonb_array_length(payload->'items') || ' line(s), total '"
+          + " || (payload->>'total_minor') || ' ' || (payload->>'currency') || ' (minor units) '"
+          + " || CASE type WHEN 'order.created' THEN 'is confirmed.' ELSE 'has been cancelled.' END"
+          + " FROM outbox WHERE "
+          + RANGE
+          + " AND type IN ('order.created', 'order.cancelled') AND payload->>'source' = 'api'"
+          + " ORDER BY txid, id ON CONFLICT (event_id) DO NOTHING";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Optional<String> table() {
+    return Optional.empty();
+  }
+
+  @Override
+  public Future<?> apply(SqlConnection conn, Position from, Position to) {
+    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  }
+}

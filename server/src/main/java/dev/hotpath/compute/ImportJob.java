@@ -1,0 +1,496 @@
+package dev.hotpath.compute;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.hotpath.edge.Contract;
+import dev.hotpath.edge.FieldError;
+import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.ingest.Outbox;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The {@value #KIND} job: a deterministic bulk import of orders.
+ *
+ * <p>A bounded pool of {@code workers} threads parses and validates isolated chunks of the file
+ * ({@link ImportParser}; at most twice as many chunks parsed ahead as there are workers, so memory
+ * stays bounded). One coordinator — this class, on the compute event loop — owns everything that
+ * depends on order: it takes the parsed chunks strictly in input order and, one transaction per
+ * chunk, checks customers, products, currency and stock line by line, allocates order ids in input
+ * order, and writes the orders, their lines, the stock taken, their {@code order.created} events
+ * and the report lines. So the result (ids relative to the first, rows, report) is the same
+ * whatever the number of workers and whatever their timing.
+ *
+ * <p>Nothing is half-written: a line is either rejected (with its errors) or imported with all its
+ * rows, and a chunk commits whole. The import's row records how many lines are committed; a rerun
+ * of the job (after a crash or a timeout) resumes after them, and a chunk is applied only if that
+ * count is still what the coordinator read (so two attempts can never both apply it).
+ */
+public final class ImportJob implements JobHandler {
+  public static final String KIND = "orders.import";
+
+  private static final String LOAD =
+      "SELECT format, body, workers, lines_done, imported, rejected FROM order_imports WHERE id = $1";
+  private static final String SET_LINES = "UPDATE order_imports SET lines = $2 WHERE id = $1";
+  private static final String LOCK_IMPORT =
+      "SELECT lines_done FROM order_imports WHERE id = $1 FOR UPDATE";
+  private static final String CUSTOMERS =
+      "SELECT id, status, address::text FROM customers WHERE id = ANY($1)";
+  private static final String LOCK_PRODUCTS =
+      "SELECT id, name, price_minor, currency, stock, status FROM products WHERE id = ANY($1)"
+          + " ORDER BY id FOR UPDATE";
+  private static final String IDS =
+      "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)";
+  private static final String INSERT_ORDERS =
+      "INSERT INTO orders (id, customer_id, status, currency, subtotal_minor, total_minor,"
+          + " item_count, shipping_address) SELECT id, cid, 'placed', cur, sub, sub, n, addr::jsonb"
+          + " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[],"
+          + " $6::text[]) AS t(id, cid, cur, sub, n, addr) ORDER BY id";
+  private static final String INSERT_ITEMS =
+      "INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor,"
+          + " quantity, line_total_minor) SELECT oid, ln, pid, name, price, qty, price * qty"
+          + " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigint[],"
+          + " $6::int[]) AS t(oid, ln, pid, name, price, qty)";
+  private static final String TAKE_STOCK =
+      "UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1, updated_at = now()"
+          + " FROM unnest($1::bigint[], $2::int[]) AS r(id, qty) WHERE p.id = r.id";
+  private static final String EVENTS =
+      "INSERT INTO outbox (type, aggregate_id, payload) SELECT '"
+          + Outbox.ORDER_CREATED
+          + "', o.id, "
+          + Outbox.orderPayload("o", "import", "i.items")
+          + " FROM orders o JOIN (SELECT order_id, jsonb_agg(jsonb_build_object('product_id',"
+          + " product_id, 'quantity', quantity, 'line_total_minor', line_total_minor)"
+          + " ORDER BY line_no) AS items FROM order_items WHERE order_id = ANY($1)"
+          + " GROUP BY order_id) i ON i.order_id = o.id ORDER BY o.id";
+  private static final String REPORT =
+      "INSERT INTO order_import_lines (import_id, line_no, outcome, order_id, errors)"
+          + " SELECT $1, ln, outcome, oid, errs::jsonb"
+          + " FROM unnest($2::int[], $3::text[], $4::bigint[], $5::text[]) AS t(ln, outcome, oid, errs)";
+  private static final String ADVANCE =
+      "UPDATE order_imports SET lines_done = $2, imported = imported + $3, rejected = rejected + $4"
+          + " WHERE id = $1";
+
+  private final Contract contract;
+  private final int chunkLines;
+
+  public ImportJob(Contract contract, int chunkLines) {
+    this.contract = contract;
+    this.chunkLines = chunkLines;
+  }
+
+  @Override
+  public Future<String> handle(Job job) {
+    return job.pool()
+        .preparedQuery(LOAD)
+        .execute(Tuple.of(job.id()))
+        .compose(
+            rows -> {
+              if (rows.size() == 0) {
+                return Future.failedFuture(
+                    new IllegalStateException("import " + job.id() + " does not exist"));
+              }
+              Row row = rows.iterator().next();
+              String format = row.getString(0);
+              Buffer body = row.getBuffer(1);
+              int workers = row.getInteger(2);
+              int done = row.getInteger(3);
+              Counts counts = new Counts(row.getInteger(4), row.getInteger(5));
+              // copying and cutting a file of up to hundreds of MiB is CPU work: off the event loop
+              return job.vertx()
+                  .executeBlocking(
+                      () -> {
+                        byte[] data = body.getBytes();
+                        return new File(data, ImportParser.chunks(data, chunkLines));
+                      },
+                      false)
+                  .compose(
+                      file -> {
+                        int total =
+                            file.chunks().stream().mapToInt(ImportParser.Chunk::lines).sum();
+                        return job.pool()
+                            .preparedQuery(SET_LINES)
+                            .execute(Tuple.of(job.id(), total))
+                            .compose(
+                                x ->
+                                    run(
+                                        job,
+                                        new ImportParser(contract, format),
+                                        file.data(),
+                                        file.chunks(),
+                                        workers,
+                                        done,
+                                        total,
+                                        counts));
+                      });
+            });
+  }
+
+  private record File(byte[] data, List<ImportParser.Chunk> chunks) {}
+
+  private static final class Counts {
+    int imported;
+    int rejected;
+
+    Counts(int imported, int rejected) {
+      this.imported = imported;
+      this.rejected = rejected;
+    }
+  }
+
+  private Future<String> run(
+      Job job,
+      ImportParser parser,
+      byte[] data,
+      List<ImportParser.Chunk> chunks,
+      int workers,
+      int done,
+      int total,
+      Counts counts) {
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            workers, Thread.ofPlatform().name("hotpath-import-" + job.id() + "-", 0).factory());
+    Context context = job.vertx().getOrCreateContext();
+    Deque<ImportParser.Chunk> pending = new ArrayDeque<>();
+    for (ImportParser.Chunk chunk : chunks) {
+      // committed chunks end exactly where lines_done says, since chunks are cut the same way
+      if (chunk.firstLine() + chunk.lines() - 1 > done) {
+        pending.add(chunk);
+      }
+    }
+    Deque<Future<List<ImportParser.Line>>> parsed = new ArrayDeque<>();
+    int ahead = 2 * workers;
+    Runnable refill =
+        () -> {
+          while (parsed.size() < ahead && !pending.isEmpty()) {
+            ImportParser.Chunk chunk = pending.poll();
+            parsed.add(
+                Future.fromCompletionStage(
+                    CompletableFuture.supplyAsync(() -> parser.parse(data, chunk), pool), context));
+          }
+        };
+    refill.run();
+    List<ImportParser.Chunk> ordered =
+        chunks.stream().filter(c -> c.firstLine() + c.lines() - 1 > done).toList();
+    return next(job, ordered, 0, parsed, refill, total, counts)
+        .eventually(
+            () -> {
+              pool.shutdownNow();
+              return Future.succeededFuture();
+            })
+        .map(
+            x ->
+                "{\"lines\":"
+                    + total
+                    + ",\"imported\":"
+                    + counts.imported
+                    + ",\"rejected\":"
+                    + counts.rejected
+                    + ",\"result_url\":\"/v1/orders/imports/"
+                    + job.id()
+                    + "\"}");
+  }
+
+  /** The coordinator: applies chunk {@code i} (in input order), then the next. */
+  private Future<Void> next(
+      Job job,
+      List<ImportParser.Chunk> chunks,
+      int i,
+      Deque<Future<List<ImportParser.Line>>> parsed,
+      Runnable refill,
+      int total,
+      Counts counts) {
+    if (i == chunks.size()) {
+      return Future.succeededFuture();
+    }
+    ImportParser.Chunk chunk = chunks.get(i);
+    Future<List<ImportParser.Line>> lines = parsed.poll();
+    refill.run();
+    int before = chunk.firstLine() - 1;
+    int after = chunk.firstLine() + chunk.lines() - 1;
+    return lines
+        .compose(
+            parsedLines ->
+                job.pool()
+                    .withTransaction(conn -> apply(conn, job.id(), parsedLines, before, after)))
+        .compose(
+            applied -> {
+              counts.imported += applied[0];
+              counts.rejected += applied[1];
+              return job.progress((int) (100L * after / Math.max(1, total)));
+            })
+        .compose(x -> next(job, chunks, i + 1, parsed, refill, total, counts));
+  }
+
+  /** One chunk in one transaction; returns {imported, rejected}. */
+  private static Future<int[]> apply(
+      SqlConnection conn, long importId, List<ImportParser.Line> lines, int before, int after) {
+    Set<Long> customerIds = new HashSet<>();
+    Set<Long> productIds = new HashSet<>();
+    for (ImportParser.Line line : lines) {
+      if (line.valid()) {
+        customerIds.add(line.customerId());
+        for (long p : line.productIds()) {
+          productIds.add(p);
+        }
+      }
+    }
+    Future<RowSet<Row>> lock = conn.preparedQuery(LOCK_IMPORT).execute(Tuple.of(importId));
+    Future<RowSet<Row>> customers =
+        conn.preparedQuery(CUSTOMERS).execute(Tuple.of(customerIds.toArray(new Long[0])));
+    Future<RowSet<Row>> products =
+        conn.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of(productIds.toArray(new Long[0])));
+    return Future.all(lock, customers, products)
+        .compose(
+            x -> {
+              int committed = lock.result().iterator().next().getInteger(0);
+              if (committed != before) {
+                return Future.failedFuture(
+                    new IllegalStateException(
+                        "import "
+                            + importId
+                            + " is at line "
+                            + committed
+                            + ", not "
+                            + before
+                            + ": another attempt is applying it"));
+              }
+              Plan plan = decide(lines, customers.result(), products.result());
+              return conn.preparedQuery(IDS)
+                  .execute(Tuple.of(plan.orders.size()))
+                  .compose(ids -> write(conn, importId, plan, ids, after));
+            });
+  }
+
+  /** What to write for one order, before its id is known. */
+  private record PlannedOrder(
+      ImportParser.Line line,
+      long customerId,
+      String currency,
+      long subtotal,
+      String address,
+      String[] names,
+      long[] prices) {}
+
+  private static final class Plan {
+    final List<PlannedOrder> orders = new ArrayList<>();
+    final Map<Integer, List<FieldError>> rejected = new TreeMap<>();
+    final Map<Long, Integer> stockTaken = new TreeMap<>();
+    final List<ImportParser.Line> lines;
+
+    Plan(List<ImportParser.Line> lines) {
+      this.lines = lines;
+    }
+  }
+
+  /** The business rules of placing an order, line by line in input order, on locked stock. */
+  private static Plan decide(
+      List<ImportParser.Line> lines, RowSet<Row> customerRows, RowSet<Row> productRows) {
+    Map<Long, Row> customers = new HashMap<>();
+    customerRows.forEach(r -> customers.put(r.getLong(0), r));
+    Map<Long, Row> products = new HashMap<>();
+    Map<Long, Integer> stock = new HashMap<>();
+    productRows.forEach(
+        r -> {
+          products.put(r.getLong(0), r);
+          stock.put(r.getLong(0), r.getInteger(4));
+        });
+    Plan plan = new Plan(lines);
+    for (ImportParser.Line line : lines) {
+      if (!line.valid()) {
+        plan.rejected.put(line.lineNo(), line.errors());
+        continue;
+      }
+      List<FieldError> errors = new ArrayList<>();
+      Row customer = customers.get(line.customerId());
+      String address = line.shippingAddress();
+      if (customer == null || !"active".equals(customer.getString(1))) {
+        errors.add(new FieldError("/customer_id", "no active customer " + line.customerId()));
+      } else if (address == null) {
+        address = customer.getString(2);
+        if (address == null) {
+          errors.add(
+              new FieldError("/shipping_address", "is required when the customer has no address"));
+        }
+      }
+      int n = line.productIds().length;
+      String currency = null;
+      long subtotal = 0;
+      String[] names = new String[n];
+      long[] prices = new long[n];
+      for (int i = 0; i < n; i++) {
+        long id = line.productIds()[i];
+        Row p = products.get(id);
+        if (p == null || !"active".equals(p.getString(5))) {
+          errors.add(new FieldError("/items/" + i + "/product_id", "no active product " + id));
+          continue;
+        }
+        int left = stock.get(id);
+        if (left < line.quantities()[i]) {
+          errors.add(
+              new FieldError(
+                  "/items/" + i + "/quantity",
+                  "product "
+                      + id
+                      + " has "
+                      + left
+                      + " in stock, "
+                      + line.quantities()[i]
+                      + " requested"));
+        }
+        if (currency == null) {
+          currency = p.getString(3);
+        } else if (!currency.equals(p.getString(3))) {
+          errors.add(
+              new FieldError("/items/" + i + "/product_id", "is priced in another currency"));
+        }
+        names[i] = p.getString(1);
+        prices[i] = p.getLong(2);
+        subtotal =
+            Math.addExact(subtotal, Math.multiplyExact(prices[i], (long) line.quantities()[i]));
+      }
+      if (!errors.isEmpty()) {
+        plan.rejected.put(line.lineNo(), errors);
+        continue;
+      }
+      for (int i = 0; i < n; i++) {
+        long id = line.productIds()[i];
+        stock.merge(id, -line.quantities()[i], Integer::sum);
+        plan.stockTaken.merge(id, line.quantities()[i], Integer::sum);
+      }
+      plan.orders.add(
+          new PlannedOrder(line, line.customerId(), currency, subtotal, address, names, prices));
+    }
+    return plan;
+  }
+
+  private static Future<int[]> write(
+      SqlConnection conn, long importId, Plan plan, RowSet<Row> idRows, int after) {
+    long[] ids = new long[plan.orders.size()];
+    int k = 0;
+    for (Row r : idRows) {
+      ids[k++] = r.getLong(0);
+    }
+    // ids are handed out in input order: the first line imported gets the smallest
+    Arrays.sort(ids);
+    int orders = ids.length;
+    Long[] orderIds = new Long[orders];
+    Long[] customerIds = new Long[orders];
+    String[] currencies = new String[orders];
+    Long[] subtotals = new Long[orders];
+    Integer[] counts = new Integer[orders];
+    String[] addresses = new String[orders];
+    List<Long> itemOrder = new ArrayList<>();
+    List<Integer> itemLine = new ArrayList<>();
+    List<Long> itemProduct = new ArrayList<>();
+    List<String> itemName = new ArrayList<>();
+    List<Long> itemPrice = new ArrayList<>();
+    List<Integer> itemQuantity = new ArrayList<>();
+    Map<Integer, Long> orderOfLine = new HashMap<>();
+    for (int i = 0; i < orders; i++) {
+      PlannedOrder o = plan.orders.get(i);
+      orderIds[i] = ids[i];
+      customerIds[i] = o.customerId();
+      currencies[i] = o.currency();
+      subtotals[i] = o.subtotal();
+      counts[i] = o.line().productIds().length;
+      addresses[i] = o.address();
+      orderOfLine.put(o.line().lineNo(), ids[i]);
+      for (int j = 0; j < o.line().productIds().length; j++) {
+        itemOrder.add(ids[i]);
+        itemLine.add(j + 1);
+        itemProduct.add(o.line().productIds()[j]);
+        itemName.add(o.names()[j]);
+        itemPrice.add(o.prices()[j]);
+        itemQuantity.add(o.line().quantities()[j]);
+      }
+    }
+    int reported = plan.lines.size();
+    Integer[] lineNos = new Integer[reported];
+    String[] outcomes = new String[reported];
+    Long[] lineOrders = new Long[reported];
+    String[] lineErrors = new String[reported];
+    for (int i = 0; i < reported; i++) {
+      int lineNo = plan.lines.get(i).lineNo();
+      lineNos[i] = lineNo;
+      Long order = orderOfLine.get(lineNo);
+      outcomes[i] = order != null ? "imported" : "rejected";
+      lineOrders[i] = order;
+      lineErrors[i] = order != null ? null : errorsJson(plan.rejected.get(lineNo));
+    }
+    // all statements go out at once on the pipelined connection; the transaction orders them
+    List<Future<?>> writes = new ArrayList<>();
+    writes.add(
+        conn.preparedQuery(INSERT_ORDERS)
+            .execute(
+                Tuple.tuple()
+                    .addArrayOfLong(orderIds)
+                    .addArrayOfLong(customerIds)
+                    .addArrayOfString(currencies)
+                    .addArrayOfLong(subtotals)
+                    .addArrayOfInteger(counts)
+                    .addArrayOfString(addresses)));
+    writes.add(
+        conn.preparedQuery(INSERT_ITEMS)
+            .execute(
+                Tuple.tuple()
+                    .addArrayOfLong(itemOrder.toArray(new Long[0]))
+                    .addArrayOfInteger(itemLine.toArray(new Integer[0]))
+                    .addArrayOfLong(itemProduct.toArray(new Long[0]))
+                    .addArrayOfString(itemName.toArray(new String[0]))
+                    .addArrayOfLong(itemPrice.toArray(new Long[0]))
+                    .addArrayOfInteger(itemQuantity.toArray(new Integer[0]))));
+    writes.add(
+        conn.preparedQuery(TAKE_STOCK)
+            .execute(
+                Tuple.tuple()
+                    .addArrayOfLong(plan.stockTaken.keySet().toArray(new Long[0]))
+                    .addArrayOfInteger(plan.stockTaken.values().toArray(new Integer[0]))));
+    writes.add(conn.preparedQuery(EVENTS).execute(Tuple.tuple().addArrayOfLong(orderIds)));
+    writes.add(
+        conn.preparedQuery(REPORT)
+            .execute(
+                Tuple.tuple()
+                    .addLong(importId)
+                    .addArrayOfInteger(lineNos)
+                    .addArrayOfString(outcomes)
+                    .addArrayOfLong(lineOrders)
+                    .addArrayOfString(lineErrors)));
+    int rejected = reported - orders;
+    writes.add(conn.preparedQuery(ADVANCE).execute(Tuple.of(importId, after, orders, rejected)));
+    return Future.all(writes).map(x -> new int[] {orders, rejected});
+  }
+
+  private static String errorsJson(List<FieldError> errors) {
+    return JsonOutput.write(
+            64 + 96 * errors.size(),
+            (JsonGenerator gen) -> {
+              gen.writeStartArray();
+              for (FieldError e : errors) {
+                gen.writeStartObject();
+                gen.writeStringField("field", e.field());
+                gen.writeStringField("message", e.message());
+                gen.writeEndObject();
+              }
+              gen.writeEndArray();
+            })
+        .toString();
+  }
+}

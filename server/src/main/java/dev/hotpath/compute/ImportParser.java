@@ -1,0 +1,236 @@
+package dev.hotpath.compute;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpath.edge.Contract;
+import dev.hotpath.edge.FieldError;
+import dev.hotpath.edge.ProblemException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Parses and validates the lines of an import file without the database: syntax, the {@code
+ * OrderCreate} schema of the contract, repeated products. Pure and thread-safe, so chunks can be
+ * parsed by any number of workers; the outcome of a line depends on that line alone.
+ *
+ * <p>Formats: NDJSON, one {@code OrderCreate} object per line; CSV with the header {@value
+ * #CSV_HEADER} and lines like {@code 42,7:2;9:1} (customer 42 orders 2 of product 7 and 1 of
+ * product 9; the customer's address is the shipping address). Blank lines are skipped. Line numbers
+ * are the file's (the CSV header is line 1).
+ */
+public final class ImportParser {
+  public static final String CSV_HEADER = "customer_id,items";
+  public static final int MAX_LINE_BYTES = 64 * 1024;
+
+  /** A run of whole lines: bytes {@code [start, end)}, the first being line {@code firstLine}. */
+  public record Chunk(int index, int start, int end, int firstLine, int lines) {}
+
+  /** One line, parsed: the order it asks for, or why it cannot be one. */
+  public record Line(
+      int lineNo,
+      long customerId,
+      long[] productIds,
+      int[] quantities,
+      String shippingAddress,
+      List<FieldError> errors) {
+    public boolean valid() {
+      return errors.isEmpty();
+    }
+
+    static Line rejected(int lineNo, List<FieldError> errors) {
+      return new Line(lineNo, 0, new long[0], new int[0], null, List.copyOf(errors));
+    }
+  }
+
+  private final Contract contract;
+  private final boolean csv;
+
+  public ImportParser(Contract contract, String format) {
+    this.contract = contract;
+    this.csv = "csv".equals(format);
+  }
+
+  /** Lines of {@code data}: newlines, plus a last line without one. */
+  public static int countLines(byte[] data) {
+    int lines = 0;
+    for (byte b : data) {
+      if (b == '\n') {
+        lines++;
+      }
+    }
+    return data.length > 0 && data[data.length - 1] != '\n' ? lines + 1 : lines;
+  }
+
+  /** The first line, without its line break. */
+  public static String firstLine(byte[] data) {
+    int end = 0;
+    while (end < data.length && data[end] != '\n') {
+      end++;
+    }
+    if (end > 0 && data[end - 1] == '\r') {
+      end--;
+    }
+    return new String(data, 0, end, StandardCharsets.UTF_8);
+  }
+
+  /** Cuts {@code data} into chunks of {@code chunkLines} lines; depends on nothing else. */
+  public static List<Chunk> chunks(byte[] data, int chunkLines) {
+    List<Chunk> chunks = new ArrayList<>();
+    int start = 0;
+    int line = 1;
+    int inChunk = 0;
+    for (int i = 0; i < data.length; i++) {
+      if (data[i] == '\n') {
+        inChunk++;
+        if (inChunk == chunkLines) {
+          chunks.add(new Chunk(chunks.size(), start, i + 1, line, inChunk));
+          line += inChunk;
+          start = i + 1;
+          inChunk = 0;
+        }
+      }
+    }
+    if (start < data.length) {
+      inChunk += data[data.length - 1] == '\n' ? 0 : 1;
+    }
+    if (inChunk > 0) {
+      chunks.add(new Chunk(chunks.size(), start, data.length, line, inChunk));
+    }
+    return chunks;
+  }
+
+  /** Parses the lines of one chunk, in order. */
+  public List<Line> parse(byte[] data, Chunk chunk) {
+    List<Line> lines = new ArrayList<>(chunk.lines());
+    int lineNo = chunk.firstLine();
+    int start = chunk.start();
+    for (int i = chunk.start(); i <= chunk.end(); i++) {
+      if (i == chunk.end() || data[i] == '\n') {
+        if (i == chunk.end() && start == i) {
+          break;
+        }
+        int end = i;
+        if (end > start && data[end - 1] == '\r') {
+          end--;
+        }
+        if (!blank(data, start, end) && !(csv && lineNo == 1)) {
+          lines.add(line(data, start, end, lineNo));
+        }
+        lineNo++;
+        start = i + 1;
+      }
+    }
+    return lines;
+  }
+
+  private static boolean blank(byte[] data, int start, int end) {
+    for (int i = start; i < end; i++) {
+      if (data[i] != ' ' && data[i] != '\t') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Line line(byte[] data, int start, int end, int lineNo) {
+    if (end - start > MAX_LINE_BYTES) {
+      return Line.rejected(
+          lineNo,
+          List.of(new FieldError("/", "the line is longer than " + MAX_LINE_BYTES + " bytes")));
+    }
+    JsonNode order;
+    try {
+      order =
+          csv
+              ? csvOrder(new String(data, start, end - start, StandardCharsets.UTF_8))
+              : contract.readJson(data, start, end - start, "OrderCreate");
+    } catch (ProblemException e) {
+      return Line.rejected(
+          lineNo, e.errors().isEmpty() ? List.of(new FieldError("/", e.detail())) : e.errors());
+    }
+    JsonNode items = order.get("items");
+    int n = items.size();
+    long[] products = new long[n];
+    int[] quantities = new int[n];
+    Map<Long, Integer> seen = new HashMap<>();
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      products[i] = items.get(i).get("product_id").asLong();
+      quantities[i] = items.get(i).get("quantity").asInt();
+      Integer first = seen.putIfAbsent(products[i], i);
+      if (first != null) {
+        errors.add(
+            new FieldError(
+                "/items/" + i + "/product_id",
+                "product " + products[i] + " is already on line " + (first + 1)));
+      }
+    }
+    if (!errors.isEmpty()) {
+      return Line.rejected(lineNo, errors);
+    }
+    JsonNode address = order.get("shipping_address");
+    return new Line(
+        lineNo,
+        order.get("customer_id").asLong(),
+        products,
+        quantities,
+        address == null ? null : address.toString(),
+        List.of());
+  }
+
+  /** {@code customer_id,pid:qty;pid:qty} as an OrderCreate, validated by the same schema. */
+  private JsonNode csvOrder(String text) {
+    String[] fields = text.split(",", -1);
+    if (fields.length != 2) {
+      throw ProblemException.invalid(
+          "/", "expected 2 fields (" + CSV_HEADER + "), found " + fields.length);
+    }
+    List<FieldError> errors = new ArrayList<>();
+    ObjectNode order = JsonNodeFactory.instance.objectNode();
+    Long customer = number(fields[0].trim());
+    if (customer == null) {
+      errors.add(new FieldError("/customer_id", "must be a positive integer"));
+    } else {
+      order.put("customer_id", customer);
+    }
+    ArrayNode items = order.putArray("items");
+    String list = fields[1].trim();
+    String[] entries = list.isEmpty() ? new String[0] : list.split(";", -1);
+    for (int i = 0; i < entries.length; i++) {
+      String[] pair = entries[i].split(":", -1);
+      Long product = pair.length == 2 ? number(pair[0].trim()) : null;
+      Long quantity = pair.length == 2 ? number(pair[1].trim()) : null;
+      if (product == null || quantity == null) {
+        errors.add(
+            new FieldError("/items/" + i, "must be PRODUCT_ID:QUANTITY with positive integers"));
+      } else {
+        items.addObject().put("product_id", product).put("quantity", quantity);
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
+    List<FieldError> schema = contract.validate(order, "OrderCreate");
+    if (!schema.isEmpty()) {
+      throw ProblemException.validation(schema);
+    }
+    return order;
+  }
+
+  private static Long number(String s) {
+    if (s.isEmpty() || s.length() > 18) {
+      return null;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return null;
+      }
+    }
+    return Long.parseLong(s);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.hotpath.compute;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * One attempt at a claimed job, as its handler sees it. {@link #progress} records how far it is
+ * (shown by {@code GET /v1/jobs/{id}}); it is fenced by the attempt, so a worker that lost the job
+ * cannot write over the attempt that replaced it.
+ */
+public interface Job {
+  long id();
+
+  String kind();
+
+  /** The job's payload, a JSON object as text. */
+  String payload();
+
+  /** 1 for the first attempt. */
+  int attempt();
+
+  /** Records progress in percent (0 to 100). */
+  Future<Void> progress(int percent);
+
+  /** The compute flow's pool, for the handler's own queries. */
+  Pool pool();
+
+  Vertx vertx();
+}

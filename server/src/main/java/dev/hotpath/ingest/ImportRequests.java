@@ -1,0 +1,116 @@
+package dev.hotpath.ingest;
+
+import dev.hotpath.compute.ImportJob;
+import dev.hotpath.compute.ImportParser;
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.edge.FieldError;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import dev.hotpath.serve.JobRepresentation;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code POST /v1/orders/imports}: stores the NDJSON or CSV file and enqueues its import job in one
+ * transaction (under the request's Idempotency-Key), then answers {@code 202 Accepted} with {@code
+ * Location: /v1/jobs/{id}}. Counting lines and checking the CSV header run on a worker thread; the
+ * lines themselves are parsed by {@link ImportJob}.
+ */
+public final class ImportRequests {
+  public static final int MAX_LINES = 1_000_000;
+  public static final int MAX_WORKERS = 64;
+  static final Duration TIMEOUT = Duration.ofHours(1);
+
+  private static final String INSERT =
+      "INSERT INTO order_imports (id, format, body, workers, lines) VALUES ($1, $2, $3, $4, $5)";
+  private static final String JOB =
+      "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
+
+  private final IdempotencyKeys idempotency;
+  private final JobQueue jobs;
+  private final int defaultWorkers;
+
+  public ImportRequests(IdempotencyKeys idempotency, JobQueue jobs, int defaultWorkers) {
+    this.idempotency = idempotency;
+    this.jobs = jobs;
+    this.defaultWorkers = defaultWorkers;
+  }
+
+  public void create(RoutingContext ctx) {
+    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    Params params = Params.of(ctx, Set.of("workers"));
+    int workers = defaultWorkers;
+    Optional<String> raw = params.string("workers");
+    if (raw.isPresent()) {
+      long n = Params.parsePositiveLong(raw.get());
+      if (n < 1 || n > MAX_WORKERS) {
+        params.add(new FieldError("workers", "must be an integer from 1 to " + MAX_WORKERS));
+      } else {
+        workers = (int) n;
+      }
+    }
+    params.check();
+    String contentType = String.valueOf(ctx.request().getHeader("Content-Type"));
+    String format = contentType.startsWith("text/csv") ? "csv" : "ndjson";
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw ProblemException.invalid("/", "the file is empty");
+    }
+    int parsers = workers;
+    ctx.vertx()
+        .executeBlocking(() -> check(body.getBytes(), format), false)
+        .onComplete(
+            checked -> {
+              if (checked.failed()) {
+                ctx.fail(checked.cause());
+                return;
+              }
+              int lines = checked.result();
+              idempotency.execute(
+                  ctx,
+                  key,
+                  (conn, claimed) ->
+                      claimed
+                          .compose(
+                              ours ->
+                                  jobs.enqueue(
+                                      conn, jobs.spec(ImportJob.KIND, "{}").withTimeout(TIMEOUT)))
+                          .map(Optional::orElseThrow)
+                          .compose(
+                              id ->
+                                  conn.preparedQuery(INSERT)
+                                      .execute(Tuple.of(id, format, body, parsers, lines))
+                                      .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
+                          .map(
+                              rows -> {
+                                var row = rows.iterator().next();
+                                return new IdempotencyKeys.Stored(
+                                    202,
+                                    Optional.of("/v1/jobs/" + row.getLong(0)),
+                                    "application/json",
+                                    JobRepresentation.encode(row));
+                              }));
+            });
+  }
+
+  /** The number of lines; refuses files with too many, and CSV without the header. */
+  private static int check(byte[] data, String format) {
+    int lines = ImportParser.countLines(data);
+    if (lines > MAX_LINES) {
+      throw new ProblemException(
+          ProblemType.PAYLOAD_TOO_LARGE,
+          "The file has " + lines + " lines; an import takes at most " + MAX_LINES);
+    }
+    if (format.equals("csv")
+        && !ImportParser.firstLine(data).trim().equals(ImportParser.CSV_HEADER)) {
+      throw ProblemException.invalid(
+          "/", "a CSV import starts with the header line " + ImportParser.CSV_HEADER);
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,155 @@
+package dev.hotpath.ingest;
+
+import dev.hotpath.edge.Conditional;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.serve.CacheInvalidation;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.OrderRepresentation;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ResponseCache.Owner;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code POST /v1/orders/{id}/cancel}. One transaction: lock the order, check its state and the
+ * optional {@code If-Match}, lock its products in id order (the order placement takes them in the
+ * same order, so the two never deadlock), then in one statement mark the order cancelled (version
+ * bumped), put the stock back and append {@code order.cancelled}. Only placed or paid orders can be
+ * cancelled.
+ */
+public final class OrderCancellation {
+  private static final String LOCK_ORDER =
+      "SELECT status, version, customer_id FROM orders WHERE id = $1 FOR UPDATE";
+  private static final String NOTIFY = "SELECT pg_notify('" + CacheInvalidation.CHANNEL + "', $1)";
+  private static final String LOCK_PRODUCTS =
+      "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)"
+          + " ORDER BY id FOR UPDATE";
+  private static final String ITEMS_JSON =
+      "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
+          + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
+          + " FROM order_items WHERE order_id = $1)";
+  private static final String CANCEL =
+      "WITH o AS (UPDATE orders SET status = 'cancelled', version = version + 1, updated_at = now()"
+          + " WHERE id = $1 RETURNING "
+          + OrderRepresentation.COLUMNS
+          + "),"
+          + " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
+          + " updated_at = now() FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_CANCELLED,
+              "o",
+              "o.id",
+              Outbox.orderPayload("o", "api", ITEMS_JSON)
+                  + " || jsonb_build_object('cancelled_at', o.updated_at)")
+          + ")"
+          + " SELECT o.*, "
+          + "i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity,"
+          + " i.line_total_minor FROM o JOIN order_items i ON i.order_id = o.id ORDER BY i.line_no";
+  private static final Set<String> CANCELLABLE = Set.of("placed", "paid");
+
+  private final Pool pool;
+  private final ResponseCache cache;
+
+  public OrderCancellation(Pool pool, ResponseCache cache) {
+    this.pool = pool;
+    this.cache = cache;
+  }
+
+  /**
+   * Cancels an order. {@code If-Match} is required (428 without it): {@code *} or the order's
+   * current entity tag; a stale one is a 412 and changes nothing. Another customer's order is a
+   * 404. The cache invalidation message is sent in the transaction; this instance evicts what the
+   * cancellation changed (the order, the customer's first pages, the products' stock) before it
+   * answers.
+   */
+  public void cancel(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    Principal principal = Principal.of(ctx);
+    Conditional.IfMatch ifMatch =
+        Conditional.ifMatch(ctx.request(), "o", id)
+            .orElseThrow(
+                () ->
+                    new ProblemException(
+                        ProblemType.PRECONDITION_REQUIRED,
+                        "Send If-Match with the ETag of the order as you last read it (or *)"));
+    List<Owner> changed = new ArrayList<>();
+    pool.withTransaction(conn -> cancelIn(conn, id, ifMatch, principal, changed))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else {
+                cache.invalidate(changed);
+                Responses.json(
+                    ctx,
+                    200,
+                    OrderReads.encodeJoined(ar.result(), OrderRepresentation.FIELDS.all()));
+              }
+            });
+  }
+
+  private Future<RowSet<Row>> cancelIn(
+      SqlConnection conn,
+      long id,
+      Conditional.IfMatch ifMatch,
+      Principal principal,
+      List<Owner> changed) {
+    // both locks go out together; a refusal below rolls back and releases them
+    Future<RowSet<Row>> order = conn.preparedQuery(LOCK_ORDER).execute(Tuple.of(id));
+    Future<RowSet<Row>> products = conn.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of(id));
+    return Future.all(order, products)
+        .compose(
+            locked -> {
+              if (order.result().size() == 0) {
+                throw ProblemException.notFound("Order " + id);
+              }
+              Row row = order.result().iterator().next();
+              String status = row.getString(0);
+              int version = row.getInteger(1);
+              long customerId = row.getLong(2);
+              if (!principal.mayAccess(customerId)) {
+                throw ProblemException.notFound("Order " + id);
+              }
+              if (!ifMatch.any() && !ifMatch.versions().contains((long) version)) {
+                throw new ProblemException(
+                    ProblemType.PRECONDITION_FAILED,
+                    "Order " + id + " is at version " + version + "; If-Match does not match it");
+              }
+              if (!CANCELLABLE.contains(status)) {
+                throw new ProblemException(
+                    ProblemType.CONFLICT,
+                    "Order "
+                        + id
+                        + " is "
+                        + status
+                        + "; only placed or paid orders can be cancelled");
+              }
+              changed.add(new Owner(Kind.ORDER, id));
+              changed.add(new Owner(Kind.CUSTOMER_ORDERS, customerId));
+              for (Row product : products.result()) {
+                changed.add(new Owner(Kind.PRODUCT, product.getLong(0)));
+              }
+              Future<RowSet<Row>> cancelled = conn.preparedQuery(CANCEL).execute(Tuple.of(id));
+              Future<RowSet<Row>> notify =
+                  conn.preparedQuery(NOTIFY)
+                      .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)));
+              return Future.all(cancelled, notify).map(done -> cancelled.result());
+            });
+  }
+}

@@ -1,0 +1,88 @@
+package dev.hotpath.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.ReportJob;
+import dev.hotpath.compute.WebhookDelivery;
+import dev.hotpath.edge.Contract;
+import dev.hotpath.edge.FieldError;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.serve.JobRepresentation;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Tuple;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code POST /v1/reports}: records the request and enqueues its job in one transaction (under the
+ * request's Idempotency-Key), then answers {@code 202 Accepted} with {@code Location:
+ * /v1/jobs/{id}}. The work happens in {@link ReportJob}.
+ */
+public final class ReportRequests {
+  /** The longest range one report covers. */
+  public static final int MAX_DAYS = 3_660;
+
+  private static final String INSERT =
+      "INSERT INTO reports (id, from_date, to_date, callback_url) VALUES ($1, $2, $3, $4)";
+  private static final String JOB =
+      "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
+
+  private final Contract contract;
+  private final IdempotencyKeys idempotency;
+  private final JobQueue jobs;
+
+  public ReportRequests(Contract contract, IdempotencyKeys idempotency, JobQueue jobs) {
+    this.contract = contract;
+    this.idempotency = idempotency;
+    this.jobs = jobs;
+  }
+
+  public void create(RoutingContext ctx) {
+    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    Params.of(ctx, Set.of()).check();
+    JsonNode body = contract.readBody(ctx.body().buffer(), "ReportRequest");
+    LocalDate from = LocalDate.parse(body.get("from").asText());
+    LocalDate to = LocalDate.parse(body.get("to").asText());
+    Optional<String> callback = Optional.ofNullable(body.get("callback_url")).map(JsonNode::asText);
+    List<FieldError> errors = new ArrayList<>();
+    if (to.isBefore(from)) {
+      errors.add(new FieldError("/to", "must not be before from (" + from + ")"));
+    } else if (ChronoUnit.DAYS.between(from, to) >= MAX_DAYS) {
+      errors.add(new FieldError("/to", "a report covers at most " + MAX_DAYS + " days"));
+    }
+    if (callback.isPresent() && !WebhookDelivery.allowed(callback.get())) {
+      errors.add(
+          new FieldError(
+              "/callback_url", "must be an http(s) URL on a loopback address (127.0.0.0/8, ::1)"));
+    }
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
+    idempotency.execute(
+        ctx,
+        key,
+        (conn, claimed) ->
+            claimed
+                .compose(ours -> jobs.enqueue(conn, jobs.spec(ReportJob.KIND, "{}")))
+                .map(Optional::orElseThrow)
+                .compose(
+                    id ->
+                        conn.preparedQuery(INSERT)
+                            .execute(Tuple.of(id, from, to, callback.orElse(null)))
+                            .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
+                .map(
+                    rows -> {
+                      var row = rows.iterator().next();
+                      return new IdempotencyKeys.Stored(
+                          202,
+                          Optional.of("/v1/jobs/" + row.getLong(0)),
+                          "application/json",
+                          JobRepresentation.encode(row));
+                    }));
+  }
+}

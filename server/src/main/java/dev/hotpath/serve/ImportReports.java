@@ -1,0 +1,147 @@
+package dev.hotpath.serve;
+
+import dev.hotpath.edge.CursorCodec;
+import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.Responses;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The result of a bulk import: {@code GET /v1/orders/imports/{id}} (counts and state) and {@code
+ * GET /v1/orders/imports/{id}/lines} (the per-line report, by line number, keyset-paged, optionally
+ * only one outcome).
+ */
+public final class ImportReports {
+  private static final String SUMMARY =
+      "SELECT i.id, i.format, i.workers, i.lines, i.lines_done, i.imported, i.rejected, j.status"
+          + " FROM order_imports i JOIN jobs j ON j.id = i.id WHERE i.id = $1";
+  private static final String LINES =
+      "SELECT line_no, outcome, order_id, errors::text FROM order_import_lines"
+          + " WHERE import_id = $1 AND line_no > $2 AND ($3::text IS NULL OR outcome = $3)"
+          + " ORDER BY line_no LIMIT $4";
+  private static final Set<String> OUTCOMES = Set.of("imported", "rejected");
+
+  private final Pool pool;
+  private final CursorCodec cursors;
+
+  public ImportReports(Pool pool, CursorCodec cursors) {
+    this.pool = pool;
+    this.cursors = cursors;
+  }
+
+  public void summary(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    pool.preparedQuery(SUMMARY)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Import " + id));
+              } else {
+                Row r = ar.result().iterator().next();
+                Buffer body =
+                    JsonOutput.write(
+                        256,
+                        gen -> {
+                          gen.writeStartObject();
+                          gen.writeNumberField("id", r.getLong(0));
+                          gen.writeStringField("format", r.getString(1));
+                          gen.writeStringField("status", r.getString(7));
+                          gen.writeNumberField("workers", r.getInteger(2));
+                          gen.writeNumberField("lines", r.getInteger(3));
+                          gen.writeNumberField("lines_done", r.getInteger(4));
+                          gen.writeNumberField("imported", r.getInteger(5));
+                          gen.writeNumberField("rejected", r.getInteger(6));
+                          gen.writeStringField("lines_url", "/v1/orders/imports/" + id + "/lines");
+                          gen.writeEndObject();
+                        });
+                ctx.response().putHeader("Cache-Control", "no-store");
+                Responses.json(ctx, 200, body);
+              }
+            });
+  }
+
+  public void lines(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of("limit", "cursor", "outcome"));
+    long id = params.pathId("id");
+    int limit = params.limit();
+    Optional<String> outcome = params.oneOf("outcome", OUTCOMES);
+    Optional<String> cursor = params.string("cursor");
+    params.check();
+    String scope = "import-lines:" + id + ":" + outcome.orElse("");
+    long after = cursor.map(c -> cursors.decode(scope, c, 1)[0]).orElse(0L);
+    pool.preparedQuery(SUMMARY)
+        .execute(Tuple.of(id))
+        .compose(
+            found -> {
+              if (found.size() == 0) {
+                throw ProblemException.notFound("Import " + id);
+              }
+              return pool.preparedQuery(LINES)
+                  .execute(Tuple.of(id, (int) after, outcome.orElse(null), limit + 1));
+            })
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              List<Row> rows = new ArrayList<>(ar.result().size());
+              ar.result().forEach(rows::add);
+              Optional<String> next = Optional.empty();
+              if (rows.size() > limit) {
+                rows.remove(rows.size() - 1);
+                next = Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)));
+              }
+              Optional<String> link = next;
+              Buffer body =
+                  JsonOutput.write(
+                      128 + 160 * rows.size(),
+                      gen -> {
+                        gen.writeStartObject();
+                        gen.writeArrayFieldStart("data");
+                        for (Row r : rows) {
+                          gen.writeStartObject();
+                          gen.writeNumberField("line", r.getInteger(0));
+                          gen.writeStringField("outcome", r.getString(1));
+                          gen.writeFieldName("order_id");
+                          if (r.getLong(2) == null) {
+                            gen.writeNull();
+                          } else {
+                            gen.writeNumber(r.getLong(2));
+                          }
+                          gen.writeFieldName("errors");
+                          if (r.getString(3) == null) {
+                            gen.writeStartArray();
+                            gen.writeEndArray();
+                          } else {
+                            gen.writeRawValue(r.getString(3));
+                          }
+                          gen.writeEndObject();
+                        }
+                        gen.writeEndArray();
+                        gen.writeFieldName("next_cursor");
+                        if (link.isPresent()) {
+                          gen.writeString(link.get());
+                        } else {
+                          gen.writeNull();
+                        }
+                        gen.writeEndObject();
+                      });
+              Responses.page(ctx, body, link);
+            });
+  }
+}

@@ -1,0 +1,141 @@
+package dev.hotpath.serve;
+
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.Responses;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * {@code GET /v1/jobs/{id}} (status, progress, result link) and {@code GET /v1/jobs/{id}/events},
+ * which streams the same representation as Server-Sent Events whenever it changes, until the job
+ * has succeeded or died. The stream polls the job's row by primary key at a fixed interval: one
+ * indexed read per stream per interval, whatever instance runs the job.
+ */
+public final class JobReads {
+  private static final String BY_ID =
+      "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1 AND kind = ANY($2)";
+  private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+  private final Pool pool;
+  private final Duration poll;
+
+  public JobReads(Pool pool, Duration poll) {
+    this.pool = pool;
+    this.poll = poll;
+  }
+
+  private Future<RowSet<Row>> find(long id) {
+    return pool.preparedQuery(BY_ID)
+        .execute(Tuple.of(id).addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES));
+  }
+
+  public void get(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    find(id)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Job " + id));
+              } else {
+                ctx.response().putHeader("Cache-Control", "no-store");
+                Responses.json(ctx, 200, JobRepresentation.encode(ar.result().iterator().next()));
+              }
+            });
+  }
+
+  public void events(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    find(id)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Job " + id));
+              } else {
+                HttpServerResponse response = ctx.response();
+                response
+                    .setChunked(true)
+                    .putHeader("Content-Type", "text/event-stream")
+                    .putHeader("Cache-Control", "no-store")
+                    .putHeader("X-Accel-Buffering", "no");
+                new Stream(ctx, id).send(ar.result().iterator().next());
+              }
+            });
+  }
+
+  /** One SSE stream: sends the job when it changed, ends after a terminal state. */
+  private final class Stream {
+    private final RoutingContext ctx;
+    private final long id;
+    private Buffer last;
+    private long sent;
+    private long lastWrite = System.nanoTime();
+    private boolean closed;
+
+    Stream(RoutingContext ctx, long id) {
+      this.ctx = ctx;
+      this.id = id;
+      ctx.response().closeHandler(v -> closed = true);
+    }
+
+    void send(Row row) {
+      if (closed) {
+        return;
+      }
+      Buffer json = JobRepresentation.encode(row);
+      boolean done = JobRepresentation.terminal(row);
+      if (last == null || !last.equals(json)) {
+        last = json;
+        sent++;
+        write(
+            Buffer.buffer("event: " + (done ? "done" : "progress") + "\nid: " + sent + "\ndata: ")
+                .appendBuffer(json)
+                .appendString("\n\n"));
+      } else if (System.nanoTime() - lastWrite > HEARTBEAT.toNanos()) {
+        write(Buffer.buffer(": keep-alive\n\n"));
+      }
+      if (done) {
+        ctx.response().end();
+        return;
+      }
+      ctx.vertx().setTimer(poll.toMillis(), t -> poll());
+    }
+
+    private void write(Buffer chunk) {
+      lastWrite = System.nanoTime();
+      ctx.response().write(chunk);
+    }
+
+    private void poll() {
+      if (closed) {
+        return;
+      }
+      find(id)
+          .onComplete(
+              ar -> {
+                if (ar.failed() || ar.result().size() == 0) {
+                  // the job vanished or the database failed: end the stream; clients reconnect
+                  ctx.response().end();
+                } else {
+                  send(ar.result().iterator().next());
+                }
+              });
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package dev.hotpath.serve;
+
+import dev.hotpath.edge.Params;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+
+/**
+ * {@code GET /v1/reports/{id}}: the report as CSV, streamed page by page (keyset on row number, so
+ * memory stays flat whatever the report's size, and the next page is read only when the client has
+ * taken the previous one), gzip-compressed on a worker thread when the client accepts it.
+ */
+public final class ReportDownloads {
+  static final int PAGE = 1_000;
+  private static final String STATE =
+      "SELECT j.status, j.progress FROM reports r JOIN jobs j ON j.id = r.id WHERE r.id = $1";
+  private static final String ROWS =
+      "SELECT row_no, dimension, value, currency, orders, units, revenue_minor FROM report_rows"
+          + " WHERE report_id = $1 AND row_no > $2 ORDER BY row_no LIMIT "
+          + PAGE;
+  static final String HEADER = "dimension,value,currency,orders,units,revenue_minor\n";
+
+  private final Pool pool;
+
+  public ReportDownloads(Pool pool) {
+    this.pool = pool;
+  }
+
+  public void download(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    pool.preparedQuery(STATE)
+        .execute(Tuple.of(id))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              if (ar.result().size() == 0) {
+                ctx.fail(ProblemException.notFound("Report " + id));
+                return;
+              }
+              Row state = ar.result().iterator().next();
+              if (!"succeeded".equals(state.getString(0))) {
+                ctx.fail(
+                    new ProblemException(
+                        ProblemType.CONFLICT,
+                        "Report "
+                            + id
+                            + " is not ready (job "
+                            + state.getString(0)
+                            + ", "
+                            + state.getShort(1)
+                            + "%); follow /v1/jobs/"
+                            + id));
+                return;
+              }
+              String accept = ctx.request().getHeader("Accept-Encoding");
+              GzipStream gzip = acceptsGzip(accept) ? new GzipStream() : null;
+              HttpServerResponse response = ctx.response();
+              response
+                  .setChunked(true)
+                  .putHeader("Content-Type", "text/csv; charset=utf-8")
+                  .putHeader(
+                      "Content-Disposition", "attachment; filename=\"sales-report-" + id + ".csv\"")
+                  .putHeader("Vary", "Accept-Encoding");
+              if (gzip != null) {
+                response.putHeader("Content-Encoding", "gzip");
+              }
+              send(ctx, gzip, HEADER.getBytes(StandardCharsets.UTF_8))
+                  .onComplete(sent -> page(ctx, gzip, id, 0));
+            });
+  }
+
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) {
+      return false;
+    }
+    for (String part : acceptEncoding.split(",")) {
+      String[] coding = part.trim().split(";");
+      if (coding[0].trim().equalsIgnoreCase("gzip")) {
+        return coding.length == 1 || !coding[1].replace(" ", "").matches("q=0(\\.0*)?");
+      }
+    }
+    return false;
+  }
+
+  private void page(RoutingContext ctx, GzipStream gzip, long id, int after) {
+    HttpServerResponse response = ctx.response();
+    if (response.closed()) {
+      return;
+    }
+    pool.preparedQuery(ROWS)
+        .execute(Tuple.of(id, after))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                // the head is out: cut the connection so the client sees a truncated download
+                ctx.request().connection().close();
+                return;
+              }
+              StringBuilder csv = new StringBuilder(64 * ar.result().size());
+              int last = after;
+              for (Row r : ar.result()) {
+                last = r.getInteger(0);
+                csv.append(r.getString(1))
+                    .append(',')
+                    .append(r.getString(2))
+                    .append(',')
+                    .append(r.getString(3))
+                    .append(',')
+                    .append(r.getLong(4))
+                    .append(',')
+                    .append(r.getLong(5))
+                    .append(',')
+                    .append(r.getLong(6))
+                    .append('\n');
+              }
+              boolean more = ar.result().size() == PAGE;
+              int next = last;
+              Future<Void> written =
+                  send(ctx, gzip, csv.toString().getBytes(StandardCharsets.UTF_8));
+              written.onComplete(
+                  w -> {
+                    if (more) {
+                      if (response.writeQueueFull()) {
+                        response.drainHandler(v -> page(ctx, gzip, id, next));
+                      } else {
+                        page(ctx, gzip, id, next);
+                      }
+                    } else if (gzip == null) {
+                      response.end();
+                    } else {
+                      ctx.vertx()
+                          .executeBlocking(gzip::finish, true)
+                          .onComplete(f -> response.end(f.result()));
+                    }
+                  });
+            });
+  }
+
+  private static Future<Void> send(RoutingContext ctx, GzipStream gzip, byte[] bytes) {
+    if (gzip == null) {
+      return ctx.response().write(Buffer.buffer(bytes));
+    }
+    return ctx.vertx()
+        .executeBlocking(() -> gzip.write(bytes), true)
+        .compose(
+            chunk -> chunk.length() == 0 ? Future.succeededFuture() : ctx.response().write(chunk));
+  }
+}

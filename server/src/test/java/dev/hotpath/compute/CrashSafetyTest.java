@@ -1,0 +1,225 @@
+package dev.hotpath.compute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hotpath.Main;
+import dev.hotpath.cli.RebuildCommand;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Runs the real server as a child JVM on the shared database, puts write load on it, kills it with
+ * SIGKILL mid-load, starts it again, and checks what a crash must not break: every order that got a
+ * 201 exists exactly once (and retrying every request whose answer was lost yields exactly one
+ * order per key), every outbox event is consumed, and every read model equals a rebuild from the
+ * log.
+ */
+class CrashSafetyTest {
+  private final TestServer server = TestServer.get();
+  private final Fixtures fx = new Fixtures(server);
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Process startChild(int port, Path log) throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "serve")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> k.startsWith("HOTPATH_"));
+    env.putAll(dev.hotpath.support.Tokens.get().environment());
+    env.put("HOTPATH_ACCESS_LOG", "off");
+    env.put("HOTPATH_DATABASE_URL", server.databaseUrl());
+    env.put("HOTPATH_PORT", String.valueOf(port));
+    env.put("HOTPATH_EVENT_LOOPS", "2");
+    env.put("HOTPATH_DB_POOL_SIZE", "4");
+    env.put("HOTPATH_COMPUTE_POOL_SIZE", "2");
+    env.put("HOTPATH_OUTBOX_POLL_MS", "20");
+    Process process = builder.start();
+    Api api = Api.at("http://localhost:" + port);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              assertThat(process.isAlive()).as("child server exited; see " + log).isTrue();
+              return api.get("/health/ready").status() == 200;
+            });
+    return process;
+  }
+
+  private static String body(long customer, List<Long> products, int n) {
+    long product = products.get(n % products.size());
+    return "{\"customer_id\":"
+        + customer
+        + ",\"items\":[{\"product_id\":"
+        + product
+        + ",\"quantity\":"
+        + (n % 3 + 1)
+        + "}]}";
+  }
+
+  @Test
+  void killingTheServerMidLoadLosesNoOrderDuplicatesNoneAndLeavesReadModelsRebuildable()
+      throws Exception {
+    long customer = fx.customer();
+    List<Long> products =
+        List.of(fx.product(100, 1_000_000), fx.product(250, 1_000_000), fx.product(990, 1_000_000));
+    Path log = Files.createTempFile("hotpath-crash-child-", ".log");
+    int port = freePort();
+    Process child = startChild(port, log);
+    Api api = Api.at("http://localhost:" + port);
+
+    Map<String, String> bodies = new ConcurrentHashMap<>();
+    Map<String, Long> created = new ConcurrentHashMap<>();
+    Set<String> unknown = ConcurrentHashMap.newKeySet();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger sequence = new AtomicInteger();
+    ExecutorService load = Executors.newFixedThreadPool(8);
+    List<Future<Object>> workers = new ArrayList<>();
+    try {
+      for (int t = 0; t < 8; t++) {
+        workers.add(
+            load.submit(
+                () -> {
+                  while (!stop.get()) {
+                    int n = sequence.incrementAndGet();
+                    String key = UUID.randomUUID().toString();
+                    String json = body(customer, products, n);
+                    bodies.put(key, json);
+                    try {
+                      Api.Response r = api.post("/v1/orders", json, "Idempotency-Key", key);
+                      assertThat(r.status()).as(r.body()).isEqualTo(201);
+                      created.put(key, r.json().get("id").asLong());
+                    } catch (UncheckedIOException | IllegalStateException lost) {
+                      // the server died with this request in flight: its outcome is unknown
+                      unknown.add(key);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> created.size() >= 200);
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      stop.set(true);
+      load.shutdown();
+      assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+      for (Future<Object> worker : workers) {
+        worker.get(); // a non-201 answer fails the test here
+      }
+    } finally {
+      load.shutdownNow();
+      child.destroyForcibly();
+    }
+    assertThat(created).hasSizeGreaterThanOrEqualTo(200);
+    System.out.println(
+        "crash test: " + created.size() + " answered, " + unknown.size() + " lost at the kill");
+    // every 201 is an order that exists, once
+    Set<Long> answered = new HashSet<>(created.values());
+    assertThat(answered).hasSameSizeAs(created.values());
+    String ids = answered.toString().replace('[', '(').replace(']', ')');
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE id IN " + ids))
+        .isEqualTo(answered.size());
+
+    Process restarted = startChild(port, log);
+    try {
+      // a client retries every request whose answer it lost, with the same key and body
+      for (String key : unknown) {
+        Api.Response r = api.post("/v1/orders", bodies.get(key), "Idempotency-Key", key);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        created.put(key, r.json().get("id").asLong());
+      }
+      // and a retry of an acknowledged request is a replay, not a new order
+      String someKey = created.keySet().iterator().next();
+      Api.Response replay = api.post("/v1/orders", bodies.get(someKey), "Idempotency-Key", someKey);
+      assertThat(replay.header("Idempotent-Replayed")).contains("true");
+      assertThat(replay.json().get("id").asLong()).isEqualTo(created.get(someKey));
+    } finally {
+      restarted.destroyForcibly();
+      restarted.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertThat(created).hasSize(bodies.size());
+    assertThat(new HashSet<>(created.values())).hasSize(bodies.size());
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
+        .isEqualTo(bodies.size());
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM outbox WHERE type = 'order.created'"
+                    + " AND (payload->>'customer_id')::bigint = "
+                    + customer))
+        .isEqualTo(bodies.size());
+
+    // every event is consumed, and every read model equals a rebuild from scratch
+    server.awaitConsumers();
+    List<String> models =
+        List.of(
+            "SELECT * FROM customer_order_summary ORDER BY customer_id, currency",
+            "SELECT * FROM product_stats ORDER BY product_id",
+            "SELECT * FROM analytics_counters ORDER BY day, metric");
+    List<String> incremental = new ArrayList<>();
+    models.forEach(q -> incremental.add(server.queryText(q)));
+    for (String model : List.of("customer_order_summary", "product_stats", "analytics")) {
+      assertThat(
+              new CommandLine(new RebuildCommand())
+                  .execute(model, "--database-url", server.databaseUrl()))
+          .isZero();
+    }
+    for (int i = 0; i < models.size(); i++) {
+      assertThat(server.queryText(models.get(i))).as(models.get(i)).isEqualTo(incremental.get(i));
+    }
+    assertThat(
+            server.queryText(
+                "SELECT order_count, total_spent_minor FROM customer_order_summary"
+                    + " WHERE customer_id = "
+                    + customer))
+        .isEqualTo(
+            server.queryText(
+                "SELECT count(*), sum(total_minor) FROM orders WHERE customer_id = " + customer));
+    // each order placed through the API got exactly one confirmation
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM notifications WHERE customer_id = "
+                    + customer
+                    + " AND kind = 'order_confirmation'"))
+        .isEqualTo(bodies.size());
+  }
+}

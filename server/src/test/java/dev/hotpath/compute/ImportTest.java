@@ -1,0 +1,265 @@
+package dev.hotpath.compute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class ImportTest {
+  private final TestServer server = TestServer.get();
+  private final Api api = server.api();
+  private final Fixtures fx = new Fixtures(server);
+
+  private Api.Response upload(String path, String contentType, String file) {
+    return api.send(
+        api.request(path)
+            .header("Content-Type", contentType)
+            .header("Idempotency-Key", UUID.randomUUID().toString())
+            .POST(HttpRequest.BodyPublishers.ofString(file))
+            .build());
+  }
+
+  /** Uploads, waits for the job, returns the import id. */
+  private long importFile(String contentType, String file, int workers) {
+    Api.Response accepted = upload("/v1/orders/imports?workers=" + workers, contentType, file);
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+    assertThat(accepted.json().get("kind").asText()).isEqualTo("orders.import");
+    String job = accepted.header("Location").orElseThrow();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> api.get(job).json().get("status").asText().equals("succeeded"));
+    long id = accepted.json().get("id").asLong();
+    assertThat(api.get(job).json().get("result_url").asText())
+        .isEqualTo("/v1/orders/imports/" + id);
+    return id;
+  }
+
+  private List<JsonNode> reportLines(long id) {
+    List<JsonNode> lines = new ArrayList<>();
+    String path = "/v1/orders/imports/" + id + "/lines?limit=100";
+    while (true) {
+      Api.Response page = api.get(path);
+      assertThat(page.status()).isEqualTo(200);
+      page.json().get("data").forEach(lines::add);
+      JsonNode next = page.json().get("next_cursor");
+      if (next.isNull()) {
+        return lines;
+      }
+      path = "/v1/orders/imports/" + id + "/lines?limit=100&cursor=" + next.asText();
+    }
+  }
+
+  /** The report and the rows written, with order ids relative to the import's first. */
+  private String outcome(long id) {
+    long base =
+        server.queryLong(
+            "SELECT coalesce(min(order_id), 0) FROM order_import_lines WHERE import_id = " + id);
+    StringBuilder out = new StringBuilder();
+    for (JsonNode line : reportLines(id)) {
+      out.append(line.get("line").asInt())
+          .append(' ')
+          .append(line.get("outcome").asText())
+          .append(' ')
+          .append(line.get("order_id").isNull() ? "-" : line.get("order_id").asLong() - base)
+          .append(' ')
+          .append(line.get("errors"))
+          .append('\n');
+    }
+    out.append(
+        server.queryText(
+            "SELECT o.id - "
+                + base
+                + ", o.customer_id, o.status, o.currency, o.subtotal_minor, o.total_minor,"
+                + " o.item_count, o.shipping_address::text, (SELECT string_agg(i.line_no || ':'"
+                + " || i.product_id || 'x' || i.quantity || '@' || i.unit_price_minor, ','"
+                + " ORDER BY i.line_no) FROM order_items i WHERE i.order_id = o.id)"
+                + " FROM orders o JOIN order_import_lines l ON l.order_id = o.id"
+                + " WHERE l.import_id = "
+                + id
+                + " ORDER BY o.id"));
+    return out.toString();
+  }
+
+  @Test
+  void theSameFileGivesIdenticalIdsRowsAndReportWithOneTwoOrEightWorkers() {
+    long customer = fx.customer();
+    long homeless =
+        api.post(
+                "/v1/customers",
+                "{\"email\":\"" + Fixtures.uniqueEmail("imp") + "\",\"name\":\"No Address\"}")
+            .json()
+            .get("id")
+            .asLong();
+    long plenty = fx.product(100, 1000);
+    long scarce = fx.product(250, 5);
+    long euro = fx.product("fixtures", 300, 1000, "EUR");
+    StringBuilder file = new StringBuilder();
+    for (int i = 1; i <= 240; i++) {
+      String line =
+          switch (i % 10) {
+            case 0 -> "{\"customer_id\": " + customer + ", \"items\": [";
+            case 1 -> "{\"customer_id\":" + customer + ",\"items\":[]}";
+            case 2 -> order(999_999_999L, plenty, 1);
+            case 3 -> order(customer, 999_999_999L, 1);
+            case 4 -> order(customer, scarce, 1);
+            case 5 ->
+                "{\"customer_id\":"
+                    + customer
+                    + ",\"items\":[{\"product_id\":"
+                    + plenty
+                    + ",\"quantity\":1},{\"product_id\":"
+                    + euro
+                    + ",\"quantity\":1}]}";
+            case 6 -> "";
+            case 7 -> order(homeless, plenty, 1);
+            case 8 ->
+                "{\"customer_id\":"
+                    + homeless
+                    + ",\"items\":[{\"product_id\":"
+                    + plenty
+                    + ",\"quantity\":2}],\"shipping_address\":"
+                    + Fixtures.ADDRESS
+                    + "}";
+            default -> order(customer, plenty, i % 3 + 1);
+          };
+      file.append(line).append('\n');
+    }
+    List<String> outcomes = new ArrayList<>();
+    for (int workers : new int[] {1, 2, 8}) {
+      server.execute("UPDATE products SET stock = 1000 WHERE id IN (" + plenty + ", " + euro + ")");
+      server.execute("UPDATE products SET stock = 5 WHERE id = " + scarce);
+      long id = importFile("application/x-ndjson", file.toString(), workers);
+      JsonNode summary = api.get("/v1/orders/imports/" + id).json();
+      assertThat(summary.get("lines").asInt()).isEqualTo(240);
+      assertThat(summary.get("imported").asInt()).isEqualTo(24 + 5 + 24);
+      assertThat(summary.get("rejected").asInt()).isEqualTo(240 - 24 - (24 + 5 + 24));
+      assertThat(fx.stock(scarce)).isZero();
+      // nothing half-written: every imported order has all its lines and exactly one event
+      assertThat(
+              server.queryLong(
+                  "SELECT count(*) FROM order_import_lines l JOIN orders o ON o.id = l.order_id"
+                      + " WHERE l.import_id = "
+                      + id
+                      + " AND o.item_count = (SELECT count(*) FROM order_items i"
+                      + " WHERE i.order_id = o.id) AND (SELECT count(*) FROM outbox e"
+                      + " WHERE e.type = 'order.created' AND e.aggregate_id = o.id"
+                      + " AND e.payload->>'source' = 'import') = 1"))
+          .isEqualTo(53);
+      assertThat(
+              server.queryLong(
+                  "SELECT count(*) FROM order_import_lines WHERE import_id = "
+                      + id
+                      + " AND outcome = 'rejected' AND order_id IS NOT NULL"))
+          .isZero();
+      outcomes.add(outcome(id));
+    }
+    assertThat(outcomes.get(1)).isEqualTo(outcomes.get(0));
+    assertThat(outcomes.get(2)).isEqualTo(outcomes.get(0));
+
+    String report = outcomes.get(0);
+    assertThat(report)
+        .contains("10 rejected - [{\"field\":\"/\",\"message\":\"The body is not valid JSON");
+    assertThat(report).contains("11 rejected - [{\"field\":\"/items\"");
+    assertThat(report).contains("12 rejected - [{\"field\":\"/customer_id\"");
+    assertThat(report).contains("13 rejected - [{\"field\":\"/items/0/product_id\"");
+    assertThat(report)
+        .contains(
+            "15 rejected - [{\"field\":\"/items/1/product_id\",\"message\":\"is priced in another currency\"}]");
+    assertThat(report).contains("17 rejected - [{\"field\":\"/shipping_address\"");
+    assertThat(report).doesNotContain("\n16 ");
+    // ids follow input order densely: the k-th imported line got base + k
+    List<Long> relative = new ArrayList<>();
+    report
+        .lines()
+        .filter(l -> l.matches("\\d+ imported \\d+ .*"))
+        .forEach(l -> relative.add(Long.parseLong(l.split(" ")[2])));
+    assertThat(relative).hasSize(53);
+    for (int k = 0; k < relative.size(); k++) {
+      assertThat(relative.get(k)).isEqualTo(k);
+    }
+    // stock ran out in input order: the 6th line asking for the scarce product is refused
+    assertThat(report).contains("44 imported");
+    assertThat(report).contains("54 rejected - [{\"field\":\"/items/0/quantity\"");
+  }
+
+  private static String order(long customer, long product, int quantity) {
+    return "{\"customer_id\":"
+        + customer
+        + ",\"items\":[{\"product_id\":"
+        + product
+        + ",\"quantity\":"
+        + quantity
+        + "}]}";
+  }
+
+  @Test
+  void aCsvImportReportsMalformedLinesAndImportsTheRest() {
+    long customer = fx.customer();
+    long a = fx.product(100, 100);
+    long b = fx.product(200, 100);
+    String csv =
+        "customer_id,items\n"
+            + customer
+            + ","
+            + a
+            + ":2;"
+            + b
+            + ":1\n"
+            + "x,"
+            + a
+            + ":1\n"
+            + customer
+            + ","
+            + a
+            + "\n"
+            + customer
+            + ","
+            + b
+            + ":3\r\n";
+    long id = importFile("text/csv", csv, 2);
+    List<JsonNode> lines = reportLines(id);
+    assertThat(lines).extracting(l -> l.get("line").asInt()).containsExactly(2, 3, 4, 5);
+    assertThat(lines)
+        .extracting(l -> l.get("outcome").asText())
+        .containsExactly("imported", "rejected", "rejected", "imported");
+    assertThat(lines.get(1).get("errors").get(0).get("field").asText()).isEqualTo("/customer_id");
+    assertThat(lines.get(2).get("errors").get(0).get("field").asText()).isEqualTo("/items/0");
+    JsonNode first = api.get("/v1/orders/" + lines.get(0).get("order_id").asLong()).json();
+    assertThat(first.get("total_minor").asLong()).isEqualTo(2 * 100 + 200);
+    assertThat(fx.stock(a)).isEqualTo(98);
+    assertThat(fx.stock(b)).isEqualTo(96);
+    Api.Response rejectedOnly = api.get("/v1/orders/imports/" + id + "/lines?outcome=rejected");
+    assertThat(rejectedOnly.json().get("data")).hasSize(2);
+  }
+
+  @Test
+  void unreadableImportsAreRefusedUpFrontAndEnqueueNothing() {
+    long jobs = server.queryLong("SELECT count(*) FROM jobs");
+    Api.Response noHeader = upload("/v1/orders/imports", "text/csv", "1,2:3\n");
+    assertThat(noHeader.status()).isEqualTo(400);
+    Api.Response tooMany =
+        upload("/v1/orders/imports", "application/x-ndjson", "\n".repeat(1_000_001));
+    assertThat(tooMany.status()).isEqualTo(413);
+    assertThat(upload("/v1/orders/imports?workers=0", "application/x-ndjson", "{}\n").status())
+        .isEqualTo(400);
+    assertThat(upload("/v1/orders/imports", "text/plain", "{}\n").status()).isEqualTo(415);
+    Api.Response noKey =
+        api.send(
+            api.request("/v1/orders/imports")
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString("{}\n"))
+                .build());
+    assertThat(noKey.status()).isEqualTo(400);
+    assertThat(server.queryLong("SELECT count(*) FROM jobs")).isEqualTo(jobs);
+    assertThat(api.get("/v1/orders/imports/999999999").status()).isEqualTo(404);
+  }
+}

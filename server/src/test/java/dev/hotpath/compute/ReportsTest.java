@@ -1,0 +1,243 @@
+package dev.hotpath.compute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+
+class ReportsTest {
+  private final TestServer server = TestServer.get();
+  private final Api api = server.api();
+  private final Fixtures fx = new Fixtures(server);
+  private final String today = LocalDate.now(ZoneOffset.UTC).toString();
+
+  private Api.Response request(String from, String to, String callback) {
+    return api.post(
+        "/v1/reports",
+        "{\"from\":\""
+            + from
+            + "\",\"to\":\""
+            + to
+            + "\""
+            + (callback == null ? "" : ",\"callback_url\":\"" + callback + "\"")
+            + "}");
+  }
+
+  private JsonNode awaitDone(String location) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> api.get(location).json().get("status").asText().equals("succeeded"));
+    return api.get(location).json();
+  }
+
+  @Test
+  void aReportIsAcceptedThenComputedOffThePathAndDownloadedAsCsv() {
+    long customer = fx.customer();
+    long p1 = fx.product(250, 100);
+    long p2 = fx.product(1000, 100);
+    fx.order(customer, p1, 3);
+    fx.order(customer, p2, 1);
+    Api.Response accepted = request(today, today, null);
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+    String location = accepted.header("Location").orElseThrow();
+    long id = accepted.json().get("id").asLong();
+    assertThat(location).isEqualTo("/v1/jobs/" + id);
+    assertThat(accepted.json().get("kind").asText()).isEqualTo("report.sales");
+
+    JsonNode done = awaitDone(location);
+    assertThat(done.get("progress").asInt()).isEqualTo(100);
+    assertThat(done.get("result_url").asText()).isEqualTo("/v1/reports/" + id);
+
+    Api.Response csv = api.get("/v1/reports/" + id);
+    assertThat(csv.status()).isEqualTo(200);
+    assertThat(csv.contentType()).startsWith("text/csv");
+    List<String> lines = csv.body().lines().toList();
+    assertThat(lines.get(0)).isEqualTo("dimension,value,currency,orders,units,revenue_minor");
+    assertThat(lines).contains("product," + p1 + ",USD,1,3,750", "product," + p2 + ",USD,1,1,1000");
+    String truth =
+        server
+            .queryText(
+                "SELECT 'day,' || (created_at AT TIME ZONE 'UTC')::date || ',' || currency || ','"
+                    + " || count(*) || ',' || sum((SELECT sum(quantity) FROM order_items i"
+                    + " WHERE i.order_id = o.id)) || ',' || sum(total_minor) FROM orders o"
+                    + " WHERE status <> 'cancelled' AND (created_at AT TIME ZONE 'UTC')::date = '"
+                    + today
+                    + "' GROUP BY 1 = 1, (created_at AT TIME ZONE 'UTC')::date, currency"
+                    + " ORDER BY currency")
+            .strip();
+    assertThat(lines).contains(truth.lines().toArray(String[]::new));
+  }
+
+  @Test
+  void theDownloadIsGzipWhenTheClientAcceptsIt() throws Exception {
+    fx.order(fx.customer(), fx.product(100, 10), 1);
+    Api.Response accepted = request("2024-01-01", today, null);
+    long id = accepted.json().get("id").asLong();
+    awaitDone(accepted.header("Location").orElseThrow());
+    String plain = api.get("/v1/reports/" + id).body();
+    HttpResponse<byte[]> gz =
+        api.client()
+            .send(
+                api.request("/v1/reports/" + id).header("Accept-Encoding", "gzip").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(gz.statusCode()).isEqualTo(200);
+    assertThat(gz.headers().firstValue("Content-Encoding")).contains("gzip");
+    byte[] unzipped = new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes();
+    assertThat(new String(unzipped, StandardCharsets.UTF_8)).isEqualTo(plain);
+    assertThat(plain.lines().count()).isGreaterThan(700);
+    assertThat(gz.body().length).isLessThan(plain.length() / 2);
+  }
+
+  @Test
+  void theEventStreamReportsProgressUntilTheJobIsDone() throws Exception {
+    Api.Response accepted = request("2025-01-01", "2025-12-31", null);
+    long id = accepted.json().get("id").asLong();
+    Api.Response stream = api.get("/v1/jobs/" + id + "/events");
+    assertThat(stream.status()).isEqualTo(200);
+    assertThat(stream.contentType()).startsWith("text/event-stream");
+    List<String> events = new ArrayList<>();
+    List<JsonNode> data = new ArrayList<>();
+    for (String line : stream.body().lines().toList()) {
+      if (line.startsWith("event: ")) {
+        events.add(line.substring(7));
+      } else if (line.startsWith("data: ")) {
+        data.add(new ObjectMapper().readTree(line.substring(6)));
+      }
+    }
+    assertThat(events).isNotEmpty().last().isEqualTo("done");
+    assertThat(events.subList(0, events.size() - 1)).containsOnly("progress");
+    assertThat(data).hasSameSizeAs(events);
+    assertThat(data.get(data.size() - 1).get("status").asText()).isEqualTo("succeeded");
+    assertThat(data.get(data.size() - 1).get("result_url").asText()).isEqualTo("/v1/reports/" + id);
+    List<Integer> progress = data.stream().map(d -> d.get("progress").asInt()).toList();
+    assertThat(progress).isSorted();
+  }
+
+  @Test
+  void aReportThatIsNotReadyIs409AndAnUnknownOneIs404() {
+    long id =
+        server.queryLong(
+            "INSERT INTO jobs (kind, max_attempts, timeout_ms, run_at) VALUES ('report.sales', 1,"
+                + " 1000, now() + interval '1 day') RETURNING id");
+    server.execute(
+        "INSERT INTO reports (id, from_date, to_date) VALUES ("
+            + id
+            + ", '2025-01-01', '2025-01-02')");
+    try {
+      assertThat(api.get("/v1/reports/" + id).status()).isEqualTo(409);
+      assertThat(api.get("/v1/jobs/" + id).json().get("status").asText()).isEqualTo("queued");
+      assertThat(api.get("/v1/reports/999999999").status()).isEqualTo(404);
+      assertThat(api.get("/v1/jobs/999999999").status()).isEqualTo(404);
+    } finally {
+      server.execute("DELETE FROM jobs WHERE id = " + id);
+    }
+  }
+
+  @Test
+  void badReportRequestsAre400AndEnqueueNothing() {
+    long jobs = server.queryLong("SELECT count(*) FROM jobs");
+    assertThat(request(today, "2020-01-01", null).status()).isEqualTo(400);
+    Api.Response remote = request(today, today, "http://example.com/hook");
+    assertThat(remote.status()).isEqualTo(400);
+    assertThat(remote.json().get("errors").get(0).get("field").asText()).isEqualTo("/callback_url");
+    assertThat(request("yesterday", today, null).status()).isEqualTo(400);
+    assertThat(
+            api.post(
+                    "/v1/reports",
+                    "{\"from\":\"" + today + "\",\"to\":\"" + today + "\"}",
+                    new String[0])
+                .status())
+        .isEqualTo(400);
+    assertThat(server.queryLong("SELECT count(*) FROM jobs")).isEqualTo(jobs);
+  }
+
+  @Test
+  void theCallbackGetsASignedWebhookRetriedUntilItIsAccepted() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<Map<String, String>> received = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    HttpServer receiver =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              received.add(
+                                  Map.of(
+                                      "timestamp", req.getHeader("Hotpath-Timestamp"),
+                                      "signature", req.getHeader("Hotpath-Signature"),
+                                      "event", req.getHeader("Hotpath-Event-Id"),
+                                      "body", body.toString()));
+                              // the first delivery fails, so the retry path runs
+                              req.response()
+                                  .setStatusCode(calls.incrementAndGet() == 1 ? 503 : 204)
+                                  .end();
+                            }))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    try {
+      String callback = "http://127.0.0.1:" + receiver.actualPort() + "/hooks/reports";
+      Api.Response accepted = request(today, today, callback);
+      long id = accepted.json().get("id").asLong();
+      awaitDone(accepted.header("Location").orElseThrow());
+      await().atMost(Duration.ofSeconds(30)).until(() -> received.size() == 2);
+      byte[] key =
+          HexFormat.of()
+              .parseHex(
+                  server
+                      .queryText("SELECT value FROM app_settings WHERE key = 'webhook_key'")
+                      .strip());
+      for (Map<String, String> delivery : received) {
+        assertThat(delivery.get("signature"))
+            .isEqualTo(
+                WebhookDelivery.signature(key, delivery.get("timestamp"), delivery.get("body")));
+        assertThat(Long.parseLong(delivery.get("timestamp")))
+            .isCloseTo(
+                System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(300L));
+        assertThat(delivery.get("event")).isEqualTo("report-" + id);
+      }
+      JsonNode event = new ObjectMapper().readTree(received.get(1).get("body"));
+      assertThat(event.get("type").asText()).isEqualTo("report.completed");
+      assertThat(event.get("report_id").asLong()).isEqualTo(id);
+      assertThat(event.get("result_url").asText()).isEqualTo("/v1/reports/" + id);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  server
+                      .queryText(
+                          "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
+                              + id
+                              + "'")
+                      .strip()
+                      .equals("succeeded 2"));
+      assertThat(WebhookDelivery.allowed("http://10.0.0.1/x")).isFalse();
+      assertThat(WebhookDelivery.allowed("http://[::1]:8080/x")).isTrue();
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+}
