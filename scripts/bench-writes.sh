@@ -10,6 +10,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "installing wrk (Debian package)..." >&2
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
+export TOKEN="${TOKEN:-$("$here/../hotpath" token --sub service:bench --scope service,orders:write --ttl 7200)}"
 echo "== POST /v1/orders: warm-up"
 RUN_ID="warm-$(date +%s)" wrk -t1 -c64 -d10s -s "$here/wrk/create-order.lua" "$base" >/dev/null
 for i in 1 2; do

@@ -35,12 +35,18 @@ local function body()
   return string.format('{"customer_id":%d,"items":[%s]}', math.random(1, max_customer), table.concat(items, ","))
 end
 
+-- TOKEN (a bearer token with orders:write, e.g. from ./hotpath token) is sent when set
+local token = os.getenv("TOKEN")
+
 function request()
   sent = sent + 1
   local headers = {
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("wrk-%s-%d-%d", run, seed, sent),
   }
+  if token and token ~= "" then
+    headers["Authorization"] = "Bearer " .. token
+  end
   return wrk.format("POST", "/v1/orders", headers, body())
 end
 

@@ -5,7 +5,6 @@ import dev.hotpath.edge.CachePolicy;
 import dev.hotpath.edge.Compression;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Representation;
 import dev.hotpath.edge.Responses;
 import dev.hotpath.store.Statements;
@@ -95,24 +94,7 @@ final class IdOrderedList {
                     Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getLong(0)));
               }
               Optional<String> link = nextCursor;
-              Buffer body =
-                  JsonOutput.write(
-                      128 + 300 * rows.size(),
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeArrayFieldStart("data");
-                        for (Row row : rows) {
-                          writer.write(gen, row, sel);
-                        }
-                        gen.writeEndArray();
-                        gen.writeFieldName("next_cursor");
-                        if (link.isPresent()) {
-                          gen.writeString(link.get());
-                        } else {
-                          gen.writeNull();
-                        }
-                        gen.writeEndObject();
-                      });
+              Buffer body = Pages.encode(rows, link, 300, writer, sel);
               Tags.PageTag tag =
                   new Tags.PageTag()
                       .add(scope)

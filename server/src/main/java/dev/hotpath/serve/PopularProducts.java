@@ -2,7 +2,6 @@ package dev.hotpath.serve;
 
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.Responses;
 import io.vertx.core.buffer.Buffer;
@@ -88,24 +87,7 @@ public final class PopularProducts {
                             last.getLong(0)));
               }
               Optional<String> link = next;
-              Buffer body =
-                  JsonOutput.write(
-                      128 + 400 * rows.size(),
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeArrayFieldStart("data");
-                        for (Row row : rows) {
-                          ProductRepresentation.write(gen, row, sel);
-                        }
-                        gen.writeEndArray();
-                        gen.writeFieldName("next_cursor");
-                        if (link.isPresent()) {
-                          gen.writeString(link.get());
-                        } else {
-                          gen.writeNull();
-                        }
-                        gen.writeEndObject();
-                      });
+              Buffer body = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
               // the same audience as the catalogue: public, briefly cacheable by a CDN
               ctx.response()
                   .putHeader("Cache-Control", dev.hotpath.edge.CachePolicy.CATALOGUE.header())

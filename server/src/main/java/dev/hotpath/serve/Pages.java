@@ -1,0 +1,39 @@
+package dev.hotpath.serve;
+
+import dev.hotpath.edge.Fields;
+import dev.hotpath.edge.JsonOutput;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import java.util.List;
+import java.util.Optional;
+
+/** The envelope every list answers with: {@code {"data":[...],"next_cursor":...}}. */
+final class Pages {
+  private Pages() {}
+
+  /** Encodes {@code rows} with {@code writer}, then the next cursor (null on the last page). */
+  static Buffer encode(
+      List<Row> rows,
+      Optional<String> next,
+      int bytesPerRow,
+      IdOrderedList.RowWriter writer,
+      Fields.Selection sel) {
+    return JsonOutput.write(
+        128 + bytesPerRow * rows.size(),
+        gen -> {
+          gen.writeStartObject();
+          gen.writeArrayFieldStart("data");
+          for (Row row : rows) {
+            writer.write(gen, row, sel);
+          }
+          gen.writeEndArray();
+          gen.writeFieldName("next_cursor");
+          if (next.isPresent()) {
+            gen.writeString(next.get());
+          } else {
+            gen.writeNull();
+          }
+          gen.writeEndObject();
+        });
+  }
+}
