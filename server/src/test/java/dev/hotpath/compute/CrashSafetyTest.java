@@ -38,6 +38,9 @@ import picocli.CommandLine;
  * log.
  */
 class CrashSafetyTest {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CrashSafetyTest.class);
+
   private final TestServer server = TestServer.get();
   private final Fixtures fx = new Fixtures(server);
 
@@ -151,7 +154,7 @@ class CrashSafetyTest {
       child.destroyForcibly();
     }
     assertThat(created).hasSizeGreaterThanOrEqualTo(200);
-    System.out.println(
+    LOG.info(
         "crash test: " + created.size() + " answered, " + unknown.size() + " lost at the kill");
     // every 201 is an order that exists, once
     Set<Long> answered = new HashSet<>(created.values());

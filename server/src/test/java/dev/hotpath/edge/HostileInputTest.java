@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Test;
  * i} is generated from seed {@code SEED + i}.
  */
 class HostileInputTest {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(HostileInputTest.class);
+
   private static final long SEED = 20240607L;
   private static final int REQUESTS = 10_000;
   private static final int IN_FLIGHT = 48;
@@ -211,8 +214,7 @@ class HostileInputTest {
         .handle((v, e) -> null)
         .get(120, TimeUnit.SECONDS);
     long ms = (System.nanoTime() - start) / 1_000_000;
-    System.out.println(
-        "hostile suite: " + all.size() + " requests in " + ms + " ms, statuses " + statuses);
+    LOG.info("hostile suite: " + all.size() + " requests in " + ms + " ms, statuses " + statuses);
     assertThat(failures).as("5xx answers, contract violations or failed exchanges").isEmpty();
     assertThat(all.size()).isGreaterThanOrEqualTo(REQUESTS * 9 / 10);
     assertThat(statuses.keySet()).allSatisfy(s -> assertThat(s).isLessThan(500));

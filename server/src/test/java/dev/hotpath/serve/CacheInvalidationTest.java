@@ -24,6 +24,9 @@ import org.junit.jupiter.api.Test;
  * through NOTIFY, on the other within a bound measured here.
  */
 class CacheInvalidationTest {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CacheInvalidationTest.class);
+
   /** How long the other instance may serve what a committed write replaced. */
   private static final Duration BOUND = Duration.ofSeconds(2);
 
@@ -95,7 +98,7 @@ class CacheInvalidationTest {
     assertThat(a.get(path).json().get("name").asText()).isEqualTo("Renamed on A");
 
     Duration lag = timeUntil(() -> "Renamed on A".equals(b.get(path).json().get("name").asText()));
-    System.out.println("cross-instance invalidation of a patched customer took " + lag);
+    LOG.info("cross-instance invalidation of a patched customer took " + lag);
     assertThat(lag).isLessThan(BOUND);
     assertThat(b.get(path).header("ETag")).isEqualTo(patched.header("ETag"));
     assertThat(server.app().invalidation().ownMessages())
@@ -120,7 +123,7 @@ class CacheInvalidationTest {
             () ->
                 b.get(productPath).json().get("stock").asInt() == 35
                     && b.get(pagePath).json().get("data").size() == 1);
-    System.out.println("cross-instance invalidation after an order took " + lag);
+    LOG.info("cross-instance invalidation after an order took " + lag);
     assertThat(lag).isLessThan(BOUND);
     assertThat(b.get(pagePath).json().get("data").get(0).get("id").asLong()).isEqualTo(order);
   }
