@@ -2,10 +2,9 @@ package dev.hotpath.observe;
 
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +34,10 @@ public final class AccessLog implements AutoCloseable {
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final LongAdder dropped = new LongAdder();
-  private final Writer out;
+  private final OutputStream out;
   private final ScheduledExecutorService writer;
 
-  private AccessLog(Writer out) {
+  private AccessLog(OutputStream out) {
     this.out = out;
     this.writer =
         Executors.newSingleThreadScheduledExecutor(
@@ -59,23 +58,22 @@ public final class AccessLog implements AutoCloseable {
       return null;
     }
     try {
-      Writer w;
+      OutputStream stream;
       if ("stdout".equals(target)) {
-        w = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+        stream = System.out;
       } else {
         Path path = Path.of(target);
         if (path.toAbsolutePath().getParent() != null) {
           Files.createDirectories(path.toAbsolutePath().getParent());
         }
-        w =
-            Files.newBufferedWriter(
+        stream =
+            Files.newOutputStream(
                 path,
-                StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
       }
-      return new AccessLog(new BufferedWriter(w, 1 << 18));
+      return new AccessLog(new BufferedOutputStream(stream, 1 << 18));
     } catch (IOException e) {
       throw new IllegalStateException(
           "cannot open the access log " + target + ": " + e.getMessage(), e);
@@ -100,7 +98,7 @@ public final class AccessLog implements AutoCloseable {
       String line;
       int n = 0;
       while ((line = pending.poll()) != null) {
-        out.write(line);
+        out.write(line.getBytes(StandardCharsets.UTF_8));
         out.write('\n');
         n++;
       }
@@ -180,6 +178,17 @@ public final class AccessLog implements AutoCloseable {
         .append('Z');
   }
 
+  /** Most values (paths, ids, user agents) need no escaping: append them whole. */
+  private static boolean plain(String value) {
+    for (int i = 0, n = value.length(); i < n; i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x2028) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static void string(StringBuilder sb, String name, String value) {
     sb.append(",\"").append(name).append("\":");
     if (value == null) {
@@ -187,6 +196,10 @@ public final class AccessLog implements AutoCloseable {
       return;
     }
     sb.append('"');
+    if (plain(value)) {
+      sb.append(value).append('"');
+      return;
+    }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       switch (c) {
