@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -38,21 +37,7 @@ class HealthTest {
    */
   @Test
   void aSecondInstanceSharesDataAndCursorsAndDrainsOnClose() throws Exception {
-    var uri =
-        URI.create(
-            "postgresql://"
-                + server.database().user()
-                + ":"
-                + server.database().password()
-                + "@"
-                + server.database().host()
-                + ":"
-                + server.database().port()
-                + "/"
-                + server.database().database());
-    Settings settings =
-        Settings.fromEnvironment(TestServer.environment(Map.of("HOTPATH_EVENT_LOOPS", "1")))
-            .withDatabaseUrl(Optional.of(uri));
+    Settings settings = server.secondInstance(Map.of());
     App second = App.start(settings);
     String base = "http://localhost:" + second.port();
     HttpClient client = HttpClient.newHttpClient();

@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -47,27 +46,13 @@ class TraceExportTest {
                 })
             .listen(0)
             .await(10, TimeUnit.SECONDS);
-    var db = shared.database();
-    var uri =
-        URI.create(
-            "postgresql://"
-                + db.user()
-                + ":"
-                + db.password()
-                + "@"
-                + db.host()
-                + ":"
-                + db.port()
-                + "/"
-                + db.database());
     Settings settings =
-        Settings.fromEnvironment(
-                TestServer.environment(
-                    Map.of(
-                        "HOTPATH_EVENT_LOOPS", "1",
-                        "HOTPATH_TRACE_SAMPLE_RATE", "1.0",
-                        "HOTPATH_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.actualPort())))
-            .withDatabaseUrl(Optional.of(uri));
+        shared.secondInstance(
+            Map.of(
+                "HOTPATH_TRACE_SAMPLE_RATE",
+                "1.0",
+                "HOTPATH_OTLP_ENDPOINT",
+                "http://127.0.0.1:" + collector.actualPort()));
     App app = App.start(settings);
     try {
       HttpResponse<String> r =

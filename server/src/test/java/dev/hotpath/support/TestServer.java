@@ -83,19 +83,7 @@ public final class TestServer {
 
   /** Settings of a second instance on this server's database (as a scaled-out deployment runs). */
   public Settings secondInstance(Map<String, String> extra) {
-    var db = database();
-    java.net.URI url =
-        java.net.URI.create(
-            "postgresql://"
-                + db.user()
-                + ":"
-                + db.password()
-                + "@"
-                + db.host()
-                + ":"
-                + db.port()
-                + "/"
-                + db.database());
+    java.net.URI url = java.net.URI.create(databaseUrl());
     Map<String, String> env = new java.util.HashMap<>(Map.of("HOTPATH_EVENT_LOOPS", "1"));
     env.putAll(extra);
     return Settings.fromEnvironment(environment(env)).withDatabaseUrl(java.util.Optional.of(url));
