@@ -58,6 +58,12 @@ public final class Routes {
     var info = contract.routeInfo(method.name(), path);
     Optional<List<String>> scopes = contract.scopes(method.name(), path);
     Route route = router.route(method, path);
+    String routeClass = info.routeClass();
+    route.handler(
+        ctx -> {
+          Deadline.begin(ctx, routeClass);
+          ctx.next();
+        });
     if (observed) {
       route.handler(Observability.tag(info));
     }
