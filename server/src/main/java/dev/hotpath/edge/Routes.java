@@ -6,6 +6,7 @@ import dev.hotpath.observe.Observability;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.List;
 import java.util.Optional;
 
@@ -60,10 +61,11 @@ public final class Routes {
     Route route = router.route(method, path);
     String routeClass = info.routeClass();
     route.handler(
-        ctx -> {
-          Deadline.begin(ctx, routeClass);
-          ctx.next();
-        });
+        (PlatformHandler)
+            ctx -> {
+              Deadline.begin(ctx, routeClass);
+              ctx.next();
+            });
     if (observed) {
       route.handler(Observability.tag(info));
     }
