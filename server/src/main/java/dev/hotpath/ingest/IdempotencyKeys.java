@@ -65,6 +65,14 @@ public final class IdempotencyKeys {
           + " WHERE idempotency_keys.expires_at <= now() RETURNING 1)"
           + " SELECT l.got, EXISTS (SELECT 1 FROM ins) FROM l";
 
+  /**
+   * Opens the write's transaction with generic plans: the commands' statements (CTEs over
+   * unnest()ed arrays) were otherwise re-planned on every execution, because their custom plans
+   * look cheaper than a generic one; measured here, planning was ~180 µs of ~330 µs for the order
+   * insert, and the generic plans are the same index plans.
+   */
+  private static final String BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
+
   private static final String SAVE =
       "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6"
           + " WHERE client_id = $1 AND key = $2";
@@ -102,10 +110,11 @@ public final class IdempotencyKeys {
 
   /**
    * The transactional part of an idempotent write. It runs on {@code conn} inside the transaction
-   * that holds the key, may start reading at once (its first query is pipelined behind the claim),
-   * but must not write before {@code claimed} has succeeded; {@code claimed} fails when the key
-   * belongs to another request, and the transaction is then rolled back. A {@link ProblemException}
-   * below 500 becomes the stored response, so it must be raised before any write.
+   * that holds the key, may start reading and locking rows at once (its first query is pipelined
+   * behind the claim; a failed claim rolls the locks back), but must not write before {@code
+   * claimed} has succeeded; {@code claimed} fails when the key belongs to another request, and the
+   * transaction is then rolled back. A {@link ProblemException} below 500 becomes the stored
+   * response, so it must be raised before any write.
    */
   @FunctionalInterface
   public interface Command {
@@ -220,7 +229,7 @@ public final class IdempotencyKeys {
    */
   private Future<Outcome> inTransaction(
       SqlConnection conn, Key key, byte[] fp, String path, Command command) {
-    Future<RowSet<Row>> begin = conn.query("BEGIN").execute();
+    Future<RowSet<Row>> begin = conn.query(BEGIN).execute();
     Tuple claimArgs =
         Tuple.of(lockKey(key), key.client(), key.key(), Buffer.buffer(fp), ttlSeconds);
     Future<Claim> claim =
