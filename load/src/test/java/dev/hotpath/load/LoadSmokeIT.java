@@ -32,10 +32,11 @@ import org.junit.jupiter.api.Test;
 class LoadSmokeIT {
   private static final SeedPlan SMALL = new SeedPlan(1_000, 100, 10_000, 7);
   private static App app;
+  private static Path dir;
 
   @BeforeAll
   static void startServer() throws IOException {
-    Path dir = Files.createTempDirectory("hotpath-load-it-");
+    dir = Files.createTempDirectory("hotpath-load-it-");
     // a real client: authenticated with a token the server trusts (the development key pair)
     DevKeys keys = DevKeys.ensure(dir);
     Settings settings =
@@ -59,9 +60,17 @@ class LoadSmokeIT {
   }
 
   @AfterAll
-  static void stopServer() {
+  static void stopServer() throws IOException {
     if (app != null) {
       app.close();
+    }
+    if (dir != null) {
+      // the embedded cluster: removed so that repeated runs do not fill the disk
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 

@@ -62,7 +62,14 @@ public final class TestServer {
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
       App app = App.start(settings, db);
       TestServer server = new TestServer(app);
-      Runtime.getRuntime().addShutdownHook(new Thread(app::close, "test-server-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    app.close();
+                    TempDirs.delete(dir);
+                  },
+                  "test-server-stop"));
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
