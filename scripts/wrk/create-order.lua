@@ -35,6 +35,16 @@ local function body()
   return string.format('{"customer_id":%d,"items":[%s]}', math.random(1, max_customer), table.concat(items, ","))
 end
 
+-- PACE_MS (optional): each connection waits an exponentially distributed think time with this
+-- mean before its next request, so C connections offer about C * 1000 / PACE_MS orders per second
+-- (a paced closed loop: an approximation of a fixed arrival rate, used for "p99 at half the rate")
+local pace = tonumber(os.getenv("PACE_MS") or "0")
+if pace > 0 then
+  function delay()
+    return -pace * math.log(1 - math.random())
+  end
+end
+
 -- TOKEN (a bearer token with orders:write, e.g. from ./hotpath token) is sent when set
 local token = os.getenv("TOKEN")
 
