@@ -116,7 +116,13 @@ public final class HttpVerticle extends VerticleBase {
             .createHttpServer(serverOptions(settings))
             .connectionHandler(guard::connected)
             .invalidRequestHandler(this::invalidRequest)
-            .requestHandler(router);
+            .requestHandler(
+                settings.observability()
+                    ? request -> {
+                      Observability.echo(request);
+                      router.handle(request);
+                    }
+                    : router);
     return server.listen();
   }
 
@@ -160,9 +166,6 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    if (settings.observability()) {
-      router.route().handler(observability::front);
-    }
     router.route().handler(guard::front);
     Routes routes = new Routes(router, contract, settings.observability(), auth);
     BodyHandler body =

@@ -60,15 +60,16 @@ public final class Routes {
     Optional<List<String>> scopes = contract.scopes(method.name(), path);
     Route route = router.route(method, path);
     String routeClass = info.routeClass();
+    // one router step for both: the request's deadline, and its route named for the observations
     route.handler(
         (PlatformHandler)
             ctx -> {
               Deadline.begin(ctx, routeClass);
+              if (observed) {
+                Observability.tag(info);
+              }
               ctx.next();
             });
-    if (observed) {
-      route.handler(Observability.tag(info));
-    }
     if (scopes.isPresent() && auth.isPresent()) {
       route.handler(auth.get().require(Scope.mask(scopes.get())));
     }

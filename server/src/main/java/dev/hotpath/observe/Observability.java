@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.spi.VertxMetricsFactory;
 import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.core.tracing.TracingOptions;
-import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -161,38 +160,29 @@ public final class Observability {
   }
 
   /**
-   * First handler of every request: echoes the ids, and arranges for {@code Server-Timing} to be
-   * written with the headers.
+   * Echoes the request's ids on its response and arranges for {@code Server-Timing} to be written
+   * with the headers. Called by the server's request handler before the router, so every response
+   * carries them (404s and 405s included) without a router step of its own.
    */
-  public void front(RoutingContext ctx) {
-    Optional<RequestTrace> current = Tracing.current();
-    if (current.isEmpty()) {
-      ctx.next();
+  public static void echo(io.vertx.core.http.HttpServerRequest request) {
+    RequestTrace trace = Tracing.currentOrNull();
+    if (trace == null) {
       return;
     }
-    RequestTrace trace = current.get();
-    HttpServerResponse response = ctx.response();
+    HttpServerResponse response = request.response();
     response.putHeader("X-Request-Id", trace.requestId);
     response.putHeader("traceparent", trace.traceparent());
     response.headersEndHandler(v -> response.putHeader("Server-Timing", serverTiming(trace)));
-    ctx.next();
   }
 
-  /**
-   * A route's first handler: names the route (template, class, query budget) for this request. A
-   * platform handler, so that it may run before body handlers.
-   */
-  public static io.vertx.ext.web.handler.PlatformHandler tag(RouteInfo info) {
-    return ctx -> {
-      Tracing.current()
-          .ifPresent(
-              t -> {
-                t.route = info.template();
-                t.routeClass = info.routeClass();
-                t.queryBudget = info.queryBudget();
-              });
-      ctx.next();
-    };
+  /** Names the route (template, class, query budget) of the request running on this context. */
+  public static void tag(RouteInfo info) {
+    RequestTrace t = Tracing.currentOrNull();
+    if (t != null) {
+      t.route = info.template();
+      t.routeClass = info.routeClass();
+      t.queryBudget = info.queryBudget();
+    }
   }
 
   static String serverTiming(RequestTrace t) {

@@ -53,10 +53,13 @@ class QueryBudgetGuardTest {
               .build();
       RouteInfo info = new RouteInfo("GET", "/n-plus-one", "reads", 2);
       Router router = Router.router(vertx);
-      router.route().handler(observability::front);
       router
           .get("/n-plus-one")
-          .handler(Observability.tag(info))
+          .handler(
+              ctx -> {
+                Observability.tag(info);
+                ctx.next();
+              })
           .handler(
               ctx ->
                   pool.query("SELECT id FROM customers ORDER BY id LIMIT 5")
@@ -87,7 +90,11 @@ class QueryBudgetGuardTest {
       HttpServer server =
           vertx
               .createHttpServer(new HttpServerOptions().setTracingPolicy(TracingPolicy.ALWAYS))
-              .requestHandler(router)
+              .requestHandler(
+                  request -> {
+                    Observability.echo(request);
+                    router.handle(request);
+                  })
               .listen(0)
               .await(10, TimeUnit.SECONDS);
 
