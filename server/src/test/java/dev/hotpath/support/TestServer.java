@@ -73,13 +73,16 @@ public final class TestServer {
    * Settings of a test server: a free port, the test keys trusted ({@link Tokens}), a limit on
    * failed authentications that the suite's deliberate failures stay under, rate limits that one
    * test token from one address cannot spend (the suite sends thousands of requests so; the
-   * rate-limit tests set their own), then {@code extra}.
+   * rate-limit tests set their own), a concurrency limit above the thousand requests some tests
+   * hold in flight at once (the admission tests set their own), then {@code extra}.
    */
   public static Map<String, String> environment(Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(Tokens.get().environment());
     env.put("HOTPATH_PORT", "0");
     env.put("HOTPATH_AUTH_FAILURES_PER_MINUTE", "200");
     env.putAll(generousRateLimits());
+    env.put("HOTPATH_ADMISSION_MIN_LIMIT", "2000");
+    env.put("HOTPATH_ADMISSION_MAX_LIMIT", "10000");
     env.putAll(extra);
     return env;
   }
