@@ -13,6 +13,7 @@ import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.CursorCodec;
 import dev.hotpath.edge.HttpVerticle;
 import dev.hotpath.edge.Readiness;
+import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
 import dev.hotpath.observe.Observability;
@@ -61,6 +62,7 @@ public final class App implements AutoCloseable {
   private final String computeDeployment;
   private final JobQueue jobs;
   private final JobHandlers jobHandlers;
+  private final Gatekeeper gatekeeper;
 
   private App(
       Settings settings,
@@ -76,7 +78,9 @@ public final class App implements AutoCloseable {
       Compute compute,
       String computeDeployment,
       JobQueue jobs,
-      JobHandlers jobHandlers) {
+      JobHandlers jobHandlers,
+      Gatekeeper gatekeeper) {
+    this.gatekeeper = gatekeeper;
     this.auth = auth;
     this.compute = compute;
     this.computeDeployment = computeDeployment;
@@ -164,6 +168,8 @@ public final class App implements AutoCloseable {
     ResponseCache cache = new ResponseCache(effective.cache());
     observability.bindCache(cache);
     QueryCounter queries = new QueryCounter();
+    Gatekeeper gatekeeper =
+        new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());
     JobQueue jobs = new JobQueue(effective.compute());
     JobHandlers jobHandlers =
         new JobHandlers()
@@ -198,7 +204,8 @@ public final class App implements AutoCloseable {
                       observability,
                       auth,
                       openConnections,
-                      jobs),
+                      jobs,
+                      gatekeeper),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
@@ -232,7 +239,8 @@ public final class App implements AutoCloseable {
         compute,
         computeDeployment,
         jobs,
-        jobHandlers);
+        jobHandlers,
+        gatekeeper);
   }
 
   /**
@@ -253,6 +261,11 @@ public final class App implements AutoCloseable {
         settings.jwks().get(),
         settings.issuer().orElseThrow());
     return Optional.of(new Authenticator(settings, jwks));
+  }
+
+  /** Rate limits and admission control of this process. */
+  public Gatekeeper gatekeeper() {
+    return gatekeeper;
   }
 
   /** Request authentication, when it is on. */

@@ -55,6 +55,13 @@ public final class ServeCommand implements Callable<Integer> {
               : Path.of(env.getOrDefault(Settings.PREFIX + "DATA_DIR", "data"));
       devKeys = Optional.of(DevKeys.ensure(dir));
       env = devKeys.get().environment(env);
+      // one user, and the benchmark scripts: one token from one address at tens of thousands of
+      // requests a second; the client and address quotas rise to the global one unless set
+      Map<String, String> demoEnv = new java.util.HashMap<>(env);
+      String quota = Long.toString(dev.hotpath.config.AdmissionSettings.DEMO_QUOTA);
+      demoEnv.putIfAbsent(Settings.PREFIX + "RATE_CLIENT", quota);
+      demoEnv.putIfAbsent(Settings.PREFIX + "RATE_IP", quota);
+      env = demoEnv;
     }
     Settings settings = Settings.fromEnvironment(env);
     if (port != null) {

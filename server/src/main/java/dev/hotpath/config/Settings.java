@@ -36,6 +36,7 @@ import java.util.Optional;
  * @param limits bounds on request size, shape, time and connections
  * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
  * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
+ * @param admission rate limits and admission control (load shedding)
  */
 public record Settings(
     String host,
@@ -58,7 +59,8 @@ public record Settings(
     AuthSettings auth,
     LimitSettings limits,
     TransportSettings transport,
-    Compute compute) {
+    Compute compute,
+    AdmissionSettings admission) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -144,7 +146,8 @@ public record Settings(
                 Duration.ofMillis(reader.integer("JOB_TIMEOUT_MS", 120_000, 10, 86_400_000)),
                 reader.integer("IMPORT_WORKERS", cores, 1, 64),
                 reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
-                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)));
+                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)),
+            reader.admission());
 
     if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
       reader.errors.add(
@@ -199,7 +202,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withPort(int newPort) {
@@ -224,7 +228,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -249,7 +254,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withDataDir(Path dir) {
@@ -274,7 +280,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -299,7 +306,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withEventLoops(int loops) {
@@ -324,7 +332,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withAuth(AuthSettings newAuth) {
@@ -349,7 +358,8 @@ public record Settings(
         newAuth,
         limits,
         transport,
-        compute);
+        compute,
+        admission);
   }
 
   public Settings withCompute(Compute newCompute) {
@@ -374,7 +384,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        newCompute);
+        newCompute,
+        admission);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -554,6 +565,43 @@ public record Settings(
           millis("HEADER_TIMEOUT_MS", 10_000, 100, 600_000),
           millis("IDLE_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
           integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000));
+    }
+
+    /**
+     * Rate limits (HOTPATH_RATE_*) and admission control (HOTPATH_ADMISSION*):
+     * HOTPATH_ADMISSION_LIMIT is {@code adaptive} or a fixed number; the adaptive floor must not
+     * exceed its ceiling.
+     */
+    AdmissionSettings admission() {
+      String limit = string("ADMISSION_LIMIT", "adaptive");
+      java.util.OptionalInt fixed = java.util.OptionalInt.empty();
+      if (!"adaptive".equals(limit)) {
+        fixed = java.util.OptionalInt.of(integer("ADMISSION_LIMIT", 1, 1, 1_000_000));
+      }
+      int min = integer("ADMISSION_MIN_LIMIT", 100, 1, 1_000_000);
+      int max = integer("ADMISSION_MAX_LIMIT", 1000, 1, 1_000_000);
+      if (min > max) {
+        errors.add(
+            PREFIX
+                + "ADMISSION_MIN_LIMIT="
+                + min
+                + " must not exceed "
+                + PREFIX
+                + "ADMISSION_MAX_LIMIT="
+                + max);
+      }
+      return new AdmissionSettings(
+          bool("RATE_LIMITS", true),
+          Duration.ofSeconds(integer("RATE_WINDOW_S", 10, 1, 86_400)),
+          integer("RATE_CLIENT", (int) AdmissionSettings.CLIENT_QUOTA, 0, Integer.MAX_VALUE),
+          integer("RATE_IP", (int) AdmissionSettings.ADDRESS_QUOTA, 0, Integer.MAX_VALUE),
+          integer("RATE_GLOBAL", (int) AdmissionSettings.GLOBAL_QUOTA, 0, Integer.MAX_VALUE),
+          integer("RATE_KEYS", 100_000, 100, 10_000_000),
+          bool("ADMISSION", true),
+          fixed,
+          min,
+          Math.max(min, max),
+          integer("ADMISSION_QUEUE", 16, 0, 10_000));
     }
 
     /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */

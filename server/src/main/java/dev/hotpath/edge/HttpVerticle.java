@@ -2,6 +2,7 @@ package dev.hotpath.edge;
 
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.config.Settings;
+import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
@@ -68,6 +69,7 @@ public final class HttpVerticle extends VerticleBase {
   private final AtomicInteger openConnections;
   private EdgeGuard guard;
   private final JobQueue jobs;
+  private final Gatekeeper gatekeeper;
   private HttpServer server;
   private Pool pool;
 
@@ -82,7 +84,8 @@ public final class HttpVerticle extends VerticleBase {
       Observability observability,
       Optional<Authenticator> auth,
       AtomicInteger openConnections,
-      JobQueue jobs) {
+      JobQueue jobs,
+      Gatekeeper gatekeeper) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
@@ -94,6 +97,7 @@ public final class HttpVerticle extends VerticleBase {
     this.auth = auth;
     this.openConnections = openConnections;
     this.jobs = jobs;
+    this.gatekeeper = gatekeeper;
   }
 
   @Override
@@ -167,7 +171,8 @@ public final class HttpVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(guard::front);
-    Routes routes = new Routes(router, contract, settings.observability(), auth);
+    Routes routes =
+        new Routes(router, contract, settings.observability(), auth, gatekeeper.gates(vertx));
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 

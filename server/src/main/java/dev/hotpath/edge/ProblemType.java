@@ -31,11 +31,13 @@ public enum ProblemType {
   MISSING_SHIPPING_ADDRESS(422, "missing-shipping-address", "No shipping address"),
   PRECONDITION_REQUIRED(428, "precondition-required", "The request must be conditional"),
   TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
+  RATE_LIMITED(429, "rate-limited", "A rate limit is spent"),
   IDEMPOTENCY_KEY_REUSED(
       422, "idempotency-key-reused", "This Idempotency-Key was used for a different request"),
   HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
   INTERNAL(500, "internal-error", "Internal error"),
-  UNAVAILABLE(503, "unavailable", "Service unavailable");
+  UNAVAILABLE(503, "unavailable", "Service unavailable"),
+  OVERLOADED(503, "overloaded", "The server is shedding load");
 
   public static final String BASE = "https://hotpath.dev/problems/";
 

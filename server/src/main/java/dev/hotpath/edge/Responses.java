@@ -37,6 +37,7 @@ public final class Responses {
         .putHeader(Headers.CACHE_CONTROL, policy.header())
         .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
     if (Conditional.notModified(request, rep)) {
+      dev.hotpath.edge.admission.RateLimiter.notModified(ctx); // a 304 costs no quota
       response.setStatusCode(304).end();
       return;
     }

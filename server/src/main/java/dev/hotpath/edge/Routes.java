@@ -1,5 +1,7 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.edge.admission.Gatekeeper;
+import dev.hotpath.edge.admission.RoutePolicy;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Scope;
 import dev.hotpath.observe.Observability;
@@ -14,20 +16,30 @@ import java.util.Optional;
  * Declares routes that exist in the contract: each route is looked up in api/openapi.yaml when it
  * is defined (start-up fails for a route the contract lacks, or one that declares no {@code
  * security}). Its first handler names the route, its SLO class and its query budget for the
- * request's observations; the next, when authentication is on and the operation is not public,
- * authenticates the request and checks the scopes the contract lists — before any body is read.
+ * request's observations; then admission (the concurrency limit, by the operation's {@code
+ * x-criticality}) decides whether the request is served at all; the next, when authentication is on
+ * and the operation is not public, authenticates the request and checks the scopes the contract
+ * lists; then the rate limits charge the operation's {@code x-rate-cost} — all before any body is
+ * read.
  */
 public final class Routes {
   private final Router router;
   private final Contract contract;
   private final boolean observed;
   private final Optional<Authenticator> auth;
+  private final Gatekeeper.Gates gates;
 
-  public Routes(Router router, Contract contract, boolean observed, Optional<Authenticator> auth) {
+  public Routes(
+      Router router,
+      Contract contract,
+      boolean observed,
+      Optional<Authenticator> auth,
+      Gatekeeper.Gates gates) {
     this.router = router;
     this.contract = contract;
     this.observed = observed;
     this.auth = auth;
+    this.gates = gates;
   }
 
   public Router router() {
@@ -58,6 +70,7 @@ public final class Routes {
   public Route route(HttpMethod method, String path) {
     var info = contract.routeInfo(method.name(), path);
     Optional<List<String>> scopes = contract.scopes(method.name(), path);
+    RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
     Route route = router.route(method, path);
     String routeClass = info.routeClass();
     // one router step for both: the request's deadline, and its route named for the observations
@@ -70,9 +83,11 @@ public final class Routes {
               }
               ctx.next();
             });
+    gates.admit(route, policy);
     if (scopes.isPresent() && auth.isPresent()) {
       route.handler(auth.get().require(Scope.mask(scopes.get())));
     }
+    gates.limit(route, policy);
     return route;
   }
 }

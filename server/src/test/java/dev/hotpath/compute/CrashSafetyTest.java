@@ -75,6 +75,7 @@ class CrashSafetyTest {
     env.put("HOTPATH_DB_POOL_SIZE", "4");
     env.put("HOTPATH_COMPUTE_POOL_SIZE", "2");
     env.put("HOTPATH_OUTBOX_POLL_MS", "20");
+    env.putAll(dev.hotpath.support.TestServer.generousRateLimits());
     Process process = builder.start();
     Api api = Api.at("http://localhost:" + port);
     await()

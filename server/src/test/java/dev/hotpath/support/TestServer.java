@@ -78,14 +78,28 @@ public final class TestServer {
 
   /**
    * Settings of a test server: a free port, the test keys trusted ({@link Tokens}), a limit on
-   * failed authentications that the suite's deliberate failures stay under, then {@code extra}.
+   * failed authentications that the suite's deliberate failures stay under, rate limits that one
+   * test token from one address cannot spend (the suite sends thousands of requests so; the
+   * rate-limit tests set their own), a concurrency limit above the thousand requests some tests
+   * hold in flight at once (the admission tests set their own), then {@code extra}.
    */
   public static Map<String, String> environment(Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(Tokens.get().environment());
     env.put("HOTPATH_PORT", "0");
     env.put("HOTPATH_AUTH_FAILURES_PER_MINUTE", "200");
+    env.putAll(generousRateLimits());
+    env.put("HOTPATH_ADMISSION_MIN_LIMIT", "2000");
+    env.put("HOTPATH_ADMISSION_MAX_LIMIT", "10000");
     env.putAll(extra);
     return env;
+  }
+
+  /** Rate limits that the test suite's traffic from one token and one address stays under. */
+  public static Map<String, String> generousRateLimits() {
+    return Map.of(
+        "HOTPATH_RATE_CLIENT", "100000000",
+        "HOTPATH_RATE_IP", "100000000",
+        "HOTPATH_RATE_GLOBAL", "100000000");
   }
 
   /** Settings of a second instance on this server's database (as a scaled-out deployment runs). */

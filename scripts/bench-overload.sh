@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Overload: does hotpath keep serving at its capacity when offered three times as much?
+#
+# Serves the demo data (./hotpath serve --demo, HTTP/2 in cleartext on its own port), then with
+# h2load (Debian: nghttp2-client; HTTP/2, so one connection carries many requests at once):
+#   1. capacity  - closed loop, 64 requests in flight (as the other bench scripts): 2xx/s
+#   2. baseline  - open model (a fixed arrival rate, whatever the answers) at BASE_SHARE of
+#                  capacity: the unloaded p99
+#   3. spike     - open model at FACTOR x capacity
+#   4. recovery  - open model at BASE_SHARE of capacity again, at once
+# and reports against the targets of issue #5:
+#   goodput during the spike (2xx/s)       >= 90 % of capacity
+#   p99 of admitted (2xx) requests         <= 2 x the unloaded p99
+#   5xx other than shed 503s               == 0   (shed = hotpath_admission_shed_total)
+#   time until the per-second p99 is back within NORMAL_FACTOR x the unloaded p99 and stays there
+#                                          <= 10 s
+#
+#   scripts/bench-overload.sh                         # single-resource reads, cache off (DB-bound)
+#   WORKLOAD=mixed scripts/bench-overload.sh          # orders, customers, a customer's orders (a list)
+#   SERVER_ENV='' scripts/bench-overload.sh           # with the response cache (CPU-bound)
+#   WARMUP_S=2 CAPACITY_S=3 BASE_S=2 SPIKE_S=3 RECOVERY_S=3 scripts/bench-overload.sh  # functional check
+#
+# Settings (environment): PORT (8091), WORKLOAD (orders|mixed), FACTOR (3), BASE_SHARE (0.5),
+# WARMUP_S (10), CAPACITY_S (15), BASE_S (10), SPIKE_S (20), RECOVERY_S (20), CLIENTS (32 connections),
+# STREAMS (100 per connection: the most a connection has outstanding, so arrivals stay open-model),
+# NORMAL_FACTOR (1.5), SERVER_ENV (extra server environment; default 'HOTPATH_CACHE_MAX_MB=0'),
+# ASSERT=1 (exit 1 when a target is missed), KEEP=1 (keep the request logs in $OUT).
+# Rate limits are out of the way (the demo's quotas, HOTPATH_RATE_GLOBAL=0): this measures
+# admission control, not quotas. Run it on an otherwise idle machine; h2load shares its cores.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+port="${PORT:-8091}"
+workload="${WORKLOAD:-orders}"
+factor="${FACTOR:-3}"
+base_share="${BASE_SHARE:-0.5}"
+warmup_s="${WARMUP_S:-10}"
+capacity_s="${CAPACITY_S:-15}"
+base_s="${BASE_S:-10}"
+spike_s="${SPIKE_S:-20}"
+recovery_s="${RECOVERY_S:-20}"
+clients="${CLIENTS:-32}"
+streams="${STREAMS:-100}"
+normal_factor="${NORMAL_FACTOR:-1.5}"
+server_env="${SERVER_ENV-HOTPATH_CACHE_MAX_MB=0}"
+out="$(mktemp -d /tmp/hotpath-overload-XXXXXX)"
+base="http://localhost:$port"
+
+if ! command -v h2load >/dev/null 2>&1; then
+  echo "installing h2load (Debian package nghttp2-client)..." >&2
+  (apt-get update -qq && apt-get install -y -qq nghttp2-client) >/dev/null
+fi
+"$root/hotpath" --help >/dev/null # builds the jar when needed
+
+echo "== starting hotpath on $base (demo data; $server_env HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0)"
+# shellcheck disable=SC2086
+env HOTPATH_PORT="$port" HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0 $server_env \
+  "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
+server_pid=$!
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$out"
+}
+trap stop_server EXIT
+for _ in $(seq 1 240); do
+  curl -sf "$base/health/ready" >/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see $out/server.log" >&2; exit 2; }
+  sleep 0.5
+done
+curl -sf "$base/health/ready" >/dev/null || { echo "the server did not get ready" >&2; exit 2; }
+
+token="${TOKEN:-$("$root/hotpath" token --sub service:overload --scope service,customers:read,orders:read --ttl 7200)}"
+
+# the requests, in a fixed pseudo-random order (h2load cycles through the file per connection)
+awk -v base="$base" -v workload="$workload" 'BEGIN {
+  srand(42)
+  for (i = 0; i < 5000; i++) {
+    r = rand()
+    if (workload == "mixed" && r < 0.2) {
+      printf "%s/v1/customers/%d\n", base, 1 + int(rand() * 10000)
+    } else if (workload == "mixed" && r < 0.3) {
+      printf "%s/v1/customers/%d/orders?limit=10\n", base, 1 + int(rand() * 10000)
+    } else {
+      printf "%s/v1/orders/%d\n", base, 1 + int(rand() * 200000)
+    }
+  }
+}' >"$out/uris.txt"
+
+h2() { h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
+shed_total() {
+  curl -s "$base/metrics" | awk '/^hotpath_admission_shed_total/ {s += $NF} END {printf "%d", s}'
+}
+# 2xx per second over a log (start us, status, duration us) of a run of $2 seconds
+goodput() { awk -v s="$2" '$2 >= 200 && $2 < 300 {n++} END {printf "%.0f", n / s}' "$1"; }
+# p99 in ms of the 2xx of a log
+p99() {
+  awk '$2 >= 200 && $2 < 300 {print $3}' "$1" | sort -n |
+    awk '{v[NR] = $1} END {if (NR == 0) {print "nan"; exit} i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.2f", v[i] / 1000}'
+}
+
+echo "== warm-up (${warmup_s} s, closed loop, 64 in flight)"
+h2 -c 64 -m 1 -D "$warmup_s" >/dev/null
+
+echo "== 1. capacity: closed loop, 64 in flight, ${capacity_s} s"
+h2 -c 64 -m 1 -D "$capacity_s" --log-file="$out/capacity.log" >"$out/capacity.txt"
+capacity=$(goodput "$out/capacity.log" "$capacity_s")
+echo "   capacity: $capacity 2xx/s (p99 $(p99 "$out/capacity.log") ms at saturation)"
+[ "$capacity" -gt 0 ] || { echo "no successful request; see $out/capacity.txt" >&2; exit 2; }
+
+rate_for() { # requests per second per connection for a share of capacity
+  awk -v c="$capacity" -v f="$1" -v n="$clients" 'BEGIN {r = int(c * f / n + 0.5); print (r < 1 ? 1 : r)}'
+}
+base_rps=$(rate_for "$base_share")
+spike_rps=$(rate_for "$factor")
+
+echo "== 2. baseline: open model, $((base_rps * clients)) req/s for ${base_s} s"
+h2 -c "$clients" -m "$streams" --rps="$base_rps" -D "$base_s" --log-file="$out/base.log" >"$out/base.txt"
+unloaded=$(p99 "$out/base.log")
+echo "   unloaded p99: $unloaded ms"
+
+# the server's view, once a second: the concurrency limit and what is in flight
+(while sleep 1; do
+  curl -s "$base/metrics" | awk -v t="$(date +%s)" '
+    /^hotpath_admission_limit / {l = $NF} /^hotpath_admission_in_flight / {f = $NF}
+    END {printf "%s %d %d\n", t, l, f}'
+done) >"$out/server-view.txt" 2>/dev/null &
+sampler=$!
+
+shed_before=$(shed_total)
+echo "== 3. spike: open model, $((spike_rps * clients)) req/s (${factor}x capacity) for ${spike_s} s"
+spike_start=$(date +%s%6N)
+h2 -c "$clients" -m "$streams" --rps="$spike_rps" -D "$spike_s" --log-file="$out/spike.log" >"$out/spike.txt"
+shed_after_spike=$(shed_total)
+echo "== 4. recovery: open model, $((base_rps * clients)) req/s for ${recovery_s} s"
+recovery_start=$(date +%s%6N)
+h2 -c "$clients" -m "$streams" --rps="$base_rps" -D "$recovery_s" --log-file="$out/recovery.log" >"$out/recovery.txt"
+shed_after=$(shed_total)
+kill "$sampler" 2>/dev/null || true
+
+spike_goodput=$(goodput "$out/spike.log" "$spike_s")
+spike_p99=$(p99 "$out/spike.log")
+count() { awk -v lo="$2" -v hi="$3" '$2 >= lo && $2 <= hi {n++} END {printf "%d", n}' "$1"; }
+spike_503=$(count "$out/spike.log" 503 503)
+all_5xx=$(( $(count "$out/spike.log" 500 599) + $(count "$out/recovery.log" 500 599) ))
+shed=$((shed_after - shed_before))
+other_5xx=$((all_5xx - shed))
+[ "$other_5xx" -ge 0 ] || other_5xx=0
+# requests without an answer: errored (connection failures) and timed out
+failed=$(cat "$out/spike.txt" "$out/recovery.txt" | awk '/^requests:/ {f += $12 + $14} END {printf "%d", f}')
+
+echo
+echo "== per second (from the first request of the spike): offered, 2xx, 503, p99 of the 2xx (ms); server limit / in flight"
+# second (from the spike's start), phase, status, duration us
+cat "$out/spike.log" "$out/recovery.log" | awk -v t0="$spike_start" -v r0="$recovery_start" '
+  {printf "%d %s %d %d\n", int(($1 - t0) / 1000000), ($1 < r0 ? "spike" : "recovery"), $2, $3}' >"$out/seconds.txt"
+awk '{n[$1]++; phase[$1] = $2; if ($3 >= 200 && $3 < 300) ok[$1]++; else if ($3 == 503) shed[$1]++; if ($1 > max) max = $1}
+  END {for (s = 0; s <= max; s++) if (s in n) printf "%d %s %d %d %d\n", s, phase[s], n[s], ok[s] + 0, shed[s] + 0}' \
+  "$out/seconds.txt" | sort -n >"$out/counts.txt"
+awk '$3 >= 200 && $3 < 300 {print $1, $4}' "$out/seconds.txt" | sort -k1,1n -k2,2n | awk '
+  function flush() {if (k > 0) {i = int(k * 0.99); if (i < k * 0.99) i++; printf "%d %.2f\n", cur, v[i] / 1000}}
+  $1 != cur {flush(); cur = $1; k = 0} {v[++k] = $2} END {flush()}' >"$out/p99.txt"
+# second, phase, offered, 2xx, 503, p99
+awk 'NR == FNR {p[$1] = $2; next} {print $0, ($1 in p ? p[$1] : "-")}' "$out/p99.txt" "$out/counts.txt" >"$out/per-second.txt"
+awk -v t0="$((spike_start / 1000000))" 'NR == FNR {view[$1 - t0] = $2 " / " $3; next}
+  {printf "  %-8s %3ds  offered %6d  2xx %6d  503 %6d  p99 %8s   limit/in-flight %s\n", $2, $1, $3, $4, $5, $6, ($1 in view ? view[$1] : "-")}' \
+  "$out/server-view.txt" "$out/per-second.txt"
+
+# recovery: the first second after the spike from which every second's p99 stays normal
+recovered=$(awk -v limit="$(awk -v u="$unloaded" -v f="$normal_factor" 'BEGIN {print u * f}')" '
+  $2 == "recovery" { secs[++n] = $1; ok[n] = ($6 != "-" && $6 + 0 <= limit) }
+  END {
+    if (n == 0) { print "never"; exit }
+    first = secs[1]; at = "never"
+    for (i = n; i >= 1; i--) { if (!ok[i]) break; at = secs[i] - first }
+    print at
+  }' "$out/per-second.txt")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 == 0 || a == "nan") print "nan"; else printf "%.2f", a / b}'; }
+verdict() { if [ "$1" = 1 ]; then echo "ok"; else echo "MISSED"; fi; }
+goodput_share=$(ratio "$spike_goodput" "$capacity")
+p99_ratio=$(ratio "$spike_p99" "$unloaded")
+ok_goodput=$(awk -v r="$goodput_share" 'BEGIN {print (r != "nan" && r >= 0.9) ? 1 : 0}')
+ok_p99=$(awk -v r="$p99_ratio" 'BEGIN {print (r != "nan" && r <= 2) ? 1 : 0}')
+ok_5xx=$([ "$other_5xx" -eq 0 ] && echo 1 || echo 0)
+ok_recovery=$(awk -v r="$recovered" 'BEGIN {print (r != "never" && r <= 10) ? 1 : 0}')
+
+echo
+echo "== summary ($workload, ${factor}x capacity for ${spike_s} s; server env: ${server_env:-none})"
+printf "  capacity (closed loop, 64 in flight)  %8s 2xx/s\n" "$capacity"
+printf "  goodput during the spike              %8s 2xx/s = %s of capacity   (target >= 0.90)  %s\n" "$spike_goodput" "$goodput_share" "$(verdict "$ok_goodput")"
+printf "  p99 of admitted requests, spike       %8s ms  = %s x unloaded %s ms   (target <= 2)  %s\n" "$spike_p99" "$p99_ratio" "$unloaded" "$(verdict "$ok_p99")"
+printf "  shed (503 overloaded)                 %8s   (503s seen in the spike: %s)\n" "$shed" "$spike_503"
+printf "  other 5xx                             %8s   (target 0)  %s;  requests without an answer: %s\n" "$other_5xx" "$(verdict "$ok_5xx")" "$failed"
+printf "  p99 back within %sx unloaded after    %8s s   (target <= 10)  %s\n" "$normal_factor" "$recovered" "$(verdict "$ok_recovery")"
+[ "${KEEP:-0}" = 1 ] && echo "  request logs (start us, status, duration us) and h2load output: $out"
+if [ "${ASSERT:-0}" = 1 ] && [ "$ok_goodput$ok_p99$ok_5xx$ok_recovery" != 1111 ]; then
+  exit 1
+fi

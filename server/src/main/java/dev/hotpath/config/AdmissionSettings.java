@@ -1,0 +1,53 @@
+package dev.hotpath.config;
+
+import java.time.Duration;
+import java.util.OptionalInt;
+
+/**
+ * Rate limits and admission control: who may send how much, and how much the server takes on at
+ * once.
+ *
+ * <p>Rate limits are token buckets in quota units (a request costs its operation's {@code
+ * x-rate-cost}: reads 1, lists 2, writes 5, reports 50, imports 100). Each bucket holds {@code
+ * quota} units and refills evenly over {@code rateWindow}, so a client may burst its whole quota
+ * and then sustain quota / window.
+ *
+ * @param rateLimits whether requests are rate limited at all
+ * @param rateWindow the window {@code w} of every policy: a bucket refills from empty in this time
+ * @param perClient units per window for one client (the token's subject); 0 = no such limit
+ * @param perAddress units per window for one client address; 0 = no such limit
+ * @param global units per window for the whole process; 0 = no such limit
+ * @param trackedKeys clients and addresses each tracked at once (idle ones are dropped after a
+ *     window, the least recently used when more arrive)
+ * @param admission whether requests pass the concurrency limit (admission control, load shedding)
+ * @param fixedLimit a fixed concurrency limit; empty means adaptive (Gradient2)
+ * @param minLimit the adaptive limit's floor (also its starting value)
+ * @param maxLimit the adaptive limit's ceiling
+ * @param queue requests of high criticality that may wait for a slot, per event loop; each waits
+ *     until its deadline at most
+ */
+public record AdmissionSettings(
+    boolean rateLimits,
+    Duration rateWindow,
+    long perClient,
+    long perAddress,
+    long global,
+    int trackedKeys,
+    boolean admission,
+    OptionalInt fixedLimit,
+    int minLimit,
+    int maxLimit,
+    int queue) {
+
+  /** Quota units per window of a client, an address and the process by default. */
+  public static final long CLIENT_QUOTA = 10_000;
+
+  public static final long ADDRESS_QUOTA = 50_000;
+  public static final long GLOBAL_QUOTA = 1_000_000;
+
+  /**
+   * What {@code serve --demo} raises the client and address quotas to (the global one): the demo is
+   * one user, and the benchmark scripts drive it with one token from one address.
+   */
+  public static final long DEMO_QUOTA = GLOBAL_QUOTA;
+}

@@ -1,0 +1,143 @@
+package dev.hotpath.edge.admission;
+
+import com.netflix.concurrency.limits.Limit;
+import com.netflix.concurrency.limits.limit.FixedLimit;
+import com.netflix.concurrency.limits.limit.Gradient2Limit;
+import dev.hotpath.config.AdmissionSettings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The process's concurrency limit: how many requests may be in flight at once, adapted to the
+ * latency it causes (Netflix concurrency-limits' Gradient2: the limit shrinks when recent latency
+ * rises above its long-term average, and grows while it does not), or fixed by a setting.
+ *
+ * <p>Requests are admitted by each event loop's {@link AdmissionGate}: a request of {@link
+ * Criticality} {@code c} is admitted while the count in flight is below {@code c.threshold(limit)},
+ * by one compare-and-set on a shared counter; its end gives the slot back and its latency to the
+ * gate's sampling window, which feeds the limit algorithm once per window (so the algorithm's lock
+ * is taken a few times a second, not per request). Thread-safe; one per process.
+ */
+public final class Admission {
+  /** Why a request was refused, as the metrics tag it. */
+  enum Reason {
+    /** No room under its class's threshold (and no room in the queue). */
+    LIMIT,
+    /** It waited for a slot until its deadline passed. */
+    DEADLINE;
+
+    String key() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final AdmissionSettings settings;
+  private final Limit limit;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
+
+  public Admission(AdmissionSettings settings, MeterRegistry registry) {
+    this(settings, registry, limitFor(settings));
+  }
+
+  Admission(AdmissionSettings settings, MeterRegistry registry, Limit limit) {
+    this.settings = settings;
+    this.limit = limit;
+    Gauge.builder("hotpath_admission_limit", limit, Limit::getLimit)
+        .description("Requests that may be in flight at once (the concurrency limit)")
+        .register(registry);
+    Gauge.builder("hotpath_admission_in_flight", inFlight, AtomicInteger::get)
+        .description("Requests admitted and not yet answered")
+        .register(registry);
+    Gauge.builder("hotpath_admission_queued", queued, AtomicInteger::get)
+        .description("Requests waiting for a slot")
+        .register(registry);
+    for (Criticality c : Criticality.values()) {
+      for (Reason r : Reason.values()) {
+        shed[c.ordinal()][r.ordinal()] =
+            Counter.builder("hotpath_admission_shed")
+                .description("Requests refused with 503 before any work, by criticality and reason")
+                .tag("criticality", c.key())
+                .tag("reason", r.key())
+                .register(registry);
+      }
+    }
+  }
+
+  /**
+   * Gradient2 between the floor and the ceiling of the settings, starting at the floor; or a fixed
+   * limit when one is set.
+   */
+  static Limit limitFor(AdmissionSettings settings) {
+    if (settings.fixedLimit().isPresent()) {
+      return FixedLimit.of(settings.fixedLimit().getAsInt());
+    }
+    return Gradient2Limit.newBuilder()
+        .initialLimit(settings.minLimit())
+        .minLimit(settings.minLimit())
+        .maxConcurrency(settings.maxLimit())
+        .build();
+  }
+
+  /** Whether requests pass through admission at all (HOTPATH_ADMISSION). */
+  public boolean enabled() {
+    return settings.admission();
+  }
+
+  /** The gate of one event loop; call on that loop's context. */
+  public AdmissionGate gate(Vertx vertx) {
+    return new AdmissionGate(this, vertx, settings.queue());
+  }
+
+  /** The current concurrency limit. */
+  public int limit() {
+    return limit.getLimit();
+  }
+
+  /** Requests admitted and not yet answered. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /**
+   * Takes a slot when fewer than {@code criticality}'s threshold are in flight; returns the count
+   * in flight including this one, or 0 when refused.
+   */
+  int tryAcquire(Criticality criticality) {
+    int threshold = criticality.threshold(limit.getLimit());
+    int now = inFlight.get();
+    while (now < threshold) {
+      if (inFlight.compareAndSet(now, now + 1)) {
+        return now + 1;
+      }
+      now = inFlight.get();
+    }
+    return 0;
+  }
+
+  /** Whether {@code criticality} would be admitted now (for requests that hold no slot). */
+  boolean hasRoom(Criticality criticality) {
+    return inFlight.get() < criticality.threshold(limit.getLimit());
+  }
+
+  void release() {
+    inFlight.decrementAndGet();
+  }
+
+  /** One sampling window's figures, given to the limit algorithm. */
+  void sample(long startNanos, long rttNanos, int maxInFlight, boolean dropped) {
+    limit.onSample(startNanos, rttNanos, maxInFlight, dropped);
+  }
+
+  void shed(Criticality criticality, Reason reason) {
+    shed[criticality.ordinal()][reason.ordinal()].increment();
+  }
+
+  void queuedDelta(int delta) {
+    queued.addAndGet(delta);
+  }
+}

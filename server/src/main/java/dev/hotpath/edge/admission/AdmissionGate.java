@@ -1,0 +1,252 @@
+package dev.hotpath.edge.admission;
+
+import dev.hotpath.edge.Deadline;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import dev.hotpath.observe.Tracing;
+import io.netty.util.AsciiString;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.PlatformHandler;
+import java.util.ArrayDeque;
+import java.util.Optional;
+
+/**
+ * Admission for the routes of one event loop: the first handler after a route is named, before
+ * authentication and before any body is read, so a refused request costs a counter read, a problem
+ * document and nothing else — no token check, no body, no query.
+ *
+ * <p>A request is admitted while the process's requests in flight stay below its class's threshold
+ * (see {@link Criticality}); critical routes are never gated. Otherwise a request of high
+ * criticality may wait in a short queue (bounded by a setting) for a slot to free up, until its
+ * {@link Deadline} at the latest; every other one is refused at once with 503 {@code overloaded}
+ * and {@code Retry-After: 1}. A request whose deadline has passed while it waited is dropped the
+ * same way before any work is done for it.
+ *
+ * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
+ * and its latency, measured from admission, goes into this loop's sampling window; each window's
+ * average and peak concurrency feed the limit algorithm. Waiting requests are taken in order when a
+ * slot frees on this loop, and every few milliseconds while any wait (a slot may free on another
+ * loop). Confined to its event loop: plain fields, no locks.
+ */
+public final class AdmissionGate {
+  static final String TICKET = "hotpath.admission";
+  private static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");
+  private static final AsciiString ONE_SECOND = AsciiString.cached("1");
+  private static final long WINDOW_NANOS = 250_000_000L;
+  private static final int MIN_SAMPLES = 10;
+  private static final long DRAIN_EVERY_MS = 5;
+
+  private static final ProblemException OVERLOADED =
+      new ProblemException(
+          ProblemType.OVERLOADED,
+          "The server is at its concurrency limit and refused this request before doing any work;"
+              + " retry after Retry-After seconds");
+  private static final ProblemException EXPIRED =
+      new ProblemException(
+          ProblemType.OVERLOADED,
+          "The request waited for a slot until its deadline passed and was dropped before any"
+              + " work; retry after Retry-After seconds");
+
+  private final Admission admission;
+  private final Vertx vertx;
+  private final int capacity;
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private long drainTimer = -1;
+
+  private long windowStart = System.nanoTime();
+  private long rttSum;
+  private int samples;
+  private int peakInFlight;
+  private boolean dropped;
+
+  AdmissionGate(Admission admission, Vertx vertx, int capacity) {
+    this.admission = admission;
+    this.vertx = vertx;
+    this.capacity = capacity;
+  }
+
+  /**
+   * The admission handler of a route (a platform handler, to run before authentication and body
+   * handlers); empty for critical routes and when admission is off.
+   */
+  public Optional<PlatformHandler> handler(RoutePolicy policy) {
+    if (!admission.enabled() || policy.criticality() == Criticality.CRITICAL) {
+      return Optional.empty();
+    }
+    return Optional.of(policy.longLived() ? new Pass(policy.criticality()) : new Admit(policy));
+  }
+
+  /** Admits, queues or refuses a request that will hold a slot until its response ends. */
+  private final class Admit implements PlatformHandler {
+    private final Criticality criticality;
+
+    Admit(RoutePolicy policy) {
+      this.criticality = policy.criticality();
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+      if (ctx.get(TICKET) != null) {
+        ctx.next(); // admitted by an earlier route this request fell through
+        return;
+      }
+      Deadline deadline = Deadline.of(ctx);
+      if (deadline.expired()) {
+        refuse(ctx, criticality, Admission.Reason.DEADLINE);
+        return;
+      }
+      int inFlight = admission.tryAcquire(criticality);
+      if (inFlight > 0) {
+        start(ctx, inFlight);
+        ctx.next();
+        return;
+      }
+      if (criticality == Criticality.HIGH && waiters.size() < capacity && !deadline.unbounded()) {
+        enqueue(ctx, criticality);
+        return;
+      }
+      refuse(ctx, criticality, Admission.Reason.LIMIT);
+    }
+  }
+
+  /**
+   * Admits or refuses a long-lived request by its class's threshold; it holds no slot and gives no
+   * latency sample.
+   */
+  private final class Pass implements PlatformHandler {
+    private final Criticality criticality;
+
+    Pass(Criticality criticality) {
+      this.criticality = criticality;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+      if (admission.hasRoom(criticality)) {
+        ctx.next();
+      } else {
+        refuse(ctx, criticality, Admission.Reason.LIMIT);
+      }
+    }
+  }
+
+  /** An admitted request: gives its slot back and its latency to the window when it ends. */
+  private final class Ticket implements Handler<AsyncResult<Void>> {
+    private final RoutingContext ctx;
+    private final long startNanos;
+    private final int inFlightAtStart;
+
+    Ticket(RoutingContext ctx, long startNanos, int inFlightAtStart) {
+      this.ctx = ctx;
+      this.startNanos = startNanos;
+      this.inFlightAtStart = inFlightAtStart;
+    }
+
+    @Override
+    public void handle(AsyncResult<Void> ended) {
+      admission.release();
+      if (ended.succeeded()) {
+        int status = ctx.response().getStatusCode();
+        // a 429 did no work worth timing; a closed connection says nothing of the server
+        if (status != 429) {
+          long now = System.nanoTime();
+          record(now, now - startNanos, inFlightAtStart, status == 503 || status == 504);
+        }
+      }
+      if (!waiters.isEmpty()) {
+        drain();
+      }
+    }
+  }
+
+  /** A request waiting for a slot, with the context its handlers must continue on. */
+  private record Waiter(RoutingContext ctx, Context context, Criticality criticality) {}
+
+  private void start(RoutingContext ctx, int inFlight) {
+    Ticket ticket = new Ticket(ctx, System.nanoTime(), inFlight);
+    ctx.put(TICKET, ticket);
+    ctx.addEndHandler(ticket);
+  }
+
+  private void enqueue(RoutingContext ctx, Criticality criticality) {
+    // the body (if any) must wait for its handler, which runs once the request is admitted
+    ctx.request().pause();
+    waiters.addLast(new Waiter(ctx, Vertx.currentContext(), criticality));
+    admission.queuedDelta(1);
+    if (drainTimer < 0) {
+      drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
+    }
+  }
+
+  /** Drops waiters whose deadline passed, admits the rest in order while there is room. */
+  private void drain() {
+    while (!waiters.isEmpty()) {
+      Waiter w = waiters.peekFirst();
+      HttpServerResponse response = w.ctx().response();
+      if (response.ended() || response.closed()) {
+        waiters.pollFirst();
+        admission.queuedDelta(-1);
+        continue;
+      }
+      if (Deadline.of(w.ctx()).expired()) {
+        waiters.pollFirst();
+        admission.queuedDelta(-1);
+        w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), Admission.Reason.DEADLINE));
+        continue;
+      }
+      int inFlight = admission.tryAcquire(w.criticality());
+      if (inFlight == 0) {
+        break;
+      }
+      waiters.pollFirst();
+      admission.queuedDelta(-1);
+      w.context().runOnContext(v -> resume(w.ctx(), inFlight));
+    }
+    if (waiters.isEmpty() && drainTimer >= 0) {
+      vertx.cancelTimer(drainTimer);
+      drainTimer = -1;
+    }
+  }
+
+  /** Continues a request that waited and now holds a slot. */
+  private void resume(RoutingContext ctx, int inFlight) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      admission.release();
+      return;
+    }
+    start(ctx, inFlight);
+    ctx.next();
+  }
+
+  private void refuse(RoutingContext ctx, Criticality criticality, Admission.Reason reason) {
+    admission.shed(criticality, reason);
+    Tracing.current().ifPresent(t -> t.markShed());
+    ctx.request().resume(); // a waiter was paused; its body, if any, is read and discarded
+    ctx.response().putHeader(RETRY_AFTER, ONE_SECOND);
+    ctx.fail(reason == Admission.Reason.DEADLINE ? EXPIRED : OVERLOADED);
+  }
+
+  /** Adds one latency to the window; a full window goes to the limit algorithm. */
+  private void record(long now, long rttNanos, int inFlight, boolean drop) {
+    rttSum += rttNanos;
+    samples++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    dropped |= drop;
+    if (now - windowStart >= WINDOW_NANOS) {
+      if (samples >= MIN_SAMPLES) {
+        admission.sample(windowStart, rttSum / samples, peakInFlight, dropped);
+      }
+      windowStart = now;
+      rttSum = 0;
+      samples = 0;
+      peakInFlight = 0;
+      dropped = false;
+    }
+  }
+}

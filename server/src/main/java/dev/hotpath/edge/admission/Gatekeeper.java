@@ -1,0 +1,75 @@
+package dev.hotpath.edge.admission;
+
+import dev.hotpath.config.AdmissionSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
+
+/**
+ * What stands between a request and the work it asks for: the process's {@link Admission}
+ * (concurrency limit, load shedding) and its {@link RateLimiter} (quotas per client, address and
+ * process). One per process; each event loop installs their handlers on its routes through its own
+ * {@link Gates}.
+ */
+public final class Gatekeeper {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gatekeeper.class);
+  private final AdmissionSettings settings;
+  private final Admission admission;
+  private final RateLimiter rateLimiter;
+
+  /**
+   * @param authenticated whether requests carry verified tokens (their subject is the client)
+   */
+  public Gatekeeper(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
+    this.settings = settings;
+    this.admission = new Admission(settings, registry);
+    this.rateLimiter = new RateLimiter(settings, authenticated, registry);
+    log.info(
+        "rate limits {}: per client {}, per address {}, global {} units per {} s; admission {}: {},"
+            + " queue {} per event loop",
+        settings.rateLimits() ? "on" : "off",
+        settings.perClient(),
+        settings.perAddress(),
+        settings.global(),
+        settings.rateWindow().toSeconds(),
+        settings.admission() ? "on" : "off",
+        settings.fixedLimit().isPresent()
+            ? "fixed limit " + settings.fixedLimit().getAsInt()
+            : "adaptive limit (Gradient2) " + settings.minLimit() + ".." + settings.maxLimit(),
+        settings.queue());
+  }
+
+  public Admission admission() {
+    return admission;
+  }
+
+  public RateLimiter rateLimiter() {
+    return rateLimiter;
+  }
+
+  /** The gates of one event loop; call on that loop. */
+  public Gates gates(Vertx vertx) {
+    return new Gates(admission.gate(vertx));
+  }
+
+  /** Installs admission and rate limits on the routes of one event loop. */
+  public final class Gates {
+    private final AdmissionGate gate;
+
+    private Gates(AdmissionGate gate) {
+      this.gate = gate;
+    }
+
+    /** Admission: the route's first handler after its naming, before authentication. */
+    public void admit(Route route, RoutePolicy policy) {
+      gate.handler(policy).ifPresent(route::handler);
+    }
+
+    /** Rate limits: after authentication (the client is the token's subject), before any body. */
+    public void limit(Route route, RoutePolicy policy) {
+      if (settings.rateLimits() && rateLimiter.active() && policy.limited()) {
+        route.handler(rateLimiter.install(route, policy.cost()));
+      }
+    }
+  }
+}

@@ -1,0 +1,408 @@
+package dev.hotpath.edge.admission;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.hotpath.config.AdmissionSettings;
+import dev.hotpath.edge.ClientIdentity;
+import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.observe.Tracing;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.AsciiString;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.PlatformHandler;
+import java.util.function.Function;
+
+/**
+ * Token-bucket rate limits (Bucket4j, lock-free local buckets) per client, per client address and
+ * for the whole process. A request costs its operation's {@code x-rate-cost} in quota units from
+ * every bucket that applies; when one of them lacks the units, those already taken are put back and
+ * the request is refused with 429 {@code rate-limited}, {@code Retry-After} and the {@code
+ * RateLimit} of the policy that refused it. Every limited response carries {@code RateLimit-Policy}
+ * (constant, encoded once) and {@code RateLimit} (draft-ietf-httpapi-ratelimit- headers,
+ * structured-field syntax) for the policy that binds the client: its own when it has one, else its
+ * address's.
+ *
+ * <p>The client is the verified token's subject; on public routes there is none, and when
+ * authentication is off it is the {@code X-Client-Id} header when sent. The limiter runs after
+ * authentication (a refused token costs no quota; failed authentications have their own limit) and
+ * before any body is read.
+ *
+ * <p>A 304 costs nothing: the request is charged when it is admitted (the work to find out whether
+ * the client's copy is current is what the limit protects), and {@link #notModified} gives the
+ * units back once the answer is known to be 304. A client whose quota is spent therefore gets 429
+ * for a revalidation too.
+ *
+ * <p>Memory is bounded: buckets live in Caffeine caches of at most {@code trackedKeys} entries
+ * each, and a bucket unused for a whole window is dropped (by then it has refilled, so nothing is
+ * lost). Thread-safe; one per process.
+ */
+public final class RateLimiter {
+  public static final AsciiString RATE_LIMIT = AsciiString.cached("RateLimit");
+  public static final AsciiString RATE_LIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
+  private static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");
+
+  /** Route metadata: the route's {@link Charge}, for refunds of 304s. */
+  static final String CHARGE_KEY = "hotpath.rate-charge";
+
+  /** A policy's name as the headers write it, quoted (a structured-field string). */
+  enum Policy {
+    CLIENT("\"client\""),
+    IP("\"ip\""),
+    GLOBAL("\"global\"");
+
+    final String quoted;
+
+    Policy(String quoted) {
+      this.quoted = quoted;
+    }
+  }
+
+  private final long windowSeconds;
+  private final long clientQuota;
+  private final long addressQuota;
+  private final long globalQuota;
+  private final boolean clientHeaderTrusted;
+  private final Cache<String, Bucket> clients;
+  private final Cache<String, Bucket> addresses;
+  private final Bucket global;
+  private final Function<String, Bucket> newClientBucket;
+  private final Function<String, Bucket> newAddressBucket;
+  private final AsciiString policyWithClient;
+  private final AsciiString policyWithoutClient;
+  private final Counter[] refusals = new Counter[Policy.values().length];
+
+  /**
+   * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
+   *     header names the client
+   */
+  public RateLimiter(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
+    this(settings, authenticated, registry, TimeMeter.SYSTEM_MILLISECONDS, Ticker.systemTicker());
+  }
+
+  /** With the clocks of the buckets' refills and of the caches' expiry given (tests). */
+  RateLimiter(
+      AdmissionSettings settings,
+      boolean authenticated,
+      MeterRegistry registry,
+      TimeMeter clock,
+      Ticker ticker) {
+    this.windowSeconds = settings.rateWindow().toSeconds();
+    this.clientQuota = settings.perClient();
+    this.addressQuota = settings.perAddress();
+    this.globalQuota = settings.global();
+    this.clientHeaderTrusted = !authenticated;
+    this.clients =
+        Caffeine.newBuilder()
+            .maximumSize(settings.trackedKeys())
+            .expireAfterAccess(settings.rateWindow())
+            .ticker(ticker)
+            .build();
+    this.addresses =
+        Caffeine.newBuilder()
+            .maximumSize(settings.trackedKeys())
+            .expireAfterAccess(settings.rateWindow())
+            .ticker(ticker)
+            .build();
+    this.newClientBucket = key -> bucket(clientQuota, clock);
+    this.newAddressBucket = key -> bucket(addressQuota, clock);
+    this.global = globalQuota > 0 ? bucket(globalQuota, clock) : null;
+    this.policyWithClient = new AsciiString(policies(true));
+    this.policyWithoutClient = new AsciiString(policies(false));
+    for (Policy p : Policy.values()) {
+      refusals[p.ordinal()] =
+          Counter.builder("hotpath_rate_limited")
+              .description("Requests refused with 429 because a rate limit was spent")
+              .tag("policy", p.name().toLowerCase(java.util.Locale.ROOT))
+              .register(registry);
+    }
+    Gauge.builder("hotpath_rate_limit_tracked", clients, Cache::estimatedSize)
+        .description("Buckets held in memory")
+        .tag("policy", "client")
+        .register(registry);
+    Gauge.builder("hotpath_rate_limit_tracked", addresses, Cache::estimatedSize)
+        .description("Buckets held in memory")
+        .tag("policy", "ip")
+        .register(registry);
+  }
+
+  /** Whether any limit is set, i.e. whether routes need the check at all. */
+  public boolean active() {
+    return clientQuota > 0 || addressQuota > 0 || globalQuota > 0;
+  }
+
+  private Bucket bucket(long quota, TimeMeter clock) {
+    return Bucket.builder()
+        .addLimit(
+            limit ->
+                limit
+                    .capacity(quota)
+                    .refillGreedy(quota, java.time.Duration.ofSeconds(windowSeconds)))
+        .withCustomTimePrecision(clock)
+        .build();
+  }
+
+  /** The RateLimit-Policy value: each policy that applies, with its quota and window. */
+  private String policies(boolean withClient) {
+    StringBuilder sb = new StringBuilder();
+    if (withClient && clientQuota > 0) {
+      sb.append(Policy.CLIENT.quoted)
+          .append(";q=")
+          .append(clientQuota)
+          .append(";w=")
+          .append(windowSeconds);
+    }
+    if (addressQuota > 0) {
+      sb.append(sb.isEmpty() ? "" : ", ")
+          .append(Policy.IP.quoted)
+          .append(";q=")
+          .append(addressQuota)
+          .append(";w=")
+          .append(windowSeconds);
+    }
+    if (globalQuota > 0) {
+      sb.append(sb.isEmpty() ? "" : ", ")
+          .append(Policy.GLOBAL.quoted)
+          .append(";q=")
+          .append(globalQuota)
+          .append(";w=")
+          .append(windowSeconds);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Installs the check on a route that costs {@code cost} units (a platform handler: it runs before
+   * any body is read), and remembers the charge on the route for {@link #notModified}.
+   */
+  public PlatformHandler install(Route route, int cost) {
+    Charge charge = new Charge(cost);
+    route.putMetadata(CHARGE_KEY, charge);
+    return charge;
+  }
+
+  /**
+   * Gives back what a request that is being answered 304 was charged (called where the 304 is
+   * decided, before it is sent), and corrects its {@code RateLimit} header. Does nothing for
+   * requests that were not charged.
+   */
+  public static void notModified(RoutingContext ctx) {
+    Route route = ctx.currentRoute();
+    if (route != null
+        && route.getMetadata(CHARGE_KEY) instanceof Charge charge
+        && ctx.response().headers().contains(RATE_LIMIT)) {
+      charge.refund(ctx);
+    }
+  }
+
+  /** The check of one route, with its cost. */
+  final class Charge implements PlatformHandler {
+    private final int cost;
+
+    Charge(int cost) {
+      this.cost = cost;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+      HttpServerResponse response = ctx.response();
+      if (response.headers().contains(RATE_LIMIT)) {
+        ctx.next(); // charged by an earlier route this request fell through
+        return;
+      }
+      String client = client(ctx);
+      String address = address(ctx.request());
+      long outcome = charge(client, address, cost);
+      if (outcome >= 0) {
+        Policy reported = reported(client);
+        response
+            .putHeader(RATE_LIMIT_POLICY, client == null ? policyWithoutClient : policyWithClient)
+            .putHeader(RATE_LIMIT, serviceLimit(reported, outcome));
+        ctx.next();
+        return;
+      }
+      refuse(ctx, Policy.values()[(int) (-outcome - 1)], client, address);
+    }
+
+    void refund(RoutingContext ctx) {
+      String client = client(ctx);
+      String address = address(ctx.request());
+      Bucket c = client == null ? null : clients.getIfPresent(client);
+      Bucket a = addressQuota > 0 ? addresses.getIfPresent(address) : null;
+      if (c != null) {
+        c.addTokens(cost);
+      }
+      if (a != null) {
+        a.addTokens(cost);
+      }
+      if (global != null) {
+        global.addTokens(cost);
+      }
+      Bucket shown = client != null ? c : addressQuota > 0 ? a : global;
+      if (shown != null) {
+        ctx.response()
+            .putHeader(RATE_LIMIT, serviceLimit(reported(client), shown.getAvailableTokens()));
+      }
+    }
+
+    private void refuse(RoutingContext ctx, Policy policy, String client, String address) {
+      Bucket bucket =
+          switch (policy) {
+            case CLIENT -> clients.getIfPresent(client);
+            case IP -> addresses.getIfPresent(address);
+            case GLOBAL -> global;
+          };
+      long quota = quota(policy);
+      long available = bucket == null ? quota : bucket.getAvailableTokens();
+      long wait =
+          bucket == null ? 0 : bucket.estimateAbilityToConsume(cost).getNanosToWaitForRefill();
+      long retryAfter =
+          Math.max(1, Math.min(windowSeconds, (wait + 999_999_999L) / 1_000_000_000L));
+      refusals[policy.ordinal()].increment();
+      Tracing.current().ifPresent(t -> t.markLimited());
+      ctx.response()
+          .putHeader(RETRY_AFTER, Long.toString(retryAfter))
+          .putHeader(RATE_LIMIT_POLICY, client == null ? policyWithoutClient : policyWithClient)
+          .putHeader(RATE_LIMIT, serviceLimit(policy, quota, available));
+      ctx.fail(
+          new ProblemException(
+              ProblemType.RATE_LIMITED,
+              "The "
+                  + policy.name().toLowerCase(java.util.Locale.ROOT)
+                  + " quota is spent: this request costs "
+                  + cost
+                  + " units, "
+                  + Math.max(0, available)
+                  + " are left; retry in "
+                  + retryAfter
+                  + " s"));
+    }
+  }
+
+  /**
+   * Takes {@code cost} units from every bucket that applies. Returns the units left in the reported
+   * bucket (the client's, else the address's, else the global one) when all had enough, else {@code
+   * -(policy ordinal + 1)} of the first that lacked them (with nothing taken).
+   */
+  long charge(String client, String address, int cost) {
+    Bucket c = client == null ? null : clients.get(client, newClientBucket);
+    Bucket a = addressQuota > 0 ? addresses.get(address, newAddressBucket) : null;
+    long remaining = -1;
+    if (c != null) {
+      ConsumptionProbe probe = c.tryConsumeAndReturnRemaining(cost);
+      if (!probe.isConsumed()) {
+        return -(Policy.CLIENT.ordinal() + 1);
+      }
+      remaining = probe.getRemainingTokens();
+    }
+    if (a != null) {
+      if (remaining >= 0) {
+        if (!a.tryConsume(cost)) {
+          c.addTokens(cost);
+          return -(Policy.IP.ordinal() + 1);
+        }
+      } else {
+        ConsumptionProbe probe = a.tryConsumeAndReturnRemaining(cost);
+        if (!probe.isConsumed()) {
+          return -(Policy.IP.ordinal() + 1);
+        }
+        remaining = probe.getRemainingTokens();
+      }
+    }
+    if (global != null) {
+      boolean reportedHere = remaining < 0;
+      long left;
+      if (reportedHere) {
+        ConsumptionProbe probe = global.tryConsumeAndReturnRemaining(cost);
+        left = probe.isConsumed() ? probe.getRemainingTokens() : -1;
+      } else {
+        left = global.tryConsume(cost) ? 0 : -1;
+      }
+      if (left < 0) {
+        if (c != null) {
+          c.addTokens(cost);
+        }
+        if (a != null) {
+          a.addTokens(cost);
+        }
+        return -(Policy.GLOBAL.ordinal() + 1);
+      }
+      if (reportedHere) {
+        remaining = left;
+      }
+    }
+    return Math.max(0, remaining);
+  }
+
+  /** The client a request is charged to, or null (public routes; auth off without a header). */
+  private String client(RoutingContext ctx) {
+    if (clientQuota <= 0) {
+      return null;
+    }
+    Principal principal = Principal.of(ctx);
+    if (principal != Principal.UNRESTRICTED) {
+      return principal.subject();
+    }
+    if (clientHeaderTrusted) {
+      String id = ctx.request().getHeader(ClientIdentity.HEADER);
+      if (id != null && ClientIdentity.printable(id, 128)) {
+        return id;
+      }
+    }
+    return null;
+  }
+
+  private static String address(HttpServerRequest request) {
+    var remote = request.remoteAddress();
+    String host = remote == null ? null : remote.hostAddress();
+    return host == null ? "-" : host;
+  }
+
+  private Policy reported(String client) {
+    return client != null ? Policy.CLIENT : addressQuota > 0 ? Policy.IP : Policy.GLOBAL;
+  }
+
+  private long quota(Policy policy) {
+    return switch (policy) {
+      case CLIENT -> clientQuota;
+      case IP -> addressQuota;
+      case GLOBAL -> globalQuota;
+    };
+  }
+
+  private String serviceLimit(Policy policy, long remaining) {
+    return serviceLimit(policy, quota(policy), remaining);
+  }
+
+  /**
+   * {@code "client";r=R;t=T}: R units left, T whole seconds until the bucket is full again (it
+   * refills quota units per window, evenly).
+   */
+  private String serviceLimit(Policy policy, long quota, long remaining) {
+    long r = Math.max(0, Math.min(quota, remaining));
+    long t = ((quota - r) * windowSeconds + quota - 1) / quota;
+    return policy.quoted + ";r=" + r + ";t=" + t;
+  }
+
+  /** Clients tracked now (after pending evictions, for tests and metrics). */
+  long trackedClients() {
+    clients.cleanUp();
+    return clients.estimatedSize();
+  }
+
+  /** Addresses tracked now (after pending evictions). */
+  long trackedAddresses() {
+    addresses.cleanUp();
+    return addresses.estimatedSize();
+  }
+}

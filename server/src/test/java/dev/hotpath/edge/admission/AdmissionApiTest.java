@@ -1,0 +1,253 @@
+package dev.hotpath.edge.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.App;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission control over real sockets, on an instance with a fixed concurrency limit of 4 (low
+ * criticality admitted below 2 in flight, normal below 3, high below 4) and a queue of one. Slots
+ * are held by requests whose body never comes: each is admitted, authenticated and charged, then
+ * waits in its body handler — exactly as a slow client holds one — until the test closes its
+ * socket.
+ */
+class AdmissionApiTest {
+  private static final TestServer server = TestServer.get();
+  private static App tight;
+  private static Path accessLog;
+  private static String base;
+  private static Api api;
+  private final List<Socket> holders = new ArrayList<>();
+
+  @BeforeAll
+  static void startAnInstanceWithAFixedLimitOfFour() throws Exception {
+    accessLog = Files.createTempFile("hotpath-admission-", ".log");
+    tight =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "4",
+                    "HOTPATH_ADMISSION_QUEUE", "1",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
+                    "HOTPATH_ACCESS_LOG", accessLog.toString())));
+    base = "http://localhost:" + tight.port();
+    api = Api.of(base);
+  }
+
+  @AfterAll
+  static void stop() {
+    tight.close();
+  }
+
+  @AfterEach
+  void releaseEverySlot() throws IOException {
+    for (Socket s : holders) {
+      s.close();
+    }
+    holders.clear();
+    awaitInFlight(0);
+  }
+
+  private static void awaitInFlight(int n) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> tight.gatekeeper().admission().inFlight() == n);
+  }
+
+  /** Holds {@code n} more slots with orders whose bodies never arrive. */
+  private void hold(int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      Socket socket = new Socket("localhost", tight.port());
+      holders.add(socket);
+      String head =
+          "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+              + Tokens.get().service()
+              + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+              + UUID.randomUUID()
+              + "\r\nContent-Length: 100\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+    }
+    awaitInFlight(holders.size());
+  }
+
+  private static String order() {
+    return "/v1/orders/" + server.queryLong("SELECT min(id) FROM orders");
+  }
+
+  private static String report() {
+    return "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}";
+  }
+
+  private static void assertOverloaded(Api.Response r) {
+    assertThat(r.status()).as(r.body()).isEqualTo(503);
+    assertThat(r.contentType()).startsWith("application/problem+json");
+    assertThat(r.json().get("type").asText()).isEqualTo("https://hotpath.dev/problems/overloaded");
+    assertThat(r.json().get("status").asInt()).isEqualTo(503);
+    assertThat(r.json().get("title").asText()).isEqualTo("The server is shedding load");
+    assertThat(r.header("Retry-After")).hasValue("1");
+    assertThat(r.header("Cache-Control")).hasValue("no-store");
+    assertThat(r.header("Server-Timing").orElseThrow()).contains("\"0 queries\"");
+  }
+
+  @Test
+  void reportsAreShedFirstThenListsWhileSingleResourcesAndHealthStillPass() throws Exception {
+    hold(2);
+    assertOverloaded(api.post("/v1/reports", report()));
+    assertThat(api.get("/v1/customers?limit=1").status()).isEqualTo(200);
+    assertThat(api.get(order()).status()).isEqualTo(200);
+
+    hold(1);
+    assertOverloaded(api.post("/v1/reports", report()));
+    assertOverloaded(api.get("/v1/customers?limit=1"));
+    assertThat(api.get(order()).status()).isEqualTo(200);
+    assertThat(api.get("/health/live").status()).isEqualTo(200);
+
+    assertThat(RateLimitApiTest.metric(base, "hotpath_admission_shed_total{criticality=\"low\""))
+        .isGreaterThanOrEqualTo(2);
+    assertThat(RateLimitApiTest.metric(base, "hotpath_admission_shed_total{criticality=\"normal\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(RateLimitApiTest.metric(base, "hotpath_admission_limit")).isEqualTo(4);
+    assertThat(RateLimitApiTest.metric(base, "hotpath_admission_in_flight")).isEqualTo(3);
+  }
+
+  @Test
+  void healthMetricsAndAdminAreNeverShed() throws Exception {
+    hold(4);
+    assertThat(api.get("/health/live").status()).isEqualTo(200);
+    assertThat(api.get("/health/ready").status()).isEqualTo(200);
+    assertThat(api.get("/metrics").status()).isEqualTo(200);
+    assertThat(api.as(Tokens.get().admin()).get("/admin/jobs/stats").status()).isEqualTo(200);
+  }
+
+  @Test
+  void aShedRequestIsAnsweredBeforeAuthenticationAndWithoutReadingItsBody() throws Exception {
+    hold(2);
+    // no token: refused for load, not for credentials
+    assertOverloaded(api.anonymous().post("/v1/reports", report()));
+    // a body announced and never sent: the answer does not wait for it
+    try (Socket socket = new Socket("localhost", tight.port())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  + "Idempotency-Key: "
+                  + UUID.randomUUID()
+                  + "\r\nContent-Length: 100000\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String head = readHead(socket.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 503");
+      assertThat(head.toLowerCase(java.util.Locale.ROOT))
+          .contains("retry-after: 1")
+          .contains("content-type: application/problem+json");
+    }
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(Files.readAllLines(accessLog))
+                    .anySatisfy(
+                        line ->
+                            assertThat(line)
+                                .contains("\"route\":\"/v1/reports\"")
+                                .contains("\"status\":503")
+                                .contains("\"db_queries\":0")
+                                .contains("\"shed\":true")));
+  }
+
+  @Test
+  void aRequestThatWaitedPastItsDeadlineIsDroppedBeforeAnyWork() throws Exception {
+    long customer = new Fixtures(server).customer();
+    long product = new Fixtures(server).product(100, 10);
+    long queriesBefore = tight.queries().total();
+    hold(4);
+    String key = UUID.randomUUID().toString();
+    // a write waits in the queue for its 500 ms deadline, then is dropped
+    Api.Response dropped =
+        api.post(
+            "/v1/orders",
+            "{\"customer_id\":"
+                + customer
+                + ",\"items\":[{\"product_id\":"
+                + product
+                + ",\"quantity\":1}]}",
+            "Idempotency-Key",
+            key);
+    assertOverloaded(dropped);
+    assertThat(dropped.json().get("detail").asText()).contains("deadline");
+    assertThat(server.queryLong("SELECT count(*) FROM idempotency_keys WHERE key = '" + key + "'"))
+        .isZero();
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
+        .isZero();
+    assertThat(tight.queries().total()).isEqualTo(queriesBefore);
+    assertThat(
+            RateLimitApiTest.metric(
+                base, "hotpath_admission_shed_total{criticality=\"high\",reason=\"deadline\""))
+        .isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void aWaitingRequestIsAdmittedWhenASlotFrees() throws Exception {
+    long customer = new Fixtures(server).customer();
+    long product = new Fixtures(server).product(100, 10);
+    hold(4);
+    CompletableFuture<Api.Response> waiting =
+        api.sendAsync(
+            api.request("/v1/orders")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"customer_id\":"
+                            + customer
+                            + ",\"items\":[{\"product_id\":"
+                            + product
+                            + ",\"quantity\":1}]}"))
+                .build());
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> RateLimitApiTest.metric(base, "hotpath_admission_queued") == 1);
+    // the queue holds one: the next high request is refused at once
+    assertOverloaded(api.get(order()));
+    holders.remove(0).close();
+    Api.Response admitted = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(admitted.status()).as(admitted.body()).isEqualTo(201);
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      head.append((char) c);
+      if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
+        break;
+      }
+    }
+    return head.toString();
+  }
+}
