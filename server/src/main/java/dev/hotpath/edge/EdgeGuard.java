@@ -1,7 +1,6 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.config.LimitSettings;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -24,6 +23,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * timeout: 408 and the connection closed when the client has not sent its body by then, 503 when
  * the server has not answered.
  *
+ * <p><b>How the deadlines are kept.</b> Not with a timer per request: arming and cancelling a
+ * Vert.x timer for the request timeout, plus re-arming each connection's idle timer, were four
+ * timer operations per keep-alive request (a map entry and a scheduled task each). Instead every
+ * request joins a list ordered by deadline (all requests have the same timeout, so arrival order is
+ * deadline order) and leaves it when it ends; each connection records when it must next deliver a
+ * head; one periodic sweep per event loop ({@link #sweepMillis}: a tenth of the shortest timeout,
+ * between 10 and 250 ms) expires what is due. Deadlines are kept to within one sweep.
+ *
  * <p>Confined to its event loop, except the shared connection count.
  */
 public final class EdgeGuard {
@@ -32,6 +39,13 @@ public final class EdgeGuard {
   private final boolean tls;
   private final AtomicInteger open;
   private final Map<HttpConnection, Conn> connections = new IdentityHashMap<>();
+  private final long requestTimeoutNanos;
+  private final long sweeper;
+
+  /** Requests in flight, oldest (first to time out) first. */
+  private Flight head;
+
+  private Flight tail;
 
   /**
    * @param open the process-wide count of open connections, shared by every event loop's guard
@@ -41,36 +55,103 @@ public final class EdgeGuard {
     this.limits = limits;
     this.tls = tls;
     this.open = open;
+    this.requestTimeoutNanos = limits.requestTimeout().toNanos();
+    this.sweeper = vertx.setPeriodic(sweepMillis(limits), id -> sweep(System.nanoTime()));
+  }
+
+  /** How often deadlines are checked: a tenth of the shortest timeout, within 10..250 ms. */
+  static long sweepMillis(LimitSettings limits) {
+    long shortest =
+        Math.min(
+            limits.requestTimeout().toMillis(),
+            Math.min(limits.headerTimeout().toMillis(), limits.idleTimeout().toMillis()));
+    return Math.max(10, Math.min(250, shortest / 10));
+  }
+
+  /** Stops the sweep (the verticle is stopping). */
+  public void close() {
+    vertx.cancelTimer(sweeper);
   }
 
   /** Per-connection state. */
-  private final class Conn implements Handler<Long> {
+  private static final class Conn {
     final HttpConnection connection;
     int inFlight;
-    long deadline = -1;
 
-    Conn(HttpConnection connection) {
+    /** When the connection must have delivered its next request head, while none is in flight. */
+    long deadlineNanos;
+
+    Conn(HttpConnection connection, long deadlineNanos) {
       this.connection = connection;
+      this.deadlineNanos = deadlineNanos;
     }
+  }
 
-    void arm(long millis) {
-      deadline = vertx.setTimer(millis, this);
+  /** A request in flight, linked in deadline order. */
+  private static final class Flight {
+    final RoutingContext ctx;
+    final long deadlineNanos;
+    Flight prev;
+    Flight next;
+    boolean linked = true;
+
+    Flight(RoutingContext ctx, long deadlineNanos) {
+      this.ctx = ctx;
+      this.deadlineNanos = deadlineNanos;
     }
+  }
 
-    void disarm() {
-      if (deadline >= 0) {
-        vertx.cancelTimer(deadline);
-        deadline = -1;
+  private void append(Flight f) {
+    f.prev = tail;
+    if (tail == null) {
+      head = f;
+    } else {
+      tail.next = f;
+    }
+    tail = f;
+  }
+
+  private void unlink(Flight f) {
+    if (!f.linked) {
+      return;
+    }
+    f.linked = false;
+    if (f.prev == null) {
+      head = f.next;
+    } else {
+      f.prev.next = f.next;
+    }
+    if (f.next == null) {
+      tail = f.prev;
+    } else {
+      f.next.prev = f.prev;
+    }
+    f.prev = null;
+    f.next = null;
+  }
+
+  /** Expires the requests and idle connections whose deadline has passed. */
+  void sweep(long now) {
+    while (head != null && now - head.deadlineNanos >= 0) {
+      Flight due = head;
+      unlink(due);
+      timedOut(due.ctx);
+    }
+    if (connections.isEmpty()) {
+      return;
+    }
+    java.util.List<HttpConnection> expired = null;
+    for (Conn conn : connections.values()) {
+      if (conn.inFlight == 0 && now - conn.deadlineNanos >= 0) {
+        conn.deadlineNanos = Long.MAX_VALUE; // closed once
+        if (expired == null) {
+          expired = new java.util.ArrayList<>();
+        }
+        expired.add(conn.connection);
       }
     }
-
-    /** The deadline passed with no request head in progress answered: close. */
-    @Override
-    public void handle(Long timer) {
-      deadline = -1;
-      if (inFlight == 0) {
-        connection.close();
-      }
+    if (expired != null) {
+      expired.forEach(HttpConnection::close);
     }
   }
 
@@ -81,13 +162,11 @@ public final class EdgeGuard {
       connection.close();
       return;
     }
-    Conn conn = new Conn(connection);
+    Conn conn = new Conn(connection, System.nanoTime() + limits.headerTimeout().toNanos());
     connections.put(connection, conn);
-    conn.arm(limits.headerTimeout().toMillis());
     connection.closeHandler(
         v -> {
           open.decrementAndGet();
-          conn.disarm();
           connections.remove(connection);
         });
   }
@@ -105,19 +184,22 @@ public final class EdgeGuard {
     Conn conn = connections.get(request.connection());
     if (conn != null) {
       conn.inFlight++;
-      conn.disarm();
     }
-    long timer =
+    long now = System.nanoTime();
+    Flight flight =
         request.path() != null && request.path().startsWith("/admin/jfr")
-            ? -1
-            : vertx.setTimer(limits.requestTimeout().toMillis(), id -> timedOut(ctx));
+            ? null
+            : new Flight(ctx, now + requestTimeoutNanos);
+    if (flight != null) {
+      append(flight);
+    }
     ctx.addEndHandler(
         done -> {
-          if (timer >= 0) {
-            vertx.cancelTimer(timer);
+          if (flight != null) {
+            unlink(flight);
           }
-          if (conn != null && --conn.inFlight == 0 && connections.containsKey(conn.connection)) {
-            conn.arm(limits.idleTimeout().toMillis());
+          if (conn != null && --conn.inFlight == 0) {
+            conn.deadlineNanos = System.nanoTime() + limits.idleTimeout().toNanos();
           }
         });
     if (request.headers().size() > limits.maxHeaderCount()) {

@@ -321,6 +321,12 @@ public final class HttpVerticle extends VerticleBase {
         server == null
             ? Future.succeededFuture()
             : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
-    return drained.eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
+    return drained.eventually(
+        () -> {
+          if (guard != null) {
+            guard.close();
+          }
+          return pool == null ? Future.succeededFuture() : pool.close();
+        });
   }
 }

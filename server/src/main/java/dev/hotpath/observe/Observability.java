@@ -217,11 +217,16 @@ public final class Observability {
   void close(RequestTrace t, HttpServerResponse response, Throwable failure) {
     long nanos = System.nanoTime() - t.startNanos;
     int status = response == null ? 500 : response.getStatusCode();
-    RECORDING.set(t);
-    try {
-      timer(t.route, status).record(Duration.ofNanos(nanos));
-    } finally {
-      RECORDING.remove();
+    if (t.sampled) {
+      // exemplars come from sampled traces only; the others skip the thread-local altogether
+      RECORDING.set(t);
+      try {
+        timer(t.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } finally {
+        RECORDING.remove();
+      }
+    } else {
+      timer(t.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
     if (t.dbQueries > t.queryBudget) {
       budgetBreaches

@@ -277,7 +277,10 @@ public final class ResponseCache {
     public CompletableFuture<Entry> get(Key key) {
       CompletableFuture<Entry> future = cache.get(key, mapping);
       boolean hit = future.isDone();
-      dev.hotpath.observe.Tracing.current().ifPresent(trace -> trace.cache(hit));
+      var trace = dev.hotpath.observe.Tracing.currentOrNull();
+      if (trace != null) {
+        trace.cache(hit);
+      }
       if (hit && !future.isCompletedExceptionally()) {
         Entry entry = future.join();
         if (entry.refreshDue(ticker.read())) {
