@@ -36,6 +36,7 @@ import java.util.Optional;
  * @param limits bounds on request size, shape, time and connections
  * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
  * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
+ * @param outside outside services: where they are, timeouts, breakers, retries, hedging
  */
 public record Settings(
     String host,
@@ -58,7 +59,8 @@ public record Settings(
     AuthSettings auth,
     LimitSettings limits,
     TransportSettings transport,
-    Compute compute) {
+    Compute compute,
+    OutsideSettings outside) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -144,7 +146,8 @@ public record Settings(
                 Duration.ofMillis(reader.integer("JOB_TIMEOUT_MS", 120_000, 10, 86_400_000)),
                 reader.integer("IMPORT_WORKERS", cores, 1, 64),
                 reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
-                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)));
+                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)),
+            OutsideSettings.read(reader));
 
     if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
       reader.errors.add(
@@ -199,7 +202,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withPort(int newPort) {
@@ -224,7 +228,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -249,7 +254,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withDataDir(Path dir) {
@@ -274,7 +280,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -299,7 +306,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withEventLoops(int loops) {
@@ -324,7 +332,8 @@ public record Settings(
         auth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withAuth(AuthSettings newAuth) {
@@ -349,7 +358,8 @@ public record Settings(
         newAuth,
         limits,
         transport,
-        compute);
+        compute,
+        outside);
   }
 
   public Settings withCompute(Compute newCompute) {
@@ -374,7 +384,34 @@ public record Settings(
         auth,
         limits,
         transport,
-        newCompute);
+        newCompute,
+        outside);
+  }
+
+  public Settings withOutside(OutsideSettings newOutside) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        cache,
+        gzipMinBytes,
+        accessLog,
+        auth,
+        limits,
+        transport,
+        compute,
+        newOutside);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -386,12 +423,17 @@ public record Settings(
     }
   }
 
-  private static final class Reader {
+  static final class Reader {
     private final Map<String, String> env;
     private final List<String> errors = new ArrayList<>();
 
     Reader(Map<String, String> env) {
       this.env = env;
+    }
+
+    /** Records a bad setting; start-up fails with every recorded message. */
+    void fail(String message) {
+      errors.add(message);
     }
 
     private Optional<String> raw(String name) {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -33,7 +34,9 @@ import java.util.TreeMap;
  * from the database; the response is built from what the insert returned. Four round trips, each a
  * pipelined batch: (BEGIN + key claim + customer), products, (stock + order with its lines and
  * event + cache invalidation message, delivered on commit), (saved response + COMMIT). After the
- * commit, this instance evicts the representations the order changed before it answers.
+ * commit, this instance evicts the representations the order changed before it answers. With a
+ * payments provider, the order is authorized before the transaction and is {@code paid} or {@code
+ * payment_pending}; see {@link OrderPayments} for that design.
  */
 public final class OrderWrites {
   private static final String CUSTOMER =
@@ -49,8 +52,9 @@ public final class OrderWrites {
    * OrderReads#ORDER_WITH_LINES}.
    */
   private static final String INSERT_ORDER =
-      "WITH o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)"
-          + " VALUES ($1, 'placed', $2, $3, $3, $4, $5::text::jsonb) RETURNING "
+      "WITH o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address,"
+          + " payment_status, payment_authorization)"
+          + " VALUES ($1, $12, $2, $3, $3, $4, $5::text::jsonb, $13, $14) RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
           + " i AS (INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
@@ -82,11 +86,21 @@ public final class OrderWrites {
   private final Contract contract;
   private final IdempotencyKeys idempotency;
   private final ResponseCache cache;
+  private final Optional<OrderPayments> payments;
 
-  public OrderWrites(Contract contract, IdempotencyKeys idempotency, ResponseCache cache) {
+  /**
+   * @param payments the payment step, when a payments provider is configured; without it orders are
+   *     placed unpaid ({@code placed}, no payment), as before payments existed
+   */
+  public OrderWrites(
+      Contract contract,
+      IdempotencyKeys idempotency,
+      ResponseCache cache,
+      Optional<OrderPayments> payments) {
     this.contract = contract;
     this.idempotency = idempotency;
     this.cache = cache;
+    this.payments = payments;
   }
 
   private static ProblemException unknownCustomer(long customerId) {
@@ -144,11 +158,45 @@ public final class OrderWrites {
         body.has("shipping_address") ? body.get("shipping_address").toString() : null;
 
     List<Owner> changed = changedBy(customerId, lines);
+    if (payments.isEmpty()) {
+      execute(ctx, key, customerId, lines, requestedAddress, changed, Optional.empty());
+      return;
+    }
+    long[] productIds = new long[lines.size()];
+    int[] quantities = new int[lines.size()];
+    for (int i = 0; i < productIds.length; i++) {
+      productIds[i] = lines.get(i).productId();
+      quantities[i] = lines.get(i).quantity();
+    }
+    // the provider is asked before the transaction, so that no connection waits on it
+    payments
+        .get()
+        .authorize(ctx, key, productIds, quantities)
+        .onComplete(
+            ar ->
+                execute(
+                    ctx,
+                    key,
+                    customerId,
+                    lines,
+                    requestedAddress,
+                    changed,
+                    ar.succeeded() ? ar.result() : Optional.empty()));
+  }
+
+  private void execute(
+      RoutingContext ctx,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress,
+      List<Owner> changed,
+      Optional<OrderPayments.Attempt> attempt) {
     idempotency.execute(
         ctx,
         key,
         (conn, claimed) ->
-            placeIn(conn, claimed, customerId, lines, requestedAddress)
+            placeIn(conn, claimed, key, customerId, lines, requestedAddress, attempt)
                 .map(
                     rows -> {
                       long orderId = rows.iterator().next().getLong(0);
@@ -163,9 +211,35 @@ public final class OrderWrites {
   private Future<RowSet<Row>> placeIn(
       SqlConnection conn,
       Future<Void> claimed,
+      IdempotencyKeys.Key key,
       long customerId,
       List<Line> lines,
-      String requestedAddress) {
+      String requestedAddress,
+      Optional<OrderPayments.Attempt> attempt) {
+    Future<RowSet<Row>> placed =
+        checkAndWrite(conn, claimed, key, customerId, lines, requestedAddress, attempt);
+    if (payments.isEmpty() || OrderPayments.authorized(attempt).isEmpty()) {
+      return placed;
+    }
+    // refused after the provider authorized it: void that authorization with the refusal
+    return placed.recover(
+        e ->
+            e instanceof ProblemException p && p.type().status() < 500
+                ? payments
+                    .get()
+                    .voidUnused(conn, attempt)
+                    .<RowSet<Row>>transform(v -> Future.failedFuture(e))
+                : Future.<RowSet<Row>>failedFuture(e));
+  }
+
+  private Future<RowSet<Row>> checkAndWrite(
+      SqlConnection conn,
+      Future<Void> claimed,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress,
+      Optional<OrderPayments.Attempt> attempt) {
     Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
     Future<RowSet<Row>> customer = conn.preparedQuery(CUSTOMER).execute(Tuple.of(customerId));
     return Future.all(customer, claimed)
@@ -190,12 +264,19 @@ public final class OrderWrites {
               }
               return conn.preparedQuery(LOCK_PRODUCTS)
                   .execute(Tuple.of((Object) ids))
-                  .compose(products -> write(conn, customerId, lines, address, products));
+                  .compose(
+                      products -> write(conn, key, customerId, lines, address, products, attempt));
             });
   }
 
   private Future<RowSet<Row>> write(
-      SqlConnection conn, long customerId, List<Line> lines, String address, RowSet<Row> products) {
+      SqlConnection conn,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String address,
+      RowSet<Row> products,
+      Optional<OrderPayments.Attempt> attempt) {
     Map<Long, Row> byId = new TreeMap<>();
     for (Row p : products) {
       byId.put(p.getLong(0), p);
@@ -260,6 +341,11 @@ public final class OrderWrites {
       throw new ProblemException(
           ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
+    // decided with the prices locked above; a declined payment is refused here, before any write
+    long total = subtotal;
+    String orderCurrency = currency;
+    Optional<OrderPayments.Decision> payment =
+        payments.map(p -> p.decide(attempt, key, total, orderCurrency));
     Tuple take = Tuple.tuple().addArrayOfLong(productIds).addArrayOfInteger(quantities);
     StringBuilder items = new StringBuilder(48 * n).append('[');
     for (int i = 0; i < n; i++) {
@@ -285,7 +371,10 @@ public final class OrderWrites {
             .addArrayOfString(names)
             .addArrayOfLong(prices)
             .addArrayOfInteger(quantities)
-            .addString(items.toString());
+            .addString(items.toString())
+            .addString(payment.map(OrderPayments.Decision::status).orElse("placed"))
+            .addString(payment.map(OrderPayments.Decision::paymentStatus).orElse(null))
+            .addString(payment.flatMap(OrderPayments.Decision::authorization).orElse(null));
     String message =
         CacheInvalidation.payload(cache.origin(), changedBy(customerId, lines))
             + ","
@@ -295,6 +384,10 @@ public final class OrderWrites {
     Future<RowSet<Row>> stock = conn.preparedQuery(TAKE_STOCK).execute(take);
     Future<RowSet<Row>> order = conn.preparedQuery(INSERT_ORDER).execute(insert);
     Future<RowSet<Row>> notify = conn.preparedQuery(NOTIFY).execute(Tuple.of(message));
-    return Future.all(stock, order, notify).map(done -> order.result());
+    Future<Void> jobs =
+        payment.isPresent()
+            ? payments.get().enqueue(conn, payment.get())
+            : Future.succeededFuture();
+    return Future.all(stock, order, notify, jobs).map(done -> order.result());
   }
 }

@@ -34,7 +34,15 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
   /** The trace of the request running on the current context, if any. */
   public static Optional<RequestTrace> current() {
     Context context = Vertx.currentContext();
-    return context == null ? Optional.empty() : Optional.ofNullable(LOCAL.get(context));
+    if (context == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.ofNullable(LOCAL.get(context));
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      // a Vert.x instance made before any Observability (a tool, a test fixture): no trace
+      return Optional.empty();
+    }
   }
 
   record DbCall(RequestTrace trace, long startNanos) {}
