@@ -44,6 +44,16 @@ class OrderPaymentsTest {
     outside.faults(Service.PAYMENTS, "");
     // each test starts with a closed breaker, whatever the one before it left
     outside.dependency(Service.PAYMENTS).breaker().reset();
+    // and with no payment job of the one before it still changing orders and stock
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM jobs WHERE kind LIKE 'payment.%'"
+                            + " AND status IN ('queued', 'running')")
+                    == 0);
   }
 
   private static String body(long customer, long product, int quantity) {
@@ -193,7 +203,9 @@ class OrderPaymentsTest {
     }
     // the live probe answers at once: no event loop is stuck behind the provider
     assertThat(outside.api().get("/health/live").status()).isEqualTo(200);
-    assertThat(outside.metric("hotpath_db_pool_waiting")).isZero();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> outside.metric("hotpath_db_pool_waiting") == 0);
     // every call was cut off at its deadline and its connection closed; the pools bound them
     assertThat(outside.stub(Service.PAYMENTS).stats().get("max_connections").asLong())
         .isLessThanOrEqualTo(3 * 32);
