@@ -129,11 +129,13 @@ public final class ServeCommand implements Callable<Integer> {
     stubs.ifPresent(
         s ->
             out.println(
-                "  outside:   stand-ins for payments, reviews and recommendations at "
+                "  outside:   stand-ins at "
                     + s.url(Service.PAYMENTS)
-                    + " (and the next two ports); knobs: GET/PUT "
+                    + " (payments), "
                     + s.url(Service.REVIEWS)
-                    + "/_stub/faults"));
+                    + " (reviews), "
+                    + s.url(Service.RECOMMENDATIONS)
+                    + " (recommendations); knobs: GET/PUT <url>/_stub/faults"));
     out.println("Stop with Ctrl-C (SIGTERM drains in-flight requests).");
     stopped.await();
     return 0;

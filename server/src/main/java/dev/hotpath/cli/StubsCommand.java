@@ -88,8 +88,9 @@ public final class StubsCommand implements Callable<Integer> {
               + service.id().toUpperCase(java.util.Locale.ROOT)
               + "_URL="
               + stubs.url(service)
-              + "   # knobs: "
-              + stubs.server(service).faults());
+              + "   # knobs: GET/PUT "
+              + stubs.url(service)
+              + "/_stub/faults");
     }
     out.println("Stop with Ctrl-C.");
     CountDownLatch stopped = new CountDownLatch(1);
