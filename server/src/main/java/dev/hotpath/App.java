@@ -5,6 +5,7 @@ import dev.hotpath.compute.ImportJob;
 import dev.hotpath.compute.JobHandlers;
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.Maintenance;
+import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.compute.ReportJob;
 import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.AuthSettings;
@@ -19,6 +20,7 @@ import dev.hotpath.edge.auth.Jwks;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
+import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
@@ -63,6 +65,7 @@ public final class App implements AutoCloseable {
   private final JobQueue jobs;
   private final JobHandlers jobHandlers;
   private final Gatekeeper gatekeeper;
+  private final OutsideServices outside;
 
   private App(
       Settings settings,
@@ -79,8 +82,10 @@ public final class App implements AutoCloseable {
       String computeDeployment,
       JobQueue jobs,
       JobHandlers jobHandlers,
-      Gatekeeper gatekeeper) {
+      Gatekeeper gatekeeper,
+      OutsideServices outside) {
     this.gatekeeper = gatekeeper;
+    this.outside = outside;
     this.auth = auth;
     this.compute = compute;
     this.computeDeployment = computeDeployment;
@@ -181,6 +186,11 @@ public final class App implements AutoCloseable {
                 WebhookDelivery.KIND,
                 new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));
     jobs.recurring(Maintenance.KIND, Maintenance.EVERY);
+    OutsideServices outside = new OutsideServices(effective.outside(), observability.registry());
+    // only a process that can reach the provider runs payment jobs (claims only registered kinds)
+    Optional<PaymentJobs> paymentJobs =
+        effective.outside().paymentsUrl().map(url -> new PaymentJobs(outside, cache));
+    paymentJobs.ifPresent(p -> p.register(jobHandlers));
     Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
     String computeDeployment;
     CacheInvalidation invalidation;
@@ -205,7 +215,9 @@ public final class App implements AutoCloseable {
                       auth,
                       openConnections,
                       jobs,
-                      gatekeeper),
+                      gatekeeper,
+                      outside,
+                      paymentJobs),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
@@ -240,7 +252,8 @@ public final class App implements AutoCloseable {
         computeDeployment,
         jobs,
         jobHandlers,
-        gatekeeper);
+        gatekeeper,
+        outside);
   }
 
   /**
@@ -308,6 +321,11 @@ public final class App implements AutoCloseable {
   /** The job kinds this process runs; more can be registered while it runs. */
   public JobHandlers jobHandlers() {
     return jobHandlers;
+  }
+
+  /** The outside services (breakers, budgets, latency) every event loop of this process shares. */
+  public OutsideServices outside() {
+    return outside;
   }
 
   /** The response cache every event loop of this process shares. */

@@ -5,6 +5,7 @@ import dev.hotpath.cli.RebuildCommand;
 import dev.hotpath.cli.SeedCommand;
 import dev.hotpath.cli.ServeCommand;
 import dev.hotpath.cli.SloArtifactsCommand;
+import dev.hotpath.cli.StubsCommand;
 import dev.hotpath.cli.TokenCommand;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.EmbeddedDatabase;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code hotpath} command line: {@code serve} (the default), {@code seed}, {@code token},
- * {@code rebuild} and {@code analyze}. ({@code load} is dispatched by the launcher script to the
- * load harness in {@code load/}.)
+ * {@code rebuild}, {@code analyze} and {@code stubs}. ({@code load} is dispatched by the launcher
+ * script to the load harness in {@code load/}.)
  */
 @Command(
     name = "hotpath",
@@ -28,7 +29,8 @@ import picocli.CommandLine.Command;
       AnalyzeCommand.class,
       TokenCommand.class,
       RebuildCommand.class,
-      SloArtifactsCommand.class
+      SloArtifactsCommand.class,
+      StubsCommand.class
     })
 public final class Main implements Runnable {
 

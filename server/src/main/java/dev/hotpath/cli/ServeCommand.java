@@ -2,9 +2,11 @@ package dev.hotpath.cli;
 
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
+import dev.hotpath.outside.Service;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.ProgressBar;
 import dev.hotpath.store.seed.SeedPlan;
+import dev.hotpath.stubs.Stubs;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,6 +31,12 @@ import sun.misc.Signal;
 public final class ServeCommand implements Callable<Integer> {
   /** About 10k customers, 1k products and 200k orders: enough to feel real, seeded in seconds. */
   static final SeedPlan DEMO = new SeedPlan(10_000, 1_000, 200_000, 42);
+
+  /** Knobs of the demo's stand-ins unless HOTPATH_STUB_* say otherwise: healthy, realistic. */
+  static final String DEMO_PAYMENTS = "latency=normal,ms=15,sd=4";
+
+  static final String DEMO_REVIEWS = "latency=longtail,ms=6,sd=2,tail=0.02,tail-ms=120";
+  static final String DEMO_RECOMMENDATIONS = "latency=normal,ms=8,sd=2";
 
   @Option(
       names = "--demo",
@@ -64,6 +72,28 @@ public final class ServeCommand implements Callable<Integer> {
       env = demoEnv;
     }
     Settings settings = Settings.fromEnvironment(env);
+    Optional<Stubs> stubs = Optional.empty();
+    if (demo && !settings.outside().any()) {
+      // the demo's outside services are stand-ins in this process (HOTPATH_STUB_* knobs)
+      stubs =
+          Optional.of(
+              Stubs.start(
+                  "127.0.0.1",
+                  0,
+                  StubsCommand.knobs(
+                      env.getOrDefault("HOTPATH_STUB_PAYMENTS", DEMO_PAYMENTS),
+                      env.getOrDefault("HOTPATH_STUB_REVIEWS", DEMO_REVIEWS),
+                      env.getOrDefault("HOTPATH_STUB_RECOMMENDATIONS", DEMO_RECOMMENDATIONS))));
+      Stubs s = stubs.get();
+      settings =
+          settings.withOutside(
+              settings
+                  .outside()
+                  .withUrls(
+                      s.url(Service.PAYMENTS),
+                      s.url(Service.REVIEWS),
+                      s.url(Service.RECOMMENDATIONS)));
+    }
     if (port != null) {
       settings = settings.withPort(port);
     }
@@ -88,9 +118,11 @@ public final class ServeCommand implements Callable<Integer> {
     // Handle SIGTERM and SIGINT ourselves rather than in a shutdown hook: hooks run concurrently,
     // and the embedded PostgreSQL has a hook of its own that would stop the database while
     // in-flight requests still need it. Draining first, then exiting, keeps the order right.
+    Optional<Stubs> standIns = stubs;
     Runnable drainAndExit =
         () -> {
           app.close();
+          standIns.ifPresent(Stubs::close);
           stopped.countDown();
         };
     for (String signal : new String[] {"TERM", "INT"}) {
@@ -101,6 +133,16 @@ public final class ServeCommand implements Callable<Integer> {
     out.println("hotpath is up at " + base);
     out.println("  API docs:  " + base + "/docs   (contract: " + base + "/openapi.yaml)");
     sample(db, base, out, devKeys.filter(k -> app.settings().auth().enabled()));
+    stubs.ifPresent(
+        s ->
+            out.println(
+                "  outside:   stand-ins at "
+                    + s.url(Service.PAYMENTS)
+                    + " (payments), "
+                    + s.url(Service.REVIEWS)
+                    + " (reviews), "
+                    + s.url(Service.RECOMMENDATIONS)
+                    + " (recommendations); knobs: GET/PUT <url>/_stub/faults"));
     out.println("Stop with Ctrl-C (SIGTERM drains in-flight requests).");
     stopped.await();
     return 0;

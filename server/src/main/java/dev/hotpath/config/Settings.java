@@ -37,6 +37,7 @@ import java.util.Optional;
  * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
  * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
  * @param admission rate limits and admission control (load shedding)
+ * @param outside outside services: where they are, timeouts, breakers, retries, hedging
  */
 public record Settings(
     String host,
@@ -60,7 +61,8 @@ public record Settings(
     LimitSettings limits,
     TransportSettings transport,
     Compute compute,
-    AdmissionSettings admission) {
+    AdmissionSettings admission,
+    OutsideSettings outside) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -147,7 +149,8 @@ public record Settings(
                 reader.integer("IMPORT_WORKERS", cores, 1, 64),
                 reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
                 reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)),
-            reader.admission());
+            reader.admission(),
+            OutsideSettings.read(reader));
 
     if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
       reader.errors.add(
@@ -203,7 +206,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withPort(int newPort) {
@@ -229,7 +233,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
@@ -255,7 +260,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withDataDir(Path dir) {
@@ -281,7 +287,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withCache(CacheSettings newCache) {
@@ -307,7 +314,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withEventLoops(int loops) {
@@ -333,7 +341,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withAuth(AuthSettings newAuth) {
@@ -359,7 +368,8 @@ public record Settings(
         limits,
         transport,
         compute,
-        admission);
+        admission,
+        outside);
   }
 
   public Settings withCompute(Compute newCompute) {
@@ -385,7 +395,35 @@ public record Settings(
         limits,
         transport,
         newCompute,
-        admission);
+        admission,
+        outside);
+  }
+
+  public Settings withOutside(OutsideSettings newOutside) {
+    return new Settings(
+        host,
+        port,
+        eventLoops,
+        databaseUrl,
+        dataDir,
+        embeddedPgPort,
+        poolSize,
+        pipeliningLimit,
+        bodyLimit,
+        cursorSecret,
+        shutdownGrace,
+        observability,
+        traceSampleRate,
+        otlpEndpoint,
+        cache,
+        gzipMinBytes,
+        accessLog,
+        auth,
+        limits,
+        transport,
+        compute,
+        admission,
+        newOutside);
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
@@ -397,12 +435,17 @@ public record Settings(
     }
   }
 
-  private static final class Reader {
+  static final class Reader {
     private final Map<String, String> env;
     private final List<String> errors = new ArrayList<>();
 
     Reader(Map<String, String> env) {
       this.env = env;
+    }
+
+    /** Records a bad setting; start-up fails with every recorded message. */
+    void fail(String message) {
+      errors.add(message);
     }
 
     private Optional<String> raw(String name) {

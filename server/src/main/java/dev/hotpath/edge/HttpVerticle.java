@@ -1,6 +1,7 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
@@ -8,16 +9,20 @@ import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;
 import dev.hotpath.ingest.ImportRequests;
 import dev.hotpath.ingest.OrderCancellation;
+import dev.hotpath.ingest.OrderPayments;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
+import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerSummaryReads;
 import dev.hotpath.serve.ImportReports;
 import dev.hotpath.serve.JobReads;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.PopularProducts;
+import dev.hotpath.serve.ProductPages;
 import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.ResponseCache;
@@ -70,8 +75,11 @@ public final class HttpVerticle extends VerticleBase {
   private EdgeGuard guard;
   private final JobQueue jobs;
   private final Gatekeeper gatekeeper;
+  private final OutsideServices outside;
+  private final Optional<PaymentJobs> paymentJobs;
   private HttpServer server;
   private Pool pool;
+  private OutsideClient outsideClient;
 
   public HttpVerticle(
       Settings settings,
@@ -85,7 +93,9 @@ public final class HttpVerticle extends VerticleBase {
       Optional<Authenticator> auth,
       AtomicInteger openConnections,
       JobQueue jobs,
-      Gatekeeper gatekeeper) {
+      Gatekeeper gatekeeper,
+      OutsideServices outside,
+      Optional<PaymentJobs> paymentJobs) {
     this.settings = settings;
     this.database = database;
     this.contract = contract;
@@ -98,6 +108,8 @@ public final class HttpVerticle extends VerticleBase {
     this.openConnections = openConnections;
     this.jobs = jobs;
     this.gatekeeper = gatekeeper;
+    this.outside = outside;
+    this.paymentJobs = paymentJobs;
   }
 
   @Override
@@ -113,6 +125,8 @@ public final class HttpVerticle extends VerticleBase {
             .connectingTo(database.connectOptions(settings.pipeliningLimit()))
             .using(vertx)
             .build();
+    // outside services, like the database, get connections of this event loop
+    outsideClient = OutsideClient.create(vertx, outside);
     guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
     Router router = router();
     server =
@@ -185,7 +199,12 @@ public final class HttpVerticle extends VerticleBase {
     var popular = new PopularProducts(pool, cursors);
     var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
     var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
-    var orderWrites = new OrderWrites(contract, idempotency, cache);
+    var orderWrites =
+        new OrderWrites(
+            contract,
+            idempotency,
+            cache,
+            paymentJobs.map(p -> new OrderPayments(outsideClient, p, products, db)));
     var cancellation = new OrderCancellation(pool, cache);
     var reportRequests = new ReportRequests(contract, idempotency, jobs);
     var jobReads = new JobReads(pool, settings.compute().jobPoll());
@@ -223,6 +242,10 @@ public final class HttpVerticle extends VerticleBase {
     routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
     routes.get("/v1/products").produces(JSON).handler(products::list);
     routes.get("/v1/products/:id").produces(JSON).handler(products::get);
+    routes
+        .get("/v1/products/:id/page")
+        .produces(JSON)
+        .handler(new ProductPages(products, outsideClient)::get);
     routes
         .post("/v1/orders")
         .consumes(JSON)
@@ -321,12 +344,14 @@ public final class HttpVerticle extends VerticleBase {
         server == null
             ? Future.succeededFuture()
             : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
-    return drained.eventually(
-        () -> {
-          if (guard != null) {
-            guard.close();
-          }
-          return pool == null ? Future.succeededFuture() : pool.close();
-        });
+    return drained
+        .eventually(() -> outsideClient == null ? Future.succeededFuture() : outsideClient.close())
+        .eventually(
+            () -> {
+              if (guard != null) {
+                guard.close();
+              }
+              return pool == null ? Future.succeededFuture() : pool.close();
+            });
   }
 }

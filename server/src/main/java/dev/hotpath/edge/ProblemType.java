@@ -29,6 +29,7 @@ public enum ProblemType {
   UNKNOWN_CUSTOMER(422, "unknown-customer", "Unknown or inactive customer"),
   CURRENCY_MISMATCH(422, "currency-mismatch", "Items are priced in different currencies"),
   MISSING_SHIPPING_ADDRESS(422, "missing-shipping-address", "No shipping address"),
+  PAYMENT_DECLINED(422, "payment-declined", "The payment was declined"),
   PRECONDITION_REQUIRED(428, "precondition-required", "The request must be conditional"),
   TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
   RATE_LIMITED(429, "rate-limited", "A rate limit is spent"),

@@ -28,7 +28,8 @@ import java.util.Set;
  * optional {@code If-Match}, lock its products in id order (the order placement takes them in the
  * same order, so the two never deadlock), then in one statement mark the order cancelled (version
  * bumped), put the stock back and append {@code order.cancelled}. Only placed or paid orders can be
- * cancelled.
+ * cancelled, and orders still waiting for their payment (whose authorization job then finds nothing
+ * to do).
  */
 public final class OrderCancellation {
   private static final String LOCK_ORDER =
@@ -59,7 +60,7 @@ public final class OrderCancellation {
           + " SELECT o.*, "
           + "i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity,"
           + " i.line_total_minor FROM o JOIN order_items i ON i.order_id = o.id ORDER BY i.line_no";
-  private static final Set<String> CANCELLABLE = Set.of("placed", "paid");
+  private static final Set<String> CANCELLABLE = Set.of("placed", "payment_pending", "paid");
 
   private final Pool pool;
   private final ResponseCache cache;
@@ -138,7 +139,7 @@ public final class OrderCancellation {
                         + id
                         + " is "
                         + status
-                        + "; only placed or paid orders can be cancelled");
+                        + "; only placed, payment_pending or paid orders can be cancelled");
               }
               changed.add(new Owner(Kind.ORDER, id));
               changed.add(new Owner(Kind.CUSTOMER_ORDERS, customerId));

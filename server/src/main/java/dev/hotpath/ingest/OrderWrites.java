@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -39,7 +40,8 @@ import java.util.TreeMap;
  * the statements are few and wide. The products are locked before the claim's answer is known: if
  * the key turns out to belong to another request the transaction rolls back, having written
  * nothing. After the commit, this instance evicts the representations the order changed before it
- * answers.
+ * answers. With a payments provider, the order is authorized before the transaction and is {@code
+ * paid} or {@code payment_pending}; see {@link OrderPayments} for that design.
  */
 public final class OrderWrites {
   /**
@@ -55,7 +57,7 @@ public final class OrderWrites {
 
   /**
    * Takes the stock, writes the order, its lines and its event, and queues the cache invalidation
-   * message (the owners known before the insert, $12, ending in the order's code and a colon, then
+   * message (the owners known before the insert, $15, ending in the order's code and a colon, then
    * the new order's id; delivered to listeners only on commit). Returns the shape of {@link
    * OrderReads#ORDER_WITH_LINES}.
    */
@@ -63,8 +65,9 @@ public final class OrderWrites {
       "WITH s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
           + " updated_at = now() FROM unnest($7::bigint[], $10::int[]) AS r(id, qty)"
           + " WHERE p.id = r.id),"
-          + " o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)"
-          + " VALUES ($1, 'placed', $2, $3, $3, $4, $5::text::jsonb) RETURNING "
+          + " o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address,"
+          + " payment_status, payment_authorization)"
+          + " VALUES ($1, $12, $2, $3, $3, $4, $5::text::jsonb, $13, $14) RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
           + " i AS (INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
@@ -83,17 +86,27 @@ public final class OrderWrites {
           + "),"
           + " n AS (SELECT pg_notify('"
           + CacheInvalidation.CHANNEL
-          + "', $12::text || o.id) FROM o)"
+          + "', $15::text || o.id) FROM o)"
           + " SELECT o.*, i.* FROM o CROSS JOIN i CROSS JOIN n ORDER BY i.line_no";
 
   private final Contract contract;
   private final IdempotencyKeys idempotency;
   private final ResponseCache cache;
+  private final Optional<OrderPayments> payments;
 
-  public OrderWrites(Contract contract, IdempotencyKeys idempotency, ResponseCache cache) {
+  /**
+   * @param payments the payment step, when a payments provider is configured; without it orders are
+   *     placed unpaid ({@code placed}, no payment), as before payments existed
+   */
+  public OrderWrites(
+      Contract contract,
+      IdempotencyKeys idempotency,
+      ResponseCache cache,
+      Optional<OrderPayments> payments) {
     this.contract = contract;
     this.idempotency = idempotency;
     this.cache = cache;
+    this.payments = payments;
   }
 
   private static ProblemException unknownCustomer(long customerId) {
@@ -151,11 +164,45 @@ public final class OrderWrites {
         body.has("shipping_address") ? body.get("shipping_address").toString() : null;
 
     List<Owner> changed = changedBy(customerId, lines);
+    if (payments.isEmpty()) {
+      execute(ctx, key, customerId, lines, requestedAddress, changed, Optional.empty());
+      return;
+    }
+    long[] productIds = new long[lines.size()];
+    int[] quantities = new int[lines.size()];
+    for (int i = 0; i < productIds.length; i++) {
+      productIds[i] = lines.get(i).productId();
+      quantities[i] = lines.get(i).quantity();
+    }
+    // the provider is asked before the transaction, so that no connection waits on it
+    payments
+        .get()
+        .authorize(ctx, key, productIds, quantities)
+        .onComplete(
+            ar ->
+                execute(
+                    ctx,
+                    key,
+                    customerId,
+                    lines,
+                    requestedAddress,
+                    changed,
+                    ar.succeeded() ? ar.result() : Optional.empty()));
+  }
+
+  private void execute(
+      RoutingContext ctx,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress,
+      List<Owner> changed,
+      Optional<OrderPayments.Attempt> attempt) {
     idempotency.execute(
         ctx,
         key,
         (conn, claimed) ->
-            placeIn(conn, claimed, customerId, lines, requestedAddress)
+            placeIn(conn, claimed, key, customerId, lines, requestedAddress, attempt)
                 .map(
                     rows -> {
                       long orderId = rows.iterator().next().getLong(0);
@@ -170,9 +217,35 @@ public final class OrderWrites {
   private Future<RowSet<Row>> placeIn(
       SqlConnection conn,
       Future<Void> claimed,
+      IdempotencyKeys.Key key,
       long customerId,
       List<Line> lines,
-      String requestedAddress) {
+      String requestedAddress,
+      Optional<OrderPayments.Attempt> attempt) {
+    Future<RowSet<Row>> placed =
+        checkAndWrite(conn, claimed, key, customerId, lines, requestedAddress, attempt);
+    if (payments.isEmpty() || OrderPayments.authorized(attempt).isEmpty()) {
+      return placed;
+    }
+    // refused after the provider authorized it: void that authorization with the refusal
+    return placed.recover(
+        e ->
+            e instanceof ProblemException p && p.type().status() < 500
+                ? payments
+                    .get()
+                    .voidUnused(conn, attempt)
+                    .<RowSet<Row>>transform(v -> Future.failedFuture(e))
+                : Future.<RowSet<Row>>failedFuture(e));
+  }
+
+  private Future<RowSet<Row>> checkAndWrite(
+      SqlConnection conn,
+      Future<Void> claimed,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String requestedAddress,
+      Optional<OrderPayments.Attempt> attempt) {
     Long[] ids = lines.stream().map(Line::productId).toArray(Long[]::new);
     Future<RowSet<Row>> read = conn.preparedQuery(READ).execute(Tuple.of(customerId, (Object) ids));
     return Future.all(read, claimed)
@@ -192,12 +265,18 @@ public final class OrderWrites {
                         new FieldError(
                             "/shipping_address", "is required when the customer has no address")));
               }
-              return write(conn, customerId, lines, address, rows);
+              return write(conn, key, customerId, lines, address, rows, attempt);
             });
   }
 
   private Future<RowSet<Row>> write(
-      SqlConnection conn, long customerId, List<Line> lines, String address, RowSet<Row> products) {
+      SqlConnection conn,
+      IdempotencyKeys.Key key,
+      long customerId,
+      List<Line> lines,
+      String address,
+      RowSet<Row> products,
+      Optional<OrderPayments.Attempt> attempt) {
     Map<Long, Row> byId = new TreeMap<>();
     for (Row p : products) {
       Long id = p.getLong(2);
@@ -265,6 +344,11 @@ public final class OrderWrites {
       throw new ProblemException(
           ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
+    // decided with the prices locked above; a declined payment is refused here, before any write
+    long total = subtotal;
+    String orderCurrency = currency;
+    Optional<OrderPayments.Decision> payment =
+        payments.map(p -> p.decide(attempt, key, total, orderCurrency));
     StringBuilder items = new StringBuilder(48 * n).append('[');
     for (int i = 0; i < n; i++) {
       items
@@ -289,13 +373,22 @@ public final class OrderWrites {
             .addArrayOfString(names)
             .addArrayOfLong(prices)
             .addArrayOfInteger(quantities)
-            .addString(items.toString());
+            .addString(items.toString())
+            .addString(payment.map(OrderPayments.Decision::status).orElse("placed"))
+            .addString(payment.map(OrderPayments.Decision::paymentStatus).orElse(null))
+            .addString(payment.flatMap(OrderPayments.Decision::authorization).orElse(null));
     String message =
         CacheInvalidation.payload(cache.origin(), changedBy(customerId, lines))
             + ","
             + Kind.ORDER.code()
             + ":";
     insert.addString(message);
-    return conn.preparedQuery(WRITE).execute(insert);
+    Future<RowSet<Row>> order = conn.preparedQuery(WRITE).execute(insert);
+    if (payment.isEmpty()) {
+      return order;
+    }
+    // the authorization job (payment_pending) or void job rides in the same round trip
+    Future<Void> jobs = payments.get().enqueue(conn, payment.get());
+    return Future.all(order, jobs).map(done -> order.result());
   }
 }

@@ -13,6 +13,7 @@ package dev.hotpath.ingest;
 public final class Outbox {
   public static final String ORDER_CREATED = "order.created";
   public static final String ORDER_CANCELLED = "order.cancelled";
+  public static final String ORDER_PAID = "order.paid";
   public static final String CUSTOMER_CREATED = "customer.created";
   public static final String CUSTOMER_UPDATED = "customer.updated";
 

@@ -80,6 +80,25 @@ final class OtelSpans {
     }
   }
 
+  /** An outside call of a request, kept for export. */
+  record OutsideCall(String service, String spanId, long startNanos, long endNanos) {}
+
+  /** Called around each outside call of a request (a few per request at most). */
+  static void outsideCall(
+      RequestTrace trace, String service, String spanId, long startNanos, long endNanos) {
+    if (trace.span == null) {
+      return;
+    }
+    if (trace.outsideCalls == null) {
+      trace.outsideCalls = new ArrayList<OutsideCall>(4);
+    }
+    @SuppressWarnings("unchecked")
+    List<OutsideCall> calls = (List<OutsideCall>) trace.outsideCalls;
+    if (calls.size() < MAX_DB_SPANS) {
+      calls.add(new OutsideCall(service, spanId, startNanos, endNanos));
+    }
+  }
+
   void end(RequestTrace trace, int status, long durationNanos) {
     Duration slo = sloByClass.get(trace.routeClass);
     boolean slow = slo != null && durationNanos > slo.toNanos();
@@ -129,6 +148,22 @@ final class OtelSpans {
                 epochOffsetNanos + calls[1 + 2 * i],
                 epochOffsetNanos + calls[2 + 2 * i],
                 Attributes.of(AttributeKey.stringKey("db.system"), "postgresql"),
+                StatusData.unset(),
+                resource));
+      }
+    }
+    if (trace.outsideCalls instanceof List<?> calls) {
+      for (Object o : calls) {
+        OutsideCall call = (OutsideCall) o;
+        offer(
+            new Span(
+                call.service(),
+                SpanKind.CLIENT,
+                SpanContext.create(trace.traceId, call.spanId(), flags, TraceState.getDefault()),
+                self,
+                epochOffsetNanos + call.startNanos(),
+                epochOffsetNanos + call.endNanos(),
+                Attributes.of(AttributeKey.stringKey("peer.service"), call.service()),
                 StatusData.unset(),
                 resource));
       }

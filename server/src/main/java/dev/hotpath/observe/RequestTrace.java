@@ -22,6 +22,9 @@ public final class RequestTrace {
   int dbQueries;
   long dbNanos;
   long depsNanos;
+  int depsInFlight;
+  long depsSince;
+  Object outsideCalls;
   String cache;
   String problem;
   boolean limited;
@@ -64,6 +67,32 @@ public final class RequestTrace {
 
   public void addDependencyTime(long nanos) {
     depsNanos += nanos;
+  }
+
+  /**
+   * An outside call of this request started. Outside time ({@code deps} in Server-Timing) is the
+   * time during which at least one call was in flight, so parallel calls are not counted twice.
+   */
+  public void dependencyStarted() {
+    if (depsInFlight++ == 0) {
+      depsSince = System.nanoTime();
+    }
+  }
+
+  /**
+   * An outside call of this request ended; it becomes a client span named after {@code service}
+   * when traces are exported.
+   */
+  public void dependencyEnded(String service, String spanId, long startNanos, long endNanos) {
+    if (depsInFlight > 0 && --depsInFlight == 0) {
+      depsNanos += endNanos - depsSince;
+    }
+    OtelSpans.outsideCall(this, service, spanId, startNanos, endNanos);
+  }
+
+  /** The W3C {@code traceparent} of a child span {@code spanId} (16 hex digits) of this request. */
+  public String childTraceparent(String spanId) {
+    return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
   }
 
   /** Names the kind of problem the response carries (the last part of its type URI). */

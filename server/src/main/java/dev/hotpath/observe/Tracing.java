@@ -39,7 +39,15 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
   /** As {@link #current()}, without the Optional, for the per-request path. */
   public static RequestTrace currentOrNull() {
     Context context = Vertx.currentContext();
-    return context == null ? null : LOCAL.get(context);
+    if (context == null) {
+      return null;
+    }
+    try {
+      return LOCAL.get(context);
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      // a Vert.x instance made before any Observability (a tool, a test fixture): no trace
+      return null;
+    }
   }
 
   record DbCall(RequestTrace trace, long startNanos) {}

@@ -30,10 +30,11 @@ import java.util.Set;
  * (with a cursor) are read each time, with an entity tag all the same.
  */
 public final class OrderReads {
-  /** The order and its lines as one result; order columns first, line columns from 11. */
+  /** The order and its lines as one result; order columns first, line columns from 13. */
   public static final String ORDER_WITH_LINES =
       "SELECT o.id, o.customer_id, o.status, o.currency, o.subtotal_minor, o.total_minor, o.item_count,"
-          + " o.shipping_address::text, o.version, o.created_at, o.updated_at,"
+          + " o.shipping_address::text, o.version, o.created_at, o.updated_at, o.payment_status,"
+          + " o.payment_authorization,"
           + " i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity, i.line_total_minor"
           + " FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no";
 
@@ -57,7 +58,14 @@ public final class OrderReads {
 
   /** Order statuses; a first page's cache key holds the position of its filter here, plus one. */
   static final List<String> STATUS_LIST =
-      List.of("placed", "paid", "shipped", "delivered", "cancelled");
+      List.of(
+          "placed",
+          "paid",
+          "shipped",
+          "delivered",
+          "cancelled",
+          "payment_pending",
+          "payment_failed");
 
   static final Set<String> STATUSES = Set.copyOf(STATUS_LIST);
 

@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * The JSON form of an order with its lines. Orders are read as {@link #COLUMNS} (11 columns, field
- * order without {@code items}); lines as {@link #ITEM_COLUMNS}, from {@code offset} in a row.
+ * The JSON form of an order with its lines. Orders are read as {@link #COLUMNS} (13 columns, field
+ * order without {@code items}, the payment's two columns last); lines as {@link #ITEM_COLUMNS},
+ * from {@code offset} in a row. {@code payment} is null for orders placed without an authorization
+ * (seeded, imported, or while no payments provider is configured).
  */
 public final class OrderRepresentation {
   public static final Fields FIELDS =
@@ -25,7 +27,8 @@ public final class OrderRepresentation {
               "items",
               "version",
               "created_at",
-              "updated_at"),
+              "updated_at",
+              "payment"),
           List.of(
               "line_no",
               "product_id",
@@ -34,10 +37,10 @@ public final class OrderRepresentation {
               "quantity",
               "line_total_minor"));
   public static final String COLUMNS =
-      "id, customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address::text, version, created_at, updated_at";
+      "id, customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address::text, version, created_at, updated_at, payment_status, payment_authorization";
   public static final String ITEM_COLUMNS =
       "line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor";
-  public static final int ORDER_COLUMN_COUNT = 11;
+  public static final int ORDER_COLUMN_COUNT = 13;
   private static final int ITEMS = 8;
 
   private OrderRepresentation() {}
@@ -87,6 +90,23 @@ public final class OrderRepresentation {
     if (sel.has(9)) gen.writeNumberField("version", order.getInteger(8));
     if (sel.has(10)) Timestamps.writeField(gen, "created_at", order.getOffsetDateTime(9));
     if (sel.has(11)) Timestamps.writeField(gen, "updated_at", order.getOffsetDateTime(10));
+    if (sel.has(12)) writePayment(gen, order.getString(11), order.getString(12));
+    gen.writeEndObject();
+  }
+
+  private static void writePayment(JsonGenerator gen, String status, String authorization)
+      throws IOException {
+    if (status == null) {
+      gen.writeNullField("payment");
+      return;
+    }
+    gen.writeObjectFieldStart("payment");
+    gen.writeStringField("status", status);
+    if (authorization == null) {
+      gen.writeNullField("authorization_id");
+    } else {
+      gen.writeStringField("authorization_id", authorization);
+    }
     gen.writeEndObject();
   }
 

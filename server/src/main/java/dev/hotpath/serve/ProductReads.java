@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Read routes of the product catalogue: one product from the {@link ResponseCache}, pages from the
@@ -31,6 +32,7 @@ public final class ProductReads {
   private final Statements db;
   private final CursorCodec cursors;
   private final Compression compression;
+  private final ResponseCache cache;
   private final ResponseCache.Lookup products;
   private final IdOrderedList list =
       new IdOrderedList(
@@ -47,7 +49,21 @@ public final class ProductReads {
     this.db = db;
     this.cursors = cursors;
     this.compression = compression;
+    this.cache = cache;
     this.products = cache.lookup(this::load);
+  }
+
+  /**
+   * The full representation of product {@code id}, through the cache (one query on a miss);
+   * completes on any thread.
+   */
+  public CompletableFuture<ResponseCache.Entry> full(long id) {
+    return products.get(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
+  }
+
+  /** The full representation of product {@code id} if the cache holds it now; never loads. */
+  public Optional<ResponseCache.Entry> cachedFull(long id) {
+    return cache.peek(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
   }
 
   public void get(RoutingContext ctx) {

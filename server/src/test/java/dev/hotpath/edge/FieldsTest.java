@@ -15,7 +15,7 @@ class FieldsTest {
     var errors = new ArrayList<FieldError>();
     Fields.Selection all =
         fields.parse(
-            "id,customer_id,status,currency,subtotal_minor,total_minor,item_count,shipping_address,items,version,created_at,updated_at",
+            "id,customer_id,status,currency,subtotal_minor,total_minor,item_count,shipping_address,items,version,created_at,updated_at,payment",
             errors);
     assertThat(errors).isEmpty();
     assertThat(all).isSameAs(fields.all());

@@ -1,0 +1,274 @@
+package dev.hotpath.compute;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hotpath.config.OutsideSettings;
+import dev.hotpath.edge.Deadline;
+import dev.hotpath.ingest.Outbox;
+import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.OutsideServices;
+import dev.hotpath.outside.Payments;
+import dev.hotpath.serve.CacheInvalidation;
+import dev.hotpath.serve.OrderRepresentation;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ResponseCache.Owner;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The payment jobs: {@value #AUTHORIZE} authorizes an order accepted as {@code payment_pending}
+ * (the provider did not answer in time when it was placed), {@value #VOID} voids an authorization
+ * that no order uses (the order was refused after it was authorized, or its total changed).
+ *
+ * <p>Authorizing asks the provider with the same idempotency key the order's placement used, so a
+ * payment the provider made while the order's own call timed out is found, not made twice; it is
+ * asked once per attempt (the job queue is the layer that retries, with its backoff). An
+ * authorization marks the order {@code paid} and appends {@code order.paid}; a decline marks it
+ * {@code payment_failed}, puts its stock back and appends {@code order.cancelled} (reason {@code
+ * payment_declined}, so the read models drop it); no answer fails the attempt. Both changes happen
+ * only to an order still {@code payment_pending} (one cancelled meanwhile gets its authorization
+ * voided), send the cache invalidation message in their transaction, and evict the order from this
+ * process's cache. Idempotent: a rerun finds the order no longer pending and does nothing.
+ */
+public final class PaymentJobs {
+  public static final String AUTHORIZE = "payment.authorize";
+  public static final String VOID = "payment.void";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static final String ORDER =
+      "SELECT status, total_minor, currency, customer_id FROM orders WHERE id = $1";
+
+  /** Enqueues the authorization of the order this transaction has just inserted. */
+  private static final String ENQUEUE_AUTHORIZE =
+      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)"
+          + " SELECT '"
+          + AUTHORIZE
+          + "', jsonb_build_object('order_id', o.id, 'key', $1::text), 10, now(), $2, $3,"
+          + " 'payment:' || o.id FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
+          + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
+
+  private static final String ENQUEUE_VOID =
+      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)"
+          + " VALUES ('"
+          + VOID
+          + "', jsonb_build_object('authorization_id', $1::text), 5, now(), $2, $3, 'void:' || $1)"
+          + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
+
+  private static final String PAID =
+      "WITH o AS (UPDATE orders SET status = 'paid', payment_status = 'authorized',"
+          + " payment_authorization = $2, version = version + 1, updated_at = now()"
+          + " WHERE id = $1 AND status = 'payment_pending'"
+          + " RETURNING id, customer_id, currency, total_minor, created_at),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_PAID,
+              "o",
+              "o.id",
+              "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
+                  + " o.currency, 'total_minor', o.total_minor, 'authorization_id', $2::text)")
+          + ")"
+          + " SELECT customer_id FROM o";
+
+  private static final String LOCK_PRODUCTS =
+      "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)"
+          + " ORDER BY id FOR UPDATE";
+
+  private static final String ITEMS_JSON =
+      "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
+          + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
+          + " FROM order_items WHERE order_id = $1)";
+
+  private static final String FAILED =
+      "WITH o AS (UPDATE orders SET status = 'payment_failed', payment_status = 'declined',"
+          + " version = version + 1, updated_at = now()"
+          + " WHERE id = $1 AND status = 'payment_pending' RETURNING "
+          + OrderRepresentation.COLUMNS
+          + "),"
+          + " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
+          + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
+          + " AND p.id = i.product_id),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_CANCELLED,
+              "o",
+              "o.id",
+              Outbox.orderPayload("o", "api", ITEMS_JSON)
+                  + " || jsonb_build_object('cancelled_at', o.updated_at,"
+                  + " 'reason', 'payment_declined')")
+          + ")"
+          + " SELECT customer_id FROM o";
+
+  private static final String NOTIFY = "SELECT pg_notify('" + CacheInvalidation.CHANNEL + "', $1)";
+
+  private final OutsideServices services;
+  private final OutsideSettings settings;
+  private final ResponseCache cache;
+  private final int jobTimeoutMs;
+  private OutsideClient client;
+
+  public PaymentJobs(OutsideServices services, ResponseCache cache) {
+    this.services = services;
+    this.settings = services.settings();
+    this.cache = cache;
+    // the attempt's own timeout, plus time for the database around it
+    this.jobTimeoutMs =
+        (int) Math.min(Integer.MAX_VALUE, settings.paymentsJobTimeout().toMillis() + 10_000);
+  }
+
+  /** Registers both job kinds. */
+  public void register(JobHandlers handlers) {
+    handlers.register(AUTHORIZE, this::authorize).register(VOID, this::voidIt);
+  }
+
+  /**
+   * Enqueues, in the caller's transaction and right after it inserted an order, the authorization
+   * of that order under the provider key {@code key}. Pipelines with the insert (no round trip of
+   * its own when sent with it).
+   */
+  public Future<RowSet<Row>> enqueueAuthorization(SqlConnection conn, String key) {
+    return conn.preparedQuery(ENQUEUE_AUTHORIZE)
+        .execute(Tuple.of(key, settings.paymentsJobAttempts(), jobTimeoutMs));
+  }
+
+  /** Enqueues the void of an authorization no order uses. */
+  public Future<RowSet<Row>> enqueueVoid(SqlClient client, String authorizationId) {
+    return client
+        .preparedQuery(ENQUEUE_VOID)
+        .execute(Tuple.of(authorizationId, settings.paymentsJobAttempts(), jobTimeoutMs));
+  }
+
+  private Future<String> authorize(Job job) {
+    JsonNode payload = read(job.payload());
+    long orderId = payload.get("order_id").asLong();
+    String key = payload.get("key").asText();
+    return job.pool()
+        .preparedQuery(ORDER)
+        .execute(Tuple.of(orderId))
+        .compose(
+            rows -> {
+              if (rows.size() == 0) {
+                return Future.succeededFuture("{\"skipped\":\"no such order\"}");
+              }
+              Row order = rows.iterator().next();
+              String status = order.getString(0);
+              if (!"payment_pending".equals(status)) {
+                return Future.succeededFuture("{\"skipped\":\"" + status + "\"}");
+              }
+              return Payments.authorize(
+                      client(job.vertx()),
+                      key,
+                      order.getLong(1),
+                      order.getString(2),
+                      key,
+                      Deadline.after(System.nanoTime(), settings.paymentsJobTimeout()),
+                      1)
+                  .compose(outcome -> settle(job, orderId, outcome));
+            });
+  }
+
+  private Future<String> settle(Job job, long orderId, Payments.Outcome outcome) {
+    return switch (outcome) {
+      case Payments.Authorized a -> paid(job, orderId, a.id());
+      case Payments.Declined d -> declined(job, orderId, d.reason());
+      case Payments.Unavailable u -> Future.failedFuture("payments unavailable: " + u.why());
+    };
+  }
+
+  private Future<String> paid(Job job, long orderId, String authorization) {
+    List<Owner> changed = new ArrayList<>(2);
+    return job.pool()
+        .withTransaction(
+            conn ->
+                conn.preparedQuery(PAID)
+                    .execute(Tuple.of(orderId, authorization))
+                    .compose(
+                        rows -> {
+                          if (rows.size() == 0) {
+                            // cancelled while we asked: nobody will capture this authorization
+                            return enqueueVoid(conn, authorization)
+                                .map("{\"voided\":\"" + authorization + "\"}");
+                          }
+                          changed.add(new Owner(Kind.ORDER, orderId));
+                          changed.add(
+                              new Owner(Kind.CUSTOMER_ORDERS, rows.iterator().next().getLong(0)));
+                          return notify(conn, changed)
+                              .map("{\"authorized\":\"" + authorization + "\"}");
+                        }))
+        .onSuccess(done -> cache.invalidate(changed));
+  }
+
+  private Future<String> declined(Job job, long orderId, String reason) {
+    List<Owner> changed = new ArrayList<>();
+    return job.pool()
+        .withTransaction(
+            conn ->
+                conn.preparedQuery(LOCK_PRODUCTS)
+                    .execute(Tuple.of(orderId))
+                    .compose(
+                        products ->
+                            conn.preparedQuery(FAILED)
+                                .execute(Tuple.of(orderId))
+                                .compose(
+                                    rows -> {
+                                      if (rows.size() == 0) {
+                                        return Future.succeededFuture("{\"skipped\":true}");
+                                      }
+                                      changed.add(new Owner(Kind.ORDER, orderId));
+                                      changed.add(
+                                          new Owner(
+                                              Kind.CUSTOMER_ORDERS,
+                                              rows.iterator().next().getLong(0)));
+                                      for (Row p : products) {
+                                        changed.add(new Owner(Kind.PRODUCT, p.getLong(0)));
+                                      }
+                                      return notify(conn, changed)
+                                          .map(
+                                              "{\"declined\":"
+                                                  + JSON.valueToTree(reason).toString()
+                                                  + "}");
+                                    })))
+        .onSuccess(done -> cache.invalidate(changed));
+  }
+
+  private Future<Void> notify(SqlConnection conn, List<Owner> changed) {
+    return conn.preparedQuery(NOTIFY)
+        .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)))
+        .mapEmpty();
+  }
+
+  private Future<String> voidIt(Job job) {
+    String id = read(job.payload()).get("authorization_id").asText();
+    return Payments.voidAuthorization(
+            client(job.vertx()),
+            id,
+            Deadline.after(System.nanoTime(), settings.paymentsJobTimeout()))
+        .map("{\"voided\":\"" + id + "\"}");
+  }
+
+  private static JsonNode read(String payload) {
+    try {
+      return JSON.readTree(payload);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The compute loop's client, made on first use there (jobs run on that loop). */
+  private synchronized OutsideClient client(Vertx vertx) {
+    if (client == null) {
+      client = OutsideClient.create(vertx, services);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,254 @@
+package dev.hotpath.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.outside.Service;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.BlockedLoops;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.Outside;
+import dev.hotpath.support.TestServer;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Placing orders with a payments provider: paid at once, declined, or pending while it is down. */
+class OrderPaymentsTest {
+  private static Outside outside;
+  private final TestServer server = TestServer.get();
+  private final Fixtures fx = new Fixtures(server);
+
+  @BeforeAll
+  static void start() {
+    outside = Outside.start(Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    outside.close();
+  }
+
+  @AfterEach
+  void healthy() {
+    outside.faults(Service.PAYMENTS, "");
+    // each test starts with a closed breaker, whatever the one before it left
+    outside.dependency(Service.PAYMENTS).breaker().reset();
+    // and with no payment job of the one before it still changing orders and stock
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM jobs WHERE kind LIKE 'payment.%'"
+                            + " AND status IN ('queued', 'running')")
+                    == 0);
+  }
+
+  private static String body(long customer, long product, int quantity) {
+    return "{\"customer_id\":"
+        + customer
+        + ",\"items\":[{\"product_id\":"
+        + product
+        + ",\"quantity\":"
+        + quantity
+        + "}]}";
+  }
+
+  private Api.Response order(long customer, long product, int quantity) {
+    return outside.api().post("/v1/orders", body(customer, product, quantity));
+  }
+
+  private long authorizations() {
+    return outside.stub(Service.PAYMENTS).stats().get("authorizations").asLong();
+  }
+
+  @Test
+  void anOrderThePaymentsProviderAuthorizesIsPaidAtOnce() {
+    long customer = fx.customer();
+    long product = fx.product(1250, 10);
+    long before = authorizations();
+    Api.Response r = order(customer, product, 2);
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    JsonNode order = r.json();
+    assertThat(order.get("status").asText()).isEqualTo("paid");
+    assertThat(order.get("total_minor").asLong()).isEqualTo(2500);
+    assertThat(order.get("payment").get("status").asText()).isEqualTo("authorized");
+    assertThat(order.get("payment").get("authorization_id").asText()).startsWith("auth_");
+    assertThat(authorizations()).isEqualTo(before + 1);
+    assertThat(fx.stock(product)).isEqualTo(8);
+    assertThat(outside.api().get("/v1/orders/" + order.get("id").asLong()).json()).isEqualTo(order);
+  }
+
+  @Test
+  void aRetryReplaysTheOrderAndTheProviderHoldsOneAuthorization() {
+    long customer = fx.customer();
+    long product = fx.product(300, 10);
+    String key = UUID.randomUUID().toString();
+    Api.Response first =
+        outside.api().post("/v1/orders", body(customer, product, 1), "Idempotency-Key", key);
+    long after = authorizations();
+    Api.Response again =
+        outside.api().post("/v1/orders", body(customer, product, 1), "Idempotency-Key", key);
+    assertThat(again.status()).isEqualTo(201);
+    assertThat(again.header("Idempotent-Replayed")).contains("true");
+    assertThat(again.body()).isEqualTo(first.body());
+    assertThat(authorizations()).as("the same provider key finds the same one").isEqualTo(after);
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aDeclinedPaymentRefusesTheOrderAndWritesNothing() {
+    long customer = fx.customer();
+    long product = fx.product(999, 10);
+    outside.faults(Service.PAYMENTS, "decline-rate=1");
+    String counts = fx.rowCounts();
+    Api.Response r = order(customer, product, 1);
+    assertThat(r.status()).as(r.body()).isEqualTo(422);
+    assertThat(r.json().get("type").asText()).endsWith("/payment-declined");
+    assertThat(fx.rowCounts()).isEqualTo(counts);
+  }
+
+  @Test
+  void whilePaymentsIsDownOrdersArePendingAndArePaidWhenItIsBack() {
+    long customer = fx.customer();
+    long product = fx.product(450, 100);
+    long blockedBefore = BlockedLoops.count();
+    outside.faults(Service.PAYMENTS, "outage=refuse");
+    List<Long> pending = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      Api.Response r = order(customer, product, 1);
+      assertThat(r.status()).as(r.body()).isEqualTo(201);
+      assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+      assertThat(r.json().get("payment").get("status").asText()).isEqualTo("pending");
+      assertThat(r.json().get("payment").get("authorization_id").isNull()).isTrue();
+      pending.add(r.json().get("id").asLong());
+    }
+    // open (between the probes the background retries send while it is still down)
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                outside.metric("hotpath_outside_breaker_state{service=\"payments\",state=\"open\"}")
+                    == 1.0);
+    // read now, so that the cache holds the pending order the job must evict
+    assertThat(outside.api().get("/v1/orders/" + pending.get(0)).json().get("status").asText())
+        .isEqualTo("payment_pending");
+
+    outside.faults(Service.PAYMENTS, "");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM orders WHERE status = 'paid' AND customer_id = "
+                            + customer)
+                    == pending.size());
+    JsonNode paid = outside.api().get("/v1/orders/" + pending.get(0)).json();
+    assertThat(paid.get("status").asText()).isEqualTo("paid");
+    assertThat(paid.get("payment").get("authorization_id").asText()).startsWith("auth_");
+    assertThat(paid.get("version").asInt()).isEqualTo(2);
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM outbox WHERE type = 'order.paid' AND aggregate_id IN ("
+                    + pending.toString().replace("[", "").replace("]", "")
+                    + ")"))
+        .isEqualTo(pending.size());
+    // traffic after the outage closes the breaker again
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              order(customer, product, 1);
+              return outside.breaker(Service.PAYMENTS) == CircuitBreaker.State.CLOSED;
+            });
+    assertThat(order(customer, product, 1).json().get("status").asText()).isEqualTo("paid");
+    assertThat(BlockedLoops.count()).as("no event loop was blocked").isEqualTo(blockedBefore);
+  }
+
+  @Test
+  void aHungProviderCostsEachOrderItsBudgetNotItsConnections() {
+    long customer = fx.customer();
+    long product = fx.product(120, 1000);
+    outside.faults(Service.PAYMENTS, "outage=hang");
+    List<CompletableFuture<Api.Response>> orders = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      HttpRequest request =
+          outside
+              .api()
+              .request("/v1/orders")
+              .header("Content-Type", "application/json")
+              .header("Idempotency-Key", UUID.randomUUID().toString())
+              .POST(HttpRequest.BodyPublishers.ofString(body(customer, product, 1)))
+              .build();
+      orders.add(outside.api().sendAsync(request));
+    }
+    for (CompletableFuture<Api.Response> o : orders) {
+      Api.Response r = o.join();
+      assertThat(r.status()).as(r.body()).isEqualTo(201);
+      assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+    }
+    // the live probe answers at once: no event loop is stuck behind the provider
+    assertThat(outside.api().get("/health/live").status()).isEqualTo(200);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> outside.metric("hotpath_db_pool_waiting") == 0);
+    // every call was cut off at its deadline and its connection closed; the pools bound them
+    assertThat(outside.stub(Service.PAYMENTS).stats().get("max_connections").asLong())
+        .isLessThanOrEqualTo(3 * 32);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> outside.stub(Service.PAYMENTS).connections() <= 8);
+
+    outside.faults(Service.PAYMENTS, "");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM orders WHERE status = 'payment_pending'"
+                            + " AND customer_id = "
+                            + customer)
+                    == 0);
+  }
+
+  @Test
+  void aPaymentDeclinedLaterFailsTheOrderAndPutsItsStockBack() {
+    long customer = fx.customer();
+    long product = fx.product(640, 10);
+    outside.faults(Service.PAYMENTS, "error-rate=1,error-status=503");
+    Api.Response r = order(customer, product, 3);
+    assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+    assertThat(fx.stock(product)).isEqualTo(7);
+    long id = r.json().get("id").asLong();
+
+    outside.faults(Service.PAYMENTS, "decline-rate=1");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM orders WHERE status = 'payment_failed' AND id = "
+                            + id)
+                    == 1);
+    assertThat(fx.stock(product)).isEqualTo(10);
+    JsonNode failed = outside.api().get("/v1/orders/" + id).json();
+    assertThat(failed.get("status").asText()).isEqualTo("payment_failed");
+    assertThat(failed.get("payment").get("status").asText()).isEqualTo("declined");
+  }
+}
