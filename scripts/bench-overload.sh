@@ -27,6 +27,9 @@
 # ASSERT=1 (exit 1 when a target is missed), KEEP=1 (keep the request logs in $OUT).
 # Rate limits are out of the way (the demo's quotas, HOTPATH_RATE_GLOBAL=0): this measures
 # admission control, not quotas. Run it on an otherwise idle machine; h2load shares its cores.
+# PIN=1 puts the server (and its embedded PostgreSQL) on CPU 0 and h2load on CPU 1 (taskset), so
+# that the generator's own work at 3x does not come out of the server's CPU: on a 2-core machine
+# h2load offering 3x capacity uses most of a core by itself.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-8091}"
@@ -43,6 +46,8 @@ streams="${STREAMS:-100}"
 normal_factor="${NORMAL_FACTOR:-1.5}"
 server_env="${SERVER_ENV-HOTPATH_CACHE_MAX_MB=0}"
 out="$(mktemp -d /tmp/hotpath-overload-XXXXXX)"
+server_cpus=""; client_cpus=""
+if [ "${PIN:-0}" = 1 ]; then server_cpus=0; client_cpus=1; fi
 base="http://localhost:$port"
 
 if ! command -v h2load >/dev/null 2>&1; then
@@ -54,7 +59,7 @@ fi
 echo "== starting hotpath on $base (demo data; $server_env HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0)"
 # shellcheck disable=SC2086
 env HOTPATH_PORT="$port" HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0 $server_env \
-  "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
+  ${server_cpus:+taskset -c "$server_cpus"} "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
 server_pid=$!
 stop_server() {
   kill -TERM "$server_pid" 2>/dev/null || true
@@ -86,7 +91,7 @@ awk -v base="$base" -v workload="$workload" 'BEGIN {
   }
 }' >"$out/uris.txt"
 
-h2() { h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
+h2() { ${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
 shed_total() {
   curl -s "$base/metrics" | awk '/^hotpath_admission_shed_total/ {s += $NF} END {printf "%d", s}'
 }

@@ -78,6 +78,7 @@ public final class HttpVerticle extends VerticleBase {
   private final OutsideServices outside;
   private final Optional<PaymentJobs> paymentJobs;
   private HttpServer server;
+  private Gatekeeper.Gates gates;
   private Pool pool;
   private OutsideClient outsideClient;
 
@@ -128,6 +129,9 @@ public final class HttpVerticle extends VerticleBase {
     // outside services, like the database, get connections of this event loop
     outsideClient = OutsideClient.create(vertx, outside);
     guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
+    gates = gatekeeper.gates(vertx);
+    boolean observed = settings.observability();
+    boolean tls = settings.transport().tls();
     Router router = router();
     server =
         vertx
@@ -135,12 +139,14 @@ public final class HttpVerticle extends VerticleBase {
             .connectionHandler(guard::connected)
             .invalidRequestHandler(this::invalidRequest)
             .requestHandler(
-                settings.observability()
-                    ? request -> {
-                      Observability.echo(request);
-                      router.handle(request);
-                    }
-                    : router);
+                request -> {
+                  if (observed) {
+                    Observability.echo(request);
+                  }
+                  if (!gates.refuseEarly(request, tls)) {
+                    router.handle(request);
+                  }
+                });
     return server.listen();
   }
 
@@ -185,8 +191,7 @@ public final class HttpVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(guard::front);
-    Routes routes =
-        new Routes(router, contract, settings.observability(), auth, gatekeeper.gates(vertx));
+    Routes routes = new Routes(router, contract, settings.observability(), auth, gates);
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 

@@ -27,7 +27,12 @@ public final class Admission {
     /** No room under its class's threshold (and no room in the queue). */
     LIMIT,
     /** It waited for a slot until its deadline passed. */
-    DEADLINE;
+    DEADLINE,
+    /**
+     * Refused before routing: no class had room (in flight at the limit, the queue full), so the
+     * answer was the same whatever the route; counted under {@code high}, the most lenient class.
+     */
+    FULL;
 
     String key() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -135,6 +140,11 @@ public final class Admission {
 
   void shed(Criticality criticality, Reason reason) {
     shed[criticality.ordinal()][reason.ordinal()].increment();
+  }
+
+  /** Requests waiting for a slot, over every event loop. */
+  public int queued() {
+    return queued.get();
   }
 
   void queuedDelta(int delta) {

@@ -3,12 +3,15 @@ package dev.hotpath.edge.admission;
 import dev.hotpath.edge.Deadline;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.Problems;
+import dev.hotpath.edge.SecurityHeaders;
 import dev.hotpath.observe.Tracing;
 import io.netty.util.AsciiString;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
@@ -68,6 +71,41 @@ public final class AdmissionGate {
     this.admission = admission;
     this.vertx = vertx;
     this.capacity = capacity;
+  }
+
+  /**
+   * Refuses an API request before it is routed when no class of request could be admitted now (in
+   * flight at the limit and this loop's queue full). Under deep overload most requests are refused,
+   * and each refusal must cost as little as possible: measured here, shedding through the router
+   * (route matching, the platform handlers, failure routing) left too little CPU for the admitted
+   * requests. Only {@code /v1/} paths: operations routes are critical and never shed.
+   *
+   * @return whether the request was answered (503)
+   */
+  public boolean refuseEarly(HttpServerRequest request, boolean tls) {
+    if (!admission.enabled()
+        || waiters.size() < capacity
+        || admission.inFlight() < admission.limit()) {
+      return false;
+    }
+    String path = request.path();
+    if (path == null || !path.startsWith("/v1/")) {
+      return false;
+    }
+    admission.shed(Criticality.HIGH, Admission.Reason.FULL);
+    var trace = Tracing.currentOrNull();
+    if (trace != null) {
+      trace.markShed();
+    }
+    HttpServerResponse response = request.response();
+    SecurityHeaders.add(response.headers(), tls);
+    response
+        .setStatusCode(503)
+        .putHeader(RETRY_AFTER, ONE_SECOND)
+        .putHeader("Content-Type", Problems.CONTENT_TYPE)
+        .putHeader("Cache-Control", "no-store")
+        .end(Problems.encode(OVERLOADED, path));
+    return true;
   }
 
   /**
@@ -226,10 +264,15 @@ public final class AdmissionGate {
 
   private void refuse(RoutingContext ctx, Criticality criticality, Admission.Reason reason) {
     admission.shed(criticality, reason);
-    Tracing.current().ifPresent(t -> t.markShed());
+    var trace = Tracing.currentOrNull();
+    if (trace != null) {
+      trace.markShed();
+    }
     ctx.request().resume(); // a waiter was paused; its body, if any, is read and discarded
     ctx.response().putHeader(RETRY_AFTER, ONE_SECOND);
-    ctx.fail(reason == Admission.Reason.DEADLINE ? EXPIRED : OVERLOADED);
+    // answered here rather than through ctx.fail: a refusal must be cheap, and the router's
+    // failure routing would look up failure handlers for every shed request
+    Problems.send(ctx, reason == Admission.Reason.DEADLINE ? EXPIRED : OVERLOADED);
   }
 
   /** Adds one latency to the window; a full window goes to the limit algorithm. */

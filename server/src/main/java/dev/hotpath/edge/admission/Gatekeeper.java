@@ -60,6 +60,11 @@ public final class Gatekeeper {
       this.gate = gate;
     }
 
+    /** See {@link AdmissionGate#refuseEarly}. */
+    public boolean refuseEarly(io.vertx.core.http.HttpServerRequest request, boolean tls) {
+      return gate.refuseEarly(request, tls);
+    }
+
     /** Admission: the route's first handler after its naming, before authentication. */
     public void admit(Route route, RoutePolicy policy) {
       gate.handler(policy).ifPresent(route::handler);

@@ -135,6 +135,38 @@ class AdmissionApiTest {
   }
 
   @Test
+  void whenNoClassHasRoomAndTheQueueIsFullAnApiRequestIsRefusedBeforeItIsRouted() throws Exception {
+    hold(4);
+    double early =
+        RateLimitApiTest.metric(
+            base, "hotpath_admission_shed_total{criticality=\"high\",reason=\"full\"");
+    // a single read takes the one place in the queue (it waits up to its 200 ms deadline)
+    Socket queued = new Socket("localhost", tight.port());
+    holders.add(queued);
+    queued
+        .getOutputStream()
+        .write(
+            ("GET "
+                    + order()
+                    + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + Tokens.get().service()
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    queued.getOutputStream().flush();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(2))
+        .until(() -> tight.gatekeeper().admission().queued() == 1);
+
+    assertOverloaded(api.get(order()));
+    assertThat(
+            RateLimitApiTest.metric(
+                base, "hotpath_admission_shed_total{criticality=\"high\",reason=\"full\""))
+        .isEqualTo(early + 1);
+    assertThat(api.get("/health/live").status()).isEqualTo(200);
+  }
+
+  @Test
   void healthMetricsAndAdminAreNeverShed() throws Exception {
     hold(4);
     assertThat(api.get("/health/live").status()).isEqualTo(200);
