@@ -100,7 +100,9 @@ public final class Problems {
           gen.writeStringField("title", type.title());
           gen.writeNumberField("status", type.status());
           gen.writeStringField("detail", problem.detail());
-          gen.writeStringField("instance", instance);
+          if (instance != null) {
+            gen.writeStringField("instance", instance);
+          }
           if (!problem.errors().isEmpty()) {
             gen.writeArrayFieldStart("errors");
             for (FieldError error : problem.errors()) {

@@ -55,6 +55,9 @@ public final class AdmissionGate {
           "The request waited for a slot until its deadline passed and was dropped before any"
               + " work; retry after Retry-After seconds");
 
+  /** The early refusal's body, encoded once ({@code instance} is optional in the contract). */
+  private static final byte[] OVERLOADED_BODY = Problems.encode(OVERLOADED, null).getBytes();
+
   private final Admission admission;
   private final Vertx vertx;
   private final int capacity;
@@ -104,7 +107,7 @@ public final class AdmissionGate {
         .putHeader(RETRY_AFTER, ONE_SECOND)
         .putHeader("Content-Type", Problems.CONTENT_TYPE)
         .putHeader("Cache-Control", "no-store")
-        .end(Problems.encode(OVERLOADED, path));
+        .end(io.vertx.core.buffer.Buffer.buffer(OVERLOADED_BODY));
     return true;
   }
 
