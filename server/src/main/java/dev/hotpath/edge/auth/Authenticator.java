@@ -124,11 +124,18 @@ public final class Authenticator {
     TokenVerifier.Outcome outcome = verifier.verify(token, jwks.current(), now());
     if (outcome instanceof TokenVerifier.UnknownKey) {
       Context context = Vertx.currentContext();
+      // the body must wait for its handler while the keys are fetched, or its chunks are lost
+      if (!request.isEnded()) {
+        request.pause();
+      }
       jwks.reloadIfAllowed()
           .whenComplete(
               (keys, failure) ->
                   context.runOnContext(
                       v -> {
+                        if (!request.isEnded()) {
+                          request.resume();
+                        }
                         TokenVerifier.Outcome again = verifier.verify(token, jwks.current(), now());
                         conclude(ctx, header, address, again, required);
                       }));

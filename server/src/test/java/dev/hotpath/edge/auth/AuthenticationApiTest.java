@@ -132,6 +132,31 @@ class AuthenticationApiTest {
   }
 
   @Test
+  void aPostSignedByANewlyPublishedKeyKeepsItsBodyWhileTheKeysReload() {
+    String token = tokens.rotateIn("rotated-post-" + System.nanoTime()).sign(tokens.builder());
+    java.util.concurrent.atomic.AtomicReference<Api.Response> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    // the first attempts may fall inside the reload floor (401); the first that reloads the keys
+    // waits for them with its body unread, and must still see all of it
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Api.Response r =
+                  api.as(token)
+                      .post(
+                          "/v1/customers",
+                          "{\"email\":\"rotated-"
+                              + System.nanoTime()
+                              + "@example.com\",\"name\":\"Rotated Key\"}");
+              last.set(r);
+              return r.status() != 401;
+            });
+    assertThat(last.get().status()).as(last.get().body()).isEqualTo(201);
+  }
+
+  @Test
   void unknownKeyIdsReloadTheKeysNoMoreThanOncePerFloor() {
     Jwks jwks = server.app().authenticator().orElseThrow().jwks();
     long start = System.nanoTime();
