@@ -39,10 +39,11 @@ public final class Deadline {
     return BUDGETS.get(routeClass);
   }
 
-  /** Starts the request's deadline from its route class (called once, when the route matches). */
+  /** Starts the request's deadline from its route class, when its first route matches. */
   static void begin(RoutingContext ctx, String routeClass) {
     Duration budget = BUDGETS.get(routeClass);
-    if (budget != null) {
+    // a request that falls through to a second route (GET /v1/products) keeps its first deadline
+    if (budget != null && ctx.get(KEY) == null) {
       ctx.put(KEY, after(System.nanoTime(), budget));
     }
   }
