@@ -79,10 +79,18 @@ public final class Problems {
     if (response.headWritten()) {
       return ctx.request().connection().close();
     }
-    ProblemType type = problem.type();
-    dev.hotpath.observe.Tracing.current()
-        .ifPresent(t -> t.problem(type.uri().substring(ProblemType.BASE.length())));
-    Buffer body = encode(problem, ctx.request().path());
+    return answer(response, problem.type(), encode(problem, ctx.request().path()));
+  }
+
+  /**
+   * Ends {@code response} with an encoded problem of {@code type}, and names the problem in the
+   * request's trace (the access log shows it).
+   */
+  public static Future<Void> answer(HttpServerResponse response, ProblemType type, Buffer body) {
+    var trace = dev.hotpath.observe.Tracing.currentOrNull();
+    if (trace != null) {
+      trace.problem(type.uri().substring(ProblemType.BASE.length()));
+    }
     response
         .setStatusCode(type.status())
         .putHeader("Content-Type", CONTENT_TYPE)

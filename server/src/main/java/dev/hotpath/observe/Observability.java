@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -217,16 +218,17 @@ public final class Observability {
   void close(RequestTrace t, HttpServerResponse response, Throwable failure) {
     long nanos = System.nanoTime() - t.startNanos;
     int status = response == null ? 500 : response.getStatusCode();
-    if (t.sampled) {
+    Timer timer = timer(t.route, status);
+    if (!t.sampled) {
       // exemplars come from sampled traces only; the others skip the thread-local altogether
+      timer.record(nanos, TimeUnit.NANOSECONDS);
+    } else {
       RECORDING.set(t);
       try {
-        timer(t.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        timer.record(nanos, TimeUnit.NANOSECONDS);
       } finally {
         RECORDING.remove();
       }
-    } else {
-      timer(t.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
     if (t.dbQueries > t.queryBudget) {
       budgetBreaches

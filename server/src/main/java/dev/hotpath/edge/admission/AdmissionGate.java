@@ -102,12 +102,9 @@ public final class AdmissionGate {
     }
     HttpServerResponse response = request.response();
     SecurityHeaders.add(response.headers(), tls);
-    response
-        .setStatusCode(503)
-        .putHeader(RETRY_AFTER, ONE_SECOND)
-        .putHeader("Content-Type", Problems.CONTENT_TYPE)
-        .putHeader("Cache-Control", "no-store")
-        .end(io.vertx.core.buffer.Buffer.buffer(OVERLOADED_BODY));
+    response.putHeader(RETRY_AFTER, ONE_SECOND);
+    Problems.answer(
+        response, ProblemType.OVERLOADED, io.vertx.core.buffer.Buffer.buffer(OVERLOADED_BODY));
     return true;
   }
 
