@@ -41,8 +41,10 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,9 +56,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
- * One HTTP server on one event loop, with its own database pool on the same loop, so a request
- * never changes threads. Deployed once per event loop; the instances share the listening port and
- * the process's {@link ResponseCache}.
+ * One HTTP server on one event loop, with its own database clients on the same loop, so a request
+ * never changes threads: a pool for transactions and statements that need a connection of their
+ * own, and a pipelined client for the read side's single statements ({@link Statements}). Deployed
+ * once per event loop; the instances share the listening port and the process's {@link
+ * ResponseCache}.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final String JSON = "application/json";
@@ -80,6 +84,7 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private Gatekeeper.Gates gates;
   private Pool pool;
+  private SqlClient reads;
   private OutsideClient outsideClient;
 
   public HttpVerticle(
@@ -118,12 +123,17 @@ public final class HttpVerticle extends VerticleBase {
     int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
     pool =
         PgBuilder.pool()
-            .with(
-                new PoolOptions()
-                    .setMaxSize(perLoop)
-                    .setMaxWaitQueueSize(10_000)
-                    .setName("hotpath-" + context.deploymentID()))
-            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+            .with(poolOptions(perLoop, "hotpath-"))
+            .connectingTo(connect())
+            .using(vertx)
+            .build();
+    // single statements of the read side share pipelined connections: a query is sent at once on
+    // a connection that may still be answering others, instead of waiting for a free one (measured
+    // in the README: +13 % uncached reads, and under overload the admitted reads no longer queue)
+    reads =
+        PgBuilder.client()
+            .with(poolOptions(perLoop, "hotpath-reads-"))
+            .connectingTo(connect())
             .using(vertx)
             .build();
     // outside services, like the database, get connections of this event loop
@@ -195,7 +205,7 @@ public final class HttpVerticle extends VerticleBase {
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
-    var db = new Statements(pool, queries);
+    var db = new Statements(reads, queries);
     var compression = new Compression(settings.gzipMinBytes());
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
@@ -340,8 +350,20 @@ public final class HttpVerticle extends VerticleBase {
         .onComplete(done -> request.connection().close());
   }
 
+  private PoolOptions poolOptions(int size, String namePrefix) {
+    return new PoolOptions()
+        .setMaxSize(size)
+        .setMaxWaitQueueSize(10_000)
+        .setName(namePrefix + context.deploymentID());
+  }
+
+  private PgConnectOptions connect() {
+    return database.connectOptions(settings.pipeliningLimit());
+  }
+
   /**
-   * Stops accepting, lets in-flight requests finish within the grace period, then closes the pool.
+   * Stops accepting, lets in-flight requests finish within the grace period, then closes the
+   * database clients.
    */
   @Override
   public Future<?> stop() {
@@ -356,7 +378,9 @@ public final class HttpVerticle extends VerticleBase {
               if (guard != null) {
                 guard.close();
               }
-              return pool == null ? Future.succeededFuture() : pool.close();
+              Future<Void> readsClosed = reads == null ? Future.succeededFuture() : reads.close();
+              return readsClosed.eventually(
+                  () -> pool == null ? Future.succeededFuture() : pool.close());
             });
   }
 }
