@@ -28,7 +28,8 @@ import java.util.List;
 /**
  * The payment jobs: {@value #AUTHORIZE} authorizes an order accepted as {@code payment_pending}
  * (the provider did not answer in time when it was placed), {@value #VOID} voids an authorization
- * that no order uses (the order was refused after it was authorized, or its total changed).
+ * that no order uses (the order was refused after it was authorized, or its total changed, or it
+ * was cancelled: see {@link #enqueueVoidsOf}).
  *
  * <p>Authorizing asks the provider with the same idempotency key the order's placement used, so a
  * payment the provider made while the order's own call timed out is found, not made twice; it is
@@ -49,21 +50,41 @@ public final class PaymentJobs {
   private static final String ORDER =
       "SELECT status, total_minor, currency, customer_id FROM orders WHERE id = $1";
 
+  private static final String INSERT_JOB =
+      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)";
+
+  /** A job whose key is queued or running already is not enqueued twice. */
+  private static final String UNLESS_PENDING =
+      " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
+
+  private static final int VOID_PRIORITY = 5;
+
   /** Enqueues the authorization of the order this transaction has just inserted. */
   private static final String ENQUEUE_AUTHORIZE =
-      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)"
+      INSERT_JOB
           + " SELECT '"
           + AUTHORIZE
           + "', jsonb_build_object('order_id', o.id, 'key', $1::text), 10, now(), $2, $3,"
           + " 'payment:' || o.id FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
-          + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
+          + UNLESS_PENDING;
 
   private static final String ENQUEUE_VOID =
-      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)"
+      INSERT_JOB
           + " VALUES ('"
           + VOID
-          + "', jsonb_build_object('authorization_id', $1::text), 5, now(), $2, $3, 'void:' || $1)"
-          + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
+          + "', jsonb_build_object('authorization_id', $1::text), "
+          + VOID_PRIORITY
+          + ", now(), $2, $3, 'void:' || $1)"
+          + UNLESS_PENDING;
+
+  /**
+   * After the provider confirmed the void of a cancelled order's authorization. Only a cancelled
+   * order still showing that authorization as held changes, so a rerun changes nothing.
+   */
+  private static final String VOIDED =
+      "UPDATE orders SET payment_status = 'voided', version = version + 1, updated_at = now()"
+          + " WHERE id = $1 AND payment_authorization = $2 AND status = 'cancelled'"
+          + " AND payment_status = 'authorized' RETURNING customer_id";
 
   private static final String PAID =
       "WITH o AS (UPDATE orders SET status = 'paid', payment_status = 'authorized',"
@@ -121,9 +142,12 @@ public final class PaymentJobs {
     this.services = services;
     this.settings = services.settings();
     this.cache = cache;
-    // the attempt's own timeout, plus time for the database around it
-    this.jobTimeoutMs =
-        (int) Math.min(Integer.MAX_VALUE, settings.paymentsJobTimeout().toMillis() + 10_000);
+    this.jobTimeoutMs = jobTimeoutMs(settings);
+  }
+
+  /** The job's own timeout: the attempt's, plus time for the database around it. */
+  private static int jobTimeoutMs(OutsideSettings settings) {
+    return (int) Math.min(Integer.MAX_VALUE, settings.paymentsJobTimeout().toMillis() + 10_000);
   }
 
   /** Registers both job kinds. */
@@ -146,6 +170,31 @@ public final class PaymentJobs {
     return client
         .preparedQuery(ENQUEUE_VOID)
         .execute(Tuple.of(authorizationId, settings.paymentsJobAttempts(), jobTimeoutMs));
+  }
+
+  /**
+   * A statement for a data-modifying CTE: enqueues the void of the authorization of each row of
+   * {@code orders} (a name the statement defines, with the columns {@code id} and {@code
+   * payment_authorization}) that has one, with the attempts and timeout of the other payment jobs.
+   * Once the provider confirms, the job marks the order's payment {@code voided} (if it is still
+   * cancelled with that authorization held), bumps its version, sends the cache invalidation
+   * message and evicts it here. The settings are read only for their numbers: the statement works
+   * without a payments provider, and its jobs then wait, queued, for an instance that has one.
+   */
+  public static String enqueueVoidsOf(String orders, OutsideSettings settings) {
+    return INSERT_JOB
+        + " SELECT '"
+        + VOID
+        + "', jsonb_build_object('authorization_id', v.payment_authorization, 'order_id', v.id), "
+        + VOID_PRIORITY
+        + ", now(), "
+        + settings.paymentsJobAttempts()
+        + ", "
+        + jobTimeoutMs(settings)
+        + ", 'void:' || v.payment_authorization FROM "
+        + orders
+        + " v WHERE v.payment_authorization IS NOT NULL"
+        + UNLESS_PENDING;
   }
 
   private Future<String> authorize(Job job) {
@@ -186,24 +235,47 @@ public final class PaymentJobs {
   }
 
   private Future<String> paid(Job job, long orderId, String authorization) {
+    return changeOrder(
+        job,
+        PAID,
+        orderId,
+        authorization,
+        (conn, changed) -> {
+          if (changed) {
+            return Future.succeededFuture("{\"authorized\":\"" + authorization + "\"}");
+          }
+          // cancelled while we asked: nobody will capture this authorization
+          return enqueueVoid(conn, authorization).map("{\"voided\":\"" + authorization + "\"}");
+        });
+  }
+
+  /** What a job answers once its change to an order ran ({@code changed}: a row changed). */
+  private interface Then {
+    Future<String> apply(SqlConnection conn, boolean changed);
+  }
+
+  /**
+   * Runs {@code sql} (an order change returning the order's {@code customer_id}, or no row when it
+   * did not apply) with the order's id and {@code authorization}; when it changed the order, sends
+   * the cache invalidation message in the transaction and evicts the order here after the commit.
+   */
+  private Future<String> changeOrder(
+      Job job, String sql, long orderId, String authorization, Then then) {
     List<Owner> changed = new ArrayList<>(2);
     return job.pool()
         .withTransaction(
             conn ->
-                conn.preparedQuery(PAID)
+                conn.preparedQuery(sql)
                     .execute(Tuple.of(orderId, authorization))
                     .compose(
                         rows -> {
                           if (rows.size() == 0) {
-                            // cancelled while we asked: nobody will capture this authorization
-                            return enqueueVoid(conn, authorization)
-                                .map("{\"voided\":\"" + authorization + "\"}");
+                            return then.apply(conn, false);
                           }
                           changed.add(new Owner(Kind.ORDER, orderId));
                           changed.add(
                               new Owner(Kind.CUSTOMER_ORDERS, rows.iterator().next().getLong(0)));
-                          return notify(conn, changed)
-                              .map("{\"authorized\":\"" + authorization + "\"}");
+                          return notify(conn, changed).compose(sent -> then.apply(conn, true));
                         }))
         .onSuccess(done -> cache.invalidate(changed));
   }
@@ -247,13 +319,33 @@ public final class PaymentJobs {
         .mapEmpty();
   }
 
+  /**
+   * Voids the payload's authorization; when the payload names the cancelled order that held it,
+   * then marks that order's payment {@code voided}. A void the provider did not confirm fails the
+   * attempt (the queue retries it); a rerun after the provider confirmed voids again (the provider
+   * answers the same) and finds the order already marked.
+   */
   private Future<String> voidIt(Job job) {
-    String id = read(job.payload()).get("authorization_id").asText();
-    return Payments.voidAuthorization(
+    JsonNode payload = read(job.payload());
+    String id = payload.get("authorization_id").asText();
+    String voided = "{\"voided\":\"" + id + "\"}";
+    Future<Void> confirmed =
+        Payments.voidAuthorization(
             client(job.vertx()),
             id,
-            Deadline.after(System.nanoTime(), settings.paymentsJobTimeout()))
-        .map("{\"voided\":\"" + id + "\"}");
+            Deadline.after(System.nanoTime(), settings.paymentsJobTimeout()));
+    JsonNode order = payload.get("order_id");
+    if (order == null) {
+      return confirmed.map(voided);
+    }
+    return confirmed.compose(
+        done ->
+            changeOrder(
+                job,
+                VOIDED,
+                order.asLong(),
+                id,
+                (conn, changed) -> Future.succeededFuture(voided)));
   }
 
   private static JsonNode read(String payload) {

@@ -220,7 +220,7 @@ public final class HttpVerticle extends VerticleBase {
             idempotency,
             cache,
             paymentJobs.map(p -> new OrderPayments(outsideClient, p, products, db)));
-    var cancellation = new OrderCancellation(pool, cache);
+    var cancellation = new OrderCancellation(pool, cache, outside.settings());
     var reportRequests = new ReportRequests(contract, idempotency, jobs);
     var jobReads = new JobReads(pool, settings.compute().jobPoll());
     var reports = new ReportDownloads(pool);

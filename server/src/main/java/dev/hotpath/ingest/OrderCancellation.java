@@ -1,5 +1,7 @@
 package dev.hotpath.ingest;
 
+import dev.hotpath.compute.PaymentJobs;
+import dev.hotpath.config.OutsideSettings;
 import dev.hotpath.edge.Conditional;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
@@ -27,9 +29,18 @@ import java.util.Set;
  * {@code POST /v1/orders/{id}/cancel}. One transaction: lock the order, check its state and the
  * optional {@code If-Match}, lock its products in id order (the order placement takes them in the
  * same order, so the two never deadlock), then in one statement mark the order cancelled (version
- * bumped), put the stock back and append {@code order.cancelled}. Only placed or paid orders can be
- * cancelled, and orders still waiting for their payment (whose authorization job then finds nothing
- * to do).
+ * bumped), put the stock back, append {@code order.cancelled} and, for a paid order, enqueue the
+ * {@value PaymentJobs#VOID} job that releases its authorization at the provider. Only placed or
+ * paid orders can be cancelled, and orders still waiting for their payment (whose authorization job
+ * then finds nothing to do, or voids what it got).
+ *
+ * <p>The void is a job, not a call, so the cancellation neither waits for the provider nor fails
+ * with it, and nothing it acknowledged is lost: the job commits with the cancellation and retries
+ * with the queue's backoff until the provider confirms; then the order's payment reads {@code
+ * voided} (until then {@code authorized}: the money is still held). It is enqueued whether or not
+ * this process has a payments provider: an order paid under a provider since removed keeps its job
+ * queued (its age shows in {@code /admin/jobs/stats} as {@code oldest_ready_age_ms}) until an
+ * instance with a provider runs it.
  */
 public final class OrderCancellation {
   private static final String LOCK_ORDER =
@@ -42,7 +53,9 @@ public final class OrderCancellation {
       "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
           + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
           + " FROM order_items WHERE order_id = $1)";
-  private static final String CANCEL =
+
+  /** The cancellation's statement up to its last CTE; the void jobs' CTE follows it. */
+  private static final String CANCEL_CTES =
       "WITH o AS (UPDATE orders SET status = 'cancelled', version = version + 1, updated_at = now()"
           + " WHERE id = $1 RETURNING "
           + OrderRepresentation.COLUMNS
@@ -56,18 +69,31 @@ public final class OrderCancellation {
               "o.id",
               Outbox.orderPayload("o", "api", ITEMS_JSON)
                   + " || jsonb_build_object('cancelled_at', o.updated_at)")
-          + ")"
-          + " SELECT o.*, "
+          + ")";
+
+  private static final String CANCEL_RESULT =
+      " SELECT o.*, "
           + "i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity,"
           + " i.line_total_minor FROM o JOIN order_items i ON i.order_id = o.id ORDER BY i.line_no";
   private static final Set<String> CANCELLABLE = Set.of("placed", "payment_pending", "paid");
 
   private final Pool pool;
   private final ResponseCache cache;
+  private final String cancelStatement;
 
-  public OrderCancellation(Pool pool, ResponseCache cache) {
+  /**
+   * @param payments the attempts and timeout of the void jobs
+   */
+  public OrderCancellation(Pool pool, ResponseCache cache, OutsideSettings payments) {
     this.pool = pool;
     this.cache = cache;
+    // built here: the void jobs' attempts and timeout are settings
+    this.cancelStatement =
+        CANCEL_CTES
+            + ", voids AS ("
+            + PaymentJobs.enqueueVoidsOf("o", payments)
+            + ")"
+            + CANCEL_RESULT;
   }
 
   /**
@@ -146,7 +172,8 @@ public final class OrderCancellation {
               for (Row product : products.result()) {
                 changed.add(new Owner(Kind.PRODUCT, product.getLong(0)));
               }
-              Future<RowSet<Row>> cancelled = conn.preparedQuery(CANCEL).execute(Tuple.of(id));
+              Future<RowSet<Row>> cancelled =
+                  conn.preparedQuery(cancelStatement).execute(Tuple.of(id));
               Future<RowSet<Row>> notify =
                   conn.preparedQuery(NOTIFY)
                       .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)));

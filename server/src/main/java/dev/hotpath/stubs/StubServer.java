@@ -48,7 +48,10 @@ public final class StubServer {
   private static final Pattern VOID =
       Pattern.compile("/v1/authorizations/([A-Za-z0-9_-]{1,64})/void");
 
-  /** Authorizations remembered for idempotent replays; cleared wholesale beyond this. */
+  /**
+   * Authorizations remembered for idempotent replays, and voids counted by authorization; each
+   * cleared wholesale beyond this.
+   */
   private static final int MAX_AUTHORIZATIONS = 500_000;
 
   private static final String[] WORDS = {
@@ -73,6 +76,7 @@ public final class StubServer {
   private final AtomicReference<String[]> lastSeen =
       new AtomicReference<>(new String[] {null, null, null});
   private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> voidsById = new ConcurrentHashMap<>();
   private Vertx vertx;
   private HttpServer server;
 
@@ -132,10 +136,21 @@ public final class StubServer {
     return lastSeen.get().clone();
   }
 
+  /**
+   * How many voids of the authorization {@code id} payments answered since the last reset (voids
+   * refused, failed by an injected error or abandoned are not counted); {@code voids} in {@link
+   * #stats} is their total.
+   */
+  public long voids(String id) {
+    AtomicLong n = voidsById.get(id);
+    return n == null ? 0 : n.get();
+  }
+
   /** Knobs back to those it started with, counters to zero. */
   public void reset() {
     faults.set(initial);
     maxConnections.set(connections.get());
+    voidsById.clear();
     for (AtomicLong c :
         new AtomicLong[] {
           requests, answered, errors, refused, hung, abandoned, authorizationsMade, declines, voids
@@ -273,6 +288,10 @@ public final class StubServer {
     Matcher voiding = VOID.matcher(path);
     if (voiding.matches()) {
       voids.incrementAndGet();
+      if (voidsById.size() > MAX_AUTHORIZATIONS) {
+        voidsById.clear();
+      }
+      voidsById.computeIfAbsent(voiding.group(1), id -> new AtomicLong()).incrementAndGet();
       send(request, 200, "{\"id\":\"" + voiding.group(1) + "\",\"status\":\"voided\"}", f, null);
       return;
     }

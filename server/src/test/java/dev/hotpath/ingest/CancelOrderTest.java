@@ -136,4 +136,35 @@ class CancelOrderTest {
     }
     assertThat(fx.stock(product)).isEqualTo(10);
   }
+
+  @Test
+  void aPaidOrderCancelledWithoutAProviderStillGetsItsVoidQueued() {
+    long customer = fx.customer();
+    long product = fx.product(400, 10);
+    long order = fx.order(customer, product, 1);
+    // paid while a provider was configured; this server has none
+    String authorization = "auth_gone" + order;
+    server.execute(
+        "UPDATE orders SET status = 'paid', payment_status = 'authorized',"
+            + " payment_authorization = '"
+            + authorization
+            + "' WHERE id = "
+            + order);
+    try {
+      Api.Response r = cancel(order);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.json().get("status").asText()).isEqualTo("cancelled");
+      assertThat(r.json().get("payment").get("status").asText()).isEqualTo("authorized");
+      assertThat(
+              server.queryText(
+                  "SELECT kind || ' ' || status || ' ' || (payload->>'order_id')"
+                      + " FROM jobs WHERE dedupe_key = 'void:"
+                      + authorization
+                      + "'"))
+          .isEqualTo("payment.void queued " + order + "\n");
+    } finally {
+      // no instance of this run may void an authorization the stand-in never made
+      server.execute("DELETE FROM jobs WHERE dedupe_key = 'void:" + authorization + "'");
+    }
+  }
 }

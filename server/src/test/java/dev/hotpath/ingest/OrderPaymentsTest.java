@@ -45,15 +45,10 @@ class OrderPaymentsTest {
     // each test starts with a closed breaker, whatever the one before it left
     outside.dependency(Service.PAYMENTS).breaker().reset();
     // and with no payment job of the one before it still changing orders and stock
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(50))
-        .until(
-            () ->
-                server.queryLong(
-                        "SELECT count(*) FROM jobs WHERE kind LIKE 'payment.%'"
-                            + " AND status IN ('queued', 'running')")
-                    == 0);
+    awaitCount(
+        "SELECT count(*) FROM jobs WHERE kind LIKE 'payment.%'"
+            + " AND status IN ('queued', 'running')",
+        0);
   }
 
   private static String body(long customer, long product, int quantity) {
@@ -72,6 +67,51 @@ class OrderPaymentsTest {
 
   private long authorizations() {
     return outside.stub(Service.PAYMENTS).stats().get("authorizations").asLong();
+  }
+
+  private Api.Response cancel(long order) {
+    return outside
+        .api()
+        .send(
+            outside
+                .api()
+                .request("/v1/orders/" + order + "/cancel")
+                .header("If-Match", "*")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build());
+  }
+
+  /** A paid order; returns its body. */
+  private JsonNode paidOrder() {
+    Api.Response r = order(fx.customer(), fx.product(880, 10), 1);
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.json().get("status").asText()).isEqualTo("paid");
+    return r.json();
+  }
+
+  private long voidJobs(long order) {
+    return server.queryLong(
+        "SELECT count(*) FROM jobs WHERE kind = 'payment.void' AND payload->>'order_id' = '"
+            + order
+            + "'");
+  }
+
+  /** Waits (30 s at most) until {@code sql}, a count, finds {@code expected}. */
+  private void awaitCount(String sql, long expected) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> server.queryLong(sql) == expected);
+  }
+
+  /** Reads the order through the API (and so through the cache) until its payment is voided. */
+  private JsonNode awaitVoided(long order) {
+    return Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> outside.api().get("/v1/orders/" + order).json(),
+            o -> o.get("payment").get("status").asText().equals("voided"));
   }
 
   @Test
@@ -148,15 +188,9 @@ class OrderPaymentsTest {
         .isEqualTo("payment_pending");
 
     outside.faults(Service.PAYMENTS, "");
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () ->
-                server.queryLong(
-                        "SELECT count(*) FROM orders WHERE status = 'paid' AND customer_id = "
-                            + customer)
-                    == pending.size());
+    awaitCount(
+        "SELECT count(*) FROM orders WHERE status = 'paid' AND customer_id = " + customer,
+        pending.size());
     JsonNode paid = outside.api().get("/v1/orders/" + pending.get(0)).json();
     assertThat(paid.get("status").asText()).isEqualTo("paid");
     assertThat(paid.get("payment").get("authorization_id").asText()).startsWith("auth_");
@@ -214,16 +248,11 @@ class OrderPaymentsTest {
         .until(() -> outside.stub(Service.PAYMENTS).connections() <= 8);
 
     outside.faults(Service.PAYMENTS, "");
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () ->
-                server.queryLong(
-                        "SELECT count(*) FROM orders WHERE status = 'payment_pending'"
-                            + " AND customer_id = "
-                            + customer)
-                    == 0);
+    awaitCount(
+        "SELECT count(*) FROM orders WHERE status = 'payment_pending'"
+            + " AND customer_id = "
+            + customer,
+        0);
   }
 
   @Test
@@ -237,18 +266,91 @@ class OrderPaymentsTest {
     long id = r.json().get("id").asLong();
 
     outside.faults(Service.PAYMENTS, "decline-rate=1");
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () ->
-                server.queryLong(
-                        "SELECT count(*) FROM orders WHERE status = 'payment_failed' AND id = "
-                            + id)
-                    == 1);
+    awaitCount("SELECT count(*) FROM orders WHERE status = 'payment_failed' AND id = " + id, 1);
     assertThat(fx.stock(product)).isEqualTo(10);
     JsonNode failed = outside.api().get("/v1/orders/" + id).json();
     assertThat(failed.get("status").asText()).isEqualTo("payment_failed");
     assertThat(failed.get("payment").get("status").asText()).isEqualTo("declined");
+  }
+
+  @Test
+  void cancellingAPaidOrderVoidsItsAuthorizationOnce() {
+    JsonNode paid = paidOrder();
+    long id = paid.get("id").asLong();
+    String authorization = paid.get("payment").get("authorization_id").asText();
+
+    Api.Response r = cancel(id);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("status").asText()).isEqualTo("cancelled");
+    assertThat(r.json().get("version").asInt()).isEqualTo(2);
+    assertThat(voidJobs(id)).as("enqueued with the cancellation").isEqualTo(1);
+
+    JsonNode voided = awaitVoided(id);
+    assertThat(voided.get("status").asText()).isEqualTo("cancelled");
+    assertThat(voided.get("payment").get("authorization_id").asText()).isEqualTo(authorization);
+    assertThat(voided.get("version").asInt()).isEqualTo(3);
+    assertThat(outside.stub(Service.PAYMENTS).voids(authorization)).isEqualTo(1);
+    assertThat(
+            server.queryText(
+                "SELECT status FROM jobs WHERE kind = 'payment.void' AND dedupe_key = 'void:"
+                    + authorization
+                    + "'"))
+        .isEqualTo("succeeded\n");
+  }
+
+  @Test
+  void aCancelWhilePaymentsIsDownSucceedsAndTheVoidLandsWhenItIsBack() {
+    JsonNode paid = paidOrder();
+    long id = paid.get("id").asLong();
+    String authorization = paid.get("payment").get("authorization_id").asText();
+    outside.faults(Service.PAYMENTS, "outage=refuse");
+
+    Api.Response r = cancel(id);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("status").asText()).isEqualTo("cancelled");
+    // the void fails and is retried while the provider is down
+    awaitCount(
+        "SELECT count(*) FROM jobs WHERE kind = 'payment.void' AND status = 'queued'"
+            + " AND attempts >= 2 AND last_error IS NOT NULL"
+            + " AND payload->>'order_id' = '"
+            + id
+            + "'",
+        1);
+    assertThat(outside.api().get("/v1/orders/" + id).json().get("payment").get("status").asText())
+        .as("held until the provider confirms")
+        .isEqualTo("authorized");
+    assertThat(outside.stub(Service.PAYMENTS).voids(authorization)).isZero();
+
+    outside.faults(Service.PAYMENTS, "");
+    awaitVoided(id);
+    assertThat(outside.stub(Service.PAYMENTS).voids(authorization)).isEqualTo(1);
+    assertThat(voidJobs(id)).isEqualTo(1);
+  }
+
+  @Test
+  void cancellingAnOrderWithoutAnAuthorizationEnqueuesNoVoid() {
+    long placed = fx.order(fx.customer(), fx.product(300, 10), 1);
+    outside.faults(Service.PAYMENTS, "outage=refuse");
+    Api.Response r = order(fx.customer(), fx.product(300, 10), 1);
+    assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+    long pending = r.json().get("id").asLong();
+    long voidsBefore = outside.stub(Service.PAYMENTS).stats().get("voids").asLong();
+
+    for (long id : new long[] {placed, pending}) {
+      Api.Response cancelled = cancel(id);
+      assertThat(cancelled.status()).as(cancelled.body()).isEqualTo(200);
+      assertThat(voidJobs(id)).isZero();
+    }
+    assertThat(outside.api().get("/v1/orders/" + placed).json().get("payment").isNull()).isTrue();
+    outside.faults(Service.PAYMENTS, "");
+    // the pending order's authorization job finds it cancelled and asks nobody
+    awaitCount(
+        "SELECT count(*) FROM jobs WHERE kind = 'payment.authorize'"
+            + " AND status = 'succeeded' AND payload->>'order_id' = '"
+            + pending
+            + "'",
+        1);
+    assertThat(voidJobs(pending)).isZero();
+    assertThat(outside.stub(Service.PAYMENTS).stats().get("voids").asLong()).isEqualTo(voidsBefore);
   }
 }
