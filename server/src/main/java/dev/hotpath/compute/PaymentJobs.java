@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpath.config.OutsideSettings;
 import dev.hotpath.edge.Deadline;
+import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.Outbox;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
@@ -101,36 +102,14 @@ public final class PaymentJobs {
           + ")"
           + " SELECT customer_id FROM o";
 
-  private static final String LOCK_PRODUCTS =
-      "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)"
-          + " ORDER BY id FOR UPDATE";
-
-  private static final String ITEMS_JSON =
-      "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
-          + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
-          + " FROM order_items WHERE order_id = $1)";
-
   private static final String FAILED =
       "WITH o AS (UPDATE orders SET status = 'payment_failed', payment_status = 'declined',"
           + " version = version + 1, updated_at = now()"
           + " WHERE id = $1 AND status = 'payment_pending' RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
-          + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
-          + " AND p.id = i.product_id),"
-          + " e AS ("
-          + Outbox.append(
-              Outbox.ORDER_CANCELLED,
-              "o",
-              "o.id",
-              Outbox.orderPayload("o", "api", ITEMS_JSON)
-                  + " || jsonb_build_object('cancelled_at', o.updated_at,"
-                  + " 'reason', 'payment_declined')")
-          + ")"
+          + OrderCancellation.takeBack(", 'reason', 'payment_declined'")
           + " SELECT customer_id FROM o";
-
-  private static final String NOTIFY = "SELECT pg_notify('" + CacheInvalidation.CHANNEL + "', $1)";
 
   private final OutsideServices services;
   private final OutsideSettings settings;
@@ -285,7 +264,7 @@ public final class PaymentJobs {
     return job.pool()
         .withTransaction(
             conn ->
-                conn.preparedQuery(LOCK_PRODUCTS)
+                conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS)
                     .execute(Tuple.of(orderId))
                     .compose(
                         products ->
@@ -314,7 +293,7 @@ public final class PaymentJobs {
   }
 
   private Future<Void> notify(SqlConnection conn, List<Owner> changed) {
-    return conn.preparedQuery(NOTIFY)
+    return conn.preparedQuery(CacheInvalidation.NOTIFY)
         .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)))
         .mapEmpty();
   }

@@ -45,10 +45,15 @@ import java.util.Set;
 public final class OrderCancellation {
   private static final String LOCK_ORDER =
       "SELECT status, version, customer_id FROM orders WHERE id = $1 FOR UPDATE";
-  private static final String NOTIFY = "SELECT pg_notify('" + CacheInvalidation.CHANNEL + "', $1)";
-  private static final String LOCK_PRODUCTS =
+
+  /**
+   * Locks the products of order {@code $1} in id order, as the order placement takes them, so that
+   * taking an order back never deadlocks with placing one.
+   */
+  public static final String LOCK_PRODUCTS =
       "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)"
           + " ORDER BY id FOR UPDATE";
+
   private static final String ITEMS_JSON =
       "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
           + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
@@ -60,16 +65,30 @@ public final class OrderCancellation {
           + " WHERE id = $1 RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
-          + " updated_at = now() FROM order_items i WHERE i.order_id = $1 AND p.id = i.product_id),"
-          + " e AS ("
-          + Outbox.append(
-              Outbox.ORDER_CANCELLED,
-              "o",
-              "o.id",
-              Outbox.orderPayload("o", "api", ITEMS_JSON)
-                  + " || jsonb_build_object('cancelled_at', o.updated_at)")
-          + ")";
+          + takeBack("");
+
+  /**
+   * The CTEs {@code s} and {@code e} that take back order {@code $1}, after a CTE {@code o} that
+   * changed it (returning {@code id} and {@code updated_at}; nothing is taken back when {@code o}
+   * changed no row): its stock is put back and {@code order.cancelled} appended, with {@code
+   * cancelled_at} and {@code moreFields} (key/value pairs, each led by a comma, or empty) in the
+   * event. Lock the products first with {@link #LOCK_PRODUCTS}.
+   */
+  public static String takeBack(String moreFields) {
+    return " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
+        + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
+        + " AND p.id = i.product_id),"
+        + " e AS ("
+        + Outbox.append(
+            Outbox.ORDER_CANCELLED,
+            "o",
+            "o.id",
+            Outbox.orderPayload("o", "api", ITEMS_JSON)
+                + " || jsonb_build_object('cancelled_at', o.updated_at"
+                + moreFields
+                + ")")
+        + ")";
+  }
 
   private static final String CANCEL_RESULT =
       " SELECT o.*, "
@@ -175,7 +194,7 @@ public final class OrderCancellation {
               Future<RowSet<Row>> cancelled =
                   conn.preparedQuery(cancelStatement).execute(Tuple.of(id));
               Future<RowSet<Row>> notify =
-                  conn.preparedQuery(NOTIFY)
+                  conn.preparedQuery(CacheInvalidation.NOTIFY)
                       .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)));
               return Future.all(cancelled, notify).map(done -> cancelled.result());
             });

@@ -36,16 +36,8 @@ public final class RatioBudget {
   /** Grants one extra call and counts it, or refuses when the window has no room. */
   public boolean tryExtra() {
     long epoch = epoch();
-    long calls = 0;
-    long extras = 0;
-    for (int i = 0; i < SLOTS; i++) {
-      long e = slots.get(i * 3);
-      if (epoch - e < SLOTS && e <= epoch) {
-        calls += slots.get(i * 3 + 1);
-        extras += slots.get(i * 3 + 2);
-      }
-    }
-    if (extras + 1 > ratio * calls) {
+    long[] window = window(epoch);
+    if (window[1] + 1 > ratio * window[0]) {
       return false;
     }
     slots.addAndGet(slot(epoch) * 3 + 2, 1);
@@ -54,7 +46,10 @@ public final class RatioBudget {
 
   /** Calls and extras in the current window, for tests and metrics. */
   public long[] window() {
-    long epoch = epoch();
+    return window(epoch());
+  }
+
+  private long[] window(long epoch) {
     long calls = 0;
     long extras = 0;
     for (int i = 0; i < SLOTS; i++) {

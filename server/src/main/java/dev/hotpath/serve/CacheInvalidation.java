@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class CacheInvalidation {
   public static final String CHANNEL = "hotpath_cache";
+
+  /** The statement that sends an invalidation message ($1: its {@link #payload}). */
+  public static final String NOTIFY = "SELECT pg_notify('" + CHANNEL + "', $1)";
+
   private static final Logger log = LoggerFactory.getLogger(CacheInvalidation.class);
   private static final long FIRST_RETRY_MS = 50;
   private static final long MAX_RETRY_MS = 5_000;

@@ -132,14 +132,7 @@ public final class ImportReports {
                           }
                           gen.writeEndObject();
                         }
-                        gen.writeEndArray();
-                        gen.writeFieldName("next_cursor");
-                        if (link.isPresent()) {
-                          gen.writeString(link.get());
-                        } else {
-                          gen.writeNull();
-                        }
-                        gen.writeEndObject();
+                        Pages.end(gen, link);
                       });
               Responses.page(ctx, body, link);
             });

@@ -304,14 +304,7 @@ public final class OrderReads {
               OrderRepresentation.write(
                   gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
             }
-            gen.writeEndArray();
-            gen.writeFieldName("next_cursor");
-            if (next.isPresent()) {
-              gen.writeString(next.get());
-            } else {
-              gen.writeNull();
-            }
-            gen.writeEndObject();
+            Pages.end(gen, next);
           });
     }
   }

@@ -1,9 +1,11 @@
 package dev.hotpath.serve;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.edge.Fields;
 import dev.hotpath.edge.JsonOutput;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,14 +28,22 @@ final class Pages {
           for (Row row : rows) {
             writer.write(gen, row, sel);
           }
-          gen.writeEndArray();
-          gen.writeFieldName("next_cursor");
-          if (next.isPresent()) {
-            gen.writeString(next.get());
-          } else {
-            gen.writeNull();
-          }
-          gen.writeEndObject();
+          end(gen, next);
         });
+  }
+
+  /**
+   * Closes the envelope after its last item: ends {@code data}, writes {@code next_cursor} (null on
+   * the last page) and ends the object.
+   */
+  static void end(JsonGenerator gen, Optional<String> next) throws IOException {
+    gen.writeEndArray();
+    gen.writeFieldName("next_cursor");
+    if (next.isPresent()) {
+      gen.writeString(next.get());
+    } else {
+      gen.writeNull();
+    }
+    gen.writeEndObject();
   }
 }

@@ -108,9 +108,9 @@ class ImportTest {
           switch (i % 10) {
             case 0 -> "{\"customer_id\": " + customer + ", \"items\": [";
             case 1 -> "{\"customer_id\":" + customer + ",\"items\":[]}";
-            case 2 -> order(999_999_999L, plenty, 1);
-            case 3 -> order(customer, 999_999_999L, 1);
-            case 4 -> order(customer, scarce, 1);
+            case 2 -> Fixtures.orderBody(999_999_999L, plenty, 1);
+            case 3 -> Fixtures.orderBody(customer, 999_999_999L, 1);
+            case 4 -> Fixtures.orderBody(customer, scarce, 1);
             case 5 ->
                 "{\"customer_id\":"
                     + customer
@@ -120,7 +120,7 @@ class ImportTest {
                     + euro
                     + ",\"quantity\":1}]}";
             case 6 -> "";
-            case 7 -> order(homeless, plenty, 1);
+            case 7 -> Fixtures.orderBody(homeless, plenty, 1);
             case 8 ->
                 "{\"customer_id\":"
                     + homeless
@@ -129,7 +129,7 @@ class ImportTest {
                     + ",\"quantity\":2}],\"shipping_address\":"
                     + Fixtures.ADDRESS
                     + "}";
-            default -> order(customer, plenty, i % 3 + 1);
+            default -> Fixtures.orderBody(customer, plenty, i % 3 + 1);
           };
       file.append(line).append('\n');
     }
@@ -189,16 +189,6 @@ class ImportTest {
     // stock ran out in input order: the 6th line asking for the scarce product is refused
     assertThat(report).contains("44 imported");
     assertThat(report).contains("54 rejected - [{\"field\":\"/items/0/quantity\"");
-  }
-
-  private static String order(long customer, long product, int quantity) {
-    return "{\"customer_id\":"
-        + customer
-        + ",\"items\":[{\"product_id\":"
-        + product
-        + ",\"quantity\":"
-        + quantity
-        + "}]}";
   }
 
   @Test

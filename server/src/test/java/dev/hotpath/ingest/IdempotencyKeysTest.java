@@ -21,16 +21,6 @@ class IdempotencyKeysTest {
   private final Api api = server.api();
   private final Fixtures fx = new Fixtures(server);
 
-  private static String orderBody(long customer, long product, int quantity) {
-    return "{\"customer_id\":"
-        + customer
-        + ",\"items\":[{\"product_id\":"
-        + product
-        + ",\"quantity\":"
-        + quantity
-        + "}]}";
-  }
-
   private Api.Response placeWithKey(String key, String body, String... more) {
     String[] headers = new String[2 + more.length];
     headers[0] = "Idempotency-Key";
@@ -48,8 +38,8 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 10);
     String key = UUID.randomUUID().toString();
-    Api.Response first = placeWithKey(key, orderBody(customer, product, 2));
-    Api.Response retry = placeWithKey(key, orderBody(customer, product, 2));
+    Api.Response first = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
+    Api.Response retry = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     assertThat(first.status()).as(first.body()).isEqualTo(201);
     assertThat(first.header("Idempotent-Replayed")).isEmpty();
     assertThat(retry.status()).isEqualTo(201);
@@ -66,9 +56,9 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 10);
     String key = UUID.randomUUID().toString();
-    assertThat(placeWithKey(key, orderBody(customer, product, 1)).status()).isEqualTo(201);
+    assertThat(placeWithKey(key, Fixtures.orderBody(customer, product, 1)).status()).isEqualTo(201);
     String before = fx.rowCounts();
-    Api.Response other = placeWithKey(key, orderBody(customer, product, 3));
+    Api.Response other = placeWithKey(key, Fixtures.orderBody(customer, product, 3));
     assertThat(other.status()).isEqualTo(422);
     assertThat(other.json().get("type").asText()).endsWith("/idempotency-key-reused");
     assertThat(fx.rowCounts()).isEqualTo(before);
@@ -80,7 +70,8 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 10);
     String before = fx.rowCounts();
-    Api.Response r = api.post("/v1/orders", orderBody(customer, product, 1), new String[0]);
+    Api.Response r =
+        api.post("/v1/orders", Fixtures.orderBody(customer, product, 1), new String[0]);
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().get("type").asText()).endsWith("/idempotency-key-missing");
     Api.Response c =
@@ -100,7 +91,7 @@ class IdempotencyKeysTest {
     String key = UUID.randomUUID().toString();
     Api.Response invalid = placeWithKey(key, "{\"customer_id\":" + customer + ",\"items\":[]}");
     assertThat(invalid.status()).isEqualTo(400);
-    Api.Response valid = placeWithKey(key, orderBody(customer, product, 1));
+    Api.Response valid = placeWithKey(key, Fixtures.orderBody(customer, product, 1));
     assertThat(valid.status()).as(valid.body()).isEqualTo(201);
     assertThat(valid.header("Idempotent-Replayed")).isEmpty();
   }
@@ -110,11 +101,11 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 1);
     String key = UUID.randomUUID().toString();
-    Api.Response refused = placeWithKey(key, orderBody(customer, product, 2));
+    Api.Response refused = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     assertThat(refused.status()).isEqualTo(422);
     assertThat(refused.json().get("type").asText()).endsWith("/out-of-stock");
     server.execute("UPDATE products SET stock = 100 WHERE id = " + product);
-    Api.Response retry = placeWithKey(key, orderBody(customer, product, 2));
+    Api.Response retry = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     assertThat(retry.status()).isEqualTo(422);
     assertThat(retry.body()).isEqualTo(refused.body());
     assertThat(retry.header("Idempotent-Replayed")).contains("true");
@@ -143,9 +134,9 @@ class IdempotencyKeysTest {
                 .scopes(dev.hotpath.support.Tokens.SERVICE_SCOPES)
                 .es256());
     Api.Response a =
-        shopA.post("/v1/orders", orderBody(customer, product, 1), "Idempotency-Key", key);
+        shopA.post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
     Api.Response b =
-        shopB.post("/v1/orders", orderBody(customer, product, 1), "Idempotency-Key", key);
+        shopB.post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
     assertThat(a.status()).isEqualTo(201);
     assertThat(b.status()).isEqualTo(201);
     assertThat(b.header("Idempotent-Replayed")).isEmpty();
@@ -163,12 +154,12 @@ class IdempotencyKeysTest {
         Statement st = conn.createStatement()) {
       conn.setAutoCommit(false);
       st.execute("SELECT pg_advisory_xact_lock(" + lock + ")");
-      Api.Response busy = placeWithKey(key, orderBody(customer, product, 1));
+      Api.Response busy = placeWithKey(key, Fixtures.orderBody(customer, product, 1));
       assertThat(busy.status()).isEqualTo(409);
       assertThat(busy.json().get("type").asText()).endsWith("/idempotency-key-in-use");
       conn.rollback();
     }
-    assertThat(placeWithKey(key, orderBody(customer, product, 1)).status()).isEqualTo(201);
+    assertThat(placeWithKey(key, Fixtures.orderBody(customer, product, 1)).status()).isEqualTo(201);
     assertThat(ordersOf(customer)).isEqualTo(1);
   }
 
@@ -177,7 +168,7 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 1000);
     String key = UUID.randomUUID().toString();
-    String body = orderBody(customer, product, 3);
+    String body = Fixtures.orderBody(customer, product, 3);
     ExecutorService pool = Executors.newFixedThreadPool(50);
     try {
       CountDownLatch start = new CountDownLatch(1);
@@ -219,12 +210,12 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 10);
     String key = UUID.randomUUID().toString();
-    assertThat(placeWithKey(key, orderBody(customer, product, 1)).status()).isEqualTo(201);
+    assertThat(placeWithKey(key, Fixtures.orderBody(customer, product, 1)).status()).isEqualTo(201);
     server.execute(
         "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = '"
             + key
             + "'");
-    Api.Response again = placeWithKey(key, orderBody(customer, product, 2));
+    Api.Response again = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     assertThat(again.status()).isEqualTo(201);
     assertThat(again.header("Idempotent-Replayed")).isEmpty();
     assertThat(ordersOf(customer)).isEqualTo(2);

@@ -51,18 +51,8 @@ class OrderPaymentsTest {
         0);
   }
 
-  private static String body(long customer, long product, int quantity) {
-    return "{\"customer_id\":"
-        + customer
-        + ",\"items\":[{\"product_id\":"
-        + product
-        + ",\"quantity\":"
-        + quantity
-        + "}]}";
-  }
-
   private Api.Response order(long customer, long product, int quantity) {
-    return outside.api().post("/v1/orders", body(customer, product, quantity));
+    return outside.api().post("/v1/orders", Fixtures.orderBody(customer, product, quantity));
   }
 
   private long authorizations() {
@@ -137,10 +127,14 @@ class OrderPaymentsTest {
     long product = fx.product(300, 10);
     String key = UUID.randomUUID().toString();
     Api.Response first =
-        outside.api().post("/v1/orders", body(customer, product, 1), "Idempotency-Key", key);
+        outside
+            .api()
+            .post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
     long after = authorizations();
     Api.Response again =
-        outside.api().post("/v1/orders", body(customer, product, 1), "Idempotency-Key", key);
+        outside
+            .api()
+            .post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
     assertThat(again.status()).isEqualTo(201);
     assertThat(again.header("Idempotent-Replayed")).contains("true");
     assertThat(again.body()).isEqualTo(first.body());
@@ -226,7 +220,7 @@ class OrderPaymentsTest {
               .request("/v1/orders")
               .header("Content-Type", "application/json")
               .header("Idempotency-Key", UUID.randomUUID().toString())
-              .POST(HttpRequest.BodyPublishers.ofString(body(customer, product, 1)))
+              .POST(HttpRequest.BodyPublishers.ofString(Fixtures.orderBody(customer, product, 1)))
               .build();
       orders.add(outside.api().sendAsync(request));
     }

@@ -60,12 +60,7 @@ class PipelinedReadsTest {
                   .header("Content-Type", "application/json")
                   .header("Idempotency-Key", java.util.UUID.randomUUID().toString())
                   .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"customer_id\":"
-                              + customer
-                              + ",\"items\":[{\"product_id\":"
-                              + product
-                              + ",\"quantity\":1}]}"))
+                      HttpRequest.BodyPublishers.ofString(Fixtures.orderBody(customer, product, 1)))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       Awaitility.await()

@@ -67,20 +67,20 @@ public final class Fixtures {
     return (int) server.queryLong("SELECT stock FROM products WHERE id = " + productId);
   }
 
+  /** The body of an order of one product. */
+  public static String orderBody(long customerId, long productId, int quantity) {
+    return "{\"customer_id\":"
+        + customerId
+        + ",\"items\":[{\"product_id\":"
+        + productId
+        + ",\"quantity\":"
+        + quantity
+        + "}]}";
+  }
+
   /** Places an order of one product through the API; returns the order id. */
   public long order(long customerId, long productId, int quantity) {
-    Api.Response r =
-        server
-            .api()
-            .post(
-                "/v1/orders",
-                "{\"customer_id\":"
-                    + customerId
-                    + ",\"items\":[{\"product_id\":"
-                    + productId
-                    + ",\"quantity\":"
-                    + quantity
-                    + "}]}");
+    Api.Response r = server.api().post("/v1/orders", orderBody(customerId, productId, quantity));
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().get("id").asLong();
   }
