@@ -184,246 +184,137 @@ public record Settings(
   }
 
   public Settings withObservability(boolean on) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        on,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.observability = on;
+    return copy.build();
   }
 
   public Settings withPort(int newPort) {
-    return new Settings(
-        host,
-        newPort,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.port = newPort;
+    return copy.build();
   }
 
   public Settings withDatabaseUrl(Optional<URI> url) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        url,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.databaseUrl = url;
+    return copy.build();
   }
 
   public Settings withDataDir(Path dir) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.dataDir = dir;
+    return copy.build();
   }
 
   public Settings withCache(CacheSettings newCache) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        newCache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.cache = newCache;
+    return copy.build();
   }
 
   public Settings withEventLoops(int loops) {
-    return new Settings(
-        host,
-        port,
-        loops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.eventLoops = loops;
+    return copy.build();
   }
 
   public Settings withAuth(AuthSettings newAuth) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        newAuth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.auth = newAuth;
+    return copy.build();
   }
 
   public Settings withCompute(Compute newCompute) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        newCompute,
-        admission,
-        outside);
+    Copy copy = new Copy(this);
+    copy.compute = newCompute;
+    return copy.build();
   }
 
   public Settings withOutside(OutsideSettings newOutside) {
-    return new Settings(
-        host,
-        port,
-        eventLoops,
-        databaseUrl,
-        dataDir,
-        embeddedPgPort,
-        poolSize,
-        pipeliningLimit,
-        bodyLimit,
-        cursorSecret,
-        shutdownGrace,
-        observability,
-        traceSampleRate,
-        otlpEndpoint,
-        cache,
-        gzipMinBytes,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        newOutside);
+    Copy copy = new Copy(this);
+    copy.outside = newOutside;
+    return copy.build();
+  }
+
+  /** A settings object being copied with one value changed (the {@code with...} methods). */
+  private static final class Copy {
+    private String host;
+    private int port;
+    private int eventLoops;
+    private Optional<URI> databaseUrl;
+    private Path dataDir;
+    private int embeddedPgPort;
+    private int poolSize;
+    private int pipeliningLimit;
+    private long bodyLimit;
+    private Optional<String> cursorSecret;
+    private Duration shutdownGrace;
+    private boolean observability;
+    private double traceSampleRate;
+    private Optional<String> otlpEndpoint;
+    private CacheSettings cache;
+    private int gzipMinBytes;
+    private String accessLog;
+    private AuthSettings auth;
+    private LimitSettings limits;
+    private TransportSettings transport;
+    private Compute compute;
+    private AdmissionSettings admission;
+    private OutsideSettings outside;
+
+    Copy(Settings s) {
+      host = s.host;
+      port = s.port;
+      eventLoops = s.eventLoops;
+      databaseUrl = s.databaseUrl;
+      dataDir = s.dataDir;
+      embeddedPgPort = s.embeddedPgPort;
+      poolSize = s.poolSize;
+      pipeliningLimit = s.pipeliningLimit;
+      bodyLimit = s.bodyLimit;
+      cursorSecret = s.cursorSecret;
+      shutdownGrace = s.shutdownGrace;
+      observability = s.observability;
+      traceSampleRate = s.traceSampleRate;
+      otlpEndpoint = s.otlpEndpoint;
+      cache = s.cache;
+      gzipMinBytes = s.gzipMinBytes;
+      accessLog = s.accessLog;
+      auth = s.auth;
+      limits = s.limits;
+      transport = s.transport;
+      compute = s.compute;
+      admission = s.admission;
+      outside = s.outside;
+    }
+
+    Settings build() {
+      return new Settings(
+          host,
+          port,
+          eventLoops,
+          databaseUrl,
+          dataDir,
+          embeddedPgPort,
+          poolSize,
+          pipeliningLimit,
+          bodyLimit,
+          cursorSecret,
+          shutdownGrace,
+          observability,
+          traceSampleRate,
+          otlpEndpoint,
+          cache,
+          gzipMinBytes,
+          accessLog,
+          auth,
+          limits,
+          transport,
+          compute,
+          admission,
+          outside);
+    }
   }
 
   /** Thrown when one or more settings are invalid; the message names every one of them. */
