@@ -88,6 +88,7 @@ public final class Dependency {
         Caffeine.newBuilder()
             .maximumSize(settings.staleEntries())
             .expireAfterWrite(settings.staleTtl())
+            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
             .build();
     String id = service.id();
     for (CircuitBreaker.State state :

@@ -107,12 +107,14 @@ public final class RateLimiter {
             .maximumSize(settings.trackedKeys())
             .expireAfterAccess(settings.rateWindow())
             .ticker(ticker)
+            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
             .build();
     this.addresses =
         Caffeine.newBuilder()
             .maximumSize(settings.trackedKeys())
             .expireAfterAccess(settings.rateWindow())
             .ticker(ticker)
+            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
             .build();
     this.newClientBucket = key -> bucket(clientQuota, clock);
     this.newAddressBucket = key -> bucket(addressQuota, clock);

@@ -47,6 +47,7 @@ public final class Authenticator {
     this.claims =
         Caffeine.newBuilder()
             .maximumSize(settings.claimsCacheSize())
+            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
             .expireAfter(
                 new Expiry<String, Principal>() {
                   @Override

@@ -21,7 +21,12 @@ public final class FailedAuthLimiter {
 
   public FailedAuthLimiter(int perMinute, int addresses) {
     this.perMinute = perMinute;
-    this.buckets = Caffeine.newBuilder().maximumSize(addresses).expireAfterAccess(WINDOW).build();
+    this.buckets =
+        Caffeine.newBuilder()
+            .maximumSize(addresses)
+            .expireAfterAccess(WINDOW)
+            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
+            .build();
   }
 
   /** Whether {@code address} has used up its failures. */
