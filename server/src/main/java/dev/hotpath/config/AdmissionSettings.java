@@ -21,10 +21,16 @@ import java.util.OptionalInt;
  *     window, the least recently used when more arrive)
  * @param admission whether requests pass the concurrency limit (admission control, load shedding)
  * @param fixedLimit a fixed concurrency limit; empty means adaptive (Gradient2)
- * @param minLimit the adaptive limit's floor (also its starting value)
+ * @param minLimit the adaptive limit's floor
+ * @param startLimit the adaptive limit's value at start (between the floor and the ceiling): high
+ *     enough that a cold server takes a burst of clients without shedding while the limit learns
+ *     (it is then free to fall to the floor under overload)
  * @param maxLimit the adaptive limit's ceiling
- * @param queue requests of high criticality that may wait for a slot, per event loop; each waits
- *     until its deadline at most
+ * @param queue requests of high criticality that may wait for a slot, per event loop
+ * @param queueWait how long a request may wait in that queue (its deadline, if sooner, ends the
+ *     wait first): long enough to ride out a burst, short enough that a request refused after
+ *     waiting is still refused at once and that under sustained overload, when every admitted
+ *     request has waited, the wait adds little to their latency
  */
 public record AdmissionSettings(
     boolean rateLimits,
@@ -36,8 +42,10 @@ public record AdmissionSettings(
     boolean admission,
     OptionalInt fixedLimit,
     int minLimit,
+    int startLimit,
     int maxLimit,
-    int queue) {
+    int queue,
+    Duration queueWait) {
 
   /** Quota units per window of a client, an address and the process by default. */
   public static final long CLIENT_QUOTA = 10_000;

@@ -512,7 +512,7 @@ public record Settings(
       if (!"adaptive".equals(limit)) {
         fixed = java.util.OptionalInt.of(integer("ADMISSION_LIMIT", 1, 1, 1_000_000));
       }
-      int min = integer("ADMISSION_MIN_LIMIT", 100, 1, 1_000_000);
+      int min = integer("ADMISSION_MIN_LIMIT", 20, 1, 1_000_000);
       int max = integer("ADMISSION_MAX_LIMIT", 1000, 1, 1_000_000);
       if (min > max) {
         errors.add(
@@ -534,8 +534,10 @@ public record Settings(
           bool("ADMISSION", true),
           fixed,
           min,
+          Math.min(Math.max(min, integer("ADMISSION_START_LIMIT", 100, 1, 1_000_000)), max),
           Math.max(min, max),
-          integer("ADMISSION_QUEUE", 16, 0, 10_000));
+          integer("ADMISSION_QUEUE", 16, 0, 10_000),
+          Duration.ofMillis(integer("ADMISSION_QUEUE_WAIT_MS", 1, 1, 60_000)));
     }
 
     /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */

@@ -18,9 +18,11 @@ class AdmissionSettingsTest {
     assertThat(a.global()).isEqualTo(1_000_000);
     assertThat(a.admission()).isTrue();
     assertThat(a.fixedLimit()).isEmpty();
-    assertThat(a.minLimit()).isEqualTo(100);
+    assertThat(a.minLimit()).isEqualTo(20);
+    assertThat(a.startLimit()).isEqualTo(100);
     assertThat(a.maxLimit()).isEqualTo(1000);
     assertThat(a.queue()).isEqualTo(16);
+    assertThat(a.queueWait()).isEqualTo(Duration.ofMillis(1));
   }
 
   @Test
@@ -37,7 +39,9 @@ class AdmissionSettingsTest {
                     Map.entry("HOTPATH_RATE_KEYS", "5000"),
                     Map.entry("HOTPATH_ADMISSION", "off"),
                     Map.entry("HOTPATH_ADMISSION_LIMIT", "8"),
-                    Map.entry("HOTPATH_ADMISSION_QUEUE", "0")))
+                    Map.entry("HOTPATH_ADMISSION_QUEUE", "0"),
+                    Map.entry("HOTPATH_ADMISSION_QUEUE_WAIT_MS", "250"),
+                    Map.entry("HOTPATH_ADMISSION_START_LIMIT", "300")))
             .admission();
     assertThat(a.rateLimits()).isFalse();
     assertThat(a.rateWindow()).isEqualTo(Duration.ofSeconds(60));
@@ -48,6 +52,8 @@ class AdmissionSettingsTest {
     assertThat(a.admission()).isFalse();
     assertThat(a.fixedLimit()).hasValue(8);
     assertThat(a.queue()).isZero();
+    assertThat(a.queueWait()).isEqualTo(Duration.ofMillis(250));
+    assertThat(a.startLimit()).isEqualTo(300);
   }
 
   @Test
@@ -60,10 +66,12 @@ class AdmissionSettingsTest {
                         "HOTPATH_ADMISSION_LIMIT", "lots",
                         "HOTPATH_ADMISSION_MIN_LIMIT", "500",
                         "HOTPATH_ADMISSION_MAX_LIMIT", "50",
+                        "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "0",
                         "HOTPATH_RATE_CLIENT", "-1")))
         .isInstanceOf(Settings.InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_ADMISSION_LIMIT=lots is not a whole number")
         .hasMessageContaining("HOTPATH_ADMISSION_MIN_LIMIT=500 must not exceed")
+        .hasMessageContaining("HOTPATH_ADMISSION_QUEUE_WAIT_MS=0 is out of range")
         .hasMessageContaining("HOTPATH_RATE_CLIENT=-1 is out of range");
   }
 }

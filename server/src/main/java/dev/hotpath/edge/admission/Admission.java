@@ -74,7 +74,7 @@ public final class Admission {
   }
 
   /**
-   * Gradient2 between the floor and the ceiling of the settings, starting at the floor; or a fixed
+   * Gradient2 between the floor and the ceiling of the settings, from their start value; or a fixed
    * limit when one is set.
    */
   static Limit limitFor(AdmissionSettings settings) {
@@ -82,7 +82,7 @@ public final class Admission {
       return FixedLimit.of(settings.fixedLimit().getAsInt());
     }
     return Gradient2Limit.newBuilder()
-        .initialLimit(settings.minLimit())
+        .initialLimit(settings.startLimit())
         .minLimit(settings.minLimit())
         .maxConcurrency(settings.maxLimit())
         .build();
@@ -95,7 +95,7 @@ public final class Admission {
 
   /** The gate of one event loop; call on that loop's context. */
   public AdmissionGate gate(Vertx vertx) {
-    return new AdmissionGate(this, vertx, settings.queue());
+    return new AdmissionGate(this, vertx, settings.queue(), settings.queueWait());
   }
 
   /** The current concurrency limit. */

@@ -26,7 +26,7 @@ public final class Gatekeeper {
     this.rateLimiter = new RateLimiter(settings, authenticated, registry);
     log.info(
         "rate limits {}: per client {}, per address {}, global {} units per {} s; admission {}: {},"
-            + " queue {} per event loop",
+            + " queue {} per event loop ({} ms at most)",
         settings.rateLimits() ? "on" : "off",
         settings.perClient(),
         settings.perAddress(),
@@ -35,8 +35,14 @@ public final class Gatekeeper {
         settings.admission() ? "on" : "off",
         settings.fixedLimit().isPresent()
             ? "fixed limit " + settings.fixedLimit().getAsInt()
-            : "adaptive limit (Gradient2) " + settings.minLimit() + ".." + settings.maxLimit(),
-        settings.queue());
+            : "adaptive limit (Gradient2) "
+                + settings.minLimit()
+                + ".."
+                + settings.maxLimit()
+                + " from "
+                + settings.startLimit(),
+        settings.queue(),
+        settings.queueWait().toMillis());
   }
 
   public Admission admission() {

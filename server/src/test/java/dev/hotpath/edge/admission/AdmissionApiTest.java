@@ -50,6 +50,8 @@ class AdmissionApiTest {
                 Map.of(
                     "HOTPATH_ADMISSION_LIMIT", "4",
                     "HOTPATH_ADMISSION_QUEUE", "1",
+                    // waits end at the deadline, so that a test can see a request in the queue
+                    "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "60000",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
                     "HOTPATH_ACCESS_LOG", accessLog.toString())));
     base = "http://localhost:" + tight.port();
@@ -269,6 +271,54 @@ class AdmissionApiTest {
     holders.remove(0).close();
     Api.Response admitted = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(admitted.status()).as(admitted.body()).isEqualTo(201);
+  }
+
+  @Test
+  void aWaiterIsRefusedWhenTheQueuesLongestWaitEndsLongBeforeItsDeadline() throws Exception {
+    // one slot, one place in the queue, waits of 20 ms at most; a read's deadline is 200 ms
+    App instance =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "1",
+                    "HOTPATH_ADMISSION_QUEUE", "1",
+                    "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    String url = "http://localhost:" + instance.port();
+    try (Socket holder = new Socket("localhost", instance.port())) {
+      holder
+          .getOutputStream()
+          .write(
+              ("POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                      + Tokens.get().service()
+                      + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+                      + UUID.randomUUID()
+                      + "\r\nContent-Length: 100\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      holder.getOutputStream().flush();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> instance.gatekeeper().admission().inFlight() == 1);
+      long queries = instance.queries().total();
+
+      Api.Response refused = Api.of(url).get(order());
+
+      assertOverloaded(refused);
+      assertThat(refused.json().get("detail").asText()).contains("longest wait");
+      // refused when its wait ran out, not when its deadline passed
+      assertThat(
+              RateLimitApiTest.metric(
+                  url, "hotpath_admission_shed_total{criticality=\"high\",reason=\"limit\""))
+          .isEqualTo(1);
+      assertThat(
+              RateLimitApiTest.metric(
+                  url, "hotpath_admission_shed_total{criticality=\"high\",reason=\"deadline\""))
+          .isZero();
+      assertThat(instance.queries().total()).isEqualTo(queries);
+    } finally {
+      instance.close();
+    }
   }
 
   private static String readHead(InputStream in) throws IOException {

@@ -15,7 +15,19 @@ import org.junit.jupiter.api.Test;
 class AdmissionTest {
   private static AdmissionSettings settings(OptionalInt fixed, int min, int max) {
     return new AdmissionSettings(
-        true, Duration.ofSeconds(10), 0, 0, 0, 100, true, fixed, min, max, 16);
+        true,
+        Duration.ofSeconds(10),
+        0,
+        0,
+        0,
+        100,
+        true,
+        fixed,
+        min,
+        min,
+        max,
+        16,
+        Duration.ofMillis(1));
   }
 
   private static Admission fixed(int limit) {

@@ -55,8 +55,10 @@ class RateLimiterTest {
             true,
             OptionalInt.empty(),
             100,
+            100,
             1000,
-            16);
+            16,
+            Duration.ofMillis(1));
     return new RateLimiter(settings, true, new SimpleMeterRegistry(), clock, clock);
   }
 
