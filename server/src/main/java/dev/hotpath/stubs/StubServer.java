@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.Payments;
 import dev.hotpath.outside.Service;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -45,8 +46,10 @@ public final class StubServer {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern REVIEWS = Pattern.compile("/v1/products/(\\d{1,18})/reviews");
   private static final Pattern RELATED = Pattern.compile("/v1/products/(\\d{1,18})/related");
+
+  /** Voids any id {@link Payments} accepts, so no void it sends falls on the 404 of no route. */
   private static final Pattern VOID =
-      Pattern.compile("/v1/authorizations/([A-Za-z0-9_-]{1,64})/void");
+      Pattern.compile("/v1/authorizations/(" + Payments.AUTHORIZATION_ID + ")/void");
 
   /**
    * Authorizations remembered for idempotent replays, and voids counted by authorization; each
