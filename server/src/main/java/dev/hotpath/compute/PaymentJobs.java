@@ -79,13 +79,24 @@ public final class PaymentJobs {
           + UNLESS_PENDING;
 
   /**
-   * After the provider confirmed the void of a cancelled order's authorization. Only a cancelled
-   * order still showing that authorization as held changes, so a rerun changes nothing.
+   * After the provider confirmed the void of a cancelled order's authorization: the order's payment
+   * is {@code voided} and {@code order.payment_voided} appended. Only a cancelled order still
+   * showing that authorization as held changes, so a rerun changes nothing and appends nothing.
    */
   private static final String VOIDED =
-      "UPDATE orders SET payment_status = 'voided', version = version + 1, updated_at = now()"
+      "WITH o AS (UPDATE orders SET payment_status = 'voided', version = version + 1,"
+          + " updated_at = now()"
           + " WHERE id = $1 AND payment_authorization = $2 AND status = 'cancelled'"
-          + " AND payment_status = 'authorized' RETURNING customer_id";
+          + " AND payment_status = 'authorized'"
+          + " RETURNING id, customer_id, currency, total_minor, updated_at),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_PAYMENT_VOIDED,
+              "o",
+              "o.id",
+              paymentPayload(", 'voided_at', o.updated_at"))
+          + ")"
+          + " SELECT customer_id FROM o";
 
   private static final String PAID =
       "WITH o AS (UPDATE orders SET status = 'paid', payment_status = 'authorized',"
@@ -93,12 +104,7 @@ public final class PaymentJobs {
           + " WHERE id = $1 AND status = 'payment_pending'"
           + " RETURNING id, customer_id, currency, total_minor, created_at),"
           + " e AS ("
-          + Outbox.append(
-              Outbox.ORDER_PAID,
-              "o",
-              "o.id",
-              "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
-                  + " o.currency, 'total_minor', o.total_minor, 'authorization_id', $2::text)")
+          + Outbox.append(Outbox.ORDER_PAID, "o", "o.id", paymentPayload(""))
           + ")"
           + " SELECT customer_id FROM o";
 
@@ -110,6 +116,18 @@ public final class PaymentJobs {
           + "),"
           + OrderCancellation.takeBack(", 'reason', 'payment_declined'")
           + " SELECT customer_id FROM o";
+
+  /**
+   * The payload of a payment event over the CTE {@code o} (with {@code id, customer_id, currency,
+   * total_minor}) and the authorization {@code $2}, then {@code moreFields} (key/value pairs, each
+   * led by a comma, or empty).
+   */
+  private static String paymentPayload(String moreFields) {
+    return "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
+        + " o.currency, 'total_minor', o.total_minor, 'authorization_id', $2::text"
+        + moreFields
+        + ")";
+  }
 
   private final OutsideServices services;
   private final OutsideSettings settings;
@@ -156,9 +174,10 @@ public final class PaymentJobs {
    * {@code orders} (a name the statement defines, with the columns {@code id} and {@code
    * payment_authorization}) that has one, with the attempts and timeout of the other payment jobs.
    * Once the provider confirms, the job marks the order's payment {@code voided} (if it is still
-   * cancelled with that authorization held), bumps its version, sends the cache invalidation
-   * message and evicts it here. The settings are read only for their numbers: the statement works
-   * without a payments provider, and its jobs then wait, queued, for an instance that has one.
+   * cancelled with that authorization held), bumps its version, appends {@code
+   * order.payment_voided}, sends the cache invalidation message and evicts it here. The settings
+   * are read only for their numbers: the statement works without a payments provider, and its jobs
+   * then wait, queued, for an instance that has one.
    */
   public static String enqueueVoidsOf(String orders, OutsideSettings settings) {
     return INSERT_JOB
@@ -300,9 +319,10 @@ public final class PaymentJobs {
 
   /**
    * Voids the payload's authorization; when the payload names the cancelled order that held it,
-   * then marks that order's payment {@code voided}. A void the provider did not confirm fails the
-   * attempt (the queue retries it); a rerun after the provider confirmed voids again (the provider
-   * answers the same) and finds the order already marked.
+   * then marks that order's payment {@code voided} and appends {@code order.payment_voided}, in one
+   * transaction. A void the provider did not confirm fails the attempt (the queue retries it); a
+   * rerun after the provider confirmed voids again (the provider answers the same) and finds the
+   * order already marked, so the event is appended once.
    */
   private Future<String> voidIt(Job job) {
     JsonNode payload = read(job.payload());

@@ -347,4 +347,44 @@ class OrderPaymentsTest {
     assertThat(voidJobs(pending)).isZero();
     assertThat(outside.stub(Service.PAYMENTS).stats().get("voids").asLong()).isEqualTo(voidsBefore);
   }
+
+  private long events(String type, long order) {
+    return server.queryLong(
+        "SELECT count(*) FROM outbox WHERE type = '" + type + "' AND aggregate_id = " + order);
+  }
+
+  @Test
+  void aVoidJobThatRunsTwiceWritesItsEventOnce() {
+    JsonNode paid = paidOrder();
+    long id = paid.get("id").asLong();
+    String authorization = paid.get("payment").get("authorization_id").asText();
+    assertThat(cancel(id).status()).isEqualTo(200);
+    awaitVoided(id);
+    assertThat(
+            server.queryText(
+                "SELECT payload->>'order_id', payload->>'customer_id', payload->>'currency',"
+                    + " payload->>'total_minor', payload->>'authorization_id',"
+                    + " (payload->>'voided_at')::timestamptz = o.updated_at"
+                    + " FROM outbox e JOIN orders o ON o.id = e.aggregate_id"
+                    + " WHERE e.type = 'order.payment_voided' AND e.aggregate_id = "
+                    + id))
+        .isEqualTo(
+            id + "|" + paid.get("customer_id").asLong() + "|USD|880|" + authorization + "|t\n");
+
+    // as when the worker's completion is lost after the job committed: the queue runs it again
+    server.execute(
+        "UPDATE jobs SET status = 'queued', run_at = now() WHERE kind = 'payment.void'"
+            + " AND dedupe_key = 'void:"
+            + authorization
+            + "'");
+    awaitCount(
+        "SELECT count(*) FROM jobs WHERE kind = 'payment.void' AND status = 'succeeded'"
+            + " AND attempts = 2 AND dedupe_key = 'void:"
+            + authorization
+            + "'",
+        1);
+    assertThat(outside.stub(Service.PAYMENTS).voids(authorization)).isEqualTo(2);
+    assertThat(events("order.payment_voided", id)).isEqualTo(1);
+    assertThat(outside.api().get("/v1/orders/" + id).json().get("version").asInt()).isEqualTo(3);
+  }
 }
