@@ -24,7 +24,8 @@ import sun.misc.Signal;
       "Run local stand-ins for payments, reviews and recommendations on loopback.",
       "Knobs are key=value pairs, comma-separated: latency=fixed|normal|longtail, ms, sd, tail,"
           + " tail-ms, error-rate, error-status, retry-after, outage=none|refuse|hang,"
-          + " drip-bytes, drip-ms, decline-rate (payments).",
+          + " drip-bytes, drip-ms, lost-rate (answers worked out, never sent),"
+          + " decline-rate (payments).",
       "Change them while running: curl -XPUT --data 'outage=refuse' http://127.0.0.1:PORT/_stub/faults"
           + " (an empty body: healthy); GET /_stub/faults, GET /_stub/stats, POST /_stub/reset."
     })

@@ -37,10 +37,18 @@ import java.util.List;
  * asked once per attempt (the job queue is the layer that retries, with its backoff). An
  * authorization marks the order {@code paid} and appends {@code order.paid}; a decline marks it
  * {@code payment_failed}, puts its stock back and appends {@code order.cancelled} (reason {@code
- * payment_declined}, so the read models drop it); no answer fails the attempt. Both changes happen
- * only to an order still {@code payment_pending} (one cancelled meanwhile gets its authorization
- * voided), send the cache invalidation message in their transaction, and evict the order from this
- * process's cache. Idempotent: a rerun finds the order no longer pending and does nothing.
+ * payment_declined}, so the read models drop it); no answer fails the attempt.
+ *
+ * <p>An order cancelled while its payment was pending is asked for all the same, because the
+ * provider may hold its payment although the placement heard no answer: an authorization is
+ * recorded on the order as held and its void enqueued in that transaction (the order's payment then
+ * ends {@code voided}, as a cancelled paid order's does); a decline marks the payment {@code
+ * declined}. Neither touches the order's status or stock. The price of asking: when the placement's
+ * call never reached the provider, this replay makes a hold only to void it.
+ *
+ * <p>Every change sends the cache invalidation message in its transaction and evicts the order from
+ * this process's cache. Idempotent: each change applies only to an order in the state it expects,
+ * so a rerun finds nothing left to change.
  */
 public final class PaymentJobs {
   public static final String AUTHORIZE = "payment.authorize";
@@ -49,7 +57,7 @@ public final class PaymentJobs {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final String ORDER =
-      "SELECT status, total_minor, currency, customer_id FROM orders WHERE id = $1";
+      "SELECT status, total_minor, currency, customer_id, payment_status FROM orders WHERE id = $1";
 
   private static final String INSERT_JOB =
       "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)";
@@ -79,13 +87,24 @@ public final class PaymentJobs {
           + UNLESS_PENDING;
 
   /**
-   * After the provider confirmed the void of a cancelled order's authorization. Only a cancelled
-   * order still showing that authorization as held changes, so a rerun changes nothing.
+   * After the provider confirmed the void of a cancelled order's authorization: the order's payment
+   * is {@code voided} and {@code order.payment_voided} appended. Only a cancelled order still
+   * showing that authorization as held changes, so a rerun changes nothing and appends nothing.
    */
   private static final String VOIDED =
-      "UPDATE orders SET payment_status = 'voided', version = version + 1, updated_at = now()"
+      "WITH o AS (UPDATE orders SET payment_status = 'voided', version = version + 1,"
+          + " updated_at = now()"
           + " WHERE id = $1 AND payment_authorization = $2 AND status = 'cancelled'"
-          + " AND payment_status = 'authorized' RETURNING customer_id";
+          + " AND payment_status = 'authorized'"
+          + " RETURNING id, customer_id, currency, total_minor, updated_at),"
+          + " e AS ("
+          + Outbox.append(
+              Outbox.ORDER_PAYMENT_VOIDED,
+              "o",
+              "o.id",
+              paymentPayload(", 'voided_at', o.updated_at"))
+          + ")"
+          + " SELECT customer_id FROM o";
 
   private static final String PAID =
       "WITH o AS (UPDATE orders SET status = 'paid', payment_status = 'authorized',"
@@ -93,12 +112,7 @@ public final class PaymentJobs {
           + " WHERE id = $1 AND status = 'payment_pending'"
           + " RETURNING id, customer_id, currency, total_minor, created_at),"
           + " e AS ("
-          + Outbox.append(
-              Outbox.ORDER_PAID,
-              "o",
-              "o.id",
-              "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
-                  + " o.currency, 'total_minor', o.total_minor, 'authorization_id', $2::text)")
+          + Outbox.append(Outbox.ORDER_PAID, "o", "o.id", paymentPayload(""))
           + ")"
           + " SELECT customer_id FROM o";
 
@@ -111,10 +125,39 @@ public final class PaymentJobs {
           + OrderCancellation.takeBack(", 'reason', 'payment_declined'")
           + " SELECT customer_id FROM o";
 
+  /**
+   * An authorization found for an order cancelled while its payment was pending: recorded as held
+   * ({@code $2}); the void of it follows in the same statement (see the constructor).
+   */
+  private static final String HELD_CTE =
+      "WITH o AS (UPDATE orders SET payment_status = 'authorized', payment_authorization = $2,"
+          + " version = version + 1, updated_at = now()"
+          + " WHERE id = $1 AND status = 'cancelled' AND payment_status = 'pending'"
+          + " RETURNING id, customer_id, payment_authorization)";
+
+  /** A decline for an order cancelled while its payment was pending. */
+  private static final String DECLINED_AFTER_CANCEL =
+      "UPDATE orders SET payment_status = 'declined', version = version + 1, updated_at = now()"
+          + " WHERE id = $1 AND status = 'cancelled' AND payment_status = 'pending'"
+          + " RETURNING customer_id";
+
+  /**
+   * The payload of a payment event over the CTE {@code o} (with {@code id, customer_id, currency,
+   * total_minor}) and the authorization {@code $2}, then {@code moreFields} (key/value pairs, each
+   * led by a comma, or empty).
+   */
+  private static String paymentPayload(String moreFields) {
+    return "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
+        + " o.currency, 'total_minor', o.total_minor, 'authorization_id', $2::text"
+        + moreFields
+        + ")";
+  }
+
   private final OutsideServices services;
   private final OutsideSettings settings;
   private final ResponseCache cache;
   private final int jobTimeoutMs;
+  private final String held;
   private OutsideClient client;
 
   public PaymentJobs(OutsideServices services, ResponseCache cache) {
@@ -122,6 +165,9 @@ public final class PaymentJobs {
     this.settings = services.settings();
     this.cache = cache;
     this.jobTimeoutMs = jobTimeoutMs(settings);
+    // built here: the void job's attempts and timeout are settings
+    this.held =
+        HELD_CTE + ", v AS (" + enqueueVoidsOf("o", settings) + ") SELECT customer_id FROM o";
   }
 
   /** The job's own timeout: the attempt's, plus time for the database around it. */
@@ -156,9 +202,10 @@ public final class PaymentJobs {
    * {@code orders} (a name the statement defines, with the columns {@code id} and {@code
    * payment_authorization}) that has one, with the attempts and timeout of the other payment jobs.
    * Once the provider confirms, the job marks the order's payment {@code voided} (if it is still
-   * cancelled with that authorization held), bumps its version, sends the cache invalidation
-   * message and evicts it here. The settings are read only for their numbers: the statement works
-   * without a payments provider, and its jobs then wait, queued, for an instance that has one.
+   * cancelled with that authorization held), bumps its version, appends {@code
+   * order.payment_voided}, sends the cache invalidation message and evicts it here. The settings
+   * are read only for their numbers: the statement works without a payments provider, and its jobs
+   * then wait, queued, for an instance that has one.
    */
   public static String enqueueVoidsOf(String orders, OutsideSettings settings) {
     return INSERT_JOB
@@ -190,7 +237,10 @@ public final class PaymentJobs {
               }
               Row order = rows.iterator().next();
               String status = order.getString(0);
-              if (!"payment_pending".equals(status)) {
+              boolean pending = "payment_pending".equals(status);
+              boolean cancelledUnpaid =
+                  "cancelled".equals(status) && "pending".equals(order.getString(4));
+              if (!pending && !cancelledUnpaid) {
                 return Future.succeededFuture("{\"skipped\":\"" + status + "\"}");
               }
               return Payments.authorize(
@@ -201,108 +251,116 @@ public final class PaymentJobs {
                       key,
                       Deadline.after(System.nanoTime(), settings.paymentsJobTimeout()),
                       1)
-                  .compose(outcome -> settle(job, orderId, outcome));
+                  .compose(outcome -> settle(job, orderId, pending, outcome));
             });
   }
 
-  private Future<String> settle(Job job, long orderId, Payments.Outcome outcome) {
+  /**
+   * Applies the provider's answer; {@code pending}: the order was still {@code payment_pending}
+   * when read (else it was cancelled with its payment pending, and cancelled orders stay so).
+   */
+  private Future<String> settle(Job job, long orderId, boolean pending, Payments.Outcome outcome) {
     return switch (outcome) {
-      case Payments.Authorized a -> paid(job, orderId, a.id());
-      case Payments.Declined d -> declined(job, orderId, d.reason());
+      case Payments.Authorized a -> authorized(job, orderId, pending, a.id());
+      case Payments.Declined d -> declined(job, orderId, pending, d.reason());
       case Payments.Unavailable u -> Future.failedFuture("payments unavailable: " + u.why());
     };
   }
 
-  private Future<String> paid(Job job, long orderId, String authorization) {
-    return changeOrder(
+  private Future<String> authorized(Job job, long orderId, boolean pending, String authorization) {
+    Tuple args = Tuple.of(orderId, authorization);
+    return inTransaction(
         job,
-        PAID,
-        orderId,
-        authorization,
-        (conn, changed) -> {
-          if (changed) {
-            return Future.succeededFuture("{\"authorized\":\"" + authorization + "\"}");
-          }
-          // cancelled while we asked: nobody will capture this authorization
-          return enqueueVoid(conn, authorization).map("{\"voided\":\"" + authorization + "\"}");
-        });
+        (conn, changed) ->
+            (pending ? change(conn, PAID, args, List.of(), changed) : Future.succeededFuture(false))
+                .compose(
+                    paid -> {
+                      if (paid) {
+                        return Future.succeededFuture("{\"authorized\":\"" + authorization + "\"}");
+                      }
+                      // cancelled before or while we asked: nobody will capture it
+                      return change(conn, held, args, List.of(), changed)
+                          .compose(
+                              recorded ->
+                                  recorded
+                                      ? Future.succeededFuture(true)
+                                      : enqueueVoid(conn, authorization).map(true))
+                          .map("{\"voiding\":\"" + authorization + "\"}");
+                    }));
   }
 
-  /** What a job answers once its change to an order ran ({@code changed}: a row changed). */
-  private interface Then {
-    Future<String> apply(SqlConnection conn, boolean changed);
+  private Future<String> declined(Job job, long orderId, boolean pending, String reason) {
+    Tuple id = Tuple.of(orderId);
+    String answer = "{\"declined\":" + JSON.valueToTree(reason).toString() + "}";
+    return inTransaction(
+        job,
+        (conn, changed) ->
+            (pending ? failed(conn, id, changed) : Future.succeededFuture(false))
+                .compose(
+                    orderFailed ->
+                        orderFailed
+                            ? Future.succeededFuture(true)
+                            : change(conn, DECLINED_AFTER_CANCEL, id, List.of(), changed))
+                .map(done -> done ? answer : "{\"skipped\":true}"));
+  }
+
+  /** The order fails its payment: stock back (its products locked first), order.cancelled. */
+  private Future<Boolean> failed(SqlConnection conn, Tuple id, List<Owner> changed) {
+    return conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS)
+        .execute(id)
+        .compose(
+            products -> {
+              List<Owner> stock = new ArrayList<>(products.size());
+              for (Row p : products) {
+                stock.add(new Owner(Kind.PRODUCT, p.getLong(0)));
+              }
+              return change(conn, FAILED, id, stock, changed);
+            });
+  }
+
+  /** The work of a job in one transaction, given where to list what it changed. */
+  private interface Work {
+    Future<String> apply(SqlConnection conn, List<Owner> changed);
+  }
+
+  /** Runs {@code work} in a transaction; after the commit, evicts here what it changed. */
+  private Future<String> inTransaction(Job job, Work work) {
+    List<Owner> changed = new ArrayList<>();
+    return job.pool()
+        .withTransaction(conn -> work.apply(conn, changed))
+        .onSuccess(done -> cache.invalidate(changed));
   }
 
   /**
-   * Runs {@code sql} (an order change returning the order's {@code customer_id}, or no row when it
-   * did not apply) with the order's id and {@code authorization}; when it changed the order, sends
-   * the cache invalidation message in the transaction and evicts the order here after the commit.
+   * Runs {@code sql} (an order change with the order's id first in {@code args}, returning the
+   * order's {@code customer_id}, or no row when it did not apply); when it changed the order, lists
+   * the order, the customer's orders and {@code alsoChanged} in {@code changed} and sends the cache
+   * invalidation message in the transaction. True when it changed the order.
    */
-  private Future<String> changeOrder(
-      Job job, String sql, long orderId, String authorization, Then then) {
-    List<Owner> changed = new ArrayList<>(2);
-    return job.pool()
-        .withTransaction(
-            conn ->
-                conn.preparedQuery(sql)
-                    .execute(Tuple.of(orderId, authorization))
-                    .compose(
-                        rows -> {
-                          if (rows.size() == 0) {
-                            return then.apply(conn, false);
-                          }
-                          changed.add(new Owner(Kind.ORDER, orderId));
-                          changed.add(
-                              new Owner(Kind.CUSTOMER_ORDERS, rows.iterator().next().getLong(0)));
-                          return notify(conn, changed).compose(sent -> then.apply(conn, true));
-                        }))
-        .onSuccess(done -> cache.invalidate(changed));
-  }
-
-  private Future<String> declined(Job job, long orderId, String reason) {
-    List<Owner> changed = new ArrayList<>();
-    return job.pool()
-        .withTransaction(
-            conn ->
-                conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS)
-                    .execute(Tuple.of(orderId))
-                    .compose(
-                        products ->
-                            conn.preparedQuery(FAILED)
-                                .execute(Tuple.of(orderId))
-                                .compose(
-                                    rows -> {
-                                      if (rows.size() == 0) {
-                                        return Future.succeededFuture("{\"skipped\":true}");
-                                      }
-                                      changed.add(new Owner(Kind.ORDER, orderId));
-                                      changed.add(
-                                          new Owner(
-                                              Kind.CUSTOMER_ORDERS,
-                                              rows.iterator().next().getLong(0)));
-                                      for (Row p : products) {
-                                        changed.add(new Owner(Kind.PRODUCT, p.getLong(0)));
-                                      }
-                                      return notify(conn, changed)
-                                          .map(
-                                              "{\"declined\":"
-                                                  + JSON.valueToTree(reason).toString()
-                                                  + "}");
-                                    })))
-        .onSuccess(done -> cache.invalidate(changed));
-  }
-
-  private Future<Void> notify(SqlConnection conn, List<Owner> changed) {
-    return conn.preparedQuery(CacheInvalidation.NOTIFY)
-        .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)))
-        .mapEmpty();
+  private Future<Boolean> change(
+      SqlConnection conn, String sql, Tuple args, List<Owner> alsoChanged, List<Owner> changed) {
+    return conn.preparedQuery(sql)
+        .execute(args)
+        .compose(
+            rows -> {
+              if (rows.size() == 0) {
+                return Future.succeededFuture(false);
+              }
+              changed.add(new Owner(Kind.ORDER, args.getLong(0)));
+              changed.add(new Owner(Kind.CUSTOMER_ORDERS, rows.iterator().next().getLong(0)));
+              changed.addAll(alsoChanged);
+              return conn.preparedQuery(CacheInvalidation.NOTIFY)
+                  .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)))
+                  .map(true);
+            });
   }
 
   /**
    * Voids the payload's authorization; when the payload names the cancelled order that held it,
-   * then marks that order's payment {@code voided}. A void the provider did not confirm fails the
-   * attempt (the queue retries it); a rerun after the provider confirmed voids again (the provider
-   * answers the same) and finds the order already marked.
+   * then marks that order's payment {@code voided} and appends {@code order.payment_voided}, in one
+   * transaction. A void the provider did not confirm fails the attempt (the queue retries it); a
+   * rerun after the provider confirmed voids again (the provider answers the same) and finds the
+   * order already marked, so the event is appended once.
    */
   private Future<String> voidIt(Job job) {
     JsonNode payload = read(job.payload());
@@ -317,14 +375,12 @@ public final class PaymentJobs {
     if (order == null) {
       return confirmed.map(voided);
     }
+    Tuple args = Tuple.of(order.asLong(), id);
     return confirmed.compose(
         done ->
-            changeOrder(
+            inTransaction(
                 job,
-                VOIDED,
-                order.asLong(),
-                id,
-                (conn, changed) -> Future.succeededFuture(voided)));
+                (conn, changed) -> change(conn, VOIDED, args, List.of(), changed).map(voided)));
   }
 
   private static JsonNode read(String payload) {

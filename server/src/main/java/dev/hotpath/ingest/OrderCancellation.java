@@ -31,8 +31,9 @@ import java.util.Set;
  * same order, so the two never deadlock), then in one statement mark the order cancelled (version
  * bumped), put the stock back, append {@code order.cancelled} and, for a paid order, enqueue the
  * {@value PaymentJobs#VOID} job that releases its authorization at the provider. Only placed or
- * paid orders can be cancelled, and orders still waiting for their payment (whose authorization job
- * then finds nothing to do, or voids what it got).
+ * paid orders can be cancelled, and orders still waiting for their payment: their payment stays
+ * {@code pending}, and their authorization job still asks the provider (which may hold the payment
+ * although the placement heard no answer) and has whatever it holds voided.
  *
  * <p>The void is a job, not a call, so the cancellation neither waits for the provider nor fails
  * with it, and nothing it acknowledged is lost: the job commits with the cancellation and retries

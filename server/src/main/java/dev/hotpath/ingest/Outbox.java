@@ -8,12 +8,15 @@ package dev.hotpath.ingest;
  * <p>Event payloads are JSON objects. Order events carry {@code order_id, customer_id, currency,
  * total_minor, created_at, source, items[{product_id, quantity, line_total_minor}]}; {@code source}
  * is {@code api}, {@code seed} or {@code import} (side effects such as confirmation messages are
- * for {@code api} orders only).
+ * for {@code api} orders only). Payment events ({@code order.paid}, {@code order.payment_voided})
+ * carry {@code order_id, customer_id, currency, total_minor, authorization_id} and, for a void,
+ * {@code voided_at}.
  */
 public final class Outbox {
   public static final String ORDER_CREATED = "order.created";
   public static final String ORDER_CANCELLED = "order.cancelled";
   public static final String ORDER_PAID = "order.paid";
+  public static final String ORDER_PAYMENT_VOIDED = "order.payment_voided";
   public static final String CUSTOMER_CREATED = "customer.created";
   public static final String CUSTOMER_UPDATED = "customer.updated";
 

@@ -14,9 +14,15 @@ import java.io.IOException;
  * that will not be used.
  */
 public final class Payments {
+  /**
+   * An authorization id hotpath accepts from the provider (and so may later void): 1 to 128
+   * letters, digits, {@code _} or {@code -}. The payments stand-in voids exactly these.
+   */
+  public static final String AUTHORIZATION_ID = "[A-Za-z0-9_-]{1,128}";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final java.util.regex.Pattern ID =
-      java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
+      java.util.regex.Pattern.compile(AUTHORIZATION_ID);
 
   private Payments() {}
 

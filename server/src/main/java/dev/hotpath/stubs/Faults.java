@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * The knobs of one stand-in, immutable: its latency distribution, error rate, outage and slow-drip
- * bodies (and, for payments, a decline rate). Written as {@code key=value} pairs separated by
- * commas, e.g. {@code latency=longtail,ms=5,tail=0.02,tail-ms=400,error-rate=0.1}; keys left out
- * keep their defaults (an instant, healthy service).
+ * The knobs of one stand-in, immutable: its latency distribution, error rate, outage, slow-drip
+ * bodies and lost answers (and, for payments, a decline rate). Written as {@code key=value} pairs
+ * separated by commas, e.g. {@code latency=longtail,ms=5,tail=0.02,tail-ms=400,error-rate=0.1};
+ * keys left out keep their defaults (an instant, healthy service).
  *
  * @param latency {@code fixed} (always {@code ms}), {@code normal} ({@code ms} mean, {@code sd}
  *     standard deviation) or {@code longtail} (normal, but a share {@code tail} of answers takes
@@ -29,6 +29,9 @@ import java.util.random.RandomGenerator;
  * @param dripBytes when above 0, bodies are sent this many bytes at a time...
  * @param dripMs ...this many milliseconds apart
  * @param declineRate share of new payment authorizations declined (0..1)
+ * @param lostRate share of answers worked out and then never sent (0..1): the work is done (a
+ *     payment authorized, replayed or voided) but the caller hears nothing and times out, as when a
+ *     provider's answer is lost on the way back
  */
 public record Faults(
     String latency,
@@ -42,9 +45,11 @@ public record Faults(
     String outage,
     int dripBytes,
     int dripMs,
-    double declineRate) {
+    double declineRate,
+    double lostRate) {
 
-  public static final Faults HEALTHY = new Faults("fixed", 0, 0, 0, 0, 0, 503, 0, "none", 0, 0, 0);
+  public static final Faults HEALTHY =
+      new Faults("fixed", 0, 0, 0, 0, 0, 503, 0, "none", 0, 0, 0, 0);
 
   public Faults {
     if (!latency.equals("fixed") && !latency.equals("normal") && !latency.equals("longtail")) {
@@ -57,6 +62,7 @@ public record Faults(
     requireShare("tail", tail);
     requireShare("error-rate", errorRate);
     requireShare("decline-rate", declineRate);
+    requireShare("lost-rate", lostRate);
     if (ms < 0 || sd < 0 || tailMs < 0 || dripBytes < 0 || dripMs < 0 || retryAfter < 0) {
       throw new IllegalArgumentException(
           "ms, sd, tail-ms, drip-*, retry-after must not be negative");
@@ -120,6 +126,7 @@ public record Faults(
     int dripBytes = this.dripBytes;
     int dripMs = this.dripMs;
     double declineRate = this.declineRate;
+    double lostRate = this.lostRate;
     for (var e : changes.entrySet()) {
       String v = e.getValue();
       try {
@@ -136,12 +143,13 @@ public record Faults(
           case "drip-bytes" -> dripBytes = Integer.parseInt(v);
           case "drip-ms" -> dripMs = Integer.parseInt(v);
           case "decline-rate" -> declineRate = Double.parseDouble(v);
+          case "lost-rate" -> lostRate = Double.parseDouble(v);
           default ->
               throw new IllegalArgumentException(
                   "unknown knob '"
                       + e.getKey()
                       + "' (latency, ms, sd, tail, tail-ms, error-rate, error-status, retry-after,"
-                      + " outage, drip-bytes, drip-ms, decline-rate)");
+                      + " outage, drip-bytes, drip-ms, decline-rate, lost-rate)");
         }
       } catch (NumberFormatException bad) {
         throw new IllegalArgumentException(e.getKey() + "=" + v + " is not a number");
@@ -159,7 +167,8 @@ public record Faults(
         outage,
         dripBytes,
         dripMs,
-        declineRate);
+        declineRate,
+        lostRate);
   }
 
   /** A latency drawn from the distribution, in milliseconds. */
@@ -189,6 +198,7 @@ public record Faults(
         .put("outage", outage)
         .put("drip-bytes", dripBytes)
         .put("drip-ms", dripMs)
-        .put("decline-rate", declineRate);
+        .put("decline-rate", declineRate)
+        .put("lost-rate", lostRate);
   }
 }

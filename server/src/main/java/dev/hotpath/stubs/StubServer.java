@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.Payments;
 import dev.hotpath.outside.Service;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,15 +28,15 @@ import java.util.regex.Pattern;
  * A local stand-in for one outside service, over real HTTP on loopback, with knobs ({@link Faults})
  * that can be changed while it runs. It answers the service's API (see {@link Stubs}) after a
  * latency drawn from its distribution, fails a share of answers, refuses or swallows requests in an
- * outage, drips bodies slowly, and honours the caller's {@value OutsideClient#DEADLINE_HEADER}:
- * work that would end after the caller stopped waiting is abandoned at that moment (504). Its admin
- * endpoints are never faulted:
+ * outage, drips bodies slowly, loses a share of answers after doing their work, and honours the
+ * caller's {@value OutsideClient#DEADLINE_HEADER}: work that would end after the caller stopped
+ * waiting is abandoned at that moment (504). Its admin endpoints are never faulted:
  *
  * <ul>
  *   <li>{@code GET /_stub/faults}: the knobs as JSON; {@code PUT /_stub/faults} replaces them with
  *       a {@code key=value,...} body or a JSON object (an empty body: healthy);
- *   <li>{@code GET /_stub/stats}: requests seen, answered, errors, refused, hung, abandoned, and
- *       for payments authorizations, declines and voids;
+ *   <li>{@code GET /_stub/stats}: requests seen, answered, errors, refused, hung, abandoned, lost,
+ *       and for payments authorizations, declines and voids;
  *   <li>{@code POST /_stub/reset}: the knobs it started with, counters at zero.
  * </ul>
  *
@@ -45,8 +46,10 @@ public final class StubServer {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern REVIEWS = Pattern.compile("/v1/products/(\\d{1,18})/reviews");
   private static final Pattern RELATED = Pattern.compile("/v1/products/(\\d{1,18})/related");
+
+  /** Voids any id {@link Payments} accepts, so no void it sends falls on the 404 of no route. */
   private static final Pattern VOID =
-      Pattern.compile("/v1/authorizations/([A-Za-z0-9_-]{1,64})/void");
+      Pattern.compile("/v1/authorizations/(" + Payments.AUTHORIZATION_ID + ")/void");
 
   /**
    * Authorizations remembered for idempotent replays, and voids counted by authorization; each
@@ -67,6 +70,7 @@ public final class StubServer {
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong hung = new AtomicLong();
   private final AtomicLong abandoned = new AtomicLong();
+  private final AtomicLong lost = new AtomicLong();
   private final AtomicLong authorizationsMade = new AtomicLong();
   private final AtomicLong declines = new AtomicLong();
   private final AtomicLong voids = new AtomicLong();
@@ -137,9 +141,9 @@ public final class StubServer {
   }
 
   /**
-   * How many voids of the authorization {@code id} payments answered since the last reset (voids
-   * refused, failed by an injected error or abandoned are not counted); {@code voids} in {@link
-   * #stats} is their total.
+   * How many voids of the authorization {@code id} payments made since the last reset, answered or
+   * with their answer lost (voids refused, failed by an injected error or abandoned are not
+   * counted); {@code voids} in {@link #stats} is their total.
    */
   public long voids(String id) {
     AtomicLong n = voidsById.get(id);
@@ -153,7 +157,16 @@ public final class StubServer {
     voidsById.clear();
     for (AtomicLong c :
         new AtomicLong[] {
-          requests, answered, errors, refused, hung, abandoned, authorizationsMade, declines, voids
+          requests,
+          answered,
+          errors,
+          refused,
+          hung,
+          abandoned,
+          lost,
+          authorizationsMade,
+          declines,
+          voids
         }) {
       c.set(0);
     }
@@ -169,6 +182,7 @@ public final class StubServer {
         .put("refused", refused.get())
         .put("hung", hung.get())
         .put("abandoned", abandoned.get())
+        .put("lost", lost.get())
         .put("in_flight", inFlight.get())
         .put("connections", connections.get())
         .put("max_connections", maxConnections.get());
@@ -420,6 +434,11 @@ public final class StubServer {
       return;
     }
     inFlight.decrementAndGet();
+    if (ThreadLocalRandom.current().nextDouble() < f.lostRate()) {
+      // the work is done; the caller never hears of it and gives up at its deadline
+      lost.incrementAndGet();
+      return;
+    }
     answered.incrementAndGet();
     response.setStatusCode(status).putHeader("Content-Type", "application/json");
     if (retryAfter != null) {

@@ -12,6 +12,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The outside client over real sockets against the stand-ins: timeouts from the deadline, retries
- * within their budget and Retry-After, hedging within its budget, circuit breakers.
+ * within their budget and Retry-After, hedging within its budget, circuit breakers; and the
+ * payments calls at the edge of what they accept.
  */
 class OutsideClientTest {
   private static Vertx vertx;
@@ -256,5 +258,35 @@ class OutsideClientTest {
     assertThat(hedges).as("hedges sent").isPositive();
     assertThat(hedges).as("hedges within 5% of calls").isLessThanOrEqualTo(calls / 20 + 1);
     assertThat(reviews().requests()).isLessThanOrEqualTo(calls + hedges);
+  }
+
+  /** Payments' answer to an authorization named {@code id}. */
+  private static Payments.Outcome authorizedAs(String id) {
+    return Payments.outcome(
+        new Reply(201, Buffer.buffer("{\"id\":\"" + id + "\",\"status\":\"authorized\"}")));
+  }
+
+  /**
+   * Regression: the stand-in's void route took ids of 64 characters at most while Payments accepts
+   * 128; a longer id fell on its 404, which a void reads as "no such authorization", done.
+   */
+  @Test
+  void theLongestAuthorizationIdPaymentsAcceptsIsVoidedAtThePaymentsStandIn() {
+    client(Map.of());
+    String longest = "auth_" + "7".repeat(123);
+    assertThat(longest).hasSize(128);
+    assertThat(authorizedAs(longest)).isEqualTo(new Payments.Authorized(longest));
+    assertThat(authorizedAs(longest + "7")).isInstanceOf(Payments.Unavailable.class);
+    StubServer payments = Outside.stubs().server(Service.PAYMENTS);
+
+    for (String id : new String[] {longest, longest + "7"}) {
+      onLoop(
+          () ->
+              Payments.voidAuthorization(
+                      client, id, Deadline.after(System.nanoTime(), Duration.ofSeconds(5)))
+                  .map("sent"));
+    }
+    assertThat(payments.voids(longest)).isEqualTo(1);
+    assertThat(payments.voids(longest + "7")).as("no such route at the stand-in").isZero();
   }
 }

@@ -17,6 +17,7 @@ class FaultsTest {
     assertThat(f.errorRate()).isEqualTo(0.1);
     assertThat(f.outage()).isEqualTo("none");
     assertThat(Faults.HEALTHY.with("")).isEqualTo(Faults.HEALTHY);
+    assertThat(Faults.HEALTHY.with("lost-rate=0.25").lostRate()).isEqualTo(0.25);
   }
 
   @Test
@@ -27,6 +28,8 @@ class FaultsTest {
         .hasMessageContaining("error-rate");
     assertThatThrownBy(() -> Faults.HEALTHY.with("outage=sometimes"))
         .hasMessageContaining("outage");
+    assertThatThrownBy(() -> Faults.HEALTHY.with("lost-rate=-0.1"))
+        .hasMessageContaining("lost-rate");
   }
 
   @Test
