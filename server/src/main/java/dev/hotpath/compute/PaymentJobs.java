@@ -304,10 +304,15 @@ public final class PaymentJobs {
                 .map(done -> done ? answer : "{\"skipped\":true}"));
   }
 
-  /** The order fails its payment: stock back (its products locked first), order.cancelled. */
+  /**
+   * The order fails its payment: stock back, order.cancelled. The order is locked first, then its
+   * products, in the cancellation's order (products first deadlocked with a cancellation of the
+   * same order).
+   */
   private Future<Boolean> failed(SqlConnection conn, Tuple id, List<Owner> changed) {
-    return conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS)
+    return conn.preparedQuery(OrderCancellation.LOCK_ORDER)
         .execute(id)
+        .compose(order -> conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS).execute(id))
         .compose(
             products -> {
               List<Owner> stock = new ArrayList<>(products.size());

@@ -44,7 +44,12 @@ import java.util.Set;
  * instance with a provider runs it.
  */
 public final class OrderCancellation {
-  private static final String LOCK_ORDER =
+  /**
+   * Locks order {@code $1}. Whatever takes an order's stock back locks the order first, then its
+   * products ({@link #LOCK_PRODUCTS}): the cancellation and the declined-payment job both, so the
+   * two never wait on each other in a cycle.
+   */
+  public static final String LOCK_ORDER =
       "SELECT status, version, customer_id FROM orders WHERE id = $1 FOR UPDATE";
 
   /**

@@ -11,6 +11,7 @@ import dev.hotpath.support.Outside;
 import dev.hotpath.support.TestServer;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.net.http.HttpRequest;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -265,6 +266,43 @@ class OrderPaymentsTest {
     JsonNode failed = outside.api().get("/v1/orders/" + id).json();
     assertThat(failed.get("status").asText()).isEqualTo("payment_failed");
     assertThat(failed.get("payment").get("status").asText()).isEqualTo("declined");
+  }
+
+  @Test
+  void aDeclineLaterLocksTheOrderBeforeItsProductsAsACancellationDoes() throws Exception {
+    long product = fx.product(410, 10);
+    outside.faults(Service.PAYMENTS, "error-rate=1,error-status=503");
+    Api.Response r = order(fx.customer(), product, 2);
+    assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+    long id = r.json().get("id").asLong();
+    String authorizeJob = "SELECT ";
+    String ofOrder =
+        " FROM jobs WHERE kind = 'payment.authorize' AND payload->>'order_id' = '" + id + "'";
+    long attempts;
+    try (Connection cancelling = server.database().openJdbc()) {
+      cancelling.setAutoCommit(false);
+      // a cancellation's first lock: the order
+      cancelling.createStatement().execute("SELECT 1 FROM orders WHERE id = " + id + " FOR UPDATE");
+      outside.faults(Service.PAYMENTS, "decline-rate=1");
+      // the declined-payment job waits for that lock
+      awaitCount(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+              + " AND query LIKE '%orders%' AND pid <> pg_backend_pid()",
+          1);
+      attempts = server.queryLong(authorizeJob + "attempts" + ofOrder);
+      // the cancellation's second lock: the products. Had the job locked them first, this would
+      // close a cycle, and PostgreSQL would abort one of the two with a deadlock (40P01): in this
+      // sequence the job, whose attempt would then fail and be retried.
+      cancelling
+          .createStatement()
+          .execute("SELECT 1 FROM products WHERE id = " + product + " FOR UPDATE");
+      cancelling.rollback();
+    }
+    awaitCount("SELECT count(*) FROM orders WHERE status = 'payment_failed' AND id = " + id, 1);
+    assertThat(fx.stock(product)).isEqualTo(10);
+    assertThat(server.queryText(authorizeJob + "status, attempts" + ofOrder))
+        .as("the attempt that waited for the order is the one that succeeded")
+        .isEqualTo("succeeded|" + attempts + "\n");
   }
 
   @Test
