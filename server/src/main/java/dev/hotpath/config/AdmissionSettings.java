@@ -27,10 +27,13 @@ import java.util.OptionalInt;
  *     (it is then free to fall to the floor under overload)
  * @param maxLimit the adaptive limit's ceiling
  * @param queue requests of high criticality that may wait for a slot, per event loop
- * @param queueWait how long a request may wait in that queue (its deadline, if sooner, ends the
- *     wait first): long enough to ride out a burst, short enough that a request refused after
- *     waiting is still refused at once and that under sustained overload, when every admitted
- *     request has waited, the wait adds little to their latency
+ * @param queueWait how long a request may wait in that queue once it stands full (its deadline, if
+ *     sooner, ends the wait first): short, so that under sustained overload, when every admitted
+ *     request has waited, the wait adds little to their latency, and a refusal after waiting still
+ *     comes at once
+ * @param burstWait how long a request may wait while the queue is riding out a burst (it has been
+ *     empty within {@code standing}); never less than {@code queueWait}
+ * @param standing how long the queue must stay non-empty to count as standing full
  */
 public record AdmissionSettings(
     boolean rateLimits,
@@ -45,7 +48,9 @@ public record AdmissionSettings(
     int startLimit,
     int maxLimit,
     int queue,
-    Duration queueWait) {
+    Duration queueWait,
+    Duration burstWait,
+    Duration standing) {
 
   /** Quota units per window of a client, an address and the process by default. */
   public static final long CLIENT_QUOTA = 10_000;

@@ -23,6 +23,8 @@ class AdmissionSettingsTest {
     assertThat(a.maxLimit()).isEqualTo(1000);
     assertThat(a.queue()).isEqualTo(16);
     assertThat(a.queueWait()).isEqualTo(Duration.ofMillis(1));
+    assertThat(a.burstWait()).isEqualTo(Duration.ofMillis(10));
+    assertThat(a.standing()).isEqualTo(Duration.ofMillis(100));
   }
 
   @Test
@@ -41,7 +43,9 @@ class AdmissionSettingsTest {
                     Map.entry("HOTPATH_ADMISSION_LIMIT", "8"),
                     Map.entry("HOTPATH_ADMISSION_QUEUE", "0"),
                     Map.entry("HOTPATH_ADMISSION_QUEUE_WAIT_MS", "250"),
-                    Map.entry("HOTPATH_ADMISSION_START_LIMIT", "300")))
+                    Map.entry("HOTPATH_ADMISSION_START_LIMIT", "300"),
+                    Map.entry("HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "40"),
+                    Map.entry("HOTPATH_ADMISSION_QUEUE_STANDING_MS", "500")))
             .admission();
     assertThat(a.rateLimits()).isFalse();
     assertThat(a.rateWindow()).isEqualTo(Duration.ofSeconds(60));
@@ -54,6 +58,8 @@ class AdmissionSettingsTest {
     assertThat(a.queue()).isZero();
     assertThat(a.queueWait()).isEqualTo(Duration.ofMillis(250));
     assertThat(a.startLimit()).isEqualTo(300);
+    assertThat(a.burstWait()).isEqualTo(Duration.ofMillis(40));
+    assertThat(a.standing()).isEqualTo(Duration.ofMillis(500));
   }
 
   @Test

@@ -95,7 +95,7 @@ public final class Admission {
 
   /** The gate of one event loop; call on that loop's context. */
   public AdmissionGate gate(Vertx vertx) {
-    return new AdmissionGate(this, vertx, settings.queue(), settings.queueWait());
+    return new AdmissionGate(this, vertx, settings);
   }
 
   /** The current concurrency limit. */

@@ -1,5 +1,6 @@
 package dev.hotpath.edge.admission;
 
+import dev.hotpath.config.AdmissionSettings;
 import dev.hotpath.edge.Deadline;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
@@ -15,8 +16,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
-import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.Optional;
 
 /**
@@ -31,11 +32,15 @@ import java.util.Optional;
  * once with 503 {@code overloaded} and {@code Retry-After: 1}, and so is a waiter whose time is up,
  * before any work is done for it.
  *
- * <p>The wait is short (1 ms by default) on purpose. The queue is there for bursts: the requests
- * that arrive together after an event loop was held up, a moment after which slots free again.
- * Under sustained overload the queue is always full and nearly every admitted request comes out of
- * it, so its wait adds to the latency of all of them: with waits bounded only by the deadline, the
- * p99 of admitted reads was twice as high in the overload runs (figures in the README).
+ * <p>How long a request may wait depends on whether the queue is riding out a burst or standing
+ * full (CoDel's distinction). A burst — the requests that arrive together after an event loop was
+ * held up, or just after a spike, while the limit is still low — passes: slots free within
+ * milliseconds, so while the queue has been empty within the last 100 ms (settings) a waiter may
+ * wait up to 10 ms. A queue that has not been empty for that long means sustained overload: it is
+ * always full, nearly every admitted request comes out of it, and its wait adds to the latency of
+ * all of them, so new waiters get the short wait (1 ms), and a refusal after waiting still comes at
+ * once. With waits bounded only by the deadline, the p99 of admitted reads was far higher in the
+ * overload runs (figures in the README).
  *
  * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
@@ -69,6 +74,12 @@ public final class AdmissionGate {
   private final Vertx vertx;
   private final int capacity;
   private final long maxWaitNanos;
+  private final long burstWaitNanos;
+  private final long standingNanos;
+
+  /** When the queue last became non-empty ({@link System#nanoTime}); -1 while it is empty. */
+  private long nonEmptySince = -1;
+
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long drainTimer = -1;
 
@@ -78,11 +89,13 @@ public final class AdmissionGate {
   private int peakInFlight;
   private boolean dropped;
 
-  AdmissionGate(Admission admission, Vertx vertx, int capacity, Duration maxWait) {
+  AdmissionGate(Admission admission, Vertx vertx, AdmissionSettings settings) {
     this.admission = admission;
     this.vertx = vertx;
-    this.capacity = capacity;
-    this.maxWaitNanos = maxWait.toNanos();
+    this.capacity = settings.queue();
+    this.maxWaitNanos = settings.queueWait().toNanos();
+    this.burstWaitNanos = Math.max(maxWaitNanos, settings.burstWait().toNanos());
+    this.standingNanos = settings.standing().toNanos();
   }
 
   /**
@@ -154,7 +167,7 @@ public final class AdmissionGate {
         return;
       }
       if (criticality == Criticality.HIGH && waiters.size() < capacity && !deadline.unbounded()) {
-        enqueue(ctx, criticality, Math.min(maxWaitNanos, deadline.remainingNanos()));
+        enqueue(ctx, criticality, Math.min(waitNow(), deadline.remainingNanos()));
         return;
       }
       refuse(ctx, criticality, Admission.Reason.LIMIT);
@@ -224,9 +237,20 @@ public final class AdmissionGate {
     ctx.addEndHandler(ticket);
   }
 
+  /** How long a request queued now may wait: long in a burst, short in a standing queue. */
+  private long waitNow() {
+    if (nonEmptySince < 0) {
+      return burstWaitNanos;
+    }
+    return System.nanoTime() - nonEmptySince < standingNanos ? burstWaitNanos : maxWaitNanos;
+  }
+
   private void enqueue(RoutingContext ctx, Criticality criticality, long waitNanos) {
     // the body (if any) must wait for its handler, which runs once the request is admitted
     ctx.request().pause();
+    if (waiters.isEmpty()) {
+      nonEmptySince = System.nanoTime();
+    }
     waiters.addLast(
         new Waiter(ctx, Vertx.currentContext(), criticality, System.nanoTime() + waitNanos));
     admission.queuedDelta(1);
@@ -235,32 +259,43 @@ public final class AdmissionGate {
     }
   }
 
-  /** Drops waiters whose time is up, admits the rest in order while there is room. */
+  /**
+   * Admits waiters in order while there is room, and drops every waiter whose time is up or whose
+   * client has gone, wherever it stands in the queue: waits differ (a burst's are longer), so a
+   * short one may end behind a longer one.
+   */
   private void drain() {
     long now = System.nanoTime();
-    while (!waiters.isEmpty()) {
-      Waiter w = waiters.peekFirst();
+    Iterator<Waiter> queue = waiters.iterator();
+    boolean room = true;
+    while (queue.hasNext()) {
+      Waiter w = queue.next();
       HttpServerResponse response = w.ctx().response();
       if (response.ended() || response.closed()) {
-        waiters.pollFirst();
+        queue.remove();
         admission.queuedDelta(-1);
         continue;
       }
       if (now - w.giveUpAt() >= 0) {
-        waiters.pollFirst();
+        queue.remove();
         admission.queuedDelta(-1);
         Admission.Reason reason =
             Deadline.of(w.ctx()).expired() ? Admission.Reason.DEADLINE : Admission.Reason.LIMIT;
         w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
         continue;
       }
-      int inFlight = admission.tryAcquire(w.criticality());
+      // in order: once one finds no slot, the ones behind it only wait or give up
+      int inFlight = room ? admission.tryAcquire(w.criticality()) : 0;
       if (inFlight == 0) {
-        break;
+        room = false;
+        continue;
       }
-      waiters.pollFirst();
+      queue.remove();
       admission.queuedDelta(-1);
       w.context().runOnContext(v -> resume(w.ctx(), inFlight));
+    }
+    if (waiters.isEmpty()) {
+      nonEmptySince = -1;
     }
     if (waiters.isEmpty() && drainTimer >= 0) {
       vertx.cancelTimer(drainTimer);

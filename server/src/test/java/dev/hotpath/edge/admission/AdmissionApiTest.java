@@ -273,6 +273,28 @@ class AdmissionApiTest {
     assertThat(admitted.status()).as(admitted.body()).isEqualTo(201);
   }
 
+  /**
+   * Starts an instance with one slot and {@code extra}, and takes its slot with a body-less order.
+   */
+  private static Socket holdTheOnlySlot(App instance) throws IOException {
+    Socket holder = new Socket("localhost", instance.port());
+    holder
+        .getOutputStream()
+        .write(
+            ("POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + Tokens.get().service()
+                    + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+                    + UUID.randomUUID()
+                    + "\r\nContent-Length: 100\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    holder.getOutputStream().flush();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> instance.gatekeeper().admission().inFlight() == 1);
+    return holder;
+  }
+
   @Test
   void aWaiterIsRefusedWhenTheQueuesLongestWaitEndsLongBeforeItsDeadline() throws Exception {
     // one slot, one place in the queue, waits of 20 ms at most; a read's deadline is 200 ms
@@ -283,23 +305,10 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_LIMIT", "1",
                     "HOTPATH_ADMISSION_QUEUE", "1",
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
+                    "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "20",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
     String url = "http://localhost:" + instance.port();
-    try (Socket holder = new Socket("localhost", instance.port())) {
-      holder
-          .getOutputStream()
-          .write(
-              ("POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                      + Tokens.get().service()
-                      + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
-                      + UUID.randomUUID()
-                      + "\r\nContent-Length: 100\r\n\r\n")
-                  .getBytes(StandardCharsets.US_ASCII));
-      holder.getOutputStream().flush();
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(10))
-          .pollInterval(Duration.ofMillis(10))
-          .until(() -> instance.gatekeeper().admission().inFlight() == 1);
+    try (Socket holder = holdTheOnlySlot(instance)) {
       long queries = instance.queries().total();
 
       Api.Response refused = Api.of(url).get(order());
@@ -316,6 +325,59 @@ class AdmissionApiTest {
                   url, "hotpath_admission_shed_total{criticality=\"high\",reason=\"deadline\""))
           .isZero();
       assertThat(instance.queries().total()).isEqualTo(queries);
+    } finally {
+      instance.close();
+    }
+  }
+
+  @Test
+  void aBurstMayWaitLongerThanAQueueThatStandsFull() throws Exception {
+    // one slot, two places; a burst may wait 3 s, a queue non-empty for 100 ms stands: then 20 ms
+    App instance =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "1",
+                    "HOTPATH_ADMISSION_QUEUE", "2",
+                    "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
+                    "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "3000",
+                    "HOTPATH_ADMISSION_QUEUE_STANDING_MS", "100",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    String url = "http://localhost:" + instance.port();
+    long customer = new Fixtures(server).customer();
+    long product = new Fixtures(server).product(100, 10);
+    try (Socket holder = holdTheOnlySlot(instance)) {
+      // the first waiter finds the queue empty: a burst, it may wait until its deadline (500 ms)
+      Api api = Api.of(url);
+      CompletableFuture<Api.Response> first =
+          api.sendAsync(
+              api.request("/v1/orders")
+                  .header("Content-Type", "application/json")
+                  .header("Idempotency-Key", UUID.randomUUID().toString())
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofString(
+                          Fixtures.orderBody(customer, product, 1)))
+                  .build());
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(5))
+          .until(() -> instance.gatekeeper().admission().queued() == 1);
+      long queuedAt = System.nanoTime();
+      // once the queue has stood non-empty for 100 ms, a new waiter gets 20 ms
+      Awaitility.await()
+          .pollDelay(Duration.ofMillis(110))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> System.nanoTime() - queuedAt >= 110_000_000L);
+      Api.Response second = api.get(order());
+      assertOverloaded(second);
+      assertThat(second.json().get("detail").asText()).contains("longest wait");
+      assertThat(instance.gatekeeper().admission().queued())
+          .as("the first still waits")
+          .isEqualTo(1);
+
+      holder.close();
+      Api.Response admitted = first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(admitted.status()).as(admitted.body()).isEqualTo(201);
     } finally {
       instance.close();
     }

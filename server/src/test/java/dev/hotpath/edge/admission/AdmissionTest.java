@@ -27,7 +27,9 @@ class AdmissionTest {
         min,
         max,
         16,
-        Duration.ofMillis(1));
+        Duration.ofMillis(1),
+        Duration.ofMillis(10),
+        Duration.ofMillis(100));
   }
 
   private static Admission fixed(int limit) {

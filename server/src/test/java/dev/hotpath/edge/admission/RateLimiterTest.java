@@ -58,7 +58,9 @@ class RateLimiterTest {
             100,
             1000,
             16,
-            Duration.ofMillis(1));
+            Duration.ofMillis(1),
+            Duration.ofMillis(10),
+            Duration.ofMillis(100));
     return new RateLimiter(settings, true, new SimpleMeterRegistry(), clock, clock);
   }
 
