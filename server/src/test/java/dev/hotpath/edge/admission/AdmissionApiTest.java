@@ -82,18 +82,23 @@ class AdmissionApiTest {
   /** Holds {@code n} more slots with orders whose bodies never arrive. */
   private void hold(int n) throws IOException {
     for (int i = 0; i < n; i++) {
-      Socket socket = new Socket("localhost", tight.port());
-      holders.add(socket);
-      String head =
-          "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-              + Tokens.get().service()
-              + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
-              + UUID.randomUUID()
-              + "\r\nContent-Length: 100\r\n\r\n";
-      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
+      holders.add(orderWithoutBody(tight.port()));
     }
     awaitInFlight(holders.size());
+  }
+
+  /** Opens a connection and sends the head of an order whose body never comes. */
+  private static Socket orderWithoutBody(int port) throws IOException {
+    Socket socket = new Socket("localhost", port);
+    String head =
+        "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+            + Tokens.get().service()
+            + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+            + UUID.randomUUID()
+            + "\r\nContent-Length: 100\r\n\r\n";
+    socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
   }
 
   private static String order() {
@@ -273,21 +278,9 @@ class AdmissionApiTest {
     assertThat(admitted.status()).as(admitted.body()).isEqualTo(201);
   }
 
-  /**
-   * Starts an instance with one slot and {@code extra}, and takes its slot with a body-less order.
-   */
+  /** Takes the one slot of {@code instance} with an order whose body never comes. */
   private static Socket holdTheOnlySlot(App instance) throws IOException {
-    Socket holder = new Socket("localhost", instance.port());
-    holder
-        .getOutputStream()
-        .write(
-            ("POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                    + Tokens.get().service()
-                    + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
-                    + UUID.randomUUID()
-                    + "\r\nContent-Length: 100\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-    holder.getOutputStream().flush();
+    Socket holder = orderWithoutBody(instance.port());
     Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(10))
