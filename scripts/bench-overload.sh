@@ -103,14 +103,13 @@ awk -v base="$base" -v workload="$workload" 'BEGIN {
 }' >"$out/uris.txt"
 
 h2() { ${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
-# an open-model run: rate per connection, seconds, then h2load's other arguments
-open_run() {
-  local rps=$1 secs=$2
-  shift 2
+# sets open: h2load's arguments for an open-model run at $1 requests/s per connection for $2 s
+open_model() {
+  open=(-c "$clients" -m "$streams" --rps="$1")
   if [ "${STAGGER:-1}" = 1 ]; then
-    h2 -c "$clients" -m "$streams" --rps="$rps" --rate 1 --rate-period=1ms -n $((rps * clients * secs)) "$@"
+    open+=(--rate 1 --rate-period=1ms -n $(($1 * clients * $2)))
   else
-    h2 -c "$clients" -m "$streams" --rps="$rps" -D "$secs" "$@"
+    open+=(-D "$2")
   fi
 }
 shed_total() {
@@ -149,7 +148,8 @@ base_rps=$(rate_for "$base_share")
 spike_rps=$(rate_for "$factor")
 
 echo "== 2. baseline: open model, $((base_rps * clients)) req/s for ${base_s} s"
-open_run "$base_rps" "$base_s" --log-file="$out/base.log" >"$out/base.txt"
+open_model "$base_rps" "$base_s"
+h2 "${open[@]}" --log-file="$out/base.log" >"$out/base.txt"
 unloaded=$(p99 "$out/base.log")
 echo "   unloaded p99: $unloaded ms"
 
@@ -164,11 +164,13 @@ sampler=$!
 shed_before=$(shed_total)
 echo "== 3. spike: open model, $((spike_rps * clients)) req/s (${factor}x capacity) for ${spike_s} s"
 spike_start=$(date +%s%6N)
-open_run "$spike_rps" "$spike_s" --log-file="$out/spike.log" >"$out/spike.txt"
+open_model "$spike_rps" "$spike_s"
+h2 "${open[@]}" --log-file="$out/spike.log" >"$out/spike.txt"
 shed_after_spike=$(shed_total)
 echo "== 4. recovery: open model, $((base_rps * clients)) req/s for ${recovery_s} s"
 recovery_start=$(date +%s%6N)
-open_run "$base_rps" "$recovery_s" --log-file="$out/recovery.log" >"$out/recovery.txt"
+open_model "$base_rps" "$recovery_s"
+h2 "${open[@]}" --log-file="$out/recovery.log" >"$out/recovery.txt"
 shed_after=$(shed_total)
 kill "$sampler" 2>/dev/null || true
 
@@ -176,13 +178,9 @@ kill "$sampler" 2>/dev/null || true
 # machine, measured on a route that does no work and is never shed (GET /health/live, with the same
 # Authorization header). No route can answer faster than this at that rate.
 echo "== 5. floor: open model, $((spike_rps * clients)) req/s of GET /health/live for ${floor_s} s"
-if [ "${STAGGER:-1}" = 1 ]; then
-  floor_length=(--rate 1 --rate-period=1ms -n $((spike_rps * clients * floor_s)))
-else
-  floor_length=(-D "$floor_s")
-fi
-${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -c "$clients" -m "$streams" \
-  --rps="$spike_rps" "${floor_length[@]}" --log-file="$out/floor.log" "$base/health/live" >"$out/floor.txt"
+open_model "$spike_rps" "$floor_s"
+${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" "${open[@]}" \
+  --log-file="$out/floor.log" "$base/health/live" >"$out/floor.txt"
 floor_p99=$(p99 "$out/floor.log")
 echo "   p99 of a route that does no work at the spike's rate: $floor_p99 ms"
 

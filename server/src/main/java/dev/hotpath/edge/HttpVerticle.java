@@ -129,7 +129,7 @@ public final class HttpVerticle extends VerticleBase {
             .build();
     // single statements of the read side share pipelined connections: a query is sent at once on
     // a connection that may still be answering others, instead of waiting for a free one (measured
-    // in the README: +13 % uncached reads, and under overload the admitted reads no longer queue)
+    // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
     reads =
         PgBuilder.client()
             .with(poolOptions(perLoop, "hotpath-reads-"))

@@ -167,7 +167,7 @@ public final class AdmissionGate {
         return;
       }
       if (criticality == Criticality.HIGH && waiters.size() < capacity && !deadline.unbounded()) {
-        enqueue(ctx, criticality, Math.min(waitNow(), deadline.remainingNanos()));
+        enqueue(ctx, criticality, deadline);
         return;
       }
       refuse(ctx, criticality, Admission.Reason.LIMIT);
@@ -237,22 +237,20 @@ public final class AdmissionGate {
     ctx.addEndHandler(ticket);
   }
 
-  /** How long a request queued now may wait: long in a burst, short in a standing queue. */
-  private long waitNow() {
-    if (nonEmptySince < 0) {
-      return burstWaitNanos;
-    }
-    return System.nanoTime() - nonEmptySince < standingNanos ? burstWaitNanos : maxWaitNanos;
-  }
-
-  private void enqueue(RoutingContext ctx, Criticality criticality, long waitNanos) {
+  /**
+   * Queues a request until a slot frees, for the burst wait while the queue has been empty within
+   * the standing time, else the short wait, and never past its deadline.
+   */
+  private void enqueue(RoutingContext ctx, Criticality criticality, Deadline deadline) {
     // the body (if any) must wait for its handler, which runs once the request is admitted
     ctx.request().pause();
+    long now = System.nanoTime();
     if (waiters.isEmpty()) {
-      nonEmptySince = System.nanoTime();
+      nonEmptySince = now;
     }
-    waiters.addLast(
-        new Waiter(ctx, Vertx.currentContext(), criticality, System.nanoTime() + waitNanos));
+    long wait = now - nonEmptySince < standingNanos ? burstWaitNanos : maxWaitNanos;
+    long giveUpAt = now + Math.min(wait, deadline.remainingNanos());
+    waiters.addLast(new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt));
     admission.queuedDelta(1);
     if (drainTimer < 0) {
       drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
@@ -296,10 +294,10 @@ public final class AdmissionGate {
     }
     if (waiters.isEmpty()) {
       nonEmptySince = -1;
-    }
-    if (waiters.isEmpty() && drainTimer >= 0) {
-      vertx.cancelTimer(drainTimer);
-      drainTimer = -1;
+      if (drainTimer >= 0) {
+        vertx.cancelTimer(drainTimer);
+        drainTimer = -1;
+      }
     }
   }
 

@@ -101,6 +101,18 @@ class AdmissionApiTest {
     return socket;
   }
 
+  /** Places an order of one unit without waiting for the answer. */
+  private static CompletableFuture<Api.Response> orderAsync(Api api, long customer, long product) {
+    return api.sendAsync(
+        api.request("/v1/orders")
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", UUID.randomUUID().toString())
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    Fixtures.orderBody(customer, product, 1)))
+            .build());
+  }
+
   private static String order() {
     return "/v1/orders/" + server.queryLong("SELECT min(id) FROM orders");
   }
@@ -227,15 +239,7 @@ class AdmissionApiTest {
     String key = UUID.randomUUID().toString();
     // a write waits in the queue for its 500 ms deadline, then is dropped
     Api.Response dropped =
-        api.post(
-            "/v1/orders",
-            "{\"customer_id\":"
-                + customer
-                + ",\"items\":[{\"product_id\":"
-                + product
-                + ",\"quantity\":1}]}",
-            "Idempotency-Key",
-            key);
+        api.post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
     assertOverloaded(dropped);
     assertThat(dropped.json().get("detail").asText()).contains("deadline");
     assertThat(server.queryLong("SELECT count(*) FROM idempotency_keys WHERE key = '" + key + "'"))
@@ -254,19 +258,7 @@ class AdmissionApiTest {
     long customer = new Fixtures(server).customer();
     long product = new Fixtures(server).product(100, 10);
     hold(4);
-    CompletableFuture<Api.Response> waiting =
-        api.sendAsync(
-            api.request("/v1/orders")
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", UUID.randomUUID().toString())
-                .POST(
-                    java.net.http.HttpRequest.BodyPublishers.ofString(
-                        "{\"customer_id\":"
-                            + customer
-                            + ",\"items\":[{\"product_id\":"
-                            + product
-                            + ",\"quantity\":1}]}"))
-                .build());
+    CompletableFuture<Api.Response> waiting = orderAsync(api, customer, product);
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(5))
@@ -342,15 +334,7 @@ class AdmissionApiTest {
     try (Socket holder = holdTheOnlySlot(instance)) {
       // the first waiter finds the queue empty: a burst, it may wait until its deadline (500 ms)
       Api api = Api.of(url);
-      CompletableFuture<Api.Response> first =
-          api.sendAsync(
-              api.request("/v1/orders")
-                  .header("Content-Type", "application/json")
-                  .header("Idempotency-Key", UUID.randomUUID().toString())
-                  .POST(
-                      java.net.http.HttpRequest.BodyPublishers.ofString(
-                          Fixtures.orderBody(customer, product, 1)))
-                  .build());
+      CompletableFuture<Api.Response> first = orderAsync(api, customer, product);
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
           .pollInterval(Duration.ofMillis(5))
