@@ -71,8 +71,9 @@ public final class JobQueue {
       long deadLettered) {}
 
   private static final String ENQUEUE =
-      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)"
-          + " VALUES ($1, $2::text::jsonb, $3, now() + make_interval(secs => $4), $5, $6, $7)"
+      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key,"
+          + " created_by)"
+          + " VALUES ($1, $2::text::jsonb, $3, now() + make_interval(secs => $4), $5, $6, $7, $8)"
           + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING"
           + " RETURNING id";
 
@@ -172,17 +173,26 @@ public final class JobQueue {
    * and returns empty. Runs on {@code client}, so it can join the caller's transaction.
    */
   public Future<Optional<Long>> enqueue(SqlClient client, Spec spec) {
+    return enqueue(client, spec, Optional.empty());
+  }
+
+  /**
+   * Like {@link #enqueue(SqlClient, Spec)}, for a job a client asked for: {@code createdBy} (the
+   * token's subject) may read it later, as may an admin.
+   */
+  public Future<Optional<Long>> enqueue(SqlClient client, Spec spec, Optional<String> createdBy) {
     return client
         .preparedQuery(ENQUEUE)
         .execute(
             Tuple.of(
-                spec.kind(),
-                spec.payload(),
-                (short) spec.priority(),
-                spec.delay().toMillis() / 1000.0,
-                spec.maxAttempts(),
-                (int) spec.timeout().toMillis(),
-                spec.dedupeKey().orElse(null)))
+                    spec.kind(),
+                    spec.payload(),
+                    (short) spec.priority(),
+                    spec.delay().toMillis() / 1000.0,
+                    spec.maxAttempts(),
+                    (int) spec.timeout().toMillis(),
+                    spec.dedupeKey().orElse(null))
+                .addString(createdBy.orElse(null)))
         .map(
             rows ->
                 rows.size() == 0

@@ -161,6 +161,86 @@ public final class Contract {
     return Optional.of(List.copyOf(scopes));
   }
 
+  /**
+   * Whom the resources of an operation belong to, from its {@code x-owner} extension: one key of
+   * {@code param} (a path parameter holds the owning customer's id: the edge guard checks it before
+   * any handler runs), {@code row} (the handler checks the owner column of the row it reads),
+   * {@code body} (the handler checks the customer the body names), {@code creator} (the subject
+   * that created it, or an admin), or the string {@code none} (public or store-wide).
+   *
+   * @throws IllegalStateException when an operation that needs a token declares no {@code x-owner},
+   *     so that no customer-owned route exists without a declared guard
+   */
+  public Owner owner(String method, String routerPath) {
+    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+    JsonNode operation =
+        document.path("paths").path(template).path(method.toLowerCase(java.util.Locale.ROOT));
+    JsonNode owner = operation.get("x-owner");
+    boolean authenticated = scopes(method, routerPath).isPresent();
+    if (owner == null) {
+      if (authenticated) {
+        throw new IllegalStateException(
+            method + " " + template + " needs a token but declares no x-owner in " + RESOURCE);
+      }
+      return Owner.NONE;
+    }
+    if (owner.isTextual() && "none".equals(owner.asText())) {
+      return Owner.NONE;
+    }
+    if (owner.isObject() && owner.size() == 1) {
+      String kind = owner.fieldNames().next();
+      String value = owner.get(kind).asText();
+      Owner.Kind k =
+          switch (kind) {
+            case "param" -> Owner.Kind.PARAM;
+            case "row" -> Owner.Kind.ROW;
+            case "body" -> Owner.Kind.BODY;
+            case "creator" -> Owner.Kind.CREATOR;
+            default -> null;
+          };
+      if (k != null) {
+        if (k == Owner.Kind.PARAM && !template.contains("{" + value + "}")) {
+          throw new IllegalStateException(
+              method + " " + template + ": x-owner names no path parameter " + value);
+        }
+        return new Owner(k, value);
+      }
+    }
+    throw new IllegalStateException(
+        method + " " + template + ": x-owner must be none or one of param, row, body, creator");
+  }
+
+  /** See {@link #owner}. */
+  public record Owner(Kind kind, String name) {
+    public static final Owner NONE = new Owner(Kind.NONE, "");
+
+    public enum Kind {
+      NONE,
+      PARAM,
+      ROW,
+      BODY,
+      CREATOR
+    }
+  }
+
+  /**
+   * The media types an operation's request body may have ({@code requestBody.content}); empty when
+   * the operation takes no body.
+   */
+  public List<String> requestMediaTypes(String method, String routerPath) {
+    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+    JsonNode content =
+        document
+            .path("paths")
+            .path(template)
+            .path(method.toLowerCase(java.util.Locale.ROOT))
+            .path("requestBody")
+            .path("content");
+    List<String> types = new ArrayList<>();
+    content.fieldNames().forEachRemaining(types::add);
+    return List.copyOf(types);
+  }
+
   /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
   public JsonSchema schema(String name) {
     return schemas.computeIfAbsent(
@@ -243,6 +323,7 @@ public final class Contract {
     if (length == 0) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
     }
+    checkEncoding(bytes, offset, length);
     checkArrays(bytes, offset, length);
     try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
       JsonNode node = bodyMapper.readTree(parser);
@@ -250,14 +331,40 @@ public final class Contract {
         throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
       }
       return node;
+    } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+      throw new ProblemException(
+          ProblemType.MALFORMED_JSON,
+          "The body exceeds a limit of this server: nesting deeper than "
+              + MAX_NESTING
+              + " levels, a number longer than 100 digits or a string longer than 1 MiB");
     } catch (JsonProcessingException e) {
+      // the position only: parser messages name the parser's own classes and settings
       var loc = e.getLocation();
       String where =
           loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ProblemException(
-          ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where + ": " + reason(e));
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where);
     } catch (IOException e) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The body could not be read");
+    }
+  }
+
+  /**
+   * JSON is UTF-8 (RFC 8259, section 8.1); the parser would otherwise detect UTF-16 and UTF-32 by
+   * their zero bytes or byte order mark and read them. Refused as a 415 before any parsing.
+   */
+  private static void checkEncoding(byte[] bytes, int offset, int length) {
+    int b0 = bytes[offset] & 0xff;
+    int b1 = length > 1 ? bytes[offset + 1] & 0xff : -1;
+    int b2 = length > 2 ? bytes[offset + 2] & 0xff : -1;
+    boolean bom =
+        (b0 == 0xfe && b1 == 0xff)
+            || (b0 == 0xff && b1 == 0xfe)
+            || (b0 == 0xef && b1 == 0xbb && b2 == 0xbf);
+    if (bom || b0 == 0 || b1 == 0) {
+      throw new ProblemException(
+          ProblemType.UNSUPPORTED_MEDIA_TYPE,
+          "The body must be JSON in UTF-8 without a byte order mark (RFC 8259); this one is"
+              + " UTF-16, UTF-32 or starts with a byte order mark");
     }
   }
 
@@ -289,6 +396,14 @@ public final class Contract {
                 where.isEmpty() ? "/" : where, "has more than " + maxArray + " items");
           }
         }
+        if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+          // every number the contract takes is an integer; 1.0, 1e2 and 1e400 are refused alike,
+          // in every route, instead of being rounded, widened or overflowing somewhere later
+          String where = parser.getParsingContext().pathAsPointer().toString();
+          throw ProblemException.invalid(
+              where.isEmpty() ? "/" : where,
+              "must be an integer written without a fraction or an exponent");
+        }
         if ((token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME)
             && parser.getText().indexOf('\u0000') >= 0) {
           // valid JSON, but no PostgreSQL text can hold it
@@ -308,16 +423,5 @@ public final class Contract {
     } catch (IOException e) {
       // malformed: the full parse reports it
     }
-  }
-
-  private static String reason(JsonProcessingException e) {
-    String msg = e.getOriginalMessage();
-    if (msg == null) {
-      return "syntax error";
-    }
-    // Jackson names its own classes in some messages; keep the first sentence, which does not
-    int cut = msg.indexOf('\n');
-    msg = cut > 0 ? msg.substring(0, cut) : msg;
-    return msg.length() > 200 ? msg.substring(0, 200) : msg;
   }
 }

@@ -64,7 +64,6 @@ import java.util.regex.Pattern;
  */
 public final class HttpVerticle extends VerticleBase {
   private static final String JSON = "application/json";
-  private static final String MERGE_PATCH = "application/merge-patch+json";
 
   private final Settings settings;
   private final DatabaseCoordinates database;
@@ -148,12 +147,26 @@ public final class HttpVerticle extends VerticleBase {
             .createHttpServer(serverOptions(settings))
             .connectionHandler(guard::connected)
             .invalidRequestHandler(this::invalidRequest)
+            // no WebSocket is served; having a handshake handler also makes Vert.x hand a request
+            // of an unknown HTTP version to the request handler (which answers 505 with a problem)
+            // instead of answering a bare 501 itself
+            .webSocketHandshakeHandler(handshake -> handshake.reject(404))
             .requestHandler(
                 request -> {
                   if (observed) {
                     Observability.echo(request);
                   }
-                  if (!gates.refuseEarly(request, tls)) {
+                  if (request.version() == null) {
+                    refuse(request, UNKNOWN_VERSION, true);
+                    return;
+                  }
+                  ProblemException malformed = CanonicalPath.check(request.path());
+                  if (malformed == null) {
+                    malformed = CanonicalPath.checkQuery(request.query());
+                  }
+                  if (malformed != null) {
+                    refuse(request, malformed, false);
+                  } else if (!gates.refuseEarly(request, tls)) {
                     router.handle(request);
                   }
                 });
@@ -232,26 +245,14 @@ public final class HttpVerticle extends VerticleBase {
             .setHandleFileUploads(false);
 
     routes.get("/v1/customers").produces(JSON).handler(customers::list);
-    routes
-        .post("/v1/customers")
-        .consumes(JSON)
-        .produces(JSON)
-        .handler(body)
-        .handler(customerWrites::create);
+    routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
     routes
         .post("/v1/customers/batch-get")
-        .consumes(JSON)
         .produces(JSON)
         .handler(body)
         .handler(customers::batchGet);
     routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
-    routes
-        .patch("/v1/customers/:id")
-        .consumes(JSON)
-        .consumes(MERGE_PATCH)
-        .produces(JSON)
-        .handler(body)
-        .handler(customerWrites::patch);
+    routes.patch("/v1/customers/:id").produces(JSON).handler(body).handler(customerWrites::patch);
     routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
     routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
     routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
@@ -261,25 +262,13 @@ public final class HttpVerticle extends VerticleBase {
         .get("/v1/products/:id/page")
         .produces(JSON)
         .handler(new ProductPages(products, outsideClient)::get);
-    routes
-        .post("/v1/orders")
-        .consumes(JSON)
-        .produces(JSON)
-        .handler(body)
-        .handler(orderWrites::place);
+    routes.post("/v1/orders").produces(JSON).handler(body).handler(orderWrites::place);
     routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
     routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
-    routes
-        .post("/v1/reports")
-        .consumes(JSON)
-        .produces(JSON)
-        .handler(body)
-        .handler(reportRequests::create);
+    routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
     routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
     routes
         .post("/v1/orders/imports")
-        .consumes("application/x-ndjson")
-        .consumes("text/csv")
         .produces(JSON)
         .handler(importBody)
         .handler(importRequests::create);
@@ -329,6 +318,27 @@ public final class HttpVerticle extends VerticleBase {
                 Pattern.compile(Pattern.quote(path).replaceAll(":[a-z]+", "\\\\E[^/]+\\\\Q")),
                 String.join(", ", methods)));
     return allowed;
+  }
+
+  private static final ProblemException UNKNOWN_VERSION =
+      new ProblemException(
+          ProblemType.HTTP_VERSION_NOT_SUPPORTED,
+          "Send requests as HTTP/1.1 (or HTTP/2 after ALPN or an h2c upgrade)");
+
+  /** Answers a request that never reaches the router: a problem, with the security headers. */
+  private void refuse(HttpServerRequest request, ProblemException problem, boolean close) {
+    var response = request.response();
+    SecurityHeaders.add(response.headers(), settings.transport().tls());
+    if (close) {
+      response.putHeader("Connection", "close");
+    }
+    Problems.answer(response, problem.type(), Problems.encode(problem, null))
+        .onComplete(
+            done -> {
+              if (close) {
+                request.connection().close();
+              }
+            });
   }
 
   /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */

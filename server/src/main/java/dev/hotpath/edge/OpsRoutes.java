@@ -93,11 +93,7 @@ public final class OpsRoutes {
         .get("/docs/assets/*")
         .handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
     if (routes.authenticated()) {
-      routes
-          .put("/admin/log-level")
-          .consumes("application/json")
-          .handler(body)
-          .handler(this::setLogLevel);
+      routes.put("/admin/log-level").handler(body).handler(this::setLogLevel);
       routes.get("/admin/jfr").handler(this::recordJfr);
     }
   }

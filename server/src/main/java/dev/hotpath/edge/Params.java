@@ -39,10 +39,18 @@ public final class Params {
     return new Params(ctx, allowed);
   }
 
-  /** A positive 64-bit id from the path. */
+  /**
+   * A positive 64-bit id from the path, in canonical decimal: an id with a leading zero names no
+   * resource (404), so {@code 02} and {@code 2} are never two names of one thing.
+   */
   public long pathId(String name) {
     String raw = ctx.pathParam(name);
     long id = parsePositiveLong(raw);
+    if (id > 0 && raw.charAt(0) == '0') {
+      throw new ProblemException(
+          ProblemType.NOT_FOUND,
+          "No resource at this path: ids are written in decimal without leading zeros");
+    }
     if (id <= 0) {
       errors.add(new FieldError(name, "must be a positive integer"));
     }

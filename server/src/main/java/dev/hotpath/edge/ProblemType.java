@@ -37,6 +37,8 @@ public enum ProblemType {
       422, "idempotency-key-reused", "This Idempotency-Key was used for a different request"),
   HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
   INTERNAL(500, "internal-error", "Internal error"),
+  HTTP_VERSION_NOT_SUPPORTED(
+      505, "http-version-not-supported", "Only HTTP/1.0, HTTP/1.1 and HTTP/2 are served"),
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
   OVERLOADED(503, "overloaded", "The server is shedding load");
 

@@ -3,6 +3,7 @@ package dev.hotpath.edge;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.admission.RoutePolicy;
 import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.edge.auth.Scope;
 import dev.hotpath.observe.Observability;
 import io.vertx.core.http.HttpMethod;
@@ -88,6 +89,52 @@ public final class Routes {
       route.handler(auth.get().require(Scope.mask(scopes.get())));
     }
     gates.limit(route, policy);
+    Contract.Owner owner = contract.owner(method.name(), path);
+    if (owner.kind() == Contract.Owner.Kind.PARAM && auth.isPresent()) {
+      route.handler(ownerGuard(owner.name()));
+    }
+    List<String> mediaTypes = contract.requestMediaTypes(method.name(), path);
+    if (!mediaTypes.isEmpty()) {
+      route.handler(mediaTypeGuard(mediaTypes));
+    }
     return route;
+  }
+
+  /**
+   * The one check of every route whose path names the customer who owns it ({@code x-owner: {param:
+   * id}}): a principal that may not act for that customer gets the same 404 as for a customer that
+   * does not exist, before any handler or query runs.
+   */
+  private static PlatformHandler ownerGuard(String param) {
+    return ctx -> {
+      Principal principal = Principal.of(ctx);
+      long id = Params.parsePositiveLong(ctx.pathParam(param));
+      if (id > 0 && !principal.mayAccess(id)) {
+        ctx.fail(ProblemException.notFound("Customer " + id));
+      } else {
+        ctx.next();
+      }
+    };
+  }
+
+  /**
+   * Refuses a body whose {@code Content-Type} is not one the contract lists for the operation (415,
+   * naming what is accepted), before the body is read. The router's own matching would take {@code
+   * *}{@code /*} or a type with broken parameters; this takes only the listed types, with at most a
+   * {@code charset=utf-8} parameter (JSON is UTF-8, RFC 8259).
+   */
+  private static PlatformHandler mediaTypeGuard(List<String> accepted) {
+    String detail =
+        "Send the body as "
+            + String.join(" or ", accepted)
+            + " (UTF-8; a charset parameter, if any, must be utf-8)";
+    ProblemException refusal = new ProblemException(ProblemType.UNSUPPORTED_MEDIA_TYPE, detail);
+    return ctx -> {
+      if (MediaTypes.matches(ctx.request().getHeader("Content-Type"), accepted)) {
+        ctx.next();
+      } else {
+        ctx.fail(refusal);
+      }
+    };
   }
 }

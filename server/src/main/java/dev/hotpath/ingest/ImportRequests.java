@@ -7,6 +7,7 @@ import dev.hotpath.edge.FieldError;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.JobRepresentation;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -42,6 +43,7 @@ public final class ImportRequests {
   }
 
   public void create(RoutingContext ctx) {
+    Optional<String> creator = Optional.of(Principal.of(ctx).subject());
     IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
     Params params = Params.of(ctx, Set.of("workers"));
     int workers = defaultWorkers;
@@ -56,7 +58,8 @@ public final class ImportRequests {
     }
     params.check();
     String contentType = String.valueOf(ctx.request().getHeader("Content-Type"));
-    String format = contentType.startsWith("text/csv") ? "csv" : "ndjson";
+    String format =
+        contentType.toLowerCase(java.util.Locale.ROOT).startsWith("text/csv") ? "csv" : "ndjson";
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
       throw ProblemException.invalid("/", "the file is empty");
@@ -79,7 +82,9 @@ public final class ImportRequests {
                           .compose(
                               ours ->
                                   jobs.enqueue(
-                                      conn, jobs.spec(ImportJob.KIND, "{}").withTimeout(TIMEOUT)))
+                                      conn,
+                                      jobs.spec(ImportJob.KIND, "{}").withTimeout(TIMEOUT),
+                                      creator))
                           .map(Optional::orElseThrow)
                           .compose(
                               id ->

@@ -8,6 +8,7 @@ import dev.hotpath.edge.Contract;
 import dev.hotpath.edge.FieldError;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.serve.JobRepresentation;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
@@ -43,6 +44,7 @@ public final class ReportRequests {
   }
 
   public void create(RoutingContext ctx) {
+    Optional<String> creator = Optional.of(Principal.of(ctx).subject());
     IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "ReportRequest");
@@ -68,7 +70,7 @@ public final class ReportRequests {
         key,
         (conn, claimed) ->
             claimed
-                .compose(ours -> jobs.enqueue(conn, jobs.spec(ReportJob.KIND, "{}")))
+                .compose(ours -> jobs.enqueue(conn, jobs.spec(ReportJob.KIND, "{}"), creator))
                 .map(Optional::orElseThrow)
                 .compose(
                     id ->

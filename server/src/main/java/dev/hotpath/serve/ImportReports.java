@@ -5,6 +5,7 @@ import dev.hotpath.edge.JsonOutput;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
@@ -23,7 +24,9 @@ import java.util.Set;
 public final class ImportReports {
   private static final String SUMMARY =
       "SELECT i.id, i.format, i.workers, i.lines, i.lines_done, i.imported, i.rejected, j.status"
-          + " FROM order_imports i JOIN jobs j ON j.id = i.id WHERE i.id = $1";
+          + " FROM order_imports i JOIN jobs j ON j.id = i.id WHERE i.id = $1"
+          // x-owner: creator (another's import is a 404, like one that does not exist)
+          + " AND ($2::text IS NULL OR j.created_by = $2)";
   private static final String LINES =
       "SELECT line_no, outcome, order_id, errors::text FROM order_import_lines"
           + " WHERE import_id = $1 AND line_no > $2 AND ($3::text IS NULL OR outcome = $3)"
@@ -38,12 +41,18 @@ public final class ImportReports {
     this.cursors = cursors;
   }
 
+  /** The creator an import must have to be shown to this request's principal; null for an admin. */
+  private static String creatorFilter(RoutingContext ctx) {
+    Principal principal = Principal.of(ctx);
+    return principal.admin() ? null : principal.subject();
+  }
+
   public void summary(RoutingContext ctx) {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
     pool.preparedQuery(SUMMARY)
-        .execute(Tuple.of(id))
+        .execute(Tuple.of(id, creatorFilter(ctx)))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -84,7 +93,7 @@ public final class ImportReports {
     String scope = "import-lines:" + id + ":" + outcome.orElse("");
     long after = cursor.map(c -> cursors.decode(scope, c, 1)[0]).orElse(0L);
     pool.preparedQuery(SUMMARY)
-        .execute(Tuple.of(id))
+        .execute(Tuple.of(id, creatorFilter(ctx)))
         .compose(
             found -> {
               if (found.size() == 0) {

@@ -3,6 +3,7 @@ package dev.hotpath.serve;
 import dev.hotpath.edge.Params;
 import dev.hotpath.edge.ProblemException;
 import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.Principal;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -23,6 +24,8 @@ import java.util.Set;
 public final class JobReads {
   private static final String BY_ID =
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1 AND kind = ANY($2)";
+  // x-owner: creator. Another's job is a 404, exactly like a job that does not exist.
+  private static final String BY_ID_FOR = BY_ID + " AND ($3::text IS NULL OR created_by = $3)";
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
   private final Pool pool;
@@ -38,11 +41,20 @@ public final class JobReads {
         .execute(Tuple.of(id).addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES));
   }
 
+  /** The job when {@code principal} created it or is an admin. */
+  private Future<RowSet<Row>> find(long id, Principal principal) {
+    return pool.preparedQuery(BY_ID_FOR)
+        .execute(
+            Tuple.of(id)
+                .addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES)
+                .addString(principal.admin() ? null : principal.subject()));
+  }
+
   public void get(RoutingContext ctx) {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
-    find(id)
+    find(id, Principal.of(ctx))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -60,7 +72,7 @@ public final class JobReads {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
-    find(id)
+    find(id, Principal.of(ctx))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -126,7 +138,7 @@ public final class JobReads {
       if (closed) {
         return;
       }
-      find(id)
+      find(id, Principal.of(ctx))
           .onComplete(
               ar -> {
                 if (ar.failed() || ar.result().size() == 0) {

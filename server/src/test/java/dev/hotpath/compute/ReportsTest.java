@@ -138,8 +138,9 @@ class ReportsTest {
   void aReportThatIsNotReadyIs409AndAnUnknownOneIs404() {
     long id =
         server.queryLong(
-            "INSERT INTO jobs (kind, max_attempts, timeout_ms, run_at) VALUES ('report.sales', 1,"
-                + " 1000, now() + interval '1 day') RETURNING id");
+            "INSERT INTO jobs (kind, max_attempts, timeout_ms, run_at, created_by) VALUES"
+                + " ('report.sales', 1, 1000, now() + interval '1 day', 'service:tests')"
+                + " RETURNING id");
     server.execute(
         "INSERT INTO reports (id, from_date, to_date) VALUES ("
             + id

@@ -89,10 +89,19 @@ public final class Contracts {
   }
 
   public void assertConforms(HttpRequest request, Api.Response response) {
-    String path = normalized(request.uri().getRawPath());
+    String raw = request.uri().getRawPath();
+    String path = normalized(raw);
     String method = request.method().toLowerCase();
     int status = response.status();
     String where = request.method() + " " + request.uri() + " -> " + status;
+    if (!path.equals(raw) || !canonicalEscapes(raw)) {
+      // paths are canonical: any other spelling names no operation (400 when it cannot be decoded)
+      assertThat(status)
+          .as(where + ": a path that is not canonical must be a 400, 404, 414 or 431")
+          .isIn(400, 404, 414, 431);
+      assertProblem(where, response);
+      return;
+    }
     JsonNode operation = null;
     for (Route route : routes) {
       if (route.pattern.matcher(path).matches()) {
@@ -169,6 +178,28 @@ public final class Contracts {
    * The path as the router sees it: percent-encoded dots decoded, dot segments removed, repeated
    * slashes collapsed, a trailing slash dropped (Vert.x Web matches {@code /a/} as {@code /a}).
    */
+  /**
+   * Whether every percent-escape of {@code rawPath} is well formed and encodes a character that
+   * needs encoding (RFC 3986 section 6.2.2.2: unreserved characters are never escaped canonically).
+   */
+  static boolean canonicalEscapes(String rawPath) {
+    for (int i = rawPath.indexOf('%'); i >= 0; i = rawPath.indexOf('%', i + 1)) {
+      if (i + 2 >= rawPath.length()) {
+        return false;
+      }
+      int c;
+      try {
+        c = Integer.parseInt(rawPath.substring(i + 1, i + 3), 16);
+      } catch (NumberFormatException e) {
+        return false;
+      }
+      if (Character.isLetterOrDigit(c) && c < 128 || "-._~/".indexOf(c) >= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static String normalized(String rawPath) {
     String p = rawPath.replace("%2e", ".").replace("%2E", ".");
     p = java.net.URI.create("http://h" + p.replaceAll("/{2,}", "/")).normalize().getRawPath();

@@ -98,6 +98,18 @@ public final class Fixtures {
         + " orders="
         + server.queryLong("SELECT count(*) FROM orders")
         + " items="
-        + server.queryLong("SELECT count(*) FROM order_items");
+        + server.queryLong("SELECT count(*) FROM order_items")
+        + " order_versions="
+        + server.queryLong("SELECT sum(version) FROM orders")
+        + " events="
+        + server.queryLong("SELECT coalesce(max(id), 0) FROM outbox")
+        + " idempotency_keys="
+        + server.queryLong("SELECT count(*) FROM idempotency_keys")
+        + " client_jobs="
+        + server.queryLong("SELECT count(*) FROM jobs WHERE created_by IS NOT NULL")
+        + " reports="
+        + server.queryLong("SELECT count(*) FROM reports")
+        + " imports="
+        + server.queryLong("SELECT count(*) FROM order_imports");
   }
 }

@@ -61,6 +61,11 @@ public final class Principal {
     return (scopes & Scope.SERVICE.bit()) != 0 || (customerId != 0 && customerId == ownerId);
   }
 
+  /** Whether this principal may read and manage what anyone created (jobs): an admin. */
+  public boolean admin() {
+    return (scopes & Scope.ADMIN.bit()) != 0;
+  }
+
   @Override
   public String toString() {
     return "Principal[" + subject + ", " + Scope.names(scopes) + "]";

@@ -1,0 +1,348 @@
+package dev.hotpath.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Contracts;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exhaustive half of the hostile-input suite (the random half is {@link HostileInputTest}):
+ * generated from api/openapi.yaml, every operation with every path parameter spelled with a broken
+ * percent-encoding, every body field of every operation given each value the contract refuses
+ * (non-integral, non-finite and huge numbers, wrong types, NUL), every body route sent with every
+ * wrong media type and charset, and the HTTP versions no server speaks. Every answer is a 4xx
+ * problem (505 for the versions) that conforms to the contract, and no table changes.
+ */
+class HostileMatrixTest {
+  private static final TestServer server = TestServer.get();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final Fixtures fx = new Fixtures(server);
+  private final Api service = server.api();
+  private final Api admin = server.api().as(Tokens.get().admin());
+  private long customer;
+  private long order;
+
+  /** A valid body of each schema, which the matrix then breaks one field at a time. */
+  private static final Map<String, String> TEMPLATES =
+      Map.of(
+          "CustomerCreate", "{\"email\":\"m@x.io\",\"name\":\"M\"}",
+          "BatchGetRequest", "{\"ids\":[1,2,3]}",
+          "CustomerPatch", "{\"name\":\"M\",\"status\":\"active\"}",
+          "OrderCreate", "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}",
+          "LogLevel", "{\"logger\":\"dev.hotpath\",\"level\":\"INFO\"}",
+          "ReportRequest", "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}");
+
+  /** Values no field of the contract takes: numbers must be integers written as integers. */
+  private static final List<String> NUMBERS_REFUSED =
+      List.of("1e400", "-1e400", "1.0e0", "1E+2", "1.5", "-0.0", "123456789012345678901234567890");
+
+  private static final List<String> WRONG_TYPES =
+      List.of("true", "null", "[]", "{}", "\"\\u0000\"", "[1e400]", "{\"$ne\":null}");
+
+  private record Operation(String method, String template, String bodySchema) {}
+
+  @BeforeEach
+  void aCustomerWithAnOrder() {
+    customer = fx.customer();
+    order = fx.order(customer, fx.product(100, 100), 1);
+  }
+
+  private static List<Operation> operations() {
+    JsonNode paths = Contracts.instance().document().get("paths");
+    List<Operation> ops = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> it = paths.fields();
+    while (it.hasNext()) {
+      var path = it.next();
+      path.getValue()
+          .fields()
+          .forEachRemaining(
+              m -> {
+                if (m.getKey().equals("parameters") || path.getKey().equals("/admin/jfr")) {
+                  return;
+                }
+                JsonNode content = m.getValue().path("requestBody").path("content");
+                String schema = null;
+                if (!content.isMissingNode()) {
+                  String ref = content.elements().next().path("schema").path("$ref").asText();
+                  schema = ref.isEmpty() ? null : ref.substring(ref.lastIndexOf('/') + 1);
+                }
+                ops.add(new Operation(m.getKey().toUpperCase(), path.getKey(), schema));
+              });
+    }
+    return ops;
+  }
+
+  /** The path of {@code op} with its parameters naming real rows of this test. */
+  private String realPath(Operation op) {
+    String id = op.template().startsWith("/v1/orders/{") ? Long.toString(order) : "" + customer;
+    return op.template().replaceAll("\\{[^}]+}", id);
+  }
+
+  private Api clientFor(Operation op) {
+    return op.template().startsWith("/admin") ? admin : service;
+  }
+
+  private Api.Response send(Operation op, String path, String contentType, byte[] body) {
+    Api client = clientFor(op);
+    HttpRequest.Builder b =
+        client
+            .request(path)
+            .header("Idempotency-Key", UUID.randomUUID().toString())
+            .header("If-Match", "*");
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return client.send(
+        b.method(
+                op.method(),
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body))
+            .build());
+  }
+
+  private static void assertRefused(String what, Api.Response r, int... statuses) {
+    assertThat(r.status()).as(what + " -> " + r.body()).isBetween(400, 499);
+    if (statuses.length > 0) {
+      assertThat(r.status()).as(what + " -> " + r.body()).isIn(box(statuses));
+    }
+    assertThat(r.contentType()).as(what).startsWith("application/problem+json");
+  }
+
+  private static Integer[] box(int[] values) {
+    Integer[] boxed = new Integer[values.length];
+    for (int i = 0; i < values.length; i++) {
+      boxed[i] = values[i];
+    }
+    return boxed;
+  }
+
+  @Test
+  void aBrokenPercentEncodingInAnyPathOrQueryIsA400NeverA500() throws IOException {
+    String before = fx.rowCounts();
+    int sent = 0;
+    String token = Tokens.get().service();
+    for (Operation op : operations()) {
+      if (!op.template().contains("{")) {
+        continue;
+      }
+      for (String broken : List.of("%", "%zz", "%2", "%G1", "1%", "%%32")) {
+        String path = op.template().replaceAll("\\{[^}]+}", broken);
+        for (String auth : new String[] {token, null}) {
+          String response = raw(op.method() + " " + path + " HTTP/1.1", auth);
+          assertThat(response.lines().findFirst().orElse(""))
+              .as(op.method() + " " + path)
+              .contains(" 400 ");
+          assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+          assertThat(response).contains("percent-encoding");
+          sent++;
+        }
+      }
+    }
+    for (String query : List.of("?limit=%zz", "?%zz=1", "?fields=%", "?cursor=%2")) {
+      for (String path : List.of("/v1/customers/" + customer + "/orders", "/v1/products")) {
+        String response = raw("GET " + path + query + " HTTP/1.1", token);
+        assertThat(response.lines().findFirst().orElse("")).as(path + query).contains(" 400 ");
+        assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+        sent++;
+      }
+    }
+    assertThat(sent).isGreaterThan(100);
+    assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
+  }
+
+  /** Sends one request line (with a bearer token when given) on a new connection; the answer. */
+  private static String raw(String requestLine, String token) throws IOException {
+    try (Socket socket = new Socket("localhost", server.app().port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      String head =
+          requestLine
+              + "\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n"
+              + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+              + "\r\n";
+      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void everyBodyFieldRefusesNumbersThatAreNotPlainIntegersAndValuesOfTheWrongType()
+      throws IOException {
+    String before = fx.rowCounts();
+    int sent = 0;
+    for (Operation op : operations()) {
+      if (op.bodySchema() == null) {
+        continue;
+      }
+      ObjectNode template = (ObjectNode) JSON.readTree(TEMPLATES.get(op.bodySchema()));
+      List<String> fields = new ArrayList<>();
+      template.fieldNames().forEachRemaining(fields::add);
+      for (String field : fields) {
+        List<String> values = new ArrayList<>(NUMBERS_REFUSED);
+        values.addAll(WRONG_TYPES);
+        for (String value : values) {
+          String body = withField(template, field, value);
+          Api.Response r = send(op, realPath(op), "application/json", utf8(body));
+          assertRefused(op.method() + " " + op.template() + " " + body, r);
+          sent++;
+        }
+      }
+    }
+    // nested numbers, and the very cases found answering 500
+    Operation order = new Operation("POST", "/v1/orders", "OrderCreate");
+    for (String value : NUMBERS_REFUSED) {
+      String body =
+          "{\"customer_id\":"
+              + customer
+              + ",\"items\":[{\"product_id\":1,\"quantity\":"
+              + value
+              + "}]}";
+      Api.Response r = send(order, "/v1/orders", "application/json", utf8(body));
+      assertRefused(body, r, 400);
+      assertThat(r.json().get("errors").get(0).get("field").asText())
+          .isEqualTo("/items/0/quantity");
+    }
+    Api.Response status =
+        send(
+            new Operation("PATCH", "/v1/customers/{id}", "CustomerPatch"),
+            "/v1/customers/" + customer,
+            "application/json",
+            utf8("{\"status\":1e400}"));
+    assertRefused("status 1e400", status, 400);
+    assertThat(status.json().get("type").asText()).endsWith("/validation-error");
+    Api.Response level =
+        send(
+            new Operation("PUT", "/admin/log-level", "LogLevel"),
+            "/admin/log-level",
+            "application/json",
+            utf8("{\"logger\":\"dev.hotpath\",\"level\":-1e400}"));
+    assertRefused("level -1e400", level, 400);
+    assertThat(level.json().get("errors").get(0).get("field").asText()).isEqualTo("/level");
+    assertThat(sent).isGreaterThan(100);
+    assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
+  }
+
+  private static String withField(ObjectNode template, String field, String rawValue) {
+    // built as text: the hostile values are JSON that no tree would keep as written
+    Map<String, String> fields = new LinkedHashMap<>();
+    template.fields().forEachRemaining(e -> fields.put(e.getKey(), e.getValue().toString()));
+    fields.put(field, rawValue);
+    StringBuilder out = new StringBuilder("{");
+    fields.forEach(
+        (k, v) ->
+            out.append(out.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+    return out.append('}').toString();
+  }
+
+  @Test
+  void aBodyInAnyMediaTypeOrCharsetButTheContractsIsA415ThatNamesWhatIsAccepted() {
+    String before = fx.rowCounts();
+    List<String> wrong =
+        List.of(
+            "*/*",
+            "application/*",
+            "application/json;;;",
+            "application/json;",
+            "application/json; charset=latin1",
+            "application/json; charset=utf-16",
+            "application/json; charset=utf-8; charset=utf-8",
+            "application/json; foo=bar",
+            "application/jsonx",
+            "text/plain",
+            "application/x-www-form-urlencoded");
+    int sent = 0;
+    for (Operation op : operations()) {
+      if (op.bodySchema() == null) {
+        continue;
+      }
+      byte[] valid = utf8(TEMPLATES.get(op.bodySchema()));
+      for (String type : wrong) {
+        Api.Response r = send(op, realPath(op), type, valid);
+        assertRefused(op.method() + " " + op.template() + " as " + type, r, 415);
+        assertThat(r.json().get("detail").asText()).contains("application/json");
+        sent++;
+      }
+      Api.Response none = send(op, realPath(op), null, valid);
+      assertRefused(op.method() + " " + op.template() + " without a type", none, 415);
+      for (Charset charset :
+          List.of(
+              StandardCharsets.UTF_16LE,
+              StandardCharsets.UTF_16BE,
+              StandardCharsets.UTF_16,
+              Charset.forName("UTF-32LE"),
+              Charset.forName("UTF-32BE"))) {
+        byte[] body = TEMPLATES.get(op.bodySchema()).getBytes(charset);
+        Api.Response r = send(op, realPath(op), "application/json", body);
+        assertRefused(op.method() + " " + op.template() + " in " + charset, r, 415);
+        sent++;
+      }
+      byte[] bom = ("\uFEFF" + TEMPLATES.get(op.bodySchema())).getBytes(StandardCharsets.UTF_8);
+      assertRefused("UTF-8 with a BOM", send(op, realPath(op), "application/json", bom), 415);
+    }
+    assertThat(sent).isGreaterThan(50);
+    // the accepted spellings still work
+    Api.Response upper =
+        send(
+            new Operation("POST", "/v1/customers/batch-get", "BatchGetRequest"),
+            "/v1/customers/batch-get",
+            "Application/JSON; Charset=\"UTF-8\"",
+            utf8("{\"ids\":[" + customer + "]}"));
+    assertThat(upper.status()).isEqualTo(200);
+    assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
+  }
+
+  @Test
+  void aMalformedBodyIsA400ThatGivesItsPositionAndNothingOfTheParser() {
+    Operation op = new Operation("POST", "/v1/customers/batch-get", "BatchGetRequest");
+    for (String body : List.of("{\"ids\":[}", "{\"ids\":[1,2] x", "{\"ids\":tru}", "{", "[1,]")) {
+      Api.Response r = send(op, "/v1/customers/batch-get", "application/json", utf8(body));
+      assertRefused(body, r, 400);
+      assertThat(r.json().get("type").asText()).endsWith("/malformed-json");
+      assertThat(r.json().get("detail").asText())
+          .as(body)
+          .matches("The body is not valid JSON at line \\d+, column \\d+");
+    }
+    Api.Response deep =
+        send(op, "/v1/customers/batch-get", "application/json", utf8("[".repeat(40)));
+    assertRefused("deep", deep, 400);
+    assertThat(deep.body()).doesNotContain("StreamReadConstraints").doesNotContain("jackson");
+  }
+
+  @Test
+  void aRequestLineOfAnHttpVersionNoServerSpeaksIsA505Problem() throws IOException {
+    for (String version : List.of("HTTP/2.0", "HTTP/9.9", "HTTP/1.2", "HTTP/0.8")) {
+      String response = raw("GET /v1/products " + version, null);
+      assertThat(response.lines().findFirst().orElse("")).as(version).contains(" 505 ");
+      assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+      assertThat(response).contains("/problems/http-version-not-supported");
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
