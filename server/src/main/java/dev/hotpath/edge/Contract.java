@@ -109,6 +109,18 @@ public final class Contract {
     return document;
   }
 
+  /** The operation object of a route ({@code :id} style path); a missing node when absent. */
+  private JsonNode operation(String method, String routerPath) {
+    return document
+        .path("paths")
+        .path(template(routerPath))
+        .path(method.toLowerCase(java.util.Locale.ROOT));
+  }
+
+  private static String template(String routerPath) {
+    return routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+  }
+
   /**
    * What the contract declares for a route the router defines ({@code :id} style path): its SLO
    * class and query budget.
@@ -117,9 +129,8 @@ public final class Contract {
    *     route cannot exist outside the contract
    */
   public dev.hotpath.observe.RouteInfo routeInfo(String method, String routerPath) {
-    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
-    JsonNode operation =
-        document.path("paths").path(template).path(method.toLowerCase(java.util.Locale.ROOT));
+    String template = template(routerPath);
+    JsonNode operation = operation(method, routerPath);
     if (operation.isMissingNode()) {
       throw new IllegalStateException(
           "route " + method + " " + routerPath + " is not in " + RESOURCE);
@@ -142,13 +153,8 @@ public final class Contract {
    *     is public by omission
    */
   public Optional<List<String>> scopes(String method, String routerPath) {
-    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
-    JsonNode security =
-        document
-            .path("paths")
-            .path(template)
-            .path(method.toLowerCase(java.util.Locale.ROOT))
-            .get("security");
+    String template = template(routerPath);
+    JsonNode security = operation(method, routerPath).get("security");
     if (security == null || !security.isArray()) {
       throw new IllegalStateException(
           method + " " + template + " declares no security (use [] for a public route)");
@@ -172,10 +178,8 @@ public final class Contract {
    *     so that no customer-owned route exists without a declared guard
    */
   public Owner owner(String method, String routerPath) {
-    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
-    JsonNode operation =
-        document.path("paths").path(template).path(method.toLowerCase(java.util.Locale.ROOT));
-    JsonNode owner = operation.get("x-owner");
+    String template = template(routerPath);
+    JsonNode owner = operation(method, routerPath).get("x-owner");
     boolean authenticated = scopes(method, routerPath).isPresent();
     if (owner == null) {
       if (authenticated) {
@@ -228,14 +232,7 @@ public final class Contract {
    * the operation takes no body.
    */
   public List<String> requestMediaTypes(String method, String routerPath) {
-    String template = routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
-    JsonNode content =
-        document
-            .path("paths")
-            .path(template)
-            .path(method.toLowerCase(java.util.Locale.ROOT))
-            .path("requestBody")
-            .path("content");
+    JsonNode content = operation(method, routerPath).path("requestBody").path("content");
     List<String> types = new ArrayList<>();
     content.fieldNames().forEachRemaining(types::add);
     return List.copyOf(types);

@@ -93,4 +93,18 @@ class ContractTest {
     assertThat(bundle.statusCode()).isEqualTo(200);
     assertThat(bundle.body().length()).isGreaterThan(100_000);
   }
+
+  @Test
+  void everyProblemTypeTheServerSendsIsListedInTheContract() throws Exception {
+    String spec = Files.readString(SPEC).replaceAll("\\s+", " ");
+    int at = spec.indexOf("https://hotpath.dev/problems/{");
+    assertThat(at).isPositive();
+    String list = spec.substring(at, spec.indexOf('}', at));
+    for (ProblemType type : ProblemType.values()) {
+      String slug = type.uri().substring(ProblemType.BASE.length());
+      assertThat(list)
+          .as(type + " listed in the Problem schema")
+          .containsPattern("[{ ]" + slug + "[,}]|[{ ]" + slug + "$");
+    }
+  }
 }

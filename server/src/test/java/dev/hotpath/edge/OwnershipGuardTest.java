@@ -10,9 +10,7 @@ import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
 import java.net.http.HttpRequest;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,25 +44,17 @@ class OwnershipGuardTest {
 
   /** Every operation whose path names its owner ({@code x-owner: {param: ...}}). */
   private static List<Operation> ownedByPath() {
-    JsonNode paths = Contracts.instance().document().get("paths");
     List<Operation> ops = new ArrayList<>();
-    Iterator<Map.Entry<String, JsonNode>> it = paths.fields();
-    while (it.hasNext()) {
-      var path = it.next();
-      path.getValue()
-          .fields()
-          .forEachRemaining(
-              m -> {
-                JsonNode owner = m.getValue().path("x-owner");
-                if (owner.has("param")) {
-                  ops.add(
-                      new Operation(
-                          m.getKey().toUpperCase(),
-                          path.getKey(),
-                          owner.get("param").asText(),
-                          m.getValue().has("requestBody")));
-                }
-              });
+    for (Contracts.Operation op : Contracts.instance().operations()) {
+      JsonNode owner = op.node().path("x-owner");
+      if (owner.has("param")) {
+        ops.add(
+            new Operation(
+                op.method(),
+                op.template(),
+                owner.get("param").asText(),
+                op.node().has("requestBody")));
+      }
     }
     return ops;
   }

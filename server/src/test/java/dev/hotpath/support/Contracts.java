@@ -88,6 +88,31 @@ public final class Contracts {
     return doc;
   }
 
+  /** One operation of the contract: its method (upper case), path template and object. */
+  public record Operation(String method, String template, JsonNode node) {}
+
+  /** Every operation of the contract, in document order. */
+  public List<Operation> operations() {
+    List<Operation> ops = new ArrayList<>();
+    doc.get("paths")
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        m -> {
+                          if (!m.getKey().equals("parameters")) {
+                            ops.add(
+                                new Operation(
+                                    m.getKey().toUpperCase(java.util.Locale.ROOT),
+                                    path.getKey(),
+                                    m.getValue()));
+                          }
+                        }));
+    return ops;
+  }
+
   public void assertConforms(HttpRequest request, Api.Response response) {
     String raw = request.uri().getRawPath();
     String path = normalized(raw);
