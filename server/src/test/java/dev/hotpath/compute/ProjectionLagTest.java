@@ -28,13 +28,23 @@ class ProjectionLagTest {
     try (Connection held = server.database().openJdbc()) {
       // a transaction with an id holds the consumers' horizon: no event after it can be applied
       held.setAutoCommit(false);
-      held.createStatement().execute("SELECT pg_current_xact_id()");
+      String xid;
+      try (var rs = held.createStatement().executeQuery("SELECT pg_current_xact_id()::text")) {
+        rs.next();
+        xid = rs.getString(1);
+      }
       order = fx.order(fx.customer(), fx.product(100, 10), 1);
-      // the event the consumers cannot reach yet, an hour old: far beyond the default bound
+      // the events the consumers cannot reach yet, an hour old: far beyond the default bound
       server.execute(
-          "UPDATE outbox SET created_at = now() - interval '1 hour'"
-              + " WHERE type = 'order.created' AND aggregate_id = "
-              + order);
+          "UPDATE outbox SET created_at = now() - interval '1 hour' WHERE txid > '"
+              + xid
+              + "'::xid8");
+      assertThat(
+              server.queryLong(
+                  "SELECT count(*) FROM outbox WHERE type = 'order.created' AND aggregate_id = "
+                      + order
+                      + " AND created_at < now() - interval '59 minutes'"))
+          .isEqualTo(1);
       await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/health/ready").status() == 503);
       Api.Response behind = api.get("/health/ready");
       assertThat(behind.json().get("checks").get("projections").asText()).isEqualTo("behind");
