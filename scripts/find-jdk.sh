@@ -29,3 +29,28 @@ hotpath_find_jdk() {
   fi
   export JAVA_HOME="$best"
 }
+
+hotpath_quiet_maven() {
+  # Maven's own libraries (Guice) call sun.misc.Unsafe, which JDK 24 and newer warn about on
+  # every run; the warnings are Maven's, not the project's, so a newcomer's first screen should
+  # not show them. JDK 23 introduced the flag; older JDKs refuse it, so it is added only from 24.
+  local major
+  major=$(hotpath_java_major "$JAVA_HOME/bin/java")
+  if [ "${major:-0}" -ge 24 ] 2>/dev/null; then
+    case " ${MAVEN_OPTS:-} " in
+      *" --sun-misc-unsafe-memory-access="*) ;;
+      *) export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow" ;;
+    esac
+  fi
+}
+
+hotpath_data_defaults() {
+  # The embedded database, the development keys and the access log live in the repository's
+  # data/ folder whatever the caller's working directory, so `path/to/hotpath token` finds the
+  # key `serve --demo` made. An explicit HOTPATH_DATA_DIR (or HOTPATH_ACCESS_LOG) wins.
+  local root="$1"
+  if [ -z "${HOTPATH_DATA_DIR:-}" ]; then
+    export HOTPATH_DATA_DIR="$root/data"
+    export HOTPATH_ACCESS_LOG="${HOTPATH_ACCESS_LOG:-$root/data/access.log}"
+  fi
+}

@@ -192,6 +192,8 @@ public final class App implements AutoCloseable {
         effective.outside().paymentsUrl().map(url -> new PaymentJobs(outside, cache));
     paymentJobs.ifPresent(p -> p.register(jobHandlers));
     Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
+    readiness.require(compute.lag());
+    compute.lag().bind(observability.registry());
     String computeDeployment;
     CacheInvalidation invalidation;
     try {

@@ -27,6 +27,7 @@ public final class Compute extends VerticleBase {
   private Pool pool;
   private final List<OutboxConsumer> consumers = new ArrayList<>();
   private JobWorkers workers;
+  private final ProjectionLag lag;
 
   public Compute(
       Settings settings, DatabaseCoordinates database, JobQueue queue, JobHandlers handlers) {
@@ -38,6 +39,15 @@ public final class Compute extends VerticleBase {
         ManagementFactory.getRuntimeMXBean().getName()
             + "/"
             + UUID.randomUUID().toString().substring(0, 8);
+    this.lag =
+        new ProjectionLag(
+            Rebuild.projections().stream().map(Projection::name).toList(),
+            settings.compute().readyMaxLag());
+  }
+
+  /** How far the consumers are behind the log: a readiness check and a gauge. */
+  public ProjectionLag lag() {
+    return lag;
   }
 
   @Override
@@ -53,6 +63,7 @@ public final class Compute extends VerticleBase {
       consumers.add(new OutboxConsumer(vertx, pool, projection, c.outboxBatch(), c.outboxPoll()));
     }
     consumers.forEach(OutboxConsumer::start);
+    lag.start(vertx, pool);
     workers = new JobWorkers(vertx, pool, queue, handlers, worker, c.jobWorkers(), c.jobPoll());
     workers.start();
     // one pending run of each recurring job across all instances (deduplicated by kind)
@@ -82,6 +93,7 @@ public final class Compute extends VerticleBase {
   /** Lets every consumer finish its batch and every running job end, then closes the pool. */
   @Override
   public Future<?> stop() {
+    lag.stop();
     List<Future<Void>> stopping = new ArrayList<>();
     consumers.forEach(consumer -> stopping.add(consumer.stop()));
     if (workers != null) {

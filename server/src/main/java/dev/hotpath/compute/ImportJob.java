@@ -125,9 +125,10 @@ public final class ImportJob implements JobHandler {
                       file -> {
                         int total =
                             file.chunks().stream().mapToInt(ImportParser.Chunk::lines).sum();
+                        int orderLines = total - ImportParser.headerLines(format);
                         return job.pool()
                             .preparedQuery(SET_LINES)
-                            .execute(Tuple.of(job.id(), total))
+                            .execute(Tuple.of(job.id(), Math.max(0, orderLines)))
                             .compose(
                                 x ->
                                     run(
@@ -198,7 +199,7 @@ public final class ImportJob implements JobHandler {
         .map(
             x ->
                 "{\"lines\":"
-                    + total
+                    + Math.max(0, total - ImportParser.headerLines(parser.format()))
                     + ",\"imported\":"
                     + counts.imported
                     + ",\"rejected\":"

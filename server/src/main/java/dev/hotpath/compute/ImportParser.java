@@ -55,6 +55,25 @@ public final class ImportParser {
     this.csv = "csv".equals(format);
   }
 
+  /** {@code csv} or {@code ndjson}. */
+  public String format() {
+    return csv ? "csv" : "ndjson";
+  }
+
+  /** Lines before the first order of a file: the CSV header; NDJSON has none. */
+  public static int headerLines(String format) {
+    return "csv".equals(format) ? 1 : 0;
+  }
+
+  /**
+   * Lines of {@code data} that may hold an order: every line but the CSV header. What an import
+   * reports as its {@code lines} (and is limited by), so that {@code imported + rejected} plus the
+   * blank lines makes it; line numbers stay the file's.
+   */
+  public static int orderLines(byte[] data, String format) {
+    return Math.max(0, countLines(data) - headerLines(format));
+  }
+
   /** Lines of {@code data}: newlines, plus a last line without one. */
   public static int countLines(byte[] data) {
     int lines = 0;
@@ -167,7 +186,7 @@ public final class ImportParser {
         errors.add(
             new FieldError(
                 "/items/" + i + "/product_id",
-                "product " + products[i] + " is already on line " + (first + 1)));
+                "product " + products[i] + " is already in /items/" + first));
       }
     }
     if (!errors.isEmpty()) {

@@ -93,6 +93,8 @@ public record Settings(
    * @param importWorkers parser threads of one bulk import
    * @param importChunkLines lines per parsed chunk of a bulk import
    * @param importBodyLimit largest bulk import body in bytes
+   * @param readyMaxLag largest lag of an outbox consumer at which the process is still ready (0: no
+   *     bound)
    */
   public record Compute(
       Duration idempotencyTtl,
@@ -107,7 +109,8 @@ public record Settings(
       Duration jobTimeout,
       int importWorkers,
       int importChunkLines,
-      long importBodyLimit) {}
+      long importBodyLimit,
+      Duration readyMaxLag) {}
 
   /** Defaults for this machine: one event loop per core, a pool sized to the database's cores. */
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -148,7 +151,8 @@ public record Settings(
                 Duration.ofMillis(reader.integer("JOB_TIMEOUT_MS", 120_000, 10, 86_400_000)),
                 reader.integer("IMPORT_WORKERS", cores, 1, 64),
                 reader.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
-                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE)),
+                reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+                Duration.ofMillis(reader.integer("READY_MAX_LAG_MS", 5_000, 0, 3_600_000))),
             reader.admission(),
             OutsideSettings.read(reader));
 

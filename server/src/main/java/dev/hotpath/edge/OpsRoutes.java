@@ -4,7 +4,6 @@ import dev.hotpath.observe.Observability;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +19,12 @@ public final class OpsRoutes {
   private static final Buffer LIVE = Buffer.buffer("{\"status\":\"up\"}");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(2);
 
+  /** {@code GET /}: where a person finds the documentation, the contract and health. */
+  private static final Buffer INDEX =
+      Buffer.buffer(
+          "{\"name\":\"hotpath\",\"docs\":\"/docs\",\"openapi\":\"/openapi.yaml\","
+              + "\"health\":{\"live\":\"/health/live\",\"ready\":\"/health/ready\"}}");
+
   /** Starts Swagger UI; a file rather than an inline script, so the page's CSP forbids inline. */
   private static final Buffer DOCS_SCRIPT =
       Buffer.buffer(
@@ -29,7 +34,7 @@ public final class OpsRoutes {
   private final Readiness readiness;
   private final Buffer yaml;
   private final Buffer docsPage;
-  private final String swaggerRoot;
+  private final DocsAssets docsAssets;
 
   private final Contract contract;
   private final Observability observability;
@@ -51,8 +56,8 @@ public final class OpsRoutes {
     this.metricsServed = metricsServed;
     this.yaml = Buffer.buffer(contract.yaml());
     String version = swaggerUiVersion();
-    this.swaggerRoot = "META-INF/resources/webjars/swagger-ui/" + version;
-    this.docsPage = Buffer.buffer(docsHtml(), StandardCharsets.UTF_8.name());
+    this.docsAssets = new DocsAssets("META-INF/resources/webjars/swagger-ui/" + version, version);
+    this.docsPage = Buffer.buffer(docsHtml(docsAssets), StandardCharsets.UTF_8.name());
   }
 
   /**
@@ -60,6 +65,7 @@ public final class OpsRoutes {
    * are authenticated, since they then need a token with the admin scope — the admin routes.
    */
   public void mount(Routes routes, BodyHandler body) {
+    routes.get("/").handler(ctx -> Responses.json(ctx, 200, INDEX));
     routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
     routes.get("/health/ready").handler(this::ready);
     if (metricsServed) {
@@ -88,10 +94,8 @@ public final class OpsRoutes {
                     .putHeader("Content-Type", "text/javascript; charset=utf-8")
                     .putHeader("Cache-Control", "public, max-age=300")
                     .end(DOCS_SCRIPT));
-    routes
-        .router()
-        .get("/docs/assets/*")
-        .handler(StaticHandler.create(swaggerRoot).setCachingEnabled(true).setMaxAgeSeconds(86400));
+    // static files of the docs page, not API operations: outside the contract, like a CDN's
+    routes.router().get("/docs/assets/:version/:name").handler(docsAssets::handle);
     if (routes.authenticated()) {
       routes.put("/admin/log-level").handler(body).handler(this::setLogLevel);
       routes.get("/admin/jfr").handler(this::recordJfr);
@@ -201,25 +205,30 @@ public final class OpsRoutes {
         .timeout(READY_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .onComplete(
             ar -> {
-              if (ar.succeeded()) {
+              if (ar.failed()) {
+                health(ctx, 503, "down", "down", "applied");
+              } else if (readiness.checks().stream().allMatch(Readiness.Check::ok)) {
                 health(ctx, 200, "up", "up", "applied");
               } else {
-                health(ctx, 503, "down", "down", "applied");
+                health(ctx, 503, "down", "up", "applied");
               }
             });
   }
 
-  private static void health(
+  private void health(
       RoutingContext ctx, int status, String overall, String database, String migrations) {
     Buffer body =
         JsonOutput.write(
-            96,
+            128,
             gen -> {
               gen.writeStartObject();
               gen.writeStringField("status", overall);
               gen.writeObjectFieldStart("checks");
               gen.writeStringField("database", database);
               gen.writeStringField("migrations", migrations);
+              for (Readiness.Check check : readiness.checks()) {
+                gen.writeStringField(check.name(), check.state());
+              }
               gen.writeEndObject();
               gen.writeEndObject();
             });
@@ -243,21 +252,23 @@ public final class OpsRoutes {
     }
   }
 
-  private static String docsHtml() {
+  private static String docsHtml(DocsAssets assets) {
     return """
         <!doctype html>
         <html lang="en">
         <head>
           <meta charset="utf-8">
           <title>hotpath API</title>
-          <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+          <link rel="stylesheet" href="CSS">
         </head>
         <body>
           <div id="ui"></div>
-          <script src="/docs/assets/swagger-ui-bundle.js"></script>
+          <script src="BUNDLE"></script>
           <script src="/docs/init.js"></script>
         </body>
         </html>
-        """;
+        """
+        .replace("CSS", assets.url("swagger-ui.css"))
+        .replace("BUNDLE", assets.url("swagger-ui-bundle.js"));
   }
 }

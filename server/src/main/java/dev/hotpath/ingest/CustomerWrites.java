@@ -112,9 +112,11 @@ public final class CustomerWrites {
                       // a "no such customer" may be cached for this id (negative caching)
                       changed.add(new Owner(Kind.CUSTOMER, id));
                       changed.add(new Owner(Kind.CUSTOMER_ORDERS, id));
+                      var all = CustomerRepresentation.FIELDS.all();
                       return IdempotencyKeys.Stored.created(
                           "/v1/customers/" + id,
-                          CustomerReads.encode(row, CustomerRepresentation.FIELDS.all()));
+                          CustomerReads.encode(row, all),
+                          CustomerRepresentation.tag(row, all));
                     }),
         () -> cache.invalidate(changed));
   }

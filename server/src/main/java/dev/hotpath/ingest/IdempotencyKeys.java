@@ -60,7 +60,7 @@ public final class IdempotencyKeys {
           + " (client_id, key, fingerprint, status, content_type, body, expires_at)"
           + " SELECT $2, $3, $4, 0, '', ''::bytea, now() + make_interval(secs => $5) FROM l WHERE l.got"
           + " ON CONFLICT (client_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-          + " status = 0, location = NULL, content_type = '', body = ''::bytea,"
+          + " status = 0, location = NULL, content_type = '', body = ''::bytea, etag = NULL,"
           + " created_at = now(), expires_at = EXCLUDED.expires_at"
           + " WHERE idempotency_keys.expires_at <= now() RETURNING 1)"
           + " SELECT l.got, EXISTS (SELECT 1 FROM ins) FROM l";
@@ -74,11 +74,11 @@ public final class IdempotencyKeys {
   private static final String BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
 
   private static final String SAVE =
-      "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6"
-          + " WHERE client_id = $1 AND key = $2";
+      "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6,"
+          + " etag = $7 WHERE client_id = $1 AND key = $2";
 
   private static final String LOOKUP =
-      "SELECT fingerprint, status, location, content_type, body FROM idempotency_keys"
+      "SELECT fingerprint, status, location, content_type, body, etag FROM idempotency_keys"
           + " WHERE client_id = $1 AND key = $2 AND expires_at > now()";
 
   private final Pool pool;
@@ -90,9 +90,23 @@ public final class IdempotencyKeys {
   }
 
   /** A completed response: what is sent the first time and replayed on every retry. */
-  public record Stored(int status, Optional<String> location, String contentType, Buffer body) {
-    public static Stored created(String location, Buffer body) {
-      return new Stored(201, Optional.of(location), "application/json", body);
+  public record Stored(
+      int status,
+      Optional<String> location,
+      String contentType,
+      Buffer body,
+      Optional<String> etag) {
+    public Stored(int status, Optional<String> location, String contentType, Buffer body) {
+      this(status, location, contentType, body, Optional.empty());
+    }
+
+    /**
+     * A 201 with the entity tag of the representation in {@code body} ({@code opaqueTag}, without
+     * quotes), sent as {@code ETag} the first time and on every replay.
+     */
+    public static Stored created(String location, Buffer body, String opaqueTag) {
+      return new Stored(
+          201, Optional.of(location), "application/json", body, Optional.of(opaqueTag));
     }
 
     public static Stored ok(Buffer body) {
@@ -290,7 +304,8 @@ public final class IdempotencyKeys {
                               (short) stored.status(),
                               stored.location().orElse(null),
                               stored.contentType(),
-                              stored.body().copy()));
+                              stored.body().copy(),
+                              stored.etag().orElse(null)));
               Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
               return Future.all(save, commit)
                   .transform(
@@ -326,7 +341,8 @@ public final class IdempotencyKeys {
                       row.getShort(1),
                       Optional.ofNullable(row.getString(2)),
                       row.getString(3),
-                      row.getBuffer(4)));
+                      row.getBuffer(4),
+                      Optional.ofNullable(row.getString(5))));
             });
   }
 
@@ -334,6 +350,7 @@ public final class IdempotencyKeys {
     HttpServerResponse response = ctx.response();
     response.setStatusCode(stored.status()).putHeader(Responses.CONTENT_TYPE, stored.contentType());
     stored.location().ifPresent(l -> response.putHeader(Responses.LOCATION, l));
+    stored.etag().ifPresent(t -> response.putHeader("ETag", "\"" + t + "\""));
     if (stored.status() >= 400) {
       response.putHeader("Cache-Control", "no-store");
     }

@@ -105,7 +105,7 @@ public final class ImportRequests {
 
   /** The number of lines; refuses files with too many, and CSV without the header. */
   private static int check(byte[] data, String format) {
-    int lines = ImportParser.countLines(data);
+    int lines = ImportParser.orderLines(data, format);
     if (lines > MAX_LINES) {
       throw new ProblemException(
           ProblemType.PAYLOAD_TOO_LARGE,

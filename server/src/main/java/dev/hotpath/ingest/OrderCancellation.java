@@ -148,6 +148,11 @@ public final class OrderCancellation {
                 ctx.fail(ar.cause());
               } else {
                 cache.invalidate(changed);
+                Row order = ar.result().iterator().next();
+                Responses.validators(
+                    ctx,
+                    OrderReads.tag(id, order.getInteger(OrderRepresentation.VERSION)),
+                    order.getOffsetDateTime(OrderRepresentation.UPDATED_AT).toEpochSecond());
                 Responses.json(
                     ctx,
                     200,

@@ -205,11 +205,13 @@ public final class OrderWrites {
             placeIn(conn, claimed, key, customerId, lines, requestedAddress, attempt)
                 .map(
                     rows -> {
-                      long orderId = rows.iterator().next().getLong(0);
+                      Row order = rows.iterator().next();
+                      long orderId = order.getLong(0);
                       changed.add(new Owner(Kind.ORDER, orderId));
                       return IdempotencyKeys.Stored.created(
                           "/v1/orders/" + orderId,
-                          OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()));
+                          OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all()),
+                          OrderReads.tag(orderId, order.getInteger(OrderRepresentation.VERSION)));
                     }),
         () -> cache.invalidate(changed));
   }

@@ -71,7 +71,11 @@ public final class ImportReports {
                           gen.writeStringField("status", r.getString(7));
                           gen.writeNumberField("workers", r.getInteger(2));
                           gen.writeNumberField("lines", r.getInteger(3));
-                          gen.writeNumberField("lines_done", r.getInteger(4));
+                          // file lines done, less the CSV header: on the scale of lines
+                          gen.writeNumberField(
+                              "lines_done",
+                              Math.max(
+                                  0, r.getInteger(4) - ("csv".equals(r.getString(1)) ? 1 : 0)));
                           gen.writeNumberField("imported", r.getInteger(5));
                           gen.writeNumberField("rejected", r.getInteger(6));
                           gen.writeStringField("lines_url", "/v1/orders/imports/" + id + "/lines");

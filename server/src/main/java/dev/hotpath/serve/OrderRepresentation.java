@@ -41,6 +41,10 @@ public final class OrderRepresentation {
   public static final String ITEM_COLUMNS =
       "line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor";
   public static final int ORDER_COLUMN_COUNT = 13;
+
+  /** Where {@code version} and {@code updated_at} are in {@link #COLUMNS}. */
+  public static final int VERSION = 8, UPDATED_AT = 10;
+
   private static final int ITEMS = 8;
 
   private OrderRepresentation() {}

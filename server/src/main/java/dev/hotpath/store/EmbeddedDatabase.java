@@ -4,6 +4,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,18 +18,29 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
-  private final EmbeddedPostgres postgres;
+  /** Written into the data folder while this process runs its server: who holds the folder. */
+  static final String OWNER_FILE = "hotpath.pid";
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private final EmbeddedPostgres postgres;
+  private final Path ownerFile;
+
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path ownerFile) {
     this.postgres = postgres;
+    this.ownerFile = ownerFile;
   }
 
   /**
    * Starts (and on first use initialises) a cluster in {@code dataDir}.
    *
-   * @throws EmbeddedDatabaseException with a one-line instruction when the server cannot start
+   * @throws EmbeddedDatabaseException with a one-line instruction when the server cannot start,
+   *     among them when another process runs a server on the same folder
    */
   public static EmbeddedDatabase start(Path dataDir, int port) {
+    heldBy(dataDir)
+        .ifPresent(
+            holder -> {
+              throw new EmbeddedDatabaseException(holder, null);
+            });
     try {
       Files.createDirectories(dataDir);
       var builder =
@@ -51,8 +65,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
           pg.getPort(),
           dataDir.toAbsolutePath(),
           (System.nanoTime() - started) / 1_000_000);
-      return new EmbeddedDatabase(pg);
+      Path owner = dataDir.resolve(OWNER_FILE);
+      Files.writeString(owner, ProcessHandle.current().pid() + "\n");
+      return new EmbeddedDatabase(pg, owner);
     } catch (IOException | RuntimeException e) {
+      Optional<String> holder = heldBy(dataDir); // it may have started while this one tried
+      if (holder.isPresent()) {
+        throw new EmbeddedDatabaseException(holder.get(), e);
+      }
       throw new EmbeddedDatabaseException(
           "embedded PostgreSQL could not start in "
               + dataDir.toAbsolutePath()
@@ -60,6 +80,77 @@ public final class EmbeddedDatabase implements AutoCloseable {
               + rootCause(e)
               + "); if this machine forbids user namespaces for root, run as a normal user or set HOTPATH_DATABASE_URL to an external PostgreSQL",
           e);
+    }
+  }
+
+  /**
+   * Why {@code dataDir} cannot be used by this process, when a live process holds it: a hotpath
+   * process that runs its embedded server there ({@value #OWNER_FILE}), or a PostgreSQL server
+   * still running on it ({@code postmaster.pid}). Two servers cannot share one folder, and the lock
+   * error PostgreSQL or the embedding library gives says neither who holds it nor what to do.
+   */
+  static Optional<String> heldBy(Path dataDir) {
+    Path folder = dataDir.toAbsolutePath();
+    OptionalLong postgresPid = firstNumber(folder.resolve("postmaster.pid"), 0);
+    OptionalLong postgresPort = firstNumber(folder.resolve("postmaster.pid"), 3);
+    OptionalLong owner = firstNumber(folder.resolve(OWNER_FILE), 0);
+    boolean ownerAlive =
+        owner.isPresent()
+            && owner.getAsLong() != ProcessHandle.current().pid()
+            && running(owner.getAsLong(), "java");
+    boolean postgresAlive = postgresPid.isPresent() && running(postgresPid.getAsLong(), "postgres");
+    if (!ownerAlive && !postgresAlive) {
+      return Optional.empty();
+    }
+    String port = postgresPort.isPresent() ? String.valueOf(postgresPort.getAsLong()) : "PORT";
+    String who =
+        ownerAlive
+            ? "a running hotpath server (pid "
+                + owner.getAsLong()
+                + (postgresAlive ? ", its PostgreSQL pid " + postgresPid.getAsLong() : "")
+                + ", port "
+                + port
+                + ")"
+            : "a running PostgreSQL server (pid "
+                + postgresPid.getAsLong()
+                + ", port "
+                + port
+                + ")";
+    String stop = ownerAlive ? "kill " + owner.getAsLong() : "kill " + postgresPid.getAsLong();
+    return Optional.of(
+        "the data folder "
+            + folder
+            + " is in use by "
+            + who
+            + ": two processes cannot open one embedded database. Either work against the running"
+            + " one with --database-url postgresql://postgres:postgres@localhost:"
+            + port
+            + "/postgres, or stop it first (Ctrl-C in its terminal, or "
+            + stop
+            + ") and run this again");
+  }
+
+  /**
+   * Whether process {@code pid} runs and is what a pid file says (its command names {@code
+   * program}): a pid left by a crash may have been given to an unrelated process since.
+   */
+  private static boolean running(long pid, String program) {
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .map(p -> p.info().command().map(c -> c.contains(program)).orElse(true))
+        .orElse(false);
+  }
+
+  /** The number at the start of line {@code line} (0-based) of {@code file}, if there is one. */
+  private static OptionalLong firstNumber(Path file, int line) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      if (lines.size() <= line) {
+        return OptionalLong.empty();
+      }
+      return OptionalLong.of(Long.parseLong(lines.get(line).trim()));
+    } catch (IOException | NumberFormatException e) {
+      return OptionalLong.empty();
     }
   }
 
@@ -79,6 +170,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   @Override
   public void close() {
     try {
+      Files.deleteIfExists(ownerFile);
       postgres.close();
     } catch (IOException e) {
       log.warn("embedded PostgreSQL did not stop cleanly: {}", e.toString());

@@ -223,6 +223,11 @@ class ImportTest {
         .containsExactly("imported", "rejected", "rejected", "imported");
     assertThat(lines.get(1).get("errors").get(0).get("field").asText()).isEqualTo("/customer_id");
     assertThat(lines.get(2).get("errors").get(0).get("field").asText()).isEqualTo("/items/0");
+    // the header is not an order line: four lines, four outcomes (issue 15)
+    JsonNode summary = api.get("/v1/orders/imports/" + id).json();
+    assertThat(summary.get("lines").asInt()).isEqualTo(4);
+    assertThat(summary.get("lines_done").asInt()).isEqualTo(4);
+    assertThat(summary.get("imported").asInt() + summary.get("rejected").asInt()).isEqualTo(4);
     JsonNode first = api.get("/v1/orders/" + lines.get(0).get("order_id").asLong()).json();
     assertThat(first.get("total_minor").asLong()).isEqualTo(2 * 100 + 200);
     assertThat(fx.stock(a)).isEqualTo(98);

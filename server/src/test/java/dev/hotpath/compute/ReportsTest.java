@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpath.support.Api;
+import dev.hotpath.support.Contracts;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
 import io.vertx.core.Vertx;
@@ -107,6 +108,71 @@ class ReportsTest {
     assertThat(new String(unzipped, StandardCharsets.UTF_8)).isEqualTo(plain);
     assertThat(plain.lines().count()).isGreaterThan(700);
     assertThat(gz.body().length).isLessThan(plain.length() / 2);
+  }
+
+  @Test
+  void aFinishedReportCarriesItsEtagAndARevalidationIs304() throws Exception {
+    fx.order(fx.customer(), fx.product(100, 10), 1);
+    Api.Response accepted = request(today, today, null);
+    long id = accepted.json().get("id").asLong();
+    awaitDone(accepted.header("Location").orElseThrow());
+    Api.Response csv = api.get("/v1/reports/" + id);
+    assertThat(csv.header("ETag")).contains("\"r" + id + "\"");
+    Api.Response again = api.get("/v1/reports/" + id, "If-None-Match", "\"r" + id + "\"");
+    assertThat(again.status()).isEqualTo(304);
+    assertThat(again.body()).isEmpty();
+    HttpResponse<byte[]> gz =
+        api.client()
+            .send(
+                api.request("/v1/reports/" + id).header("Accept-Encoding", "gzip").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(gz.headers().firstValue("ETag")).contains("\"r" + id + ".gz\"");
+    Api.Response other = api.get("/v1/reports/" + id, "If-None-Match", "\"r" + (id + 1) + "\"");
+    assertThat(other.status()).isEqualTo(200);
+  }
+
+  /** The README's example (a year of the demo data) made 3 queries against a budget of 2. */
+  @Test
+  void aReportOfMoreThanAThousandRowsIsDownloadedWithinItsQueryBudget() {
+    // the base data gives ~730 days and 200 products; 100 more products sold make it > 1,000 rows
+    StringBuilder items = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      items.append(i == 0 ? "" : ",").append("{\"product_id\":").append(fx.product(100, 10));
+      items.append(",\"quantity\":1}");
+    }
+    Api.Response order =
+        api.post("/v1/orders", "{\"customer_id\":" + fx.customer() + ",\"items\":[" + items + "]}");
+    assertThat(order.status()).as(order.body()).isEqualTo(201);
+    Api.Response accepted = request("2020-01-01", today, null);
+    long id = accepted.json().get("id").asLong();
+    awaitDone(accepted.header("Location").orElseThrow());
+    long rows = server.queryLong("SELECT count(*) FROM report_rows WHERE report_id = " + id);
+    assertThat(rows).as("rows of the report").isGreaterThan(1_000).isLessThan(10_000);
+    long before = downloadQueries();
+    Api.Response csv = api.get("/v1/reports/" + id);
+    assertThat(csv.status()).isEqualTo(200);
+    assertThat(csv.body().lines().count()).isEqualTo(rows + 1);
+    // every query of the download was sent before its last byte
+    int budget =
+        Contracts.instance()
+            .document()
+            .path("paths")
+            .path("/v1/reports/{id}")
+            .path("get")
+            .path("x-query-budget")
+            .asInt(-1);
+    assertThat(downloadQueries() - before).isLessThanOrEqualTo(budget);
+  }
+
+  /** Statements of the download route sent so far: its state check and its pages. */
+  private long downloadQueries() {
+    return server.app().queries().snapshot().entrySet().stream()
+        .filter(
+            e ->
+                e.getKey().startsWith("SELECT j.status, j.progress FROM reports")
+                    || e.getKey().contains("FROM report_rows WHERE report_id = $1 AND row_no >"))
+        .mapToLong(java.util.Map.Entry::getValue)
+        .sum();
   }
 
   @Test
