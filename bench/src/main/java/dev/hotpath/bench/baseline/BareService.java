@@ -1,0 +1,244 @@
+package dev.hotpath.bench.baseline;
+
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.OrderRepresentation;
+import dev.hotpath.store.DatabaseCoordinates;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The baseline hotpath is measured against (issue: lean hot path): a bare Vert.x 5 + reactive
+ * PostgreSQL client service that answers the same two uncached reads from the same database with
+ * the same JSON, and nothing else: no router, authentication, limits, admission, metrics, tracing,
+ * logging or cache. {@code GET /v1/orders/{id}} is one statement (the order joined with its lines);
+ * {@code GET /v1/customers/{id}/orders} two (a page of 20, then the lines of those orders), the
+ * statements and the encoder hotpath itself uses, so the shapes are equal byte for byte and the
+ * difference between the two is what hotpath adds around them. Sized as hotpath is (event loops,
+ * connections, pipelining from the same HOTPATH_* settings), on the database of {@code ./data}.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar dev.hotpath.bench.baseline.BareService PORT</pre>
+ */
+public final class BareService extends VerticleBase {
+  private static final String PAGE =
+      "SELECT "
+          + OrderRepresentation.COLUMNS
+          + " FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+  private static final String LINES =
+      "SELECT order_id, "
+          + OrderRepresentation.ITEM_COLUMNS
+          + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
+  private static final String JSON = "application/json";
+  private static final int LIMIT = 20;
+  private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
+
+  private final DatabaseCoordinates database;
+  private final Settings settings;
+  private final int port;
+  private SqlClient client;
+
+  private BareService(DatabaseCoordinates database, Settings settings, int port) {
+    this.database = database;
+    this.settings = settings;
+    this.port = port;
+  }
+
+  public static void main(String[] args) {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 8088;
+    Settings settings = Settings.fromEnvironment(System.getenv());
+    App.Database db = App.openDatabase(settings);
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(settings.eventLoops())
+                .setPreferNativeTransport(true));
+    vertx
+        .deployVerticle(
+            () -> new BareService(db.coordinates(), settings, port),
+            new DeploymentOptions().setInstances(settings.eventLoops()))
+        .onSuccess(
+            id ->
+                System.out.println(
+                    "bare service on port "
+                        + port
+                        + " with "
+                        + settings.eventLoops()
+                        + " event loops and "
+                        + settings.poolSize()
+                        + " database connections"))
+        .onFailure(
+            e -> {
+              e.printStackTrace();
+              System.exit(1);
+            });
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  vertx.close().await();
+                  db.embedded().ifPresent(e -> e.close());
+                }));
+  }
+
+  @Override
+  public Future<?> start() {
+    client =
+        PgBuilder.client()
+            .with(
+                new PoolOptions()
+                    .setMaxSize(Math.max(1, settings.poolSize() / settings.eventLoops())))
+            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+            .using(vertx)
+            .build();
+    return vertx
+        .createHttpServer(new HttpServerOptions().setPort(port).setTcpNoDelay(true))
+        .requestHandler(this::handle)
+        .listen();
+  }
+
+  private void handle(HttpServerRequest request) {
+    String path = request.path();
+    if (path.startsWith("/v1/orders/")) {
+      long id = id(path, "/v1/orders/".length(), path.length());
+      client
+          .preparedQuery(OrderReads.ORDER_WITH_LINES)
+          .execute(Tuple.of(id))
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  request.response().setStatusCode(500).end();
+                } else if (ar.result().size() == 0) {
+                  request
+                      .response()
+                      .setStatusCode(404)
+                      .putHeader("Content-Type", JSON)
+                      .end(NOT_FOUND);
+                } else {
+                  send(
+                      request,
+                      OrderReads.encodeJoined(ar.result(), OrderRepresentation.FIELDS.all()));
+                }
+              });
+    } else if (path.startsWith("/v1/customers/") && path.endsWith("/orders")) {
+      long id = id(path, "/v1/customers/".length(), path.length() - "/orders".length());
+      client
+          .preparedQuery(PAGE)
+          .execute(Tuple.of(id, LIMIT + 1))
+          .compose(
+              orders -> {
+                Long[] ids = new Long[Math.min(orders.size(), LIMIT)];
+                int i = 0;
+                for (Row r : orders) {
+                  if (i < ids.length) {
+                    ids[i++] = r.getLong(0);
+                  }
+                }
+                return client
+                    .preparedQuery(LINES)
+                    .execute(Tuple.of(ids))
+                    .map(lines -> encodePage(orders, lines));
+              })
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  request.response().setStatusCode(500).end();
+                } else {
+                  send(request, ar.result());
+                }
+              });
+    } else {
+      request.response().setStatusCode(404).end();
+    }
+  }
+
+  private static long id(String path, int from, int to) {
+    long id = 0;
+    for (int i = from; i < to; i++) {
+      char c = path.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      id = id * 10 + (c - '0');
+    }
+    return id;
+  }
+
+  private static void send(HttpServerRequest request, Buffer body) {
+    request.response().putHeader("Content-Type", JSON).end(body);
+  }
+
+  private static Buffer encodePage(RowSet<Row> orderRows, RowSet<Row> lineRows) {
+    List<Row> orders = new ArrayList<>(orderRows.size());
+    orderRows.forEach(orders::add);
+    boolean more = orders.size() > LIMIT;
+    if (more) {
+      orders.remove(orders.size() - 1);
+    }
+    List<Row> lines = new ArrayList<>(lineRows.size());
+    lineRows.forEach(lines::add);
+    return JsonOutput.write(
+        256 + 600 * orders.size(),
+        gen -> {
+          gen.writeStartObject();
+          gen.writeArrayFieldStart("data");
+          for (Row order : orders) {
+            long id = order.getLong(0);
+            int from = lowerBound(lines, id);
+            int to = from;
+            while (to < lines.size() && lines.get(to).getLong(0) == id) {
+              to++;
+            }
+            OrderRepresentation.write(
+                gen,
+                order,
+                new OrderRepresentation.RowLines(lines, from, to, 1),
+                OrderRepresentation.FIELDS.all());
+          }
+          gen.writeEndArray();
+          if (more) {
+            // the same bytes as hotpath's cursor, unsigned: (created_at, id) of the last order
+            Row last = orders.get(orders.size() - 1);
+            gen.writeStringField(
+                "next_cursor",
+                java.util.Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(
+                        (last.getOffsetDateTime(9).toString() + "," + last.getLong(0))
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          } else {
+            gen.writeNullField("next_cursor");
+          }
+          gen.writeEndObject();
+        });
+  }
+
+  private static int lowerBound(List<Row> lines, long orderId) {
+    int lo = 0;
+    int hi = lines.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (lines.get(mid).getLong(0) < orderId) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# hotpath against its baselines, in one sitting, on the demo data (./data, seeded by
+# `./hotpath serve --demo` on its first start):
+#   - uncached GET /v1/orders/{id} and GET /v1/customers/{id}/orders (20 orders with their lines):
+#     hotpath with every feature on and the response cache off, against the bare Vert.x + reactive
+#     PostgreSQL service of bench/ (BareService: the same statements and JSON, nothing else);
+#   - POST /v1/orders (idempotency key + outbox, one transaction) against pgbench's TPC-B-like
+#     transaction on the same PostgreSQL with the same client count;
+#   - cached GET /v1/orders/{id} against nginx serving a file of the same size.
+# Each measurement runs twice; the ratios are printed per run and as min-max, with the server's
+# RSS and CPU per request. wrk -t1 -c${CONNECTIONS:-64}, ${BENCH_DURATION:-20s} per run.
+#
+#   scripts/bench-baseline.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/find-jdk.sh"
+hotpath_find_jdk
+hotpath_quiet_maven
+port="${BENCH_PORT:-8089}"
+duration="${BENCH_DURATION:-20s}"
+connections="${CONNECTIONS:-64}"
+need() { command -v "$1" >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq "$2") >/dev/null; }
+need wrk wrk
+need pgbench postgresql-client
+need psql postgresql-client
+need nginx nginx
+"$root/hotpath" --help >/dev/null # builds the server jar when needed
+(cd "$root" && ./mvnw -q -B -Pbench -pl bench -am package -DskipTests) >/dev/null
+bench_jar="$root/bench/target/benchmarks.jar"
+export TOKEN="${TOKEN:-$("$root/hotpath" token --sub service:bench --scope service,customers:read,orders:read,orders:write --ttl 7200)}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+results="$work/results"
+: >"$results"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+wait_ready() {
+  for _ in $(seq 1 240); do
+    curl -sf "$1" >/dev/null && return 0
+    sleep 0.5
+  done
+  echo "not ready: $1" >&2
+  return 1
+}
+
+# wrk SCRIPT MAX_ID NAME PID: two runs after a warm-up; one result line per run
+measure() {
+  local script="$1" max_id="$2" name="$3" pid="$4" run out rps requests p99 non2xx cpu_before cpu_after cpu_us
+  MAX_ID="$max_id" wrk -t1 -c"$connections" -d10s -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
+  for run in 1 2; do
+    cpu_before=$(cpu_ticks "$pid")
+    out=$(MAX_ID="$max_id" wrk -t1 -c"$connections" -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://localhost:$port")
+    cpu_after=$(cpu_ticks "$pid")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    echo "$name $run $rps $p99 ${non2xx:-0} $cpu_us $(rss_mib "$pid")" | tee -a "$results"
+  done
+}
+
+java_of() { pgrep -P "$1" java || echo "$1"; }
+
+echo "== hotpath, every feature on, response cache off (uncached reads, writes)"
+env HOTPATH_PORT="$port" HOTPATH_CACHE_MAX_MB=0 "$root/hotpath" serve --demo >"$work/hotpath.log" 2>&1 &
+pid=$!
+wait_ready "http://localhost:$port/health/ready"
+jpid=$(java_of "$pid")
+measure order-by-id.lua 200000 hotpath-order "$jpid"
+measure customer-orders.lua 10000 hotpath-page "$jpid"
+measure create-order.lua 0 hotpath-write "$jpid"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "== hotpath, every feature on, response cache on (cached reads)"
+env HOTPATH_PORT="$port" "$root/hotpath" serve --demo >"$work/hotpath.log" 2>&1 &
+pid=$!
+wait_ready "http://localhost:$port/health/ready"
+jpid=$(java_of "$pid")
+# the same ids as the nginx file below: a warm cache of 10,000 orders
+measure order-by-id.lua 10000 hotpath-cached "$jpid"
+sample=$(curl -s -H "Authorization: Bearer $TOKEN" "http://localhost:$port/v1/orders/5000")
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "== bare Vert.x + pg client service (bench/BareService), pgbench on the same PostgreSQL"
+"$JAVA_HOME/bin/java" -XX:+UseParallelGC -Xms256m -Xmx1g -cp "$bench_jar" dev.hotpath.bench.baseline.BareService "$port" >"$work/bare.log" 2>&1 &
+pid=$!
+wait_ready "http://localhost:$port/v1/orders/1"
+measure order-by-id.lua 200000 bare-order "$pid"
+measure customer-orders.lua 10000 bare-page "$pid"
+pg_port=$(sed -n 's/.*embedded PostgreSQL on port \([0-9]*\).*/\1/p' "$work/bare.log" | head -1)
+export PGPASSWORD=postgres
+psql -q -h localhost -p "$pg_port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS pgbench" -c "CREATE DATABASE pgbench" >/dev/null
+pgbench -q -i -s 10 -h localhost -p "$pg_port" -U postgres pgbench >/dev/null 2>&1
+for run in 1 2; do
+  tps=$(pgbench -h localhost -p "$pg_port" -U postgres -c "$connections" -j 1 -M prepared -T "${duration%s}" pgbench 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  echo "pgbench $run $tps - 0 - -" | tee -a "$results"
+done
+psql -q -h localhost -p "$pg_port" -U postgres -d postgres -c "DROP DATABASE pgbench" >/dev/null
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "== nginx serving a file of the size of a cached order ($(printf %s "$sample" | wc -c) bytes)"
+mkdir -p "$work/www" "$work/nginx"
+printf %s "$sample" >"$work/www/order.json"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+master_process off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  server {
+    listen $port;
+    location / { root $work/www; try_files /order.json =404; }
+  }
+}
+EOF
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pid=$!
+wait_ready "http://localhost:$port/v1/orders/1"
+measure order-by-id.lua 10000 nginx-static "$pid"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+
+echo
+echo "== ratios (goal): run 1, run 2, min-max"
+ratio() {
+  awk -v a="$1" -v b="$2" -v goal="$3" '
+    $1 == a { x[$2] = $3 } $1 == b { y[$2] = $3 }
+    END {
+      r1 = x[1] / y[1]; r2 = x[2] / y[2]; lo = r1 < r2 ? r1 : r2; hi = r1 < r2 ? r2 : r1
+      printf "%-16s / %-14s %.2f  %.2f  %.2f-%.2f  (goal >= %s)\n", a, b, r1, r2, lo, hi, goal
+    }' "$results"
+}
+ratio hotpath-order bare-order 0.85
+ratio hotpath-page bare-page 0.80
+ratio hotpath-write pgbench 0.75
+ratio hotpath-cached nginx-static 0.8
+echo
+echo "name run req/s p99 non-2xx cpu-us/request rss-peak-MiB"
+cat "$results"
