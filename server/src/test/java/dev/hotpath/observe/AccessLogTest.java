@@ -82,7 +82,7 @@ class AccessLogTest {
     long now = System.currentTimeMillis();
     Path stale = dir.resolve("access.log.1");
     Files.writeString(stale, "{\"old\":true}\n");
-    Files.setLastModifiedTime(stale, FileTime.fromMillis(now - Duration.ofHours(3).toMillis()));
+    Files.setLastModifiedTime(stale, FileTime.fromMillis(now - Duration.ofMinutes(90).toMillis()));
     AtomicLong clock = new AtomicLong(now - Duration.ofHours(1).toMillis() - 1_000);
     AccessLog log =
         AccessLog.open(
@@ -90,13 +90,15 @@ class AccessLogTest {
     log.enqueue("{\"n\":1}");
     log.drain();
     assertThat(file).content().isEqualTo("{\"n\":1}\n");
+    assertThat(stale).exists(); // 29 minutes old then
 
-    clock.set(now); // an hour and a second later
+    // queued before the clock moves, so the writer thread writes it before or with the rotation
     log.enqueue("{\"n\":2}");
+    clock.set(now); // an hour and a second later
     log.drain();
     log.close();
 
-    // the hour-old file was rotated whole; the three-hour-old one (shifted to .2) was deleted
+    // the hour-old file was rotated whole; the 90-minute-old one (shifted to .2) was deleted
     assertThat(dir.resolve("access.log.1")).content().isEqualTo("{\"n\":1}\n{\"n\":2}\n");
     assertThat(file).isEmptyFile();
     assertThat(dir.resolve("access.log.2")).doesNotExist();
