@@ -60,6 +60,32 @@ class AnalyzeCommandTest {
   }
 
   @Test
+  void readsARotatedLogAsItsFilesOldestFirst(@TempDir Path dir) throws IOException {
+    String[] lines = LOG.split("\n");
+    Path older = dir.resolve("access.log.1");
+    Path newer = dir.resolve("access.log");
+    Files.writeString(older, lines[0] + "\n" + lines[1] + "\n");
+    Files.writeString(newer, lines[2] + "\n" + lines[3] + "\n");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int exit;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      exit =
+          new CommandLine(new AnalyzeCommand())
+              .execute(
+                  older.toString(), newer.toString(), "--html", dir.resolve("t.html").toString());
+    } finally {
+      System.setOut(original);
+    }
+
+    assertThat(exit).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("4 lines: 3 requests (2 business, 1 noise");
+    assertThat(dir.resolve("t.html")).content().contains(older + ", " + newer);
+  }
+
+  @Test
   void saysWhichFileItCannotReadAndExitsWithTwo(@TempDir Path dir) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream original = System.err;
