@@ -2,7 +2,8 @@
 # Compares server configurations in one sitting on the demo data (./data, seeded by
 # `./hotpath serve --demo` once): for each configuration, start the server with its environment,
 # warm up, run wrk twice, stop. Ratios between configurations measured in one run are what count;
-# absolute figures on a shared 2-core machine are noisy.
+# absolute figures on a shared 2-core machine are noisy, so the script ends with the ratio of every
+# configuration to the first: requests/s and server CPU per request, per run and as min-max.
 #
 #   scripts/bench-compare.sh SCRIPT MAX_ID NAME='ENV=.. ENV=..' [NAME='...' ...]
 # e.g.
@@ -20,8 +21,10 @@ fi
 # a token the demo server trusts (the development key of ./data), unless TOKEN is given
 export TOKEN="${TOKEN:-$("$root/hotpath" token --sub service:bench --scope service,customers:read,orders:read --ttl 7200)}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+names=(); declare -A rps_of cpu_of
 for config in "$@"; do
   name="${config%%=*}"; envs="${config#*=}"
+  names+=("$name")
   log="$(mktemp)"
   # shellcheck disable=SC2086
   env HOTPATH_PORT="$port" $envs "$root/hotpath" serve --demo >"$log.out" 2>"$log" &
@@ -43,7 +46,27 @@ for config in "$@"; do
     # server CPU per request: robust to other load on the machine, unlike requests/s
     cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
     echo "$name run $run: $rps req/s, p99 $p99, server CPU ${cpu_us} us/request $errors"
+    rps_of[$name,$run]="${rps%k}"; [[ "$rps" == *k ]] && rps_of[$name,$run]=$(awk -v r="${rps%k}" 'BEGIN {print r * 1000}')
+    cpu_of[$name,$run]="$cpu_us"
   done
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   rm -f "$log" "$log.out"
+done
+
+# ratio of every configuration to the first: run 1 to run 1, run 2 to run 2, then their min-max
+base="${names[0]}"
+echo
+echo "Ratios to $base (per run; min-max over runs)"
+for name in "${names[@]:1}"; do
+  awk -v name="$name" -v base="$base" \
+    -v r1="${rps_of[$name,1]}" -v r2="${rps_of[$name,2]}" -v b1="${rps_of[$base,1]}" -v b2="${rps_of[$base,2]}" \
+    -v c1="${cpu_of[$name,1]}" -v c2="${cpu_of[$name,2]}" -v d1="${cpu_of[$base,1]}" -v d2="${cpu_of[$base,2]}" '
+    function min(a, b) { return a < b ? a : b }
+    function max(a, b) { return a > b ? a : b }
+    BEGIN {
+      if (!(b1 > 0 && b2 > 0 && d1 > 0 && d2 > 0)) { printf "%s/%s: no ratio (a run of %s measured nothing)\n", name, base, base; exit }
+      t1 = r1 / b1; t2 = r2 / b2; u1 = c1 / d1; u2 = c2 / d2
+      printf "%s/%s req/s: run 1 %.3f, run 2 %.3f, min-max %.3f-%.3f\n", name, base, t1, t2, min(t1, t2), max(t1, t2)
+      printf "%s/%s CPU per request: run 1 %.3f, run 2 %.3f, min-max %.3f-%.3f\n", name, base, u1, u2, min(u1, u2), max(u1, u2)
+    }'
 done

@@ -152,7 +152,9 @@ public final class App implements AutoCloseable {
             effective.traceSampleRate(),
             effective.otlpEndpoint(),
             Slos.load().p99ByClass(),
-            effective.observability() ? effective.accessLog() : "off");
+            effective.observability()
+                ? effective.accessLog()
+                : dev.hotpath.config.AccessLogSettings.off());
     VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.eventLoops());
     var builder = Vertx.builder();
     if (effective.observability()) {

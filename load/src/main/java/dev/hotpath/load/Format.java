@@ -6,10 +6,27 @@ import java.util.Locale;
 final class Format {
   private Format() {}
 
+  /**
+   * A duration in milliseconds with the precision it deserves: whole from 100 ms (and for whole
+   * values), one decimal from 1 ms, two significant digits below ({@code 0.01 ms}, {@code 0.45
+   * ms}), never a bare {@code 0.0} for a value that is not zero.
+   */
   static String ms(double ms) {
-    return ms >= 100 || ms == Math.rint(ms)
-        ? String.format(Locale.ROOT, "%.0f ms", ms)
-        : String.format(Locale.ROOT, "%.1f ms", ms);
+    return number(ms) + " ms";
+  }
+
+  /** {@link #ms} without the unit. */
+  static String number(double ms) {
+    if (ms >= 100 || ms == Math.rint(ms)) {
+      return String.format(Locale.ROOT, "%.0f", ms);
+    }
+    if (ms >= 1) {
+      return String.format(Locale.ROOT, "%.1f", ms);
+    }
+    return new java.math.BigDecimal(ms)
+        .round(new java.math.MathContext(2))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   static String rate(double perSecond) {

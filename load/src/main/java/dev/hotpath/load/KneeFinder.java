@@ -1,7 +1,6 @@
 package dev.hotpath.load;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -47,10 +46,7 @@ public final class KneeFinder {
     Optional<RequestClass> bentFirst = Optional.empty();
     Optional<String> bendReason = Optional.empty();
     if (breachAt >= 0) {
-      Optional<Verdict> worst =
-          verdicts.get(breachAt).values().stream()
-              .filter(Verdict::breached)
-              .max(Comparator.comparingDouble(Verdict::overshoot));
+      Optional<Verdict> worst = Verdict.worst(verdicts.get(breachAt).values());
       bentFirst = worst.map(Verdict::requestClass);
       bendReason = worst.map(Verdict::reason);
     }

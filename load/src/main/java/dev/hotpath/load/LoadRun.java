@@ -223,19 +223,24 @@ public final class LoadRun {
             line.append("  ")
                 .append(c.key())
                 .append(' ')
-                .append(
-                    String.format(
-                        Locale.ROOT,
-                        "%.0f/%.0f ms",
-                        result.classes().get(c).p95(),
-                        result.classes().get(c).p99()))
+                .append(Format.number(result.classes().get(c).p95()))
+                .append('/')
+                .append(Format.ms(result.classes().get(c).p99()))
                 .append(v.breached() ? " BREACH" : ""));
     out.println(line);
-    Optional<Verdict> breach = verdicts.values().stream().filter(Verdict::breached).findFirst();
-    if (breach.isPresent() && plan.profile().stopsOnBreach()) {
-      recorder.requestStop(
-          "SLO broke at " + step.label() + " (" + breach.get().requestClass().key() + ")");
+    Optional<String> stop = stopReason(step, verdicts);
+    if (stop.isPresent() && plan.profile().stopsOnBreach()) {
+      recorder.requestStop(stop.get());
     }
+  }
+
+  /**
+   * Why a ramp stops after {@code step}, if it does: its worst-bent class, named by the rule the
+   * knee uses ({@link Verdict#worst}), so the stop line and the verdict never disagree.
+   */
+  static Optional<String> stopReason(Step step, Map<RequestClass, Verdict> verdicts) {
+    return Verdict.worst(verdicts.values())
+        .map(v -> "SLO broke at " + step.label() + " (" + v.requestClass().key() + ")");
   }
 
   private Optional<Path> newestReport(long notBefore) {

@@ -132,7 +132,7 @@ public final class SummaryWriter {
         String cell =
             st == null
                 ? "-"
-                : String.format(Locale.ROOT, "%.0f/%.0f %s", st.p95(), st.p99(), mark(v));
+                : Format.number(st.p95()) + "/" + Format.number(st.p99()) + " " + mark(v);
         b.append(String.format(Locale.ROOT, "  %-22s", cell));
       }
       long errors = r.classes().values().stream().mapToLong(ClassStats::errors).sum();
@@ -393,7 +393,12 @@ public final class SummaryWriter {
             .append(" title=\"")
             .append(esc(v.reason()))
             .append("\">")
-            .append(String.format(Locale.ROOT, "%.0f / %.0f / %.0f", st.p50(), st.p95(), st.p99()))
+            .append(
+                Format.number(st.p50())
+                    + " / "
+                    + Format.number(st.p95())
+                    + " / "
+                    + Format.number(st.p99()))
             .append("</td><td>")
             .append(st.count())
             .append(" / ")

@@ -71,4 +71,23 @@ public record Verdict(RequestClass requestClass, Kind kind, double overshoot, St
   public boolean breached() {
     return kind == Kind.BREACHED;
   }
+
+  /**
+   * The class that bent worst among {@code verdicts}: the breached one furthest over its objective
+   * (ties go to the first in {@link RequestClass} order). The one rule by which the stop line and
+   * the knee name a class.
+   */
+  public static Optional<Verdict> worst(java.util.Collection<Verdict> verdicts) {
+    Verdict worst = null;
+    for (Verdict v : verdicts) {
+      if (v.breached()
+          && (worst == null
+              || v.overshoot > worst.overshoot
+              || (v.overshoot == worst.overshoot
+                  && v.requestClass.ordinal() < worst.requestClass.ordinal()))) {
+        worst = v;
+      }
+    }
+    return Optional.ofNullable(worst);
+  }
 }

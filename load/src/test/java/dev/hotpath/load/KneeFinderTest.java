@@ -65,6 +65,33 @@ class KneeFinderTest {
   }
 
   @Test
+  void theStopLineAndTheKneeNameTheClassThatBentWorstNotTheFirstInEnumOrder() {
+    List<StepResult> steps =
+        ramp(
+            new double[][] {
+              {10, 20, 30, 60, 100, 200},
+              {110, 210, 40, 90, 900, 3000}, // reads 1.1x over, lists 3x over
+            });
+
+    Knee knee = finder.find(steps);
+    java.util.Optional<String> stop =
+        LoadRun.stopReason(steps.get(1).step(), finder.judge(steps.get(1)));
+
+    assertThat(knee.bentFirst()).contains(RequestClass.LISTS);
+    assertThat(stop).contains("SLO broke at step 2 (lists)");
+  }
+
+  @Test
+  void aTieInOvershootGoesToTheFirstClassInEnumOrder() {
+    Verdict lists = new Verdict(RequestClass.LISTS, Verdict.Kind.BREACHED, 2.0, "l");
+    Verdict reads = new Verdict(RequestClass.READS, Verdict.Kind.BREACHED, 2.0, "r");
+    Verdict held = new Verdict(RequestClass.WRITES, Verdict.Kind.HELD, 9.0, "w");
+
+    assertThat(Verdict.worst(List.of(lists, held, reads))).contains(reads);
+    assertThat(Verdict.worst(List.of(held))).isEmpty();
+  }
+
+  @Test
   void givesEachClassTheHighestRateAtWhichItsSloHeldBeforeItFirstBroke() {
     List<StepResult> steps =
         ramp(

@@ -119,6 +119,21 @@ class LoadSmokeIT {
     assertThat(count("SELECT count(*) FROM orders")).isGreaterThan(ordersBefore);
   }
 
+  @Test
+  void everyResourceTheHarnessWatchesResolvesAgainstTheServersRealMetrics() throws Exception {
+    MetricsSampler sampler =
+        new MetricsSampler(
+            java.net.URI.create("http://localhost:" + app.port()), Duration.ofSeconds(1));
+    sampler.sampleOnce();
+    sampler.sampleOnce();
+
+    assertThat(sampler.exposure()).startsWith("exposed at");
+    assertThat(sampler.samples().get(1).values())
+        .containsKeys(Resources.WATCHED.toArray(String[]::new));
+    assertThat(Resources.read(sampler.samples()))
+        .allSatisfy(r -> assertThat(r.exposed()).as(r.name() + " (" + r.metric() + ")").isTrue());
+  }
+
   private static Path newest(Path results) throws IOException {
     try (Stream<Path> dirs = Files.list(results)) {
       return dirs.filter(d -> Files.isRegularFile(d.resolve("summary.json")))

@@ -16,10 +16,10 @@ class ResourcesTest {
       hotpath_db_pool_in_use{pool="hotpath-1"} 4.0
       hotpath_db_pool_in_use{pool="hotpath-2"} 3.0
       hotpath_db_pool_waiting{pool="a b}"} 0.0
-      db_pool_wait_seconds_count 100
-      db_pool_wait_seconds_sum 0.05
-      db_pool_wait_seconds_max{pool="1"} 0.004
-      db_pool_wait_seconds_max{pool="2"} 0.009
+      hotpath_db_pool_wait_seconds_count 100
+      hotpath_db_pool_wait_seconds_sum 0.05
+      hotpath_db_pool_wait_seconds_max{pool="1"} 0.004
+      hotpath_db_pool_wait_seconds_max{pool="2"} 0.009
       http_server_requests_seconds_bucket{method="GET",route="/v1/orders/:id",status="200",le="+Inf"} 12
       """;
 
@@ -31,7 +31,7 @@ class ResourcesTest {
         .containsEntry("process_cpu_usage", 0.93)
         .containsEntry("hotpath_db_pool_in_use", 7.0)
         .containsEntry("hotpath_db_pool_waiting", 0.0)
-        .containsEntry("db_pool_wait_seconds_max", 0.009)
+        .containsEntry("hotpath_db_pool_wait_seconds_max", 0.009)
         .containsEntry("http_server_requests_seconds_bucket", 12.0);
   }
 
@@ -39,8 +39,8 @@ class ResourcesTest {
   void namesCpuAsSaturatedWhenItIsFurthestPastItsPoint() {
     Map<String, Double> first = PrometheusText.parse(EXPOSITION);
     Map<String, Double> later = new java.util.HashMap<>(first);
-    later.put("db_pool_wait_seconds_count", 200.0);
-    later.put("db_pool_wait_seconds_sum", 0.15); // 1 ms per acquisition in between
+    later.put("hotpath_db_pool_wait_seconds_count", 200.0);
+    later.put("hotpath_db_pool_wait_seconds_sum", 0.15); // 1 ms per acquisition in between
     List<MetricsSampler.Sample> window =
         List.of(
             new MetricsSampler.Sample(0, first, 0.2), new MetricsSampler.Sample(2_000, later, 0.2));
@@ -55,7 +55,7 @@ class ResourcesTest {
         .singleElement()
         .satisfies(r -> assertThat(r.value()).isEqualTo("1.00 ms per acquisition"));
     assertThat(readings)
-        .filteredOn(r -> r.name().equals("Job queue depth"))
+        .filteredOn(r -> r.name().equals("Requests shed"))
         .singleElement()
         .satisfies(r -> assertThat(r.exposed()).isFalse());
   }
@@ -74,16 +74,28 @@ class ResourcesTest {
   }
 
   @Test
-  void namesAGrowingJobQueueAsSaturated() {
+  void namesSheddingAsSaturatedWhenTheServerRefusedRequestsInTheWindow() {
     List<MetricsSampler.Sample> window =
         List.of(
             new MetricsSampler.Sample(
-                0, Map.of("hotpath_jobs_depth", 20.0, "process_cpu_usage", 0.3), 0),
+                0, Map.of("hotpath_admission_shed_total", 20.0, "process_cpu_usage", 0.3), 0),
             new MetricsSampler.Sample(
-                1, Map.of("hotpath_jobs_depth", 450.0, "process_cpu_usage", 0.3), 0));
+                1, Map.of("hotpath_admission_shed_total", 450.0, "process_cpu_usage", 0.3), 0));
+
+    assertThat(Resources.saturated(Resources.read(window)))
+        .map(Resources.Reading::value)
+        .contains("430");
+  }
+
+  @Test
+  void namesAdmissionAsSaturatedWhenInFlightNearsTheLimit() {
+    Map<String, Double> values =
+        Map.of("hotpath_admission_in_flight", 98.0, "hotpath_admission_limit", 100.0);
+    List<MetricsSampler.Sample> window =
+        List.of(new MetricsSampler.Sample(0, values, 0), new MetricsSampler.Sample(1, values, 0));
 
     assertThat(Resources.saturated(Resources.read(window)))
         .map(Resources.Reading::name)
-        .contains("Job queue depth");
+        .contains("Admission (in flight of limit)");
   }
 }

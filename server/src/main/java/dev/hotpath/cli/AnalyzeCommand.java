@@ -1,5 +1,6 @@
 package dev.hotpath.cli;
 
+import dev.hotpath.observe.analyze.NoiseFilter;
 import dev.hotpath.observe.analyze.TrafficAnalysis;
 import dev.hotpath.observe.analyze.TrafficReport;
 import java.io.BufferedReader;
@@ -8,6 +9,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.zip.GZIPInputStream;
 import picocli.CommandLine.Command;
@@ -15,9 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code hotpath analyze ACCESS_LOG}: the traffic of an access log, business and noise apart, as
+ * {@code hotpath analyze ACCESS_LOG...}: the traffic of an access log, business and noise apart, as
  * terminal tables and an HTML page with charts. Streams the log ({@code .gz} too, {@code -} for
- * standard input); needs no server and no database.
+ * standard input; a rotated log as its files, oldest first); needs no server and no database.
  */
 @Command(
     name = "analyze",
@@ -27,14 +29,17 @@ import picocli.CommandLine.Parameters;
             + " with noise (malformed requests, scanners, bots, retries) kept apart.")
 public final class AnalyzeCommand implements Callable<Integer> {
   @Parameters(
-      index = "0",
+      arity = "1..*",
       paramLabel = "ACCESS_LOG",
-      description = "Log file with JSON access lines (other lines are skipped); - for stdin.")
-  String log;
+      description =
+          "Log files with JSON access lines (other lines are skipped), oldest first, read as one"
+              + " log (e.g. access.log.2 access.log.1 access.log); - for stdin.")
+  List<String> logs;
 
   @Option(
       names = "--html",
-      description = "Where to write the HTML page (default: ACCESS_LOG.html, or traffic.html).")
+      description =
+          "Where to write the HTML page (default: ACCESS_LOG.html for one file, else traffic.html).")
   Path html;
 
   @Option(
@@ -45,27 +50,33 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    TrafficAnalysis analysis;
-    Path page;
-    if (log.equals("-")) {
-      try (BufferedReader in =
-          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-        analysis = TrafficAnalysis.of(in);
-      }
-      page = html != null ? html : Path.of("traffic.html");
-    } else {
-      Path file = Path.of(log);
-      if (!Files.isReadable(file)) {
-        System.err.println("hotpath: cannot read access log " + file.toAbsolutePath());
+    for (String log : logs) {
+      if (!log.equals("-") && !Files.isReadable(Path.of(log))) {
+        System.err.println("hotpath: cannot read access log " + Path.of(log).toAbsolutePath());
         return 2;
       }
-      try (BufferedReader in = open(file)) {
-        analysis = TrafficAnalysis.of(in);
-      }
-      page = html != null ? html : Path.of(log + ".html");
     }
+    TrafficAnalysis analysis = new TrafficAnalysis(new NoiseFilter(TrafficAnalysis.KEY_MEMORY));
+    for (String log : logs) {
+      try (BufferedReader in =
+          log.equals("-")
+              ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+              : open(Path.of(log))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          analysis.accept(line);
+        }
+      }
+    }
+    String source =
+        String.join(", ", logs.stream().map(l -> l.equals("-") ? "standard input" : l).toList());
+    Path page =
+        html != null
+            ? html
+            : logs.size() == 1 && !logs.get(0).equals("-")
+                ? Path.of(logs.get(0) + ".html")
+                : Path.of("traffic.html");
     System.out.print(TrafficReport.text(analysis, top));
-    Files.writeString(page, TrafficReport.html(analysis, log.equals("-") ? "standard input" : log));
+    Files.writeString(page, TrafficReport.html(analysis, source));
     System.out.println("\nHTML report: " + page.toAbsolutePath());
     return 0;
   }

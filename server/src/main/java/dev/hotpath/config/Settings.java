@@ -31,7 +31,8 @@ import java.util.Optional;
  * @param otlpEndpoint OTLP/HTTP collector for traces; empty means traces are not exported
  * @param cache size bound and lifetimes of the response cache
  * @param gzipMinBytes smallest response body sent gzip-coded to a client that accepts it
- * @param accessLog where the access log goes: a file path, {@code stdout}, or {@code off}
+ * @param accessLog where the access log goes ({@code off}: nowhere), its size and age bounds,
+ *     sampling
  * @param auth authentication: on or off, the key set, issuer and audience, caches and limits
  * @param limits bounds on request size, shape, time and connections
  * @param transport TLS, HTTP/2 cleartext and the metrics endpoint
@@ -56,7 +57,7 @@ public record Settings(
     Optional<String> otlpEndpoint,
     CacheSettings cache,
     int gzipMinBytes,
-    String accessLog,
+    AccessLogSettings accessLog,
     AuthSettings auth,
     LimitSettings limits,
     TransportSettings transport,
@@ -134,7 +135,7 @@ public record Settings(
             reader.optionalString("OTLP_ENDPOINT"),
             reader.cache(),
             reader.integer("GZIP_MIN_BYTES", 1024, 0, 64 * 1024 * 1024),
-            reader.string("ACCESS_LOG", "data/access.log"),
+            AccessLogSettings.read(reader),
             reader.auth(),
             reader.limits(),
             reader.transport(),
@@ -259,7 +260,7 @@ public record Settings(
     private Optional<String> otlpEndpoint;
     private CacheSettings cache;
     private int gzipMinBytes;
-    private String accessLog;
+    private AccessLogSettings accessLog;
     private AuthSettings auth;
     private LimitSettings limits;
     private TransportSettings transport;

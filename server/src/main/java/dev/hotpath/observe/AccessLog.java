@@ -1,5 +1,6 @@
 package dev.hotpath.observe;
 
+import dev.hotpath.config.AccessLogSettings;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.BufferedOutputStream;
@@ -10,13 +11,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,33 +33,58 @@ import org.slf4j.LoggerFactory;
  * lock and a thread wake-up per line); this costs a queue append. When the writer falls more than
  * {@link #MAX_PENDING} lines behind, lines are dropped and counted, never waited for.
  *
- * <p>A file log is rotated by size on the writer thread: past {@link #ROTATE_BYTES} the file is
- * renamed to {@code NAME.1} (older ones shift up to {@code NAME.}{@value #KEEP}, the oldest is
- * deleted) and a new file is started, so the log never holds more than about {@code (KEEP + 1) x
- * 256 MiB}. (An unrotated log reached 11 GB here over a few benchmark sittings and filled the
- * disk.)
+ * <p>The log is bounded three ways (an unbounded one reached 11 GB here over a few benchmark
+ * sittings and filled the disk). Size: a file is rotated before a line would take it past {@code
+ * maxBytes / maxFiles} ({@code NAME} becomes {@code NAME.1}, older ones shift up, the one past
+ * {@code maxFiles} is deleted), so the files together never pass {@code maxBytes}. Age: the file
+ * being written is rotated once it is {@code maxAge} old, and a rotated file whose newest line is
+ * older than that is deleted. Rate: a route past {@code sampleAbove} lines a second writes one in
+ * {@code sampleOneIn} of its successful fast requests, each written one carrying {@code
+ * "sample":n}, the requests it stands for ({@link AccessSampler}); metrics still count every
+ * request. Rotation and deletion run on the writer thread, never on an event loop.
  */
 public final class AccessLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   static final int MAX_PENDING = 200_000;
-  static final long ROTATE_BYTES = 256L << 20;
-  static final int KEEP = 4;
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final LongAdder dropped = new LongAdder();
+  private final AccessSampler sampler;
+  private final Map<String, Long> slowNanosByClass;
   private final Path path;
-  private final long rotateBytes;
+  private final long fileBytes;
+  private final int keep;
+  private final long maxAgeMillis;
+  private final LongSupplier millisClock;
   private OutputStream out;
   private long written;
+  private long startedMillis;
+  private long agesCheckedMillis = Long.MIN_VALUE / 2;
   private final ScheduledExecutorService writer;
 
-  private AccessLog(OutputStream out, Path path, long rotateBytes, long written) {
+  private AccessLog(
+      OutputStream out,
+      Path path,
+      AccessLogSettings settings,
+      Map<String, Duration> slowByClass,
+      LongSupplier millisClock,
+      LongSupplier nanoClock,
+      long written,
+      long startedMillis) {
     this.out = out;
     this.path = path;
-    this.rotateBytes = rotateBytes;
+    this.fileBytes = settings.maxBytes() / settings.maxFiles();
+    this.keep = settings.maxFiles() - 1;
+    this.maxAgeMillis = settings.maxAge().toMillis();
+    this.millisClock = millisClock;
     this.written = written;
+    this.startedMillis = startedMillis;
+    this.sampler = new AccessSampler(settings.sampleAbove(), settings.sampleOneIn(), nanoClock);
+    Map<String, Long> slow = new HashMap<>();
+    slowByClass.forEach((k, v) -> slow.put(k, v.toNanos()));
+    this.slowNanosByClass = Map.copyOf(slow);
     this.writer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -65,27 +96,49 @@ public final class AccessLog implements AutoCloseable {
   }
 
   /**
-   * Opens the access log at {@code target}: a file path (appended to), {@code stdout}, or {@code
-   * off} (nothing written).
+   * Opens the access log of {@code settings}, or returns null when it is {@code off}. {@code
+   * slowByClass} is the latency past which a request of a route class is slow (always written).
+   *
+   * @throws IllegalStateException naming the file when it cannot be opened
    */
-  public static AccessLog open(String target) {
-    return open(target, ROTATE_BYTES);
+  public static AccessLog open(AccessLogSettings settings, Map<String, Duration> slowByClass) {
+    return open(settings, slowByClass, System::currentTimeMillis, System::nanoTime);
   }
 
-  static AccessLog open(String target, long rotateBytes) {
-    if ("off".equals(target)) {
+  static AccessLog open(
+      AccessLogSettings settings,
+      Map<String, Duration> slowByClass,
+      LongSupplier millisClock,
+      LongSupplier nanoClock) {
+    String target = settings.target();
+    if (!settings.enabled()) {
       return null;
     }
     try {
       if ("stdout".equals(target)) {
-        return new AccessLog(new BufferedOutputStream(System.out, 1 << 18), null, 0, 0);
+        return new AccessLog(
+            new BufferedOutputStream(System.out, 1 << 18),
+            null,
+            settings,
+            slowByClass,
+            millisClock,
+            nanoClock,
+            0,
+            millisClock.getAsLong());
       }
       Path path = Path.of(target).toAbsolutePath();
       if (path.getParent() != null) {
         Files.createDirectories(path.getParent());
       }
-      long existing = Files.exists(path) ? Files.size(path) : 0;
-      return new AccessLog(append(path), path, rotateBytes, existing);
+      long existing = 0;
+      long started = millisClock.getAsLong();
+      if (Files.exists(path)) {
+        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        existing = attributes.size();
+        started = Math.min(started, attributes.creationTime().toMillis());
+      }
+      return new AccessLog(
+          append(path), path, settings, slowByClass, millisClock, nanoClock, existing, started);
     } catch (IOException e) {
       throw new IllegalStateException(
           "cannot open the access log " + target + ": " + e.getMessage(), e);
@@ -99,35 +152,84 @@ public final class AccessLog implements AutoCloseable {
         1 << 18);
   }
 
-  /** Shifts NAME.1..NAME.(KEEP-1) up by one, NAME to NAME.1, and starts a new NAME. */
+  /** Shifts NAME.1..NAME.(keep-1) up by one, NAME to NAME.1, and starts a new NAME. */
   private void rotate() throws IOException {
+    out.flush();
     out.close();
-    Files.deleteIfExists(rotated(KEEP));
-    for (int i = KEEP - 1; i >= 1; i--) {
-      if (Files.exists(rotated(i))) {
-        Files.move(rotated(i), rotated(i + 1), StandardCopyOption.REPLACE_EXISTING);
+    Files.deleteIfExists(rotated(keep + 1));
+    if (keep == 0) {
+      Files.deleteIfExists(path);
+    } else {
+      Files.deleteIfExists(rotated(keep));
+      for (int i = keep - 1; i >= 1; i--) {
+        if (Files.exists(rotated(i))) {
+          Files.move(rotated(i), rotated(i + 1), StandardCopyOption.REPLACE_EXISTING);
+        }
       }
+      Files.move(path, rotated(1), StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.move(path, rotated(1), StandardCopyOption.REPLACE_EXISTING);
     out = append(path);
     written = 0;
+    startedMillis = millisClock.getAsLong();
   }
 
   private Path rotated(int n) {
     return path.resolveSibling(path.getFileName() + "." + n);
   }
 
+  /**
+   * Once a second at most: rotates the file being written when it is {@code maxAge} old, and
+   * deletes rotated files whose newest line is older than that.
+   */
+  private void enforceAge() throws IOException {
+    long now = millisClock.getAsLong();
+    if (path == null || now - agesCheckedMillis < 1_000) {
+      return;
+    }
+    agesCheckedMillis = now;
+    if (written > 0 && now - startedMillis >= maxAgeMillis) {
+      rotate();
+    }
+    for (int i = 1; i <= keep; i++) {
+      Path old = rotated(i);
+      if (Files.exists(old) && now - Files.getLastModifiedTime(old).toMillis() >= maxAgeMillis) {
+        Files.deleteIfExists(old);
+      }
+    }
+  }
+
   long dropped() {
     return dropped.sum();
   }
 
+  /** Lines left out by sampling (their requests are counted by the lines written). */
+  long sampledOut() {
+    return sampler.leftOut();
+  }
+
   void write(RequestTrace t, HttpServerResponse response, int status, long nanos) {
+    int weight = sampler.weigh(t.route, sampleable(t, status, nanos));
+    if (weight == 0) {
+      return;
+    }
     if (size.incrementAndGet() > MAX_PENDING) {
       size.decrementAndGet();
       dropped.increment();
       return;
     }
-    pending.add(line(t, response, status, nanos));
+    pending.add(line(t, response, status, nanos, weight));
+  }
+
+  /** Successful, not slower than its class's objective, and not carrying an idempotency key. */
+  private boolean sampleable(RequestTrace t, int status, long nanos) {
+    if (status < 200 || status >= 400) {
+      return false;
+    }
+    Long slow = slowNanosByClass.get(t.routeClass);
+    if (slow != null && nanos > slow) {
+      return false;
+    }
+    return t.request == null || t.request.getHeader("Idempotency-Key") == null;
   }
 
   /** Queues a finished line (tests). */
@@ -136,12 +238,16 @@ public final class AccessLog implements AutoCloseable {
     pending.add(line);
   }
 
-  private void drain() {
+  /** Writes what is queued; runs on the writer thread (and once more on close). */
+  synchronized void drain() {
     try {
       String line;
       int n = 0;
       while ((line = pending.poll()) != null) {
         byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        if (path != null && written > 0 && written + bytes.length + 1 > fileBytes) {
+          rotate();
+        }
         out.write(bytes);
         out.write('\n');
         written += bytes.length + 1;
@@ -150,10 +256,8 @@ public final class AccessLog implements AutoCloseable {
       if (n > 0) {
         size.addAndGet(-n);
         out.flush();
-        if (path != null && written >= rotateBytes) {
-          rotate();
-        }
       }
+      enforceAge();
     } catch (IOException e) {
       log.warn("access log write failed: {}", e.toString());
     }
@@ -168,9 +272,18 @@ public final class AccessLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     drain();
+    try {
+      out.flush();
+      if (path != null) {
+        out.close();
+      }
+    } catch (IOException e) {
+      log.warn("access log close failed: {}", e.toString());
+    }
   }
 
-  static String line(RequestTrace t, HttpServerResponse response, int status, long nanos) {
+  static String line(
+      RequestTrace t, HttpServerResponse response, int status, long nanos, int weight) {
     StringBuilder sb = new StringBuilder(384);
     sb.append("{\"ts\":\"");
     timestamp(sb, System.currentTimeMillis());
@@ -199,6 +312,9 @@ public final class AccessLog implements AutoCloseable {
     sb.append(",\"shed\":").append(t.shed);
     if (t.problem != null) {
       string(sb, "problem", t.problem);
+    }
+    if (weight > 1) {
+      sb.append(",\"sample\":").append(weight);
     }
     return sb.append('}').toString();
   }

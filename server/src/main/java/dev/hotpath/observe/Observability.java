@@ -57,15 +57,15 @@ public final class Observability {
 
   public Observability(
       double sampleRate, Optional<String> otlpEndpoint, Map<String, Duration> sloByClass) {
-    this(sampleRate, otlpEndpoint, sloByClass, "off");
+    this(sampleRate, otlpEndpoint, sloByClass, dev.hotpath.config.AccessLogSettings.off());
   }
 
-  /** With the access log written to {@code accessLog} (a path, {@code stdout} or {@code off}). */
+  /** With the access log of {@code accessLog} (which may be off). */
   public Observability(
       double sampleRate,
       Optional<String> otlpEndpoint,
       Map<String, Duration> sloByClass,
-      String accessLog) {
+      dev.hotpath.config.AccessLogSettings accessLog) {
     Tracing.init();
     this.sampleRate = sampleRate;
     this.registry =
@@ -80,11 +80,16 @@ public final class Observability {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     this.poolGauges = new PoolGauges(registry);
-    this.accessLog = AccessLog.open(accessLog);
+    this.accessLog = AccessLog.open(accessLog, sloByClass);
     if (this.accessLog != null) {
       io.micrometer.core.instrument.FunctionCounter.builder(
               "hotpath_access_log_dropped", this.accessLog, AccessLog::dropped)
           .description("Access-log lines dropped because the writer fell behind")
+          .register(registry);
+      io.micrometer.core.instrument.FunctionCounter.builder(
+              "hotpath_access_log_sampled_out", this.accessLog, AccessLog::sampledOut)
+          .description(
+              "Access-log lines left out by sampling (the written ones carry their weight)")
           .register(registry);
     }
     this.otel = otlpEndpoint.map(endpoint -> new OtelSpans(endpoint, sloByClass));

@@ -2,12 +2,18 @@ package dev.hotpath.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hotpath.config.AccessLogSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
@@ -24,31 +30,77 @@ class AccessLogTest {
     assertThat(sb.toString()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
   }
 
+  private static AccessLogSettings bounds(Path file, long maxBytes, int maxFiles, Duration age) {
+    return new AccessLogSettings(file.toString(), maxBytes, maxFiles, age, 100, 1);
+  }
+
+  private static List<Path> logFiles(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("access.log")).toList();
+    }
+  }
+
   @Test
-  void aFileLogIsRotatedBySizeAndKeepsABoundedNumberOfFiles(@TempDir Path dir) throws IOException {
+  void theFilesTogetherNeverPassTheConfiguredBound(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("access.log");
-    AccessLog log = AccessLog.open(file.toString(), 1_000);
+    AccessLog log = AccessLog.open(bounds(file, 4_000, 4, Duration.ofDays(1)), Map.of());
     String padding = "x".repeat(90);
     for (int i = 0; i < 200; i++) {
       log.enqueue("{\"n\":" + i + ",\"pad\":\"" + padding + "\"}");
-      if (i % 12 == 11) {
-        log.close(); // drains now; a closed log is reopened below to keep writing to the same file
-        log = AccessLog.open(file.toString(), 1_000);
+      if (i % 7 == 6) {
+        log.drain();
+        long total = 0;
+        for (Path p : logFiles(dir)) {
+          total += Files.size(p);
+        }
+        assertThat(total).isLessThanOrEqualTo(4_000);
       }
     }
     log.close();
 
-    List<String> lines = new ArrayList<>(Files.readAllLines(file));
-    for (int i = 1; i <= AccessLog.KEEP; i++) {
-      Path rotated = dir.resolve("access.log." + i);
-      assertThat(rotated).exists();
-      assertThat(Files.size(rotated)).isGreaterThanOrEqualTo(1_000);
-      lines.addAll(Files.readAllLines(rotated));
+    assertThat(logFiles(dir))
+        .extracting(p -> p.getFileName().toString())
+        .containsExactlyInAnyOrder("access.log", "access.log.1", "access.log.2", "access.log.3");
+    List<String> lines = new ArrayList<>();
+    long total = 0;
+    for (Path p : logFiles(dir)) {
+      total += Files.size(p);
+      assertThat(Files.size(p)).isLessThanOrEqualTo(1_000);
+      lines.addAll(Files.readAllLines(p));
     }
-    assertThat(dir.resolve("access.log." + (AccessLog.KEEP + 1))).doesNotExist();
+    assertThat(total).isLessThanOrEqualTo(4_000);
     // the newest lines survive whole; the oldest went with the deleted files
     assertThat(lines).contains("{\"n\":199,\"pad\":\"" + padding + "\"}");
-    assertThat(lines).allMatch(l -> l.endsWith("\"}"));
-    assertThat(lines.size()).isLessThan(200);
+    assertThat(lines).allMatch(l -> l.startsWith("{\"n\":") && l.endsWith("\"}"));
+    assertThat(lines.size()).isBetween(28, 36);
+  }
+
+  @Test
+  void aFileIsRotatedOnceItIsMaxAgeOldAndRotatedFilesOlderThanThatAreDeleted(@TempDir Path dir)
+      throws IOException {
+    Path file = dir.resolve("access.log");
+    long now = System.currentTimeMillis();
+    Path stale = dir.resolve("access.log.1");
+    Files.writeString(stale, "{\"old\":true}\n");
+    Files.setLastModifiedTime(stale, FileTime.fromMillis(now - Duration.ofMinutes(90).toMillis()));
+    AtomicLong clock = new AtomicLong(now - Duration.ofHours(1).toMillis() - 1_000);
+    AccessLog log =
+        AccessLog.open(
+            bounds(file, 1 << 20, 5, Duration.ofHours(1)), Map.of(), clock::get, System::nanoTime);
+    log.enqueue("{\"n\":1}");
+    log.drain();
+    assertThat(file).content().isEqualTo("{\"n\":1}\n");
+    assertThat(stale).exists(); // 29 minutes old then
+
+    // queued before the clock moves, so the writer thread writes it before or with the rotation
+    log.enqueue("{\"n\":2}");
+    clock.set(now); // an hour and a second later
+    log.drain();
+    log.close();
+
+    // the hour-old file was rotated whole; the 90-minute-old one (shifted to .2) was deleted
+    assertThat(dir.resolve("access.log.1")).content().isEqualTo("{\"n\":1}\n{\"n\":2}\n");
+    assertThat(file).isEmptyFile();
+    assertThat(dir.resolve("access.log.2")).doesNotExist();
   }
 }

@@ -120,7 +120,7 @@ public final class TestServer {
 
   /** The access log this server writes (JSON lines, flushed every 50 ms). */
   public Path accessLog() {
-    return Path.of(app.settings().accessLog());
+    return Path.of(app.settings().accessLog().target());
   }
 
   public DatabaseCoordinates database() {

@@ -10,8 +10,10 @@ import java.util.Optional;
 
 /**
  * Turns one log line into an {@link AccessRecord}, or says why it is not one: not JSON, or JSON
- * from another logger. The logger is read from {@code logger}, {@code logger_name} or {@code
- * log.logger}, whichever the encoder writes. Thread-safe.
+ * that is not an access line. The server's access log ({@code observe.AccessLog}) writes lines with
+ * no logger field; an access line is a JSON object with a numeric {@code status} and {@code
+ * duration_ms} whose logger, if the line names one ({@code logger}, {@code logger_name} or {@code
+ * log.logger}, as logging encoders write it), is {@code access}. Thread-safe.
  */
 public final class AccessLogParser {
   /** Why a line was not an access record. */
@@ -39,7 +41,9 @@ public final class AccessLogParser {
     if (n == null || !n.isObject()) {
       return skipped(Skip.NOT_JSON);
     }
-    if (!"access".equals(logger(n))) {
+    String logger = logger(n);
+    boolean accessLogger = logger.isEmpty() || logger.equals("access");
+    if (!accessLogger || !n.path("status").isNumber() || !n.path("duration_ms").isNumber()) {
       return skipped(Skip.NOT_ACCESS);
     }
     return new Parsed(
@@ -59,7 +63,8 @@ public final class AccessLogParser {
                 n.path("shed").asBoolean(false),
                 text(n, "idem_key"),
                 text(n, "content_type"),
-                text(n, "problem").or(() -> text(n, "problem_type")).map(AccessLogParser::slug))),
+                text(n, "problem").or(() -> text(n, "problem_type")).map(AccessLogParser::slug),
+                Math.max(1, n.path("sample").asLong(1)))),
         Optional.empty());
   }
 

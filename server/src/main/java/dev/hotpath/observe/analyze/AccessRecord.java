@@ -4,8 +4,9 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * One line of the access log (logger {@code access}), as far as the analysis needs it. {@code
- * problem} is the problem type slug (e.g. {@code malformed-json}) when the log carries one.
+ * One line of the access log, as far as the analysis needs it. {@code problem} is the problem type
+ * slug (e.g. {@code malformed-json}) when the log carries one; {@code sample} is how many requests
+ * the line stands for (1 unless the server sampled the route, see {@code "sample"} in the log).
  */
 public record AccessRecord(
     Optional<Instant> ts,
@@ -22,7 +23,8 @@ public record AccessRecord(
     boolean shed,
     Optional<String> idemKey,
     Optional<String> contentType,
-    Optional<String> problem) {
+    Optional<String> problem,
+    long sample) {
 
   /** {@code GET /v1/orders/:id}, or {@code GET (unmatched)} when no route matched. */
   public String routeKey() {

@@ -15,13 +15,18 @@ final class LatencyHistogram {
   private double sum;
 
   void add(double ms) {
+    add(ms, 1);
+  }
+
+  /** {@code ms}, {@code times} times over (a sampled line standing for several requests). */
+  void add(double ms, long times) {
     int i =
         ms <= SMALLEST_MS
             ? 0
             : Math.min(BUCKETS - 1, 1 + (int) (Math.log(ms / SMALLEST_MS) / Math.log(GROWTH)));
-    counts[i]++;
-    total++;
-    sum += ms;
+    counts[i] += times;
+    total += times;
+    sum += ms * times;
   }
 
   long count() {

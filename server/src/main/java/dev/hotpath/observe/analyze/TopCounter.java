@@ -20,10 +20,14 @@ final class TopCounter {
   }
 
   void add(String key) {
+    add(key, 1);
+  }
+
+  void add(String key, long n) {
     if (counts.containsKey(key) || counts.size() < capacity) {
-      counts.merge(key, 1L, Long::sum);
+      counts.merge(key, n, Long::sum);
     } else {
-      counts.merge(OTHER, 1L, Long::sum);
+      counts.merge(OTHER, n, Long::sum);
     }
   }
 

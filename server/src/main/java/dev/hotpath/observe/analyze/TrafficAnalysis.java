@@ -14,7 +14,8 @@ import java.util.TreeMap;
 /**
  * The breakdown of one access log: business traffic by route template, status class, payload type,
  * latency band and minute, and noise by kind with its top sources. Fed line by line ({@link
- * #accept}); holds only aggregates, each with a bounded number of keys. Not thread-safe.
+ * #accept}); holds only aggregates, each with a bounded number of keys. A line the server sampled
+ * ({@code "sample":n}) counts as the {@code n} requests it stands for. Not thread-safe.
  */
 public final class TrafficAnalysis {
   /** Distinct routes, payload types and noise sources kept before the rest go to "(other)". */
@@ -59,6 +60,7 @@ public final class TrafficAnalysis {
   private long noise;
   private long limited;
   private long shed;
+  private long sampledLines;
   private final Map<String, RouteAggregate> routes = new TreeMap<>();
   private final Map<String, long[]> statusClasses = new TreeMap<>();
   private final Map<String, long[]> payloadTypes = new TreeMap<>();
@@ -101,45 +103,50 @@ public final class TrafficAnalysis {
   private void add(AccessRecord r) {
     Optional<Noise> kind = noiseFilter.classify(r);
     int side = kind.isPresent() ? 1 : 0;
+    long n = r.sample();
+    if (n > 1) {
+      sampledLines++;
+    }
     if (r.limited()) {
-      limited++;
+      limited += n;
     }
     if (r.shed()) {
-      shed++;
+      shed += n;
     }
-    statusClasses.computeIfAbsent(r.statusClass(), k -> new long[2])[side]++;
-    bounded(payloadTypes, r.payloadType())[side]++;
-    bands.computeIfAbsent(LatencyBand.of(r.durationMs()), k -> new long[2])[side]++;
+    statusClasses.computeIfAbsent(r.statusClass(), k -> new long[2])[side] += n;
+    bounded(payloadTypes, r.payloadType())[side] += n;
+    bands.computeIfAbsent(LatencyBand.of(r.durationMs()), k -> new long[2])[side] += n;
     r.ts()
         .ifPresent(
             ts -> {
               long[] m = minutes.computeIfAbsent(ts.getEpochSecond() / 60, k -> new long[3]);
-              m[side]++;
+              m[side] += n;
               if (side == 0 && r.status() >= 500) {
-                m[2]++;
+                m[2] += n;
               }
             });
     if (kind.isPresent()) {
-      noise++;
-      Noise n = kind.get();
-      noiseCounts.merge(n, 1L, Long::sum);
+      noise += n;
+      Noise k = kind.get();
+      noiseCounts.merge(k, n, Long::sum);
       noiseSources
-          .get(n)
+          .get(k)
           .add(
-              switch (n) {
+              switch (k) {
                 case MALFORMED -> r.method() + " " + r.path();
                 case SCANNER -> r.path();
                 case BOT -> r.userAgent().isBlank() ? "(no user agent)" : r.userAgent();
                 case RETRY -> r.routeKey();
-              });
+              },
+              n);
       return;
     }
-    business++;
+    business += n;
     String key =
         routes.containsKey(r.routeKey()) || routes.size() < MAX_KEYS
             ? r.routeKey()
             : TopCounter.OTHER;
-    routes.computeIfAbsent(key, k -> new RouteAggregate()).add(r);
+    routes.computeIfAbsent(key, x -> new RouteAggregate()).add(r);
   }
 
   private static long[] bounded(Map<String, long[]> map, String key) {
@@ -156,9 +163,17 @@ public final class TrafficAnalysis {
     return notJson;
   }
 
-  /** JSON lines from loggers other than {@code access}. */
+  /** JSON lines that are not access lines (another logger, or no status and duration). */
   public long notAccess() {
     return notAccess;
+  }
+
+  /**
+   * Lines that stood for more than one request ({@code "sample":n}, written by a busy route); every
+   * count of this analysis is already scaled by them.
+   */
+  public long sampledLines() {
+    return sampledLines;
   }
 
   public long requests() {
@@ -246,17 +261,18 @@ public final class TrafficAnalysis {
     private long bytes;
 
     void add(AccessRecord r) {
-      latency.add(r.durationMs());
+      long n = r.sample();
+      latency.add(r.durationMs(), n);
       if (r.status() >= 500) {
-        serverErrors++;
+        serverErrors += n;
       } else if (r.status() >= 400) {
-        clientErrors++;
+        clientErrors += n;
       }
-      dbQueries += r.dbQueries();
-      bytes += r.bytes();
+      dbQueries += r.dbQueries() * n;
+      bytes += r.bytes() * n;
       if (r.cache().equals("hit") || r.cache().equals("miss")) {
-        cacheLookups++;
-        cacheHits += r.cache().equals("hit") ? 1 : 0;
+        cacheLookups += n;
+        cacheHits += r.cache().equals("hit") ? n : 0;
       }
     }
 

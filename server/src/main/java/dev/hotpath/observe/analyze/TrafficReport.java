@@ -28,8 +28,8 @@ public final class TrafficReport {
     b.append(
         String.format(
             Locale.ROOT,
-            "%d lines: %d requests (%d business, %d noise = %s), %d skipped (%d not JSON, %d from"
-                + " other loggers)%n",
+            "%d lines: %d requests (%d business, %d noise = %s), %d skipped (%d not JSON, %d other"
+                + " JSON)%n",
             a.lines(),
             a.requests(),
             a.business(),
@@ -38,6 +38,13 @@ public final class TrafficReport {
             a.notJson() + a.notAccess(),
             a.notJson(),
             a.notAccess()));
+    if (a.sampledLines() > 0) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%d sampled lines (\"sample\":n) counted as the requests they stand for%n",
+              a.sampledLines()));
+    }
     if (a.limited() + a.shed() > 0) {
       b.append(String.format(Locale.ROOT, "rate-limited %d, shed %d%n", a.limited(), a.shed()));
     }
@@ -159,7 +166,8 @@ public final class TrafficReport {
         String.format(
             Locale.ROOT,
             "<p>%d lines: <b>%d requests</b>, of which %d business and %d noise (%s); %d lines"
-                + " skipped (%d not JSON, %d from other loggers). Rate-limited %d, shed %d.</p>",
+                + " skipped (%d not JSON, %d other JSON). Rate-limited %d, shed %d; %d sampled lines"
+                + " counted as the requests they stand for.</p>",
             a.lines(),
             a.requests(),
             a.business(),
@@ -169,7 +177,8 @@ public final class TrafficReport {
             a.notJson(),
             a.notAccess(),
             a.limited(),
-            a.shed()));
+            a.shed(),
+            a.sampledLines()));
 
     List<SvgCharts.Bar> minuteBars = new ArrayList<>();
     for (TrafficAnalysis.MinuteRow m : a.minutes()) {
@@ -277,10 +286,18 @@ public final class TrafficReport {
     return bars;
   }
 
-  private static String ms(double ms) {
-    return ms >= 100
-        ? String.format(Locale.ROOT, "%.0f", ms)
-        : String.format(Locale.ROOT, "%.1f", ms);
+  /** Whole from 100 ms, one decimal from 1 ms, two significant digits below (0.41, 0.012). */
+  static String ms(double ms) {
+    if (ms >= 100) {
+      return String.format(Locale.ROOT, "%.0f", ms);
+    }
+    if (ms >= 1 || ms == 0) {
+      return String.format(Locale.ROOT, "%.1f", ms);
+    }
+    return new java.math.BigDecimal(ms)
+        .round(new java.math.MathContext(2))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   private static String percent(long part, long whole) {

@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Writes synthetic access-log lines in the agreed JSON shape, for the tests. */
+/**
+ * Writes access-log lines in the shape the server writes them (observe.AccessLog, no logger field),
+ * for the tests; AnalyzeEndToEndTest reads the lines a real server wrote.
+ */
 final class AccessLogLines {
   private final List<String> lines = new ArrayList<>();
 
@@ -20,26 +23,27 @@ final class AccessLogLines {
       String idemKey,
       String contentType,
       String problem) {
+    // the shape and field order observe.AccessLog writes: no level, no logger
     lines.add(
         String.format(
             Locale.ROOT,
-            "{\"ts\":\"%s\",\"level\":\"INFO\",\"logger\":\"access\",\"method\":\"%s\",\"route\":\"%s\","
-                + "\"path\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":120,"
-                + "\"client\":\"10.0.0.7\",\"user_agent\":\"%s\",\"request_id\":\"r-%d\","
+            "{\"ts\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"client\":\"10.0.0.7\","
+                + "\"user_agent\":\"%s\",\"content_type\":%s,\"idem_key\":%s,\"route\":\"%s\","
+                + "\"status\":%d,\"duration_ms\":%s,\"bytes\":120,\"request_id\":\"r-%d\","
                 + "\"trace_id\":\"t-%d\",\"cache\":\"%s\",\"db_queries\":1,\"limited\":false,"
-                + "\"shed\":false,\"idem_key\":%s,\"content_type\":%s%s}",
+                + "\"shed\":false%s}",
             ts,
             method,
-            route,
             path,
-            status,
-            ms,
             userAgent,
+            quoted(contentType),
+            quoted(idemKey),
+            route,
+            status,
+            ms / 1.0,
             lines.size(),
             lines.size(),
             method.equals("GET") ? "hit" : "-",
-            quoted(idemKey),
-            quoted(contentType),
             problem == null ? "" : ",\"problem\":\"" + problem + "\""));
     return this;
   }

@@ -222,4 +222,63 @@ class TrafficAnalysisTest {
     assertThat(a.routes().get(0).route()).isEqualTo("(other)");
     assertThat(a.routes().get(0).count()).isEqualTo(5);
   }
+
+  @Test
+  void readsAccessLinesThatNameNoLoggerAsTheServerWritesThem() {
+    AccessLogParser parser = new AccessLogParser();
+    String server =
+        new AccessLogLines()
+            .get("2026-11-22T10:00:01.000Z", "/v1/orders/:id", "/v1/orders/1", 200, 4.2)
+            .lines()
+            .get(0);
+
+    assertThat(server).doesNotContain("logger");
+    assertThat(parser.parse(server).record()).map(AccessRecord::status).contains(200);
+    assertThat(
+            parser
+                .parse(
+                    "{\"logger\":\"access\",\"method\":\"GET\",\"status\":204,"
+                        + "\"duration_ms\":1.5}")
+                .record())
+        .map(AccessRecord::status)
+        .contains(204);
+    assertThat(
+            parser.parse("{\"logger\":\"dev.hotpath.App\",\"status\":1,\"duration_ms\":1}").skip())
+        .contains(AccessLogParser.Skip.NOT_ACCESS);
+    assertThat(parser.parse("{\"message\":\"no status, no duration\"}").skip())
+        .contains(AccessLogParser.Skip.NOT_ACCESS);
+  }
+
+  @Test
+  void countsASampledLineAsTheRequestsItStandsFor() {
+    TrafficAnalysis a = new TrafficAnalysis(new NoiseFilter(10));
+    String line =
+        new AccessLogLines()
+            .get("2026-11-22T10:00:01.000Z", "/v1/orders/:id", "/v1/orders/1", 200, 0.4)
+            .lines()
+            .get(0);
+    a.accept(line.substring(0, line.length() - 1) + ",\"sample\":100}");
+    a.accept(line);
+
+    assertThat(a.lines()).isEqualTo(2);
+    assertThat(a.requests()).isEqualTo(101);
+    assertThat(a.business()).isEqualTo(101);
+    assertThat(a.sampledLines()).isEqualTo(1);
+    assertThat(a.routes()).singleElement().satisfies(r -> assertThat(r.count()).isEqualTo(101));
+    assertThat(a.statusClasses()).containsEntry("2xx", new TrafficAnalysis.Split(101, 0));
+    assertThat(a.latencyBands().get(LatencyBand.UNDER_10))
+        .isEqualTo(new TrafficAnalysis.Split(101, 0));
+    assertThat(a.minutes())
+        .containsExactly(
+            new TrafficAnalysis.MinuteRow(Instant.parse("2026-11-22T10:00:00Z"), 101, 0, 0));
+  }
+
+  @Test
+  void printsSubMillisecondLatenciesWithTwoSignificantDigits() {
+    assertThat(TrafficReport.ms(0.4123)).isEqualTo("0.41");
+    assertThat(TrafficReport.ms(0.0123)).isEqualTo("0.012");
+    assertThat(TrafficReport.ms(4.25)).isEqualTo("4.3");
+    assertThat(TrafficReport.ms(0)).isEqualTo("0.0");
+    assertThat(TrafficReport.ms(250)).isEqualTo("250");
+  }
 }
