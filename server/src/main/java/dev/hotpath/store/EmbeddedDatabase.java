@@ -2,23 +2,34 @@ package dev.hotpath.store;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A PostgreSQL server run by this process from binaries shipped on the class path. The cluster
  * lives in a folder that survives restarts; the server stops when {@link #close} is called or the
- * JVM exits.
+ * JVM exits, also when it is killed ({@link PostmasterWatchdog}); a server a killed process left
+ * running anyway is stopped before the next start on its folder ({@link StalePostmaster}).
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
-  private final EmbeddedPostgres postgres;
+  /** zonky's lock on a data folder, held by the process whose server runs on it. */
+  private static final String LOCK_FILE = "epg-lock";
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private final EmbeddedPostgres postgres;
+  private final Optional<PostmasterWatchdog> watchdog;
+
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Optional<PostmasterWatchdog> watchdog) {
     this.postgres = postgres;
+    this.watchdog = watchdog;
   }
 
   /**
@@ -29,6 +40,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public static EmbeddedDatabase start(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
+      stopStaleServer(dataDir);
       var builder =
           EmbeddedPostgres.builder()
               .setDataDirectory(dataDir.toAbsolutePath())
@@ -51,7 +63,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
           pg.getPort(),
           dataDir.toAbsolutePath(),
           (System.nanoTime() - started) / 1_000_000);
-      return new EmbeddedDatabase(pg);
+      return new EmbeddedDatabase(pg, PostmasterWatchdog.watch(dataDir));
+    } catch (EmbeddedDatabaseException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new EmbeddedDatabaseException(
           "embedded PostgreSQL could not start in "
@@ -60,6 +74,30 @@ public final class EmbeddedDatabase implements AutoCloseable {
               + rootCause(e)
               + "); if this machine forbids user namespaces for root, run as a normal user or set HOTPATH_DATABASE_URL to an external PostgreSQL",
           e);
+    }
+  }
+
+  /**
+   * Stops the server a dead process left on {@code dataDir}. Only when the folder's lock is free:
+   * the server of a live process (another hotpath on the same folder) is never touched; that case
+   * is refused with its own message.
+   */
+  private static void stopStaleServer(Path dataDir) throws IOException {
+    try (FileChannel channel =
+            FileChannel.open(
+                dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock()) {
+      if (lock == null) {
+        throw new EmbeddedDatabaseException(
+            "another process runs the embedded PostgreSQL in "
+                + dataDir.toAbsolutePath()
+                + "; stop it, or give this one another HOTPATH_DATA_DIR",
+            null);
+      }
+      StalePostmaster.stop(dataDir);
+    } catch (OverlappingFileLockException e) {
+      throw new EmbeddedDatabaseException(
+          "this process already runs the embedded PostgreSQL in " + dataDir.toAbsolutePath(), e);
     }
   }
 
@@ -83,6 +121,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } catch (IOException e) {
       log.warn("embedded PostgreSQL did not stop cleanly: {}", e.toString());
     }
+    // stops the server if the stop above failed; otherwise just exits
+    watchdog.ifPresent(PostmasterWatchdog::close);
   }
 
   /** The embedded server could not start; the message says what to do instead. */
