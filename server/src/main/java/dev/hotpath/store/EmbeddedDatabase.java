@@ -83,6 +83,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * is refused with its own message.
    */
   private static void stopStaleServer(Path dataDir) throws IOException {
+    if (!Files.exists(dataDir.resolve("postmaster.pid"))) {
+      return; // no server ran here, or it stopped cleanly (and a new folder must stay empty)
+    }
     try (FileChannel channel =
             FileChannel.open(
                 dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
