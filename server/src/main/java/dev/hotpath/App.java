@@ -28,6 +28,7 @@ import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
 import dev.hotpath.store.SharedSecrets;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.metrics.MetricsOptions;
@@ -36,8 +37,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +70,7 @@ public final class App implements AutoCloseable {
   private final JobHandlers jobHandlers;
   private final Gatekeeper gatekeeper;
   private final OutsideServices outside;
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   private App(
       Settings settings,
@@ -348,27 +353,41 @@ public final class App implements AutoCloseable {
   }
 
   /**
-   * Drains: readiness turns 503, servers stop accepting and finish in-flight requests (up to the
-   * grace period), pools close, the invalidation listener stops, then the embedded database stops.
-   * Background workers (outbox consumers, jobs) finish their batch and stop first.
+   * Drains, in the order a load balancer needs: readiness turns 503 at once; everything is still
+   * served normally for {@link Settings#shutdownDelay()}, long enough for balancers to see it and
+   * stop sending; then every HTTP/1.1 response says {@code Connection: close} and its connection
+   * closes after it, HTTP/2 connections get a GOAWAY, the listener closes and in-flight requests
+   * finish within the grace period (see {@link HttpVerticle#stop}), while background workers
+   * (outbox consumers, jobs) finish their batch; then pools close, the invalidation listener stops,
+   * then the embedded database stops. Runs once; later calls return at once.
    */
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
     readiness.markDraining();
+    long delayMs = settings.shutdownDelay().toMillis();
+    if (delayMs > 0) {
+      log.info("draining: /health/ready answers 503; serving on for {} ms", delayMs);
+      try {
+        Thread.sleep(delayMs);
+      } catch (InterruptedException e) {
+        // asked to hurry: drain now
+        Thread.currentThread().interrupt();
+      }
+    }
     long drainMs = settings.shutdownGrace().toMillis() + 5_000;
     try {
-      // background workers finish their batch first
-      vertx.undeploy(computeDeployment).await(drainMs, TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      log.warn("background workers did not stop cleanly: {}", e.toString());
-    }
-    try {
-      // serve what is in flight with invalidations still applied, then stop listening
-      for (String id : java.util.List.copyOf(vertx.deploymentIDs())) {
-        vertx.undeploy(id).await(drainMs, TimeUnit.MILLISECONDS);
+      // connections close and in-flight requests finish (with invalidations still applied) while
+      // background workers finish their batch
+      List<Future<?>> stopping = new ArrayList<>();
+      for (String id : List.copyOf(vertx.deploymentIDs())) {
+        stopping.add(vertx.undeploy(id));
       }
+      Future.join(stopping).await(drainMs, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      log.warn("HTTP servers did not drain cleanly: {}", e.toString());
+      log.warn("HTTP servers or background workers did not stop cleanly: {}", e.toString());
     }
     try {
       invalidation.close().await(5, TimeUnit.SECONDS);

@@ -125,8 +125,18 @@ public final class ServeCommand implements Callable<Integer> {
           standIns.ifPresent(Stubs::close);
           stopped.countDown();
         };
+    // the first signal drains (App.close: readiness 503, the shutdown delay, then the drain); a
+    // second one while it runs changes nothing
+    java.util.concurrent.atomic.AtomicBoolean draining =
+        new java.util.concurrent.atomic.AtomicBoolean();
     for (String signal : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(signal), sig -> new Thread(drainAndExit, "hotpath-drain").start());
+      Signal.handle(
+          new Signal(signal),
+          sig -> {
+            if (draining.compareAndSet(false, true)) {
+              new Thread(drainAndExit, "hotpath-drain").start();
+            }
+          });
     }
     String base = (settings.transport().tls() ? "https" : "http") + "://localhost:" + app.port();
     out.println();

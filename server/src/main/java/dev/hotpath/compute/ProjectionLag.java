@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * every consumer's lag is within the bound ({@code HOTPATH_READY_MAX_LAG_MS}): a server that has
  * just started on a log it has not yet projected (a seed, a restore, a backlog) would otherwise
  * answer summaries and popularity from stale read models. The lag is the gauge {@code
- * hotpath_projection_lag_seconds{consumer}}. Until the first sample the check fails (unknown is not
- * caught up); a failed sample keeps the previous one. Thread-safe.
+ * hotpath_projection_lag_seconds{consumer}}. Once caught up the process stays ready ({@link #ok}).
+ * Until the first sample the check fails (unknown is not caught up); a failed sample keeps the
+ * previous one. Thread-safe.
  */
 public final class ProjectionLag implements Readiness.Check {
   static final Duration EVERY = Duration.ofMillis(500);
@@ -38,6 +39,7 @@ public final class ProjectionLag implements Readiness.Check {
   private final Duration bound;
   private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
   private volatile long timer = -1;
+  private volatile boolean caughtUp;
   private volatile Vertx vertx;
 
   /**
@@ -76,6 +78,7 @@ public final class ProjectionLag implements Readiness.Check {
                   lag.set(Math.max(0, row.getLong(1)));
                 }
               }
+              ok(); // latches once caught up, whether or not anyone asked
             });
   }
 
@@ -99,9 +102,15 @@ public final class ProjectionLag implements Readiness.Check {
     return "projections";
   }
 
+  /**
+   * Whether this process has caught up once since it started. A start-up gate, not a steady-state
+   * check: read models are shared by every instance, so a lag later on (a long transaction holding
+   * the horizon, a slow consumer) would take every instance out of the balancer at once and turn a
+   * stale summary into an outage. The lag stays a metric, and alerts watch it.
+   */
   @Override
   public boolean ok() {
-    if (bound.isZero()) {
+    if (caughtUp || bound.isZero()) {
       return true;
     }
     for (AtomicLong lag : lagMillis.values()) {
@@ -110,6 +119,7 @@ public final class ProjectionLag implements Readiness.Check {
         return false;
       }
     }
+    caughtUp = true;
     return true;
   }
 

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param cursorSecret key of the cursor MAC; empty means a key kept in the database, so that all
  *     instances on one database share it
  * @param shutdownGrace how long SIGTERM waits for in-flight requests
+ * @param shutdownDelay how long SIGTERM keeps serving normally after readiness turns 503, so that
+ *     balancers see it and stop sending before connections are closed
  * @param observability metrics, access log, Server-Timing and tracing on (the default) or off
  * @param traceSampleRate share of traces kept by head sampling (0..1)
  * @param otlpEndpoint OTLP/HTTP collector for traces; empty means traces are not exported
@@ -52,6 +54,7 @@ public record Settings(
     long bodyLimit,
     Optional<String> cursorSecret,
     Duration shutdownGrace,
+    Duration shutdownDelay,
     boolean observability,
     double traceSampleRate,
     Optional<String> otlpEndpoint,
@@ -130,6 +133,7 @@ public record Settings(
             reader.integer("BODY_LIMIT", 1024 * 1024, 1024, 64 * 1024 * 1024),
             reader.optionalString("CURSOR_SECRET"),
             Duration.ofMillis(reader.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000)),
+            Duration.ofMillis(reader.integer("SHUTDOWN_DELAY_MS", 5_000, 0, 600_000)),
             reader.bool("OBSERVABILITY", true),
             reader.fraction("TRACE_SAMPLE_RATE", 0.01),
             reader.optionalString("OTLP_ENDPOINT"),
@@ -255,6 +259,7 @@ public record Settings(
     private long bodyLimit;
     private Optional<String> cursorSecret;
     private Duration shutdownGrace;
+    private Duration shutdownDelay;
     private boolean observability;
     private double traceSampleRate;
     private Optional<String> otlpEndpoint;
@@ -280,6 +285,7 @@ public record Settings(
       bodyLimit = s.bodyLimit;
       cursorSecret = s.cursorSecret;
       shutdownGrace = s.shutdownGrace;
+      shutdownDelay = s.shutdownDelay;
       observability = s.observability;
       traceSampleRate = s.traceSampleRate;
       otlpEndpoint = s.otlpEndpoint;
@@ -307,6 +313,7 @@ public record Settings(
           bodyLimit,
           cursorSecret,
           shutdownGrace,
+          shutdownDelay,
           observability,
           traceSampleRate,
           otlpEndpoint,

@@ -3,11 +3,14 @@ package dev.hotpath.edge;
 import dev.hotpath.config.LimitSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,6 +44,11 @@ public final class EdgeGuard {
   private final Map<HttpConnection, Conn> connections = new IdentityHashMap<>();
   private final long requestTimeoutNanos;
   private final long sweeper;
+
+  /** Draining: every HTTP/1.x response closes its connection ({@link #drain}). */
+  private boolean closing;
+
+  private long drainGraceMillis;
 
   /** Requests in flight, oldest (first to time out) first. */
   private Flight head;
@@ -77,6 +85,7 @@ public final class EdgeGuard {
   private static final class Conn {
     final HttpConnection connection;
     int inFlight;
+    boolean http2;
 
     /** When the connection must have delivered its next request head, while none is in flight. */
     long deadlineNanos;
@@ -184,6 +193,10 @@ public final class EdgeGuard {
     Conn conn = connections.get(request.connection());
     if (conn != null) {
       conn.inFlight++;
+      conn.http2 = request.version() == HttpVersion.HTTP_2;
+    }
+    if (closing) {
+      lastOnItsConnection(ctx);
     }
     long now = System.nanoTime();
     Flight flight =
@@ -217,6 +230,40 @@ public final class EdgeGuard {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * Begins the drain of this event loop's connections (the server is stopping; readiness has been
+   * 503 for the shutdown delay): from now on every HTTP/1.x response, including those in flight
+   * whose head is not yet written, carries {@code Connection: close} and its connection closes
+   * after it; HTTP/2 connections get a GOAWAY (no new streams, open ones finish). A connection idle
+   * right now stays open, so that a request already on its way is answered rather than reset; the
+   * listener's shutdown closes what is still idle. Every connection is closed after {@code grace}
+   * at the latest. Call on this guard's event loop.
+   */
+  public void drain(long graceMillis) {
+    closing = true;
+    drainGraceMillis = graceMillis;
+    for (Flight f = head; f != null; f = f.next) {
+      if (f.ctx.request().version() != HttpVersion.HTTP_2 && !f.ctx.response().headWritten()) {
+        f.ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      }
+    }
+    for (Conn conn : java.util.List.copyOf(connections.values())) {
+      if (conn.http2 || conn.inFlight > 0) {
+        // HTTP/2: GOAWAY; HTTP/1.x: closed once the response in progress is written
+        conn.connection.shutdown(graceMillis, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /** A request that arrived while draining: the last one its HTTP/1.x connection carries. */
+  private void lastOnItsConnection(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (request.version() != HttpVersion.HTTP_2) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      request.connection().shutdown(drainGraceMillis, TimeUnit.MILLISECONDS);
+    }
   }
 
   private void timedOut(RoutingContext ctx) {

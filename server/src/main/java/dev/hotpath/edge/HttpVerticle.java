@@ -30,6 +30,7 @@ import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.Statements;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -372,15 +373,36 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish within the grace period, then closes the
-   * database clients.
+   * Longest time a connection idle when the drain begins may still carry one more request (answered
+   * with {@code Connection: close}) before the listener closes: a request already on its way is
+   * answered instead of being reset. Never longer than the shutdown delay, so a server told not to
+   * wait (delay 0) closes at once.
+   */
+  static final long LAST_REQUEST_WINDOW_MS = 1_000;
+
+  /**
+   * Drains (after readiness has answered 503 for the shutdown delay, see {@code App.close}): every
+   * HTTP/1.x response from now on closes its connection and HTTP/2 connections get a GOAWAY ({@link
+   * EdgeGuard#drain}); after a short window for requests already on their way, the listener closes
+   * and in-flight requests finish within the grace period; then the database clients close.
    */
   @Override
   public Future<?> stop() {
-    Future<Void> drained =
-        server == null
-            ? Future.succeededFuture()
-            : server.shutdown(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+    long grace = settings.shutdownGrace().toMillis();
+    Future<Void> drained;
+    if (server == null) {
+      drained = Future.succeededFuture();
+    } else {
+      guard.drain(grace);
+      long window = Math.min(LAST_REQUEST_WINDOW_MS, settings.shutdownDelay().toMillis());
+      Promise<Void> waited = Promise.promise();
+      if (window > 0) {
+        vertx.setTimer(window, id -> waited.complete());
+      } else {
+        waited.complete();
+      }
+      drained = waited.future().compose(v -> server.shutdown(grace, TimeUnit.MILLISECONDS));
+    }
     return drained
         .eventually(() -> outsideClient == null ? Future.succeededFuture() : outsideClient.close())
         .eventually(

@@ -2,8 +2,12 @@ package dev.hotpath.store;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -21,12 +25,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** Written into the data folder while this process runs its server: who holds the folder. */
   static final String OWNER_FILE = "hotpath.pid";
 
+  /** zonky's lock on a data folder, held by the process whose server runs on it. */
+  private static final String LOCK_FILE = "epg-lock";
+
   private final EmbeddedPostgres postgres;
   private final Path ownerFile;
+  private final Optional<PostmasterWatchdog> watchdog;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, Path ownerFile) {
+  private EmbeddedDatabase(
+      EmbeddedPostgres postgres, Path ownerFile, Optional<PostmasterWatchdog> watchdog) {
     this.postgres = postgres;
     this.ownerFile = ownerFile;
+    this.watchdog = watchdog;
   }
 
   /**
@@ -36,13 +46,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
    *     among them when another process runs a server on the same folder
    */
   public static EmbeddedDatabase start(Path dataDir, int port) {
-    heldBy(dataDir)
-        .ifPresent(
-            holder -> {
-              throw new EmbeddedDatabaseException(holder, null);
-            });
+    if (ownerAlive(dataDir)) {
+      throw new EmbeddedDatabaseException(heldBy(dataDir).orElseThrow(), null);
+    }
     try {
       Files.createDirectories(dataDir);
+      stopStaleServer(dataDir);
       var builder =
           EmbeddedPostgres.builder()
               .setDataDirectory(dataDir.toAbsolutePath())
@@ -67,7 +76,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
           (System.nanoTime() - started) / 1_000_000);
       Path owner = dataDir.resolve(OWNER_FILE);
       Files.writeString(owner, ProcessHandle.current().pid() + "\n");
-      return new EmbeddedDatabase(pg, owner);
+      return new EmbeddedDatabase(pg, owner, PostmasterWatchdog.watch(dataDir));
+    } catch (EmbeddedDatabaseException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       Optional<String> holder = heldBy(dataDir); // it may have started while this one tried
       if (holder.isPresent()) {
@@ -84,6 +95,42 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   /**
+   * Stops the server a dead process left on {@code dataDir} (after a kill -9 the embedded
+   * PostgreSQL outlives its JVM). Only when the folder's lock is free: the server of a live process
+   * is never touched, and that case is refused with a message naming it.
+   */
+  private static void stopStaleServer(Path dataDir) throws IOException {
+    if (!Files.exists(dataDir.resolve("postmaster.pid"))) {
+      return; // no server ran here, or it stopped cleanly (and a new folder must stay empty)
+    }
+    try (FileChannel channel =
+            FileChannel.open(
+                dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock()) {
+      if (lock == null) {
+        throw new EmbeddedDatabaseException(heldBy(dataDir).orElse(inUse(dataDir)), null);
+      }
+      StalePostmaster.stop(dataDir);
+    } catch (OverlappingFileLockException e) {
+      throw new EmbeddedDatabaseException(heldBy(dataDir).orElse(inUse(dataDir)), e);
+    }
+  }
+
+  private static String inUse(Path dataDir) {
+    return "another process runs the embedded PostgreSQL in "
+        + dataDir.toAbsolutePath()
+        + "; stop it, or give this one another HOTPATH_DATA_DIR";
+  }
+
+  /** Whether another live hotpath process runs its embedded server on {@code dataDir}. */
+  private static boolean ownerAlive(Path dataDir) {
+    OptionalLong owner = firstNumber(dataDir.toAbsolutePath().resolve(OWNER_FILE), 0);
+    return owner.isPresent()
+        && owner.getAsLong() != ProcessHandle.current().pid()
+        && running(owner.getAsLong(), "java");
+  }
+
+  /**
    * Why {@code dataDir} cannot be used by this process, when a live process holds it: a hotpath
    * process that runs its embedded server there ({@value #OWNER_FILE}), or a PostgreSQL server
    * still running on it ({@code postmaster.pid}). Two servers cannot share one folder, and the lock
@@ -94,10 +141,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     OptionalLong postgresPid = firstNumber(folder.resolve("postmaster.pid"), 0);
     OptionalLong postgresPort = firstNumber(folder.resolve("postmaster.pid"), 3);
     OptionalLong owner = firstNumber(folder.resolve(OWNER_FILE), 0);
-    boolean ownerAlive =
-        owner.isPresent()
-            && owner.getAsLong() != ProcessHandle.current().pid()
-            && running(owner.getAsLong(), "java");
+    boolean ownerAlive = ownerAlive(dataDir);
     boolean postgresAlive = postgresPid.isPresent() && running(postgresPid.getAsLong(), "postgres");
     if (!ownerAlive && !postgresAlive) {
       return Optional.empty();
@@ -175,6 +219,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } catch (IOException e) {
       log.warn("embedded PostgreSQL did not stop cleanly: {}", e.toString());
     }
+    // stops the server if the stop above failed; otherwise just exits
+    watchdog.ifPresent(PostmasterWatchdog::close);
   }
 
   /** The embedded server could not start; the message says what to do instead. */

@@ -3,17 +3,20 @@ package dev.hotpath.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.hotpath.App;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code /health/ready} said ready about 10 s before the read models had caught up (issue 15):
- * ready now means every outbox consumer within {@code HOTPATH_READY_MAX_LAG_MS} of the log, and the
- * lag is a metric.
+ * {@code /health/ready} said ready about 10 s before the read models had caught up (issue 15): an
+ * instance is ready once every outbox consumer is within {@code HOTPATH_READY_MAX_LAG_MS} of the
+ * log, and stays ready after (a lag later is a metric: read models are shared, and a lag must not
+ * take every instance out of the balancer at once).
  */
 class ProjectionLagTest {
   private final TestServer server = TestServer.get();
@@ -21,9 +24,8 @@ class ProjectionLagTest {
   private final Fixtures fx = new Fixtures(server);
 
   @Test
-  void readinessWaitsWhileTheReadModelsAreBehindAndTheLagIsAMetric() throws Exception {
+  void anInstanceStartedWhileTheReadModelsAreBehindIsReadyOnlyOnceTheyCaughtUp() throws Exception {
     server.awaitConsumers();
-    await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/health/ready").status() == 200);
     long order;
     try (Connection held = server.database().openJdbc()) {
       // a transaction with an id holds the consumers' horizon: no event after it can be applied
@@ -45,20 +47,37 @@ class ProjectionLagTest {
                       + order
                       + " AND created_at < now() - interval '59 minutes'"))
           .isEqualTo(1);
-      await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/health/ready").status() == 503);
-      Api.Response behind = api.get("/health/ready");
-      assertThat(behind.json().get("checks").get("projections").asText()).isEqualTo("behind");
-      assertThat(behind.json().get("checks").get("database").asText()).isEqualTo("up");
-      assertThat(lagSeconds("customer_order_summary")).isGreaterThanOrEqualTo(3600);
-      held.rollback();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> lagSeconds(api, "customer_order_summary") >= 3600);
+      // the running instance caught up long ago: a lag now is a metric, not an outage
+      assertThat(api.get("/health/ready").status()).isEqualTo(200);
+
+      App fresh = App.start(server.secondInstance(Map.of()));
+      try {
+        Api second = Api.of("http://localhost:" + fresh.port()).anonymous();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> second.get("/health/ready").status() == 503);
+        Api.Response behind = second.get("/health/ready");
+        assertThat(behind.json().get("checks").get("projections").asText()).isEqualTo("behind");
+        assertThat(behind.json().get("checks").get("database").asText()).isEqualTo("up");
+        held.rollback();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> second.get("/health/ready").status() == 200);
+        assertThat(second.get("/health/ready").json().get("checks").get("projections").asText())
+            .isEqualTo("caught-up");
+      } finally {
+        fresh.close();
+      }
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/health/ready").status() == 200);
-    assertThat(api.get("/health/ready").json().get("checks").get("projections").asText())
-        .isEqualTo("caught-up");
-    await().atMost(Duration.ofSeconds(60)).until(() -> lagSeconds("customer_order_summary") < 3600);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> lagSeconds(api, "customer_order_summary") < 3600);
   }
 
-  private double lagSeconds(String consumer) {
+  private static double lagSeconds(Api api, String consumer) {
     String prefix = "hotpath_projection_lag_seconds{consumer=\"" + consumer + "\"";
     return api.get("/metrics")
         .body()

@@ -34,6 +34,23 @@ class SettingsTest {
   }
 
   @Test
+  void shutdownServesForTheDelayThenDrainsWithinTheGrace() {
+    Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
+    assertThat(defaults.shutdownDelay()).hasMillis(5_000);
+    assertThat(defaults.shutdownGrace()).hasMillis(10_000);
+    Settings set =
+        Settings.fromEnvironment(
+            Map.of("HOTPATH_AUTH", "off", "HOTPATH_SHUTDOWN_DELAY_MS", "15000"));
+    assertThat(set.shutdownDelay()).hasSeconds(15);
+    assertThat(set.withPort(1).shutdownDelay()).hasSeconds(15);
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of("HOTPATH_AUTH", "off", "HOTPATH_SHUTDOWN_DELAY_MS", "-1")))
+        .hasMessageContaining("HOTPATH_SHUTDOWN_DELAY_MS");
+  }
+
+  @Test
   void namesEveryBadSettingInOneMessage() {
     assertThatThrownBy(
             () ->

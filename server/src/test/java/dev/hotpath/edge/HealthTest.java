@@ -33,11 +33,13 @@ class HealthTest {
 
   /**
    * A second instance on the same database (as a scaled-out deployment runs): it shares the data
-   * and the cursor key, and on close it finishes what it accepted before the port goes away.
+   * and the cursor key, and on close it finishes what it accepted before the port goes away. It
+   * keeps serving for its shutdown delay, so the requests sent just before {@code close} arrive
+   * before the listener closes however slow this machine is.
    */
   @Test
   void aSecondInstanceSharesDataAndCursorsAndDrainsOnClose() throws Exception {
-    Settings settings = server.secondInstance(Map.of());
+    Settings settings = server.secondInstance(Map.of("HOTPATH_SHUTDOWN_DELAY_MS", "1000"));
     App second = App.start(settings);
     String base = "http://localhost:" + second.port();
     HttpClient client = HttpClient.newHttpClient();
