@@ -38,7 +38,9 @@ public enum ProblemType {
   HEADERS_TOO_LARGE(431, "headers-too-large", "The request headers are too large"),
   INTERNAL(500, "internal-error", "Internal error"),
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
-  OVERLOADED(503, "overloaded", "The server is shedding load");
+  OVERLOADED(503, "overloaded", "The server is shedding load"),
+  DATABASE_UNAVAILABLE(503, "database-unavailable", "The database is unavailable"),
+  DATABASE_TIMEOUT(503, "database-timeout", "The database did not answer in time");
 
   public static final String BASE = "https://hotpath.dev/problems/";
 
