@@ -36,15 +36,6 @@ public final class Problems {
       return;
     }
     if (DatabaseHealth.timedOut(failure)) {
-      System.err.println(
-          "DEBUG timeout "
-              + ctx.request().path()
-              + " at "
-              + Deadline.of(ctx).elapsedNanos() / 1_000_000
-              + " ms "
-              + System.nanoTime() / 1_000_000
-              + " "
-              + failure);
       send(
           ctx,
           new ProblemException(
