@@ -137,7 +137,8 @@ public final class HttpVerticle extends VerticleBase {
                 .using(vertx)
                 .build(),
             vertx,
-            health);
+            health,
+            settings.limits().databaseGrace());
     // single statements of the read side share pipelined connections: a query is sent at once on
     // a connection that may still be answering others, instead of waiting for a free one (measured
     // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
@@ -216,7 +217,7 @@ public final class HttpVerticle extends VerticleBase {
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
-    var db = new Statements(reads, queries, vertx, health);
+    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
     var compression = new Compression(settings.gzipMinBytes());
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
@@ -369,13 +370,15 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * Request connections stop any statement on the server after {@link #STATEMENT_TIMEOUT_MS}: the
-   * net under the requests' deadlines, which end sooner, for a statement no cancel request reached.
+   * Request connections stop any statement on the server after twice the longest route budget (plus
+   * the grace past deadlines): the net under the requests' deadlines, which end sooner, for a
+   * statement no cancel request reached.
    */
   private PgConnectOptions connect() {
+    long timeout = STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis();
     return database
         .connectOptions(settings.pipeliningLimit())
-        .addProperty("statement_timeout", Long.toString(STATEMENT_TIMEOUT_MS));
+        .addProperty("statement_timeout", Long.toString(timeout));
   }
 
   /** Twice the longest route budget (lists, 1 s). */

@@ -38,11 +38,16 @@ public final class GuardedPool implements Pool {
   private final Pool delegate;
   private final Vertx vertx;
   private final DatabaseHealth health;
+  private final long graceNanos;
 
-  public GuardedPool(Pool delegate, Vertx vertx, DatabaseHealth health) {
+  /**
+   * @param grace how long past a request's deadline its database work may still run
+   */
+  public GuardedPool(Pool delegate, Vertx vertx, DatabaseHealth health, java.time.Duration grace) {
     this.delegate = delegate;
     this.vertx = vertx;
     this.health = health;
+    this.graceNanos = grace.toNanos();
   }
 
   /**
@@ -62,10 +67,10 @@ public final class GuardedPool implements Pool {
     if (deadline == null) {
       return delegate.getConnection().onComplete(health.reporter());
     }
-    return RequestDeadline.within(
-            vertx, deadline.endNanos(), delegate::getConnection, NOTHING, GIVE_BACK)
+    long end = deadline.endNanos() + graceNanos;
+    return RequestDeadline.within(vertx, end, delegate::getConnection, NOTHING, GIVE_BACK)
         .onComplete(health.reporter())
-        .map(conn -> (SqlConnection) new LentConnection(conn, deadline, vertx));
+        .map(conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx));
   }
 
   @Override
@@ -95,7 +100,7 @@ public final class GuardedPool implements Pool {
     if (refused != null) {
       return refused;
     }
-    long end = RequestDeadline.currentEnd();
+    long end = RequestDeadline.currentEnd(graceNanos);
     if (end == Long.MAX_VALUE) {
       return run.apply(function).onComplete(health.reporter());
     }
@@ -160,7 +165,8 @@ public final class GuardedPool implements Pool {
     if (refused != null) {
       return refused;
     }
-    return RequestDeadline.within(vertx, RequestDeadline.currentEnd(), call, NOTHING, IGNORE)
+    return RequestDeadline.within(
+            vertx, RequestDeadline.currentEnd(graceNanos), call, NOTHING, IGNORE)
         .onComplete(health.reporter());
   }
 

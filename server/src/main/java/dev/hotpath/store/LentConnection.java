@@ -28,10 +28,10 @@ final class LentConnection implements SqlConnection {
   private final long timer;
   private boolean closed;
 
-  LentConnection(SqlConnection conn, RequestDeadline deadline, Vertx vertx) {
+  LentConnection(SqlConnection conn, RequestDeadline deadline, long endNanos, Vertx vertx) {
     this.conn = conn;
     this.vertx = vertx;
-    long left = deadline.endNanos() - System.nanoTime();
+    long left = endNanos - System.nanoTime();
     this.timer =
         vertx.setTimer(
             Math.max(1, (left + 999_999) / 1_000_000),

@@ -52,10 +52,13 @@ public final class RequestDeadline {
     }
   }
 
-  /** The end of the current request's bound, or {@link Long#MAX_VALUE} when there is none. */
-  static long currentEnd() {
+  /**
+   * The end of the current request's bound plus {@code graceNanos}, or {@link Long#MAX_VALUE} when
+   * there is none.
+   */
+  static long currentEnd(long graceNanos) {
     RequestDeadline d = current();
-    return d == null ? Long.MAX_VALUE : d.endNanos;
+    return d == null ? Long.MAX_VALUE : d.endNanos + graceNanos;
   }
 
   /** The bound of the request on the current context, or null when there is none (now). */

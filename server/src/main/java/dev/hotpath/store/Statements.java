@@ -27,12 +27,22 @@ public final class Statements {
   private final QueryCounter counter;
   private final Vertx vertx;
   private final DatabaseHealth health;
+  private final long graceNanos;
 
-  public Statements(SqlClient client, QueryCounter counter, Vertx vertx, DatabaseHealth health) {
+  /**
+   * @param grace how long past a request's deadline its statements may still run
+   */
+  public Statements(
+      SqlClient client,
+      QueryCounter counter,
+      Vertx vertx,
+      DatabaseHealth health,
+      java.time.Duration grace) {
     this.client = client;
     this.counter = counter;
     this.vertx = vertx;
     this.health = health;
+    this.graceNanos = grace.toNanos();
   }
 
   /** Executes {@code sql} (cached as a prepared statement per connection) with {@code args}. */
@@ -44,7 +54,7 @@ public final class Statements {
     counter.record(sql);
     return RequestDeadline.within(
             vertx,
-            RequestDeadline.currentEnd(),
+            RequestDeadline.currentEnd(graceNanos),
             () -> client.preparedQuery(sql).execute(args),
             GuardedPool.NOTHING,
             GuardedPool.IGNORE)

@@ -82,7 +82,8 @@ class DatabaseFaultsTest {
                     Map.of(
                         "HOTPATH_EVENT_LOOPS", "1",
                         "HOTPATH_DB_POOL_SIZE", "2",
-                        "HOTPATH_SHUTDOWN_GRACE_MS", "1000")))
+                        "HOTPATH_SHUTDOWN_GRACE_MS", "1000",
+                        "HOTPATH_DB_DEADLINE_GRACE_MS", "0")))
             .withDataDir(dir)
             .withDatabaseUrl(
                 Optional.of(
