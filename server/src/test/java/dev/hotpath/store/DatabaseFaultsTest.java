@@ -124,8 +124,9 @@ class DatabaseFaultsTest {
     ListAppender<ILoggingEvent> health = capture(DatabaseHealth.class);
     ListAppender<ILoggingEvent> problems = capture(Problems.class);
     String cached = "/v1/customers/" + customer;
+    String cachedProduct = "/v1/products/" + products.get(5);
     assertThat(api.get(cached).status()).isEqualTo(200);
-    assertThat(api.get(cached).status()).isEqualTo(200);
+    assertThat(api.get(cachedProduct).status()).isEqualTo(200);
     assertThat(available()).isEqualTo(1.0);
 
     pg.close();
@@ -162,6 +163,11 @@ class DatabaseFaultsTest {
       assertThat(rejected()).isGreaterThanOrEqualTo(rejectedBefore + 5);
 
       assertThat(api.get(cached).status()).as("the cache still answers").isEqualTo(200);
+      Api.Response product = api.get(cachedProduct);
+      assertThat(product.status()).isEqualTo(200);
+      assertThat(product.header("Cache-Control").orElseThrow())
+          .as("a CDN may keep serving it while the server errs")
+          .contains("stale-if-error=300");
 
       assertThat(levels(health, Level.WARN)).as("one line when it went down").hasSize(1);
       assertThat(levels(problems, Level.ERROR)).as("no error per request").isEmpty();
