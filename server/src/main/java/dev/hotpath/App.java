@@ -24,8 +24,10 @@ import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
+import dev.hotpath.store.RequestDeadline;
 import dev.hotpath.store.SharedSecrets;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -167,7 +169,10 @@ public final class App implements AutoCloseable {
       options.setTracingOptions(new TracingOptions());
       builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
     }
+    RequestDeadline.init(); // its context local exists before this Vertx does
     Vertx vertx = builder.with(options).build();
+    DatabaseHealth databaseHealth =
+        new DatabaseHealth(vertx, db.coordinates(), observability.registry());
     Optional<Authenticator> auth;
     try {
       auth = authenticator(effective.auth());
@@ -226,7 +231,8 @@ public final class App implements AutoCloseable {
                       jobs,
                       gatekeeper,
                       outside,
-                      paymentJobs),
+                      paymentJobs,
+                      databaseHealth),
               new DeploymentOptions().setInstances(effective.eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop

@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param idleTimeout time an idle connection is kept, and the time a keep-alive connection has
  *     after a response to send the next request head
  * @param maxConnections most connections open at once; further ones are closed at once
+ * @param databaseGrace how long past its deadline (its route budget) a request's database work may
+ *     still run before the request is answered 503 {@code database-timeout}; 0 holds it to the
+ *     budget
  */
 public record LimitSettings(
     int maxUrlBytes,
@@ -27,4 +30,5 @@ public record LimitSettings(
     Duration requestTimeout,
     Duration headerTimeout,
     Duration idleTimeout,
-    int maxConnections) {}
+    int maxConnections,
+    Duration databaseGrace) {}

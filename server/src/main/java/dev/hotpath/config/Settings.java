@@ -510,7 +510,8 @@ public record Settings(
           millis("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
           millis("HEADER_TIMEOUT_MS", 10_000, 100, 600_000),
           millis("IDLE_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
-          integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000));
+          integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+          millis("DB_DEADLINE_GRACE_MS", 0, 0, 600_000));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.observe.Slos;
+import dev.hotpath.store.RequestDeadline;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
@@ -44,7 +45,10 @@ public final class Deadline {
     Duration budget = BUDGETS.get(routeClass);
     // a request that falls through to a second route (GET /v1/products) keeps its first deadline
     if (budget != null && ctx.get(KEY) == null) {
-      ctx.put(KEY, after(System.nanoTime(), budget));
+      Deadline deadline = after(System.nanoTime(), budget);
+      ctx.put(KEY, deadline);
+      // the database calls made for this request are bounded by the same deadline
+      RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
     }
   }
 
@@ -57,6 +61,7 @@ public final class Deadline {
   /** Replaces the request's deadline (a tighter one, for tests or a client's own). */
   public static void set(RoutingContext ctx, Deadline deadline) {
     ctx.put(KEY, deadline);
+    RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
   }
 
   public boolean unbounded() {

@@ -14,6 +14,7 @@ import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
+import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.CustomerReads;
@@ -27,6 +28,8 @@ import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.DatabaseHealth;
+import dev.hotpath.store.GuardedPool;
 import dev.hotpath.store.Statements;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
@@ -81,6 +84,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Gatekeeper gatekeeper;
   private final OutsideServices outside;
   private final Optional<PaymentJobs> paymentJobs;
+  private final DatabaseHealth health;
   private HttpServer server;
   private Gatekeeper.Gates gates;
   private Pool pool;
@@ -101,8 +105,10 @@ public final class HttpVerticle extends VerticleBase {
       JobQueue jobs,
       Gatekeeper gatekeeper,
       OutsideServices outside,
-      Optional<PaymentJobs> paymentJobs) {
+      Optional<PaymentJobs> paymentJobs,
+      DatabaseHealth health) {
     this.settings = settings;
+    this.health = health;
     this.database = database;
     this.contract = contract;
     this.cursors = cursors;
@@ -121,12 +127,18 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
+    // faults of the database (down: fail fast; slow or frozen: the request's deadline) are handled
+    // in the pool and in Statements, for every route
     pool =
-        PgBuilder.pool()
-            .with(poolOptions(perLoop, "hotpath-"))
-            .connectingTo(connect())
-            .using(vertx)
-            .build();
+        new GuardedPool(
+            PgBuilder.pool()
+                .with(poolOptions(perLoop, "hotpath-"))
+                .connectingTo(connect())
+                .using(vertx)
+                .build(),
+            vertx,
+            health,
+            settings.limits().databaseGrace());
     // single statements of the read side share pipelined connections: a query is sent at once on
     // a connection that may still be answering others, instead of waiting for a free one (measured
     // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
@@ -219,7 +231,7 @@ public final class HttpVerticle extends VerticleBase {
     BodyHandler body =
         BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
 
-    var db = new Statements(reads, queries);
+    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
     var compression = new Compression(settings.gzipMinBytes());
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
@@ -368,9 +380,25 @@ public final class HttpVerticle extends VerticleBase {
         .setName(namePrefix + context.deploymentID());
   }
 
+  /**
+   * Request connections stop any statement on the server after twice the longest route budget (plus
+   * the grace past deadlines): the net under the requests' deadlines, which end sooner, for a
+   * statement no cancel request reached.
+   */
   private PgConnectOptions connect() {
-    return database.connectOptions(settings.pipeliningLimit());
+    long timeout = STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis();
+    return database
+        .connectOptions(settings.pipeliningLimit())
+        .addProperty("statement_timeout", Long.toString(timeout));
   }
+
+  /** Twice the longest route budget (lists, 1 s). */
+  static final long STATEMENT_TIMEOUT_MS =
+      2
+          * Slos.load().p99ByClass().values().stream()
+              .mapToLong(d -> d.toMillis())
+              .max()
+              .orElse(1000);
 
   /**
    * Longest time a connection idle when the drain begins may still carry one more request (answered

@@ -40,7 +40,9 @@ public enum ProblemType {
   HTTP_VERSION_NOT_SUPPORTED(
       505, "http-version-not-supported", "Only HTTP/1.0, HTTP/1.1 and HTTP/2 are served"),
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
-  OVERLOADED(503, "overloaded", "The server is shedding load");
+  OVERLOADED(503, "overloaded", "The server is shedding load"),
+  DATABASE_UNAVAILABLE(503, "database-unavailable", "The database is unavailable"),
+  DATABASE_TIMEOUT(503, "database-timeout", "The database did not answer in time");
 
   public static final String BASE = "https://hotpath.dev/problems/";
 

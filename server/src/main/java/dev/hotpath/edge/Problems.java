@@ -1,5 +1,6 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.store.DatabaseHealth;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -22,6 +23,24 @@ public final class Problems {
     Throwable failure = ctx.failure();
     if (failure instanceof ProblemException problem) {
       send(ctx, problem);
+      return;
+    }
+    // the database's faults are expected outcomes: a 503 to retry, not a 500 logged per request
+    // (DatabaseHealth logs once per change of state)
+    if (DatabaseHealth.unreachable(failure)) {
+      send(
+          ctx,
+          new ProblemException(
+              ProblemType.DATABASE_UNAVAILABLE,
+              "The database cannot be reached; retry after Retry-After seconds"));
+      return;
+    }
+    if (DatabaseHealth.timedOut(failure)) {
+      send(
+          ctx,
+          new ProblemException(
+              ProblemType.DATABASE_TIMEOUT,
+              "The database did not answer within this request's budget; retry after Retry-After seconds"));
       return;
     }
     int status = ctx.statusCode();
@@ -95,6 +114,9 @@ public final class Problems {
         .setStatusCode(type.status())
         .putHeader("Content-Type", CONTENT_TYPE)
         .putHeader("Cache-Control", "no-store");
+    if (type == ProblemType.DATABASE_UNAVAILABLE || type == ProblemType.DATABASE_TIMEOUT) {
+      response.putHeader("Retry-After", "1");
+    }
     return response.end(body);
   }
 

@@ -25,10 +25,12 @@ import org.slf4j.LoggerFactory;
  * answered the write. {@code *} clears the whole cache (useful after changing data by hand: {@code
  * SELECT pg_notify('hotpath_cache', '*')}). Unknown tokens are ignored.
  *
- * <p>When the connection drops, messages may be missed: the cache is cleared at once, the
- * connection is retried with capped exponential backoff for as long as it takes, and the cache is
- * cleared again once listening resumes (entries loaded meanwhile may have missed messages). The
- * cache's TTL remains the last safety net.
+ * <p>When the connection drops, messages may be missed: the connection is retried with capped
+ * exponential backoff (at most {@link #MAX_RETRY_MS} apart) for as long as it takes, and the cache
+ * is cleared once listening resumes (entries held or loaded meanwhile may have missed messages).
+ * The cache is not cleared when the connection drops: the drop usually means the database is down,
+ * and then the cache is what can still be served (nothing can be written meanwhile); the cache's
+ * TTL remains the last safety net.
  */
 public final class CacheInvalidation {
   public static final String CHANNEL = "hotpath_cache";
@@ -38,7 +40,8 @@ public final class CacheInvalidation {
 
   private static final Logger log = LoggerFactory.getLogger(CacheInvalidation.class);
   private static final long FIRST_RETRY_MS = 50;
-  private static final long MAX_RETRY_MS = 5_000;
+  // short: entries kept across a drop are trusted only until listening resumes
+  private static final long MAX_RETRY_MS = 500;
 
   private final ResponseCache cache;
   private final PgSubscriber subscriber;
@@ -77,8 +80,8 @@ public final class CacheInvalidation {
     if (retries == 0) {
       drops.increment();
       listening.set(false);
-      cache.clear();
-      log.warn("cache invalidation listener lost its connection; cache cleared, reconnecting");
+      log.warn(
+          "cache invalidation listener lost its connection; reconnecting (the cache is cleared once it listens again)");
     }
     return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS << Math.min(retries, 10));
   }

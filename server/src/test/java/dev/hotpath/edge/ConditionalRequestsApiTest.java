@@ -201,7 +201,8 @@ class ConditionalRequestsApiTest {
     for (String path : List.of("/v1/products/" + product, "/v1/products?limit=1")) {
       assertThat(api.get(path).header("Cache-Control"))
           .as(path)
-          .contains("public, max-age=30, s-maxage=60, stale-while-revalidate=30");
+          .contains(
+              "public, max-age=30, s-maxage=60, stale-while-revalidate=30, stale-if-error=300");
     }
     assertThat(api.get("/v1/products/999999999").header("Cache-Control")).contains("no-store");
   }

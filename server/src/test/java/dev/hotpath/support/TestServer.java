@@ -81,8 +81,10 @@ public final class TestServer {
    * failed authentications that the suite's deliberate failures stay under, rate limits that one
    * test token from one address cannot spend (the suite sends thousands of requests so; the
    * rate-limit tests set their own), a concurrency limit above the thousand requests some tests
-   * hold in flight at once (the admission tests set their own), no shutdown delay, then {@code
-   * extra}.
+   * hold in flight at once (the admission tests set their own), no shutdown delay, 10 s of grace
+   * past a request's deadline for its database work (the suite's concurrent tests share two cores
+   * and miss the route budgets; the database fault tests hold requests to their budgets), then
+   * {@code extra}.
    */
   public static Map<String, String> environment(Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(Tokens.get().environment());
@@ -93,6 +95,7 @@ public final class TestServer {
     env.put("HOTPATH_ADMISSION_MAX_LIMIT", "10000");
     // no balancer to wait for: instances closed by tests drain at once
     env.put("HOTPATH_SHUTDOWN_DELAY_MS", "0");
+    env.put("HOTPATH_DB_DEADLINE_GRACE_MS", "10000");
     env.putAll(extra);
     return env;
   }

@@ -1,0 +1,228 @@
+package dev.hotpath.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PrepareOptions;
+import io.vertx.sqlclient.PreparedQuery;
+import io.vertx.sqlclient.Query;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.TransactionPropagation;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Collector;
+
+/**
+ * The request path's connection pool with the database's faults handled in one place: while the
+ * database is unreachable ({@link DatabaseHealth}) every use fails at once with {@link
+ * DatabaseUnavailableException}; every statement, connection wait and transaction is bounded by the
+ * request's deadline ({@link RequestDeadline}) and fails with {@link DatabaseTimeoutException} when
+ * it passes. A transaction or connection block ({@link #withTransaction}, {@link #withConnection})
+ * cut short by the deadline also sends PostgreSQL a cancel request for the statement it is running,
+ * so the transaction rolls back and the connection returns to the pool healthy; a connection that
+ * arrives after its request's deadline is given straight back. A connection taken with {@link
+ * #getConnection} is bounded while it is awaited; once lent, its statements are stopped by the
+ * connection's {@code statement_timeout}. Outcomes feed the database's circuit breaker.
+ */
+public final class GuardedPool implements Pool {
+  static final Runnable NOTHING = () -> {};
+  static final Consumer<Object> IGNORE = x -> {};
+  private static final Consumer<SqlConnection> GIVE_BACK = SqlConnection::close;
+
+  private final Pool delegate;
+  private final Vertx vertx;
+  private final DatabaseHealth health;
+  private final long graceNanos;
+
+  /**
+   * @param grace how long past a request's deadline its database work may still run
+   */
+  public GuardedPool(Pool delegate, Vertx vertx, DatabaseHealth health, java.time.Duration grace) {
+    this.delegate = delegate;
+    this.vertx = vertx;
+    this.health = health;
+    this.graceNanos = grace.toNanos();
+  }
+
+  /**
+   * A connection of the pool, awaited no longer than the request's deadline. Lent to a request with
+   * a deadline, it is watched: if the request still holds it at the deadline, its running statement
+   * gets a cancel request and the request is answered 503 {@code database-timeout} at once; the
+   * connection returns to the pool when its holder closes it, after the cancelled statement and the
+   * holder's rollback have run.
+   */
+  @Override
+  public Future<SqlConnection> getConnection() {
+    Future<SqlConnection> refused = health.refused();
+    if (refused != null) {
+      return refused;
+    }
+    RequestDeadline deadline = RequestDeadline.current();
+    if (deadline == null) {
+      return delegate.getConnection().onComplete(health.reporter());
+    }
+    long end = deadline.endNanos() + graceNanos;
+    return RequestDeadline.within(vertx, end, delegate::getConnection, NOTHING, GIVE_BACK)
+        .onComplete(health.reporter())
+        .map(conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx));
+  }
+
+  @Override
+  public <T> Future<T> withConnection(Function<SqlConnection, Future<T>> function) {
+    return bounded(fn -> delegate.withConnection(fn), function);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> function) {
+    return bounded(fn -> delegate.withTransaction(fn), function);
+  }
+
+  @Override
+  public <T> Future<T> withTransaction(
+      TransactionPropagation propagation, Function<SqlConnection, Future<T>> function) {
+    return bounded(fn -> delegate.withTransaction(propagation, fn), function);
+  }
+
+  /**
+   * Runs a connection block within the deadline: the block does not start once the deadline has
+   * passed, and a block still running then gets a cancel request for its statement.
+   */
+  private <T> Future<T> bounded(
+      Function<Function<SqlConnection, Future<T>>, Future<T>> run,
+      Function<SqlConnection, Future<T>> function) {
+    Future<T> refused = health.refused();
+    if (refused != null) {
+      return refused;
+    }
+    long end = RequestDeadline.currentEnd(graceNanos);
+    if (end == Long.MAX_VALUE) {
+      return run.apply(function).onComplete(health.reporter());
+    }
+    var held =
+        new Object() {
+          SqlConnection conn;
+          boolean expired;
+        };
+    Runnable cancel =
+        () -> {
+          held.expired = true;
+          if (held.conn instanceof PgConnection pg) {
+            pg.cancelRequest(); // answered by the statement failing with 57014; rolls back
+          }
+        };
+    return RequestDeadline.within(
+            vertx,
+            end,
+            () ->
+                run.apply(
+                    conn -> {
+                      if (held.expired) {
+                        return Future.failedFuture(
+                            new DatabaseTimeoutException(
+                                "the request's deadline passed while it waited for a connection"));
+                      }
+                      held.conn = conn;
+                      return function.apply(conn).andThen(done -> held.conn = null);
+                    }),
+            cancel,
+            IGNORE)
+        .onComplete(health.reporter());
+  }
+
+  @Override
+  public Query<RowSet<Row>> query(String sql) {
+    return new BoundedQuery<>(delegate.query(sql));
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+    return new BoundedPrepared<>(delegate.preparedQuery(sql));
+  }
+
+  @Override
+  public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
+    return new BoundedPrepared<>(delegate.preparedQuery(sql, options));
+  }
+
+  @Override
+  public int size() {
+    return delegate.size();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return delegate.close();
+  }
+
+  private <T> Future<T> guard(java.util.function.Supplier<Future<T>> call) {
+    Future<T> refused = health.refused();
+    if (refused != null) {
+      return refused;
+    }
+    return RequestDeadline.within(
+            vertx, RequestDeadline.currentEnd(graceNanos), call, NOTHING, IGNORE)
+        .onComplete(health.reporter());
+  }
+
+  private final class BoundedQuery<T> implements Query<T> {
+    private final Query<T> query;
+
+    BoundedQuery(Query<T> query) {
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute() {
+      return guard(query::execute);
+    }
+
+    @Override
+    public <R> Query<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new BoundedQuery<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new BoundedQuery<>(query.mapping(mapper));
+    }
+  }
+
+  private final class BoundedPrepared<T> implements PreparedQuery<T> {
+    private final PreparedQuery<T> query;
+
+    BoundedPrepared(PreparedQuery<T> query) {
+      this.query = query;
+    }
+
+    @Override
+    public Future<T> execute() {
+      return guard(query::execute);
+    }
+
+    @Override
+    public Future<T> execute(Tuple args) {
+      return guard(() -> query.execute(args));
+    }
+
+    @Override
+    public Future<T> executeBatch(List<Tuple> batch) {
+      return guard(() -> query.executeBatch(batch));
+    }
+
+    @Override
+    public <R> PreparedQuery<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
+      return new BoundedPrepared<>(query.collecting(collector));
+    }
+
+    @Override
+    public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
+      return new BoundedPrepared<>(query.mapping(mapper));
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package dev.hotpath.store;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.spi.context.storage.ContextLocal;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The deadline of the request running on the current Vert.x context, so that every statement sent
+ * on its behalf is bounded by it without any call site passing it along. The edge binds it when the
+ * request's route matches ({@link #bind}); {@link Statements} and {@link GuardedPool} read it. A
+ * statement still unanswered at the deadline fails with {@link DatabaseTimeoutException} at once
+ * (its late answer is dropped). Once a response has started (a stream: server-sent events, a CSV
+ * download) its later statements are no longer bounded: the budget covers the first byte.
+ */
+public final class RequestDeadline {
+  private static final ContextLocal<RequestDeadline> LOCAL =
+      ContextLocal.registerLocal(RequestDeadline.class);
+
+  private final long endNanos;
+  private final HttpServerResponse response;
+  private final Consumer<Throwable> fail;
+
+  private RequestDeadline(long endNanos, HttpServerResponse response, Consumer<Throwable> fail) {
+    this.endNanos = endNanos;
+    this.response = response;
+    this.fail = fail;
+  }
+
+  /** Registers the context local; call before the first Vertx instance is built. */
+  public static void init() {}
+
+  /**
+   * Bounds the database work of the request on the current context by {@code endNanos} (a {@link
+   * System#nanoTime()} reading) until {@code response} has started; {@code fail} answers the
+   * request with a failure when work it cannot abandon (a lent connection) outlives the deadline.
+   */
+  public static void bind(long endNanos, HttpServerResponse response, Consumer<Throwable> fail) {
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      return;
+    }
+    try {
+      LOCAL.put(context, new RequestDeadline(endNanos, response, fail));
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      // a Vert.x instance built before this class was loaded (a tool, a test fixture): unbounded
+    }
+  }
+
+  /**
+   * The end of the current request's bound plus {@code graceNanos}, or {@link Long#MAX_VALUE} when
+   * there is none.
+   */
+  static long currentEnd(long graceNanos) {
+    RequestDeadline d = current();
+    return d == null ? Long.MAX_VALUE : d.endNanos + graceNanos;
+  }
+
+  /** The bound of the request on the current context, or null when there is none (now). */
+  static RequestDeadline current() {
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      return null;
+    }
+    RequestDeadline d;
+    try {
+      d = LOCAL.get(context);
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      return null;
+    }
+    return d == null || d.response.headWritten() ? null : d;
+  }
+
+  long endNanos() {
+    return endNanos;
+  }
+
+  /** Answers the request with {@code cause} unless it has been answered already. */
+  void expire(Throwable cause) {
+    if (!response.ended()) {
+      fail.accept(cause);
+    }
+  }
+
+  /**
+   * Runs {@code call} bounded by {@code endNanos}: the result fails with {@link
+   * DatabaseTimeoutException} when the deadline passes first (then {@code expired} runs, e.g. to
+   * send a cancel request), or at once without running {@code call} when it has already passed. A
+   * result that succeeds after the deadline goes to {@code late} (e.g. to give a connection back).
+   */
+  static <T> Future<T> within(
+      Vertx vertx,
+      long endNanos,
+      Supplier<Future<T>> call,
+      Runnable expired,
+      Consumer<? super T> late) {
+    if (endNanos == Long.MAX_VALUE) {
+      return call.get();
+    }
+    long left = endNanos - System.nanoTime();
+    if (left <= 0) {
+      return Future.failedFuture(
+          new DatabaseTimeoutException("the request's deadline passed before the statement"));
+    }
+    Context context = Vertx.currentContext();
+    Promise<T> promise =
+        context instanceof ContextInternal internal ? internal.promise() : Promise.promise();
+    long budgetMs = Math.max(1, (left + 999_999) / 1_000_000);
+    long timer =
+        vertx.setTimer(
+            budgetMs,
+            id -> {
+              String message =
+                  "no answer from the database within the request's deadline ("
+                      + budgetMs
+                      + " ms were left when the statement was sent)";
+              if (promise.tryFail(new DatabaseTimeoutException(message))) {
+                expired.run();
+              }
+            });
+    Future<T> sent;
+    try {
+      sent = call.get();
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    sent.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            if (!promise.tryComplete(ar.result())) {
+              late.accept(ar.result());
+            }
+          } else {
+            promise.tryFail(ar.cause());
+          }
+        });
+    return promise.future();
+  }
+}
