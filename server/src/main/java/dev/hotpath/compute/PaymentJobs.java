@@ -3,7 +3,7 @@ package dev.hotpath.compute;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpath.config.OutsideSettings;
-import dev.hotpath.edge.Deadline;
+import dev.hotpath.http.Deadline;
 import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.Outbox;
 import dev.hotpath.outside.OutsideClient;

@@ -2,6 +2,11 @@ package dev.hotpath.edge;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.compute.JobQueue;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;

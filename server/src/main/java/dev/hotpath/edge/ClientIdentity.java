@@ -1,5 +1,6 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.http.ProblemException;
 import io.vertx.ext.web.RoutingContext;
 
 /**

@@ -2,12 +2,12 @@ package dev.hotpath.ingest;
 
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.OutsideSettings;
-import dev.hotpath.edge.Conditional;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.Conditional;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;

@@ -1,10 +1,10 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.Conditional;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.admission.RateLimiter;
+import dev.hotpath.http.Conditional;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

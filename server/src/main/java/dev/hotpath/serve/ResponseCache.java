@@ -6,8 +6,8 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.CacheSettings;
-import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.Representation;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Representation;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,7 +91,7 @@ public final class ResponseCache {
         return Optional.empty();
       }
       Optional<Kind> kind = Kind.ofCode(token.substring(0, colon));
-      long id = dev.hotpath.edge.Params.parsePositiveLong(token.substring(colon + 1));
+      long id = dev.hotpath.http.Params.parsePositiveLong(token.substring(colon + 1));
       return kind.isEmpty() || id <= 0 ? Optional.empty() : Optional.of(new Owner(kind.get(), id));
     }
   }

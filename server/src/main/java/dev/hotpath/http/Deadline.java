@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import dev.hotpath.observe.Slos;
 import io.vertx.ext.web.RoutingContext;
@@ -40,7 +40,7 @@ public final class Deadline {
   }
 
   /** Starts the request's deadline from its route class, when its first route matches. */
-  static void begin(RoutingContext ctx, String routeClass) {
+  public static void begin(RoutingContext ctx, String routeClass) {
     Duration budget = BUDGETS.get(routeClass);
     // a request that falls through to a second route (GET /v1/products) keeps its first deadline
     if (budget != null && ctx.get(KEY) == null) {

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import io.vertx.core.buffer.Buffer;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

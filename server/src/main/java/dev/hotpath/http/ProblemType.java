@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 /**
  * Every kind of error the API returns, each with one stable {@code type} URI (RFC 9457). The URIs

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import java.time.DateTimeException;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 /**
  * Checks a request's raw path before routing. The router normalizes paths ({@code 1/../2} becomes

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 /**
  * What an {@code Accept-Encoding} field (RFC 9110 section 12.5.3) says about the two codings this

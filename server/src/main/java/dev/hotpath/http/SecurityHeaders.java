@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
@@ -12,7 +12,7 @@ public final class SecurityHeaders {
   static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
   static final AsciiString REFERRER_NAME = AsciiString.cached("Referrer-Policy");
   static final AsciiString NO_REFERRER = AsciiString.cached("no-referrer");
-  static final AsciiString CSP_NAME = AsciiString.cached("Content-Security-Policy");
+  public static final AsciiString CSP_NAME = AsciiString.cached("Content-Security-Policy");
 
   /** The API serves JSON only: nothing may load, run or frame. */
   static final AsciiString API_CSP =
@@ -22,7 +22,7 @@ public final class SecurityHeaders {
    * Swagger UI: its script and styles from this server (no inline script), the contract fetched
    * from here; its React components set inline styles, so those are allowed.
    */
-  static final AsciiString DOCS_CSP =
+  public static final AsciiString DOCS_CSP =
       AsciiString.cached(
           "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';"
               + " img-src 'self' data:; connect-src 'self'; font-src 'self';"

@@ -1,9 +1,9 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import io.netty.util.AsciiString;
 
 /** Header names and fixed values of the HTTP caching layer, pre-encoded once. */
-final class Headers {
+public final class Headers {
   static final AsciiString ETAG = AsciiString.cached("ETag");
   static final AsciiString LAST_MODIFIED = AsciiString.cached("Last-Modified");
   static final AsciiString CACHE_CONTROL = AsciiString.cached("Cache-Control");

@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 /**
  * One failing input: {@code field} is a JSON-pointer-like path into the body ({@code

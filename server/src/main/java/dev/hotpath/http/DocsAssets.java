@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -21,7 +21,7 @@ import java.util.zip.GZIPOutputStream;
  * requests racing may both compress it, the first result stays. Names outside the webjar are 404s
  * and are not remembered, so the memory kept is bounded by the webjar's files.
  */
-final class DocsAssets {
+public final class DocsAssets {
   static final String IMMUTABLE = "public, max-age=31536000, immutable";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final int MIN_GZIP_BYTES = 1024;
@@ -38,17 +38,17 @@ final class DocsAssets {
    * @param root the class-path folder of the webjar's files, without a trailing slash
    * @param version the webjar's version, the path segment that versions the URLs
    */
-  DocsAssets(String root, String version) {
+  public DocsAssets(String root, String version) {
     this.root = root;
     this.version = version;
   }
 
   /** The URL of {@code name} under the current version. */
-  String url(String name) {
+  public String url(String name) {
     return "/docs/assets/" + version + "/" + name;
   }
 
-  void handle(RoutingContext ctx) {
+  public void handle(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     if (!version.equals(ctx.pathParam("version")) || !NAME.matcher(name).matches()) {
       ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
