@@ -12,6 +12,7 @@ import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
+import dev.hotpath.http.Readiness;
 import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyKeys;

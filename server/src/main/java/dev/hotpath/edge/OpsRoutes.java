@@ -4,6 +4,7 @@ import dev.hotpath.http.Contract;
 import dev.hotpath.http.DocsAssets;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
+import dev.hotpath.http.Readiness;
 import dev.hotpath.http.Responses;
 import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Observability;

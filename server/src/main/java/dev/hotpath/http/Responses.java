@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /** Writes successful responses: pre-encoded header names and values, bodies as ready buffers. */
 public final class Responses {
@@ -16,7 +17,22 @@ public final class Responses {
   public static final CharSequence LOCATION = HttpHeaders.createOptimized("Location");
   public static final CharSequence LINK = HttpHeaders.createOptimized("Link");
 
+  private static volatile Consumer<RoutingContext> notModifiedHook = ctx -> {};
+
   private Responses() {}
+
+  /**
+   * Sets what runs for every 304 before it is sent: the rate limiter gives back the request's
+   * charge there (a 304 costs no quota). The toolkit knows no limiter; the limiter registers.
+   */
+  public static void onNotModified(Consumer<RoutingContext> hook) {
+    notModifiedHook = hook;
+  }
+
+  /** Runs the hook of {@link #onNotModified} for a request about to be answered 304. */
+  public static void notModified(RoutingContext ctx) {
+    notModifiedHook.accept(ctx);
+  }
 
   /**
    * Sends a representation of a GET: 304 when the request's preconditions say the client has it
@@ -37,7 +53,7 @@ public final class Responses {
         .putHeader(Headers.CACHE_CONTROL, policy.header())
         .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
     if (Conditional.notModified(request, rep)) {
-      dev.hotpath.edge.admission.RateLimiter.notModified(ctx); // a 304 costs no quota
+      notModified(ctx);
       response.setStatusCode(304).end();
       return;
     }

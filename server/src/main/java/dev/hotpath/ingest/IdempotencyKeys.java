@@ -1,6 +1,6 @@
 package dev.hotpath.ingest;
 
-import dev.hotpath.edge.ClientIdentity;
+import dev.hotpath.edge.auth.ClientIdentity;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;

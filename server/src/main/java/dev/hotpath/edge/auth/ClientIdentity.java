@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.edge.auth;
 
 import dev.hotpath.http.ProblemException;
 import io.vertx.ext.web.RoutingContext;
@@ -21,8 +21,8 @@ public final class ClientIdentity {
    * @throws ProblemException 400 when the header is empty, too long or not printable ASCII
    */
   public static String of(RoutingContext ctx) {
-    var principal = dev.hotpath.edge.auth.Principal.of(ctx);
-    if (principal != dev.hotpath.edge.auth.Principal.UNRESTRICTED) {
+    var principal = Principal.of(ctx);
+    if (principal != Principal.UNRESTRICTED) {
       return principal.subject();
     }
     String id = ctx.request().getHeader(HEADER);

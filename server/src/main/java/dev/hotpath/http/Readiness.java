@@ -1,4 +1,4 @@
-package dev.hotpath.edge;
+package dev.hotpath.http;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
