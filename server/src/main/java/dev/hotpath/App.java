@@ -10,7 +10,6 @@ import dev.hotpath.compute.ReportJob;
 import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.AuthSettings;
 import dev.hotpath.config.Settings;
-import dev.hotpath.edge.HttpVerticle;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
@@ -178,7 +177,7 @@ public final class App implements AutoCloseable {
     }
     AtomicInteger openConnections = new AtomicInteger();
     ResponseCache cache = new ResponseCache(effective.cache());
-    observability.bindCache(cache);
+    cache.bind(observability.registry());
     QueryCounter queries = new QueryCounter();
     Gatekeeper gatekeeper =
         new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());

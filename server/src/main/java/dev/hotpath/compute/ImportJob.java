@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.JsonOutput;
-import dev.hotpath.ingest.Outbox;
+import dev.hotpath.store.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

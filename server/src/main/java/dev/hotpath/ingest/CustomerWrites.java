@@ -13,6 +13,7 @@ import dev.hotpath.serve.CustomerRepresentation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.store.Outbox;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;

@@ -13,6 +13,7 @@ import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;

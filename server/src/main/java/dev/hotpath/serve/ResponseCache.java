@@ -418,6 +418,29 @@ public final class ResponseCache {
     cache.synchronous().cleanUp();
   }
 
+  /**
+   * Reports this cache to {@code registry}: Caffeine's own counters (hits, misses, loads,
+   * evictions, size) plus early refreshes, invalidations, weight in bytes and hit rate.
+   */
+  public void bind(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(
+        registry, caffeine(), "responses");
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "hotpath_cache_refreshes", this, c -> c.stats().refreshes())
+        .description("Early (XFetch) refreshes of hot entries")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "hotpath_cache_invalidations", this, c -> c.stats().invalidations())
+        .description("Entries evicted because a write changed them")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "hotpath_cache_weight_bytes", this, c -> c.stats().weightBytes())
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "hotpath_cache_hit_ratio", this, c -> c.stats().hitRate())
+        .register(registry);
+  }
+
   /** The underlying cache, for a metrics registry to bind (e.g. Micrometer's Caffeine binder). */
   public AsyncCache<Key, Entry> caffeine() {
     return cache;

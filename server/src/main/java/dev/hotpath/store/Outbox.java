@@ -1,4 +1,4 @@
-package dev.hotpath.ingest;
+package dev.hotpath.store;
 
 /**
  * Appends events to the outbox, always inside the statement (a CTE) or transaction that makes the

@@ -1,8 +1,11 @@
-package dev.hotpath.edge;
+package dev.hotpath;
 
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
+import dev.hotpath.edge.EdgeGuard;
+import dev.hotpath.edge.OpsRoutes;
+import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.http.CanonicalPath;

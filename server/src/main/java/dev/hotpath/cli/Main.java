@@ -1,12 +1,5 @@
-package dev.hotpath;
+package dev.hotpath.cli;
 
-import dev.hotpath.cli.AnalyzeCommand;
-import dev.hotpath.cli.RebuildCommand;
-import dev.hotpath.cli.SeedCommand;
-import dev.hotpath.cli.ServeCommand;
-import dev.hotpath.cli.SloArtifactsCommand;
-import dev.hotpath.cli.StubsCommand;
-import dev.hotpath.cli.TokenCommand;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;

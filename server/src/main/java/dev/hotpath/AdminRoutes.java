@@ -1,7 +1,8 @@
-package dev.hotpath.edge;
+package dev.hotpath;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.compute.JobQueue;
+import dev.hotpath.edge.Routes;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
