@@ -10,13 +10,12 @@ import dev.hotpath.compute.ReportJob;
 import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.AuthSettings;
 import dev.hotpath.config.Settings;
-import dev.hotpath.edge.Contract;
-import dev.hotpath.edge.CursorCodec;
-import dev.hotpath.edge.HttpVerticle;
-import dev.hotpath.edge.Readiness;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.Readiness;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
@@ -183,7 +182,7 @@ public final class App implements AutoCloseable {
     }
     AtomicInteger openConnections = new AtomicInteger();
     ResponseCache cache = new ResponseCache(effective.cache());
-    observability.bindCache(cache);
+    cache.bind(observability.registry());
     QueryCounter queries = new QueryCounter();
     Gatekeeper gatekeeper =
         new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());

@@ -1,10 +1,10 @@
 package dev.hotpath.bench;
 
 import dev.hotpath.config.CacheSettings;
-import dev.hotpath.edge.Compression;
-import dev.hotpath.edge.Conditional;
-import dev.hotpath.edge.JsonOutput;
-import dev.hotpath.edge.Representation;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.Conditional;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Representation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;

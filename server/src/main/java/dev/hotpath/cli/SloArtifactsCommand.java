@@ -1,6 +1,6 @@
 package dev.hotpath.cli;
 
-import dev.hotpath.edge.Contract;
+import dev.hotpath.http.Contract;
 import dev.hotpath.observe.SloArtifacts;
 import dev.hotpath.observe.Slos;
 import java.nio.file.Files;

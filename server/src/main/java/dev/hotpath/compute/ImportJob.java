@@ -1,10 +1,10 @@
 package dev.hotpath.compute;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.hotpath.edge.Contract;
-import dev.hotpath.edge.FieldError;
-import dev.hotpath.edge.JsonOutput;
-import dev.hotpath.ingest.Outbox;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.FieldError;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.store.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

@@ -1,6 +1,7 @@
 package dev.hotpath.compute;
 
 import dev.hotpath.config.Settings;
+import dev.hotpath.store.JobStatements;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -71,10 +72,9 @@ public final class JobQueue {
       long deadLettered) {}
 
   private static final String ENQUEUE =
-      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key,"
-          + " created_by)"
+      JobStatements.INSERT
           + " VALUES ($1, $2::text::jsonb, $3, now() + make_interval(secs => $4), $5, $6, $7, $8)"
-          + " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING"
+          + JobStatements.UNLESS_PENDING
           + " RETURNING id";
 
   private static final String CLAIM =

@@ -3,9 +3,7 @@ package dev.hotpath.compute;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpath.config.OutsideSettings;
-import dev.hotpath.edge.Deadline;
-import dev.hotpath.ingest.OrderCancellation;
-import dev.hotpath.ingest.Outbox;
+import dev.hotpath.http.Deadline;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.outside.Payments;
@@ -14,6 +12,9 @@ import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.store.JobStatements;
+import dev.hotpath.store.OrderStatements;
+import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
@@ -59,32 +60,25 @@ public final class PaymentJobs {
   private static final String ORDER =
       "SELECT status, total_minor, currency, customer_id, payment_status FROM orders WHERE id = $1";
 
-  private static final String INSERT_JOB =
-      "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, timeout_ms, dedupe_key)";
-
-  /** A job whose key is queued or running already is not enqueued twice. */
-  private static final String UNLESS_PENDING =
-      " ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING";
-
   private static final int VOID_PRIORITY = 5;
 
   /** Enqueues the authorization of the order this transaction has just inserted. */
   private static final String ENQUEUE_AUTHORIZE =
-      INSERT_JOB
+      JobStatements.INSERT
           + " SELECT '"
           + AUTHORIZE
           + "', jsonb_build_object('order_id', o.id, 'key', $1::text), 10, now(), $2, $3,"
-          + " 'payment:' || o.id FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
-          + UNLESS_PENDING;
+          + " 'payment:' || o.id, NULL FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
+          + JobStatements.UNLESS_PENDING;
 
   private static final String ENQUEUE_VOID =
-      INSERT_JOB
+      JobStatements.INSERT
           + " VALUES ('"
           + VOID
           + "', jsonb_build_object('authorization_id', $1::text), "
           + VOID_PRIORITY
-          + ", now(), $2, $3, 'void:' || $1)"
-          + UNLESS_PENDING;
+          + ", now(), $2, $3, 'void:' || $1, NULL)"
+          + JobStatements.UNLESS_PENDING;
 
   /**
    * After the provider confirmed the void of a cancelled order's authorization: the order's payment
@@ -122,7 +116,7 @@ public final class PaymentJobs {
           + " WHERE id = $1 AND status = 'payment_pending' RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + OrderCancellation.takeBack(", 'reason', 'payment_declined'")
+          + OrderStatements.takeBack(", 'reason', 'payment_declined'")
           + " SELECT customer_id FROM o";
 
   /**
@@ -208,7 +202,7 @@ public final class PaymentJobs {
    * then wait, queued, for an instance that has one.
    */
   public static String enqueueVoidsOf(String orders, OutsideSettings settings) {
-    return INSERT_JOB
+    return JobStatements.INSERT
         + " SELECT '"
         + VOID
         + "', jsonb_build_object('authorization_id', v.payment_authorization, 'order_id', v.id), "
@@ -217,10 +211,10 @@ public final class PaymentJobs {
         + settings.paymentsJobAttempts()
         + ", "
         + jobTimeoutMs(settings)
-        + ", 'void:' || v.payment_authorization FROM "
+        + ", 'void:' || v.payment_authorization, NULL FROM "
         + orders
         + " v WHERE v.payment_authorization IS NOT NULL"
-        + UNLESS_PENDING;
+        + JobStatements.UNLESS_PENDING;
   }
 
   private Future<String> authorize(Job job) {
@@ -310,9 +304,9 @@ public final class PaymentJobs {
    * same order).
    */
   private Future<Boolean> failed(SqlConnection conn, Tuple id, List<Owner> changed) {
-    return conn.preparedQuery(OrderCancellation.LOCK_ORDER)
+    return conn.preparedQuery(OrderStatements.LOCK_ORDER)
         .execute(id)
-        .compose(order -> conn.preparedQuery(OrderCancellation.LOCK_PRODUCTS).execute(id))
+        .compose(order -> conn.preparedQuery(OrderStatements.LOCK_PRODUCTS).execute(id))
         .compose(
             products -> {
               List<Owner> stock = new ArrayList<>(products.size());

@@ -1,6 +1,6 @@
 package dev.hotpath.compute;
 
-import dev.hotpath.edge.Readiness;
+import dev.hotpath.http.Readiness;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;

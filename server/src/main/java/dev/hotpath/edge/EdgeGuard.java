@@ -1,6 +1,10 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.config.LimitSettings;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
+import dev.hotpath.http.SecurityHeaders;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;

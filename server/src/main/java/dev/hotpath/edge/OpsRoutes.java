@@ -1,5 +1,12 @@
 package dev.hotpath.edge;
 
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.DocsAssets;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.Readiness;
+import dev.hotpath.http.Responses;
+import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Observability;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;

@@ -1,10 +1,10 @@
 package dev.hotpath.ingest;
 
-import dev.hotpath.edge.ClientIdentity;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Problems;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.edge.auth.ClientIdentity;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
+import dev.hotpath.http.Responses;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;

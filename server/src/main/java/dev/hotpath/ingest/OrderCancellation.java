@@ -2,18 +2,19 @@ package dev.hotpath.ingest;
 
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.OutsideSettings;
-import dev.hotpath.edge.Conditional;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.Conditional;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.store.OrderStatements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
@@ -44,26 +45,6 @@ import java.util.Set;
  * instance with a provider runs it.
  */
 public final class OrderCancellation {
-  /**
-   * Locks order {@code $1}. Whatever takes an order's stock back locks the order first, then its
-   * products ({@link #LOCK_PRODUCTS}): the cancellation and the declined-payment job both, so the
-   * two never wait on each other in a cycle.
-   */
-  public static final String LOCK_ORDER =
-      "SELECT status, version, customer_id FROM orders WHERE id = $1 FOR UPDATE";
-
-  /**
-   * Locks the products of order {@code $1} in id order, as the order placement takes them, so that
-   * taking an order back never deadlocks with placing one.
-   */
-  public static final String LOCK_PRODUCTS =
-      "SELECT id FROM products WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)"
-          + " ORDER BY id FOR UPDATE";
-
-  private static final String ITEMS_JSON =
-      "(SELECT jsonb_agg(jsonb_build_object('product_id', product_id, 'quantity', quantity,"
-          + " 'line_total_minor', line_total_minor) ORDER BY line_no)"
-          + " FROM order_items WHERE order_id = $1)";
 
   /** The cancellation's statement up to its last CTE; the void jobs' CTE follows it. */
   private static final String CANCEL_CTES =
@@ -71,30 +52,7 @@ public final class OrderCancellation {
           + " WHERE id = $1 RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + takeBack("");
-
-  /**
-   * The CTEs {@code s} and {@code e} that take back order {@code $1}, after a CTE {@code o} that
-   * changed it (returning {@code id} and {@code updated_at}; nothing is taken back when {@code o}
-   * changed no row): its stock is put back and {@code order.cancelled} appended, with {@code
-   * cancelled_at} and {@code moreFields} (key/value pairs, each led by a comma, or empty) in the
-   * event. Lock the products first with {@link #LOCK_PRODUCTS}.
-   */
-  public static String takeBack(String moreFields) {
-    return " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
-        + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
-        + " AND p.id = i.product_id),"
-        + " e AS ("
-        + Outbox.append(
-            Outbox.ORDER_CANCELLED,
-            "o",
-            "o.id",
-            Outbox.orderPayload("o", "api", ITEMS_JSON)
-                + " || jsonb_build_object('cancelled_at', o.updated_at"
-                + moreFields
-                + ")")
-        + ")";
-  }
+          + OrderStatements.takeBack("");
 
   private static final String CANCEL_RESULT =
       " SELECT o.*, "
@@ -168,8 +126,10 @@ public final class OrderCancellation {
       Principal principal,
       List<Owner> changed) {
     // both locks go out together; a refusal below rolls back and releases them
-    Future<RowSet<Row>> order = conn.preparedQuery(LOCK_ORDER).execute(Tuple.of(id));
-    Future<RowSet<Row>> products = conn.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of(id));
+    Future<RowSet<Row>> order =
+        conn.preparedQuery(OrderStatements.LOCK_ORDER).execute(Tuple.of(id));
+    Future<RowSet<Row>> products =
+        conn.preparedQuery(OrderStatements.LOCK_PRODUCTS).execute(Tuple.of(id));
     return Future.all(order, products)
         .compose(
             locked -> {

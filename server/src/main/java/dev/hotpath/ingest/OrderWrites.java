@@ -1,18 +1,19 @@
 package dev.hotpath.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hotpath.edge.Contract;
-import dev.hotpath.edge.FieldError;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.FieldError;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
 import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;

@@ -99,29 +99,6 @@ public final class Observability {
     return registry;
   }
 
-  /**
-   * Binds the response cache: Caffeine's own counters (hits, misses, loads, evictions, size) plus
-   * early refreshes, invalidations, weight in bytes and hit rate.
-   */
-  public void bindCache(dev.hotpath.serve.ResponseCache cache) {
-    io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(
-        registry, cache.caffeine(), "responses");
-    io.micrometer.core.instrument.FunctionCounter.builder(
-            "hotpath_cache_refreshes", cache, c -> c.stats().refreshes())
-        .description("Early (XFetch) refreshes of hot entries")
-        .register(registry);
-    io.micrometer.core.instrument.FunctionCounter.builder(
-            "hotpath_cache_invalidations", cache, c -> c.stats().invalidations())
-        .description("Entries evicted because a write changed them")
-        .register(registry);
-    io.micrometer.core.instrument.Gauge.builder(
-            "hotpath_cache_weight_bytes", cache, c -> c.stats().weightBytes())
-        .register(registry);
-    io.micrometer.core.instrument.Gauge.builder(
-            "hotpath_cache_hit_ratio", cache, c -> c.stats().hitRate())
-        .register(registry);
-  }
-
   /** The factory Vert.x needs to report its database pools. */
   public VertxMetricsFactory metricsFactory() {
     return poolGauges;

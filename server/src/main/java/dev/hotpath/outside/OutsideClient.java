@@ -1,8 +1,8 @@
 package dev.hotpath.outside;
 
 import dev.hotpath.config.OutsideSettings;
-import dev.hotpath.edge.Deadline;
-import dev.hotpath.edge.HttpDates;
+import dev.hotpath.http.Deadline;
+import dev.hotpath.http.HttpDates;
 import dev.hotpath.observe.RequestTrace;
 import dev.hotpath.observe.Tracing;
 import io.vertx.core.Future;

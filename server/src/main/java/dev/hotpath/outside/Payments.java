@@ -2,7 +2,7 @@ package dev.hotpath.outside;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hotpath.edge.Deadline;
+import dev.hotpath.http.Deadline;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;

@@ -1,16 +1,16 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hotpath.edge.CachePolicy;
-import dev.hotpath.edge.Compression;
-import dev.hotpath.edge.Contract;
-import dev.hotpath.edge.CursorCodec;
-import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.JsonOutput;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.Representation;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.CachePolicy;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.Representation;
+import dev.hotpath.http.Responses;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;
 import dev.hotpath.store.Statements;

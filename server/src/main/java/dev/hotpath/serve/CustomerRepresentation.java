@@ -1,7 +1,7 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.hotpath.edge.Fields;
+import dev.hotpath.http.Fields;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
 import java.util.List;

@@ -1,12 +1,12 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.hotpath.edge.CachePolicy;
-import dev.hotpath.edge.Compression;
-import dev.hotpath.edge.CursorCodec;
-import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.Representation;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.http.CachePolicy;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Representation;
+import dev.hotpath.http.Responses;
 import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;

@@ -1,11 +1,11 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.CursorCodec;
-import dev.hotpath.edge.JsonOutput;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.Responses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;

@@ -1,7 +1,7 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.http.JsonOutput;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;

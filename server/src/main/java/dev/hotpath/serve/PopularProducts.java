@@ -1,9 +1,9 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.CursorCodec;
-import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.Responses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
@@ -90,7 +90,7 @@ public final class PopularProducts {
               Buffer body = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
               // the same audience as the catalogue: public, briefly cacheable by a CDN
               ctx.response()
-                  .putHeader("Cache-Control", dev.hotpath.edge.CachePolicy.CATALOGUE.header())
+                  .putHeader("Cache-Control", dev.hotpath.http.CachePolicy.CATALOGUE.header())
                   .putHeader("Vary", "Accept-Encoding");
               Responses.page(ctx, body, link);
             });

@@ -1,10 +1,10 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.Deadline;
-import dev.hotpath.edge.JsonOutput;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.Responses;
+import dev.hotpath.http.Deadline;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.Responses;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideFailure;
 import dev.hotpath.outside.PageParts;

@@ -1,11 +1,11 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.CachePolicy;
-import dev.hotpath.edge.Compression;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.Representation;
-import dev.hotpath.edge.Responses;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.CachePolicy;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.Representation;
+import dev.hotpath.http.Responses;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

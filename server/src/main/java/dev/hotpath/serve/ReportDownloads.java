@@ -1,10 +1,10 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.Conditional;
-import dev.hotpath.edge.Params;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.admission.RateLimiter;
+import dev.hotpath.http.Conditional;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -86,7 +86,7 @@ public final class ReportDownloads {
                   .putHeader("Vary", "Accept-Encoding");
               String noneMatch = ctx.request().getHeader("If-None-Match");
               if (noneMatch != null && Conditional.listsAny(noneMatch, tag, gzipTag)) {
-                RateLimiter.notModified(ctx); // a 304 costs no quota
+                Responses.notModified(ctx); // a 304 costs no quota
                 response.setStatusCode(304).end();
                 return;
               }

@@ -6,8 +6,8 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.CacheSettings;
-import dev.hotpath.edge.Fields;
-import dev.hotpath.edge.Representation;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Representation;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,7 +91,7 @@ public final class ResponseCache {
         return Optional.empty();
       }
       Optional<Kind> kind = Kind.ofCode(token.substring(0, colon));
-      long id = dev.hotpath.edge.Params.parsePositiveLong(token.substring(colon + 1));
+      long id = dev.hotpath.http.Params.parsePositiveLong(token.substring(colon + 1));
       return kind.isEmpty() || id <= 0 ? Optional.empty() : Optional.of(new Owner(kind.get(), id));
     }
   }
@@ -416,6 +416,29 @@ public final class ResponseCache {
   /** Runs pending maintenance (evictions); for tests and benchmarks. */
   public void cleanUp() {
     cache.synchronous().cleanUp();
+  }
+
+  /**
+   * Reports this cache to {@code registry}: Caffeine's own counters (hits, misses, loads,
+   * evictions, size) plus early refreshes, invalidations, weight in bytes and hit rate.
+   */
+  public void bind(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(
+        registry, caffeine(), "responses");
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "hotpath_cache_refreshes", this, c -> c.stats().refreshes())
+        .description("Early (XFetch) refreshes of hot entries")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "hotpath_cache_invalidations", this, c -> c.stats().invalidations())
+        .description("Entries evicted because a write changed them")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "hotpath_cache_weight_bytes", this, c -> c.stats().weightBytes())
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "hotpath_cache_hit_ratio", this, c -> c.stats().hitRate())
+        .register(registry);
   }
 
   /** The underlying cache, for a metrics registry to bind (e.g. Micrometer's Caffeine binder). */

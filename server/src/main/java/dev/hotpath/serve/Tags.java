@@ -1,6 +1,6 @@
 package dev.hotpath.serve;
 
-import dev.hotpath.edge.Fields;
+import dev.hotpath.http.Fields;
 
 /**
  * Entity tags, built from what identifies content and never by hashing a body. A resource's tag is

@@ -3,7 +3,7 @@ package dev.hotpath.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hotpath.Main;
+import dev.hotpath.cli.Main;
 import dev.hotpath.cli.RebuildCommand;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;

@@ -2,6 +2,7 @@ package dev.hotpath.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hotpath.http.Compression;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;

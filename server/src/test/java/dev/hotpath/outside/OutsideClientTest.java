@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hotpath.config.OutsideSettings;
 import dev.hotpath.config.Settings;
-import dev.hotpath.edge.Deadline;
+import dev.hotpath.http.Deadline;
 import dev.hotpath.stubs.Faults;
 import dev.hotpath.stubs.StubServer;
 import dev.hotpath.support.Outside;

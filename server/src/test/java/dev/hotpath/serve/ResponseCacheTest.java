@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.CacheSettings;
-import dev.hotpath.edge.Representation;
+import dev.hotpath.http.Representation;
 import dev.hotpath.serve.ResponseCache.Entry;
 import dev.hotpath.serve.ResponseCache.Key;
 import dev.hotpath.serve.ResponseCache.Kind;

@@ -3,7 +3,7 @@ package dev.hotpath.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hotpath.Main;
+import dev.hotpath.cli.Main;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

@@ -12,7 +12,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-import dev.hotpath.edge.Contract;
+import dev.hotpath.http.Contract;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -2,7 +2,7 @@ package dev.hotpath.bench.baseline;
 
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
-import dev.hotpath.edge.JsonOutput;
+import dev.hotpath.http.JsonOutput;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.store.DatabaseCoordinates;

@@ -1,11 +1,11 @@
 package dev.hotpath.edge.admission;
 
 import dev.hotpath.config.AdmissionSettings;
-import dev.hotpath.edge.Deadline;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
-import dev.hotpath.edge.Problems;
-import dev.hotpath.edge.SecurityHeaders;
+import dev.hotpath.http.Deadline;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
+import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Tracing;
 import io.netty.util.AsciiString;
 import io.vertx.core.AsyncResult;

@@ -4,10 +4,11 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.AdmissionSettings;
-import dev.hotpath.edge.ClientIdentity;
-import dev.hotpath.edge.ProblemException;
-import dev.hotpath.edge.ProblemType;
+import dev.hotpath.edge.auth.ClientIdentity;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
 import dev.hotpath.observe.Tracing;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -48,6 +49,11 @@ import java.util.function.Function;
  * lost). Thread-safe; one per process.
  */
 public final class RateLimiter {
+  static {
+    // the toolkit calls back for every 304, so the refund needs no import of this class there
+    Responses.onNotModified(RateLimiter::notModified);
+  }
+
   public static final AsciiString RATE_LIMIT = AsciiString.cached("RateLimit");
   public static final AsciiString RATE_LIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
   private static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");

@@ -1,7 +1,7 @@
 package dev.hotpath.edge.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hotpath.edge.Contract;
+import dev.hotpath.http.Contract;
 import java.util.Locale;
 
 /**

@@ -158,7 +158,7 @@ final class TokenVerifier {
     if (!sub.startsWith("customer:") || sub.length() > 9 + 19) {
       return 0;
     }
-    long id = dev.hotpath.edge.Params.parsePositiveLong(sub.substring(9));
+    long id = dev.hotpath.http.Params.parsePositiveLong(sub.substring(9));
     return Math.max(id, 0);
   }
 

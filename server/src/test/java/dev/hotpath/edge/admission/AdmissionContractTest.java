@@ -3,7 +3,7 @@ package dev.hotpath.edge.admission;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hotpath.edge.Contract;
+import dev.hotpath.http.Contract;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

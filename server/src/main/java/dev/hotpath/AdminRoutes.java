@@ -1,0 +1,175 @@
+package dev.hotpath;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.edge.Routes;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Responses;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Set;
+
+/**
+ * Operator routes of the job queue, outside /v1: its numbers (depth, oldest age, failures), the
+ * dead-letter list, and retrying a dead job. Unauthenticated until the security work lands; do not
+ * expose /admin beyond the operators' network.
+ */
+public final class AdminRoutes {
+  private final Pool pool;
+  private final JobQueue jobs;
+
+  public AdminRoutes(Pool pool, JobQueue jobs) {
+    this.pool = pool;
+    this.jobs = jobs;
+  }
+
+  /** Mounts the job admin routes; {@link Routes} applies the contract's {@code admin} scope. */
+  public void mount(Routes routes) {
+    routes.get("/admin/jobs/stats").produces("application/json").handler(this::stats);
+    routes.get("/admin/jobs/dead").produces("application/json").handler(this::dead);
+    routes.post("/admin/jobs/:id/retry").produces("application/json").handler(this::retry);
+  }
+
+  private void stats(RoutingContext ctx) {
+    Params.of(ctx, Set.of()).check();
+    jobs.stats(pool)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              JobQueue.Stats s = ar.result();
+              Buffer body =
+                  JsonOutput.write(
+                      256,
+                      gen -> {
+                        gen.writeStartObject();
+                        gen.writeNumberField("ready", s.ready());
+                        gen.writeNumberField("scheduled", s.scheduled());
+                        gen.writeNumberField("running", s.running());
+                        gen.writeNumberField("dead", s.dead());
+                        gen.writeNumberField("oldest_ready_age_ms", s.oldestReadyAgeMs());
+                        gen.writeObjectFieldStart("this_process");
+                        gen.writeNumberField("claimed", s.claimed());
+                        gen.writeNumberField("succeeded", s.succeeded());
+                        gen.writeNumberField("failed_attempts", s.failedAttempts());
+                        gen.writeNumberField("dead_lettered", s.deadLettered());
+                        gen.writeEndObject();
+                        gen.writeEndObject();
+                      });
+              ctx.response().putHeader("Cache-Control", "no-store");
+              Responses.json(ctx, 200, body);
+            });
+  }
+
+  private void dead(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of("limit"));
+    int limit = params.limit();
+    params.check();
+    jobs.dead(pool, limit)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+              }
+              Buffer body =
+                  JsonOutput.write(
+                      128 + 300 * ar.result().size(),
+                      gen -> {
+                        gen.writeStartObject();
+                        gen.writeArrayFieldStart("data");
+                        for (Row row : ar.result()) {
+                          writeJob(gen, row);
+                        }
+                        gen.writeEndArray();
+                        gen.writeEndObject();
+                      });
+              ctx.response().putHeader("Cache-Control", "no-store");
+              Responses.json(ctx, 200, body);
+            });
+  }
+
+  private void retry(RoutingContext ctx) {
+    Params params = Params.of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    jobs.retry(pool, id)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().isPresent()) {
+                Responses.json(
+                    ctx, 200, JsonOutput.write(256, g -> writeJob(g, ar.result().get())));
+              } else {
+                pool.preparedQuery("SELECT status FROM jobs WHERE id = $1")
+                    .execute(io.vertx.sqlclient.Tuple.of(id))
+                    .onComplete(
+                        st -> {
+                          if (st.failed()) {
+                            ctx.fail(st.cause());
+                          } else if (st.result().size() == 0) {
+                            ctx.fail(ProblemException.notFound("Job " + id));
+                          } else {
+                            ctx.fail(
+                                new ProblemException(
+                                    ProblemType.CONFLICT,
+                                    "Job "
+                                        + id
+                                        + " is "
+                                        + st.result().iterator().next().getString(0)
+                                        + "; only dead jobs can be retried"));
+                          }
+                        });
+              }
+            });
+  }
+
+  /** A row of {@link JobQueue#JOB_COLUMNS}, every field, for operators. */
+  static void writeJob(JsonGenerator gen, Row row) throws IOException {
+    gen.writeStartObject();
+    gen.writeNumberField("id", row.getLong(0));
+    gen.writeStringField("kind", row.getString(1));
+    gen.writeStringField("status", row.getString(2));
+    gen.writeNumberField("priority", row.getShort(3));
+    gen.writeNumberField("attempts", row.getInteger(4));
+    gen.writeNumberField("max_attempts", row.getInteger(5));
+    gen.writeNumberField("progress", row.getShort(6));
+    gen.writeFieldName("last_error");
+    if (row.getString(7) == null) {
+      gen.writeNull();
+    } else {
+      gen.writeString(row.getString(7));
+    }
+    gen.writeFieldName("result");
+    if (row.getString(8) == null) {
+      gen.writeNull();
+    } else {
+      gen.writeRawValue(row.getString(8));
+    }
+    time(gen, "run_at", row.getOffsetDateTime(9));
+    time(gen, "created_at", row.getOffsetDateTime(10));
+    time(gen, "updated_at", row.getOffsetDateTime(11));
+    time(gen, "finished_at", row.getOffsetDateTime(12));
+    gen.writeEndObject();
+  }
+
+  private static void time(JsonGenerator gen, String name, OffsetDateTime t) throws IOException {
+    gen.writeFieldName(name);
+    if (t == null) {
+      gen.writeNull();
+    } else {
+      gen.writeString(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(t));
+    }
+  }
+}

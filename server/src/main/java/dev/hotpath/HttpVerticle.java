@@ -1,0 +1,458 @@
+package dev.hotpath;
+
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.PaymentJobs;
+import dev.hotpath.config.Settings;
+import dev.hotpath.edge.EdgeGuard;
+import dev.hotpath.edge.OpsRoutes;
+import dev.hotpath.edge.Routes;
+import dev.hotpath.edge.admission.Gatekeeper;
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.http.CanonicalPath;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
+import dev.hotpath.http.Readiness;
+import dev.hotpath.http.SecurityHeaders;
+import dev.hotpath.ingest.CustomerWrites;
+import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.ImportRequests;
+import dev.hotpath.ingest.OrderCancellation;
+import dev.hotpath.ingest.OrderPayments;
+import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.ingest.ReportRequests;
+import dev.hotpath.observe.Observability;
+import dev.hotpath.observe.QueryCounter;
+import dev.hotpath.observe.Slos;
+import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.OutsideServices;
+import dev.hotpath.serve.CustomerReads;
+import dev.hotpath.serve.CustomerSummaryReads;
+import dev.hotpath.serve.ImportReports;
+import dev.hotpath.serve.JobReads;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.PopularProducts;
+import dev.hotpath.serve.ProductPages;
+import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ReportDownloads;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.DatabaseHealth;
+import dev.hotpath.store.GuardedPool;
+import dev.hotpath.store.Statements;
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.tracing.TracingPolicy;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * One HTTP server on one event loop, with its own database clients on the same loop, so a request
+ * never changes threads: a pool for transactions and statements that need a connection of their
+ * own, and a pipelined client for the read side's single statements ({@link Statements}). Deployed
+ * once per event loop; the instances share the listening port and the process's {@link
+ * ResponseCache}.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final String JSON = "application/json";
+
+  private final Settings settings;
+  private final DatabaseCoordinates database;
+  private final Contract contract;
+  private final CursorCodec cursors;
+  private final Readiness readiness;
+  private final Observability observability;
+  private final ResponseCache cache;
+  private final QueryCounter queries;
+  private final Optional<Authenticator> auth;
+  private final AtomicInteger openConnections;
+  private EdgeGuard guard;
+  private final JobQueue jobs;
+  private final Gatekeeper gatekeeper;
+  private final OutsideServices outside;
+  private final Optional<PaymentJobs> paymentJobs;
+  private final DatabaseHealth health;
+  private HttpServer server;
+  private Gatekeeper.Gates gates;
+  private Pool pool;
+  private SqlClient reads;
+  private OutsideClient outsideClient;
+
+  public HttpVerticle(
+      Settings settings,
+      DatabaseCoordinates database,
+      Contract contract,
+      CursorCodec cursors,
+      Readiness readiness,
+      ResponseCache cache,
+      QueryCounter queries,
+      Observability observability,
+      Optional<Authenticator> auth,
+      AtomicInteger openConnections,
+      JobQueue jobs,
+      Gatekeeper gatekeeper,
+      OutsideServices outside,
+      Optional<PaymentJobs> paymentJobs,
+      DatabaseHealth health) {
+    this.settings = settings;
+    this.health = health;
+    this.database = database;
+    this.contract = contract;
+    this.cursors = cursors;
+    this.readiness = readiness;
+    this.observability = observability;
+    this.cache = cache;
+    this.queries = queries;
+    this.auth = auth;
+    this.openConnections = openConnections;
+    this.jobs = jobs;
+    this.gatekeeper = gatekeeper;
+    this.outside = outside;
+    this.paymentJobs = paymentJobs;
+  }
+
+  @Override
+  public Future<?> start() {
+    int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
+    // faults of the database (down: fail fast; slow or frozen: the request's deadline) are handled
+    // in the pool and in Statements, for every route
+    pool =
+        new GuardedPool(
+            PgBuilder.pool()
+                .with(poolOptions(perLoop, "hotpath-"))
+                .connectingTo(connect())
+                .using(vertx)
+                .build(),
+            vertx,
+            health,
+            settings.limits().databaseGrace());
+    // single statements of the read side share pipelined connections: a query is sent at once on
+    // a connection that may still be answering others, instead of waiting for a free one (measured
+    // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
+    reads =
+        PgBuilder.client()
+            .with(poolOptions(perLoop, "hotpath-reads-"))
+            .connectingTo(connect())
+            .using(vertx)
+            .build();
+    // outside services, like the database, get connections of this event loop
+    outsideClient = OutsideClient.create(vertx, outside);
+    guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
+    gates = gatekeeper.gates(vertx);
+    boolean observed = settings.observability();
+    boolean tls = settings.transport().tls();
+    Router router = router();
+    server =
+        vertx
+            .createHttpServer(serverOptions(settings))
+            .connectionHandler(guard::connected)
+            .invalidRequestHandler(this::invalidRequest)
+            // no WebSocket is served; having a handshake handler also makes Vert.x hand a request
+            // of an unknown HTTP version to the request handler (which answers 505 with a problem)
+            // instead of answering a bare 501 itself
+            .webSocketHandshakeHandler(handshake -> handshake.reject(404))
+            .requestHandler(
+                request -> {
+                  if (observed) {
+                    Observability.echo(request);
+                  }
+                  if (request.version() == null) {
+                    refuse(request, UNKNOWN_VERSION, true);
+                    return;
+                  }
+                  ProblemException malformed = CanonicalPath.check(request.path());
+                  if (malformed == null) {
+                    malformed = CanonicalPath.checkQuery(request.query());
+                  }
+                  if (malformed != null) {
+                    refuse(request, malformed, false);
+                  } else if (!gates.refuseEarly(request, tls)) {
+                    router.handle(request);
+                  }
+                });
+    return server.listen();
+  }
+
+  /**
+   * Limits from the settings; with a certificate, TLS 1.3 only, with ALPN offering HTTP/2 then
+   * HTTP/1.1 (the JDK engine resumes sessions with TLS 1.3 tickets); HTTP/2 in cleartext only when
+   * asked for.
+   */
+  static HttpServerOptions serverOptions(Settings settings) {
+    var limits = settings.limits();
+    var options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setTcpNoDelay(true)
+            .setTcpFastOpen(true)
+            .setCompressionSupported(false)
+            .setMaxInitialLineLength(limits.maxUrlBytes())
+            .setMaxHeaderSize(limits.maxHeaderBytes())
+            .setIdleTimeout((int) limits.idleTimeout().toMillis())
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setHttp2ClearTextEnabled(settings.transport().h2c())
+            .setTracingPolicy(
+                settings.observability() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE);
+    options.getInitialSettings().setMaxHeaderListSize(limits.maxHeaderBytes());
+    if (settings.transport().tls()) {
+      options
+          .setSsl(true)
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(settings.transport().tlsCert().orElseThrow().toString())
+                  .setKeyPath(settings.transport().tlsKey().orElseThrow().toString()))
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+          .setSslHandshakeTimeout(10)
+          .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+          .setUseAlpn(true)
+          .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
+    }
+    return options;
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.route().handler(guard::front);
+    Routes routes = new Routes(router, contract, settings.observability(), auth, gates);
+    BodyHandler body =
+        BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
+
+    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
+    var compression = new Compression(settings.gzipMinBytes());
+    var customers = new CustomerReads(db, cursors, contract, cache, compression);
+    var products = new ProductReads(db, cursors, cache, compression);
+    var orders = new OrderReads(db, cursors, cache, compression);
+    var summaries = new CustomerSummaryReads(pool);
+    var popular = new PopularProducts(pool, cursors);
+    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
+    var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
+    var orderWrites =
+        new OrderWrites(
+            contract,
+            idempotency,
+            cache,
+            paymentJobs.map(p -> new OrderPayments(outsideClient, p, products, db)));
+    var cancellation = new OrderCancellation(pool, cache, outside.settings());
+    var reportRequests = new ReportRequests(contract, idempotency, jobs);
+    var jobReads = new JobReads(pool, settings.compute().jobPoll());
+    var reports = new ReportDownloads(pool);
+    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
+    var importReports = new ImportReports(pool, cursors);
+    BodyHandler importBody =
+        BodyHandler.create(false)
+            .setBodyLimit(settings.compute().importBodyLimit())
+            .setHandleFileUploads(false);
+
+    routes.get("/v1/customers").produces(JSON).handler(customers::list);
+    routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
+    routes
+        .post("/v1/customers/batch-get")
+        .produces(JSON)
+        .handler(body)
+        .handler(customers::batchGet);
+    routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
+    routes.patch("/v1/customers/:id").produces(JSON).handler(body).handler(customerWrites::patch);
+    routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
+    routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
+    routes.get("/v1/products").produces(JSON).handler(products::list);
+    routes.get("/v1/products/:id").produces(JSON).handler(products::get);
+    routes
+        .get("/v1/products/:id/page")
+        .produces(JSON)
+        .handler(new ProductPages(products, outsideClient)::get);
+    routes.post("/v1/orders").produces(JSON).handler(body).handler(orderWrites::place);
+    routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
+    routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
+    routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
+    routes
+        .post("/v1/orders/imports")
+        .produces(JSON)
+        .handler(importBody)
+        .handler(importRequests::create);
+    routes.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
+    routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
+    routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
+    routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
+    new AdminRoutes(pool, jobs).mount(routes);
+
+    new OpsRoutes(pool, readiness, contract, observability, settings.transport().metrics())
+        .mount(routes, body);
+
+    router.route().failureHandler(Problems::handleFailure);
+    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
+      router.errorHandler(status, Problems::handleFailure);
+    }
+    Map<Pattern, String> allowed = allowedMethods(router);
+    router.errorHandler(
+        405,
+        ctx -> {
+          String path = ctx.request().path();
+          allowed.forEach(
+              (pattern, methods) -> {
+                if (pattern.matcher(path).matches()) {
+                  ctx.response().putHeader("Allow", methods);
+                }
+              });
+          Problems.handleFailure(ctx);
+        });
+    return router;
+  }
+
+  /** Path pattern to the methods its routes accept, for the {@code Allow} header of a 405. */
+  private static Map<Pattern, String> allowedMethods(Router router) {
+    Map<String, Set<String>> byPath = new LinkedHashMap<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() == null || route.methods() == null) {
+        continue;
+      }
+      Set<String> methods = byPath.computeIfAbsent(route.getPath(), p -> new TreeSet<>());
+      route.methods().forEach(m -> methods.add(m.name()));
+    }
+    Map<Pattern, String> allowed = new LinkedHashMap<>();
+    byPath.forEach(
+        (path, methods) ->
+            allowed.put(
+                Pattern.compile(Pattern.quote(path).replaceAll(":[a-z]+", "\\\\E[^/]+\\\\Q")),
+                String.join(", ", methods)));
+    return allowed;
+  }
+
+  private static final ProblemException UNKNOWN_VERSION =
+      new ProblemException(
+          ProblemType.HTTP_VERSION_NOT_SUPPORTED,
+          "Send requests as HTTP/1.1 (or HTTP/2 after ALPN or an h2c upgrade)");
+
+  /** Answers a request that never reaches the router: a problem, with the security headers. */
+  private void refuse(HttpServerRequest request, ProblemException problem, boolean close) {
+    var response = request.response();
+    SecurityHeaders.add(response.headers(), settings.transport().tls());
+    if (close) {
+      response.putHeader("Connection", "close");
+    }
+    Problems.answer(response, problem.type(), Problems.encode(problem, null))
+        .onComplete(
+            done -> {
+              if (close) {
+                request.connection().close();
+              }
+            });
+  }
+
+  /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */
+  private void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ProblemType type = ProblemType.BAD_REQUEST;
+    if (cause instanceof TooLongFrameException) {
+      String message = String.valueOf(cause.getMessage());
+      type = message.contains("header") ? ProblemType.HEADERS_TOO_LARGE : ProblemType.URI_TOO_LONG;
+    }
+    var problem = new ProblemException(type, type.title());
+    SecurityHeaders.add(request.response().headers(), settings.transport().tls());
+    request
+        .response()
+        .setStatusCode(type.status())
+        .putHeader("Content-Type", Problems.CONTENT_TYPE)
+        .putHeader("Connection", "close")
+        .end(Problems.encode(problem, "/"))
+        .onComplete(done -> request.connection().close());
+  }
+
+  private PoolOptions poolOptions(int size, String namePrefix) {
+    return new PoolOptions()
+        .setMaxSize(size)
+        .setMaxWaitQueueSize(10_000)
+        .setName(namePrefix + context.deploymentID());
+  }
+
+  /**
+   * Request connections stop any statement on the server after twice the longest route budget (plus
+   * the grace past deadlines): the net under the requests' deadlines, which end sooner, for a
+   * statement no cancel request reached.
+   */
+  private PgConnectOptions connect() {
+    long timeout = STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis();
+    return database
+        .connectOptions(settings.pipeliningLimit())
+        .addProperty("statement_timeout", Long.toString(timeout));
+  }
+
+  /** Twice the longest route budget (lists, 1 s). */
+  static final long STATEMENT_TIMEOUT_MS =
+      2
+          * Slos.load().p99ByClass().values().stream()
+              .mapToLong(d -> d.toMillis())
+              .max()
+              .orElse(1000);
+
+  /**
+   * Longest time a connection idle when the drain begins may still carry one more request (answered
+   * with {@code Connection: close}) before the listener closes: a request already on its way is
+   * answered instead of being reset. Never longer than the shutdown delay, so a server told not to
+   * wait (delay 0) closes at once.
+   */
+  static final long LAST_REQUEST_WINDOW_MS = 1_000;
+
+  /**
+   * Drains (after readiness has answered 503 for the shutdown delay, see {@code App.close}): every
+   * HTTP/1.x response from now on closes its connection and HTTP/2 connections get a GOAWAY ({@link
+   * EdgeGuard#drain}); after a short window for requests already on their way, the listener closes
+   * and in-flight requests finish within the grace period; then the database clients close.
+   */
+  @Override
+  public Future<?> stop() {
+    long grace = settings.shutdownGrace().toMillis();
+    Future<Void> drained;
+    if (server == null) {
+      drained = Future.succeededFuture();
+    } else {
+      guard.drain(grace);
+      long window = Math.min(LAST_REQUEST_WINDOW_MS, settings.shutdownDelay().toMillis());
+      Promise<Void> waited = Promise.promise();
+      if (window > 0) {
+        vertx.setTimer(window, id -> waited.complete());
+      } else {
+        waited.complete();
+      }
+      drained = waited.future().compose(v -> server.shutdown(grace, TimeUnit.MILLISECONDS));
+    }
+    return drained
+        .eventually(() -> outsideClient == null ? Future.succeededFuture() : outsideClient.close())
+        .eventually(
+            () -> {
+              if (guard != null) {
+                guard.close();
+              }
+              Future<Void> readsClosed = reads == null ? Future.succeededFuture() : reads.close();
+              return readsClosed.eventually(
+                  () -> pool == null ? Future.succeededFuture() : pool.close());
+            });
+  }
+}

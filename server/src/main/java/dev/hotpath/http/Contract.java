@@ -1,0 +1,424 @@
+package dev.hotpath.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * api/openapi.yaml, loaded once from the class path: its raw bytes (served at /openapi.yaml) and
+ * validators for the request bodies it declares. Request bodies are checked against the same
+ * schemas clients read, so the contract and the server cannot drift apart. Thread-safe.
+ */
+public final class Contract {
+  public static final String RESOURCE = "api/openapi.yaml";
+  private static final String BASE_URI = "https://hotpath.dev/api/openapi.json";
+
+  /** Bodies nest a few levels; anything deeper is hostile. */
+  public static final int MAX_NESTING = 32;
+
+  /** The longest array a body may hold by default: batch-get takes 1000 ids. */
+  public static final int MAX_ARRAY = 1000;
+
+  private final ObjectMapper bodyMapper;
+  private final int maxArray;
+  private final byte[] yaml;
+  private final JsonNode document;
+  private final JsonSchemaFactory factory;
+  private final SchemaValidatorsConfig config;
+  private final Map<String, JsonSchema> schemas = new ConcurrentHashMap<>();
+
+  private Contract(byte[] yaml, int maxDepth, int maxArray) throws IOException {
+    this.maxArray = maxArray;
+    this.bodyMapper =
+        new ObjectMapper(
+                JsonFactory.builder()
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder()
+                            .maxNestingDepth(maxDepth)
+                            .maxNumberLength(100)
+                            .maxStringLength(1 << 20)
+                            .build())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+    this.yaml = yaml;
+    this.document = new YAMLMapper().readTree(yaml);
+    String json = new ObjectMapper().writeValueAsString(document);
+    this.factory =
+        JsonSchemaFactory.getInstance(
+            SpecVersion.VersionFlag.V202012,
+            builder -> builder.schemaLoaders(loaders -> loaders.schemas(Map.of(BASE_URI, json))));
+    this.config =
+        SchemaValidatorsConfig.builder()
+            .pathType(PathType.JSON_POINTER)
+            .formatAssertionsEnabled(true)
+            .build();
+  }
+
+  public static Contract load() {
+    return load(MAX_NESTING, MAX_ARRAY);
+  }
+
+  /**
+   * The contract, with bodies limited to {@code maxDepth} levels of nesting and {@code maxArray}
+   * elements in any one array.
+   */
+  public static Contract load(int maxDepth, int maxArray) {
+    try (InputStream in = Contract.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(RESOURCE + " is not on the class path");
+      }
+      Contract contract = new Contract(in.readAllBytes(), maxDepth, maxArray);
+      return contract;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public byte[] yaml() {
+    return yaml.clone();
+  }
+
+  public JsonNode document() {
+    return document;
+  }
+
+  /** The operation object of a route ({@code :id} style path); a missing node when absent. */
+  private JsonNode operation(String method, String routerPath) {
+    return document
+        .path("paths")
+        .path(template(routerPath))
+        .path(method.toLowerCase(java.util.Locale.ROOT));
+  }
+
+  private static String template(String routerPath) {
+    return routerPath.replaceAll(":([A-Za-z]+)", "{$1}");
+  }
+
+  /**
+   * What the contract declares for a route the router defines ({@code :id} style path): its SLO
+   * class and query budget.
+   *
+   * @throws IllegalStateException when the contract lacks the operation or its declarations, so a
+   *     route cannot exist outside the contract
+   */
+  public dev.hotpath.observe.RouteInfo routeInfo(String method, String routerPath) {
+    String template = template(routerPath);
+    JsonNode operation = operation(method, routerPath);
+    if (operation.isMissingNode()) {
+      throw new IllegalStateException(
+          "route " + method + " " + routerPath + " is not in " + RESOURCE);
+    }
+    JsonNode routeClass = operation.get("x-route-class");
+    JsonNode budget = operation.get("x-query-budget");
+    if (routeClass == null || budget == null) {
+      throw new IllegalStateException(
+          method + " " + template + " lacks x-route-class or x-query-budget in " + RESOURCE);
+    }
+    return new dev.hotpath.observe.RouteInfo(
+        method, routerPath, routeClass.asText(), budget.asInt());
+  }
+
+  /**
+   * The scopes an operation's {@code security} requirement lists; empty when the operation is
+   * public ({@code security: []}).
+   *
+   * @throws IllegalStateException when the operation declares no {@code security}, so that no route
+   *     is public by omission
+   */
+  public Optional<List<String>> scopes(String method, String routerPath) {
+    String template = template(routerPath);
+    JsonNode security = operation(method, routerPath).get("security");
+    if (security == null || !security.isArray()) {
+      throw new IllegalStateException(
+          method + " " + template + " declares no security (use [] for a public route)");
+    }
+    if (security.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> scopes = new ArrayList<>();
+    security.get(0).path("bearerAuth").forEach(s -> scopes.add(s.asText()));
+    return Optional.of(List.copyOf(scopes));
+  }
+
+  /**
+   * Whom the resources of an operation belong to, from its {@code x-owner} extension: one key of
+   * {@code param} (a path parameter holds the owning customer's id: the edge guard checks it before
+   * any handler runs), {@code row} (the handler checks the owner column of the row it reads),
+   * {@code body} (the handler checks the customer the body names), {@code creator} (the subject
+   * that created it, or an admin), or the string {@code none} (public or store-wide).
+   *
+   * @throws IllegalStateException when an operation that needs a token declares no {@code x-owner},
+   *     so that no customer-owned route exists without a declared guard
+   */
+  public Owner owner(String method, String routerPath) {
+    String template = template(routerPath);
+    JsonNode owner = operation(method, routerPath).get("x-owner");
+    boolean authenticated = scopes(method, routerPath).isPresent();
+    if (owner == null) {
+      if (authenticated) {
+        throw new IllegalStateException(
+            method + " " + template + " needs a token but declares no x-owner in " + RESOURCE);
+      }
+      return Owner.NONE;
+    }
+    if (owner.isTextual() && "none".equals(owner.asText())) {
+      return Owner.NONE;
+    }
+    if (owner.isObject() && owner.size() == 1) {
+      String kind = owner.fieldNames().next();
+      String value = owner.get(kind).asText();
+      Owner.Kind k =
+          switch (kind) {
+            case "param" -> Owner.Kind.PARAM;
+            case "row" -> Owner.Kind.ROW;
+            case "body" -> Owner.Kind.BODY;
+            case "creator" -> Owner.Kind.CREATOR;
+            default -> null;
+          };
+      if (k != null) {
+        if (k == Owner.Kind.PARAM && !template.contains("{" + value + "}")) {
+          throw new IllegalStateException(
+              method + " " + template + ": x-owner names no path parameter " + value);
+        }
+        return new Owner(k, value);
+      }
+    }
+    throw new IllegalStateException(
+        method + " " + template + ": x-owner must be none or one of param, row, body, creator");
+  }
+
+  /** See {@link #owner}. */
+  public record Owner(Kind kind, String name) {
+    public static final Owner NONE = new Owner(Kind.NONE, "");
+
+    public enum Kind {
+      NONE,
+      PARAM,
+      ROW,
+      BODY,
+      CREATOR
+    }
+  }
+
+  /**
+   * The media types an operation's request body may have ({@code requestBody.content}); empty when
+   * the operation takes no body.
+   */
+  public List<String> requestMediaTypes(String method, String routerPath) {
+    JsonNode content = operation(method, routerPath).path("requestBody").path("content");
+    List<String> types = new ArrayList<>();
+    content.fieldNames().forEachRemaining(types::add);
+    return List.copyOf(types);
+  }
+
+  /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
+  public JsonSchema schema(String name) {
+    return schemas.computeIfAbsent(
+        name,
+        n -> {
+          if (document.at("/components/schemas/" + n).isMissingNode()) {
+            throw new IllegalArgumentException("the contract has no schema " + n);
+          }
+          JsonSchema schema =
+              factory.getSchema(SchemaLocation.of(BASE_URI + "#/components/schemas/" + n), config);
+          schema.initializeValidators();
+          return schema;
+        });
+  }
+
+  /**
+   * Parses a JSON request body and validates it against the named schema.
+   *
+   * @throws ProblemException 400 malformed-json when it is not JSON, 400 validation-error listing
+   *     every failing field when it does not match
+   */
+  public JsonNode readBody(Buffer body, String schemaName) {
+    if (body == null || body.length() == 0) {
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
+    }
+    byte[] bytes = body.getBytes();
+    return readJson(bytes, 0, bytes.length, schemaName);
+  }
+
+  /**
+   * Like {@link #readBody} for a slice of a larger input (one line of an NDJSON file).
+   *
+   * @throws ProblemException as {@link #readBody} does
+   */
+  public JsonNode readJson(byte[] bytes, int offset, int length, String schemaName) {
+    JsonNode node = parse(bytes, offset, length);
+    List<FieldError> errors = validate(node, schemaName);
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
+    return node;
+  }
+
+  /** Every way {@code node} fails the named schema; empty when it conforms. */
+  public List<FieldError> validate(JsonNode node, String schemaName) {
+    Set<ValidationMessage> messages = schema(schemaName).validate(node);
+    if (messages.isEmpty()) {
+      return List.of();
+    }
+    var errors = new ArrayList<FieldError>(messages.size());
+    for (ValidationMessage m : messages) {
+      String location = m.getInstanceLocation().toString();
+      String property = m.getProperty();
+      String field =
+          property != null
+                  && ("required".equals(m.getType()) || "additionalProperties".equals(m.getType()))
+              ? (location.isEmpty() ? "" : location) + "/" + property
+              : location;
+      if (field.isEmpty()) {
+        field = "/";
+      }
+      errors.add(new FieldError(field, message(m)));
+    }
+    errors.sort(Comparator.comparing(FieldError::field).thenComparing(FieldError::message));
+    return List.copyOf(errors);
+  }
+
+  private static String message(ValidationMessage m) {
+    return switch (m.getType()) {
+      case "required" -> "is required";
+      case "additionalProperties" -> "is not a known field";
+      default -> {
+        String error = m.getError();
+        yield error == null ? m.getMessage() : error;
+      }
+    };
+  }
+
+  private JsonNode parse(byte[] bytes, int offset, int length) {
+    if (length == 0) {
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
+    }
+    checkEncoding(bytes, offset, length);
+    checkArrays(bytes, offset, length);
+    try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
+      JsonNode node = bodyMapper.readTree(parser);
+      if (node == null || node.isMissingNode()) {
+        throw new ProblemException(ProblemType.MALFORMED_JSON, "The request needs a JSON body");
+      }
+      return node;
+    } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+      throw new ProblemException(
+          ProblemType.MALFORMED_JSON,
+          "The body exceeds a limit of this server: nesting deeper than "
+              + MAX_NESTING
+              + " levels, a number longer than 100 digits or a string longer than 1 MiB");
+    } catch (JsonProcessingException e) {
+      // the position only: parser messages name the parser's own classes and settings
+      var loc = e.getLocation();
+      String where =
+          loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where);
+    } catch (IOException e) {
+      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body could not be read");
+    }
+  }
+
+  /**
+   * JSON is UTF-8 (RFC 8259, section 8.1); the parser would otherwise detect UTF-16 and UTF-32 by
+   * their zero bytes or byte order mark and read them. Refused as a 415 before any parsing.
+   */
+  private static void checkEncoding(byte[] bytes, int offset, int length) {
+    int b0 = bytes[offset] & 0xff;
+    int b1 = length > 1 ? bytes[offset + 1] & 0xff : -1;
+    int b2 = length > 2 ? bytes[offset + 2] & 0xff : -1;
+    boolean bom =
+        (b0 == 0xfe && b1 == 0xff)
+            || (b0 == 0xff && b1 == 0xfe)
+            || (b0 == 0xef && b1 == 0xbb && b2 == 0xbf);
+    if (bom || b0 == 0 || b1 == 0) {
+      throw new ProblemException(
+          ProblemType.UNSUPPORTED_MEDIA_TYPE,
+          "The body must be JSON in UTF-8 without a byte order mark (RFC 8259); this one is"
+              + " UTF-16, UTF-32 or starts with a byte order mark");
+    }
+  }
+
+  /**
+   * A streaming pass that refuses an array longer than the limit before any tree is built, so a
+   * body of a million small elements costs a scan, not a million nodes; and any string holding NUL,
+   * which is valid JSON but which no PostgreSQL text column accepts. Syntax errors are left to the
+   * parse that follows, which reports them with their position.
+   */
+  private void checkArrays(byte[] bytes, int offset, int length) {
+    int[] counts = new int[64];
+    int depth = 0;
+    try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
+      JsonToken token;
+      while ((token = parser.nextToken()) != null) {
+        if (depth > 0
+            && counts[depth - 1] >= 0
+            && token != JsonToken.END_ARRAY
+            && token != JsonToken.END_OBJECT
+            && token != JsonToken.FIELD_NAME) {
+          if (++counts[depth - 1] > maxArray) {
+            var array = parser.getParsingContext();
+            if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
+              array = array.getParent();
+            }
+            String where =
+                array.getParent() == null ? "" : array.getParent().pathAsPointer().toString();
+            throw ProblemException.invalid(
+                where.isEmpty() ? "/" : where, "has more than " + maxArray + " items");
+          }
+        }
+        if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+          // every number the contract takes is an integer; 1.0, 1e2 and 1e400 are refused alike,
+          // in every route, instead of being rounded, widened or overflowing somewhere later
+          String where = parser.getParsingContext().pathAsPointer().toString();
+          throw ProblemException.invalid(
+              where.isEmpty() ? "/" : where,
+              "must be an integer written without a fraction or an exponent");
+        }
+        if ((token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME)
+            && parser.getText().indexOf('\u0000') >= 0) {
+          // valid JSON, but no PostgreSQL text can hold it
+          String where = parser.getParsingContext().pathAsPointer().toString();
+          throw ProblemException.invalid(
+              where.isEmpty() ? "/" : where, "must not contain the NUL character");
+        }
+        if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
+          if (depth == counts.length) {
+            counts = java.util.Arrays.copyOf(counts, depth * 2);
+          }
+          counts[depth++] = token == JsonToken.START_ARRAY ? 0 : -1;
+        } else if (token == JsonToken.END_ARRAY || token == JsonToken.END_OBJECT) {
+          depth--;
+        }
+      }
+    } catch (IOException e) {
+      // malformed: the full parse reports it
+    }
+  }
+}

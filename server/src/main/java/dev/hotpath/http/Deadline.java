@@ -1,0 +1,92 @@
+package dev.hotpath.http;
+
+import dev.hotpath.observe.Slos;
+import dev.hotpath.store.RequestDeadline;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The time a request has left. Every route gets a budget when it is matched — the p99 objective of
+ * its class in ops/slo.yaml (reads 200 ms, writes 500 ms, lists and search 1 s); operations routes
+ * have none — counted from the moment the request arrived. Work that can wait (admission queues)
+ * drops a request whose deadline has passed, and every outside call gets what remains minus a
+ * margin as its timeout.
+ */
+public final class Deadline {
+  private static final String KEY = "hotpath.deadline";
+  private static final Map<String, Duration> BUDGETS = Slos.load().p99ByClass();
+
+  /** A deadline that never passes, for routes without a budget and requests outside a route. */
+  public static final Deadline NONE = new Deadline(Long.MAX_VALUE, Long.MAX_VALUE);
+
+  private final long startNanos;
+  private final long endNanos;
+
+  private Deadline(long startNanos, long endNanos) {
+    this.startNanos = startNanos;
+    this.endNanos = endNanos;
+  }
+
+  /** A deadline {@code budget} after {@code startNanos} (a {@link System#nanoTime()} reading). */
+  public static Deadline after(long startNanos, Duration budget) {
+    long nanos = budget.toNanos();
+    return new Deadline(
+        startNanos, nanos >= Long.MAX_VALUE - startNanos ? Long.MAX_VALUE : startNanos + nanos);
+  }
+
+  /** The budget of a route class, or empty for classes without one (ops). */
+  public static Duration budget(String routeClass) {
+    return BUDGETS.get(routeClass);
+  }
+
+  /** Starts the request's deadline from its route class, when its first route matches. */
+  public static void begin(RoutingContext ctx, String routeClass) {
+    Duration budget = BUDGETS.get(routeClass);
+    // a request that falls through to a second route (GET /v1/products) keeps its first deadline
+    if (budget != null && ctx.get(KEY) == null) {
+      Deadline deadline = after(System.nanoTime(), budget);
+      ctx.put(KEY, deadline);
+      // the database calls made for this request are bounded by the same deadline
+      RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
+    }
+  }
+
+  /** The request's deadline, or {@link #NONE}. */
+  public static Deadline of(RoutingContext ctx) {
+    Deadline d = ctx.get(KEY);
+    return d == null ? NONE : d;
+  }
+
+  /** Replaces the request's deadline (a tighter one, for tests or a client's own). */
+  public static void set(RoutingContext ctx, Deadline deadline) {
+    ctx.put(KEY, deadline);
+    RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
+  }
+
+  public boolean unbounded() {
+    return endNanos == Long.MAX_VALUE;
+  }
+
+  /** Time left, never negative; {@link Long#MAX_VALUE} nanoseconds when unbounded. */
+  public long remainingNanos() {
+    return unbounded() ? Long.MAX_VALUE : Math.max(0, endNanos - System.nanoTime());
+  }
+
+  /** Time left minus {@code margin}, never negative. */
+  public Duration remaining(Duration margin) {
+    long left = remainingNanos();
+    return left == Long.MAX_VALUE
+        ? Duration.ofNanos(Long.MAX_VALUE)
+        : Duration.ofNanos(Math.max(0, left - margin.toNanos()));
+  }
+
+  public boolean expired() {
+    return !unbounded() && System.nanoTime() - endNanos >= 0;
+  }
+
+  /** Nanoseconds since the request arrived. */
+  public long elapsedNanos() {
+    return System.nanoTime() - startNanos;
+  }
+}

@@ -1,0 +1,140 @@
+package dev.hotpath.http;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Swagger UI's files for {@code /docs}, served under {@code /docs/assets/{version}/{name}}: the URL
+ * names the webjar's version, so a file can be cached as {@code immutable} (a new version is a new
+ * URL). Each file is read and gzip-compressed once, on a worker thread at its first request, and
+ * kept in memory for every event loop (the bundle shrinks from ~1.5 MB to ~0.4 MB); two first
+ * requests racing may both compress it, the first result stays. Names outside the webjar are 404s
+ * and are not remembered, so the memory kept is bounded by the webjar's files.
+ */
+public final class DocsAssets {
+  static final String IMMUTABLE = "public, max-age=31536000, immutable";
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+  private static final int MIN_GZIP_BYTES = 1024;
+
+  /** One file: its type and bytes, and the gzip form when compressing it pays. */
+  record Asset(String contentType, Buffer plain, Optional<Buffer> gzip) {}
+
+  private static final Map<String, Asset> LOADED = new ConcurrentHashMap<>();
+
+  private final String root;
+  private final String version;
+
+  /**
+   * @param root the class-path folder of the webjar's files, without a trailing slash
+   * @param version the webjar's version, the path segment that versions the URLs
+   */
+  public DocsAssets(String root, String version) {
+    this.root = root;
+    this.version = version;
+  }
+
+  /** The URL of {@code name} under the current version. */
+  public String url(String name) {
+    return "/docs/assets/" + version + "/" + name;
+  }
+
+  public void handle(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    if (!version.equals(ctx.pathParam("version")) || !NAME.matcher(name).matches()) {
+      ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
+      return;
+    }
+    Asset cached = LOADED.get(root + "/" + name);
+    if (cached != null) {
+      send(ctx, cached);
+      return;
+    }
+    ctx.vertx()
+        .executeBlocking(() -> load(root + "/" + name), false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+              } else if (ar.result().isEmpty()) {
+                ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
+              } else {
+                Asset asset = LOADED.putIfAbsent(root + "/" + name, ar.result().get());
+                send(ctx, asset != null ? asset : ar.result().get());
+              }
+            });
+  }
+
+  private static void send(RoutingContext ctx, Asset asset) {
+    var response = ctx.response();
+    response
+        .putHeader(Responses.CONTENT_TYPE, asset.contentType())
+        .putHeader(Headers.CACHE_CONTROL, IMMUTABLE)
+        .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
+    String accept = ctx.request().getHeader(Headers.ACCEPT_ENCODING);
+    if (asset.gzip().isPresent() && accept != null && AcceptEncoding.parse(accept).prefersGzip()) {
+      response.putHeader(Headers.CONTENT_ENCODING, Headers.GZIP).end(asset.gzip().get());
+    } else {
+      response.end(asset.plain());
+    }
+  }
+
+  /** Reads and compresses one file; blocking. Empty when the webjar has no such file. */
+  static Optional<Asset> load(String resource) {
+    try (InputStream in = DocsAssets.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        return Optional.empty();
+      }
+      byte[] bytes = in.readAllBytes();
+      String type = contentType(resource);
+      Optional<Buffer> gzip =
+          compressible(type) && bytes.length >= MIN_GZIP_BYTES
+              ? Optional.of(Buffer.buffer(gzip(bytes)))
+              : Optional.empty();
+      return Optional.of(new Asset(type, Buffer.buffer(bytes), gzip));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] gzip(byte[] bytes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length / 3);
+    try (GZIPOutputStream gz =
+        new GZIPOutputStream(out, 64 * 1024) {
+          {
+            def.setLevel(Deflater.BEST_COMPRESSION); // once per process: take the smallest
+          }
+        }) {
+      gz.write(bytes);
+    }
+    return out.toByteArray();
+  }
+
+  private static boolean compressible(String type) {
+    return type.startsWith("text/") || type.startsWith("application/json");
+  }
+
+  static String contentType(String name) {
+    if (name.endsWith(".js")) {
+      return "text/javascript; charset=utf-8";
+    } else if (name.endsWith(".css")) {
+      return "text/css; charset=utf-8";
+    } else if (name.endsWith(".html")) {
+      return "text/html; charset=utf-8";
+    } else if (name.endsWith(".map") || name.endsWith(".json")) {
+      return "application/json";
+    } else if (name.endsWith(".png")) {
+      return "image/png";
+    }
+    return "application/octet-stream";
+  }
+}

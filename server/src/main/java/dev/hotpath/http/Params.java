@@ -1,0 +1,172 @@
+package dev.hotpath.http;
+
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads path and query parameters of one request, collecting every problem instead of stopping at
+ * the first; {@link #check()} then throws one 400 listing them all. Query parameters the route does
+ * not declare are rejected, as the contract declares none of them.
+ */
+public final class Params {
+  public static final int DEFAULT_LIMIT = 20;
+  public static final int MAX_LIMIT = 100;
+
+  private final RoutingContext ctx;
+  private final MultiMap query;
+  private final List<FieldError> errors = new ArrayList<>(0);
+
+  private Params(RoutingContext ctx, Set<String> allowed) {
+    this.ctx = ctx;
+    this.query = ctx.queryParams();
+    if (!query.isEmpty()) {
+      for (String name : query.names()) {
+        if (!allowed.contains(name)) {
+          errors.add(new FieldError(shorten(name), "unknown query parameter"));
+        } else if (query.getAll(name).size() > 1) {
+          errors.add(new FieldError(name, "must be given at most once"));
+        }
+      }
+    }
+  }
+
+  /** Starts reading a request whose route accepts the query parameters {@code allowed}. */
+  public static Params of(RoutingContext ctx, Set<String> allowed) {
+    return new Params(ctx, allowed);
+  }
+
+  /**
+   * A positive 64-bit id from the path, in canonical decimal: an id with a leading zero names no
+   * resource (404), so {@code 02} and {@code 2} are never two names of one thing.
+   */
+  public long pathId(String name) {
+    String raw = ctx.pathParam(name);
+    long id = parsePositiveLong(raw);
+    if (id > 0 && raw.charAt(0) == '0') {
+      throw new ProblemException(
+          ProblemType.NOT_FOUND,
+          "No resource at this path: ids are written in decimal without leading zeros");
+    }
+    if (id <= 0) {
+      errors.add(new FieldError(name, "must be a positive integer"));
+    }
+    return id;
+  }
+
+  /** Parses a positive long without throwing; returns -1 when {@code raw} is not one. */
+  public static long parsePositiveLong(String raw) {
+    if (raw == null || raw.isEmpty() || raw.length() > 19) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+      if (value < 0) {
+        return -1;
+      }
+    }
+    return value == 0 ? -1 : value;
+  }
+
+  public int limit() {
+    String raw = query.get("limit");
+    if (raw == null) {
+      return DEFAULT_LIMIT;
+    }
+    long value = parsePositiveLong(raw);
+    if (value < 1 || value > MAX_LIMIT) {
+      errors.add(new FieldError("limit", "must be an integer from 1 to " + MAX_LIMIT));
+      return DEFAULT_LIMIT;
+    }
+    return (int) value;
+  }
+
+  /** An optional integer parameter within {@code [min, max]}. */
+  public int intInRange(String name, int fallback, int min, int max) {
+    String raw = query.get(name);
+    if (raw == null) {
+      return fallback;
+    }
+    long value = parsePositiveLong(raw);
+    if (value < min || value > max) {
+      errors.add(new FieldError(name, "must be an integer from " + min + " to " + max));
+      return fallback;
+    }
+    return (int) value;
+  }
+
+  public Optional<String> string(String name) {
+    return Optional.ofNullable(query.get(name));
+  }
+
+  /** An optional parameter restricted to {@code values}. */
+  public Optional<String> oneOf(String name, Set<String> values) {
+    String raw = query.get(name);
+    if (raw == null) {
+      return Optional.empty();
+    }
+    if (!values.contains(raw)) {
+      errors.add(
+          new FieldError(
+              name, "must be one of " + String.join(", ", values.stream().sorted().toList())));
+      return Optional.empty();
+    }
+    return Optional.of(raw);
+  }
+
+  /** An optional free-text filter of bounded length. */
+  public Optional<String> text(String name, int maxLength) {
+    String raw = query.get(name);
+    if (raw == null) {
+      return Optional.empty();
+    }
+    if (raw.isEmpty() || raw.length() > maxLength) {
+      errors.add(new FieldError(name, "must have 1 to " + maxLength + " characters"));
+      return Optional.empty();
+    }
+    if (hasControlCharacter(raw)) {
+      errors.add(new FieldError(name, "must not contain control characters"));
+      return Optional.empty();
+    }
+    return Optional.of(raw);
+  }
+
+  /** Whether {@code s} holds a C0 control character or DEL (PostgreSQL text cannot hold NUL). */
+  static boolean hasControlCharacter(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public Fields.Selection fields(Fields fields) {
+    String raw = query.get("fields");
+    return raw == null ? fields.all() : fields.parse(raw, errors);
+  }
+
+  public void add(FieldError error) {
+    errors.add(error);
+  }
+
+  /** Throws a 400 listing every problem found so far, if any. */
+  public void check() {
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 64 ? s.substring(0, 64) + "…" : s;
+  }
+}

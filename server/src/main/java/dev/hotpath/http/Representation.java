@@ -1,0 +1,165 @@
+package dev.hotpath.http;
+
+import io.netty.util.AsciiString;
+import io.vertx.core.buffer.Buffer;
+import java.util.Optional;
+
+/**
+ * One encoded response body, ready to send many times: the JSON bytes, its strong validators and,
+ * once a client asked for it, its gzip form. Immutable apart from that memoised gzip form, and safe
+ * to share between event loops.
+ *
+ * <p>The entity tag is built by the caller from what identifies the content (resource, id, version,
+ * fieldset), never by hashing the body; {@code opaqueTag} is its text without quotes, made of
+ * letters, digits and {@code .:_-}. The gzip form is a different representation (RFC 9110 section
+ * 8.8.3), so it carries the same tag with {@code .gz} appended; both name the same state, and
+ * {@link Conditional} accepts either when revalidating.
+ */
+public final class Representation {
+  /** {@link #lastModified()} of a representation that has no date (lists). */
+  public static final long NO_DATE = Long.MIN_VALUE;
+
+  /** {@link #owner()} of a representation that belongs to no customer. */
+  public static final long NO_OWNER = 0;
+
+  private final Buffer body;
+  private final AsciiString etag;
+  private final AsciiString gzipEtag;
+  private final long lastModified;
+  private final AsciiString lastModifiedHeader;
+  private final Optional<String> nextCursor;
+  private final int gzipLevel;
+  private final long owner;
+  private volatile Buffer gzip;
+
+  private Representation(
+      Buffer body,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      int gzipLevel,
+      long owner) {
+    this.owner = owner;
+    this.body = body;
+    this.etag = AsciiString.cached("\"" + opaqueTag + "\"");
+    this.gzipEtag = AsciiString.cached("\"" + opaqueTag + ".gz\"");
+    this.lastModified = lastModified;
+    this.lastModifiedHeader =
+        lastModified == NO_DATE ? null : AsciiString.cached(HttpDates.format(lastModified));
+    this.nextCursor = nextCursor;
+    this.gzipLevel = gzipLevel;
+  }
+
+  /**
+   * A representation to keep and serve many times: the body is copied to a buffer of its exact
+   * size, and its gzip form (made on first demand) uses the default level.
+   *
+   * @param lastModified seconds since the epoch, or {@link #NO_DATE}
+   * @param nextCursor for a page, the cursor of the next one
+   */
+  public static Representation cached(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
+    return cached(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
+  }
+
+  /**
+   * A representation to keep that belongs to customer {@code owner}: whoever is served it from a
+   * cache must be allowed to see that customer's resources.
+   */
+  public static Representation cached(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
+    return new Representation(
+        Buffer.buffer(body.getBytes()),
+        opaqueTag,
+        lastModified,
+        nextCursor,
+        Compression.CACHED_LEVEL,
+        owner);
+  }
+
+  /** A representation built for one response; compressed, if at all, at the fastest level. */
+  public static Representation oneOff(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
+    return oneOff(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
+  }
+
+  /** A one-off representation that belongs to customer {@code owner}. */
+  public static Representation oneOff(
+      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
+    return new Representation(
+        body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
+  }
+
+  /**
+   * The customer this representation belongs to, or {@link #NO_OWNER} for shared data (the
+   * catalogue, lists only services may read).
+   */
+  public long owner() {
+    return owner;
+  }
+
+  public Buffer body() {
+    return body;
+  }
+
+  public int length() {
+    return body.length();
+  }
+
+  /** The strong entity tag of the uncoded body, quotes included. */
+  public AsciiString etag() {
+    return etag;
+  }
+
+  /** The strong entity tag of the gzip-coded body, quotes included. */
+  public AsciiString gzipEtag() {
+    return gzipEtag;
+  }
+
+  /** Seconds since the epoch of the last change, or {@link #NO_DATE}. */
+  public long lastModified() {
+    return lastModified;
+  }
+
+  /** {@link #lastModified()} as an HTTP-date; only when it has one. */
+  AsciiString lastModifiedHeader() {
+    return lastModifiedHeader;
+  }
+
+  public Optional<String> nextCursor() {
+    return nextCursor;
+  }
+
+  /**
+   * The gzip form, compressed on first call and kept: concurrent first calls wait for one
+   * compression rather than each doing their own.
+   */
+  public Buffer gzip() {
+    Buffer g = gzip;
+    if (g == null) {
+      synchronized (this) {
+        g = gzip;
+        if (g == null) {
+          g = Compression.gzip(body, gzipLevel);
+          gzip = g;
+        }
+      }
+    }
+    return g;
+  }
+
+  /** Whether {@link #gzip()} has been computed. */
+  public boolean hasGzip() {
+    return gzip != null;
+  }
+
+  /**
+   * Approximate heap bytes held: the body, its gzip form (estimated at a quarter of the body
+   * whether or not it has been made, since the weight is fixed when the entry is stored), the
+   * validators and object overhead.
+   */
+  public int weight() {
+    int n = body.length();
+    return n + n / 4 + 2 * etag.length() + 256;
+  }
+}

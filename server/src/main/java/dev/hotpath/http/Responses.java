@@ -1,0 +1,126 @@
+package dev.hotpath.http;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/** Writes successful responses: pre-encoded header names and values, bodies as ready buffers. */
+public final class Responses {
+  public static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+  public static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+  public static final CharSequence LOCATION = HttpHeaders.createOptimized("Location");
+  public static final CharSequence LINK = HttpHeaders.createOptimized("Link");
+
+  private static volatile Consumer<RoutingContext> notModifiedHook = ctx -> {};
+
+  private Responses() {}
+
+  /**
+   * Sets what runs for every 304 before it is sent: the rate limiter gives back the request's
+   * charge there (a 304 costs no quota). The toolkit knows no limiter; the limiter registers.
+   */
+  public static void onNotModified(Consumer<RoutingContext> hook) {
+    notModifiedHook = hook;
+  }
+
+  /** Runs the hook of {@link #onNotModified} for a request about to be answered 304. */
+  public static void notModified(RoutingContext ctx) {
+    notModifiedHook.accept(ctx);
+  }
+
+  /**
+   * Sends a representation of a GET: 304 when the request's preconditions say the client has it
+   * (RFC 9110 section 13.2.2), else 200 with the body, gzip-coded when {@code compression} says so.
+   * Both carry the entity tag of the coding chosen, {@code Cache-Control} and {@code Vary:
+   * Accept-Encoding}; a page with a next page gets its {@code Link}.
+   */
+  public static void represent(
+      RoutingContext ctx, Representation rep, CachePolicy policy, Compression compression) {
+    HttpServerRequest request = ctx.request();
+    HttpServerResponse response = ctx.response();
+    if (response.ended()) {
+      return; // the request timed out and has been answered
+    }
+    boolean gzip = compression.useGzip(request.getHeader(Headers.ACCEPT_ENCODING), rep.length());
+    response
+        .putHeader(Headers.ETAG, gzip ? rep.gzipEtag() : rep.etag())
+        .putHeader(Headers.CACHE_CONTROL, policy.header())
+        .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
+    if (Conditional.notModified(request, rep)) {
+      notModified(ctx);
+      response.setStatusCode(304).end();
+      return;
+    }
+    if (rep.lastModified() != Representation.NO_DATE) {
+      response.putHeader(Headers.LAST_MODIFIED, rep.lastModifiedHeader());
+    }
+    if (rep.nextCursor().isPresent()) {
+      response.putHeader(LINK, "<" + nextUri(ctx, rep.nextCursor().get()) + ">; rel=\"next\"");
+    }
+    response.setStatusCode(200).putHeader(CONTENT_TYPE, JSON);
+    if (gzip) {
+      response.putHeader(Headers.CONTENT_ENCODING, Headers.GZIP).end(rep.gzip());
+    } else {
+      response.end(rep.body());
+    }
+  }
+
+  /** Adds the validators of a representation a write returns (201 or 200 of an update). */
+  public static void validators(RoutingContext ctx, String opaqueTag, long lastModified) {
+    if (ctx.response().headWritten()) {
+      return;
+    }
+    ctx.response()
+        .putHeader(Headers.ETAG, "\"" + opaqueTag + "\"")
+        .putHeader(Headers.LAST_MODIFIED, HttpDates.format(lastModified));
+  }
+
+  public static void json(RoutingContext ctx, int status, Buffer body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(CONTENT_TYPE, JSON).end(body);
+  }
+
+  public static void created(RoutingContext ctx, String location, Buffer body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response()
+        .setStatusCode(201)
+        .putHeader(LOCATION, location)
+        .putHeader(CONTENT_TYPE, JSON)
+        .end(body);
+  }
+
+  /**
+   * Sends one page of a list that is not cached, with {@code Link: <...>; rel="next"} when {@code
+   * nextCursor} is present.
+   */
+  public static void page(RoutingContext ctx, Buffer body, java.util.Optional<String> nextCursor) {
+    nextCursor.ifPresent(
+        c -> ctx.response().putHeader(LINK, "<" + nextUri(ctx, c) + ">; rel=\"next\""));
+    json(ctx, 200, body);
+  }
+
+  static String nextUri(RoutingContext ctx, String cursor) {
+    StringBuilder uri = new StringBuilder(ctx.request().path()).append('?');
+    MultiMap query = ctx.queryParams();
+    for (String name : query.names()) {
+      if (!"cursor".equals(name)) {
+        uri.append(encode(name)).append('=').append(encode(query.get(name))).append('&');
+      }
+    }
+    return uri.append("cursor=").append(cursor).toString();
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}
