@@ -8,7 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
-import dev.hotpath.edge.Problems;
+import dev.hotpath.http.Problems;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.Progress;
 import dev.hotpath.store.seed.SeedPlan;

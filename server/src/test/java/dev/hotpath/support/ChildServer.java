@@ -64,7 +64,8 @@ public final class ChildServer {
     environment.put("HOTPATH_DB_POOL_SIZE", "4");
     environment.put("HOTPATH_COMPUTE_POOL_SIZE", "2");
     environment.putAll(TestServer.generousRateLimits());
-    // as the shared test server: a loaded machine misses the route budgets; the fault tests hold them
+    // as the shared test server: a loaded machine misses the route budgets; the fault tests hold
+    // them
     environment.put("HOTPATH_DB_DEADLINE_GRACE_MS", "10000");
     environment.putAll(env);
     try {
