@@ -4,12 +4,9 @@ import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.EdgeGuard;
-import dev.hotpath.edge.OpsRoutes;
-import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.http.CanonicalPath;
-import dev.hotpath.http.Compression;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.ProblemException;
@@ -17,27 +14,11 @@ import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.Readiness;
 import dev.hotpath.http.SecurityHeaders;
-import dev.hotpath.ingest.CustomerWrites;
-import dev.hotpath.ingest.IdempotencyKeys;
-import dev.hotpath.ingest.ImportRequests;
-import dev.hotpath.ingest.OrderCancellation;
-import dev.hotpath.ingest.OrderPayments;
-import dev.hotpath.ingest.OrderWrites;
-import dev.hotpath.ingest.ReportRequests;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
-import dev.hotpath.serve.CustomerReads;
-import dev.hotpath.serve.CustomerSummaryReads;
-import dev.hotpath.serve.ImportReports;
-import dev.hotpath.serve.JobReads;
-import dev.hotpath.serve.OrderReads;
-import dev.hotpath.serve.PopularProducts;
-import dev.hotpath.serve.ProductPages;
-import dev.hotpath.serve.ProductReads;
-import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
@@ -53,23 +34,17 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.tracing.TracingPolicy;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 
 /**
  * One HTTP server on one event loop, with its own database clients on the same loop, so a request
@@ -79,7 +54,6 @@ import java.util.regex.Pattern;
  * ResponseCache}.
  */
 public final class HttpVerticle extends VerticleBase {
-  private static final String JSON = "application/json";
 
   private final Settings settings;
   private final DatabaseCoordinates database;
@@ -166,7 +140,21 @@ public final class HttpVerticle extends VerticleBase {
     gates = gatekeeper.gates(vertx);
     boolean observed = settings.observability();
     boolean tls = settings.transport().tls();
-    Router router = router();
+    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
+    Router router =
+        ApiRoutes.router(
+            new ApiRoutes.Shared(
+                settings,
+                contract,
+                cursors,
+                readiness,
+                observability,
+                cache,
+                auth,
+                jobs,
+                outside,
+                paymentJobs),
+            new ApiRoutes.Loop(vertx, pool, db, guard, gates, outsideClient));
     server =
         vertx
             .createHttpServer(serverOptions(settings))
@@ -234,115 +222,6 @@ public final class HttpVerticle extends VerticleBase {
           .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
     }
     return options;
-  }
-
-  private Router router() {
-    Router router = Router.router(vertx);
-    router.route().handler(guard::front);
-    Routes routes = new Routes(router, contract, settings.observability(), auth, gates);
-    BodyHandler body =
-        BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
-
-    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
-    var compression = new Compression(settings.gzipMinBytes());
-    var customers = new CustomerReads(db, cursors, contract, cache, compression);
-    var products = new ProductReads(db, cursors, cache, compression);
-    var orders = new OrderReads(db, cursors, cache, compression);
-    var summaries = new CustomerSummaryReads(pool);
-    var popular = new PopularProducts(pool, cursors);
-    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
-    var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
-    var orderWrites =
-        new OrderWrites(
-            contract,
-            idempotency,
-            cache,
-            paymentJobs.map(p -> new OrderPayments(outsideClient, p, products, db)));
-    var cancellation = new OrderCancellation(pool, cache, outside.settings());
-    var reportRequests = new ReportRequests(contract, idempotency, jobs);
-    var jobReads = new JobReads(pool, settings.compute().jobPoll());
-    var reports = new ReportDownloads(pool);
-    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
-    var importReports = new ImportReports(pool, cursors);
-    BodyHandler importBody =
-        BodyHandler.create(false)
-            .setBodyLimit(settings.compute().importBodyLimit())
-            .setHandleFileUploads(false);
-
-    routes.get("/v1/customers").produces(JSON).handler(customers::list);
-    routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
-    routes
-        .post("/v1/customers/batch-get")
-        .produces(JSON)
-        .handler(body)
-        .handler(customers::batchGet);
-    routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
-    routes.patch("/v1/customers/:id").produces(JSON).handler(body).handler(customerWrites::patch);
-    routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
-    routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
-    routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
-    routes.get("/v1/products").produces(JSON).handler(products::list);
-    routes.get("/v1/products/:id").produces(JSON).handler(products::get);
-    routes
-        .get("/v1/products/:id/page")
-        .produces(JSON)
-        .handler(new ProductPages(products, outsideClient)::get);
-    routes.post("/v1/orders").produces(JSON).handler(body).handler(orderWrites::place);
-    routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
-    routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
-    routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
-    routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
-    routes
-        .post("/v1/orders/imports")
-        .produces(JSON)
-        .handler(importBody)
-        .handler(importRequests::create);
-    routes.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
-    routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
-    routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
-    routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
-    new AdminRoutes(pool, jobs).mount(routes);
-
-    new OpsRoutes(pool, readiness, contract, observability, settings.transport().metrics())
-        .mount(routes, body);
-
-    router.route().failureHandler(Problems::handleFailure);
-    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
-      router.errorHandler(status, Problems::handleFailure);
-    }
-    Map<Pattern, String> allowed = allowedMethods(router);
-    router.errorHandler(
-        405,
-        ctx -> {
-          String path = ctx.request().path();
-          allowed.forEach(
-              (pattern, methods) -> {
-                if (pattern.matcher(path).matches()) {
-                  ctx.response().putHeader("Allow", methods);
-                }
-              });
-          Problems.handleFailure(ctx);
-        });
-    return router;
-  }
-
-  /** Path pattern to the methods its routes accept, for the {@code Allow} header of a 405. */
-  private static Map<Pattern, String> allowedMethods(Router router) {
-    Map<String, Set<String>> byPath = new LinkedHashMap<>();
-    for (Route route : router.getRoutes()) {
-      if (route.getPath() == null || route.methods() == null) {
-        continue;
-      }
-      Set<String> methods = byPath.computeIfAbsent(route.getPath(), p -> new TreeSet<>());
-      route.methods().forEach(m -> methods.add(m.name()));
-    }
-    Map<Pattern, String> allowed = new LinkedHashMap<>();
-    byPath.forEach(
-        (path, methods) ->
-            allowed.put(
-                Pattern.compile(Pattern.quote(path).replaceAll(":[a-z]+", "\\\\E[^/]+\\\\Q")),
-                String.join(", ", methods)));
-    return allowed;
   }
 
   private static final ProblemException UNKNOWN_VERSION =

@@ -151,7 +151,7 @@ class ObservabilityApiTest {
 
   @Test
   void applicationLogLinesWrittenDuringARequestCarryItsIds() {
-    Logger ops = (Logger) LoggerFactory.getLogger("dev.hotpath.edge.OpsRoutes");
+    Logger ops = (Logger) LoggerFactory.getLogger("dev.hotpath.OpsRoutes");
     ListAppender<ILoggingEvent> captured = new ListAppender<>();
     captured.start();
     ops.addAppender(captured);

@@ -1,5 +1,6 @@
-package dev.hotpath.edge;
+package dev.hotpath;
 
+import dev.hotpath.edge.Routes;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.DocsAssets;
 import dev.hotpath.http.JsonOutput;

@@ -1,0 +1,205 @@
+package dev.hotpath;
+
+import dev.hotpath.compute.JobQueue;
+import dev.hotpath.compute.PaymentJobs;
+import dev.hotpath.config.Settings;
+import dev.hotpath.edge.EdgeGuard;
+import dev.hotpath.edge.Routes;
+import dev.hotpath.edge.admission.Gatekeeper;
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.http.Compression;
+import dev.hotpath.http.Contract;
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.Problems;
+import dev.hotpath.http.Readiness;
+import dev.hotpath.ingest.CustomerWrites;
+import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.ImportRequests;
+import dev.hotpath.ingest.OrderCancellation;
+import dev.hotpath.ingest.OrderPayments;
+import dev.hotpath.ingest.OrderWrites;
+import dev.hotpath.ingest.ReportRequests;
+import dev.hotpath.observe.Observability;
+import dev.hotpath.outside.OutsideClient;
+import dev.hotpath.outside.OutsideServices;
+import dev.hotpath.serve.CustomerReads;
+import dev.hotpath.serve.CustomerSummaryReads;
+import dev.hotpath.serve.ImportReports;
+import dev.hotpath.serve.JobReads;
+import dev.hotpath.serve.OrderReads;
+import dev.hotpath.serve.PopularProducts;
+import dev.hotpath.serve.ProductPages;
+import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ReportDownloads;
+import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.store.Statements;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The route table: every route of the API bound to the handler of its flow, the only class that
+ * knows every flow (reads in serve, writes in ingest, jobs in compute, outside services). Each
+ * route is declared through {@link Routes}, which looks it up in the contract and installs, in this
+ * order, its deadline, admission, authentication, ownership guard, rate limit and media-type check
+ * before the handler. Built once per event loop, from what the process shares and what the loop
+ * owns.
+ */
+final class ApiRoutes {
+  private static final String JSON = "application/json";
+
+  private ApiRoutes() {}
+
+  /** What every event loop shares. */
+  record Shared(
+      Settings settings,
+      Contract contract,
+      CursorCodec cursors,
+      Readiness readiness,
+      Observability observability,
+      ResponseCache cache,
+      Optional<Authenticator> auth,
+      JobQueue jobs,
+      OutsideServices outside,
+      Optional<PaymentJobs> paymentJobs) {}
+
+  /** What one event loop owns: its database clients, edge guard, gates and outside client. */
+  record Loop(
+      Vertx vertx,
+      Pool pool,
+      Statements db,
+      EdgeGuard guard,
+      Gatekeeper.Gates gates,
+      OutsideClient outsideClient) {}
+
+  static Router router(Shared shared, Loop loop) {
+    Settings settings = shared.settings();
+    Contract contract = shared.contract();
+    CursorCodec cursors = shared.cursors();
+    ResponseCache cache = shared.cache();
+    JobQueue jobs = shared.jobs();
+    Pool pool = loop.pool();
+    Statements db = loop.db();
+    OutsideClient outsideClient = loop.outsideClient();
+    Router router = Router.router(loop.vertx());
+    router.route().handler(loop.guard()::front);
+    Routes routes =
+        new Routes(router, contract, settings.observability(), shared.auth(), loop.gates());
+
+    BodyHandler body =
+        BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
+
+    var compression = new Compression(settings.gzipMinBytes());
+    var customers = new CustomerReads(db, cursors, contract, cache, compression);
+    var products = new ProductReads(db, cursors, cache, compression);
+    var orders = new OrderReads(db, cursors, cache, compression);
+    var summaries = new CustomerSummaryReads(pool);
+    var popular = new PopularProducts(pool, cursors);
+    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
+    var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
+    var orderWrites =
+        new OrderWrites(
+            contract,
+            idempotency,
+            cache,
+            shared.paymentJobs().map(p -> new OrderPayments(outsideClient, p, products, db)));
+    var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
+    var reportRequests = new ReportRequests(contract, idempotency, jobs);
+    var jobReads = new JobReads(pool, settings.compute().jobPoll());
+    var reports = new ReportDownloads(pool);
+    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
+    var importReports = new ImportReports(pool, cursors);
+    BodyHandler importBody =
+        BodyHandler.create(false)
+            .setBodyLimit(settings.compute().importBodyLimit())
+            .setHandleFileUploads(false);
+
+    routes.get("/v1/customers").produces(JSON).handler(customers::list);
+    routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
+    routes
+        .post("/v1/customers/batch-get")
+        .produces(JSON)
+        .handler(body)
+        .handler(customers::batchGet);
+    routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
+    routes.patch("/v1/customers/:id").produces(JSON).handler(body).handler(customerWrites::patch);
+    routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
+    routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
+    routes.get("/v1/products").produces(JSON).handler(products::list);
+    routes.get("/v1/products/:id").produces(JSON).handler(products::get);
+    routes
+        .get("/v1/products/:id/page")
+        .produces(JSON)
+        .handler(new ProductPages(products, outsideClient)::get);
+    routes.post("/v1/orders").produces(JSON).handler(body).handler(orderWrites::place);
+    routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
+    routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
+    routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
+    routes
+        .post("/v1/orders/imports")
+        .produces(JSON)
+        .handler(importBody)
+        .handler(importRequests::create);
+    routes.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
+    routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
+    routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
+    routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
+    new AdminRoutes(pool, jobs).mount(routes);
+
+    new OpsRoutes(
+            pool,
+            shared.readiness(),
+            contract,
+            shared.observability(),
+            settings.transport().metrics())
+        .mount(routes, body);
+
+    router.route().failureHandler(Problems::handleFailure);
+    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
+      router.errorHandler(status, Problems::handleFailure);
+    }
+    Map<Pattern, String> allowed = allowedMethods(router);
+    router.errorHandler(
+        405,
+        ctx -> {
+          String path = ctx.request().path();
+          allowed.forEach(
+              (pattern, methods) -> {
+                if (pattern.matcher(path).matches()) {
+                  ctx.response().putHeader("Allow", methods);
+                }
+              });
+          Problems.handleFailure(ctx);
+        });
+    return router;
+  }
+
+  /** Path pattern to the methods its routes accept, for the {@code Allow} header of a 405. */
+  private static Map<Pattern, String> allowedMethods(Router router) {
+    Map<String, Set<String>> byPath = new LinkedHashMap<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() == null || route.methods() == null) {
+        continue;
+      }
+      Set<String> methods = byPath.computeIfAbsent(route.getPath(), p -> new TreeSet<>());
+      route.methods().forEach(m -> methods.add(m.name()));
+    }
+    Map<Pattern, String> allowed = new LinkedHashMap<>();
+    byPath.forEach(
+        (path, methods) ->
+            allowed.put(
+                Pattern.compile(Pattern.quote(path).replaceAll(":[a-z]+", "\\\\E[^/]+\\\\Q")),
+                String.join(", ", methods)));
+    return allowed;
+  }
+}
