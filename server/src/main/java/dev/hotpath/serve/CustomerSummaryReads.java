@@ -10,7 +10,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -36,33 +35,24 @@ public final class CustomerSummaryReads {
     Params params = Params.of(ctx, Set.of());
     long id = params.pathId("id");
     params.check();
-    pool.preparedQuery(SUMMARY)
-        .execute(Tuple.of(id))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              List<Row> rows = new ArrayList<>(ar.result().size());
-              ar.result().forEach(rows::add);
-              if (!rows.isEmpty()) {
+    Replies.withRows(
+        ctx,
+        pool.preparedQuery(SUMMARY).execute(Tuple.of(id)),
+        rows -> {
+          if (!rows.isEmpty()) {
+            Responses.json(ctx, 200, encode(id, rows));
+            return;
+          }
+          Replies.withRows(
+              ctx,
+              pool.preparedQuery(CUSTOMER_EXISTS).execute(Tuple.of(id)),
+              exists -> {
+                if (exists.isEmpty()) {
+                  throw ProblemException.notFound("Customer " + id);
+                }
                 Responses.json(ctx, 200, encode(id, rows));
-                return;
-              }
-              pool.preparedQuery(CUSTOMER_EXISTS)
-                  .execute(Tuple.of(id))
-                  .onComplete(
-                      exists -> {
-                        if (exists.failed()) {
-                          ctx.fail(exists.cause());
-                        } else if (exists.result().size() == 0) {
-                          ctx.fail(ProblemException.notFound("Customer " + id));
-                        } else {
-                          Responses.json(ctx, 200, encode(id, rows));
-                        }
-                      });
-            });
+              });
+        });
   }
 
   private static Buffer encode(long customerId, List<Row> rows) {

@@ -13,8 +13,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -77,37 +75,31 @@ final class IdOrderedList {
         filter.isPresent()
             ? (after.isPresent() ? filteredNext : filteredFirst)
             : (after.isPresent() ? next : first);
-    db.run(sql, args)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              List<Row> rows = new ArrayList<>(ar.result().size());
-              ar.result().forEach(rows::add);
-              Optional<String> nextCursor = Optional.empty();
-              boolean more = rows.size() > limit;
-              if (more) {
-                rows.remove(rows.size() - 1);
-                nextCursor =
-                    Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getLong(0)));
-              }
-              Optional<String> link = nextCursor;
-              Buffer body = Pages.encode(rows, link, 300, writer, sel);
-              Tags.PageTag tag =
-                  new Tags.PageTag()
-                      .add(scope)
-                      .add(limit)
-                      .add(sel.top())
-                      .add(sel.items())
-                      .add(more ? 1 : 0);
-              for (Row row : rows) {
-                tag.add(row.getLong(0)).add(row.getInteger(versionColumn));
-              }
-              Representation rep =
-                  Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
-              Responses.represent(ctx, rep, policy, compression);
-            });
+    Replies.withRows(
+        ctx,
+        db.run(sql, args),
+        rows -> {
+          Optional<String> nextCursor = Optional.empty();
+          boolean more = rows.size() > limit;
+          if (more) {
+            rows.remove(rows.size() - 1);
+            nextCursor = Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getLong(0)));
+          }
+          Optional<String> link = nextCursor;
+          Buffer body = Pages.encode(rows, link, 300, writer, sel);
+          Tags.PageTag tag =
+              new Tags.PageTag()
+                  .add(scope)
+                  .add(limit)
+                  .add(sel.top())
+                  .add(sel.items())
+                  .add(more ? 1 : 0);
+          for (Row row : rows) {
+            tag.add(row.getLong(0)).add(row.getInteger(versionColumn));
+          }
+          Representation rep =
+              Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
+          Responses.represent(ctx, rep, policy, compression);
+        });
   }
 }

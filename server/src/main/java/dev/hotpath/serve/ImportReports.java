@@ -11,8 +11,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -96,58 +94,53 @@ public final class ImportReports {
     params.check();
     String scope = "import-lines:" + id + ":" + outcome.orElse("");
     long after = cursor.map(c -> cursors.decode(scope, c, 1)[0]).orElse(0L);
-    pool.preparedQuery(SUMMARY)
-        .execute(Tuple.of(id, creatorFilter(ctx)))
-        .compose(
-            found -> {
-              if (found.size() == 0) {
-                throw ProblemException.notFound("Import " + id);
-              }
-              return pool.preparedQuery(LINES)
-                  .execute(Tuple.of(id, (int) after, outcome.orElse(null), limit + 1));
-            })
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              List<Row> rows = new ArrayList<>(ar.result().size());
-              ar.result().forEach(rows::add);
-              Optional<String> next = Optional.empty();
-              if (rows.size() > limit) {
-                rows.remove(rows.size() - 1);
-                next = Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)));
-              }
-              Optional<String> link = next;
-              Buffer body =
-                  JsonOutput.write(
-                      128 + 160 * rows.size(),
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeArrayFieldStart("data");
-                        for (Row r : rows) {
-                          gen.writeStartObject();
-                          gen.writeNumberField("line", r.getInteger(0));
-                          gen.writeStringField("outcome", r.getString(1));
-                          gen.writeFieldName("order_id");
-                          if (r.getLong(2) == null) {
-                            gen.writeNull();
-                          } else {
-                            gen.writeNumber(r.getLong(2));
-                          }
-                          gen.writeFieldName("errors");
-                          if (r.getString(3) == null) {
-                            gen.writeStartArray();
-                            gen.writeEndArray();
-                          } else {
-                            gen.writeRawValue(r.getString(3));
-                          }
-                          gen.writeEndObject();
-                        }
-                        Pages.end(gen, link);
-                      });
-              Responses.page(ctx, body, link);
-            });
+    Replies.withRows(
+        ctx,
+        pool.preparedQuery(SUMMARY)
+            .execute(Tuple.of(id, creatorFilter(ctx)))
+            .compose(
+                found -> {
+                  if (found.size() == 0) {
+                    throw ProblemException.notFound("Import " + id);
+                  }
+                  return pool.preparedQuery(LINES)
+                      .execute(Tuple.of(id, (int) after, outcome.orElse(null), limit + 1));
+                }),
+        rows -> {
+          Optional<String> next = Optional.empty();
+          if (rows.size() > limit) {
+            rows.remove(rows.size() - 1);
+            next = Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)));
+          }
+          Optional<String> link = next;
+          Buffer body =
+              JsonOutput.write(
+                  128 + 160 * rows.size(),
+                  gen -> {
+                    gen.writeStartObject();
+                    gen.writeArrayFieldStart("data");
+                    for (Row r : rows) {
+                      gen.writeStartObject();
+                      gen.writeNumberField("line", r.getInteger(0));
+                      gen.writeStringField("outcome", r.getString(1));
+                      gen.writeFieldName("order_id");
+                      if (r.getLong(2) == null) {
+                        gen.writeNull();
+                      } else {
+                        gen.writeNumber(r.getLong(2));
+                      }
+                      gen.writeFieldName("errors");
+                      if (r.getString(3) == null) {
+                        gen.writeStartArray();
+                        gen.writeEndArray();
+                      } else {
+                        gen.writeRawValue(r.getString(3));
+                      }
+                      gen.writeEndObject();
+                    }
+                    Pages.end(gen, link);
+                  });
+          Responses.page(ctx, body, link);
+        });
   }
 }

@@ -9,8 +9,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -65,34 +63,26 @@ public final class PopularProducts {
       sql = NEXT;
     }
     args.addInteger(limit + 1);
-    pool.preparedQuery(sql)
-        .execute(args)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              List<Row> rows = new ArrayList<>(ar.result().size());
-              ar.result().forEach(rows::add);
-              Optional<String> next = Optional.empty();
-              if (rows.size() > limit) {
-                rows.remove(rows.size() - 1);
-                Row last = rows.get(rows.size() - 1);
-                next =
-                    Optional.of(
-                        cursors.encode(
-                            SCOPE,
-                            Double.doubleToLongBits(last.getDouble(SCORE)),
-                            last.getLong(0)));
-              }
-              Optional<String> link = next;
-              Buffer body = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
-              // the same audience as the catalogue: public, briefly cacheable by a CDN
-              ctx.response()
-                  .putHeader("Cache-Control", dev.hotpath.http.CachePolicy.CATALOGUE.header())
-                  .putHeader("Vary", "Accept-Encoding");
-              Responses.page(ctx, body, link);
-            });
+    Replies.withRows(
+        ctx,
+        pool.preparedQuery(sql).execute(args),
+        rows -> {
+          Optional<String> next = Optional.empty();
+          if (rows.size() > limit) {
+            rows.remove(rows.size() - 1);
+            Row last = rows.get(rows.size() - 1);
+            next =
+                Optional.of(
+                    cursors.encode(
+                        SCOPE, Double.doubleToLongBits(last.getDouble(SCORE)), last.getLong(0)));
+          }
+          Optional<String> link = next;
+          Buffer body = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
+          // the same audience as the catalogue: public, briefly cacheable by a CDN
+          ctx.response()
+              .putHeader("Cache-Control", dev.hotpath.http.CachePolicy.CATALOGUE.header())
+              .putHeader("Vary", "Accept-Encoding");
+          Responses.page(ctx, body, link);
+        });
   }
 }

@@ -10,13 +10,52 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 
 /** Answers a GET with a representation from the cache or from a load. */
 final class Replies {
   private Replies() {}
+
+  /**
+   * The shape of every handler that answers from one query: runs {@code then} with the rows of
+   * {@code query} as a list; a failed query, or a failure {@code then} throws (a 404, say), fails
+   * the request and is answered as a problem.
+   */
+  static void withRows(RoutingContext ctx, Future<RowSet<Row>> query, Consumer<List<Row>> then) {
+    query.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          List<Row> rows = new ArrayList<>(ar.result().size());
+          ar.result().forEach(rows::add);
+          try {
+            then.accept(rows);
+          } catch (RuntimeException e) {
+            ctx.fail(e);
+          }
+        });
+  }
+
+  /**
+   * Cuts a page fetched with one row more than {@code limit}: removes the extra row and returns
+   * whether there was one (whether a next page follows).
+   */
+  static boolean cut(List<Row> rows, int limit) {
+    if (rows.size() <= limit) {
+      return false;
+    }
+    rows.remove(rows.size() - 1);
+    return true;
+  }
 
   /**
    * Sends a cache entry: at once on a hit; on a miss when its load completes, back on the request's
