@@ -44,12 +44,16 @@ public final class OutboxConsumer {
   static final String OFFSET =
       "SELECT last_txid::text, last_id FROM consumer_offsets WHERE consumer = $1";
 
-  /** The last position of the next batch after ($1, $2) of at most $3 events, and its size. */
+  /**
+   * The last position of the next batch after ($1, $2) of at most $3 events, and its size. The
+   * outer {@code ORDER BY} names {@code b.txid}: a bare {@code txid} there would mean the output
+   * column {@code txid::text} and order as text, which puts 999 after 1000.
+   */
   static final String BATCH_END =
-      "SELECT txid::text, id, count(*) OVER () FROM (SELECT txid, id FROM outbox"
+      "SELECT b.txid::text, b.id, count(*) OVER () FROM (SELECT txid, id FROM outbox"
           + " WHERE (txid, id) > ($1::text::xid8, $2)"
           + " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-          + " ORDER BY txid, id LIMIT $3) b ORDER BY txid DESC, id DESC LIMIT 1";
+          + " ORDER BY txid, id LIMIT $3) b ORDER BY b.txid DESC, b.id DESC LIMIT 1";
 
   static final String MOVE =
       "UPDATE consumer_offsets SET last_txid = $2::text::xid8, last_id = $3,"

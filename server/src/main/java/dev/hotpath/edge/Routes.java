@@ -84,7 +84,7 @@ public final class Routes {
     route.handler(
         (PlatformHandler)
             ctx -> {
-              Deadline.begin(ctx, routeClass);
+              Deadline.begin(ctx, routeClass, gates.clock());
               if (observed) {
                 Observability.tag(info);
               }

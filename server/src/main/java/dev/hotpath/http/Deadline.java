@@ -5,6 +5,7 @@ import dev.hotpath.store.RequestDeadline;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The time a request has left. Every route gets a budget when it is matched — the p99 objective of
@@ -18,21 +19,34 @@ public final class Deadline {
   private static final Map<String, Duration> BUDGETS = Slos.load().p99ByClass();
 
   /** A deadline that never passes, for routes without a budget and requests outside a route. */
-  public static final Deadline NONE = new Deadline(Long.MAX_VALUE, Long.MAX_VALUE);
+  public static final Deadline NONE =
+      new Deadline(System::nanoTime, Long.MAX_VALUE, Long.MAX_VALUE);
 
+  private final LongSupplier clock;
   private final long startNanos;
   private final long endNanos;
 
-  private Deadline(long startNanos, long endNanos) {
+  private Deadline(LongSupplier clock, long startNanos, long endNanos) {
+    this.clock = clock;
     this.startNanos = startNanos;
     this.endNanos = endNanos;
   }
 
   /** A deadline {@code budget} after {@code startNanos} (a {@link System#nanoTime()} reading). */
   public static Deadline after(long startNanos, Duration budget) {
+    return after(System::nanoTime, startNanos, budget);
+  }
+
+  /**
+   * A deadline {@code budget} after {@code startNanos}, a reading of {@code clock} (a source of
+   * nanoseconds like {@link System#nanoTime}, which tests replace to move time themselves).
+   */
+  public static Deadline after(LongSupplier clock, long startNanos, Duration budget) {
     long nanos = budget.toNanos();
     return new Deadline(
-        startNanos, nanos >= Long.MAX_VALUE - startNanos ? Long.MAX_VALUE : startNanos + nanos);
+        clock,
+        startNanos,
+        nanos >= Long.MAX_VALUE - startNanos ? Long.MAX_VALUE : startNanos + nanos);
   }
 
   /** The budget of a route class, or empty for classes without one (ops). */
@@ -40,12 +54,15 @@ public final class Deadline {
     return BUDGETS.get(routeClass);
   }
 
-  /** Starts the request's deadline from its route class, when its first route matches. */
-  public static void begin(RoutingContext ctx, String routeClass) {
+  /**
+   * Starts the request's deadline from its route class, when its first route matches, on {@code
+   * clock} (the admission clock, so that queue waits and deadlines run on one time).
+   */
+  public static void begin(RoutingContext ctx, String routeClass, LongSupplier clock) {
     Duration budget = BUDGETS.get(routeClass);
     // a request that falls through to a second route (GET /v1/products) keeps its first deadline
     if (budget != null && ctx.get(KEY) == null) {
-      Deadline deadline = after(System.nanoTime(), budget);
+      Deadline deadline = after(clock, clock.getAsLong(), budget);
       ctx.put(KEY, deadline);
       // the database calls made for this request are bounded by the same deadline
       RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
@@ -70,7 +87,12 @@ public final class Deadline {
 
   /** Time left, never negative; {@link Long#MAX_VALUE} nanoseconds when unbounded. */
   public long remainingNanos() {
-    return unbounded() ? Long.MAX_VALUE : Math.max(0, endNanos - System.nanoTime());
+    return remainingNanos(clock.getAsLong());
+  }
+
+  /** Time left at {@code now} (a reading of this deadline's clock), never negative. */
+  public long remainingNanos(long now) {
+    return unbounded() ? Long.MAX_VALUE : Math.max(0, endNanos - now);
   }
 
   /** Time left minus {@code margin}, never negative. */
@@ -82,11 +104,16 @@ public final class Deadline {
   }
 
   public boolean expired() {
-    return !unbounded() && System.nanoTime() - endNanos >= 0;
+    return expired(clock.getAsLong());
+  }
+
+  /** Whether it has passed at {@code now} (a reading of this deadline's clock). */
+  public boolean expired(long now) {
+    return !unbounded() && now - endNanos >= 0;
   }
 
   /** Nanoseconds since the request arrived. */
   public long elapsedNanos() {
-    return System.nanoTime() - startNanos;
+    return clock.getAsLong() - startNanos;
   }
 }

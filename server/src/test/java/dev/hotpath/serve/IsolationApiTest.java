@@ -6,7 +6,6 @@ import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
-import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -144,19 +143,31 @@ class IsolationApiTest {
 
   @Test
   void aServiceReadsEveryCustomersResources() {
-    for (String path :
-        List.of(
-            "/v1/orders/" + orderOfA,
-            "/v1/orders/" + orderOfB,
-            "/v1/customers/" + a,
-            "/v1/customers/" + b + "/orders")) {
-      assertThat(service.get(path).status()).as(path).isEqualTo(200);
+    for (long[] order : new long[][] {{orderOfA, a}, {orderOfB, b}}) {
+      Api.Response r = service.get("/v1/orders/" + order[0]);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.json().get("id").asLong()).isEqualTo(order[0]);
+      assertThat(r.json().get("customer_id").asLong()).isEqualTo(order[1]);
     }
+    Api.Response customer = service.get("/v1/customers/" + a);
+    assertThat(customer.status()).as(customer.body()).isEqualTo(200);
+    assertThat(customer.json().get("id").asLong()).isEqualTo(a);
+    Api.Response orders = service.get("/v1/customers/" + b + "/orders");
+    assertThat(orders.status()).as(orders.body()).isEqualTo(200);
+    assertThat(orders.json().get("data").findValuesAsText("id"))
+        .containsExactly(Long.toString(orderOfB));
   }
 
   @Test
   void theCatalogueIsPublic() {
-    assertThat(service.anonymous().get("/v1/products?limit=2").status()).isEqualTo(200);
-    assertThat(service.anonymous().get("/v1/orders/" + orderOfA).status()).isEqualTo(401);
+    Api.Response products = service.anonymous().get("/v1/products?limit=2");
+    assertThat(products.status()).as(products.body()).isEqualTo(200);
+    assertThat(products.json().get("data")).hasSize(2);
+    Api.Response order = service.anonymous().get("/v1/orders/" + orderOfA);
+    assertThat(order.status()).isEqualTo(401);
+    assertThat(order.contentType()).startsWith("application/problem+json");
+    assertThat(order.json().get("type").asText()).endsWith("/unauthorized");
+    assertThat(order.body()).doesNotContain("customer_id");
+    assertThat(order.header("WWW-Authenticate")).hasValue("Bearer realm=\"hotpath\"");
   }
 }

@@ -88,12 +88,14 @@ class ProductPagesTest {
   @Test
   void slowReviewsLeaveThePageInTimeWithReviewsDegraded() {
     long product = fx.product(500, 5);
-    outside.faults(Service.REVIEWS, "latency=fixed,ms=2000");
+    // the reviews take 20 s; the page's budget is a fraction of a second. The bound sits far from
+    // both, so a slow machine cannot fail this and a page that waited for the reviews cannot pass
+    outside.faults(Service.REVIEWS, "latency=fixed,ms=20000");
     long start = System.nanoTime();
     Api.Response r = api().get("/v1/products/" + product + "/page");
     long tookMs = (System.nanoTime() - start) / 1_000_000;
     assertThat(r.status()).as(r.body()).isEqualTo(200);
-    assertThat(tookMs).as("answered well before the reviews would have").isLessThan(1_500);
+    assertThat(tookMs).as("answered long before the reviews would have").isLessThan(10_000);
     JsonNode page = r.json();
     assertThat(page.get("degraded")).extracting(JsonNode::asText).containsExactly("reviews");
     assertThat(page.has("reviews")).isFalse();

@@ -88,10 +88,10 @@ class QueryPlanTest {
     assertThat(server.queryLong("SELECT count(*) FROM outbox")).isGreaterThanOrEqualTo(200_000);
     String plan =
         plan(
-            "SELECT txid::text, id, count(*) OVER () FROM (SELECT txid, id FROM outbox"
+            "SELECT b.txid::text, b.id, count(*) OVER () FROM (SELECT txid, id FROM outbox"
                 + " WHERE (txid, id) > ($1::text::xid8, $2)"
                 + " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-                + " ORDER BY txid, id LIMIT $3) b ORDER BY txid DESC, id DESC LIMIT 1",
+                + " ORDER BY txid, id LIMIT $3) b ORDER BY b.txid DESC, b.id DESC LIMIT 1",
             "'0', 0, 5000");
     assertThat(plan).doesNotContain("Seq Scan").contains("outbox_position");
   }

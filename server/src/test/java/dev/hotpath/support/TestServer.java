@@ -1,6 +1,7 @@
 package dev.hotpath.support;
 
 import dev.hotpath.App;
+import dev.hotpath.compute.Rebuild;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.seed.DataGenerator;
@@ -14,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -141,20 +143,73 @@ public final class TestServer {
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(90))
         .pollInterval(java.time.Duration.ofMillis(50))
-        .until(
-            () ->
-                queryLong(
-                        "SELECT count(*) FROM consumer_offsets c, (SELECT txid, id FROM outbox"
-                            + " ORDER BY txid DESC, id DESC LIMIT 1) e"
-                            + " WHERE (c.last_txid, c.last_id) < (e.txid, e.id)")
-                    == 0);
+        .until(() -> queryLong(BEHIND) == 0);
   }
 
-  /** The whole result of {@code sql} as text, one line per row, for comparing tables. */
-  public String queryText(String sql) {
+  /**
+   * The live read model {@code model} compared with a rebuild from the log up to the very position
+   * it has reached (see {@link Rebuild#check}); changes nothing.
+   */
+  public Rebuild.Check checkRebuild(String model) {
+    try {
+      return Rebuild.check(app.compute().pool(), Rebuild.named(model).orElseThrow())
+          .await(2, java.util.concurrent.TimeUnit.MINUTES);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("checking " + model + " took over 2 minutes", e);
+    }
+  }
+
+  /**
+   * Runs {@code queries} in one snapshot (REPEATABLE READ) in which every outbox consumer has
+   * applied every event the snapshot shows, so read models and the tables they summarise can be
+   * compared while other work goes on; waits for such a snapshot.
+   */
+  public List<String> queryTextCaughtUp(String... queries) {
+    java.util.concurrent.atomic.AtomicReference<List<String>> result =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(90))
+        .pollInterval(java.time.Duration.ofMillis(50))
+        .until(
+            () -> {
+              try (Connection conn = database().openJdbc()) {
+                conn.setAutoCommit(false);
+                conn.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                try {
+                  if (queryLong(conn, BEHIND) > 0) {
+                    return false;
+                  }
+                  List<String> texts = new java.util.ArrayList<>();
+                  for (String sql : queries) {
+                    texts.add(queryText(conn, sql));
+                  }
+                  result.set(texts);
+                  return true;
+                } finally {
+                  conn.rollback();
+                }
+              }
+            });
+    return result.get();
+  }
+
+  /** Consumers whose offset is short of the last event in the log. */
+  private static final String BEHIND =
+      "SELECT count(*) FROM consumer_offsets c, (SELECT txid, id FROM outbox"
+          + " ORDER BY txid DESC, id DESC LIMIT 1) e"
+          + " WHERE (c.last_txid, c.last_id) < (e.txid, e.id)";
+
+  private static long queryLong(Connection conn, String sql) throws SQLException {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static String queryText(Connection conn, String sql) throws SQLException {
     StringBuilder out = new StringBuilder();
-    try (Connection conn = database().openJdbc();
-        Statement st = conn.createStatement();
+    try (Statement st = conn.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
       int columns = rs.getMetaData().getColumnCount();
       while (rs.next()) {
@@ -164,6 +219,13 @@ public final class TestServer {
         out.append('\n');
       }
       return out.toString();
+    }
+  }
+
+  /** The whole result of {@code sql} as text, one line per row, for comparing tables. */
+  public String queryText(String sql) {
+    try (Connection conn = database().openJdbc()) {
+      return queryText(conn, sql);
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);
     }

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The process's concurrency limit: how many requests may be in flight at once, adapted to the
@@ -44,6 +45,7 @@ public final class Admission {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger queued = new AtomicInteger();
   private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
+  private volatile LongSupplier clock = System::nanoTime;
 
   public Admission(AdmissionSettings settings, MeterRegistry registry) {
     this(settings, registry, limitFor(settings));
@@ -86,6 +88,20 @@ public final class Admission {
         .minLimit(settings.minLimit())
         .maxConcurrency(settings.maxLimit())
         .build();
+  }
+
+  /** The source of nanoseconds that deadlines and queue waits run on. */
+  public LongSupplier clock() {
+    return clock;
+  }
+
+  /** See {@link Gatekeeper#useClock}. */
+  void useClock(LongSupplier nanoTime) {
+    clock = nanoTime;
+  }
+
+  long nanoTime() {
+    return clock.getAsLong();
   }
 
   /** Whether requests pass through admission at all (HOTPATH_ADMISSION). */

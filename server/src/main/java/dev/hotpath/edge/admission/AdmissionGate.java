@@ -77,13 +77,13 @@ public final class AdmissionGate {
   private final long burstWaitNanos;
   private final long standingNanos;
 
-  /** When the queue last became non-empty ({@link System#nanoTime}); -1 while it is empty. */
+  /** When the queue last became non-empty (admission clock); -1 while it is empty. */
   private long nonEmptySince = -1;
 
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long drainTimer = -1;
 
-  private long windowStart = System.nanoTime();
+  private long windowStart;
   private long rttSum;
   private int samples;
   private int peakInFlight;
@@ -96,6 +96,7 @@ public final class AdmissionGate {
     this.maxWaitNanos = settings.queueWait().toNanos();
     this.burstWaitNanos = Math.max(maxWaitNanos, settings.burstWait().toNanos());
     this.standingNanos = settings.standing().toNanos();
+    this.windowStart = admission.nanoTime();
   }
 
   /**
@@ -156,7 +157,7 @@ public final class AdmissionGate {
         return;
       }
       Deadline deadline = Deadline.of(ctx);
-      if (deadline.expired()) {
+      if (deadline.expired(admission.nanoTime())) {
         refuse(ctx, criticality, Admission.Reason.DEADLINE);
         return;
       }
@@ -214,7 +215,7 @@ public final class AdmissionGate {
         int status = ctx.response().getStatusCode();
         // a 429 did no work worth timing; a closed connection says nothing of the server
         if (status != 429) {
-          long now = System.nanoTime();
+          long now = admission.nanoTime();
           record(now, now - startNanos, inFlightAtStart, status == 503 || status == 504);
         }
       }
@@ -225,14 +226,19 @@ public final class AdmissionGate {
   }
 
   /**
-   * A request waiting for a slot, with the context its handlers must continue on and the {@link
-   * System#nanoTime} at which it stops waiting.
+   * A request waiting for a slot, with the context its handlers must continue on, the time (of the
+   * admission clock) at which it stops waiting, and whether that is its deadline rather than the
+   * queue's longest wait.
    */
   private record Waiter(
-      RoutingContext ctx, Context context, Criticality criticality, long giveUpAt) {}
+      RoutingContext ctx,
+      Context context,
+      Criticality criticality,
+      long giveUpAt,
+      boolean atDeadline) {}
 
   private void start(RoutingContext ctx, int inFlight) {
-    Ticket ticket = new Ticket(ctx, System.nanoTime(), inFlight);
+    Ticket ticket = new Ticket(ctx, admission.nanoTime(), inFlight);
     ctx.put(TICKET, ticket);
     ctx.addEndHandler(ticket);
   }
@@ -244,13 +250,18 @@ public final class AdmissionGate {
   private void enqueue(RoutingContext ctx, Criticality criticality, Deadline deadline) {
     // the body (if any) must wait for its handler, which runs once the request is admitted
     ctx.request().pause();
-    long now = System.nanoTime();
+    long now = admission.nanoTime();
     if (waiters.isEmpty()) {
       nonEmptySince = now;
     }
     long wait = now - nonEmptySince < standingNanos ? burstWaitNanos : maxWaitNanos;
-    long giveUpAt = now + Math.min(wait, deadline.remainingNanos());
-    waiters.addLast(new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt));
+    // one reading of the clock for both bounds: which one ends the wait is decided here, once,
+    // not guessed later from a second reading (which named the wrong reason when the two were
+    // close, or the loop was late)
+    long left = deadline.remainingNanos(now);
+    boolean atDeadline = left <= wait;
+    long giveUpAt = now + (atDeadline ? left : wait);
+    waiters.addLast(new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline));
     admission.queuedDelta(1);
     if (drainTimer < 0) {
       drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
@@ -263,7 +274,7 @@ public final class AdmissionGate {
    * short one may end behind a longer one.
    */
   private void drain() {
-    long now = System.nanoTime();
+    long now = admission.nanoTime();
     Iterator<Waiter> queue = waiters.iterator();
     boolean room = true;
     while (queue.hasNext()) {
@@ -278,7 +289,7 @@ public final class AdmissionGate {
         queue.remove();
         admission.queuedDelta(-1);
         Admission.Reason reason =
-            Deadline.of(w.ctx()).expired() ? Admission.Reason.DEADLINE : Admission.Reason.LIMIT;
+            w.atDeadline() ? Admission.Reason.DEADLINE : Admission.Reason.LIMIT;
         w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
         continue;
       }

@@ -4,6 +4,7 @@ import dev.hotpath.config.AdmissionSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Route;
+import java.util.function.LongSupplier;
 
 /**
  * What stands between a request and the work it asks for: the process's {@link Admission}
@@ -53,6 +54,15 @@ public final class Gatekeeper {
     return rateLimiter;
   }
 
+  /**
+   * Replaces the clock that request deadlines and admission queue waits run on ({@link
+   * System#nanoTime} by default), so that a test moves time itself instead of waiting for it. Call
+   * before the first request.
+   */
+  public void useClock(LongSupplier nanoTime) {
+    admission.useClock(nanoTime);
+  }
+
   /** The gates of one event loop; call on that loop. */
   public Gates gates(Vertx vertx) {
     return new Gates(admission.gate(vertx));
@@ -69,6 +79,11 @@ public final class Gatekeeper {
     /** See {@link AdmissionGate#refuseEarly}. */
     public boolean refuseEarly(io.vertx.core.http.HttpServerRequest request, boolean tls) {
       return gate.refuseEarly(request, tls);
+    }
+
+    /** The clock deadlines and queue waits run on; see {@link Gatekeeper#useClock}. */
+    public LongSupplier clock() {
+      return admission.clock();
     }
 
     /** Admission: the route's first handler after its naming, before authentication. */

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * criticality admitted below 2 in flight, normal below 3, high below 4) and a queue of one. Slots
  * are held by requests whose body never comes: each is admitted, authenticated and charged, then
  * waits in its body handler — exactly as a slow client holds one — until the test closes its
- * socket.
+ * socket. Deadlines and queue waits run on a clock the test moves ({@link Gatekeeper#useClock}):
+ * nothing waits for real time to pass, and a slow machine cannot make a wait end early.
  */
 class AdmissionApiTest {
   private static final TestServer server = TestServer.get();
@@ -39,7 +41,13 @@ class AdmissionApiTest {
   private static Path accessLog;
   private static String base;
   private static Api api;
+  private static final AtomicLong clock = new AtomicLong(System.nanoTime());
   private final List<Socket> holders = new ArrayList<>();
+
+  /** Moves the admission clock of the instances under test forward. */
+  private static void advance(Duration by) {
+    clock.addAndGet(by.toNanos());
+  }
 
   @BeforeAll
   static void startAnInstanceWithAFixedLimitOfFour() throws Exception {
@@ -54,6 +62,7 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "60000",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
                     "HOTPATH_ACCESS_LOG", accessLog.toString())));
+    tight.gatekeeper().useClock(clock::get);
     base = "http://localhost:" + tight.port();
     api = Api.of(base);
   }
@@ -113,6 +122,26 @@ class AdmissionApiTest {
             .build());
   }
 
+  /** Sends a GET without waiting for the answer. */
+  private static CompletableFuture<Api.Response> getAsync(Api api, String path) {
+    return api.sendAsync(api.request(path).GET().build());
+  }
+
+  private static void awaitQueued(App instance, int n) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> instance.gatekeeper().admission().queued() == n);
+  }
+
+  /** Checks over a few drain rounds that {@code n} requests still wait (the clock stands still). */
+  private static void assertStillQueued(App instance, int n) {
+    Awaitility.await()
+        .during(Duration.ofMillis(50))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> instance.gatekeeper().admission().queued() == n);
+  }
+
   private static String order() {
     return "/v1/orders/" + server.queryLong("SELECT min(id) FROM orders");
   }
@@ -159,7 +188,8 @@ class AdmissionApiTest {
     double early =
         RateLimitApiTest.metric(
             base, "hotpath_admission_shed_total{criticality=\"high\",reason=\"full\"");
-    // a single read takes the one place in the queue (it waits up to its 200 ms deadline)
+    // a single read takes the one place in the queue (it waits until its 200 ms deadline, which
+    // does not pass: the clock stands still)
     Socket queued = new Socket("localhost", tight.port());
     holders.add(queued);
     queued
@@ -172,10 +202,7 @@ class AdmissionApiTest {
                     + "\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
     queued.getOutputStream().flush();
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(5))
-        .pollInterval(Duration.ofMillis(2))
-        .until(() -> tight.gatekeeper().admission().queued() == 1);
+    awaitQueued(tight, 1);
 
     assertOverloaded(api.get(order()));
     assertThat(
@@ -235,11 +262,26 @@ class AdmissionApiTest {
     long customer = new Fixtures(server).customer();
     long product = new Fixtures(server).product(100, 10);
     long queriesBefore = tight.queries().total();
+    String deadlineShed = "hotpath_admission_shed_total{criticality=\"high\",reason=\"deadline\"";
+    double shedBefore = RateLimitApiTest.metric(base, deadlineShed);
     hold(4);
     String key = UUID.randomUUID().toString();
-    // a write waits in the queue for its 500 ms deadline, then is dropped
-    Api.Response dropped =
-        api.post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
+    // a write waits in the queue (its longest wait is a minute) until its 500 ms deadline
+    CompletableFuture<Api.Response> waiting =
+        api.sendAsync(
+            api.request("/v1/orders")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        Fixtures.orderBody(customer, product, 1)))
+                .build());
+    awaitQueued(tight, 1);
+    advance(Duration.ofMillis(499));
+    assertStillQueued(tight, 1);
+    assertThat(waiting).isNotDone();
+    advance(Duration.ofMillis(1));
+    Api.Response dropped = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertOverloaded(dropped);
     assertThat(dropped.json().get("detail").asText()).contains("deadline");
     assertThat(server.queryLong("SELECT count(*) FROM idempotency_keys WHERE key = '" + key + "'"))
@@ -247,10 +289,7 @@ class AdmissionApiTest {
     assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
         .isZero();
     assertThat(tight.queries().total()).isEqualTo(queriesBefore);
-    assertThat(
-            RateLimitApiTest.metric(
-                base, "hotpath_admission_shed_total{criticality=\"high\",reason=\"deadline\""))
-        .isGreaterThanOrEqualTo(1);
+    assertThat(RateLimitApiTest.metric(base, deadlineShed)).isEqualTo(shedBefore + 1);
   }
 
   @Test
@@ -259,8 +298,9 @@ class AdmissionApiTest {
     long product = new Fixtures(server).product(100, 10);
     hold(4);
     CompletableFuture<Api.Response> waiting = orderAsync(api, customer, product);
+    // it waits until its deadline, which does not pass: the clock stands still
     Awaitility.await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(5))
         .until(() -> RateLimitApiTest.metric(base, "hotpath_admission_queued") == 1);
     // the queue holds one: the next high request is refused at once
@@ -292,11 +332,17 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
                     "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "20",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    instance.gatekeeper().useClock(clock::get);
     String url = "http://localhost:" + instance.port();
     try (Socket holder = holdTheOnlySlot(instance)) {
       long queries = instance.queries().total();
 
-      Api.Response refused = Api.of(url).get(order());
+      CompletableFuture<Api.Response> waiting = getAsync(Api.of(url), order());
+      awaitQueued(instance, 1);
+      advance(Duration.ofMillis(19));
+      assertStillQueued(instance, 1);
+      advance(Duration.ofMillis(1));
+      Api.Response refused = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
 
       assertOverloaded(refused);
       assertThat(refused.json().get("detail").asText()).contains("longest wait");
@@ -328,6 +374,7 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "3000",
                     "HOTPATH_ADMISSION_QUEUE_STANDING_MS", "100",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    instance.gatekeeper().useClock(clock::get);
     String url = "http://localhost:" + instance.port();
     long customer = new Fixtures(server).customer();
     long product = new Fixtures(server).product(100, 10);
@@ -335,17 +382,13 @@ class AdmissionApiTest {
       // the first waiter finds the queue empty: a burst, it may wait until its deadline (500 ms)
       Api api = Api.of(url);
       CompletableFuture<Api.Response> first = orderAsync(api, customer, product);
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(5))
-          .pollInterval(Duration.ofMillis(5))
-          .until(() -> instance.gatekeeper().admission().queued() == 1);
-      long queuedAt = System.nanoTime();
+      awaitQueued(instance, 1);
       // once the queue has stood non-empty for 100 ms, a new waiter gets 20 ms
-      Awaitility.await()
-          .pollDelay(Duration.ofMillis(110))
-          .atMost(Duration.ofSeconds(5))
-          .until(() -> System.nanoTime() - queuedAt >= 110_000_000L);
-      Api.Response second = api.get(order());
+      advance(Duration.ofMillis(110));
+      CompletableFuture<Api.Response> waiting = getAsync(api, order());
+      awaitQueued(instance, 2);
+      advance(Duration.ofMillis(20));
+      Api.Response second = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertOverloaded(second);
       assertThat(second.json().get("detail").asText()).contains("longest wait");
       assertThat(instance.gatekeeper().admission().queued())

@@ -70,23 +70,39 @@ class AuthenticationApiTest {
   void aMissingTokenOrAnotherSchemeIs401() {
     Api.Response none = api.anonymous().get("/v1/customers/1");
     assertThat(none.status()).isEqualTo(401);
+    assertThat(none.contentType()).startsWith("application/problem+json");
+    assertThat(none.json().get("type").asText()).endsWith("/unauthorized");
+    assertThat(none.json().get("status").asInt()).isEqualTo(401);
+    assertThat(none.body()).doesNotContain("email");
     assertThat(none.header("WWW-Authenticate")).hasValue("Bearer realm=\"hotpath\"");
     Api.Response basic =
         api.anonymous().get("/v1/customers/1", "Authorization", "Basic dXNlcjpwYXNz");
     assertThat(basic.status()).isEqualTo(401);
-    assertThat(basic.json().get("detail").asText()).contains("Bearer");
+    assertThat(basic.json().get("type").asText()).endsWith("/unauthorized");
+    assertThat(basic.json().get("detail").asText())
+        .contains("Bearer")
+        .doesNotContain("dXNlcjpwYXNz");
+    assertThat(basic.header("WWW-Authenticate"))
+        .hasValueSatisfying(h -> assertThat(h).startsWith("Bearer realm=\"hotpath\""));
   }
 
   @Test
   void acceptsRs256Es256AndEdDsaTokens() {
     long customer = fx.customer();
+    List<String> bodies = new java.util.ArrayList<>();
     for (String token :
         List.of(
             tokens.builder().sub("customer:" + customer).rs256(),
             tokens.builder().sub("customer:" + customer).es256(),
             tokens.builder().sub("customer:" + customer).eddsa())) {
-      assertThat(api.as(token).get("/v1/customers/" + customer).status()).isEqualTo(200);
+      Api.Response r = api.as(token).get("/v1/customers/" + customer);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.json().get("id").asLong()).isEqualTo(customer);
+      assertThat(r.header("ETag")).isPresent();
+      bodies.add(r.body());
     }
+    // the algorithm the token was signed with changes nothing in what the customer reads
+    assertThat(bodies).containsOnly(bodies.get(0));
   }
 
   @Test
