@@ -13,6 +13,7 @@
 #   scripts/bench-baseline.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" # the demo data is ./data, for hotpath and the bare service alike
 . "$root/scripts/find-jdk.sh"
 hotpath_find_jdk
 hotpath_quiet_maven
