@@ -92,12 +92,15 @@ final class ApiRoutes {
     Router router = Router.router(loop.vertx());
     router.route().handler(loop.guard()::front);
     Routes routes =
-        new Routes(router, contract, settings.observability(), shared.auth(), loop.gates());
+        new Routes(
+            router, contract, settings.observability().enabled(), shared.auth(), loop.gates());
 
     BodyHandler body =
-        BodyHandler.create(false).setBodyLimit(settings.bodyLimit()).setHandleFileUploads(false);
+        BodyHandler.create(false)
+            .setBodyLimit(settings.server().bodyLimit())
+            .setHandleFileUploads(false);
 
-    var compression = new Compression(settings.gzipMinBytes());
+    var compression = new Compression(settings.server().gzipMinBytes());
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
     var orders = new OrderReads(db, cursors, cache, compression);

@@ -115,14 +115,16 @@ public final class App implements AutoCloseable {
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
   public static Database openDatabase(Settings settings) {
     Optional<EmbeddedDatabase> embedded =
-        settings.databaseUrl().isPresent()
+        settings.database().url().isPresent()
             ? Optional.empty()
             : Optional.of(
                 EmbeddedDatabase.start(
-                    settings.dataDir().resolve("pg"), settings.embeddedPgPort()));
+                    settings.database().dataDir().resolve("pg"),
+                    settings.database().embeddedPort()));
     DatabaseCoordinates coordinates =
         settings
-            .databaseUrl()
+            .database()
+            .url()
             .map(DatabaseCoordinates::fromUri)
             .orElseGet(() -> embedded.get().coordinates());
     try {
@@ -143,11 +145,13 @@ public final class App implements AutoCloseable {
 
   /** Serves HTTP over an already migrated database; takes ownership of its embedded server. */
   public static App start(Settings settings, Database db) {
-    Settings effective = settings.port() == 0 ? settings.withPort(freePort()) : settings;
+    Settings effective =
+        settings.server().port() == 0 ? settings.toBuilder().port(freePort()).build() : settings;
     Contract contract =
         Contract.load(effective.limits().jsonMaxDepth(), effective.limits().jsonMaxArray());
     byte[] secret =
         effective
+            .server()
             .cursorSecret()
             .map(s -> s.getBytes(StandardCharsets.UTF_8))
             .orElseGet(() -> SharedSecrets.cursorKey(db.coordinates()));
@@ -155,15 +159,15 @@ public final class App implements AutoCloseable {
     Readiness readiness = new Readiness();
     Observability observability =
         new Observability(
-            effective.traceSampleRate(),
-            effective.otlpEndpoint(),
+            effective.observability().traceSampleRate(),
+            effective.observability().otlpEndpoint(),
             Slos.load().p99ByClass(),
-            effective.observability()
+            effective.observability().enabled()
                 ? effective.accessLog()
                 : dev.hotpath.config.AccessLogSettings.off());
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.eventLoops());
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.server().eventLoops());
     var builder = Vertx.builder();
-    if (effective.observability()) {
+    if (effective.observability().enabled()) {
       options.setMetricsOptions(new MetricsOptions().setEnabled(true));
       options.setTracingOptions(new TracingOptions());
       builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
@@ -211,7 +215,10 @@ public final class App implements AutoCloseable {
       // listen before serving: nothing may be cached while invalidations could go unheard
       invalidation =
           CacheInvalidation.start(
-                  vertx, db.coordinates(), cache, "hotpath cache listener :" + effective.port())
+                  vertx,
+                  db.coordinates(),
+                  cache,
+                  "hotpath cache listener :" + effective.server().port())
               .await(30, TimeUnit.SECONDS);
       vertx
           .deployVerticle(
@@ -232,7 +239,7 @@ public final class App implements AutoCloseable {
                       outside,
                       paymentJobs,
                       databaseHealth),
-              new DeploymentOptions().setInstances(effective.eventLoops()))
+              new DeploymentOptions().setInstances(effective.server().eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
       computeDeployment = vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
@@ -241,16 +248,17 @@ public final class App implements AutoCloseable {
       auth.ifPresent(a -> a.jwks().close());
       db.embedded().ifPresent(EmbeddedDatabase::close);
       throw new IllegalStateException(
-          "HTTP server did not start on port " + effective.port() + ": " + e.getMessage(), e);
+          "HTTP server did not start on port " + effective.server().port() + ": " + e.getMessage(),
+          e);
     }
     readiness.markMigrated();
     log.info(
         "hotpath serving on {}://{}:{} with {} event loops and {} database connections",
         effective.transport().tls() ? "https" : "http",
-        effective.host(),
-        effective.port(),
-        effective.eventLoops(),
-        effective.poolSize());
+        effective.server().host(),
+        effective.server().port(),
+        effective.server().eventLoops(),
+        effective.database().poolSize());
     return new App(
         effective,
         db.embedded(),
@@ -309,7 +317,7 @@ public final class App implements AutoCloseable {
   }
 
   public int port() {
-    return settings.port();
+    return settings.server().port();
   }
 
   public Settings settings() {
@@ -372,7 +380,7 @@ public final class App implements AutoCloseable {
       return;
     }
     readiness.markDraining();
-    long delayMs = settings.shutdownDelay().toMillis();
+    long delayMs = settings.server().shutdownDelay().toMillis();
     if (delayMs > 0) {
       log.info("draining: /health/ready answers 503; serving on for {} ms", delayMs);
       try {
@@ -382,7 +390,7 @@ public final class App implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    long drainMs = settings.shutdownGrace().toMillis() + 5_000;
+    long drainMs = settings.server().shutdownGrace().toMillis() + 5_000;
     try {
       // connections close and in-flight requests finish (with invalidations still applied) while
       // background workers finish their batch
@@ -400,7 +408,9 @@ public final class App implements AutoCloseable {
       log.warn("cache invalidation listener did not stop cleanly: {}", e.toString());
     }
     try {
-      vertx.close().await(settings.shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      vertx
+          .close()
+          .await(settings.server().shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("event loops did not stop cleanly: {}", e.toString());
     }

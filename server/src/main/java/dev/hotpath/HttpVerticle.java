@@ -112,7 +112,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int perLoop = Math.max(1, settings.poolSize() / settings.eventLoops());
+    int perLoop = Math.max(1, settings.database().poolSize() / settings.server().eventLoops());
     // faults of the database (down: fail fast; slow or frozen: the request's deadline) are handled
     // in the pool and in Statements, for every route
     pool =
@@ -138,7 +138,7 @@ public final class HttpVerticle extends VerticleBase {
     outsideClient = OutsideClient.create(vertx, outside);
     guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
     gates = gatekeeper.gates(vertx);
-    boolean observed = settings.observability();
+    boolean observed = settings.observability().enabled();
     boolean tls = settings.transport().tls();
     var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
     Router router =
@@ -195,8 +195,8 @@ public final class HttpVerticle extends VerticleBase {
     var limits = settings.limits();
     var options =
         new HttpServerOptions()
-            .setHost(settings.host())
-            .setPort(settings.port())
+            .setHost(settings.server().host())
+            .setPort(settings.server().port())
             .setTcpNoDelay(true)
             .setTcpFastOpen(true)
             .setCompressionSupported(false)
@@ -206,7 +206,7 @@ public final class HttpVerticle extends VerticleBase {
             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
             .setHttp2ClearTextEnabled(settings.transport().h2c())
             .setTracingPolicy(
-                settings.observability() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE);
+                settings.observability().enabled() ? TracingPolicy.ALWAYS : TracingPolicy.IGNORE);
     options.getInitialSettings().setMaxHeaderListSize(limits.maxHeaderBytes());
     if (settings.transport().tls()) {
       options
@@ -279,7 +279,7 @@ public final class HttpVerticle extends VerticleBase {
   private PgConnectOptions connect() {
     long timeout = STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis();
     return database
-        .connectOptions(settings.pipeliningLimit())
+        .connectOptions(settings.database().pipeliningLimit())
         .addProperty("statement_timeout", Long.toString(timeout));
   }
 
@@ -307,13 +307,13 @@ public final class HttpVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    long grace = settings.shutdownGrace().toMillis();
+    long grace = settings.server().shutdownGrace().toMillis();
     Future<Void> drained;
     if (server == null) {
       drained = Future.succeededFuture();
     } else {
       guard.drain(grace);
-      long window = Math.min(LAST_REQUEST_WINDOW_MS, settings.shutdownDelay().toMillis());
+      long window = Math.min(LAST_REQUEST_WINDOW_MS, settings.server().shutdownDelay().toMillis());
       Promise<Void> waited = Promise.promise();
       if (window > 0) {
         vertx.setTimer(window, id -> waited.complete());

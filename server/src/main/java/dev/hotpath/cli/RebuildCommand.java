@@ -53,10 +53,10 @@ public final class RebuildCommand implements Callable<Integer> {
     }
     Settings settings = Settings.forTools(System.getenv());
     if (dataDir != null) {
-      settings = settings.withDataDir(dataDir);
+      settings = settings.toBuilder().dataDir(dataDir).build();
     }
     if (databaseUrl != null) {
-      settings = settings.withDatabaseUrl(Optional.of(databaseUrl));
+      settings = settings.toBuilder().databaseUrl(databaseUrl).build();
     }
     App.Database db = App.openDatabase(settings);
     Vertx vertx = Vertx.vertx();

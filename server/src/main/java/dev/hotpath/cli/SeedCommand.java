@@ -51,7 +51,7 @@ public final class SeedCommand implements Callable<Integer> {
   public Integer call() {
     Settings settings = Settings.forTools(System.getenv());
     if (dataDir != null) {
-      settings = settings.withDataDir(dataDir);
+      settings = settings.toBuilder().dataDir(dataDir).build();
     }
     SeedPlan plan = new SeedPlan(customers, products, orders, seed);
     App.Database db = App.openDatabase(settings);

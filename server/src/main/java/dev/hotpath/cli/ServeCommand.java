@@ -86,19 +86,21 @@ public final class ServeCommand implements Callable<Integer> {
                       env.getOrDefault("HOTPATH_STUB_RECOMMENDATIONS", DEMO_RECOMMENDATIONS))));
       Stubs s = stubs.get();
       settings =
-          settings.withOutside(
-              settings
-                  .outside()
-                  .withUrls(
-                      s.url(Service.PAYMENTS),
-                      s.url(Service.REVIEWS),
-                      s.url(Service.RECOMMENDATIONS)));
+          settings.toBuilder()
+              .outside(
+                  settings
+                      .outside()
+                      .withUrls(
+                          s.url(Service.PAYMENTS),
+                          s.url(Service.REVIEWS),
+                          s.url(Service.RECOMMENDATIONS)))
+              .build();
     }
     if (port != null) {
-      settings = settings.withPort(port);
+      settings = settings.toBuilder().port(port).build();
     }
     if (dataDir != null) {
-      settings = settings.withDataDir(dataDir);
+      settings = settings.toBuilder().dataDir(dataDir).build();
     }
     PrintStream out = System.out;
     App.Database db = App.openDatabase(settings);

@@ -1,5 +1,6 @@
 package dev.hotpath.compute;
 
+import dev.hotpath.config.ComputeSettings;
 import dev.hotpath.config.Settings;
 import dev.hotpath.store.DatabaseCoordinates;
 import io.vertx.core.Future;
@@ -52,11 +53,11 @@ public final class Compute extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Settings.Compute c = settings.compute();
+    ComputeSettings c = settings.compute();
     pool =
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(c.poolSize()).setName("hotpath-compute"))
-            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+            .connectingTo(database.connectOptions(settings.database().pipeliningLimit()))
             .using(vertx)
             .build();
     for (Projection projection : Rebuild.projections()) {
@@ -100,7 +101,9 @@ public final class Compute extends VerticleBase {
       stopping.add(workers.stop());
     }
     return Future.join(stopping)
-        .timeout(settings.shutdownGrace().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .timeout(
+            settings.server().shutdownGrace().toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS)
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close());
   }
 }

@@ -1,6 +1,6 @@
 package dev.hotpath.compute;
 
-import dev.hotpath.config.Settings;
+import dev.hotpath.config.ComputeSettings;
 import dev.hotpath.store.JobStatements;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
@@ -139,7 +139,7 @@ public final class JobQueue {
           + " RETURNING "
           + JOB_COLUMNS;
 
-  private final Settings.Compute settings;
+  private final ComputeSettings settings;
   private final Backoff backoff;
   private final Map<String, Duration> recurring = new ConcurrentHashMap<>();
   private final AtomicLong claimed = new AtomicLong();
@@ -147,7 +147,7 @@ public final class JobQueue {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong deadLettered = new AtomicLong();
 
-  public JobQueue(Settings.Compute settings) {
+  public JobQueue(ComputeSettings settings) {
     this.settings = settings;
     this.backoff = new Backoff(settings.jobBackoffBase(), settings.jobBackoffCap());
   }

@@ -20,23 +20,19 @@ import java.time.Duration;
 public record AccessLogSettings(
     String target, long maxBytes, int maxFiles, Duration maxAge, int sampleAbove, int sampleOneIn) {
   public AccessLogSettings {
-    if (maxFiles < 1) {
-      throw new IllegalArgumentException("maxFiles must be >= 1, was " + maxFiles);
-    }
-    if (maxBytes < maxFiles) {
-      throw new IllegalArgumentException(
-          "maxBytes must allow a byte per file (" + maxFiles + "), was " + maxBytes);
-    }
-    if (maxAge.isNegative() || maxAge.isZero()) {
-      throw new IllegalArgumentException("maxAge must be positive, was " + maxAge);
-    }
-    if (sampleAbove < 0 || sampleOneIn < 1) {
-      throw new IllegalArgumentException(
-          "sampleAbove must be >= 0 and sampleOneIn >= 1, were "
-              + sampleAbove
-              + ", "
-              + sampleOneIn);
-    }
+    new Rules()
+        .require(maxFiles >= 1, EnvReader.var("ACCESS_LOG_MAX_FILES") + " must be at least 1")
+        .require(
+            maxBytes >= maxFiles,
+            EnvReader.var("ACCESS_LOG_MAX_BYTES")
+                + " must allow a byte per file ("
+                + maxFiles
+                + ")")
+        .duration("ACCESS_LOG_MAX_AGE_H", maxAge, false)
+        .require(sampleAbove >= 0, EnvReader.var("ACCESS_LOG_SAMPLE_ABOVE") + " must be at least 0")
+        .require(
+            sampleOneIn >= 1, EnvReader.var("ACCESS_LOG_SAMPLE_ONE_IN") + " must be at least 1")
+        .enforce();
   }
 
   /** No access log at all. */
@@ -54,7 +50,7 @@ public record AccessLogSettings(
    * HOTPATH_ACCESS_LOG_SAMPLE_ABOVE (100 lines/s per route), HOTPATH_ACCESS_LOG_SAMPLE_ONE_IN
    * (100).
    */
-  static AccessLogSettings read(Settings.Reader r) {
+  static AccessLogSettings from(EnvReader r) {
     int maxFiles = r.integer("ACCESS_LOG_MAX_FILES", 5, 1, 1000);
     return new AccessLogSettings(
         r.string("ACCESS_LOG", "data/access.log"),
@@ -65,8 +61,8 @@ public record AccessLogSettings(
         r.integer("ACCESS_LOG_SAMPLE_ONE_IN", 100, 1, 1_000_000));
   }
 
-  private static long maxBytes(Settings.Reader r, int maxFiles) {
-    String name = Settings.PREFIX + "ACCESS_LOG_MAX_BYTES";
+  private static long maxBytes(EnvReader r, int maxFiles) {
+    String name = EnvReader.var("ACCESS_LOG_MAX_BYTES");
     long fallback = 512L << 20;
     String value = r.string("ACCESS_LOG_MAX_BYTES", Long.toString(fallback));
     long min = 1024L * maxFiles;

@@ -51,6 +51,62 @@ public record AdmissionSettings(
     Duration queueWait,
     Duration burstWait,
     Duration standing) {
+  public AdmissionSettings {
+    new Rules()
+        .duration("RATE_WINDOW_S", rateWindow, false)
+        .require(
+            perClient >= 0 && perAddress >= 0 && global >= 0,
+            EnvReader.var("RATE_CLIENT")
+                + ", "
+                + EnvReader.var("RATE_IP")
+                + " and "
+                + EnvReader.var("RATE_GLOBAL")
+                + " must not be negative")
+        .require(trackedKeys >= 1, EnvReader.var("RATE_KEYS") + " must be at least 1")
+        .require(
+            fixedLimit.isEmpty() || fixedLimit.getAsInt() >= 1,
+            EnvReader.var("ADMISSION_LIMIT") + " must be adaptive or at least 1")
+        .require(minLimit >= 1, EnvReader.var("ADMISSION_MIN_LIMIT") + " must be at least 1")
+        .notAbove("ADMISSION_MIN_LIMIT", minLimit, "ADMISSION_MAX_LIMIT", maxLimit)
+        .require(
+            minLimit > maxLimit || startLimit >= minLimit && startLimit <= maxLimit,
+            EnvReader.var("ADMISSION_START_LIMIT") + " must lie between the floor and the ceiling")
+        .require(queue >= 0, EnvReader.var("ADMISSION_QUEUE") + " must not be negative")
+        .duration("ADMISSION_QUEUE_WAIT_MS", queueWait, false)
+        .duration("ADMISSION_QUEUE_BURST_WAIT_MS", burstWait, false)
+        .duration("ADMISSION_QUEUE_STANDING_MS", standing, false)
+        .enforce();
+  }
+
+  /**
+   * Rate limits (HOTPATH_RATE_*) and admission control (HOTPATH_ADMISSION*):
+   * HOTPATH_ADMISSION_LIMIT is {@code adaptive} or a fixed number; the adaptive floor must not
+   * exceed its ceiling; the start limit is held between them.
+   */
+  static AdmissionSettings from(EnvReader r) {
+    OptionalInt fixed = OptionalInt.empty();
+    if (!"adaptive".equals(r.string("ADMISSION_LIMIT", "adaptive"))) {
+      fixed = OptionalInt.of(r.integer("ADMISSION_LIMIT", 1, 1, 1_000_000));
+    }
+    int min = r.integer("ADMISSION_MIN_LIMIT", 20, 1, 1_000_000);
+    int max = r.integer("ADMISSION_MAX_LIMIT", 1000, 1, 1_000_000);
+    return new AdmissionSettings(
+        r.bool("RATE_LIMITS", true),
+        r.seconds("RATE_WINDOW_S", 10, 1, 86_400),
+        r.integer("RATE_CLIENT", (int) CLIENT_QUOTA, 0, Integer.MAX_VALUE),
+        r.integer("RATE_IP", (int) ADDRESS_QUOTA, 0, Integer.MAX_VALUE),
+        r.integer("RATE_GLOBAL", (int) GLOBAL_QUOTA, 0, Integer.MAX_VALUE),
+        r.integer("RATE_KEYS", 100_000, 100, 10_000_000),
+        r.bool("ADMISSION", true),
+        fixed,
+        min,
+        Math.min(Math.max(min, r.integer("ADMISSION_START_LIMIT", 100, 1, 1_000_000)), max),
+        max,
+        r.integer("ADMISSION_QUEUE", 16, 0, 10_000),
+        r.millis("ADMISSION_QUEUE_WAIT_MS", 1, 1, 60_000),
+        r.millis("ADMISSION_QUEUE_BURST_WAIT_MS", 10, 1, 60_000),
+        r.millis("ADMISSION_QUEUE_STANDING_MS", 100, 1, 60_000));
+  }
 
   /** Quota units per window of a client, an address and the process by default. */
   public static final long CLIENT_QUOTA = 10_000;

@@ -1,5 +1,8 @@
 package dev.hotpath.config;
 
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -29,4 +32,75 @@ public record AuthSettings(
     Duration clockSkew,
     int claimsCacheSize,
     int failuresPerMinute,
-    int trackedAddresses) {}
+    int trackedAddresses) {
+  public AuthSettings {
+    new Rules()
+        .duration("JWKS_REFRESH_FLOOR_MS", refreshFloor, false)
+        .notAbove(
+            "JWKS_REFRESH_FLOOR_MS", refreshFloor.toMillis(), "JWKS_REFRESH_MS", refresh.toMillis())
+        .duration("JWT_CLOCK_SKEW_S", clockSkew, true)
+        .require(claimsCacheSize >= 1, EnvReader.var("CLAIMS_CACHE_SIZE") + " must be at least 1")
+        .require(
+            failuresPerMinute >= 1,
+            EnvReader.var("AUTH_FAILURES_PER_MINUTE") + " must be at least 1")
+        .require(
+            trackedAddresses >= 1, EnvReader.var("AUTH_FAILURE_ADDRESSES") + " must be at least 1")
+        .require(
+            !enabled || jwks.isPresent(),
+            EnvReader.var("JWKS")
+                + " (a file or http(s) URL of the signing keys) is required when "
+                + EnvReader.var("AUTH")
+                + " is on; serve --demo makes a development key")
+        .require(
+            !enabled || issuer.isPresent(),
+            EnvReader.var("JWT_ISSUER") + " is required when " + EnvReader.var("AUTH") + " is on")
+        .require(
+            !enabled || audience.isPresent(),
+            EnvReader.var("JWT_AUDIENCE") + " is required when " + EnvReader.var("AUTH") + " is on")
+        .require(!enabled || jwks.isEmpty() || usable(jwks.get()), unusable(jwks))
+        .enforce();
+  }
+
+  /**
+   * HOTPATH_AUTH and what it needs when on: HOTPATH_JWKS (a file or an http(s) URL),
+   * HOTPATH_JWT_ISSUER and HOTPATH_JWT_AUDIENCE; the refresh, skew, cache and failure bounds.
+   */
+  static AuthSettings from(EnvReader r) {
+    return new AuthSettings(
+        r.bool("AUTH", true),
+        r.optionalString("JWKS"),
+        r.optionalString("JWT_ISSUER"),
+        r.optionalString("JWT_AUDIENCE"),
+        r.millis("JWKS_REFRESH_MS", 300_000, 1_000, 86_400_000),
+        r.millis("JWKS_REFRESH_FLOOR_MS", 30_000, 100, 3_600_000),
+        r.seconds("JWT_CLOCK_SKEW_S", 30, 0, 300),
+        r.integer("CLAIMS_CACHE_SIZE", 100_000, 100, 10_000_000),
+        r.integer("AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000),
+        r.integer("AUTH_FAILURE_ADDRESSES", 100_000, 100, 10_000_000));
+  }
+
+  private static boolean isUrl(String jwks) {
+    return jwks.startsWith("http://") || jwks.startsWith("https://");
+  }
+
+  /** A valid URL, or a readable file. */
+  private static boolean usable(String jwks) {
+    if (!isUrl(jwks)) {
+      return Files.isReadable(Path.of(jwks));
+    }
+    try {
+      URI.create(jwks).toURL();
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private static String unusable(Optional<String> jwks) {
+    String value = jwks.orElse("");
+    return EnvReader.var("JWKS")
+        + "="
+        + value
+        + (isUrl(value) ? " is not a valid URL" : " is not a readable file");
+  }
+}

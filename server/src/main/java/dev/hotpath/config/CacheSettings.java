@@ -15,15 +15,26 @@ import java.time.Duration;
  */
 public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   public CacheSettings {
-    if (maxBytes < 0) {
-      throw new IllegalArgumentException("maxBytes must not be negative, was " + maxBytes);
-    }
-    if (ttl.isNegative() || ttl.isZero()) {
-      throw new IllegalArgumentException("ttl must be positive, was " + ttl);
-    }
-    if (negativeTtl.isNegative() || negativeTtl.compareTo(ttl) > 0) {
-      throw new IllegalArgumentException(
-          "negativeTtl must be from 0 to ttl (" + ttl + "), was " + negativeTtl);
-    }
+    new Rules()
+        .require(maxBytes >= 0, EnvReader.var("CACHE_MAX_MB") + " must not be negative")
+        .duration("CACHE_TTL_MS", ttl, false)
+        .duration("CACHE_NEGATIVE_TTL_MS", negativeTtl, true)
+        .notAbove("CACHE_NEGATIVE_TTL_MS", negativeTtl.toMillis(), "CACHE_TTL_MS", ttl.toMillis())
+        .enforce();
+  }
+
+  /**
+   * HOTPATH_CACHE_MAX_MB (default: an eighth of the heap, never less than 16 MiB; 256 MiB at the
+   * launcher's -Xmx2g; an entry weighs about 0.4 KiB (customer) to 2 KiB (order with lines), so the
+   * default holds some 10^5 to 10^6 representations; see README, "Sizing the response cache"),
+   * HOTPATH_CACHE_TTL_MS and HOTPATH_CACHE_NEGATIVE_TTL_MS.
+   */
+  static CacheSettings from(EnvReader r) {
+    long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    int defaultMegabytes = (int) Math.max(16, Math.min(Integer.MAX_VALUE, heapMb / 8));
+    return new CacheSettings(
+        r.integer("CACHE_MAX_MB", defaultMegabytes, 0, 1 << 20) * 1024L * 1024L,
+        r.millis("CACHE_TTL_MS", 60_000, 1_000, 86_400_000),
+        r.millis("CACHE_NEGATIVE_TTL_MS", 2_000, 0, 600_000));
   }
 }

@@ -31,4 +31,34 @@ public record LimitSettings(
     Duration headerTimeout,
     Duration idleTimeout,
     int maxConnections,
-    Duration databaseGrace) {}
+    Duration databaseGrace) {
+  public LimitSettings {
+    new Rules()
+        .require(maxUrlBytes >= 1, EnvReader.var("MAX_URL_BYTES") + " must be at least 1")
+        .require(maxHeaderBytes >= 1, EnvReader.var("MAX_HEADER_BYTES") + " must be at least 1")
+        .require(maxHeaderCount >= 1, EnvReader.var("MAX_HEADER_COUNT") + " must be at least 1")
+        .require(jsonMaxDepth >= 1, EnvReader.var("JSON_MAX_DEPTH") + " must be at least 1")
+        .require(jsonMaxArray >= 1, EnvReader.var("JSON_MAX_ARRAY") + " must be at least 1")
+        .duration("REQUEST_TIMEOUT_MS", requestTimeout, false)
+        .duration("HEADER_TIMEOUT_MS", headerTimeout, false)
+        .duration("IDLE_TIMEOUT_MS", idleTimeout, false)
+        .require(maxConnections >= 1, EnvReader.var("MAX_CONNECTIONS") + " must be at least 1")
+        .duration("DB_DEADLINE_GRACE_MS", databaseGrace, true)
+        .enforce();
+  }
+
+  /** HOTPATH_MAX_URL_BYTES, _MAX_HEADER_*, _JSON_MAX_*, the timeouts and _MAX_CONNECTIONS. */
+  static LimitSettings from(EnvReader r) {
+    return new LimitSettings(
+        r.integer("MAX_URL_BYTES", 8192, 256, 65_536),
+        r.integer("MAX_HEADER_BYTES", 16_384, 1024, 1 << 20),
+        r.integer("MAX_HEADER_COUNT", 100, 8, 1000),
+        r.integer("JSON_MAX_DEPTH", 32, 4, 256),
+        r.integer("JSON_MAX_ARRAY", 1000, 1000, 1_000_000),
+        r.millis("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+        r.millis("HEADER_TIMEOUT_MS", 10_000, 100, 600_000),
+        r.millis("IDLE_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
+        r.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+        r.millis("DB_DEADLINE_GRACE_MS", 0, 0, 600_000));
+  }
+}

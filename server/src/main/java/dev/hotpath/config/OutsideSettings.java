@@ -64,35 +64,55 @@ public record OutsideSettings(
     int staleEntries,
     Duration staleTtl) {
 
+  public OutsideSettings {
+    new Rules()
+        .require(poolSize >= 1, EnvReader.var("OUTSIDE_POOL_SIZE") + " must be at least 1")
+        .require(waitQueue >= 0, EnvReader.var("OUTSIDE_WAIT_QUEUE") + " must not be negative")
+        .duration("OUTSIDE_MARGIN_MS", margin, true)
+        .duration("PAYMENTS_RESERVE_MS", paymentsReserve, true)
+        .duration("PAYMENTS_JOB_TIMEOUT_MS", paymentsJobTimeout, false)
+        .require(
+            paymentsJobAttempts >= 1,
+            EnvReader.var("PAYMENTS_JOB_ATTEMPTS") + " must be at least 1")
+        .require(maxAttempts >= 1, EnvReader.var("OUTSIDE_MAX_ATTEMPTS") + " must be at least 1")
+        .duration("OUTSIDE_BACKOFF_BASE_MS", backoffBase, false)
+        .require(
+            backoffBase.compareTo(backoffCap) <= 0,
+            EnvReader.var("OUTSIDE_BACKOFF_BASE_MS")
+                + " must not exceed "
+                + EnvReader.var("OUTSIDE_BACKOFF_CAP_MS"))
+        .require(
+            fraction(retryRatio), EnvReader.var("OUTSIDE_RETRY_RATIO") + " must be between 0 and 1")
+        .require(fraction(hedgeRatio), EnvReader.var("HEDGE_RATIO") + " must be between 0 and 1")
+        .duration("OUTSIDE_BUDGET_WINDOW_MS", budgetWindow, false)
+        .require(breakerWindow >= 2, EnvReader.var("BREAKER_WINDOW") + " must be at least 2")
+        .require(breakerMinCalls >= 1, EnvReader.var("BREAKER_MIN_CALLS") + " must be at least 1")
+        .notAbove("BREAKER_MIN_CALLS", breakerMinCalls, "BREAKER_WINDOW", breakerWindow)
+        .require(
+            fraction(breakerFailureRate),
+            EnvReader.var("BREAKER_FAILURE_RATE") + " must be between 0 and 1")
+        .require(
+            fraction(breakerSlowRate),
+            EnvReader.var("BREAKER_SLOW_RATE") + " must be between 0 and 1")
+        .duration("BREAKER_SLOW_CALL_MS", breakerSlowCall, false)
+        .duration("BREAKER_OPEN_MS", breakerOpen, false)
+        .require(breakerProbes >= 1, EnvReader.var("BREAKER_PROBES") + " must be at least 1")
+        .require(
+            staleEntries >= 0, EnvReader.var("OUTSIDE_STALE_ENTRIES") + " must not be negative")
+        .duration("OUTSIDE_STALE_TTL_MS", staleTtl, false)
+        .enforce();
+  }
+
+  private static boolean fraction(double value) {
+    return value >= 0 && value <= 1;
+  }
+
   /** The settings as the environment gives them (HOTPATH_PAYMENTS_URL, HOTPATH_BREAKER_*, ...). */
-  static OutsideSettings read(Settings.Reader r) {
-    int breakerWindow = r.integer("BREAKER_WINDOW", 50, 2, 10_000);
-    int breakerMinCalls = r.integer("BREAKER_MIN_CALLS", 20, 1, 10_000);
-    if (breakerMinCalls > breakerWindow) {
-      r.fail(
-          Settings.PREFIX
-              + "BREAKER_MIN_CALLS="
-              + breakerMinCalls
-              + " must not exceed "
-              + Settings.PREFIX
-              + "BREAKER_WINDOW="
-              + breakerWindow);
-      breakerMinCalls = breakerWindow;
-    }
-    Duration backoffBase = r.millis("OUTSIDE_BACKOFF_BASE_MS", 10, 1, 60_000);
-    Duration backoffCap = r.millis("OUTSIDE_BACKOFF_CAP_MS", 100, 1, 600_000);
-    if (backoffBase.compareTo(backoffCap) > 0) {
-      r.fail(
-          Settings.PREFIX
-              + "OUTSIDE_BACKOFF_BASE_MS must not exceed "
-              + Settings.PREFIX
-              + "OUTSIDE_BACKOFF_CAP_MS");
-      backoffCap = backoffBase;
-    }
+  static OutsideSettings from(EnvReader r) {
     return new OutsideSettings(
-        httpUrl(r, "PAYMENTS_URL"),
-        httpUrl(r, "REVIEWS_URL"),
-        httpUrl(r, "RECOMMENDATIONS_URL"),
+        r.httpUrl("PAYMENTS_URL"),
+        r.httpUrl("REVIEWS_URL"),
+        r.httpUrl("RECOMMENDATIONS_URL"),
         r.integer("OUTSIDE_POOL_SIZE", 32, 1, 10_000),
         r.integer("OUTSIDE_WAIT_QUEUE", 256, 0, 1_000_000),
         r.millis("OUTSIDE_MARGIN_MS", 5, 0, 10_000),
@@ -100,14 +120,14 @@ public record OutsideSettings(
         r.millis("PAYMENTS_JOB_TIMEOUT_MS", 5_000, 10, 600_000),
         r.integer("PAYMENTS_JOB_ATTEMPTS", 30, 1, 1_000),
         r.integer("OUTSIDE_MAX_ATTEMPTS", 3, 1, 10),
-        backoffBase,
-        backoffCap,
+        r.millis("OUTSIDE_BACKOFF_BASE_MS", 10, 1, 60_000),
+        r.millis("OUTSIDE_BACKOFF_CAP_MS", 100, 1, 600_000),
         r.fraction("OUTSIDE_RETRY_RATIO", 0.1),
         r.bool("HEDGING", true),
         r.fraction("HEDGE_RATIO", 0.05),
         r.millis("OUTSIDE_BUDGET_WINDOW_MS", 10_000, 1_000, 3_600_000),
-        breakerWindow,
-        breakerMinCalls,
+        r.integer("BREAKER_WINDOW", 50, 2, 10_000),
+        r.integer("BREAKER_MIN_CALLS", 20, 1, 10_000),
         r.fraction("BREAKER_FAILURE_RATE", 0.5),
         r.fraction("BREAKER_SLOW_RATE", 0.8),
         r.millis("BREAKER_SLOW_CALL_MS", 150, 1, 600_000),
@@ -115,25 +135,6 @@ public record OutsideSettings(
         r.integer("BREAKER_PROBES", 3, 1, 1_000),
         r.integer("OUTSIDE_STALE_ENTRIES", 10_000, 0, 10_000_000),
         r.millis("OUTSIDE_STALE_TTL_MS", 600_000, 1_000, 86_400_000));
-  }
-
-  private static Optional<URI> httpUrl(Settings.Reader r, String name) {
-    Optional<String> value = r.optionalString(name);
-    if (value.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      URI uri = new URI(value.get());
-      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
-          || uri.getHost() == null) {
-        r.fail(Settings.PREFIX + name + "=" + value.get() + " must be an http(s) URL with a host");
-        return Optional.empty();
-      }
-      return Optional.of(uri);
-    } catch (Exception e) {
-      r.fail(Settings.PREFIX + name + "=" + value.get() + " is not a valid URL");
-      return Optional.empty();
-    }
   }
 
   /** The same settings with the three base URLs replaced (the demo's in-process stand-ins). */

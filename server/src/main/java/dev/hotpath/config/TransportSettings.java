@@ -1,5 +1,6 @@
 package dev.hotpath.config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -14,6 +15,36 @@ import java.util.Optional;
  */
 public record TransportSettings(
     Optional<Path> tlsCert, Optional<Path> tlsKey, boolean h2c, boolean metrics) {
+  public TransportSettings {
+    new Rules()
+        .require(
+            tlsCert.isPresent() == tlsKey.isPresent(),
+            EnvReader.var("TLS_CERT")
+                + " and "
+                + EnvReader.var("TLS_KEY")
+                + " must be set together")
+        .require(
+            readable(tlsCert),
+            EnvReader.var("TLS_CERT") + "=" + tlsCert.orElse(null) + " is not a readable file")
+        .require(
+            readable(tlsKey),
+            EnvReader.var("TLS_KEY") + "=" + tlsKey.orElse(null) + " is not a readable file")
+        .enforce();
+  }
+
+  /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */
+  static TransportSettings from(EnvReader r) {
+    return new TransportSettings(
+        r.optionalString("TLS_CERT").map(Path::of),
+        r.optionalString("TLS_KEY").map(Path::of),
+        r.bool("H2C", false),
+        r.bool("METRICS", true));
+  }
+
+  private static boolean readable(Optional<Path> file) {
+    return file.isEmpty() || Files.isReadable(file.get());
+  }
+
   public boolean tls() {
     return tlsCert.isPresent();
   }

@@ -10,10 +10,10 @@ class SettingsTest {
   @Test
   void defaultsAreUsable() {
     Settings s = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
-    assertThat(s.port()).isEqualTo(8080);
-    assertThat(s.databaseUrl()).isEmpty();
-    assertThat(s.bodyLimit()).isEqualTo(1024 * 1024);
-    assertThat(s.poolSize()).isGreaterThanOrEqualTo(4);
+    assertThat(s.server().port()).isEqualTo(8080);
+    assertThat(s.database().url()).isEmpty();
+    assertThat(s.server().bodyLimit()).isEqualTo(1024 * 1024);
+    assertThat(s.database().poolSize()).isGreaterThanOrEqualTo(4);
   }
 
   @Test
@@ -27,22 +27,24 @@ class SettingsTest {
                 "HOTPATH_DATA_DIR", "/var/lib/hotpath",
                 "HOTPATH_CURSOR_SECRET", "a-long-enough-cursor-secret",
                 "HOTPATH_AUTH", "off"));
-    assertThat(s.port()).isEqualTo(9090);
-    assertThat(s.databaseUrl()).get().hasToString("postgresql://app:secret@db.internal:6543/shop");
-    assertThat(s.poolSize()).isEqualTo(12);
-    assertThat(s.dataDir()).hasToString("/var/lib/hotpath");
+    assertThat(s.server().port()).isEqualTo(9090);
+    assertThat(s.database().url())
+        .get()
+        .hasToString("postgresql://app:secret@db.internal:6543/shop");
+    assertThat(s.database().poolSize()).isEqualTo(12);
+    assertThat(s.database().dataDir()).hasToString("/var/lib/hotpath");
   }
 
   @Test
   void shutdownServesForTheDelayThenDrainsWithinTheGrace() {
     Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
-    assertThat(defaults.shutdownDelay()).hasMillis(5_000);
-    assertThat(defaults.shutdownGrace()).hasMillis(10_000);
+    assertThat(defaults.server().shutdownDelay()).hasMillis(5_000);
+    assertThat(defaults.server().shutdownGrace()).hasMillis(10_000);
     Settings set =
         Settings.fromEnvironment(
             Map.of("HOTPATH_AUTH", "off", "HOTPATH_SHUTDOWN_DELAY_MS", "15000"));
-    assertThat(set.shutdownDelay()).hasSeconds(15);
-    assertThat(set.withPort(1).shutdownDelay()).hasSeconds(15);
+    assertThat(set.server().shutdownDelay()).hasSeconds(15);
+    assertThat(set.toBuilder().port(1).build().server().shutdownDelay()).hasSeconds(15);
     assertThatThrownBy(
             () ->
                 Settings.fromEnvironment(
@@ -80,7 +82,7 @@ class SettingsTest {
     assertThat(s.cache().maxBytes()).isEqualTo(64L * 1024 * 1024);
     assertThat(s.cache().ttl()).hasMillis(30_000);
     assertThat(s.cache().negativeTtl()).hasMillis(500);
-    assertThat(s.gzipMinBytes()).isEqualTo(2048);
+    assertThat(s.server().gzipMinBytes()).isEqualTo(2048);
   }
 
   @Test
@@ -90,7 +92,7 @@ class SettingsTest {
     assertThat(s.cache().maxBytes()).isBetween(16L * 1024 * 1024, Math.max(16L << 20, heap / 8));
     assertThat(s.cache().ttl()).hasSeconds(60);
     assertThat(s.cache().negativeTtl()).hasSeconds(2);
-    assertThat(s.gzipMinBytes()).isEqualTo(1024);
+    assertThat(s.server().gzipMinBytes()).isEqualTo(1024);
   }
 
   @Test
@@ -218,5 +220,75 @@ class SettingsTest {
         .hasMessageContaining(
             "HOTPATH_JOB_BACKOFF_BASE_MS must not exceed HOTPATH_JOB_BACKOFF_CAP_MS")
         .hasMessageContaining("HOTPATH_JOB_WORKERS=0 is out of range");
+  }
+
+  @Test
+  void theBuilderChangesSettingsThroughTheSameRulesAsTheEnvironment() {
+    Settings base = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
+    Settings changed =
+        base.toBuilder()
+            .port(0)
+            .dataDir(java.nio.file.Path.of("/tmp/elsewhere"))
+            .databaseUrl(java.net.URI.create("postgresql://u:p@db:5432/x"))
+            .build();
+    assertThat(changed.server().port()).isZero();
+    assertThat(changed.database().dataDir()).hasToString("/tmp/elsewhere");
+    assertThat(changed.database().url()).get().hasToString("postgresql://u:p@db:5432/x");
+    assertThat(changed.compute()).isEqualTo(base.compute());
+    assertThat(base.server().port()).as("the original is frozen").isEqualTo(8080);
+
+    assertThatThrownBy(() -> base.toBuilder().port(70_000))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_PORT=70000 is out of range [0, 65535]");
+    assertThatThrownBy(
+            () -> base.toBuilder().databaseUrl(java.net.URI.create("mysql://db/x")).build())
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_DATABASE_URL must look like postgresql://");
+    assertThatThrownBy(
+            () ->
+                new AuthSettings(
+                    true,
+                    java.util.Optional.empty(),
+                    java.util.Optional.of("i"),
+                    java.util.Optional.empty(),
+                    java.time.Duration.ofSeconds(1),
+                    java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ZERO,
+                    100,
+                    1,
+                    100))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining(
+            "HOTPATH_JWKS (a file or http(s) URL of the signing keys) is required")
+        .hasMessageContaining("HOTPATH_JWT_AUDIENCE is required")
+        .hasMessageContaining(
+            "HOTPATH_JWKS_REFRESH_FLOOR_MS=5000 must not exceed HOTPATH_JWKS_REFRESH_MS=1000");
+  }
+
+  @Test
+  void rulesOfSeveralSectionsAreNamedTogether() {
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off",
+                        "HOTPATH_CURSOR_SECRET", "short",
+                        "HOTPATH_TLS_KEY", "/nonexistent/key.pem",
+                        "HOTPATH_BREAKER_WINDOW", "10",
+                        "HOTPATH_BREAKER_MIN_CALLS", "20",
+                        "HOTPATH_OUTSIDE_BACKOFF_BASE_MS", "500",
+                        "HOTPATH_OUTSIDE_BACKOFF_CAP_MS", "100",
+                        "HOTPATH_ADMISSION_MIN_LIMIT", "50",
+                        "HOTPATH_ADMISSION_MAX_LIMIT", "40")))
+        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_CURSOR_SECRET must be at least 16 characters")
+        .hasMessageContaining("HOTPATH_TLS_CERT and HOTPATH_TLS_KEY must be set together")
+        .hasMessageContaining("HOTPATH_TLS_KEY=/nonexistent/key.pem is not a readable file")
+        .hasMessageContaining(
+            "HOTPATH_BREAKER_MIN_CALLS=20 must not exceed HOTPATH_BREAKER_WINDOW=10")
+        .hasMessageContaining(
+            "HOTPATH_OUTSIDE_BACKOFF_BASE_MS must not exceed HOTPATH_OUTSIDE_BACKOFF_CAP_MS")
+        .hasMessageContaining(
+            "HOTPATH_ADMISSION_MIN_LIMIT=50 must not exceed HOTPATH_ADMISSION_MAX_LIMIT=40");
   }
 }

@@ -13,7 +13,6 @@ import dev.hotpath.support.TestServer;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,8 +53,9 @@ class CacheInvalidationTest {
                 + db.database());
     second =
         App.start(
-            Settings.fromEnvironment(TestServer.environment(Map.of("HOTPATH_EVENT_LOOPS", "1")))
-                .withDatabaseUrl(Optional.of(url)));
+            Settings.builder(TestServer.environment(Map.of("HOTPATH_EVENT_LOOPS", "1")))
+                .databaseUrl(url)
+                .build());
     b = Api.of("http://localhost:" + second.port());
   }
 

@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -77,17 +76,17 @@ class DatabaseFaultsTest {
     }
     pg = EmbeddedDatabase.start(dir.resolve("pg"), port);
     Settings settings =
-        Settings.fromEnvironment(
+        Settings.builder(
                 TestServer.environment(
                     Map.of(
                         "HOTPATH_EVENT_LOOPS", "1",
                         "HOTPATH_DB_POOL_SIZE", "2",
                         "HOTPATH_SHUTDOWN_GRACE_MS", "1000",
                         "HOTPATH_DB_DEADLINE_GRACE_MS", "0")))
-            .withDataDir(dir)
-            .withDatabaseUrl(
-                Optional.of(
-                    URI.create("postgresql://postgres:postgres@localhost:" + port + "/postgres")));
+            .dataDir(dir)
+            .databaseUrl(
+                URI.create("postgresql://postgres:postgres@localhost:" + port + "/postgres"))
+            .build();
     App.Database db = App.openDatabase(settings);
     coordinates = db.coordinates();
     DataGenerator.seed(coordinates, new SeedPlan(20, 10, 20, 7), Progress.NONE);

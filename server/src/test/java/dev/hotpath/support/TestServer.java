@@ -46,7 +46,7 @@ public final class TestServer {
     try {
       Path dir = Files.createTempDirectory("hotpath-test-");
       Settings settings =
-          Settings.fromEnvironment(
+          Settings.builder(
                   environment(
                       Map.of(
                           "HOTPATH_EVENT_LOOPS", "2",
@@ -59,7 +59,8 @@ public final class TestServer {
                           "HOTPATH_JOB_BACKOFF_BASE_MS", "20",
                           "HOTPATH_JOB_BACKOFF_CAP_MS", "200",
                           "HOTPATH_IMPORT_CHUNK_LINES", "50")))
-              .withDataDir(dir);
+              .dataDir(dir)
+              .build();
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
       App app = App.start(settings, db);
@@ -115,7 +116,7 @@ public final class TestServer {
     java.net.URI url = java.net.URI.create(databaseUrl());
     Map<String, String> env = new java.util.HashMap<>(Map.of("HOTPATH_EVENT_LOOPS", "1"));
     env.putAll(extra);
-    return Settings.fromEnvironment(environment(env)).withDatabaseUrl(java.util.Optional.of(url));
+    return Settings.builder(environment(env)).databaseUrl(url).build();
   }
 
   public Api api() {

@@ -1,0 +1,54 @@
+package dev.hotpath.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The rules a settings record's compact constructor checks, named after the variables they bound:
+ * every broken rule is collected, then {@link #enforce} throws one {@link
+ * Settings.InvalidSettingsException} naming them all. The same constructor serves values read from
+ * the environment and values given by {@link Settings.Builder}, so no path skips a rule.
+ */
+final class Rules {
+  private final List<String> broken = new ArrayList<>();
+
+  /** Records {@code message} unless {@code holds}. */
+  Rules require(boolean holds, String message) {
+    if (!holds) {
+      broken.add(message);
+    }
+    return this;
+  }
+
+  /** {@code HOTPATH_<lower>=<a> must not exceed HOTPATH_<upper>=<b>}. */
+  Rules notAbove(String lower, long a, String upper, long b) {
+    return require(
+        a <= b,
+        EnvReader.var(lower) + "=" + a + " must not exceed " + EnvReader.var(upper) + "=" + b);
+  }
+
+  /** {@code HOTPATH_<name>=<value> is out of range [min, max]} unless within. */
+  Rules range(String name, long value, long min, long max) {
+    return require(
+        value >= min && value <= max,
+        EnvReader.var(name) + "=" + value + " is out of range [" + min + ", " + max + "]");
+  }
+
+  /** A duration that is neither negative nor (unless {@code zeroAllowed}) zero. */
+  Rules duration(String name, Duration value, boolean zeroAllowed) {
+    return require(
+        !value.isNegative() && (zeroAllowed || !value.isZero()),
+        EnvReader.var(name)
+            + "="
+            + value.toMillis()
+            + " ms must be "
+            + (zeroAllowed ? "at least 0" : "positive"));
+  }
+
+  void enforce() {
+    if (!broken.isEmpty()) {
+      throw new Settings.InvalidSettingsException(String.join("; ", broken));
+    }
+  }
+}
