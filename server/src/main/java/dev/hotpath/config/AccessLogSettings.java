@@ -21,17 +21,16 @@ public record AccessLogSettings(
     String target, long maxBytes, int maxFiles, Duration maxAge, int sampleAbove, int sampleOneIn) {
   public AccessLogSettings {
     new Rules()
-        .require(maxFiles >= 1, EnvReader.var("ACCESS_LOG_MAX_FILES") + " must be at least 1")
+        .atLeast("ACCESS_LOG_MAX_FILES", maxFiles, 1)
         .require(
             maxBytes >= maxFiles,
             EnvReader.var("ACCESS_LOG_MAX_BYTES")
                 + " must allow a byte per file ("
                 + maxFiles
                 + ")")
-        .duration("ACCESS_LOG_MAX_AGE_H", maxAge, false)
-        .require(sampleAbove >= 0, EnvReader.var("ACCESS_LOG_SAMPLE_ABOVE") + " must be at least 0")
-        .require(
-            sampleOneIn >= 1, EnvReader.var("ACCESS_LOG_SAMPLE_ONE_IN") + " must be at least 1")
+        .positive("ACCESS_LOG_MAX_AGE_H", maxAge)
+        .atLeast("ACCESS_LOG_SAMPLE_ABOVE", sampleAbove, 0)
+        .atLeast("ACCESS_LOG_SAMPLE_ONE_IN", sampleOneIn, 1)
         .enforce();
   }
 

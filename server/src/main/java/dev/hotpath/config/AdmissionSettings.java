@@ -53,28 +53,23 @@ public record AdmissionSettings(
     Duration standing) {
   public AdmissionSettings {
     new Rules()
-        .duration("RATE_WINDOW_S", rateWindow, false)
-        .require(
-            perClient >= 0 && perAddress >= 0 && global >= 0,
-            EnvReader.var("RATE_CLIENT")
-                + ", "
-                + EnvReader.var("RATE_IP")
-                + " and "
-                + EnvReader.var("RATE_GLOBAL")
-                + " must not be negative")
-        .require(trackedKeys >= 1, EnvReader.var("RATE_KEYS") + " must be at least 1")
+        .positive("RATE_WINDOW_S", rateWindow)
+        .atLeast("RATE_CLIENT", perClient, 0)
+        .atLeast("RATE_IP", perAddress, 0)
+        .atLeast("RATE_GLOBAL", global, 0)
+        .atLeast("RATE_KEYS", trackedKeys, 1)
         .require(
             fixedLimit.isEmpty() || fixedLimit.getAsInt() >= 1,
             EnvReader.var("ADMISSION_LIMIT") + " must be adaptive or at least 1")
-        .require(minLimit >= 1, EnvReader.var("ADMISSION_MIN_LIMIT") + " must be at least 1")
+        .atLeast("ADMISSION_MIN_LIMIT", minLimit, 1)
         .notAbove("ADMISSION_MIN_LIMIT", minLimit, "ADMISSION_MAX_LIMIT", maxLimit)
         .require(
             minLimit > maxLimit || startLimit >= minLimit && startLimit <= maxLimit,
             EnvReader.var("ADMISSION_START_LIMIT") + " must lie between the floor and the ceiling")
-        .require(queue >= 0, EnvReader.var("ADMISSION_QUEUE") + " must not be negative")
-        .duration("ADMISSION_QUEUE_WAIT_MS", queueWait, false)
-        .duration("ADMISSION_QUEUE_BURST_WAIT_MS", burstWait, false)
-        .duration("ADMISSION_QUEUE_STANDING_MS", standing, false)
+        .atLeast("ADMISSION_QUEUE", queue, 0)
+        .positive("ADMISSION_QUEUE_WAIT_MS", queueWait)
+        .positive("ADMISSION_QUEUE_BURST_WAIT_MS", burstWait)
+        .positive("ADMISSION_QUEUE_STANDING_MS", standing)
         .enforce();
   }
 

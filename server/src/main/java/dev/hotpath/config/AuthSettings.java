@@ -35,16 +35,13 @@ public record AuthSettings(
     int trackedAddresses) {
   public AuthSettings {
     new Rules()
-        .duration("JWKS_REFRESH_FLOOR_MS", refreshFloor, false)
+        .positive("JWKS_REFRESH_FLOOR_MS", refreshFloor)
         .notAbove(
             "JWKS_REFRESH_FLOOR_MS", refreshFloor.toMillis(), "JWKS_REFRESH_MS", refresh.toMillis())
-        .duration("JWT_CLOCK_SKEW_S", clockSkew, true)
-        .require(claimsCacheSize >= 1, EnvReader.var("CLAIMS_CACHE_SIZE") + " must be at least 1")
-        .require(
-            failuresPerMinute >= 1,
-            EnvReader.var("AUTH_FAILURES_PER_MINUTE") + " must be at least 1")
-        .require(
-            trackedAddresses >= 1, EnvReader.var("AUTH_FAILURE_ADDRESSES") + " must be at least 1")
+        .notNegative("JWT_CLOCK_SKEW_S", clockSkew)
+        .atLeast("CLAIMS_CACHE_SIZE", claimsCacheSize, 1)
+        .atLeast("AUTH_FAILURES_PER_MINUTE", failuresPerMinute, 1)
+        .atLeast("AUTH_FAILURE_ADDRESSES", trackedAddresses, 1)
         .require(
             !enabled || jwks.isPresent(),
             EnvReader.var("JWKS")

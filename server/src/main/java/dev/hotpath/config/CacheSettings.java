@@ -16,9 +16,9 @@ import java.time.Duration;
 public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   public CacheSettings {
     new Rules()
-        .require(maxBytes >= 0, EnvReader.var("CACHE_MAX_MB") + " must not be negative")
-        .duration("CACHE_TTL_MS", ttl, false)
-        .duration("CACHE_NEGATIVE_TTL_MS", negativeTtl, true)
+        .atLeast("CACHE_MAX_MB", maxBytes, 0)
+        .positive("CACHE_TTL_MS", ttl)
+        .notNegative("CACHE_NEGATIVE_TTL_MS", negativeTtl)
         .notAbove("CACHE_NEGATIVE_TTL_MS", negativeTtl.toMillis(), "CACHE_TTL_MS", ttl.toMillis())
         .enforce();
   }

@@ -38,24 +38,24 @@ public record ComputeSettings(
     Duration readyMaxLag) {
   public ComputeSettings {
     new Rules()
-        .duration("IDEMPOTENCY_TTL_S", idempotencyTtl, false)
-        .require(poolSize >= 2, EnvReader.var("COMPUTE_POOL_SIZE") + " must be at least 2")
-        .require(outboxBatch >= 1, EnvReader.var("OUTBOX_BATCH") + " must be at least 1")
-        .duration("OUTBOX_POLL_MS", outboxPoll, false)
-        .require(jobWorkers >= 1, EnvReader.var("JOB_WORKERS") + " must be at least 1")
-        .duration("JOB_POLL_MS", jobPoll, false)
-        .require(jobMaxAttempts >= 1, EnvReader.var("JOB_MAX_ATTEMPTS") + " must be at least 1")
-        .duration("JOB_BACKOFF_BASE_MS", jobBackoffBase, false)
+        .positive("IDEMPOTENCY_TTL_S", idempotencyTtl)
+        .atLeast("COMPUTE_POOL_SIZE", poolSize, 2)
+        .atLeast("OUTBOX_BATCH", outboxBatch, 1)
+        .positive("OUTBOX_POLL_MS", outboxPoll)
+        .atLeast("JOB_WORKERS", jobWorkers, 1)
+        .positive("JOB_POLL_MS", jobPoll)
+        .atLeast("JOB_MAX_ATTEMPTS", jobMaxAttempts, 1)
+        .positive("JOB_BACKOFF_BASE_MS", jobBackoffBase)
         .require(
             jobBackoffBase.compareTo(jobBackoffCap) <= 0,
             EnvReader.var("JOB_BACKOFF_BASE_MS")
                 + " must not exceed "
                 + EnvReader.var("JOB_BACKOFF_CAP_MS"))
-        .duration("JOB_TIMEOUT_MS", jobTimeout, false)
-        .require(importWorkers >= 1, EnvReader.var("IMPORT_WORKERS") + " must be at least 1")
-        .require(importChunkLines >= 1, EnvReader.var("IMPORT_CHUNK_LINES") + " must be at least 1")
-        .require(importBodyLimit >= 1, EnvReader.var("IMPORT_BODY_LIMIT") + " must be at least 1")
-        .duration("READY_MAX_LAG_MS", readyMaxLag, true)
+        .positive("JOB_TIMEOUT_MS", jobTimeout)
+        .atLeast("IMPORT_WORKERS", importWorkers, 1)
+        .atLeast("IMPORT_CHUNK_LINES", importChunkLines, 1)
+        .atLeast("IMPORT_BODY_LIMIT", importBodyLimit, 1)
+        .notNegative("READY_MAX_LAG_MS", readyMaxLag)
         .enforce();
   }
 

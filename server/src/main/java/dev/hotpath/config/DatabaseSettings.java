@@ -26,8 +26,8 @@ public record DatabaseSettings(
             EnvReader.var("DATABASE_URL")
                 + " must look like postgresql://user:password@host:5432/database")
         .range("PG_PORT", embeddedPort, 0, 65535)
-        .require(poolSize >= 1, EnvReader.var("DB_POOL_SIZE") + " must be at least 1")
-        .require(pipeliningLimit >= 1, EnvReader.var("DB_PIPELINING") + " must be at least 1")
+        .atLeast("DB_POOL_SIZE", poolSize, 1)
+        .atLeast("DB_PIPELINING", pipeliningLimit, 1)
         .enforce();
   }
 

@@ -34,16 +34,16 @@ public record LimitSettings(
     Duration databaseGrace) {
   public LimitSettings {
     new Rules()
-        .require(maxUrlBytes >= 1, EnvReader.var("MAX_URL_BYTES") + " must be at least 1")
-        .require(maxHeaderBytes >= 1, EnvReader.var("MAX_HEADER_BYTES") + " must be at least 1")
-        .require(maxHeaderCount >= 1, EnvReader.var("MAX_HEADER_COUNT") + " must be at least 1")
-        .require(jsonMaxDepth >= 1, EnvReader.var("JSON_MAX_DEPTH") + " must be at least 1")
-        .require(jsonMaxArray >= 1, EnvReader.var("JSON_MAX_ARRAY") + " must be at least 1")
-        .duration("REQUEST_TIMEOUT_MS", requestTimeout, false)
-        .duration("HEADER_TIMEOUT_MS", headerTimeout, false)
-        .duration("IDLE_TIMEOUT_MS", idleTimeout, false)
-        .require(maxConnections >= 1, EnvReader.var("MAX_CONNECTIONS") + " must be at least 1")
-        .duration("DB_DEADLINE_GRACE_MS", databaseGrace, true)
+        .atLeast("MAX_URL_BYTES", maxUrlBytes, 1)
+        .atLeast("MAX_HEADER_BYTES", maxHeaderBytes, 1)
+        .atLeast("MAX_HEADER_COUNT", maxHeaderCount, 1)
+        .atLeast("JSON_MAX_DEPTH", jsonMaxDepth, 1)
+        .atLeast("JSON_MAX_ARRAY", jsonMaxArray, 1)
+        .positive("REQUEST_TIMEOUT_MS", requestTimeout)
+        .positive("HEADER_TIMEOUT_MS", headerTimeout)
+        .positive("IDLE_TIMEOUT_MS", idleTimeout)
+        .atLeast("MAX_CONNECTIONS", maxConnections, 1)
+        .notNegative("DB_DEADLINE_GRACE_MS", databaseGrace)
         .enforce();
   }
 

@@ -13,11 +13,7 @@ import java.util.Optional;
 public record ObservabilitySettings(
     boolean enabled, double traceSampleRate, Optional<String> otlpEndpoint) {
   public ObservabilitySettings {
-    new Rules()
-        .require(
-            traceSampleRate >= 0 && traceSampleRate <= 1,
-            EnvReader.var("TRACE_SAMPLE_RATE") + "=" + traceSampleRate + " must be between 0 and 1")
-        .enforce();
+    new Rules().fraction("TRACE_SAMPLE_RATE", traceSampleRate).enforce();
   }
 
   /** HOTPATH_OBSERVABILITY, _TRACE_SAMPLE_RATE, _OTLP_ENDPOINT. */

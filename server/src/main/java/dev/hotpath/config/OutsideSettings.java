@@ -66,45 +66,33 @@ public record OutsideSettings(
 
   public OutsideSettings {
     new Rules()
-        .require(poolSize >= 1, EnvReader.var("OUTSIDE_POOL_SIZE") + " must be at least 1")
-        .require(waitQueue >= 0, EnvReader.var("OUTSIDE_WAIT_QUEUE") + " must not be negative")
-        .duration("OUTSIDE_MARGIN_MS", margin, true)
-        .duration("PAYMENTS_RESERVE_MS", paymentsReserve, true)
-        .duration("PAYMENTS_JOB_TIMEOUT_MS", paymentsJobTimeout, false)
-        .require(
-            paymentsJobAttempts >= 1,
-            EnvReader.var("PAYMENTS_JOB_ATTEMPTS") + " must be at least 1")
-        .require(maxAttempts >= 1, EnvReader.var("OUTSIDE_MAX_ATTEMPTS") + " must be at least 1")
-        .duration("OUTSIDE_BACKOFF_BASE_MS", backoffBase, false)
+        .atLeast("OUTSIDE_POOL_SIZE", poolSize, 1)
+        .atLeast("OUTSIDE_WAIT_QUEUE", waitQueue, 0)
+        .notNegative("OUTSIDE_MARGIN_MS", margin)
+        .notNegative("PAYMENTS_RESERVE_MS", paymentsReserve)
+        .positive("PAYMENTS_JOB_TIMEOUT_MS", paymentsJobTimeout)
+        .atLeast("PAYMENTS_JOB_ATTEMPTS", paymentsJobAttempts, 1)
+        .atLeast("OUTSIDE_MAX_ATTEMPTS", maxAttempts, 1)
+        .positive("OUTSIDE_BACKOFF_BASE_MS", backoffBase)
         .require(
             backoffBase.compareTo(backoffCap) <= 0,
             EnvReader.var("OUTSIDE_BACKOFF_BASE_MS")
                 + " must not exceed "
                 + EnvReader.var("OUTSIDE_BACKOFF_CAP_MS"))
-        .require(
-            fraction(retryRatio), EnvReader.var("OUTSIDE_RETRY_RATIO") + " must be between 0 and 1")
-        .require(fraction(hedgeRatio), EnvReader.var("HEDGE_RATIO") + " must be between 0 and 1")
-        .duration("OUTSIDE_BUDGET_WINDOW_MS", budgetWindow, false)
-        .require(breakerWindow >= 2, EnvReader.var("BREAKER_WINDOW") + " must be at least 2")
-        .require(breakerMinCalls >= 1, EnvReader.var("BREAKER_MIN_CALLS") + " must be at least 1")
+        .fraction("OUTSIDE_RETRY_RATIO", retryRatio)
+        .fraction("HEDGE_RATIO", hedgeRatio)
+        .positive("OUTSIDE_BUDGET_WINDOW_MS", budgetWindow)
+        .atLeast("BREAKER_WINDOW", breakerWindow, 2)
+        .atLeast("BREAKER_MIN_CALLS", breakerMinCalls, 1)
         .notAbove("BREAKER_MIN_CALLS", breakerMinCalls, "BREAKER_WINDOW", breakerWindow)
-        .require(
-            fraction(breakerFailureRate),
-            EnvReader.var("BREAKER_FAILURE_RATE") + " must be between 0 and 1")
-        .require(
-            fraction(breakerSlowRate),
-            EnvReader.var("BREAKER_SLOW_RATE") + " must be between 0 and 1")
-        .duration("BREAKER_SLOW_CALL_MS", breakerSlowCall, false)
-        .duration("BREAKER_OPEN_MS", breakerOpen, false)
-        .require(breakerProbes >= 1, EnvReader.var("BREAKER_PROBES") + " must be at least 1")
-        .require(
-            staleEntries >= 0, EnvReader.var("OUTSIDE_STALE_ENTRIES") + " must not be negative")
-        .duration("OUTSIDE_STALE_TTL_MS", staleTtl, false)
+        .fraction("BREAKER_FAILURE_RATE", breakerFailureRate)
+        .fraction("BREAKER_SLOW_RATE", breakerSlowRate)
+        .positive("BREAKER_SLOW_CALL_MS", breakerSlowCall)
+        .positive("BREAKER_OPEN_MS", breakerOpen)
+        .atLeast("BREAKER_PROBES", breakerProbes, 1)
+        .atLeast("OUTSIDE_STALE_ENTRIES", staleEntries, 0)
+        .positive("OUTSIDE_STALE_TTL_MS", staleTtl)
         .enforce();
-  }
-
-  private static boolean fraction(double value) {
-    return value >= 0 && value <= 1;
   }
 
   /** The settings as the environment gives them (HOTPATH_PAYMENTS_URL, HOTPATH_BREAKER_*, ...). */

@@ -35,15 +35,29 @@ final class Rules {
         EnvReader.var(name) + "=" + value + " is out of range [" + min + ", " + max + "]");
   }
 
-  /** A duration that is neither negative nor (unless {@code zeroAllowed}) zero. */
-  Rules duration(String name, Duration value, boolean zeroAllowed) {
+  /** {@code HOTPATH_<name>=<value> must be at least <min>} unless it is. */
+  Rules atLeast(String name, long value, long min) {
+    return require(value >= min, EnvReader.var(name) + "=" + value + " must be at least " + min);
+  }
+
+  /** A share from 0 to 1. */
+  Rules fraction(String name, double value) {
     return require(
-        !value.isNegative() && (zeroAllowed || !value.isZero()),
-        EnvReader.var(name)
-            + "="
-            + value.toMillis()
-            + " ms must be "
-            + (zeroAllowed ? "at least 0" : "positive"));
+        value >= 0 && value <= 1, EnvReader.var(name) + "=" + value + " must be between 0 and 1");
+  }
+
+  /** A duration above zero. */
+  Rules positive(String name, Duration value) {
+    return require(
+        !value.isNegative() && !value.isZero(),
+        EnvReader.var(name) + "=" + value.toMillis() + " ms must be positive");
+  }
+
+  /** A duration of zero or more. */
+  Rules notNegative(String name, Duration value) {
+    return require(
+        !value.isNegative(),
+        EnvReader.var(name) + "=" + value.toMillis() + " ms must not be negative");
   }
 
   void enforce() {

@@ -31,14 +31,14 @@ public record ServerSettings(
     new Rules()
         .require(!host.isBlank(), EnvReader.var("HOST") + " must not be blank")
         .range("PORT", port, 0, 65535)
-        .require(eventLoops >= 1, EnvReader.var("EVENT_LOOPS") + " must be at least 1")
-        .require(bodyLimit >= 1, EnvReader.var("BODY_LIMIT") + " must be at least 1")
-        .require(gzipMinBytes >= 0, EnvReader.var("GZIP_MIN_BYTES") + " must not be negative")
+        .atLeast("EVENT_LOOPS", eventLoops, 1)
+        .atLeast("BODY_LIMIT", bodyLimit, 1)
+        .atLeast("GZIP_MIN_BYTES", gzipMinBytes, 0)
         .require(
             cursorSecret.isEmpty() || cursorSecret.get().length() >= 16,
             EnvReader.var("CURSOR_SECRET") + " must be at least 16 characters")
-        .duration("SHUTDOWN_GRACE_MS", shutdownGrace, true)
-        .duration("SHUTDOWN_DELAY_MS", shutdownDelay, true)
+        .notNegative("SHUTDOWN_GRACE_MS", shutdownGrace)
+        .notNegative("SHUTDOWN_DELAY_MS", shutdownDelay)
         .enforce();
   }
 
