@@ -69,7 +69,7 @@ public final class PageParts {
       Encoder encoder) {
     int attempts = client.services().settings().maxAttempts();
     return client
-        .call(OutsideClient.Call.read(service, path, deadline, attempts))
+        .call(OutsideCall.read(service, path, deadline, attempts))
         .compose(
             reply -> {
               try {

@@ -67,8 +67,7 @@ public final class Payments {
                 + "\"}");
     return client
         .call(
-            OutsideClient.Call.post(
-                Service.PAYMENTS, "/v1/authorizations", body, key, deadline, attempts))
+            OutsideCall.post(Service.PAYMENTS, "/v1/authorizations", body, key, deadline, attempts))
         .map(Payments::outcome)
         .otherwise(e -> new Unavailable(e.getMessage()));
   }
@@ -101,7 +100,7 @@ public final class Payments {
       OutsideClient client, String authorizationId, Deadline deadline) {
     return client
         .call(
-            OutsideClient.Call.post(
+            OutsideCall.post(
                 Service.PAYMENTS,
                 "/v1/authorizations/" + authorizationId + "/void",
                 Buffer.buffer("{}"),

@@ -101,7 +101,7 @@ class OutsideClientTest {
             v ->
                 client
                     .call(
-                        OutsideClient.Call.read(
+                        OutsideCall.read(
                             Service.REVIEWS,
                             "/v1/products/" + product + "/reviews",
                             Deadline.after(System.nanoTime(), budget),
@@ -188,7 +188,7 @@ class OutsideClientTest {
                 () ->
                     client
                         .call(
-                            OutsideClient.Call.read(
+                            OutsideCall.read(
                                 Service.REVIEWS,
                                 "/v1/products/7/reviews",
                                 Deadline.after(System.nanoTime(), Duration.ofMillis(300)),

@@ -1,0 +1,236 @@
+package dev.hotpath.outside;
+
+import dev.hotpath.http.HttpDates;
+import dev.hotpath.observe.RequestTrace;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP request on the wire: built from the call and the service's base URL, carrying the
+ * deadline and the trace headers; reset at its timeout; its outcome fed to the service's breaker,
+ * counters and latency tracker.
+ */
+final class Sent {
+  final Attempt attempt;
+  final boolean hedge;
+  final long start = System.nanoTime();
+  final String spanId = spanId();
+  long timer = -1;
+  HttpClientRequest request;
+  boolean ended;
+
+  Sent(Attempt attempt, boolean hedge) {
+    this.attempt = attempt;
+    this.hedge = hedge;
+  }
+
+  void go() {
+    Exchange ex = attempt.exchange;
+    OutsideCall call = ex.call;
+    long timeoutMs = Math.max(1, ex.leftMillis());
+    timer = ex.client.vertx().setTimer(timeoutMs, t -> timedOut(timeoutMs));
+    if (ex.trace != null) {
+      ex.trace.dependencyStarted();
+    }
+    RequestOptions options = options(ex.dep.base(), call, timeoutMs);
+    if (ex.trace != null) {
+      options
+          .putHeader("traceparent", ex.trace.childTraceparent(spanId))
+          .putHeader("X-Request-Id", ex.trace.requestId());
+    }
+    ex.client
+        .http()
+        .request(options)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Throwable cause = ar.cause();
+                fail(
+                    cause instanceof ConnectionPoolTooBusyException
+                        ? OutsideFailure.Kind.POOL_BUSY
+                        : OutsideFailure.Kind.CONNECTION,
+                    0,
+                    Optional.empty(),
+                    String.valueOf(cause.getMessage()));
+                return;
+              }
+              HttpClientRequest req = ar.result();
+              if (ended) {
+                // timed out or lost the race while waiting for a connection
+                req.reset();
+                return;
+              }
+              request = req;
+              req.exceptionHandler(this::broken);
+              (call.body().isPresent() ? req.send(call.body().get()) : req.send())
+                  .onComplete(
+                      rar -> {
+                        if (rar.failed()) {
+                          broken(rar.cause());
+                        } else {
+                          read(rar.result());
+                        }
+                      });
+            });
+  }
+
+  /**
+   * The request of {@code call} to the service at {@code base}: its path under the base's, JSON
+   * accepted (and sent, with a body), the caller's deadline and the call's idempotency key.
+   */
+  static RequestOptions options(URI base, OutsideCall call, long timeoutMs) {
+    boolean tls = "https".equals(base.getScheme());
+    String prefix = base.getRawPath() == null ? "" : base.getRawPath();
+    if (prefix.endsWith("/")) {
+      prefix = prefix.substring(0, prefix.length() - 1);
+    }
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(call.method())
+            .setHost(base.getHost())
+            .setPort(base.getPort() > 0 ? base.getPort() : tls ? 443 : 80)
+            .setSsl(tls)
+            .setURI(prefix + call.path())
+            .putHeader("Accept", "application/json")
+            .putHeader(OutsideClient.DEADLINE_HEADER, Long.toString(timeoutMs));
+    call.idempotencyKey().ifPresent(k -> options.putHeader("Idempotency-Key", k));
+    if (call.body().isPresent()) {
+      options.putHeader("Content-Type", "application/json");
+    }
+    return options;
+  }
+
+  private void broken(Throwable cause) {
+    fail(OutsideFailure.Kind.CONNECTION, 0, Optional.empty(), String.valueOf(cause.getMessage()));
+  }
+
+  private void read(HttpClientResponse response) {
+    int status = response.statusCode();
+    Optional<Duration> retryAfter = retryAfter(response.getHeader("Retry-After"));
+    Buffer body = Buffer.buffer();
+    response.exceptionHandler(this::broken);
+    response.handler(
+        chunk -> {
+          if (ended) {
+            return;
+          }
+          if (body.length() + chunk.length() > OutsideClient.MAX_BODY) {
+            fail(OutsideFailure.Kind.MALFORMED, status, Optional.empty(), "answer too large");
+            reset();
+          } else {
+            body.appendBuffer(chunk);
+          }
+        });
+    response.endHandler(
+        v -> {
+          if (status >= 500 || status == 408 || status == 429) {
+            fail(OutsideFailure.Kind.STATUS, status, retryAfter, "answered " + status);
+          } else {
+            succeed(new Reply(status, body));
+          }
+        });
+  }
+
+  private void timedOut(long timeoutMs) {
+    timer = -1;
+    if (ended) {
+      return;
+    }
+    fail(OutsideFailure.Kind.TIMEOUT, 0, Optional.empty(), "no answer within " + timeoutMs + " ms");
+    reset();
+  }
+
+  /** Abandons this request (another one won): its breaker permission is given back. */
+  void cancel() {
+    if (ended) {
+      return;
+    }
+    end();
+    attempt.exchange.dep.breaker().releasePermission();
+    reset();
+  }
+
+  private void reset() {
+    if (request != null) {
+      request.reset();
+    }
+  }
+
+  private long end() {
+    ended = true;
+    if (timer >= 0) {
+      attempt.exchange.client.vertx().cancelTimer(timer);
+      timer = -1;
+    }
+    long now = System.nanoTime();
+    RequestTrace trace = attempt.exchange.trace;
+    if (trace != null) {
+      trace.dependencyEnded(attempt.exchange.call.service().id(), spanId, start, now);
+    }
+    return now - start;
+  }
+
+  private void succeed(Reply reply) {
+    if (ended) {
+      return;
+    }
+    long nanos = end();
+    Dependency dep = attempt.exchange.dep;
+    dep.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
+    dep.succeeded(nanos);
+    if (reply.ok()) {
+      dep.latency().record(nanos);
+    }
+    attempt.answered(this, reply);
+  }
+
+  private void fail(
+      OutsideFailure.Kind kind, int status, Optional<Duration> retryAfter, String why) {
+    if (ended) {
+      return;
+    }
+    long nanos = end();
+    Dependency dep = attempt.exchange.dep;
+    OutsideFailure failure = new OutsideFailure(dep.service(), kind, status, retryAfter, why);
+    if (kind == OutsideFailure.Kind.POOL_BUSY) {
+      // our own queue is full: not the service's fault
+      dep.breaker().releasePermission();
+    } else {
+      dep.breaker().onError(nanos, TimeUnit.NANOSECONDS, failure);
+    }
+    dep.failed(nanos, kind == OutsideFailure.Kind.TIMEOUT);
+    attempt.failed(this, failure);
+  }
+
+  /** {@code Retry-After} as delay-seconds or an HTTP-date; empty when absent or unreadable. */
+  static Optional<Duration> retryAfter(String header) {
+    if (header == null || header.isBlank()) {
+      return Optional.empty();
+    }
+    String value = header.trim();
+    try {
+      long seconds = Long.parseLong(value);
+      return seconds < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(seconds));
+    } catch (NumberFormatException notSeconds) {
+      long at = HttpDates.parse(value);
+      if (at == HttpDates.INVALID) {
+        return Optional.empty();
+      }
+      return Optional.of(Duration.ofSeconds(Math.max(0, at - System.currentTimeMillis() / 1000)));
+    }
+  }
+
+  private static String spanId() {
+    long bits = ThreadLocalRandom.current().nextLong() | 1L;
+    String hex = Long.toHexString(bits);
+    return "0".repeat(16 - hex.length()) + hex;
+  }
+}
