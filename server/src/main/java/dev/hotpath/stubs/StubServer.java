@@ -1,11 +1,8 @@
 package dev.hotpath.stubs;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpath.outside.OutsideClient;
-import dev.hotpath.outside.Payments;
 import dev.hotpath.outside.Service;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,14 +12,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A local stand-in for one outside service, over real HTTP on loopback, with knobs ({@link Faults})
@@ -40,52 +31,22 @@ import java.util.regex.Pattern;
  *   <li>{@code POST /_stub/reset}: the knobs it started with, counters at zero.
  * </ul>
  *
- * Thread-safe: handlers run on the stand-ins' event loop; knobs and counters are atomic.
+ * {@link StubPayments} and {@link StubContent} answer the service's routes, {@link StubCounters}
+ * counts; this class applies the faults around them.
+ *
+ * <p>Thread-safe: handlers run on the stand-ins' event loop; knobs and counters are atomic.
  */
 public final class StubServer {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern REVIEWS = Pattern.compile("/v1/products/(\\d{1,18})/reviews");
-  private static final Pattern RELATED = Pattern.compile("/v1/products/(\\d{1,18})/related");
-
-  /** Voids any id {@link Payments} accepts, so no void it sends falls on the 404 of no route. */
-  private static final Pattern VOID =
-      Pattern.compile("/v1/authorizations/(" + Payments.AUTHORIZATION_ID + ")/void");
-
-  /**
-   * Authorizations remembered for idempotent replays, and voids counted by authorization; each
-   * cleared wholesale beyond this.
-   */
-  private static final int MAX_AUTHORIZATIONS = 500_000;
-
-  private static final String[] WORDS = {
-    "great", "solid", "cheap", "sturdy", "lovely", "flimsy", "fast", "quiet", "bright", "handy"
-  };
-
   private final Service service;
   private final Faults initial;
   private final AtomicReference<Faults> faults;
-  private final AtomicLong requests = new AtomicLong();
-  private final AtomicLong answered = new AtomicLong();
-  private final AtomicLong errors = new AtomicLong();
-  private final AtomicLong refused = new AtomicLong();
-  private final AtomicLong hung = new AtomicLong();
-  private final AtomicLong abandoned = new AtomicLong();
-  private final AtomicLong lost = new AtomicLong();
-  private final AtomicLong authorizationsMade = new AtomicLong();
-  private final AtomicLong declines = new AtomicLong();
-  private final AtomicLong voids = new AtomicLong();
-  private final AtomicLong inFlight = new AtomicLong();
-  private final AtomicLong connections = new AtomicLong();
-  private final AtomicLong maxConnections = new AtomicLong();
+  private final StubCounters counters = new StubCounters();
+  private final StubPayments payments = new StubPayments(counters);
   private final AtomicReference<String[]> lastSeen =
       new AtomicReference<>(new String[] {null, null, null});
-  private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
-  private final Map<String, AtomicLong> voidsById = new ConcurrentHashMap<>();
   private Vertx vertx;
   private HttpServer server;
-
-  /** An authorization as first answered, replayed for its idempotency key. */
-  private record Authorization(long amount, String currency, int status, String body) {}
 
   StubServer(Service service, Faults initial) {
     this.service = service;
@@ -101,8 +62,9 @@ public final class StubServer {
                 new HttpServerOptions().setHost(host).setPort(port).setTcpNoDelay(true))
             .connectionHandler(
                 conn -> {
-                  maxConnections.accumulateAndGet(connections.incrementAndGet(), Math::max);
-                  conn.closeHandler(v -> connections.decrementAndGet());
+                  counters.maxConnections.accumulateAndGet(
+                      counters.connections.incrementAndGet(), Math::max);
+                  conn.closeHandler(v -> counters.connections.decrementAndGet());
                 })
             .requestHandler(this::handle);
     return server.listen().map(HttpServer::actualPort);
@@ -127,12 +89,12 @@ public final class StubServer {
 
   /** Requests seen by the service's API (not the admin endpoints). */
   public long requests() {
-    return requests.get();
+    return counters.requests.get();
   }
 
   /** Connections open now. */
   public long connections() {
-    return connections.get();
+    return counters.connections.get();
   }
 
   /** The {@code traceparent}, {@code X-Request-Id} and deadline header of the last request. */
@@ -146,51 +108,20 @@ public final class StubServer {
    * counted); {@code voids} in {@link #stats} is their total.
    */
   public long voids(String id) {
-    AtomicLong n = voidsById.get(id);
-    return n == null ? 0 : n.get();
+    return payments.voids(id);
   }
 
   /** Knobs back to those it started with, counters to zero. */
   public void reset() {
     faults.set(initial);
-    maxConnections.set(connections.get());
-    voidsById.clear();
-    for (AtomicLong c :
-        new AtomicLong[] {
-          requests,
-          answered,
-          errors,
-          refused,
-          hung,
-          abandoned,
-          lost,
-          authorizationsMade,
-          declines,
-          voids
-        }) {
-      c.set(0);
-    }
+    counters.reset();
+    payments.reset();
   }
 
   /** Counters as JSON. */
   public ObjectNode stats() {
     ObjectNode out = JSON.createObjectNode();
-    out.put("service", service.id())
-        .put("requests", requests.get())
-        .put("answered", answered.get())
-        .put("errors", errors.get())
-        .put("refused", refused.get())
-        .put("hung", hung.get())
-        .put("abandoned", abandoned.get())
-        .put("lost", lost.get())
-        .put("in_flight", inFlight.get())
-        .put("connections", connections.get())
-        .put("max_connections", maxConnections.get());
-    if (service == Service.PAYMENTS) {
-      out.put("authorizations", authorizationsMade.get())
-          .put("declines", declines.get())
-          .put("voids", voids.get());
-    }
+    counters.writeTo(out, service);
     return out;
   }
 
@@ -199,7 +130,7 @@ public final class StubServer {
       request.body().onSuccess(body -> admin(request, body));
       return;
     }
-    requests.incrementAndGet();
+    counters.requests.incrementAndGet();
     lastSeen.set(
         new String[] {
           request.getHeader("traceparent"),
@@ -208,21 +139,21 @@ public final class StubServer {
         });
     Faults f = faults.get();
     if (f.outage().equals("refuse")) {
-      refused.incrementAndGet();
+      counters.refused.incrementAndGet();
       request.connection().close();
       return;
     }
     if (f.outage().equals("hang")) {
-      hung.incrementAndGet();
+      counters.hung.incrementAndGet();
       return;
     }
-    inFlight.incrementAndGet();
+    counters.inFlight.incrementAndGet();
     request
         .body()
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                inFlight.decrementAndGet();
+                counters.inFlight.decrementAndGet();
                 return;
               }
               long delay = f.drawMillis(ThreadLocalRandom.current());
@@ -232,8 +163,8 @@ public final class StubServer {
                 later(
                     deadline,
                     () -> {
-                      abandoned.incrementAndGet();
-                      send(request, 504, problem("deadline passed"), f, null);
+                      counters.abandoned.incrementAndGet();
+                      send(request, StubReply.problem(504, "deadline passed"), f, null);
                     });
                 return;
               }
@@ -263,188 +194,44 @@ public final class StubServer {
 
   private void answer(HttpServerRequest request, Buffer body, Faults f) {
     if (ThreadLocalRandom.current().nextDouble() < f.errorRate()) {
-      errors.incrementAndGet();
+      counters.errors.incrementAndGet();
       send(
           request,
-          f.errorStatus(),
-          problem("injected error"),
+          StubReply.problem(f.errorStatus(), "injected error"),
           f,
           f.retryAfter() > 0 ? Integer.toString(f.retryAfter()) : null);
       return;
     }
-    String path = request.path();
-    switch (service) {
-      case PAYMENTS -> payments(request, path, body, f);
-      case REVIEWS -> {
-        Matcher m = REVIEWS.matcher(path);
-        if (request.method() == HttpMethod.GET && m.matches()) {
-          send(request, 200, reviews(Long.parseLong(m.group(1)), limit(request, 5)), f, null);
-        } else {
-          send(request, 404, problem("no such route"), f, null);
-        }
-      }
-      case RECOMMENDATIONS -> {
-        Matcher m = RELATED.matcher(path);
-        if (request.method() == HttpMethod.GET && m.matches()) {
-          send(request, 200, related(Long.parseLong(m.group(1)), limit(request, 8)), f, null);
-        } else {
-          send(request, 404, problem("no such route"), f, null);
-        }
-      }
-    }
-  }
-
-  private void payments(HttpServerRequest request, String path, Buffer body, Faults f) {
-    if (request.method() != HttpMethod.POST) {
-      send(request, 405, problem("POST only"), f, null);
-      return;
-    }
-    Matcher voiding = VOID.matcher(path);
-    if (voiding.matches()) {
-      voids.incrementAndGet();
-      if (voidsById.size() > MAX_AUTHORIZATIONS) {
-        voidsById.clear();
-      }
-      voidsById.computeIfAbsent(voiding.group(1), id -> new AtomicLong()).incrementAndGet();
-      send(request, 200, "{\"id\":\"" + voiding.group(1) + "\",\"status\":\"voided\"}", f, null);
-      return;
-    }
-    if (!path.equals("/v1/authorizations")) {
-      send(request, 404, problem("no such route"), f, null);
-      return;
-    }
-    String key = request.getHeader("Idempotency-Key");
-    long amount;
-    String currency;
-    try {
-      JsonNode json = JSON.readTree(body.getBytes());
-      amount = json.get("amount_minor").asLong(-1);
-      currency = json.get("currency").asText();
-      if (key == null || key.isBlank() || amount < 0 || !currency.matches("[A-Z]{3}")) {
-        throw new IllegalArgumentException();
-      }
-    } catch (Exception e) {
-      send(
-          request,
-          400,
-          problem("need Idempotency-Key and a body {amount_minor, currency}"),
-          f,
-          null);
-      return;
-    }
-    if (authorizations.size() > MAX_AUTHORIZATIONS) {
-      authorizations.clear();
-    }
-    Authorization fresh = decide(amount, currency, f);
-    Authorization stored = authorizations.putIfAbsent(key, fresh);
-    Authorization a = stored == null ? fresh : stored;
-    if (stored == null) {
-      (a.status() == 201 ? authorizationsMade : declines).incrementAndGet();
-    }
-    if (a.amount() != amount || !a.currency().equals(currency)) {
-      send(request, 422, problem("idempotency key reused for another amount"), f, null);
-      return;
-    }
-    if (stored != null) {
+    StubReply reply =
+        service == Service.PAYMENTS
+            ? payments.answer(
+                request.method(), request.path(), request.getHeader("Idempotency-Key"), body, f)
+            : StubContent.answer(service, request);
+    if (reply.replayed()) {
       request.response().putHeader("Idempotent-Replayed", "true");
     }
-    send(request, a.status(), a.body(), f, null);
+    send(request, reply, f, null);
   }
 
-  private static Authorization decide(long amount, String currency, Faults f) {
-    if (ThreadLocalRandom.current().nextDouble() < f.declineRate()) {
-      return new Authorization(
-          amount, currency, 402, "{\"status\":\"declined\",\"reason\":\"card_declined\"}");
-    }
-    String id = "auth_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
-    return new Authorization(
-        amount,
-        currency,
-        201,
-        "{\"id\":\""
-            + id
-            + "\",\"status\":\"authorized\",\"amount_minor\":"
-            + amount
-            + ",\"currency\":\""
-            + currency
-            + "\"}");
-  }
-
-  private static int limit(HttpServerRequest request, int fallback) {
-    try {
-      String v = request.getParam("limit");
-      return v == null ? fallback : Math.max(1, Math.min(50, Integer.parseInt(v)));
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
-  }
-
-  /** The same reviews for the same product every time. */
-  static String reviews(long productId, int limit) {
-    SplittableRandom random = new SplittableRandom(productId * 31 + 7);
-    int count = random.nextInt(0, 40);
-    ObjectNode out = JSON.createObjectNode();
-    out.put("product_id", productId).put("count", count);
-    ArrayNode items = out.putArray("reviews");
-    int sum = 0;
-    for (int i = 0; i < count; i++) {
-      int rating = random.nextInt(1, 6);
-      sum += rating;
-      if (i < limit) {
-        items
-            .addObject()
-            .put("id", "r" + productId + "-" + (i + 1))
-            .put("rating", rating)
-            .put("title", WORDS[random.nextInt(WORDS.length)] + " product")
-            .put("body", "It is " + WORDS[random.nextInt(WORDS.length)] + ".")
-            .put("author", "reviewer" + random.nextInt(1, 10_000));
-      }
-    }
-    out.put("average_rating", count == 0 ? 0.0 : Math.round(10.0 * sum / count) / 10.0);
-    return out.toString();
-  }
-
-  /** The same related products for the same product every time (ids 1 to 1000). */
-  static String related(long productId, int limit) {
-    SplittableRandom random = new SplittableRandom(productId * 17 + 3);
-    ObjectNode out = JSON.createObjectNode();
-    out.put("product_id", productId);
-    ArrayNode items = out.putArray("related");
-    double score = 1.0;
-    for (int i = 0; i < limit; i++) {
-      long other = random.nextLong(1, 1001);
-      if (other == productId) {
-        continue;
-      }
-      score = Math.round(score * (0.8 + 0.15 * random.nextDouble()) * 1000) / 1000.0;
-      items.addObject().put("product_id", other).put("score", score);
-    }
-    return out.toString();
-  }
-
-  private static String problem(String detail) {
-    return "{\"title\":\"" + detail + "\"}";
-  }
-
-  private void send(
-      HttpServerRequest request, int status, String body, Faults f, String retryAfter) {
+  /** Delivers {@code reply}, unless the knobs lose it, dripped when they say so. */
+  private void send(HttpServerRequest request, StubReply reply, Faults f, String retryAfter) {
     HttpServerResponse response = request.response();
     if (response.ended() || response.closed()) {
-      inFlight.decrementAndGet();
+      counters.inFlight.decrementAndGet();
       return;
     }
-    inFlight.decrementAndGet();
+    counters.inFlight.decrementAndGet();
     if (ThreadLocalRandom.current().nextDouble() < f.lostRate()) {
       // the work is done; the caller never hears of it and gives up at its deadline
-      lost.incrementAndGet();
+      counters.lost.incrementAndGet();
       return;
     }
-    answered.incrementAndGet();
-    response.setStatusCode(status).putHeader("Content-Type", "application/json");
+    counters.answered.incrementAndGet();
+    response.setStatusCode(reply.status()).putHeader("Content-Type", "application/json");
     if (retryAfter != null) {
       response.putHeader("Retry-After", retryAfter);
     }
-    Buffer bytes = Buffer.buffer(body);
+    Buffer bytes = Buffer.buffer(reply.body());
     if (f.dripBytes() <= 0) {
       response.end(bytes);
       return;
@@ -491,10 +278,12 @@ public final class StubServer {
         reset();
         response.end(stats().toString());
       } else {
-        response.setStatusCode(404).end(problem("no such admin route"));
+        response.setStatusCode(404).end(StubReply.problemBody("no such admin route"));
       }
     } catch (IllegalArgumentException | java.io.IOException e) {
-      response.setStatusCode(400).end(problem(String.valueOf(e.getMessage()).replace('"', '\'')));
+      response
+          .setStatusCode(400)
+          .end(StubReply.problemBody(String.valueOf(e.getMessage()).replace('"', '\'')));
     }
   }
 }
