@@ -10,11 +10,11 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,10 +33,7 @@ public final class RebuildCommand implements Callable<Integer> {
       description = "customer_order_summary, product_stats or analytics.")
   String readModel;
 
-  @Option(
-      names = "--data-dir",
-      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir = new DataDirOption();
 
   @Option(
       names = "--database-url",
@@ -52,9 +49,7 @@ public final class RebuildCommand implements Callable<Integer> {
       return 2;
     }
     Settings settings = Settings.forTools(System.getenv());
-    if (dataDir != null) {
-      settings = settings.toBuilder().dataDir(dataDir).build();
-    }
+    settings = dataDir.applyTo(settings);
     if (databaseUrl != null) {
       settings = settings.toBuilder().databaseUrl(databaseUrl).build();
     }

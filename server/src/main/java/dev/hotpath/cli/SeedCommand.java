@@ -7,9 +7,9 @@ import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.ProgressBar;
 import dev.hotpath.store.seed.SeedPlan;
 import dev.hotpath.store.seed.SeedResult;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hotpath seed}: appends generated, deterministic data to the database. */
@@ -42,17 +42,12 @@ public final class SeedCommand implements Callable<Integer> {
       description = "Random seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(
-      names = "--data-dir",
-      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir = new DataDirOption();
 
   @Override
   public Integer call() {
     Settings settings = Settings.forTools(System.getenv());
-    if (dataDir != null) {
-      settings = settings.toBuilder().dataDir(dataDir).build();
-    }
+    settings = dataDir.applyTo(settings);
     SeedPlan plan = new SeedPlan(customers, products, orders, seed);
     App.Database db = App.openDatabase(settings);
     try {

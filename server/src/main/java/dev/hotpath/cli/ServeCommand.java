@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -46,10 +47,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "HTTP port (overrides HOTPATH_PORT).")
   Integer port;
 
-  @Option(
-      names = "--data-dir",
-      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir = new DataDirOption();
 
   @Override
   public Integer call() throws Exception {
@@ -57,10 +55,7 @@ public final class ServeCommand implements Callable<Integer> {
     Optional<DevKeys> devKeys = Optional.empty();
     if (demo) {
       // the demo trusts a development key of its own, made on first start under the data folder
-      Path dir =
-          dataDir != null
-              ? dataDir
-              : Path.of(env.getOrDefault(Settings.PREFIX + "DATA_DIR", "data"));
+      Path dir = dataDir.resolve(env);
       devKeys = Optional.of(DevKeys.ensure(dir));
       env = devKeys.get().environment(env);
       // one user, and the benchmark scripts: one token from one address at tens of thousands of
@@ -99,9 +94,7 @@ public final class ServeCommand implements Callable<Integer> {
     if (port != null) {
       settings = settings.toBuilder().port(port).build();
     }
-    if (dataDir != null) {
-      settings = settings.toBuilder().dataDir(dataDir).build();
-    }
+    settings = dataDir.applyTo(settings);
     PrintStream out = System.out;
     App.Database db = App.openDatabase(settings);
     if (demo && isEmpty(db)) {

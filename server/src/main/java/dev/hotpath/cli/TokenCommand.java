@@ -1,6 +1,5 @@
 package dev.hotpath.cli;
 
-import dev.hotpath.config.Settings;
 import dev.hotpath.edge.auth.Scope;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,10 +36,7 @@ public final class TokenCommand implements Callable<Integer> {
   @Option(names = "--ttl", description = "Lifetime in seconds (default 3600).")
   long ttlSeconds = 3600;
 
-  @Option(
-      names = "--data-dir",
-      description = "Folder of the embedded database (overrides HOTPATH_DATA_DIR).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir = new DataDirOption();
 
   @Override
   public Integer call() {
@@ -53,13 +50,7 @@ public final class TokenCommand implements Callable<Integer> {
       System.err.println("hotpath: --ttl must be between 1 second and 30 days");
       return 2;
     }
-    Path dir =
-        dataDir != null
-            ? dataDir
-            : Path.of(
-                System.getenv().getOrDefault(Settings.PREFIX + "DATA_DIR", "data").isBlank()
-                    ? "data"
-                    : System.getenv().getOrDefault(Settings.PREFIX + "DATA_DIR", "data"));
+    Path dir = dataDir.resolve(System.getenv());
     System.out.println(DevKeys.load(dir).mint(subject, scopes, Duration.ofSeconds(ttlSeconds)));
     return 0;
   }

@@ -2,6 +2,7 @@ package dev.hotpath.config;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,10 +37,19 @@ public record DatabaseSettings(
     int cores = Runtime.getRuntime().availableProcessors();
     return new DatabaseSettings(
         r.postgresUrl("DATABASE_URL"),
-        Path.of(r.string("DATA_DIR", "data")),
+        dataDir(r),
         r.integer("PG_PORT", 0, 0, 65535),
         r.integer("DB_POOL_SIZE", Math.max(4, cores * 2), 1, 1000),
         r.integer("DB_PIPELINING", 256, 1, 4096));
+  }
+
+  /** HOTPATH_DATA_DIR as {@code env} gives it ({@code data} when unset). */
+  public static Path dataDir(Map<String, String> env) {
+    return dataDir(new EnvReader(env));
+  }
+
+  private static Path dataDir(EnvReader r) {
+    return Path.of(r.string("DATA_DIR", "data"));
   }
 
   DatabaseSettings withUrl(Optional<URI> newUrl) {
