@@ -40,14 +40,15 @@ class LoadSmokeIT {
     // a real client: authenticated with a token the server trusts (the development key pair)
     DevKeys keys = DevKeys.ensure(dir);
     Settings settings =
-        Settings.fromEnvironment(
+        Settings.builder(
                 keys.environment(
                     Map.of(
                         "HOTPATH_PORT", "0",
                         "HOTPATH_EVENT_LOOPS", "2",
                         "HOTPATH_DB_POOL_SIZE", "8",
                         "HOTPATH_SHUTDOWN_GRACE_MS", "2000")))
-            .withDataDir(dir);
+            .dataDir(dir)
+            .build();
     System.setProperty(
         HotpathSimulation.TOKEN_PROPERTY,
         keys.mint(

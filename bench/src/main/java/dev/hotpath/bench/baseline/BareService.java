@@ -72,21 +72,21 @@ public final class BareService extends VerticleBase {
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
-                .setEventLoopPoolSize(settings.eventLoops())
+                .setEventLoopPoolSize(settings.server().eventLoops())
                 .setPreferNativeTransport(true));
     vertx
         .deployVerticle(
             () -> new BareService(db.coordinates(), settings, port),
-            new DeploymentOptions().setInstances(settings.eventLoops()))
+            new DeploymentOptions().setInstances(settings.server().eventLoops()))
         .onSuccess(
             id ->
                 System.out.println(
                     "bare service on port "
                         + port
                         + " with "
-                        + settings.eventLoops()
+                        + settings.server().eventLoops()
                         + " event loops and "
-                        + settings.poolSize()
+                        + settings.database().poolSize()
                         + " database connections"))
         .onFailure(
             e -> {
@@ -108,8 +108,10 @@ public final class BareService extends VerticleBase {
         PgBuilder.client()
             .with(
                 new PoolOptions()
-                    .setMaxSize(Math.max(1, settings.poolSize() / settings.eventLoops())))
-            .connectingTo(database.connectOptions(settings.pipeliningLimit()))
+                    .setMaxSize(
+                        Math.max(
+                            1, settings.database().poolSize() / settings.server().eventLoops())))
+            .connectingTo(database.connectOptions(settings.database().pipeliningLimit()))
             .using(vertx)
             .build();
     return vertx
