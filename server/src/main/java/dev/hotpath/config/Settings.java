@@ -3,8 +3,8 @@ package dev.hotpath.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -44,17 +44,19 @@ public record Settings(
   public static final String PREFIX = "HOTPATH_";
 
   public Settings {
-    Objects.requireNonNull(server, "server");
-    Objects.requireNonNull(database, "database");
-    Objects.requireNonNull(observability, "observability");
-    Objects.requireNonNull(cache, "cache");
-    Objects.requireNonNull(accessLog, "accessLog");
-    Objects.requireNonNull(auth, "auth");
-    Objects.requireNonNull(limits, "limits");
-    Objects.requireNonNull(transport, "transport");
-    Objects.requireNonNull(compute, "compute");
-    Objects.requireNonNull(admission, "admission");
-    Objects.requireNonNull(outside, "outside");
+    // every section is required (List.of refuses a null)
+    List.of(
+        server,
+        database,
+        observability,
+        cache,
+        accessLog,
+        auth,
+        limits,
+        transport,
+        compute,
+        admission,
+        outside);
   }
 
   /**
@@ -63,25 +65,24 @@ public record Settings(
    */
   public static Settings fromEnvironment(Map<String, String> env) {
     var r = new EnvReader(env);
-    var settings =
-        new Builder()
-            .server(r.section(() -> ServerSettings.from(r)))
-            .database(r.section(() -> DatabaseSettings.from(r)))
-            .observability(r.section(() -> ObservabilitySettings.from(r)))
-            .cache(r.section(() -> CacheSettings.from(r)))
-            .accessLog(r.section(() -> AccessLogSettings.from(r)))
-            .auth(r.section(() -> AuthSettings.from(r)))
-            .limits(r.section(() -> LimitSettings.from(r)))
-            .transport(r.section(() -> TransportSettings.from(r)))
-            .compute(r.section(() -> ComputeSettings.from(r)))
-            .admission(r.section(() -> AdmissionSettings.from(r)))
-            .outside(r.section(() -> OutsideSettings.from(r)));
+    var b = new Builder();
+    b.server = r.section(() -> ServerSettings.from(r));
+    b.database = r.section(() -> DatabaseSettings.from(r));
+    b.observability = r.section(() -> ObservabilitySettings.from(r));
+    b.cache = r.section(() -> CacheSettings.from(r));
+    b.accessLog = r.section(() -> AccessLogSettings.from(r));
+    b.auth = r.section(() -> AuthSettings.from(r));
+    b.limits = r.section(() -> LimitSettings.from(r));
+    b.transport = r.section(() -> TransportSettings.from(r));
+    b.compute = r.section(() -> ComputeSettings.from(r));
+    b.admission = r.section(() -> AdmissionSettings.from(r));
+    b.outside = r.section(() -> OutsideSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
     }
     r.throwIfAny();
-    return settings.build();
+    return b.build();
   }
 
   /**
@@ -105,18 +106,19 @@ public record Settings(
 
   /** A builder that starts from these settings. */
   public Builder toBuilder() {
-    return new Builder()
-        .server(server)
-        .database(database)
-        .observability(observability)
-        .cache(cache)
-        .accessLog(accessLog)
-        .auth(auth)
-        .limits(limits)
-        .transport(transport)
-        .compute(compute)
-        .admission(admission)
-        .outside(outside);
+    var b = new Builder();
+    b.server = server;
+    b.database = database;
+    b.observability = observability;
+    b.cache = cache;
+    b.accessLog = accessLog;
+    b.auth = auth;
+    b.limits = limits;
+    b.transport = transport;
+    b.compute = compute;
+    b.admission = admission;
+    b.outside = outside;
+    return b;
   }
 
   /**
@@ -139,28 +141,8 @@ public record Settings(
 
     private Builder() {}
 
-    public Builder server(ServerSettings value) {
-      server = value;
-      return this;
-    }
-
-    public Builder database(DatabaseSettings value) {
-      database = value;
-      return this;
-    }
-
-    public Builder observability(ObservabilitySettings value) {
-      observability = value;
-      return this;
-    }
-
     public Builder cache(CacheSettings value) {
       cache = value;
-      return this;
-    }
-
-    public Builder accessLog(AccessLogSettings value) {
-      accessLog = value;
       return this;
     }
 
@@ -169,23 +151,8 @@ public record Settings(
       return this;
     }
 
-    public Builder limits(LimitSettings value) {
-      limits = value;
-      return this;
-    }
-
-    public Builder transport(TransportSettings value) {
-      transport = value;
-      return this;
-    }
-
     public Builder compute(ComputeSettings value) {
       compute = value;
-      return this;
-    }
-
-    public Builder admission(AdmissionSettings value) {
-      admission = value;
       return this;
     }
 
