@@ -22,6 +22,26 @@ public final class TrafficReport {
 
   private TrafficReport() {}
 
+  /**
+   * The overview's figures, in the order both reports print them: lines, requests, business, noise,
+   * noise share, skipped lines, not JSON, other JSON; then {@code more}.
+   */
+  private static Object[] overview(TrafficAnalysis a, Object... more) {
+    Object[] head = {
+      a.lines(),
+      a.requests(),
+      a.business(),
+      a.noise(),
+      percent(a.noise(), a.requests()),
+      a.notJson() + a.notAccess(),
+      a.notJson(),
+      a.notAccess()
+    };
+    Object[] all = java.util.Arrays.copyOf(head, head.length + more.length);
+    System.arraycopy(more, 0, all, head.length, more.length);
+    return all;
+  }
+
   /** The terminal report; at most {@code topRoutes} routes are listed. */
   public static String text(TrafficAnalysis a, int topRoutes) {
     StringBuilder b = new StringBuilder();
@@ -30,14 +50,7 @@ public final class TrafficReport {
             Locale.ROOT,
             "%d lines: %d requests (%d business, %d noise = %s), %d skipped (%d not JSON, %d other"
                 + " JSON)%n",
-            a.lines(),
-            a.requests(),
-            a.business(),
-            a.noise(),
-            percent(a.noise(), a.requests()),
-            a.notJson() + a.notAccess(),
-            a.notJson(),
-            a.notAccess()));
+            overview(a)));
     if (a.sampledLines() > 0) {
       b.append(
           String.format(
@@ -168,17 +181,7 @@ public final class TrafficReport {
             "<p>%d lines: <b>%d requests</b>, of which %d business and %d noise (%s); %d lines"
                 + " skipped (%d not JSON, %d other JSON). Rate-limited %d, shed %d; %d sampled lines"
                 + " counted as the requests they stand for.</p>",
-            a.lines(),
-            a.requests(),
-            a.business(),
-            a.noise(),
-            percent(a.noise(), a.requests()),
-            a.notJson() + a.notAccess(),
-            a.notJson(),
-            a.notAccess(),
-            a.limited(),
-            a.shed(),
-            a.sampledLines()));
+            overview(a, a.limited(), a.shed(), a.sampledLines())));
 
     List<SvgCharts.Bar> minuteBars = new ArrayList<>();
     for (TrafficAnalysis.MinuteRow m : a.minutes()) {
