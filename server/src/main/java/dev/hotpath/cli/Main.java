@@ -1,6 +1,6 @@
 package dev.hotpath.cli;
 
-import dev.hotpath.config.Settings;
+import dev.hotpath.config.InvalidSettingsException;
 import dev.hotpath.store.EmbeddedDatabase;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,7 +32,7 @@ public final class Main implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           // a wrong setting or an unusable database: one clear line, no stack trace
-          if (e instanceof Settings.InvalidSettingsException
+          if (e instanceof InvalidSettingsException
               || e instanceof EmbeddedDatabase.EmbeddedDatabaseException
               || e instanceof IllegalStateException) {
             commandLine.getErr().println("hotpath: " + e.getMessage());

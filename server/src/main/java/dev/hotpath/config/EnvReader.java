@@ -16,6 +16,9 @@ import java.util.function.Supplier;
  * variable at once ({@link #throwIfAny}).
  */
 final class EnvReader {
+  /** What every variable's name starts with. */
+  static final String PREFIX = "HOTPATH_";
+
   private final Map<String, String> env;
   private final List<String> errors = new ArrayList<>();
 
@@ -25,7 +28,7 @@ final class EnvReader {
 
   /** The full name of a variable: {@code HOTPATH_} and {@code name}. */
   static String var(String name) {
-    return Settings.PREFIX + name;
+    return PREFIX + name;
   }
 
   /** Records a bad setting; start-up fails with every recorded message. */
@@ -40,7 +43,7 @@ final class EnvReader {
   <T> T section(Supplier<T> factory) {
     try {
       return factory.get();
-    } catch (Settings.InvalidSettingsException e) {
+    } catch (InvalidSettingsException e) {
       errors.add(e.getMessage());
       return null;
     }
@@ -49,7 +52,7 @@ final class EnvReader {
   /** Throws one exception naming every recorded error, if any. */
   void throwIfAny() {
     if (!errors.isEmpty()) {
-      throw new Settings.InvalidSettingsException(String.join("; ", errors));
+      throw new InvalidSettingsException(String.join("; ", errors));
     }
   }
 

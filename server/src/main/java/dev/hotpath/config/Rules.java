@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * The rules a settings record's compact constructor checks, named after the variables they bound:
- * every broken rule is collected, then {@link #enforce} throws one {@link
- * Settings.InvalidSettingsException} naming them all. The same constructor serves values read from
- * the environment and values given by {@link Settings.Builder}, so no path skips a rule.
+ * every broken rule is collected, then {@link #enforce} throws one {@link InvalidSettingsException}
+ * naming them all. The same constructor serves values read from the environment and values given by
+ * the settings builder, so no path skips a rule.
  */
 final class Rules {
   private final List<String> broken = new ArrayList<>();
@@ -62,7 +62,7 @@ final class Rules {
 
   void enforce() {
     if (!broken.isEmpty()) {
-      throw new Settings.InvalidSettingsException(String.join("; ", broken));
+      throw new InvalidSettingsException(String.join("; ", broken));
     }
   }
 }

@@ -41,7 +41,7 @@ public record Settings(
     AdmissionSettings admission,
     OutsideSettings outside) {
 
-  public static final String PREFIX = "HOTPATH_";
+  public static final String PREFIX = EnvReader.PREFIX;
 
   public Settings {
     // every section is required (List.of refuses a null)
@@ -192,15 +192,6 @@ public record Settings(
           compute,
           admission,
           outside);
-    }
-  }
-
-  /** Thrown when one or more settings are invalid; the message names every one of them. */
-  public static final class InvalidSettingsException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    InvalidSettingsException(String message) {
-      super(message, null, false, false);
     }
   }
 }

@@ -49,7 +49,7 @@ class AccessLogSettingsTest {
                         "HOTPATH_ACCESS_LOG_MAX_BYTES", "2000",
                         "HOTPATH_ACCESS_LOG_MAX_FILES", "4",
                         "HOTPATH_ACCESS_LOG_SAMPLE_ONE_IN", "0")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining(
             "HOTPATH_ACCESS_LOG_MAX_BYTES=2000 must be at least 1024 bytes per file (4096)")
         .hasMessageContaining("HOTPATH_ACCESS_LOG_SAMPLE_ONE_IN=0 is out of range");

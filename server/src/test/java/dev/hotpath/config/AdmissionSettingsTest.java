@@ -74,7 +74,7 @@ class AdmissionSettingsTest {
                         "HOTPATH_ADMISSION_MAX_LIMIT", "50",
                         "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "0",
                         "HOTPATH_RATE_CLIENT", "-1")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_ADMISSION_LIMIT=lots is not a whole number")
         .hasMessageContaining("HOTPATH_ADMISSION_MIN_LIMIT=500 must not exceed")
         .hasMessageContaining("HOTPATH_ADMISSION_QUEUE_WAIT_MS=0 is out of range")

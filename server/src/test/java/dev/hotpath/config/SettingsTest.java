@@ -62,7 +62,7 @@ class SettingsTest {
                         "HOTPATH_DB_POOL_SIZE", "0",
                         "HOTPATH_DATABASE_URL", "mysql://x/y",
                         "HOTPATH_CURSOR_SECRET", "short")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_PORT=http is not a whole number")
         .hasMessageContaining("HOTPATH_DB_POOL_SIZE=0 is out of range")
         .hasMessageContaining("HOTPATH_DATABASE_URL must look like postgresql://")
@@ -105,7 +105,7 @@ class SettingsTest {
                         "HOTPATH_CACHE_TTL_MS", "5000",
                         "HOTPATH_CACHE_NEGATIVE_TTL_MS", "6000",
                         "HOTPATH_GZIP_MIN_BYTES", "-1")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_CACHE_MAX_MB=-1 is out of range")
         .hasMessageContaining(
             "HOTPATH_CACHE_NEGATIVE_TTL_MS=6000 must not exceed HOTPATH_CACHE_TTL_MS=5000")
@@ -115,7 +115,7 @@ class SettingsTest {
   @Test
   void authenticationIsOnByDefaultAndThenNeedsAKeySetAnIssuerAndAnAudience() {
     assertThatThrownBy(() -> Settings.fromEnvironment(Map.of()))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining(
             "HOTPATH_JWKS (a file or http(s) URL of the signing keys) is required")
         .hasMessageContaining("HOTPATH_JWT_ISSUER is required")
@@ -216,7 +216,7 @@ class SettingsTest {
                         "HOTPATH_JOB_BACKOFF_BASE_MS", "5000",
                         "HOTPATH_JOB_BACKOFF_CAP_MS", "1000",
                         "HOTPATH_JOB_WORKERS", "0")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining(
             "HOTPATH_JOB_BACKOFF_BASE_MS must not exceed HOTPATH_JOB_BACKOFF_CAP_MS")
         .hasMessageContaining("HOTPATH_JOB_WORKERS=0 is out of range");
@@ -238,11 +238,11 @@ class SettingsTest {
     assertThat(base.server().port()).as("the original is frozen").isEqualTo(8080);
 
     assertThatThrownBy(() -> base.toBuilder().port(70_000))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_PORT=70000 is out of range [0, 65535]");
     assertThatThrownBy(
             () -> base.toBuilder().databaseUrl(java.net.URI.create("mysql://db/x")).build())
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_DATABASE_URL must look like postgresql://");
     assertThatThrownBy(
             () ->
@@ -257,7 +257,7 @@ class SettingsTest {
                     100,
                     1,
                     100))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining(
             "HOTPATH_JWKS (a file or http(s) URL of the signing keys) is required")
         .hasMessageContaining("HOTPATH_JWT_AUDIENCE is required")
@@ -280,7 +280,7 @@ class SettingsTest {
                         "HOTPATH_OUTSIDE_BACKOFF_CAP_MS", "100",
                         "HOTPATH_ADMISSION_MIN_LIMIT", "50",
                         "HOTPATH_ADMISSION_MAX_LIMIT", "40")))
-        .isInstanceOf(Settings.InvalidSettingsException.class)
+        .isInstanceOf(InvalidSettingsException.class)
         .hasMessageContaining("HOTPATH_CURSOR_SECRET must be at least 16 characters")
         .hasMessageContaining("HOTPATH_TLS_CERT and HOTPATH_TLS_KEY must be set together")
         .hasMessageContaining("HOTPATH_TLS_KEY=/nonexistent/key.pem is not a readable file")

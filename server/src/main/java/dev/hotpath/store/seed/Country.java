@@ -1,7 +1,7 @@
 package dev.hotpath.store.seed;
 
-import static dev.hotpath.store.seed.Words.ascii;
-import static dev.hotpath.store.seed.Words.bytes;
+import static dev.hotpath.store.seed.Ascii.ascii;
+import static dev.hotpath.store.seed.Ascii.bytes;
 
 /**
  * A country of the generated addresses: its code, share, cities, regions, streets and postal codes.

@@ -1,6 +1,6 @@
 package dev.hotpath.store.seed;
 
-import static dev.hotpath.store.seed.Words.ascii;
+import static dev.hotpath.store.seed.Ascii.ascii;
 
 import java.sql.Connection;
 import java.sql.SQLException;

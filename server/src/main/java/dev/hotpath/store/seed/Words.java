@@ -1,22 +1,11 @@
 package dev.hotpath.store.seed;
 
-import java.nio.charset.StandardCharsets;
+import static dev.hotpath.store.seed.Ascii.ascii;
+import static dev.hotpath.store.seed.Ascii.bytes;
 
 /** The generator's vocabulary: fixed column values, names, nouns, countries, as ASCII bytes. */
 final class Words {
   private Words() {}
-
-  static byte[] ascii(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  static byte[][] bytes(String[] values) {
-    byte[][] out = new byte[values.length][];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = ascii(values[i]);
-    }
-    return out;
-  }
 
   static final byte[] NULL = ascii("\\N");
   static final byte[] VERSION_1 = ascii("1\t");
