@@ -1,5 +1,6 @@
 package dev.hotpath.outside;
 
+import dev.hotpath.observe.RequestTrace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -9,27 +10,55 @@ import java.util.concurrent.TimeUnit;
  * the first has not answered after the service's tracked p95 latency (while the hedge budget has
  * room); the first good answer wins and the other is reset.
  */
-final class Attempt {
-  final Exchange exchange;
-  final int n;
+final class Attempt implements Sent.Listener {
+  /** The call an attempt belongs to. */
+  interface Owner {
+    /** What the call's deadline leaves, less the margin. */
+    long leftMillis();
+
+    /** Attempt {@code n} succeeded. */
+    void answered(Reply reply);
+
+    /** Attempt {@code n} failed (the owner may retry). */
+    void failed(int n, OutsideFailure failure);
+  }
+
+  private final Owner owner;
+  private final Wire wire;
+  private final Dependency dep;
+  private final OutsideCall call;
+  private final RequestTrace trace;
+  private final boolean hedged;
+  private final int n;
   final List<Sent> inFlight = new ArrayList<>(2);
   long hedgeTimer = -1;
   boolean done;
 
-  Attempt(Exchange exchange, int n) {
-    this.exchange = exchange;
+  Attempt(
+      Owner owner,
+      Wire wire,
+      Dependency dep,
+      OutsideCall call,
+      RequestTrace trace,
+      boolean hedged,
+      int n) {
+    this.owner = owner;
+    this.wire = wire;
+    this.dep = dep;
+    this.call = call;
+    this.trace = trace;
+    this.hedged = hedged;
     this.n = n;
   }
 
   void start() {
-    Dependency dep = exchange.dep;
     if (!send(false)) {
       done = true;
-      exchange.failed(
+      owner.failed(
           n, OutsideFailure.of(dep.service(), OutsideFailure.Kind.BREAKER_OPEN, "breaker open"));
       return;
     }
-    if (!exchange.hedged || done) {
+    if (!hedged || done) {
       return;
     }
     long p95 = dep.latency().quantileNanos(0.95);
@@ -37,13 +66,11 @@ final class Attempt {
       return;
     }
     long delay = Math.max(1, TimeUnit.NANOSECONDS.toMillis(p95 + 999_999));
-    if (delay >= exchange.leftMillis()) {
+    if (delay >= owner.leftMillis()) {
       return;
     }
     hedgeTimer =
-        exchange
-            .client
-            .vertx()
+        wire.vertx()
             .setTimer(
                 delay,
                 t -> {
@@ -56,18 +83,18 @@ final class Attempt {
 
   /** Sends one request; false when the breaker refused it. */
   boolean send(boolean hedge) {
-    Dependency dep = exchange.dep;
     if (!dep.breaker().tryAcquirePermission()) {
       dep.rejected();
       return false;
     }
-    Sent sent = new Sent(this, hedge);
+    Sent sent = new Sent(this, wire, dep, call, trace, Math.max(1, owner.leftMillis()), hedge);
     inFlight.add(sent);
     sent.go();
     return true;
   }
 
-  void answered(Sent winner, Reply reply) {
+  @Override
+  public void answered(Sent winner, Reply reply) {
     if (done) {
       return;
     }
@@ -79,12 +106,13 @@ final class Attempt {
       }
     }
     if (winner.hedge) {
-      exchange.dep.hedgeWon();
+      dep.hedgeWon();
     }
-    exchange.promise.tryComplete(reply);
+    owner.answered(reply);
   }
 
-  void failed(Sent sent, OutsideFailure failure) {
+  @Override
+  public void failed(Sent sent, OutsideFailure failure) {
     inFlight.remove(sent);
     if (done || !inFlight.isEmpty()) {
       return;
@@ -92,12 +120,12 @@ final class Attempt {
     // nothing left racing: a hedge not yet sent would only add load to a failing service
     done = true;
     cancelHedgeTimer();
-    exchange.failed(n, failure);
+    owner.failed(n, failure);
   }
 
   private void cancelHedgeTimer() {
     if (hedgeTimer >= 0) {
-      exchange.client.vertx().cancelTimer(hedgeTimer);
+      wire.vertx().cancelTimer(hedgeTimer);
       hedgeTimer = -1;
     }
   }

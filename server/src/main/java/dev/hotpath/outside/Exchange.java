@@ -9,8 +9,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * retryable failure is retried after exponential backoff with full jitter (at least the service's
  * {@code Retry-After}), never past the deadline and only while the service's retry budget has room.
  */
-final class Exchange {
-  final OutsideClient client;
+final class Exchange implements Attempt.Owner {
+  private final Wire wire;
   final Dependency dep;
   final OutsideCall call;
   final RequestTrace trace;
@@ -18,25 +18,22 @@ final class Exchange {
   final boolean hedged;
 
   Exchange(
-      OutsideClient client,
-      Dependency dep,
-      OutsideCall call,
-      RequestTrace trace,
-      Promise<Reply> promise) {
-    this.client = client;
+      Wire wire, Dependency dep, OutsideCall call, RequestTrace trace, Promise<Reply> promise) {
+    this.wire = wire;
     this.dep = dep;
     this.call = call;
     this.trace = trace;
     this.promise = promise;
-    this.hedged = call.hedge() && client.settings().hedging() && call.service().hedged();
+    this.hedged = call.hedge() && wire.settings().hedging() && call.service().hedged();
     dep.retryBudget().call();
     if (hedged) {
       dep.hedgeBudget().call();
     }
   }
 
-  long leftMillis() {
-    return call.deadline().remaining(client.settings().margin()).toMillis();
+  @Override
+  public long leftMillis() {
+    return call.deadline().remaining(wire.settings().margin()).toMillis();
   }
 
   void attempt(int n) {
@@ -45,16 +42,22 @@ final class Exchange {
           OutsideFailure.of(call.service(), OutsideFailure.Kind.TIMEOUT, "no time left"));
       return;
     }
-    new Attempt(this, n).start();
+    new Attempt(this, wire, dep, call, trace, hedged, n).start();
   }
 
-  void failed(int n, OutsideFailure failure) {
+  @Override
+  public void answered(Reply reply) {
+    promise.tryComplete(reply);
+  }
+
+  @Override
+  public void failed(int n, OutsideFailure failure) {
     if (n >= call.maxAttempts() || !failure.kind().retryable()) {
       promise.tryFail(failure);
       return;
     }
-    long bound = client.settings().backoffBase().toMillis();
-    long cap = client.settings().backoffCap().toMillis();
+    long bound = wire.settings().backoffBase().toMillis();
+    long cap = wire.settings().backoffCap().toMillis();
     for (int i = 1; i < n && bound < cap; i++) {
       bound *= 2;
     }
@@ -73,6 +76,6 @@ final class Exchange {
       return;
     }
     dep.retry(true);
-    client.vertx().setTimer(Math.max(1, delay), t -> attempt(n + 1));
+    wire.vertx().setTimer(Math.max(1, delay), t -> attempt(n + 1));
   }
 }

@@ -43,21 +43,14 @@ import java.util.Optional;
  */
 public final class OutsideClient {
   /** Request header telling the service how many milliseconds the caller will wait. */
-  public static final String DEADLINE_HEADER = "X-Deadline-Ms";
+  public static final String DEADLINE_HEADER = Sent.DEADLINE_HEADER;
 
-  /** Largest answer accepted; a longer one fails the attempt. */
-  static final int MAX_BODY = 256 * 1024;
-
-  private final Vertx vertx;
-  private final HttpClientAgent http;
+  private final Wire wire;
   private final OutsideServices services;
-  private final OutsideSettings settings;
 
   private OutsideClient(Vertx vertx, HttpClientAgent http, OutsideServices services) {
-    this.vertx = vertx;
-    this.http = http;
+    this.wire = new Wire(vertx, http, services.settings());
     this.services = services;
-    this.settings = services.settings();
   }
 
   /** A client whose connections live on the calling event loop. */
@@ -79,23 +72,11 @@ public final class OutsideClient {
 
   /** Closes the connections. */
   public Future<Void> close() {
-    return http.close();
+    return wire.http().close();
   }
 
   public OutsideServices services() {
     return services;
-  }
-
-  Vertx vertx() {
-    return vertx;
-  }
-
-  HttpClientAgent http() {
-    return http;
-  }
-
-  OutsideSettings settings() {
-    return settings;
   }
 
   /**
@@ -109,7 +90,7 @@ public final class OutsideClient {
           OutsideFailure.of(call.service(), OutsideFailure.Kind.NOT_CONFIGURED, "not configured"));
     }
     Promise<Reply> promise = Promise.promise();
-    new Exchange(this, dep.get(), call, Tracing.current().orElse(null), promise).attempt(1);
+    new Exchange(wire, dep.get(), call, Tracing.current().orElse(null), promise).attempt(1);
     return promise.future();
   }
 }

@@ -19,7 +19,25 @@ import java.util.concurrent.TimeUnit;
  * counters and latency tracker.
  */
 final class Sent {
-  final Attempt attempt;
+  /** Request header telling the service how many milliseconds the caller will wait. */
+  static final String DEADLINE_HEADER = "X-Deadline-Ms";
+
+  /** Largest answer accepted; a longer one fails the attempt. */
+  static final int MAX_BODY = 256 * 1024;
+
+  /** Hears how the request ended. */
+  interface Listener {
+    void answered(Sent sent, Reply reply);
+
+    void failed(Sent sent, OutsideFailure failure);
+  }
+
+  private final Listener listener;
+  private final Wire wire;
+  private final Dependency dep;
+  private final OutsideCall call;
+  private final RequestTrace trace;
+  private final long timeoutMs;
   final boolean hedge;
   final long start = System.nanoTime();
   final String spanId = spanId();
@@ -27,27 +45,35 @@ final class Sent {
   HttpClientRequest request;
   boolean ended;
 
-  Sent(Attempt attempt, boolean hedge) {
-    this.attempt = attempt;
+  Sent(
+      Listener listener,
+      Wire wire,
+      Dependency dep,
+      OutsideCall call,
+      RequestTrace trace,
+      long timeoutMs,
+      boolean hedge) {
+    this.listener = listener;
+    this.wire = wire;
+    this.dep = dep;
+    this.call = call;
+    this.trace = trace;
+    this.timeoutMs = timeoutMs;
     this.hedge = hedge;
   }
 
   void go() {
-    Exchange ex = attempt.exchange;
-    OutsideCall call = ex.call;
-    long timeoutMs = Math.max(1, ex.leftMillis());
-    timer = ex.client.vertx().setTimer(timeoutMs, t -> timedOut(timeoutMs));
-    if (ex.trace != null) {
-      ex.trace.dependencyStarted();
+    timer = wire.vertx().setTimer(timeoutMs, t -> timedOut(timeoutMs));
+    if (trace != null) {
+      trace.dependencyStarted();
     }
-    RequestOptions options = options(ex.dep.base(), call, timeoutMs);
-    if (ex.trace != null) {
+    RequestOptions options = options(dep.base(), call, timeoutMs);
+    if (trace != null) {
       options
-          .putHeader("traceparent", ex.trace.childTraceparent(spanId))
-          .putHeader("X-Request-Id", ex.trace.requestId());
+          .putHeader("traceparent", trace.childTraceparent(spanId))
+          .putHeader("X-Request-Id", trace.requestId());
     }
-    ex.client
-        .http()
+    wire.http()
         .request(options)
         .onComplete(
             ar -> {
@@ -100,7 +126,7 @@ final class Sent {
             .setSsl(tls)
             .setURI(prefix + call.path())
             .putHeader("Accept", "application/json")
-            .putHeader(OutsideClient.DEADLINE_HEADER, Long.toString(timeoutMs));
+            .putHeader(DEADLINE_HEADER, Long.toString(timeoutMs));
     call.idempotencyKey().ifPresent(k -> options.putHeader("Idempotency-Key", k));
     if (call.body().isPresent()) {
       options.putHeader("Content-Type", "application/json");
@@ -122,7 +148,7 @@ final class Sent {
           if (ended) {
             return;
           }
-          if (body.length() + chunk.length() > OutsideClient.MAX_BODY) {
+          if (body.length() + chunk.length() > MAX_BODY) {
             fail(OutsideFailure.Kind.MALFORMED, status, Optional.empty(), "answer too large");
             reset();
           } else {
@@ -154,7 +180,7 @@ final class Sent {
       return;
     }
     end();
-    attempt.exchange.dep.breaker().releasePermission();
+    dep.breaker().releasePermission();
     reset();
   }
 
@@ -167,13 +193,12 @@ final class Sent {
   private long end() {
     ended = true;
     if (timer >= 0) {
-      attempt.exchange.client.vertx().cancelTimer(timer);
+      wire.vertx().cancelTimer(timer);
       timer = -1;
     }
     long now = System.nanoTime();
-    RequestTrace trace = attempt.exchange.trace;
     if (trace != null) {
-      trace.dependencyEnded(attempt.exchange.call.service().id(), spanId, start, now);
+      trace.dependencyEnded(call.service().id(), spanId, start, now);
     }
     return now - start;
   }
@@ -183,13 +208,12 @@ final class Sent {
       return;
     }
     long nanos = end();
-    Dependency dep = attempt.exchange.dep;
     dep.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
     dep.succeeded(nanos);
     if (reply.ok()) {
       dep.latency().record(nanos);
     }
-    attempt.answered(this, reply);
+    listener.answered(this, reply);
   }
 
   private void fail(
@@ -198,7 +222,6 @@ final class Sent {
       return;
     }
     long nanos = end();
-    Dependency dep = attempt.exchange.dep;
     OutsideFailure failure = new OutsideFailure(dep.service(), kind, status, retryAfter, why);
     if (kind == OutsideFailure.Kind.POOL_BUSY) {
       // our own queue is full: not the service's fault
@@ -207,7 +230,7 @@ final class Sent {
       dep.breaker().onError(nanos, TimeUnit.NANOSECONDS, failure);
     }
     dep.failed(nanos, kind == OutsideFailure.Kind.TIMEOUT);
-    attempt.failed(this, failure);
+    listener.failed(this, failure);
   }
 
   /** {@code Retry-After} as delay-seconds or an HTTP-date; empty when absent or unreadable. */
