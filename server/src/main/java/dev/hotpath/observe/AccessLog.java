@@ -298,7 +298,7 @@ public final class AccessLog implements AutoCloseable {
           request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
       string(sb, "user_agent", request.getHeader("User-Agent"));
       string(sb, "content_type", request.getHeader("Content-Type"));
-      string(sb, "idem_key", Observability.shortHash(request.getHeader("Idempotency-Key")));
+      string(sb, "idem_key", shortHash(request.getHeader("Idempotency-Key")));
     }
     string(sb, "route", t.route);
     sb.append(",\"status\":").append(status);
@@ -382,5 +382,22 @@ public final class AccessLog implements AutoCloseable {
       }
     }
     sb.append('"');
+  }
+
+  /**
+   * A short, non-reversible tag of a header value, so retries can be grouped without logging it.
+   */
+  static String shortHash(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

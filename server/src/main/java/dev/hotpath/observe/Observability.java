@@ -261,23 +261,6 @@ public final class Observability {
     return timer;
   }
 
-  /**
-   * A short, non-reversible tag of a header value, so retries can be grouped without logging it.
-   */
-  static String shortHash(String value) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      byte[] digest =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 6);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** Feeds exemplars: the trace of the request whose latency is being recorded, when sampled. */
   private static final class ExemplarSpans implements SpanContext {
     @Override
