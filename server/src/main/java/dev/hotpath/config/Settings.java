@@ -3,8 +3,8 @@ package dev.hotpath.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -42,22 +42,6 @@ public record Settings(
     OutsideSettings outside) {
 
   public static final String PREFIX = EnvReader.PREFIX;
-
-  public Settings {
-    // every section is required (List.of refuses a null)
-    List.of(
-        server,
-        database,
-        observability,
-        cache,
-        accessLog,
-        auth,
-        limits,
-        transport,
-        compute,
-        admission,
-        outside);
-  }
 
   /**
    * The settings {@code env} gives, with defaults for this machine (one event loop per core, a pool
@@ -142,22 +126,22 @@ public record Settings(
     private Builder() {}
 
     public Builder cache(CacheSettings value) {
-      cache = value;
+      cache = Objects.requireNonNull(value);
       return this;
     }
 
     public Builder auth(AuthSettings value) {
-      auth = value;
+      auth = Objects.requireNonNull(value);
       return this;
     }
 
     public Builder compute(ComputeSettings value) {
-      compute = value;
+      compute = Objects.requireNonNull(value);
       return this;
     }
 
     public Builder outside(OutsideSettings value) {
-      outside = value;
+      outside = Objects.requireNonNull(value);
       return this;
     }
 

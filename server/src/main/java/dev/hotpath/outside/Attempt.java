@@ -1,6 +1,5 @@
 package dev.hotpath.outside;
 
-import dev.hotpath.observe.RequestTrace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,29 +23,16 @@ final class Attempt implements Sent.Listener {
   }
 
   private final Owner owner;
-  private final Wire wire;
-  private final Dependency dep;
-  private final OutsideCall call;
-  private final RequestTrace trace;
+  private final CallContext ctx;
   private final boolean hedged;
   private final int n;
   final List<Sent> inFlight = new ArrayList<>(2);
   long hedgeTimer = -1;
   boolean done;
 
-  Attempt(
-      Owner owner,
-      Wire wire,
-      Dependency dep,
-      OutsideCall call,
-      RequestTrace trace,
-      boolean hedged,
-      int n) {
+  Attempt(Owner owner, CallContext ctx, boolean hedged, int n) {
     this.owner = owner;
-    this.wire = wire;
-    this.dep = dep;
-    this.call = call;
-    this.trace = trace;
+    this.ctx = ctx;
     this.hedged = hedged;
     this.n = n;
   }
@@ -55,13 +41,14 @@ final class Attempt implements Sent.Listener {
     if (!send(false)) {
       done = true;
       owner.failed(
-          n, OutsideFailure.of(dep.service(), OutsideFailure.Kind.BREAKER_OPEN, "breaker open"));
+          n,
+          OutsideFailure.of(ctx.dep().service(), OutsideFailure.Kind.BREAKER_OPEN, "breaker open"));
       return;
     }
     if (!hedged || done) {
       return;
     }
-    long p95 = dep.latency().quantileNanos(0.95);
+    long p95 = ctx.dep().latency().quantileNanos(0.95);
     if (p95 <= 0) {
       return;
     }
@@ -70,24 +57,25 @@ final class Attempt implements Sent.Listener {
       return;
     }
     hedgeTimer =
-        wire.vertx()
+        ctx.wire()
+            .vertx()
             .setTimer(
                 delay,
                 t -> {
                   hedgeTimer = -1;
-                  if (!done && dep.hedgeBudget().tryExtra() && send(true)) {
-                    dep.hedgeSent();
+                  if (!done && ctx.dep().hedgeBudget().tryExtra() && send(true)) {
+                    ctx.dep().hedgeSent();
                   }
                 });
   }
 
   /** Sends one request; false when the breaker refused it. */
   boolean send(boolean hedge) {
-    if (!dep.breaker().tryAcquirePermission()) {
-      dep.rejected();
+    if (!ctx.dep().breaker().tryAcquirePermission()) {
+      ctx.dep().rejected();
       return false;
     }
-    Sent sent = new Sent(this, wire, dep, call, trace, Math.max(1, owner.leftMillis()), hedge);
+    Sent sent = new Sent(this, ctx, Math.max(1, owner.leftMillis()), hedge);
     inFlight.add(sent);
     sent.go();
     return true;
@@ -106,7 +94,7 @@ final class Attempt implements Sent.Listener {
       }
     }
     if (winner.hedge) {
-      dep.hedgeWon();
+      ctx.dep().hedgeWon();
     }
     owner.answered(reply);
   }
@@ -125,7 +113,7 @@ final class Attempt implements Sent.Listener {
 
   private void cancelHedgeTimer() {
     if (hedgeTimer >= 0) {
-      wire.vertx().cancelTimer(hedgeTimer);
+      ctx.wire().vertx().cancelTimer(hedgeTimer);
       hedgeTimer = -1;
     }
   }

@@ -16,6 +16,7 @@ final class Exchange implements Attempt.Owner {
   final RequestTrace trace;
   final Promise<Reply> promise;
   final boolean hedged;
+  private final CallContext ctx;
 
   Exchange(
       Wire wire, Dependency dep, OutsideCall call, RequestTrace trace, Promise<Reply> promise) {
@@ -25,6 +26,7 @@ final class Exchange implements Attempt.Owner {
     this.trace = trace;
     this.promise = promise;
     this.hedged = call.hedge() && wire.settings().hedging() && call.service().hedged();
+    this.ctx = new CallContext(wire, dep, call, trace);
     dep.retryBudget().call();
     if (hedged) {
       dep.hedgeBudget().call();
@@ -42,7 +44,7 @@ final class Exchange implements Attempt.Owner {
           OutsideFailure.of(call.service(), OutsideFailure.Kind.TIMEOUT, "no time left"));
       return;
     }
-    new Attempt(this, wire, dep, call, trace, hedged, n).start();
+    new Attempt(this, ctx, hedged, n).start();
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.hotpath.outside;
 
 import dev.hotpath.http.HttpDates;
-import dev.hotpath.observe.RequestTrace;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientRequest;
@@ -33,10 +32,7 @@ final class Sent {
   }
 
   private final Listener listener;
-  private final Wire wire;
-  private final Dependency dep;
-  private final OutsideCall call;
-  private final RequestTrace trace;
+  private final CallContext ctx;
   private final long timeoutMs;
   final boolean hedge;
   final long start = System.nanoTime();
@@ -45,35 +41,26 @@ final class Sent {
   HttpClientRequest request;
   boolean ended;
 
-  Sent(
-      Listener listener,
-      Wire wire,
-      Dependency dep,
-      OutsideCall call,
-      RequestTrace trace,
-      long timeoutMs,
-      boolean hedge) {
+  Sent(Listener listener, CallContext ctx, long timeoutMs, boolean hedge) {
     this.listener = listener;
-    this.wire = wire;
-    this.dep = dep;
-    this.call = call;
-    this.trace = trace;
+    this.ctx = ctx;
     this.timeoutMs = timeoutMs;
     this.hedge = hedge;
   }
 
   void go() {
-    timer = wire.vertx().setTimer(timeoutMs, t -> timedOut(timeoutMs));
-    if (trace != null) {
-      trace.dependencyStarted();
+    timer = ctx.wire().vertx().setTimer(timeoutMs, t -> timedOut(timeoutMs));
+    if (ctx.trace() != null) {
+      ctx.trace().dependencyStarted();
     }
-    RequestOptions options = options(dep.base(), call, timeoutMs);
-    if (trace != null) {
+    RequestOptions options = options(ctx.dep().base(), ctx.call(), timeoutMs);
+    if (ctx.trace() != null) {
       options
-          .putHeader("traceparent", trace.childTraceparent(spanId))
-          .putHeader("X-Request-Id", trace.requestId());
+          .putHeader("traceparent", ctx.trace().childTraceparent(spanId))
+          .putHeader("X-Request-Id", ctx.trace().requestId());
     }
-    wire.http()
+    ctx.wire()
+        .http()
         .request(options)
         .onComplete(
             ar -> {
@@ -96,7 +83,7 @@ final class Sent {
               }
               request = req;
               req.exceptionHandler(this::broken);
-              (call.body().isPresent() ? req.send(call.body().get()) : req.send())
+              (ctx.call().body().isPresent() ? req.send(ctx.call().body().get()) : req.send())
                   .onComplete(
                       rar -> {
                         if (rar.failed()) {
@@ -180,7 +167,7 @@ final class Sent {
       return;
     }
     end();
-    dep.breaker().releasePermission();
+    ctx.dep().breaker().releasePermission();
     reset();
   }
 
@@ -193,12 +180,12 @@ final class Sent {
   private long end() {
     ended = true;
     if (timer >= 0) {
-      wire.vertx().cancelTimer(timer);
+      ctx.wire().vertx().cancelTimer(timer);
       timer = -1;
     }
     long now = System.nanoTime();
-    if (trace != null) {
-      trace.dependencyEnded(call.service().id(), spanId, start, now);
+    if (ctx.trace() != null) {
+      ctx.trace().dependencyEnded(ctx.call().service().id(), spanId, start, now);
     }
     return now - start;
   }
@@ -208,10 +195,10 @@ final class Sent {
       return;
     }
     long nanos = end();
-    dep.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
-    dep.succeeded(nanos);
+    ctx.dep().breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
+    ctx.dep().succeeded(nanos);
     if (reply.ok()) {
-      dep.latency().record(nanos);
+      ctx.dep().latency().record(nanos);
     }
     listener.answered(this, reply);
   }
@@ -222,14 +209,14 @@ final class Sent {
       return;
     }
     long nanos = end();
-    OutsideFailure failure = new OutsideFailure(dep.service(), kind, status, retryAfter, why);
+    OutsideFailure failure = new OutsideFailure(ctx.dep().service(), kind, status, retryAfter, why);
     if (kind == OutsideFailure.Kind.POOL_BUSY) {
       // our own queue is full: not the service's fault
-      dep.breaker().releasePermission();
+      ctx.dep().breaker().releasePermission();
     } else {
-      dep.breaker().onError(nanos, TimeUnit.NANOSECONDS, failure);
+      ctx.dep().breaker().onError(nanos, TimeUnit.NANOSECONDS, failure);
     }
-    dep.failed(nanos, kind == OutsideFailure.Kind.TIMEOUT);
+    ctx.dep().failed(nanos, kind == OutsideFailure.Kind.TIMEOUT);
     listener.failed(this, failure);
   }
 
