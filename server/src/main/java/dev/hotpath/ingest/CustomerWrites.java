@@ -30,7 +30,7 @@ import java.util.Set;
  * instances hear of the write only once it has committed); this instance evicts before it answers.
  * A patch must name the version it changes ({@code If-Match}), so that it cannot overwrite a change
  * its sender has not seen. Each change also appends its event to the outbox in the same statement;
- * creation is idempotent ({@link IdempotencyKeys}).
+ * creation is idempotent ({@link WriteTransaction}).
  */
 public final class CustomerWrites {
   /**
@@ -74,18 +74,18 @@ public final class CustomerWrites {
   private final Pool pool;
   private final Contract contract;
   private final ResponseCache cache;
-  private final IdempotencyKeys idempotency;
+  private final WriteTransaction transaction;
 
   public CustomerWrites(
-      Pool pool, Contract contract, ResponseCache cache, IdempotencyKeys idempotency) {
+      Pool pool, Contract contract, ResponseCache cache, WriteTransaction transaction) {
     this.pool = pool;
     this.contract = contract;
     this.cache = cache;
-    this.idempotency = idempotency;
+    this.transaction = transaction;
   }
 
   public void create(RoutingContext ctx) {
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
@@ -97,7 +97,7 @@ public final class CustomerWrites {
             address == null ? null : address.toString(),
             cache.origin());
     List<Owner> changed = new ArrayList<>(2);
-    idempotency.execute(
+    transaction.execute(
         ctx,
         key,
         (conn, claimed) ->
@@ -114,7 +114,7 @@ public final class CustomerWrites {
                       changed.add(new Owner(Kind.CUSTOMER, id));
                       changed.add(new Owner(Kind.CUSTOMER_ORDERS, id));
                       var all = CustomerRepresentation.FIELDS.all();
-                      return IdempotencyKeys.Stored.created(
+                      return IdempotencyStore.Stored.created(
                           "/v1/customers/" + id,
                           CustomerReads.encode(row, all),
                           CustomerRepresentation.tag(row, all));

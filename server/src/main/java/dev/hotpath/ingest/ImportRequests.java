@@ -32,19 +32,19 @@ public final class ImportRequests {
   private static final String JOB =
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
 
-  private final IdempotencyKeys idempotency;
+  private final WriteTransaction transaction;
   private final JobQueue jobs;
   private final int defaultWorkers;
 
-  public ImportRequests(IdempotencyKeys idempotency, JobQueue jobs, int defaultWorkers) {
-    this.idempotency = idempotency;
+  public ImportRequests(WriteTransaction transaction, JobQueue jobs, int defaultWorkers) {
+    this.transaction = transaction;
     this.jobs = jobs;
     this.defaultWorkers = defaultWorkers;
   }
 
   public void create(RoutingContext ctx) {
     Optional<String> creator = Optional.of(Principal.of(ctx).subject());
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params params = Params.of(ctx, Set.of("workers"));
     int workers = defaultWorkers;
     Optional<String> raw = params.string("workers");
@@ -74,7 +74,7 @@ public final class ImportRequests {
                 return;
               }
               int lines = checked.result();
-              idempotency.execute(
+              transaction.execute(
                   ctx,
                   key,
                   (conn, claimed) ->
@@ -94,7 +94,7 @@ public final class ImportRequests {
                           .map(
                               rows -> {
                                 var row = rows.iterator().next();
-                                return new IdempotencyKeys.Stored(
+                                return new IdempotencyStore.Stored(
                                     202,
                                     Optional.of("/v1/jobs/" + row.getLong(0)),
                                     "application/json",

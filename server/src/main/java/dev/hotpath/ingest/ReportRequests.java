@@ -34,18 +34,18 @@ public final class ReportRequests {
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
 
   private final Contract contract;
-  private final IdempotencyKeys idempotency;
+  private final WriteTransaction transaction;
   private final JobQueue jobs;
 
-  public ReportRequests(Contract contract, IdempotencyKeys idempotency, JobQueue jobs) {
+  public ReportRequests(Contract contract, WriteTransaction transaction, JobQueue jobs) {
     this.contract = contract;
-    this.idempotency = idempotency;
+    this.transaction = transaction;
     this.jobs = jobs;
   }
 
   public void create(RoutingContext ctx) {
     Optional<String> creator = Optional.of(Principal.of(ctx).subject());
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "ReportRequest");
     LocalDate from = LocalDate.parse(body.get("from").asText());
@@ -65,7 +65,7 @@ public final class ReportRequests {
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
     }
-    idempotency.execute(
+    transaction.execute(
         ctx,
         key,
         (conn, claimed) ->
@@ -80,7 +80,7 @@ public final class ReportRequests {
                 .map(
                     rows -> {
                       var row = rows.iterator().next();
-                      return new IdempotencyKeys.Stored(
+                      return new IdempotencyStore.Stored(
                           202,
                           Optional.of("/v1/jobs/" + row.getLong(0)),
                           "application/json",

@@ -61,11 +61,6 @@ public final class ProductReads {
     return products.get(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
   }
 
-  /** The full representation of product {@code id} if the cache holds it now; never loads. */
-  public Optional<ResponseCache.Entry> cachedFull(long id) {
-    return cache.peek(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
-  }
-
   public void get(RoutingContext ctx) {
     Params params = Params.of(ctx, GET_PARAMS);
     long id = params.pathId("id");
