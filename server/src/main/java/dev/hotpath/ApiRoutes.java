@@ -32,7 +32,7 @@ import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductPages;
 import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReportDownloads;
-import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Vertx;
@@ -103,8 +103,8 @@ final class ApiRoutes {
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
     var orders = new OrderReads(db, cursors, cache, compression);
-    var summaries = new CustomerSummaryReads(pool);
-    var popular = new PopularProducts(pool, cursors);
+    var summaries = new CustomerSummaryReads(db);
+    var popular = new PopularProducts(db, cursors);
     var transaction =
         new WriteTransaction(pool, new IdempotencyStore(settings.compute().idempotencyTtl()));
     var customerWrites = new CustomerWrites(pool, contract, cache, transaction);
@@ -123,10 +123,10 @@ final class ApiRoutes {
                             db)));
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
     var reportRequests = new ReportRequests(contract, transaction, jobs);
-    var jobReads = new JobReads(pool, settings.compute().jobPoll());
-    var reports = new ReportDownloads(pool);
+    var jobReads = new JobReads(db, settings.compute().jobPoll());
+    var reports = new ReportDownloads(db);
     var importRequests = new ImportRequests(transaction, jobs, settings.compute().importWorkers());
-    var importReports = new ImportReports(pool, cursors);
+    var importReports = new ImportReports(db, cursors);
     BodyHandler importBody =
         BodyHandler.create(false)
             .setBodyLimit(settings.compute().importBodyLimit())

@@ -7,12 +7,12 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Outbox;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
@@ -145,9 +145,8 @@ public final class CustomerWrites {
    * 412.
    */
   public void patch(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check(); // the owner of the path's customer id was checked by the route's guard
+    // the owner of the path's customer id was checked by the route's guard
+    long id = Params.onlyPathId(ctx);
     Conditional.IfMatch condition =
         Conditional.ifMatch(ctx.request(), CustomerRepresentation.TAG_PREFIX, id)
             .orElseThrow(

@@ -4,6 +4,7 @@ import dev.hotpath.edge.auth.ClientIdentity;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
+import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -162,21 +163,18 @@ public final class IdempotencyStore {
     return conn.preparedQuery(LOOKUP)
         .execute(Tuple.of(key.client(), key.key()))
         .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row row = rows.iterator().next();
-              return Optional.of(
-                  new Saved(
-                      row.getBuffer(0).getBytes(),
-                      new Stored(
-                          row.getShort(1),
-                          Optional.ofNullable(row.getString(2)),
-                          row.getString(3),
-                          row.getBuffer(4),
-                          Optional.ofNullable(row.getString(5)))));
-            });
+            rows ->
+                Statements.first(rows)
+                    .map(
+                        row ->
+                            new Saved(
+                                row.getBuffer(0).getBytes(),
+                                new Stored(
+                                    row.getShort(1),
+                                    Optional.ofNullable(row.getString(2)),
+                                    row.getString(3),
+                                    row.getBuffer(4),
+                                    Optional.ofNullable(row.getString(5))))));
   }
 
   /** SHA-256 over method, path and the exact body bytes. */

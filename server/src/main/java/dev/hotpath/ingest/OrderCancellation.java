@@ -7,12 +7,12 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.OrderStatements;
 import dev.hotpath.store.PaymentJobStatements;
 import io.vertx.core.Future;
@@ -87,9 +87,7 @@ public final class OrderCancellation {
    * answers.
    */
   public void cancel(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
+    long id = Params.onlyPathId(ctx);
     Principal principal = Principal.of(ctx);
     Conditional.IfMatch ifMatch =
         Conditional.ifMatch(ctx.request(), "o", id)

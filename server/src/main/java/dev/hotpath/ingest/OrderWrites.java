@@ -5,12 +5,12 @@ import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
@@ -135,7 +135,7 @@ public final class OrderWrites {
         ctx,
         key,
         (conn, claimed) ->
-            placeIn(conn, claimed, key, request, attempt)
+            voidIfRefused(conn, attempt, checkAndWrite(conn, claimed, key, request, attempt))
                 .map(
                     rows -> {
                       Row order = rows.iterator().next();
@@ -149,17 +149,15 @@ public final class OrderWrites {
         () -> cache.invalidate(changed));
   }
 
-  private Future<RowSet<Row>> placeIn(
-      SqlConnection conn,
-      Future<Void> claimed,
-      IdempotencyStore.Key key,
-      OrderRequest request,
-      Optional<OrderPayments.Attempt> attempt) {
-    Future<RowSet<Row>> placed = checkAndWrite(conn, claimed, key, request, attempt);
+  /**
+   * A refusal after the provider authorized the order voids that authorization, in the refusal's
+   * transaction; anything else passes through.
+   */
+  private Future<RowSet<Row>> voidIfRefused(
+      SqlConnection conn, Optional<OrderPayments.Attempt> attempt, Future<RowSet<Row>> placed) {
     if (payments.isEmpty() || OrderPayments.authorized(attempt).isEmpty()) {
       return placed;
     }
-    // refused after the provider authorized it: void that authorization with the refusal
     return placed.recover(
         e ->
             e instanceof ProblemException p && p.type().status() < 500

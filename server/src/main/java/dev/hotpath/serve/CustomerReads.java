@@ -11,8 +11,9 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -77,7 +78,7 @@ public final class CustomerReads {
     Principal principal = Principal.of(ctx);
     Replies.cached(
         ctx,
-        customers.get(Key.of(Kind.CUSTOMER, id, sel, 0)),
+        customers.get(CacheKey.of(Kind.CUSTOMER, id, sel, 0)),
         CachePolicy.PRIVATE,
         compression,
         "Customer",
@@ -85,23 +86,19 @@ public final class CustomerReads {
         principal);
   }
 
-  private Future<Optional<Representation>> load(Key key) {
+  private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = CustomerRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.run(BY_ID, Tuple.of(key.id()))
+    return db.first(BY_ID, Tuple.of(key.id()))
         .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row row = rows.iterator().next();
-              return Optional.of(
-                  Representation.cached(
-                      encode(row, sel),
-                      CustomerRepresentation.tag(row, sel),
-                      CustomerRepresentation.lastModified(row),
-                      Optional.empty(),
-                      key.id()));
-            });
+            found ->
+                found.map(
+                    row ->
+                        Representation.cached(
+                            encode(row, sel),
+                            CustomerRepresentation.tag(row, sel),
+                            CustomerRepresentation.lastModified(row),
+                            Optional.empty(),
+                            key.id())));
   }
 
   public static Buffer encode(Row row, Fields.Selection sel) {

@@ -8,8 +8,9 @@ import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -90,7 +91,7 @@ public final class OrderReads {
     params.check();
     Replies.cached(
         ctx,
-        orders.get(Key.of(Kind.ORDER, id, sel, 0)),
+        orders.get(CacheKey.of(Kind.ORDER, id, sel, 0)),
         CachePolicy.PRIVATE,
         compression,
         "Order",
@@ -98,7 +99,7 @@ public final class OrderReads {
         Principal.of(ctx));
   }
 
-  private Future<Optional<Representation>> loadOrder(Key key) {
+  private Future<Optional<Representation>> loadOrder(CacheKey key) {
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return db.run(ORDER_WITH_LINES, Tuple.of(key.id()))
         .map(
@@ -145,7 +146,7 @@ public final class OrderReads {
       int variant = (status.map(STATUS_LIST::indexOf).orElse(-1) + 1) << 8 | limit;
       Replies.cached(
           ctx,
-          firstPages.get(Key.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
+          firstPages.get(CacheKey.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
           CachePolicy.PRIVATE,
           compression,
           "Customer",
@@ -164,7 +165,7 @@ public final class OrderReads {
     }
   }
 
-  private Future<Optional<Representation>> loadFirstPage(Key key) {
+  private Future<Optional<Representation>> loadFirstPage(CacheKey key) {
     int statusIndex = key.variant() >>> 8;
     int limit = key.variant() & 0xff;
     Optional<String> status =

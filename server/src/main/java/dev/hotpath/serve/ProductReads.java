@@ -8,12 +8,12 @@ import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
@@ -58,7 +58,7 @@ public final class ProductReads {
    * completes on any thread.
    */
   public CompletableFuture<ResponseCache.Entry> full(long id) {
-    return products.get(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
+    return products.get(CacheKey.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
   }
 
   public void get(RoutingContext ctx) {
@@ -68,7 +68,7 @@ public final class ProductReads {
     params.check();
     Replies.cached(
         ctx,
-        products.get(Key.of(Kind.PRODUCT, id, sel, 0)),
+        products.get(CacheKey.of(Kind.PRODUCT, id, sel, 0)),
         CachePolicy.CATALOGUE,
         compression,
         "Product",
@@ -76,22 +76,19 @@ public final class ProductReads {
         Principal.UNRESTRICTED);
   }
 
-  private Future<Optional<Representation>> load(Key key) {
+  private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = ProductRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.run(BY_ID, Tuple.of(key.id()))
+    return db.first(BY_ID, Tuple.of(key.id()))
         .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row row = rows.iterator().next();
-              return Optional.of(
-                  Representation.cached(
-                      JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
-                      Tags.resource("p", key.id(), row.getInteger(9), sel),
-                      row.getOffsetDateTime(11).toEpochSecond(),
-                      Optional.empty()));
-            });
+            found ->
+                found.map(
+                    row ->
+                        Representation.cached(
+                            JsonOutput.write(
+                                512, gen -> ProductRepresentation.write(gen, row, sel)),
+                            Tags.resource("p", key.id(), row.getInteger(9), sel),
+                            row.getOffsetDateTime(11).toEpochSecond(),
+                            Optional.empty())));
   }
 
   public void list(RoutingContext ctx) {

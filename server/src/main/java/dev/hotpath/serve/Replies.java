@@ -6,6 +6,7 @@ import dev.hotpath.http.Compression;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
+import dev.hotpath.serve.cache.ResponseCache;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
