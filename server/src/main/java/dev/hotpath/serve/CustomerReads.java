@@ -37,7 +37,7 @@ public final class CustomerReads {
       "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
   private static final String BY_IDS =
       "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = ANY($1)";
-  private static final Set<String> GET_PARAMS = Set.of("fields");
+  private static final Set<String> BATCH_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
   public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
 
@@ -70,20 +70,16 @@ public final class CustomerReads {
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
-    params.check();
     // the owner of the path's customer id was checked by the route's guard (x-owner)
-    Principal principal = Principal.of(ctx);
-    Replies.cached(
+    Replies.one(
         ctx,
-        customers.get(CacheKey.of(Kind.CUSTOMER, id, sel, 0)),
+        customers,
+        Kind.CUSTOMER,
+        CustomerRepresentation.FIELDS,
         CachePolicy.PRIVATE,
         compression,
         "Customer",
-        id,
-        principal);
+        Principal.of(ctx));
   }
 
   private Future<Optional<Representation>> load(CacheKey key) {
@@ -120,7 +116,7 @@ public final class CustomerReads {
    * principal may not see are reported as not found, and not queried.
    */
   public void batchGet(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
+    Params params = Params.of(ctx, BATCH_PARAMS);
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "BatchGetRequest");

@@ -53,7 +53,6 @@ public final class OrderReads {
           + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
-  private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
 
   /** Order statuses; a first page's cache key holds the position of its filter here, plus one. */
@@ -85,17 +84,14 @@ public final class OrderReads {
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
-    params.check();
-    Replies.cached(
+    Replies.one(
         ctx,
-        orders.get(CacheKey.of(Kind.ORDER, id, sel, 0)),
+        orders,
+        Kind.ORDER,
+        OrderRepresentation.FIELDS,
         CachePolicy.PRIVATE,
         compression,
         "Order",
-        id,
         Principal.of(ctx));
   }
 

@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 public final class ProductReads {
   static final String BY_ID =
       "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
-  private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "category");
 
   private final Statements db;
@@ -62,17 +61,14 @@ public final class ProductReads {
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
-    params.check();
-    Replies.cached(
+    Replies.one(
         ctx,
-        products.get(CacheKey.of(Kind.PRODUCT, id, sel, 0)),
+        products,
+        Kind.PRODUCT,
+        ProductRepresentation.FIELDS,
         CachePolicy.CATALOGUE,
         compression,
         "Product",
-        id,
         Principal.UNRESTRICTED);
   }
 

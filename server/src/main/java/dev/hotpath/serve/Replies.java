@@ -3,10 +3,14 @@ package dev.hotpath.serve;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
+import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,12 +20,15 @@ import io.vertx.sqlclient.RowSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /** Answers a GET with a representation from the cache or from a load. */
 final class Replies {
+  private static final Set<String> ONE_PARAMS = Set.of("fields");
+
   private Replies() {}
 
   /**
@@ -56,6 +63,28 @@ final class Replies {
     }
     rows.remove(rows.size() - 1);
     return true;
+  }
+
+  /**
+   * The handler of a GET of one resource by the path's {@code id}, through the cache: reads the id
+   * and the {@code fields=} selection (no other parameter), then sends the entry of {@code kind} as
+   * {@link #cached} does.
+   */
+  static void one(
+      RoutingContext ctx,
+      ResponseCache.Lookup lookup,
+      Kind kind,
+      Fields fields,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      Principal principal) {
+    Params params = Params.of(ctx, ONE_PARAMS);
+    long id = params.pathId("id");
+    Fields.Selection sel = params.fields(fields);
+    params.check();
+    cached(
+        ctx, lookup.get(CacheKey.of(kind, id, sel, 0)), policy, compression, what, id, principal);
   }
 
   /**

@@ -163,30 +163,24 @@ public final class RateLimiter {
   /** The RateLimit-Policy value: each policy that applies, with its quota and window. */
   private String policies(boolean withClient) {
     StringBuilder sb = new StringBuilder();
-    if (withClient && clientQuota > 0) {
-      sb.append(Policy.CLIENT.quoted)
-          .append(";q=")
-          .append(clientQuota)
-          .append(";w=")
-          .append(windowSeconds);
+    if (withClient) {
+      policy(sb, Policy.CLIENT, clientQuota);
     }
-    if (addressQuota > 0) {
-      sb.append(sb.isEmpty() ? "" : ", ")
-          .append(Policy.IP.quoted)
-          .append(";q=")
-          .append(addressQuota)
-          .append(";w=")
-          .append(windowSeconds);
-    }
-    if (globalQuota > 0) {
-      sb.append(sb.isEmpty() ? "" : ", ")
-          .append(Policy.GLOBAL.quoted)
-          .append(";q=")
-          .append(globalQuota)
-          .append(";w=")
-          .append(windowSeconds);
-    }
+    policy(sb, Policy.IP, addressQuota);
+    policy(sb, Policy.GLOBAL, globalQuota);
     return sb.toString();
+  }
+
+  /** Appends {@code policy} with its quota and window, when it applies (a quota above 0). */
+  private void policy(StringBuilder sb, Policy policy, long quota) {
+    if (quota > 0) {
+      sb.append(sb.isEmpty() ? "" : ", ")
+          .append(policy.quoted)
+          .append(";q=")
+          .append(quota)
+          .append(";w=")
+          .append(windowSeconds);
+    }
   }
 
   /**
