@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Creates customers and applies merge patches to them. Each write is one statement that also sends
@@ -242,7 +243,7 @@ public final class CustomerWrites {
             });
   }
 
-  private static Throwable translate(Throwable failure, String email) {
+  private static Throwable translate(Throwable failure, @Nullable String email) {
     if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
       return new ProblemException(
           ProblemType.CONFLICT, "A customer with e-mail " + email + " already exists");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -121,7 +122,8 @@ final class OrderPricing {
       throw new ProblemException(
           ProblemType.CURRENCY_MISMATCH, "All products of one order must share a currency");
     }
-    return new Priced(priced, total, currency);
+    // an order has at least one line, so a priced one has a currency
+    return new Priced(priced, total, Objects.requireNonNull(currency));
   }
 
   /** As {@link #price}, empty where that refuses the order or its total overflows. */

@@ -15,6 +15,8 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One idempotent write, in one transaction: the key's claim ({@link IdempotencyStore}), the
@@ -98,12 +100,13 @@ public final class WriteTransaction {
               Outcome outcome = ar.result();
               switch (outcome.kind) {
                 case FRESH -> {
-                  if (outcome.stored.status() < 300) {
+                  Stored stored = Objects.requireNonNull(outcome.stored);
+                  if (stored.status() < 300) {
                     committed.run();
                   }
-                  send(ctx, outcome.stored, false);
+                  send(ctx, stored, false);
                 }
-                case REPLAY -> send(ctx, outcome.stored, true);
+                case REPLAY -> send(ctx, Objects.requireNonNull(outcome.stored), true);
                 case IN_USE ->
                     ctx.fail(
                         new ProblemException(
@@ -127,7 +130,8 @@ public final class WriteTransaction {
     MISMATCH
   }
 
-  private record Outcome(Kind kind, Stored stored) {}
+  /** What the transaction came to; {@code stored} is null for a refusal (in use, mismatch). */
+  private record Outcome(Kind kind, @Nullable Stored stored) {}
 
   /** Signals a command that the key is not its to use; never reaches a client. */
   private static final class NotOurs extends RuntimeException {

@@ -13,6 +13,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of a bulk import: {@code GET /v1/orders/imports/{id}} (counts and state) and {@code
@@ -40,7 +41,7 @@ public final class ImportReports {
   }
 
   /** The creator an import must have to be shown to this request's principal; null for an admin. */
-  private static String creatorFilter(RoutingContext ctx) {
+  private static @Nullable String creatorFilter(RoutingContext ctx) {
     Principal principal = Principal.of(ctx);
     return principal.admin() ? null : principal.subject();
   }

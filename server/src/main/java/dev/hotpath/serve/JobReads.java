@@ -13,6 +13,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.ObjLongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code GET /v1/jobs/{id}} (status, progress, result link) and {@code GET /v1/jobs/{id}/events},
@@ -72,7 +73,7 @@ public final class JobReads {
   private final class Stream {
     private final RoutingContext ctx;
     private final long id;
-    private Buffer last;
+    private @Nullable Buffer last;
     private long sent;
     private long lastWrite = System.nanoTime();
     private boolean closed;

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Read routes of orders. One order is one indexed query (the order joined with its lines); a page
@@ -181,7 +182,7 @@ public final class OrderReads {
   private Future<Optional<Representation>> page(
       long customerId,
       Optional<String> status,
-      long[] after,
+      long @Nullable [] after,
       int limit,
       Fields.Selection sel,
       boolean cached) {

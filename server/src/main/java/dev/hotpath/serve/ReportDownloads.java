@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code GET /v1/reports/{id}}: the report as CSV, streamed page by page (keyset on row number, so
@@ -104,7 +105,7 @@ public final class ReportDownloads {
     return false;
   }
 
-  private void page(RoutingContext ctx, GzipStream gzip, long id, int after) {
+  private void page(RoutingContext ctx, @Nullable GzipStream gzip, long id, int after) {
     HttpServerResponse response = ctx.response();
     if (response.closed()) {
       return;
@@ -157,7 +158,7 @@ public final class ReportDownloads {
             });
   }
 
-  private static Future<Void> send(RoutingContext ctx, GzipStream gzip, byte[] bytes) {
+  private static Future<Void> send(RoutingContext ctx, @Nullable GzipStream gzip, byte[] bytes) {
     if (gzip == null) {
       return ctx.response().write(Buffer.buffer(bytes));
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The process-wide cache of encoded responses: a hot read is answered with bytes encoded once,
@@ -108,7 +109,7 @@ public final class ResponseCache implements MeterBinder {
 
   /** What the cache holds for a key: a representation or "not found", and when it was loaded. */
   public static final class Entry {
-    private final Representation representation;
+    private final @Nullable Representation representation;
     private final long loadedAt;
     private final long loadNanos;
     private final long ttlNanos;
@@ -116,7 +117,7 @@ public final class ResponseCache implements MeterBinder {
     private final AtomicBoolean refreshing = new AtomicBoolean();
 
     Entry(
-        Representation representation,
+        @Nullable Representation representation,
         long loadedAt,
         long loadNanos,
         long ttlNanos,
@@ -345,7 +346,7 @@ public final class ResponseCache implements MeterBinder {
   }
 
   /** Size and expiry evictions: forget the key unless it has been registered again since. */
-  private void evicted(CacheKey key, Entry entry, RemovalCause cause) {
+  private void evicted(@Nullable CacheKey key, @Nullable Entry entry, RemovalCause cause) {
     if (key == null || entry == null) {
       return;
     }
