@@ -84,17 +84,17 @@ public final class CustomerReads {
 
   private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = CustomerRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.first(BY_ID, Tuple.of(key.id()))
-        .map(
-            found ->
-                found.map(
-                    row ->
-                        Representation.cached(
-                            encode(row, sel),
-                            CustomerRepresentation.tag(row, sel),
-                            CustomerRepresentation.lastModified(row),
-                            Optional.empty(),
-                            key.id())));
+    return Replies.loadOne(
+        db,
+        BY_ID,
+        key,
+        row ->
+            Representation.cached(
+                encode(row, sel),
+                CustomerRepresentation.tag(row, sel),
+                CustomerRepresentation.lastModified(row),
+                Optional.empty(),
+                key.id()));
   }
 
   public static Buffer encode(Row row, Fields.Selection sel) {

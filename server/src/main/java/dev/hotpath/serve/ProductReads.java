@@ -14,7 +14,6 @@ import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -74,17 +73,16 @@ public final class ProductReads {
 
   private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = ProductRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.first(BY_ID, Tuple.of(key.id()))
-        .map(
-            found ->
-                found.map(
-                    row ->
-                        Representation.cached(
-                            JsonOutput.write(
-                                512, gen -> ProductRepresentation.write(gen, row, sel)),
-                            Tags.resource("p", key.id(), row.getInteger(9), sel),
-                            row.getOffsetDateTime(11).toEpochSecond(),
-                            Optional.empty())));
+    return Replies.loadOne(
+        db,
+        BY_ID,
+        key,
+        row ->
+            Representation.cached(
+                JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
+                Tags.resource("p", key.id(), row.getInteger(9), sel),
+                row.getOffsetDateTime(11).toEpochSecond(),
+                Optional.empty()));
   }
 
   public void list(RoutingContext ctx) {

@@ -11,12 +11,14 @@ import dev.hotpath.http.Responses;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.store.Statements;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Answers a GET with a representation from the cache or from a load. */
 final class Replies {
@@ -85,6 +88,15 @@ final class Replies {
     params.check();
     cached(
         ctx, lookup.get(CacheKey.of(kind, id, sel, 0)), policy, compression, what, id, principal);
+  }
+
+  /**
+   * The load of one cached resource: runs {@code sql} with the id of {@code key} and represents its
+   * row; empty when there is none (the cache keeps that "not found" too).
+   */
+  static Future<Optional<Representation>> loadOne(
+      Statements db, String sql, CacheKey key, Function<Row, Representation> represent) {
+    return db.first(sql, Tuple.of(key.id())).map(found -> found.map(represent));
   }
 
   /**

@@ -108,20 +108,8 @@ public final class RateLimiter {
     this.addressQuota = settings.perAddress();
     this.globalQuota = settings.global();
     this.clientHeaderTrusted = !authenticated;
-    this.clients =
-        Caffeine.newBuilder()
-            .maximumSize(settings.trackedKeys())
-            .expireAfterAccess(settings.rateWindow())
-            .ticker(ticker)
-            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
-            .build();
-    this.addresses =
-        Caffeine.newBuilder()
-            .maximumSize(settings.trackedKeys())
-            .expireAfterAccess(settings.rateWindow())
-            .ticker(ticker)
-            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
-            .build();
+    this.clients = tracked(settings, ticker);
+    this.addresses = tracked(settings, ticker);
     this.newClientBucket = key -> bucket(clientQuota, clock);
     this.newAddressBucket = key -> bucket(addressQuota, clock);
     this.global = globalQuota > 0 ? bucket(globalQuota, clock) : null;
@@ -157,6 +145,16 @@ public final class RateLimiter {
                     .capacity(quota)
                     .refillGreedy(quota, java.time.Duration.ofSeconds(windowSeconds)))
         .withCustomTimePrecision(clock)
+        .build();
+  }
+
+  /** The buckets of one kind of key: the most recently used ones, each for a window after use. */
+  private static Cache<String, Bucket> tracked(AdmissionSettings settings, Ticker ticker) {
+    return Caffeine.newBuilder()
+        .maximumSize(settings.trackedKeys())
+        .expireAfterAccess(settings.rateWindow())
+        .ticker(ticker)
+        .executor(Runnable::run) // maintenance on the caller: see ResponseCache
         .build();
   }
 
