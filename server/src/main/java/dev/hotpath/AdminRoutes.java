@@ -40,99 +40,76 @@ public final class AdminRoutes {
 
   private void stats(RoutingContext ctx) {
     Params.of(ctx, Set.of()).check();
-    jobs.stats(pool)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              JobQueue.Stats s = ar.result();
-              Buffer body =
-                  JsonOutput.write(
-                      256,
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeNumberField("ready", s.ready());
-                        gen.writeNumberField("scheduled", s.scheduled());
-                        gen.writeNumberField("running", s.running());
-                        gen.writeNumberField("dead", s.dead());
-                        gen.writeNumberField("oldest_ready_age_ms", s.oldestReadyAgeMs());
-                        gen.writeObjectFieldStart("this_process");
-                        gen.writeNumberField("claimed", s.claimed());
-                        gen.writeNumberField("succeeded", s.succeeded());
-                        gen.writeNumberField("failed_attempts", s.failedAttempts());
-                        gen.writeNumberField("dead_lettered", s.deadLettered());
-                        gen.writeEndObject();
-                        gen.writeEndObject();
-                      });
-              ctx.response().putHeader("Cache-Control", "no-store");
-              Responses.json(ctx, 200, body);
-            });
+    Responses.whenDone(
+        ctx,
+        jobs.stats(pool),
+        s -> {
+          Buffer body =
+              JsonOutput.write(
+                  256,
+                  gen -> {
+                    gen.writeStartObject();
+                    gen.writeNumberField("ready", s.ready());
+                    gen.writeNumberField("scheduled", s.scheduled());
+                    gen.writeNumberField("running", s.running());
+                    gen.writeNumberField("dead", s.dead());
+                    gen.writeNumberField("oldest_ready_age_ms", s.oldestReadyAgeMs());
+                    gen.writeObjectFieldStart("this_process");
+                    gen.writeNumberField("claimed", s.claimed());
+                    gen.writeNumberField("succeeded", s.succeeded());
+                    gen.writeNumberField("failed_attempts", s.failedAttempts());
+                    gen.writeNumberField("dead_lettered", s.deadLettered());
+                    gen.writeEndObject();
+                    gen.writeEndObject();
+                  });
+          Responses.uncached(ctx, body);
+        });
   }
 
   private void dead(RoutingContext ctx) {
     Params params = Params.of(ctx, Set.of("limit"));
     int limit = params.limit();
     params.check();
-    jobs.dead(pool, limit)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              Buffer body =
-                  JsonOutput.write(
-                      128 + 300 * ar.result().size(),
-                      gen -> {
-                        gen.writeStartObject();
-                        gen.writeArrayFieldStart("data");
-                        for (Row row : ar.result()) {
-                          writeJob(gen, row);
-                        }
-                        gen.writeEndArray();
-                        gen.writeEndObject();
-                      });
-              ctx.response().putHeader("Cache-Control", "no-store");
-              Responses.json(ctx, 200, body);
-            });
+    Responses.whenDone(
+        ctx,
+        jobs.dead(pool, limit),
+        rows ->
+            Responses.uncached(
+                ctx,
+                JsonOutput.write(
+                    128 + 300 * rows.size(),
+                    gen -> {
+                      gen.writeStartObject();
+                      gen.writeArrayFieldStart("data");
+                      for (Row row : rows) {
+                        writeJob(gen, row);
+                      }
+                      gen.writeEndArray();
+                      gen.writeEndObject();
+                    })));
   }
 
   private void retry(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
-    jobs.retry(pool, id)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().isPresent()) {
-                Responses.json(
-                    ctx, 200, JsonOutput.write(256, g -> writeJob(g, ar.result().get())));
-              } else {
-                pool.preparedQuery("SELECT status FROM jobs WHERE id = $1")
-                    .execute(io.vertx.sqlclient.Tuple.of(id))
-                    .onComplete(
-                        st -> {
-                          if (st.failed()) {
-                            ctx.fail(st.cause());
-                          } else if (st.result().size() == 0) {
-                            ctx.fail(ProblemException.notFound("Job " + id));
-                          } else {
-                            ctx.fail(
-                                new ProblemException(
-                                    ProblemType.CONFLICT,
-                                    "Job "
-                                        + id
-                                        + " is "
-                                        + st.result().iterator().next().getString(0)
-                                        + "; only dead jobs can be retried"));
-                          }
-                        });
-              }
-            });
+    long id = Params.onlyPathId(ctx);
+    Responses.whenDone(
+        ctx,
+        jobs.retry(pool, id),
+        retried -> {
+          if (retried.isPresent()) {
+            Responses.json(ctx, 200, JsonOutput.write(256, g -> writeJob(g, retried.get())));
+            return;
+          }
+          Responses.whenFound(
+              ctx,
+              jobs.status(pool, id),
+              "Job",
+              id,
+              status -> {
+                throw new ProblemException(
+                    ProblemType.CONFLICT,
+                    "Job " + id + " is " + status + "; only dead jobs can be retried");
+              });
+        });
   }
 
   /** A row of {@link JobQueue#JOB_COLUMNS}, every field, for operators. */

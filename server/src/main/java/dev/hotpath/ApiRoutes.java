@@ -13,12 +13,13 @@ import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.Readiness;
 import dev.hotpath.ingest.CustomerWrites;
-import dev.hotpath.ingest.IdempotencyKeys;
+import dev.hotpath.ingest.IdempotencyStore;
 import dev.hotpath.ingest.ImportRequests;
 import dev.hotpath.ingest.OrderCancellation;
 import dev.hotpath.ingest.OrderPayments;
 import dev.hotpath.ingest.OrderWrites;
 import dev.hotpath.ingest.ReportRequests;
+import dev.hotpath.ingest.WriteTransaction;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
@@ -31,7 +32,8 @@ import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductPages;
 import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReportDownloads;
-import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Route;
@@ -104,22 +106,30 @@ final class ApiRoutes {
     var customers = new CustomerReads(db, cursors, contract, cache, compression);
     var products = new ProductReads(db, cursors, cache, compression);
     var orders = new OrderReads(db, cursors, cache, compression);
-    var summaries = new CustomerSummaryReads(pool);
-    var popular = new PopularProducts(pool, cursors);
-    var idempotency = new IdempotencyKeys(pool, settings.compute().idempotencyTtl());
-    var customerWrites = new CustomerWrites(pool, contract, cache, idempotency);
+    var summaries = new CustomerSummaryReads(db);
+    var popular = new PopularProducts(db, cursors);
+    var transaction =
+        new WriteTransaction(pool, new IdempotencyStore(settings.compute().idempotencyTtl()));
+    var customerWrites = new CustomerWrites(pool, contract, cache, transaction);
     var orderWrites =
         new OrderWrites(
             contract,
-            idempotency,
+            transaction,
             cache,
-            shared.paymentJobs().map(p -> new OrderPayments(outsideClient, p, products, db)));
+            shared
+                .paymentJobs()
+                .map(
+                    p ->
+                        new OrderPayments(
+                            outsideClient,
+                            new PaymentJobStatements(shared.outside().settings()),
+                            db)));
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
-    var reportRequests = new ReportRequests(contract, idempotency, jobs);
-    var jobReads = new JobReads(pool, settings.compute().jobPoll());
-    var reports = new ReportDownloads(pool);
-    var importRequests = new ImportRequests(idempotency, jobs, settings.compute().importWorkers());
-    var importReports = new ImportReports(pool, cursors);
+    var reportRequests = new ReportRequests(contract, transaction, jobs);
+    var jobReads = new JobReads(db, settings.compute().jobPoll());
+    var reports = new ReportDownloads(db);
+    var importRequests = new ImportRequests(transaction, jobs, settings.compute().importWorkers());
+    var importReports = new ImportReports(db, cursors);
     BodyHandler importBody =
         BodyHandler.create(false)
             .setBodyLimit(settings.compute().importBodyLimit())

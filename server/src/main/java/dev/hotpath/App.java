@@ -20,8 +20,8 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideServices;
-import dev.hotpath.serve.CacheInvalidation;
-import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.EmbeddedDatabase;
@@ -186,7 +186,7 @@ public final class App implements AutoCloseable {
     }
     AtomicInteger openConnections = new AtomicInteger();
     ResponseCache cache = new ResponseCache(effective.cache());
-    cache.bind(observability.registry());
+    cache.bindTo(observability.registry());
     QueryCounter queries = new QueryCounter();
     Gatekeeper gatekeeper =
         new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());

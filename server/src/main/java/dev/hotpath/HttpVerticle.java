@@ -19,7 +19,7 @@ import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
-import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.GuardedPool;

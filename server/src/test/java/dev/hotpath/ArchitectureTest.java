@@ -92,4 +92,26 @@ class ArchitectureTest {
         .resideInAPackage("io.vertx.sqlclient..")
         .check(MAIN);
   }
+
+  @Test
+  void theReadSideQueriesOnlyThroughStatements() {
+    // Row, RowSet and Tuple are the values of a query; these are what send one
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hotpath.serve..")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.vertx.sqlclient.Pool")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.vertx.sqlclient.SqlClient")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.vertx.sqlclient.SqlConnection")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.vertx.sqlclient.PreparedQuery")
+        .because("every query of serve goes through store.Statements (counted, bounded, guarded)")
+        .check(MAIN);
+  }
 }

@@ -5,9 +5,9 @@ import dev.hotpath.http.Compression;
 import dev.hotpath.http.Conditional;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
@@ -60,7 +60,7 @@ public class ResponseCacheBenchmark {
   public int entries;
 
   private ResponseCache.Lookup lookup;
-  private Key[] keys;
+  private CacheKey[] keys;
   private final Compression compression = new Compression(1024);
   private String ifNoneMatch;
   private int next;
@@ -79,23 +79,23 @@ public class ResponseCacheBenchmark {
                             "o" + key.id() + "v1",
                             1_700_000_000L,
                             Optional.empty()))));
-    keys = new Key[entries];
+    keys = new CacheKey[entries];
     for (int i = 0; i < entries; i++) {
-      keys[i] = new Key(Kind.ORDER, i + 1, -1, -1, 0);
+      keys[i] = new CacheKey(Kind.ORDER, i + 1, -1, -1, 0);
       Representation rep = lookup.get(keys[i]).join().representation();
       rep.gzip(); // as after the first gzip request of each entry
     }
     // a permutation, so that consecutive lookups touch unrelated entries
     for (int i = entries - 1; i > 0; i--) {
       int j = (int) ((i * 2654435761L) % (i + 1));
-      Key t = keys[i];
+      CacheKey t = keys[i];
       keys[i] = keys[j];
       keys[j] = t;
     }
     ifNoneMatch = "\"o1v0\", W/\"o1v1.gz\"";
   }
 
-  private Key nextKey() {
+  private CacheKey nextKey() {
     int i = next + 1;
     if (i == keys.length) {
       i = 0;

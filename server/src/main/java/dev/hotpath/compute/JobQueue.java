@@ -2,6 +2,7 @@ package dev.hotpath.compute;
 
 import dev.hotpath.config.ComputeSettings;
 import dev.hotpath.store.JobStatements;
+import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -71,6 +72,7 @@ public final class JobQueue {
       long failedAttempts,
       long deadLettered) {}
 
+  private static final String STATUS = "SELECT status FROM jobs WHERE id = $1";
   private static final String ENQUEUE =
       JobStatements.INSERT
           + " VALUES ($1, $2::text::jsonb, $3, now() + make_interval(secs => $4), $5, $6, $7, $8)"
@@ -323,9 +325,14 @@ public final class JobQueue {
 
   /** Puts a dead job back in the queue with fresh attempts; empty when it is not dead. */
   public Future<Optional<Row>> retry(SqlClient client, long id) {
+    return client.preparedQuery(RETRY).execute(Tuple.of(id)).map(Statements::first);
+  }
+
+  /** The job's status; empty when there is no such job. */
+  public Future<Optional<String>> status(SqlClient client, long id) {
     return client
-        .preparedQuery(RETRY)
+        .preparedQuery(STATUS)
         .execute(Tuple.of(id))
-        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()));
+        .map(rows -> Statements.first(rows).map(row -> row.getString(0)));
   }
 }

@@ -7,19 +7,17 @@ import dev.hotpath.http.Deadline;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.outside.Payments;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
-import dev.hotpath.store.JobStatements;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.OrderStatements;
 import dev.hotpath.store.Outbox;
+import dev.hotpath.store.PaymentJobStatements;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
@@ -31,7 +29,7 @@ import java.util.List;
  * The payment jobs: {@value #AUTHORIZE} authorizes an order accepted as {@code payment_pending}
  * (the provider did not answer in time when it was placed), {@value #VOID} voids an authorization
  * that no order uses (the order was refused after it was authorized, or its total changed, or it
- * was cancelled: see {@link #enqueueVoidsOf}).
+ * was cancelled: see {@link PaymentJobStatements#enqueueVoidsOf}).
  *
  * <p>Authorizing asks the provider with the same idempotency key the order's placement used, so a
  * payment the provider made while the order's own call timed out is found, not made twice; it is
@@ -52,33 +50,13 @@ import java.util.List;
  * so a rerun finds nothing left to change.
  */
 public final class PaymentJobs {
-  public static final String AUTHORIZE = "payment.authorize";
-  public static final String VOID = "payment.void";
+  public static final String AUTHORIZE = PaymentJobStatements.AUTHORIZE;
+  public static final String VOID = PaymentJobStatements.VOID;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final String ORDER =
       "SELECT status, total_minor, currency, customer_id, payment_status FROM orders WHERE id = $1";
-
-  private static final int VOID_PRIORITY = 5;
-
-  /** Enqueues the authorization of the order this transaction has just inserted. */
-  private static final String ENQUEUE_AUTHORIZE =
-      JobStatements.INSERT
-          + " SELECT '"
-          + AUTHORIZE
-          + "', jsonb_build_object('order_id', o.id, 'key', $1::text), 10, now(), $2, $3,"
-          + " 'payment:' || o.id, NULL FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
-          + JobStatements.UNLESS_PENDING;
-
-  private static final String ENQUEUE_VOID =
-      JobStatements.INSERT
-          + " VALUES ('"
-          + VOID
-          + "', jsonb_build_object('authorization_id', $1::text), "
-          + VOID_PRIORITY
-          + ", now(), $2, $3, 'void:' || $1, NULL)"
-          + JobStatements.UNLESS_PENDING;
 
   /**
    * After the provider confirmed the void of a cancelled order's authorization: the order's payment
@@ -149,72 +127,23 @@ public final class PaymentJobs {
 
   private final OutsideServices services;
   private final OutsideSettings settings;
+  private final PaymentJobStatements enqueue;
   private final ResponseCache cache;
-  private final int jobTimeoutMs;
   private final String held;
   private OutsideClient client;
 
   public PaymentJobs(OutsideServices services, ResponseCache cache) {
     this.services = services;
     this.settings = services.settings();
+    this.enqueue = new PaymentJobStatements(settings);
     this.cache = cache;
-    this.jobTimeoutMs = jobTimeoutMs(settings);
     // built here: the void job's attempts and timeout are settings
-    this.held =
-        HELD_CTE + ", v AS (" + enqueueVoidsOf("o", settings) + ") SELECT customer_id FROM o";
-  }
-
-  /** The job's own timeout: the attempt's, plus time for the database around it. */
-  private static int jobTimeoutMs(OutsideSettings settings) {
-    return (int) Math.min(Integer.MAX_VALUE, settings.paymentsJobTimeout().toMillis() + 10_000);
+    this.held = HELD_CTE + ", v AS (" + enqueue.enqueueVoidsOf("o") + ") SELECT customer_id FROM o";
   }
 
   /** Registers both job kinds. */
   public void register(JobHandlers handlers) {
     handlers.register(AUTHORIZE, this::authorize).register(VOID, this::voidIt);
-  }
-
-  /**
-   * Enqueues, in the caller's transaction and right after it inserted an order, the authorization
-   * of that order under the provider key {@code key}. Pipelines with the insert (no round trip of
-   * its own when sent with it).
-   */
-  public Future<RowSet<Row>> enqueueAuthorization(SqlConnection conn, String key) {
-    return conn.preparedQuery(ENQUEUE_AUTHORIZE)
-        .execute(Tuple.of(key, settings.paymentsJobAttempts(), jobTimeoutMs));
-  }
-
-  /** Enqueues the void of an authorization no order uses. */
-  public Future<RowSet<Row>> enqueueVoid(SqlClient client, String authorizationId) {
-    return client
-        .preparedQuery(ENQUEUE_VOID)
-        .execute(Tuple.of(authorizationId, settings.paymentsJobAttempts(), jobTimeoutMs));
-  }
-
-  /**
-   * A statement for a data-modifying CTE: enqueues the void of the authorization of each row of
-   * {@code orders} (a name the statement defines, with the columns {@code id} and {@code
-   * payment_authorization}) that has one, with the attempts and timeout of the other payment jobs.
-   * Once the provider confirms, the job marks the order's payment {@code voided} (if it is still
-   * cancelled with that authorization held), bumps its version, appends {@code
-   * order.payment_voided}, sends the cache invalidation message and evicts it here. The settings
-   * are read only for their numbers: the statement works without a payments provider, and its jobs
-   * then wait, queued, for an instance that has one.
-   */
-  public static String enqueueVoidsOf(String orders, OutsideSettings settings) {
-    return JobStatements.INSERT
-        + " SELECT '"
-        + VOID
-        + "', jsonb_build_object('authorization_id', v.payment_authorization, 'order_id', v.id), "
-        + VOID_PRIORITY
-        + ", now(), "
-        + settings.paymentsJobAttempts()
-        + ", "
-        + jobTimeoutMs(settings)
-        + ", 'void:' || v.payment_authorization, NULL FROM "
-        + orders
-        + " v WHERE v.payment_authorization IS NOT NULL"
-        + JobStatements.UNLESS_PENDING;
   }
 
   private Future<String> authorize(Job job) {
@@ -278,7 +207,7 @@ public final class PaymentJobs {
                               recorded ->
                                   recorded
                                       ? Future.succeededFuture(true)
-                                      : enqueueVoid(conn, authorization).map(true))
+                                      : enqueue.enqueueVoid(conn, authorization).map(true))
                           .map("{\"voiding\":\"" + authorization + "\"}");
                     }));
   }

@@ -40,6 +40,18 @@ public final class Params {
   }
 
   /**
+   * Reads the path's {@code id} of a route that takes nothing else: no query parameter at all.
+   *
+   * @throws ProblemException as {@link #pathId} and {@link #check} do
+   */
+  public static long onlyPathId(RoutingContext ctx) {
+    Params params = of(ctx, Set.of());
+    long id = params.pathId("id");
+    params.check();
+    return id;
+  }
+
+  /**
    * A positive 64-bit id from the path, in canonical decimal: an id with a leading zero names no
    * resource (404), so {@code 02} and {@code 2} are never two names of one thing.
    */

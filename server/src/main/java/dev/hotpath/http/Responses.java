@@ -1,5 +1,6 @@
 package dev.hotpath.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -8,6 +9,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /** Writes successful responses: pre-encoded header names and values, bodies as ready buffers. */
@@ -97,6 +99,45 @@ public final class Responses {
         .putHeader(LOCATION, location)
         .putHeader(CONTENT_TYPE, JSON)
         .end(body);
+  }
+
+  /**
+   * The shape of a handler that answers from one piece of work: runs {@code then} with its result
+   * on completion. A failure of {@code work}, or one {@code then} throws (a 404, say), fails the
+   * request and is answered as a problem.
+   */
+  public static <T> void whenDone(RoutingContext ctx, Future<T> work, Consumer<T> then) {
+    work.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          try {
+            then.accept(ar.result());
+          } catch (RuntimeException e) {
+            ctx.fail(e);
+          }
+        });
+  }
+
+  /**
+   * As {@link #whenDone}, for work that looks one thing up: when it found nothing, the request
+   * fails with a 404 naming {@code what} and {@code id} (e.g. "Job 7").
+   */
+  public static <T> void whenFound(
+      RoutingContext ctx, Future<Optional<T>> found, String what, long id, Consumer<T> then) {
+    whenDone(
+        ctx,
+        found,
+        result ->
+            then.accept(result.orElseThrow(() -> ProblemException.notFound(what + " " + id))));
+  }
+
+  /** Sends {@code body} as a 200 JSON answer that no cache may keep (a state that changes). */
+  public static void uncached(RoutingContext ctx, Buffer body) {
+    ctx.response().putHeader(Headers.CACHE_CONTROL, "no-store");
+    json(ctx, 200, body);
   }
 
   /**

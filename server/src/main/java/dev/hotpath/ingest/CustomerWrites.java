@@ -7,12 +7,12 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Outbox;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Creates customers and applies merge patches to them. Each write is one statement that also sends
@@ -30,7 +31,7 @@ import java.util.Set;
  * instances hear of the write only once it has committed); this instance evicts before it answers.
  * A patch must name the version it changes ({@code If-Match}), so that it cannot overwrite a change
  * its sender has not seen. Each change also appends its event to the outbox in the same statement;
- * creation is idempotent ({@link IdempotencyKeys}).
+ * creation is idempotent ({@link WriteTransaction}).
  */
 public final class CustomerWrites {
   /**
@@ -74,18 +75,18 @@ public final class CustomerWrites {
   private final Pool pool;
   private final Contract contract;
   private final ResponseCache cache;
-  private final IdempotencyKeys idempotency;
+  private final WriteTransaction transaction;
 
   public CustomerWrites(
-      Pool pool, Contract contract, ResponseCache cache, IdempotencyKeys idempotency) {
+      Pool pool, Contract contract, ResponseCache cache, WriteTransaction transaction) {
     this.pool = pool;
     this.contract = contract;
     this.cache = cache;
-    this.idempotency = idempotency;
+    this.transaction = transaction;
   }
 
   public void create(RoutingContext ctx) {
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
     String email = body.get("email").asText().toLowerCase(Locale.ROOT);
@@ -97,7 +98,7 @@ public final class CustomerWrites {
             address == null ? null : address.toString(),
             cache.origin());
     List<Owner> changed = new ArrayList<>(2);
-    idempotency.execute(
+    transaction.execute(
         ctx,
         key,
         (conn, claimed) ->
@@ -114,7 +115,7 @@ public final class CustomerWrites {
                       changed.add(new Owner(Kind.CUSTOMER, id));
                       changed.add(new Owner(Kind.CUSTOMER_ORDERS, id));
                       var all = CustomerRepresentation.FIELDS.all();
-                      return IdempotencyKeys.Stored.created(
+                      return IdempotencyStore.Stored.created(
                           "/v1/customers/" + id,
                           CustomerReads.encode(row, all),
                           CustomerRepresentation.tag(row, all));
@@ -145,9 +146,8 @@ public final class CustomerWrites {
    * 412.
    */
   public void patch(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check(); // the owner of the path's customer id was checked by the route's guard
+    // the owner of the path's customer id was checked by the route's guard
+    long id = Params.onlyPathId(ctx);
     Conditional.IfMatch condition =
         Conditional.ifMatch(ctx.request(), CustomerRepresentation.TAG_PREFIX, id)
             .orElseThrow(
@@ -243,7 +243,7 @@ public final class CustomerWrites {
             });
   }
 
-  private static Throwable translate(Throwable failure, String email) {
+  private static Throwable translate(Throwable failure, @Nullable String email) {
     if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
       return new ProblemException(
           ProblemType.CONFLICT, "A customer with e-mail " + email + " already exists");

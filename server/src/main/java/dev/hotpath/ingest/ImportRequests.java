@@ -8,7 +8,6 @@ import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
-import dev.hotpath.serve.JobRepresentation;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
@@ -29,22 +28,17 @@ public final class ImportRequests {
 
   private static final String INSERT =
       "INSERT INTO order_imports (id, format, body, workers, lines) VALUES ($1, $2, $3, $4, $5)";
-  private static final String JOB =
-      "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
-
-  private final IdempotencyKeys idempotency;
-  private final JobQueue jobs;
+  private final AcceptedJobs accepted;
   private final int defaultWorkers;
 
-  public ImportRequests(IdempotencyKeys idempotency, JobQueue jobs, int defaultWorkers) {
-    this.idempotency = idempotency;
-    this.jobs = jobs;
+  public ImportRequests(WriteTransaction transaction, JobQueue jobs, int defaultWorkers) {
+    this.accepted = new AcceptedJobs(transaction, jobs);
     this.defaultWorkers = defaultWorkers;
   }
 
   public void create(RoutingContext ctx) {
     Optional<String> creator = Optional.of(Principal.of(ctx).subject());
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params params = Params.of(ctx, Set.of("workers"));
     int workers = defaultWorkers;
     Optional<String> raw = params.string("workers");
@@ -74,32 +68,13 @@ public final class ImportRequests {
                 return;
               }
               int lines = checked.result();
-              idempotency.execute(
+              accepted.accept(
                   ctx,
                   key,
-                  (conn, claimed) ->
-                      claimed
-                          .compose(
-                              ours ->
-                                  jobs.enqueue(
-                                      conn,
-                                      jobs.spec(ImportJob.KIND, "{}").withTimeout(TIMEOUT),
-                                      creator))
-                          .map(Optional::orElseThrow)
-                          .compose(
-                              id ->
-                                  conn.preparedQuery(INSERT)
-                                      .execute(Tuple.of(id, format, body, parsers, lines))
-                                      .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
-                          .map(
-                              rows -> {
-                                var row = rows.iterator().next();
-                                return new IdempotencyKeys.Stored(
-                                    202,
-                                    Optional.of("/v1/jobs/" + row.getLong(0)),
-                                    "application/json",
-                                    JobRepresentation.encode(row));
-                              }));
+                  accepted.queue().spec(ImportJob.KIND, "{}").withTimeout(TIMEOUT),
+                  creator,
+                  INSERT,
+                  id -> Tuple.of(id, format, body, parsers, lines));
             });
   }
 

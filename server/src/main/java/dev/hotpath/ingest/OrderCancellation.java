@@ -1,6 +1,5 @@
 package dev.hotpath.ingest;
 
-import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.OutsideSettings;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.Conditional;
@@ -8,13 +7,14 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.CacheInvalidation;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
-import dev.hotpath.serve.ResponseCache;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.CacheInvalidation;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.OrderStatements;
+import dev.hotpath.store.PaymentJobStatements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
@@ -31,10 +31,10 @@ import java.util.Set;
  * optional {@code If-Match}, lock its products in id order (the order placement takes them in the
  * same order, so the two never deadlock), then in one statement mark the order cancelled (version
  * bumped), put the stock back, append {@code order.cancelled} and, for a paid order, enqueue the
- * {@value PaymentJobs#VOID} job that releases its authorization at the provider. Only placed or
- * paid orders can be cancelled, and orders still waiting for their payment: their payment stays
- * {@code pending}, and their authorization job still asks the provider (which may hold the payment
- * although the placement heard no answer) and has whatever it holds voided.
+ * {@value PaymentJobStatements#VOID} job that releases its authorization at the provider. Only
+ * placed or paid orders can be cancelled, and orders still waiting for their payment: their payment
+ * stays {@code pending}, and their authorization job still asks the provider (which may hold the
+ * payment although the placement heard no answer) and has whatever it holds voided.
  *
  * <p>The void is a job, not a call, so the cancellation neither waits for the provider nor fails
  * with it, and nothing it acknowledged is lost: the job commits with the cancellation and retries
@@ -74,7 +74,7 @@ public final class OrderCancellation {
     this.cancelStatement =
         CANCEL_CTES
             + ", voids AS ("
-            + PaymentJobs.enqueueVoidsOf("o", payments)
+            + new PaymentJobStatements(payments).enqueueVoidsOf("o")
             + ")"
             + CANCEL_RESULT;
   }
@@ -87,9 +87,7 @@ public final class OrderCancellation {
    * answers.
    */
   public void cancel(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
+    long id = Params.onlyPathId(ctx);
     Principal principal = Principal.of(ctx);
     Conditional.IfMatch ifMatch =
         Conditional.ifMatch(ctx.request(), "o", id)

@@ -1,75 +1,62 @@
 package dev.hotpath.ingest;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.http.Deadline;
-import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.Payments;
-import dev.hotpath.serve.ProductReads;
-import dev.hotpath.serve.ResponseCache;
+import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.Optional;
 
 /**
  * The payment step of placing an order, when a payments provider is configured.
  *
  * <p><b>Design: authorize first, then one transaction.</b> Before the order's transaction, the
- * order is priced from the product representations in the response cache (one query for all lines
- * when some are not cached) and that amount is authorized under a provider idempotency key derived
- * from the client, its {@code Idempotency-Key}, the amount and the currency, within the order's
- * budget less {@code HOTPATH_PAYMENTS_RESERVE_MS} kept for the transaction. The transaction then
- * runs as before (four pipelined round trips, the order, its outbox event and the idempotency
- * record together) and, with the prices it locked, decides: the amount authorized is the order's
- * total, so the order is {@code paid}; the provider declined it, so the order is refused (422
- * {@code payment-declined}, stored under the key like every refusal, nothing written); or there is
- * no answer (breaker open, timeout, 5xx), so the order is {@code payment_pending} and its
- * authorization job is enqueued by a statement pipelined with the insert. Nothing holds a
- * transaction or a connection while the provider is asked, and the payment adds no round trip to
- * the transaction: the alternative, inserting first and updating to {@code paid} after the call,
- * costs a second write transaction (a commit and its WAL flush) per order and a crash window
- * between the two. The cost here is the provider's latency plus, on a cold cache, one read.
+ * order is quoted by {@link OrderPricing} from the products' rows (one query for all lines, read
+ * without locks; never from the encoded representations in the response cache) and that amount is
+ * authorized under a provider idempotency key derived from the client, its {@code Idempotency-Key},
+ * the amount and the currency, within the order's budget less {@code HOTPATH_PAYMENTS_RESERVE_MS}
+ * kept for the transaction. The transaction then runs as before (four pipelined round trips, the
+ * order, its outbox event and the idempotency record together) and, with the prices it locked,
+ * decides: the amount authorized is the order's total, so the order is {@code paid}; the provider
+ * declined it, so the order is refused (422 {@code payment-declined}, stored under the key like
+ * every refusal, nothing written); or there is no answer (breaker open, timeout, 5xx), so the order
+ * is {@code payment_pending} and its authorization job is enqueued by a statement pipelined with
+ * the insert. Nothing holds a transaction or a connection while the provider is asked, and the
+ * payment adds no round trip to the transaction: the alternative, inserting first and updating to
+ * {@code paid} after the call, costs a second write transaction (a commit and its WAL flush) per
+ * order and a crash window between the two. The cost here is the provider's latency plus one read.
  *
  * <p>Rare cases: a retry of a request whose order exists asks the provider again and gets the same
- * authorization back (its key is the same); when the locked prices differ from the cached ones, or
+ * authorization back (its key is the same); when the locked prices differ from the quoted ones, or
  * the order is refused after it was authorized (stock taken meanwhile), the authorization is voided
  * by a job enqueued in the same transaction, and a changed total is authorized again under the key
  * of the new amount.
  */
 public final class OrderPayments {
   private static final String PRICES =
-      "SELECT id, price_minor, currency, stock, status FROM products WHERE id = ANY($1)";
+      "SELECT " + OrderPricing.PRODUCT_COLUMNS + " FROM products WHERE id = ANY($1)";
 
   private final OutsideClient client;
-  private final PaymentJobs jobs;
-  private final ProductReads products;
+  private final PaymentJobStatements jobs;
   private final Statements db;
   private final Duration reserve;
   private final int attempts;
 
-  public OrderPayments(
-      OutsideClient client, PaymentJobs jobs, ProductReads products, Statements db) {
+  public OrderPayments(OutsideClient client, PaymentJobStatements jobs, Statements db) {
     this.client = client;
     this.jobs = jobs;
-    this.products = products;
     this.db = db;
     this.reserve = client.services().settings().paymentsReserve();
     this.attempts = client.services().settings().maxAttempts();
@@ -78,127 +65,33 @@ public final class OrderPayments {
   /** What was asked of the provider before the transaction, and its answer. */
   public record Attempt(String key, long amount, String currency, Payments.Outcome outcome) {}
 
-  /** A product's price as the cache or the database has it now. */
-  private record Price(long priceMinor, String currency, int stock, boolean active) {}
-
   /**
-   * Prices the order and asks the provider to authorize it; empty when the order cannot be priced
+   * Quotes the order and asks the provider to authorize it; empty when the order cannot be priced
    * (an unknown or inactive product, too little stock, mixed currencies: the transaction refuses
    * it, so nothing is authorized). Never fails.
    */
   Future<Optional<Attempt>> authorize(
-      RoutingContext ctx, IdempotencyKeys.Key key, long[] productIds, int[] quantities) {
+      RoutingContext ctx, IdempotencyStore.Key key, OrderRequest request) {
     Deadline deadline = Deadline.of(ctx);
     Deadline payBy =
         deadline.unbounded()
             ? deadline
             : Deadline.after(System.nanoTime(), deadline.remaining(reserve));
-    return prices(productIds)
-        .map(prices -> total(prices, productIds, quantities))
+    return db.run(PRICES, Tuple.of((Object) request.productIds()))
+        .map(rows -> OrderPricing.quote(request.lines(), OrderPricing.byId(rows, 0)))
         .otherwise(Optional.empty())
         .compose(
             quote -> {
               if (quote.isEmpty()) {
                 return Future.succeededFuture(Optional.<Attempt>empty());
               }
-              long amount = quote.get().priceMinor();
+              long amount = quote.get().total();
               String currency = quote.get().currency();
               String providerKey = providerKey(key, amount, currency);
               return Payments.authorize(
                       client, providerKey, amount, currency, providerKey, payBy, attempts)
                   .map(outcome -> Optional.of(new Attempt(providerKey, amount, currency, outcome)));
             });
-  }
-
-  private Future<Map<Long, Price>> prices(long[] productIds) {
-    Map<Long, Price> prices = new HashMap<>(productIds.length * 2);
-    for (long id : productIds) {
-      Optional<ResponseCache.Entry> entry = products.cachedFull(id);
-      if (entry.isEmpty() || !entry.get().found()) {
-        return fromDatabase(productIds);
-      }
-      Optional<Price> price = parse(entry.get().representation().body());
-      if (price.isEmpty()) {
-        return fromDatabase(productIds);
-      }
-      prices.put(id, price.get());
-    }
-    return Future.succeededFuture(prices);
-  }
-
-  private Future<Map<Long, Price>> fromDatabase(long[] productIds) {
-    Long[] ids = new Long[productIds.length];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = productIds[i];
-    }
-    return db.run(PRICES, Tuple.of((Object) ids))
-        .map(
-            rows -> {
-              Map<Long, Price> prices = new HashMap<>(rows.size() * 2);
-              for (Row r : rows) {
-                prices.put(
-                    r.getLong(0),
-                    new Price(
-                        r.getLong(1),
-                        r.getString(2),
-                        r.getInteger(3),
-                        "active".equals(r.getString(4))));
-              }
-              return prices;
-            });
-  }
-
-  /** Price, currency, stock and status from a cached product representation. */
-  private static Optional<Price> parse(Buffer json) {
-    long price = -1;
-    String currency = null;
-    int stock = -1;
-    String status = null;
-    try (JsonParser p = JsonOutput.MAPPER.getFactory().createParser(json.getBytes())) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        return Optional.empty();
-      }
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        p.nextToken();
-        switch (name) {
-          case "price_minor" -> price = p.getLongValue();
-          case "currency" -> currency = p.getText();
-          case "stock" -> stock = p.getIntValue();
-          case "status" -> status = p.getText();
-          default -> p.skipChildren();
-        }
-      }
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-    if (price < 0 || currency == null || stock < 0 || status == null) {
-      return Optional.empty();
-    }
-    return Optional.of(new Price(price, currency, stock, "active".equals(status)));
-  }
-
-  /** The order's total as a price (amount, currency), when every line can be sold. */
-  private static Optional<Price> total(
-      Map<Long, Price> prices, long[] productIds, int[] quantities) {
-    long total = 0;
-    String currency = null;
-    for (int i = 0; i < productIds.length; i++) {
-      Price p = prices.get(productIds[i]);
-      if (p == null || !p.active() || p.stock() < quantities[i]) {
-        return Optional.empty();
-      }
-      if (currency != null && !currency.equals(p.currency())) {
-        return Optional.empty();
-      }
-      currency = p.currency();
-      try {
-        total = Math.addExact(total, Math.multiplyExact(p.priceMinor(), (long) quantities[i]));
-      } catch (ArithmeticException overflow) {
-        return Optional.empty();
-      }
-    }
-    return Optional.of(new Price(total, currency, 0, true));
   }
 
   /** What the transaction does about payment, decided with the prices it locked. */
@@ -214,7 +107,8 @@ public final class OrderPayments {
    *
    * @throws ProblemException 422 payment-declined when the provider declined this very amount
    */
-  Decision decide(Optional<Attempt> attempt, IdempotencyKeys.Key key, long total, String currency) {
+  Decision decide(
+      Optional<Attempt> attempt, IdempotencyStore.Key key, long total, String currency) {
     if (attempt.isPresent()
         && attempt.get().amount() == total
         && attempt.get().currency().equals(currency)) {
@@ -274,19 +168,15 @@ public final class OrderPayments {
    * The provider idempotency key of an order: the same client, key, amount and currency always give
    * the same key, so every retry (inline or from the job queue) finds the same authorization.
    */
-  static String providerKey(IdempotencyKeys.Key key, long amount, String currency) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      digest.update(key.client().getBytes(StandardCharsets.UTF_8));
-      digest.update((byte) 0);
-      digest.update(key.key().getBytes(StandardCharsets.UTF_8));
-      digest.update((byte) 0);
-      digest.update(Long.toString(amount).getBytes(StandardCharsets.US_ASCII));
-      digest.update((byte) 0);
-      digest.update(currency.getBytes(StandardCharsets.US_ASCII));
-      return "hp_" + HexFormat.of().formatHex(digest.digest(), 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+  static String providerKey(IdempotencyStore.Key key, long amount, String currency) {
+    MessageDigest digest = IdempotencyStore.sha256();
+    digest.update(key.client().getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    digest.update(key.key().getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    digest.update(Long.toString(amount).getBytes(StandardCharsets.US_ASCII));
+    digest.update((byte) 0);
+    digest.update(currency.getBytes(StandardCharsets.US_ASCII));
+    return "hp_" + HexFormat.of().formatHex(digest.digest(), 0, 16);
   }
 }

@@ -9,7 +9,6 @@ import dev.hotpath.http.Contract;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
-import dev.hotpath.serve.JobRepresentation;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 import java.time.LocalDate;
@@ -30,22 +29,17 @@ public final class ReportRequests {
 
   private static final String INSERT =
       "INSERT INTO reports (id, from_date, to_date, callback_url) VALUES ($1, $2, $3, $4)";
-  private static final String JOB =
-      "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
-
   private final Contract contract;
-  private final IdempotencyKeys idempotency;
-  private final JobQueue jobs;
+  private final AcceptedJobs accepted;
 
-  public ReportRequests(Contract contract, IdempotencyKeys idempotency, JobQueue jobs) {
+  public ReportRequests(Contract contract, WriteTransaction transaction, JobQueue jobs) {
     this.contract = contract;
-    this.idempotency = idempotency;
-    this.jobs = jobs;
+    this.accepted = new AcceptedJobs(transaction, jobs);
   }
 
   public void create(RoutingContext ctx) {
     Optional<String> creator = Optional.of(Principal.of(ctx).subject());
-    IdempotencyKeys.Key key = IdempotencyKeys.key(ctx);
+    IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "ReportRequest");
     LocalDate from = LocalDate.parse(body.get("from").asText());
@@ -65,26 +59,12 @@ public final class ReportRequests {
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
     }
-    idempotency.execute(
+    accepted.accept(
         ctx,
         key,
-        (conn, claimed) ->
-            claimed
-                .compose(ours -> jobs.enqueue(conn, jobs.spec(ReportJob.KIND, "{}"), creator))
-                .map(Optional::orElseThrow)
-                .compose(
-                    id ->
-                        conn.preparedQuery(INSERT)
-                            .execute(Tuple.of(id, from, to, callback.orElse(null)))
-                            .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
-                .map(
-                    rows -> {
-                      var row = rows.iterator().next();
-                      return new IdempotencyKeys.Stored(
-                          202,
-                          Optional.of("/v1/jobs/" + row.getLong(0)),
-                          "application/json",
-                          JobRepresentation.encode(row));
-                    }));
+        accepted.queue().spec(ReportJob.KIND, "{}"),
+        creator,
+        INSERT,
+        id -> Tuple.of(id, from, to, callback.orElse(null)));
   }
 }

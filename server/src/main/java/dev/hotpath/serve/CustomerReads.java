@@ -11,8 +11,9 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -36,7 +37,7 @@ public final class CustomerReads {
       "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = $1";
   private static final String BY_IDS =
       "SELECT " + CustomerRepresentation.COLUMNS + " FROM customers WHERE id = ANY($1)";
-  private static final Set<String> GET_PARAMS = Set.of("fields");
+  private static final Set<String> BATCH_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
   public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
 
@@ -69,39 +70,31 @@ public final class CustomerReads {
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
-    params.check();
     // the owner of the path's customer id was checked by the route's guard (x-owner)
-    Principal principal = Principal.of(ctx);
-    Replies.cached(
+    Replies.one(
         ctx,
-        customers.get(Key.of(Kind.CUSTOMER, id, sel, 0)),
+        customers,
+        Kind.CUSTOMER,
+        CustomerRepresentation.FIELDS,
         CachePolicy.PRIVATE,
         compression,
         "Customer",
-        id,
-        principal);
+        Principal.of(ctx));
   }
 
-  private Future<Optional<Representation>> load(Key key) {
+  private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = CustomerRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.run(BY_ID, Tuple.of(key.id()))
-        .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row row = rows.iterator().next();
-              return Optional.of(
-                  Representation.cached(
-                      encode(row, sel),
-                      CustomerRepresentation.tag(row, sel),
-                      CustomerRepresentation.lastModified(row),
-                      Optional.empty(),
-                      key.id()));
-            });
+    return Replies.loadOne(
+        db,
+        BY_ID,
+        key,
+        row ->
+            Representation.cached(
+                encode(row, sel),
+                CustomerRepresentation.tag(row, sel),
+                CustomerRepresentation.lastModified(row),
+                Optional.empty(),
+                key.id()));
   }
 
   public static Buffer encode(Row row, Fields.Selection sel) {
@@ -123,7 +116,7 @@ public final class CustomerReads {
    * principal may not see are reported as not found, and not queried.
    */
   public void batchGet(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
+    Params params = Params.of(ctx, BATCH_PARAMS);
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     params.check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "BatchGetRequest");

@@ -4,14 +4,13 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Responses;
+import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code GET /v1/customers/{id}/summary}: reads only the {@code customer_order_summary} read model
@@ -25,19 +24,17 @@ public final class CustomerSummaryReads {
           + " FROM customer_order_summary WHERE customer_id = $1 ORDER BY currency";
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
-  private final Pool pool;
+  private final Statements db;
 
-  public CustomerSummaryReads(Pool pool) {
-    this.pool = pool;
+  public CustomerSummaryReads(Statements db) {
+    this.db = db;
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
+    long id = Params.onlyPathId(ctx);
     Replies.withRows(
         ctx,
-        pool.preparedQuery(SUMMARY).execute(Tuple.of(id)),
+        db.run(SUMMARY, Tuple.of(id)),
         rows -> {
           if (!rows.isEmpty()) {
             Responses.json(ctx, 200, encode(id, rows));
@@ -45,7 +42,7 @@ public final class CustomerSummaryReads {
           }
           Replies.withRows(
               ctx,
-              pool.preparedQuery(CUSTOMER_EXISTS).execute(Tuple.of(id)),
+              db.run(CUSTOMER_EXISTS, Tuple.of(id)),
               exists -> {
                 if (exists.isEmpty()) {
                   throw ProblemException.notFound("Customer " + id);

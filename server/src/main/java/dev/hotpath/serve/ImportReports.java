@@ -6,13 +6,14 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Responses;
+import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of a bulk import: {@code GET /v1/orders/imports/{id}} (counts and state) and {@code
@@ -31,58 +32,49 @@ public final class ImportReports {
           + " ORDER BY line_no LIMIT $4";
   private static final Set<String> OUTCOMES = Set.of("imported", "rejected");
 
-  private final Pool pool;
+  private final Statements db;
   private final CursorCodec cursors;
 
-  public ImportReports(Pool pool, CursorCodec cursors) {
-    this.pool = pool;
+  public ImportReports(Statements db, CursorCodec cursors) {
+    this.db = db;
     this.cursors = cursors;
   }
 
   /** The creator an import must have to be shown to this request's principal; null for an admin. */
-  private static String creatorFilter(RoutingContext ctx) {
+  private static @Nullable String creatorFilter(RoutingContext ctx) {
     Principal principal = Principal.of(ctx);
     return principal.admin() ? null : principal.subject();
   }
 
   public void summary(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
-    pool.preparedQuery(SUMMARY)
-        .execute(Tuple.of(id, creatorFilter(ctx)))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Import " + id));
-              } else {
-                Row r = ar.result().iterator().next();
-                Buffer body =
-                    JsonOutput.write(
-                        256,
-                        gen -> {
-                          gen.writeStartObject();
-                          gen.writeNumberField("id", r.getLong(0));
-                          gen.writeStringField("format", r.getString(1));
-                          gen.writeStringField("status", r.getString(7));
-                          gen.writeNumberField("workers", r.getInteger(2));
-                          gen.writeNumberField("lines", r.getInteger(3));
-                          // file lines done, less the CSV header: on the scale of lines
-                          gen.writeNumberField(
-                              "lines_done",
-                              Math.max(
-                                  0, r.getInteger(4) - ("csv".equals(r.getString(1)) ? 1 : 0)));
-                          gen.writeNumberField("imported", r.getInteger(5));
-                          gen.writeNumberField("rejected", r.getInteger(6));
-                          gen.writeStringField("lines_url", "/v1/orders/imports/" + id + "/lines");
-                          gen.writeEndObject();
-                        });
-                ctx.response().putHeader("Cache-Control", "no-store");
-                Responses.json(ctx, 200, body);
-              }
-            });
+    long id = Params.onlyPathId(ctx);
+    Responses.whenFound(
+        ctx,
+        db.first(SUMMARY, Tuple.of(id, creatorFilter(ctx))),
+        "Import",
+        id,
+        r -> {
+          Buffer body =
+              JsonOutput.write(
+                  256,
+                  gen -> {
+                    gen.writeStartObject();
+                    gen.writeNumberField("id", r.getLong(0));
+                    gen.writeStringField("format", r.getString(1));
+                    gen.writeStringField("status", r.getString(7));
+                    gen.writeNumberField("workers", r.getInteger(2));
+                    gen.writeNumberField("lines", r.getInteger(3));
+                    // file lines done, less the CSV header: on the scale of lines
+                    gen.writeNumberField(
+                        "lines_done",
+                        Math.max(0, r.getInteger(4) - ("csv".equals(r.getString(1)) ? 1 : 0)));
+                    gen.writeNumberField("imported", r.getInteger(5));
+                    gen.writeNumberField("rejected", r.getInteger(6));
+                    gen.writeStringField("lines_url", "/v1/orders/imports/" + id + "/lines");
+                    gen.writeEndObject();
+                  });
+          Responses.uncached(ctx, body);
+        });
   }
 
   public void lines(RoutingContext ctx) {
@@ -96,23 +88,19 @@ public final class ImportReports {
     long after = cursor.map(c -> cursors.decode(scope, c, 1)[0]).orElse(0L);
     Replies.withRows(
         ctx,
-        pool.preparedQuery(SUMMARY)
-            .execute(Tuple.of(id, creatorFilter(ctx)))
+        db.run(SUMMARY, Tuple.of(id, creatorFilter(ctx)))
             .compose(
                 found -> {
                   if (found.size() == 0) {
                     throw ProblemException.notFound("Import " + id);
                   }
-                  return pool.preparedQuery(LINES)
-                      .execute(Tuple.of(id, (int) after, outcome.orElse(null), limit + 1));
+                  return db.run(LINES, Tuple.of(id, (int) after, outcome.orElse(null), limit + 1));
                 }),
         rows -> {
-          Optional<String> next = Optional.empty();
-          if (rows.size() > limit) {
-            rows.remove(rows.size() - 1);
-            next = Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)));
-          }
-          Optional<String> link = next;
+          Optional<String> link =
+              Replies.cut(rows, limit)
+                  ? Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)))
+                  : Optional.empty();
           Buffer body =
               JsonOutput.write(
                   128 + 160 * rows.size(),

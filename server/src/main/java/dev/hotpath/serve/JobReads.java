@@ -2,18 +2,18 @@ package dev.hotpath.serve;
 
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.Params;
-import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Responses;
+import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.Set;
+import java.util.Optional;
+import java.util.function.ObjLongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code GET /v1/jobs/{id}} (status, progress, result link) and {@code GET /v1/jobs/{id}/events},
@@ -28,74 +28,52 @@ public final class JobReads {
   private static final String BY_ID_FOR = BY_ID + " AND ($3::text IS NULL OR created_by = $3)";
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
-  private final Pool pool;
+  private final Statements db;
   private final Duration poll;
 
-  public JobReads(Pool pool, Duration poll) {
-    this.pool = pool;
+  public JobReads(Statements db, Duration poll) {
+    this.db = db;
     this.poll = poll;
   }
 
-  private Future<RowSet<Row>> find(long id) {
-    return pool.preparedQuery(BY_ID)
-        .execute(Tuple.of(id).addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES));
+  /** The job when {@code principal} created it or is an admin. */
+  private Future<Optional<Row>> find(long id, Principal principal) {
+    return db.first(
+        BY_ID_FOR,
+        Tuple.of(id)
+            .addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES)
+            .addString(principal.admin() ? null : principal.subject()));
   }
 
-  /** The job when {@code principal} created it or is an admin. */
-  private Future<RowSet<Row>> find(long id, Principal principal) {
-    return pool.preparedQuery(BY_ID_FOR)
-        .execute(
-            Tuple.of(id)
-                .addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES)
-                .addString(principal.admin() ? null : principal.subject()));
+  /** Finds the path's job for the caller (another's is a 404), then runs {@code then}. */
+  private void withJob(RoutingContext ctx, ObjLongConsumer<Row> then) {
+    long id = Params.onlyPathId(ctx);
+    Responses.whenFound(ctx, find(id, Principal.of(ctx)), "Job", id, job -> then.accept(job, id));
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
-    find(id, Principal.of(ctx))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Job " + id));
-              } else {
-                ctx.response().putHeader("Cache-Control", "no-store");
-                Responses.json(ctx, 200, JobRepresentation.encode(ar.result().iterator().next()));
-              }
-            });
+    withJob(ctx, (job, id) -> Responses.uncached(ctx, JobRepresentation.encode(job)));
   }
 
   public void events(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
-    find(id, Principal.of(ctx))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Job " + id));
-              } else {
-                HttpServerResponse response = ctx.response();
-                response
-                    .setChunked(true)
-                    .putHeader("Content-Type", "text/event-stream")
-                    .putHeader("Cache-Control", "no-store")
-                    .putHeader("X-Accel-Buffering", "no");
-                new Stream(ctx, id).send(ar.result().iterator().next());
-              }
-            });
+    withJob(
+        ctx,
+        (job, id) -> {
+          HttpServerResponse response = ctx.response();
+          response
+              .setChunked(true)
+              .putHeader("Content-Type", "text/event-stream")
+              .putHeader("Cache-Control", "no-store")
+              .putHeader("X-Accel-Buffering", "no");
+          new Stream(ctx, id).send(job);
+        });
   }
 
   /** One SSE stream: sends the job when it changed, ends after a terminal state. */
   private final class Stream {
     private final RoutingContext ctx;
     private final long id;
-    private Buffer last;
+    private @Nullable Buffer last;
     private long sent;
     private long lastWrite = System.nanoTime();
     private boolean closed;
@@ -141,11 +119,11 @@ public final class JobReads {
       find(id, Principal.of(ctx))
           .onComplete(
               ar -> {
-                if (ar.failed() || ar.result().size() == 0) {
+                if (ar.failed() || ar.result().isEmpty()) {
                   // the job vanished or the database failed: end the stream; clients reconnect
                   ctx.response().end();
                 } else {
-                  send(ar.result().iterator().next());
+                  send(ar.result().get());
                 }
               });
     }

@@ -8,8 +8,9 @@ import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Read routes of orders. One order is one indexed query (the order joined with its lines); a page
@@ -52,7 +54,6 @@ public final class OrderReads {
           + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
-  private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
 
   /** Order statuses; a first page's cache key holds the position of its filter here, plus one. */
@@ -84,21 +85,18 @@ public final class OrderReads {
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
-    params.check();
-    Replies.cached(
+    Replies.one(
         ctx,
-        orders.get(Key.of(Kind.ORDER, id, sel, 0)),
+        orders,
+        Kind.ORDER,
+        OrderRepresentation.FIELDS,
         CachePolicy.PRIVATE,
         compression,
         "Order",
-        id,
         Principal.of(ctx));
   }
 
-  private Future<Optional<Representation>> loadOrder(Key key) {
+  private Future<Optional<Representation>> loadOrder(CacheKey key) {
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return db.run(ORDER_WITH_LINES, Tuple.of(key.id()))
         .map(
@@ -145,7 +143,7 @@ public final class OrderReads {
       int variant = (status.map(STATUS_LIST::indexOf).orElse(-1) + 1) << 8 | limit;
       Replies.cached(
           ctx,
-          firstPages.get(Key.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
+          firstPages.get(CacheKey.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
           CachePolicy.PRIVATE,
           compression,
           "Customer",
@@ -164,7 +162,7 @@ public final class OrderReads {
     }
   }
 
-  private Future<Optional<Representation>> loadFirstPage(Key key) {
+  private Future<Optional<Representation>> loadFirstPage(CacheKey key) {
     int statusIndex = key.variant() >>> 8;
     int limit = key.variant() & 0xff;
     Optional<String> status =
@@ -184,7 +182,7 @@ public final class OrderReads {
   private Future<Optional<Representation>> page(
       long customerId,
       Optional<String> status,
-      long[] after,
+      long @Nullable [] after,
       int limit,
       Fields.Selection sel,
       boolean cached) {

@@ -4,9 +4,9 @@ import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Responses;
+import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
@@ -31,11 +31,11 @@ public final class PopularProducts {
   private static final String SCOPE = "products:popular";
   private static final int SCORE = 12;
 
-  private final Pool pool;
+  private final Statements db;
   private final CursorCodec cursors;
 
-  public PopularProducts(Pool pool, CursorCodec cursors) {
-    this.pool = pool;
+  public PopularProducts(Statements db, CursorCodec cursors) {
+    this.db = db;
     this.cursors = cursors;
   }
 
@@ -65,11 +65,10 @@ public final class PopularProducts {
     args.addInteger(limit + 1);
     Replies.withRows(
         ctx,
-        pool.preparedQuery(sql).execute(args),
+        db.run(sql, args),
         rows -> {
           Optional<String> next = Optional.empty();
-          if (rows.size() > limit) {
-            rows.remove(rows.size() - 1);
+          if (Replies.cut(rows, limit)) {
             Row last = rows.get(rows.size() - 1);
             next =
                 Optional.of(

@@ -9,6 +9,7 @@ import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideFailure;
 import dev.hotpath.outside.PageParts;
 import dev.hotpath.outside.Service;
+import dev.hotpath.serve.cache.ResponseCache;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -8,13 +8,12 @@ import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 public final class ProductReads {
   static final String BY_ID =
       "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
-  private static final Set<String> GET_PARAMS = Set.of("fields");
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "category");
 
   private final Statements db;
@@ -58,45 +56,33 @@ public final class ProductReads {
    * completes on any thread.
    */
   public CompletableFuture<ResponseCache.Entry> full(long id) {
-    return products.get(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
-  }
-
-  /** The full representation of product {@code id} if the cache holds it now; never loads. */
-  public Optional<ResponseCache.Entry> cachedFull(long id) {
-    return cache.peek(Key.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
+    return products.get(CacheKey.of(Kind.PRODUCT, id, ProductRepresentation.FIELDS.all(), 0));
   }
 
   public void get(RoutingContext ctx) {
-    Params params = Params.of(ctx, GET_PARAMS);
-    long id = params.pathId("id");
-    Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
-    params.check();
-    Replies.cached(
+    Replies.one(
         ctx,
-        products.get(Key.of(Kind.PRODUCT, id, sel, 0)),
+        products,
+        Kind.PRODUCT,
+        ProductRepresentation.FIELDS,
         CachePolicy.CATALOGUE,
         compression,
         "Product",
-        id,
         Principal.UNRESTRICTED);
   }
 
-  private Future<Optional<Representation>> load(Key key) {
+  private Future<Optional<Representation>> load(CacheKey key) {
     Fields.Selection sel = ProductRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.run(BY_ID, Tuple.of(key.id()))
-        .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row row = rows.iterator().next();
-              return Optional.of(
-                  Representation.cached(
-                      JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
-                      Tags.resource("p", key.id(), row.getInteger(9), sel),
-                      row.getOffsetDateTime(11).toEpochSecond(),
-                      Optional.empty()));
-            });
+    return Replies.loadOne(
+        db,
+        BY_ID,
+        key,
+        row ->
+            Representation.cached(
+                JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
+                Tags.resource("p", key.id(), row.getInteger(9), sel),
+                row.getOffsetDateTime(11).toEpochSecond(),
+                Optional.empty()));
   }
 
   public void list(RoutingContext ctx) {

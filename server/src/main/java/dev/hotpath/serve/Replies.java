@@ -3,24 +3,35 @@ package dev.hotpath.serve;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
+import dev.hotpath.http.Fields;
+import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
+import dev.hotpath.serve.cache.CacheKey;
+import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.store.Statements;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Answers a GET with a representation from the cache or from a load. */
 final class Replies {
+  private static final Set<String> ONE_PARAMS = Set.of("fields");
+
   private Replies() {}
 
   /**
@@ -55,6 +66,37 @@ final class Replies {
     }
     rows.remove(rows.size() - 1);
     return true;
+  }
+
+  /**
+   * The handler of a GET of one resource by the path's {@code id}, through the cache: reads the id
+   * and the {@code fields=} selection (no other parameter), then sends the entry of {@code kind} as
+   * {@link #cached} does.
+   */
+  static void one(
+      RoutingContext ctx,
+      ResponseCache.Lookup lookup,
+      Kind kind,
+      Fields fields,
+      CachePolicy policy,
+      Compression compression,
+      String what,
+      Principal principal) {
+    Params params = Params.of(ctx, ONE_PARAMS);
+    long id = params.pathId("id");
+    Fields.Selection sel = params.fields(fields);
+    params.check();
+    cached(
+        ctx, lookup.get(CacheKey.of(kind, id, sel, 0)), policy, compression, what, id, principal);
+  }
+
+  /**
+   * The load of one cached resource: runs {@code sql} with the id of {@code key} and represents its
+   * row; empty when there is none (the cache keeps that "not found" too).
+   */
+  static Future<Optional<Representation>> loadOne(
+      Statements db, String sql, CacheKey key, Function<Row, Representation> represent) {
+    return db.first(sql, Tuple.of(key.id())).map(found -> found.map(represent));
   }
 
   /**

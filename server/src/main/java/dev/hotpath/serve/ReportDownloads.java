@@ -5,16 +5,16 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
+import dev.hotpath.store.Statements;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code GET /v1/reports/{id}}: the report as CSV, streamed page by page (keyset on row number, so
@@ -37,71 +37,59 @@ public final class ReportDownloads {
           + PAGE;
   static final String HEADER = "dimension,value,currency,orders,units,revenue_minor\n";
 
-  private final Pool pool;
+  private final Statements db;
 
-  public ReportDownloads(Pool pool) {
-    this.pool = pool;
+  public ReportDownloads(Statements db) {
+    this.db = db;
   }
 
   public void download(RoutingContext ctx) {
-    Params params = Params.of(ctx, Set.of());
-    long id = params.pathId("id");
-    params.check();
-    pool.preparedQuery(STATE)
-        .execute(Tuple.of(id))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              if (ar.result().size() == 0) {
-                ctx.fail(ProblemException.notFound("Report " + id));
-                return;
-              }
-              Row state = ar.result().iterator().next();
-              if (!"succeeded".equals(state.getString(0))) {
-                ctx.fail(
-                    new ProblemException(
-                        ProblemType.CONFLICT,
-                        "Report "
-                            + id
-                            + " is not ready (job "
-                            + state.getString(0)
-                            + ", "
-                            + state.getShort(1)
-                            + "%); follow /v1/jobs/"
-                            + id));
-                return;
-              }
-              String accept = ctx.request().getHeader("Accept-Encoding");
-              GzipStream gzip = acceptsGzip(accept) ? new GzipStream() : null;
-              HttpServerResponse response = ctx.response();
-              AsciiString tag = AsciiString.of("\"r" + id + "\"");
-              AsciiString gzipTag = AsciiString.of("\"r" + id + ".gz\"");
-              // reports and their customers' data are private; each use revalidates (a 304)
-              response
-                  .putHeader("ETag", gzip != null ? gzipTag : tag)
-                  .putHeader("Cache-Control", "private, no-cache")
-                  .putHeader("Vary", "Accept-Encoding");
-              String noneMatch = ctx.request().getHeader("If-None-Match");
-              if (noneMatch != null && Conditional.listsAny(noneMatch, tag, gzipTag)) {
-                Responses.notModified(ctx); // a 304 costs no quota
-                response.setStatusCode(304).end();
-                return;
-              }
-              response
-                  .setChunked(true)
-                  .putHeader("Content-Type", "text/csv; charset=utf-8")
-                  .putHeader(
-                      "Content-Disposition",
-                      "attachment; filename=\"sales-report-" + id + ".csv\"");
-              if (gzip != null) {
-                response.putHeader("Content-Encoding", "gzip");
-              }
-              send(ctx, gzip, HEADER.getBytes(StandardCharsets.UTF_8))
-                  .onComplete(sent -> page(ctx, gzip, id, 0));
-            });
+    long id = Params.onlyPathId(ctx);
+    Responses.whenFound(
+        ctx,
+        db.first(STATE, Tuple.of(id)),
+        "Report",
+        id,
+        state -> {
+          if (!"succeeded".equals(state.getString(0))) {
+            throw new ProblemException(
+                ProblemType.CONFLICT,
+                "Report "
+                    + id
+                    + " is not ready (job "
+                    + state.getString(0)
+                    + ", "
+                    + state.getShort(1)
+                    + "%); follow /v1/jobs/"
+                    + id);
+          }
+          String accept = ctx.request().getHeader("Accept-Encoding");
+          GzipStream gzip = acceptsGzip(accept) ? new GzipStream() : null;
+          HttpServerResponse response = ctx.response();
+          AsciiString tag = AsciiString.of("\"r" + id + "\"");
+          AsciiString gzipTag = AsciiString.of("\"r" + id + ".gz\"");
+          // reports and their customers' data are private; each use revalidates (a 304)
+          response
+              .putHeader("ETag", gzip != null ? gzipTag : tag)
+              .putHeader("Cache-Control", "private, no-cache")
+              .putHeader("Vary", "Accept-Encoding");
+          String noneMatch = ctx.request().getHeader("If-None-Match");
+          if (noneMatch != null && Conditional.listsAny(noneMatch, tag, gzipTag)) {
+            Responses.notModified(ctx); // a 304 costs no quota
+            response.setStatusCode(304).end();
+            return;
+          }
+          response
+              .setChunked(true)
+              .putHeader("Content-Type", "text/csv; charset=utf-8")
+              .putHeader(
+                  "Content-Disposition", "attachment; filename=\"sales-report-" + id + ".csv\"");
+          if (gzip != null) {
+            response.putHeader("Content-Encoding", "gzip");
+          }
+          send(ctx, gzip, HEADER.getBytes(StandardCharsets.UTF_8))
+              .onComplete(sent -> page(ctx, gzip, id, 0));
+        });
   }
 
   static boolean acceptsGzip(String acceptEncoding) {
@@ -117,13 +105,12 @@ public final class ReportDownloads {
     return false;
   }
 
-  private void page(RoutingContext ctx, GzipStream gzip, long id, int after) {
+  private void page(RoutingContext ctx, @Nullable GzipStream gzip, long id, int after) {
     HttpServerResponse response = ctx.response();
     if (response.closed()) {
       return;
     }
-    pool.preparedQuery(ROWS)
-        .execute(Tuple.of(id, after))
+    db.run(ROWS, Tuple.of(id, after))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -171,7 +158,7 @@ public final class ReportDownloads {
             });
   }
 
-  private static Future<Void> send(RoutingContext ctx, GzipStream gzip, byte[] bytes) {
+  private static Future<Void> send(RoutingContext ctx, @Nullable GzipStream gzip, byte[] bytes) {
     if (gzip == null) {
       return ctx.response().write(Buffer.buffer(bytes));
     }

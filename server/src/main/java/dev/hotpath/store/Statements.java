@@ -4,9 +4,11 @@ import dev.hotpath.observe.QueryCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowIterator;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import java.util.Optional;
 
 /**
  * The read side's door to the database: runs prepared statements on one event loop's pipelined
@@ -59,5 +61,16 @@ public final class Statements {
             GuardedPool.NOTHING,
             GuardedPool.IGNORE)
         .onComplete(health.reporter());
+  }
+
+  /** As {@link #run}, for a statement that finds one row: its first row, or empty for none. */
+  public Future<Optional<Row>> first(String sql, Tuple args) {
+    return run(sql, args).map(Statements::first);
+  }
+
+  /** The first row of {@code rows}, or empty when there is none. */
+  public static Optional<Row> first(RowSet<Row> rows) {
+    RowIterator<Row> it = rows.iterator();
+    return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
   }
 }

@@ -148,7 +148,7 @@ class IdempotencyKeysTest {
     long customer = fx.customer();
     long product = fx.product(700, 10);
     String key = UUID.randomUUID().toString();
-    long lock = IdempotencyKeys.lockKey(new IdempotencyKeys.Key("service:tests", key));
+    long lock = IdempotencyStore.lockKey(new IdempotencyStore.Key("service:tests", key));
     // the advisory lock is what a running first request holds until it commits
     try (Connection conn = server.database().openJdbc();
         Statement st = conn.createStatement()) {

@@ -123,6 +123,28 @@ class OrderPaymentsTest {
   }
 
   @Test
+  void thePaymentIsQuotedFromTheProductRowNotFromItsCachedRepresentation() {
+    long customer = fx.customer();
+    long product = fx.product(1000, 10);
+    // cached at 1000 on the instance with the provider, then repriced behind the cache's back
+    assertThat(outside.api().get("/v1/products/" + product).json().get("price_minor").asLong())
+        .isEqualTo(1000);
+    server.execute("UPDATE products SET price_minor = 1300 WHERE id = " + product);
+    assertThat(outside.api().get("/v1/products/" + product).json().get("price_minor").asLong())
+        .as("the cached representation still shows the old price")
+        .isEqualTo(1000);
+    long before = authorizations();
+    Api.Response r = order(customer, product, 2);
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    JsonNode order = r.json();
+    // quoted with the row's price, the authorization matches the total the transaction locked
+    assertThat(order.get("total_minor").asLong()).isEqualTo(2600);
+    assertThat(order.get("status").asText()).isEqualTo("paid");
+    // one authorization, of the right amount: no second one for a changed total, nothing to void
+    assertThat(authorizations()).isEqualTo(before + 1);
+  }
+
+  @Test
   void aRetryReplaysTheOrderAndTheProviderHoldsOneAuthorization() {
     long customer = fx.customer();
     long product = fx.product(300, 10);

@@ -66,7 +66,7 @@ class WriteEtagsTest {
     assertThat(tag).isEqualTo("\"c" + id + "v1\"");
 
     Api.Response replay = api.post("/v1/customers", body, "Idempotency-Key", key);
-    assertThat(replay.header(IdempotencyKeys.REPLAYED)).contains("true");
+    assertThat(replay.header(IdempotencyStore.REPLAYED)).contains("true");
     assertThat(replay.header("ETag")).contains(tag);
 
     Api.Response patched = api.patch("/v1/customers/" + id, tag, "{\"name\":\"Tagged\"}");

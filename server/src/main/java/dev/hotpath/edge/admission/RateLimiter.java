@@ -108,20 +108,8 @@ public final class RateLimiter {
     this.addressQuota = settings.perAddress();
     this.globalQuota = settings.global();
     this.clientHeaderTrusted = !authenticated;
-    this.clients =
-        Caffeine.newBuilder()
-            .maximumSize(settings.trackedKeys())
-            .expireAfterAccess(settings.rateWindow())
-            .ticker(ticker)
-            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
-            .build();
-    this.addresses =
-        Caffeine.newBuilder()
-            .maximumSize(settings.trackedKeys())
-            .expireAfterAccess(settings.rateWindow())
-            .ticker(ticker)
-            .executor(Runnable::run) // maintenance on the caller: see ResponseCache
-            .build();
+    this.clients = tracked(settings, ticker);
+    this.addresses = tracked(settings, ticker);
     this.newClientBucket = key -> bucket(clientQuota, clock);
     this.newAddressBucket = key -> bucket(addressQuota, clock);
     this.global = globalQuota > 0 ? bucket(globalQuota, clock) : null;
@@ -160,33 +148,37 @@ public final class RateLimiter {
         .build();
   }
 
+  /** The buckets of one kind of key: the most recently used ones, each for a window after use. */
+  private static Cache<String, Bucket> tracked(AdmissionSettings settings, Ticker ticker) {
+    return Caffeine.newBuilder()
+        .maximumSize(settings.trackedKeys())
+        .expireAfterAccess(settings.rateWindow())
+        .ticker(ticker)
+        .executor(Runnable::run) // maintenance on the caller: see ResponseCache
+        .build();
+  }
+
   /** The RateLimit-Policy value: each policy that applies, with its quota and window. */
   private String policies(boolean withClient) {
     StringBuilder sb = new StringBuilder();
-    if (withClient && clientQuota > 0) {
-      sb.append(Policy.CLIENT.quoted)
-          .append(";q=")
-          .append(clientQuota)
-          .append(";w=")
-          .append(windowSeconds);
+    if (withClient) {
+      policy(sb, Policy.CLIENT, clientQuota);
     }
-    if (addressQuota > 0) {
-      sb.append(sb.isEmpty() ? "" : ", ")
-          .append(Policy.IP.quoted)
-          .append(";q=")
-          .append(addressQuota)
-          .append(";w=")
-          .append(windowSeconds);
-    }
-    if (globalQuota > 0) {
-      sb.append(sb.isEmpty() ? "" : ", ")
-          .append(Policy.GLOBAL.quoted)
-          .append(";q=")
-          .append(globalQuota)
-          .append(";w=")
-          .append(windowSeconds);
-    }
+    policy(sb, Policy.IP, addressQuota);
+    policy(sb, Policy.GLOBAL, globalQuota);
     return sb.toString();
+  }
+
+  /** Appends {@code policy} with its quota and window, when it applies (a quota above 0). */
+  private void policy(StringBuilder sb, Policy policy, long quota) {
+    if (quota > 0) {
+      sb.append(sb.isEmpty() ? "" : ", ")
+          .append(policy.quoted)
+          .append(";q=")
+          .append(quota)
+          .append(";w=")
+          .append(windowSeconds);
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.hotpath.serve;
+package dev.hotpath.serve.cache;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -6,8 +6,9 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.CacheSettings;
-import dev.hotpath.http.Fields;
 import dev.hotpath.http.Representation;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,14 +23,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The process-wide cache of encoded responses: a hot read is answered with bytes encoded once,
  * without a query and without JSON encoding. One instance serves every event loop (thread-safe).
  *
- * <p><b>Keys.</b> An entry is one representation ({@link Key}: resource kind, id, fieldset and, for
- * pages, status filter and limit) of one resource ({@link Owner}). Writes evict by owner: every
- * representation of it goes at once, through a secondary index from owner to its keys.
+ * <p><b>Keys.</b> An entry is one representation ({@link CacheKey}: resource kind, id, fieldset
+ * and, for pages, status filter and limit) of one resource ({@link Owner}). Writes evict by owner:
+ * every representation of it goes at once, through a secondary index from owner to its keys.
  *
  * <p><b>Loads.</b> Concurrent misses of one key share one load (Caffeine keeps one future per key).
  * A hit close to its expiry may refresh it early, in the background, with probability rising as
@@ -42,7 +44,7 @@ import java.util.function.BiFunction;
  * that started before a write and finishes after its invalidation is handed to the requests that
  * were waiting for it, and never stored.
  */
-public final class ResponseCache {
+public final class ResponseCache implements MeterBinder {
   /** XFetch's beta: 1 is the setting the paper finds optimal in expectation. */
   private static final double BETA = 1.0;
 
@@ -97,34 +99,17 @@ public final class ResponseCache {
   }
 
   /**
-   * One cached representation.
-   *
-   * @param fields bits of the top-level fields selected
-   * @param itemFields bits of the item fields selected
-   * @param variant anything else the body depends on (pages: status filter and limit); 0 otherwise
-   */
-  public record Key(Kind kind, long id, long fields, long itemFields, int variant) {
-    public static Key of(Kind kind, long id, Fields.Selection sel, int variant) {
-      return new Key(kind, id, sel.top(), sel.items(), variant);
-    }
-
-    public Owner owner() {
-      return new Owner(kind, id);
-    }
-  }
-
-  /**
    * Loads one representation from the database: a representation, or empty when the resource does
    * not exist. Called on the event loop of the request that missed.
    */
   @FunctionalInterface
   public interface Loader {
-    Future<Optional<Representation>> load(Key key);
+    Future<Optional<Representation>> load(CacheKey key);
   }
 
   /** What the cache holds for a key: a representation or "not found", and when it was loaded. */
   public static final class Entry {
-    private final Representation representation;
+    private final @Nullable Representation representation;
     private final long loadedAt;
     private final long loadNanos;
     private final long ttlNanos;
@@ -132,7 +117,7 @@ public final class ResponseCache {
     private final AtomicBoolean refreshing = new AtomicBoolean();
 
     Entry(
-        Representation representation,
+        @Nullable Representation representation,
         long loadedAt,
         long loadNanos,
         long ttlNanos,
@@ -197,11 +182,11 @@ public final class ResponseCache {
     }
   }
 
-  private final AsyncCache<Key, Entry> cache;
+  private final AsyncCache<CacheKey, Entry> cache;
   private final Ticker ticker;
   private final long ttlNanos;
   private final long negativeTtlNanos;
-  private final Map<Owner, Map<Key, Long>> owners = new ConcurrentHashMap<>();
+  private final Map<Owner, Map<CacheKey, Long>> owners = new ConcurrentHashMap<>();
   private final AtomicLong registrations = new AtomicLong();
   private final LongAdder refreshes = new LongAdder();
   private final LongAdder invalidations = new LongAdder();
@@ -234,21 +219,21 @@ public final class ResponseCache {
             .recordStats();
     this.cache =
         builder
-            .<Key, Entry>weigher((key, entry) -> entry.weight())
+            .<CacheKey, Entry>weigher((key, entry) -> entry.weight())
             .expireAfter(
-                new Expiry<Key, Entry>() {
+                new Expiry<CacheKey, Entry>() {
                   @Override
-                  public long expireAfterCreate(Key key, Entry entry, long now) {
+                  public long expireAfterCreate(CacheKey key, Entry entry, long now) {
                     return entry.ttlNanos;
                   }
 
                   @Override
-                  public long expireAfterUpdate(Key key, Entry entry, long now, long current) {
+                  public long expireAfterUpdate(CacheKey key, Entry entry, long now, long current) {
                     return entry.ttlNanos;
                   }
 
                   @Override
-                  public long expireAfterRead(Key key, Entry entry, long now, long current) {
+                  public long expireAfterRead(CacheKey key, Entry entry, long now, long current) {
                     return current;
                   }
                 })
@@ -272,7 +257,7 @@ public final class ResponseCache {
   /** Gets entries, loading misses with one loader. Thread-safe. */
   public final class Lookup {
     private final Loader loader;
-    private final BiFunction<Key, Executor, CompletableFuture<Entry>> mapping;
+    private final BiFunction<CacheKey, Executor, CompletableFuture<Entry>> mapping;
 
     private Lookup(Loader loader) {
       this.loader = loader;
@@ -283,7 +268,7 @@ public final class ResponseCache {
      * The entry of {@code key}: already complete on a hit; on a miss, the one load all concurrent
      * callers share. The future may complete on any thread; it fails when the load failed.
      */
-    public CompletableFuture<Entry> get(Key key) {
+    public CompletableFuture<Entry> get(CacheKey key) {
       CompletableFuture<Entry> future = cache.get(key, mapping);
       boolean hit = future.isDone();
       var trace = dev.hotpath.observe.Tracing.currentOrNull();
@@ -300,7 +285,7 @@ public final class ResponseCache {
     }
   }
 
-  private CompletableFuture<Entry> load(Key key, Loader loader) {
+  private CompletableFuture<Entry> load(CacheKey key, Loader loader) {
     // runs inside the cache's atomic compute of this key: registration and eviction of one key
     // are ordered, and an invalidation of its owner waits for the future to be in place
     long registration = register(key);
@@ -317,7 +302,7 @@ public final class ResponseCache {
         .toCompletableFuture();
   }
 
-  private void refresh(Key key, CompletableFuture<Entry> current, Entry old, Loader loader) {
+  private void refresh(CacheKey key, CompletableFuture<Entry> current, Entry old, Loader loader) {
     refreshes.increment();
     long start = ticker.read();
     Future<Optional<Representation>> loading;
@@ -348,12 +333,12 @@ public final class ResponseCache {
         registration);
   }
 
-  private long register(Key key) {
+  private long register(CacheKey key) {
     long registration = registrations.incrementAndGet();
     owners.compute(
         key.owner(),
         (owner, keys) -> {
-          Map<Key, Long> map = keys == null ? new HashMap<>(4) : keys;
+          Map<CacheKey, Long> map = keys == null ? new HashMap<>(4) : keys;
           map.put(key, registration);
           return map;
         });
@@ -361,7 +346,7 @@ public final class ResponseCache {
   }
 
   /** Size and expiry evictions: forget the key unless it has been registered again since. */
-  private void evicted(Key key, Entry entry, RemovalCause cause) {
+  private void evicted(@Nullable CacheKey key, @Nullable Entry entry, RemovalCause cause) {
     if (key == null || entry == null) {
       return;
     }
@@ -376,9 +361,9 @@ public final class ResponseCache {
   /** Evicts every representation of {@code owner}, stored or being loaded. */
   public void invalidate(Owner owner) {
     invalidations.increment();
-    Map<Key, Long> keys = owners.remove(owner);
+    Map<CacheKey, Long> keys = owners.remove(owner);
     if (keys != null) {
-      for (Key key : keys.keySet()) {
+      for (CacheKey key : keys.keySet()) {
         cache.synchronous().invalidate(key);
       }
     }
@@ -399,7 +384,7 @@ public final class ResponseCache {
   }
 
   /** The entry of {@code key} if it is cached and loaded; no load, no statistics. */
-  public Optional<Entry> peek(Key key) {
+  public Optional<Entry> peek(CacheKey key) {
     CompletableFuture<Entry> future = cache.asMap().get(key);
     if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
       return Optional.empty();
@@ -408,8 +393,8 @@ public final class ResponseCache {
   }
 
   /** Keys currently indexed under {@code owner} (a superset of those cached). */
-  List<Key> indexed(Owner owner) {
-    Map<Key, Long> keys = owners.get(owner);
+  List<CacheKey> indexed(Owner owner) {
+    Map<CacheKey, Long> keys = owners.get(owner);
     return keys == null ? List.of() : new ArrayList<>(keys.keySet());
   }
 
@@ -420,9 +405,11 @@ public final class ResponseCache {
 
   /**
    * Reports this cache to {@code registry}: Caffeine's own counters (hits, misses, loads,
-   * evictions, size) plus early refreshes, invalidations, weight in bytes and hit rate.
+   * evictions, size) plus early refreshes, invalidations, weight in bytes and hit rate. The
+   * observations know the cache only as a {@link MeterBinder}.
    */
-  public void bind(io.micrometer.core.instrument.MeterRegistry registry) {
+  @Override
+  public void bindTo(MeterRegistry registry) {
     io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(
         registry, caffeine(), "responses");
     io.micrometer.core.instrument.FunctionCounter.builder(
@@ -442,7 +429,7 @@ public final class ResponseCache {
   }
 
   /** The underlying cache, for a metrics registry to bind (e.g. Micrometer's Caffeine binder). */
-  public AsyncCache<Key, Entry> caffeine() {
+  public AsyncCache<CacheKey, Entry> caffeine() {
     return cache;
   }
 

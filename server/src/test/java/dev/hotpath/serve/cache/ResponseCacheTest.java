@@ -1,14 +1,13 @@
-package dev.hotpath.serve;
+package dev.hotpath.serve.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.hotpath.config.CacheSettings;
 import dev.hotpath.http.Representation;
-import dev.hotpath.serve.ResponseCache.Entry;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
-import dev.hotpath.serve.ResponseCache.Owner;
+import dev.hotpath.serve.cache.ResponseCache.Entry;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
+import dev.hotpath.serve.cache.ResponseCache.Owner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -35,11 +34,11 @@ class ResponseCacheTest {
 
   /** A loader whose loads the test completes, one promise per call, in call order. */
   private static final class ManualLoader implements ResponseCache.Loader {
-    final List<Key> keys = new ArrayList<>();
+    final List<CacheKey> keys = new ArrayList<>();
     final List<Promise<Optional<Representation>>> pending = new ArrayList<>();
 
     @Override
-    public synchronized Future<Optional<Representation>> load(Key key) {
+    public synchronized Future<Optional<Representation>> load(CacheKey key) {
       keys.add(key);
       Promise<Optional<Representation>> promise = Promise.promise();
       pending.add(promise);
@@ -64,8 +63,8 @@ class ResponseCacheTest {
         Buffer.buffer("{\"tag\":\"" + tag + "\"}"), tag, 0, Optional.empty());
   }
 
-  private static Key key(Kind kind, long id, long fields) {
-    return new Key(kind, id, fields, 0, 0);
+  private static CacheKey key(Kind kind, long id, long fields) {
+    return new CacheKey(kind, id, fields, 0, 0);
   }
 
   private static String tagOf(CompletableFuture<Entry> future) {
@@ -76,7 +75,7 @@ class ResponseCacheTest {
   void concurrentMissesOfOneKeyShareOneLoad() throws Exception {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.PRODUCT, 7, 0);
+    CacheKey key = key(Kind.PRODUCT, 7, 0);
     ExecutorService pool = Executors.newFixedThreadPool(16);
     CountDownLatch start = new CountDownLatch(1);
     List<java.util.concurrent.Future<CompletableFuture<Entry>>> calls = new ArrayList<>();
@@ -110,7 +109,7 @@ class ResponseCacheTest {
   void aLoadThatAnInvalidationOvertookServesItsWaitersButIsNotKept() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.CUSTOMER, 1, 0);
+    CacheKey key = key(Kind.CUSTOMER, 1, 0);
     CompletableFuture<Entry> waiting = lookup.get(key);
 
     cache.invalidate(new Owner(Kind.CUSTOMER, 1));
@@ -128,14 +127,14 @@ class ResponseCacheTest {
   void invalidatingAnOwnerEvictsEveryRepresentationOfItAndNothingElse() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    List<Key> ofCustomer =
+    List<CacheKey> ofCustomer =
         List.of(
             key(Kind.CUSTOMER_ORDERS, 5, 0),
             key(Kind.CUSTOMER_ORDERS, 5, 0x3),
-            new Key(Kind.CUSTOMER_ORDERS, 5, 0, 0, 1 << 8 | 20));
-    Key customer = key(Kind.CUSTOMER, 5, 0);
-    Key otherPage = key(Kind.CUSTOMER_ORDERS, 6, 0);
-    for (Key k : ofCustomer) {
+            new CacheKey(Kind.CUSTOMER_ORDERS, 5, 0, 0, 1 << 8 | 20));
+    CacheKey customer = key(Kind.CUSTOMER, 5, 0);
+    CacheKey otherPage = key(Kind.CUSTOMER_ORDERS, 6, 0);
+    for (CacheKey k : ofCustomer) {
       lookup.get(k);
     }
     lookup.get(customer);
@@ -146,7 +145,7 @@ class ResponseCacheTest {
 
     cache.invalidate(new Owner(Kind.CUSTOMER_ORDERS, 5));
 
-    for (Key k : ofCustomer) {
+    for (CacheKey k : ofCustomer) {
       assertThat(cache.peek(k)).as(k.toString()).isEmpty();
     }
     assertThat(cache.peek(customer)).isPresent();
@@ -158,8 +157,8 @@ class ResponseCacheTest {
   void entriesLiveForTheirTtlAndNotFoundForTheShorterOne() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key found = key(Kind.ORDER, 1, 0);
-    Key missing = key(Kind.ORDER, 2, 0);
+    CacheKey found = key(Kind.ORDER, 1, 0);
+    CacheKey missing = key(Kind.ORDER, 2, 0);
     lookup.get(found);
     lookup.get(missing);
     loader.complete(0, "o1v1");
@@ -178,7 +177,7 @@ class ResponseCacheTest {
   void aHotEntryIsRefreshedInTheBackgroundBeforeItExpires() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.PRODUCT, 9, 0);
+    CacheKey key = key(Kind.PRODUCT, 9, 0);
     lookup.get(key);
     now.addAndGet(Duration.ofMillis(100).toNanos()); // the load took 100 ms
     loader.complete(0, "p9v1");
@@ -214,7 +213,7 @@ class ResponseCacheTest {
   void aRefreshThatAnInvalidationOvertookIsDropped() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.PRODUCT, 10, 0);
+    CacheKey key = key(Kind.PRODUCT, 10, 0);
     lookup.get(key);
     now.addAndGet(Duration.ofMillis(100).toNanos());
     loader.complete(0, "p10v1");
@@ -234,7 +233,7 @@ class ResponseCacheTest {
   void aKeyReloadedAfterExpiryIsStillFoundByInvalidation() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.CUSTOMER, 11, 0);
+    CacheKey key = key(Kind.CUSTOMER, 11, 0);
     lookup.get(key);
     loader.complete(0, "c11v1");
     now.addAndGet(TTL.toNanos() + 1);
@@ -271,7 +270,7 @@ class ResponseCacheTest {
     assertThat(stats.weightBytes()).isLessThanOrEqualTo(64 * 1024);
     long indexed = 0;
     for (long id = 1; id <= 200; id++) {
-      Key k = key(Kind.ORDER, id, 0);
+      CacheKey k = key(Kind.ORDER, id, 0);
       boolean cached = small.peek(k).isPresent();
       boolean inIndex = !small.indexed(k.owner()).isEmpty();
       assertThat(inIndex).as("order %d cached=%s", id, cached).isEqualTo(cached);
@@ -284,7 +283,7 @@ class ResponseCacheTest {
   void aFailedLoadIsNotCachedAndTheNextRequestTriesAgain() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
-    Key key = key(Kind.ORDER, 12, 0);
+    CacheKey key = key(Kind.ORDER, 12, 0);
     CompletableFuture<Entry> first = lookup.get(key);
     loader.pending.get(0).fail(new IllegalStateException("database down"));
     assertThat(first).isCompletedExceptionally();

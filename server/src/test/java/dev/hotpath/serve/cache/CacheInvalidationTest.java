@@ -1,12 +1,12 @@
-package dev.hotpath.serve;
+package dev.hotpath.serve.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
-import dev.hotpath.serve.ResponseCache.Key;
-import dev.hotpath.serve.ResponseCache.Kind;
+import dev.hotpath.serve.ProductRepresentation;
+import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
@@ -131,7 +131,7 @@ class CacheInvalidationTest {
   @Test
   void aStarMessageClearsTheWholeCache() {
     long product = fx.product(100, 1);
-    Key key = Key.of(Kind.PRODUCT, product, ProductRepresentation.FIELDS.all(), 0);
+    CacheKey key = CacheKey.of(Kind.PRODUCT, product, ProductRepresentation.FIELDS.all(), 0);
     b.get("/v1/products/" + product);
     assertThat(second.cache().peek(key)).isPresent();
 
@@ -148,7 +148,7 @@ class CacheInvalidationTest {
   void aLostListenerConnectionClearsTheCacheAndListeningResumes() {
     long product = fx.product(100, 7);
     String path = "/v1/products/" + product;
-    Key key = Key.of(Kind.PRODUCT, product, ProductRepresentation.FIELDS.all(), 0);
+    CacheKey key = CacheKey.of(Kind.PRODUCT, product, ProductRepresentation.FIELDS.all(), 0);
     CacheInvalidation listener = second.invalidation();
     long subscriptions = listener.subscriptions();
     b.get(path);

@@ -1,10 +1,11 @@
 package dev.hotpath.ingest;
 
-import dev.hotpath.edge.auth.ClientIdentity;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
-import dev.hotpath.http.Problems;
 import dev.hotpath.http.Responses;
+import dev.hotpath.ingest.IdempotencyStore.Claim;
+import dev.hotpath.ingest.IdempotencyStore.Key;
+import dev.hotpath.ingest.IdempotencyStore.Stored;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -13,57 +14,32 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.Optional;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Idempotency keys on creating POSTs (draft-ietf-httpapi-idempotency-key-header, run as Stripe runs
- * them), scoped per client ({@link ClientIdentity}).
+ * One idempotent write, in one transaction: the key's claim ({@link IdempotencyStore}), the
+ * command's rows and the outbox event its statement appends, and the saved response, all committed
+ * together or not at all. Idempotency keys are run as Stripe runs them
+ * (draft-ietf-httpapi-idempotency-key-header).
  *
  * <p>The key row rides in the write's own transaction: BEGIN and the claim are pipelined with the
  * command's first query, and the response is saved in the same round trip as the COMMIT, so
  * idempotency adds no round trip to a write. So the stored response exists exactly when the effect
- * does — a crash or a database error leaves neither, and the retry simply runs again. A request
- * still running holds a transaction-level advisory lock on the hash of (client, key); a concurrent
- * retry that cannot take the lock gets 409 without waiting. Once the first transaction ends, a
- * retry takes the lock, finds the row and replays it (same status, Location, Content-Type and body
- * bytes, plus {@code Idempotent-Replayed: true}), or gets 422 when its fingerprint (SHA-256 of
+ * does — a crash or a database error leaves neither, and the retry simply runs again. A concurrent
+ * retry that cannot take the key's lock gets 409 without waiting. Once the first transaction ends,
+ * a retry takes the lock, finds the row and replays it (same status, Location, Content-Type and
+ * body bytes, plus {@code Idempotent-Replayed: true}), or gets 422 when its fingerprint (SHA-256 of
  * method, path and body bytes) differs. Business refusals (4xx problems raised by the command
  * before it writes) are stored like successes; requests that fail validation never reach this class
- * and store nothing. Keys expire after {@code ttl}: an expired row is taken over by the next
- * request, and the purge job deletes the rest.
+ * and store nothing.
  *
  * <p>Thread-safe; one instance per event loop (it holds that loop's pool).
  */
-public final class IdempotencyKeys {
-  public static final String HEADER = "Idempotency-Key";
-  public static final String REPLAYED = "Idempotent-Replayed";
-  public static final int MAX_KEY_LENGTH = 255;
-
+public final class WriteTransaction {
   /** Bodies above this are hashed on a worker thread, not the event loop. */
   static final int HASH_ON_LOOP_LIMIT = 64 * 1024;
-
-  /**
-   * Takes the lock without waiting, then inserts the placeholder row (or takes over an expired
-   * one). Returns (lock taken, row is ours). The placeholder is never visible to others: the same
-   * transaction overwrites it before it commits.
-   */
-  private static final String CLAIM =
-      "WITH l AS (SELECT pg_try_advisory_xact_lock($1) AS got),"
-          + " ins AS (INSERT INTO idempotency_keys"
-          + " (client_id, key, fingerprint, status, content_type, body, expires_at)"
-          + " SELECT $2, $3, $4, 0, '', ''::bytea, now() + make_interval(secs => $5) FROM l WHERE l.got"
-          + " ON CONFLICT (client_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-          + " status = 0, location = NULL, content_type = '', body = ''::bytea, etag = NULL,"
-          + " created_at = now(), expires_at = EXCLUDED.expires_at"
-          + " WHERE idempotency_keys.expires_at <= now() RETURNING 1)"
-          + " SELECT l.got, EXISTS (SELECT 1 FROM ins) FROM l";
 
   /**
    * Opens the write's transaction with generic plans: the commands' statements (CTEs over
@@ -73,53 +49,12 @@ public final class IdempotencyKeys {
    */
   private static final String BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
 
-  private static final String SAVE =
-      "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6,"
-          + " etag = $7 WHERE client_id = $1 AND key = $2";
-
-  private static final String LOOKUP =
-      "SELECT fingerprint, status, location, content_type, body, etag FROM idempotency_keys"
-          + " WHERE client_id = $1 AND key = $2 AND expires_at > now()";
-
   private final Pool pool;
-  private final double ttlSeconds;
+  private final IdempotencyStore keys;
 
-  public IdempotencyKeys(Pool pool, Duration ttl) {
+  public WriteTransaction(Pool pool, IdempotencyStore keys) {
     this.pool = pool;
-    this.ttlSeconds = ttl.toMillis() / 1000.0;
-  }
-
-  /** A completed response: what is sent the first time and replayed on every retry. */
-  public record Stored(
-      int status,
-      Optional<String> location,
-      String contentType,
-      Buffer body,
-      Optional<String> etag) {
-    public Stored(int status, Optional<String> location, String contentType, Buffer body) {
-      this(status, location, contentType, body, Optional.empty());
-    }
-
-    /**
-     * A 201 with the entity tag of the representation in {@code body} ({@code opaqueTag}, without
-     * quotes), sent as {@code ETag} the first time and on every replay.
-     */
-    public static Stored created(String location, Buffer body, String opaqueTag) {
-      return new Stored(
-          201, Optional.of(location), "application/json", body, Optional.of(opaqueTag));
-    }
-
-    public static Stored ok(Buffer body) {
-      return new Stored(200, Optional.empty(), "application/json", body);
-    }
-
-    static Stored problem(ProblemException problem, String instance) {
-      return new Stored(
-          problem.type().status(),
-          Optional.empty(),
-          Problems.CONTENT_TYPE,
-          Problems.encode(problem, instance));
-    }
+    this.keys = keys;
   }
 
   /**
@@ -133,29 +68,6 @@ public final class IdempotencyKeys {
   @FunctionalInterface
   public interface Command {
     Future<Stored> run(SqlConnection conn, Future<Void> claimed);
-  }
-
-  /** The key and client of one request, read before its body is validated. */
-  public record Key(String client, String key) {}
-
-  /**
-   * Reads the {@code Idempotency-Key} and client of the request.
-   *
-   * @throws ProblemException 400 when the key is missing or malformed
-   */
-  public static Key key(RoutingContext ctx) {
-    String key = ctx.request().getHeader(HEADER);
-    if (key == null) {
-      throw new ProblemException(
-          ProblemType.IDEMPOTENCY_KEY_MISSING,
-          "Send an Idempotency-Key header (a fresh UUID per logical request) so that a retry is"
-              + " safe");
-    }
-    if (!ClientIdentity.printable(key, MAX_KEY_LENGTH)) {
-      throw ProblemException.invalid(
-          HEADER, "must be 1 to " + MAX_KEY_LENGTH + " printable ASCII characters");
-    }
-    return new Key(ClientIdentity.of(ctx), key);
   }
 
   /** Runs {@code command} under {@code key} and answers the request (first time or replay). */
@@ -174,8 +86,9 @@ public final class IdempotencyKeys {
     String path = ctx.request().path();
     Future<byte[]> fingerprint =
         body != null && body.length() > HASH_ON_LOOP_LIMIT
-            ? ctx.vertx().executeBlocking(() -> fingerprint(method, path, body), false)
-            : Future.succeededFuture(fingerprint(method, path, body));
+            ? ctx.vertx()
+                .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
+            : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
     fingerprint
         .compose(fp -> run(key, fp, path, command))
         .onComplete(
@@ -187,12 +100,13 @@ public final class IdempotencyKeys {
               Outcome outcome = ar.result();
               switch (outcome.kind) {
                 case FRESH -> {
-                  if (outcome.stored.status() < 300) {
+                  Stored stored = Objects.requireNonNull(outcome.stored);
+                  if (stored.status() < 300) {
                     committed.run();
                   }
-                  send(ctx, outcome.stored, false);
+                  send(ctx, stored, false);
                 }
-                case REPLAY -> send(ctx, outcome.stored, true);
+                case REPLAY -> send(ctx, Objects.requireNonNull(outcome.stored), true);
                 case IN_USE ->
                     ctx.fail(
                         new ProblemException(
@@ -216,9 +130,8 @@ public final class IdempotencyKeys {
     MISMATCH
   }
 
-  private record Outcome(Kind kind, Stored stored) {}
-
-  private record Claim(boolean gotLock, boolean ours) {}
+  /** What the transaction came to; {@code stored} is null for a refusal (in use, mismatch). */
+  private record Outcome(Kind kind, @Nullable Stored stored) {}
 
   /** Signals a command that the key is not its to use; never reaches a client. */
   private static final class NotOurs extends RuntimeException {
@@ -244,16 +157,7 @@ public final class IdempotencyKeys {
   private Future<Outcome> inTransaction(
       SqlConnection conn, Key key, byte[] fp, String path, Command command) {
     Future<RowSet<Row>> begin = conn.query(BEGIN).execute();
-    Tuple claimArgs =
-        Tuple.of(lockKey(key), key.client(), key.key(), Buffer.buffer(fp), ttlSeconds);
-    Future<Claim> claim =
-        conn.preparedQuery(CLAIM)
-            .execute(claimArgs)
-            .map(
-                rows -> {
-                  Row row = rows.iterator().next();
-                  return new Claim(row.getBoolean(0), row.getBoolean(1));
-                });
+    Future<Claim> claim = keys.claim(conn, key, fp);
     Future<Void> claimed =
         Future.all(begin, claim)
             .compose(
@@ -286,7 +190,7 @@ public final class IdempotencyKeys {
                     .compose(
                         r ->
                             c.gotLock()
-                                ? lookup(conn, key, fp)
+                                ? replay(conn, key, fp)
                                 : Future.succeededFuture(new Outcome(Kind.IN_USE, null)));
               }
               if (outcome.failed()) {
@@ -295,17 +199,7 @@ public final class IdempotencyKeys {
               Stored stored = outcome.result();
               // Saved in the same round trip as the COMMIT: if the save fails, PostgreSQL turns
               // the COMMIT into a rollback, and the failure of either fails the request.
-              Future<RowSet<Row>> save =
-                  conn.preparedQuery(SAVE)
-                      .execute(
-                          Tuple.of(
-                              key.client(),
-                              key.key(),
-                              (short) stored.status(),
-                              stored.location().orElse(null),
-                              stored.contentType(),
-                              stored.body().copy(),
-                              stored.etag().orElse(null)));
+              Future<RowSet<Row>> save = keys.save(conn, key, stored);
               Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
               return Future.all(save, commit)
                   .transform(
@@ -322,27 +216,18 @@ public final class IdempotencyKeys {
   }
 
   /** After the first request ended: replay its response, or refuse a different request. */
-  private static Future<Outcome> lookup(SqlConnection conn, Key key, byte[] fp) {
-    return conn.preparedQuery(LOOKUP)
-        .execute(Tuple.of(key.client(), key.key()))
+  private Future<Outcome> replay(SqlConnection conn, Key key, byte[] fp) {
+    return keys.lookup(conn, key)
         .map(
-            rows -> {
-              if (rows.size() == 0) {
+            saved -> {
+              if (saved.isEmpty()) {
                 // expired and purged between our claim and this read: let the client retry
                 return new Outcome(Kind.IN_USE, null);
               }
-              Row row = rows.iterator().next();
-              if (!Arrays.equals(row.getBuffer(0).getBytes(), fp)) {
+              if (!Arrays.equals(saved.get().fingerprint(), fp)) {
                 return new Outcome(Kind.MISMATCH, null);
               }
-              return new Outcome(
-                  Kind.REPLAY,
-                  new Stored(
-                      row.getShort(1),
-                      Optional.ofNullable(row.getString(2)),
-                      row.getString(3),
-                      row.getBuffer(4),
-                      Optional.ofNullable(row.getString(5))));
+              return new Outcome(Kind.REPLAY, saved.get().stored());
             });
   }
 
@@ -355,38 +240,8 @@ public final class IdempotencyKeys {
       response.putHeader("Cache-Control", "no-store");
     }
     if (replayed) {
-      response.putHeader(REPLAYED, "true");
+      response.putHeader(IdempotencyStore.REPLAYED, "true");
     }
     response.end(stored.body());
-  }
-
-  /** SHA-256 over method, path and the exact body bytes. */
-  static byte[] fingerprint(String method, String path, Buffer body) {
-    MessageDigest digest = sha256();
-    digest.update(method.getBytes(StandardCharsets.US_ASCII));
-    digest.update((byte) 0);
-    digest.update(path.getBytes(StandardCharsets.UTF_8));
-    digest.update((byte) 0);
-    if (body != null && body.length() > 0) {
-      digest.update(body.getBytes());
-    }
-    return digest.digest();
-  }
-
-  /** 64 bits of SHA-256(client, key); a collision only makes a retry wait (409), never merges. */
-  static long lockKey(Key key) {
-    MessageDigest digest = sha256();
-    digest.update(key.client().getBytes(StandardCharsets.UTF_8));
-    digest.update((byte) 0);
-    digest.update(key.key().getBytes(StandardCharsets.UTF_8));
-    return ByteBuffer.wrap(digest.digest()).getLong();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.hotpath.serve;
+package dev.hotpath.serve.cache;
 
 import dev.hotpath.store.DatabaseCoordinates;
 import io.vertx.core.Future;

@@ -1,0 +1,209 @@
+package dev.hotpath.ingest;
+
+import dev.hotpath.edge.auth.ClientIdentity;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
+import dev.hotpath.store.Statements;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The {@code idempotency_keys} table: what an {@code Idempotency-Key} (scoped per client, {@link
+ * ClientIdentity}) has claimed and the response saved under it. Every statement runs on the
+ * connection of the write's own transaction ({@link WriteTransaction} decides when); this class
+ * knows the rows, not the protocol.
+ *
+ * <p>A request still running holds a transaction-level advisory lock on the hash of (client, key)
+ * ({@link #lockKey}); the placeholder row it claims is never visible to others, because the same
+ * transaction overwrites it with the response before it commits. Keys expire after {@code ttl}: an
+ * expired row is taken over by the next claim, and the purge job deletes the rest.
+ *
+ * <p>Thread-safe and immutable.
+ */
+public final class IdempotencyStore {
+  public static final String HEADER = "Idempotency-Key";
+  public static final String REPLAYED = "Idempotent-Replayed";
+  public static final int MAX_KEY_LENGTH = 255;
+
+  /**
+   * Takes the lock without waiting, then inserts the placeholder row (or takes over an expired
+   * one). Returns (lock taken, row is ours).
+   */
+  private static final String CLAIM =
+      "WITH l AS (SELECT pg_try_advisory_xact_lock($1) AS got),"
+          + " ins AS (INSERT INTO idempotency_keys"
+          + " (client_id, key, fingerprint, status, content_type, body, expires_at)"
+          + " SELECT $2, $3, $4, 0, '', ''::bytea, now() + make_interval(secs => $5) FROM l WHERE l.got"
+          + " ON CONFLICT (client_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+          + " status = 0, location = NULL, content_type = '', body = ''::bytea, etag = NULL,"
+          + " created_at = now(), expires_at = EXCLUDED.expires_at"
+          + " WHERE idempotency_keys.expires_at <= now() RETURNING 1)"
+          + " SELECT l.got, EXISTS (SELECT 1 FROM ins) FROM l";
+
+  private static final String SAVE =
+      "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6,"
+          + " etag = $7 WHERE client_id = $1 AND key = $2";
+
+  private static final String LOOKUP =
+      "SELECT fingerprint, status, location, content_type, body, etag FROM idempotency_keys"
+          + " WHERE client_id = $1 AND key = $2 AND expires_at > now()";
+
+  private final double ttlSeconds;
+
+  public IdempotencyStore(Duration ttl) {
+    this.ttlSeconds = ttl.toMillis() / 1000.0;
+  }
+
+  /** The key and client of one request, read before its body is validated. */
+  public record Key(String client, String key) {}
+
+  /** A completed response: what is sent the first time and replayed on every retry. */
+  public record Stored(
+      int status,
+      Optional<String> location,
+      String contentType,
+      Buffer body,
+      Optional<String> etag) {
+    public Stored(int status, Optional<String> location, String contentType, Buffer body) {
+      this(status, location, contentType, body, Optional.empty());
+    }
+
+    /**
+     * A 201 with the entity tag of the representation in {@code body} ({@code opaqueTag}, without
+     * quotes), sent as {@code ETag} the first time and on every replay.
+     */
+    public static Stored created(String location, Buffer body, String opaqueTag) {
+      return new Stored(
+          201, Optional.of(location), "application/json", body, Optional.of(opaqueTag));
+    }
+
+    /** A 202 for work accepted as the job {@code jobId}, whose representation is {@code body}. */
+    public static Stored accepted(long jobId, Buffer body) {
+      return new Stored(202, Optional.of("/v1/jobs/" + jobId), "application/json", body);
+    }
+
+    public static Stored ok(Buffer body) {
+      return new Stored(200, Optional.empty(), "application/json", body);
+    }
+
+    static Stored problem(ProblemException problem, String instance) {
+      return new Stored(
+          problem.type().status(),
+          Optional.empty(),
+          Problems.CONTENT_TYPE,
+          Problems.encode(problem, instance));
+    }
+  }
+
+  /** What a claim found: whether the lock was free, and whether the row is now this request's. */
+  record Claim(boolean gotLock, boolean ours) {}
+
+  /** A response saved by an earlier request with the same key, and that request's fingerprint. */
+  record Saved(byte[] fingerprint, Stored stored) {}
+
+  /**
+   * Reads the {@code Idempotency-Key} and client of the request.
+   *
+   * @throws ProblemException 400 when the key is missing or malformed
+   */
+  public static Key key(RoutingContext ctx) {
+    String key = ctx.request().getHeader(HEADER);
+    if (key == null) {
+      throw new ProblemException(
+          ProblemType.IDEMPOTENCY_KEY_MISSING,
+          "Send an Idempotency-Key header (a fresh UUID per logical request) so that a retry is"
+              + " safe");
+    }
+    if (!ClientIdentity.printable(key, MAX_KEY_LENGTH)) {
+      throw ProblemException.invalid(
+          HEADER, "must be 1 to " + MAX_KEY_LENGTH + " printable ASCII characters");
+    }
+    return new Key(ClientIdentity.of(ctx), key);
+  }
+
+  /** Takes the key's lock without waiting and claims its row for fingerprint {@code fp}. */
+  Future<Claim> claim(SqlConnection conn, Key key, byte[] fp) {
+    return conn.preparedQuery(CLAIM)
+        .execute(Tuple.of(lockKey(key), key.client(), key.key(), Buffer.buffer(fp), ttlSeconds))
+        .map(
+            rows -> {
+              Row row = rows.iterator().next();
+              return new Claim(row.getBoolean(0), row.getBoolean(1));
+            });
+  }
+
+  /** Overwrites the claimed row with the response; send it with the COMMIT. */
+  Future<RowSet<Row>> save(SqlConnection conn, Key key, Stored stored) {
+    return conn.preparedQuery(SAVE)
+        .execute(
+            Tuple.of(
+                key.client(),
+                key.key(),
+                (short) stored.status(),
+                stored.location().orElse(null),
+                stored.contentType(),
+                stored.body().copy(),
+                stored.etag().orElse(null)));
+  }
+
+  /** The response saved under the key, unless it expired (or was purged). */
+  Future<Optional<Saved>> lookup(SqlConnection conn, Key key) {
+    return conn.preparedQuery(LOOKUP)
+        .execute(Tuple.of(key.client(), key.key()))
+        .map(
+            rows ->
+                Statements.first(rows)
+                    .map(
+                        row ->
+                            new Saved(
+                                row.getBuffer(0).getBytes(),
+                                new Stored(
+                                    row.getShort(1),
+                                    Optional.ofNullable(row.getString(2)),
+                                    row.getString(3),
+                                    row.getBuffer(4),
+                                    Optional.ofNullable(row.getString(5))))));
+  }
+
+  /** SHA-256 over method, path and the exact body bytes. */
+  static byte[] fingerprint(String method, String path, Buffer body) {
+    MessageDigest digest = sha256();
+    digest.update(method.getBytes(StandardCharsets.US_ASCII));
+    digest.update((byte) 0);
+    digest.update(path.getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    if (body != null && body.length() > 0) {
+      digest.update(body.getBytes());
+    }
+    return digest.digest();
+  }
+
+  /** 64 bits of SHA-256(client, key); a collision only makes a retry wait (409), never merges. */
+  static long lockKey(Key key) {
+    MessageDigest digest = sha256();
+    digest.update(key.client().getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    digest.update(key.key().getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(digest.digest()).getLong();
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+}
