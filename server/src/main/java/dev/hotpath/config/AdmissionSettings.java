@@ -34,6 +34,9 @@ import java.util.OptionalInt;
  * @param burstWait how long a request may wait while the queue is riding out a burst (it has been
  *     empty within {@code standing}); never less than {@code queueWait}
  * @param standing how long the queue must stay non-empty to count as standing full
+ * @param warmup how long a starting server drives its own read routes over loopback before it
+ *     reports ready (0: not at all), so that the first clients meet compiled code and a filled
+ *     cache, not deadline 503s from a cold JVM
  */
 public record AdmissionSettings(
     boolean rateLimits,
@@ -50,7 +53,8 @@ public record AdmissionSettings(
     int queue,
     Duration queueWait,
     Duration burstWait,
-    Duration standing) {
+    Duration standing,
+    Duration warmup) {
 
   /** Quota units per window of a client, an address and the process by default. */
   public static final long CLIENT_QUOTA = 10_000;

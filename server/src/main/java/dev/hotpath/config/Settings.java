@@ -552,7 +552,8 @@ public record Settings(
           integer("ADMISSION_QUEUE", 16, 0, 10_000),
           Duration.ofMillis(integer("ADMISSION_QUEUE_WAIT_MS", 1, 1, 60_000)),
           Duration.ofMillis(integer("ADMISSION_QUEUE_BURST_WAIT_MS", 10, 1, 60_000)),
-          Duration.ofMillis(integer("ADMISSION_QUEUE_STANDING_MS", 100, 1, 60_000)));
+          Duration.ofMillis(integer("ADMISSION_QUEUE_STANDING_MS", 100, 1, 60_000)),
+          Duration.ofMillis(integer("WARMUP_MS", 3_000, 0, 600_000)));
     }
 
     /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */
