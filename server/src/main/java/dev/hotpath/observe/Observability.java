@@ -36,15 +36,29 @@ import org.slf4j.LoggerFactory;
 public final class Observability {
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
 
-  /** Bucket bounds the SLOs need (reads 100/200 ms, writes 200/500 ms, lists 500/1000 ms). */
+  /**
+   * The bucket bounds of the request histograms: those the SLOs and their alerts need (reads
+   * 100/200 ms, writes 200/500 ms, lists 500/1000 ms) within a 1-2.5-5 ladder from 0.5 ms to 10 s,
+   * fine enough for the dashboards' quantiles. Fifteen, where Micrometer's percentile histogram had
+   * some seventy: recording searches them on every request (1.3 % of the CPU of a cached read,
+   * measured by JFR), and every scrape writes them per route and status.
+   */
   private static final Duration[] SLO_BOUNDS = {
+    Duration.ofNanos(500_000),
+    Duration.ofMillis(1),
+    Duration.ofNanos(2_500_000),
+    Duration.ofMillis(5),
     Duration.ofMillis(10),
+    Duration.ofMillis(25),
     Duration.ofMillis(50),
     Duration.ofMillis(100),
     Duration.ofMillis(200),
     Duration.ofMillis(250),
     Duration.ofMillis(500),
-    Duration.ofMillis(1000)
+    Duration.ofMillis(1000),
+    Duration.ofMillis(2500),
+    Duration.ofMillis(5000),
+    Duration.ofMillis(10000)
   };
 
   private static final ThreadLocal<RequestTrace> RECORDING = new ThreadLocal<>();
@@ -285,10 +299,7 @@ public final class Observability {
               .tag(
                   "outcome",
                   status >= 500 ? "SERVER_ERROR" : status >= 400 ? "CLIENT_ERROR" : "SUCCESS")
-              .publishPercentileHistogram()
               .serviceLevelObjectives(SLO_BOUNDS)
-              .minimumExpectedValue(Duration.ofMillis(1))
-              .maximumExpectedValue(Duration.ofSeconds(10))
               .register(registry);
       byStatus.set(slot, timer);
     }
