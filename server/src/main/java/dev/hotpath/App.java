@@ -251,6 +251,8 @@ public final class App implements AutoCloseable {
           "HTTP server did not start on port " + effective.server().port() + ": " + e.getMessage(),
           e);
     }
+    // ready once the hot path has run: the server's own reads over loopback, then clients
+    readiness.require(Warmup.start(vertx, effective, auth));
     readiness.markMigrated();
     log.info(
         "hotpath serving on {}://{}:{} with {} event loops and {} database connections",

@@ -32,6 +32,13 @@ public final class LoadMain implements Callable<Integer> {
   private static final Map<Profile, Double> RATES =
       Map.of(Profile.SMOKE, 20.0, Profile.RAMP, 50.0, Profile.SOAK, 100.0, Profile.SPIKE, 50.0);
 
+  /**
+   * The scopes a token needs for every request class of the default mix (reads of customers too);
+   * the help text advertises them and the smoke test mints its token with them.
+   */
+  public static final String TOKEN_SCOPES =
+      "service,customers:read,customers:write,orders:read,orders:write";
+
   private static final Duration LONGEST_SOAK = Duration.ofHours(24);
 
   @Parameters(index = "0", paramLabel = "PROFILE", description = "smoke, ramp, soak or spike")
@@ -121,7 +128,9 @@ public final class LoadMain implements Callable<Integer> {
       names = "--token",
       description =
           "Bearer token sent with every request (default $HOTPATH_LOAD_TOKEN; mint one with"
-              + " ./hotpath token --sub service:load --scope service,customers:write,orders:read,orders:write).")
+              + " ./hotpath token --sub service:load --scope "
+              + TOKEN_SCOPES
+              + ").")
   String token;
 
   @Option(names = "--slo", description = "SLO file (default $HOTPATH_SLO_FILE, else ops/slo.yaml).")

@@ -52,9 +52,7 @@ class LoadSmokeIT {
     System.setProperty(
         HotpathSimulation.TOKEN_PROPERTY,
         keys.mint(
-            "service:load-smoke",
-            List.of("service", "customers:read", "customers:write", "orders:read", "orders:write"),
-            Duration.ofHours(1)));
+            "service:load-smoke", List.of(LoadMain.TOKEN_SCOPES.split(",")), Duration.ofHours(1)));
     App.Database db = App.openDatabase(settings);
     DataGenerator.seed(db.coordinates(), SMALL, Progress.NONE);
     app = App.start(settings, db);

@@ -34,6 +34,9 @@ import java.util.OptionalInt;
  * @param burstWait how long a request may wait while the queue is riding out a burst (it has been
  *     empty within {@code standing}); never less than {@code queueWait}
  * @param standing how long the queue must stay non-empty to count as standing full
+ * @param warmup how long a starting server drives its own read routes over loopback before it
+ *     reports ready (0: not at all), so that the first clients meet compiled code and a filled
+ *     cache, not deadline 503s from a cold JVM
  */
 public record AdmissionSettings(
     boolean rateLimits,
@@ -50,7 +53,8 @@ public record AdmissionSettings(
     int queue,
     Duration queueWait,
     Duration burstWait,
-    Duration standing) {
+    Duration standing,
+    Duration warmup) {
   public AdmissionSettings {
     new Rules()
         .positive("RATE_WINDOW_S", rateWindow)
@@ -70,6 +74,7 @@ public record AdmissionSettings(
         .positive("ADMISSION_QUEUE_WAIT_MS", queueWait)
         .positive("ADMISSION_QUEUE_BURST_WAIT_MS", burstWait)
         .positive("ADMISSION_QUEUE_STANDING_MS", standing)
+        .require(!warmup.isNegative(), EnvReader.var("WARMUP_MS") + " must be 0 or more")
         .enforce();
   }
 
@@ -100,7 +105,8 @@ public record AdmissionSettings(
         r.integer("ADMISSION_QUEUE", 16, 0, 10_000),
         r.millis("ADMISSION_QUEUE_WAIT_MS", 1, 1, 60_000),
         r.millis("ADMISSION_QUEUE_BURST_WAIT_MS", 10, 1, 60_000),
-        r.millis("ADMISSION_QUEUE_STANDING_MS", 100, 1, 60_000));
+        r.millis("ADMISSION_QUEUE_STANDING_MS", 100, 1, 60_000),
+        r.millis("WARMUP_MS", 3_000, 0, 600_000));
   }
 
   /** Quota units per window of a client, an address and the process by default. */

@@ -233,6 +233,11 @@ public final class WriteTransaction {
 
   private static void send(RoutingContext ctx, Stored stored, boolean replayed) {
     HttpServerResponse response = ctx.response();
+    if (response.headWritten()) {
+      // the request's deadline passed and it has been answered (503): the outcome is stored under
+      // its key all the same, and a retry with the key gets it
+      return;
+    }
     response.setStatusCode(stored.status()).putHeader(Responses.CONTENT_TYPE, stored.contentType());
     stored.location().ifPresent(l -> response.putHeader(Responses.LOCATION, l));
     stored.etag().ifPresent(t -> response.putHeader("ETag", "\"" + t + "\""));

@@ -1,6 +1,8 @@
 package dev.hotpath.observe;
 
 import dev.hotpath.config.AccessLogSettings;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.BufferedOutputStream;
@@ -47,6 +49,8 @@ public final class AccessLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   static final int MAX_PENDING = 200_000;
+  private static final CharSequence IDEMPOTENCY_KEY =
+      HttpHeaders.createOptimized("Idempotency-Key");
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
@@ -229,7 +233,10 @@ public final class AccessLog implements AutoCloseable {
     if (slow != null && nanos > slow) {
       return false;
     }
-    return t.request == null || t.request.getHeader("Idempotency-Key") == null;
+    // only unsafe methods carry an idempotency key: a GET needs no header lookup
+    return t.request == null
+        || t.request.method() == HttpMethod.GET
+        || t.request.getHeader(IDEMPOTENCY_KEY) == null;
   }
 
   /** Queues a finished line (tests). */
@@ -304,8 +311,8 @@ public final class AccessLog implements AutoCloseable {
     sb.append(",\"status\":").append(status);
     sb.append(",\"duration_ms\":").append(nanos / 1_000_000.0);
     sb.append(",\"bytes\":").append(response.bytesWritten());
-    string(sb, "request_id", t.requestId);
-    string(sb, "trace_id", t.traceId);
+    string(sb, "request_id", t.requestId());
+    string(sb, "trace_id", t.traceId());
     string(sb, "cache", t.cache == null ? "-" : t.cache);
     sb.append(",\"db_queries\":").append(t.dbQueries);
     sb.append(",\"limited\":").append(t.limited);

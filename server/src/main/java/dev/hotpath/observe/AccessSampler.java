@@ -1,6 +1,6 @@
 package dev.hotpath.observe;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -10,13 +10,21 @@ import java.util.function.LongSupplier;
  * an idempotency key: the caller says which) one in {@code oneIn} is written, weighted with the
  * requests it stands for: itself and those left out since the route's last written sampled line. So
  * the weights of a route's lines add up to its requests, less at most {@code oneIn - 1} left out at
- * the very end. Thread-safe: one small lock per route, held for a few field updates.
+ * the very end, on each thread. Thread-safe: each thread counts its own requests.
  */
 final class AccessSampler {
   private final int perSecond;
   private final int oneIn;
   private final LongSupplier nanoClock;
-  private final ConcurrentHashMap<String, Window> routes = new ConcurrentHashMap<>();
+
+  /**
+   * Each thread's windows: a route's requests are counted by the event loop that serves them, with
+   * no lock and no shared cache line (so a route may write up to {@code perSecond} lines a second
+   * on each event loop); the weights still add up to the requests.
+   */
+  private final ThreadLocal<HashMap<String, Window>> windows =
+      ThreadLocal.withInitial(HashMap::new);
+
   private final LongAdder leftOut = new LongAdder();
 
   AccessSampler(int perSecond, int oneIn, LongSupplier nanoClock) {
@@ -40,33 +48,33 @@ final class AccessSampler {
     if (oneIn == 1) {
       return 1;
     }
-    Window w = routes.get(route);
+    HashMap<String, Window> mine = windows.get();
+    Window w = mine.get(route);
     if (w == null) {
-      w = routes.computeIfAbsent(route, r -> new Window());
+      w = new Window();
+      mine.put(route, w);
     }
     long second = nanoClock.getAsLong() / 1_000_000_000L;
-    synchronized (w) {
-      if (w.second != second) {
-        w.second = second;
-        w.seen = 0;
-      }
-      w.seen++;
-      if (!sampleable) {
-        return 1;
-      }
-      if (w.seen <= perSecond) {
-        int weight = 1 + w.skipped;
-        w.skipped = 0;
-        return weight;
-      }
-      if (++w.skipped < oneIn) {
-        leftOut.increment();
-        return 0;
-      }
-      int weight = w.skipped;
+    if (w.second != second) {
+      w.second = second;
+      w.seen = 0;
+    }
+    w.seen++;
+    if (!sampleable) {
+      return 1;
+    }
+    if (w.seen <= perSecond) {
+      int weight = 1 + w.skipped;
       w.skipped = 0;
       return weight;
     }
+    if (++w.skipped < oneIn) {
+      leftOut.increment();
+      return 0;
+    }
+    int weight = w.skipped;
+    w.skipped = 0;
+    return weight;
   }
 
   /** Lines left out so far. */

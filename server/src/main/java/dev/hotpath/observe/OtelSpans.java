@@ -107,18 +107,18 @@ final class OtelSpans {
     }
     TraceFlags flags = TraceFlags.getSampled();
     SpanContext self =
-        SpanContext.create(trace.traceId, trace.spanId, flags, TraceState.getDefault());
+        SpanContext.create(trace.traceId(), trace.spanId(), flags, TraceState.getDefault());
     SpanContext parent =
         trace.parentSpanId == null
             ? SpanContext.getInvalid()
             : SpanContext.createFromRemoteParent(
-                trace.traceId, trace.parentSpanId, flags, TraceState.getDefault());
+                trace.traceId(), trace.parentSpanId, flags, TraceState.getDefault());
     long start = epochOffsetNanos + trace.startNanos;
     Attributes attributes =
         Attributes.builder()
             .put("http.route", trace.route)
             .put("http.response.status_code", status)
-            .put("hotpath.request_id", trace.requestId)
+            .put("hotpath.request_id", trace.requestId())
             .put("hotpath.db_queries", trace.dbQueries)
             .put("hotpath.cache", trace.cache == null ? "-" : trace.cache)
             .put("hotpath.kept_because", trace.sampled ? "sampled" : "slower_than_slo")
@@ -138,7 +138,7 @@ final class OtelSpans {
       for (int i = 0; i < calls[0]; i++) {
         SpanContext child =
             SpanContext.create(
-                trace.traceId, RequestTrace.randomHex(16), flags, TraceState.getDefault());
+                trace.traceId(), RequestTrace.randomHex(16), flags, TraceState.getDefault());
         offer(
             new Span(
                 "db.query",
@@ -159,7 +159,7 @@ final class OtelSpans {
             new Span(
                 call.service(),
                 SpanKind.CLIENT,
-                SpanContext.create(trace.traceId, call.spanId(), flags, TraceState.getDefault()),
+                SpanContext.create(trace.traceId(), call.spanId(), flags, TraceState.getDefault()),
                 self,
                 epochOffsetNanos + call.startNanos(),
                 epochOffsetNanos + call.endNanos(),

@@ -1,5 +1,7 @@
 package dev.hotpath.observe;
 
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -8,12 +10,21 @@ import java.util.concurrent.ThreadLocalRandom;
  * suffice.
  */
 public final class RequestTrace {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   final long startNanos = System.nanoTime();
-  final String requestId;
-  final String traceId;
-  final String spanId;
+
+  /**
+   * This request's own {@code traceparent}, {@code 00-<trace id>-<span id>-<flags>}, as the ASCII
+   * bytes the response header is written from: the ids are made once, as bytes, and read as strings
+   * only where a string is needed (a log line, an exported span).
+   */
+  private final byte[] traceparent;
+
+  private final AsciiString traceparentHeader;
+  private final CharSequence requestIdHeader;
+  private String traceId;
+  private String spanId;
   final String parentSpanId;
   final boolean sampled;
   String route = "-";
@@ -32,21 +43,72 @@ public final class RequestTrace {
   Object span;
   io.vertx.core.http.HttpServerRequest request;
 
-  RequestTrace(
-      String requestId, String traceId, String spanId, String parentSpanId, boolean sampled) {
-    this.requestId = requestId;
-    this.traceId = traceId;
-    this.spanId = spanId;
+  /**
+   * A trace with a new span id, in the trace {@code parentTraceId} (32 hex digits) or, when that is
+   * null, a new one. The request id is {@code clientRequestId} when the client sent a usable one,
+   * else the span id.
+   */
+  RequestTrace(String clientRequestId, String parentTraceId, String parentSpanId, boolean sampled) {
+    byte[] b = new byte[55];
+    b[0] = '0';
+    b[1] = '0';
+    b[2] = '-';
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    if (parentTraceId == null) {
+      hex(b, 3, random.nextLong());
+      hex(b, 19, random.nextLong());
+    } else {
+      for (int i = 0; i < 32; i++) {
+        b[3 + i] = (byte) parentTraceId.charAt(i);
+      }
+    }
+    b[35] = '-';
+    hex(b, 36, random.nextLong());
+    b[52] = '-';
+    b[53] = '0';
+    b[54] = (byte) (sampled ? '1' : '0');
+    this.traceparent = b;
+    this.traceparentHeader = new AsciiString(b, false);
+    this.requestIdHeader =
+        clientRequestId != null ? clientRequestId : new AsciiString(b, 36, 16, false);
     this.parentSpanId = parentSpanId;
     this.sampled = sampled;
   }
 
+  /** Writes the 16 hex digits of {@code bits} at {@code at}. */
+  private static void hex(byte[] b, int at, long bits) {
+    for (int i = at + 15; i >= at; i--) {
+      b[i] = HEX[(int) (bits & 0xF)];
+      bits >>>= 4;
+    }
+  }
+
   public String requestId() {
-    return requestId;
+    return requestIdHeader.toString();
+  }
+
+  /** The request id as the response header value (no copy when it is the span id). */
+  CharSequence requestIdHeader() {
+    return requestIdHeader;
   }
 
   public String traceId() {
-    return traceId;
+    String id = traceId;
+    if (id == null) {
+      id = new String(traceparent, 3, 32, StandardCharsets.US_ASCII);
+      traceId = id;
+    }
+    return id;
+  }
+
+  /** This request's own span id (16 hex digits). */
+  String spanId() {
+    String id = spanId;
+    if (id == null) {
+      id = new String(traceparent, 36, 16, StandardCharsets.US_ASCII);
+      spanId = id;
+    }
+    return id;
   }
 
   public int dbQueries() {
@@ -55,7 +117,12 @@ public final class RequestTrace {
 
   /** The W3C {@code traceparent} of this request's own span. */
   public String traceparent() {
-    return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
+    return traceparentHeader.toString();
+  }
+
+  /** As {@link #traceparent()}, as the response header value. */
+  CharSequence traceparentHeader() {
+    return traceparentHeader;
   }
 
   /**
@@ -92,7 +159,7 @@ public final class RequestTrace {
 
   /** The W3C {@code traceparent} of a child span {@code spanId} (16 hex digits) of this request. */
   public String childTraceparent(String spanId) {
-    return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
+    return "00-" + traceId() + "-" + spanId + (sampled ? "-01" : "-00");
   }
 
   /** Names the kind of problem the response carries (the last part of its type URI). */
@@ -109,7 +176,7 @@ public final class RequestTrace {
   }
 
   static String randomHex(int chars) {
-    char[] out = new char[chars];
+    byte[] out = new byte[chars];
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long bits = 0;
     for (int i = 0; i < chars; i++) {
@@ -119,6 +186,6 @@ public final class RequestTrace {
       out[i] = HEX[(int) (bits & 0xF)];
       bits >>>= 4;
     }
-    return new String(out);
+    return new String(out, StandardCharsets.US_ASCII);
   }
 }

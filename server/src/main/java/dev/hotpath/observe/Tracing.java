@@ -22,6 +22,11 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
   /** Registered before any Vertx instance exists (class initialisation of this class). */
   static final ContextLocal<RequestTrace> LOCAL = ContextLocal.registerLocal(RequestTrace.class);
 
+  private static final CharSequence TRACEPARENT =
+      io.vertx.core.http.HttpHeaders.createOptimized("traceparent");
+  private static final CharSequence REQUEST_ID =
+      io.vertx.core.http.HttpHeaders.createOptimized("x-request-id");
+
   private final Observability observability;
 
   Tracing(Observability observability) {
@@ -70,8 +75,8 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
     if (request instanceof io.vertx.core.http.HttpServerRequest r) {
       // two hash lookups instead of walking every header
       httpRequest = r;
-      traceparent = r.getHeader("traceparent");
-      requestId = r.getHeader("x-request-id");
+      traceparent = r.getHeader(TRACEPARENT);
+      requestId = r.getHeader(REQUEST_ID);
     } else {
       for (Map.Entry<String, String> header : headers) {
         String name = header.getKey();

@@ -78,6 +78,7 @@ class CrashSafetyTest {
     env.putAll(dev.hotpath.support.TestServer.generousRateLimits());
     // eight writers on two shared cores miss the 500 ms write budget; a 503 would fail the test
     env.put("HOTPATH_DB_DEADLINE_GRACE_MS", "10000");
+    env.put("HOTPATH_WARMUP_MS", "0");
     Process process = builder.start();
     Api api = Api.at("http://localhost:" + port);
     await()

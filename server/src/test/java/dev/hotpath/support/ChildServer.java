@@ -67,6 +67,7 @@ public final class ChildServer {
     // as the shared test server: a loaded machine misses the route budgets; the fault tests hold
     // them
     environment.put("HOTPATH_DB_DEADLINE_GRACE_MS", "10000");
+    environment.put("HOTPATH_WARMUP_MS", "0");
     environment.putAll(env);
     try {
       return new ChildServer(builder.start(), port, log);

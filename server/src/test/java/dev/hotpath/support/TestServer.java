@@ -99,6 +99,8 @@ public final class TestServer {
     // no balancer to wait for: instances closed by tests drain at once
     env.put("HOTPATH_SHUTDOWN_DELAY_MS", "0");
     env.put("HOTPATH_DB_DEADLINE_GRACE_MS", "10000");
+    // no warm-up traffic of its own in the counts, logs and quotas tests assert (WarmupTest has it)
+    env.put("HOTPATH_WARMUP_MS", "0");
     env.putAll(extra);
     return env;
   }

@@ -29,7 +29,8 @@ class AdmissionTest {
         16,
         Duration.ofMillis(1),
         Duration.ofMillis(10),
-        Duration.ofMillis(100));
+        Duration.ofMillis(100),
+        Duration.ZERO);
   }
 
   private static Admission fixed(int limit) {

@@ -60,7 +60,8 @@ class RateLimiterTest {
             16,
             Duration.ofMillis(1),
             Duration.ofMillis(10),
-            Duration.ofMillis(100));
+            Duration.ofMillis(100),
+            Duration.ZERO);
     return new RateLimiter(settings, true, new SimpleMeterRegistry(), clock, clock);
   }
 
