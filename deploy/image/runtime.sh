@@ -13,7 +13,7 @@ java_home="${JAVA_HOME:?JAVA_HOME must name a JDK >= 21 with jlink}"
 modules="java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,\
 java.naming,java.net.http,java.prefs,java.scripting,java.security.jgss,java.security.sasl,\
 java.sql,java.transaction.xa,java.xml,jdk.charsets,jdk.crypto.ec,jdk.jfr,jdk.localedata,\
-jdk.management,jdk.management.jfr,jdk.naming.dns,jdk.net,jdk.unsupported,jdk.zipfs"
+jdk.management,jdk.management.jfr,jdk.naming.dns,jdk.net,jdk.security.auth,jdk.unsupported,jdk.zipfs"
 
 stamp="$dir/etc/hotpath-runtime"
 release="$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$java_home/release")"
