@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ServeCommand.class,
       SeedCommand.class,
+      MigrateCommand.class,
       AnalyzeCommand.class,
       TokenCommand.class,
       RebuildCommand.class,
