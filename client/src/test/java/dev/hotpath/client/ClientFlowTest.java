@@ -59,7 +59,8 @@ class ClientFlowTest {
                     "HOTPATH_EVENT_LOOPS", "2",
                     "HOTPATH_DB_POOL_SIZE", "4",
                     "HOTPATH_COMPUTE_POOL_SIZE", "2",
-                    "HOTPATH_DB_DEADLINE_GRACE_MS", "10000")));
+                    "HOTPATH_DB_DEADLINE_GRACE_MS", "10000",
+                    "HOTPATH_WARMUP_MS", "0")));
     App.Database db = App.openDatabase(settings);
     DataGenerator.seed(db.coordinates(), new SeedPlan(5, 20, 0, 7), new ProgressBar(System.err));
     app = App.start(settings, db);

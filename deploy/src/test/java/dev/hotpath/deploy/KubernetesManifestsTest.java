@@ -122,8 +122,10 @@ class KubernetesManifestsTest {
     Map<String, String> env = new HashMap<>(config);
     env.putAll(secrets(r, overlay));
     Settings settings = Settings.fromEnvironment(env);
-    assertThat(settings.databaseUrl()).as("an instance uses the cluster's PostgreSQL").isPresent();
-    assertThat(settings.port()).isEqualTo(8080);
+    assertThat(settings.database().url())
+        .as("an instance uses the cluster's PostgreSQL")
+        .isPresent();
+    assertThat(settings.server().port()).isEqualTo(8080);
   }
 
   /**
@@ -171,7 +173,9 @@ class KubernetesManifestsTest {
     Settings settings = Settings.fromEnvironment(withSecrets(config, r, overlay));
     long preStop = c.getLifecycle().getPreStop().getSleep().getSeconds();
     long drain =
-        preStop + settings.shutdownDelay().toSeconds() + settings.shutdownGrace().toSeconds();
+        preStop
+            + settings.server().shutdownDelay().toSeconds()
+            + settings.server().shutdownGrace().toSeconds();
     assertThat(preStop).isPositive();
     assertThat(pod.getTerminationGracePeriodSeconds()).isBetween(drain + 5, drain + 30);
 
@@ -190,7 +194,7 @@ class KubernetesManifestsTest {
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     List<String> mounts = c.getVolumeMounts().stream().map(m -> m.getMountPath()).toList();
-    assertThat(mounts).contains("/tmp", settings.dataDir().toString());
+    assertThat(mounts).contains("/tmp", settings.database().dataDir().toString());
 
     assertThat(c.getEnvFrom())
         .extracting(e -> e.getConfigMapRef() != null ? "config" : e.getSecretRef().getName())
