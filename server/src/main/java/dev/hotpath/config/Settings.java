@@ -41,6 +41,7 @@ import java.util.Optional;
  * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
  * @param admission rate limits and admission control (load shedding)
  * @param outside outside services: where they are, timeouts, breakers, retries, hedging
+ * @param relay the outbox relay to Kafka (off unless a broker is named)
  */
 public record Settings(
     String host,
@@ -66,7 +67,8 @@ public record Settings(
     TransportSettings transport,
     Compute compute,
     AdmissionSettings admission,
-    OutsideSettings outside) {
+    OutsideSettings outside,
+    RelaySettings relay) {
 
   public static final String PREFIX = "HOTPATH_";
 
@@ -159,7 +161,8 @@ public record Settings(
                 reader.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE),
                 Duration.ofMillis(reader.integer("READY_MAX_LAG_MS", 5_000, 0, 3_600_000))),
             reader.admission(),
-            OutsideSettings.read(reader));
+            OutsideSettings.read(reader),
+            RelaySettings.read(reader));
 
     if (env.containsKey(PREFIX + "ADMIN_TOKEN")) {
       reader.errors.add(
@@ -246,6 +249,12 @@ public record Settings(
     return copy.build();
   }
 
+  public Settings withRelay(RelaySettings newRelay) {
+    Copy copy = new Copy(this);
+    copy.relay = newRelay;
+    return copy.build();
+  }
+
   /** A settings object being copied with one value changed (the {@code with...} methods). */
   private static final class Copy {
     private String host;
@@ -272,6 +281,7 @@ public record Settings(
     private Compute compute;
     private AdmissionSettings admission;
     private OutsideSettings outside;
+    private RelaySettings relay;
 
     Copy(Settings s) {
       host = s.host;
@@ -298,6 +308,7 @@ public record Settings(
       compute = s.compute;
       admission = s.admission;
       outside = s.outside;
+      relay = s.relay;
     }
 
     Settings build() {
@@ -325,7 +336,8 @@ public record Settings(
           transport,
           compute,
           admission,
-          outside);
+          outside,
+          relay);
     }
   }
 
