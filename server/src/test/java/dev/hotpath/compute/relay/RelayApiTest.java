@@ -1,0 +1,188 @@
+package dev.hotpath.compute.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.examples.kafka.OrderSummaries;
+import dev.hotpath.store.seed.DataGenerator;
+import dev.hotpath.store.seed.Progress;
+import dev.hotpath.store.seed.SeedPlan;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A hotpath server with the relay on (HOTPATH_KAFKA_BOOTSTRAP), on a database of its own: the
+ * example consumer rebuilds {@code customer_order_summary} from the topic alone and gets the
+ * server's own read model; with the broker down, writes keep succeeding, the lag shows in the
+ * metrics, and it drains when the broker is back.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RelayApiTest {
+  private static final Pattern GAUGE =
+      Pattern.compile("^(hotpath_relay_[a-z_]+) ([0-9.eE+-]+|NaN)$", Pattern.MULTILINE);
+
+  private static RelayFixture fixture;
+  private static App app;
+  private static Api api;
+  private static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = new RelayFixture("relay_api");
+    DataGenerator.seed(fixture.database, new SeedPlan(300, 30, 3_000, 13), Progress.NONE);
+    dir = Files.createTempDirectory("hotpath-relay-");
+    var db = fixture.database;
+    Settings settings =
+        Settings.fromEnvironment(
+                TestServer.environment(
+                    Map.of(
+                        "HOTPATH_EVENT_LOOPS", "1",
+                        "HOTPATH_DB_POOL_SIZE", "4",
+                        "HOTPATH_OUTBOX_POLL_MS", "20",
+                        "HOTPATH_SHUTDOWN_GRACE_MS", "2000",
+                        "HOTPATH_ACCESS_LOG", "off",
+                        "HOTPATH_KAFKA_BOOTSTRAP", fixture.broker.bootstrap(),
+                        "HOTPATH_KAFKA_TOPIC_PREFIX", fixture.prefix,
+                        "HOTPATH_RELAY_DELIVERY_TIMEOUT_MS", "3000",
+                        "HOTPATH_RELAY_BACKOFF_BASE_MS", "50",
+                        "HOTPATH_RELAY_BACKOFF_CAP_MS", "1000")))
+            .withDataDir(dir)
+            .withDatabaseUrl(
+                Optional.of(
+                    URI.create(
+                        "postgresql://"
+                            + db.user()
+                            + ":"
+                            + db.password()
+                            + "@"
+                            + db.host()
+                            + ":"
+                            + db.port()
+                            + "/"
+                            + db.database())));
+    app = App.start(settings, App.openDatabase(settings));
+    api = Api.of("http://localhost:" + app.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void theExampleConsumerRebuildsTheServersOrderSummaryFromTheTopicAlone() {
+    fixture.awaitRelayed();
+    Map<String, String> fromTopic = new TreeMap<>();
+    OrderSummaries.rebuild(fixture.broker.bootstrap(), fixture.prefix, Duration.ofSeconds(3))
+        .forEach(
+            (k, s) ->
+                fromTopic.put(
+                    k.customerId() + "/" + k.currency(),
+                    s.orderCount() + " " + s.totalSpentMinor() + " " + s.lastOrderAt()));
+    Map<String, String> readModel = new TreeMap<>();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                fixture.queryLong(
+                        "SELECT count(*) FROM consumer_offsets c, (SELECT txid, id FROM outbox"
+                            + " ORDER BY txid DESC, id DESC LIMIT 1) e WHERE c.consumer ="
+                            + " 'customer_order_summary' AND (c.last_txid, c.last_id) < (e.txid,"
+                            + " e.id)")
+                    == 0);
+    fixture.query(
+        "SELECT customer_id, currency, order_count, total_spent_minor,"
+            + " to_char(last_order_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            + " FROM customer_order_summary",
+        rs ->
+            readModel.put(
+                rs.getLong(1) + "/" + rs.getString(2).trim(),
+                rs.getLong(3)
+                    + " "
+                    + rs.getLong(4)
+                    + " "
+                    + (rs.getString(5) == null
+                        ? null
+                        : OffsetDateTime.parse(rs.getString(5)).toInstant())));
+    assertThat(readModel).hasSizeGreaterThan(100);
+    assertThat(fromTopic).isEqualTo(readModel);
+  }
+
+  @Test
+  @Order(2)
+  void withTheBrokerDownWritesSucceedTheLagShowsAndItDrainsWhenTheBrokerIsBack() {
+    fixture.awaitRelayed();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> gauge("hotpath_relay_lag_events") == 0);
+    long customer = fixture.queryLong("SELECT min(id) FROM customers");
+    long product = fixture.queryLong("SELECT id FROM products ORDER BY stock DESC LIMIT 1");
+    List<Long> placed = new ArrayList<>();
+    fixture.broker.stop();
+    try {
+      for (int i = 0; i < 20; i++) {
+        Api.Response r = api.post("/v1/orders", Fixtures.orderBody(customer, product, 1));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        placed.add(r.json().get("id").asLong());
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(90))
+          .until(
+              () ->
+                  gauge("hotpath_relay_failures_total") > 0
+                      && gauge("hotpath_relay_lag_events") >= 20
+                      && gauge("hotpath_relay_lag_seconds") > 0);
+    } finally {
+      fixture.broker.restart();
+    }
+    fixture.awaitRelayed();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> gauge("hotpath_relay_lag_events") == 0);
+    List<ConsumerRecord<String, byte[]>> records = fixture.assertEveryEventArrivedInOrderPerKey();
+    assertThat(records.stream().map(ConsumerRecord::key))
+        .containsAll(placed.stream().map(String::valueOf).toList());
+  }
+
+  @Test
+  @Order(3)
+  void aServerWithoutABrokerHasNoRelay() {
+    String metrics = TestServer.get().api().get("/metrics").body();
+    assertThat(metrics).contains("hotpath_projection_lag_seconds").doesNotContain("hotpath_relay_");
+  }
+
+  private static double gauge(String name) {
+    Matcher m = GAUGE.matcher(api.get("/metrics").body());
+    while (m.find()) {
+      if (m.group(1).equals(name)) {
+        return Double.parseDouble(m.group(2));
+      }
+    }
+    return Double.NaN;
+  }
+}
