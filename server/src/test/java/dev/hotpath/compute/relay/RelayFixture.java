@@ -129,7 +129,8 @@ final class RelayFixture {
   void appendCustomerEvents(int n) {
     execute(
         "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'customer.updated', g,"
-            + " jsonb_build_object('customer_id', g) FROM generate_series(1, "
+            + " jsonb_build_object('customer_id', g, 'version', 2, 'fields', '{}'::jsonb,"
+            + " 'updated_at', now()) FROM generate_series(1, "
             + n
             + ") g");
   }

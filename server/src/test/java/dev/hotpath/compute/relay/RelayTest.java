@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.Progress;
 import dev.hotpath.store.seed.SeedPlan;
@@ -61,6 +64,18 @@ class RelayTest {
     assertThat(RelayFixture.header(first, "traceparent"))
         .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
     assertThat(value.get("data").isObject()).isTrue();
+
+    // every value follows the published schema, api/events/v1/event.schema.json
+    JsonSchema schema =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+            .getSchema(Files.readString(Path.of("..", "api", "events", "v1", "event.schema.json")));
+    for (ConsumerRecord<String, byte[]> r : records) {
+      assertThat(schema.validate(JSON.readTree(r.value())))
+          .as("event %s", RelayFixture.header(r, "event_id"))
+          .isEmpty();
+    }
+    assertThat(records.stream().map(r -> RelayFixture.header(r, "event_type")).distinct())
+        .contains("order.created", "order.cancelled", "customer.created");
   }
 
   @Test
