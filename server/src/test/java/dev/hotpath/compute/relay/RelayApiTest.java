@@ -8,6 +8,7 @@ import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.Progress;
 import dev.hotpath.store.seed.SeedPlan;
 import dev.hotpath.support.Api;
+import dev.hotpath.support.ChildServer;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
 import java.net.URI;
@@ -148,9 +149,34 @@ class RelayApiTest {
 
   @Test
   @Order(4)
-  void aServerWithoutABrokerHasNoRelay() {
+  void aServerWithoutABrokerHasNoRelayAndLoadsNoKafkaClass() throws Exception {
     String metrics = TestServer.get().api().get("/metrics").body();
     assertThat(metrics).contains("hotpath_projection_lag_seconds").doesNotContain("hotpath_relay_");
+
+    Path log = Files.createTempFile("hotpath-no-relay-", ".log");
+    Path classes = Files.createTempFile("hotpath-no-relay-classes-", ".log");
+    ChildServer child =
+        ChildServer.start(
+            ChildServer.freePort(),
+            Map.of(
+                "HOTPATH_DATABASE_URL",
+                TestServer.get().databaseUrl(),
+                "JAVA_TOOL_OPTIONS",
+                "-Xlog:class+load=info:file=" + classes),
+            log);
+    try {
+      child.awaitReady(Duration.ofSeconds(90));
+      Api.Response order = Api.of(child.base()).get("/v1/orders/1");
+      assertThat(order.status()).isIn(200, 404);
+    } finally {
+      child.kill();
+      child.process().waitFor();
+    }
+    String loaded = Files.readString(classes);
+    assertThat(loaded).as("the class-load log").contains("dev.hotpath.compute.Compute ");
+    assertThat(loaded).doesNotContain("org.apache.kafka").doesNotContain("compute.relay");
+    Files.deleteIfExists(log);
+    Files.deleteIfExists(classes);
   }
 
   private static double gauge(String name) {

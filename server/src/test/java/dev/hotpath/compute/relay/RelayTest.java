@@ -76,6 +76,11 @@ class RelayTest {
     }
     assertThat(records.stream().map(r -> RelayFixture.header(r, "event_type")).distinct())
         .contains("order.created", "order.cancelled", "customer.created");
+    // and so does the README's example record
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int block = readme.indexOf("```json", readme.indexOf("**A record.**"));
+    String example = readme.substring(block + 7, readme.indexOf("```", block + 7));
+    assertThat(schema.validate(JSON.readTree(example))).isEmpty();
   }
 
   @Test
