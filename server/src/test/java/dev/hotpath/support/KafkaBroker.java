@@ -13,8 +13,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.metadata.BrokerState;
 import org.awaitility.Awaitility;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real Kafka broker in this JVM (KRaft: one controller, one broker, as the Kafka project's own
@@ -22,6 +25,7 @@ import org.awaitility.Awaitility;
  * the same port while the controller stays up, which is how the relay's tests take it down.
  */
 public final class KafkaBroker {
+  private static final Logger log = LoggerFactory.getLogger(KafkaBroker.class);
   private static KafkaBroker instance;
 
   private final KafkaClusterTestKit cluster;
@@ -40,6 +44,12 @@ public final class KafkaBroker {
   }
 
   private static KafkaBroker start() {
+    // Kafka ends its process on a fatal fault (all log dirs failed, a lost controller at shutdown):
+    // in this JVM that would end the test run with a failing exit code after green tests
+    Exit.setExitProcedure(
+        (code, message) -> log.warn("the test broker asked to exit {}: {}", code, message));
+    Exit.setHaltProcedure(
+        (code, message) -> log.warn("the test broker asked to halt {}: {}", code, message));
     try {
       TestKitNodes nodes =
           new TestKitNodes.Builder().setNumControllerNodes(1).setNumBrokerNodes(1).build();
@@ -58,14 +68,27 @@ public final class KafkaBroker {
       cluster.startup();
       cluster.waitForReadyBrokers();
       KafkaBroker broker = new KafkaBroker(cluster);
+      // a bounded close at the end of the run: the JVM must not wait on a slow broker shutdown
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
+                    Thread closing =
+                        Thread.ofPlatform()
+                            .daemon()
+                            .start(
+                                () -> {
+                                  try {
+                                    cluster.close();
+                                  } catch (Exception e) {
+                                    log.warn(
+                                        "the test broker did not close cleanly: {}", e.toString());
+                                  }
+                                });
                     try {
-                      cluster.close();
-                    } catch (Exception e) {
-                      // the JVM is ending
+                      closing.join(Duration.ofSeconds(15));
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
                     }
                   },
                   "kafka-broker-stop"));
