@@ -243,6 +243,17 @@ public final class App implements AutoCloseable {
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
       computeDeployment = vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
+      // the outbox relay to Kafka: only with a broker named (no Kafka class is loaded otherwise)
+      if (effective.relay().enabled()) {
+        vertx
+            .deployVerticle(
+                dev.hotpath.compute.relay.RelayVerticle.create(
+                    effective.relay(),
+                    db.coordinates(),
+                    observability.registry(),
+                    effective.server().shutdownGrace()))
+            .await(30, TimeUnit.SECONDS);
+      }
     } catch (Exception e) {
       vertx.close();
       auth.ifPresent(a -> a.jwks().close());

@@ -27,6 +27,7 @@ import java.util.Optional;
  * @param compute bounds of the work done off the request path (idempotency, outbox, jobs)
  * @param admission rate limits and admission control (load shedding)
  * @param outside outside services: where they are, timeouts, breakers, retries, hedging
+ * @param relay the outbox relay to Kafka (off unless a broker is named)
  */
 public record Settings(
     ServerSettings server,
@@ -39,7 +40,8 @@ public record Settings(
     TransportSettings transport,
     ComputeSettings compute,
     AdmissionSettings admission,
-    OutsideSettings outside) {
+    OutsideSettings outside,
+    RelaySettings relay) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -61,6 +63,7 @@ public record Settings(
     b.compute = r.section(() -> ComputeSettings.from(r));
     b.admission = r.section(() -> AdmissionSettings.from(r));
     b.outside = r.section(() -> OutsideSettings.from(r));
+    b.relay = r.section(() -> RelaySettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -102,6 +105,7 @@ public record Settings(
     b.compute = compute;
     b.admission = admission;
     b.outside = outside;
+    b.relay = relay;
     return b;
   }
 
@@ -122,6 +126,7 @@ public record Settings(
     private ComputeSettings compute;
     private AdmissionSettings admission;
     private OutsideSettings outside;
+    private RelaySettings relay;
 
     private Builder() {}
 
@@ -175,7 +180,8 @@ public record Settings(
           transport,
           compute,
           admission,
-          outside);
+          outside,
+          relay);
     }
   }
 }

@@ -158,7 +158,52 @@ public final class SloArtifacts {
         }
       }
     }
+    slos.relay().ifPresent(relay -> relayAlerts(y, relay));
     return y.toString();
+  }
+
+  /**
+   * The relay's alerts: its lag (writes keep succeeding while the broker is down, so the lag is the
+   * only sign), its delivery p99 against the objective, and no instance holding the relay.
+   */
+  private static void relayAlerts(StringBuilder y, Slos.RelayObjective relay) {
+    double p99 = relay.lagP99().toMillis() / 1000.0;
+    long lagS = relay.alertLag().toSeconds();
+    y.append("  - name: hotpath-relay\n");
+    y.append("    rules:\n");
+    y.append("      - alert: HotpathRelayLagging\n");
+    y.append("        expr: max(hotpath_relay_lag_seconds) > ").append(lagS).append('\n');
+    y.append("        for: 2m\n");
+    y.append("        labels:\n");
+    y.append("          severity: page\n");
+    y.append("        annotations:\n");
+    y.append("          summary: \"the oldest outbox event not yet on Kafka is over ")
+        .append(lagS)
+        .append(" s old (broker down or relay stuck); writes still succeed\"\n");
+    y.append("      - alert: HotpathRelayDeliveryP99\n");
+    y.append("        expr: |\n");
+    y.append(
+            "          histogram_quantile(0.99, sum by (le)"
+                + " (rate(hotpath_relay_delivery_seconds_bucket[5m]))) > ")
+        .append(fmt(p99))
+        .append('\n');
+    y.append("        for: 10m\n");
+    y.append("        labels:\n");
+    y.append("          severity: ticket\n");
+    y.append("        annotations:\n");
+    y.append(
+            "          summary: \"p99 from an event's write to the broker's acknowledgement is over ")
+        .append(relay.lagP99().toMillis())
+        .append(" ms\"\n");
+    y.append("      - alert: HotpathRelayNoHolder\n");
+    y.append("        expr: sum(hotpath_relay_leader) < 1\n");
+    y.append("        for: 2m\n");
+    y.append("        labels:\n");
+    y.append("          severity: page\n");
+    y.append("        annotations:\n");
+    y.append(
+        "          summary: \"instances run the relay but none holds its lock: no event is"
+            + " published\"\n");
   }
 
   private static List<String> windows() {
@@ -272,7 +317,38 @@ public final class SloArtifacts {
     y += 8;
     panel(panels, id++, "CPU", 0, y, "process_cpu_usage", "process");
     panel(panels, id++, "GC pause /s", 8, y, "sum(rate(jvm_gc_pause_seconds_sum[1m]))", "gc");
-    panel(panels, id, "heap used", 16, y, "sum(jvm_memory_used_bytes{area=\"heap\"})", "heap");
+    panel(panels, id++, "heap used", 16, y, "sum(jvm_memory_used_bytes{area=\"heap\"})", "heap");
+    if (slos.relay().isPresent()) {
+      y += 8;
+      Slos.RelayObjective relay = slos.relay().get();
+      panel(panels, id++, "relay: events behind", 0, y, "max(hotpath_relay_lag_events)", "events");
+      ObjectNode lag =
+          panel(
+              panels,
+              id++,
+              "relay: lag (SLO p99 " + relay.lagP99().toMillis() + " ms)",
+              8,
+              y,
+              "histogram_quantile(0.99, sum by (le) (rate(hotpath_relay_delivery_seconds_bucket[1m])))",
+              "delivery p99");
+      addTarget(
+          lag,
+          "histogram_quantile(0.5, sum by (le) (rate(hotpath_relay_delivery_seconds_bucket[1m])))",
+          "delivery p50",
+          "B");
+      addTarget(lag, "max(hotpath_relay_lag_seconds)", "oldest unpublished", "C");
+      lag.putObject("fieldConfig").putObject("defaults").put("unit", "s");
+      ObjectNode rate =
+          panel(
+              panels,
+              id,
+              "relay: events/s and failures/s",
+              16,
+              y,
+              "sum(rate(hotpath_relay_events_total[1m]))",
+              "published");
+      addTarget(rate, "sum(rate(hotpath_relay_failures_total[1m]))", "failed rounds", "B");
+    }
     try {
       return mapper.writeValueAsString(dash) + "\n";
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -10,11 +10,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The SLOs per route class, from ops/slo.yaml (the one file they live in). */
-public record Slos(Map<String, Objective> classes) {
+public record Slos(Map<String, Objective> classes, java.util.Optional<RelayObjective> relay) {
   public static final String RESOURCE = "ops/slo.yaml";
 
   /** Latency objectives of one route class. */
   public record Objective(Duration p95, Duration p99) {}
+
+  /**
+   * Objectives of the outbox relay to Kafka: 99% of events acknowledged by the broker within {@code
+   * lagP99} of their write; alert when the oldest unpublished event is older than {@code alertLag}.
+   */
+  public record RelayObjective(Duration lagP99, Duration alertLag) {}
 
   public static Slos load() {
     try (InputStream in = Slos.class.getClassLoader().getResourceAsStream(RESOURCE)) {
@@ -41,7 +47,15 @@ public record Slos(Map<String, Objective> classes) {
     if (classes.isEmpty()) {
       throw new IllegalStateException(RESOURCE + " declares no classes");
     }
-    return new Slos(java.util.Collections.unmodifiableMap(classes));
+    JsonNode relay = doc.path("relay");
+    java.util.Optional<RelayObjective> relayObjective =
+        relay.isObject()
+            ? java.util.Optional.of(
+                new RelayObjective(
+                    Duration.ofMillis(relay.path("lag_p99_ms").asLong()),
+                    Duration.ofSeconds(relay.path("alert_lag_s").asLong())))
+            : java.util.Optional.empty();
+    return new Slos(java.util.Collections.unmodifiableMap(classes), relayObjective);
   }
 
   /** p99 bound per class: traces slower than this are always kept. */

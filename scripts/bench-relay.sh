@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The outbox relay to Kafka under write load (issue #20), in one sitting on the demo data (./data):
+#   - the write rate of scripts/bench-writes.sh with the relay off, then on (HOTPATH_KAFKA_BOOTSTRAP
+#     set), twice each, alternating; the goal is on >= 0.95 x off;
+#   - with the relay on: first its catch-up throughput (it publishes the backlog the log holds from
+#     before: the demo's history, the orders of the runs with the relay off), then, under the write
+#     load, its throughput (hotpath_relay_events_total over the run), the end-to-end lag p50/p99
+#     (write to broker acknowledgement: the delivery histogram's buckets, counted over the run
+#     only) and the events still behind at the end.
+# The broker is the test suite's in-JVM KRaft broker run as a process (support/KafkaBrokerMain),
+# so nothing but Maven Central is needed. Run it on a quiet machine: it saturates the CPU.
+#
+#   scripts/bench-relay.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+. "$root/scripts/find-jdk.sh"
+hotpath_find_jdk
+hotpath_quiet_maven
+port="${BENCH_PORT:-8080}"
+command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+"$root/hotpath" --help >/dev/null # builds the server jar when needed
+./mvnw -q -B -pl server test-compile
+work="$(mktemp -d)"
+broker_pid=""
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+./mvnw -q -B -pl server dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/cp.txt" >/dev/null
+"$JAVA_HOME/bin/java" -Xmx1g -cp "server/target/test-classes:server/target/classes:$(cat "$work/cp.txt")" \
+  dev.hotpath.support.KafkaBrokerMain >"$work/broker.log" 2>&1 &
+broker_pid=$!
+for _ in $(seq 1 240); do
+  grep -q '^bootstrap=' "$work/broker.log" && break
+  sleep 0.5
+done
+bootstrap="$(sed -n 's/^bootstrap=//p' "$work/broker.log")"
+[ -n "$bootstrap" ] || { echo "the broker did not start: $(tail -5 "$work/broker.log")" >&2; exit 1; }
+echo "broker: $bootstrap"
+export TOKEN="${TOKEN:-$("$root/hotpath" token --sub service:bench --scope service,orders:write --ttl 7200)}"
+
+wait_ready() {
+  for _ in $(seq 1 240); do
+    curl -sf "http://localhost:$port/health/ready" >/dev/null && return 0
+    sleep 0.5
+  done
+  echo "not ready" >&2
+  return 1
+}
+metric() { # NAME [LABELS]: the value of one sample at /metrics (0 when absent)
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://localhost:$port/metrics" |
+    awk -v m="$1${2:-}" 'index($0, m " ") == 1 {v = $2} END {print v == "" ? 0 : v}'
+}
+buckets() { # the delivery histogram's buckets, in order, as "le count" lines
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://localhost:$port/metrics" |
+    awk '/^hotpath_relay_delivery_seconds_bucket\{/ {match($0, /le="[^"]*"/); print substr($0, RSTART + 4, RLENGTH - 5), $NF}'
+}
+quantile() { # Q BEFORE AFTER: the bucket bound under which Q of the events delivered in between fell
+  awk -v q="$1" 'NR == FNR {b[$1] = $2; next} {le[n] = $1; d[n++] = $2 - b[$1]}
+    END {total = d[n - 1]; if (total <= 0) {print "n/a"; exit}
+         for (i = 0; i < n; i++) if (d[i] >= q * total) {print le[i] "s"; exit}}' "$2" "$3"
+}
+
+: >"$work/results"
+for run in 1 2; do
+  for relay in off on; do
+    env_relay=()
+    [ "$relay" = on ] && env_relay=(HOTPATH_KAFKA_BOOTSTRAP="$bootstrap" HOTPATH_KAFKA_TOPIC_PREFIX="bench$run.")
+    env HOTPATH_PORT="$port" "${env_relay[@]}" "$root/hotpath" serve --demo >"$work/hotpath-$relay.log" 2>&1 &
+    server_pid=$!
+    wait_ready
+    if [ "$relay" = on ]; then
+      # first the backlog: what the log holds from before (the demo's history, the orders of the
+      # runs with the relay off), published from the relay's last position; its rate is the
+      # relay's catch-up throughput
+      t0=$(date +%s)
+      e0=$(metric hotpath_relay_events_total)
+      until awk -v v="$(metric hotpath_relay_lag_events)" 'BEGIN {exit !(v == "0" || v + 0 == 0 && v != "NaN")}'; do
+        sleep 1
+      done
+      t1=$(date +%s)
+      e1=$(metric hotpath_relay_events_total)
+      echo "run $run catch-up: $(awk -v e="$e1" -v f="$e0" 'BEGIN {printf "%.0f", e - f}') events in $((t1 - t0)) s = $(awk -v e="$e1" -v f="$e0" -v s=$((t1 - t0)) 'BEGIN {printf "%.0f", (e - f) / (s > 0 ? s : 1)}') events/s" | tee -a "$work/results"
+      buckets >"$work/before"
+    fi
+    events_before=$(metric hotpath_relay_events_total)
+    start=$(date +%s)
+    out=$("$root/scripts/bench-writes.sh" "http://localhost:$port")
+    secs=$(( $(date +%s) - start ))
+    orders=$(echo "$out" | awk '/full speed/ {for (i = 1; i <= NF; i++) if ($i == "orders/s") print $(i-1)}' |
+      awk '{s += $1; n++} END {printf "%.0f", s / n}')
+    if [ "$relay" = on ]; then
+      events_after=$(metric hotpath_relay_events_total)
+      buckets >"$work/after"
+      p50=$(quantile 0.5 "$work/before" "$work/after")
+      p99=$(quantile 0.99 "$work/before" "$work/after")
+      behind=$(metric hotpath_relay_lag_events)
+      rate=$(awk -v a="$events_before" -v b="$events_after" -v s="$secs" 'BEGIN {printf "%.0f", (b - a) / s}')
+      echo "run $run relay on:  $orders orders/s (full speed, mean of 2); relay $rate events/s over ${secs}s; write-to-ack lag p50 <= $p50, p99 <= $p99; $behind behind at the end" | tee -a "$work/results"
+    else
+      echo "run $run relay off: $orders orders/s (full speed, mean of 2)" | tee -a "$work/results"
+    fi
+    echo "$run $relay $orders" >>"$work/rates"
+    kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  done
+done
+echo "== write rate with the relay on / off (goal >= 0.95)"
+awk '{r[$1 " " $2] = $3} END {for (i = 1; i <= 2; i++) printf "run %d: %.3f\n", i, r[i " on"] / r[i " off"]}' "$work/rates"
