@@ -76,8 +76,17 @@ public final class Admission {
   }
 
   /**
-   * Gradient2 between the floor and the ceiling of the settings, from their start value; or a fixed
-   * limit when one is set.
+   * How far recent latency may rise above its long-term average before Gradient2 lowers the limit:
+   * 2 (the library's default is 1.5). Measured here (scripts/bench-knee.sh, two fresh servers),
+   * with 1.5 the mixed ramp's writes going from 25 to 51 ms p95 at 1,605 req/s (every latency
+   * within its SLO) took the limit towards its floor and shed 464 requests of a step the server
+   * could carry; real overload raises latency far more than twofold, and is still shed.
+   */
+  static final double RTT_TOLERANCE = 2.0;
+
+  /**
+   * Gradient2 between the floor and the ceiling of the settings, from their start value, lowering
+   * the limit past {@link #RTT_TOLERANCE}; or a fixed limit when one is set.
    */
   static Limit limitFor(AdmissionSettings settings) {
     if (settings.fixedLimit().isPresent()) {
@@ -87,6 +96,7 @@ public final class Admission {
         .initialLimit(settings.startLimit())
         .minLimit(settings.minLimit())
         .maxConcurrency(settings.maxLimit())
+        .rttTolerance(RTT_TOLERANCE)
         .build();
   }
 

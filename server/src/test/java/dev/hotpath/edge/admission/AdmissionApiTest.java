@@ -65,6 +65,11 @@ class AdmissionApiTest {
     tight.gatekeeper().useClock(clock::get);
     base = "http://localhost:" + tight.port();
     api = Api.of(base);
+    // a new instance is ready once its read models caught up with the event log (a start-up gate):
+    // the tests below expect readiness to hold while requests are shed
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> api.get("/health/ready").status() == 200);
   }
 
   @AfterAll
