@@ -7,6 +7,7 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
+import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
 import dev.hotpath.serve.cache.CacheInvalidation;
@@ -65,7 +66,8 @@ public final class CustomerWrites {
               "c",
               "c.id",
               "jsonb_build_object('customer_id', c.id, 'email', c.email, 'name', c.name,"
-                  + " 'status', c.status, 'created_at', c.created_at)")
+                  + " 'status', c.status, 'created_at', c.created_at)",
+              "$5::text")
           + ")"
           + NOTIFY_CREATED.replace("$o", "$4::text");
 
@@ -96,7 +98,8 @@ public final class CustomerWrites {
             email,
             body.get("name").asText(),
             address == null ? null : address.toString(),
-            cache.origin());
+            cache.origin(),
+            Tracing.currentTraceparent());
     List<Owner> changed = new ArrayList<>(2);
     transaction.execute(
         ctx,
@@ -183,6 +186,8 @@ public final class CustomerWrites {
       args.addArrayOfLong(condition.versions().toArray(new Long[0]));
       sql.append(" AND version = ANY($").append(args.size()).append("::bigint[])");
     }
+    args.addString(Tracing.currentTraceparent());
+    String traceParent = "$" + args.size() + "::text";
     sql.append(" RETURNING ")
         .append(CustomerRepresentation.COLUMNS)
         .append("), e AS (")
@@ -193,7 +198,8 @@ public final class CustomerWrites {
                 "c.id",
                 "jsonb_build_object('customer_id', c.id, 'version', c.version, 'fields', "
                     + changedFields(body)
-                    + ", 'updated_at', c.updated_at)"))
+                    + ", 'updated_at', c.updated_at)",
+                traceParent))
         .append(")");
     args.addString(cache.origin());
     sql.append(NOTIFY_CHANGED.replace("$o", "$" + args.size() + "::text"));

@@ -7,6 +7,7 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
+import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.cache.CacheInvalidation;
@@ -52,7 +53,7 @@ public final class OrderCancellation {
           + " WHERE id = $1 RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + OrderStatements.takeBack("");
+          + OrderStatements.takeBack("", "$2::text");
 
   private static final String CANCEL_RESULT =
       " SELECT o.*, "
@@ -161,7 +162,8 @@ public final class OrderCancellation {
                 changed.add(new Owner(Kind.PRODUCT, product.getLong(0)));
               }
               Future<RowSet<Row>> cancelled =
-                  conn.preparedQuery(cancelStatement).execute(Tuple.of(id));
+                  conn.preparedQuery(cancelStatement)
+                      .execute(Tuple.of(id, Tracing.currentTraceparent()));
               Future<RowSet<Row>> notify =
                   conn.preparedQuery(CacheInvalidation.NOTIFY)
                       .execute(Tuple.of(CacheInvalidation.payload(cache.origin(), changed)));

@@ -5,6 +5,7 @@ import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
+import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.cache.CacheInvalidation;
@@ -57,8 +58,8 @@ public final class OrderWrites {
   /**
    * Takes the stock, writes the order, its lines and its event, and queues the cache invalidation
    * message (the owners known before the insert, $15, ending in the order's code and a colon, then
-   * the new order's id; delivered to listeners only on commit). Returns the shape of {@link
-   * OrderReads#ORDER_WITH_LINES}.
+   * the new order's id; delivered to listeners only on commit). The event carries the request's
+   * {@code traceparent} ($16). Returns the shape of {@link OrderReads#ORDER_WITH_LINES}.
    */
   private static final String WRITE =
       "WITH s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
@@ -81,7 +82,8 @@ public final class OrderWrites {
               Outbox.ORDER_CREATED,
               "o",
               "o.id",
-              Outbox.orderPayload("o", "api", "$11::text::jsonb"))
+              Outbox.orderPayload("o", "api", "$11::text::jsonb"),
+              "$16::text")
           + "),"
           + " n AS (SELECT pg_notify('"
           + CacheInvalidation.CHANNEL
@@ -256,7 +258,8 @@ public final class OrderWrites {
                 CacheInvalidation.payload(cache.origin(), request.changes())
                     + ","
                     + Kind.ORDER.code()
-                    + ":");
+                    + ":")
+            .addString(Tracing.currentTraceparent());
     Future<RowSet<Row>> order = conn.preparedQuery(WRITE).execute(insert);
     if (payment.isEmpty()) {
       return order;

@@ -11,6 +11,7 @@ import io.vertx.core.tracing.TracingPolicy;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Hooks Vert.x's tracing SPI: an HTTP request opens a {@link RequestTrace} on its (duplicated)
@@ -39,6 +40,15 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
   /** The trace of the request running on the current context, if any. */
   public static Optional<RequestTrace> current() {
     return Optional.ofNullable(currentOrNull());
+  }
+
+  /**
+   * The W3C {@code traceparent} of the request running on the current context, or null: what a
+   * write stores beside its outbox event so the event's consumers continue the request's trace.
+   */
+  public static @Nullable String currentTraceparent() {
+    RequestTrace trace = currentOrNull();
+    return trace == null ? null : trace.traceparent();
   }
 
   /** As {@link #current()}, without the Optional, for the per-request path. */

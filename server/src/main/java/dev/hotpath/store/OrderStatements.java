@@ -37,6 +37,14 @@ public final class OrderStatements {
    * event. Lock the products first with {@link #LOCK_PRODUCTS}.
    */
   public static String takeBack(String moreFields) {
+    return takeBack(moreFields, "NULL");
+  }
+
+  /**
+   * As {@link #takeBack(String)}, the event carrying the {@code traceParent} SQL expression (see
+   * {@link Outbox#append(String, String, String, String, String)}).
+   */
+  public static String takeBack(String moreFields, String traceParent) {
     return " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
         + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
         + " AND p.id = i.product_id),"
@@ -48,7 +56,8 @@ public final class OrderStatements {
             Outbox.orderPayload("o", "api", ITEMS_JSON)
                 + " || jsonb_build_object('cancelled_at', o.updated_at"
                 + moreFields
-                + ")")
+                + ")",
+            traceParent)
         + ")";
   }
 }

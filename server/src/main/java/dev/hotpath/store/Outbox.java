@@ -28,12 +28,25 @@ public final class Outbox {
    * above (it is inlined, never user input).
    */
   public static String append(String type, String from, String aggregateId, String payload) {
-    return "INSERT INTO outbox (type, aggregate_id, payload) SELECT '"
+    return append(type, from, aggregateId, payload, "NULL");
+  }
+
+  /**
+   * As {@link #append(String, String, String, String)}, with the W3C {@code traceparent} of the
+   * request that made the change ({@code traceParent}: an SQL text expression, usually a bind
+   * parameter, null when there is none). The relay hands it on to Kafka, so a consumer's span
+   * continues the trace of the request that caused its event.
+   */
+  public static String append(
+      String type, String from, String aggregateId, String payload, String traceParent) {
+    return "INSERT INTO outbox (type, aggregate_id, payload, trace_parent) SELECT '"
         + type
         + "', "
         + aggregateId
         + ", "
         + payload
+        + ", "
+        + traceParent
         + " FROM "
         + from;
   }

@@ -3,13 +3,20 @@ package dev.hotpath.compute.relay;
 import dev.hotpath.compute.Position;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One outbox row as the relay publishes it: its place in the log, its type and aggregate, its
- * payload (JSON text as PostgreSQL stored it) and when it was written.
+ * payload (JSON text as PostgreSQL stored it), when it was written and the W3C {@code traceparent}
+ * of the request that wrote it (null for seeds, imports and jobs).
  */
 record OutboxEvent(
-    Position position, String type, long aggregateId, String payload, Instant createdAt) {
+    Position position,
+    String type,
+    long aggregateId,
+    String payload,
+    Instant createdAt,
+    @Nullable String traceParent) {
 
   /** The schema version of the record value ({@code api/events/v1/event.schema.json}). */
   static final int SCHEMA_VERSION = 1;

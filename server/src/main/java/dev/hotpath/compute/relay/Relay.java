@@ -263,7 +263,8 @@ public final class Relay implements Runnable {
   /** Sends the batch in one transaction; returns once the broker has acknowledged all of it. */
   private void publish(List<OutboxEvent> batch) {
     producer.beginTransaction();
-    // one trace per batch: the relay's publish, carried to consumers as W3C trace context
+    // an event written by a request carries that request's trace context; the others (seeds,
+    // imports, jobs) get one trace per batch: the relay's publish
     String traceId =
         HexFormat.of().toHexDigits(random.nextLong() | 1L)
             + HexFormat.of().toHexDigits(random.nextLong());
@@ -273,10 +274,11 @@ public final class Relay implements Runnable {
       headers.add("event_id", Long.toString(e.id()).getBytes(StandardCharsets.UTF_8));
       headers.add("event_type", e.type().getBytes(StandardCharsets.UTF_8));
       headers.add("schema_version", version);
-      headers.add(
-          "traceparent",
-          ("00-" + traceId + "-" + HexFormat.of().toHexDigits(e.id() | (1L << 62)) + "-00")
-              .getBytes(StandardCharsets.UTF_8));
+      String traceparent =
+          e.traceParent() != null
+              ? e.traceParent()
+              : "00-" + traceId + "-" + HexFormat.of().toHexDigits(e.id() | (1L << 62)) + "-00";
+      headers.add("traceparent", traceparent.getBytes(StandardCharsets.UTF_8));
       long written = e.createdAt().toEpochMilli();
       producer.send(
           new ProducerRecord<>(e.topic(settings.topicPrefix()), null, e.key(), e.value(), headers),

@@ -27,7 +27,8 @@ final class RelayLog implements AutoCloseable {
 
   /** The next batch after the position, below the oldest running transaction (OutboxConsumer). */
   private static final String NEXT =
-      "SELECT id, txid::text, type, aggregate_id, payload::text, created_at FROM outbox"
+      "SELECT id, txid::text, type, aggregate_id, payload::text, created_at, trace_parent"
+          + " FROM outbox"
           + " WHERE (txid, id) > (?::text::xid8, ?)"
           + " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
           + " ORDER BY txid, id LIMIT ?";
@@ -94,7 +95,8 @@ final class RelayLog implements AutoCloseable {
                   rs.getString(3),
                   rs.getLong(4),
                   rs.getString(5),
-                  rs.getTimestamp(6).toInstant()));
+                  rs.getTimestamp(6).toInstant(),
+                  rs.getString(7)));
         }
       }
       return events;

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -88,6 +89,36 @@ class RelayApiTest {
     if (app != null) {
       app.close();
     }
+  }
+
+  @Test
+  @Order(1)
+  void anEventCarriesTheTraceOfTheRequestThatWroteIt() {
+    long customer = fixture.queryLong("SELECT min(id) FROM customers");
+    long product = fixture.queryLong("SELECT id FROM products ORDER BY stock DESC LIMIT 1");
+    String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    Api.Response r =
+        api.post(
+            "/v1/orders",
+            Fixtures.orderBody(customer, product, 1),
+            "Idempotency-Key",
+            UUID.randomUUID().toString(),
+            "traceparent",
+            "00-" + traceId + "-00f067aa0ba902b7-01");
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    String order = Long.toString(r.json().get("id").asLong());
+    fixture.awaitRelayed();
+    ConsumerRecord<String, byte[]> created =
+        fixture.assertEveryEventArrivedInOrderPerKey().stream()
+            .filter(e -> e.key().equals(order))
+            .filter(e -> RelayFixture.header(e, "event_type").equals("order.created"))
+            .findFirst()
+            .orElseThrow();
+    // the request's own span (a child of the caller's) is the parent of the consumers' spans
+    assertThat(RelayFixture.header(created, "traceparent"))
+        .startsWith("00-" + traceId + "-")
+        .doesNotContain("00f067aa0ba902b7")
+        .isEqualTo(r.header("traceparent").orElseThrow());
   }
 
   @Test
