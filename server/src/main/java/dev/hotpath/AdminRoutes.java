@@ -22,15 +22,7 @@ import java.util.Set;
  * dead-letter list, and retrying a dead job. Unauthenticated until the security work lands; do not
  * expose /admin beyond the operators' network.
  */
-public final class AdminRoutes {
-  private final Pool pool;
-  private final JobQueue jobs;
-
-  public AdminRoutes(Pool pool, JobQueue jobs) {
-    this.pool = pool;
-    this.jobs = jobs;
-  }
-
+public record AdminRoutes(Pool pool, JobQueue jobs) {
   /** Mounts the job admin routes; {@link Routes} applies the contract's {@code admin} scope. */
   public void mount(Routes routes) {
     routes.get("/admin/jobs/stats").produces("application/json").handler(this::stats);

@@ -39,34 +39,61 @@ public final class Conditional {
    * (quotes included in both), comparing weakly: {@code W/"x"} matches {@code "x"}.
    */
   public static boolean listsAny(String field, AsciiString a, AsciiString b) {
-    int n = field.length();
-    int i = 0;
-    while (i < n) {
-      char c = field.charAt(i);
-      if (c == ' ' || c == '\t' || c == ',') {
-        i++;
-        continue;
-      }
-      if (c == '*') {
+    long tag = nextTag(field, 0);
+    while (tag >= 0) {
+      int open = open(tag);
+      int len = close(tag) + 1 - open;
+      if (sameTag(field, open, len, a) || sameTag(field, open, len, b)) {
         return true;
       }
-      if (c == 'W' && i + 1 < n && field.charAt(i + 1) == '/') {
-        i += 2;
-      }
-      if (i >= n || field.charAt(i) != '"') {
-        return false;
-      }
-      int close = field.indexOf('"', i + 1);
-      if (close < 0) {
-        return false;
-      }
-      int len = close + 1 - i;
-      if (sameTag(field, i, len, a) || sameTag(field, i, len, b)) {
-        return true;
-      }
-      i = close + 1;
+      tag = nextTag(field, close(tag) + 1);
     }
-    return false;
+    return tag == ANY_TAG;
+  }
+
+  /** {@link #nextTag}: the list is {@code *} here. */
+  private static final long ANY_TAG = -2;
+
+  /**
+   * The next entity tag of a list field (as {@code If-None-Match} and {@code If-Match} carry) at or
+   * after {@code from}, packed as its opening quote, its closing quote and whether it is weak (read
+   * them with {@link #open}, {@link #close} and {@link #weak}); {@link #ANY_TAG} for {@code *}, and
+   * -1 at the end of the field or where it stops being a list of tags. Allocates nothing.
+   */
+  private static long nextTag(String field, int from) {
+    int n = field.length();
+    int i = from;
+    while (i < n && (field.charAt(i) == ' ' || field.charAt(i) == '\t' || field.charAt(i) == ',')) {
+      i++;
+    }
+    if (i >= n) {
+      return -1;
+    }
+    if (field.charAt(i) == '*') {
+      return ANY_TAG;
+    }
+    long weak = 0;
+    if (field.charAt(i) == 'W' && i + 1 < n && field.charAt(i + 1) == '/') {
+      weak = 1;
+      i += 2;
+    }
+    if (i >= n || field.charAt(i) != '"') {
+      return -1;
+    }
+    int close = field.indexOf('"', i + 1);
+    return close < 0 ? -1 : ((long) i << 32) | ((long) close << 1) | weak;
+  }
+
+  private static int open(long tag) {
+    return (int) (tag >>> 32);
+  }
+
+  private static int close(long tag) {
+    return (int) ((tag & 0xFFFF_FFFFL) >>> 1);
+  }
+
+  private static boolean weak(long tag) {
+    return (tag & 1) != 0;
   }
 
   private static boolean sameTag(String field, int from, int len, AsciiString tag) {
@@ -107,36 +134,19 @@ public final class Conditional {
     public static IfMatch parse(String field, String prefix, long id) {
       List<Long> versions = new ArrayList<>(2);
       String head = "\"" + prefix + id + "v";
-      int n = field.length();
-      int i = 0;
-      while (i < n) {
-        char c = field.charAt(i);
-        if (c == ' ' || c == '\t' || c == ',') {
-          i++;
-          continue;
-        }
-        if (c == '*') {
-          return new IfMatch(true, List.of());
-        }
-        boolean weak = false;
-        if (c == 'W' && i + 1 < n && field.charAt(i + 1) == '/') {
-          weak = true;
-          i += 2;
-        }
-        if (i >= n || field.charAt(i) != '"') {
-          break;
-        }
-        int close = field.indexOf('"', i + 1);
-        if (close < 0) {
-          break;
-        }
-        if (!weak && field.startsWith(head, i)) {
-          long version = version(field, i + head.length(), close);
+      long tag = nextTag(field, 0);
+      while (tag >= 0) {
+        int open = open(tag);
+        if (!weak(tag) && field.startsWith(head, open)) {
+          long version = version(field, open + head.length(), close(tag));
           if (version > 0) {
             versions.add(version);
           }
         }
-        i = close + 1;
+        tag = nextTag(field, close(tag) + 1);
+      }
+      if (tag == ANY_TAG) {
+        return new IfMatch(true, List.of());
       }
       return new IfMatch(false, versions);
     }

@@ -20,8 +20,11 @@ import java.util.zip.GZIPOutputStream;
  * kept in memory for every event loop (the bundle shrinks from ~1.5 MB to ~0.4 MB); two first
  * requests racing may both compress it, the first result stays. Names outside the webjar are 404s
  * and are not remembered, so the memory kept is bounded by the webjar's files.
+ *
+ * @param root the class-path folder of the webjar's files, without a trailing slash
+ * @param version the webjar's version, the path segment that versions the URLs
  */
-public final class DocsAssets {
+public record DocsAssets(String root, String version) {
   static final String IMMUTABLE = "public, max-age=31536000, immutable";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final int MIN_GZIP_BYTES = 1024;
@@ -30,18 +33,6 @@ public final class DocsAssets {
   record Asset(String contentType, Buffer plain, Optional<Buffer> gzip) {}
 
   private static final Map<String, Asset> LOADED = new ConcurrentHashMap<>();
-
-  private final String root;
-  private final String version;
-
-  /**
-   * @param root the class-path folder of the webjar's files, without a trailing slash
-   * @param version the webjar's version, the path segment that versions the URLs
-   */
-  public DocsAssets(String root, String version) {
-    this.root = root;
-    this.version = version;
-  }
 
   /** The URL of {@code name} under the current version. */
   public String url(String name) {

@@ -12,17 +12,9 @@ import java.util.function.LongFunction;
  * idempotent {@link WriteTransaction}: the job is enqueued, then the work's own row (keyed by the
  * job's id) is inserted, and the answer is the job's representation as that transaction sees it.
  */
-final class AcceptedJobs {
+record AcceptedJobs(WriteTransaction transaction, JobQueue jobs) {
   private static final String JOB =
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1";
-
-  private final WriteTransaction transaction;
-  private final JobQueue jobs;
-
-  AcceptedJobs(WriteTransaction transaction, JobQueue jobs) {
-    this.transaction = transaction;
-    this.jobs = jobs;
-  }
 
   JobQueue queue() {
     return jobs;

@@ -34,7 +34,8 @@ import org.jspecify.annotations.Nullable;
  * its sender has not seen. Each change also appends its event to the outbox in the same statement;
  * creation is idempotent ({@link WriteTransaction}).
  */
-public final class CustomerWrites {
+public record CustomerWrites(
+    Pool pool, Contract contract, ResponseCache cache, WriteTransaction transaction) {
   /**
    * Appended to a statement returning customer rows as {@code c}: notifies per row. The message
    * starts with the parameter numbered by the placeholder {@code $o}: this cache's origin.
@@ -73,19 +74,6 @@ public final class CustomerWrites {
 
   private static final String VERSION = "SELECT version FROM customers WHERE id = $1";
   private static final String UNIQUE_VIOLATION = "23505";
-
-  private final Pool pool;
-  private final Contract contract;
-  private final ResponseCache cache;
-  private final WriteTransaction transaction;
-
-  public CustomerWrites(
-      Pool pool, Contract contract, ResponseCache cache, WriteTransaction transaction) {
-    this.pool = pool;
-    this.contract = contract;
-    this.cache = cache;
-    this.transaction = transaction;
-  }
 
   public void create(RoutingContext ctx) {
     IdempotencyStore.Key key = IdempotencyStore.key(ctx);

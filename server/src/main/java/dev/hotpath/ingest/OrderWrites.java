@@ -41,8 +41,15 @@ import java.util.Set;
  * nothing. After the commit, this instance evicts the representations the order changed before it
  * answers. With a payments provider, the order is authorized before the transaction and is {@code
  * paid} or {@code payment_pending}; see {@link OrderPayments} for that design.
+ *
+ * @param payments the payment step, when a payments provider is configured; without it orders are
+ *     placed unpaid ({@code placed}, no payment), as before payments existed
  */
-public final class OrderWrites {
+public record OrderWrites(
+    Contract contract,
+    WriteTransaction transaction,
+    ResponseCache cache,
+    Optional<OrderPayments> payments) {
   /**
    * The customer ($1) and the requested products ($2), locked in id order: one row per product
    * found (at least one row, with null product columns when none is), each carrying the customer's
@@ -89,26 +96,6 @@ public final class OrderWrites {
           + CacheInvalidation.CHANNEL
           + "', $15::text || o.id) FROM o)"
           + " SELECT o.*, i.* FROM o CROSS JOIN i CROSS JOIN n ORDER BY i.line_no";
-
-  private final Contract contract;
-  private final WriteTransaction transaction;
-  private final ResponseCache cache;
-  private final Optional<OrderPayments> payments;
-
-  /**
-   * @param payments the payment step, when a payments provider is configured; without it orders are
-   *     placed unpaid ({@code placed}, no payment), as before payments existed
-   */
-  public OrderWrites(
-      Contract contract,
-      WriteTransaction transaction,
-      ResponseCache cache,
-      Optional<OrderPayments> payments) {
-    this.contract = contract;
-    this.transaction = transaction;
-    this.cache = cache;
-    this.payments = payments;
-  }
 
   public void place(RoutingContext ctx) {
     IdempotencyStore.Key key = IdempotencyStore.key(ctx);

@@ -37,7 +37,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe; one instance per event loop (it holds that loop's pool).
  */
-public final class WriteTransaction {
+public record WriteTransaction(Pool pool, IdempotencyStore keys) {
   /** Bodies above this are hashed on a worker thread, not the event loop. */
   static final int HASH_ON_LOOP_LIMIT = 64 * 1024;
 
@@ -48,14 +48,6 @@ public final class WriteTransaction {
    * insert, and the generic plans are the same index plans.
    */
   private static final String BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan";
-
-  private final Pool pool;
-  private final IdempotencyStore keys;
-
-  public WriteTransaction(Pool pool, IdempotencyStore keys) {
-    this.pool = pool;
-    this.keys = keys;
-  }
 
   /**
    * The transactional part of an idempotent write. It runs on {@code conn} inside the transaction

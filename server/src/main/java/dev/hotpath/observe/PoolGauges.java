@@ -1,6 +1,5 @@
 package dev.hotpath.observe;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.VertxOptions;
@@ -20,15 +19,24 @@ final class PoolGauges implements VertxMetricsFactory {
   private final Timer wait;
 
   PoolGauges(MeterRegistry registry) {
-    Gauge.builder("hotpath_db_pool_in_use", inUse, AtomicInteger::get)
-        .description("Database connections executing a request")
-        .register(registry);
-    Gauge.builder("hotpath_db_pool_waiting", waiting, AtomicInteger::get)
-        .description("Requests waiting for a database connection")
-        .register(registry);
-    Gauge.builder("hotpath_db_pool_max", size, AtomicInteger::get)
-        .description("Database connections allowed in total")
-        .register(registry);
+    Meters.gauge(
+        registry,
+        "hotpath_db_pool_in_use",
+        "Database connections executing a request",
+        inUse,
+        AtomicInteger::get);
+    Meters.gauge(
+        registry,
+        "hotpath_db_pool_waiting",
+        "Requests waiting for a database connection",
+        waiting,
+        AtomicInteger::get);
+    Meters.gauge(
+        registry,
+        "hotpath_db_pool_max",
+        "Database connections allowed in total",
+        size,
+        AtomicInteger::get);
     wait =
         Timer.builder("hotpath_db_pool_wait")
             .description("Time spent waiting for a database connection")

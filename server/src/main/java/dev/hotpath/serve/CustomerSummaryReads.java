@@ -18,17 +18,11 @@ import java.util.List;
  * the consumer's poll interval. A customer without a summary row costs a second query, to tell "no
  * orders yet" from "no such customer".
  */
-public final class CustomerSummaryReads {
+public record CustomerSummaryReads(Statements db) {
   private static final String SUMMARY =
       "SELECT currency, order_count, total_spent_minor, last_order_at"
           + " FROM customer_order_summary WHERE customer_id = $1 ORDER BY currency";
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
-
-  private final Statements db;
-
-  public CustomerSummaryReads(Statements db) {
-    this.db = db;
-  }
 
   public void get(RoutingContext ctx) {
     long id = Params.onlyPathId(ctx);

@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * GET /v1/orders/imports/{id}/lines} (the per-line report, by line number, keyset-paged, optionally
  * only one outcome).
  */
-public final class ImportReports {
+public record ImportReports(Statements db, CursorCodec cursors) {
   private static final String SUMMARY =
       "SELECT i.id, i.format, i.workers, i.lines, i.lines_done, i.imported, i.rejected, j.status"
           + " FROM order_imports i JOIN jobs j ON j.id = i.id WHERE i.id = $1"
@@ -31,14 +31,6 @@ public final class ImportReports {
           + " WHERE import_id = $1 AND line_no > $2 AND ($3::text IS NULL OR outcome = $3)"
           + " ORDER BY line_no LIMIT $4";
   private static final Set<String> OUTCOMES = Set.of("imported", "rejected");
-
-  private final Statements db;
-  private final CursorCodec cursors;
-
-  public ImportReports(Statements db, CursorCodec cursors) {
-    this.db = db;
-    this.cursors = cursors;
-  }
 
   /** The creator an import must have to be shown to this request's principal; null for an admin. */
   private static @Nullable String creatorFilter(RoutingContext ctx) {

@@ -21,20 +21,12 @@ import org.jspecify.annotations.Nullable;
  * has succeeded or died. The stream polls the job's row by primary key at a fixed interval: one
  * indexed read per stream per interval, whatever instance runs the job.
  */
-public final class JobReads {
+public record JobReads(Statements db, Duration poll) {
   private static final String BY_ID =
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1 AND kind = ANY($2)";
   // x-owner: creator. Another's job is a 404, exactly like a job that does not exist.
   private static final String BY_ID_FOR = BY_ID + " AND ($3::text IS NULL OR created_by = $3)";
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
-
-  private final Statements db;
-  private final Duration poll;
-
-  public JobReads(Statements db, Duration poll) {
-    this.db = db;
-    this.poll = poll;
-  }
 
   /** The job when {@code principal} created it or is an admin. */
   private Future<Optional<Row>> find(long id, Principal principal) {

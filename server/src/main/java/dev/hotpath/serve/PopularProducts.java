@@ -18,7 +18,7 @@ import java.util.Set;
  * fields are joined by primary key. Only products that have sold appear. Nothing is ranked at
  * request time.
  */
-public final class PopularProducts {
+public record PopularProducts(Statements db, CursorCodec cursors) {
   private static final String SELECT =
       "SELECT p.id, p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.stock,"
           + " p.status, p.version, p.created_at, p.updated_at, s.popularity"
@@ -30,14 +30,6 @@ public final class PopularProducts {
   private static final Set<String> PARAMS = Set.of("sort", "fields", "limit", "cursor");
   private static final String SCOPE = "products:popular";
   private static final int SCORE = 12;
-
-  private final Statements db;
-  private final CursorCodec cursors;
-
-  public PopularProducts(Statements db, CursorCodec cursors) {
-    this.db = db;
-    this.cursors = cursors;
-  }
 
   /** Serves the request when it asks for {@code sort}; passes it on to the plain list otherwise. */
   public void listOrNext(RoutingContext ctx) {

@@ -28,18 +28,10 @@ import java.util.Set;
  * {@code degraded} (and in {@code stale} when a last good answer stands in for it). Only a missing
  * product is a 404.
  */
-public final class ProductPages {
+public record ProductPages(ProductReads products, OutsideClient outside) {
   static final String REVIEWS = "reviews";
   static final String RECOMMENDATIONS = "recommendations";
   private static final Set<String> PARAMS = Set.of();
-
-  private final ProductReads products;
-  private final OutsideClient outside;
-
-  public ProductPages(ProductReads products, OutsideClient outside) {
-    this.products = products;
-    this.outside = outside;
-  }
 
   public void get(RoutingContext ctx) {
     Params params = Params.of(ctx, PARAMS);

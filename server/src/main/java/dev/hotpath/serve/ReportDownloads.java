@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * 3 holds up to twice that (a year by day and a thousand products is about 1,400 rows); a larger
  * report counts as over budget, which is what streaming it in bounded pages costs.
  */
-public final class ReportDownloads {
+public record ReportDownloads(Statements db) {
   static final int PAGE = 5_000;
   private static final String STATE =
       "SELECT j.status, j.progress FROM reports r JOIN jobs j ON j.id = r.id WHERE r.id = $1";
@@ -36,12 +36,6 @@ public final class ReportDownloads {
           + " WHERE report_id = $1 AND row_no > $2 ORDER BY row_no LIMIT "
           + PAGE;
   static final String HEADER = "dimension,value,currency,orders,units,revenue_minor\n";
-
-  private final Statements db;
-
-  public ReportDownloads(Statements db) {
-    this.db = db;
-  }
 
   public void download(RoutingContext ctx) {
     long id = Params.onlyPathId(ctx);

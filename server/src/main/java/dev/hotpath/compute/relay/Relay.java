@@ -3,6 +3,7 @@ package dev.hotpath.compute.relay;
 import dev.hotpath.compute.Backoff;
 import dev.hotpath.compute.Position;
 import dev.hotpath.config.RelaySettings;
+import dev.hotpath.observe.Meters;
 import dev.hotpath.store.DatabaseCoordinates;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -111,9 +112,12 @@ public final class Relay implements Runnable {
    * and {@code hotpath_relay_delivery_seconds} (write to broker acknowledgement, per event).
    */
   public Relay bind(MeterRegistry registry) {
-    Gauge.builder("hotpath_relay_lag_events", lagEvents, v -> v.get() < 0 ? Double.NaN : v.get())
-        .description("Committed outbox events the Kafka relay has not published yet")
-        .register(registry);
+    Meters.gauge(
+        registry,
+        "hotpath_relay_lag_events",
+        "Committed outbox events the Kafka relay has not published yet",
+        lagEvents,
+        v -> v.get() < 0 ? Double.NaN : v.get());
     Gauge.builder(
             "hotpath_relay_lag_seconds",
             lagMillis,
@@ -121,9 +125,12 @@ public final class Relay implements Runnable {
         .description(
             "Age of the oldest outbox event the Kafka relay has not published; 0 when none")
         .register(registry);
-    Gauge.builder("hotpath_relay_leader", this, r -> r.leader ? 1 : 0)
-        .description("1 on the instance that holds the relay's lock and publishes, else 0")
-        .register(registry);
+    Meters.gauge(
+        registry,
+        "hotpath_relay_leader",
+        "1 on the instance that holds the relay's lock and publishes, else 0",
+        this,
+        r -> r.leader ? 1 : 0);
     eventsCounter =
         Counter.builder("hotpath_relay_events")
             .description("Outbox events published to Kafka and acknowledged by this instance")

@@ -4,8 +4,8 @@ import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.FixedLimit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import dev.hotpath.config.AdmissionSettings;
+import dev.hotpath.observe.Meters;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,15 +54,24 @@ public final class Admission {
   Admission(AdmissionSettings settings, MeterRegistry registry, Limit limit) {
     this.settings = settings;
     this.limit = limit;
-    Gauge.builder("hotpath_admission_limit", limit, Limit::getLimit)
-        .description("Requests that may be in flight at once (the concurrency limit)")
-        .register(registry);
-    Gauge.builder("hotpath_admission_in_flight", inFlight, AtomicInteger::get)
-        .description("Requests admitted and not yet answered")
-        .register(registry);
-    Gauge.builder("hotpath_admission_queued", queued, AtomicInteger::get)
-        .description("Requests waiting for a slot")
-        .register(registry);
+    Meters.gauge(
+        registry,
+        "hotpath_admission_limit",
+        "Requests that may be in flight at once (the concurrency limit)",
+        limit,
+        Limit::getLimit);
+    Meters.gauge(
+        registry,
+        "hotpath_admission_in_flight",
+        "Requests admitted and not yet answered",
+        inFlight,
+        AtomicInteger::get);
+    Meters.gauge(
+        registry,
+        "hotpath_admission_queued",
+        "Requests waiting for a slot",
+        queued,
+        AtomicInteger::get);
     for (Criticality c : Criticality.values()) {
       for (Reason r : Reason.values()) {
         shed[c.ordinal()][r.ordinal()] =
