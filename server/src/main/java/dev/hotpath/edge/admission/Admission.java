@@ -44,6 +44,7 @@ public final class Admission {
   private final Limit limit;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger paused = new AtomicInteger();
   private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
   private volatile LongSupplier clock = System::nanoTime;
 
@@ -62,6 +63,9 @@ public final class Admission {
         .register(registry);
     Gauge.builder("hotpath_admission_queued", queued, AtomicInteger::get)
         .description("Requests waiting for a slot")
+        .register(registry);
+    Gauge.builder("hotpath_backpressure_paused_connections", paused, AtomicInteger::get)
+        .description("HTTP/1.x connections not read while admission is saturated")
         .register(registry);
     for (Criticality c : Criticality.values()) {
       for (Reason r : Reason.values()) {
@@ -120,8 +124,8 @@ public final class Admission {
   }
 
   /** The gate of one event loop; call on that loop's context. */
-  public AdmissionGate gate(Vertx vertx) {
-    return new AdmissionGate(this, vertx, settings);
+  AdmissionGate gate(Vertx vertx, Backpressure backpressure) {
+    return new AdmissionGate(this, vertx, settings, backpressure);
   }
 
   /** The current concurrency limit. */
@@ -175,5 +179,14 @@ public final class Admission {
 
   void queuedDelta(int delta) {
     queued.addAndGet(delta);
+  }
+
+  /** HTTP/1.x connections paused by {@link Backpressure}, over every event loop. */
+  public int pausedConnections() {
+    return paused.get();
+  }
+
+  void pausedDelta(int delta) {
+    paused.addAndGet(delta);
   }
 }
