@@ -87,17 +87,28 @@ class BackpressureApiTest {
   }
 
   private void release() throws IOException {
+    release(app);
+  }
+
+  private void release(App instance) throws IOException {
     for (Socket s : holders) {
       s.close();
     }
     holders.clear();
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().inFlight() == 0);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> instance.gatekeeper().admission().inFlight() == 0);
   }
 
   /** Takes every slot with orders whose bodies never arrive. */
   private void saturate() throws IOException {
-    for (int i = 0; i < 4; i++) {
-      Socket socket = new Socket("localhost", app.port());
+    hold(app, 4);
+  }
+
+  /** Takes {@code n} slots of {@code instance} with orders whose bodies never arrive. */
+  private void hold(App instance, int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      Socket socket = new Socket("localhost", instance.port());
       holders.add(socket);
       write(
           socket,
@@ -107,7 +118,9 @@ class BackpressureApiTest {
               + UUID.randomUUID()
               + "\r\nContent-Length: 100\r\n\r\n");
     }
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().inFlight() == 4);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> instance.gatekeeper().admission().inFlight() == n);
   }
 
   private static String order() {
@@ -247,6 +260,38 @@ class BackpressureApiTest {
           .isEqualTo(200);
     } finally {
       h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aConnectionPausedForTheLongestPauseIsReadAgainThoughTheServerIsStillSaturated()
+      throws Exception {
+    App bounded =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "1",
+                    "HOTPATH_ADMISSION_QUEUE", "0",
+                    "HOTPATH_BACKPRESSURE_PAUSE_MS", "50",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    try (Socket client = new Socket("localhost", bounded.port())) {
+      String url = "http://localhost:" + bounded.port();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Api.of(url).get("/health/ready").status() == 200);
+      hold(bounded, 1);
+      client.setSoTimeout(60_000);
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(503);
+      // paused; once its longest pause is over its next request is read, and refused as before
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(503);
+      write(client, get("/health/live"));
+      assertThat(readStatus(client)).isEqualTo(200);
+      assertThat(bounded.gatekeeper().admission().inFlight()).isEqualTo(1);
+    } finally {
+      release(bounded);
+      bounded.close();
     }
   }
 
