@@ -137,7 +137,7 @@ public final class HttpVerticle extends VerticleBase {
     // outside services, like the database, get connections of this event loop
     outsideClient = OutsideClient.create(vertx, outside);
     HttpServerOptions options = serverOptions(settings);
-    gates = gatekeeper.gates(vertx, settings.backpressure(), options.getInitialSettings());
+    gates = gatekeeper.gates(vertx, settings.backpressure(), options);
     guard =
         new EdgeGuard(
             vertx,

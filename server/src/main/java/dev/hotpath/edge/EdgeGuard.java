@@ -201,6 +201,7 @@ public final class EdgeGuard {
         v -> {
           open.decrementAndGet();
           connections.remove(connection);
+          backpressure.closed(connection);
         });
   }
 

@@ -132,9 +132,10 @@ public final class AdmissionGate {
       return false;
     }
     admission.shed(Criticality.HIGH, Admission.Reason.FULL);
-    if (request.version() == HttpVersion.HTTP_2 && backpressure.refusesStreams()) {
+    if (request.version() == HttpVersion.HTTP_2
+        && backpressure.refusesStreams()
+        && backpressure.refuseStream(request.connection())) {
       request.response().reset(REFUSED_STREAM);
-      backpressure.refusedStream(request.connection());
       return true;
     }
     var trace = Tracing.currentOrNull();

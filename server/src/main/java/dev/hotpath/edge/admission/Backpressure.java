@@ -4,6 +4,7 @@ import dev.hotpath.config.BackpressureSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayDeque;
@@ -42,25 +43,42 @@ public final class Backpressure {
   private final long pauseMaxNanos;
   private final Http2Settings normal;
   private final Http2Settings lowered;
+  private final int resetBudget;
+  private final long resetWindowNanos;
   private final ArrayDeque<Paused> paused = new ArrayDeque<>();
-  private final Map<HttpConnection, Boolean> lowerings = new IdentityHashMap<>();
+  private final Map<HttpConnection, Streams> h2 = new IdentityHashMap<>();
+  private int lowerings;
   private long timer = -1;
+
+  /** An HTTP/2 connection's resets sent for load in the current window, and its lowered limit. */
+  private static final class Streams {
+    long windowStart;
+    int resets;
+    boolean lowered;
+  }
 
   /** A paused connection, since when, and what to do when it is read again. */
   private record Paused(VertxConnection connection, long sinceNanos, Runnable onResume) {}
 
   /**
-   * @param initial the HTTP/2 settings the server starts its connections with (restored once
-   *     admission has room; the lowered ones differ only in their concurrent streams)
+   * @param server the options of the event loop's server: the HTTP/2 settings it starts its
+   *     connections with (restored once admission has room; the lowered ones differ only in their
+   *     concurrent streams) and its bound on resets sent
    */
   Backpressure(
-      Admission admission, Vertx vertx, BackpressureSettings settings, Http2Settings initial) {
+      Admission admission, Vertx vertx, BackpressureSettings settings, HttpServerOptions server) {
     this.admission = admission;
     this.vertx = vertx;
     this.settings = settings;
     this.pauseMaxNanos = settings.pauseMax().toNanos();
+    Http2Settings initial = server.getInitialSettings();
     this.normal = new Http2Settings(initial);
     this.lowered = new Http2Settings(initial).setMaxConcurrentStreams(settings.saturatedStreams());
+    this.resetBudget = server.getHttp2RstFloodMaxRstFramePerWindow() / 2;
+    this.resetWindowNanos =
+        server
+            .getHttp2RstFloodWindowDurationTimeUnit()
+            .toNanos(server.getHttp2RstFloodWindowDuration());
   }
 
   /** Whether saturation refuses HTTP/2 streams (rather than answering them 503). */
@@ -98,11 +116,38 @@ public final class Backpressure {
     return true;
   }
 
-  /** An HTTP/2 stream of {@code connection} was refused: lowers its concurrent streams. */
-  void refusedStream(HttpConnection connection) {
-    if (lowerings.put(connection, Boolean.TRUE) == null) {
+  /**
+   * A stream of the HTTP/2 {@code connection} is refused for load: lowers the connection's
+   * concurrent streams (once until there is room again).
+   *
+   * @return whether the refusal may be a {@code RST_STREAM} (the connection's reset budget lasts);
+   *     otherwise it must be answered
+   */
+  boolean refuseStream(HttpConnection connection) {
+    Streams streams = h2.get(connection);
+    if (streams == null) {
+      streams = new Streams();
+      h2.put(connection, streams);
+    }
+    if (!streams.lowered) {
+      streams.lowered = true;
+      lowerings++;
       connection.updateSettings(lowered);
       arm();
+    }
+    long now = System.nanoTime();
+    if (streams.resets == 0 || now - streams.windowStart >= resetWindowNanos) {
+      streams.windowStart = now;
+      streams.resets = 0;
+    }
+    return ++streams.resets <= resetBudget;
+  }
+
+  /** {@code connection} closed: whatever is kept about it goes. */
+  public void closed(HttpConnection connection) {
+    Streams streams = h2.remove(connection);
+    if (streams != null && streams.lowered) {
+      lowerings--;
     }
   }
 
@@ -135,14 +180,16 @@ public final class Backpressure {
       p.onResume().run();
       p.connection().doResume();
     }
-    if (room() > 0 && !lowerings.isEmpty()) {
-      for (HttpConnection connection : lowerings.keySet()) {
-        // a connection closed meanwhile refuses the update; nothing to restore then
-        connection.updateSettings(normal);
+    if (lowerings > 0 && room() > 0) {
+      for (Map.Entry<HttpConnection, Streams> e : h2.entrySet()) {
+        if (e.getValue().lowered) {
+          e.getValue().lowered = false;
+          e.getKey().updateSettings(normal);
+        }
       }
-      lowerings.clear();
+      lowerings = 0;
     }
-    if (paused.isEmpty() && lowerings.isEmpty()) {
+    if (paused.isEmpty() && lowerings == 0) {
       vertx.cancelTimer(timer);
       timer = -1;
     }
@@ -155,7 +202,8 @@ public final class Backpressure {
       admission.pausedDelta(-1);
       p.connection().doResume();
     }
-    lowerings.clear();
+    h2.clear();
+    lowerings = 0;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;

@@ -4,7 +4,7 @@ import dev.hotpath.config.AdmissionSettings;
 import dev.hotpath.config.BackpressureSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import java.util.function.LongSupplier;
 
@@ -68,10 +68,10 @@ public final class Gatekeeper {
   /**
    * The gates of one event loop; call on that loop.
    *
-   * @param initial the HTTP/2 settings the loop's server starts its connections with
+   * @param server the options of the loop's server (its HTTP/2 settings and reset bound)
    */
-  public Gates gates(Vertx vertx, BackpressureSettings backpressure, Http2Settings initial) {
-    var pressure = new Backpressure(admission, vertx, backpressure, initial);
+  public Gates gates(Vertx vertx, BackpressureSettings backpressure, HttpServerOptions server) {
+    var pressure = new Backpressure(admission, vertx, backpressure, server);
     return new Gates(admission.gate(vertx, pressure), pressure);
   }
 

@@ -295,6 +295,33 @@ class BackpressureApiTest {
     }
   }
 
+  @Test
+  void anHttp2ConnectionThatSpentItsResetBudgetGets503sInsteadOfBeingClosed() throws Exception {
+    HttpClientAgent h2 =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setHttp2ClearTextUpgrade(false));
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    try {
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      HttpConnection first = connection.get();
+      saturate();
+      // half of the 200 resets per 30 s the server's HTTP/2 codec lets it send on a connection
+      int budget =
+          new io.vertx.core.http.HttpServerOptions().getHttp2RstFloodMaxRstFramePerWindow() / 2;
+      for (int i = 0; i < budget; i++) {
+        Throwable refused =
+            catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
+        assertThat(refused).as("refusal %d", i + 1).isInstanceOf(StreamResetException.class);
+      }
+      assertThat(h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS)).isEqualTo(503);
+      assertThat(connection.get()).as("the same connection, still open").isSameAs(first);
+    } finally {
+      h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
   private static Future<Integer> h2Get(
       HttpClientAgent h2, String path, AtomicReference<HttpConnection> connection) {
     return h2.request(HttpMethod.GET, app.port(), "localhost", path)
