@@ -136,8 +136,15 @@ public final class HttpVerticle extends VerticleBase {
             .build();
     // outside services, like the database, get connections of this event loop
     outsideClient = OutsideClient.create(vertx, outside);
-    guard = new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections);
-    gates = gatekeeper.gates(vertx);
+    HttpServerOptions options = serverOptions(settings);
+    gates = gatekeeper.gates(vertx, settings.backpressure(), options);
+    guard =
+        new EdgeGuard(
+            vertx,
+            settings.limits(),
+            settings.transport().tls(),
+            openConnections,
+            gates.backpressure());
     boolean observed = settings.observability().enabled();
     boolean tls = settings.transport().tls();
     var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
@@ -157,7 +164,7 @@ public final class HttpVerticle extends VerticleBase {
             new ApiRoutes.Loop(vertx, pool, db, guard, gates, outsideClient));
     server =
         vertx
-            .createHttpServer(serverOptions(settings))
+            .createHttpServer(options)
             .connectionHandler(guard::connected)
             .invalidRequestHandler(this::invalidRequest)
             // no WebSocket is served; having a handshake handler also makes Vert.x hand a request
@@ -181,6 +188,9 @@ public final class HttpVerticle extends VerticleBase {
                     refuse(request, malformed, false);
                   } else if (!gates.refuseEarly(request, tls)) {
                     router.handle(request);
+                  } else if (request.version() != HttpVersion.HTTP_2) {
+                    // refused for load: its connection is not read until there is room
+                    guard.answeredEarly(request.connection());
                   }
                 });
     return server.listen();

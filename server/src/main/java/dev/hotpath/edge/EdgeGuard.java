@@ -1,6 +1,7 @@
 package dev.hotpath.edge;
 
 import dev.hotpath.config.LimitSettings;
+import dev.hotpath.edge.admission.Backpressure;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
@@ -45,8 +46,10 @@ public final class EdgeGuard {
   private final LimitSettings limits;
   private final boolean tls;
   private final AtomicInteger open;
+  private final Backpressure backpressure;
   private final Map<HttpConnection, Conn> connections = new IdentityHashMap<>();
   private final long requestTimeoutNanos;
+  private final long idleNanos;
   private final long sweeper;
 
   /** Draining: every HTTP/1.x response closes its connection ({@link #drain}). */
@@ -61,13 +64,22 @@ public final class EdgeGuard {
 
   /**
    * @param open the process-wide count of open connections, shared by every event loop's guard
+   * @param backpressure pauses HTTP/1.x connections whose response ends while admission is
+   *     saturated
    */
-  public EdgeGuard(Vertx vertx, LimitSettings limits, boolean tls, AtomicInteger open) {
+  public EdgeGuard(
+      Vertx vertx,
+      LimitSettings limits,
+      boolean tls,
+      AtomicInteger open,
+      Backpressure backpressure) {
     this.vertx = vertx;
+    this.backpressure = backpressure;
     this.limits = limits;
     this.tls = tls;
     this.open = open;
     this.requestTimeoutNanos = limits.requestTimeout().toNanos();
+    this.idleNanos = limits.idleTimeout().toNanos();
     this.sweeper = vertx.setPeriodic(sweepMillis(limits), id -> sweep(System.nanoTime()));
   }
 
@@ -80,13 +92,14 @@ public final class EdgeGuard {
     return Math.max(10, Math.min(250, shortest / 10));
   }
 
-  /** Stops the sweep (the verticle is stopping). */
+  /** Stops the sweep and reads every paused connection again (the verticle is stopping). */
   public void close() {
     vertx.cancelTimer(sweeper);
+    backpressure.close();
   }
 
   /** Per-connection state. */
-  private static final class Conn {
+  private final class Conn {
     final HttpConnection connection;
     int inFlight;
     boolean http2;
@@ -97,6 +110,13 @@ public final class EdgeGuard {
     Conn(HttpConnection connection, long deadlineNanos) {
       this.connection = connection;
       this.deadlineNanos = deadlineNanos;
+    }
+
+    /** Read again after a pause: the idle time starts now. */
+    void resumed() {
+      if (inFlight == 0) {
+        deadlineNanos = System.nanoTime() + idleNanos;
+      }
     }
   }
 
@@ -181,7 +201,29 @@ public final class EdgeGuard {
         v -> {
           open.decrementAndGet();
           connections.remove(connection);
+          backpressure.closed(connection);
         });
+  }
+
+  /**
+   * Stops reading an HTTP/1.x connection idle after a response while admission is saturated (see
+   * {@link Backpressure}); its idle time starts again when it is read again.
+   */
+  private void pause(Conn conn, RoutingContext ctx) {
+    if (backpressure.pauseIfSaturated(conn.connection, ctx, conn::resumed)) {
+      conn.deadlineNanos = Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * A request on {@code connection} was answered before it was routed (refused for load): the
+   * connection is paused like one whose response ended while admission is saturated.
+   */
+  public void answeredEarly(HttpConnection connection) {
+    Conn conn = connections.get(connection);
+    if (conn != null && !conn.http2 && conn.inFlight == 0 && !closing) {
+      pause(conn, null);
+    }
   }
 
   /** Connections open in the whole process. */
@@ -217,6 +259,9 @@ public final class EdgeGuard {
           }
           if (conn != null && --conn.inFlight == 0) {
             conn.deadlineNanos = System.nanoTime() + limits.idleTimeout().toNanos();
+            if (!conn.http2 && !closing) {
+              pause(conn, ctx);
+            }
           }
         });
     if (request.headers().size() > limits.maxHeaderCount()) {

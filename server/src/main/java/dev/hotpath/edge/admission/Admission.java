@@ -44,6 +44,7 @@ public final class Admission {
   private final Limit limit;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger paused = new AtomicInteger();
   private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
   private volatile LongSupplier clock = System::nanoTime;
 
@@ -71,6 +72,12 @@ public final class Admission {
         "hotpath_admission_queued",
         "Requests waiting for a slot",
         queued,
+        AtomicInteger::get);
+    Meters.gauge(
+        registry,
+        "hotpath_backpressure_paused_connections",
+        "HTTP/1.x connections not read while admission is saturated",
+        paused,
         AtomicInteger::get);
     for (Criticality c : Criticality.values()) {
       for (Reason r : Reason.values()) {
@@ -129,8 +136,8 @@ public final class Admission {
   }
 
   /** The gate of one event loop; call on that loop's context. */
-  public AdmissionGate gate(Vertx vertx) {
-    return new AdmissionGate(this, vertx, settings);
+  AdmissionGate gate(Vertx vertx, Backpressure backpressure) {
+    return new AdmissionGate(this, vertx, settings, backpressure);
   }
 
   /** The current concurrency limit. */
@@ -184,5 +191,14 @@ public final class Admission {
 
   void queuedDelta(int delta) {
     queued.addAndGet(delta);
+  }
+
+  /** HTTP/1.x connections paused by {@link Backpressure}, over every event loop. */
+  public int pausedConnections() {
+    return paused.get();
+  }
+
+  void pausedDelta(int delta) {
+    paused.addAndGet(delta);
   }
 }

@@ -14,6 +14,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.ArrayDeque;
@@ -89,8 +90,15 @@ public final class AdmissionGate {
   private int peakInFlight;
   private boolean dropped;
 
-  AdmissionGate(Admission admission, Vertx vertx, AdmissionSettings settings) {
+  /** HTTP/2 {@code RST_STREAM} error code: the stream was not processed, a retry is safe. */
+  static final long REFUSED_STREAM = 0x7;
+
+  private final Backpressure backpressure;
+
+  AdmissionGate(
+      Admission admission, Vertx vertx, AdmissionSettings settings, Backpressure backpressure) {
     this.admission = admission;
+    this.backpressure = backpressure;
     this.vertx = vertx;
     this.capacity = settings.queue();
     this.maxWaitNanos = settings.queueWait().toNanos();
@@ -106,7 +114,12 @@ public final class AdmissionGate {
    * (route matching, the platform handlers, failure routing) left too little CPU for the admitted
    * requests. Only {@code /v1/} paths: operations routes are critical and never shed.
    *
-   * @return whether the request was answered (503)
+   * <p>An HTTP/2 request is not answered but its stream refused ({@code RST_STREAM REFUSED_STREAM}:
+   * not processed, safe to retry), which costs no response headers and no body, and its connection
+   * is told to open fewer streams ({@link Backpressure}); unless back-pressure is off, in which
+   * case it gets the 503 an HTTP/1.x request gets.
+   *
+   * @return whether the request was answered (503) or its stream refused
    */
   public boolean refuseEarly(HttpServerRequest request, boolean tls) {
     if (!admission.enabled()
@@ -119,6 +132,12 @@ public final class AdmissionGate {
       return false;
     }
     admission.shed(Criticality.HIGH, Admission.Reason.FULL);
+    if (request.version() == HttpVersion.HTTP_2
+        && backpressure.refusesStreams()
+        && backpressure.refuseStream(request.connection())) {
+      request.response().reset(REFUSED_STREAM);
+      return true;
+    }
     var trace = Tracing.currentOrNull();
     if (trace != null) {
       trace.markShed();
@@ -201,6 +220,7 @@ public final class AdmissionGate {
     private final RoutingContext ctx;
     private final long startNanos;
     private final int inFlightAtStart;
+    private boolean released;
 
     Ticket(RoutingContext ctx, long startNanos, int inFlightAtStart) {
       this.ctx = ctx;
@@ -210,6 +230,7 @@ public final class AdmissionGate {
 
     @Override
     public void handle(AsyncResult<Void> ended) {
+      released = true;
       admission.release();
       if (ended.succeeded()) {
         int status = ctx.response().getStatusCode();
@@ -236,6 +257,11 @@ public final class AdmissionGate {
       Criticality criticality,
       long giveUpAt,
       boolean atDeadline) {}
+
+  /** Whether the request holds a slot it has not given back yet. */
+  static boolean holdsSlot(RoutingContext ctx) {
+    return ctx.get(TICKET) instanceof Ticket ticket && !ticket.released;
+  }
 
   private void start(RoutingContext ctx, int inFlight) {
     Ticket ticket = new Ticket(ctx, admission.nanoTime(), inFlight);

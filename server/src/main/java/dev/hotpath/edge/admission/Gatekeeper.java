@@ -1,8 +1,10 @@
 package dev.hotpath.edge.admission;
 
 import dev.hotpath.config.AdmissionSettings;
+import dev.hotpath.config.BackpressureSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import java.util.function.LongSupplier;
 
@@ -63,17 +65,29 @@ public final class Gatekeeper {
     admission.useClock(nanoTime);
   }
 
-  /** The gates of one event loop; call on that loop. */
-  public Gates gates(Vertx vertx) {
-    return new Gates(admission.gate(vertx));
+  /**
+   * The gates of one event loop; call on that loop.
+   *
+   * @param server the options of the loop's server (its HTTP/2 settings and reset bound)
+   */
+  public Gates gates(Vertx vertx, BackpressureSettings backpressure, HttpServerOptions server) {
+    var pressure = new Backpressure(admission, vertx, backpressure, server);
+    return new Gates(admission.gate(vertx, pressure), pressure);
   }
 
   /** Installs admission and rate limits on the routes of one event loop. */
   public final class Gates {
     private final AdmissionGate gate;
+    private final Backpressure backpressure;
 
-    private Gates(AdmissionGate gate) {
+    private Gates(AdmissionGate gate, Backpressure backpressure) {
       this.gate = gate;
+      this.backpressure = backpressure;
+    }
+
+    /** This loop's back-pressure on its connections. */
+    public Backpressure backpressure() {
+      return backpressure;
     }
 
     /** See {@link AdmissionGate#refuseEarly}. */

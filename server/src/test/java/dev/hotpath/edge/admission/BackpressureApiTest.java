@@ -1,0 +1,335 @@
+package dev.hotpath.edge.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.hotpath.App;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.StreamResetException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Back-pressure below HTTP over real sockets, on an instance with a fixed concurrency limit of 4,
+ * no queue (so a request that finds every slot taken is refused before routing), HTTP/2 in
+ * cleartext, and a pause long enough that only a freed slot ends it. Slots are held by orders whose
+ * body never comes, as in {@link AdmissionApiTest}; nothing here depends on how fast the machine
+ * is.
+ */
+class BackpressureApiTest {
+  private static final TestServer server = TestServer.get();
+  private static App app;
+  private static String base;
+  private static Vertx vertx;
+  private final List<Socket> holders = new ArrayList<>();
+
+  @BeforeAll
+  static void startAnInstanceWithAFixedLimitOfFourAndNoQueue() {
+    app =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "4",
+                    "HOTPATH_ADMISSION_QUEUE", "0",
+                    "HOTPATH_BACKPRESSURE_PAUSE_MS", "600000",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
+                    "HOTPATH_IDLE_TIMEOUT_MS", "600000",
+                    "HOTPATH_H2C", "on")));
+    base = "http://localhost:" + app.port();
+    vertx = Vertx.vertx();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> Api.of(base).get("/health/ready").status() == 200);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    vertx.close().await(30, TimeUnit.SECONDS);
+    app.close();
+  }
+
+  @AfterEach
+  void releaseEverySlot() throws IOException {
+    release();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> admission().pausedConnections() == 0);
+  }
+
+  private static Admission admission() {
+    return app.gatekeeper().admission();
+  }
+
+  private void release() throws IOException {
+    release(app);
+  }
+
+  private void release(App instance) throws IOException {
+    for (Socket s : holders) {
+      s.close();
+    }
+    holders.clear();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> instance.gatekeeper().admission().inFlight() == 0);
+  }
+
+  /** Takes every slot with orders whose bodies never arrive. */
+  private void saturate() throws IOException {
+    hold(app, 4);
+  }
+
+  /** Takes {@code n} slots of {@code instance} with orders whose bodies never arrive. */
+  private void hold(App instance, int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      Socket socket = new Socket("localhost", instance.port());
+      holders.add(socket);
+      write(
+          socket,
+          "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+              + Tokens.get().service()
+              + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+              + UUID.randomUUID()
+              + "\r\nContent-Length: 100\r\n\r\n");
+    }
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> instance.gatekeeper().admission().inFlight() == n);
+  }
+
+  private static String order() {
+    return "/v1/orders/" + server.queryLong("SELECT min(id) FROM orders");
+  }
+
+  /** A keep-alive GET of {@code path}, with the service token. */
+  private static String get(String path) {
+    return "GET "
+        + path
+        + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        + Tokens.get().service()
+        + "\r\n\r\n";
+  }
+
+  private static void write(Socket socket, String text) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+
+  /** Reads one response (head and a Content-Length body) and returns its status. */
+  private static int readStatus(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) >= 0) {
+      head.write(c);
+      byte[] h = head.toByteArray();
+      int n = h.length;
+      if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n') {
+        break;
+      }
+    }
+    String text = head.toString(StandardCharsets.US_ASCII);
+    assertThat(text).as("a response head").startsWith("HTTP/1.1 ");
+    int length = 0;
+    for (String line : text.split("\r\n")) {
+      if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    in.readNBytes(length);
+    return Integer.parseInt(text.substring(9, 12));
+  }
+
+  /** Requests refused before routing, read in the process (a scrape would open a connection). */
+  private static double shedFull() {
+    return app.observability()
+        .registry()
+        .get("hotpath_admission_shed")
+        .tag("criticality", "high")
+        .tag("reason", "full")
+        .counter()
+        .count();
+  }
+
+  @Test
+  void aKeepAliveConnectionIsNotReadWhileSaturatedAndIsServedOnceASlotFrees() throws Exception {
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(200);
+
+      saturate();
+      double refused = shedFull();
+      // read before its connection was paused: refused as before, without any work
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(503);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> admission().pausedConnections() == 1);
+
+      // the next request stays in the socket: neither refused nor answered while saturated
+      write(client, get(order()));
+      Awaitility.await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  client.getInputStream().available() == 0
+                      && admission().pausedConnections() == 1
+                      && shedFull() == refused + 1);
+
+      release();
+      assertThat(readStatus(client)).as("served once a slot freed").isEqualTo(200);
+    }
+  }
+
+  @Test
+  void healthMetricsAndAdminAnswerWhileSaturated() throws Exception {
+    saturate();
+    // each on a connection of its own, as probes and scrapers open them
+    assertThat(Api.of(base).get("/health/live").status()).isEqualTo(200);
+    assertThat(Api.of(base).get("/health/ready").status()).isEqualTo(200);
+    assertThat(Api.of(base).anonymous().get("/metrics").status()).isEqualTo(200);
+    assertThat(Api.of(base).as(Tokens.get().admin()).get("/admin/jobs/stats").status())
+        .isEqualTo(200);
+    // and each of those connections, answered while saturated, is then paused
+    assertThat(RateLimitApiTest.metric(base, "hotpath_backpressure_paused_connections"))
+        .isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void anHttp2StreamIsRefusedRetrySafelyItsConnectionOpensFewerAndTheRetrySucceedsLater()
+      throws Exception {
+    HttpClientAgent h2 =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setHttp2ClearTextUpgrade(false));
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    try {
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      long usual = connection.get().remoteSettings().getMaxConcurrentStreams();
+      assertThat(usual).isGreaterThan(1);
+
+      saturate();
+      Throwable refused =
+          catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
+      assertThat(refused).isInstanceOf(StreamResetException.class);
+      assertThat(((StreamResetException) refused).getCode())
+          .as("REFUSED_STREAM: not processed, safe to retry")
+          .isEqualTo(AdmissionGate.REFUSED_STREAM);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == 1);
+      // the HTTP/2 stack still serves the critical routes on that connection
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+
+      release();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == usual);
+      assertThat(h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS))
+          .as("the retry")
+          .isEqualTo(200);
+    } finally {
+      h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aConnectionPausedForTheLongestPauseIsReadAgainThoughTheServerIsStillSaturated()
+      throws Exception {
+    App bounded =
+        App.start(
+            server.secondInstance(
+                Map.of(
+                    "HOTPATH_ADMISSION_LIMIT", "1",
+                    "HOTPATH_ADMISSION_QUEUE", "0",
+                    "HOTPATH_BACKPRESSURE_PAUSE_MS", "50",
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+    try (Socket client = new Socket("localhost", bounded.port())) {
+      String url = "http://localhost:" + bounded.port();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Api.of(url).get("/health/ready").status() == 200);
+      hold(bounded, 1);
+      client.setSoTimeout(60_000);
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(503);
+      // paused; once its longest pause is over its next request is read, and refused as before
+      write(client, get(order()));
+      assertThat(readStatus(client)).isEqualTo(503);
+      write(client, get("/health/live"));
+      assertThat(readStatus(client)).isEqualTo(200);
+      assertThat(bounded.gatekeeper().admission().inFlight()).isEqualTo(1);
+    } finally {
+      release(bounded);
+      bounded.close();
+    }
+  }
+
+  @Test
+  void anHttp2ConnectionThatSpentItsResetBudgetGets503sInsteadOfBeingClosed() throws Exception {
+    HttpClientAgent h2 =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setHttp2ClearTextUpgrade(false));
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    try {
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      HttpConnection first = connection.get();
+      saturate();
+      // half of the 200 resets per 30 s the server's HTTP/2 codec lets it send on a connection
+      int budget =
+          new io.vertx.core.http.HttpServerOptions().getHttp2RstFloodMaxRstFramePerWindow() / 2;
+      for (int i = 0; i < budget; i++) {
+        Throwable refused =
+            catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
+        assertThat(refused).as("refusal %d", i + 1).isInstanceOf(StreamResetException.class);
+      }
+      assertThat(h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS)).isEqualTo(503);
+      assertThat(connection.get()).as("the same connection, still open").isSameAs(first);
+    } finally {
+      h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Future<Integer> h2Get(
+      HttpClientAgent h2, String path, AtomicReference<HttpConnection> connection) {
+    return h2.request(HttpMethod.GET, app.port(), "localhost", path)
+        .compose(
+            req -> {
+              connection.set(req.connection());
+              return req.putHeader("Authorization", "Bearer " + Tokens.get().service()).send();
+            })
+        .compose(response -> response.end().map(v -> response.statusCode()));
+  }
+}
