@@ -198,7 +198,8 @@ public final class App implements AutoCloseable {
     cache.bindTo(observability.registry());
     QueryCounter queries = new QueryCounter();
     Gatekeeper gatekeeper =
-        new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());
+        new Gatekeeper(
+            effective.admission(), effective.auth().enabled(), observability.registry(), redis);
     JobQueue jobs = new JobQueue(effective.compute());
     JobHandlers jobHandlers =
         new JobHandlers()
