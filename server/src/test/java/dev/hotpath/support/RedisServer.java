@@ -108,6 +108,34 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Stops the process (SIGSTOP): connections stay open and nothing is answered, as when hung. */
+  public synchronized void freeze() {
+    signal("-STOP");
+  }
+
+  /** Lets a {@link #freeze frozen} server run again (SIGCONT). */
+  public synchronized void thaw() {
+    signal("-CONT");
+  }
+
+  private void signal(String which) {
+    try {
+      int code =
+          new ProcessBuilder("kill", which, Long.toString(process.pid()))
+              .inheritIO()
+              .start()
+              .waitFor();
+      if (code != 0) {
+        throw new IllegalStateException("kill " + which + " exited " + code);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * Sends one inline command and returns the first line of the answer, or null when the server does
    * not answer.

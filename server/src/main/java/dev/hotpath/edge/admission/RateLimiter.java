@@ -303,11 +303,19 @@ public final class RateLimiter {
         return;
       }
       Context context = SharedQuotas.context();
+      HttpServerRequest request = ctx.request();
+      // the body must wait for its handler while Redis answers, or its chunks are lost
+      if (!request.isEnded()) {
+        request.pause();
+      }
       Future<@Nullable ConsumptionProbe> byClient = quotas.take(c, cost, context);
       Future<@Nullable ConsumptionProbe> byAddress = quotas.take(a, cost, context);
       Future.join(byClient, byAddress)
           .onComplete(
               joined -> {
+                if (!request.isEnded()) {
+                  request.resume();
+                }
                 ConsumptionProbe cp = byClient.succeeded() ? byClient.result() : null;
                 ConsumptionProbe ap = byAddress.succeeded() ? byAddress.result() : null;
                 boolean failed = byClient.failed() || byAddress.failed();

@@ -42,6 +42,8 @@ class SharedLevelTest {
           App.start(
               server.secondInstance(
                   Map.of(
+                      // B (1) keeps no first level of its own: every read of it goes to Redis
+                      "HOTPATH_CACHE_MAX_MB", i == 1 ? "0" : "64",
                       "HOTPATH_REDIS_URL", redis.url(),
                       "HOTPATH_DB_POOL_SIZE", "4",
                       // a busy machine: generous bounds, so that only a real fault falls back
@@ -129,15 +131,55 @@ class SharedLevelTest {
     for (int round = 0; round < 10; round++) {
       long customer = fx.customer();
       String path = "/v1/customers/" + customer;
-      // C loads it and fills Redis; B has never read it, so B's first read comes from Redis
+      // C loads it and fills Redis; B reads it from Redis
       assertThat(apis.get(2).get(path).json().get("name").asText()).isEqualTo("Fixture");
+      assertThat(apis.get(1).get(path).json().get("name").asText()).isEqualTo("Fixture");
       String renamed = "Renamed " + round;
       Api.Response patched = apis.get(0).patchCurrent(path, "{\"name\":\"" + renamed + "\"}");
       assertThat(patched.status()).isEqualTo(200);
+      // the moment A has answered, B (no first level: HOTPATH_CACHE_MAX_MB=0) sees the write
       Api.Response onB = apis.get(1).get(path);
       assertThat(onB.json().get("name").asText()).as("round " + round).isEqualTo(renamed);
       assertThat(onB.header("ETag")).isEqualTo(patched.header("ETag"));
     }
+  }
+
+  @Test
+  void aHungRedisStallsNoRequestBeyondTheCommandTimeout() {
+    double transitions = metric(0, "hotpath_redis_transitions_total");
+    redis.freeze();
+    long start = System.nanoTime();
+    try {
+      for (int i = 0; i < 5; i++) {
+        long product = fx.product(140 + i, 1);
+        for (Api api : apis) {
+          assertThat(api.get("/v1/products/" + product).status()).isEqualTo(200);
+        }
+      }
+      // 15 reads answered while Redis answers nothing: each instance paid one command timeout
+      // (2 s here), then went on without Redis
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+      for (App app : instances) {
+        assertThat(app.redis().orElseThrow().up()).isFalse();
+      }
+    } finally {
+      redis.thaw();
+    }
+    for (App app : instances) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> app.redis().orElseThrow().up());
+    }
+    // one transition down, one back up (each logged once), however many requests met it
+    assertThat(metric(0, "hotpath_redis_transitions_total")).isEqualTo(transitions + 2);
+  }
+
+  /** A value from instance {@code i}'s /metrics. */
+  private static double metric(int i, String name) {
+    for (String line : apis.get(i).get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new AssertionError(name + " is not in /metrics");
   }
 
   @Test
@@ -160,7 +202,10 @@ class SharedLevelTest {
         assertThat(app.redis().orElseThrow().up()).isFalse();
       }
       String metrics = apis.get(0).get("/metrics").body();
-      assertThat(metrics).contains("hotpath_redis_up 0.0");
+      assertThat(metrics)
+          .contains("hotpath_redis_up 0.0")
+          .containsPattern("hotpath_redis_errors_total [1-9]")
+          .contains("hotpath_cache_shared_total{outcome=\"skipped_down\"}");
     } finally {
       redis.startAgain();
     }
