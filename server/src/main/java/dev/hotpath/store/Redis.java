@@ -129,7 +129,7 @@ public final class Redis implements AutoCloseable {
     return up.get();
   }
 
-  /** Whether Redis answered the last command sent to it. */
+  /** Whether Redis is in use: false from a failed command until a probe is answered. */
   public boolean up() {
     return up.get();
   }
@@ -140,7 +140,7 @@ public final class Redis implements AutoCloseable {
 
   /**
    * The asynchronous commands, or null when there is no connection (check {@link #up()} first).
-   * Callers report each outcome through {@link #call} (or {@link #failed} / {@link #answered}).
+   * Callers send through {@link #call}, or report each failure to {@link #failed}.
    */
   public @Nullable RedisAsyncCommands<String, byte[]> commands() {
     StatefulRedisConnection<String, byte[]> c = connection;
@@ -164,16 +164,14 @@ public final class Redis implements AutoCloseable {
       return Future.failedFuture(e);
     }
     Context context = vertx.getOrCreateContext();
-    return Future.fromCompletionStage(stage, context)
-        .onComplete(
-            ok -> {
-              answered();
-            },
-            this::failed);
+    return Future.fromCompletionStage(stage, context).onFailure(this::failed);
   }
 
-  /** Records that Redis answered. */
-  public void answered() {
+  /**
+   * Records that Redis answered the probe. Only the probe brings Redis back: a late answer to a
+   * command sent before Redis was found down does not, so a slow Redis does not flap.
+   */
+  private void answered() {
     if (!closed && up.compareAndSet(false, true)) {
       transitions.increment();
       log.info("redis {} is up: shared cache level and shared rate limits in use", where());

@@ -96,8 +96,7 @@ final class SharedQuotas {
       redis.failed(e);
       return Future.failedFuture(e);
     }
-    return Future.fromCompletionStage(probe, context)
-        .onComplete(ok -> redis.answered(), redis::failed);
+    return Future.fromCompletionStage(probe, context).onFailure(redis::failed);
   }
 
   /** Gives {@code cost} back to {@code bucket} (a refused sibling, or a 304); fire and forget. */
