@@ -22,10 +22,12 @@ import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.cache.CacheInvalidation;
 import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.serve.cache.SharedLevel;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
+import dev.hotpath.store.Redis;
 import dev.hotpath.store.RequestDeadline;
 import dev.hotpath.store.SharedSecrets;
 import io.vertx.core.DeploymentOptions;
@@ -72,6 +74,8 @@ public final class App implements AutoCloseable {
   private final Gatekeeper gatekeeper;
   private final OutsideServices outside;
   private final AtomicBoolean closing = new AtomicBoolean();
+  // set once by start(), before the app is handed out
+  private Optional<Redis> redis = Optional.empty();
 
   private App(
       Settings settings,
@@ -185,11 +189,17 @@ public final class App implements AutoCloseable {
       throw e;
     }
     AtomicInteger openConnections = new AtomicInteger();
-    ResponseCache cache = new ResponseCache(effective.cache());
+    // Redis (HOTPATH_REDIS_URL): the shared cache level and shared rate limits; unset, none exists
+    Optional<Redis> redis = Redis.open(vertx, effective.redis(), observability.registry());
+    ResponseCache cache =
+        redis
+            .map(r -> new ResponseCache(effective.cache(), new SharedLevel(r, vertx)))
+            .orElseGet(() -> new ResponseCache(effective.cache()));
     cache.bindTo(observability.registry());
     QueryCounter queries = new QueryCounter();
     Gatekeeper gatekeeper =
-        new Gatekeeper(effective.admission(), effective.auth().enabled(), observability.registry());
+        new Gatekeeper(
+            effective.admission(), effective.auth().enabled(), observability.registry(), redis);
     JobQueue jobs = new JobQueue(effective.compute());
     JobHandlers jobHandlers =
         new JobHandlers()
@@ -255,6 +265,7 @@ public final class App implements AutoCloseable {
             .await(30, TimeUnit.SECONDS);
       }
     } catch (Exception e) {
+      redis.ifPresent(Redis::close);
       vertx.close();
       auth.ifPresent(a -> a.jwks().close());
       db.embedded().ifPresent(EmbeddedDatabase::close);
@@ -272,23 +283,31 @@ public final class App implements AutoCloseable {
         effective.server().port(),
         effective.server().eventLoops(),
         effective.database().poolSize());
-    return new App(
-        effective,
-        db.embedded(),
-        db.coordinates(),
-        readiness,
-        vertx,
-        cache,
-        invalidation,
-        queries,
-        observability,
-        auth,
-        compute,
-        computeDeployment,
-        jobs,
-        jobHandlers,
-        gatekeeper,
-        outside);
+    App app =
+        new App(
+            effective,
+            db.embedded(),
+            db.coordinates(),
+            readiness,
+            vertx,
+            cache,
+            invalidation,
+            queries,
+            observability,
+            auth,
+            compute,
+            computeDeployment,
+            jobs,
+            jobHandlers,
+            gatekeeper,
+            outside);
+    app.redis = redis;
+    return app;
+  }
+
+  /** The connection to Redis, when HOTPATH_REDIS_URL names one. */
+  public Optional<Redis> redis() {
+    return redis;
   }
 
   /**
@@ -420,6 +439,7 @@ public final class App implements AutoCloseable {
     } catch (Exception e) {
       log.warn("cache invalidation listener did not stop cleanly: {}", e.toString());
     }
+    redis.ifPresent(Redis::close);
     try {
       vertx
           .close()

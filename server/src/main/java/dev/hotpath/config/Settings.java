@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param outside outside services: where they are, timeouts, breakers, retries, hedging
  * @param relay the outbox relay to Kafka (off unless a broker is named)
  * @param backpressure connections paused and HTTP/2 streams refused while admission is saturated
+ * @param redis Redis as shared cache level and shared rate limits (off unless a URL is named)
  */
 public record Settings(
     ServerSettings server,
@@ -43,7 +44,8 @@ public record Settings(
     AdmissionSettings admission,
     OutsideSettings outside,
     RelaySettings relay,
-    BackpressureSettings backpressure) {
+    BackpressureSettings backpressure,
+    RedisSettings redis) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -67,6 +69,7 @@ public record Settings(
     b.outside = r.section(() -> OutsideSettings.from(r));
     b.relay = r.section(() -> RelaySettings.from(r));
     b.backpressure = r.section(() -> BackpressureSettings.from(r));
+    b.redis = r.section(() -> RedisSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -110,6 +113,7 @@ public record Settings(
     b.outside = outside;
     b.relay = relay;
     b.backpressure = backpressure;
+    b.redis = redis;
     return b;
   }
 
@@ -132,6 +136,7 @@ public record Settings(
     private OutsideSettings outside;
     private RelaySettings relay;
     private BackpressureSettings backpressure;
+    private RedisSettings redis;
 
     private Builder() {}
 
@@ -152,6 +157,12 @@ public record Settings(
 
     public Builder outside(OutsideSettings value) {
       outside = Objects.requireNonNull(value);
+      return this;
+    }
+
+    /** Redis as shared cache level and rate limits ({@code HOTPATH_REDIS_URL}). */
+    public Builder redisUrl(URI url) {
+      redis = redis.withUrl(url);
       return this;
     }
 
@@ -187,7 +198,8 @@ public record Settings(
           admission,
           outside,
           relay,
-          backpressure);
+          backpressure,
+          redis);
     }
   }
 }

@@ -77,6 +77,29 @@ public final class Representation {
         owner);
   }
 
+  /**
+   * A representation kept elsewhere (the shared cache level) and read back: its body and the gzip
+   * form already made, so neither is encoded or compressed again here.
+   */
+  public static Representation restored(
+      Buffer body,
+      Buffer gzip,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      long owner) {
+    Representation rep =
+        new Representation(
+            body, opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
+    rep.gzip = gzip;
+    return rep;
+  }
+
+  /** The entity tag's text without quotes, as given to {@link #cached}. */
+  public String opaqueTag() {
+    return etag.subSequence(1, etag.length() - 1, false).toString();
+  }
+
   /** A representation built for one response; compressed, if at all, at the fastest level. */
   public static Representation oneOff(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {

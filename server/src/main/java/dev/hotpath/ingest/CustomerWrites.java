@@ -202,13 +202,18 @@ public record CustomerWrites(
                 explainNoMatch(ctx, id);
               } else {
                 Row row = ar.result().iterator().next();
-                cache.invalidate(new Owner(Kind.CUSTOMER, id));
-                var all = CustomerRepresentation.FIELDS.all();
-                Responses.validators(
-                    ctx,
-                    CustomerRepresentation.tag(row, all),
-                    CustomerRepresentation.lastModified(row));
-                Responses.json(ctx, 200, CustomerReads.encode(row, all));
+                // answered once the caches (the shared one too) no longer hold the old customer
+                cache
+                    .invalidate(new Owner(Kind.CUSTOMER, id))
+                    .onComplete(
+                        evicted -> {
+                          var all = CustomerRepresentation.FIELDS.all();
+                          Responses.validators(
+                              ctx,
+                              CustomerRepresentation.tag(row, all),
+                              CustomerRepresentation.lastModified(row));
+                          Responses.json(ctx, 200, CustomerReads.encode(row, all));
+                        });
               }
             });
   }

@@ -104,16 +104,24 @@ public final class OrderCancellation {
               if (ar.failed()) {
                 ctx.fail(ar.cause());
               } else {
-                cache.invalidate(changed);
                 Row order = ar.result().iterator().next();
-                Responses.validators(
-                    ctx,
-                    OrderReads.tag(id, order.getInteger(OrderRepresentation.VERSION)),
-                    order.getOffsetDateTime(OrderRepresentation.UPDATED_AT).toEpochSecond());
-                Responses.json(
-                    ctx,
-                    200,
-                    OrderReads.encodeJoined(ar.result(), OrderRepresentation.FIELDS.all()));
+                // answered once the caches (the shared one too) no longer hold the old order
+                cache
+                    .invalidate(changed)
+                    .onComplete(
+                        evicted -> {
+                          Responses.validators(
+                              ctx,
+                              OrderReads.tag(id, order.getInteger(OrderRepresentation.VERSION)),
+                              order
+                                  .getOffsetDateTime(OrderRepresentation.UPDATED_AT)
+                                  .toEpochSecond());
+                          Responses.json(
+                              ctx,
+                              200,
+                              OrderReads.encodeJoined(
+                                  ar.result(), OrderRepresentation.FIELDS.all()));
+                        });
               }
             });
   }

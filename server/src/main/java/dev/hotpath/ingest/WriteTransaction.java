@@ -16,6 +16,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,15 +65,16 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
 
   /** Runs {@code command} under {@code key} and answers the request (first time or replay). */
   public void execute(RoutingContext ctx, Key key, Command command) {
-    execute(ctx, key, command, () -> {});
+    execute(ctx, key, command, Future::succeededFuture);
   }
 
   /**
    * As {@link #execute(RoutingContext, Key, Command)}, running {@code committed} after the
-   * command's transaction committed and before the response is sent (e.g. to evict what the write
-   * changed from this instance's cache). Not run for replays or refusals.
+   * command's transaction committed; the response is sent once the future it returns completes
+   * (e.g. when what the write changed is evicted from the caches, the shared one included). Not run
+   * for replays or refusals.
    */
-  public void execute(RoutingContext ctx, Key key, Command command, Runnable committed) {
+  public void execute(RoutingContext ctx, Key key, Command command, Supplier<Future<?>> committed) {
     Buffer body = ctx.body().buffer();
     String method = ctx.request().method().name();
     String path = ctx.request().path();
@@ -94,9 +96,10 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
                 case FRESH -> {
                   Stored stored = Objects.requireNonNull(outcome.stored);
                   if (stored.status() < 300) {
-                    committed.run();
+                    committed.get().onComplete(done -> send(ctx, stored, false));
+                  } else {
+                    send(ctx, stored, false);
                   }
-                  send(ctx, stored, false);
                 }
                 case REPLAY -> send(ctx, Objects.requireNonNull(outcome.stored), true);
                 case IN_USE ->

@@ -2,10 +2,12 @@ package dev.hotpath.edge.admission;
 
 import dev.hotpath.config.AdmissionSettings;
 import dev.hotpath.config.BackpressureSettings;
+import dev.hotpath.store.Redis;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,9 +26,21 @@ public final class Gatekeeper {
    * @param authenticated whether requests carry verified tokens (their subject is the client)
    */
   public Gatekeeper(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
+    this(settings, authenticated, registry, Optional.empty());
+  }
+
+  /**
+   * @param redis where the per-client and per-address buckets are shared by every instance, when
+   *     given (see {@link RateLimiter})
+   */
+  public Gatekeeper(
+      AdmissionSettings settings,
+      boolean authenticated,
+      MeterRegistry registry,
+      Optional<Redis> redis) {
     this.settings = settings;
     this.admission = new Admission(settings, registry);
-    this.rateLimiter = new RateLimiter(settings, authenticated, registry);
+    this.rateLimiter = new RateLimiter(settings, authenticated, registry, redis);
     log.info(
         "rate limits {}: per client {}, per address {}, global {} units per {} s; admission {}: {},"
             + " queue {} per event loop ({} ms at most)",

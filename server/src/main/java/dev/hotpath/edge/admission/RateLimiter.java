@@ -10,19 +10,25 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
 import dev.hotpath.observe.Tracing;
+import dev.hotpath.store.Redis;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.AsciiString;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
+import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Token-bucket rate limits (Bucket4j, lock-free local buckets) per client, per client address and
@@ -87,13 +93,44 @@ public final class RateLimiter {
   private final AsciiString policyWithClient;
   private final AsciiString policyWithoutClient;
   private final Counter[] refusals = new Counter[Policy.values().length];
+  private final @Nullable SharedQuotas shared;
+
+  /** Context key: the units left in the shared bucket reported, when Redis decided. */
+  private static final String SHARED_REMAINING = "hotpath.rate-shared-remaining";
 
   /**
    * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
    *     header names the client
    */
   public RateLimiter(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
-    this(settings, authenticated, registry, TimeMeter.SYSTEM_MILLISECONDS, Ticker.systemTicker());
+    this(settings, authenticated, registry, Optional.empty());
+  }
+
+  /**
+   * Limits whose per-client and per-address buckets are also kept in {@code redis}, when given: a
+   * request passes when this process's own buckets and the shared ones all have the units. The
+   * local buckets are the fast path: they refuse without asking Redis (they have seen only this
+   * instance's share of the client's requests, so what they refuse the shared bucket would refuse
+   * too), and they decide alone while Redis is down.
+   */
+  public RateLimiter(
+      AdmissionSettings settings,
+      boolean authenticated,
+      MeterRegistry registry,
+      Optional<Redis> redis) {
+    this(
+        settings,
+        authenticated,
+        registry,
+        TimeMeter.SYSTEM_MILLISECONDS,
+        Ticker.systemTicker(),
+        redis
+            .filter(r -> settings.perClient() > 0 || settings.perAddress() > 0)
+            .map(
+                r ->
+                    new SharedQuotas(
+                        r, settings.perClient(), settings.perAddress(), settings.rateWindow()))
+            .orElse(null));
   }
 
   /** With the clocks of the buckets' refills and of the caches' expiry given (tests). */
@@ -103,6 +140,17 @@ public final class RateLimiter {
       MeterRegistry registry,
       TimeMeter clock,
       Ticker ticker) {
+    this(settings, authenticated, registry, clock, ticker, null);
+  }
+
+  private RateLimiter(
+      AdmissionSettings settings,
+      boolean authenticated,
+      MeterRegistry registry,
+      TimeMeter clock,
+      Ticker ticker,
+      @Nullable SharedQuotas shared) {
+    this.shared = shared;
     this.windowSeconds = settings.rateWindow().toSeconds();
     this.clientQuota = settings.perClient();
     this.addressQuota = settings.perAddress();
@@ -224,19 +272,93 @@ public final class RateLimiter {
       String address = address(ctx.request());
       long outcome = charge(client, address, cost);
       if (outcome >= 0) {
-        Policy reported = reported(client);
-        response
-            .putHeader(RATE_LIMIT_POLICY, client == null ? policyWithoutClient : policyWithClient)
-            .putHeader(RATE_LIMIT, serviceLimit(reported, outcome));
-        ctx.next();
+        if (shared != null && shared.up() && (client != null || addressQuota > 0)) {
+          chargeShared(ctx, client, address, outcome);
+          return;
+        }
+        admit(ctx, client, outcome);
         return;
       }
       refuse(ctx, Policy.values()[(int) (-outcome - 1)], client, address);
     }
 
-    void refund(RoutingContext ctx) {
-      String client = client(ctx);
-      String address = address(ctx.request());
+    private void admit(RoutingContext ctx, @Nullable String client, long remaining) {
+      ctx.response()
+          .putHeader(RATE_LIMIT_POLICY, client == null ? policyWithoutClient : policyWithClient)
+          .putHeader(RATE_LIMIT, serviceLimit(reported(client), remaining));
+      ctx.next();
+    }
+
+    /**
+     * Takes the units from the shared buckets too, once the local ones had them. Redis refusing
+     * gives back what the local buckets took and refuses; Redis failing leaves the local decision.
+     */
+    private void chargeShared(
+        RoutingContext ctx, @Nullable String client, String address, long localRemaining) {
+      SharedQuotas quotas = java.util.Objects.requireNonNull(shared);
+      AsyncBucketProxy c = client == null ? null : quotas.client(client);
+      AsyncBucketProxy a = addressQuota > 0 ? quotas.address(address) : null;
+      if (c == null && a == null) {
+        admit(ctx, client, localRemaining);
+        return;
+      }
+      Context context = SharedQuotas.context();
+      HttpServerRequest request = ctx.request();
+      // the body must wait for its handler while Redis answers, or its chunks are lost
+      if (!request.isEnded()) {
+        request.pause();
+      }
+      Future<@Nullable ConsumptionProbe> byClient = quotas.take(c, cost, context);
+      Future<@Nullable ConsumptionProbe> byAddress = quotas.take(a, cost, context);
+      Future.join(byClient, byAddress)
+          .onComplete(
+              joined -> {
+                if (!request.isEnded()) {
+                  request.resume();
+                }
+                ConsumptionProbe cp = byClient.succeeded() ? byClient.result() : null;
+                ConsumptionProbe ap = byAddress.succeeded() ? byAddress.result() : null;
+                boolean failed = byClient.failed() || byAddress.failed();
+                Policy refusedBy =
+                    failed
+                        ? null
+                        : cp != null && !cp.isConsumed()
+                            ? Policy.CLIENT
+                            : ap != null && !ap.isConsumed() ? Policy.IP : null;
+                if (failed || refusedBy != null) {
+                  if (cp != null && cp.isConsumed()) {
+                    quotas.giveBack(c, cost);
+                  }
+                  if (ap != null && ap.isConsumed()) {
+                    quotas.giveBack(a, cost);
+                  }
+                }
+                if (failed) {
+                  admit(ctx, client, localRemaining); // Redis failed: the local buckets decided
+                  return;
+                }
+                if (refusedBy != null) {
+                  giveBackLocally(client, address);
+                  ConsumptionProbe refusal = refusedBy == Policy.CLIENT ? cp : ap;
+                  refuse(
+                      ctx,
+                      refusedBy,
+                      client,
+                      refusal.getRemainingTokens(),
+                      refusal.getNanosToWaitForRefill());
+                  return;
+                }
+                long remaining =
+                    cp != null
+                        ? cp.getRemainingTokens()
+                        : java.util.Objects.requireNonNull(ap).getRemainingTokens();
+                ctx.put(SHARED_REMAINING, remaining);
+                admit(ctx, client, remaining);
+              });
+    }
+
+    /** Puts back what {@link #charge} took from this process's buckets. */
+    private void giveBackLocally(@Nullable String client, String address) {
       Bucket c = client == null ? null : clients.getIfPresent(client);
       Bucket a = addressQuota > 0 ? addresses.getIfPresent(address) : null;
       if (c != null) {
@@ -248,6 +370,23 @@ public final class RateLimiter {
       if (global != null) {
         global.addTokens(cost);
       }
+    }
+
+    void refund(RoutingContext ctx) {
+      String client = client(ctx);
+      String address = address(ctx.request());
+      giveBackLocally(client, address);
+      Long sharedRemaining = ctx.get(SHARED_REMAINING);
+      if (sharedRemaining != null && shared != null) {
+        // Redis decided the admission: give its units back, and report what it said plus those
+        shared.giveBack(client == null ? null : shared.client(client), cost);
+        shared.giveBack(addressQuota > 0 ? shared.address(address) : null, cost);
+        ctx.response()
+            .putHeader(RATE_LIMIT, serviceLimit(reported(client), sharedRemaining + cost));
+        return;
+      }
+      Bucket c = client == null ? null : clients.getIfPresent(client);
+      Bucket a = addressQuota > 0 ? addresses.getIfPresent(address) : null;
       Bucket shown = client != null ? c : addressQuota > 0 ? a : global;
       if (shown != null) {
         ctx.response()
@@ -262,10 +401,15 @@ public final class RateLimiter {
             case IP -> addresses.getIfPresent(address);
             case GLOBAL -> global;
           };
-      long quota = quota(policy);
-      long available = bucket == null ? quota : bucket.getAvailableTokens();
+      long available = bucket == null ? quota(policy) : bucket.getAvailableTokens();
       long wait =
           bucket == null ? 0 : bucket.estimateAbilityToConsume(cost).getNanosToWaitForRefill();
+      refuse(ctx, policy, client, available, wait);
+    }
+
+    private void refuse(
+        RoutingContext ctx, Policy policy, @Nullable String client, long available, long wait) {
+      long quota = quota(policy);
       long retryAfter =
           Math.max(1, Math.min(windowSeconds, (wait + 999_999_999L) / 1_000_000_000L));
       refusals[policy.ordinal()].increment();

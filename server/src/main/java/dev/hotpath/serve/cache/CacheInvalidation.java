@@ -5,7 +5,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -112,17 +114,21 @@ public final class CacheInvalidation {
       payload = payload.substring(bar + 1);
     }
     if (payload.trim().equals("*")) {
-      cache.clear();
+      cache.clearEverywhere();
       return true;
     }
+    List<ResponseCache.Owner> owners = new ArrayList<>();
     for (String token : payload.split(",")) {
       Optional<ResponseCache.Owner> owner = ResponseCache.Owner.parse(token.trim());
       if (owner.isPresent()) {
-        cache.invalidate(owner.get());
+        owners.add(owner.get());
       } else {
         log.debug("ignoring invalidation token '{}'", token);
       }
     }
+    // also deleted from the shared level: the writer did so before it answered, but a writer that
+    // died between its commit and that delete would leave the old bytes there
+    cache.invalidate(owners);
     return true;
   }
 

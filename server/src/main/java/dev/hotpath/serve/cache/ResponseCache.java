@@ -191,6 +191,7 @@ public final class ResponseCache implements MeterBinder {
   private final LongAdder refreshes = new LongAdder();
   private final LongAdder invalidations = new LongAdder();
   private final String origin = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+  private final @Nullable SharedLevel shared;
 
   /**
    * A cache whose maintenance (draining its read and write buffers, expiry, eviction) runs on the
@@ -203,11 +204,25 @@ public final class ResponseCache implements MeterBinder {
    * waits for another's maintenance. The other hot caches do the same.
    */
   public ResponseCache(CacheSettings settings) {
-    this(settings, Ticker.systemTicker(), Runnable::run);
+    this(settings, Ticker.systemTicker(), Runnable::run, null);
+  }
+
+  /**
+   * A cache whose misses ask {@code shared}, the second level in Redis, before the database (see
+   * {@link SharedLevel}); invalidations delete there too.
+   */
+  public ResponseCache(CacheSettings settings, SharedLevel shared) {
+    this(settings, Ticker.systemTicker(), Runnable::run, shared);
   }
 
   /** For tests: a manual clock and an executor for maintenance. */
   ResponseCache(CacheSettings settings, Ticker ticker, Executor executor) {
+    this(settings, ticker, executor, null);
+  }
+
+  private ResponseCache(
+      CacheSettings settings, Ticker ticker, Executor executor, @Nullable SharedLevel shared) {
+    this.shared = shared;
     this.ticker = ticker;
     this.ttlNanos = settings.ttl().toNanos();
     this.negativeTtlNanos = settings.negativeTtl().toNanos();
@@ -292,7 +307,7 @@ public final class ResponseCache implements MeterBinder {
     long start = ticker.read();
     Future<Optional<Representation>> loading;
     try {
-      loading = loader.load(key);
+      loading = shared == null ? loader.load(key) : shared.load(key, loader);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -358,8 +373,40 @@ public final class ResponseCache implements MeterBinder {
         });
   }
 
-  /** Evicts every representation of {@code owner}, stored or being loaded. */
-  public void invalidate(Owner owner) {
+  /**
+   * Evicts every representation of {@code owner}, stored or being loaded, here and in the shared
+   * level. The future completes once the shared level has deleted them too (at once without one);
+   * it never fails. A write answers after it, so no instance can read what it replaced from Redis.
+   */
+  public Future<Void> invalidate(Owner owner) {
+    return invalidate(List.of(owner));
+  }
+
+  /** Evicts every representation of each owner, here and in the shared level (see above). */
+  public Future<Void> invalidate(Iterable<Owner> owners) {
+    if (shared == null) {
+      for (Owner owner : owners) {
+        evict(owner);
+      }
+      return Future.succeededFuture();
+    }
+    List<Owner> list = new ArrayList<>();
+    for (Owner owner : owners) {
+      list.add(owner);
+      evict(owner);
+    }
+    // evicted again once Redis has deleted: a miss in between may have read the old bytes there
+    return shared
+        .invalidate(list)
+        .andThen(
+            done -> {
+              for (Owner owner : list) {
+                evict(owner);
+              }
+            });
+  }
+
+  private void evict(Owner owner) {
     invalidations.increment();
     Map<CacheKey, Long> keys = owners.remove(owner);
     if (keys != null) {
@@ -369,14 +416,27 @@ public final class ResponseCache implements MeterBinder {
     }
   }
 
-  /** Evicts every representation of each owner. */
-  public void invalidate(Iterable<Owner> owners) {
-    for (Owner owner : owners) {
-      invalidate(owner);
+  /**
+   * Evicts everything here and in the shared level (as {@code NOTIFY hotpath_cache, '*'} asks), and
+   * here again once the shared level is empty.
+   */
+  public Future<Void> clearEverywhere() {
+    clear();
+    if (shared == null) {
+      return Future.succeededFuture();
     }
+    return shared.clear().andThen(done -> clear());
   }
 
-  /** Evicts everything, as when invalidation messages may have been missed. */
+  /** The shared (Redis) level, when there is one. */
+  public Optional<SharedLevel> shared() {
+    return Optional.ofNullable(shared);
+  }
+
+  /**
+   * Evicts everything here, as when this instance's invalidation messages may have been missed (the
+   * shared level is kept: writers delete there themselves before they answer).
+   */
   public void clear() {
     invalidations.increment();
     owners.clear();
@@ -426,6 +486,9 @@ public final class ResponseCache implements MeterBinder {
     io.micrometer.core.instrument.Gauge.builder(
             "hotpath_cache_hit_ratio", this, c -> c.stats().hitRate())
         .register(registry);
+    if (shared != null) {
+      shared.bindTo(registry);
+    }
   }
 
   /** The underlying cache, for a metrics registry to bind (e.g. Micrometer's Caffeine binder). */
