@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param admission rate limits and admission control (load shedding)
  * @param outside outside services: where they are, timeouts, breakers, retries, hedging
  * @param relay the outbox relay to Kafka (off unless a broker is named)
+ * @param replicas read replicas of an external database (off unless named)
  */
 public record Settings(
     ServerSettings server,
@@ -41,7 +42,8 @@ public record Settings(
     ComputeSettings compute,
     AdmissionSettings admission,
     OutsideSettings outside,
-    RelaySettings relay) {
+    RelaySettings relay,
+    ReplicaSettings replicas) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -64,6 +66,7 @@ public record Settings(
     b.admission = r.section(() -> AdmissionSettings.from(r));
     b.outside = r.section(() -> OutsideSettings.from(r));
     b.relay = r.section(() -> RelaySettings.from(r));
+    b.replicas = r.section(() -> ReplicaSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -106,6 +109,7 @@ public record Settings(
     b.admission = admission;
     b.outside = outside;
     b.relay = relay;
+    b.replicas = replicas;
     return b;
   }
 
@@ -127,8 +131,15 @@ public record Settings(
     private AdmissionSettings admission;
     private OutsideSettings outside;
     private RelaySettings relay;
+    private ReplicaSettings replicas;
 
     private Builder() {}
+
+    /** Read replicas ({@code HOTPATH_DATABASE_REPLICA_URLS} and {@code HOTPATH_REPLICA_*}). */
+    public Builder replicas(ReplicaSettings value) {
+      replicas = Objects.requireNonNull(value);
+      return this;
+    }
 
     public Builder cache(CacheSettings value) {
       cache = Objects.requireNonNull(value);
@@ -181,7 +192,8 @@ public record Settings(
           compute,
           admission,
           outside,
-          relay);
+          relay,
+          replicas);
     }
   }
 }
