@@ -4,6 +4,7 @@ import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.EdgeGuard;
+import dev.hotpath.edge.ReadYourWrites;
 import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
@@ -93,6 +94,10 @@ final class ApiRoutes {
     OutsideClient outsideClient = loop.outsideClient();
     Router router = Router.router(loop.vertx());
     router.route().handler(loop.guard()::front);
+    if (settings.replicas().enabled()) {
+      // read-your-writes over replicas: the client's last write position in, this request's out
+      router.route().handler(new ReadYourWrites(settings.replicas().cookieAge())::handle);
+    }
     Routes routes =
         new Routes(
             router, contract, settings.observability().enabled(), shared.auth(), loop.gates());
@@ -123,7 +128,7 @@ final class ApiRoutes {
                         new OrderPayments(
                             outsideClient,
                             new PaymentJobStatements(shared.outside().settings()),
-                            db)));
+                            db.primary())));
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
     var reportRequests = new ReportRequests(contract, transaction, jobs);
     var jobReads = new JobReads(db, settings.compute().jobPoll());

@@ -28,6 +28,8 @@ import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
 import dev.hotpath.store.Redis;
+import dev.hotpath.store.ReadFloor;
+import dev.hotpath.store.Replicas;
 import dev.hotpath.store.RequestDeadline;
 import dev.hotpath.store.SharedSecrets;
 import io.vertx.core.DeploymentOptions;
@@ -177,6 +179,7 @@ public final class App implements AutoCloseable {
       builder.withTracer(observability.tracerFactory()).withMetrics(observability.metricsFactory());
     }
     RequestDeadline.init(); // its context local exists before this Vertx does
+    ReadFloor.init();
     Vertx vertx = builder.with(options).build();
     DatabaseHealth databaseHealth =
         new DatabaseHealth(vertx, db.coordinates(), observability.registry());
@@ -221,6 +224,13 @@ public final class App implements AutoCloseable {
     compute.lag().bind(observability.registry());
     String computeDeployment;
     CacheInvalidation invalidation;
+    // read replicas: watched from here on; reads use them once a poll finds them caught up
+    Optional<Replicas> replicas =
+        effective.replicas().enabled()
+            ? Optional.of(
+                Replicas.start(
+                    vertx, effective.replicas(), db.coordinates(), observability.registry()))
+            : Optional.empty();
     try {
       // listen before serving: nothing may be cached while invalidations could go unheard
       invalidation =
@@ -230,6 +240,8 @@ public final class App implements AutoCloseable {
                   cache,
                   "hotpath cache listener :" + effective.server().port())
               .await(30, TimeUnit.SECONDS);
+      // a replica must have replayed a write before its reads may fill the cache the write emptied
+      replicas.ifPresent(r -> invalidation.beforeEvicting(r::invalidated));
       vertx
           .deployVerticle(
               () ->
@@ -248,7 +260,8 @@ public final class App implements AutoCloseable {
                       gatekeeper,
                       outside,
                       paymentJobs,
-                      databaseHealth),
+                      databaseHealth,
+                      replicas),
               new DeploymentOptions().setInstances(effective.server().eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop

@@ -23,6 +23,7 @@ import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.GuardedPool;
+import dev.hotpath.store.Replicas;
 import dev.hotpath.store.Statements;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
@@ -71,6 +72,8 @@ public final class HttpVerticle extends VerticleBase {
   private final OutsideServices outside;
   private final Optional<PaymentJobs> paymentJobs;
   private final DatabaseHealth health;
+  private final Optional<Replicas> replicas;
+  private List<SqlClient> replicaReads = List.of();
   private HttpServer server;
   private Gatekeeper.Gates gates;
   private Pool pool;
@@ -92,8 +95,10 @@ public final class HttpVerticle extends VerticleBase {
       Gatekeeper gatekeeper,
       OutsideServices outside,
       Optional<PaymentJobs> paymentJobs,
-      DatabaseHealth health) {
+      DatabaseHealth health,
+      Optional<Replicas> replicas) {
     this.settings = settings;
+    this.replicas = replicas;
     this.health = health;
     this.database = database;
     this.contract = contract;
@@ -124,7 +129,8 @@ public final class HttpVerticle extends VerticleBase {
                 .build(),
             vertx,
             health,
-            settings.limits().databaseGrace());
+            settings.limits().databaseGrace(),
+            replicas.orElse(null));
     // single statements of the read side share pipelined connections: a query is sent at once on
     // a connection that may still be answering others, instead of waiting for a free one (measured
     // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
@@ -147,7 +153,25 @@ public final class HttpVerticle extends VerticleBase {
             gates.backpressure());
     boolean observed = settings.observability().enabled();
     boolean tls = settings.transport().tls();
-    var db = new Statements(reads, queries, vertx, health, settings.limits().databaseGrace());
+    // read replicas: single statements go to a replica that has replayed what the request must see
+    var db =
+        replicas.isEmpty()
+            ? new Statements(reads, queries, vertx, health, settings.limits().databaseGrace())
+            : new Statements(
+                reads,
+                queries,
+                vertx,
+                health,
+                settings.limits().databaseGrace(),
+                replicas.get(),
+                replicaReads =
+                    replicas
+                        .get()
+                        .clients(
+                            vertx,
+                            perLoop,
+                            settings.database().pipeliningLimit(),
+                            STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis()));
     Router router =
         ApiRoutes.router(
             new ApiRoutes.Shared(
@@ -340,6 +364,9 @@ public final class HttpVerticle extends VerticleBase {
                 guard.close();
               }
               Future<Void> readsClosed = reads == null ? Future.succeededFuture() : reads.close();
+              for (SqlClient replica : replicaReads) {
+                readsClosed = readsClosed.eventually(replica::close);
+              }
               return readsClosed.eventually(
                   () -> pool == null ? Future.succeededFuture() : pool.close());
             });

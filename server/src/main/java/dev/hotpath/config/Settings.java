@@ -30,6 +30,7 @@ import java.util.Optional;
  * @param relay the outbox relay to Kafka (off unless a broker is named)
  * @param backpressure connections paused and HTTP/2 streams refused while admission is saturated
  * @param redis Redis as shared cache level and shared rate limits (off unless a URL is named)
+ * @param replicas read replicas of an external database (off unless named)
  */
 public record Settings(
     ServerSettings server,
@@ -45,7 +46,8 @@ public record Settings(
     OutsideSettings outside,
     RelaySettings relay,
     BackpressureSettings backpressure,
-    RedisSettings redis) {
+    RedisSettings redis,
+    ReplicaSettings replicas) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -70,6 +72,7 @@ public record Settings(
     b.relay = r.section(() -> RelaySettings.from(r));
     b.backpressure = r.section(() -> BackpressureSettings.from(r));
     b.redis = r.section(() -> RedisSettings.from(r));
+    b.replicas = r.section(() -> ReplicaSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -114,6 +117,7 @@ public record Settings(
     b.relay = relay;
     b.backpressure = backpressure;
     b.redis = redis;
+    b.replicas = replicas;
     return b;
   }
 
@@ -137,8 +141,15 @@ public record Settings(
     private RelaySettings relay;
     private BackpressureSettings backpressure;
     private RedisSettings redis;
+    private ReplicaSettings replicas;
 
     private Builder() {}
+
+    /** Read replicas ({@code HOTPATH_DATABASE_REPLICA_URLS} and {@code HOTPATH_REPLICA_*}). */
+    public Builder replicas(ReplicaSettings value) {
+      replicas = Objects.requireNonNull(value);
+      return this;
+    }
 
     public Builder cache(CacheSettings value) {
       cache = Objects.requireNonNull(value);
@@ -199,7 +210,8 @@ public record Settings(
           outside,
           relay,
           backpressure,
-          redis);
+          redis,
+          replicas);
     }
   }
 }

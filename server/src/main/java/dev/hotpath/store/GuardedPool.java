@@ -29,6 +29,11 @@ import java.util.stream.Collector;
  * arrives after its request's deadline is given straight back. A connection taken with {@link
  * #getConnection} is bounded while it is awaited; once lent, its statements are stopped by the
  * connection's {@code statement_timeout}. Outcomes feed the database's circuit breaker.
+ *
+ * <p>With read replicas ({@link Replicas}) every use of this pool counts as a write: while it runs
+ * no read goes to a replica, and once it is over the primary's WAL position is read and becomes
+ * both the floor every replica must clear and the position the request hands back to its client
+ * ({@link ReadFloor}) before it answers.
  */
 public final class GuardedPool implements Pool {
   static final Runnable NOTHING = () -> {};
@@ -39,15 +44,72 @@ public final class GuardedPool implements Pool {
   private final Vertx vertx;
   private final DatabaseHealth health;
   private final long graceNanos;
+  private final Replicas replicas;
 
   /**
    * @param grace how long past a request's deadline its database work may still run
    */
   public GuardedPool(Pool delegate, Vertx vertx, DatabaseHealth health, java.time.Duration grace) {
+    this(delegate, vertx, health, grace, null);
+  }
+
+  /**
+   * As above; with {@code replicas} (null: none) the position after every write is tracked for
+   * read-your-writes.
+   */
+  public GuardedPool(
+      Pool delegate,
+      Vertx vertx,
+      DatabaseHealth health,
+      java.time.Duration grace,
+      Replicas replicas) {
     this.delegate = delegate;
     this.vertx = vertx;
     this.health = health;
     this.graceNanos = grace.toNanos();
+    this.replicas = replicas;
+  }
+
+  /**
+   * Runs {@code use} as a write: reads stay on the primary until it is over and the primary's
+   * position after it is known, which becomes the request's written position.
+   */
+  private <T> Future<T> tracked(java.util.function.Supplier<Future<T>> use) {
+    if (replicas == null) {
+      return use.get();
+    }
+    ReadFloor floor = ReadFloor.current();
+    replicas.unsettle();
+    Future<T> done;
+    try {
+      done = use.get();
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    return done.transform(
+        outcome ->
+            settled(floor)
+                .compose(
+                    v ->
+                        outcome.succeeded()
+                            ? Future.succeededFuture(outcome.result())
+                            : Future.failedFuture(outcome.cause())));
+  }
+
+  /**
+   * Settles the write {@link Replicas#unsettle} announced; records its position on {@code floor}.
+   */
+  private Future<Void> settled(ReadFloor floor) {
+    return replicas
+        .settle()
+        .andThen(
+            lsn -> {
+              if (lsn.succeeded() && floor != null) {
+                floor.wrote(lsn.result());
+              }
+            })
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 
   /**
@@ -64,6 +126,9 @@ public final class GuardedPool implements Pool {
       return refused;
     }
     RequestDeadline deadline = RequestDeadline.current();
+    if (replicas != null) {
+      return trackedConnection(deadline);
+    }
     if (deadline == null) {
       return delegate.getConnection().onComplete(health.reporter());
     }
@@ -73,20 +138,42 @@ public final class GuardedPool implements Pool {
         .map(conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx));
   }
 
+  /** {@link #getConnection} with replicas: the write lasts until the connection is given back. */
+  private Future<SqlConnection> trackedConnection(RequestDeadline deadline) {
+    ReadFloor floor = ReadFloor.current();
+    long end = deadline == null ? Long.MAX_VALUE : deadline.endNanos() + graceNanos;
+    Future<SqlConnection> lent =
+        deadline == null
+            ? delegate.getConnection()
+            : RequestDeadline.within(vertx, end, delegate::getConnection, NOTHING, GIVE_BACK);
+    replicas.unsettle();
+    return lent.onComplete(health.reporter())
+        .transform(
+            got -> {
+              if (got.failed()) {
+                return settled(floor)
+                    .transform(v -> Future.<SqlConnection>failedFuture(got.cause()));
+              }
+              return Future.succeededFuture(
+                  (SqlConnection)
+                      new LentConnection(got.result(), deadline, end, vertx, () -> settled(floor)));
+            });
+  }
+
   @Override
   public <T> Future<T> withConnection(Function<SqlConnection, Future<T>> function) {
-    return bounded(fn -> delegate.withConnection(fn), function);
+    return tracked(() -> bounded(fn -> delegate.withConnection(fn), function));
   }
 
   @Override
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> function) {
-    return bounded(fn -> delegate.withTransaction(fn), function);
+    return tracked(() -> bounded(fn -> delegate.withTransaction(fn), function));
   }
 
   @Override
   public <T> Future<T> withTransaction(
       TransactionPropagation propagation, Function<SqlConnection, Future<T>> function) {
-    return bounded(fn -> delegate.withTransaction(propagation, fn), function);
+    return tracked(() -> bounded(fn -> delegate.withTransaction(propagation, fn), function));
   }
 
   /**
@@ -165,9 +252,11 @@ public final class GuardedPool implements Pool {
     if (refused != null) {
       return refused;
     }
-    return RequestDeadline.within(
-            vertx, RequestDeadline.currentEnd(graceNanos), call, NOTHING, IGNORE)
-        .onComplete(health.reporter());
+    return tracked(
+        () ->
+            RequestDeadline.within(
+                    vertx, RequestDeadline.currentEnd(graceNanos), call, NOTHING, IGNORE)
+                .onComplete(health.reporter()));
   }
 
   private final class BoundedQuery<T> implements Query<T> {

@@ -26,11 +26,31 @@ final class LentConnection implements SqlConnection {
   private final SqlConnection conn;
   private final Vertx vertx;
   private final long timer;
+  private final java.util.function.Supplier<Future<Void>> afterClose;
   private boolean closed;
 
   LentConnection(SqlConnection conn, RequestDeadline deadline, long endNanos, Vertx vertx) {
+    this(conn, deadline, endNanos, vertx, null);
+  }
+
+  /**
+   * @param deadline null for a request without one (no timer)
+   * @param afterClose null, or what must complete before {@link #close} answers (the write's
+   *     position, for read-your-writes)
+   */
+  LentConnection(
+      SqlConnection conn,
+      RequestDeadline deadline,
+      long endNanos,
+      Vertx vertx,
+      java.util.function.Supplier<Future<Void>> afterClose) {
     this.conn = conn;
     this.vertx = vertx;
+    this.afterClose = afterClose;
+    if (deadline == null) {
+      this.timer = -1;
+      return;
+    }
     long left = endNanos - System.nanoTime();
     this.timer =
         vertx.setTimer(
@@ -52,7 +72,12 @@ final class LentConnection implements SqlConnection {
   public Future<Void> close() {
     if (!closed) {
       closed = true;
-      vertx.cancelTimer(timer);
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      if (afterClose != null) {
+        return conn.close().eventually(afterClose);
+      }
     }
     return conn.close();
   }

@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class CacheInvalidation {
   public static final String CHANNEL = "hotpath_cache";
 
+  private volatile Runnable beforeEvicting = () -> {};
+
   /** The statement that sends an invalidation message ($1: its {@link #payload}). */
   public static final String NOTIFY = "SELECT pg_notify('" + CHANNEL + "', $1)";
 
@@ -97,7 +99,16 @@ public final class CacheInvalidation {
     listening.set(true);
   }
 
+  /**
+   * Runs {@code hook} on every message before it evicts anything (read replicas raise their floor
+   * there, so no read can fill the cache again from a replica that has not replayed the write).
+   */
+  public void beforeEvicting(Runnable hook) {
+    this.beforeEvicting = hook;
+  }
+
   private void message(String payload) {
+    beforeEvicting.run();
     messages.increment();
     if (!apply(payload, cache)) {
       ownMessages.increment();

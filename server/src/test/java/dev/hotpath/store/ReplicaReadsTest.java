@@ -1,0 +1,191 @@
+package dev.hotpath.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.edge.ReadYourWrites;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.PgCluster;
+import dev.hotpath.support.TestServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Reads over a real streaming replica: a PostgreSQL 15 primary and replica from Debian's binaries
+ * ({@link PgCluster}), one hotpath on them. What a replica served is read from the replica's own
+ * pg_stat_statements, not from hotpath.
+ */
+@Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicaReadsTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String CUSTOMER_READS =
+      "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+          + " WHERE query LIKE '%FROM customers WHERE id = $1%'";
+
+  private static PgCluster cluster;
+  private static App app;
+  private static Api api;
+
+  @BeforeAll
+  static void start() {
+    cluster = PgCluster.start();
+    Settings settings =
+        Settings.builder(
+                TestServer.environment(
+                    Map.of(
+                        "HOTPATH_EVENT_LOOPS", "1",
+                        "HOTPATH_DB_POOL_SIZE", "4",
+                        "HOTPATH_DATABASE_URL", cluster.primaryUrl().toString(),
+                        "HOTPATH_DATABASE_REPLICA_URLS", cluster.replicaUrl().toString(),
+                        "HOTPATH_REPLICA_POLL_MS", "50",
+                        "HOTPATH_REPLICA_MAX_LAG_MS", "1500")))
+            .build();
+    app = App.start(settings);
+    api = Api.of("http://localhost:" + app.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (app != null) {
+      app.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void readsOfRowsTheReplicaHasAreServedByTheReplica() {
+    long id = createCustomer(api, "replica-read").id;
+    awaitReplicaUsable();
+    long before = cluster.onReplica(CUSTOMER_READS);
+
+    // another client (no cookie): once the replica has replayed the write, it answers the read
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> {
+              assertThat(api.get("/v1/customers/" + id).status()).isEqualTo(200);
+              assertThat(cluster.onReplica(CUSTOMER_READS)).isGreaterThan(before);
+            });
+    assertThat(replicaReads()).isPositive();
+  }
+
+  @Test
+  @Order(2)
+  void aWritersNextReadIsFreshWhileTheReplicaHasNotReplayedTheWrite() {
+    awaitReplicaUsable();
+    cluster.executeOnReplica("SELECT pg_wal_replay_pause()");
+    try {
+      Created created = createCustomer(api, "paused");
+      assertThat(created.cookie).startsWith(ReadYourWrites.COOKIE + "=");
+      // the replica has not replayed the insert: only the primary knows this customer
+      assertThat(cluster.onReplica("SELECT count(*) FROM customers WHERE id = " + created.id))
+          .isZero();
+
+      Api.Response own =
+          api.get("/v1/customers/" + created.id, "Cookie", created.cookie.split(";", 2)[0]);
+
+      assertThat(own.status()).as(own.body()).isEqualTo(200);
+      assertThat(own.json().get("id").asLong()).isEqualTo(created.id);
+      // a replica whose replay stays paused falls past the lag bound and takes no reads
+      await().atMost(WAIT).until(() -> gauge("hotpath_db_replica_usable") == 0);
+      assertThat(gauge("hotpath_db_replica_lag_seconds")).isGreaterThan(1.0);
+      Api.Response other = api.get("/v1/customers/" + created.id);
+      assertThat(other.status()).as(other.body()).isEqualTo(200);
+    } finally {
+      cluster.executeOnReplica("SELECT pg_wal_replay_resume()");
+    }
+    // caught up again, it takes reads again by itself
+    awaitReplicaUsable();
+  }
+
+  @Test
+  @Order(3)
+  void readsSucceedWhileTheReplicaIsDownAndGoBackToItWhenItReturns() {
+    long[] ids = new long[10];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = createCustomer(api, "down").id;
+    }
+    awaitReplicaUsable();
+    await()
+        .atMost(WAIT)
+        .until(() -> cluster.onReplica("SELECT count(*) FROM customers WHERE id = " + ids[9]) == 1);
+    cluster.stopReplica();
+    try {
+      // the first reads may be sent to the replica before a poll finds it gone: sent again to the
+      // primary, they succeed all the same
+      for (long id : ids) {
+        Api.Response r = api.get("/v1/customers/" + id);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+      }
+      long other = createCustomer(api, "down-2").id;
+      Api.Response r = api.get("/v1/customers/" + other);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      await().atMost(WAIT).until(() -> gauge("hotpath_db_replica_usable") == 0);
+    } finally {
+      cluster.startReplica();
+    }
+    awaitReplicaUsable();
+    long before = cluster.onReplica(CUSTOMER_READS);
+    long third = createCustomer(api, "back").id;
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> {
+              assertThat(api.get("/v1/customers/" + third).status()).isEqualTo(200);
+              assertThat(cluster.onReplica(CUSTOMER_READS)).isGreaterThan(before);
+            });
+  }
+
+  private record Created(long id, String cookie) {}
+
+  private static Created createCustomer(Api client, String prefix) {
+    Api.Response r =
+        client.post(
+            "/v1/customers",
+            "{\"email\":\""
+                + Fixtures.uniqueEmail(prefix)
+                + "\",\"name\":\"Replica test\",\"address\":"
+                + Fixtures.ADDRESS
+                + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return new Created(r.json().get("id").asLong(), r.header("Set-Cookie").orElse(""));
+  }
+
+  private static void awaitReplicaUsable() {
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> gauge("hotpath_db_replica_usable") == 1);
+  }
+
+  private static double gauge(String name) {
+    MeterRegistry registry = app.observability().registry();
+    return registry.get(name).gauge().value();
+  }
+
+  private static double replicaReads() {
+    return app.observability()
+        .registry()
+        .get("hotpath_db_reads")
+        .tag("on", "replica")
+        .counter()
+        .count();
+  }
+}
