@@ -58,6 +58,7 @@ import java.util.regex.Pattern;
  */
 final class ApiRoutes {
   private static final String JSON = "application/json";
+  private static final String PROTOBUF = "application/x-protobuf";
 
   private ApiRoutes() {}
 
@@ -140,26 +141,30 @@ final class ApiRoutes {
             .setBodyLimit(settings.compute().importBodyLimit())
             .setHandleFileUploads(false);
 
-    routes.get("/v1/customers").produces(JSON).handler(customers::list);
+    routes.get("/v1/customers").produces(JSON).produces(PROTOBUF).handler(customers::list);
     routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
     routes
         .post("/v1/customers/batch-get")
         .produces(JSON)
         .handler(body)
         .handler(customers::batchGet);
-    routes.get("/v1/customers/:id").produces(JSON).handler(customers::get);
+    routes.get("/v1/customers/:id").produces(JSON).produces(PROTOBUF).handler(customers::get);
     routes.patch("/v1/customers/:id").produces(JSON).handler(body).handler(customerWrites::patch);
-    routes.get("/v1/customers/:id/orders").produces(JSON).handler(orders::listForCustomer);
+    routes
+        .get("/v1/customers/:id/orders")
+        .produces(JSON)
+        .produces(PROTOBUF)
+        .handler(orders::listForCustomer);
     routes.get("/v1/customers/:id/summary").produces(JSON).handler(summaries::get);
-    routes.get("/v1/products").produces(JSON).handler(popular::listOrNext);
-    routes.get("/v1/products").produces(JSON).handler(products::list);
-    routes.get("/v1/products/:id").produces(JSON).handler(products::get);
+    routes.get("/v1/products").produces(JSON).produces(PROTOBUF).handler(popular::listOrNext);
+    routes.get("/v1/products").produces(JSON).produces(PROTOBUF).handler(products::list);
+    routes.get("/v1/products/:id").produces(JSON).produces(PROTOBUF).handler(products::get);
     routes
         .get("/v1/products/:id/page")
         .produces(JSON)
         .handler(new ProductPages(products, outsideClient)::get);
     routes.post("/v1/orders").produces(JSON).handler(body).handler(orderWrites::place);
-    routes.get("/v1/orders/:id").produces(JSON).handler(orders::get);
+    routes.get("/v1/orders/:id").produces(JSON).produces(PROTOBUF).handler(orders::get);
     routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
     routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
     routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);

@@ -13,6 +13,7 @@ import dev.hotpath.config.Settings;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
+import dev.hotpath.grpc.GrpcServer;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Readiness;
@@ -78,6 +79,7 @@ public final class App implements AutoCloseable {
   private final AtomicBoolean closing = new AtomicBoolean();
   // set once by start(), before the app is handed out
   private Optional<Redis> redis = Optional.empty();
+  private Optional<GrpcServer> grpc = Optional.empty();
 
   private App(
       Settings settings,
@@ -315,12 +317,35 @@ public final class App implements AutoCloseable {
             gatekeeper,
             outside);
     app.redis = redis;
+    if (effective.grpc().enabled()) {
+      try {
+        app.grpc =
+            Optional.of(
+                GrpcServer.start(
+                    vertx,
+                    effective.grpc(),
+                    effective.server().host(),
+                    effective.server().port(),
+                    effective.transport().tls(),
+                    effective.server().eventLoops(),
+                    (int) Math.min(Integer.MAX_VALUE, effective.server().bodyLimit()),
+                    observability.registry()));
+      } catch (RuntimeException e) {
+        app.close();
+        throw e;
+      }
+    }
     return app;
   }
 
   /** The connection to Redis, when HOTPATH_REDIS_URL names one. */
   public Optional<Redis> redis() {
     return redis;
+  }
+
+  /** The port of the gRPC server, when it runs ({@code HOTPATH_GRPC_PORT}). */
+  public Optional<Integer> grpcPort() {
+    return grpc.map(GrpcServer::port);
   }
 
   /**
@@ -425,6 +450,7 @@ public final class App implements AutoCloseable {
       return;
     }
     readiness.markDraining();
+    grpc.ifPresent(GrpcServer::draining);
     long delayMs = settings.server().shutdownDelay().toMillis();
     if (delayMs > 0) {
       log.info("draining: /health/ready answers 503; serving on for {} ms", delayMs);
@@ -436,6 +462,8 @@ public final class App implements AutoCloseable {
       }
     }
     long drainMs = settings.server().shutdownGrace().toMillis() + 5_000;
+    // gRPC calls in flight finish over the HTTP port, which is still open
+    grpc.ifPresent(GrpcServer::close);
     try {
       // connections close and in-flight requests finish (with invalidations still applied) while
       // background workers finish their batch

@@ -31,6 +31,7 @@ import java.util.Optional;
  * @param backpressure connections paused and HTTP/2 streams refused while admission is saturated
  * @param redis Redis as shared cache level and shared rate limits (off unless a URL is named)
  * @param replicas read replicas of an external database (off unless named)
+ * @param grpc the gRPC server (off unless a port is named)
  */
 public record Settings(
     ServerSettings server,
@@ -47,7 +48,8 @@ public record Settings(
     RelaySettings relay,
     BackpressureSettings backpressure,
     RedisSettings redis,
-    ReplicaSettings replicas) {
+    ReplicaSettings replicas,
+    GrpcSettings grpc) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -73,6 +75,7 @@ public record Settings(
     b.backpressure = r.section(() -> BackpressureSettings.from(r));
     b.redis = r.section(() -> RedisSettings.from(r));
     b.replicas = r.section(() -> ReplicaSettings.from(r));
+    b.grpc = r.section(() -> GrpcSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -118,6 +121,7 @@ public record Settings(
     b.backpressure = backpressure;
     b.redis = redis;
     b.replicas = replicas;
+    b.grpc = grpc;
     return b;
   }
 
@@ -142,6 +146,7 @@ public record Settings(
     private BackpressureSettings backpressure;
     private RedisSettings redis;
     private ReplicaSettings replicas;
+    private GrpcSettings grpc;
 
     private Builder() {}
 
@@ -195,6 +200,11 @@ public record Settings(
       return this;
     }
 
+    public Builder grpc(GrpcSettings value) {
+      grpc = Objects.requireNonNull(value);
+      return this;
+    }
+
     public Settings build() {
       return new Settings(
           server,
@@ -211,7 +221,8 @@ public record Settings(
           relay,
           backpressure,
           redis,
-          replicas);
+          replicas,
+          grpc);
     }
   }
 }

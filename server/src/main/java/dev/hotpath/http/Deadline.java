@@ -16,6 +16,14 @@ import java.util.function.LongSupplier;
  */
 public final class Deadline {
   private static final String KEY = "hotpath.deadline";
+
+  /**
+   * A request header naming, in milliseconds, a time the client will wait that is shorter than the
+   * route's budget: the deadline becomes that (gRPC calls carry their own deadline here). A longer
+   * or malformed value is ignored: a client cannot extend the budget.
+   */
+  public static final String TIMEOUT_HEADER = "Hotpath-Timeout-Ms";
+
   private static final Map<String, Duration> BUDGETS = Slos.load().p99ByClass();
 
   /** A deadline that never passes, for routes without a budget and requests outside a route. */
@@ -62,11 +70,28 @@ public final class Deadline {
     Duration budget = BUDGETS.get(routeClass);
     // a request that falls through to a second route (GET /v1/products) keeps its first deadline
     if (budget != null && ctx.get(KEY) == null) {
+      budget = tighter(budget, ctx.request().getHeader(TIMEOUT_HEADER));
       Deadline deadline = after(clock, clock.getAsLong(), budget);
       ctx.put(KEY, deadline);
       // the database calls made for this request are bounded by the same deadline
       RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
     }
+  }
+
+  /** {@code budget}, or the client's own timeout in milliseconds when that is shorter. */
+  static Duration tighter(Duration budget, String clientMillis) {
+    if (clientMillis == null || clientMillis.isEmpty() || clientMillis.length() > 9) {
+      return budget;
+    }
+    long millis = 0;
+    for (int i = 0; i < clientMillis.length(); i++) {
+      char c = clientMillis.charAt(i);
+      if (c < '0' || c > '9') {
+        return budget;
+      }
+      millis = millis * 10 + (c - '0');
+    }
+    return millis < budget.toMillis() ? Duration.ofMillis(millis) : budget;
   }
 
   /** The request's deadline, or {@link #NONE}. */

@@ -30,6 +30,8 @@ public final class Representation {
   private final Optional<String> nextCursor;
   private final int gzipLevel;
   private final long owner;
+  private final Format format;
+  private final String opaqueTag;
   private volatile Buffer gzip;
 
   private Representation(
@@ -38,8 +40,11 @@ public final class Representation {
       long lastModified,
       Optional<String> nextCursor,
       int gzipLevel,
-      long owner) {
+      long owner,
+      Format format) {
     this.owner = owner;
+    this.format = format;
+    this.opaqueTag = opaqueTag;
     this.body = body;
     this.etag = AsciiString.cached("\"" + opaqueTag + "\"");
     this.gzipEtag = AsciiString.cached("\"" + opaqueTag + ".gz\"");
@@ -74,7 +79,8 @@ public final class Representation {
         lastModified,
         nextCursor,
         Compression.CACHED_LEVEL,
-        owner);
+        owner,
+        Format.JSON);
   }
 
   /**
@@ -110,7 +116,22 @@ public final class Representation {
   public static Representation oneOff(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
     return new Representation(
-        body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
+        body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner, Format.JSON);
+  }
+
+  /**
+   * The same state in another format: {@code body} encoded in {@code format}, with the same date,
+   * cursor, owner and compression level, and an entity tag of its own (this one's plus the format's
+   * suffix).
+   */
+  public Representation in(Format format, Buffer body) {
+    return new Representation(
+        body, opaqueTag + format.tagSuffix(), lastModified, nextCursor, gzipLevel, owner, format);
+  }
+
+  /** The format of {@link #body()}. */
+  public Format format() {
+    return format;
   }
 
   /**

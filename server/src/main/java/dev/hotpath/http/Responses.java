@@ -40,7 +40,8 @@ public final class Responses {
    * Sends a representation of a GET: 304 when the request's preconditions say the client has it
    * (RFC 9110 section 13.2.2), else 200 with the body, gzip-coded when {@code compression} says so.
    * Both carry the entity tag of the coding chosen, {@code Cache-Control} and {@code Vary:
-   * Accept-Encoding}; a page with a next page gets its {@code Link}.
+   * Accept-Encoding} (and a second {@code Vary: Accept} where the route offers more than one {@link
+   * Format}); a page with a next page gets its {@code Link}.
    */
   public static void represent(
       RoutingContext ctx, Representation rep, CachePolicy policy, Compression compression) {
@@ -54,6 +55,10 @@ public final class Responses {
         .putHeader(Headers.ETAG, gzip ? rep.gzipEtag() : rep.etag())
         .putHeader(Headers.CACHE_CONTROL, policy.header())
         .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
+    if (Format.negotiated(ctx)) {
+      // a second field line (RFC 9110 section 5.3): the first stays what every route sends
+      response.headers().add(Headers.VARY, Format.ACCEPT);
+    }
     if (Conditional.notModified(request, rep)) {
       notModified(ctx);
       response.setStatusCode(304).end();
@@ -65,7 +70,7 @@ public final class Responses {
     if (rep.nextCursor().isPresent()) {
       response.putHeader(LINK, "<" + nextUri(ctx, rep.nextCursor().get()) + ">; rel=\"next\"");
     }
-    response.setStatusCode(200).putHeader(CONTENT_TYPE, JSON);
+    response.setStatusCode(200).putHeader(CONTENT_TYPE, rep.format().contentType());
     if (gzip) {
       response.putHeader(Headers.CONTENT_ENCODING, Headers.GZIP).end(rep.gzip());
     } else {
@@ -145,9 +150,18 @@ public final class Responses {
    * nextCursor} is present.
    */
   public static void page(RoutingContext ctx, Buffer body, java.util.Optional<String> nextCursor) {
+    page(ctx, Format.JSON, body, nextCursor);
+  }
+
+  /** As {@link #page(RoutingContext, Buffer, Optional)}, for a body in {@code format}. */
+  public static void page(
+      RoutingContext ctx, Format format, Buffer body, java.util.Optional<String> nextCursor) {
     nextCursor.ifPresent(
         c -> ctx.response().putHeader(LINK, "<" + nextUri(ctx, c) + ">; rel=\"next\""));
-    json(ctx, 200, body);
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(200).putHeader(CONTENT_TYPE, format.contentType()).end(body);
   }
 
   static String nextUri(RoutingContext ctx, String cursor) {

@@ -64,7 +64,7 @@ record OrderRequest(long customerId, List<Line> lines, Optional<String> shipping
    *     422 validation-failed when a product stands on two lines
    */
   static OrderRequest read(RoutingContext ctx, Contract contract) {
-    JsonNode body = contract.readBody(ctx.body().buffer(), "OrderCreate");
+    JsonNode body = contract.readBody(ProtobufBodies.asJson(ctx), "OrderCreate");
     long customerId = body.get("customer_id").asLong();
     if (!Principal.of(ctx).mayAccess(customerId)) {
       throw unknownCustomer(customerId);

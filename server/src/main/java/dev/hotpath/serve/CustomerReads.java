@@ -11,6 +11,8 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
+import dev.hotpath.proto.v1.Customer;
+import dev.hotpath.proto.v1.CustomerPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
@@ -54,7 +56,8 @@ public final class CustomerReads {
           "status",
           CustomerRepresentation::write,
           CustomerRepresentation.VERSION_COLUMN,
-          CachePolicy.PRIVATE);
+          CachePolicy.PRIVATE,
+          CustomerPage.getDefaultInstance());
 
   public CustomerReads(
       Statements db,
@@ -66,7 +69,7 @@ public final class CustomerReads {
     this.cursors = cursors;
     this.contract = contract;
     this.compression = compression;
-    this.customers = cache.lookup(this::load);
+    this.customers = cache.lookup(ProtobufForms.either(this::load, Customer.getDefaultInstance()));
   }
 
   public void get(RoutingContext ctx) {

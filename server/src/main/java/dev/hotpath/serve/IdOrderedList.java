@@ -1,10 +1,12 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.google.protobuf.Message;
 import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
 import dev.hotpath.store.Statements;
@@ -35,6 +37,7 @@ final class IdOrderedList {
   private final RowWriter writer;
   private final int versionColumn;
   private final CachePolicy policy;
+  private final Message pagePrototype;
 
   IdOrderedList(
       String name,
@@ -43,7 +46,8 @@ final class IdOrderedList {
       String filterColumn,
       RowWriter writer,
       int versionColumn,
-      CachePolicy policy) {
+      CachePolicy policy,
+      Message pagePrototype) {
     this.name = name;
     String select = "SELECT " + columns + " FROM " + table;
     this.first = select + " ORDER BY id LIMIT $1";
@@ -54,6 +58,7 @@ final class IdOrderedList {
     this.writer = writer;
     this.versionColumn = versionColumn;
     this.policy = policy;
+    this.pagePrototype = pagePrototype;
   }
 
   void serve(
@@ -65,6 +70,7 @@ final class IdOrderedList {
       int limit,
       Fields.Selection sel,
       Compression compression) {
+    Format format = Format.negotiate(ctx);
     String scope = name + ":" + filter.map(f -> "=" + f).orElse("");
     Optional<Long> after = cursor.map(c -> cursors.decode(scope, c, 1)[0]);
     Tuple args = Tuple.tuple();
@@ -99,7 +105,8 @@ final class IdOrderedList {
           }
           Representation rep =
               Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
-          Responses.represent(ctx, rep, policy, compression);
+          Responses.represent(
+              ctx, ProtobufForms.in(format, rep, pagePrototype), policy, compression);
         });
   }
 }

@@ -5,9 +5,12 @@ import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
+import dev.hotpath.proto.v1.Order;
+import dev.hotpath.proto.v1.OrderPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
@@ -80,8 +83,9 @@ public final class OrderReads {
     this.db = db;
     this.cursors = cursors;
     this.compression = compression;
-    this.orders = cache.lookup(this::loadOrder);
-    this.firstPages = cache.lookup(this::loadFirstPage);
+    this.orders = cache.lookup(ProtobufForms.either(this::loadOrder, Order.getDefaultInstance()));
+    this.firstPages =
+        cache.lookup(ProtobufForms.either(this::loadFirstPage, OrderPage.getDefaultInstance()));
   }
 
   public void get(RoutingContext ctx) {
@@ -137,13 +141,14 @@ public final class OrderReads {
     Fields.Selection sel = params.fields(OrderRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
+    Format format = Format.negotiate(ctx);
     // the owner of the path's customer id was checked by the route's guard (x-owner)
     Principal principal = Principal.of(ctx);
     if (cursor.isEmpty()) {
       int variant = (status.map(STATUS_LIST::indexOf).orElse(-1) + 1) << 8 | limit;
       Replies.cached(
           ctx,
-          firstPages.get(CacheKey.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant)),
+          firstPages.get(CacheKey.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant, format)),
           CachePolicy.PRIVATE,
           compression,
           "Customer",
@@ -154,6 +159,8 @@ public final class OrderReads {
       Replies.loaded(
           ctx,
           page(customerId, status, after, limit, sel, false),
+          format,
+          OrderPage.getDefaultInstance(),
           CachePolicy.PRIVATE,
           compression,
           "Customer",

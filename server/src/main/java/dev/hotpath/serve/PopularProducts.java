@@ -2,8 +2,10 @@ package dev.hotpath.serve;
 
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Responses;
+import dev.hotpath.proto.v1.ProductPage;
 import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -47,6 +49,7 @@ public record PopularProducts(Statements db, CursorCodec cursors) {
     Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
+    Format format = Format.negotiate(ctx);
     Tuple args = Tuple.tuple();
     String sql = FIRST;
     if (cursor.isPresent()) {
@@ -68,12 +71,18 @@ public record PopularProducts(Statements db, CursorCodec cursors) {
                         SCOPE, Double.doubleToLongBits(last.getDouble(SCORE)), last.getLong(0)));
           }
           Optional<String> link = next;
-          Buffer body = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
+          Buffer json = Pages.encode(rows, link, 400, ProductRepresentation::write, sel);
+          Buffer body =
+              format == Format.JSON
+                  ? json
+                  : Buffer.buffer(
+                      ProtobufForms.message(json, ProductPage.getDefaultInstance()).toByteArray());
           // the same audience as the catalogue: public, briefly cacheable by a CDN
           ctx.response()
               .putHeader("Cache-Control", dev.hotpath.http.CachePolicy.CATALOGUE.header())
               .putHeader("Vary", "Accept-Encoding");
-          Responses.page(ctx, body, link);
+          ctx.response().headers().add("Vary", "Accept");
+          Responses.page(ctx, format, body, link);
         });
   }
 }

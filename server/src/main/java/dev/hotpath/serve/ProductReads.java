@@ -8,6 +8,8 @@ import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
+import dev.hotpath.proto.v1.Product;
+import dev.hotpath.proto.v1.ProductPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
@@ -40,7 +42,8 @@ public final class ProductReads {
           "category",
           ProductRepresentation::write,
           ProductRepresentation.VERSION_COLUMN,
-          CachePolicy.CATALOGUE);
+          CachePolicy.CATALOGUE,
+          ProductPage.getDefaultInstance());
 
   public ProductReads(
       Statements db, CursorCodec cursors, ResponseCache cache, Compression compression) {
@@ -48,7 +51,7 @@ public final class ProductReads {
     this.cursors = cursors;
     this.compression = compression;
     this.cache = cache;
-    this.products = cache.lookup(this::load);
+    this.products = cache.lookup(ProtobufForms.either(this::load, Product.getDefaultInstance()));
   }
 
   /**

@@ -1,9 +1,11 @@
 package dev.hotpath.serve;
 
+import com.google.protobuf.Message;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.Representation;
@@ -86,8 +88,15 @@ final class Replies {
     long id = params.pathId("id");
     Fields.Selection sel = params.fields(fields);
     params.check();
+    Format format = Format.negotiate(ctx);
     cached(
-        ctx, lookup.get(CacheKey.of(kind, id, sel, 0)), policy, compression, what, id, principal);
+        ctx,
+        lookup.get(CacheKey.of(kind, id, sel, 0, format)),
+        policy,
+        compression,
+        what,
+        id,
+        principal);
   }
 
   /**
@@ -166,10 +175,15 @@ final class Replies {
     }
   }
 
-  /** Sends a representation loaded for this request alone (not cached). */
+  /**
+   * Sends a representation loaded for this request alone (not cached), in {@code format} (a
+   * protobuf answer is encoded as {@code prototype}'s message).
+   */
   static void loaded(
       RoutingContext ctx,
       Future<Optional<Representation>> loading,
+      Format format,
+      Message prototype,
       CachePolicy policy,
       Compression compression,
       String what,
@@ -182,7 +196,8 @@ final class Replies {
           } else if (ar.result().isEmpty() || !principal.mayAccess(ar.result().get().owner())) {
             ctx.fail(ProblemException.notFound(what + " " + id));
           } else {
-            Responses.represent(ctx, ar.result().get(), policy, compression);
+            Responses.represent(
+                ctx, ProtobufForms.in(format, ar.result().get(), prototype), policy, compression);
           }
         });
   }

@@ -211,6 +211,7 @@ public final class Api {
   public static final class Response {
     private final HttpResponse<byte[]> raw;
     private final String body;
+    private final byte[] bytes;
     private JsonNode json;
 
     Response(HttpResponse<byte[]> raw) {
@@ -223,7 +224,13 @@ public final class Api {
           throw new AssertionError("body is not valid gzip", e);
         }
       }
+      this.bytes = bytes;
       this.body = new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The body's bytes, decoded (a protobuf answer, say). */
+    public byte[] bytes() {
+      return bytes.clone();
     }
 
     public int status() {

@@ -186,6 +186,10 @@ public final class Contracts {
       return;
     }
     String name = schemaRef.asText().substring("#/components/schemas/".length());
+    if (mediaType.equals("application/x-protobuf")) {
+      assertProtobuf(where, name, response);
+      return;
+    }
     JsonNode body = response.json();
     List<String> errors = validate(name, body);
     assertThat(errors)
@@ -197,6 +201,27 @@ public final class Contracts {
       checkFull(name, body, "", missing);
       assertThat(missing).as(where + ": full representation lacks fields").isEmpty();
     }
+  }
+
+  /**
+   * A protobuf body must decode as the message of api/proto named like its schema, and that
+   * message, read as JSON, must fit the schema (absent fields aside: protobuf sends no nulls and a
+   * sparse fieldset leaves fields out).
+   */
+  private void assertProtobuf(String where, String name, Api.Response response) {
+    JsonNode body;
+    try {
+      Class<?> type = Class.forName("dev.hotpath.proto.v1." + name);
+      var message =
+          (com.google.protobuf.Message)
+              type.getMethod("parseFrom", byte[].class).invoke(null, (Object) response.bytes());
+      body = ProtoJson.tree(message);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(where + ": body is not a hotpath.v1." + name + " message", e);
+    }
+    List<String> errors = new ArrayList<>(validate(name, body));
+    errors.removeIf(e -> e.contains("required"));
+    assertThat(errors).as(where + ": protobuf body does not match " + name).isEmpty();
   }
 
   /**

@@ -61,6 +61,8 @@ public final class TestServer {
                           "HOTPATH_IMPORT_CHUNK_LINES", "50")))
               .dataDir(dir)
               .build();
+      // gRPC on (#22): the suite's gRPC tests call this server
+      settings = settings.toBuilder().grpc(settings.grpc().withPort(freePort())).build();
       App.Database db = App.openDatabase(settings);
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
       App app = App.start(settings, db);
@@ -74,6 +76,15 @@ public final class TestServer {
                   },
                   "test-server-stop"));
       return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A port free now, for a server about to start. */
+  public static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

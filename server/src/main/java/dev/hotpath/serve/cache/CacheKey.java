@@ -1,6 +1,7 @@
 package dev.hotpath.serve.cache;
 
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.serve.cache.ResponseCache.Owner;
 
@@ -12,10 +13,27 @@ import dev.hotpath.serve.cache.ResponseCache.Owner;
  * @param fields bits of the top-level fields selected
  * @param itemFields bits of the item fields selected
  * @param variant anything else the body depends on (pages: status filter and limit); 0 otherwise
+ * @param format the wire format of the body: each format of one resource is its own entry, and all
+ *     of them are dropped together with their owner
  */
-public record CacheKey(Kind kind, long id, long fields, long itemFields, int variant) {
+public record CacheKey(
+    Kind kind, long id, long fields, long itemFields, int variant, Format format) {
+  /** A key of the JSON form. */
+  public CacheKey(Kind kind, long id, long fields, long itemFields, int variant) {
+    this(kind, id, fields, itemFields, variant, Format.JSON);
+  }
+
   public static CacheKey of(Kind kind, long id, Fields.Selection sel, int variant) {
-    return new CacheKey(kind, id, sel.top(), sel.items(), variant);
+    return of(kind, id, sel, variant, Format.JSON);
+  }
+
+  public static CacheKey of(Kind kind, long id, Fields.Selection sel, int variant, Format format) {
+    return new CacheKey(kind, id, sel.top(), sel.items(), variant, format);
+  }
+
+  /** The key of the same representation in JSON. */
+  public CacheKey json() {
+    return format == Format.JSON ? this : new CacheKey(kind, id, fields, itemFields, variant);
   }
 
   /** The resource whose invalidation drops this entry. */

@@ -1,0 +1,202 @@
+package dev.hotpath.grpc;
+
+import dev.hotpath.config.GrpcSettings;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC server: OrdersService, CustomersService and ProductsService (api/proto), the standard
+ * health service and server reflection, on {@code HOTPATH_GRPC_PORT} (grpc-java over its shaded
+ * Netty). Calls run on Vert.x event-loop contexts (gRPC's executor hands each callback to one, in
+ * turn) and never block: each is a non-blocking loopback request to the REST route it stands for
+ * (see {@link Bridge}).
+ */
+public final class GrpcServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+
+  /** Connections the bridge keeps open to the REST port. */
+  static final int LOOPBACK_CONNECTIONS = 64;
+
+  private final Server server;
+  private final HttpClient client;
+  private final HealthStatusManager health;
+  private final GrpcSettings settings;
+
+  private GrpcServer(
+      Server server, HttpClient client, HealthStatusManager health, GrpcSettings settings) {
+    this.server = server;
+    this.client = client;
+    this.health = health;
+    this.settings = settings;
+  }
+
+  /**
+   * Starts the server on {@code settings.port()}, bridging to the REST server at {@code
+   * host}:{@code httpPort}.
+   *
+   * @param tls whether the REST port speaks TLS (the loopback trusts it: it is this process)
+   * @param eventLoops how many event-loop contexts calls are spread over
+   * @param maxMessageBytes largest request message (the REST body limit)
+   */
+  public static GrpcServer start(
+      Vertx vertx,
+      GrpcSettings settings,
+      String host,
+      int httpPort,
+      boolean tls,
+      int eventLoops,
+      int maxMessageBytes,
+      MeterRegistry registry) {
+    HttpClient client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setSsl(tls)
+                .setTrustAll(tls)
+                .setVerifyHost(false)
+                .setDefaultHost(loopback(host))
+                .setDefaultPort(httpPort),
+            new PoolOptions().setHttp1MaxSize(LOOPBACK_CONNECTIONS));
+    Bridge bridge = new Bridge(client);
+    HealthStatusManager health = new HealthStatusManager();
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, settings.port()))
+            .executor(onEventLoops(vertx, eventLoops))
+            .keepAliveTime(settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .maxConnectionAge(settings.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+            .maxConnectionAgeGrace(
+                settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)
+            // clients may ping as often as every 20 s (grpc-java's least keepalive is 10 s)
+            .permitKeepAliveTime(20, TimeUnit.SECONDS)
+            .maxInboundMessageSize(maxMessageBytes)
+            .intercept(new CallHeaders())
+            .intercept(new CallMetrics(registry))
+            .addService(new OrdersService(bridge))
+            .addService(new CustomersService(bridge))
+            .addService(new ProductsService(bridge))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(ServerInterceptors.intercept(ProtoReflectionService.newInstance()))
+            .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      client.close();
+      throw new UncheckedIOException("gRPC server did not start on port " + settings.port(), e);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    for (String service :
+        new String[] {"hotpath.v1.OrdersService", "hotpath.v1.CustomersService"}) {
+      health.setStatus(service, ServingStatus.SERVING);
+    }
+    health.setStatus("hotpath.v1.ProductsService", ServingStatus.SERVING);
+    log.info(
+        "gRPC serving on {}:{} (keepalive {}, max connection age {})",
+        host,
+        server.getPort(),
+        settings.keepAlive(),
+        settings.maxConnectionAge());
+    return new GrpcServer(server, client, health, settings);
+  }
+
+  /** Runs each task on one of {@code n} event-loop contexts, in turn. */
+  private static Executor onEventLoops(Vertx vertx, int n) {
+    Context[] contexts = new Context[Math.max(1, n)];
+    for (int i = 0; i < contexts.length; i++) {
+      contexts[i] = vertx.getOrCreateContext();
+    }
+    AtomicInteger next = new AtomicInteger();
+    return task ->
+        contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(
+            v -> task.run());
+  }
+
+  private static String loopback(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The health service answers NOT_SERVING (draining): balancers stop sending new calls. */
+  public void draining() {
+    health.enterTerminalState();
+  }
+
+  /**
+   * Stops taking calls, lets those in flight finish within the connection-age grace, then closes
+   * the loopback connections.
+   */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(
+          settings.maxConnectionAgeGrace().toMillis() + 1_000, TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    client.close();
+  }
+
+  /** Counts calls by method and status code ({@code grpc_server_calls_seconds}). */
+  private static final class CallMetrics implements ServerInterceptor {
+    private final MeterRegistry registry;
+
+    CallMetrics(MeterRegistry registry) {
+      this.registry = registry;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      long start = System.nanoTime();
+      String method = call.getMethodDescriptor().getFullMethodName();
+      return next.startCall(
+          new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+              Timer.builder("grpc.server.calls")
+                  .description("gRPC calls by method and status code")
+                  .tag("method", method)
+                  .tag("code", status.getCode().name())
+                  .register(registry)
+                  .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+              super.close(status, trailers);
+            }
+          },
+          headers);
+    }
+  }
+}
