@@ -173,7 +173,13 @@ final class ApiRoutes {
     // GraphQL (#22): the same read models and write routes, at /graphql
     var graphql =
         new GraphqlRoutes(
-            loop.vertx(), settings.graphql(), settings.transport().tls(), db, cursors, compression);
+            loop.vertx(),
+            settings.graphql(),
+            settings.transport().tls(),
+            contract,
+            db,
+            cursors,
+            compression);
     routes.post("/graphql").produces(JSON).handler(body).handler(graphql::post);
     routes.get("/graphql").produces(JSON).handler(graphql::get);
 

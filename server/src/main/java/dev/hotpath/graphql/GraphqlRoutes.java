@@ -6,6 +6,7 @@ import dev.hotpath.config.GraphqlSettings;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
 import dev.hotpath.http.Compression;
+import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.JsonOutput;
@@ -61,11 +62,17 @@ public final class GraphqlRoutes {
   private final CursorCodec cursors;
   private final Compression compression;
   private final RestWrites writes;
+  private final int budgetCeiling;
 
+  /**
+   * @param contract where the route's query budget is declared: the most statements any document
+   *     may need ({@code x-query-budget} of {@code POST /graphql})
+   */
   public GraphqlRoutes(
       Vertx vertx,
       GraphqlSettings settings,
       boolean tls,
+      Contract contract,
       Statements db,
       CursorCodec cursors,
       Compression compression) {
@@ -75,6 +82,7 @@ public final class GraphqlRoutes {
     this.cursors = cursors;
     this.compression = compression;
     this.writes = new RestWrites(vertx, tls);
+    this.budgetCeiling = contract.routeInfo("POST", PATH).queryBudget();
   }
 
   /** {@code POST /graphql}: a query or mutation, or a persisted query to register or run. */
@@ -170,6 +178,15 @@ public final class GraphqlRoutes {
               + " (a field costs 1, a page's rows count first times, an order's items "
               + GraphqlSettings.ITEMS_PER_ORDER
               + " times)");
+    }
+    if (measure.statements() > budgetCeiling) {
+      throw new ProblemException(
+          ProblemType.QUERY_TOO_COSTLY,
+          "The query may need "
+              + measure.statements()
+              + " database statements (one per database-backed field and level); the route's"
+              + " query budget is "
+              + budgetCeiling);
     }
     // the route's budget, for this document: one statement per database-backed field and level
     Observability.tag(
