@@ -42,13 +42,23 @@ import org.slf4j.LoggerFactory;
 public final class GraphqlEngine implements Shareable {
   private static final Logger log = LoggerFactory.getLogger(GraphqlEngine.class);
   static final String SCHEMA = "api/graphql/schema.graphqls";
-  private static final int DOCUMENTS = 1_000;
+
+  /**
+   * Characters of query text whose parsed documents are kept (their trees weigh a few times more).
+   */
+  private static final long DOCUMENT_CHARS = 4_000_000;
+
+  /** The longest query text taken, as {@code GraphqlRequest.query} in the contract says. */
+  static final int MAX_QUERY_CHARS = 20_000;
 
   private final GraphqlSettings settings;
   private final GraphQLSchema schema;
   private final GraphQL graphql;
   private final Cache<String, ParseAndValidateResult> documents =
-      Caffeine.newBuilder().maximumSize(DOCUMENTS).build();
+      Caffeine.newBuilder()
+          .maximumWeight(DOCUMENT_CHARS)
+          .weigher((String query, ParseAndValidateResult parsed) -> query.length())
+          .build();
   private final Cache<String, String> persisted;
 
   private GraphqlEngine(GraphqlSettings settings) {

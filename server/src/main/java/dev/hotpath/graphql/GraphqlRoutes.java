@@ -142,6 +142,10 @@ public final class GraphqlRoutes {
       Map<String, Object> variables,
       @Nullable String operationName,
       boolean get) {
+    if (query.length() > GraphqlEngine.MAX_QUERY_CHARS) {
+      throw ProblemException.invalid(
+          "query", "must be at most " + GraphqlEngine.MAX_QUERY_CHARS + " characters");
+    }
     ParseAndValidateResult parsed = engine.document(query);
     if (parsed.isFailure()) {
       throw invalid(parsed.getErrors());
