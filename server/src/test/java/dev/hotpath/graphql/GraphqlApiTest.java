@@ -101,6 +101,16 @@ class GraphqlApiTest {
         graphql(api, query, "{\"c\":" + customer + "}").json().at("/data/customer/orders");
     JsonNode rest = api.get("/v1/customers/" + customer + "/orders?limit=2").json();
     assertThat(ids(first.get("data"))).isEqualTo(ids(rest.get("data")));
+    JsonNode full =
+        graphql(
+                api,
+                "query($c: Long!) { customer(id: $c) { orders(first: 2) { data { "
+                    + ORDER_FIELDS
+                    + " } } } }",
+                "{\"c\":" + customer + "}")
+            .json()
+            .at("/data/customer/orders/data");
+    assertThat(withoutNulls(full)).isEqualTo(withoutNulls(rest.get("data")));
     String cursor = first.get("next_cursor").asText();
     JsonNode second =
         graphql(api, query, "{\"c\":" + customer + ",\"after\":\"" + cursor + "\"}")
@@ -205,6 +215,37 @@ class GraphqlApiTest {
     }
     Api.Response anonymous = graphql(api.anonymous(), "{ products { data { id } } }", "{}");
     assertThat(anonymous.status()).isEqualTo(401);
+  }
+
+  @Test
+  void eachFieldNeedsTheScopeOfItsRestRoute() {
+    long customer = fx.customer();
+    long product = fx.product(640, 30);
+    long order = fx.order(customer, product, 1);
+    String readCustomersOnly =
+        Tokens.get()
+            .builder()
+            .sub("customer:" + customer)
+            .scopes(List.of("customers:read"))
+            .es256();
+    Api.Response r =
+        graphql(
+            api.as(readCustomersOnly),
+            "query($c: Long!, $o: Long!) { customer(id: $c) { id } order(id: $o) { id } }",
+            "{\"c\":" + customer + ",\"o\":" + order + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().at("/data/customer/id").asLong()).isEqualTo(customer);
+    assertThat(r.json().at("/data/order").isNull()).isTrue();
+    assertThat(r.json().at("/errors/0/extensions/type").asText())
+        .isEqualTo("https://hotpath.dev/problems/forbidden");
+    assertThat(r.json().at("/errors/0/message").asText()).contains("orders:read");
+    Api.Response write =
+        graphql(
+            api.as(readCustomersOnly),
+            "mutation($o: Long!) { cancelOrder(id: $o) { id } }",
+            "{\"o\":" + order + "}");
+    assertThat(write.json().at("/errors/0/extensions/status").asInt()).isEqualTo(403);
+    assertThat(api.get("/v1/orders/" + order).json().get("status").asText()).isEqualTo("placed");
   }
 
   @Test
@@ -331,6 +372,11 @@ class GraphqlApiTest {
 
   /** A representation without its null members: GraphQL writes every field asked for. */
   private static JsonNode withoutNulls(JsonNode node) {
+    if (node.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode copy = MAPPER.createArrayNode();
+      node.forEach(element -> copy.add(withoutNulls(element)));
+      return copy;
+    }
     if (node.isObject()) {
       ObjectNode copy = MAPPER.createObjectNode();
       node.fields()
