@@ -8,6 +8,7 @@ import dev.hotpath.edge.ReadYourWrites;
 import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.graphql.GraphqlRoutes;
 import dev.hotpath.http.Compression;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
@@ -178,6 +179,19 @@ final class ApiRoutes {
     routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
     routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
     new AdminRoutes(pool, jobs).mount(routes);
+
+    // GraphQL (#22): the same read models and write routes, at /graphql
+    var graphql =
+        new GraphqlRoutes(
+            loop.vertx(),
+            settings.graphql(),
+            settings.transport().tls(),
+            contract,
+            db,
+            cursors,
+            compression);
+    routes.post("/graphql").produces(JSON).handler(body).handler(graphql::post);
+    routes.get("/graphql").produces(JSON).handler(graphql::get);
 
     new OpsRoutes(
             pool,

@@ -26,6 +26,7 @@ class ArchitectureTest {
     "dev.hotpath.ingest..",
     "dev.hotpath.compute..",
     "dev.hotpath.serve..",
+    "dev.hotpath.graphql..",
     "dev.hotpath.outside..",
     "dev.hotpath.stubs..",
     "dev.hotpath.cli.."
@@ -74,6 +75,7 @@ class ArchitectureTest {
             "dev.hotpath.ingest..",
             "dev.hotpath.compute..",
             "dev.hotpath.serve..",
+            "dev.hotpath.graphql..",
             "dev.hotpath.outside..",
             "dev.hotpath.stubs..")
         .should()

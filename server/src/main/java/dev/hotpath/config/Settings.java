@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param redis Redis as shared cache level and shared rate limits (off unless a URL is named)
  * @param replicas read replicas of an external database (off unless named)
  * @param grpc the gRPC server (off unless a port is named)
+ * @param graphql bounds of the GraphQL endpoint: depth, cost, persisted queries kept
  */
 public record Settings(
     ServerSettings server,
@@ -49,7 +50,8 @@ public record Settings(
     BackpressureSettings backpressure,
     RedisSettings redis,
     ReplicaSettings replicas,
-    GrpcSettings grpc) {
+    GrpcSettings grpc,
+    GraphqlSettings graphql) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -76,6 +78,7 @@ public record Settings(
     b.redis = r.section(() -> RedisSettings.from(r));
     b.replicas = r.section(() -> ReplicaSettings.from(r));
     b.grpc = r.section(() -> GrpcSettings.from(r));
+    b.graphql = r.section(() -> GraphqlSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -122,6 +125,7 @@ public record Settings(
     b.redis = redis;
     b.replicas = replicas;
     b.grpc = grpc;
+    b.graphql = graphql;
     return b;
   }
 
@@ -147,6 +151,7 @@ public record Settings(
     private RedisSettings redis;
     private ReplicaSettings replicas;
     private GrpcSettings grpc;
+    private GraphqlSettings graphql;
 
     private Builder() {}
 
@@ -179,6 +184,8 @@ public record Settings(
     /** Redis as shared cache level and rate limits ({@code HOTPATH_REDIS_URL}). */
     public Builder redisUrl(URI url) {
       redis = redis.withUrl(url);
+    public Builder graphql(GraphqlSettings value) {
+      graphql = Objects.requireNonNull(value);
       return this;
     }
 
@@ -222,7 +229,8 @@ public record Settings(
           backpressure,
           redis,
           replicas,
-          grpc);
+          grpc,
+          graphql);
     }
   }
 }

@@ -42,7 +42,13 @@ public enum ProblemType {
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
   OVERLOADED(503, "overloaded", "The server is shedding load"),
   DATABASE_UNAVAILABLE(503, "database-unavailable", "The database is unavailable"),
-  DATABASE_TIMEOUT(503, "database-timeout", "The database did not answer in time");
+  DATABASE_TIMEOUT(503, "database-timeout", "The database did not answer in time"),
+  // GraphQL (#22): refused before execution
+  INVALID_QUERY(400, "invalid-query", "The GraphQL query is not valid"),
+  QUERY_TOO_DEEP(400, "query-too-deep", "The GraphQL query is nested deeper than the limit"),
+  QUERY_TOO_COSTLY(400, "query-too-costly", "The GraphQL query costs more than the limit"),
+  PERSISTED_QUERY_NOT_FOUND(
+      404, "persisted-query-not-found", "No persisted query has this hash; send it with its text");
 
   public static final String BASE = "https://hotpath.dev/problems/";
 

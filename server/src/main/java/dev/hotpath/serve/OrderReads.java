@@ -70,7 +70,7 @@ public final class OrderReads {
           "payment_pending",
           "payment_failed");
 
-  static final Set<String> STATUSES = Set.copyOf(STATUS_LIST);
+  public static final Set<String> STATUSES = Set.copyOf(STATUS_LIST);
 
   private final Statements db;
   private final CursorCodec cursors;

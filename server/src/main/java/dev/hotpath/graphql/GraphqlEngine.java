@@ -1,0 +1,215 @@
+package dev.hotpath.graphql;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.hotpath.config.GraphqlSettings;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.store.DatabaseHealth;
+import graphql.ExecutionInput;
+import graphql.GraphQL;
+import graphql.GraphQLError;
+import graphql.GraphqlErrorBuilder;
+import graphql.ParseAndValidate;
+import graphql.ParseAndValidateResult;
+import graphql.execution.DataFetcherExceptionHandler;
+import graphql.execution.DataFetcherExceptionHandlerResult;
+import graphql.execution.preparsed.PreparsedDocumentEntry;
+import graphql.schema.GraphQLSchema;
+import graphql.schema.idl.RuntimeWiring;
+import graphql.schema.idl.SchemaGenerator;
+import graphql.schema.idl.SchemaParser;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The schema ({@code api/graphql/schema.graphqls}) wired to its resolvers, and what the event loops
+ * of one server share: parsed and validated documents by their text, and the persisted queries by
+ * their hash. Thread-safe; one per Vert.x instance ({@link #shared}).
+ */
+public final class GraphqlEngine implements Shareable {
+  private static final Logger log = LoggerFactory.getLogger(GraphqlEngine.class);
+  static final String SCHEMA = "api/graphql/schema.graphqls";
+
+  /**
+   * Characters of query text whose parsed documents are kept (their trees weigh a few times more).
+   */
+  private static final long DOCUMENT_CHARS = 4_000_000;
+
+  /** The longest query text taken, as {@code GraphqlRequest.query} in the contract says. */
+  static final int MAX_QUERY_CHARS = 20_000;
+
+  private final GraphqlSettings settings;
+  private final GraphQLSchema schema;
+  private final GraphQL graphql;
+  private final Cache<String, ParseAndValidateResult> documents =
+      Caffeine.newBuilder()
+          .maximumWeight(DOCUMENT_CHARS)
+          .weigher((String query, ParseAndValidateResult parsed) -> query.length())
+          .build();
+  private final Cache<String, String> persisted;
+
+  private GraphqlEngine(GraphqlSettings settings) {
+    this.settings = settings;
+    this.schema = loadSchema();
+    this.persisted = Caffeine.newBuilder().maximumSize(settings.persistedQueries()).build();
+    this.graphql =
+        GraphQL.newGraphQL(schema)
+            .defaultDataFetcherExceptionHandler(new Errors())
+            // documents are parsed and validated before the limits are checked; not again
+            .preparsedDocumentProvider(
+                (input, parse) ->
+                    CompletableFuture.completedFuture(
+                        new PreparsedDocumentEntry(
+                            documents
+                                .get(input.getQuery(), q -> parseAndValidate(input))
+                                .getDocument())))
+            .build();
+  }
+
+  /** The engine of the server running on {@code vertx}, made by the first event loop to ask. */
+  public static GraphqlEngine shared(Vertx vertx, GraphqlSettings settings) {
+    LocalMap<String, GraphqlEngine> map = vertx.sharedData().getLocalMap("hotpath.graphql");
+    synchronized (GraphqlEngine.class) {
+      GraphqlEngine engine = map.get("engine");
+      if (engine == null) {
+        engine = new GraphqlEngine(settings);
+        map.put("engine", engine);
+      }
+      return engine;
+    }
+  }
+
+  GraphqlSettings settings() {
+    return settings;
+  }
+
+  GraphQLSchema schema() {
+    return schema;
+  }
+
+  GraphQL graphql() {
+    return graphql;
+  }
+
+  /** The document of {@code query}, parsed and validated once per text. */
+  ParseAndValidateResult document(String query) {
+    return documents.get(
+        query, q -> parseAndValidate(ExecutionInput.newExecutionInput().query(q).build()));
+  }
+
+  private ParseAndValidateResult parseAndValidate(ExecutionInput input) {
+    return ParseAndValidate.parseAndValidate(schema, input);
+  }
+
+  /** The text of the persisted query {@code hash}, when this server holds it. */
+  Optional<String> persisted(String hash) {
+    return Optional.ofNullable(persisted.getIfPresent(hash));
+  }
+
+  void persist(String hash, String query) {
+    if (settings.persistedQueries() > 0) {
+      persisted.put(hash, query);
+    }
+  }
+
+  /** Loads the schema from the class path and binds each field that is not a plain property. */
+  static GraphQLSchema loadSchema() {
+    String text;
+    try (InputStream in = GraphqlEngine.class.getClassLoader().getResourceAsStream(SCHEMA)) {
+      if (in == null) {
+        throw new IllegalStateException(SCHEMA + " is not on the class path");
+      }
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    RuntimeWiring wiring =
+        RuntimeWiring.newRuntimeWiring()
+            .scalar(LongScalar.TYPE)
+            .type(
+                "Query",
+                t ->
+                    t.dataFetcher("customer", Resolvers.CUSTOMER)
+                        .dataFetcher("order", Resolvers.ORDER)
+                        .dataFetcher("products", Resolvers.PRODUCTS))
+            .type(
+                "Mutation",
+                t ->
+                    t.dataFetcher("createOrder", Mutations.CREATE_ORDER)
+                        .dataFetcher("cancelOrder", Mutations.CANCEL_ORDER))
+            .type("Customer", t -> t.dataFetcher("orders", Resolvers.CUSTOMER_ORDERS))
+            .type("Order", t -> t.dataFetcher("items", Resolvers.ORDER_ITEMS))
+            .type("OrderItem", t -> t.dataFetcher("product", Resolvers.ITEM_PRODUCT))
+            .build();
+    return new SchemaGenerator().makeExecutableSchema(new SchemaParser().parse(text), wiring);
+  }
+
+  /**
+   * A field that failed becomes an error naming the problem (its {@code type} and {@code status} in
+   * {@code extensions}), as the REST route would have answered it; anything unexpected is logged
+   * and named an internal error.
+   */
+  private static final class Errors implements DataFetcherExceptionHandler {
+    @Override
+    public CompletableFuture<DataFetcherExceptionHandlerResult> handleException(
+        graphql.execution.DataFetcherExceptionHandlerParameters params) {
+      Throwable failure = params.getException();
+      while (failure instanceof CompletionException && failure.getCause() != null) {
+        failure = failure.getCause();
+      }
+      ProblemException problem = problem(failure);
+      if (problem.type() == ProblemType.INTERNAL) {
+        log.error("GraphQL field {} failed", params.getPath(), failure);
+      }
+      Map<String, Object> extensions = new LinkedHashMap<>();
+      extensions.put("type", problem.type().uri());
+      extensions.put("status", problem.type().status());
+      if (!problem.errors().isEmpty()) {
+        extensions.put(
+            "errors",
+            problem.errors().stream()
+                .map(e -> Map.of("field", e.field(), "message", e.message()))
+                .toList());
+      }
+      GraphQLError error =
+          GraphqlErrorBuilder.newError()
+              .message(problem.detail())
+              .path(params.getPath())
+              .location(params.getSourceLocation())
+              .extensions(extensions)
+              .build();
+      return CompletableFuture.completedFuture(
+          DataFetcherExceptionHandlerResult.newResult().error(error).build());
+    }
+
+    private static ProblemException problem(Throwable failure) {
+      if (failure instanceof ProblemException p) {
+        return p;
+      }
+      if (DatabaseHealth.unreachable(failure)) {
+        return new ProblemException(
+            ProblemType.DATABASE_UNAVAILABLE, "The database cannot be reached; retry later");
+      }
+      if (DatabaseHealth.timedOut(failure)) {
+        return new ProblemException(
+            ProblemType.DATABASE_TIMEOUT,
+            "The database did not answer within the request's budget");
+      }
+      return new ProblemException(
+          ProblemType.INTERNAL, "The server could not resolve this field; it has been logged");
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package dev.hotpath.graphql;
+
+import dev.hotpath.http.CursorCodec;
+import dev.hotpath.serve.CustomerRepresentation;
+import dev.hotpath.serve.OrderRepresentation;
+import dev.hotpath.serve.ProductRepresentation;
+import dev.hotpath.serve.Timestamps;
+import dev.hotpath.store.GraphStatements;
+import dev.hotpath.store.Statements;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.dataloader.DataLoader;
+import org.dataloader.DataLoaderFactory;
+import org.dataloader.DataLoaderOptions;
+import org.dataloader.DataLoaderRegistry;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The batch loads of one GraphQL request: every key a level of the query asks for is read in one
+ * statement ({@link GraphStatements}), sent when graphql-java dispatches the level. A fresh
+ * registry per request, so nothing is cached across requests or principals (the response cache and
+ * its invalidation stay the REST routes' business).
+ */
+final class Loaders {
+  static final String CUSTOMERS = "customers";
+  static final String ORDERS = "orders";
+  static final String LINES = "lines";
+  static final String PRODUCTS = "products";
+  static final String ORDER_PAGES = "orderPages";
+
+  static final String CUSTOMERS_BY_ID =
+      GraphStatements.byIds("customers", CustomerRepresentation.COLUMNS);
+  static final String ORDERS_BY_ID = GraphStatements.byIds("orders", OrderRepresentation.COLUMNS);
+  static final String PRODUCTS_BY_ID =
+      GraphStatements.byIds("products", ProductRepresentation.COLUMNS);
+  static final String LINES_OF_ORDERS =
+      GraphStatements.linesOfOrders(OrderRepresentation.ITEM_COLUMNS);
+  static final String ORDER_PAGES_SQL =
+      GraphStatements.customerOrderPages(OrderRepresentation.COLUMNS);
+
+  /** Where {@code created_at} is among the order columns. */
+  private static final int CREATED_AT = 9;
+
+  private Loaders() {}
+
+  /** One page of a customer's orders, as {@code orders(first, after, status)} asks. */
+  record PageKey(long customerId, @Nullable String status, long @Nullable [] after, int limit) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PageKey k
+          && k.customerId == customerId
+          && java.util.Objects.equals(k.status, status)
+          && java.util.Arrays.equals(k.after, after)
+          && k.limit == limit;
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(customerId, status, java.util.Arrays.hashCode(after), limit);
+    }
+
+    /** The scope of the page's cursors: the same as {@code GET /v1/customers/{id}/orders}'s. */
+    String scope() {
+      return "orders-of:" + customerId + ":" + (status == null ? "" : status);
+    }
+  }
+
+  static DataLoaderRegistry registry(Statements db, CursorCodec cursors) {
+    DataLoaderOptions options = DataLoaderOptions.newOptions().setCachingEnabled(true).build();
+    return DataLoaderRegistry.newRegistry()
+        .register(CUSTOMERS, byId(db, CUSTOMERS_BY_ID, Nodes::customer, options))
+        .register(ORDERS, byId(db, ORDERS_BY_ID, Nodes::order, options))
+        .register(PRODUCTS, byId(db, PRODUCTS_BY_ID, Nodes::product, options))
+        .register(LINES, lines(db, options))
+        .register(ORDER_PAGES, orderPages(db, cursors, options))
+        .build();
+  }
+
+  private static DataLoader<Long, Map<String, Object>> byId(
+      Statements db,
+      String sql,
+      Function<Row, Map<String, Object>> node,
+      DataLoaderOptions options) {
+    return DataLoaderFactory.newMappedDataLoader(
+        (Set<Long> ids) ->
+            db.run(sql, Tuple.of((Object) ids.toArray(Long[]::new)))
+                .map(
+                    rows -> {
+                      Map<Long, Map<String, Object>> found = new HashMap<>(rows.size() * 2);
+                      for (Row row : rows) {
+                        found.put(row.getLong(0), node.apply(row));
+                      }
+                      return found;
+                    })
+                .toCompletionStage(),
+        options);
+  }
+
+  /** Lines by order id: every order's lines, in line order (an order has at least one). */
+  private static DataLoader<Long, List<Map<String, Object>>> lines(
+      Statements db, DataLoaderOptions options) {
+    return DataLoaderFactory.newMappedDataLoader(
+        (Set<Long> ids) ->
+            db.run(LINES_OF_ORDERS, Tuple.of((Object) ids.toArray(Long[]::new)))
+                .map(
+                    rows -> {
+                      Map<Long, List<Map<String, Object>>> byOrder = new HashMap<>();
+                      for (Row row : rows) {
+                        byOrder
+                            .computeIfAbsent(row.getLong(0), id -> new ArrayList<>())
+                            .add(Nodes.line(row, 1));
+                      }
+                      return byOrder;
+                    })
+                .toCompletionStage(),
+        options);
+  }
+
+  private static DataLoader<PageKey, Map<String, Object>> orderPages(
+      Statements db, CursorCodec cursors, DataLoaderOptions options) {
+    return DataLoaderFactory.newMappedDataLoader(
+        (Set<PageKey> keys) -> loadPages(db, cursors, List.copyOf(keys)), options);
+  }
+
+  private static CompletionStage<Map<PageKey, Map<String, Object>>> loadPages(
+      Statements db, CursorCodec cursors, List<PageKey> keys) {
+    int n = keys.size();
+    Long[] customers = new Long[n];
+    String[] statuses = new String[n];
+    OffsetDateTime[] afterAt = new OffsetDateTime[n];
+    Long[] afterId = new Long[n];
+    Integer[] limits = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      PageKey key = keys.get(i);
+      customers[i] = key.customerId();
+      statuses[i] = key.status();
+      long[] after = key.after();
+      afterAt[i] = after == null ? null : Timestamps.fromMicros(after[0]);
+      afterId[i] = after == null ? null : after[1];
+      // one row more than the page: whether another page follows
+      limits[i] = key.limit() + 1;
+    }
+    Tuple args =
+        Tuple.tuple()
+            .addArrayOfLong(customers)
+            .addArrayOfString(statuses)
+            .addArrayOfOffsetDateTime(afterAt)
+            .addArrayOfLong(afterId)
+            .addArrayOfInteger(limits);
+    return db.run(ORDER_PAGES_SQL, args)
+        .map(rows -> pages(rows, keys, cursors))
+        .toCompletionStage();
+  }
+
+  /** Rows come key by key (the key's position, from 1, in the last column), newest first. */
+  private static Map<PageKey, Map<String, Object>> pages(
+      RowSet<Row> rows, List<PageKey> keys, CursorCodec cursors) {
+    List<List<Row>> byKey = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      byKey.add(new ArrayList<>());
+    }
+    int position = OrderRepresentation.ORDER_COLUMN_COUNT;
+    for (Row row : rows) {
+      byKey.get((int) row.getLong(position).longValue() - 1).add(row);
+    }
+    Map<PageKey, Map<String, Object>> pages = new HashMap<>(keys.size() * 2);
+    for (int i = 0; i < keys.size(); i++) {
+      PageKey key = keys.get(i);
+      List<Row> page = byKey.get(i);
+      String next = null;
+      if (page.size() > key.limit()) {
+        page.remove(page.size() - 1);
+        Row last = page.get(page.size() - 1);
+        next =
+            cursors.encode(
+                key.scope(),
+                Timestamps.micros(last.getOffsetDateTime(CREATED_AT)),
+                last.getLong(0));
+      }
+      List<Map<String, Object>> data = new ArrayList<>(page.size());
+      for (Row row : page) {
+        data.add(Nodes.order(row));
+      }
+      Map<String, Object> result = new LinkedHashMap<>(4);
+      result.put("data", data);
+      result.put("next_cursor", next);
+      pages.put(key, result);
+    }
+    return pages;
+  }
+}

@@ -1,0 +1,393 @@
+package dev.hotpath.graphql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.QueryBudgets;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GraphQL at /graphql over real sockets, against the REST routes of the same server: the same
+ * values, the same isolation, one statement per level, limits refused before anything runs,
+ * persisted queries answered by GET with 304, and the writes through the REST write path.
+ */
+class GraphqlApiTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private final TestServer server = TestServer.get();
+  private final Api api = server.api();
+  private final Fixtures fx = new Fixtures(server);
+
+  static String request(String query, String variablesJson) {
+    ObjectNode body = MAPPER.createObjectNode().put("query", query);
+    try {
+      body.set("variables", MAPPER.readTree(variablesJson));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+    return body.toString();
+  }
+
+  static Api.Response graphql(Api api, String query, String variablesJson) {
+    return api.post("/graphql", request(query, variablesJson));
+  }
+
+  private static final String CUSTOMER_FIELDS =
+      "id email name status address { line1 line2 city region postal_code country } version"
+          + " created_at updated_at";
+  private static final String ORDER_FIELDS =
+      "id customer_id status currency subtotal_minor total_minor item_count"
+          + " shipping_address { line1 city postal_code country } items { line_no product_id"
+          + " product_name unit_price_minor quantity line_total_minor } version created_at"
+          + " updated_at payment { status authorization_id }";
+  private static final String PRODUCT_FIELDS =
+      "id sku name description category price_minor currency stock status version created_at"
+          + " updated_at";
+
+  @Test
+  void answersTheSameValuesAsTheRestRoutes() {
+    long customer = fx.customer();
+    long product = fx.product(1_250, 50);
+    long order = fx.order(customer, product, 2);
+    Api.Response r =
+        graphql(
+            api,
+            "query($c: Long!, $o: Long!) { customer(id: $c) { "
+                + CUSTOMER_FIELDS
+                + " } order(id: $o) { "
+                + ORDER_FIELDS
+                + " } }",
+            "{\"c\":" + customer + ",\"o\":" + order + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().has("errors")).as(r.body()).isFalse();
+    JsonNode data = r.json().get("data");
+    assertThat(withoutNulls(data.get("customer")))
+        .isEqualTo(withoutNulls(api.get("/v1/customers/" + customer).json()));
+    assertThat(withoutNulls(data.get("order")))
+        .isEqualTo(withoutNulls(api.get("/v1/orders/" + order).json()));
+
+    Api.Response products =
+        graphql(
+            api,
+            "{ products(category: \"fixtures\", first: 5) { data { "
+                + PRODUCT_FIELDS
+                + " } next_cursor } }",
+            "{}");
+    JsonNode rest = api.get("/v1/products?category=fixtures&limit=5").json();
+    assertThat(products.json().at("/data/products/data")).isEqualTo(rest.get("data"));
+  }
+
+  @Test
+  void pagesACustomersOrdersWithTheRestCursor() {
+    long customer = fx.customer();
+    long product = fx.product(300, 100);
+    for (int i = 0; i < 3; i++) {
+      fx.order(customer, product, 1);
+    }
+    String query =
+        "query($c: Long!, $after: String) { customer(id: $c) { orders(first: 2, after: $after) {"
+            + " data { id version } next_cursor } } }";
+    JsonNode first =
+        graphql(api, query, "{\"c\":" + customer + "}").json().at("/data/customer/orders");
+    JsonNode rest = api.get("/v1/customers/" + customer + "/orders?limit=2").json();
+    assertThat(ids(first.get("data"))).isEqualTo(ids(rest.get("data")));
+    JsonNode full =
+        graphql(
+                api,
+                "query($c: Long!) { customer(id: $c) { orders(first: 2) { data { "
+                    + ORDER_FIELDS
+                    + " } } } }",
+                "{\"c\":" + customer + "}")
+            .json()
+            .at("/data/customer/orders/data");
+    assertThat(withoutNulls(full)).isEqualTo(withoutNulls(rest.get("data")));
+    String cursor = first.get("next_cursor").asText();
+    JsonNode second =
+        graphql(api, query, "{\"c\":" + customer + ",\"after\":\"" + cursor + "\"}")
+            .json()
+            .at("/data/customer/orders");
+    JsonNode restSecond =
+        api.get("/v1/customers/" + customer + "/orders?limit=2&cursor=" + cursor).json();
+    assertThat(ids(second.get("data"))).isEqualTo(ids(restSecond.get("data"))).hasSize(1);
+    assertThat(second.get("next_cursor").isNull()).isTrue();
+  }
+
+  @Test
+  void twentyOrdersWithItemsAndProductsCostOneStatementPerLevel() {
+    long customer = fx.customer();
+    List<Long> products = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      products.add(fx.product(100 + i, 500));
+    }
+    for (int i = 0; i < 20; i++) {
+      String body =
+          "{\"customer_id\":"
+              + customer
+              + ",\"items\":[{\"product_id\":"
+              + products.get(i % 4)
+              + ",\"quantity\":1},{\"product_id\":"
+              + products.get((i + 1) % 4)
+              + ",\"quantity\":2}]}";
+      assertThat(api.post("/v1/orders", body).status()).isEqualTo(201);
+    }
+    Api.Response r =
+        graphql(
+            api,
+            "query($c: Long!) { customer(id: $c) { name orders(first: 20) { data { id items {"
+                + " quantity product { name price_minor } } } } } }",
+            "{\"c\":" + customer + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    JsonNode orders = r.json().at("/data/customer/orders/data");
+    assertThat(orders).hasSize(20);
+    for (JsonNode order : orders) {
+      assertThat(order.get("items")).hasSize(2);
+      for (JsonNode item : order.get("items")) {
+        assertThat(item.at("/product/name").asText()).startsWith("Fixture product");
+      }
+    }
+    // customer, its orders, their items, their products: four levels, four statements
+    String timing = r.header("Server-Timing").orElseThrow();
+    assertThat(QueryBudgets.queries(timing)).hasValue(4);
+    QueryBudgets.assertWithin("POST /graphql", timing, 4);
+  }
+
+  @Test
+  void refusesAQueryCostlierThanTheLimitBeforeItRuns() {
+    long customer = fx.customer();
+    Api.Response r =
+        graphql(
+            api,
+            "query($c: Long!) { customer(id: $c) { orders(first: 100) { data { items { product {"
+                + PRODUCT_FIELDS
+                + " } } } } } }",
+            "{\"c\":" + customer + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(400);
+    assertThat(r.contentType()).startsWith("application/problem+json");
+    assertThat(r.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/query-too-costly");
+    assertThat(r.json().get("detail").asText()).contains("HOTPATH_GRAPHQL_MAX_COST is 10000");
+    assertThat(QueryBudgets.queries(r.header("Server-Timing").orElseThrow())).hasValue(0);
+  }
+
+  @Test
+  void aCustomerTokenSeesOnlyItsOwnCustomerAndOrders() {
+    long alice = fx.customer();
+    long bob = fx.customer();
+    long product = fx.product(700, 50);
+    long bobsOrder = fx.order(bob, product, 1);
+    long alicesOrder = fx.order(alice, product, 1);
+    Api asAlice = api.as(Tokens.get().customer(alice));
+    Api.Response r =
+        graphql(
+            asAlice,
+            "query($a: Long!, $b: Long!, $bo: Long!, $ao: Long!) { me: customer(id: $a) { id }"
+                + " other: customer(id: $b) { id } theirs: order(id: $bo) { id }"
+                + " mine: order(id: $ao) { id customer_id } }",
+            "{\"a\":"
+                + alice
+                + ",\"b\":"
+                + bob
+                + ",\"bo\":"
+                + bobsOrder
+                + ",\"ao\":"
+                + alicesOrder
+                + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    JsonNode data = r.json().get("data");
+    assertThat(data.at("/me/id").asLong()).isEqualTo(alice);
+    assertThat(data.get("other").isNull()).isTrue();
+    assertThat(data.get("theirs").isNull()).isTrue();
+    assertThat(data.at("/mine/customer_id").asLong()).isEqualTo(alice);
+    assertThat(r.json().get("errors")).hasSize(2);
+    for (JsonNode error : r.json().get("errors")) {
+      assertThat(error.at("/extensions/type").asText())
+          .isEqualTo("https://hotpath.dev/problems/not-found");
+    }
+    Api.Response anonymous = graphql(api.anonymous(), "{ products { data { id } } }", "{}");
+    assertThat(anonymous.status()).isEqualTo(401);
+  }
+
+  @Test
+  void eachFieldNeedsTheScopeOfItsRestRoute() {
+    long customer = fx.customer();
+    long product = fx.product(640, 30);
+    long order = fx.order(customer, product, 1);
+    String readCustomersOnly =
+        Tokens.get()
+            .builder()
+            .sub("customer:" + customer)
+            .scopes(List.of("customers:read"))
+            .es256();
+    Api.Response r =
+        graphql(
+            api.as(readCustomersOnly),
+            "query($c: Long!, $o: Long!) { customer(id: $c) { id } order(id: $o) { id } }",
+            "{\"c\":" + customer + ",\"o\":" + order + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().at("/data/customer/id").asLong()).isEqualTo(customer);
+    assertThat(r.json().at("/data/order").isNull()).isTrue();
+    assertThat(r.json().at("/errors/0/extensions/type").asText())
+        .isEqualTo("https://hotpath.dev/problems/forbidden");
+    assertThat(r.json().at("/errors/0/message").asText()).contains("orders:read");
+    Api.Response write =
+        graphql(
+            api.as(readCustomersOnly),
+            "mutation($o: Long!) { cancelOrder(id: $o) { id } }",
+            "{\"o\":" + order + "}");
+    assertThat(write.json().at("/errors/0/extensions/status").asInt()).isEqualTo(403);
+    assertThat(api.get("/v1/orders/" + order).json().get("status").asText()).isEqualTo("placed");
+  }
+
+  @Test
+  void runsAPersistedQueryByGetAndAnswers304WhenTheTagMatches() {
+    long product = fx.product(990, 10);
+    String query = "query($p: Long!) { order(id: $p) { id } products(first: 1) { data { id } } }";
+    String hash = GraphqlRoutes.sha256Hex(query);
+    String extensions = "{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"" + hash + "\"}}";
+    String path =
+        "/graphql?extensions="
+            + URLEncoder.encode(extensions, StandardCharsets.UTF_8)
+            + "&variables="
+            + URLEncoder.encode("{\"p\":" + product + "}", StandardCharsets.UTF_8);
+    assertThat(api.get(path).status()).isEqualTo(404);
+    ObjectNode register = (ObjectNode) readTree(request(query, "{\"p\":" + product + "}"));
+    register.set("extensions", readTree(extensions));
+    assertThat(api.post("/graphql", register.toString()).status()).isEqualTo(200);
+
+    Api.Response first = api.get(path);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    String etag = first.header("ETag").orElseThrow();
+    assertThat(first.header("Cache-Control")).hasValue("private, no-cache");
+    Api.Response again = api.get(path, "If-None-Match", etag);
+    assertThat(again.status()).isEqualTo(304);
+
+    String mutation = "mutation { cancelOrder(id: 1) { id } }";
+    String mutationPath =
+        "/graphql?extensions="
+            + URLEncoder.encode(
+                "{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\""
+                    + GraphqlRoutes.sha256Hex(mutation)
+                    + "\"}}",
+                StandardCharsets.UTF_8);
+    ObjectNode registerMutation = (ObjectNode) readTree(request(mutation, "{}"));
+    registerMutation.set(
+        "extensions",
+        readTree(
+            "{\"persistedQuery\":{\"sha256Hash\":\"" + GraphqlRoutes.sha256Hex(mutation) + "\"}}"));
+    api.post("/graphql", registerMutation.toString());
+    assertThat(api.get(mutationPath).status()).isEqualTo(400);
+  }
+
+  @Test
+  void createOrderNeedsAKeyAndReplaysItsFirstAnswer() {
+    long customer = fx.customer();
+    long product = fx.product(450, 20);
+    String mutation =
+        "mutation($key: String!, $c: Long!, $p: Long!) { createOrder(idempotency_key: $key,"
+            + " input: { customer_id: $c, items: [{ product_id: $p, quantity: 3 }] }) { id status"
+            + " total_minor items { quantity product { id stock } } } }";
+    String key = UUID.randomUUID().toString();
+    String vars = "{\"key\":\"" + key + "\",\"c\":" + customer + ",\"p\":" + product + "}";
+    Api.Response first = graphql(api, mutation, vars);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    JsonNode order = first.json().at("/data/createOrder");
+    assertThat(order.get("total_minor").asLong()).isEqualTo(1350);
+    assertThat(order.at("/items/0/product/stock").asInt()).isEqualTo(17);
+    Api.Response retry = graphql(api, mutation, vars);
+    assertThat(retry.json().at("/data/createOrder/id")).isEqualTo(order.get("id"));
+    assertThat(fx.stock(product)).isEqualTo(17);
+    assertThat(api.get("/v1/orders/" + order.get("id").asLong()).json().get("total_minor").asLong())
+        .isEqualTo(1350);
+
+    Api.Response withoutKey =
+        graphql(
+            api,
+            "mutation($c: Long!, $p: Long!) { createOrder(input: { customer_id: $c, items: [{"
+                + " product_id: $p, quantity: 1 }] }) { id } }",
+            "{\"c\":" + customer + ",\"p\":" + product + "}");
+    assertThat(withoutKey.status()).isEqualTo(400);
+    assertThat(withoutKey.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/invalid-query");
+    assertThat(fx.stock(product)).isEqualTo(17);
+  }
+
+  @Test
+  void cancelOrderCancelsThroughTheRestRouteAndRefusesAStaleVersion() {
+    long customer = fx.customer();
+    long product = fx.product(800, 10);
+    long order = fx.order(customer, product, 4);
+    Api.Response stale =
+        graphql(
+            api,
+            "mutation($o: Long!) { cancelOrder(id: $o, version: 7) { id } }",
+            "{\"o\":" + order + "}");
+    assertThat(stale.json().at("/errors/0/extensions/type").asText())
+        .isEqualTo("https://hotpath.dev/problems/precondition-failed");
+    Api.Response r =
+        graphql(
+            api,
+            "mutation($o: Long!) { cancelOrder(id: $o, version: 1) { id status version } }",
+            "{\"o\":" + order + "}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().at("/data/cancelOrder/status").asText()).isEqualTo("cancelled");
+    assertThat(r.json().at("/data/cancelOrder/version").asInt()).isEqualTo(2);
+    assertThat(fx.stock(product)).isEqualTo(10);
+    assertThat(api.get("/v1/orders/" + order).json().get("status").asText()).isEqualTo("cancelled");
+  }
+
+  @Test
+  void aDocumentThatDoesNotValidateIsAProblemNamingEveryError() {
+    Api.Response r = graphql(api, "{ customer(id: 1) { nope } order { id } }", "{}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/invalid-query");
+    assertThat(r.json().get("errors").size()).isGreaterThanOrEqualTo(2);
+    assertThat(api.post("/graphql", "[1]").status()).isEqualTo(400);
+    assertThat(api.post("/graphql", "{\"query\":").status()).isEqualTo(400);
+  }
+
+  private static List<Long> ids(JsonNode list) {
+    List<Long> ids = new ArrayList<>();
+    list.forEach(n -> ids.add(n.get("id").asLong()));
+    return ids;
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** A representation without its null members: GraphQL writes every field asked for. */
+  private static JsonNode withoutNulls(JsonNode node) {
+    if (node.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode copy = MAPPER.createArrayNode();
+      node.forEach(element -> copy.add(withoutNulls(element)));
+      return copy;
+    }
+    if (node.isObject()) {
+      ObjectNode copy = MAPPER.createObjectNode();
+      node.fields()
+          .forEachRemaining(
+              e -> {
+                if (!e.getValue().isNull()) {
+                  copy.set(e.getKey(), withoutNulls(e.getValue()));
+                }
+              });
+      return copy;
+    }
+    return node;
+  }
+}

@@ -1,0 +1,63 @@
+package dev.hotpath.graphql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.App;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.QueryBudgets;
+import dev.hotpath.support.TestServer;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The depth and cost limits are settings, checked on the document before anything runs: an instance
+ * of its own with low limits refuses what the shared test server (defaults) answers, with a problem
+ * that names the limit and sends no statement.
+ */
+class GraphqlLimitsTest {
+  private static final String SIX_DEEP =
+      "{ customer(id: 42) { orders(first: 2) { data { items { product { name } } } } } }";
+
+  @Test
+  void refusesAQueryDeeperOrCostlierThanTheSettingsBeforeItRuns() {
+    TestServer server = TestServer.get();
+    assertThat(GraphqlApiTest.graphql(server.api(), SIX_DEEP, "{}").status()).isEqualTo(200);
+    App small =
+        App.start(
+            server.secondInstance(
+                Map.of("HOTPATH_GRAPHQL_MAX_DEPTH", "4", "HOTPATH_GRAPHQL_MAX_COST", "50")));
+    try {
+      Api api = Api.of("http://localhost:" + small.port());
+      Api.Response deep = GraphqlApiTest.graphql(api, SIX_DEEP, "{}");
+      assertThat(deep.status()).as(deep.body()).isEqualTo(400);
+      assertThat(deep.contentType()).startsWith("application/problem+json");
+      assertThat(deep.json().get("type").asText())
+          .isEqualTo("https://hotpath.dev/problems/query-too-deep");
+      assertThat(deep.json().get("detail").asText())
+          .contains("6 fields deep")
+          .contains("HOTPATH_GRAPHQL_MAX_DEPTH is 4");
+      assertThat(QueryBudgets.queries(deep.header("Server-Timing").orElseThrow())).hasValue(0);
+
+      Api.Response shallow =
+          GraphqlApiTest.graphql(api, "{ customer(id: 42) { address { city } } }", "{}");
+      assertThat(shallow.status()).as(shallow.body()).isEqualTo(200);
+
+      // products 1 + data (1 + 100 rows of id 1): 102, over 50
+      Api.Response costly =
+          GraphqlApiTest.graphql(api, "{ products(first: 100) { data { id } } }", "{}");
+      assertThat(costly.status()).as(costly.body()).isEqualTo(400);
+      assertThat(costly.json().get("type").asText())
+          .isEqualTo("https://hotpath.dev/problems/query-too-costly");
+      assertThat(costly.json().get("detail").asText())
+          .contains("costs 102")
+          .contains("HOTPATH_GRAPHQL_MAX_COST is 50");
+      assertThat(QueryBudgets.queries(costly.header("Server-Timing").orElseThrow())).hasValue(0);
+      Api.Response cheap =
+          GraphqlApiTest.graphql(api, "{ products(first: 10) { data { id } } }", "{}");
+      assertThat(cheap.status()).as(cheap.body()).isEqualTo(200);
+      assertThat(cheap.json().at("/data/products/data")).hasSize(10);
+    } finally {
+      small.close();
+    }
+  }
+}
