@@ -184,6 +184,9 @@ public record Settings(
     /** Redis as shared cache level and rate limits ({@code HOTPATH_REDIS_URL}). */
     public Builder redisUrl(URI url) {
       redis = redis.withUrl(url);
+      return this;
+    }
+
     public Builder graphql(GraphqlSettings value) {
       graphql = Objects.requireNonNull(value);
       return this;

@@ -50,8 +50,13 @@ final class ProblemStatus {
       case TOO_MANY_REQUESTS, RATE_LIMITED -> Status.Code.RESOURCE_EXHAUSTED;
       case REQUEST_TIMEOUT, DATABASE_TIMEOUT -> Status.Code.DEADLINE_EXCEEDED;
       case UNAVAILABLE, OVERLOADED, DATABASE_UNAVAILABLE -> Status.Code.UNAVAILABLE;
-      // the bridge sends what the route accepts; these mean a bug on this side
+      // the bridge sends what the route accepts, and never to /graphql; these mean a bug on this
+      // side
       case METHOD_NOT_ALLOWED,
+          INVALID_QUERY,
+          QUERY_TOO_DEEP,
+          QUERY_TOO_COSTLY,
+          PERSISTED_QUERY_NOT_FOUND,
           NOT_ACCEPTABLE,
           UNSUPPORTED_MEDIA_TYPE,
           HTTP_VERSION_NOT_SUPPORTED,

@@ -93,10 +93,11 @@ public final class Representation {
       String opaqueTag,
       long lastModified,
       Optional<String> nextCursor,
-      long owner) {
+      long owner,
+      Format format) {
     Representation rep =
         new Representation(
-            body, opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
+            body, opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner, format);
     rep.gzip = gzip;
     return rep;
   }

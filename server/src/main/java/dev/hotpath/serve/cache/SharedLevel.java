@@ -1,5 +1,6 @@
 package dev.hotpath.serve.cache;
 
+import dev.hotpath.http.Format;
 import dev.hotpath.http.Representation;
 import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Redis;
@@ -83,7 +84,8 @@ public final class SharedLevel {
       return #KEYS
       """;
 
-  private static final byte FORMAT = 1;
+  // the layout of a stored entry; 2 added the wire format (JSON or protobuf) after it
+  private static final byte FORMAT = 2;
   private static final byte[] EMPTY = new byte[0];
   private static final long POLL_MS = 10;
 
@@ -329,7 +331,8 @@ public final class SharedLevel {
               + ":"
               + Long.toHexString(key.itemFields())
               + ":"
-              + key.variant();
+              + key.variant()
+              + key.format().tagSuffix();
       this.lease = hash + ":l:" + f;
       this.field = f.getBytes(StandardCharsets.US_ASCII);
     }
@@ -343,6 +346,7 @@ public final class SharedLevel {
     Buffer out =
         Buffer.buffer(40 + tag.length + rep.length() + gzip.length())
             .appendByte(FORMAT)
+            .appendByte((byte) rep.format().ordinal())
             .appendLong(rep.lastModified())
             .appendLong(rep.owner())
             .appendInt(tag.length)
@@ -363,7 +367,8 @@ public final class SharedLevel {
       if (in.getByte(0) != FORMAT) {
         return Optional.empty();
       }
-      int at = 1;
+      Format format = Format.values()[in.getByte(1)];
+      int at = 2;
       long lastModified = in.getLong(at);
       long owner = in.getLong(at + 8);
       at += 16;
@@ -382,7 +387,8 @@ public final class SharedLevel {
       at += 4 + bodyLength;
       int gzipLength = in.getInt(at);
       Buffer gzip = in.getBuffer(at + 4, at + 4 + gzipLength);
-      return Optional.of(Representation.restored(body, gzip, tag, lastModified, cursor, owner));
+      return Optional.of(
+          Representation.restored(body, gzip, tag, lastModified, cursor, owner, format));
     } catch (RuntimeException e) {
       return Optional.empty();
     }
