@@ -227,11 +227,7 @@ class BackpressureApiTest {
   @Test
   void anHttp2StreamIsRefusedRetrySafelyItsConnectionOpensFewerAndTheRetrySucceedsLater()
       throws Exception {
-    HttpClientAgent h2 =
-        vertx.createHttpClient(
-            new HttpClientOptions()
-                .setProtocolVersion(HttpVersion.HTTP_2)
-                .setHttp2ClearTextUpgrade(false));
+    HttpClientAgent h2 = h2Client();
     AtomicReference<HttpConnection> connection = new AtomicReference<>();
     try {
       assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
@@ -297,11 +293,7 @@ class BackpressureApiTest {
 
   @Test
   void anHttp2ConnectionThatSpentItsResetBudgetGets503sInsteadOfBeingClosed() throws Exception {
-    HttpClientAgent h2 =
-        vertx.createHttpClient(
-            new HttpClientOptions()
-                .setProtocolVersion(HttpVersion.HTTP_2)
-                .setHttp2ClearTextUpgrade(false));
+    HttpClientAgent h2 = h2Client();
     AtomicReference<HttpConnection> connection = new AtomicReference<>();
     try {
       assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
@@ -320,6 +312,14 @@ class BackpressureApiTest {
     } finally {
       h2.close().await(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** An HTTP/2 client with prior knowledge (h2c). */
+  private static HttpClientAgent h2Client() {
+    return vertx.createHttpClient(
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false));
   }
 
   private static Future<Integer> h2Get(
