@@ -1,20 +1,26 @@
 package dev.hotpath.serve.cache;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hotpath.App;
+import dev.hotpath.http.Representation;
 import dev.hotpath.serve.ProductRepresentation;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.RedisServer;
 import dev.hotpath.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -44,6 +50,10 @@ class SharedLevelTest {
                   Map.of(
                       // B (1) keeps no first level of its own: every read of it goes to Redis
                       "HOTPATH_CACHE_MAX_MB", i == 1 ? "0" : "64",
+                      // the cache alone: 200 concurrent requests of one client would contend on
+                      // its shared bucket (Bucket4j's compare-and-swap retries;
+                      // SharedRateLimitTest)
+                      "HOTPATH_RATE_LIMITS", "off",
                       "HOTPATH_REDIS_URL", redis.url(),
                       "HOTPATH_DB_POOL_SIZE", "4",
                       // a busy machine: generous bounds, so that only a real fault falls back
@@ -142,6 +152,70 @@ class SharedLevelTest {
       assertThat(onB.json().get("name").asText()).as("round " + round).isEqualTo(renamed);
       assertThat(onB.header("ETag")).isEqualTo(patched.header("ETag"));
     }
+  }
+
+  @Test
+  void aFillThatReadTheDatabaseBeforeAWriteIsNeverStoredAfterIt() throws Exception {
+    App a = instances.get(0);
+    SharedLevel level = new SharedLevel(a.redis().orElseThrow(), a.vertx());
+    long id = 8_000_000_000L + System.nanoTime() % 1_000_000; // no route reads this resource
+    CacheKey key = new CacheKey(Kind.PRODUCT, id, 1, 0, 0);
+    String hash = "hp:{p:" + id + "}";
+    Promise<Optional<Representation>> heldRead = Promise.promise();
+    CompletableFuture<Optional<Representation>> answered = new CompletableFuture<>();
+    a.vertx()
+        .runOnContext(
+            v ->
+                level
+                    .load(key, k -> heldRead.future())
+                    .onComplete(ar -> answered.complete(ar.result())));
+    // the lease is taken (and the generation read) before the database is read
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ":1".equals(redis.command("EXISTS " + hash + ":l:1:0:0")));
+
+    // a write commits and deletes; then the read that started before it comes back
+    level
+        .invalidate(List.of(key.owner()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, SECONDS);
+    Representation old = representation(id, "{\"name\":\"old\"}", Optional.empty());
+    a.vertx().runOnContext(v -> heldRead.complete(Optional.of(old)));
+
+    assertThat(answered.get(30, SECONDS)).as("the request gets what it read").contains(old);
+    await().atMost(Duration.ofSeconds(30)).until(() -> level.stats().refusedFills() == 1);
+    assertThat(redis.command("EXISTS " + hash)).as("never stored").isEqualTo(":0");
+
+    // with no write in between, a fill is stored, and read back whole: body, gzip form, validators
+    Representation current = representation(id, "{\"name\":\"current\"}", Optional.of("next-page"));
+    assertThat(load(a, level, key, current)).contains(current);
+    await().atMost(Duration.ofSeconds(30)).until(() -> level.stats().fills() == 1);
+    Representation back = load(a, level, key, null).orElseThrow();
+    assertThat(level.stats().hits()).isEqualTo(1);
+    assertThat(back.body()).isEqualTo(current.body());
+    assertThat(back.gzip()).isEqualTo(current.gzip());
+    assertThat(back.etag().toString()).isEqualTo(current.etag().toString());
+    assertThat(back.lastModified()).isEqualTo(current.lastModified());
+    assertThat(back.nextCursor()).isEqualTo(current.nextCursor());
+    assertThat(back.owner()).isEqualTo(current.owner());
+  }
+
+  private static Representation representation(long id, String json, Optional<String> cursor) {
+    return Representation.cached(Buffer.buffer(json), "p" + id + "v1", 1_700_000_000L, cursor, 42);
+  }
+
+  /** Loads {@code key} through {@code level}; the database answers {@code fromDatabase}. */
+  private static Optional<Representation> load(
+      App app, SharedLevel level, CacheKey key, Representation fromDatabase) throws Exception {
+    CompletableFuture<Optional<Representation>> answered = new CompletableFuture<>();
+    app.vertx()
+        .runOnContext(
+            v ->
+                level
+                    .load(key, k -> Future.succeededFuture(Optional.ofNullable(fromDatabase)))
+                    .onComplete(ar -> answered.complete(ar.result())));
+    return answered.get(30, SECONDS);
   }
 
   @Test
