@@ -73,6 +73,7 @@ public final class Replicas {
     volatile long lagBytes;
     volatile double lagSeconds;
     volatile boolean polling;
+    volatile long pollStarted;
 
     Replica(DatabaseCoordinates at, Pool poll, Counter reads) {
       this.at = at;
@@ -288,11 +289,15 @@ public final class Replicas {
 
   private void poll(Replica r) {
     if (r.polling) {
-      // the last poll is still unanswered: a replica that slow takes no reads
-      mark(r, false, "its last poll is still unanswered");
+      // the last poll is still unanswered: a replica that slow (longer than the lag bound) takes no
+      // reads; a busy machine's slower answer is only waited for
+      if (System.nanoTime() - r.pollStarted > settings.maxLag().toNanos()) {
+        mark(r, false, "its last poll is unanswered after " + settings.maxLag().toMillis() + " ms");
+      }
       return;
     }
     r.polling = true;
+    r.pollStarted = System.nanoTime();
     long primaryNow = primaryLsn;
     r.poll
         .query(REPLICA_STATE)
