@@ -101,6 +101,7 @@ public final class Replicas {
         Counter.builder("hotpath_db_reads")
             .description("single-statement reads, by where they were served")
             .tag("on", "primary")
+            .tag("server", primaryAt.host() + ":" + primaryAt.port())
             .register(registry);
     List<Replica> list = new ArrayList<>();
     for (URI url : settings.urls()) {
@@ -112,7 +113,7 @@ public final class Replicas {
               Counter.builder("hotpath_db_reads")
                   .description("single-statement reads, by where they were served")
                   .tag("on", "replica")
-                  .tag("replica", at.host() + ":" + at.port())
+                  .tag("server", at.host() + ":" + at.port())
                   .register(registry));
       String name = r.name();
       Gauge.builder("hotpath_db_replica_lag_bytes", r, x -> x.lagBytes)

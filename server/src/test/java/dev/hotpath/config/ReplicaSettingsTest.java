@@ -66,7 +66,8 @@ class ReplicaSettingsTest {
     assertThat(ReadFloor.parse("16/B374D848")).isEqualTo(OptionalLong.of(0x16_B374D848L));
     assertThat(ReadFloor.format(0x16_B374D848L)).isEqualTo("16/B374D848");
     assertThat(ReadFloor.parse("0/0")).isEqualTo(OptionalLong.of(0));
-    for (String bad : List.of("", "/", "16/", "/1", "x/1", "-1/0", "1/+2", "123456789/0", "1/123456789")) {
+    for (String bad :
+        List.of("", "/", "16/", "/1", "x/1", "-1/0", "1/+2", "123456789/0", "1/123456789")) {
       assertThat(ReadFloor.parse(bad)).as(bad).isEmpty();
     }
   }
