@@ -73,6 +73,7 @@ public final class Replicas {
     volatile long lagBytes;
     volatile double lagSeconds;
     volatile boolean polling;
+    volatile long pollStarted;
 
     Replica(DatabaseCoordinates at, Pool poll, Counter reads) {
       this.at = at;
@@ -100,6 +101,7 @@ public final class Replicas {
         Counter.builder("hotpath_db_reads")
             .description("single-statement reads, by where they were served")
             .tag("on", "primary")
+            .tag("server", primaryAt.host() + ":" + primaryAt.port())
             .register(registry);
     List<Replica> list = new ArrayList<>();
     for (URI url : settings.urls()) {
@@ -111,7 +113,7 @@ public final class Replicas {
               Counter.builder("hotpath_db_reads")
                   .description("single-statement reads, by where they were served")
                   .tag("on", "replica")
-                  .tag("replica", at.host() + ":" + at.port())
+                  .tag("server", at.host() + ":" + at.port())
                   .register(registry));
       String name = r.name();
       Gauge.builder("hotpath_db_replica_lag_bytes", r, x -> x.lagBytes)
@@ -288,11 +290,15 @@ public final class Replicas {
 
   private void poll(Replica r) {
     if (r.polling) {
-      // the last poll is still unanswered: a replica that slow takes no reads
-      mark(r, false, "its last poll is still unanswered");
+      // the last poll is still unanswered: a replica that slow (longer than the lag bound) takes no
+      // reads; a busy machine's slower answer is only waited for
+      if (System.nanoTime() - r.pollStarted > settings.maxLag().toNanos()) {
+        mark(r, false, "its last poll is unanswered after " + settings.maxLag().toMillis() + " ms");
+      }
       return;
     }
     r.polling = true;
+    r.pollStarted = System.nanoTime();
     long primaryNow = primaryLsn;
     r.poll
         .query(REPLICA_STATE)

@@ -83,6 +83,11 @@ class ReplicaReadsTest {
               assertThat(cluster.onReplica(CUSTOMER_READS)).isGreaterThan(before);
             });
     assertThat(replicaReads()).isPositive();
+    // and the scrape shows where reads went, per server
+    assertThat(app.observability().registry().scrape())
+        .contains("hotpath_db_reads_total{on=\"replica\"")
+        .contains("hotpath_db_reads_total{on=\"primary\"")
+        .contains("hotpath_db_replica_lag_bytes{");
   }
 
   @Test
