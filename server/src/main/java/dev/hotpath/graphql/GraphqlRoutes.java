@@ -63,6 +63,7 @@ public final class GraphqlRoutes {
   private final Compression compression;
   private final RestWrites writes;
   private final int budgetCeiling;
+  private final Contract contract;
 
   /**
    * @param contract where the route's query budget is declared: the most statements any document
@@ -83,14 +84,14 @@ public final class GraphqlRoutes {
     this.compression = compression;
     this.writes = new RestWrites(vertx, tls);
     this.budgetCeiling = contract.routeInfo("POST", PATH).queryBudget();
+    this.contract = contract;
   }
 
   /** {@code POST /graphql}: a query or mutation, or a persisted query to register or run. */
   public void post(RoutingContext ctx) {
-    JsonNode body = readJson(ctx.body().buffer());
-    if (!body.isObject()) {
-      throw new ProblemException(ProblemType.BAD_REQUEST, "Send a JSON object with a query");
-    }
+    // as every body: strict JSON (no duplicate keys, nothing after it), checked against the
+    // contract
+    JsonNode body = contract.readBody(ctx.body().buffer(), "GraphqlRequest");
     Optional<String> query = text(body, "query");
     Map<String, Object> variables = object(body.get("variables"), "variables");
     String operationName = text(body, "operationName").orElse(null);
@@ -120,9 +121,9 @@ public final class GraphqlRoutes {
     Optional<String> hash =
         persistedHash(
             readJson(
-                Buffer.buffer(
-                    extensions.orElseThrow(
-                        () -> ProblemException.invalid("extensions", "is required")))));
+                extensions.orElseThrow(() -> ProblemException.invalid("extensions", "is required")),
+                "GraphqlExtensions",
+                "extensions"));
     String document =
         persisted(
             hash.orElseThrow(
@@ -132,7 +133,7 @@ public final class GraphqlRoutes {
     Map<String, Object> vars =
         variables.isEmpty()
             ? Map.of()
-            : object(readJson(Buffer.buffer(variables.get())), "variables");
+            : object(readJson(variables.get(), "GraphqlVariables", "variables"), "variables");
     run(ctx, document, vars, operationName.orElse(null), true);
   }
 
@@ -312,14 +313,14 @@ public final class GraphqlRoutes {
         fields);
   }
 
-  private static JsonNode readJson(@Nullable Buffer buffer) {
-    if (buffer == null || buffer.length() == 0) {
-      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body is empty");
-    }
+  /** A query parameter's JSON, as strict as a body, against the contract's {@code schema}. */
+  private JsonNode readJson(String json, String schema, String param) {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     try {
-      return JsonOutput.MAPPER.readTree(buffer.getBytes());
-    } catch (IOException e) {
-      throw new ProblemException(ProblemType.MALFORMED_JSON, "Not well-formed JSON");
+      return contract.readJson(bytes, 0, bytes.length, schema);
+    } catch (ProblemException e) {
+      // a parameter's fault is the request's (400), whatever a body's would be (415 for NUL)
+      throw ProblemException.invalid(param, "must be a JSON object: " + e.detail());
     }
   }
 

@@ -140,12 +140,21 @@ class HostileInputTest {
   /** A valid body of each schema, which the generator then always breaks. */
   private static final Map<String, String> TEMPLATES =
       Map.of(
-          "CustomerCreate", "{\"email\":\"h@x.io\",\"name\":\"H\"}",
-          "BatchGetRequest", "{\"ids\":[1,2,3]}",
-          "CustomerPatch", "{\"name\":\"H\",\"status\":\"active\"}",
-          "OrderCreate", "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}",
-          "LogLevel", "{\"logger\":\"dev.hotpath\",\"level\":\"INFO\"}",
-          "ReportRequest", "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}");
+          "CustomerCreate",
+          "{\"email\":\"h@x.io\",\"name\":\"H\"}",
+          "BatchGetRequest",
+          "{\"ids\":[1,2,3]}",
+          "CustomerPatch",
+          "{\"name\":\"H\",\"status\":\"active\"}",
+          "OrderCreate",
+          "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}",
+          "LogLevel",
+          "{\"logger\":\"dev.hotpath\",\"level\":\"INFO\"}",
+          "ReportRequest",
+          "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}",
+          "GraphqlRequest",
+          "{\"query\":\"query($first: Int!) { products(first: $first) { data { id } } }\","
+              + "\"variables\":{\"first\":1}}");
 
   @Test
   void tenThousandHostileRequestsGetNo5xxConformToTheContractAndChangeNothing() throws Exception {

@@ -45,12 +45,21 @@ class HostileMatrixTest {
   /** A valid body of each schema, which the matrix then breaks one field at a time. */
   private static final Map<String, String> TEMPLATES =
       Map.of(
-          "CustomerCreate", "{\"email\":\"m@x.io\",\"name\":\"M\"}",
-          "BatchGetRequest", "{\"ids\":[1,2,3]}",
-          "CustomerPatch", "{\"name\":\"M\",\"status\":\"active\"}",
-          "OrderCreate", "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}",
-          "LogLevel", "{\"logger\":\"dev.hotpath\",\"level\":\"INFO\"}",
-          "ReportRequest", "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}");
+          "CustomerCreate",
+          "{\"email\":\"m@x.io\",\"name\":\"M\"}",
+          "BatchGetRequest",
+          "{\"ids\":[1,2,3]}",
+          "CustomerPatch",
+          "{\"name\":\"M\",\"status\":\"active\"}",
+          "OrderCreate",
+          "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}",
+          "LogLevel",
+          "{\"logger\":\"dev.hotpath\",\"level\":\"INFO\"}",
+          "ReportRequest",
+          "{\"from\":\"2025-01-01\",\"to\":\"2025-01-31\"}",
+          "GraphqlRequest",
+          "{\"query\":\"query($first: Int!) { products(first: $first) { data { id } } }\","
+              + "\"variables\":{\"first\":1}}");
 
   /** Values no field of the contract takes: numbers must be integers written as integers. */
   private static final List<String> NUMBERS_REFUSED =
