@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param admission rate limits and admission control (load shedding)
  * @param outside outside services: where they are, timeouts, breakers, retries, hedging
  * @param relay the outbox relay to Kafka (off unless a broker is named)
+ * @param retention partitions made ahead, outbox partitions dropped, finished jobs purged
  */
 public record Settings(
     ServerSettings server,
@@ -41,7 +42,8 @@ public record Settings(
     ComputeSettings compute,
     AdmissionSettings admission,
     OutsideSettings outside,
-    RelaySettings relay) {
+    RelaySettings relay,
+    RetentionSettings retention) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -64,6 +66,7 @@ public record Settings(
     b.admission = r.section(() -> AdmissionSettings.from(r));
     b.outside = r.section(() -> OutsideSettings.from(r));
     b.relay = r.section(() -> RelaySettings.from(r));
+    b.retention = r.section(() -> RetentionSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -106,6 +109,7 @@ public record Settings(
     b.admission = admission;
     b.outside = outside;
     b.relay = relay;
+    b.retention = retention;
     return b;
   }
 
@@ -127,6 +131,7 @@ public record Settings(
     private AdmissionSettings admission;
     private OutsideSettings outside;
     private RelaySettings relay;
+    private RetentionSettings retention;
 
     private Builder() {}
 
@@ -142,6 +147,11 @@ public record Settings(
 
     public Builder compute(ComputeSettings value) {
       compute = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder retention(RetentionSettings value) {
+      retention = Objects.requireNonNull(value);
       return this;
     }
 
@@ -181,7 +191,8 @@ public record Settings(
           compute,
           admission,
           outside,
-          relay);
+          relay,
+          retention);
     }
   }
 }
