@@ -2,21 +2,38 @@ package dev.hotpath.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hotpath.support.Sql;
 import dev.hotpath.support.TestServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The list queries use their indexes with 200k orders loaded: no sequential scan of orders. */
+/**
+ * The hot queries use their indexes with 200k orders loaded (the test server's data): no sequential
+ * scan of a large table, and a lookup by id prunes to its month's partitions. {@code ScalePlanTest}
+ * runs the same assertions on 5M orders.
+ */
 class QueryPlanTest {
-  private final TestServer server = TestServer.get();
+  /** The database the plans are asked of. */
+  DatabaseCoordinates database() {
+    return TestServer.get().database();
+  }
+
+  private long number(String sql) throws SQLException {
+    return Sql.number(database(), sql);
+  }
+
+  private String text(String sql) throws SQLException {
+    return Sql.text(database(), sql);
+  }
 
   /** The plan of {@code sql} as the server runs it: prepared, generic plan, with {@code args}. */
   private String plan(String sql, String args) throws Exception {
-    try (Connection conn = server.database().openJdbc();
+    try (Connection conn = database().openJdbc();
         Statement st = conn.createStatement()) {
       st.execute("SET plan_cache_mode = force_generic_plan");
       st.execute("PREPARE q AS " + sql);
@@ -34,11 +51,11 @@ class QueryPlanTest {
    * Asserts that {@code plan} reads no table holding rows sequentially: the planner may well scan
    * an empty partition (the default one) that way, at no cost.
    */
-  private void assertNoSequentialScanOfRows(String plan) {
+  private void assertNoSequentialScanOfRows(String plan) throws SQLException {
     Matcher scan = SEQ_SCAN.matcher(plan);
     while (scan.find()) {
       assertThat(
-              server.queryLong(
+              number(
                   "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '"
                       + scan.group(1)
                       + "'"))
@@ -52,17 +69,17 @@ class QueryPlanTest {
   private static final Pattern SEQ_SCAN = Pattern.compile("Seq Scan on (\\w+)");
 
   /** A page's worth of real order ids, as an array literal. */
-  private String someOrderIds() {
+  private String someOrderIds() throws SQLException {
     return "'"
-        + server.queryText(
+        + text(
             "SELECT array_agg(id)::text FROM (SELECT id FROM orders WHERE id < month_id('2025-07-01', 0)"
                 + " ORDER BY id DESC LIMIT 10) t")
         + "'::bigint[]";
   }
 
   @Test
-  void theSeededVolumeIsThere() {
-    assertThat(server.queryLong("SELECT count(*) FROM orders")).isGreaterThanOrEqualTo(200_000);
+  void theSeededVolumeIsThere() throws SQLException {
+    assertThat(number("SELECT count(*) FROM orders")).isGreaterThanOrEqualTo(200_000);
   }
 
   @Test
@@ -98,12 +115,12 @@ class QueryPlanTest {
                 + " ORDER BY order_id, line_no",
             ids
                 + ", "
-                + server.queryLong("SELECT min(i) FROM unnest(" + ids + ") i")
+                + number("SELECT min(i) FROM unnest(" + ids + ") i")
                 + ", "
-                + server.queryLong("SELECT max(i) FROM unnest(" + ids + ") i"));
+                + number("SELECT max(i) FROM unnest(" + ids + ") i"));
     assertNoSequentialScanOfRows(plan);
     assertThat(plan).contains("order_items_y").contains("_pkey");
-    try (Connection conn = server.database().openJdbc();
+    try (Connection conn = database().openJdbc();
         Statement st = conn.createStatement();
         ResultSet rs =
             st.executeQuery(
@@ -124,21 +141,19 @@ class QueryPlanTest {
     String plan =
         plan(
             "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no",
-            Long.toString(server.queryLong("SELECT min(id) FROM orders")));
+            Long.toString(number("SELECT min(id) FROM orders")));
     assertThat(plan).doesNotContain("Seq Scan").contains("_pkey");
   }
 
   @Test
   void singleOrderPrunesToItsMonthsPartitionWithTheGenericPlan() throws Exception {
-    long id = server.queryLong("SELECT max(id) FROM orders_y2025m06");
+    long id = number("SELECT max(id) FROM orders_y2025m06");
     String plan =
         plan(
             "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1"
                 + " ORDER BY i.line_no",
             Long.toString(id));
-    assertThat(
-            server.queryLong(
-                "SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass"))
+    assertThat(number("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass"))
         .isGreaterThan(24);
     assertThat(plan).contains("Subplans Removed").doesNotContain("Seq Scan");
     assertThat(plan.split("Index Only Scan|Index Scan").length - 1)
@@ -149,7 +164,7 @@ class QueryPlanTest {
 
   @Test
   void theOutboxConsumerReadsItsNextBatchDownThePositionIndex() throws Exception {
-    assertThat(server.queryLong("SELECT count(*) FROM outbox")).isGreaterThanOrEqualTo(200_000);
+    assertThat(number("SELECT count(*) FROM outbox")).isGreaterThanOrEqualTo(200_000);
     String plan =
         plan(
             "SELECT b.txid::text, b.id, count(*) OVER () FROM (SELECT txid, id FROM outbox"
