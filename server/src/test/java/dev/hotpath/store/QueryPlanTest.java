@@ -145,6 +145,46 @@ class QueryPlanTest {
     assertThat(plan).doesNotContain("Seq Scan").contains("_pkey");
   }
 
+  /**
+   * The measurement behind the key (docs/data-at-scale.md): the lookup by an id that carries its
+   * month reads a few buffers; the same lookup with nothing to prune by, as on tables partitioned
+   * by created_at, probes the primary key of every month.
+   */
+  @Test
+  void anIdThatCarriesItsMonthReadsOnePartitionInsteadOfEveryMonths() throws Exception {
+    long id = number("SELECT max(id) FROM orders_y2025m06");
+    String sql = "SELECT * FROM orders WHERE id = " + id;
+    long partitions =
+        number("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass");
+    long pruned = buffers(sql, true);
+    long everyMonth = buffers(sql, false);
+    System.out.printf(
+        "order by id: %d buffers pruned, %d probing all %d partitions of orders%n",
+        pruned, everyMonth, partitions);
+    assertThat(pruned).isLessThanOrEqualTo(4);
+    assertThat(everyMonth).isGreaterThanOrEqualTo(partitions);
+  }
+
+  /** Shared buffers hit or read by {@code sql}, with partition pruning on or off. */
+  private long buffers(String sql, boolean pruning) throws SQLException {
+    try (Connection conn = database().openJdbc();
+        Statement st = conn.createStatement()) {
+      st.execute("SET enable_partition_pruning = " + pruning);
+      long total = 0;
+      try (ResultSet rs = st.executeQuery("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)) {
+        rs.next();
+        Matcher m = BUFFERS.matcher(rs.getString(1));
+        if (m.find()) {
+          total = Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
+        }
+      }
+      return total;
+    }
+  }
+
+  private static final Pattern BUFFERS =
+      Pattern.compile("\"Shared Hit Blocks\": (\\d+),\\s*\"Shared Read Blocks\": (\\d+)");
+
   @Test
   void singleOrderPrunesToItsMonthsPartitionWithTheGenericPlan() throws Exception {
     long id = number("SELECT max(id) FROM orders_y2025m06");
