@@ -208,7 +208,12 @@ public final class App implements AutoCloseable {
     JobQueue jobs = new JobQueue(effective.compute());
     JobHandlers jobHandlers =
         new JobHandlers()
-            .register(Maintenance.KIND, new Maintenance())
+            .register(
+                Maintenance.KIND,
+                new Maintenance(
+                    effective.retention(),
+                    effective.relay().enabled(),
+                    java.time.Clock.systemUTC()))
             .register(ReportJob.KIND, new ReportJob(jobs))
             .register(
                 ImportJob.KIND, new ImportJob(contract, effective.compute().importChunkLines()))

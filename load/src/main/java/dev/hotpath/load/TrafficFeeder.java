@@ -18,6 +18,7 @@ public final class TrafficFeeder implements Iterator<Map<String, Object>> {
   private final ZipfIds customers;
   private final ZipfIds products;
   private final ZipfIds orders;
+  private final long orderCount;
   private final List<String> categories;
 
   public TrafficFeeder(IdSpace ids, List<String> categories) {
@@ -27,6 +28,7 @@ public final class TrafficFeeder implements Iterator<Map<String, Object>> {
     this.customers = new ZipfIds(ids.customers(), ids.skew());
     this.products = new ZipfIds(ids.products(), ids.skew());
     this.orders = new ZipfIds(ids.orders(), ids.skew());
+    this.orderCount = ids.orders();
     this.categories =
         categories.stream().map(c -> URLEncoder.encode(c, StandardCharsets.UTF_8)).toList();
   }
@@ -42,7 +44,7 @@ public final class TrafficFeeder implements Iterator<Map<String, Object>> {
     Map<String, Object> values = new HashMap<>(12);
     long customer = customers.next(random);
     values.put("t0", System.currentTimeMillis());
-    values.put("orderId", orders.next(random));
+    values.put("orderId", SeededOrderIds.id(orders.next(random), orderCount));
     values.put("customerId", customer);
     values.put("productId", products.next(random));
     values.put("category", categories.get(random.nextInt(categories.size())));

@@ -18,17 +18,21 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Fill the database with generated data (COPY in batches; same seed, same rows).")
 public final class SeedCommand implements Callable<Integer> {
+  /** Orders per customer and per product when their counts are not given (the demo's shape). */
+  static final int ORDERS_PER_CUSTOMER = 20;
+
+  static final int ORDERS_PER_PRODUCT = 200;
+
   @Option(
       names = "--customers",
-      defaultValue = "10000",
-      description = "Customers to add (default ${DEFAULT-VALUE}).")
-  int customers;
+      description = "Customers to add (default: one per " + ORDERS_PER_CUSTOMER + " orders).")
+  Integer customers;
 
   @Option(
       names = "--products",
-      defaultValue = "1000",
-      description = "Products to add (default ${DEFAULT-VALUE}).")
-  int products;
+      description =
+          "Products to add (default: one per " + ORDERS_PER_PRODUCT + " orders, at least 100).")
+  Integer products;
 
   @Option(
       names = "--orders",
@@ -48,7 +52,12 @@ public final class SeedCommand implements Callable<Integer> {
   public Integer call() {
     Settings settings = Settings.forTools(System.getenv());
     settings = dataDir.applyTo(settings);
-    SeedPlan plan = new SeedPlan(customers, products, orders, seed);
+    SeedPlan plan =
+        new SeedPlan(
+            customers != null ? customers : Math.max(1, orders / ORDERS_PER_CUSTOMER),
+            products != null ? products : Math.max(100, orders / ORDERS_PER_PRODUCT),
+            orders,
+            seed);
     App.Database db = App.openDatabase(settings);
     try {
       SeedResult result = DataGenerator.seed(db.coordinates(), plan, new ProgressBar(System.err));

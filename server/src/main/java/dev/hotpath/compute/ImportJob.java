@@ -57,7 +57,7 @@ public final class ImportJob implements JobHandler {
       "SELECT id, name, price_minor, currency, stock, status FROM products WHERE id = ANY($1)"
           + " ORDER BY id FOR UPDATE";
   private static final String IDS =
-      "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)";
+      "SELECT month_id(now(), nextval('orders_seq')) FROM generate_series(1, $1)";
   private static final String INSERT_ORDERS =
       "INSERT INTO orders (id, customer_id, status, currency, subtotal_minor, total_minor,"
           + " item_count, shipping_address) SELECT id, cid, 'placed', cur, sub, sub, n, addr::jsonb"

@@ -33,6 +33,7 @@ import java.util.Optional;
  * @param replicas read replicas of an external database (off unless named)
  * @param grpc the gRPC server (off unless a port is named)
  * @param graphql bounds of the GraphQL endpoint: depth, cost, persisted queries kept
+ * @param retention partitions made ahead, outbox partitions dropped, finished jobs purged
  */
 public record Settings(
     ServerSettings server,
@@ -51,7 +52,8 @@ public record Settings(
     RedisSettings redis,
     ReplicaSettings replicas,
     GrpcSettings grpc,
-    GraphqlSettings graphql) {
+    GraphqlSettings graphql,
+    RetentionSettings retention) {
 
   public static final String PREFIX = EnvReader.PREFIX;
 
@@ -79,6 +81,7 @@ public record Settings(
     b.replicas = r.section(() -> ReplicaSettings.from(r));
     b.grpc = r.section(() -> GrpcSettings.from(r));
     b.graphql = r.section(() -> GraphqlSettings.from(r));
+    b.retention = r.section(() -> RetentionSettings.from(r));
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");
@@ -126,6 +129,7 @@ public record Settings(
     b.replicas = replicas;
     b.grpc = grpc;
     b.graphql = graphql;
+    b.retention = retention;
     return b;
   }
 
@@ -152,6 +156,7 @@ public record Settings(
     private ReplicaSettings replicas;
     private GrpcSettings grpc;
     private GraphqlSettings graphql;
+    private RetentionSettings retention;
 
     private Builder() {}
 
@@ -173,6 +178,11 @@ public record Settings(
 
     public Builder compute(ComputeSettings value) {
       compute = Objects.requireNonNull(value);
+      return this;
+    }
+
+    public Builder retention(RetentionSettings value) {
+      retention = Objects.requireNonNull(value);
       return this;
     }
 
@@ -233,7 +243,8 @@ public record Settings(
           redis,
           replicas,
           grpc,
-          graphql);
+          graphql,
+          retention);
     }
   }
 }

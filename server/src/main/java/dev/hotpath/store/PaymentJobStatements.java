@@ -28,7 +28,7 @@ public final class PaymentJobStatements {
           + " SELECT '"
           + AUTHORIZE
           + "', jsonb_build_object('order_id', o.id, 'key', $1::text), 10, now(), $2, $3,"
-          + " 'payment:' || o.id, NULL FROM (SELECT currval(pg_get_serial_sequence('orders', 'id')) AS id) o"
+          + " 'payment:' || o.id, NULL FROM (SELECT month_id(now(), currval('orders_seq')) AS id) o"
           + JobStatements.UNLESS_PENDING;
 
   private static final String ENQUEUE_VOID =

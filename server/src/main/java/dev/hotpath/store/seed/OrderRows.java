@@ -1,5 +1,6 @@
 package dev.hotpath.store.seed;
 
+import dev.hotpath.store.MonthIds;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,10 +25,15 @@ final class OrderRows {
 
   private OrderRows() {}
 
-  static long write(
+  /**
+   * Writes the orders and their lines and returns the number of lines. Order {@code i} gets the id
+   * {@code MonthIds.id(created, firstNumber + i)}: it carries the month of its {@code created_at},
+   * so it lands in that month's partition (see V12__monthly_partitions.sql).
+   */
+  static Written write(
       SeedRun run,
       Sink items,
-      long firstId,
+      long firstNumber,
       long firstCustomer,
       ProductRows.Catalog catalog,
       SplittableRandom random)
@@ -42,8 +48,9 @@ final class OrderRows {
     int[] lineQuantity = new int[5];
     long itemRows = 0;
     long previousCreated = Long.MIN_VALUE;
+    long firstId = 0;
+    long lastId = 0;
     for (int i = 0; i < total; i++) {
-      long id = firstId + i;
       long customerId = firstCustomer + customers.sample(random);
       int lines = Math.min(lineCount(random.nextInt(100)), catalog.size());
       int status = random.nextInt(100);
@@ -57,6 +64,11 @@ final class OrderRows {
       }
       long created = Math.max(SeedRun.spread(i, total, random), previousCreated + 1);
       previousCreated = created;
+      long id = MonthIds.id(created, firstNumber + i);
+      if (i == 0) {
+        firstId = id;
+      }
+      lastId = id;
 
       orders.num(id).tab().num(customerId).tab();
       orders
@@ -93,8 +105,11 @@ final class OrderRows {
         run.out().report("orders", i + 1, total);
       }
     }
-    return itemRows;
+    return new Written(itemRows, firstId, lastId);
   }
+
+  /** What {@link #write} wrote: the number of lines, the first and the last order id. */
+  record Written(long items, long firstId, long lastId) {}
 
   /** 1 to 5 lines per order, mostly 1 to 3 (mean 2.2). */
   private static int lineCount(int percent) {
@@ -140,34 +155,45 @@ final class OrderRows {
     return false;
   }
 
-  /** order.created for every seeded order, then order.cancelled for the cancelled ones. */
-  static void events(Connection conn, long first, long last) throws SQLException {
-    String orders =
-        " FROM orders o JOIN (SELECT order_id, jsonb_agg(jsonb_build_object('product_id',"
-            + " product_id, 'quantity', quantity, 'line_total_minor', line_total_minor)"
-            + " ORDER BY line_no) AS items FROM order_items WHERE order_id BETWEEN "
-            + first
-            + " AND "
-            + last
-            + " GROUP BY order_id) i ON i.order_id = o.id WHERE o.id BETWEEN "
-            + first
-            + " AND "
-            + last;
+  /**
+   * order.created for every seeded order, then order.cancelled for the cancelled ones, in id order.
+   * The seeded orders are, in each month from the first id's to the last id's, those whose numbers
+   * are in [firstNumber, lastNumber]: one id range per month (ids of earlier seeds interleave with
+   * them month by month, their numbers do not), so each statement reads one partition by its key.
+   */
+  static void events(Connection conn, long first, long last, long firstNumber, long lastNumber)
+      throws SQLException {
     String payload =
         "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
             + " o.currency, 'total_minor', o.total_minor, 'created_at', o.created_at,"
             + " 'source', 'seed', 'items', i.items)";
+    long firstMonth = first >>> MonthIds.NUMBER_BITS;
+    long lastMonth = last >>> MonthIds.NUMBER_BITS;
     try (Statement st = conn.createStatement()) {
-      st.execute(
-          "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'order.created', o.id, "
-              + payload
-              + orders
-              + " ORDER BY o.id");
-      st.execute(
-          "INSERT INTO outbox (type, aggregate_id, payload) SELECT 'order.cancelled', o.id, "
-              + payload
-              + orders
-              + " AND o.status = 'cancelled' ORDER BY o.id");
+      for (String type : new String[] {"order.created", "order.cancelled"}) {
+        for (long month = firstMonth; month <= lastMonth; month++) {
+          long lo = (month << MonthIds.NUMBER_BITS) | firstNumber;
+          long hi = (month << MonthIds.NUMBER_BITS) | lastNumber;
+          st.execute(
+              "INSERT INTO outbox (type, aggregate_id, payload) SELECT '"
+                  + type
+                  + "', o.id, "
+                  + payload
+                  + " FROM orders o JOIN (SELECT order_id, jsonb_agg(jsonb_build_object("
+                  + "'product_id', product_id, 'quantity', quantity, 'line_total_minor',"
+                  + " line_total_minor) ORDER BY line_no) AS items FROM order_items"
+                  + " WHERE order_id BETWEEN "
+                  + lo
+                  + " AND "
+                  + hi
+                  + " GROUP BY order_id) i ON i.order_id = o.id WHERE o.id BETWEEN "
+                  + lo
+                  + " AND "
+                  + hi
+                  + (type.equals("order.cancelled") ? " AND o.status = 'cancelled'" : "")
+                  + " ORDER BY o.id");
+        }
+      }
     }
   }
 }

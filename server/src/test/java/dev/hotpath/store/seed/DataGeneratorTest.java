@@ -1,14 +1,16 @@
 package dev.hotpath.store.seed;
 
+import static dev.hotpath.support.Sql.number;
+import static dev.hotpath.support.Sql.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
+import dev.hotpath.store.MonthIds;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -19,6 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DataGeneratorTest {
+  private static final long START_2024 =
+      java.time.Instant.parse("2024-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
+  private static final long LAST_2025 =
+      java.time.Instant.parse("2025-12-31T23:59:59Z").getEpochSecond() * 1_000_000L;
   private static final SeedPlan PLAN = new SeedPlan(500, 50, 3_000, 7);
 
   @TempDir static Path tempDir;
@@ -83,8 +89,9 @@ class DataGeneratorTest {
     assertThat(firstResult.lastCustomerId()).isEqualTo(500);
     assertThat(firstResult.firstProductId()).isEqualTo(1);
     assertThat(firstResult.lastProductId()).isEqualTo(50);
-    assertThat(firstResult.firstOrderId()).isEqualTo(1);
-    assertThat(firstResult.lastOrderId()).isEqualTo(3_000);
+    // order ids carry their month (V12): number 1 in January 2024, number 3000 in December 2025
+    assertThat(firstResult.firstOrderId()).isEqualTo(MonthIds.id(START_2024, 1));
+    assertThat(firstResult.lastOrderId()).isEqualTo(MonthIds.id(LAST_2025, 3_000));
     assertThat(firstResult.orderItems())
         .isEqualTo(secondResult.orderItems())
         .isBetween(5_000L, 8_000L);
@@ -202,9 +209,17 @@ class DataGeneratorTest {
     SeedResult again = DataGenerator.seed(db, new SeedPlan(20, 5, 30, 1), Progress.NONE);
     assertThat(again.firstCustomerId()).isEqualTo(21);
     assertThat(again.lastProductId()).isEqualTo(10);
-    assertThat(again.firstOrderId()).isEqualTo(31);
-    assertThat(number(db, "SELECT count(*) FROM orders WHERE customer_id < 21 AND id > 30"))
+    assertThat(again.firstOrderId() & MonthIds.NUMBER_MASK).isEqualTo(31);
+    assertThat(
+            number(
+                db,
+                "SELECT count(*) FROM orders WHERE customer_id < 21 AND (id & "
+                    + MonthIds.NUMBER_MASK
+                    + ") > 30"))
         .isZero();
+    assertThat(number(db, "SELECT count(*) FROM outbox WHERE type = 'order.created'"))
+        .as("one event per seeded order, none twice")
+        .isEqualTo(60);
 
     assertThat(
             number(
@@ -223,7 +238,8 @@ class DataGeneratorTest {
                 db,
                 """
         INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address)
-        VALUES (1, 'placed', 'USD', 0, 0, 1, '{}') RETURNING id"""))
+        VALUES (1, 'placed', 'USD', 0, 0, 1, '{}') RETURNING id & """
+                    + MonthIds.NUMBER_MASK))
         .isEqualTo(61);
   }
 
@@ -237,23 +253,5 @@ class DataGeneratorTest {
     assertThatThrownBy(() -> new SeedPlan(5, 5, -3, 1))
         .hasMessageContaining("orders")
         .hasMessageContaining("-3");
-  }
-
-  private static String text(DatabaseCoordinates db, String sql) throws SQLException {
-    try (Connection conn = db.openJdbc();
-        Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  private static long number(DatabaseCoordinates db, String sql) throws SQLException {
-    try (Connection conn = db.openJdbc();
-        Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 }

@@ -1,0 +1,217 @@
+package dev.hotpath.compute;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.config.RetentionSettings;
+import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.Migrations;
+import dev.hotpath.support.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The outbox and the idempotency keys stay bounded under a steady write load when the maintenance
+ * job runs with short retention settings: months pass on a test clock, not on the wall.
+ */
+class RetentionTest {
+  private static final int EVENTS_PER_MONTH = 2_000;
+  private static final RetentionSettings SHORT = new RetentionSettings(2, 1, Duration.ofHours(1));
+
+  private static DatabaseCoordinates database;
+  private static Vertx vertx;
+  private static Pool pool;
+
+  @BeforeAll
+  static void freshDatabase() {
+    database = Sql.newDatabase("retention");
+    Migrations.migrate(database);
+    vertx = Vertx.vertx();
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(2))
+            .connectingTo(database.connectOptions(1))
+            .using(vertx)
+            .build();
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    if (vertx != null) {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void outboxAndIdempotencyKeysStayBoundedMonthAfterMonth() throws Exception {
+    YearMonth first = YearMonth.now(ZoneOffset.UTC).plusMonths(1);
+    long[] outboxRows = new long[12];
+    long[] outboxBytes = new long[12];
+    long[] keyRows = new long[12];
+    for (int m = 0; m < 12; m++) {
+      Instant now = first.plusMonths(m).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+      String summary = maintain(now, SHORT, false);
+      assertThat(summary).contains("\"partitions_created\":");
+      writeLoad(now);
+      everyConsumerCaughtUp();
+      assertThat(number("SELECT count(*) FROM idempotency_keys")).isEqualTo(EVENTS_PER_MONTH);
+      maintain(now.plus(Duration.ofDays(20)), SHORT, false);
+      outboxRows[m] = number("SELECT count(*) FROM outbox");
+      outboxBytes[m] =
+          number(
+              "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits"
+                  + " WHERE inhparent = 'outbox'::regclass");
+      keyRows[m] = number("SELECT count(*) FROM idempotency_keys");
+    }
+    // after the first months, every month looks the same: this month and the one before it
+    assertThat(outboxRows[11]).isEqualTo(outboxRows[3]).isLessThanOrEqualTo(2L * EVENTS_PER_MONTH);
+    assertThat(outboxBytes[11]).isLessThanOrEqualTo(outboxBytes[3] + 8192 * 4);
+    assertThat(keyRows[11]).isEqualTo(keyRows[3]).isLessThanOrEqualTo(EVENTS_PER_MONTH);
+    assertThat(number("SELECT count(*) FROM jobs WHERE status = 'succeeded'"))
+        .isLessThanOrEqualTo(EVENTS_PER_MONTH / 100);
+    assertThat(
+            number(
+                "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    + " WHERE i.inhparent = 'outbox'::regclass AND c.relname LIKE 'outbox_y%'"
+                    + " AND c.relname < 'outbox_y"
+                    + first.plusMonths(10).getYear()
+                    + "m"
+                    + String.format("%02d", first.plusMonths(10).getMonthValue())
+                    + "'"))
+        .as("outbox partitions before last month")
+        .isZero();
+  }
+
+  @Test
+  void aConsumerOrTheRelayBehindKeepsTheOutboxPartitionsItHasNotRead() throws Exception {
+    YearMonth month = YearMonth.now(ZoneOffset.UTC).plusMonths(30);
+    Instant now = month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+    maintain(now, SHORT, false);
+    writeLoad(now);
+    everyConsumerCaughtUp();
+    execute("UPDATE relay_offsets SET last_txid = '0', last_id = 0");
+    Instant later = month.plusMonths(3).atDay(2).atStartOfDay(ZoneOffset.UTC).toInstant();
+    long before = number("SELECT count(*) FROM outbox");
+
+    assertThat(maintain(later, SHORT, true))
+        .as("the relay runs and has read nothing")
+        .contains("\"outbox_partitions_dropped\":0");
+    execute(
+        "UPDATE consumer_offsets SET last_txid = '0', last_id = 0 WHERE consumer = 'analytics'");
+    assertThat(maintain(later, SHORT, false))
+        .as("a consumer has read nothing")
+        .contains("\"outbox_partitions_dropped\":0");
+    assertThat(number("SELECT count(*) FROM outbox")).isEqualTo(before);
+
+    everyConsumerCaughtUp();
+    assertThat(maintain(later, SHORT, false)).doesNotContain("\"outbox_partitions_dropped\":0");
+    assertThat(number("SELECT count(*) FROM outbox")).isLessThan(before);
+  }
+
+  /** A month of writes at {@code now}: events, idempotency keys living a day, finished jobs. */
+  private static void writeLoad(Instant now) throws SQLException {
+    String at = "'" + now + "'::timestamptz";
+    execute(
+        "INSERT INTO outbox (id, type, aggregate_id, payload, created_at)"
+            + " SELECT month_id("
+            + at
+            + ", nextval('outbox_seq')), 'order.created', g, '{}', "
+            + at
+            + " FROM generate_series(1, "
+            + EVENTS_PER_MONTH
+            + ") g");
+    execute(
+        "INSERT INTO idempotency_keys (client_id, key, fingerprint, status, content_type, body,"
+            + " created_at, expires_at) SELECT 'c', 'k-' || "
+            + at
+            + "::text || g, '\\x00', 201, 'application/json', '\\x7b7d', "
+            + at
+            + ", "
+            + at
+            + " + interval '1 day' FROM generate_series(1, "
+            + EVENTS_PER_MONTH
+            + ") g");
+    execute(
+        "INSERT INTO jobs (kind, status, max_attempts, timeout_ms, finished_at)"
+            + " SELECT 'report', 'succeeded', 1, 1000, "
+            + at
+            + " FROM generate_series(1, "
+            + EVENTS_PER_MONTH / 100
+            + ")");
+  }
+
+  private static void everyConsumerCaughtUp() throws SQLException {
+    execute(
+        "UPDATE consumer_offsets SET (last_txid, last_id) = (SELECT txid, id FROM outbox"
+            + " ORDER BY txid DESC, id DESC LIMIT 1)");
+    execute(
+        "UPDATE relay_offsets SET (last_txid, last_id) = (SELECT txid, id FROM outbox"
+            + " ORDER BY txid DESC, id DESC LIMIT 1)");
+  }
+
+  private static String maintain(Instant now, RetentionSettings settings, boolean relay)
+      throws Exception {
+    Maintenance maintenance = new Maintenance(settings, relay, Clock.fixed(now, ZoneId.of("UTC")));
+    return maintenance.handle(job()).await(60, TimeUnit.SECONDS);
+  }
+
+  private static Job job() {
+    return new Job() {
+      @Override
+      public long id() {
+        return 0;
+      }
+
+      @Override
+      public String kind() {
+        return Maintenance.KIND;
+      }
+
+      @Override
+      public String payload() {
+        return "{}";
+      }
+
+      @Override
+      public int attempt() {
+        return 1;
+      }
+
+      @Override
+      public Future<Void> progress(int percent) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public Pool pool() {
+        return pool;
+      }
+
+      @Override
+      public Vertx vertx() {
+        return vertx;
+      }
+    };
+  }
+
+  private static void execute(String sql) throws SQLException {
+    Sql.execute(database, sql);
+  }
+
+  private static long number(String sql) throws SQLException {
+    return Sql.number(database, sql);
+  }
+}
