@@ -61,7 +61,7 @@ server_pid="$(pgrep -f -n "hotpath.*serve.*--port $port" || echo "$pid")"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 hz="$(getconf CLK_TCK)"
 
-token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service --ttl 7200)"
+token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service,orders:read --ttl 7200)"
 auth="Authorization: Bearer $token"
 cursor="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=20" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
 if [ -z "$cursor" ]; then

@@ -31,6 +31,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,7 @@ public final class GrpcServer implements AutoCloseable {
   private final HttpClient client;
   private final HealthStatusManager health;
   private final GrpcSettings settings;
+  private final AtomicBoolean terminal = new AtomicBoolean();
 
   private GrpcServer(
       Server server, HttpClient client, HealthStatusManager health, GrpcSettings settings) {
@@ -154,7 +156,9 @@ public final class GrpcServer implements AutoCloseable {
 
   /** The health service answers NOT_SERVING (draining): balancers stop sending new calls. */
   public void draining() {
-    health.enterTerminalState();
+    if (terminal.compareAndSet(false, true)) {
+      health.enterTerminalState();
+    }
   }
 
   /**
@@ -163,7 +167,7 @@ public final class GrpcServer implements AutoCloseable {
    */
   @Override
   public void close() {
-    health.enterTerminalState();
+    draining();
     server.shutdown();
     try {
       if (!server.awaitTermination(
