@@ -27,6 +27,7 @@ public class GrpcLoad {
     String what = args[2];
     long id = Long.parseLong(args[3]);
     String cursor = args.length > 4 ? args[4] : "";
+    int limit = Integer.parseInt(System.getProperty("limit", "10"));
     int seconds = args.length > 5 ? Integer.parseInt(args[5]) : 20;
     int concurrency = args.length > 6 ? Integer.parseInt(args[6]) : 64;
     ManagedChannel channel =
@@ -40,7 +41,7 @@ public class GrpcLoad {
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
     GetOrderRequest order = GetOrderRequest.newBuilder().setId(id).build();
     ListCustomerOrdersRequest page =
-        ListCustomerOrdersRequest.newBuilder().setId(id).setCursor(cursor).build();
+        ListCustomerOrdersRequest.newBuilder().setId(id).setLimit(limit).setCursor(cursor).build();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     List<Future<long[]>> callers = new ArrayList<>();
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -8,7 +8,7 @@
 # Authentication on, with a development token. Starts its own server on the demo data; installs
 # wrk and h2load (Debian: wrk, nghttp2-client) when missing. Not a test: the lead measures with it.
 #   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=200000,
-#                               CUSTOMER_ID=1, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
+#                               CUSTOMER_ID=1, PAGE_LIMIT=10, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
@@ -20,6 +20,7 @@ duration="${DURATION:-20}"
 warmup="${WARMUP:-10}"
 conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
+limit="${PAGE_LIMIT:-10}"
 jar="$root/server/target/hotpath.jar"
 
 need=()
@@ -58,18 +59,18 @@ for _ in $(seq 1 600); do
 done
 # the java process that serves (the launcher may have a shell in front of it)
 server_pid="$(pgrep -f -n "hotpath.*serve.*--port $port" || echo "$pid")"
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+cpu_ticks() { sed "s/.*) //" "/proc/$server_pid/stat" | awk "{print \$12 + \$13}"; }
 hz="$(getconf CLK_TCK)"
 
 token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service,orders:read --ttl 7200)"
 auth="Authorization: Bearer $token"
-cursor="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=20" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
+cursor="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=$limit" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
 if [ -z "$cursor" ]; then
   echo "customer $customer has a single page of orders; set CUSTOMER_ID to a busier one" >&2
   exit 2
 fi
 order_path="/v1/orders/$order"
-page_path="/v1/customers/$customer/orders?limit=20&cursor=$cursor"
+page_path="/v1/customers/$customer/orders?limit=$limit&cursor=$cursor"
 
 bytes() { # $1 path, $2 accept
   curl -fs -o /dev/null -w '%{size_download}' -H "$auth" -H "Accept: $2" "$base$1"
@@ -102,9 +103,9 @@ http_run() {
 # $1 label, $2 order|page, $3 id, $4 cursor
 grpc_run() {
   local out t0 t1 n
-  "$java" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$warmup" "$conns" >/dev/null
+  "$java" -Dlimit="$limit" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$warmup" "$conns" >/dev/null
   t0="$(cpu_ticks)"
-  out="$("$java" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$duration" "$conns")"
+  out="$("$java" -Dlimit="$limit" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$duration" "$conns")"
   t1="$(cpu_ticks)"
   n="$(echo "$out" | sed -n 's/^requests: \([0-9]*\),.*/\1/p')"
   printf '%-34s %s, cpu/req %s ms\n' "$1" "$out" \
@@ -116,7 +117,7 @@ http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
 http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
 grpc_run "gRPC GetOrder" order "$order" ""
-echo "== uncached customer-orders page (a cursor page of 20)"
+echo "== uncached customer-orders page (a cursor page of $limit)"
 http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$page_path" application/json h2load
 http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load
