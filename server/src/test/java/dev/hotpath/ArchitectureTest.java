@@ -85,6 +85,18 @@ class ArchitectureTest {
   }
 
   @Test
+  void noFlowOrGroundFloorImportsTheGrpcServer() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.hotpath.grpc..", "dev.hotpath")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.hotpath.grpc..")
+        .because("gRPC is a way in, wired at the top floor like the route table")
+        .check(MAIN);
+  }
+
+  @Test
   void theToolkitAndTheEdgeSendNoSql() {
     noClasses()
         .that()

@@ -8,11 +8,12 @@ import dev.hotpath.http.Deadline;
 import dev.hotpath.http.Format;
 import dev.hotpath.serve.ProtobufForms;
 import io.grpc.Context;
-import io.grpc.Deadline.Ticker;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -38,10 +39,14 @@ final class Bridge {
       Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER);
 
   private final HttpClient client;
-  private final Ticker ticker = io.grpc.Deadline.getSystemTicker();
+  private final Counter resets;
 
-  Bridge(HttpClient client) {
+  Bridge(HttpClient client, MeterRegistry registry) {
     this.client = client;
+    this.resets =
+        Counter.builder("grpc.server.bridge.resets")
+            .description("loopback requests reset because their gRPC call was cancelled")
+            .register(registry);
   }
 
   /** A GET of {@code path} answered in protobuf, decoded by {@code parser}. */
@@ -104,6 +109,7 @@ final class Bridge {
             HttpClientRequest request = sent.get();
             if (request != null) {
               request.reset();
+              resets.increment();
             }
           });
     }
@@ -112,6 +118,10 @@ final class Bridge {
         .compose(
             request -> {
               sent.set(request);
+              if (context.isCancelled()) {
+                request.reset();
+                resets.increment();
+              }
               return (body == null ? request.send() : request.send(body))
                   .compose(
                       response ->

@@ -1,7 +1,11 @@
 package dev.hotpath.grpc;
 
 import dev.hotpath.config.GrpcSettings;
+import dev.hotpath.proto.v1.CustomersServiceGrpc;
+import dev.hotpath.proto.v1.OrdersServiceGrpc;
+import dev.hotpath.proto.v1.ProductsServiceGrpc;
 import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -24,8 +28,10 @@ import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +53,7 @@ public final class GrpcServer implements AutoCloseable {
   private final HttpClient client;
   private final HealthStatusManager health;
   private final GrpcSettings settings;
+  private final AtomicBoolean terminal = new AtomicBoolean();
 
   private GrpcServer(
       Server server, HttpClient client, HealthStatusManager health, GrpcSettings settings) {
@@ -82,7 +89,7 @@ public final class GrpcServer implements AutoCloseable {
                 .setDefaultHost(loopback(host))
                 .setDefaultPort(httpPort),
             new PoolOptions().setHttp1MaxSize(LOOPBACK_CONNECTIONS));
-    Bridge bridge = new Bridge(client);
+    Bridge bridge = new Bridge(client, registry);
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, settings.port()))
@@ -110,12 +117,14 @@ public final class GrpcServer implements AutoCloseable {
       client.close();
       throw new UncheckedIOException("gRPC server did not start on port " + settings.port(), e);
     }
-    health.setStatus("", ServingStatus.SERVING);
     for (String service :
-        new String[] {"hotpath.v1.OrdersService", "hotpath.v1.CustomersService"}) {
+        List.of(
+            "",
+            OrdersServiceGrpc.SERVICE_NAME,
+            CustomersServiceGrpc.SERVICE_NAME,
+            ProductsServiceGrpc.SERVICE_NAME)) {
       health.setStatus(service, ServingStatus.SERVING);
     }
-    health.setStatus("hotpath.v1.ProductsService", ServingStatus.SERVING);
     log.info(
         "gRPC serving on {}:{} (keepalive {}, max connection age {})",
         host,
@@ -147,7 +156,9 @@ public final class GrpcServer implements AutoCloseable {
 
   /** The health service answers NOT_SERVING (draining): balancers stop sending new calls. */
   public void draining() {
-    health.enterTerminalState();
+    if (terminal.compareAndSet(false, true)) {
+      health.enterTerminalState();
+    }
   }
 
   /**
@@ -156,7 +167,7 @@ public final class GrpcServer implements AutoCloseable {
    */
   @Override
   public void close() {
-    health.enterTerminalState();
+    draining();
     server.shutdown();
     try {
       if (!server.awaitTermination(
@@ -183,20 +194,33 @@ public final class GrpcServer implements AutoCloseable {
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
       long start = System.nanoTime();
       String method = call.getMethodDescriptor().getFullMethodName();
-      return next.startCall(
-          new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-            @Override
-            public void close(Status status, Metadata trailers) {
-              Timer.builder("grpc.server.calls")
-                  .description("gRPC calls by method and status code")
-                  .tag("method", method)
-                  .tag("code", status.getCode().name())
-                  .register(registry)
-                  .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-              super.close(status, trailers);
-            }
-          },
-          headers);
+      ServerCall.Listener<Q> listener =
+          next.startCall(
+              new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                @Override
+                public void close(Status status, Metadata trailers) {
+                  record(method, status.getCode(), start);
+                  super.close(status, trailers);
+                }
+              },
+              headers);
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+        @Override
+        public void onCancel() {
+          // the client went away (cancelled, or its deadline passed): no close follows
+          record(method, Status.Code.CANCELLED, start);
+          super.onCancel();
+        }
+      };
+    }
+
+    private void record(String method, Status.Code code, long start) {
+      Timer.builder("grpc.server.calls")
+          .description("gRPC calls by method and status code")
+          .tag("method", method)
+          .tag("code", code.name())
+          .register(registry)
+          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.hotpath.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import dev.hotpath.proto.v1.Customer;
 import dev.hotpath.proto.v1.CustomersServiceGrpc;
@@ -36,6 +37,10 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -228,6 +233,94 @@ class GrpcApiTest {
                         ListProductsRequest.newBuilder().setLimit(1_000).build())))
         .as("a limit over 100 is refused as over REST")
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  /** Runs {@code body} while {@code order_items} is locked, so that order reads wait. */
+  private void withOrderLinesLocked(Runnable body) throws Exception {
+    try (Connection conn = server.database().openJdbc();
+        Statement st = conn.createStatement()) {
+      conn.setAutoCommit(false);
+      st.execute("LOCK TABLE order_items IN ACCESS EXCLUSIVE MODE");
+      try {
+        body.run();
+      } finally {
+        conn.rollback();
+      }
+    }
+  }
+
+  @Test
+  void aCallWhoseDeadlinePassesWhileTheServerWorksIsDeadlineExceeded() throws Exception {
+    long id = fx.order(fx.customer(), fx.product(100, 100), 1);
+    // a fieldset no other read asked for: not in the cache, so the read waits on the lock
+    GetOrderRequest request =
+        GetOrderRequest.newBuilder().setId(id).setFields("id,version,currency").build();
+    withOrderLinesLocked(
+        () -> {
+          long start = System.nanoTime();
+          assertThat(
+                  codeOf(
+                      () ->
+                          orders(service())
+                              .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                              .getOrder(request)))
+              .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+          assertThat(Duration.ofNanos(System.nanoTime() - start))
+              .as("answered at the deadline, not when the database let go")
+              .isLessThan(Duration.ofSeconds(5));
+        });
+    // once the database answers again, the same call succeeds
+    assertThat(orders(service()).getOrder(request).getId()).isEqualTo(id);
+  }
+
+  @Test
+  void aCancelledCallStopsItsWorkOnTheServer() throws Exception {
+    long id = fx.order(fx.customer(), fx.product(100, 100), 1);
+    GetOrderRequest request =
+        GetOrderRequest.newBuilder().setId(id).setFields("id,version,status").build();
+    MeterRegistry registry = server.app().observability().registry();
+    double cancelledBefore = cancelled(registry);
+    double resetsBefore = resets(registry);
+    withOrderLinesLocked(
+        () -> {
+          var call = as(OrdersServiceGrpc.newFutureStub(channel), service()).getOrder(request);
+          // the call is on the server, waiting for the database
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> resets(registry) > resetsBefore || waitingStatements() > 0);
+          call.cancel(true);
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .untilAsserted(
+                  () -> {
+                    assertThat(cancelled(registry)).isGreaterThan(cancelledBefore);
+                    assertThat(resets(registry))
+                        .as("the REST request of the call was reset")
+                        .isGreaterThan(resetsBefore);
+                  });
+          assertThat(call.isCancelled()).isTrue();
+        });
+  }
+
+  private long waitingStatements() {
+    return server.queryLong(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            + " AND query LIKE '%FROM orders o JOIN order_items%'");
+  }
+
+  private static double cancelled(MeterRegistry registry) {
+    var timer =
+        registry
+            .find("grpc.server.calls")
+            .tag("method", "hotpath.v1.OrdersService/GetOrder")
+            .tag("code", "CANCELLED")
+            .timer();
+    return timer == null ? 0 : timer.count();
+  }
+
+  private static double resets(MeterRegistry registry) {
+    var counter = registry.find("grpc.server.bridge.resets").counter();
+    return counter == null ? 0 : counter.count();
   }
 
   @Test
