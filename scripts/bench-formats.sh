@@ -97,7 +97,7 @@ http_run() {
     p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
   fi
   printf '%-34s rps %-10s p99 %-26s bytes %-6s cpu/req %s ms\n' "$label" "$rps" "$p99" \
-    "$(bytes "$path" "$accept")" "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", n > 0 ? (b - a) * 1000 / hz / n : 0 }')"
+    "$(bytes "$path" "$accept")" "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
 }
 
 # $1 label, $2 order|page, $3 id, $4 cursor
@@ -109,7 +109,7 @@ grpc_run() {
   t1="$(cpu_ticks)"
   n="$(echo "$out" | sed -n 's/^requests: \([0-9]*\),.*/\1/p')"
   printf '%-34s %s, cpu/req %s ms\n' "$1" "$out" \
-    "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", n > 0 ? (b - a) * 1000 / hz / n : 0 }')"
+    "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
 }
 
 echo "== cached order read $order_path"

@@ -1,7 +1,8 @@
 -- GET /v1/orders/{id} with the n-th order of a fresh seed of MAX_ID orders (default 200000, the
--- demo set), n uniform in 1..MAX_ID. Order ids carry their month (docs/data-at-scale.md):
+-- demo set), n uniform in 1..FIRST (default MAX_ID: FIRST=100 reads the first 100 orders only). Order ids carry their month (docs/data-at-scale.md):
 -- month_key << 40 | n, and the seed spreads its orders evenly over 2024-01-01 .. 2025-12-31.
 local max_id = tonumber(os.getenv("MAX_ID") or "200000")
+local first = tonumber(os.getenv("FIRST") or tostring(max_id))
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -26,5 +27,5 @@ local function order_id(n)
   return string.format("%.0f", month_key(at) * 1099511627776 + n)
 end
 function request()
-  return wrk.format("GET", "/v1/orders/" .. order_id(math.random(1, max_id)))
+  return wrk.format("GET", "/v1/orders/" .. order_id(math.random(1, first)))
 end
