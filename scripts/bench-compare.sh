@@ -9,6 +9,9 @@
 # e.g.
 #   scripts/bench-compare.sh order-by-id.lua 10000 cached='' uncached='HOTPATH_CACHE_MAX_MB=0'
 #   scripts/bench-compare.sh order-by-id.lua 10000 observed='' unobserved='HOTPATH_OBSERVABILITY=off'
+#   scripts/bench-compare.sh order-by-id.lua 10000 lean='' roomy='HOTPATH_JAVA_OPTS="-Xms512m -Xmx2g"'
+# A configuration's environment is read as shell words, so a value may be quoted. Each run also
+# prints the server's peak resident memory so far (VmHWM).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 script="$1"; max_id="$2"; shift 2
@@ -21,13 +24,14 @@ fi
 # a token the demo server trusts (the development key of ./data), unless TOKEN is given
 export TOKEN="${TOKEN:-$("$root/hotpath" token --sub service:bench --scope service,customers:read,orders:read --ttl 7200)}"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 names=(); declare -A rps_of cpu_of
 for config in "$@"; do
   name="${config%%=*}"; envs="${config#*=}"
   names+=("$name")
   log="$(mktemp)"
-  # shellcheck disable=SC2086
-  env HOTPATH_PORT="$port" $envs "$root/hotpath" serve --demo >"$log.out" 2>"$log" &
+  eval "vars=($envs)" # shell words: a value may be quoted
+  env HOTPATH_PORT="$port" "${vars[@]}" "$root/hotpath" serve --demo >"$log.out" 2>"$log" &
   pid=$!
   for _ in $(seq 1 120); do
     curl -sf "http://localhost:$port/health/ready" >/dev/null && break
@@ -45,7 +49,7 @@ for config in "$@"; do
     errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" | tr '\n' ' ' || true)
     # server CPU per request: robust to other load on the machine, unlike requests/s
     cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    echo "$name run $run: $rps req/s, p99 $p99, server CPU ${cpu_us} us/request $errors"
+    echo "$name run $run: $rps req/s, p99 $p99, server CPU ${cpu_us} us/request, peak RSS $(rss_mib "$java_pid") MiB $errors"
     rps_of[$name,$run]="${rps%k}"; [[ "$rps" == *k ]] && rps_of[$name,$run]=$(awk -v r="${rps%k}" 'BEGIN {print r * 1000}')
     cpu_of[$name,$run]="$cpu_us"
   done

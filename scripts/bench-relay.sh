@@ -59,6 +59,8 @@ buckets() { # the delivery histogram's buckets, in order, as "le count" lines
   curl -sf -H "Authorization: Bearer $TOKEN" "http://localhost:$port/metrics" |
     awk '/^hotpath_relay_delivery_seconds_bucket\{/ {match($0, /le="[^"]*"/); print substr($0, RSTART + 4, RLENGTH - 5), $NF}'
 }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+java_of() { pgrep -P "$1" java || echo "$1"; }
 quantile() { # Q BEFORE AFTER: the bucket bound under which Q of the events delivered in between fell
   awk -v q="$1" 'NR == FNR {b[$1] = $2; next} {le[n] = $1; d[n++] = $2 - b[$1]}
     END {total = d[n - 1]; if (total <= 0) {print "n/a"; exit}
@@ -88,9 +90,16 @@ for run in 1 2; do
       buckets >"$work/before"
     fi
     events_before=$(metric hotpath_relay_events_total)
+    jpid=$(java_of "$server_pid")
+    server0=$(ticks "$jpid")
+    broker0=$(ticks "$broker_pid")
     start=$(date +%s)
     out=$("$root/scripts/bench-writes.sh" "http://localhost:$port")
     secs=$(( $(date +%s) - start ))
+    # where the CPU went over the whole write run (warm-up, full speed, paced): cores used on average
+    cores=$(awk -v s=$(( $(ticks "$jpid") - server0 )) -v b=$(( $(ticks "$broker_pid") - broker0 )) \
+      -v hz="$(getconf CLK_TCK)" -v t="$secs" 'BEGIN {printf "server %.2f cores, broker %.2f cores", s / hz / t, b / hz / t}')
+    echo "run $run relay $relay: $cores over ${secs}s" | tee -a "$work/results"
     orders=$(echo "$out" | awk '/full speed/ {for (i = 1; i <= NF; i++) if ($i == "orders/s") print $(i-1)}' |
       awk '{s += $1; n++} END {printf "%.0f", s / n}')
     if [ "$relay" = on ]; then

@@ -49,7 +49,7 @@ for n in $sizes; do
   echo "$(du -sh "$data/pg" | cut -f1) on disk; tables: $(sql -c "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c WHERE relkind = 'r'")" >"$out/size-$n.txt"
   for read in order-by-id customer-page-1 customer-page-50 customer-summary create-order; do
     case "$read" in
-      order-by-id) script="order-by-id.lua"; env_vars=(MAX_ID="$n") ;;
+      order-by-id) script="order-by-id.lua"; env_vars=(SEED_ORDERS="$n" MAX_ID="$n") ;;
       customer-page-1) script="customer-orders.lua"; env_vars=(MAX_ID="$customers") ;;
       customer-page-50) script="path.lua"; env_vars=(PATH_TO_GET="/v1/customers/$heavy/orders?cursor=$cursor") ;;
       customer-summary) script="path.lua"; env_vars=(PATH_TO_GET="/v1/customers/$heavy/summary") ;;
