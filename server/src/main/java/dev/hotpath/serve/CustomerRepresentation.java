@@ -2,9 +2,13 @@ package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Representation;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The JSON form of a customer. {@link #COLUMNS} selects, in field order, exactly what {@link
@@ -35,6 +39,17 @@ public final class CustomerRepresentation {
 
   /** What a customer's entity tags start with, before the id. */
   public static final String TAG_PREFIX = "c";
+
+  /** The fieldset {@code sel} of a customer row, as the body of a response. */
+  public static Buffer encode(Row row, Fields.Selection sel) {
+    return JsonOutput.write(384, gen -> write(gen, row, sel));
+  }
+
+  /** The fieldset {@code sel} of a customer row, to cache; owned by that customer. */
+  static Representation cached(Row row, Fields.Selection sel) {
+    return Representation.cached(
+        encode(row, sel), tag(row, sel), lastModified(row), Optional.empty(), row.getLong(0));
+  }
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
     gen.writeStartObject();

@@ -2,9 +2,12 @@ package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Representation;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /** The JSON form of a product; the i-th column of {@link #COLUMNS} is the i-th field. */
 public final class ProductRepresentation {
@@ -30,6 +33,15 @@ public final class ProductRepresentation {
   static final int VERSION_COLUMN = 9;
 
   private ProductRepresentation() {}
+
+  /** The fieldset {@code sel} of a product row, to cache; public, so owned by no one. */
+  static Representation cached(Row row, Fields.Selection sel) {
+    return Representation.cached(
+        JsonOutput.write(512, gen -> write(gen, row, sel)),
+        Tags.resource("p", row.getLong(0), row.getInteger(VERSION_COLUMN), sel),
+        row.getOffsetDateTime(11).toEpochSecond(),
+        Optional.empty());
+  }
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
     gen.writeStartObject();
