@@ -1,8 +1,5 @@
 package dev.hotpath.compute;
 
-import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 
 /**
@@ -11,7 +8,7 @@ import java.util.Optional;
  * counts and sums are integers and the last order time is a maximum, so the result does not depend
  * on how the log is cut into batches (a rebuild equals the incremental model).
  */
-public final class CustomerSummaryProjector implements Projection {
+public final class CustomerSummaryProjector extends StatementProjection {
   public static final String NAME = "customer_order_summary";
 
   private static final String APPLY =
@@ -33,18 +30,7 @@ public final class CustomerSummaryProjector implements Projection {
           + " total_spent_minor = s.total_spent_minor + EXCLUDED.total_spent_minor,"
           + " last_order_at = GREATEST(s.last_order_at, EXCLUDED.last_order_at)";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Optional<String> table() {
-    return Optional.of("customer_order_summary");
-  }
-
-  @Override
-  public Future<?> apply(SqlConnection conn, Position from, Position to) {
-    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  public CustomerSummaryProjector() {
+    super(NAME, Optional.of("customer_order_summary"), APPLY);
   }
 }
