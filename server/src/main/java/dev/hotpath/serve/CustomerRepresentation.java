@@ -1,5 +1,12 @@
 package dev.hotpath.serve;
 
+import static dev.hotpath.serve.RowFields.Column.INT;
+import static dev.hotpath.serve.RowFields.Column.JSON;
+import static dev.hotpath.serve.RowFields.Column.LONG;
+import static dev.hotpath.serve.RowFields.Column.TEXT;
+import static dev.hotpath.serve.RowFields.Column.TIME;
+import static dev.hotpath.serve.RowFields.field;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
@@ -7,7 +14,6 @@ import dev.hotpath.http.Representation;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,10 +21,18 @@ import java.util.Optional;
  * #write} needs, so the i-th column is the i-th field.
  */
 public final class CustomerRepresentation {
-  public static final Fields FIELDS =
-      Fields.of(
-          List.of(
-              "id", "email", "name", "status", "address", "version", "created_at", "updated_at"));
+  private static final RowFields ROW =
+      new RowFields(
+          field("id", LONG),
+          field("email", TEXT),
+          field("name", TEXT),
+          field("status", TEXT),
+          field("address", JSON),
+          field("version", INT),
+          field("created_at", TIME),
+          field("updated_at", TIME));
+
+  public static final Fields FIELDS = ROW.selectable();
   public static final String COLUMNS =
       "id, email, name, status, address::text, version, created_at, updated_at";
 
@@ -52,23 +66,6 @@ public final class CustomerRepresentation {
   }
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
-    gen.writeStartObject();
-    if (sel.has(0)) gen.writeNumberField("id", row.getLong(0));
-    if (sel.has(1)) gen.writeStringField("email", row.getString(1));
-    if (sel.has(2)) gen.writeStringField("name", row.getString(2));
-    if (sel.has(3)) gen.writeStringField("status", row.getString(3));
-    if (sel.has(4)) {
-      gen.writeFieldName("address");
-      String address = row.getString(4);
-      if (address == null) {
-        gen.writeNull();
-      } else {
-        gen.writeRawValue(address);
-      }
-    }
-    if (sel.has(5)) gen.writeNumberField("version", row.getInteger(5));
-    if (sel.has(6)) Timestamps.writeField(gen, "created_at", row.getOffsetDateTime(6));
-    if (sel.has(7)) Timestamps.writeField(gen, "updated_at", row.getOffsetDateTime(7));
-    gen.writeEndObject();
+    ROW.write(gen, row, sel);
   }
 }
