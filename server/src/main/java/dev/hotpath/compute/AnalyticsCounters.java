@@ -7,8 +7,6 @@ import java.util.Optional;
  * the event was recorded. Sums of integers, so rebuildable from the log.
  */
 public final class AnalyticsCounters extends StatementProjection {
-  public static final String NAME = "analytics";
-
   private static final String APPLY =
       "WITH ev AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, type, payload"
           + " FROM outbox WHERE "
@@ -23,6 +21,6 @@ public final class AnalyticsCounters extends StatementProjection {
           + " ON CONFLICT (day, metric) DO UPDATE SET value = a.value + EXCLUDED.value";
 
   public AnalyticsCounters() {
-    super(NAME, Optional.of("analytics_counters"), APPLY);
+    super("analytics", Optional.of("analytics_counters"), APPLY);
   }
 }

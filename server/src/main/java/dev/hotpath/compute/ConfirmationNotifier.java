@@ -8,8 +8,6 @@ import java.util.Optional;
  * so a redelivered event cannot send a second message. Not rebuildable: messages are sent once.
  */
 public final class ConfirmationNotifier extends StatementProjection {
-  public static final String NAME = "notifications";
-
   private static final String APPLY =
       "INSERT INTO notifications (event_id, customer_id, kind, subject, body)"
           + " SELECT id, (payload->>'customer_id')::bigint,"
@@ -26,6 +24,6 @@ public final class ConfirmationNotifier extends StatementProjection {
           + " ORDER BY txid, id ON CONFLICT (event_id) DO NOTHING";
 
   public ConfirmationNotifier() {
-    super(NAME, Optional.empty(), APPLY);
+    super("notifications", Optional.empty(), APPLY);
   }
 }

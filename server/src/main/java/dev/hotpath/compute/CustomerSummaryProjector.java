@@ -9,8 +9,6 @@ import java.util.Optional;
  * on how the log is cut into batches (a rebuild equals the incremental model).
  */
 public final class CustomerSummaryProjector extends StatementProjection {
-  public static final String NAME = "customer_order_summary";
-
   private static final String APPLY =
       "WITH ev AS (SELECT type, (payload->>'customer_id')::bigint AS customer_id,"
           + " payload->>'currency' AS currency, (payload->>'total_minor')::bigint AS total,"
@@ -31,6 +29,6 @@ public final class CustomerSummaryProjector extends StatementProjection {
           + " last_order_at = GREATEST(s.last_order_at, EXCLUDED.last_order_at)";
 
   public CustomerSummaryProjector() {
-    super(NAME, Optional.of("customer_order_summary"), APPLY);
+    super("customer_order_summary", Optional.of("customer_order_summary"), APPLY);
   }
 }

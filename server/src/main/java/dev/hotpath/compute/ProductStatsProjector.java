@@ -14,8 +14,6 @@ import java.util.Optional;
  * rebuild equals the incremental model bit for bit.
  */
 public final class ProductStatsProjector extends StatementProjection {
-  public static final String NAME = "product_stats";
-
   private static final String APPLY =
       "WITH ev AS (SELECT type, payload FROM outbox WHERE "
           + RANGE
@@ -37,6 +35,6 @@ public final class ProductStatsProjector extends StatementProjection {
           + " popularity_exact = s.popularity_exact + EXCLUDED.popularity_exact";
 
   public ProductStatsProjector() {
-    super(NAME, Optional.of("product_stats"), APPLY);
+    super("product_stats", Optional.of("product_stats"), APPLY);
   }
 }
