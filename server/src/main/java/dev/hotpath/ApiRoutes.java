@@ -33,6 +33,7 @@ import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductPages;
 import dev.hotpath.serve.ProductReads;
+import dev.hotpath.serve.ReadTools;
 import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.PaymentJobStatements;
@@ -110,9 +111,10 @@ final class ApiRoutes {
             .setHandleFileUploads(false);
 
     var compression = new Compression(settings.server().gzipMinBytes());
-    var customers = new CustomerReads(db, cursors, contract, cache, compression);
-    var products = new ProductReads(db, cursors, cache, compression);
-    var orders = new OrderReads(db, cursors, cache, compression);
+    var reads = new ReadTools(db, cursors, cache, compression);
+    var customers = new CustomerReads(reads, contract);
+    var products = new ProductReads(reads);
+    var orders = new OrderReads(reads);
     var summaries = new CustomerSummaryReads(db);
     var popular = new PopularProducts(db, cursors);
     var transaction =

@@ -60,64 +60,35 @@ import org.slf4j.LoggerFactory;
 public final class App implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(App.class);
 
-  private final Settings settings;
-  private final Optional<EmbeddedDatabase> embedded;
-  private final DatabaseCoordinates database;
-  private final Readiness readiness;
-  private final Vertx vertx;
-  private final Observability observability;
-  private final ResponseCache cache;
-  private final CacheInvalidation invalidation;
-  private final QueryCounter queries;
-  private final Optional<Authenticator> auth;
-  private final Compute compute;
-  private final String computeDeployment;
-  private final JobQueue jobs;
-  private final JobHandlers jobHandlers;
-  private final Gatekeeper gatekeeper;
-  private final OutsideServices outside;
+  /** What {@link #start} built and {@link #close} stops, set once. */
+  private record Parts(
+      Settings settings,
+      Database db,
+      Readiness readiness,
+      Vertx vertx,
+      Observability observability,
+      ResponseCache cache,
+      CacheInvalidation invalidation,
+      QueryCounter queries,
+      Optional<Authenticator> auth,
+      Gatekeeper gatekeeper,
+      Compute compute,
+      JobQueue jobs,
+      JobHandlers jobHandlers,
+      OutsideServices outside) {}
+
+  private final Parts parts;
   private final AtomicBoolean closing = new AtomicBoolean();
   // set once by start(), before the app is handed out
   private Optional<Redis> redis = Optional.empty();
   private Optional<GrpcServer> grpc = Optional.empty();
 
-  private App(
-      Settings settings,
-      Optional<EmbeddedDatabase> embedded,
-      DatabaseCoordinates database,
-      Readiness readiness,
-      Vertx vertx,
-      ResponseCache cache,
-      CacheInvalidation invalidation,
-      QueryCounter queries,
-      Observability observability,
-      Optional<Authenticator> auth,
-      Compute compute,
-      String computeDeployment,
-      JobQueue jobs,
-      JobHandlers jobHandlers,
-      Gatekeeper gatekeeper,
-      OutsideServices outside) {
-    this.gatekeeper = gatekeeper;
-    this.outside = outside;
-    this.auth = auth;
-    this.compute = compute;
-    this.computeDeployment = computeDeployment;
-    this.jobs = jobs;
-    this.jobHandlers = jobHandlers;
-    this.settings = settings;
-    this.embedded = embedded;
-    this.database = database;
-    this.readiness = readiness;
-    this.vertx = vertx;
-    this.cache = cache;
-    this.invalidation = invalidation;
-    this.queries = queries;
-    this.observability = observability;
+  private App(Parts parts) {
+    this.parts = parts;
   }
 
   public Observability observability() {
-    return observability;
+    return parts.observability();
   }
 
   /** Starts the database when embedded and migrates it; the first half of {@link #start}. */
@@ -229,7 +200,6 @@ public final class App implements AutoCloseable {
     Compute compute = new Compute(effective, db.coordinates(), jobs, jobHandlers);
     readiness.require(compute.lag());
     compute.lag().bind(observability.registry());
-    String computeDeployment;
     CacheInvalidation invalidation;
     // read replicas: watched from here on; reads use them once a poll finds them caught up
     Optional<Replicas> replicas =
@@ -272,7 +242,7 @@ public final class App implements AutoCloseable {
               new DeploymentOptions().setInstances(effective.server().eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
-      computeDeployment = vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
+      vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
       // the outbox relay to Kafka: only with a broker named (no Kafka class is loaded otherwise)
       if (effective.relay().enabled()) {
         vertx
@@ -305,22 +275,21 @@ public final class App implements AutoCloseable {
         effective.database().poolSize());
     App app =
         new App(
-            effective,
-            db.embedded(),
-            db.coordinates(),
-            readiness,
-            vertx,
-            cache,
-            invalidation,
-            queries,
-            observability,
-            auth,
-            compute,
-            computeDeployment,
-            jobs,
-            jobHandlers,
-            gatekeeper,
-            outside);
+            new Parts(
+                effective,
+                db,
+                readiness,
+                vertx,
+                observability,
+                cache,
+                invalidation,
+                queries,
+                auth,
+                gatekeeper,
+                compute,
+                jobs,
+                jobHandlers,
+                outside));
     app.redis = redis;
     if (effective.grpc().enabled()) {
       try {
@@ -375,12 +344,12 @@ public final class App implements AutoCloseable {
 
   /** Rate limits and admission control of this process. */
   public Gatekeeper gatekeeper() {
-    return gatekeeper;
+    return parts.gatekeeper();
   }
 
   /** Request authentication, when it is on. */
   public Optional<Authenticator> authenticator() {
-    return auth;
+    return parts.auth();
   }
 
   private static int freePort() {
@@ -392,52 +361,52 @@ public final class App implements AutoCloseable {
   }
 
   public int port() {
-    return settings.server().port();
+    return parts.settings().server().port();
   }
 
   public Settings settings() {
-    return settings;
+    return parts.settings();
   }
 
   public DatabaseCoordinates database() {
-    return database;
+    return parts.db().coordinates();
   }
 
   public Vertx vertx() {
-    return vertx;
+    return parts.vertx();
   }
 
   public Compute compute() {
-    return compute;
+    return parts.compute();
   }
 
   public JobQueue jobs() {
-    return jobs;
+    return parts.jobs();
   }
 
   /** The job kinds this process runs; more can be registered while it runs. */
   public JobHandlers jobHandlers() {
-    return jobHandlers;
+    return parts.jobHandlers();
   }
 
   /** The outside services (breakers, budgets, latency) every event loop of this process shares. */
   public OutsideServices outside() {
-    return outside;
+    return parts.outside();
   }
 
   /** The response cache every event loop of this process shares. */
   public ResponseCache cache() {
-    return cache;
+    return parts.cache();
   }
 
   /** The listener that applies other instances' writes to {@link #cache()}. */
   public CacheInvalidation invalidation() {
-    return invalidation;
+    return parts.invalidation();
   }
 
   /** Statements the read routes have sent to the database. */
   public QueryCounter queries() {
-    return queries;
+    return parts.queries();
   }
 
   /**
@@ -454,9 +423,9 @@ public final class App implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    readiness.markDraining();
+    parts.readiness().markDraining();
     grpc.ifPresent(GrpcServer::draining);
-    long delayMs = settings.server().shutdownDelay().toMillis();
+    long delayMs = parts.settings().server().shutdownDelay().toMillis();
     if (delayMs > 0) {
       log.info("draining: /health/ready answers 503; serving on for {} ms", delayMs);
       try {
@@ -466,36 +435,38 @@ public final class App implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    long drainMs = settings.server().shutdownGrace().toMillis() + 5_000;
+    long drainMs = parts.settings().server().shutdownGrace().toMillis() + 5_000;
     // gRPC calls in flight finish over the HTTP port, which is still open
     grpc.ifPresent(GrpcServer::close);
     try {
       // connections close and in-flight requests finish (with invalidations still applied) while
       // background workers finish their batch
       List<Future<?>> stopping = new ArrayList<>();
-      for (String id : List.copyOf(vertx.deploymentIDs())) {
-        stopping.add(vertx.undeploy(id));
+      for (String id : List.copyOf(parts.vertx().deploymentIDs())) {
+        stopping.add(parts.vertx().undeploy(id));
       }
       Future.join(stopping).await(drainMs, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("HTTP servers or background workers did not stop cleanly: {}", e.toString());
     }
     try {
-      invalidation.close().await(5, TimeUnit.SECONDS);
+      parts.invalidation().close().await(5, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("cache invalidation listener did not stop cleanly: {}", e.toString());
     }
     redis.ifPresent(Redis::close);
     try {
-      vertx
+      parts
+          .vertx()
           .close()
-          .await(settings.server().shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+          .await(
+              parts.settings().server().shutdownGrace().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("event loops did not stop cleanly: {}", e.toString());
     }
-    observability.close();
-    auth.ifPresent(a -> a.jwks().close());
-    embedded.ifPresent(EmbeddedDatabase::close);
+    parts.observability().close();
+    parts.auth().ifPresent(a -> a.jwks().close());
+    parts.db().embedded().ifPresent(EmbeddedDatabase::close);
     log.info("hotpath stopped");
   }
 }

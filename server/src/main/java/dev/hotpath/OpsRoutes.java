@@ -21,8 +21,17 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
 
-/** Health, the contract, and the documentation page. */
-public final class OpsRoutes {
+/**
+ * Health, the contract, and the documentation page.
+ *
+ * @param metricsServed whether /metrics exists (HOTPATH_METRICS)
+ */
+public record OpsRoutes(
+    Pool pool,
+    Readiness readiness,
+    Contract contract,
+    Observability observability,
+    boolean metricsServed) {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OpsRoutes.class);
   private static final Buffer LIVE = Buffer.buffer("{\"status\":\"up\"}");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(2);
@@ -38,41 +47,16 @@ public final class OpsRoutes {
       Buffer.buffer(
           "window.ui = SwaggerUIBundle({ url: '/openapi.yaml', dom_id: '#ui', deepLinking: true });\n");
 
-  private final Pool pool;
-  private final Readiness readiness;
-  private final Buffer yaml;
-  private final Buffer docsPage;
-  private final DocsAssets docsAssets;
-
-  private final Contract contract;
-  private final Observability observability;
-  private final boolean metricsServed;
-
-  /**
-   * @param metricsServed whether /metrics exists (HOTPATH_METRICS)
-   */
-  public OpsRoutes(
-      Pool pool,
-      Readiness readiness,
-      Contract contract,
-      Observability observability,
-      boolean metricsServed) {
-    this.pool = pool;
-    this.readiness = readiness;
-    this.contract = contract;
-    this.observability = observability;
-    this.metricsServed = metricsServed;
-    this.yaml = Buffer.buffer(contract.yaml());
-    String version = swaggerUiVersion();
-    this.docsAssets = new DocsAssets("META-INF/resources/webjars/swagger-ui/" + version, version);
-    this.docsPage = Buffer.buffer(docsHtml(docsAssets), StandardCharsets.UTF_8.name());
-  }
-
   /**
    * Mounts health, metrics (unless turned off), the contract and the docs, and — only when requests
    * are authenticated, since they then need a token with the admin scope — the admin routes.
    */
   public void mount(Routes routes, BodyHandler body) {
+    Buffer yaml = Buffer.buffer(contract.yaml());
+    String version = swaggerUiVersion();
+    DocsAssets docsAssets =
+        new DocsAssets("META-INF/resources/webjars/swagger-ui/" + version, version);
+    Buffer docsPage = Buffer.buffer(docsHtml(docsAssets), StandardCharsets.UTF_8.name());
     routes.get("/").handler(ctx -> Responses.json(ctx, 200, INDEX));
     routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
     routes.get("/health/ready").handler(this::ready);

@@ -1,17 +1,12 @@
 package dev.hotpath.compute;
 
-import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 
 /**
  * Side effect: daily analytics counters — events per type and revenue per currency, by the UTC day
  * the event was recorded. Sums of integers, so rebuildable from the log.
  */
-public final class AnalyticsCounters implements Projection {
-  public static final String NAME = "analytics";
-
+public final class AnalyticsCounters extends StatementProjection {
   private static final String APPLY =
       "WITH ev AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, type, payload"
           + " FROM outbox WHERE "
@@ -25,18 +20,7 @@ public final class AnalyticsCounters implements Projection {
           + " SELECT day, metric, sum(value) FROM m GROUP BY day, metric"
           + " ON CONFLICT (day, metric) DO UPDATE SET value = a.value + EXCLUDED.value";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Optional<String> table() {
-    return Optional.of("analytics_counters");
-  }
-
-  @Override
-  public Future<?> apply(SqlConnection conn, Position from, Position to) {
-    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  public AnalyticsCounters() {
+    super("analytics", Optional.of("analytics_counters"), APPLY);
   }
 }

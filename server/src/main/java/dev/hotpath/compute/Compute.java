@@ -65,7 +65,7 @@ public final class Compute extends VerticleBase {
     }
     consumers.forEach(OutboxConsumer::start);
     lag.start(vertx, pool);
-    workers = new JobWorkers(vertx, pool, queue, handlers, worker, c.jobWorkers(), c.jobPoll());
+    workers = new JobWorkers(vertx, pool, queue, handlers, worker, c);
     workers.start();
     // one pending run of each recurring job across all instances (deduplicated by kind)
     List<Future<?>> scheduled = new ArrayList<>();

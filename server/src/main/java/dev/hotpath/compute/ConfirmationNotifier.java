@@ -1,8 +1,5 @@
 package dev.hotpath.compute;
 
-import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 
 /**
@@ -10,9 +7,7 @@ import java.util.Optional;
  * for orders placed through the API — never for seeded or imported history. Keyed by the event id,
  * so a redelivered event cannot send a second message. Not rebuildable: messages are sent once.
  */
-public final class ConfirmationNotifier implements Projection {
-  public static final String NAME = "notifications";
-
+public final class ConfirmationNotifier extends StatementProjection {
   private static final String APPLY =
       "INSERT INTO notifications (event_id, customer_id, kind, subject, body)"
           + " SELECT id, (payload->>'customer_id')::bigint,"
@@ -28,18 +23,7 @@ public final class ConfirmationNotifier implements Projection {
           + " AND type IN ('order.created', 'order.cancelled') AND payload->>'source' = 'api'"
           + " ORDER BY txid, id ON CONFLICT (event_id) DO NOTHING";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Optional<String> table() {
-    return Optional.empty();
-  }
-
-  @Override
-  public Future<?> apply(SqlConnection conn, Position from, Position to) {
-    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  public ConfirmationNotifier() {
+    super("notifications", Optional.empty(), APPLY);
   }
 }

@@ -1,8 +1,5 @@
 package dev.hotpath.compute;
 
-import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 
 /**
@@ -11,9 +8,7 @@ import java.util.Optional;
  * counts and sums are integers and the last order time is a maximum, so the result does not depend
  * on how the log is cut into batches (a rebuild equals the incremental model).
  */
-public final class CustomerSummaryProjector implements Projection {
-  public static final String NAME = "customer_order_summary";
-
+public final class CustomerSummaryProjector extends StatementProjection {
   private static final String APPLY =
       "WITH ev AS (SELECT type, (payload->>'customer_id')::bigint AS customer_id,"
           + " payload->>'currency' AS currency, (payload->>'total_minor')::bigint AS total,"
@@ -33,18 +28,7 @@ public final class CustomerSummaryProjector implements Projection {
           + " total_spent_minor = s.total_spent_minor + EXCLUDED.total_spent_minor,"
           + " last_order_at = GREATEST(s.last_order_at, EXCLUDED.last_order_at)";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Optional<String> table() {
-    return Optional.of("customer_order_summary");
-  }
-
-  @Override
-  public Future<?> apply(SqlConnection conn, Position from, Position to) {
-    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  public CustomerSummaryProjector() {
+    super("customer_order_summary", Optional.of("customer_order_summary"), APPLY);
   }
 }

@@ -1,20 +1,20 @@
 package dev.hotpath.compute;
 
+import dev.hotpath.config.ComputeSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs up to {@code concurrency} jobs at once in this process: claims as many ready jobs as it has
- * free slots, runs each under its timeout, records success or failure, and claims again as slots
- * free up; idle, it polls. A periodic reaper returns attempts lost by dead workers (on any
- * instance). Confined to the event loop of the compute verticle (no locks needed).
+ * Runs up to {@link ComputeSettings#jobWorkers} jobs at once in this process: claims as many ready
+ * jobs as it has free slots, runs each under its timeout, records success or failure, and claims
+ * again as slots free up; idle, it polls. A periodic reaper returns attempts lost by dead workers
+ * (on any instance). Confined to the event loop of the compute verticle (no locks needed).
  */
 final class JobWorkers {
   private static final Logger log = LoggerFactory.getLogger(JobWorkers.class);
@@ -24,8 +24,7 @@ final class JobWorkers {
   private final JobQueue queue;
   private final JobHandlers handlers;
   private final String worker;
-  private final int concurrency;
-  private final Duration poll;
+  private final ComputeSettings settings;
   private final Promise<Void> finished = Promise.promise();
   private int running;
   private boolean claiming;
@@ -39,21 +38,19 @@ final class JobWorkers {
       JobQueue queue,
       JobHandlers handlers,
       String worker,
-      int concurrency,
-      Duration poll) {
+      ComputeSettings settings) {
     this.vertx = vertx;
     this.pool = pool;
     this.queue = queue;
     this.handlers = handlers;
     this.worker = worker;
-    this.concurrency = concurrency;
-    this.poll = poll;
+    this.settings = settings;
   }
 
   void start() {
     reapTimer =
         vertx.setPeriodic(
-            Math.max(1_000, poll.toMillis() * 5),
+            Math.max(1_000, settings.jobPoll().toMillis() * 5),
             t ->
                 queue
                     .reap(pool)
@@ -82,7 +79,7 @@ final class JobWorkers {
     if (stopped || claiming) {
       return;
     }
-    int free = concurrency - running;
+    int free = settings.jobWorkers() - running;
     List<String> kinds = handlers.kinds();
     if (free <= 0) {
       return;
@@ -116,7 +113,7 @@ final class JobWorkers {
     if (pollTimer < 0 && !stopped) {
       pollTimer =
           vertx.setTimer(
-              poll.toMillis(),
+              settings.jobPoll().toMillis(),
               t -> {
                 pollTimer = -1;
                 pump();

@@ -25,8 +25,11 @@ import java.util.regex.Pattern;
  * set, drops the outbox partitions older than that once every consumer, and the relay when it runs,
  * has passed their last event. Dead jobs stay for the operator. Idempotent: what is already made or
  * gone is left as it is.
+ *
+ * @param relay whether the outbox relay runs (then its offset holds outbox partitions too)
  */
-public final class Maintenance implements JobHandler {
+public record Maintenance(RetentionSettings retention, boolean relay, Clock clock)
+    implements JobHandler {
   public static final String KIND = "maintenance.purge";
   public static final Duration EVERY = Duration.ofMinutes(5);
   static final int BATCH = 10_000;
@@ -60,19 +63,6 @@ public final class Maintenance implements JobHandler {
           + " m.last_id))";
 
   private static final String RELAY_TOO = " UNION ALL SELECT last_txid, last_id FROM relay_offsets";
-
-  private final RetentionSettings retention;
-  private final boolean relay;
-  private final Clock clock;
-
-  /**
-   * @param relay whether the outbox relay runs (then its offset holds outbox partitions too)
-   */
-  public Maintenance(RetentionSettings retention, boolean relay, Clock clock) {
-    this.retention = retention;
-    this.relay = relay;
-    this.clock = clock;
-  }
 
   @Override
   public Future<String> handle(Job job) {

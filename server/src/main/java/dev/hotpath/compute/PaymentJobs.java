@@ -97,6 +97,10 @@ public final class PaymentJobs {
           + OrderStatements.takeBack(", 'reason', 'payment_declined'")
           + " SELECT customer_id FROM o";
 
+  /** Order {@code $1}, when it was cancelled while its payment was pending. */
+  private static final String CANCELLED_WHILE_PENDING =
+      " WHERE id = $1 AND status = 'cancelled' AND payment_status = 'pending'";
+
   /**
    * An authorization found for an order cancelled while its payment was pending: recorded as held
    * ({@code $2}); the void of it follows in the same statement (see the constructor).
@@ -104,13 +108,13 @@ public final class PaymentJobs {
   private static final String HELD_CTE =
       "WITH o AS (UPDATE orders SET payment_status = 'authorized', payment_authorization = $2,"
           + " version = version + 1, updated_at = now()"
-          + " WHERE id = $1 AND status = 'cancelled' AND payment_status = 'pending'"
+          + CANCELLED_WHILE_PENDING
           + " RETURNING id, customer_id, payment_authorization)";
 
   /** A decline for an order cancelled while its payment was pending. */
   private static final String DECLINED_AFTER_CANCEL =
       "UPDATE orders SET payment_status = 'declined', version = version + 1, updated_at = now()"
-          + " WHERE id = $1 AND status = 'cancelled' AND payment_status = 'pending'"
+          + CANCELLED_WHILE_PENDING
           + " RETURNING customer_id";
 
   /**

@@ -1,8 +1,5 @@
 package dev.hotpath.compute;
 
-import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.util.Optional;
 
 /**
@@ -16,9 +13,7 @@ import java.util.Optional;
  * decimals and summed as exact {@code numeric}, so batch boundaries cannot change the result and a
  * rebuild equals the incremental model bit for bit.
  */
-public final class ProductStatsProjector implements Projection {
-  public static final String NAME = "product_stats";
-
+public final class ProductStatsProjector extends StatementProjection {
   private static final String APPLY =
       "WITH ev AS (SELECT type, payload FROM outbox WHERE "
           + RANGE
@@ -39,18 +34,7 @@ public final class ProductStatsProjector implements Projection {
           + " order_count = s.order_count + EXCLUDED.order_count,"
           + " popularity_exact = s.popularity_exact + EXCLUDED.popularity_exact";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Optional<String> table() {
-    return Optional.of("product_stats");
-  }
-
-  @Override
-  public Future<?> apply(SqlConnection conn, Position from, Position to) {
-    return conn.preparedQuery(APPLY).execute(Tuple.of(from.txid(), from.id(), to.txid(), to.id()));
+  public ProductStatsProjector() {
+    super("product_stats", Optional.of("product_stats"), APPLY);
   }
 }

@@ -13,8 +13,13 @@ import java.util.function.LongSupplier;
  * have none — counted from the moment the request arrived. Work that can wait (admission queues)
  * drops a request whose deadline has passed, and every outside call gets what remains minus a
  * margin as its timeout.
+ *
+ * @param clock a source of nanoseconds like {@link System#nanoTime}, which tests replace
+ * @param startNanos when the request arrived, a reading of {@code clock}
+ * @param endNanos when the deadline passes, a reading of {@code clock}; {@link Long#MAX_VALUE} for
+ *     none
  */
-public final class Deadline {
+public record Deadline(LongSupplier clock, long startNanos, long endNanos) {
   private static final String KEY = "hotpath.deadline";
 
   /**
@@ -29,16 +34,6 @@ public final class Deadline {
   /** A deadline that never passes, for routes without a budget and requests outside a route. */
   public static final Deadline NONE =
       new Deadline(System::nanoTime, Long.MAX_VALUE, Long.MAX_VALUE);
-
-  private final LongSupplier clock;
-  private final long startNanos;
-  private final long endNanos;
-
-  private Deadline(LongSupplier clock, long startNanos, long endNanos) {
-    this.clock = clock;
-    this.startNanos = startNanos;
-    this.endNanos = endNanos;
-  }
 
   /** A deadline {@code budget} after {@code startNanos} (a {@link System#nanoTime()} reading). */
   public static Deadline after(long startNanos, Duration budget) {

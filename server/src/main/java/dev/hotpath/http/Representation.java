@@ -42,9 +42,6 @@ public final class Representation {
       int gzipLevel,
       long owner,
       Format format) {
-    this.owner = owner;
-    this.format = format;
-    this.opaqueTag = opaqueTag;
     this.body = body;
     this.etag = AsciiString.cached("\"" + opaqueTag + "\"");
     this.gzipEtag = AsciiString.cached("\"" + opaqueTag + ".gz\"");
@@ -53,6 +50,9 @@ public final class Representation {
         lastModified == NO_DATE ? null : AsciiString.cached(HttpDates.format(lastModified));
     this.nextCursor = nextCursor;
     this.gzipLevel = gzipLevel;
+    this.owner = owner;
+    this.format = format;
+    this.opaqueTag = opaqueTag;
   }
 
   /**
@@ -104,7 +104,7 @@ public final class Representation {
 
   /** The entity tag's text without quotes, as given to {@link #cached}. */
   public String opaqueTag() {
-    return etag.subSequence(1, etag.length() - 1, false).toString();
+    return opaqueTag;
   }
 
   /** A representation built for one response; compressed, if at all, at the fastest level. */

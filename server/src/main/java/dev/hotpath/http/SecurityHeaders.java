@@ -2,16 +2,13 @@ package dev.hotpath.http;
 
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
+import java.util.List;
 
 /**
  * Headers every response carries so that browsers treat API bodies as data, never as a page:
  * pre-encoded once. The documentation page replaces the API's CSP with {@link #DOCS_CSP}.
  */
 public final class SecurityHeaders {
-  static final AsciiString NOSNIFF_NAME = AsciiString.cached("X-Content-Type-Options");
-  static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
-  static final AsciiString REFERRER_NAME = AsciiString.cached("Referrer-Policy");
-  static final AsciiString NO_REFERRER = AsciiString.cached("no-referrer");
   public static final AsciiString CSP_NAME = AsciiString.cached("Content-Security-Policy");
 
   /** The API serves JSON only: nothing may load, run or frame. */
@@ -28,25 +25,35 @@ public final class SecurityHeaders {
               + " img-src 'self' data:; connect-src 'self'; font-src 'self';"
               + " frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
 
-  static final AsciiString FRAME_NAME = AsciiString.cached("X-Frame-Options");
-  static final AsciiString DENY = AsciiString.cached("DENY");
-  static final AsciiString CORP_NAME = AsciiString.cached("Cross-Origin-Resource-Policy");
-  static final AsciiString SAME_SITE = AsciiString.cached("same-site");
-  static final AsciiString HSTS_NAME = AsciiString.cached("Strict-Transport-Security");
-  static final AsciiString HSTS = AsciiString.cached("max-age=31536000; includeSubDomains");
+  /** A header's name and value. */
+  private record Header(AsciiString name, AsciiString value) {
+    Header(String name, String value) {
+      this(AsciiString.cached(name), AsciiString.cached(value));
+    }
+  }
+
+  /** What every response carries, in the order it is sent. */
+  private static final List<Header> ALWAYS =
+      List.of(
+          new Header("X-Content-Type-Options", "nosniff"),
+          new Header("Referrer-Policy", "no-referrer"),
+          new Header(CSP_NAME, API_CSP),
+          new Header("X-Frame-Options", "DENY"),
+          new Header("Cross-Origin-Resource-Policy", "same-site"));
+
+  /** What a response over TLS carries too. */
+  private static final Header HSTS =
+      new Header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 
   private SecurityHeaders() {}
 
   /** Adds the headers; {@code tls} adds Strict-Transport-Security. */
   public static void add(MultiMap headers, boolean tls) {
-    headers
-        .add(NOSNIFF_NAME, NOSNIFF)
-        .add(REFERRER_NAME, NO_REFERRER)
-        .add(CSP_NAME, API_CSP)
-        .add(FRAME_NAME, DENY)
-        .add(CORP_NAME, SAME_SITE);
+    for (Header h : ALWAYS) {
+      headers.add(h.name(), h.value());
+    }
     if (tls) {
-      headers.add(HSTS_NAME, HSTS);
+      headers.add(HSTS.name(), HSTS.value());
     }
   }
 }

@@ -8,7 +8,6 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
 import dev.hotpath.observe.Tracing;
-import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerRepresentation;
 import dev.hotpath.serve.cache.CacheInvalidation;
 import dev.hotpath.serve.cache.ResponseCache;
@@ -108,7 +107,7 @@ public record CustomerWrites(
                       var all = CustomerRepresentation.FIELDS.all();
                       return IdempotencyStore.Stored.created(
                           "/v1/customers/" + id,
-                          CustomerReads.encode(row, all),
+                          CustomerRepresentation.encode(row, all),
                           CustomerRepresentation.tag(row, all));
                     }),
         () -> cache.invalidate(changed));
@@ -212,7 +211,7 @@ public record CustomerWrites(
                               ctx,
                               CustomerRepresentation.tag(row, all),
                               CustomerRepresentation.lastModified(row));
-                          Responses.json(ctx, 200, CustomerReads.encode(row, all));
+                          Responses.json(ctx, 200, CustomerRepresentation.encode(row, all));
                         });
               }
             });

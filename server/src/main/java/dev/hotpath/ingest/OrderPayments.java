@@ -1,5 +1,6 @@
 package dev.hotpath.ingest;
 
+import dev.hotpath.config.OutsideSettings;
 import dev.hotpath.http.Deadline;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
@@ -15,7 +16,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -44,23 +44,9 @@ import java.util.Optional;
  * by a job enqueued in the same transaction, and a changed total is authorized again under the key
  * of the new amount.
  */
-public final class OrderPayments {
+public record OrderPayments(OutsideClient client, PaymentJobStatements jobs, Statements db) {
   private static final String PRICES =
       "SELECT " + OrderPricing.PRODUCT_COLUMNS + " FROM products WHERE id = ANY($1)";
-
-  private final OutsideClient client;
-  private final PaymentJobStatements jobs;
-  private final Statements db;
-  private final Duration reserve;
-  private final int attempts;
-
-  public OrderPayments(OutsideClient client, PaymentJobStatements jobs, Statements db) {
-    this.client = client;
-    this.jobs = jobs;
-    this.db = db;
-    this.reserve = client.services().settings().paymentsReserve();
-    this.attempts = client.services().settings().maxAttempts();
-  }
 
   /** What was asked of the provider before the transaction, and its answer. */
   public record Attempt(String key, long amount, String currency, Payments.Outcome outcome) {}
@@ -73,10 +59,11 @@ public final class OrderPayments {
   Future<Optional<Attempt>> authorize(
       RoutingContext ctx, IdempotencyStore.Key key, OrderRequest request) {
     Deadline deadline = Deadline.of(ctx);
+    OutsideSettings settings = client.services().settings();
     Deadline payBy =
         deadline.unbounded()
             ? deadline
-            : Deadline.after(System.nanoTime(), deadline.remaining(reserve));
+            : Deadline.after(System.nanoTime(), deadline.remaining(settings.paymentsReserve()));
     return db.run(PRICES, Tuple.of((Object) request.productIds()))
         .map(rows -> OrderPricing.quote(request.lines(), OrderPricing.byId(rows, 0)))
         .otherwise(Optional.empty())
@@ -89,7 +76,13 @@ public final class OrderPayments {
               String currency = quote.get().currency();
               String providerKey = providerKey(key, amount, currency);
               return Payments.authorize(
-                      client, providerKey, amount, currency, providerKey, payBy, attempts)
+                      client,
+                      providerKey,
+                      amount,
+                      currency,
+                      providerKey,
+                      payBy,
+                      settings.maxAttempts())
                   .map(outcome -> Optional.of(new Attempt(providerKey, amount, currency, outcome)));
             });
   }

@@ -68,23 +68,26 @@ public final class AccessLog implements AutoCloseable {
   private long agesCheckedMillis = Long.MIN_VALUE / 2;
   private final ScheduledExecutorService writer;
 
+  /**
+   * Where the log goes on from when it opens: its stream, its file (null for stdout), the bytes the
+   * file already holds and when the file was started (epoch milliseconds).
+   */
+  private record Opened(OutputStream out, Path path, long written, long startedMillis) {}
+
   private AccessLog(
-      OutputStream out,
-      Path path,
+      Opened opened,
       AccessLogSettings settings,
       Map<String, Duration> slowByClass,
       LongSupplier millisClock,
-      LongSupplier nanoClock,
-      long written,
-      long startedMillis) {
-    this.out = out;
-    this.path = path;
+      LongSupplier nanoClock) {
+    this.out = opened.out();
+    this.path = opened.path();
+    this.written = opened.written();
+    this.startedMillis = opened.startedMillis();
     this.fileBytes = settings.maxBytes() / settings.maxFiles();
     this.keep = settings.maxFiles() - 1;
     this.maxAgeMillis = settings.maxAge().toMillis();
     this.millisClock = millisClock;
-    this.written = written;
-    this.startedMillis = startedMillis;
     this.sampler = new AccessSampler(settings.sampleAbove(), settings.sampleOneIn(), nanoClock);
     Map<String, Long> slow = new HashMap<>();
     slowByClass.forEach((k, v) -> slow.put(k, v.toNanos()));
@@ -121,14 +124,12 @@ public final class AccessLog implements AutoCloseable {
     try {
       if ("stdout".equals(target)) {
         return new AccessLog(
-            new BufferedOutputStream(System.out, 1 << 18),
-            null,
+            new Opened(
+                new BufferedOutputStream(System.out, 1 << 18), null, 0, millisClock.getAsLong()),
             settings,
             slowByClass,
             millisClock,
-            nanoClock,
-            0,
-            millisClock.getAsLong());
+            nanoClock);
       }
       Path path = Path.of(target).toAbsolutePath();
       if (path.getParent() != null) {
@@ -142,7 +143,11 @@ public final class AccessLog implements AutoCloseable {
         started = Math.min(started, attributes.creationTime().toMillis());
       }
       return new AccessLog(
-          append(path), path, settings, slowByClass, millisClock, nanoClock, existing, started);
+          new Opened(append(path), path, existing, started),
+          settings,
+          slowByClass,
+          millisClock,
+          nanoClock);
     } catch (IOException e) {
       throw new IllegalStateException(
           "cannot open the access log " + target + ": " + e.getMessage(), e);

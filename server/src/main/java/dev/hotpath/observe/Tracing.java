@@ -1,7 +1,6 @@
 package dev.hotpath.observe;
 
 import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.spi.context.storage.ContextLocal;
 import io.vertx.core.spi.tracing.SpanKind;
@@ -53,16 +52,7 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
 
   /** As {@link #current()}, without the Optional, for the per-request path. */
   public static RequestTrace currentOrNull() {
-    Context context = Vertx.currentContext();
-    if (context == null) {
-      return null;
-    }
-    try {
-      return LOCAL.get(context);
-    } catch (IllegalArgumentException builtBeforeTheLocal) {
-      // a Vert.x instance made before any Observability (a tool, a test fixture): no trace
-      return null;
-    }
+    return CurrentContext.get(LOCAL);
   }
 
   record DbCall(RequestTrace trace, long startNanos) {}

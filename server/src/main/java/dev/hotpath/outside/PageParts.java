@@ -21,6 +21,18 @@ public final class PageParts {
   static final int REVIEWS_SHOWN = 5;
   static final int RELATED_SHOWN = 8;
 
+  /**
+   * A part: the service that gives it, what follows the product in the service's path (the query
+   * asks for no more items than are shown), and how its answer is checked and re-encoded.
+   */
+  private record Part(Service service, String below, Encoder encoder) {}
+
+  private static final Part REVIEWS =
+      new Part(Service.REVIEWS, "/reviews?limit=" + REVIEWS_SHOWN, PageParts::encodeReviews);
+  private static final Part RELATED =
+      new Part(
+          Service.RECOMMENDATIONS, "/related?limit=" + RELATED_SHOWN, PageParts::encodeRelated);
+
   private PageParts() {}
 
   /**
@@ -28,24 +40,12 @@ public final class PageParts {
    * OutsideFailure}) when the service gives no usable answer in time.
    */
   public static Future<Buffer> reviews(OutsideClient client, long productId, Deadline deadline) {
-    return fetch(
-        client,
-        Service.REVIEWS,
-        productId,
-        "/v1/products/" + productId + "/reviews?limit=" + REVIEWS_SHOWN,
-        deadline,
-        PageParts::encodeReviews);
+    return fetch(client, REVIEWS, productId, deadline);
   }
 
   /** The recommendations part, {@code {"items": [{"product_id", "score"}]}}. */
   public static Future<Buffer> related(OutsideClient client, long productId, Deadline deadline) {
-    return fetch(
-        client,
-        Service.RECOMMENDATIONS,
-        productId,
-        "/v1/products/" + productId + "/related?limit=" + RELATED_SHOWN,
-        deadline,
-        PageParts::encodeRelated);
+    return fetch(client, RELATED, productId, deadline);
   }
 
   /**
@@ -61,12 +61,9 @@ public final class PageParts {
   }
 
   private static Future<Buffer> fetch(
-      OutsideClient client,
-      Service service,
-      long productId,
-      String path,
-      Deadline deadline,
-      Encoder encoder) {
+      OutsideClient client, Part part, long productId, Deadline deadline) {
+    Service service = part.service();
+    String path = "/v1/products/" + productId + part.below();
     int attempts = client.services().settings().maxAttempts();
     return client
         .call(OutsideCall.read(service, path, deadline, attempts))
@@ -76,9 +73,9 @@ public final class PageParts {
                 if (!reply.ok()) {
                   throw new IOException("answered " + reply.status());
                 }
-                Buffer part = encoder.encode(JSON.readTree(reply.body().getBytes()));
-                client.services().get(service).ifPresent(d -> d.remember(productId, part));
-                return Future.succeededFuture(part);
+                Buffer encoded = part.encoder().encode(JSON.readTree(reply.body().getBytes()));
+                client.services().get(service).ifPresent(d -> d.remember(productId, encoded));
+                return Future.succeededFuture(encoded);
               } catch (IOException | RuntimeException e) {
                 return Future.failedFuture(
                     OutsideFailure.of(service, OutsideFailure.Kind.MALFORMED, e.getMessage()));

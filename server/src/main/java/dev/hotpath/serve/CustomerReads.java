@@ -3,9 +3,7 @@ package dev.hotpath.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
-import dev.hotpath.http.Compression;
 import dev.hotpath.http.Contract;
-import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
@@ -16,7 +14,6 @@ import dev.hotpath.proto.v1.CustomerPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
-import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -43,10 +40,12 @@ public final class CustomerReads {
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
   public static final Set<String> STATUSES = Set.of("active", "suspended", "closed");
 
-  private final Statements db;
-  private final CursorCodec cursors;
+  private static final Replies.Resource CUSTOMER =
+      new Replies.Resource(
+          Kind.CUSTOMER, CustomerRepresentation.FIELDS, CachePolicy.PRIVATE, "Customer");
+
+  private final ReadTools tools;
   private final Contract contract;
-  private final Compression compression;
   private final ResponseCache.Lookup customers;
   private final IdOrderedList list =
       new IdOrderedList(
@@ -59,49 +58,21 @@ public final class CustomerReads {
           CachePolicy.PRIVATE,
           CustomerPage.getDefaultInstance());
 
-  public CustomerReads(
-      Statements db,
-      CursorCodec cursors,
-      Contract contract,
-      ResponseCache cache,
-      Compression compression) {
-    this.db = db;
-    this.cursors = cursors;
+  public CustomerReads(ReadTools tools, Contract contract) {
+    this.tools = tools;
     this.contract = contract;
-    this.compression = compression;
-    this.customers = cache.lookup(ProtobufForms.either(this::load, Customer.getDefaultInstance()));
+    this.customers =
+        tools.cache().lookup(ProtobufForms.either(this::load, Customer.getDefaultInstance()));
   }
 
   public void get(RoutingContext ctx) {
     // the owner of the path's customer id was checked by the route's guard (x-owner)
-    Replies.one(
-        ctx,
-        customers,
-        Kind.CUSTOMER,
-        CustomerRepresentation.FIELDS,
-        CachePolicy.PRIVATE,
-        compression,
-        "Customer",
-        Principal.of(ctx));
+    Replies.one(ctx, customers, CUSTOMER, tools.compression(), Principal.of(ctx));
   }
 
   private Future<Optional<Representation>> load(CacheKey key) {
-    Fields.Selection sel = CustomerRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return Replies.loadOne(
-        db,
-        BY_ID,
-        key,
-        row ->
-            Representation.cached(
-                encode(row, sel),
-                CustomerRepresentation.tag(row, sel),
-                CustomerRepresentation.lastModified(row),
-                Optional.empty(),
-                key.id()));
-  }
-
-  public static Buffer encode(Row row, Fields.Selection sel) {
-    return JsonOutput.write(384, gen -> CustomerRepresentation.write(gen, row, sel));
+        tools.db(), BY_ID, key, CustomerRepresentation.FIELDS, CustomerRepresentation::cached);
   }
 
   public void list(RoutingContext ctx) {
@@ -111,7 +82,7 @@ public final class CustomerReads {
     Fields.Selection sel = params.fields(CustomerRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
-    list.serve(ctx, db, cursors, status, cursor, limit, sel, compression);
+    list.serve(ctx, tools, status, cursor, limit, sel);
   }
 
   /**
@@ -136,7 +107,7 @@ public final class CustomerReads {
     Future<RowSet<Row>> rows =
         visible.isEmpty()
             ? Future.succeededFuture(null)
-            : db.run(BY_IDS, Tuple.of(visible.toArray(new Long[0])));
+            : tools.db().run(BY_IDS, Tuple.of(visible.toArray(new Long[0])));
     rows.onComplete(
         ar -> {
           if (ar.failed()) {

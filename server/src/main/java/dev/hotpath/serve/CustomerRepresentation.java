@@ -1,20 +1,38 @@
 package dev.hotpath.serve;
 
+import static dev.hotpath.serve.RowFields.Column.INT;
+import static dev.hotpath.serve.RowFields.Column.JSON;
+import static dev.hotpath.serve.RowFields.Column.LONG;
+import static dev.hotpath.serve.RowFields.Column.TEXT;
+import static dev.hotpath.serve.RowFields.Column.TIME;
+import static dev.hotpath.serve.RowFields.field;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Representation;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
-import java.util.List;
+import java.util.Optional;
 
 /**
  * The JSON form of a customer. {@link #COLUMNS} selects, in field order, exactly what {@link
  * #write} needs, so the i-th column is the i-th field.
  */
 public final class CustomerRepresentation {
-  public static final Fields FIELDS =
-      Fields.of(
-          List.of(
-              "id", "email", "name", "status", "address", "version", "created_at", "updated_at"));
+  private static final RowFields ROW =
+      new RowFields(
+          field("id", LONG),
+          field("email", TEXT),
+          field("name", TEXT),
+          field("status", TEXT),
+          field("address", JSON),
+          field("version", INT),
+          field("created_at", TIME),
+          field("updated_at", TIME));
+
+  public static final Fields FIELDS = ROW.selectable();
   public static final String COLUMNS =
       "id, email, name, status, address::text, version, created_at, updated_at";
 
@@ -36,24 +54,18 @@ public final class CustomerRepresentation {
   /** What a customer's entity tags start with, before the id. */
   public static final String TAG_PREFIX = "c";
 
+  /** The fieldset {@code sel} of a customer row, as the body of a response. */
+  public static Buffer encode(Row row, Fields.Selection sel) {
+    return JsonOutput.write(384, gen -> write(gen, row, sel));
+  }
+
+  /** The fieldset {@code sel} of a customer row, to cache; owned by that customer. */
+  static Representation cached(Row row, Fields.Selection sel) {
+    return Representation.cached(
+        encode(row, sel), tag(row, sel), lastModified(row), Optional.empty(), row.getLong(0));
+  }
+
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {
-    gen.writeStartObject();
-    if (sel.has(0)) gen.writeNumberField("id", row.getLong(0));
-    if (sel.has(1)) gen.writeStringField("email", row.getString(1));
-    if (sel.has(2)) gen.writeStringField("name", row.getString(2));
-    if (sel.has(3)) gen.writeStringField("status", row.getString(3));
-    if (sel.has(4)) {
-      gen.writeFieldName("address");
-      String address = row.getString(4);
-      if (address == null) {
-        gen.writeNull();
-      } else {
-        gen.writeRawValue(address);
-      }
-    }
-    if (sel.has(5)) gen.writeNumberField("version", row.getInteger(5));
-    if (sel.has(6)) Timestamps.writeField(gen, "created_at", row.getOffsetDateTime(6));
-    if (sel.has(7)) Timestamps.writeField(gen, "updated_at", row.getOffsetDateTime(7));
-    gen.writeEndObject();
+    ROW.write(gen, row, sel);
   }
 }

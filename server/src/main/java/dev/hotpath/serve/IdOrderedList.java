@@ -3,13 +3,11 @@ package dev.hotpath.serve;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.protobuf.Message;
 import dev.hotpath.http.CachePolicy;
-import dev.hotpath.http.Compression;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
 import dev.hotpath.http.Format;
 import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
-import dev.hotpath.store.Statements;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
@@ -63,13 +61,12 @@ final class IdOrderedList {
 
   void serve(
       RoutingContext ctx,
-      Statements db,
-      CursorCodec cursors,
+      ReadTools tools,
       Optional<String> filter,
       Optional<String> cursor,
       int limit,
-      Fields.Selection sel,
-      Compression compression) {
+      Fields.Selection sel) {
+    CursorCodec cursors = tools.cursors();
     Format format = Format.negotiate(ctx);
     String scope = name + ":" + filter.map(f -> "=" + f).orElse("");
     Optional<Long> after = cursor.map(c -> cursors.decode(scope, c, 1)[0]);
@@ -83,7 +80,7 @@ final class IdOrderedList {
             : (after.isPresent() ? next : first);
     Replies.withRows(
         ctx,
-        db.run(sql, args),
+        tools.db().run(sql, args),
         rows -> {
           Optional<String> nextCursor = Optional.empty();
           boolean more = rows.size() > limit;
@@ -106,7 +103,7 @@ final class IdOrderedList {
           Representation rep =
               Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
           Responses.represent(
-              ctx, ProtobufForms.in(format, rep, pagePrototype), policy, compression);
+              ctx, ProtobufForms.in(format, rep, pagePrototype), policy, tools.compression());
         });
   }
 }

@@ -1,5 +1,6 @@
 package dev.hotpath.serve;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.JsonOutput;
@@ -11,6 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
 import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -93,34 +95,28 @@ public record ImportReports(Statements db, CursorCodec cursors) {
               Replies.cut(rows, limit)
                   ? Optional.of(cursors.encode(scope, rows.get(rows.size() - 1).getInteger(0)))
                   : Optional.empty();
-          Buffer body =
-              JsonOutput.write(
-                  128 + 160 * rows.size(),
-                  gen -> {
-                    gen.writeStartObject();
-                    gen.writeArrayFieldStart("data");
-                    for (Row r : rows) {
-                      gen.writeStartObject();
-                      gen.writeNumberField("line", r.getInteger(0));
-                      gen.writeStringField("outcome", r.getString(1));
-                      gen.writeFieldName("order_id");
-                      if (r.getLong(2) == null) {
-                        gen.writeNull();
-                      } else {
-                        gen.writeNumber(r.getLong(2));
-                      }
-                      gen.writeFieldName("errors");
-                      if (r.getString(3) == null) {
-                        gen.writeStartArray();
-                        gen.writeEndArray();
-                      } else {
-                        gen.writeRawValue(r.getString(3));
-                      }
-                      gen.writeEndObject();
-                    }
-                    Pages.end(gen, link);
-                  });
-          Responses.page(ctx, body, link);
+          Responses.page(ctx, Pages.encode(rows, link, 160, ImportReports::writeLine), link);
         });
+  }
+
+  /** One line of the report: {@code line, outcome, order_id} (or null), {@code errors} ([]). */
+  private static void writeLine(JsonGenerator gen, Row r) throws IOException {
+    gen.writeStartObject();
+    gen.writeNumberField("line", r.getInteger(0));
+    gen.writeStringField("outcome", r.getString(1));
+    gen.writeFieldName("order_id");
+    if (r.getLong(2) == null) {
+      gen.writeNull();
+    } else {
+      gen.writeNumber(r.getLong(2));
+    }
+    gen.writeFieldName("errors");
+    if (r.getString(3) == null) {
+      gen.writeStartArray();
+      gen.writeEndArray();
+    } else {
+      gen.writeRawValue(r.getString(3));
+    }
+    gen.writeEndObject();
   }
 }

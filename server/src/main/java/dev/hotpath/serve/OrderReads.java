@@ -2,8 +2,6 @@ package dev.hotpath.serve;
 
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
-import dev.hotpath.http.Compression;
-import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
 import dev.hotpath.http.Format;
 import dev.hotpath.http.JsonOutput;
@@ -14,7 +12,6 @@ import dev.hotpath.proto.v1.OrderPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
-import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -73,37 +70,30 @@ public final class OrderReads {
 
   public static final Set<String> STATUSES = Set.copyOf(STATUS_LIST);
 
-  private final Statements db;
-  private final CursorCodec cursors;
-  private final Compression compression;
+  private static final Replies.Resource ORDER =
+      new Replies.Resource(Kind.ORDER, OrderRepresentation.FIELDS, CachePolicy.PRIVATE, "Order");
+
+  private final ReadTools tools;
   private final ResponseCache.Lookup orders;
   private final ResponseCache.Lookup firstPages;
 
-  public OrderReads(
-      Statements db, CursorCodec cursors, ResponseCache cache, Compression compression) {
-    this.db = db;
-    this.cursors = cursors;
-    this.compression = compression;
+  public OrderReads(ReadTools tools) {
+    this.tools = tools;
+    ResponseCache cache = tools.cache();
     this.orders = cache.lookup(ProtobufForms.either(this::loadOrder, Order.getDefaultInstance()));
     this.firstPages =
         cache.lookup(ProtobufForms.either(this::loadFirstPage, OrderPage.getDefaultInstance()));
   }
 
   public void get(RoutingContext ctx) {
-    Replies.one(
-        ctx,
-        orders,
-        Kind.ORDER,
-        OrderRepresentation.FIELDS,
-        CachePolicy.PRIVATE,
-        compression,
-        "Order",
-        Principal.of(ctx));
+    Replies.one(ctx, orders, ORDER, tools.compression(), Principal.of(ctx));
   }
 
   private Future<Optional<Representation>> loadOrder(CacheKey key) {
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return db.run(ORDER_WITH_LINES, Tuple.of(key.id()))
+    return tools
+        .db()
+        .run(ORDER_WITH_LINES, Tuple.of(key.id()))
         .map(
             rows -> {
               if (rows.size() == 0) {
@@ -151,19 +141,19 @@ public final class OrderReads {
           ctx,
           firstPages.get(CacheKey.of(Kind.CUSTOMER_ORDERS, customerId, sel, variant, format)),
           CachePolicy.PRIVATE,
-          compression,
+          tools.compression(),
           "Customer",
           customerId,
           principal);
     } else {
-      long[] after = cursors.decode(scope(customerId, status), cursor.get(), 2);
+      long[] after = tools.cursors().decode(scope(customerId, status), cursor.get(), 2);
       Replies.loaded(
           ctx,
           page(customerId, status, after, limit, sel, false),
           format,
           OrderPage.getDefaultInstance(),
           CachePolicy.PRIVATE,
-          compression,
+          tools.compression(),
           "Customer",
           customerId,
           principal);
@@ -206,7 +196,9 @@ public final class OrderReads {
     }
     args.addInteger(limit + 1);
     Page page = new Page(customerId, status, limit, sel, cached);
-    return db.run(sql, args)
+    return tools
+        .db()
+        .run(sql, args)
         .compose(
             result -> {
               List<Row> orders = new ArrayList<>(result.size());
@@ -217,15 +209,21 @@ public final class OrderReads {
                 Row last = orders.get(orders.size() - 1);
                 page.next =
                     Optional.of(
-                        cursors.encode(
-                            scope, Timestamps.micros(last.getOffsetDateTime(9)), last.getLong(0)));
+                        tools
+                            .cursors()
+                            .encode(
+                                scope,
+                                Timestamps.micros(last.getOffsetDateTime(9)),
+                                last.getLong(0)));
               }
               page.orders = orders;
               if (orders.isEmpty()) {
                 if (after != null) {
                   return Future.succeededFuture(Optional.of(page.represent()));
                 }
-                return db.run(CUSTOMER_EXISTS, Tuple.of(customerId))
+                return tools
+                    .db()
+                    .run(CUSTOMER_EXISTS, Tuple.of(customerId))
                     .map(
                         found ->
                             found.size() == 0 ? Optional.empty() : Optional.of(page.represent()));
@@ -242,7 +240,9 @@ public final class OrderReads {
                 high = Math.max(high, ids[i]);
               }
               // the range lets the generic plan skip the months the page does not reach
-              return db.run(LINES_OF_PAGE, Tuple.of(ids, low, high))
+              return tools
+                  .db()
+                  .run(LINES_OF_PAGE, Tuple.of(ids, low, high))
                   .map(
                       lines -> {
                         lines.forEach(page.lines::add);
@@ -297,22 +297,19 @@ public final class OrderReads {
 
     /** Lines are sorted by order id; each order finds its run by id. */
     private Buffer encode() {
-      return JsonOutput.write(
-          256 + 600 * orders.size(),
-          gen -> {
-            gen.writeStartObject();
-            gen.writeArrayFieldStart("data");
-            for (Row order : orders) {
-              long id = order.getLong(0);
-              int from = lowerBound(lines, id);
-              int to = from;
-              while (to < lines.size() && lines.get(to).getLong(0) == id) {
-                to++;
-              }
-              OrderRepresentation.write(
-                  gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
+      return Pages.encode(
+          orders,
+          next,
+          600,
+          (gen, order) -> {
+            long id = order.getLong(0);
+            int from = lowerBound(lines, id);
+            int to = from;
+            while (to < lines.size() && lines.get(to).getLong(0) == id) {
+              to++;
             }
-            Pages.end(gen, next);
+            OrderRepresentation.write(
+                gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
           });
     }
   }

@@ -13,20 +13,34 @@ import java.util.Optional;
 final class Pages {
   private Pages() {}
 
-  /** Encodes {@code rows} with {@code writer}, then the next cursor (null on the last page). */
+  /** Writes the item of one row. */
+  @FunctionalInterface
+  interface Item {
+    void write(JsonGenerator gen, Row row) throws IOException;
+  }
+
+  /** Encodes {@code rows} in the fieldset {@code sel} of {@code writer}; see the other form. */
   static Buffer encode(
       List<Row> rows,
       Optional<String> next,
       int bytesPerRow,
       IdOrderedList.RowWriter writer,
       Fields.Selection sel) {
+    return encode(rows, next, bytesPerRow, (gen, row) -> writer.write(gen, row, sel));
+  }
+
+  /**
+   * Encodes {@code rows}, one item each, then the next cursor (null on the last page); {@code
+   * bytesPerRow} sizes the buffer.
+   */
+  static Buffer encode(List<Row> rows, Optional<String> next, int bytesPerRow, Item item) {
     return JsonOutput.write(
         128 + bytesPerRow * rows.size(),
         gen -> {
           gen.writeStartObject();
           gen.writeArrayFieldStart("data");
           for (Row row : rows) {
-            writer.write(gen, row, sel);
+            item.write(gen, row);
           }
           end(gen, next);
         });

@@ -2,10 +2,7 @@ package dev.hotpath.serve;
 
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.CachePolicy;
-import dev.hotpath.http.Compression;
-import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.Fields;
-import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
 import dev.hotpath.proto.v1.Product;
@@ -13,7 +10,6 @@ import dev.hotpath.proto.v1.ProductPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
-import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -29,10 +25,11 @@ public final class ProductReads {
       "SELECT " + ProductRepresentation.COLUMNS + " FROM products WHERE id = $1";
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "category");
 
-  private final Statements db;
-  private final CursorCodec cursors;
-  private final Compression compression;
-  private final ResponseCache cache;
+  private static final Replies.Resource PRODUCT =
+      new Replies.Resource(
+          Kind.PRODUCT, ProductRepresentation.FIELDS, CachePolicy.CATALOGUE, "Product");
+
+  private final ReadTools tools;
   private final ResponseCache.Lookup products;
   private final IdOrderedList list =
       new IdOrderedList(
@@ -45,13 +42,10 @@ public final class ProductReads {
           CachePolicy.CATALOGUE,
           ProductPage.getDefaultInstance());
 
-  public ProductReads(
-      Statements db, CursorCodec cursors, ResponseCache cache, Compression compression) {
-    this.db = db;
-    this.cursors = cursors;
-    this.compression = compression;
-    this.cache = cache;
-    this.products = cache.lookup(ProtobufForms.either(this::load, Product.getDefaultInstance()));
+  public ProductReads(ReadTools tools) {
+    this.tools = tools;
+    this.products =
+        tools.cache().lookup(ProtobufForms.either(this::load, Product.getDefaultInstance()));
   }
 
   /**
@@ -63,29 +57,12 @@ public final class ProductReads {
   }
 
   public void get(RoutingContext ctx) {
-    Replies.one(
-        ctx,
-        products,
-        Kind.PRODUCT,
-        ProductRepresentation.FIELDS,
-        CachePolicy.CATALOGUE,
-        compression,
-        "Product",
-        Principal.UNRESTRICTED);
+    Replies.one(ctx, products, PRODUCT, tools.compression(), Principal.UNRESTRICTED);
   }
 
   private Future<Optional<Representation>> load(CacheKey key) {
-    Fields.Selection sel = ProductRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return Replies.loadOne(
-        db,
-        BY_ID,
-        key,
-        row ->
-            Representation.cached(
-                JsonOutput.write(512, gen -> ProductRepresentation.write(gen, row, sel)),
-                Tags.resource("p", key.id(), row.getInteger(9), sel),
-                row.getOffsetDateTime(11).toEpochSecond(),
-                Optional.empty()));
+        tools.db(), BY_ID, key, ProductRepresentation.FIELDS, ProductRepresentation::cached);
   }
 
   public void list(RoutingContext ctx) {
@@ -95,6 +72,6 @@ public final class ProductReads {
     Fields.Selection sel = params.fields(ProductRepresentation.FIELDS);
     Optional<String> cursor = params.string("cursor");
     params.check();
-    list.serve(ctx, db, cursors, category, cursor, limit, sel, compression);
+    list.serve(ctx, tools, category, cursor, limit, sel);
   }
 }

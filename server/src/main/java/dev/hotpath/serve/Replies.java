@@ -27,14 +27,20 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /** Answers a GET with a representation from the cache or from a load. */
 final class Replies {
   private static final Set<String> ONE_PARAMS = Set.of("fields");
 
   private Replies() {}
+
+  /**
+   * A resource served by id through the cache: its cache kind, fields, cache policy and its name in
+   * a 404 (e.g. "Order").
+   */
+  record Resource(Kind kind, Fields fields, CachePolicy policy, String what) {}
 
   /**
    * The shape of every handler that answers from one query: runs {@code then} with the rows of
@@ -71,41 +77,45 @@ final class Replies {
   }
 
   /**
-   * The handler of a GET of one resource by the path's {@code id}, through the cache: reads the id
-   * and the {@code fields=} selection (no other parameter), then sends the entry of {@code kind} as
-   * {@link #cached} does.
+   * The handler of a GET of one {@code resource} by the path's {@code id}, through the cache: reads
+   * the id and the {@code fields=} selection (no other parameter), then sends the entry as {@link
+   * #cached} does.
    */
   static void one(
       RoutingContext ctx,
       ResponseCache.Lookup lookup,
-      Kind kind,
-      Fields fields,
-      CachePolicy policy,
+      Resource resource,
       Compression compression,
-      String what,
       Principal principal) {
     Params params = Params.of(ctx, ONE_PARAMS);
     long id = params.pathId("id");
-    Fields.Selection sel = params.fields(fields);
+    Fields.Selection sel = params.fields(resource.fields());
     params.check();
     Format format = Format.negotiate(ctx);
     cached(
         ctx,
-        lookup.get(CacheKey.of(kind, id, sel, 0, format)),
-        policy,
+        lookup.get(CacheKey.of(resource.kind(), id, sel, 0, format)),
+        resource.policy(),
         compression,
-        what,
+        resource.what(),
         id,
         principal);
   }
 
   /**
    * The load of one cached resource: runs {@code sql} with the id of {@code key} and represents its
-   * row; empty when there is none (the cache keeps that "not found" too).
+   * row with the key's selection of {@code fields}; empty when there is none (the cache keeps that
+   * "not found" too).
    */
   static Future<Optional<Representation>> loadOne(
-      Statements db, String sql, CacheKey key, Function<Row, Representation> represent) {
-    return db.first(sql, Tuple.of(key.id())).map(found -> found.map(represent));
+      Statements db,
+      String sql,
+      CacheKey key,
+      Fields fields,
+      BiFunction<Row, Fields.Selection, Representation> represent) {
+    Fields.Selection sel = fields.selection(key.fields(), key.itemFields());
+    return db.first(sql, Tuple.of(key.id()))
+        .map(found -> found.map(row -> represent.apply(row, sel)));
   }
 
   /**

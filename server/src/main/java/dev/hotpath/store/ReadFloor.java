@@ -1,7 +1,6 @@
 package dev.hotpath.store;
 
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
+import dev.hotpath.observe.CurrentContext;
 import io.vertx.core.spi.context.storage.ContextLocal;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -35,28 +34,13 @@ public final class ReadFloor {
    */
   public static ReadFloor bind(long needed, java.util.function.LongConsumer onWrite) {
     ReadFloor floor = new ReadFloor(needed, onWrite);
-    Context context = Vertx.currentContext();
-    if (context != null) {
-      try {
-        LOCAL.put(context, floor);
-      } catch (IllegalArgumentException builtBeforeTheLocal) {
-        // a Vert.x instance built before this class was loaded (a tool): no floor
-      }
-    }
+    CurrentContext.put(LOCAL, floor);
     return floor;
   }
 
   /** The floor of the request on the current context, or null when there is none. */
   static ReadFloor current() {
-    Context context = Vertx.currentContext();
-    if (context == null) {
-      return null;
-    }
-    try {
-      return LOCAL.get(context);
-    } catch (IllegalArgumentException builtBeforeTheLocal) {
-      return null;
-    }
+    return CurrentContext.get(LOCAL);
   }
 
   /** The position this request's reads must see: its client's last write, or its own. */

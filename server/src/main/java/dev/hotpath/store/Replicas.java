@@ -49,7 +49,6 @@ public final class Replicas {
           + " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)"
           + " END::float8";
 
-  private final Vertx vertx;
   private final ReplicaSettings settings;
   private final DatabaseCoordinates primaryAt;
   private final Pool primary;
@@ -91,7 +90,6 @@ public final class Replicas {
       ReplicaSettings settings,
       DatabaseCoordinates primaryAt,
       MeterRegistry registry) {
-    this.vertx = vertx;
     this.settings = settings;
     this.primaryAt = primaryAt;
     // built off any event loop (App.start): a context of its own
@@ -348,7 +346,7 @@ public final class Replicas {
 
   /** Stops polling and closes the watch connections. */
   public Future<Void> close() {
-    vertx.cancelTimer(timer);
+    watcher.owner().cancelTimer(timer);
     List<Future<Void>> closing = new ArrayList<>();
     closing.add(primary.close());
     for (Replica r : replicas) {

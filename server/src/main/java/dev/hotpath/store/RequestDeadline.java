@@ -1,5 +1,6 @@
 package dev.hotpath.store;
 
+import dev.hotpath.observe.CurrentContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,15 +42,7 @@ public final class RequestDeadline {
    * request with a failure when work it cannot abandon (a lent connection) outlives the deadline.
    */
   public static void bind(long endNanos, HttpServerResponse response, Consumer<Throwable> fail) {
-    Context context = Vertx.currentContext();
-    if (context == null) {
-      return;
-    }
-    try {
-      LOCAL.put(context, new RequestDeadline(endNanos, response, fail));
-    } catch (IllegalArgumentException builtBeforeTheLocal) {
-      // a Vert.x instance built before this class was loaded (a tool, a test fixture): unbounded
-    }
+    CurrentContext.put(LOCAL, new RequestDeadline(endNanos, response, fail));
   }
 
   /**
@@ -63,16 +56,7 @@ public final class RequestDeadline {
 
   /** The bound of the request on the current context, or null when there is none (now). */
   static RequestDeadline current() {
-    Context context = Vertx.currentContext();
-    if (context == null) {
-      return null;
-    }
-    RequestDeadline d;
-    try {
-      d = LOCAL.get(context);
-    } catch (IllegalArgumentException builtBeforeTheLocal) {
-      return null;
-    }
+    RequestDeadline d = CurrentContext.get(LOCAL);
     return d == null || d.response.headWritten() ? null : d;
   }
 

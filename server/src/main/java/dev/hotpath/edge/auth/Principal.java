@@ -6,46 +6,19 @@ import io.vertx.ext.web.RoutingContext;
  * Who a request acts for, from a verified token: its subject, the customer it is (when {@code sub}
  * is {@code customer:<id>}), its scopes and when it expires. Immutable; one per verified token,
  * shared by every request that presents the token while it is cached.
+ *
+ * @param customerId the customer this principal is, or 0 when it is not a customer
  */
-public final class Principal {
+public record Principal(String subject, long customerId, int scopes, long expiresAtMillis) {
   static final String KEY = "hotpath.principal";
 
   /** Acts for everyone: requests to public routes, and every request when authentication is off. */
   public static final Principal UNRESTRICTED = new Principal("-", 0, ~0, Long.MAX_VALUE);
 
-  private final String subject;
-  private final long customerId;
-  private final int scopes;
-  private final long expiresAtMillis;
-
-  Principal(String subject, long customerId, int scopes, long expiresAtMillis) {
-    this.subject = subject;
-    this.customerId = customerId;
-    this.scopes = scopes;
-    this.expiresAtMillis = expiresAtMillis;
-  }
-
   /** The principal the authentication handler found for this request; unrestricted when none. */
   public static Principal of(RoutingContext ctx) {
     Principal p = ctx.get(KEY);
     return p == null ? UNRESTRICTED : p;
-  }
-
-  public String subject() {
-    return subject;
-  }
-
-  /** The customer this principal is, or 0 when it is not a customer. */
-  public long customerId() {
-    return customerId;
-  }
-
-  public int scopes() {
-    return scopes;
-  }
-
-  public long expiresAtMillis() {
-    return expiresAtMillis;
   }
 
   /** Whether every scope of {@code mask} is granted. */

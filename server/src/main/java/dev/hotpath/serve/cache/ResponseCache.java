@@ -107,26 +107,23 @@ public final class ResponseCache implements MeterBinder {
     Future<Optional<Representation>> load(CacheKey key);
   }
 
-  /** What the cache holds for a key: a representation or "not found", and when it was loaded. */
-  public static final class Entry {
-    private final @Nullable Representation representation;
-    private final long loadedAt;
-    private final long loadNanos;
-    private final long ttlNanos;
-    private final long registration;
-    private final AtomicBoolean refreshing = new AtomicBoolean();
-
-    Entry(
-        @Nullable Representation representation,
-        long loadedAt,
-        long loadNanos,
-        long ttlNanos,
-        long registration) {
-      this.representation = representation;
-      this.loadedAt = loadedAt;
-      this.loadNanos = Math.max(1, loadNanos);
-      this.ttlNanos = ttlNanos;
-      this.registration = registration;
+  /**
+   * What the cache holds for a key: a representation or "not found" (null), and when it was loaded,
+   * in nanoseconds of the cache's ticker.
+   *
+   * @param loadNanos how long the load took (at least 1)
+   * @param registration the key's registration with its owner, checked when the key is invalidated
+   * @param refreshing set by the one caller that refreshes the entry early
+   */
+  public record Entry(
+      @Nullable Representation representation,
+      long loadedAt,
+      long loadNanos,
+      long ttlNanos,
+      long registration,
+      AtomicBoolean refreshing) {
+    public Entry {
+      loadNanos = Math.max(1, loadNanos);
     }
 
     /** Whether the resource exists. */
@@ -345,7 +342,8 @@ public final class ResponseCache implements MeterBinder {
         now,
         now - start,
         rep.isPresent() ? ttlNanos : negativeTtlNanos,
-        registration);
+        registration,
+        new AtomicBoolean());
   }
 
   private long register(CacheKey key) {
