@@ -3,6 +3,7 @@ package dev.hotpath.store.seed;
 import dev.hotpath.store.DatabaseCoordinates;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -36,8 +37,9 @@ final class CopyLane implements AutoCloseable {
   private volatile Exception failure;
 
   /**
-   * A COPY of {@code rows} with {@code sql}, whose buffer then goes back to {@code pool}; or, when
-   * {@code sql} is null, a marker that runs {@code after}.
+   * A COPY of {@code rows} with {@code sql}, whose buffer then goes back to {@code pool}; a plain
+   * statement {@code sql} when {@code rows} is null; or, when {@code sql} is null too, a marker
+   * that runs {@code after}.
    */
   private record Task(String sql, Sink rows, BlockingQueue<Sink> pool, Runnable after) {}
 
@@ -97,12 +99,23 @@ final class CopyLane implements AutoCloseable {
      * this stream is queued or being sent.
      */
     Sink send(Runnable after) throws SQLException {
+      return send(sql, after);
+    }
+
+    /** {@link #send(Runnable)} with another COPY statement (into one partition, say). */
+    Sink send(String copySql, Runnable after) throws SQLException {
       check();
-      put(new Task(sql, current, free, after));
+      put(new Task(copySql, current, free, after));
       current = take(free);
       check();
       return current;
     }
+  }
+
+  /** Runs {@code sql} on the lane's thread, after what was handed over before. */
+  void execute(String sql) throws SQLException {
+    check();
+    put(new Task(sql, null, null, () -> {}));
   }
 
   /** Waits until everything handed over has been sent; throws the first failure. */
@@ -133,7 +146,13 @@ final class CopyLane implements AutoCloseable {
         if (task.sql() == null) {
           task.after().run();
         } else if (failure == null) {
-          copy(task.sql(), task.rows());
+          if (task.rows() == null) {
+            try (Statement st = conn.createStatement()) {
+              st.execute(task.sql());
+            }
+          } else {
+            copy(task.sql(), task.rows());
+          }
           task.after().run();
         }
       } catch (SQLException | RuntimeException e) {

@@ -5,6 +5,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
@@ -120,10 +122,7 @@ public final class DataGenerator {
       }
       if (plan.customers() + plan.products() + plan.orders() > 0) {
         phase = "analyze";
-        conn.setAutoCommit(true);
-        try (Statement st = conn.createStatement()) {
-          st.execute("ANALYZE customers, products, orders, order_items");
-        }
+        analyze(db, conn, "orders", "order_items", "customers, products");
         clock.lap("analyze");
       }
     } catch (SQLException e) {
@@ -217,6 +216,35 @@ public final class DataGenerator {
       events.connection().commit();
       clock.lap("commit");
       return new Orders(written);
+    }
+  }
+
+  /**
+   * Brings the planner's statistics up to date: {@code first} on {@code conn}, each of {@code
+   * others} at the same time on a connection of its own (ANALYZE of a partitioned table reads every
+   * partition; on several cores, the tables need not wait for each other).
+   */
+  private static void analyze(
+      DatabaseCoordinates db, Connection conn, String first, String... others) throws SQLException {
+    List<CopyLane> lanes = new ArrayList<>();
+    try {
+      for (String tables : others) {
+        CopyLane lane = CopyLane.open("analyze", db);
+        lanes.add(lane);
+        lane.execute("ANALYZE " + tables);
+      }
+      try (Statement st = conn.createStatement()) {
+        st.execute("ANALYZE " + first);
+      }
+      conn.commit();
+      for (CopyLane lane : lanes) {
+        lane.drain();
+        lane.connection().commit();
+      }
+    } finally {
+      for (CopyLane lane : lanes) {
+        lane.close();
+      }
     }
   }
 

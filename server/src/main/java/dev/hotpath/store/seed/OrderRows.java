@@ -4,6 +4,7 @@ import static dev.hotpath.store.seed.Ascii.ascii;
 
 import dev.hotpath.store.MonthIds;
 import java.sql.SQLException;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -73,6 +74,7 @@ final class OrderRows {
     long previousCreated = Long.MIN_VALUE;
     long firstId = 0;
     long lastId = 0;
+    long batchMonth = -1;
     for (int i = 0; i < total; i++) {
       long customerId = firstCustomer + customers.sample(random);
       int lines = Math.min(lineCount(random.nextInt(100)), catalog.size());
@@ -92,6 +94,14 @@ final class OrderRows {
         firstId = id;
       }
       lastId = id;
+      long month = id >>> MonthIds.NUMBER_BITS;
+      if (month != batchMonth) {
+        if (orders.len > 0) {
+          orders = out.orders().send(intoPartition(COPY_ORDERS, "orders", batchMonth), NOTHING);
+          items = out.items().send(intoPartition(COPY_ITEMS, "order_items", batchMonth), NOTHING);
+        }
+        batchMonth = month;
+      }
 
       orders.num(id).tab().num(customerId).tab();
       orders
@@ -138,8 +148,12 @@ final class OrderRows {
       itemRows += lines;
 
       if (run.due(i + 1, total)) {
-        orders = out.orders().send(run.report("orders", i + 1, total));
-        items = out.items().send(NOTHING);
+        orders =
+            out.orders()
+                .send(
+                    intoPartition(COPY_ORDERS, "orders", batchMonth),
+                    run.report("orders", i + 1, total));
+        items = out.items().send(intoPartition(COPY_ITEMS, "order_items", batchMonth), NOTHING);
         log = out.events().send(NOTHING);
       }
     }
@@ -147,6 +161,18 @@ final class OrderRows {
   }
 
   private static final Runnable NOTHING = () -> {};
+
+  /**
+   * {@code copy} into the partition of {@code table} for {@code monthKey} rather than into the
+   * partitioned table: the rows of a batch are all of one month, so PostgreSQL need not route them
+   * one by one. The partition exists: the seed creates those of its history before it loads, with
+   * the names create_month_partitions() gives them.
+   */
+  private static String intoPartition(String copy, String table, long monthKey) {
+    String partition =
+        String.format(Locale.ROOT, "%s_y%04dm%02d", table, 2000 + monthKey / 12, monthKey % 12 + 1);
+    return copy.replaceFirst("^COPY " + table + " ", "COPY " + partition + " ");
+  }
 
   /** Where the orders, their lines and their events go. */
   record Out(CopyLane.Stream orders, CopyLane.Stream items, CopyLane.Stream events) {}
