@@ -22,7 +22,7 @@ import org.postgresql.copy.CopyManager;
  * Only one thread (the generator) may hand buffers over; it may also use {@link #connection()}
  * directly, but only after {@link #drain()} and before the next {@link Stream#send}. The first
  * failure stops the lane's work: the statements still queued are skipped, and it is rethrown to the
- * generator by the next {@link #send} or {@link #drain()}.
+ * generator by the next {@link Stream#send} or {@link #drain()}.
  */
 final class CopyLane implements AutoCloseable {
   /** Buffers per stream: one being filled, one being sent, one queued. */

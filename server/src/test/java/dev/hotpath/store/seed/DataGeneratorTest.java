@@ -9,6 +9,7 @@ import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
 import dev.hotpath.store.MonthIds;
+import dev.hotpath.support.Sql;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -131,12 +132,7 @@ class DataGeneratorTest {
   void catalogAfterASeedIntoEmptyTablesIsTheMigratedOne() throws SQLException {
     DatabaseCoordinates migrated = freshDatabase("seed_migrated");
     // the partitions a seed adds for its two years of history
-    try (Connection conn = migrated.openJdbc();
-        Statement st = conn.createStatement()) {
-      st.execute(
-          "SELECT create_month_partitions(t, '2024-01-01 00:00:00+00', '2025-12-31 23:59:59+00')"
-              + " FROM unnest(ARRAY['orders', 'order_items']) AS t");
-    }
+    Sql.execute(migrated, SEEDED_MONTHS);
     assertThat(firstResult.phaseMillis())
         .as("the secondary indexes of orders were dropped and built after the load")
         .containsKey("indexes");
@@ -165,6 +161,43 @@ class DataGeneratorTest {
     }
     assertThat(text(db, CATALOG)).isEqualTo(text(first, CATALOG));
   }
+
+  @Test
+  void aLoadThatFailsMidwayLeavesNoOrdersLinesEventsNorMissingIndexes() throws SQLException {
+    DatabaseCoordinates db = freshDatabase("seed_fail");
+    DataGenerator.seed(db, new SeedPlan(50, 10, 0, 3), Progress.NONE);
+    // the lines of one month are refused, even with the foreign key triggers off (replica role)
+    Sql.execute(
+        db,
+        SEEDED_MONTHS,
+        """
+        CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'line refused by the test'; END $$""",
+        "CREATE TRIGGER refuse BEFORE INSERT ON order_items_y2025m06 FOR EACH ROW"
+            + " EXECUTE FUNCTION refuse()",
+        "ALTER TABLE order_items_y2025m06 ENABLE ALWAYS TRIGGER refuse");
+    String catalog = text(db, CATALOG);
+    long events = number(db, "SELECT count(*) FROM outbox");
+
+    assertThatThrownBy(
+            () -> DataGenerator.seed(db, new SeedPlan(10, 10, 2_000, 3), Progress.NONE, 100))
+        .isInstanceOf(DataGenerator.SeedException.class)
+        .hasMessageContaining("orders")
+        .hasMessageContaining("line refused by the test");
+
+    assertThat(number(db, "SELECT count(*) FROM orders")).isZero();
+    assertThat(number(db, "SELECT count(*) FROM order_items")).isZero();
+    assertThat(number(db, "SELECT count(*) FROM customers")).as("committed before").isEqualTo(60);
+    assertThat(number(db, "SELECT count(*) FROM outbox"))
+        .as("the customers' events only")
+        .isEqualTo(events + 10);
+    assertThat(text(db, CATALOG)).isEqualTo(catalog);
+  }
+
+  /** Creates the partitions a seed adds for its two years of history. */
+  private static final String SEEDED_MONTHS =
+      "SELECT create_month_partitions(t, '2024-01-01 00:00:00+00', '2025-12-31 23:59:59+00')"
+          + " FROM unnest(ARRAY['orders', 'order_items']) AS t";
 
   /**
    * The schema's indexes (definition, validity, parent) and constraints (definition, validity), one
