@@ -15,9 +15,11 @@ final class CustomerRows {
 
   private CustomerRows() {}
 
-  static void write(SeedRun run, long firstId, SplittableRandom random) throws SQLException {
+  static void write(SeedRun run, CopyLane lane, long firstId, SplittableRandom random)
+      throws SQLException {
     SeedPlan plan = run.plan();
-    Sink sink = run.sink();
+    CopyLane.Stream out = lane.stream(COPY_CUSTOMERS);
+    Sink sink = out.rows();
     int total = plan.customers();
     byte[] emailTail = ascii("." + run.seedText() + "@example.com\t");
     Addresses addresses = new Addresses(plan.seed());
@@ -37,9 +39,8 @@ final class CustomerRows {
       sink.tab().raw(Words.VERSION_1);
       long created = SeedRun.spread(i, total, random);
       sink.ts(created).tab().ts(created).nl();
-      if (CopyBatches.due(i + 1, total)) {
-        run.out().send(COPY_CUSTOMERS, sink);
-        run.out().report("customers", i + 1, total);
+      if (run.due(i + 1, total)) {
+        sink = out.send(run.report("customers", i + 1, total));
       }
     }
   }

@@ -1,45 +1,68 @@
 package dev.hotpath.store.seed;
 
+import static dev.hotpath.store.seed.Ascii.ascii;
+
 import dev.hotpath.store.MonthIds;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
  * The seeded orders and their lines: customers and products drawn with Zipf skew, prices from the
- * catalogue; then an {@code order.created} event for each, and {@code order.cancelled} for the
- * cancelled ones.
+ * catalogue; an {@code order.created} event for each, and {@code order.cancelled} for the cancelled
+ * ones, written with them.
  */
 final class OrderRows {
   /** Zipf exponents: rank k is chosen with weight 1 / k^s. */
   static final double CUSTOMER_SKEW = 0.8;
 
   static final double PRODUCT_SKEW = 0.9;
-  private static final String COPY_ORDERS =
+  static final String COPY_ORDERS =
       "COPY orders (id, customer_id, status, currency, subtotal_minor, total_minor, item_count,"
           + " shipping_address, version, created_at, updated_at) FROM STDIN";
-  private static final String COPY_ITEMS =
+  static final String COPY_ITEMS =
       "COPY order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity,"
           + " line_total_minor) FROM STDIN";
+  static final String COPY_EVENTS = "COPY outbox (id, type, aggregate_id, payload) FROM STDIN";
+
+  // the event payload, as jsonb_build_object writes it for the API's order.created (source seed)
+  private static final byte[] ORDER_CREATED = ascii("order.created\t");
+  private static final byte[] ORDER_CANCELLED = ascii("order.cancelled\t");
+  private static final byte[] J_ORDER_ID = ascii("{\"order_id\": ");
+  private static final byte[] J_CUSTOMER_ID = ascii(", \"customer_id\": ");
+  private static final byte[] J_TOTAL = ascii(", \"currency\": \"USD\", \"total_minor\": ");
+  private static final byte[] J_CREATED_AT = ascii(", \"created_at\": \"");
+  private static final byte[] J_ITEMS = ascii("\", \"source\": \"seed\", \"items\": [");
+  private static final byte[] J_PRODUCT_ID = ascii("{\"product_id\": ");
+  private static final byte[] J_NEXT_PRODUCT_ID = ascii(", {\"product_id\": ");
+  private static final byte[] J_QUANTITY = ascii(", \"quantity\": ");
+  private static final byte[] J_LINE_TOTAL = ascii(", \"line_total_minor\": ");
+  private static final byte[] J_END = ascii("]}");
 
   private OrderRows() {}
 
   /**
-   * Writes the orders and their lines and returns the number of lines. Order {@code i} gets the id
-   * {@code MonthIds.id(created, firstNumber + i)}: it carries the month of its {@code created_at},
-   * so it lands in that month's partition (see V12__monthly_partitions.sql).
+   * Writes the orders, their lines and their events, each table into its own stream, and returns
+   * what it wrote. Order {@code i} gets the id {@code MonthIds.id(created, firstNumber + i)}: it
+   * carries the month of its {@code created_at}, so it lands in that month's partition (see
+   * V12__monthly_partitions.sql). Its {@code order.created} event gets the id {@code
+   * events.created(i)}, and, when the order is cancelled, the k-th such order's {@code
+   * order.cancelled} event the id {@code events.cancelled(k)}: in id order, the log has every
+   * order.created in order id order, then every order.cancelled.
    */
   static Written write(
       SeedRun run,
-      Sink items,
+      Out out,
       long firstNumber,
       long firstCustomer,
       ProductRows.Catalog catalog,
+      EventIds events,
       SplittableRandom random)
       throws SQLException {
     SeedPlan plan = run.plan();
-    Sink orders = run.sink();
+    Sink orders = out.orders().rows();
+    Sink items = out.items().rows();
+    Sink log = out.events().rows();
     int total = plan.orders();
     Sampler customers = Sampler.zipf(plan.customers(), CUSTOMER_SKEW, random);
     Sampler products = Sampler.zipf(catalog.size(), PRODUCT_SKEW, random);
@@ -47,9 +70,11 @@ final class OrderRows {
     int[] lineProduct = new int[5];
     int[] lineQuantity = new int[5];
     long itemRows = 0;
+    int cancelled = 0;
     long previousCreated = Long.MIN_VALUE;
     long firstId = 0;
     long lastId = 0;
+    long batchMonth = -1;
     for (int i = 0; i < total; i++) {
       long customerId = firstCustomer + customers.sample(random);
       int lines = Math.min(lineCount(random.nextInt(100)), catalog.size());
@@ -69,6 +94,14 @@ final class OrderRows {
         firstId = id;
       }
       lastId = id;
+      long month = id >>> MonthIds.NUMBER_BITS;
+      if (month != batchMonth) {
+        if (orders.len > 0) {
+          orders = out.orders().send(intoPartition(COPY_ORDERS, "orders", batchMonth), NOTHING);
+          items = out.items().send(intoPartition(COPY_ITEMS, "order_items", batchMonth), NOTHING);
+        }
+        batchMonth = month;
+      }
 
       orders.num(id).tab().num(customerId).tab();
       orders
@@ -83,10 +116,16 @@ final class OrderRows {
       addresses.shippingAddress(orders, customerId);
       orders.tab().raw(Words.VERSION_1).ts(created).tab().ts(created).nl();
 
+      log.num(events.created(i)).tab().raw(ORDER_CREATED).num(id).tab();
+      int payload = log.len;
+      log.raw(J_ORDER_ID).num(id).raw(J_CUSTOMER_ID).num(customerId);
+      log.raw(J_TOTAL).num(subtotal).raw(J_CREATED_AT).isoTs(created).raw(J_ITEMS);
       for (int line = 0; line < lines; line++) {
         int product = lineProduct[line];
         long price = catalog.prices()[product];
-        items.num(id).tab().num(line + 1).tab().num(catalog.firstId() + product).tab();
+        long productId = catalog.firstId() + product;
+        long lineTotal = price * lineQuantity[line];
+        items.num(id).tab().num(line + 1).tab().num(productId).tab();
         items
             .raw(catalog.names()[product])
             .tab()
@@ -94,22 +133,72 @@ final class OrderRows {
             .tab()
             .num(lineQuantity[line])
             .tab()
-            .num(price * lineQuantity[line])
+            .num(lineTotal)
             .nl();
+        log.raw(line == 0 ? J_PRODUCT_ID : J_NEXT_PRODUCT_ID).num(productId);
+        log.raw(J_QUANTITY).num(lineQuantity[line]).raw(J_LINE_TOTAL).num(lineTotal).ch('}');
+      }
+      log.raw(J_END);
+      int payloadEnd = log.len;
+      log.nl();
+      if (status >= 95) {
+        log.num(events.cancelled(cancelled++)).tab().raw(ORDER_CANCELLED).num(id).tab();
+        log.copy(payload, payloadEnd).nl();
       }
       itemRows += lines;
 
-      if (CopyBatches.due(i + 1, total)) {
-        run.out().send(COPY_ORDERS, orders);
-        run.out().send(COPY_ITEMS, items);
-        run.out().report("orders", i + 1, total);
+      if (run.due(i + 1, total)) {
+        orders =
+            out.orders()
+                .send(
+                    intoPartition(COPY_ORDERS, "orders", batchMonth),
+                    run.report("orders", i + 1, total));
+        items = out.items().send(intoPartition(COPY_ITEMS, "order_items", batchMonth), NOTHING);
+        log = out.events().send(NOTHING);
       }
     }
-    return new Written(itemRows, firstId, lastId);
+    return new Written(itemRows, firstId, lastId, total + cancelled);
   }
 
-  /** What {@link #write} wrote: the number of lines, the first and the last order id. */
-  record Written(long items, long firstId, long lastId) {}
+  private static final Runnable NOTHING = () -> {};
+
+  /**
+   * {@code copy} into the partition of {@code table} for {@code monthKey} rather than into the
+   * partitioned table: the rows of a batch are all of one month, so PostgreSQL need not route them
+   * one by one. The partition exists: the seed creates those of its history before it loads, with
+   * the names create_month_partitions() gives them.
+   */
+  private static String intoPartition(String copy, String table, long monthKey) {
+    String partition =
+        String.format(Locale.ROOT, "%s_y%04dm%02d", table, 2000 + monthKey / 12, monthKey % 12 + 1);
+    return copy.replaceFirst("^COPY " + table + " ", "COPY " + partition + " ");
+  }
+
+  /** Where the orders, their lines and their events go. */
+  record Out(CopyLane.Stream orders, CopyLane.Stream items, CopyLane.Stream events) {}
+
+  /**
+   * The ids of the seeded orders' events: numbers {@code [firstNumber, firstNumber + orders)} for
+   * order.created, the next ones for order.cancelled, all in the month of {@code monthKey} (the
+   * database's current month, as the outbox's own default would give).
+   */
+  record EventIds(long monthKey, long firstNumber, int orders) {
+    /** How many numbers to take from the outbox's sequence for {@code orders} orders. */
+    static long numbersFor(int orders) {
+      return 2L * orders;
+    }
+
+    long created(int order) {
+      return (monthKey << MonthIds.NUMBER_BITS) | ((firstNumber + order) & MonthIds.NUMBER_MASK);
+    }
+
+    long cancelled(int k) {
+      return created(orders + k);
+    }
+  }
+
+  /** What {@link #write} wrote: the number of lines, the first and the last order id, events. */
+  record Written(long items, long firstId, long lastId, long events) {}
 
   /** 1 to 5 lines per order, mostly 1 to 3 (mean 2.2). */
   private static int lineCount(int percent) {
@@ -153,47 +242,5 @@ final class OrderRows {
       }
     }
     return false;
-  }
-
-  /**
-   * order.created for every seeded order, then order.cancelled for the cancelled ones, in id order.
-   * The seeded orders are, in each month from the first id's to the last id's, those whose numbers
-   * are in [firstNumber, lastNumber]: one id range per month (ids of earlier seeds interleave with
-   * them month by month, their numbers do not), so each statement reads one partition by its key.
-   */
-  static void events(Connection conn, long first, long last, long firstNumber, long lastNumber)
-      throws SQLException {
-    String payload =
-        "jsonb_build_object('order_id', o.id, 'customer_id', o.customer_id, 'currency',"
-            + " o.currency, 'total_minor', o.total_minor, 'created_at', o.created_at,"
-            + " 'source', 'seed', 'items', i.items)";
-    long firstMonth = first >>> MonthIds.NUMBER_BITS;
-    long lastMonth = last >>> MonthIds.NUMBER_BITS;
-    try (Statement st = conn.createStatement()) {
-      for (String type : new String[] {"order.created", "order.cancelled"}) {
-        for (long month = firstMonth; month <= lastMonth; month++) {
-          long lo = (month << MonthIds.NUMBER_BITS) | firstNumber;
-          long hi = (month << MonthIds.NUMBER_BITS) | lastNumber;
-          st.execute(
-              "INSERT INTO outbox (type, aggregate_id, payload) SELECT '"
-                  + type
-                  + "', o.id, "
-                  + payload
-                  + " FROM orders o JOIN (SELECT order_id, jsonb_agg(jsonb_build_object("
-                  + "'product_id', product_id, 'quantity', quantity, 'line_total_minor',"
-                  + " line_total_minor) ORDER BY line_no) AS items FROM order_items"
-                  + " WHERE order_id BETWEEN "
-                  + lo
-                  + " AND "
-                  + hi
-                  + " GROUP BY order_id) i ON i.order_id = o.id WHERE o.id BETWEEN "
-                  + lo
-                  + " AND "
-                  + hi
-                  + (type.equals("order.cancelled") ? " AND o.status = 'cancelled'" : "")
-                  + " ORDER BY o.id");
-        }
-      }
-    }
   }
 }

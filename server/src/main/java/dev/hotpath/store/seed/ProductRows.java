@@ -21,9 +21,11 @@ final class ProductRows {
     }
   }
 
-  static Catalog write(SeedRun run, long firstId, SplittableRandom random) throws SQLException {
+  static Catalog write(SeedRun run, CopyLane lane, long firstId, SplittableRandom random)
+      throws SQLException {
     SeedPlan plan = run.plan();
-    Sink sink = run.sink();
+    CopyLane.Stream out = lane.stream(COPY_PRODUCTS);
+    Sink sink = out.rows();
     int total = plan.products();
     byte[][] names = new byte[total][];
     long[] prices = new long[total];
@@ -63,9 +65,8 @@ final class ProductRows {
       sink.raw(Words.VERSION_1);
       long created = SeedRun.spread(i, total, random);
       sink.ts(created).tab().ts(created).nl();
-      if (CopyBatches.due(i + 1, total)) {
-        run.out().send(COPY_PRODUCTS, sink);
-        run.out().report("products", i + 1, total);
+      if (run.due(i + 1, total)) {
+        sink = out.send(run.report("products", i + 1, total));
       }
     }
     return new Catalog(firstId, names, prices);

@@ -30,6 +30,15 @@ final class Sink {
     return this;
   }
 
+  /** Appends a copy of this buffer's bytes {@code [from, to)}. */
+  Sink copy(int from, int to) {
+    int n = to - from;
+    room(n);
+    System.arraycopy(buf, from, buf, len, n);
+    len += n;
+    return this;
+  }
+
   /** Appends a string known to be ASCII without tab, newline or backslash. */
   Sink ascii(String s) {
     int n = s.length();
@@ -84,6 +93,46 @@ final class Sink {
   /** {@code yyyy-mm-dd hh:mm:ss.ffffff+00} for microseconds since the epoch (years 1000..9999). */
   Sink ts(long epochMicros) {
     room(32);
+    int fraction = dateTime(epochMicros, ' ');
+    buf[len++] = '.';
+    two(fraction / 10_000);
+    two(fraction / 100 % 100);
+    two(fraction % 100);
+    buf[len++] = '+';
+    buf[len++] = '0';
+    buf[len++] = '0';
+    return this;
+  }
+
+  /**
+   * {@code yyyy-mm-ddThh:mm:ss[.f]+00:00}, the fraction without trailing zeros: how PostgreSQL
+   * writes a {@code timestamptz} into JSON in a session whose time zone is UTC.
+   */
+  Sink isoTs(long epochMicros) {
+    room(32);
+    int fraction = dateTime(epochMicros, 'T');
+    if (fraction != 0) {
+      buf[len++] = '.';
+      int digits = 6;
+      while (fraction % 10 == 0) {
+        fraction /= 10;
+        digits--;
+      }
+      for (int i = digits - 1, p = len; i >= 0; i--) {
+        buf[p + i] = (byte) ('0' + fraction % 10);
+        fraction /= 10;
+      }
+      len += digits;
+    }
+    buf[len++] = '+';
+    two(0);
+    buf[len++] = ':';
+    two(0);
+    return this;
+  }
+
+  /** Writes date, separator and time to the second; returns the microseconds of the second. */
+  private int dateTime(long epochMicros, char separator) {
     long days = Math.floorDiv(epochMicros, 86_400_000_000L);
     long micros = epochMicros - days * 86_400_000_000L;
     // civil-from-days (H. Hinnant)
@@ -102,21 +151,13 @@ final class Sink {
     two(month);
     buf[len++] = '-';
     two(day);
-    buf[len++] = ' ';
+    buf[len++] = (byte) separator;
     int seconds = (int) (micros / 1_000_000);
-    int fraction = (int) (micros % 1_000_000);
     two(seconds / 3600);
     buf[len++] = ':';
     two(seconds / 60 % 60);
     buf[len++] = ':';
     two(seconds % 60);
-    buf[len++] = '.';
-    two(fraction / 10_000);
-    two(fraction / 100 % 100);
-    two(fraction % 100);
-    buf[len++] = '+';
-    buf[len++] = '0';
-    buf[len++] = '0';
-    return this;
+    return (int) (micros % 1_000_000);
   }
 }
