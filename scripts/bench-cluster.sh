@@ -40,7 +40,7 @@ cluster_ticks() { # CPU ticks of every process of the cluster and of their child
 
 haproxy_for() { # N
   {
-    printf 'global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n'
+    printf 'global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  timeout check 5s\n'
     printf 'frontend bench\n  bind 127.0.0.1:%s\n  default_backend instances\n' "$bench_port"
     printf 'backend instances\n  balance roundrobin\n  option httpchk GET /health/ready\n  default-server inter 500 fall 2 rise 2\n'
     for i in $(seq 1 "$1"); do printf '  server hotpath-%s 127.0.0.1:%s check\n' "$i" $((base_port + i - 1)); done
