@@ -97,7 +97,8 @@ class KillInstanceTest {
                         && balancer.server("hotpath-0").sessions() >= 10
                         && balancer.server("hotpath-1").sessions() >= 10);
 
-        Haproxy.Server before = balancer.server("hotpath-0");
+        // fully up (not "UP 1/2", failing checks): it takes exactly `fall` failures to go down
+        Haproxy.Server before = balancer.awaitStatus("hotpath-0", "UP", Duration.ofSeconds(60));
         long downsBefore = before.downs() + balancer.server("hotpath-1").downs();
         Process victim = children.get(0).process();
         long killSent = System.nanoTime();
