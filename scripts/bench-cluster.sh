@@ -2,9 +2,11 @@
 # 1 vs 2 vs 3 hotpath instances through HAProxy, in one sitting, on the cluster of
 # scripts/cluster.sh (started here with 3 instances if it does not run): for each N, a HAProxy of
 # its own balances the first N instances, and wrk runs each workload twice through it:
-#   cached    GET /v1/orders/{id}, ids in 1..1000 (a hot set every instance's cache holds)
-#   uncached  GET /v1/orders/{id}, ids in 1..200000 (the demo set: mostly cache misses, replica reads)
+#   cached    GET /v1/orders/{id}, the demo's first 1000 orders (a hot set every instance's cache holds)
+#   uncached  GET /v1/orders/{id}, any of the demo's 200000 orders (mostly cache misses, replica reads)
 #   writes    POST /v1/orders (create-order.lua)
+# (order ids carry their month: order-by-id.lua makes the demo's ids from MAX_ID, the seed's size,
+# and reads the first FIRST of them)
 # It prints requests/s, p99, and the CPU per request of every process of the cluster (all hotpath
 # instances, PostgreSQL primary and replica, Redis, HAProxy), then each N's ratio to N=1.
 # The idle instances (N < 3) keep running; their background work is in the CPU figures.
@@ -40,7 +42,7 @@ cluster_ticks() { # CPU ticks of every process of the cluster and of their child
 
 haproxy_for() { # N
   {
-    printf 'global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n'
+    printf 'global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  timeout check 5s\n'
     printf 'frontend bench\n  bind 127.0.0.1:%s\n  default_backend instances\n' "$bench_port"
     printf 'backend instances\n  balance roundrobin\n  option httpchk GET /health/ready\n  default-server inter 500 fall 2 rise 2\n'
     for i in $(seq 1 "$1"); do printf '  server hotpath-%s 127.0.0.1:%s check\n' "$i" $((base_port + i - 1)); done
@@ -51,16 +53,16 @@ haproxy_for() { # N
 }
 
 declare -A rps_of cpu_of
-workloads=("cached:order-by-id.lua:1000" "uncached:order-by-id.lua:200000" "writes:create-order.lua:0")
+workloads=("cached:order-by-id.lua:1000" "uncached:order-by-id.lua:200000" "writes:create-order.lua:200000")
 for n in 1 2 3; do
   haproxy_for "$n"
   for w in "${workloads[@]}"; do
-    IFS=: read -r name script max_id <<<"$w"
+    IFS=: read -r name script first <<<"$w"
     # warm-up, not measured
-    MAX_ID="$max_id" wrk -t1 -c"$connections" -d"${BENCH_WARMUP:-5s}" -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port" >/dev/null
+    MAX_ID=200000 FIRST="$first" wrk -t1 -c"$connections" -d"${BENCH_WARMUP:-5s}" -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port" >/dev/null
     for run in 1 2; do
       before=$(cluster_ticks)
-      out=$(MAX_ID="$max_id" wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port")
+      out=$(MAX_ID=200000 FIRST="$first" wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port")
       after=$(cluster_ticks)
       rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
       requests=$(echo "$out" | awk '/requests in/ {print $1}')

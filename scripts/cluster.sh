@@ -122,6 +122,9 @@ defaults
   timeout connect 2s
   timeout client 60s
   timeout server 60s
+  # a check may take this long: without it HAProxy gives a check only its interval, and a busy instance
+  # answering /health/ready slower than that is taken out as if it were dead
+  timeout check 5s
   retries 2
   option redispatch
 frontend hotpath

@@ -17,7 +17,10 @@ end
 function init(args)
   math.randomseed(seed * 7919)
 end
-local start, span = 1704153600, 730 * 86400 -- 2026-01-01 less 730 days (store/seed/SeedRun)
+-- the seed's time line (store/seed/SeedRun): the 730 days before 2026-01-01, so from 2024-01-02
+-- (2024 has 366 days); a row's random offset inside its slot moves about one order in 20000 across
+-- a month's end, which then answers 404
+local start, span = 1704153600, 730 * 86400
 -- the month key (months since January 2000, UTC) of a unix time
 local function month_key(seconds)
   local d = os.date("!*t", seconds)

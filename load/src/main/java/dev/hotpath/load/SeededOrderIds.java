@@ -11,8 +11,9 @@ import java.time.ZonedDateTime;
  * before 2026-01-01. Exact but for the few orders whose random offset crosses a month's end.
  */
 final class SeededOrderIds {
-  private static final long START = Instant.parse("2024-01-01T00:00:00Z").getEpochSecond();
   private static final long SPAN = 730L * 86_400;
+  // as store/seed/SeedRun: 730 days before 2026-01-01 is 2024-01-02 (2024 has 366 days)
+  private static final long START = Instant.parse("2026-01-01T00:00:00Z").getEpochSecond() - SPAN;
 
   private SeededOrderIds() {}
 

@@ -12,7 +12,11 @@ import dev.hotpath.support.PgCluster;
 import dev.hotpath.support.TestServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -156,6 +160,77 @@ class ReplicaReadsTest {
               assertThat(api.get("/v1/customers/" + third).status()).isEqualTo(200);
               assertThat(cluster.onReplica(CUSTOMER_READS)).isGreaterThan(before);
             });
+  }
+
+  /**
+   * The README's pool sizing (Scale out, Pools) for this instance: one event loop, {@code
+   * HOTPATH_DB_POOL_SIZE=4}, the default four connections of the background workers. To the
+   * primary: both pools of the event loop, the workers' pool, the cache listener, the replica
+   * watcher's poll; to each replica: the event loop's pipelined reads and one poll.
+   */
+  private static final int PRIMARY_BOUND = 2 * 1 * 4 + 4 + 1 + 1;
+
+  private static final int REPLICA_BOUND = 1 * 4 + 1;
+
+  private static final String CLIENTS =
+      "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+          + " AND pid <> pg_backend_pid()";
+
+  @Test
+  @Order(4)
+  void underConcurrentReadsAndWritesTheInstanceHoldsNoMoreConnectionsThanThePoolSizingSays()
+      throws Exception {
+    awaitReplicaUsable();
+    // reads alone (the replica serves them), then reads and writes (the primary serves both);
+    // pages of distinct sizes are distinct cache entries, so each is a query
+    long[] reads = peaks(0, 400);
+    long[] mixed = peaks(100, 400);
+    System.out.printf(
+        "pools: peak connections %d to the primary (bound %d), %d to the replica (bound %d)%n",
+        Math.max(reads[0], mixed[0]), PRIMARY_BOUND, Math.max(reads[1], mixed[1]), REPLICA_BOUND);
+    assertThat(Math.max(reads[0], mixed[0])).isPositive().isLessThanOrEqualTo(PRIMARY_BOUND);
+    assertThat(Math.max(reads[1], mixed[1])).isPositive().isLessThanOrEqualTo(REPLICA_BOUND);
+  }
+
+  /**
+   * Sends {@code reads} page reads and a new customer for every tenth when {@code offset} is not 0,
+   * all at once; returns the most client connections the primary and the replica held while they
+   * were in flight.
+   */
+  private static long[] peaks(int offset, int reads) throws Exception {
+    List<CompletableFuture<Api.Response>> inFlight = new ArrayList<>();
+    for (int i = 0; i < reads; i++) {
+      inFlight.add(
+          api.sendAsync(api.request("/v1/customers?limit=" + (1 + (offset + i) % 100)).build()));
+      if (offset != 0 && i % 10 == 0) {
+        String body =
+            "{\"email\":\""
+                + Fixtures.uniqueEmail("pools")
+                + "\",\"name\":\"Pools\",\"address\":"
+                + Fixtures.ADDRESS
+                + "}";
+        inFlight.add(
+            api.sendAsync(
+                api.request("/v1/customers")
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", java.util.UUID.randomUUID().toString())
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .build()));
+      }
+    }
+    CompletableFuture<Void> all =
+        CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new));
+    long[] peak = new long[2];
+    // sampled for as long as the requests are in flight
+    while (!all.isDone()) {
+      peak[0] = Math.max(peak[0], cluster.onPrimary(CLIENTS));
+      peak[1] = Math.max(peak[1], cluster.onReplica(CLIENTS));
+    }
+    all.get(2, TimeUnit.MINUTES);
+    for (CompletableFuture<Api.Response> r : inFlight) {
+      assertThat(r.get().status()).as(r.get().body()).isBetween(200, 201);
+    }
+    return peak;
   }
 
   private record Created(long id, String cookie) {}

@@ -192,6 +192,17 @@ public final class Api {
     }
   }
 
+  /**
+   * {@code raw}, an answer to {@code request} that the caller received itself (a test that must
+   * also see a balancer's own 502s, which the contract does not describe), validated against the
+   * contract.
+   */
+  public Response conforming(HttpRequest request, HttpResponse<byte[]> raw) {
+    Response response = new Response(raw);
+    contract.assertConforms(request, response);
+    return response;
+  }
+
   /** Sends without waiting; the response is validated against the contract when it arrives. */
   public CompletableFuture<Response> sendAsync(HttpRequest request) {
     return client
