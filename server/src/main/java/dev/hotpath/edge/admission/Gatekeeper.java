@@ -86,17 +86,35 @@ public final class Gatekeeper {
    */
   public Gates gates(Vertx vertx, BackpressureSettings backpressure, HttpServerOptions server) {
     var pressure = new Backpressure(admission, vertx, backpressure, server);
-    return new Gates(admission.gate(vertx, pressure), pressure);
+    return new Gates(admission.gate(vertx, pressure), pressure, new Refusal(server.isSsl()));
   }
 
   /** Installs admission and rate limits on the routes of one event loop. */
   public final class Gates {
     private final AdmissionGate gate;
     private final Backpressure backpressure;
+    private final Refusal refusal;
 
-    private Gates(AdmissionGate gate, Backpressure backpressure) {
+    private Gates(AdmissionGate gate, Backpressure backpressure, Refusal refusal) {
       this.gate = gate;
       this.backpressure = backpressure;
+      this.refusal = refusal;
+    }
+
+    /**
+     * Puts a {@link Valve} on an HTTP/1.x connection of this loop (call from the server's
+     * connection handler): it refuses API requests with pre-encoded bytes while admission is full,
+     * and is what {@link Backpressure} pauses. Empty for HTTP/2 connections and when admission is
+     * off.
+     *
+     * @param refused run after a request was refused there and its connection kept
+     */
+    public Optional<Valve> valve(io.vertx.core.http.HttpConnection connection, Runnable refused) {
+      if (!admission.enabled()
+          || !(connection instanceof io.vertx.core.net.impl.VertxConnection vc)) {
+        return Optional.empty();
+      }
+      return Valve.install(vc.channelHandlerContext().pipeline(), gate, refusal, refused);
     }
 
     /** This loop's back-pressure on its connections. */
