@@ -102,19 +102,25 @@ public final class Gatekeeper {
     }
 
     /**
-     * Puts a {@link Valve} on an HTTP/1.x connection of this loop (call from the server's
-     * connection handler): it refuses API requests with pre-encoded bytes while admission is full,
-     * and is what {@link Backpressure} pauses. Empty for HTTP/2 connections and when admission is
-     * off.
+     * Refusals below Vert.x for a new connection of this loop (call from the server's connection
+     * handler). An HTTP/1.x connection gets a {@link Valve}, which refuses API requests with
+     * pre-encoded bytes while admission is full and is what {@link Backpressure} pauses; an HTTP/2
+     * connection gets its new API streams reset while admission is full ({@link StreamRefusal}).
+     * Nothing when admission is off.
      *
-     * @param refused run after a request was refused there and its connection kept
+     * @param refused run after a request was refused by the valve and its connection kept
+     * @return the valve of an HTTP/1.x connection
      */
     public Optional<Valve> valve(io.vertx.core.http.HttpConnection connection, Runnable refused) {
       if (!admission.enabled()
-          || !(connection instanceof io.vertx.core.net.impl.VertxConnection vc)) {
+          || !(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
         return Optional.empty();
       }
-      return Valve.install(vc.channelHandlerContext().pipeline(), gate, refusal, refused);
+      var channel = base.channelHandlerContext();
+      if (StreamRefusal.install(channel.handler(), connection, gate, backpressure)) {
+        return Optional.empty();
+      }
+      return Valve.install(channel.pipeline(), gate, refusal, refused);
     }
 
     /** This loop's back-pressure on its connections. */

@@ -245,12 +245,17 @@ class BackpressureApiTest {
       assertThat(usual).isGreaterThan(1);
 
       saturate();
+      double timed = requestsTimed();
+      double shed = shedFull();
       Throwable refused =
           catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
       assertThat(refused).isInstanceOf(StreamResetException.class);
       assertThat(((StreamResetException) refused).getCode())
           .as("REFUSED_STREAM: not processed, safe to retry")
           .isEqualTo(AdmissionGate.REFUSED_STREAM);
+      // reset below Vert.x: no request object, so no request timer; only the shed counter moves
+      assertThat(requestsTimed()).isEqualTo(timed);
+      assertThat(shedFull()).isEqualTo(shed + 1);
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == 1);
