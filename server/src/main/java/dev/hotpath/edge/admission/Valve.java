@@ -42,12 +42,19 @@ public final class Valve extends ChannelDuplexHandler {
   static final String NAME = "hotpath-valve";
   private static final String ENCODER = "httpEncoder";
   private static final String VERTX = "handler";
+  private static final String CHUNKED_WRITER = "chunkedWriter";
 
   private final AdmissionGate gate;
   private final Refusal refusal;
   private final Runnable refused;
   private ChannelHandlerContext ctx;
   private ChannelHandlerContext encoder;
+
+  /**
+   * Vert.x's chunked writer (with TLS) sits between it and the encoder and holds writes until they
+   * are flushed: a response it holds must leave before a refusal written below it.
+   */
+  private boolean holdsWrites;
 
   /** Requests passed on to Vert.x whose response has not ended. */
   private int answering;
@@ -86,6 +93,7 @@ public final class Valve extends ChannelDuplexHandler {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.encoder = ctx.pipeline().context(ENCODER);
+    this.holdsWrites = ctx.pipeline().context(CHUNKED_WRITER) != null;
   }
 
   /** From now on every request goes to Vert.x (the server drains; it answers with close). */
@@ -185,7 +193,17 @@ public final class Valve extends ChannelDuplexHandler {
         && gate.full()
         && request.uri().startsWith("/v1/")
         && request.method() != HttpMethod.HEAD
-        && request.decoderResult().isSuccess();
+        && request.decoderResult().isSuccess()
+        && nothingHeld();
+  }
+
+  /** Whether no earlier response is still held above the encoder (flushing it if need be). */
+  private boolean nothingHeld() {
+    if (!holdsWrites) {
+      return true;
+    }
+    ctx.flush(); // the chunked writer writes what it holds while the channel is writable
+    return ctx.channel().isWritable();
   }
 
   private void refuse(HttpRequest request) {
