@@ -223,12 +223,16 @@ public final class Backpressure {
     int before = paused.size();
     while (!paused.isEmpty()) {
       Paused p = paused.peekFirst();
-      if (room <= 0 && now - p.sinceNanos() < pauseMaxNanos) {
+      boolean gone = !p.valve().open(); // closed while paused: it takes no room
+      if (!gone && room <= 0 && now - p.sinceNanos() < pauseMaxNanos) {
         break; // the ones behind were paused later
       }
       paused.pollFirst();
-      room--;
       admission.pausedDelta(-1);
+      if (gone) {
+        continue;
+      }
+      room--;
       p.onResume().run();
       p.valve().resume(); // may refuse a held request, and pause it again at the tail
     }

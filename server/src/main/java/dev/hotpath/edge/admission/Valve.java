@@ -105,6 +105,11 @@ public final class Valve extends ChannelDuplexHandler {
     return paused;
   }
 
+  /** Whether the connection is still open. */
+  boolean open() {
+    return ctx.channel().isActive();
+  }
+
   /** Stops reading the connection. */
   void pause() {
     if (!paused) {
