@@ -70,20 +70,30 @@ fi
 
 # MODE=cpu: what a refusal and a served cached read cost the server's CPU, per request, over
 # HTTP/1.1 (wrk) and h2 (h2load); CPU time from /proc/<pid>/stat (utime + stime), so the figures do
-# not depend on how many cores the machine has. Two servers in turn:
+# not depend on how many cores the machine has. Three servers in turn:
 #   served  - the demo with its response cache: closed loops on 100 orders (every read a cache hit)
 #   refused - HOTPATH_ADMISSION_LIMIT=1, no queue, the one slot held by an order whose body never
-#             comes: every /v1/ request is refused before routing (h2: RST_STREAM REFUSED_STREAM;
-#             HTTP/1.1: a 503, then the connection is paused; HOTPATH_BACKPRESSURE_PAUSE_MS=1 here
-#             so that a closed loop gets a refusal per connection and millisecond, and the figure
-#             includes the pause and the resume)
+#             comes, HOTPATH_BACKPRESSURE=off: every /v1/ request is refused before routing, at once
+#             and without pausing, so a closed loop measures one refusal after another (HTTP/1.1:
+#             the pre-encoded 503 written by the connection's valve below Vert.x; h2: a 503 through
+#             Vert.x's HTTP/2 stream, since without back-pressure streams are answered, not reset)
+#   paused  - the same with back-pressure on (HTTP/1.1: each refused connection paused until
+#             HOTPATH_BACKPRESSURE_PAUSE_MS, 100 ms, since no slot frees; h2: streams reset with
+#             REFUSED_STREAM, SETTINGS_MAX_CONCURRENT_STREAMS lowered to 1, and past a connection's
+#             100 resets per 30 s answered 503): what the server spends per refusal and per second
+#             when excess load is mostly left unread
 # Target of issue #18: CPU per refusal <= 0.1 x CPU per served cached read, for both protocols.
 #   MODE=cpu PIN=1 scripts/bench-overload.sh
-#   MODE=cpu CPU_S=3 N=20000 scripts/bench-overload.sh    # functional check
-# Settings: CPU_S (10: seconds of each wrk phase), N (200000: requests of each h2load phase),
-# CPU_CLIENTS (32 connections), CPU_WARMUP_S (5).
+#   MODE=cpu CPU_S=3 N=20000 CPU_WARMUP_S=2 scripts/bench-overload.sh    # functional check
+# What a server spends with no request at all (timers, its pools, the demo's background work) is
+# measured after each warm-up (IDLE_S) and taken off each phase's CPU in proportion to its length,
+# so that a phase with few requests (paused) is not charged the idle process's CPU per request.
+# Settings: CPU_S (10: seconds of each wrk phase), N (200000: requests of each h2load phase, sent as
+# -n N over CPU_CLIENTS connections with 10 streams each), CPU_CLIENTS (32 connections),
+# CPU_WARMUP_S (5), IDLE_S (5).
 if [ "${MODE:-spike}" = cpu ]; then
-  cpu_s="${CPU_S:-10}"; n="${N:-200000}"; cpu_clients="${CPU_CLIENTS:-32}"; cpu_warmup="${CPU_WARMUP_S:-5}"
+  idle_s="${IDLE_S:-5}"; idle_ticks=0; idle_ms=1
+  cpu_s="${CPU_S:-10}"; requests_h2="${N:-200000}"; cpu_clients="${CPU_CLIENTS:-32}"; cpu_warmup="${CPU_WARMUP_S:-5}"
   server_pid=""
   start_server() { # extra environment of the server
     # shellcheck disable=SC2086
@@ -109,16 +119,21 @@ if [ "${MODE:-spike}" = cpu ]; then
   gen() { ${client_cpus:+taskset -c "$client_cpus"} "$@"; }
   # name, kind (served or refused), then the generator's command: prints the server's CPU per
   # request, in microseconds. Served: the generator's 2xx. Refused: every request the generator
-  # sent (wrk's requests, all answered 503; h2load's streams started, all reset REFUSED_STREAM,
-  # by the server or, past the lowered SETTINGS_MAX_CONCURRENT_STREAMS, by its HTTP/2 codec).
+  # had answered or reset (wrk's requests, all answered 503; h2load's streams done, each a 503 or a
+  # stream reset REFUSED_STREAM, by the server or, past the lowered SETTINGS_MAX_CONCURRENT_STREAMS,
+  # by its HTTP/2 codec); h2load's 2xx/503 and reset streams are printed apart.
   cost() {
-    local name=$1 kind=$2 t0 t1 requests odd
+    local name=$1 kind=$2 t0 t1 w0 w1 requests odd detail
     shift 2
-    t0=$(server_ticks)
+    t0=$(server_ticks); w0=$(date +%s%N)
     "$@" >"$out/$name.txt" 2>&1 || true
-    t1=$(server_ticks)
+    t1=$(server_ticks); w1=$(date +%s%N)
+    # h2load: "requests: T total, S started, D done, OK succeeded, F failed, E errored, X timeout"
+    # and "status codes: a 2xx, b 3xx, c 4xx, d 5xx"; a done stream with no status was reset
+    detail=$(awk '/^requests:/ {done = $6} /^status codes:/ {ok = $3; other = $5 + $7; s5 = $9}
+      END {if (done != "") printf "(h2load: %d done: %d 2xx, %d 5xx, %d 3xx/4xx, %d reset)", done, ok, s5, other, done - ok - s5 - other}' "$out/$name.txt")
     if [ "$kind" = refused ]; then
-      requests=$(awk '/requests in/ {n = $1} /^requests:/ {n = $4} END {printf "%d", n}' "$out/$name.txt")
+      requests=$(awk '/requests in/ {n = $1} /^requests:/ {n = $6} END {printf "%d", n}' "$out/$name.txt")
       odd=$(awk '/requests in/ {n = $1} /Non-2xx/ {n -= $NF} /^status codes:/ {n = $3 + $5 + $7} END {printf "%d", n}' "$out/$name.txt")
       [ "$odd" = 0 ] || echo "   warning: $odd requests of $name were not refused (see $out/$name.txt)" >&2
     else
@@ -126,47 +141,74 @@ if [ "${MODE:-spike}" = cpu ]; then
       odd=$(awk '/Non-2xx/ {n = $NF} /^status codes:/ {n = $5 + $7 + $9} END {printf "%d", n}' "$out/$name.txt")
       [ "$odd" = 0 ] || echo "   warning: $odd answers of $name were not 2xx (see $out/$name.txt)" >&2
     fi
-    awk -v n="$name" -v r="$requests" -v t="$((t1 - t0))" -v hz="$hz" 'BEGIN {
-      us = (r > 0) ? t / hz * 1e6 / r : 0
-      printf "   %-14s %9d requests  server CPU %7.2f s  = %7.2f us per request\n", n, r, t / hz, us
+    # ticks the idle server would have spent over this phase's length
+    local wall_ms=$(((w1 - w0) / 1000000)) idle net
+    idle=$(awk -v i="$idle_ticks" -v im="$idle_ms" -v w="$wall_ms" 'BEGIN {printf "%.2f", i * w / im}')
+    net=$(awk -v t="$((t1 - t0))" -v i="$idle" 'BEGIN {n = t - i; printf "%.2f", (n < 0 ? 0 : n)}')
+    awk -v n="$name" -v r="$requests" -v t="$((t1 - t0))" -v net="$net" -v hz="$hz" -v w="$wall_ms" -v d="$detail" 'BEGIN {
+      us = (r > 0) ? net / hz * 1e6 / r : 0
+      printf "   %-14s %9d requests in %6.1f s  server CPU %6.2f s (%3.0f%% of a core), %6.2f s above idle  = %8.2f us per request %s\n", n, r, w / 1000, t / hz, (w > 0 ? t / hz * 100000 / w : 0), net / hz, us, d
     }'
-    echo "$name $requests $((t1 - t0))" >>"$out/costs"
+    echo "$name $requests $net" >>"$out/costs"
+  }
+  # the server's CPU with no request, over IDLE_S seconds
+  measure_idle() {
+    local t0 w0
+    t0=$(server_ticks); w0=$(date +%s%N)
+    sleep "$idle_s"
+    idle_ticks=$(($(server_ticks) - t0)); idle_ms=$((($(date +%s%N) - w0) / 1000000))
+    awk -v t="$idle_ticks" -v hz="$hz" -v w="$idle_ms" 'BEGIN {printf "   idle: server CPU %.2f s in %.1f s (%.0f%% of a core)\n", t / hz, w / 1000, t / hz * 100000 / w}'
   }
   # every request a cache hit: the demo's first 100 orders (all in January 2024, month key 288:
-  # ids 288 << 40 | n; docs/data-at-scale.md)
-  for n in $(seq 1 100); do echo "$base/v1/orders/$(((288 << 40) | n))"; done >"$out/cached.txt"
+  # ids 288 << 40 | i; docs/data-at-scale.md)
+  for i in $(seq 1 100); do echo "$base/v1/orders/$(((288 << 40) | i))"; done >"$out/cached.txt"
   wrk_run() { # duration, then wrk's URL
     gen env MAX_ID=200000 FIRST=100 TOKEN="$token" wrk -t 1 -c "$cpu_clients" -d "$1" -s "$root/scripts/wrk/order-by-id.lua" "$2"
   }
   h2_run() { # requests
     gen h2load -H "Authorization: Bearer $token" -i "$out/cached.txt" -c "$cpu_clients" -m 10 -n "$1"
   }
+  warm_up() {
+    echo "   warm-up (${cpu_warmup} s each protocol)"
+    wrk_run "${cpu_warmup}s" "$base" >/dev/null
+    gen h2load -H "Authorization: Bearer $token" -i "$out/cached.txt" -c "$cpu_clients" -m 10 -D "$cpu_warmup" >/dev/null
+    measure_idle
+  }
+  # a server whose one slot is held: limit 1, no queue, an order whose body never comes
+  start_refusing() { # extra environment of the server
+    start_server HOTPATH_ADMISSION_LIMIT=1 HOTPATH_ADMISSION_QUEUE=0 HOTPATH_WARMUP_MS=0 \
+      HOTPATH_REQUEST_TIMEOUT_MS=600000 "$@"
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: %s\r\nContent-Length: 100\r\n\r\n' \
+      "$token" "$(cat /proc/sys/kernel/random/uuid)" >&3
+    for _ in $(seq 1 100); do
+      [ "$(curl -s "$base/metrics" | awk '/^hotpath_admission_in_flight / {print $NF + 0}')" = 1 ] && return 0
+      sleep 0.1
+    done
+    echo "   warning: the slot was not taken" >&2
+  }
 
   echo "== served: hotpath with its response cache on $base"
   start_server
   token="${TOKEN:-$("$root/hotpath" token --sub service:overload --scope service,customers:read,orders:read,orders:write --ttl 7200)}"
-  echo "   warm-up (${cpu_warmup} s each protocol)"
-  wrk_run "${cpu_warmup}s" "$base" >/dev/null
-  gen h2load -H "Authorization: Bearer $token" -i "$out/cached.txt" -c "$cpu_clients" -m 10 -D "$cpu_warmup" >/dev/null
+  warm_up
   cost served-http1 served wrk_run "${cpu_s}s" "$base"
-  cost served-h2 served h2_run "$n"
+  cost served-h2 served h2_run "$requests_h2"
   stop_server
 
-  echo "== refused: limit 1, no queue, the slot held"
-  start_server HOTPATH_ADMISSION_LIMIT=1 HOTPATH_ADMISSION_QUEUE=0 HOTPATH_WARMUP_MS=0 \
-    HOTPATH_REQUEST_TIMEOUT_MS=600000 HOTPATH_BACKPRESSURE_PAUSE_MS=1
-  exec 3<>"/dev/tcp/127.0.0.1/$port"
-  printf 'POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: %s\r\nContent-Length: 100\r\n\r\n' \
-    "$token" "$(cat /proc/sys/kernel/random/uuid)" >&3
-  for _ in $(seq 1 100); do
-    [ "$(curl -s "$base/metrics" | awk '/^hotpath_admission_in_flight / {print $NF + 0}')" = 1 ] && break
-    sleep 0.1
-  done
-  echo "   warm-up (${cpu_warmup} s each protocol)"
-  wrk_run "${cpu_warmup}s" "$base" >/dev/null
-  gen h2load -H "Authorization: Bearer $token" -i "$out/cached.txt" -c "$cpu_clients" -m 10 -D "$cpu_warmup" >/dev/null
+  echo "== refused: limit 1, no queue, the slot held, back-pressure off (every request refused at once)"
+  start_refusing HOTPATH_BACKPRESSURE=off
+  warm_up
   cost refused-http1 refused wrk_run "${cpu_s}s" "$base"
-  cost refused-h2 refused h2_run "$n"
+  cost refused-h2 refused h2_run "$requests_h2"
+  exec 3>&-
+  stop_server
+
+  echo "== paused: the same with back-pressure on (refused connections paused, streams reset)"
+  start_refusing
+  warm_up
+  cost paused-http1 refused wrk_run "${cpu_s}s" "$base"
+  cost paused-h2 refused h2_run "$requests_h2"
   exec 3>&-
   stop_server
 
@@ -176,8 +218,8 @@ if [ "${MODE:-spike}" = cpu ]; then
     END {
       split("http1 h2", p, " ")
       for (i = 1; i <= 2; i++) {
-        s = us["served-" p[i]]; r = us["refused-" p[i]]
-        printf "   %-6s refusal / served = %s\n", p[i], (s > 0 ? sprintf("%.3f", r / s) : "nan")
+        s = us["served-" p[i]]; r = us["refused-" p[i]]; q = us["paused-" p[i]]
+        printf "   %-6s refusal / served = %s   (back-pressure on: %s)\n", p[i], (s > 0 ? sprintf("%.3f", r / s) : "nan"), (s > 0 ? sprintf("%.3f", q / s) : "nan")
       }
     }' "$out/costs"
   exit 0
@@ -203,8 +245,21 @@ curl -sf "$base/health/ready" >/dev/null || { echo "the server did not get ready
 
 token="${TOKEN:-$("$root/hotpath" token --sub service:overload --scope service,customers:read,orders:read --ttl 7200)}"
 
-# the requests, in a fixed pseudo-random order (h2load cycles through the file per connection)
-awk -v base="$base" -v workload="$workload" 'BEGIN {
+# the requests, in a fixed pseudo-random order (h2load cycles through the file per connection).
+# Order ids carry their month (docs/data-at-scale.md): the n-th of the demo's 200,000 orders,
+# spread evenly over 2024-01-01 .. 2025-12-31, is month_key << 40 | n (as scripts/wrk/order-by-id.lua)
+awk -v base="$base" -v workload="$workload" '
+function order_id(n,   at, days, y, m, dim) {
+  days = int((n - 1) * 730 / 200000)       # days since 2024-01-01 (the seed spreads orders evenly)
+  y = 2024; m = 0
+  split("31 29 31 30 31 30 31 31 30 31 30 31", dim, " ")
+  while (days >= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0)) {
+    days -= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0); m++
+    if (m == 12) { m = 0; y++ }
+  }
+  return sprintf("%.0f", ((y - 2000) * 12 + m) * 1099511627776 + n)
+}
+BEGIN {
   srand(42)
   for (i = 0; i < 5000; i++) {
     r = rand()
@@ -213,7 +268,7 @@ awk -v base="$base" -v workload="$workload" 'BEGIN {
     } else if (workload == "mixed" && r < 0.3) {
       printf "%s/v1/customers/%d/orders?limit=10\n", base, 1 + int(rand() * 10000)
     } else {
-      printf "%s/v1/orders/%d\n", base, 1 + int(rand() * 200000)
+      printf "%s/v1/orders/%s\n", base, order_id(1 + int(rand() * 200000))
     }
   }
 }' >"$out/uris.txt"
@@ -231,8 +286,19 @@ open_model() {
 shed_total() {
   curl -s "$base/metrics" | awk '/^hotpath_admission_shed_total/ {s += $NF} END {printf "%d", s}'
 }
-# 2xx per second over a log (start us, status, duration us) of a run of $2 seconds
-goodput() { awk -v s="$2" '$2 >= 200 && $2 < 300 {n++} END {printf "%.0f", n / s}' "$1"; }
+# 2xx per second over a log (start us, status, duration us) of a run of $2 seconds, or of the time
+# its requests really spanned when that was longer (an open-model run of -n requests lasts longer
+# than asked when the generator cannot send at the rate: its 2xx came over that longer time)
+goodput() {
+  awk -v s="$2" '{if (first == "" || $1 < first) first = $1; if ($1 > last) last = $1}
+    $2 >= 200 && $2 < 300 {n++}
+    END {span = (last - first) / 1e6; if (span < s) span = s; printf "%.0f", n / span}' "$1"
+}
+# requests per second a log's requests were really sent at, over the time they spanned
+offered() {
+  awk '{if (first == "" || $1 < first) first = $1; if ($1 > last) last = $1; n++}
+    END {span = (last - first) / 1e6; printf "%.0f", (span > 0 ? n / span : 0)}' "$1"
+}
 # p99 in ms of the 2xx of a log
 p99() {
   awk '$2 >= 200 && $2 < 300 {print $3}' "$1" | sort -n |
@@ -354,6 +420,7 @@ ok_recovery=$(awk -v r="$recovered" 'BEGIN {print (r != "never" && r <= 1) ? 1 :
 echo
 echo "== summary ($workload, ${factor}x capacity for ${spike_s} s; server env: ${server_env:-none})"
 printf "  capacity (closed loop, best of 64/128/256 in flight: %s)  %s 2xx/s\n" "$capacity_in_flight" "$capacity"
+printf "  offered during the spike              %8s req/s (asked %s: the generator's own limit when lower)\n" "$(offered "$out/spike.log")" "$((spike_rps * clients))"
 printf "  goodput during the spike              %8s 2xx/s = %s of capacity   (target >= 0.90)  %s\n" "$spike_goodput" "$goodput_share" "$(verdict "$ok_goodput")"
 printf "  p99 of admitted requests, spike       %8s ms  = %s x unloaded %s ms   (target <= 2)  %s\n" "$spike_p99" "$p99_ratio" "$unloaded" "$(verdict "$ok_p99")"
 printf "  floor: p99 of GET /health/live at the spike's rate %s ms; admitted p99 = %s x that floor\n" "$floor_p99" "$(ratio "$spike_p99" "$floor_p99")"

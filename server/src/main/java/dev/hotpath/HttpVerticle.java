@@ -145,12 +145,7 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerOptions options = serverOptions(settings);
     gates = gatekeeper.gates(vertx, settings.backpressure(), options);
     guard =
-        new EdgeGuard(
-            vertx,
-            settings.limits(),
-            settings.transport().tls(),
-            openConnections,
-            gates.backpressure());
+        new EdgeGuard(vertx, settings.limits(), settings.transport().tls(), openConnections, gates);
     boolean observed = settings.observability().enabled();
     boolean tls = settings.transport().tls();
     // read replicas: single statements go to a replica that has replayed what the request must see

@@ -2,6 +2,8 @@ package dev.hotpath.edge;
 
 import dev.hotpath.config.LimitSettings;
 import dev.hotpath.edge.admission.Backpressure;
+import dev.hotpath.edge.admission.Gatekeeper;
+import dev.hotpath.edge.admission.Valve;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
@@ -46,6 +48,7 @@ public final class EdgeGuard {
   private final LimitSettings limits;
   private final boolean tls;
   private final AtomicInteger open;
+  private final Gatekeeper.Gates gates;
   private final Backpressure backpressure;
   private final Map<HttpConnection, Conn> connections = new IdentityHashMap<>();
   private final long requestTimeoutNanos;
@@ -64,17 +67,15 @@ public final class EdgeGuard {
 
   /**
    * @param open the process-wide count of open connections, shared by every event loop's guard
-   * @param backpressure pauses HTTP/1.x connections whose response ends while admission is
-   *     saturated
+   * @param gates this loop's admission: each HTTP/1.x connection gets its {@link Valve}, which
+   *     refuses requests below Vert.x while admission is full, and which its back-pressure pauses
+   *     while admission is saturated
    */
   public EdgeGuard(
-      Vertx vertx,
-      LimitSettings limits,
-      boolean tls,
-      AtomicInteger open,
-      Backpressure backpressure) {
+      Vertx vertx, LimitSettings limits, boolean tls, AtomicInteger open, Gatekeeper.Gates gates) {
     this.vertx = vertx;
-    this.backpressure = backpressure;
+    this.gates = gates;
+    this.backpressure = gates.backpressure();
     this.limits = limits;
     this.tls = tls;
     this.open = open;
@@ -101,6 +102,10 @@ public final class EdgeGuard {
   /** Per-connection state. */
   private final class Conn {
     final HttpConnection connection;
+
+    /** HTTP/1.x, with admission on: refuses while full, paused while saturated. */
+    Valve valve;
+
     int inFlight;
     boolean http2;
 
@@ -197,6 +202,7 @@ public final class EdgeGuard {
     }
     Conn conn = new Conn(connection, System.nanoTime() + limits.headerTimeout().toNanos());
     connections.put(connection, conn);
+    conn.valve = gates.valve(connection, () -> refusedBelowVertx(conn)).orElse(null);
     connection.closeHandler(
         v -> {
           open.decrementAndGet();
@@ -210,8 +216,21 @@ public final class EdgeGuard {
    * {@link Backpressure}); its idle time starts again when it is read again.
    */
   private void pause(Conn conn, RoutingContext ctx) {
-    if (backpressure.pauseIfSaturated(conn.connection, ctx, conn::resumed)) {
+    if (conn.valve != null && backpressure.pauseIfSaturated(conn.valve, ctx, conn::resumed)) {
       conn.deadlineNanos = Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Its valve answered a request of {@code conn} (refused for load) that never reached the router:
+   * the connection delivered a head, so it has its idle time again, and it is paused.
+   */
+  private void refusedBelowVertx(Conn conn) {
+    if (conn.inFlight == 0) {
+      conn.deadlineNanos = System.nanoTime() + idleNanos;
+      if (!closing) {
+        pause(conn, null);
+      }
     }
   }
 
@@ -299,6 +318,9 @@ public final class EdgeGuard {
       }
     }
     for (Conn conn : java.util.List.copyOf(connections.values())) {
+      if (conn.valve != null) {
+        conn.valve.drain();
+      }
       if (conn.http2 || conn.inFlight > 0) {
         // HTTP/2: GOAWAY; HTTP/1.x: closed once the response in progress is written
         conn.connection.shutdown(graceMillis, TimeUnit.MILLISECONDS);

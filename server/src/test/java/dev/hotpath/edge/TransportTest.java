@@ -86,7 +86,12 @@ class TransportTest {
             TestServer.get()
                 .secondInstance(
                     Map.of(
-                        "HOTPATH_TLS_CERT", cert.toString(), "HOTPATH_TLS_KEY", key.toString())));
+                        "HOTPATH_TLS_CERT", cert.toString(),
+                        "HOTPATH_TLS_KEY", key.toString(),
+                        // room for the requests here, and a limit a test can fill (with no queue)
+                        "HOTPATH_ADMISSION_LIMIT", "4",
+                        "HOTPATH_ADMISSION_QUEUE", "0",
+                        "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
   }
 
   private static String pem(String type, byte[] der) {
@@ -131,6 +136,74 @@ class TransportTest {
       socket.setEnabledProtocols(new String[] {"TLSv1.2"});
       socket.setSoTimeout(5_000);
       assertThatThrownBy(socket::startHandshake).isInstanceOf(SSLHandshakeException.class);
+    }
+  }
+
+  /** A TLS connection over which {@code text} is sent at once. */
+  private static SSLSocket send(String text) throws Exception {
+    SSLSocket socket =
+        (SSLSocket) trusting.getSocketFactory().createSocket("localhost", tls.port());
+    socket.setSoTimeout(60_000);
+    socket.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
+  /** Reads one response (head and a Content-Length body) and returns its head. */
+  private static String readHead(java.io.InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      assertThat(c).as("a whole response head: " + head).isNotNegative();
+      head.append((char) c);
+    }
+    int length = 0;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    in.readNBytes(length);
+    return head.toString();
+  }
+
+  @Test
+  void aRefusalOverTlsCarriesHstsAndLeavesAfterTheResponsePipelinedBeforeIt() throws Exception {
+    java.util.List<SSLSocket> holders = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) { // every slot, held by an order whose body never comes
+        holders.add(
+            send(
+                "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + Tokens.get().service()
+                    + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
+                    + java.util.UUID.randomUUID()
+                    + "\r\nContent-Length: 100\r\n\r\n"));
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> tls.gatekeeper().admission().inFlight() == 4);
+      // a probe and an API request in one write: the probe's answer, written above the TLS
+      // pipeline's chunked writer, still comes before the refusal, written below the encoder
+      try (SSLSocket client =
+          send(
+              "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                  + "GET /v1/orders/1 HTTP/1.1\r\nHost: localhost\r\n\r\n")) {
+        assertThat(readHead(client.getInputStream())).startsWith("HTTP/1.1 200");
+        String refusal = readHead(client.getInputStream());
+        assertThat(refusal).startsWith("HTTP/1.1 503");
+        assertThat(refusal.toLowerCase(java.util.Locale.ROOT))
+            .contains("strict-transport-security: max-age=")
+            .contains("retry-after: 1")
+            .contains("content-type: application/problem+json");
+      }
+    } finally {
+      for (SSLSocket s : holders) {
+        s.close();
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> tls.gatekeeper().admission().inFlight() == 0);
     }
   }
 

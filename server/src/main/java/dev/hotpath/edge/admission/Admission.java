@@ -45,6 +45,9 @@ public final class Admission {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
+  private final AtomicInteger lowered = new AtomicInteger();
+  private final java.util.List<Backpressure> loops =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
   private volatile LongSupplier clock = System::nanoTime;
 
@@ -171,8 +174,50 @@ public final class Admission {
     return inFlight.get() < criticality.threshold(limit.getLimit());
   }
 
+  /**
+   * Gives a slot back; if connections are paused or lowered for load and there is room now, tells
+   * the event loops holding them ({@link Backpressure}): that is what resumes them, not a timer.
+   */
   void release() {
-    inFlight.decrementAndGet();
+    int now = inFlight.decrementAndGet();
+    if ((paused.get() > 0 || lowered.get() > 0) && now < limit.getLimit()) {
+      freed();
+    }
+  }
+
+  /**
+   * Room freed: wakes the loop whose paused connection waited longest (FIFO across loops) and every
+   * loop with lowered HTTP/2 connections.
+   */
+  void freed() {
+    Backpressure oldest = null;
+    long since = Long.MAX_VALUE;
+    for (Backpressure loop : loops) {
+      if (loop.anyLowered()) {
+        loop.wake();
+      }
+      long s = loop.oldestPaused();
+      if (s < since) {
+        since = s;
+        oldest = loop;
+      }
+    }
+    if (oldest != null) {
+      oldest.wake();
+    }
+  }
+
+  void register(Backpressure loop) {
+    loops.add(loop);
+  }
+
+  void unregister(Backpressure loop) {
+    loops.remove(loop);
+  }
+
+  /** Event loops with lowered HTTP/2 connections. */
+  void loweredDelta(int delta) {
+    lowered.addAndGet(delta);
   }
 
   /** One sampling window's figures, given to the limit algorithm. */

@@ -57,19 +57,12 @@ public final class AdmissionGate {
   private static final int MIN_SAMPLES = 10;
   private static final long DRAIN_EVERY_MS = 1;
 
-  private static final ProblemException OVERLOADED =
-      new ProblemException(
-          ProblemType.OVERLOADED,
-          "The server is at its concurrency limit and refused this request before doing any work;"
-              + " retry after Retry-After seconds");
+  private static final ProblemException OVERLOADED = Refusal.OVERLOADED;
   private static final ProblemException EXPIRED =
       new ProblemException(
           ProblemType.OVERLOADED,
           "The request's time to wait for a slot ran out (the queue's longest wait, or its"
               + " deadline) and it was dropped before any work; retry after Retry-After seconds");
-
-  /** The early refusal's body, encoded once ({@code instance} is optional in the contract). */
-  private static final byte[] OVERLOADED_BODY = Problems.encode(OVERLOADED, null).getBytes();
 
   private final Admission admission;
   private final Vertx vertx;
@@ -122,16 +115,14 @@ public final class AdmissionGate {
    * @return whether the request was answered (503) or its stream refused
    */
   public boolean refuseEarly(HttpServerRequest request, boolean tls) {
-    if (!admission.enabled()
-        || waiters.size() < capacity
-        || admission.inFlight() < admission.limit()) {
+    if (!full()) {
       return false;
     }
     String path = request.path();
     if (path == null || !path.startsWith("/v1/")) {
       return false;
     }
-    admission.shed(Criticality.HIGH, Admission.Reason.FULL);
+    refusedFull();
     if (request.version() == HttpVersion.HTTP_2
         && backpressure.refusesStreams()
         && backpressure.refuseStream(request.connection())) {
@@ -146,8 +137,23 @@ public final class AdmissionGate {
     SecurityHeaders.add(response.headers(), tls);
     response.putHeader(RETRY_AFTER, ONE_SECOND);
     Problems.answer(
-        response, ProblemType.OVERLOADED, io.vertx.core.buffer.Buffer.buffer(OVERLOADED_BODY));
+        response, ProblemType.OVERLOADED, io.vertx.core.buffer.Buffer.buffer(Refusal.BODY));
     return true;
+  }
+
+  /**
+   * Whether no class of request could be admitted now: in flight at the limit and this loop's queue
+   * full (so the answer to an API request is the same whatever its route).
+   */
+  boolean full() {
+    return admission.enabled()
+        && waiters.size() >= capacity
+        && admission.inFlight() >= admission.limit();
+  }
+
+  /** Counts a request refused because admission was {@link #full}. */
+  void refusedFull() {
+    admission.shed(Criticality.HIGH, Admission.Reason.FULL);
   }
 
   /**

@@ -1,15 +1,16 @@
 package dev.hotpath.edge.admission;
 
 import dev.hotpath.config.BackpressureSettings;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Back-pressure below HTTP for one event loop's connections: while admission is saturated (every
@@ -17,28 +18,38 @@ import java.util.Map;
  * clients' sockets rather than parsed and refused, as HAProxy's {@code maxconn} and Netty's
  * auto-read do.
  *
- * <p><b>HTTP/1.x.</b> A connection whose response ends while admission is saturated stops being
- * read (Vert.x's connection pause: no socket read is issued, so the next request stays in the
- * kernel's buffers and TCP's window pushes back on the client). Paused connections are resumed in
- * the order they were paused, one for each slot free, as slots free anywhere in the process; and
- * any one paused for {@link BackpressureSettings#pauseMax} is resumed even if none is, so that a
- * health probe on a paused keep-alive connection is answered within that bound. A request read
- * before the pause took effect gets the criticality-ordered admission every request gets.
+ * <p><b>HTTP/1.x.</b> A connection whose response ends while admission is saturated, or whose
+ * request was just refused, stops being read (its {@link Valve} turns Netty's auto-read off: no
+ * socket read is issued, so the next request stays in the kernel's buffers and TCP's window pushes
+ * back on the client). A paused connection costs nothing: no timer or check runs for it. When a
+ * slot frees anywhere in the process ({@link Admission#release}), the event loop holding the
+ * connection paused longest is told, and resumes its paused connections in the order they were
+ * paused, one for each slot free. Any connection paused for {@link BackpressureSettings#pauseMax}
+ * is resumed even if no slot is, so that a health probe on a paused keep-alive connection is
+ * answered within that bound. A request read before the pause took effect gets the
+ * criticality-ordered admission every request gets.
  *
  * <p><b>HTTP/2.</b> A connection one of whose streams was refused ({@code RST_STREAM
  * REFUSED_STREAM}, which tells the client the request was not processed and may be retried) has its
  * {@code SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}
- * until admission has room again, so that a client that honours the setting stops opening streams,
- * and the HTTP/2 codec refuses those past the bound before any request object exists.
+ * until admission has room again (told by the same freed slots, at most once per {@link
+ * #RESTORE_AFTER_NANOS} after the last lowering, so that a server at the edge of saturation does
+ * not send a pair of SETTINGS frames per request), so that a client that honours the setting stops
+ * opening streams, and the HTTP/2 codec refuses those past the bound before any request object
+ * exists.
  *
- * <p>Checked every millisecond while a connection is paused or lowered; nothing runs otherwise.
- * Confined to its event loop.
+ * <p>A safety timer, every {@link #SAFETY_MS} ms and only while a connection is paused or lowered,
+ * ends the pauses that reached their longest and catches a slot whose release resumed a connection
+ * that had nothing to send. Confined to its event loop, except {@link #wake} and the two volatile
+ * fields other loops read.
  */
 public final class Backpressure {
-  private static final long TICK_MS = 1;
+  static final long SAFETY_MS = 25;
+  static final long RESTORE_AFTER_NANOS = 5_000_000L;
 
   private final Admission admission;
   private final Vertx vertx;
+  private final Context context;
   private final BackpressureSettings settings;
   private final long pauseMaxNanos;
   private final Http2Settings normal;
@@ -47,8 +58,20 @@ public final class Backpressure {
   private final long resetWindowNanos;
   private final ArrayDeque<Paused> paused = new ArrayDeque<>();
   private final Map<HttpConnection, Streams> h2 = new IdentityHashMap<>();
+  private final AtomicBoolean woken = new AtomicBoolean();
   private int lowerings;
+  private long lastLowering;
+
+  /** Admission had room while connections were lowered too recently to restore them. */
+  private boolean restorePending;
+
   private long timer = -1;
+
+  /** When the connection paused longest here was paused; {@code Long.MAX_VALUE} when none is. */
+  private volatile long oldestPaused = Long.MAX_VALUE;
+
+  /** Whether a connection of this loop has its concurrent streams lowered. */
+  private volatile boolean anyLowered;
 
   /** An HTTP/2 connection's resets sent for load in the current window, and its lowered limit. */
   private static final class Streams {
@@ -58,9 +81,11 @@ public final class Backpressure {
   }
 
   /** A paused connection, since when, and what to do when it is read again. */
-  private record Paused(VertxConnection connection, long sinceNanos, Runnable onResume) {}
+  private record Paused(Valve valve, long sinceNanos, Runnable onResume) {}
 
   /**
+   * Call on the event loop whose connections it will hold.
+   *
    * @param server the options of the event loop's server: the HTTP/2 settings it starts its
    *     connections with (restored once admission has room; the lowered ones differ only in their
    *     concurrent streams) and its bound on resets sent
@@ -69,6 +94,7 @@ public final class Backpressure {
       Admission admission, Vertx vertx, BackpressureSettings settings, HttpServerOptions server) {
     this.admission = admission;
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.settings = settings;
     this.pauseMaxNanos = settings.pauseMax().toNanos();
     Http2Settings initial = server.getInitialSettings();
@@ -79,6 +105,7 @@ public final class Backpressure {
         server
             .getHttp2RstFloodWindowDurationTimeUnit()
             .toNanos(server.getHttp2RstFloodWindowDuration());
+    admission.register(this);
   }
 
   /** Whether saturation refuses HTTP/2 streams (rather than answering them 503). */
@@ -92,25 +119,28 @@ public final class Backpressure {
   }
 
   /**
-   * Pauses an HTTP/1.x connection whose response has just ended if admission is saturated, not
-   * counting the slot that response is about to give back.
+   * Pauses an HTTP/1.x connection whose response has just ended, or whose request was just refused,
+   * if admission is saturated, not counting the slot that response is about to give back.
    *
    * @param ctx the request that ended, or {@code null} for one answered before routing (it held no
    *     slot)
    * @param onResume run when the connection is read again
    * @return whether the connection was paused
    */
-  public boolean pauseIfSaturated(
-      HttpConnection connection, RoutingContext ctx, Runnable onResume) {
-    if (!settings.enabled() || !admission.enabled()) {
+  public boolean pauseIfSaturated(Valve valve, RoutingContext ctx, Runnable onResume) {
+    if (!settings.enabled() || !admission.enabled() || valve.paused()) {
       return false;
     }
     int room = room() + (ctx != null && AdmissionGate.holdsSlot(ctx) ? 1 : 0);
-    if (room > 0 || !(connection instanceof VertxConnection vc)) {
+    if (room > 0) {
       return false;
     }
-    vc.doPause();
-    paused.addLast(new Paused(vc, System.nanoTime(), onResume));
+    valve.pause();
+    long now = System.nanoTime();
+    if (paused.isEmpty()) {
+      oldestPaused = now;
+    }
+    paused.addLast(new Paused(valve, now, onResume));
     admission.pausedDelta(1);
     arm();
     return true;
@@ -129,13 +159,17 @@ public final class Backpressure {
       streams = new Streams();
       h2.put(connection, streams);
     }
+    long now = System.nanoTime();
     if (!streams.lowered) {
       streams.lowered = true;
-      lowerings++;
+      if (lowerings++ == 0) {
+        anyLowered = true;
+        admission.loweredDelta(1);
+      }
+      lastLowering = now;
       connection.updateSettings(lowered);
       arm();
     }
-    long now = System.nanoTime();
     if (streams.resets == 0 || now - streams.windowStart >= resetWindowNanos) {
       streams.windowStart = now;
       streams.resets = 0;
@@ -146,8 +180,8 @@ public final class Backpressure {
   /** {@code connection} closed: whatever is kept about it goes. */
   public void closed(HttpConnection connection) {
     Streams streams = h2.remove(connection);
-    if (streams != null && streams.lowered) {
-      lowerings--;
+    if (streams != null && streams.lowered && --lowerings == 0) {
+      noneLowered();
     }
   }
 
@@ -156,31 +190,56 @@ public final class Backpressure {
     return paused.size();
   }
 
-  private void arm() {
-    if (timer < 0) {
-      timer = vertx.setPeriodic(TICK_MS, id -> tick());
+  long oldestPaused() {
+    return oldestPaused;
+  }
+
+  boolean anyLowered() {
+    return anyLowered;
+  }
+
+  /**
+   * A slot freed (on any thread): resumes paused connections and restores lowered ones on this
+   * loop, as far as there is room then. Wakes coalesce: one task at a time is queued.
+   */
+  void wake() {
+    if (woken.compareAndSet(false, true)) {
+      context.runOnContext(
+          v -> {
+            woken.set(false);
+            check(false);
+          });
     }
   }
 
   /**
-   * Resumes paused connections in order, one per free slot, and any paused for the longest pause;
-   * restores lowered HTTP/2 connections once there is room.
+   * Resumes paused connections in order, one per free slot, and those paused for the longest pause;
+   * restores lowered HTTP/2 connections once there is room; passes room left over on to the next
+   * loop holding paused connections.
    */
-  void tick() {
+  private void check(boolean timed) {
     long now = System.nanoTime();
     int room = room();
+    int before = paused.size();
     while (!paused.isEmpty()) {
       Paused p = paused.peekFirst();
-      if (room <= 0 && now - p.sinceNanos() < pauseMaxNanos) {
+      boolean gone = !p.valve().open(); // closed while paused: it takes no room
+      if (!gone && room <= 0 && now - p.sinceNanos() < pauseMaxNanos) {
         break; // the ones behind were paused later
       }
       paused.pollFirst();
-      room--;
       admission.pausedDelta(-1);
+      if (gone) {
+        continue;
+      }
+      room--;
       p.onResume().run();
-      p.connection().doResume();
+      p.valve().resume(); // may refuse a held request, and pause it again at the tail
     }
-    if (lowerings > 0 && room() > 0) {
+    oldestPaused = paused.isEmpty() ? Long.MAX_VALUE : paused.peekFirst().sinceNanos();
+    restorePending = lowerings > 0 && room() > 0;
+    if (restorePending && now - lastLowering >= RESTORE_AFTER_NANOS) {
+      restorePending = false;
       for (Map.Entry<HttpConnection, Streams> e : h2.entrySet()) {
         if (e.getValue().lowered) {
           e.getValue().lowered = false;
@@ -188,11 +247,47 @@ public final class Backpressure {
         }
       }
       lowerings = 0;
+      noneLowered();
     }
-    if (paused.isEmpty() && lowerings == 0) {
-      vertx.cancelTimer(timer);
+    if (room > 0 && paused.isEmpty() && before > 0) {
+      admission.freed(); // other loops may hold connections paused as long
+    }
+    if (timed) {
       timer = -1;
     }
+    arm();
+  }
+
+  private void noneLowered() {
+    anyLowered = false;
+    admission.loweredDelta(-1);
+  }
+
+  /** The safety timer, while anything is paused or lowered. */
+  private void arm() {
+    if (paused.isEmpty() && lowerings == 0) {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
+      return;
+    }
+    if (timer < 0) {
+      long delay = SAFETY_MS;
+      long now = System.nanoTime();
+      if (!paused.isEmpty()) {
+        delay = Math.min(delay, until(paused.peekFirst().sinceNanos() + pauseMaxNanos, now));
+      }
+      if (restorePending) {
+        delay = Math.min(delay, until(lastLowering + RESTORE_AFTER_NANOS, now));
+      }
+      timer = vertx.setTimer(delay, id -> check(true));
+    }
+  }
+
+  /** Milliseconds from {@code now} until {@code at}, rounded up, at least 1. */
+  private static long until(long at, long now) {
+    return Math.max(1, (at - now) / 1_000_000 + 1);
   }
 
   /** Resumes every paused connection and stops checking (the event loop's server is stopping). */
@@ -200,13 +295,18 @@ public final class Backpressure {
     while (!paused.isEmpty()) {
       Paused p = paused.pollFirst();
       admission.pausedDelta(-1);
-      p.connection().doResume();
+      p.valve().resume();
     }
+    oldestPaused = Long.MAX_VALUE;
     h2.clear();
-    lowerings = 0;
+    if (lowerings > 0) {
+      lowerings = 0;
+      noneLowered();
+    }
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
     }
+    admission.unregister(this);
   }
 }

@@ -86,17 +86,41 @@ public final class Gatekeeper {
    */
   public Gates gates(Vertx vertx, BackpressureSettings backpressure, HttpServerOptions server) {
     var pressure = new Backpressure(admission, vertx, backpressure, server);
-    return new Gates(admission.gate(vertx, pressure), pressure);
+    return new Gates(admission.gate(vertx, pressure), pressure, new Refusal(server.isSsl()));
   }
 
   /** Installs admission and rate limits on the routes of one event loop. */
   public final class Gates {
     private final AdmissionGate gate;
     private final Backpressure backpressure;
+    private final Refusal refusal;
 
-    private Gates(AdmissionGate gate, Backpressure backpressure) {
+    private Gates(AdmissionGate gate, Backpressure backpressure, Refusal refusal) {
       this.gate = gate;
       this.backpressure = backpressure;
+      this.refusal = refusal;
+    }
+
+    /**
+     * Refusals below Vert.x for a new connection of this loop (call from the server's connection
+     * handler). An HTTP/1.x connection gets a {@link Valve}, which refuses API requests with
+     * pre-encoded bytes while admission is full and is what {@link Backpressure} pauses; an HTTP/2
+     * connection gets its new API streams reset while admission is full ({@link StreamRefusal}).
+     * Nothing when admission is off.
+     *
+     * @param refused run after a request was refused by the valve and its connection kept
+     * @return the valve of an HTTP/1.x connection
+     */
+    public Optional<Valve> valve(io.vertx.core.http.HttpConnection connection, Runnable refused) {
+      if (!admission.enabled()
+          || !(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
+        return Optional.empty();
+      }
+      var channel = base.channelHandlerContext();
+      if (StreamRefusal.install(channel.handler(), connection, gate, backpressure)) {
+        return Optional.empty();
+      }
+      return Valve.install(channel.pipeline(), gate, refusal, refused);
     }
 
     /** This loop's back-pressure on its connections. */

@@ -45,12 +45,14 @@ import org.junit.jupiter.api.Test;
 class BackpressureApiTest {
   private static final TestServer server = TestServer.get();
   private static App app;
+  private static java.nio.file.Path accessLog;
   private static String base;
   private static Vertx vertx;
   private final List<Socket> holders = new ArrayList<>();
 
   @BeforeAll
-  static void startAnInstanceWithAFixedLimitOfFourAndNoQueue() {
+  static void startAnInstanceWithAFixedLimitOfFourAndNoQueue() throws IOException {
+    accessLog = java.nio.file.Files.createTempFile("hotpath-backpressure-", ".log");
     app =
         App.start(
             server.secondInstance(
@@ -60,6 +62,7 @@ class BackpressureApiTest {
                     "HOTPATH_BACKPRESSURE_PAUSE_MS", "600000",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
                     "HOTPATH_IDLE_TIMEOUT_MS", "600000",
+                    "HOTPATH_ACCESS_LOG", accessLog.toString(),
                     "HOTPATH_H2C", "on")));
     base = "http://localhost:" + app.port();
     vertx = Vertx.vertx();
@@ -72,6 +75,7 @@ class BackpressureApiTest {
   static void stop() throws Exception {
     vertx.close().await(30, TimeUnit.SECONDS);
     app.close();
+    java.nio.file.Files.deleteIfExists(accessLog);
   }
 
   @AfterEach
@@ -144,6 +148,12 @@ class BackpressureApiTest {
 
   /** Reads one response (head and a Content-Length body) and returns its status. */
   private static int readStatus(Socket socket) throws IOException {
+    byte[] response = readResponse(socket);
+    return Integer.parseInt(new String(response, 9, 3, StandardCharsets.US_ASCII));
+  }
+
+  /** Reads one response, head and Content-Length body, exactly as it came. */
+  private static byte[] readResponse(Socket socket) throws IOException {
     InputStream in = socket.getInputStream();
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int c;
@@ -163,8 +173,8 @@ class BackpressureApiTest {
         length = Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
       }
     }
-    in.readNBytes(length);
-    return Integer.parseInt(text.substring(9, 12));
+    head.write(in.readNBytes(length));
+    return head.toByteArray();
   }
 
   /** Requests refused before routing, read in the process (a scrape would open a connection). */
@@ -235,12 +245,17 @@ class BackpressureApiTest {
       assertThat(usual).isGreaterThan(1);
 
       saturate();
+      double timed = requestsTimed();
+      double shed = shedFull();
       Throwable refused =
           catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
       assertThat(refused).isInstanceOf(StreamResetException.class);
       assertThat(((StreamResetException) refused).getCode())
           .as("REFUSED_STREAM: not processed, safe to retry")
           .isEqualTo(AdmissionGate.REFUSED_STREAM);
+      // reset below Vert.x: no request object, so no request timer; only the shed counter moves
+      assertThat(requestsTimed()).isEqualTo(timed);
+      assertThat(shedFull()).isEqualTo(shed + 1);
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == 1);
@@ -311,6 +326,87 @@ class BackpressureApiTest {
       assertThat(connection.get()).as("the same connection, still open").isSameAs(first);
     } finally {
       h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Requests timed by the server's request metrics, over every route and status. */
+  private static double requestsTimed() {
+    return app.observability().registry().find("http_server_requests").timers().stream()
+        .mapToDouble(t -> t.count())
+        .sum();
+  }
+
+  @Test
+  void aRefusalIsThePreEncodedProblemWrittenBelowVertxAndOnlyTheShedCounterMoves()
+      throws Exception {
+    // an order that does not exist: once served, its one access-log line is a 404
+    String missing = "/v1/orders/" + (Long.MAX_VALUE - 7);
+    saturate();
+    double refused = shedFull();
+    double timed = requestsTimed();
+
+    // the Java client's answer, validated against the contract as every response of the suite
+    Api.Response answer = Api.of(base).get(missing);
+    assertThat(answer.status()).isEqualTo(503);
+    assertThat(answer.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/overloaded");
+    assertThat(answer.header("Retry-After")).hasValue("1");
+    assertThat(answer.header("X-Request-Id")).as("Vert.x never saw the request").isEmpty();
+
+    // byte for byte the response encoded once, on a keep-alive connection and on one that closes
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      write(client, get(missing));
+      assertThat(readResponse(client)).isEqualTo(Refusal.encode(false, false));
+    }
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      write(client, "GET " + missing + " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+      assertThat(readResponse(client)).isEqualTo(Refusal.encode(false, true));
+      assertThat(client.getInputStream().read()).as("then closed").isEqualTo(-1);
+    }
+
+    assertThat(shedFull()).as("the one counter").isEqualTo(refused + 3);
+    assertThat(requestsTimed()).as("no request timer moved").isEqualTo(timed);
+    release();
+    assertThat(Api.of(base).get(missing).status()).isEqualTo(404);
+    // the access log: the served request's line comes, and it is the only one for that path
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> logLines(missing).stream().anyMatch(l -> l.contains("\"status\":404")));
+    assertThat(logLines(missing)).hasSize(1);
+  }
+
+  private static List<String> logLines(String path) throws IOException {
+    return java.nio.file.Files.readAllLines(accessLog).stream()
+        .filter(l -> l.contains("\"path\":\"" + path + "\""))
+        .toList();
+  }
+
+  @Test
+  void aRefusedRequestsBodyIsDiscardedAndItsConnectionServesTheNextOnceASlotFrees()
+      throws Exception {
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      saturate();
+      String body = "{\"not\":\"an order at all\"}";
+      write(
+          client,
+          "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              + "Idempotency-Key: "
+              + UUID.randomUUID()
+              + "\r\nContent-Length: "
+              + body.length()
+              + "\r\n\r\n"
+              + body);
+      assertThat(readStatus(client)).isEqualTo(503);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> admission().pausedConnections() == 1);
+      write(client, get(order()));
+      release();
+      // had the body been taken for a request, this would be a 400
+      assertThat(readStatus(client)).as("served once a slot freed").isEqualTo(200);
     }
   }
 
