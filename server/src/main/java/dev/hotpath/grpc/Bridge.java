@@ -130,7 +130,7 @@ final class Bridge {
         message =
             prototype == null
                 ? a.body().getBytes()
-                : ProtobufForms.message(a.body(), prototype).toByteArray();
+                : ProtobufForms.bytes(a.body(), prototype).getBytes();
       } catch (RuntimeException e) {
         out.onError(
             Status.INTERNAL.withDescription("answer not decoded: " + e).withCause(e).asException());
