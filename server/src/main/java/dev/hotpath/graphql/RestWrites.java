@@ -1,26 +1,21 @@
 package dev.hotpath.graphql;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.http.Deadline;
-import dev.hotpath.http.FieldError;
 import dev.hotpath.http.JsonOutput;
+import dev.hotpath.http.Loopback;
 import dev.hotpath.http.ProblemException;
-import dev.hotpath.http.ProblemType;
 import dev.hotpath.ingest.IdempotencyStore;
+import dev.hotpath.observe.ClientAddress;
 import dev.hotpath.serve.OrderReads;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,17 +24,20 @@ import java.util.Map;
  * request came in on, with its {@code Authorization}. So a GraphQL write takes exactly the REST
  * write's path: contract validation, ownership, idempotency key (its fingerprint is the REST body,
  * built here from the mutation's arguments), the one transaction, the outbox event, the cache
- * invalidation, the rate limit and admission of writes. The price is one loopback round trip per
- * mutation; a problem the route answers becomes the field's error. One client per event loop.
+ * invalidation, the rate limit and admission of writes (charged to the GraphQL caller's address,
+ * see {@link Loopback}), within the GraphQL request's deadline. The price is one loopback round
+ * trip per mutation; a problem the route answers becomes the field's error. One client per event
+ * loop.
  */
 final class RestWrites {
-  private final HttpClient client;
+  private final Loopback loopback;
 
   RestWrites(Vertx vertx, boolean tls) {
     // to this server itself: with TLS, its own certificate is taken as it is (as the warm-up does)
-    this.client =
-        vertx.createHttpClient(
-            new HttpClientOptions().setSsl(tls).setTrustAll(tls).setVerifyHost(false));
+    this.loopback =
+        new Loopback(
+            vertx.createHttpClient(
+                new HttpClientOptions().setSsl(tls).setTrustAll(tls).setVerifyHost(false)));
   }
 
   /** {@code POST /v1/orders} with {@code key} as its Idempotency-Key; the order it placed. */
@@ -67,12 +65,15 @@ final class RestWrites {
       String header,
       String value) {
     SocketAddress local = ctx.request().localAddress();
+    Deadline deadline = Deadline.of(ctx);
     RequestOptions options =
-        new RequestOptions()
-            .setMethod(HttpMethod.POST)
+        Loopback.request(
+                HttpMethod.POST,
+                path,
+                ClientAddress.of(ctx.request()),
+                deadline.unbounded() ? -1 : deadline.remaining(Duration.ZERO).toMillis())
             .setHost(local.hostAddress())
             .setPort(local.port())
-            .setURI(path)
             .putHeader(header, value)
             .putHeader("Accept", "application/json");
     String authorization = ctx.request().getHeader("Authorization");
@@ -82,45 +83,14 @@ final class RestWrites {
     if (body != null) {
       options.putHeader("Content-Type", "application/json");
     }
-    Deadline deadline = Deadline.of(ctx);
-    if (!deadline.unbounded()) {
-      options.setIdleTimeout(Math.max(1, deadline.remaining(Duration.ZERO).toMillis()));
-    }
-    return client
-        .request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(
-            response ->
-                response
-                    .body()
-                    .map(
-                        bytes -> {
-                          if (response.statusCode() < 300) {
-                            return Nodes.read(bytes);
-                          }
-                          throw problem(response.statusCode(), bytes);
-                        }));
-  }
-
-  /** The problem the REST route answered, as the exception the field's error is made of. */
-  private static ProblemException problem(int status, Buffer body) {
-    JsonNode problem;
-    try {
-      problem = JsonOutput.MAPPER.readTree(body.getBytes());
-    } catch (IOException e) {
-      return new ProblemException(ProblemType.INTERNAL, "the write answered " + status);
-    }
-    String uri = problem.path("type").asText("");
-    ProblemType type = ProblemType.INTERNAL;
-    for (ProblemType t : ProblemType.values()) {
-      if (t.uri().equals(uri)) {
-        type = t;
-      }
-    }
-    List<FieldError> errors = new ArrayList<>();
-    for (JsonNode error : problem.path("errors")) {
-      errors.add(new FieldError(error.path("field").asText(), error.path("message").asText()));
-    }
-    return new ProblemException(type, problem.path("detail").asText(type.title()), errors);
+    return loopback
+        .send(options, body, request -> {})
+        .map(
+            answer -> {
+              if (answer.ok()) {
+                return Nodes.read(answer.body());
+              }
+              throw answer.problem().exception();
+            });
   }
 }

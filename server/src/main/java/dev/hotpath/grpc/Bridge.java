@@ -1,11 +1,8 @@
 package dev.hotpath.grpc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
-import dev.hotpath.http.Deadline;
 import dev.hotpath.http.Format;
+import dev.hotpath.http.Loopback;
 import dev.hotpath.serve.ProtobufForms;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -15,69 +12,65 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Runs a gRPC call as the REST request it stands for, over loopback to this process's own HTTP
- * port, so that a call passes exactly what a REST request passes: authentication and scopes,
- * ownership, rate limits, admission, the route's deadline, the response cache, metrics, traces and
- * the access log. Reads ask for {@code application/x-protobuf}, so the cached protobuf bytes are
- * what the call decodes. The call's deadline travels as {@link Deadline#TIMEOUT_HEADER} and bounds
- * the loopback request; a cancelled call resets its request.
+ * Runs a gRPC call as the REST request it stands for, over loopback to this process's own HTTP port
+ * ({@link Loopback}), so that a call passes exactly what a REST request passes: authentication and
+ * scopes, ownership, rate limits and admission (charged to the call's peer address, not loopback),
+ * the route's deadline, the response cache, metrics, traces and the access log. Reads ask for
+ * {@code application/x-protobuf}, and the cached protobuf bytes are the call's answer as they are:
+ * the answer of a read is never decoded and encoded again. The call's deadline travels as the
+ * route's deadline and bounds the loopback request; a cancelled call resets its request.
  */
 final class Bridge {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Metadata.Key<String> RETRY_AFTER =
       Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER);
 
-  private final HttpClient client;
+  private final Loopback loopback;
   private final Counter resets;
 
-  Bridge(HttpClient client, MeterRegistry registry) {
-    this.client = client;
+  Bridge(Loopback loopback, MeterRegistry registry) {
+    this.loopback = loopback;
     this.resets =
         Counter.builder("grpc.server.bridge.resets")
             .description("loopback requests reset because their gRPC call was cancelled")
             .register(registry);
   }
 
-  /** A GET of {@code path} answered in protobuf, decoded by {@code parser}. */
-  <T extends Message> void get(String path, Parser<T> parser, StreamObserver<T> out) {
-    send(HttpMethod.GET, path, null, out, body -> parser.parseFrom(body.getBytes()));
+  /** A GET of {@code uri} answered in protobuf: the answer's bytes are the call's message. */
+  void get(String uri, StreamObserver<byte[]> out) {
+    send(HttpMethod.GET, uri, null, null, out);
   }
 
-  /** A POST of a protobuf body to {@code path}; its JSON answer read as {@code prototype}. */
-  <T extends Message> void post(String path, Message body, T prototype, StreamObserver<T> out) {
-    send(
-        HttpMethod.POST,
-        path,
-        Buffer.buffer(body.toByteArray()),
-        out,
-        answer -> cast(ProtobufForms.message(answer, prototype)));
+  /** A POST of a protobuf body to {@code uri}; its JSON answer sent as {@code prototype}'s type. */
+  void post(String uri, Message body, Message prototype, StreamObserver<byte[]> out) {
+    send(HttpMethod.POST, uri, Buffer.buffer(body.toByteArray()), prototype, out);
   }
 
-  @SuppressWarnings("unchecked")
-  private static <T> T cast(Message m) {
-    return (T) m;
-  }
-
-  @FunctionalInterface
-  private interface Decoder<T> {
-    T decode(Buffer body) throws IOException;
-  }
-
-  private <T> void send(
-      HttpMethod method, String path, Buffer body, StreamObserver<T> out, Decoder<T> decoder) {
+  private void send(
+      HttpMethod method,
+      String uri,
+      @Nullable Buffer body,
+      @Nullable Message prototype,
+      StreamObserver<byte[]> out) {
     Context context = Context.current();
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    io.grpc.Deadline deadline = context.getDeadline();
+    long remaining = -1;
+    if (deadline != null) {
+      remaining = deadline.timeRemaining(TimeUnit.MILLISECONDS);
+      if (remaining <= 0) {
+        out.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed").asException());
+        return;
+      }
+    }
+    String peer = CallHeaders.PEER.get(context);
+    RequestOptions options = Loopback.request(method, uri, peer == null ? "-" : peer, remaining);
     String[] headers = CallHeaders.HEADERS.get(context);
     if (headers != null) {
       for (int i = 0; i < headers.length; i += 2) {
@@ -90,20 +83,8 @@ final class Bridge {
     if (body != null) {
       options.putHeader("Content-Type", Format.PROTOBUF.mediaType());
     }
-    io.grpc.Deadline deadline = context.getDeadline();
-    if (deadline != null) {
-      long ms = deadline.timeRemaining(TimeUnit.MILLISECONDS);
-      if (ms <= 0) {
-        out.onError(Status.DEADLINE_EXCEEDED.withDescription("deadline passed").asException());
-        return;
-      }
-      options.putHeader(Deadline.TIMEOUT_HEADER, Long.toString(ms));
-      // the loopback request gives up a little after the route's deadline, so that a route that
-      // answers at its deadline is heard
-      options.setTimeout(ms + 50);
-    }
     AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-    if (out instanceof ServerCallStreamObserver<T> call) {
+    if (out instanceof ServerCallStreamObserver<byte[]> call) {
       call.setOnCancelHandler(
           () -> {
             HttpClientRequest request = sent.get();
@@ -113,19 +94,16 @@ final class Bridge {
             }
           });
     }
-    client
-        .request(options)
-        .compose(
+    loopback
+        .send(
+            options,
+            body,
             request -> {
               sent.set(request);
               if (context.isCancelled()) {
                 request.reset();
                 resets.increment();
               }
-              return (body == null ? request.send() : request.send(body))
-                  .compose(
-                      response ->
-                          response.body().map(b -> new Answer(response.statusCode(), response, b)));
             })
         .onComplete(
             ar -> {
@@ -140,18 +118,20 @@ final class Bridge {
                         .asException());
                 return;
               }
-              answer(ar.result(), out, decoder);
+              answer(ar.result(), prototype, out);
             });
   }
 
-  private record Answer(int status, io.vertx.core.http.HttpClientResponse response, Buffer body) {}
-
-  private static <T> void answer(Answer a, StreamObserver<T> out, Decoder<T> decoder) {
-    if (a.status() >= 200 && a.status() < 300) {
-      T message;
+  private static void answer(
+      Loopback.Answer a, @Nullable Message prototype, StreamObserver<byte[]> out) {
+    if (a.ok()) {
+      byte[] message;
       try {
-        message = decoder.decode(a.body());
-      } catch (IOException | RuntimeException e) {
+        message =
+            prototype == null
+                ? a.body().getBytes()
+                : ProtobufForms.bytes(a.body(), prototype).getBytes();
+      } catch (RuntimeException e) {
         out.onError(
             Status.INTERNAL.withDescription("answer not decoded: " + e).withCause(e).asException());
         return;
@@ -160,35 +140,12 @@ final class Bridge {
       out.onCompleted();
       return;
     }
-    String type = "";
-    String detail = "HTTP " + a.status();
-    try {
-      JsonNode problem = MAPPER.readTree(a.body().getBytes());
-      type = problem.path("type").asText("");
-      detail = problem.path("detail").asText(problem.path("title").asText(detail));
-    } catch (IOException | RuntimeException e) {
-      // not a problem document: the status alone decides
-    }
+    Loopback.Problem problem = a.problem();
     Metadata trailers = new Metadata();
-    String retryAfter = a.response().getHeader("Retry-After");
+    String retryAfter = a.headers().get("Retry-After");
     if (retryAfter != null) {
       trailers.put(RETRY_AFTER, retryAfter);
     }
-    out.onError(ProblemStatus.status(type, a.status(), detail).asException(trailers));
-  }
-
-  /** {@code ?name=value&...} of the values given (name, value pairs) that are set. */
-  static String query(String... pairs) {
-    StringBuilder q = new StringBuilder();
-    for (int i = 0; i < pairs.length; i += 2) {
-      String value = pairs[i + 1];
-      if (value != null && !value.isEmpty()) {
-        q.append(q.isEmpty() ? '?' : '&')
-            .append(pairs[i])
-            .append('=')
-            .append(URLEncoder.encode(value, StandardCharsets.UTF_8));
-      }
-    }
-    return q.toString();
+    out.onError(ProblemStatus.status(problem, a.status()).asException(trailers));
   }
 }

@@ -2,14 +2,18 @@ package dev.hotpath.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * The metadata a call forwards to the REST route it stands for: {@code authorization} (the bearer
- * token), {@code idempotency-key} and {@code x-client-id}, kept in the call's {@link Context}.
+ * token), {@code idempotency-key} and {@code x-client-id}, and the peer's address, kept in the
+ * call's {@link Context}.
  */
 final class CallHeaders implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -22,6 +26,9 @@ final class CallHeaders implements ServerInterceptor {
   /** The forwarded headers of the current call: name, value pairs. */
   static final Context.Key<String[]> HEADERS = Context.key("hotpath.headers");
 
+  /** The address of the current call's peer: what its REST request is charged to and logged as. */
+  static final Context.Key<String> PEER = Context.key("hotpath.peer");
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata metadata, ServerCallHandler<Q, R> next) {
@@ -31,6 +38,14 @@ final class CallHeaders implements ServerInterceptor {
       "X-Client-Id", metadata.get(CLIENT_ID)
     };
     return Contexts.interceptCall(
-        Context.current().withValue(HEADERS, headers), call, metadata, next);
+        Context.current().withValues(HEADERS, headers, PEER, peer(call)), call, metadata, next);
+  }
+
+  private static String peer(ServerCall<?, ?> call) {
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress();
+    }
+    return "-";
   }
 }

@@ -1,6 +1,7 @@
 package dev.hotpath.grpc;
 
 import dev.hotpath.config.GrpcSettings;
+import dev.hotpath.http.Loopback;
 import dev.hotpath.proto.v1.CustomersServiceGrpc;
 import dev.hotpath.proto.v1.OrdersServiceGrpc;
 import dev.hotpath.proto.v1.ProductsServiceGrpc;
@@ -89,9 +90,9 @@ public final class GrpcServer implements AutoCloseable {
                 .setDefaultHost(loopback(host))
                 .setDefaultPort(httpPort),
             new PoolOptions().setHttp1MaxSize(LOOPBACK_CONNECTIONS));
-    Bridge bridge = new Bridge(client, registry);
+    Bridge bridge = new Bridge(new Loopback(client), registry);
     HealthStatusManager health = new HealthStatusManager();
-    Server server =
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, settings.port()))
             .executor(onEventLoops(vertx, eventLoops))
             .keepAliveTime(settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS)
@@ -104,13 +105,11 @@ public final class GrpcServer implements AutoCloseable {
             .maxInboundMessageSize(maxMessageBytes)
             .intercept(new CallHeaders())
             .intercept(new CallMetrics(registry))
-            .addService(new OrdersService(bridge))
-            .addService(new CustomersService(bridge))
-            .addService(new ProductsService(bridge))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(ServerInterceptors.intercept(ProtoReflectionService.newInstance()))
-            .build();
+            .addService(ServerInterceptors.intercept(ProtoReflectionService.newInstance()));
+    Services.bind(bridge).forEach(builder::addService);
+    Server server = builder.build();
     try {
       server.start();
     } catch (IOException e) {

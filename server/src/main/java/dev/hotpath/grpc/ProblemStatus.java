@@ -1,10 +1,8 @@
 package dev.hotpath.grpc;
 
+import dev.hotpath.http.Loopback;
 import dev.hotpath.http.ProblemType;
 import io.grpc.Status;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * The one table from the API's problem types to gRPC status codes: a call fails with the code of
@@ -12,14 +10,6 @@ import java.util.Optional;
  * description. The switch is exhaustive, so a new problem type cannot be left unmapped.
  */
 final class ProblemStatus {
-  private static final Map<String, ProblemType> BY_URI = new HashMap<>();
-
-  static {
-    for (ProblemType type : ProblemType.values()) {
-      BY_URI.put(type.uri(), type);
-    }
-  }
-
   private ProblemStatus() {}
 
   static Status.Code code(ProblemType type) {
@@ -65,15 +55,11 @@ final class ProblemStatus {
     };
   }
 
-  /** The problem type of a {@code type} URI, when it is one of the API's. */
-  static Optional<ProblemType> of(String uri) {
-    return Optional.ofNullable(BY_URI.get(uri));
-  }
-
   /** The status of a problem answer: its type's code, described by its detail. */
-  static Status status(String typeUri, int httpStatus, String detail) {
-    Status.Code code = of(typeUri).map(ProblemStatus::code).orElseGet(() -> fallback(httpStatus));
-    return Status.fromCode(code).withDescription(detail);
+  static Status status(Loopback.Problem problem, int httpStatus) {
+    Status.Code code =
+        problem.type().map(ProblemStatus::code).orElseGet(() -> fallback(httpStatus));
+    return Status.fromCode(code).withDescription(problem.detail());
   }
 
   /** A status for an answer without a known problem type, by its HTTP status alone. */

@@ -304,10 +304,7 @@ public final class AccessLog implements AutoCloseable {
     if (request != null) {
       string(sb, "method", request.method().name());
       string(sb, "path", request.path());
-      string(
-          sb,
-          "client",
-          request.remoteAddress() == null ? null : request.remoteAddress().hostAddress());
+      string(sb, "client", request.remoteAddress() == null ? null : ClientAddress.of(request));
       string(sb, "user_agent", request.getHeader("User-Agent"));
       string(sb, "content_type", request.getHeader("Content-Type"));
       string(sb, "idem_key", shortHash(request.getHeader("Idempotency-Key")));

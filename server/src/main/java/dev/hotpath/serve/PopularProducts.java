@@ -75,8 +75,7 @@ public record PopularProducts(Statements db, CursorCodec cursors) {
           Buffer body =
               format == Format.JSON
                   ? json
-                  : Buffer.buffer(
-                      ProtobufForms.message(json, ProductPage.getDefaultInstance()).toByteArray());
+                  : ProtobufForms.bytes(json, ProductPage.getDefaultInstance());
           // the same audience as the catalogue: public, briefly cacheable by a CDN
           ctx.response()
               .putHeader("Cache-Control", dev.hotpath.http.CachePolicy.CATALOGUE.header())

@@ -1,24 +1,26 @@
 package dev.hotpath.serve;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 import dev.hotpath.http.Format;
+import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Representation;
 import dev.hotpath.serve.cache.ResponseCache;
 import io.vertx.core.buffer.Buffer;
-import java.nio.charset.StandardCharsets;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 
 /**
  * The protobuf form of a representation (messages of api/proto), made from its JSON form: the
  * messages mirror the JSON representations field for field (same names, a test keeps them so), so
- * one parse of the JSON bytes fills the message and a sparse fieldset or a null leaves its fields
- * absent. Cached representations are encoded once per entry; pages that are not cached are encoded
- * per request.
+ * one walk of the JSON tree writes the message's bytes and a sparse fieldset or a null leaves its
+ * fields absent. Cached representations are encoded once per entry; pages that are not cached are
+ * encoded per request.
  */
 public final class ProtobufForms {
-  private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
-
   private ProtobufForms() {}
 
   /**
@@ -41,19 +43,69 @@ public final class ProtobufForms {
 
   /** The protobuf form of a JSON representation, with its own entity tag. */
   public static Representation encode(Representation json, Message prototype) {
-    return json.in(Format.PROTOBUF, Buffer.buffer(message(json.body(), prototype).toByteArray()));
+    return json.in(Format.PROTOBUF, bytes(json.body(), prototype));
   }
 
-  /** The JSON bytes {@code json} as {@code prototype}'s message. */
-  public static Message message(Buffer json, Message prototype) {
-    Message.Builder builder = prototype.newBuilderForType();
+  /**
+   * The JSON bytes {@code json} encoded as {@code prototype}'s message, straight from a tree of the
+   * JSON (no message is built): the bytes protobuf's own JSON parser and serializer would make,
+   * without their cost. A JSON null or an absent property leaves the field absent; a field without
+   * presence (proto3 implicit) at its default is not written, as protobuf does; unknown properties
+   * are skipped.
+   */
+  public static Buffer bytes(Buffer json, Message prototype) {
+    JsonNode tree;
     try {
-      PARSER.merge(json.toString(StandardCharsets.UTF_8), builder);
-    } catch (InvalidProtocolBufferException e) {
-      // the JSON is ours and the messages mirror it; a mismatch is a bug, not bad input
-      throw new IllegalStateException(
-          "The JSON form does not fit " + prototype.getDescriptorForType().getFullName(), e);
+      tree = JsonOutput.MAPPER.readTree(json.getBytes());
+    } catch (IOException e) {
+      throw new IllegalStateException("The JSON form is not JSON", e);
     }
-    return builder.build();
+    return Buffer.buffer(encode(tree, prototype.getDescriptorForType()));
+  }
+
+  private static byte[] encode(JsonNode object, Descriptor type) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 256);
+    try {
+      for (FieldDescriptor field : type.getFields()) {
+        JsonNode value = object.get(field.getName());
+        if (value == null || value.isNull()) {
+          continue;
+        }
+        if (field.isRepeated()) {
+          for (JsonNode element : value) {
+            write(out, field, element);
+          }
+        } else if (field.hasPresence() || !isDefault(field, value)) {
+          write(out, field, value);
+        }
+      }
+      out.flush();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static boolean isDefault(FieldDescriptor field, JsonNode value) {
+    return switch (field.getJavaType()) {
+      case INT, LONG -> value.asLong() == 0;
+      case STRING -> value.asText().isEmpty();
+      default -> false;
+    };
+  }
+
+  private static void write(CodedOutputStream out, FieldDescriptor field, JsonNode value)
+      throws IOException {
+    int number = field.getNumber();
+    switch (field.getJavaType()) {
+      case INT -> out.writeInt32(number, value.asInt());
+      case LONG -> out.writeInt64(number, value.asLong());
+      case STRING -> out.writeString(number, value.asText());
+      case MESSAGE -> out.writeByteArray(number, encode(value, field.getMessageType()));
+      default ->
+          throw new IllegalStateException(
+              field.getFullName() + " is a " + field.getJavaType() + ": not in the JSON forms");
+    }
   }
 }

@@ -9,6 +9,7 @@ import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Responses;
+import dev.hotpath.observe.ClientAddress;
 import dev.hotpath.observe.Tracing;
 import dev.hotpath.store.Redis;
 import io.github.bucket4j.Bucket;
@@ -507,9 +508,8 @@ public final class RateLimiter {
   }
 
   private static String address(HttpServerRequest request) {
-    var remote = request.remoteAddress();
-    String host = remote == null ? null : remote.hostAddress();
-    return host == null ? "-" : host;
+    // a gRPC call or GraphQL write run over loopback is charged to its caller's address
+    return ClientAddress.of(request);
   }
 
   private Policy reported(String client) {

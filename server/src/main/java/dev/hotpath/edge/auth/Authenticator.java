@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.hotpath.config.AuthSettings;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
+import dev.hotpath.observe.ClientAddress;
 import dev.hotpath.observe.Tracing;
 import io.netty.util.AsciiString;
 import io.vertx.core.Context;
@@ -211,8 +212,7 @@ public final class Authenticator {
   }
 
   private static String address(HttpServerRequest request) {
-    var remote = request.remoteAddress();
-    return remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress();
+    return ClientAddress.of(request);
   }
 
   private static long now() {

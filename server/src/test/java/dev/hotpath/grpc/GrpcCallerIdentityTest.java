@@ -1,0 +1,148 @@
+package dev.hotpath.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.hotpath.App;
+import dev.hotpath.config.Settings;
+import dev.hotpath.proto.v1.GetProductRequest;
+import dev.hotpath.proto.v1.ProductsServiceGrpc;
+import dev.hotpath.support.Api;
+import dev.hotpath.support.TestServer;
+import io.grpc.Attributes;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A gRPC call is charged to and logged under its caller's address, not the loopback address its
+ * REST request comes from: on an instance with a tiny per-address quota and an hour-long window,
+ * over real sockets from distinct loopback addresses (127.0.0.x). The header that carries the
+ * caller's address is ignored when an HTTP client sends it.
+ */
+class GrpcCallerIdentityTest {
+  private static final int QUOTA = 5;
+  private static App tight;
+  private static Path accessLog;
+  private static final List<ManagedChannel> channels = new ArrayList<>();
+
+  @BeforeAll
+  static void startAnInstanceWithATinyAddressQuota() throws Exception {
+    accessLog = Files.createTempFile("hotpath-grpc-identity-", ".log");
+    Settings settings =
+        TestServer.get()
+            .secondInstance(
+                Map.of(
+                    "HOTPATH_RATE_WINDOW_S", "3600",
+                    "HOTPATH_RATE_IP", Integer.toString(QUOTA),
+                    "HOTPATH_ACCESS_LOG", accessLog.toString()));
+    tight =
+        App.start(
+            settings.toBuilder().grpc(settings.grpc().withPort(TestServer.freePort())).build());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+    tight.close();
+    Files.deleteIfExists(accessLog);
+  }
+
+  /** Anonymous product reads (a public route: limited by address only) from {@code address}. */
+  private static ProductsServiceGrpc.ProductsServiceBlockingStub productsFrom(String address)
+      throws UnknownHostException {
+    InetAddress local = InetAddress.getByName(address);
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", tight.grpcPort().orElseThrow())
+            .usePlaintext()
+            .localSocketPicker(
+                new NettyChannelBuilder.LocalSocketPicker() {
+                  @Override
+                  public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
+                    return new InetSocketAddress(local, 0);
+                  }
+                })
+            .build();
+    synchronized (channels) {
+      channels.add(channel);
+    }
+    return ProductsServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  private static long product() {
+    return TestServer.get().queryLong("SELECT min(id) FROM products");
+  }
+
+  private static void read(ProductsServiceGrpc.ProductsServiceBlockingStub stub) {
+    stub.getProduct(GetProductRequest.newBuilder().setId(product()).build());
+  }
+
+  private static Status.Code refusal(ProductsServiceGrpc.ProductsServiceBlockingStub stub) {
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> read(stub));
+    assertThat(e).as("the call was refused").isNotNull();
+    return e.getStatus().getCode();
+  }
+
+  @Test
+  void twoGrpcClientsOnDifferentAddressesDoNotShareABucket() throws Exception {
+    var spender = productsFrom("127.0.0.51");
+    var neighbour = productsFrom("127.0.0.52");
+    for (int i = 0; i < QUOTA; i++) {
+      read(spender);
+    }
+    assertThat(refusal(spender)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    // the neighbour's own address still has its whole quota
+    for (int i = 0; i < QUOTA; i++) {
+      read(neighbour);
+    }
+    assertThat(refusal(neighbour)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+  }
+
+  @Test
+  void theAccessLogNamesTheGrpcCaller() throws Exception {
+    read(productsFrom("127.0.0.55"));
+    String caller = "\"client\":\"127.0.0.55\"";
+    String route = "\"route\":\"/v1/products/:id\"";
+    Awaitility.await("an access log line of the call, naming its caller")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Files.readAllLines(accessLog).stream()
+                    .anyMatch(line -> line.contains(caller) && line.contains(route)));
+  }
+
+  @Test
+  void aCallerAddressSentByAnHttpClientIsIgnored() {
+    String base = "http://localhost:" + tight.port();
+    Api forger = Api.of(base).anonymous().from("127.0.0.53");
+    String path = "/v1/products/" + product();
+    for (int i = 0; i < QUOTA; i++) {
+      Api.Response r =
+          forger.get(path, "X-Hotpath-Peer", "127.0.0.54", "X-Hotpath-Loopback", "guessed");
+      assertThat(r.status()).isEqualTo(200);
+    }
+    // charged to its own address, whatever it claimed
+    assertThat(forger.get(path, "X-Hotpath-Peer", "127.0.0.54").status()).isEqualTo(429);
+    Api.Response named = Api.of(base).anonymous().from("127.0.0.54").get(path);
+    assertThat(named.status()).isEqualTo(200);
+    assertThat(named.header("RateLimit")).hasValue("\"ip\";r=" + (QUOTA - 1) + ";t=720");
+  }
+}
