@@ -2,19 +2,23 @@
 # The wire formats side by side (#22), on one server, in one sitting: the cached order read and the
 # uncached customer-orders page (a cursor page: never cached) as JSON over HTTP/1.1 (wrk), JSON
 # and protobuf over h2c (h2load, prior knowledge), gRPC (load/GrpcLoad.java: a closed-loop
-# grpc-java client, since ghz is not packaged for Debian), and GraphQL when the server has
-# /graphql. Per line: requests per second, p99, bytes per answer and server CPU per request (the
-# server process's user+system time over the run, from /proc, divided by the requests).
-# Authentication on, with a development token. Starts its own server on the demo data; installs
-# wrk and h2load (Debian: wrk, nghttp2-client) when missing. Not a test: the lead measures with it.
-#   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=200000,
+# grpc-java client, since ghz is not packaged for Debian), and GraphQL (POST /graphql over HTTP/1.1
+# with wrk, asking for every field the REST answer has). Per line: requests per second, p99, bytes
+# per answer, answers that were not 2xx (a row with any is not a measurement of the format), and
+# server CPU per request (the server process's user+system time over the run, from /proc, divided
+# by the requests). Before each part the script checks, from Server-Timing, that the order read
+# is a cache hit and the page a miss, and stops if not. Authentication on, with a development
+# token; rate limits on with quotas no run can spend (their cost is in the figures, their refusals
+# are not). Starts its own server on the demo data; installs wrk and h2load (Debian: wrk,
+# nghttp2-client) when missing. Not a test: the lead measures with it.
+#   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=<the customer's newest>,
 #                               CUSTOMER_ID=1, PAGE_LIMIT=10, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
 grpc_port="${GRPC_PORT:-18481}"
 data="${DATA_DIR:-$root/data}"
-order="${ORDER_ID:-200000}"
+order="${ORDER_ID:-}"
 customer="${CUSTOMER_ID:-1}"
 duration="${DURATION:-20}"
 warmup="${WARMUP:-10}"
@@ -43,9 +47,12 @@ stop() {
   fi
   pid=""
 }
-trap stop EXIT
+work="$(mktemp -d)"
+trap 'stop; rm -rf "$work"' EXIT
 
+quota=2000000000
 HOTPATH_H2C=on HOTPATH_GRPC_PORT="$grpc_port" \
+  HOTPATH_RATE_CLIENT="$quota" HOTPATH_RATE_IP="$quota" HOTPATH_RATE_GLOBAL="$quota" \
   "$root/hotpath" serve --demo --port "$port" --data-dir "$data" >/tmp/hotpath-bench-formats.log 2>&1 &
 pid=$!
 base="http://localhost:$port"
@@ -62,9 +69,11 @@ server_pid="$(pgrep -f -n "hotpath.*serve.*--port $port" || echo "$pid")"
 cpu_ticks() { sed "s/.*) //" "/proc/$server_pid/stat" | awk "{print \$12 + \$13}"; }
 hz="$(getconf CLK_TCK)"
 
-token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service,orders:read --ttl 7200)"
+token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service,orders:read,customers:read --ttl 7200)"
 auth="Authorization: Bearer $token"
-cursor="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=$limit" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
+first="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=$limit")"
+cursor="$(echo "$first" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
+order="${order:-$(echo "$first" | sed -n 's/^{"data":\[{"id":\([0-9]*\).*/\1/p')}"
 if [ -z "$cursor" ]; then
   echo "customer $customer has a single page of orders; set CUSTOMER_ID to a busier one" >&2
   exit 2
@@ -78,7 +87,7 @@ bytes() { # $1 path, $2 accept
 
 # $1 label, $2 path, $3 accept, $4 tool (wrk|h2load)
 http_run() {
-  local label="$1" path="$2" accept="$3" tool="$4" out t0 t1 n rps p99
+  local label="$1" path="$2" accept="$3" tool="$4" out t0 t1 n rps p99 bad
   if [ "$tool" = wrk ]; then
     wrk -t1 -c"$conns" -d"${warmup}s" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
     t0="$(cpu_ticks)"
@@ -87,6 +96,7 @@ http_run() {
     n="$(echo "$out" | awk '/requests in/ {print $1}')"
     rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
     p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
+    bad="$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $NF}')"
   else
     h2load -c"$conns" -m"$streams" -D "$warmup" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
     t0="$(cpu_ticks)"
@@ -95,9 +105,49 @@ http_run() {
     n="$(echo "$out" | awk '/^requests:/ {print $8}')"
     rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
     p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
+    bad="$(echo "$out" | awk '/^status codes:/ {print $5 + $7 + $9}')"
   fi
-  printf '%-34s rps %-10s p99 %-26s bytes %-6s cpu/req %s ms\n' "$label" "$rps" "$p99" \
-    "$(bytes "$path" "$accept")" "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
+  report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n"
+}
+
+# $1 label, $2 rps, $3 p99, $4 bytes, $5 non-2xx answers, $6 $7 CPU ticks before and after, $8 requests
+report() {
+  printf '%-34s rps %-10s p99 %-26s bytes %-6s non-2xx %-6s cpu/req %s ms\n' "$1" "$2" "$3" "$4" "$5" \
+    "$(awk -v a="$6" -v b="$7" -v n="$8" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
+}
+
+# $1 path, $2 hit|miss: the second of two reads is a cache hit, or is not one and queried the
+# database, as its Server-Timing says; else the run stops
+expect_cache() {
+  local timing queries
+  curl -fs -o /dev/null -H "$auth" "$base$1"
+  timing="$(curl -fs -o /dev/null -D - -H "$auth" "$base$1" | tr -d '\r' | grep -i '^server-timing:' || true)"
+  queries="$(echo "$timing" | sed -n 's/.*db;[^,]*desc="\([0-9]*\) queries".*/\1/p')"
+  if { [ "$2" = hit ] && ! echo "$timing" | grep -q 'cache;desc=hit'; } ||
+    { [ "$2" = miss ] && { echo "$timing" | grep -q 'cache;desc=hit' || [ "${queries:-0}" -lt 1 ]; }; }; then
+    echo "$1 was expected to be a cache $2; the server said: ${timing:-no Server-Timing}" >&2
+    exit 2
+  fi
+  echo "   (checked: a cache $2, ${queries:-0} database queries)"
+}
+
+# $1 label, $2 file holding the GraphQL request (JSON)
+graphql_run() {
+  local label="$1" body="$2" script out t0 t1 n rps p99 bad size
+  script="$work/$(basename "$body").lua"
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
+    "$(cat "$body")" >"$script"
+  wrk -t1 -c"$conns" -d"${warmup}s" -s "$script" -H "$auth" "$base/graphql" >/dev/null
+  t0="$(cpu_ticks)"
+  out="$(wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$script" -H "$auth" "$base/graphql")"
+  t1="$(cpu_ticks)"
+  n="$(echo "$out" | awk '/requests in/ {print $1}')"
+  rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+  p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
+  bad="$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $NF}')"
+  size="$(curl -fs -o /dev/null -w '%{size_download}' -H "$auth" -H 'Content-Type: application/json' \
+    --data-binary "@$body" "$base/graphql")"
+  report "$label" "$rps" "$p99" "$size" "${bad:-0}" "$t0" "$t1" "$n"
 }
 
 # $1 label, $2 order|page, $3 id, $4 cursor
@@ -113,18 +163,38 @@ grpc_run() {
 }
 
 echo "== cached order read $order_path"
+expect_cache "$order_path" hit
 http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
 http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
 grpc_run "gRPC GetOrder" order "$order" ""
 echo "== uncached customer-orders page (a cursor page of $limit)"
+expect_cache "$page_path" miss
 http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$page_path" application/json h2load
 http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load
 grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
-if curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/json' \
-  -d '{"query":"{ __typename }"}' "$base/graphql" | grep -q '^200$'; then
-  echo "== GraphQL: /graphql answers; add its queries here once its persisted queries are known"
-else
-  echo "== GraphQL: no /graphql route on this server"
+# GraphQL: the same fields as the REST answers (every property of an order), over HTTP/1.1 (wrk);
+# compare with the JSON / HTTP/1.1 rows. The page comes through customer(id) { orders }, GraphQL's
+# way to it, with GraphQL's own cursor for the same second page.
+fields='id customer_id status currency subtotal_minor total_minor item_count shipping_address { line1 line2 city region postal_code country } items { line_no product_id product_name unit_price_minor quantity line_total_minor } version created_at updated_at payment { status authorization_id }'
+printf '{"query":"query($o: Long!) { order(id: $o) { %s } }","variables":{"o":%s}}' "$fields" "$order" >"$work/order.json"
+printf '{"query":"query($c: Long!) { customer(id: $c) { orders(first: %s) { next_cursor } } }","variables":{"c":%s}}' \
+  "$limit" "$customer" >"$work/first.json"
+# (the server may still be shedding the load of the run before: a few tries)
+gcursor=""
+for _ in $(seq 1 10); do
+  answer="$(curl -s -H "$auth" -H 'Content-Type: application/json' --data-binary "@$work/first.json" "$base/graphql")"
+  gcursor="$(echo "$answer" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
+  if [ -n "$gcursor" ]; then break; fi
+  sleep 1
+done
+if [ -z "$gcursor" ]; then
+  echo "== GraphQL: POST /graphql did not answer a page of customer $customer's orders: $answer" >&2
+  exit 2
 fi
+printf '{"query":"query($c: Long!, $after: String) { customer(id: $c) { orders(first: %s, after: $after) { data { %s } next_cursor } } }","variables":{"c":%s,"after":"%s"}}' \
+  "$limit" "$fields" "$customer" "$gcursor" >"$work/page.json"
+echo "== GraphQL (POST /graphql, HTTP/1.1, every field of the REST answer)"
+graphql_run "GraphQL order(id) (wrk)" "$work/order.json"
+graphql_run "GraphQL customer.orders page (wrk)" "$work/page.json"

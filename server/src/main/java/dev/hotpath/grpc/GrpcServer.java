@@ -24,8 +24,6 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -81,15 +79,7 @@ public final class GrpcServer implements AutoCloseable {
       int eventLoops,
       int maxMessageBytes,
       MeterRegistry registry) {
-    HttpClient client =
-        vertx.createHttpClient(
-            new HttpClientOptions()
-                .setSsl(tls)
-                .setTrustAll(tls)
-                .setVerifyHost(false)
-                .setDefaultHost(loopback(host))
-                .setDefaultPort(httpPort),
-            new PoolOptions().setHttp1MaxSize(LOOPBACK_CONNECTIONS));
+    HttpClient client = Loopback.client(vertx, tls, host, httpPort, LOOPBACK_CONNECTIONS);
     Bridge bridge = new Bridge(new Loopback(client), registry);
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
@@ -143,10 +133,6 @@ public final class GrpcServer implements AutoCloseable {
     return task ->
         contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(
             v -> task.run());
-  }
-
-  private static String loopback(String host) {
-    return host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
   }
 
   public int port() {

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.observe.ClientAddress;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -41,6 +44,25 @@ public final class Loopback {
 
   public Loopback(HttpClient client) {
     this.client = client;
+  }
+
+  /**
+   * A client of this process's own HTTP server at {@code host} (a wildcard address: 127.0.0.1) and
+   * {@code port}, keeping at most {@code connections} HTTP/1.1 connections; with TLS, the server's
+   * own certificate is taken as it is (it is this process).
+   */
+  public static HttpClient client(
+      Vertx vertx, boolean tls, String host, int port, int connections) {
+    String target =
+        host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
+    return vertx.createHttpClient(
+        new HttpClientOptions()
+            .setSsl(tls)
+            .setTrustAll(tls)
+            .setVerifyHost(false)
+            .setDefaultHost(target)
+            .setDefaultPort(port),
+        new PoolOptions().setHttp1MaxSize(connections));
   }
 
   /**

@@ -119,14 +119,7 @@ class GrpcCallerIdentityTest {
   @Test
   void theAccessLogNamesTheGrpcCaller() throws Exception {
     read(productsFrom("127.0.0.55"));
-    String caller = "\"client\":\"127.0.0.55\"";
-    String route = "\"route\":\"/v1/products/:id\"";
-    Awaitility.await("an access log line of the call, naming its caller")
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                Files.readAllLines(accessLog).stream()
-                    .anyMatch(line -> line.contains(caller) && line.contains(route)));
+    awaitLogLine("127.0.0.55", "/v1/products/:id");
   }
 
   @Test
@@ -144,5 +137,33 @@ class GrpcCallerIdentityTest {
     Api.Response named = Api.of(base).anonymous().from("127.0.0.54").get(path);
     assertThat(named.status()).isEqualTo(200);
     assertThat(named.header("RateLimit")).hasValue("\"ip\";r=" + (QUOTA - 1) + ";t=720");
+  }
+
+  @Test
+  void aGraphqlMutationsWriteIsChargedToTheGraphqlCaller() {
+    var fx = new dev.hotpath.support.Fixtures(TestServer.get());
+    long customer = fx.customer();
+    long product = fx.product(1_000, 10);
+    String mutation =
+        "{\"query\":\"mutation { createOrder(idempotency_key: \\\"identity-1\\\", input: {customer_id: "
+            + customer
+            + ", items: [{product_id: "
+            + product
+            + ", quantity: 1}]}) { id } }\"}";
+    Api.of("http://localhost:" + tight.port()).from("127.0.0.56").post("/graphql", mutation);
+    // the loopback write (POST /v1/orders) is logged, and charged, as the GraphQL caller's
+    awaitLogLine("127.0.0.56", "/v1/orders");
+  }
+
+  /** Waits for an access log line of {@code route} naming {@code client} as the caller. */
+  private static void awaitLogLine(String client, String route) {
+    String caller = "\"client\":\"" + client + "\"";
+    String template = "\"route\":\"" + route + "\"";
+    Awaitility.await("an access log line of " + route + " from " + client)
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Files.readAllLines(accessLog).stream()
+                    .anyMatch(line -> line.contains(caller) && line.contains(template)));
   }
 }
