@@ -246,7 +246,12 @@ public final class GraphqlRoutes {
       return;
     }
     Representation rep =
-        Representation.oneOff(body, "g" + digest(body), Representation.NO_DATE, Optional.empty());
+        Representation.oneOff(
+            body,
+            "g" + digest(body),
+            Representation.NO_DATE,
+            Optional.empty(),
+            Representation.NO_OWNER);
     Responses.represent(ctx, rep, CachePolicy.PRIVATE, compression);
   }
 

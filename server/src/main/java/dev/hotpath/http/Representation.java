@@ -57,30 +57,17 @@ public final class Representation {
 
   /**
    * A representation to keep and serve many times: the body is copied to a buffer of its exact
-   * size, and its gzip form (made on first demand) uses the default level.
+   * size, and its gzip form (made on first demand) uses the default level. {@code owner} is the
+   * customer it belongs to ({@link #NO_OWNER} for none): whoever is served it from a cache must be
+   * allowed to see that customer's resources.
    *
    * @param lastModified seconds since the epoch, or {@link #NO_DATE}
    * @param nextCursor for a page, the cursor of the next one
    */
   public static Representation cached(
-      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
-    return cached(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
-  }
-
-  /**
-   * A representation to keep that belongs to customer {@code owner}: whoever is served it from a
-   * cache must be allowed to see that customer's resources.
-   */
-  public static Representation cached(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
-    return new Representation(
-        Buffer.buffer(body.getBytes()),
-        opaqueTag,
-        lastModified,
-        nextCursor,
-        Compression.CACHED_LEVEL,
-        owner,
-        Format.JSON);
+    Buffer exact = Buffer.buffer(body.getBytes());
+    return json(exact, opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
   }
 
   /**
@@ -107,17 +94,24 @@ public final class Representation {
     return opaqueTag;
   }
 
-  /** A representation built for one response; compressed, if at all, at the fastest level. */
-  public static Representation oneOff(
-      Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor) {
-    return oneOff(body, opaqueTag, lastModified, nextCursor, NO_OWNER);
-  }
-
-  /** A one-off representation that belongs to customer {@code owner}. */
+  /**
+   * A representation built for one response (belonging to customer {@code owner}, or {@link
+   * #NO_OWNER}); compressed, if at all, at the fastest level.
+   */
   public static Representation oneOff(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
+    return json(body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
+  }
+
+  private static Representation json(
+      Buffer body,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      int gzipLevel,
+      long owner) {
     return new Representation(
-        body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner, Format.JSON);
+        body, opaqueTag, lastModified, nextCursor, gzipLevel, owner, Format.JSON);
   }
 
   /**

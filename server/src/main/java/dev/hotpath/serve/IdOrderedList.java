@@ -101,7 +101,8 @@ final class IdOrderedList {
             tag.add(row.getLong(0)).add(row.getInteger(versionColumn));
           }
           Representation rep =
-              Representation.oneOff(body, tag.tag(name), Representation.NO_DATE, link);
+              Representation.oneOff(
+                  body, tag.tag(name), Representation.NO_DATE, link, Representation.NO_OWNER);
           Responses.represent(
               ctx, ProtobufForms.in(format, rep, pagePrototype), policy, tools.compression());
         });

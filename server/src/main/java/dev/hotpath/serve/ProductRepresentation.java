@@ -46,7 +46,8 @@ public final class ProductRepresentation {
         JsonOutput.write(512, gen -> write(gen, row, sel)),
         Tags.resource("p", row.getLong(0), row.getInteger(VERSION_COLUMN), sel),
         row.getOffsetDateTime(11).toEpochSecond(),
-        Optional.empty());
+        Optional.empty(),
+        Representation.NO_OWNER);
   }
 
   public static void write(JsonGenerator gen, Row row, Fields.Selection sel) throws IOException {

@@ -37,7 +37,11 @@ class CompressionTest {
   void aRepresentationCompressesOnceHoweverOftenItIsAsked() {
     Representation rep =
         Representation.cached(
-            Buffer.buffer("x".repeat(5000)), "t1v1", 0, java.util.Optional.empty());
+            Buffer.buffer("x".repeat(5000)),
+            "t1v1",
+            0,
+            java.util.Optional.empty(),
+            Representation.NO_OWNER);
     long before = Compression.compressions();
     Buffer first = rep.gzip();
     for (int i = 0; i < 10; i++) {

@@ -60,7 +60,11 @@ class ResponseCacheTest {
 
   private static Representation rep(String tag) {
     return Representation.cached(
-        Buffer.buffer("{\"tag\":\"" + tag + "\"}"), tag, 0, Optional.empty());
+        Buffer.buffer("{\"tag\":\"" + tag + "\"}"),
+        tag,
+        0,
+        Optional.empty(),
+        Representation.NO_OWNER);
   }
 
   private static CacheKey key(Kind kind, long id, long fields) {
@@ -260,7 +264,8 @@ class ResponseCacheTest {
                             Buffer.buffer("x".repeat(2000)),
                             "o" + key.id() + "v1",
                             0,
-                            Optional.empty()))));
+                            Optional.empty(),
+                            Representation.NO_OWNER))));
     for (long id = 1; id <= 200; id++) {
       lookup.get(key(Kind.ORDER, id, 0));
     }
