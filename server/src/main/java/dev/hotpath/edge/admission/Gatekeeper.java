@@ -24,12 +24,6 @@ public final class Gatekeeper {
 
   /**
    * @param authenticated whether requests carry verified tokens (their subject is the client)
-   */
-  public Gatekeeper(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
-    this(settings, authenticated, registry, Optional.empty());
-  }
-
-  /**
    * @param redis where the per-client and per-address buckets are shared by every instance, when
    *     given (see {@link RateLimiter})
    */

@@ -100,19 +100,14 @@ public final class RateLimiter {
   private static final String SHARED_REMAINING = "hotpath.rate-shared-remaining";
 
   /**
-   * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
-   *     header names the client
-   */
-  public RateLimiter(AdmissionSettings settings, boolean authenticated, MeterRegistry registry) {
-    this(settings, authenticated, registry, Optional.empty());
-  }
-
-  /**
    * Limits whose per-client and per-address buckets are also kept in {@code redis}, when given: a
    * request passes when this process's own buckets and the shared ones all have the units. The
    * local buckets are the fast path: they refuse without asking Redis (they have seen only this
    * instance's share of the client's requests, so what they refuse the shared bucket would refuse
    * too), and they decide alone while Redis is down.
+   *
+   * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
+   *     header names the client
    */
   public RateLimiter(
       AdmissionSettings settings,
