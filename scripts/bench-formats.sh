@@ -105,7 +105,8 @@ http_run() {
     n="$(echo "$out" | awk '/^requests:/ {print $8}')"
     rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
     p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
-    bad="$(echo "$out" | awk '/^status codes:/ {print $5 + $7 + $9}')"
+    # answers that were not 2xx, plus requests that got no answer (reset, errored, timed out)
+    bad="$(echo "$out" | awk '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f}')"
   fi
   report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n"
 }
