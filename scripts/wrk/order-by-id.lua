@@ -1,6 +1,6 @@
 -- GET /v1/orders/{id} with the n-th order of a fresh seed of MAX_ID orders (default 200000, the
 -- demo set), n uniform in 1..FIRST (default MAX_ID: FIRST=100 reads the first 100 orders only). Order ids carry their month (docs/data-at-scale.md):
--- month_key << 40 | n, and the seed spreads its orders evenly over 2024-01-02 .. 2025-12-31.
+-- month_key << 40 | n, and the seed spreads its orders evenly over 2024-01-01 .. 2025-12-31.
 local max_id = tonumber(os.getenv("MAX_ID") or "200000")
 local first = tonumber(os.getenv("FIRST") or tostring(max_id))
 local counter = 0
@@ -16,10 +16,7 @@ end
 function init(args)
   math.randomseed(seed * 7919)
 end
--- the seed's time line (store/seed/SeedRun): the 730 days before 2026-01-01, so from 2024-01-02
--- (2024 has 366 days); a row's random offset inside its slot moves about one order in 20000 across
--- a month's end, which then answers 404
-local start, span = 1704153600, 730 * 86400
+local start, span = 1704067200, 730 * 86400
 -- the month key (months since January 2000, UTC) of a unix time
 local function month_key(seconds)
   local d = os.date("!*t", seconds)
