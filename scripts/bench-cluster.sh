@@ -5,7 +5,7 @@
 #   cached    GET /v1/orders/{id}, the demo's first 1000 orders (a hot set every instance's cache holds)
 #   uncached  GET /v1/orders/{id}, any of the demo's 200000 orders (mostly cache misses, replica reads)
 #   writes    POST /v1/orders (create-order.lua)
-# (order ids carry their month: order-by-id.lua makes the demo's ids from MAX_ID, the seed's size,
+# (order ids carry their month: order-by-id.lua makes the ids of the demo's seed of 200000 orders
 # and reads the first FIRST of them)
 # It prints requests/s, p99, and the CPU per request of every process of the cluster (all hotpath
 # instances, PostgreSQL primary and replica, Redis, HAProxy), then each N's ratio to N=1.
@@ -59,10 +59,10 @@ for n in 1 2 3; do
   for w in "${workloads[@]}"; do
     IFS=: read -r name script first <<<"$w"
     # warm-up, not measured
-    MAX_ID=200000 FIRST="$first" wrk -t1 -c"$connections" -d"${BENCH_WARMUP:-5s}" -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port" >/dev/null
+    SEED_ORDERS=200000 MAX_ID=200000 FIRST="$first" wrk -t1 -c"$connections" -d"${BENCH_WARMUP:-5s}" -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port" >/dev/null
     for run in 1 2; do
       before=$(cluster_ticks)
-      out=$(MAX_ID=200000 FIRST="$first" wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port")
+      out=$(SEED_ORDERS=200000 MAX_ID=200000 FIRST="$first" wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/scripts/wrk/$script" "http://127.0.0.1:$bench_port")
       after=$(cluster_ticks)
       rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
       requests=$(echo "$out" | awk '/requests in/ {print $1}')
