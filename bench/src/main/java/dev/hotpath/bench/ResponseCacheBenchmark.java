@@ -78,7 +78,8 @@ public class ResponseCacheBenchmark {
                             encode(key.id(), bodyBytes),
                             "o" + key.id() + "v1",
                             1_700_000_000L,
-                            Optional.empty()))));
+                            Optional.empty(),
+                            Representation.NO_OWNER))));
     keys = new CacheKey[entries];
     for (int i = 0; i < entries; i++) {
       keys[i] = new CacheKey(Kind.ORDER, i + 1, -1, -1, 0);
