@@ -12,19 +12,19 @@
 # are not). Starts its own server on the demo data; installs wrk and h2load (Debian: wrk,
 # nghttp2-client) when missing. Not a test: the lead measures with it.
 #   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=<the customer's newest>,
-#                               CUSTOMER_ID=1, PAGE_LIMIT=10, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
+#                               CUSTOMER_ID=42, PAGE_LIMIT=5, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
 grpc_port="${GRPC_PORT:-18481}"
 data="${DATA_DIR:-$root/data}"
 order="${ORDER_ID:-}"
-customer="${CUSTOMER_ID:-1}"
+customer="${CUSTOMER_ID:-42}" # 9 orders in the demo: two pages of 5
 duration="${DURATION:-20}"
 warmup="${WARMUP:-10}"
 conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
-limit="${PAGE_LIMIT:-10}"
+limit="${PAGE_LIMIT:-5}"
 jar="$root/server/target/hotpath.jar"
 
 need=()
@@ -75,7 +75,7 @@ first="$(curl -fs -H "$auth" "$base/v1/customers/$customer/orders?limit=$limit")
 cursor="$(echo "$first" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
 order="${order:-$(echo "$first" | sed -n 's/^{"data":\[{"id":\([0-9]*\).*/\1/p')}"
 if [ -z "$cursor" ]; then
-  echo "customer $customer has a single page of orders; set CUSTOMER_ID to a busier one" >&2
+  echo "customer $customer has a single page of orders; set CUSTOMER_ID to a busier one or PAGE_LIMIT lower" >&2
   exit 2
 fi
 order_path="/v1/orders/$order"

@@ -172,9 +172,15 @@ class ReplicaReadsTest {
 
   private static final int REPLICA_BOUND = 1 * 4 + 1;
 
+  /**
+   * The instance's connections: its pools speak through the Vert.x client, the sampling through
+   * JDBC with a fresh connection per sample, and a sample's closed connection can still be listed
+   * while its backend exits (seen under stress-ng: 15 against a bound of 14), so JDBC's are left
+   * out.
+   */
   private static final String CLIENTS =
       "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-          + " AND pid <> pg_backend_pid()";
+          + " AND pid <> pg_backend_pid() AND application_name <> 'PostgreSQL JDBC Driver'";
 
   @Test
   @Order(4)
