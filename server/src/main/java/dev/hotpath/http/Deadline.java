@@ -66,10 +66,10 @@ public record Deadline(LongSupplier clock, long startNanos, long endNanos) {
     // a request that falls through to a second route (GET /v1/products) keeps its first deadline
     if (budget != null && ctx.get(KEY) == null) {
       budget = tighter(budget, ctx.request().getHeader(TIMEOUT_HEADER));
-      Deadline deadline = after(clock, clock.getAsLong(), budget);
+      long start = clock.getAsLong();
+      Deadline deadline = after(clock, start, budget);
       ctx.put(KEY, deadline);
-      // the database calls made for this request are bounded by the same deadline
-      RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
+      bindDatabase(ctx, deadline.remainingNanos(start));
     }
   }
 
@@ -98,7 +98,18 @@ public record Deadline(LongSupplier clock, long startNanos, long endNanos) {
   /** Replaces the request's deadline (a tighter one, for tests or a client's own). */
   public static void set(RoutingContext ctx, Deadline deadline) {
     ctx.put(KEY, deadline);
-    RequestDeadline.bind(deadline.endNanos, ctx.response(), ctx::fail);
+    bindDatabase(ctx, deadline.remainingNanos());
+  }
+
+  /**
+   * Bounds the database calls made for the request by the same deadline. The store reads {@link
+   * System#nanoTime}, while the deadline runs on its own clock (the admission clock, which tests
+   * replace): the end is handed over as the time left from now, so the two agree whatever the
+   * clock.
+   */
+  private static void bindDatabase(RoutingContext ctx, long left) {
+    long end = left == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + left;
+    RequestDeadline.bind(end, ctx.response(), ctx::fail);
   }
 
   public boolean unbounded() {

@@ -67,6 +67,12 @@ public final class TestServer {
       DataGenerator.seed(db.coordinates(), BASE_DATA, Progress.NONE);
       App app = App.start(settings, db);
       TestServer server = new TestServer(app);
+      // handed out once it reports ready (its read models caught up, its warm-up done), as a
+      // balancer would: a test that runs first must not meet the start-up 503s of readiness
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(120))
+          .pollInterval(java.time.Duration.ofMillis(20))
+          .until(() -> server.api().anonymous().get("/health/ready").status() == 200);
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(

@@ -34,6 +34,11 @@ import org.junit.jupiter.api.Test;
  * waits in its body handler — exactly as a slow client holds one — until the test closes its
  * socket. Deadlines and queue waits run on a clock the test moves ({@link Gatekeeper#useClock}):
  * nothing waits for real time to pass, and a slow machine cannot make a wait end early.
+ *
+ * <p>The instances run with back-pressure off: with it on, an HTTP/1.x request (these tests' client
+ * speaks HTTP/1.1) that finds no slot is held until one frees or its deadline passes rather than
+ * queued or refused at once ({@link BackpressureApiTest} shows that), and the queue and the
+ * refusals tested here are what HTTP/2 requests, and every request with back-pressure off, meet.
  */
 class AdmissionApiTest {
   private static final TestServer server = TestServer.get();
@@ -61,6 +66,7 @@ class AdmissionApiTest {
                     // waits end at the deadline, so that a test can see a request in the queue
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "60000",
                     "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
+                    "HOTPATH_BACKPRESSURE", "off",
                     "HOTPATH_ACCESS_LOG", accessLog.toString())));
     tight.gatekeeper().useClock(clock::get);
     base = "http://localhost:" + tight.port();
@@ -336,7 +342,8 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_QUEUE", "1",
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
                     "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "20",
-                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
+                    "HOTPATH_BACKPRESSURE", "off")));
     instance.gatekeeper().useClock(clock::get);
     String url = "http://localhost:" + instance.port();
     try (Socket holder = holdTheOnlySlot(instance)) {
@@ -378,7 +385,8 @@ class AdmissionApiTest {
                     "HOTPATH_ADMISSION_QUEUE_WAIT_MS", "20",
                     "HOTPATH_ADMISSION_QUEUE_BURST_WAIT_MS", "3000",
                     "HOTPATH_ADMISSION_QUEUE_STANDING_MS", "100",
-                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000")));
+                    "HOTPATH_REQUEST_TIMEOUT_MS", "60000",
+                    "HOTPATH_BACKPRESSURE", "off")));
     instance.gatekeeper().useClock(clock::get);
     String url = "http://localhost:" + instance.port();
     long customer = new Fixtures(server).customer();

@@ -50,6 +50,10 @@ class BackpressureApiTest {
   private static Vertx vertx;
   private final List<Socket> holders = new ArrayList<>();
 
+  /** The instance's admission clock (deadlines, held requests): moved only by a test. */
+  private static final java.util.concurrent.atomic.AtomicLong clock =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+
   @BeforeAll
   static void startAnInstanceWithAFixedLimitOfFourAndNoQueue() throws IOException {
     accessLog = java.nio.file.Files.createTempFile("hotpath-backpressure-", ".log");
@@ -64,6 +68,7 @@ class BackpressureApiTest {
                     "HOTPATH_IDLE_TIMEOUT_MS", "600000",
                     "HOTPATH_ACCESS_LOG", accessLog.toString(),
                     "HOTPATH_H2C", "on")));
+    app.gatekeeper().useClock(clock::get);
     base = "http://localhost:" + app.port();
     vertx = Vertx.vertx();
     Awaitility.await()
@@ -186,6 +191,62 @@ class BackpressureApiTest {
         .tag("reason", "full")
         .counter()
         .count();
+  }
+
+  /** Requests refused for load, every class and reason. */
+  private static double shedAll() {
+    return app.observability().registry().find("hotpath_admission_shed").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
+  }
+
+  /**
+   * A list (normal: admitted below 3 of the 4 slots) that finds its share taken while single reads
+   * still have room is held, not refused: its connection sends nothing more meanwhile, and it is
+   * answered once a slot frees. A client with more connections than the limit then waits instead of
+   * being answered 503 and coming straight back.
+   */
+  @Test
+  void anHttp1RequestThatFindsNoRoomForItsClassIsHeldUntilASlotFrees() throws Exception {
+    hold(app, 3);
+    double shed = shedAll();
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      write(client, get("/v1/customers?limit=1"));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() == 1);
+      Awaitility.await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> client.getInputStream().available() == 0 && admission().queued() == 1);
+      // a single read has room beside it
+      assertThat(Api.of(base).get(order()).status()).isEqualTo(200);
+
+      holders.remove(0).close(); // a slot frees
+      assertThat(readStatus(client)).as("served once a slot for lists freed").isEqualTo(200);
+    }
+    assertThat(shedAll()).as("nothing refused").isEqualTo(shed);
+    assertThat(admission().queued()).isZero();
+  }
+
+  /** A held request is refused once its deadline (a list's: 1 s) has passed, before any work. */
+  @Test
+  void aHeldRequestIsRefusedWhenItsDeadlinePasses() throws Exception {
+    saturate();
+    // below the valve's refusal (which needs every slot taken): the fourth slot frees for a moment
+    holders.remove(0).close();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().inFlight() == 3);
+    try (Socket client = new Socket("localhost", app.port())) {
+      client.setSoTimeout(60_000);
+      write(client, get("/v1/customers?limit=1"));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() == 1);
+      double shed = shedAll();
+      clock.addAndGet(Duration.ofMillis(1001).toNanos());
+      byte[] response = readResponse(client);
+      String text = new String(response, StandardCharsets.UTF_8);
+      assertThat(text).startsWith("HTTP/1.1 503").contains("ran out");
+      assertThat(shedAll()).isEqualTo(shed + 1);
+    }
+    assertThat(admission().queued()).isZero();
   }
 
   @Test
@@ -369,7 +430,8 @@ class BackpressureApiTest {
     assertThat(shedFull()).as("the one counter").isEqualTo(refused + 3);
     assertThat(requestsTimed()).as("no request timer moved").isEqualTo(timed);
     release();
-    assertThat(Api.of(base).get(missing).status()).isEqualTo(404);
+    Api.Response served = Api.of(base).get(missing);
+    assertThat(served.status()).as(served.body()).isEqualTo(404);
     // the access log: the served request's line comes, and it is the only one for that path
     Awaitility.await()
         .atMost(Duration.ofSeconds(30))
