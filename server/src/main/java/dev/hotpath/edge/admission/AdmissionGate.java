@@ -45,16 +45,16 @@ import java.util.Optional;
  *
  * <p><b>HTTP/1.x requests are held, not refused,</b> while back-pressure is on: one that finds no
  * slot for its class waits (it is one of the requests in the queue, but not counted against its
- * bound) until a slot for its class frees, or until its deadline (the longest pause of {@link
- * Backpressure} for a request without one), and is refused only then: an answer after that would
- * come too late anyway. Its connection sends nothing more meanwhile (HTTP/1.x has one request at a
- * time), so holding it is pausing that connection one request later: the excess of a closed-loop
- * client stays with the client, as it does when a connection is paused after its response, and is
- * not answered 503 only to come straight back. Without it, a client listing over 64 connections
- * (wrk, the customer-orders page uncached, 2026-12-06) was refused 280,000 times in 8 s for 7,000
- * answers once the adaptive limit had fallen below its connections: each refusal was cheap, and the
- * client sent the next request at once. HTTP/2 requests (whose streams a client multiplexes without
- * bound) and all requests while back-pressure is off get the queue and the refusals above.
+ * bound) until a slot for its class frees, for at most the longest pause of {@link Backpressure} or
+ * until its deadline, whichever comes first, and is refused only then. Its connection sends nothing
+ * more meanwhile (HTTP/1.x has one request at a time), so holding it is pausing that connection one
+ * request later, bounded alike: the excess of a closed-loop client stays with the client, as it
+ * does when a connection is paused after its response, and is not answered 503 only to come
+ * straight back. Without it, a client listing over 64 connections (wrk, the customer-orders page
+ * uncached, 2026-12-06) was refused 280,000 times in 8 s for 7,000 answers once the adaptive limit
+ * had fallen below its connections: each refusal was cheap, and the client sent the next request at
+ * once. HTTP/2 requests (whose streams a client multiplexes without bound) and all requests while
+ * back-pressure is off get the queue and the refusals above.
  *
  * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
@@ -94,10 +94,7 @@ public final class AdmissionGate {
   /** Waiters counted against the queue's bound: all but the held HTTP/1.x requests. */
   private int queued;
 
-  /**
-   * The longest an HTTP/1.x request without a deadline is held (back-pressure's longest pause), in
-   * nanoseconds.
-   */
+  /** The longest an HTTP/1.x request is held (back-pressure's longest pause), in nanoseconds. */
   private final long holdNanos;
 
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -330,7 +327,7 @@ public final class AdmissionGate {
     long now = admission.nanoTime();
     long wait;
     if (held) {
-      wait = deadline.unbounded() ? holdNanos : Long.MAX_VALUE; // its deadline ends the wait
+      wait = holdNanos;
     } else {
       if (queued++ == 0) {
         nonEmptySince = now;
