@@ -10,13 +10,9 @@ import io.vertx.sqlclient.Query;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.TransactionPropagation;
-import io.vertx.sqlclient.Tuple;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Collector;
 
 /**
  * The request path's connection pool with the database's faults handled in one place: while the
@@ -195,12 +191,15 @@ public final class GuardedPool implements Pool {
         new Object() {
           SqlConnection conn;
           boolean expired;
+          Future<Void> cancelling;
         };
     Runnable cancel =
         () -> {
           held.expired = true;
           if (held.conn instanceof PgConnection pg) {
-            pg.cancelRequest(); // answered by the statement failing with 57014; rolls back
+            // answered by the statement failing with 57014; the block's end (and so the rollback
+            // and the connection's return to the pool) waits for it: see LentConnection
+            held.cancelling = pg.cancelRequest();
           }
         };
     return RequestDeadline.within(
@@ -215,7 +214,12 @@ public final class GuardedPool implements Pool {
                                 "the request's deadline passed while it waited for a connection"));
                       }
                       held.conn = conn;
-                      return function.apply(conn).andThen(done -> held.conn = null);
+                      Future<T> block = function.apply(conn).andThen(done -> held.conn = null);
+                      return block.transform(
+                          done ->
+                              held.cancelling == null
+                                  ? block
+                                  : held.cancelling.transform(c -> block));
                     }),
             cancel,
             IGNORE)
@@ -224,17 +228,17 @@ public final class GuardedPool implements Pool {
 
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    return new BoundedQuery<>(delegate.query(sql));
+    return GuardedQueries.query(delegate.query(sql), this::guard);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    return new BoundedPrepared<>(delegate.preparedQuery(sql));
+    return GuardedQueries.prepared(delegate.preparedQuery(sql), this::guard);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
-    return new BoundedPrepared<>(delegate.preparedQuery(sql, options));
+    return GuardedQueries.prepared(delegate.preparedQuery(sql, options), this::guard);
   }
 
   @Override
@@ -257,61 +261,5 @@ public final class GuardedPool implements Pool {
             RequestDeadline.within(
                     vertx, RequestDeadline.currentEnd(graceNanos), call, NOTHING, IGNORE)
                 .onComplete(health.reporter()));
-  }
-
-  private final class BoundedQuery<T> implements Query<T> {
-    private final Query<T> query;
-
-    BoundedQuery(Query<T> query) {
-      this.query = query;
-    }
-
-    @Override
-    public Future<T> execute() {
-      return guard(query::execute);
-    }
-
-    @Override
-    public <R> Query<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
-      return new BoundedQuery<>(query.collecting(collector));
-    }
-
-    @Override
-    public <U> Query<RowSet<U>> mapping(Function<Row, U> mapper) {
-      return new BoundedQuery<>(query.mapping(mapper));
-    }
-  }
-
-  private final class BoundedPrepared<T> implements PreparedQuery<T> {
-    private final PreparedQuery<T> query;
-
-    BoundedPrepared(PreparedQuery<T> query) {
-      this.query = query;
-    }
-
-    @Override
-    public Future<T> execute() {
-      return guard(query::execute);
-    }
-
-    @Override
-    public Future<T> execute(Tuple args) {
-      return guard(() -> query.execute(args));
-    }
-
-    @Override
-    public Future<T> executeBatch(List<Tuple> batch) {
-      return guard(() -> query.executeBatch(batch));
-    }
-
-    @Override
-    public <R> PreparedQuery<SqlResult<R>> collecting(Collector<Row, ?, R> collector) {
-      return new BoundedPrepared<>(query.collecting(collector));
-    }
-
-    @Override
-    public <U> PreparedQuery<RowSet<U>> mapping(Function<Row, U> mapper) {
-      return new BoundedPrepared<>(query.mapping(mapper));
-    }
   }
 }

@@ -20,7 +20,17 @@ import io.vertx.sqlclient.spi.DatabaseMetadata;
  * request (PostgreSQL answers it with 57014, the holder rolls back and closes) and the request is
  * answered at once with {@link DatabaseTimeoutException}, even when the database is frozen and
  * neither will happen until it thaws. Statements are not cut short here: the holder's rollback must
- * still reach the database before the connection goes back to the pool. One event loop.
+ * still reach the database before the connection goes back to the pool.
+ *
+ * <p>A cancel request names the backend, not the statement: one that arrives after the statement it
+ * was sent for has ended cancels whatever that backend runs next. So once it is sent, every later
+ * statement on the connection (the holder's ROLLBACK) and the connection's return to the pool wait
+ * until PostgreSQL has acknowledged it; by then the backend has been signalled, while still running
+ * the cancelled statement or idle (when it ignores the signal). Without the wait, under load (a
+ * 2-core machine with three builds running, 64 writers, 2026-12-06) a late cancel struck the next
+ * request's transaction on the same connection: its BEGIN or claim failed with 57014, a pipelined
+ * statement behind with 25P02, and that request was answered 503 or 500 although its own deadline
+ * had not passed. One event loop.
  */
 final class LentConnection implements SqlConnection {
   private final SqlConnection conn;
@@ -28,6 +38,9 @@ final class LentConnection implements SqlConnection {
   private final long timer;
   private final java.util.function.Supplier<Future<Void>> afterClose;
   private boolean closed;
+
+  /** The cancel request sent at the deadline, until PostgreSQL acknowledged it; else null. */
+  private Future<Void> cancelling;
 
   LentConnection(SqlConnection conn, RequestDeadline deadline, long endNanos, Vertx vertx) {
     this(conn, deadline, endNanos, vertx, null);
@@ -60,7 +73,7 @@ final class LentConnection implements SqlConnection {
                 return;
               }
               if (conn instanceof PgConnection pg) {
-                pg.cancelRequest();
+                cancelling = pg.cancelRequest();
               }
               deadline.expire(
                   new DatabaseTimeoutException(
@@ -76,25 +89,30 @@ final class LentConnection implements SqlConnection {
         vertx.cancelTimer(timer);
       }
       if (afterClose != null) {
-        return conn.close().eventually(afterClose);
+        return afterCancel(conn::close).eventually(afterClose);
       }
     }
-    return conn.close();
+    return afterCancel(conn::close);
+  }
+
+  /** Runs {@code next} at once, or once the cancel request sent at the deadline is acknowledged. */
+  private <T> Future<T> afterCancel(java.util.function.Supplier<Future<T>> next) {
+    return cancelling == null ? next.get() : cancelling.transform(c -> next.get());
   }
 
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    return conn.query(sql);
+    return GuardedQueries.query(conn.query(sql), this::afterCancel);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    return conn.preparedQuery(sql);
+    return GuardedQueries.prepared(conn.preparedQuery(sql), this::afterCancel);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
-    return conn.preparedQuery(sql, options);
+    return GuardedQueries.prepared(conn.preparedQuery(sql, options), this::afterCancel);
   }
 
   @Override

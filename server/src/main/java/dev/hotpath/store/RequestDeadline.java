@@ -24,10 +24,13 @@ public final class RequestDeadline {
       ContextLocal.registerLocal(RequestDeadline.class);
 
   private final long endNanos;
-  private final HttpServerResponse response;
+  private final @org.jspecify.annotations.Nullable HttpServerResponse response;
   private final Consumer<Throwable> fail;
 
-  private RequestDeadline(long endNanos, HttpServerResponse response, Consumer<Throwable> fail) {
+  private RequestDeadline(
+      long endNanos,
+      @org.jspecify.annotations.Nullable HttpServerResponse response,
+      Consumer<Throwable> fail) {
     this.endNanos = endNanos;
     this.response = response;
     this.fail = fail;
@@ -64,9 +67,14 @@ public final class RequestDeadline {
     return endNanos;
   }
 
+  /** A deadline of no request (the store's own tests): {@code fail} is told when it expires. */
+  static RequestDeadline detached(long endNanos, Consumer<Throwable> fail) {
+    return new RequestDeadline(endNanos, null, fail);
+  }
+
   /** Answers the request with {@code cause} unless it has been answered already. */
   void expire(Throwable cause) {
-    if (!response.ended()) {
+    if (response == null || !response.ended()) {
       fail.accept(cause);
     }
   }

@@ -1,0 +1,75 @@
+package dev.hotpath.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cancel request sent at a request's deadline must never strike the next statement on the same
+ * connection. PostgreSQL cancels whatever the backend runs when the cancel arrives, not the
+ * statement it was sent for: a connection whose deadline passed between two statements (or just as
+ * one ended) must not run another, nor go back to the pool for another request to use, before the
+ * cancel is acknowledged ({@link LentConnection}). Real PostgreSQL, real cancel requests.
+ */
+class LateCancelTest {
+  private Vertx vertx;
+  private PgConnection conn;
+
+  @BeforeEach
+  void connect() throws Exception {
+    vertx = Vertx.vertx();
+    conn =
+        PgConnection.connect(vertx, PgConnectOptions.fromUri(TestServer.get().databaseUrl()))
+            .await(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    conn.close().await(30, TimeUnit.SECONDS);
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aStatementAfterTheDeadlinesCancelWaitsForItAndIsNotCancelled() throws Exception {
+    AtomicReference<Throwable> expired = new AtomicReference<>();
+    AtomicReference<Future<RowSet<Row>>> next = new AtomicReference<>();
+    AtomicReference<LentConnection> lent = new AtomicReference<>();
+    long end = System.nanoTime() + Duration.ofMillis(20).toNanos();
+    // the deadline passes while the connection is idle: the cancel request goes out then, and the
+    // holder sends its next statement at once (as a rollback follows a failure), before the cancel
+    // can have arrived
+    lent.set(
+        new LentConnection(
+            conn,
+            RequestDeadline.detached(
+                end,
+                e -> {
+                  expired.set(e);
+                  next.set(lent.get().query("SELECT pg_sleep(0.3)").execute());
+                }),
+            end,
+            vertx));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> next.get() != null);
+    assertThat(expired.get()).isInstanceOf(DatabaseTimeoutException.class);
+
+    // it runs once the cancel is acknowledged (the backend was idle when signalled, and ignored
+    // it), not during it: without the wait, the cancel stops this sleep (57014)
+    RowSet<Row> slept = next.get().await(30, TimeUnit.SECONDS);
+    assertThat(slept.size()).isEqualTo(1);
+    RowSet<Row> after = lent.get().query("SELECT 1").execute().await(30, TimeUnit.SECONDS);
+    assertThat(after.iterator().next().getInteger(0)).isEqualTo(1);
+  }
+}
