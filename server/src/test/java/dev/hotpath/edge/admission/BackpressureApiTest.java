@@ -228,6 +228,30 @@ class BackpressureApiTest {
     assertThat(admission().queued()).isZero();
   }
 
+  /** A request whose client went away before its answer is counted as 499, not as a 5xx. */
+  @Test
+  void aRequestWhoseConnectionClosedBeforeItsAnswerIsCountedAs499() throws Exception {
+    double before = requests("/v1/orders", "499");
+    double errors = requests("/v1/orders", "500");
+    hold(app, 1);
+    release();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> requests("/v1/orders", "499") >= before + 1);
+    assertThat(requests("/v1/orders", "500")).isEqualTo(errors);
+  }
+
+  private static double requests(String route, String status) {
+    var timer =
+        app.observability()
+            .registry()
+            .find("http_server_requests")
+            .tag("route", route)
+            .tag("status", status)
+            .timer();
+    return timer == null ? 0 : timer.count();
+  }
+
   /** A held request is refused once its deadline (a list's: 1 s) has passed, before any work. */
   @Test
   void aHeldRequestIsRefusedWhenItsDeadlinePasses() throws Exception {
