@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -55,16 +54,17 @@ public final class InProcess {
       TracingPolicy tracing,
       SocketAddress local) {}
 
-  private final List<Entry> entries = new CopyOnWriteArrayList<>();
+  /** The registered event loops: replaced whole on a change, read without a lock. */
+  private volatile List<Entry> entries = List.of();
+
   private final AtomicInteger next = new AtomicInteger();
-  private final AtomicInteger sent = new AtomicInteger();
 
   /**
    * Registers the event loop of {@code context}: requests sent on it go to {@code handler}, the
    * handler its HTTP server (listening at {@code host}:{@code port}) gives its requests, traced by
    * {@code tracing} as that server's are.
    */
-  public void enter(
+  public synchronized void enter(
       Context context,
       Handler<HttpServerRequest> handler,
       TracingPolicy tracing,
@@ -72,22 +72,21 @@ public final class InProcess {
       int port) {
     String address =
         host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
-    entries.add(
+    List<Entry> more = new ArrayList<>(entries);
+    more.add(
         new Entry(
             (ContextInternal) context,
             handler,
             tracing,
             SocketAddress.inetSocketAddress(port, address)));
+    entries = List.copyOf(more);
   }
 
   /** Takes the event loop of {@code context} out: it is stopping. */
-  public void leave(Context context) {
-    entries.removeIf(e -> e.context() == context);
-  }
-
-  /** How many requests have been sent in process since start (tests, diagnostics). */
-  public int sent() {
-    return sent.get();
+  public synchronized void leave(Context context) {
+    List<Entry> fewer = new ArrayList<>(entries);
+    fewer.removeIf(e -> e.context() == context);
+    entries = List.copyOf(fewer);
   }
 
   /**
@@ -155,7 +154,6 @@ public final class InProcess {
     if (entry == null) {
       entry = now.get(Math.floorMod(next.getAndIncrement(), now.size()));
     }
-    sent.incrementAndGet();
     Running running = new Running(entry, request);
     if (entry.context().inThread()) {
       running.context.dispatch(running::start);

@@ -32,6 +32,7 @@ final class LocalResponse implements HttpServerResponse {
     /** The response has ended and its handlers have run: the answer may go. */
     void ended(LocalResponse response);
 
+    /** The caller went away before the response ended. */
     void closed(LocalResponse response);
   }
 
