@@ -107,9 +107,9 @@ public final class InProcess {
 
   /**
    * A request to send: {@code uri} (path and query, as a client sends them), its headers (without
-   * the caller's address or deadline, which are given apart), its body (null for none), the
-   * caller's address ({@code "-"} when unknown) and the caller's time left in milliseconds
-   * (negative: none).
+   * the caller's address or deadline, which are given apart; the map becomes the request's own and
+   * is added to, not copied), its body (null for none), the caller's address ({@code "-"} when
+   * unknown) and the caller's time left in milliseconds (negative: none).
    */
   public record Request(
       HttpMethod method,
@@ -182,7 +182,7 @@ public final class InProcess {
 
     @SuppressWarnings("unchecked")
     void start() {
-      MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(request.headers());
+      MultiMap headers = request.headers();
       if (request.remainingMillis() >= 0) {
         headers.set(Deadline.TIMEOUT_HEADER, Long.toString(request.remainingMillis()));
       }
