@@ -12,6 +12,7 @@ import dev.hotpath.graphql.GraphqlRoutes;
 import dev.hotpath.http.Compression;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.Readiness;
 import dev.hotpath.ingest.CustomerWrites;
@@ -75,7 +76,8 @@ final class ApiRoutes {
       Optional<Authenticator> auth,
       JobQueue jobs,
       OutsideServices outside,
-      Optional<PaymentJobs> paymentJobs) {}
+      Optional<PaymentJobs> paymentJobs,
+      InProcess inProcess) {}
 
   /** What one event loop owns: its database clients, edge guard, gates and outside client. */
   record Loop(
@@ -182,12 +184,12 @@ final class ApiRoutes {
     routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
     new AdminRoutes(pool, jobs).mount(routes);
 
-    // GraphQL (#22): the same read models and write routes, at /graphql
+    // GraphQL (#22): the same read models, and the write routes in process, at /graphql
     var graphql =
         new GraphqlRoutes(
             loop.vertx(),
             settings.graphql(),
-            settings.transport().tls(),
+            shared.inProcess(),
             contract,
             db,
             cursors,

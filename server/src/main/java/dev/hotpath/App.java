@@ -16,6 +16,7 @@ import dev.hotpath.edge.auth.Jwks;
 import dev.hotpath.grpc.GrpcServer;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.http.Readiness;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
@@ -165,6 +166,8 @@ public final class App implements AutoCloseable {
       throw e;
     }
     AtomicInteger openConnections = new AtomicInteger();
+    // the routes as gRPC calls and GraphQL mutations reach them: in memory, past the socket
+    InProcess inProcess = new InProcess();
     // Redis (HOTPATH_REDIS_URL): the shared cache level and shared rate limits; unset, none exists
     Optional<Redis> redis = Redis.open(vertx, effective.redis(), observability.registry());
     ResponseCache cache =
@@ -238,7 +241,8 @@ public final class App implements AutoCloseable {
                       outside,
                       paymentJobs,
                       databaseHealth,
-                      replicas),
+                      replicas,
+                      inProcess),
               new DeploymentOptions().setInstances(effective.server().eventLoops()))
           .await(30, TimeUnit.SECONDS);
       // background work runs once per process, not per event loop
@@ -299,9 +303,7 @@ public final class App implements AutoCloseable {
                     vertx,
                     effective.grpc(),
                     effective.server().host(),
-                    effective.server().port(),
-                    effective.transport().tls(),
-                    effective.server().eventLoops(),
+                    inProcess,
                     (int) Math.min(Integer.MAX_VALUE, effective.server().bodyLimit()),
                     observability.registry()));
       } catch (RuntimeException e) {

@@ -9,6 +9,7 @@ import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.http.CanonicalPath;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
@@ -27,6 +28,7 @@ import dev.hotpath.store.Replicas;
 import dev.hotpath.store.Statements;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -73,6 +75,11 @@ public final class HttpVerticle extends VerticleBase {
   private final Optional<PaymentJobs> paymentJobs;
   private final DatabaseHealth health;
   private final Optional<Replicas> replicas;
+  private final InProcess inProcess;
+
+  /** This loop's request handler: its server's, and the in-process requests' (#22). */
+  private Handler<HttpServerRequest> requests;
+
   private List<SqlClient> replicaReads = List.of();
   private HttpServer server;
   private Gatekeeper.Gates gates;
@@ -96,8 +103,10 @@ public final class HttpVerticle extends VerticleBase {
       OutsideServices outside,
       Optional<PaymentJobs> paymentJobs,
       DatabaseHealth health,
-      Optional<Replicas> replicas) {
+      Optional<Replicas> replicas,
+      InProcess inProcess) {
     this.settings = settings;
+    this.inProcess = inProcess;
     this.replicas = replicas;
     this.health = health;
     this.database = database;
@@ -179,7 +188,8 @@ public final class HttpVerticle extends VerticleBase {
                 auth,
                 jobs,
                 outside,
-                paymentJobs),
+                paymentJobs,
+                inProcess),
             new ApiRoutes.Loop(vertx, pool, db, guard, gates, outsideClient));
     server =
         vertx
@@ -190,29 +200,41 @@ public final class HttpVerticle extends VerticleBase {
             // of an unknown HTTP version to the request handler (which answers 505 with a problem)
             // instead of answering a bare 501 itself
             .webSocketHandshakeHandler(handshake -> handshake.reject(404))
+            // kept: gRPC calls and GraphQL mutations are handed to it in memory (#22)
             .requestHandler(
-                request -> {
-                  if (observed) {
-                    Observability.echo(request);
-                  }
-                  if (request.version() == null) {
-                    refuse(request, UNKNOWN_VERSION, true);
-                    return;
-                  }
-                  ProblemException malformed = CanonicalPath.check(request.path());
-                  if (malformed == null) {
-                    malformed = CanonicalPath.checkQuery(request.query());
-                  }
-                  if (malformed != null) {
-                    refuse(request, malformed, false);
-                  } else if (!gates.refuseEarly(request, tls)) {
-                    router.handle(request);
-                  } else if (request.version() != HttpVersion.HTTP_2) {
-                    // refused for load: its connection is not read until there is room
-                    guard.answeredEarly(request.connection());
-                  }
-                });
-    return server.listen();
+                requests =
+                    request -> {
+                      if (observed) {
+                        Observability.echo(request);
+                      }
+                      if (request.version() == null) {
+                        refuse(request, UNKNOWN_VERSION, true);
+                        return;
+                      }
+                      ProblemException malformed = CanonicalPath.check(request.path());
+                      if (malformed == null) {
+                        malformed = CanonicalPath.checkQuery(request.query());
+                      }
+                      if (malformed != null) {
+                        refuse(request, malformed, false);
+                      } else if (!gates.refuseEarly(request, tls)) {
+                        router.handle(request);
+                      } else if (request.version() != HttpVersion.HTTP_2) {
+                        // refused for load: its connection is not read until there is room
+                        guard.answeredEarly(request.connection());
+                      }
+                    });
+    // listening: the in-process requests may come in too
+    return server
+        .listen()
+        .onSuccess(
+            listening ->
+                inProcess.enter(
+                    context,
+                    requests,
+                    options.getTracingPolicy(),
+                    settings.server().host(),
+                    listening.actualPort()));
   }
 
   /**
@@ -337,6 +359,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     long grace = settings.server().shutdownGrace().toMillis();
+    inProcess.leave(context);
     Future<Void> drained;
     if (server == null) {
       drained = Future.succeededFuture();

@@ -9,6 +9,7 @@ import dev.hotpath.http.Compression;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.FieldError;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
@@ -72,7 +73,7 @@ public final class GraphqlRoutes {
   public GraphqlRoutes(
       Vertx vertx,
       GraphqlSettings settings,
-      boolean tls,
+      InProcess writeRoutes,
       Contract contract,
       Statements db,
       CursorCodec cursors,
@@ -82,7 +83,7 @@ public final class GraphqlRoutes {
     this.db = db;
     this.cursors = cursors;
     this.compression = compression;
-    this.writes = new RestWrites(vertx, tls);
+    this.writes = new RestWrites(writeRoutes);
     this.budgetCeiling = contract.routeInfo("POST", PATH).queryBudget();
     this.contract = contract;
   }

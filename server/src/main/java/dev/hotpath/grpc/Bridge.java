@@ -2,7 +2,7 @@ package dev.hotpath.grpc;
 
 import com.google.protobuf.Message;
 import dev.hotpath.http.Format;
-import dev.hotpath.http.Loopback;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.serve.ProtobufForms;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -11,35 +11,34 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs a gRPC call as the REST request it stands for, over loopback to this process's own HTTP port
- * ({@link Loopback}), so that a call passes exactly what a REST request passes: authentication and
- * scopes, ownership, rate limits and admission (charged to the call's peer address, not loopback),
- * the route's deadline, the response cache, metrics, traces and the access log. Reads ask for
- * {@code application/x-protobuf}, and the cached protobuf bytes are the call's answer as they are:
- * the answer of a read is never decoded and encoded again. The call's deadline travels as the
- * route's deadline and bounds the loopback request; a cancelled call resets its request.
+ * Runs a gRPC call as the REST request it stands for, handed in memory to this process's own routes
+ * ({@link InProcess}: no loopback connection, no encoding), so that a call passes exactly what a
+ * REST request passes: authentication and scopes, ownership, rate limits and admission (charged to
+ * the call's peer address), the route's deadline, the response cache, metrics, traces and the
+ * access log. Reads ask for {@code application/x-protobuf}, and the cached protobuf bytes are the
+ * call's answer as they are: the answer of a read is never decoded and encoded again. The call's
+ * deadline travels as the route's deadline; a cancelled call closes its request, which the route
+ * sees as a client that has gone.
  */
 final class Bridge {
   private static final Metadata.Key<String> RETRY_AFTER =
       Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER);
 
-  private final Loopback loopback;
+  private final InProcess routes;
   private final Counter resets;
 
-  Bridge(Loopback loopback, MeterRegistry registry) {
-    this.loopback = loopback;
+  Bridge(InProcess routes, MeterRegistry registry) {
+    this.routes = routes;
     this.resets =
         Counter.builder("grpc.server.bridge.resets")
-            .description("loopback requests reset because their gRPC call was cancelled")
+            .description("in-process requests closed because their gRPC call was cancelled")
             .register(registry);
   }
 
@@ -69,42 +68,39 @@ final class Bridge {
         return;
       }
     }
-    String peer = CallHeaders.PEER.get(context);
-    RequestOptions options = Loopback.request(method, uri, peer == null ? "-" : peer, remaining);
-    String[] headers = CallHeaders.HEADERS.get(context);
-    if (headers != null) {
-      for (int i = 0; i < headers.length; i += 2) {
-        if (headers[i + 1] != null) {
-          options.putHeader(headers[i], headers[i + 1]);
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    String[] forwarded = CallHeaders.HEADERS.get(context);
+    if (forwarded != null) {
+      for (int i = 0; i < forwarded.length; i += 2) {
+        if (forwarded[i + 1] != null) {
+          headers.add(forwarded[i], forwarded[i + 1]);
         }
       }
     }
-    options.putHeader("Accept", method == HttpMethod.GET ? Format.PROTOBUF.mediaType() : "*/*");
+    headers.add("Accept", method == HttpMethod.GET ? Format.PROTOBUF.mediaType() : "*/*");
     if (body != null) {
-      options.putHeader("Content-Type", Format.PROTOBUF.mediaType());
+      headers.add("Content-Type", Format.PROTOBUF.mediaType());
     }
-    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    String peer = CallHeaders.PEER.get(context);
+    InProcess.Exchange exchange;
+    try {
+      exchange =
+          routes.send(
+              new InProcess.Request(
+                  method, uri, headers, body, peer == null ? "-" : peer, remaining));
+    } catch (IllegalStateException stopping) {
+      out.onError(Status.UNAVAILABLE.withDescription(stopping.getMessage()).asException());
+      return;
+    }
     if (out instanceof ServerCallStreamObserver<byte[]> call) {
       call.setOnCancelHandler(
           () -> {
-            HttpClientRequest request = sent.get();
-            if (request != null) {
-              request.reset();
-              resets.increment();
-            }
+            exchange.close();
+            resets.increment();
           });
     }
-    loopback
-        .send(
-            options,
-            body,
-            request -> {
-              sent.set(request);
-              if (context.isCancelled()) {
-                request.reset();
-                resets.increment();
-              }
-            })
+    exchange
+        .answer()
         .onComplete(
             ar -> {
               if (context.isCancelled()) {
@@ -123,7 +119,7 @@ final class Bridge {
   }
 
   private static void answer(
-      Loopback.Answer a, @Nullable Message prototype, StreamObserver<byte[]> out) {
+      InProcess.Answer a, @Nullable Message prototype, StreamObserver<byte[]> out) {
     if (a.ok()) {
       byte[] message;
       try {
@@ -140,7 +136,7 @@ final class Bridge {
       out.onCompleted();
       return;
     }
-    Loopback.Problem problem = a.problem();
+    InProcess.Problem problem = a.problem();
     Metadata trailers = new Metadata();
     String retryAfter = a.headers().get("Retry-After");
     if (retryAfter != null) {

@@ -1,7 +1,7 @@
 package dev.hotpath.grpc;
 
 import dev.hotpath.config.GrpcSettings;
-import dev.hotpath.http.Loopback;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.proto.v1.CustomersServiceGrpc;
 import dev.hotpath.proto.v1.OrdersServiceGrpc;
 import dev.hotpath.proto.v1.ProductsServiceGrpc;
@@ -21,70 +21,55 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server: OrdersService, CustomersService and ProductsService (api/proto), the standard
  * health service and server reflection, on {@code HOTPATH_GRPC_PORT} (grpc-java over its shaded
- * Netty). Calls run on Vert.x event-loop contexts (gRPC's executor hands each callback to one, in
- * turn) and never block: each is a non-blocking loopback request to the REST route it stands for
- * (see {@link Bridge}).
+ * Netty). Calls run on the HTTP server's event loops (gRPC's executor hands each callback to one,
+ * in turn) and never block: each is the REST request it stands for, handed in memory to the routes
+ * of the event loop it runs on (see {@link Bridge}).
  */
 public final class GrpcServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
 
-  /** Connections the bridge keeps open to the REST port. */
-  static final int LOOPBACK_CONNECTIONS = 64;
-
   private final Server server;
-  private final HttpClient client;
   private final HealthStatusManager health;
   private final GrpcSettings settings;
   private final AtomicBoolean terminal = new AtomicBoolean();
 
-  private GrpcServer(
-      Server server, HttpClient client, HealthStatusManager health, GrpcSettings settings) {
+  private GrpcServer(Server server, HealthStatusManager health, GrpcSettings settings) {
     this.server = server;
-    this.client = client;
     this.health = health;
     this.settings = settings;
   }
 
   /**
-   * Starts the server on {@code settings.port()}, bridging to the REST server at {@code
-   * host}:{@code httpPort}.
+   * Starts the server on {@code host}:{@code settings.port()}, its calls sent to the REST routes of
+   * the event loops registered with {@code routes}.
    *
-   * @param tls whether the REST port speaks TLS (the loopback trusts it: it is this process)
-   * @param eventLoops how many event-loop contexts calls are spread over
    * @param maxMessageBytes largest request message (the REST body limit)
    */
   public static GrpcServer start(
       Vertx vertx,
       GrpcSettings settings,
       String host,
-      int httpPort,
-      boolean tls,
-      int eventLoops,
+      InProcess routes,
       int maxMessageBytes,
       MeterRegistry registry) {
-    HttpClient client = Loopback.client(vertx, tls, host, httpPort, LOOPBACK_CONNECTIONS);
-    Bridge bridge = new Bridge(new Loopback(client), registry);
+    Bridge bridge = new Bridge(routes, registry);
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, settings.port()))
-            .executor(onEventLoops(vertx, eventLoops))
+            .executor(routes.executor(vertx))
             .keepAliveTime(settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .maxConnectionAge(settings.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
@@ -103,7 +88,6 @@ public final class GrpcServer implements AutoCloseable {
     try {
       server.start();
     } catch (IOException e) {
-      client.close();
       throw new UncheckedIOException("gRPC server did not start on port " + settings.port(), e);
     }
     for (String service :
@@ -120,19 +104,7 @@ public final class GrpcServer implements AutoCloseable {
         server.getPort(),
         settings.keepAlive(),
         settings.maxConnectionAge());
-    return new GrpcServer(server, client, health, settings);
-  }
-
-  /** Runs each task on one of {@code n} event-loop contexts, in turn. */
-  private static Executor onEventLoops(Vertx vertx, int n) {
-    Context[] contexts = new Context[Math.max(1, n)];
-    for (int i = 0; i < contexts.length; i++) {
-      contexts[i] = vertx.getOrCreateContext();
-    }
-    AtomicInteger next = new AtomicInteger();
-    return task ->
-        contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(
-            v -> task.run());
+    return new GrpcServer(server, health, settings);
   }
 
   public int port() {
@@ -146,10 +118,7 @@ public final class GrpcServer implements AutoCloseable {
     }
   }
 
-  /**
-   * Stops taking calls, lets those in flight finish within the connection-age grace, then closes
-   * the loopback connections.
-   */
+  /** Stops taking calls and lets those in flight finish within the connection-age grace. */
   @Override
   public void close() {
     draining();
@@ -163,7 +132,6 @@ public final class GrpcServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    client.close();
   }
 
   /** Counts calls by method and status code ({@code grpc_server_calls_seconds}). */

@@ -1,6 +1,6 @@
 package dev.hotpath.grpc;
 
-import dev.hotpath.http.Loopback;
+import dev.hotpath.http.InProcess;
 import dev.hotpath.http.ProblemType;
 import io.grpc.Status;
 
@@ -56,7 +56,7 @@ final class ProblemStatus {
   }
 
   /** The status of a problem answer: its type's code, described by its detail. */
-  static Status status(Loopback.Problem problem, int httpStatus) {
+  static Status status(InProcess.Problem problem, int httpStatus) {
     Status.Code code =
         problem.type().map(ProblemStatus::code).orElseGet(() -> fallback(httpStatus));
     return Status.fromCode(code).withDescription(problem.detail());

@@ -9,14 +9,9 @@ import dev.hotpath.proto.v1.GetProductRequest;
 import dev.hotpath.proto.v1.ProductsServiceGrpc;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.TestServer;
-import io.grpc.Attributes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,10 +26,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A gRPC call is charged to and logged under its caller's address, not the loopback address its
- * REST request comes from: on an instance with a tiny per-address quota and an hour-long window,
- * over real sockets from distinct loopback addresses (127.0.0.x). The header that carries the
- * caller's address is ignored when an HTTP client sends it.
+ * A gRPC call is charged to and logged under its caller's address, which its in-process REST
+ * request has as its peer: on an instance with a tiny per-address quota and an hour-long window,
+ * over real sockets from distinct loopback addresses (127.0.0.x). A header naming another address
+ * (as the loopback bridge once used) is ignored when an HTTP client sends it.
  */
 class GrpcCallerIdentityTest {
   private static final int QUOTA = 5;
@@ -69,18 +64,7 @@ class GrpcCallerIdentityTest {
   /** Anonymous product reads (a public route: limited by address only) from {@code address}. */
   private static ProductsServiceGrpc.ProductsServiceBlockingStub productsFrom(String address)
       throws UnknownHostException {
-    InetAddress local = InetAddress.getByName(address);
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", tight.grpcPort().orElseThrow())
-            .usePlaintext()
-            .localSocketPicker(
-                new NettyChannelBuilder.LocalSocketPicker() {
-                  @Override
-                  public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
-                    return new InetSocketAddress(local, 0);
-                  }
-                })
-            .build();
+    ManagedChannel channel = TestChannels.from(address, tight.grpcPort().orElseThrow());
     synchronized (channels) {
       channels.add(channel);
     }
@@ -151,7 +135,7 @@ class GrpcCallerIdentityTest {
             + product
             + ", quantity: 1}]}) { id } }\"}";
     Api.of("http://localhost:" + tight.port()).from("127.0.0.56").post("/graphql", mutation);
-    // the loopback write (POST /v1/orders) is logged, and charged, as the GraphQL caller's
+    // the in-process write (POST /v1/orders) is logged, and charged, as the GraphQL caller's
     awaitLogLine("127.0.0.56", "/v1/orders");
   }
 

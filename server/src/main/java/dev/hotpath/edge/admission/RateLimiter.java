@@ -503,7 +503,7 @@ public final class RateLimiter {
   }
 
   private static String address(HttpServerRequest request) {
-    // a gRPC call or GraphQL write run over loopback is charged to its caller's address
+    // a gRPC call or GraphQL write, sent in process, has its caller as its peer
     return ClientAddress.of(request);
   }
 
