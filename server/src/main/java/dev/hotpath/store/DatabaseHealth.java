@@ -170,6 +170,32 @@ public final class DatabaseHealth implements AutoCloseable {
     return false;
   }
 
+  /**
+   * Cancels what the backend of {@code conn} is running, and completes once PostgreSQL has
+   * signalled it: {@code pg_cancel_backend} returns after the signal is sent, on a connection of
+   * its own (the probe's settings). The protocol's cancel request is never answered, so its
+   * completion says nothing of when the signal lands, and one that landed after the statement it
+   * was sent for had ended cancelled the next statement on the connection (see {@link
+   * LentConnection}). If that connection cannot be had, the protocol's cancel request is sent
+   * instead and the returned future completes at once.
+   */
+  Future<Void> cancel(PgConnection conn) {
+    int processId = conn.processId();
+    return PgConnection.connect(vertx, probeOptions)
+        .compose(
+            c ->
+                c.preparedQuery("SELECT pg_cancel_backend($1)")
+                    .execute(io.vertx.sqlclient.Tuple.of(processId))
+                    .eventually(c::close))
+        .timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              conn.cancelRequest();
+              return Future.succeededFuture();
+            });
+  }
+
   private void probeIfDue() {
     if (!breaker.tryProbe()) {
       return;

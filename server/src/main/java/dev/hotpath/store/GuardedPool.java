@@ -131,7 +131,8 @@ public final class GuardedPool implements Pool {
     long end = deadline.endNanos() + graceNanos;
     return RequestDeadline.within(vertx, end, delegate::getConnection, NOTHING, GIVE_BACK)
         .onComplete(health.reporter())
-        .map(conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx));
+        .map(
+            conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx, health::cancel));
   }
 
   /** {@link #getConnection} with replicas: the write lasts until the connection is given back. */
@@ -152,7 +153,13 @@ public final class GuardedPool implements Pool {
               }
               return Future.succeededFuture(
                   (SqlConnection)
-                      new LentConnection(got.result(), deadline, end, vertx, () -> settled(floor)));
+                      new LentConnection(
+                          got.result(),
+                          deadline,
+                          end,
+                          vertx,
+                          health::cancel,
+                          () -> settled(floor)));
             });
   }
 
@@ -199,7 +206,7 @@ public final class GuardedPool implements Pool {
           if (held.conn instanceof PgConnection pg) {
             // answered by the statement failing with 57014; the block's end (and so the rollback
             // and the connection's return to the pool) waits for it: see LentConnection
-            held.cancelling = pg.cancelRequest();
+            held.cancelling = health.cancel(pg);
           }
         };
     return RequestDeadline.within(

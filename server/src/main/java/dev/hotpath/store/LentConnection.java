@@ -25,9 +25,11 @@ import io.vertx.sqlclient.spi.DatabaseMetadata;
  * <p>A cancel request names the backend, not the statement: one that arrives after the statement it
  * was sent for has ended cancels whatever that backend runs next. So once it is sent, every later
  * statement on the connection (the holder's ROLLBACK) and the connection's return to the pool wait
- * until PostgreSQL has acknowledged it; by then the backend has been signalled, while still running
- * the cancelled statement or idle (when it ignores the signal). Without the wait, under load (a
- * 2-core machine with three builds running, 64 writers, 2026-12-06) a late cancel struck the next
+ * until the backend has been signalled ({@link DatabaseHealth#cancel}: {@code pg_cancel_backend} on
+ * a connection of its own, which returns once the signal is sent; the protocol's cancel request is
+ * never answered, and waiting for it to be written was not enough), while it still runs the
+ * cancelled statement or is idle (and ignores the signal). Without the wait, under load (a 2-core
+ * machine with three builds running, 64 writers, 2026-12-06) a late cancel struck the next
  * request's transaction on the same connection: its BEGIN or claim failed with 57014, a pipelined
  * statement behind with 25P02, and that request was answered 503 or 500 although its own deadline
  * had not passed. One event loop.
@@ -39,11 +41,22 @@ final class LentConnection implements SqlConnection {
   private final java.util.function.Supplier<Future<Void>> afterClose;
   private boolean closed;
 
-  /** The cancel request sent at the deadline, until PostgreSQL acknowledged it; else null. */
+  /** The cancel sent at the deadline, until the backend has been signalled; else null. */
   private Future<Void> cancelling;
 
-  LentConnection(SqlConnection conn, RequestDeadline deadline, long endNanos, Vertx vertx) {
-    this(conn, deadline, endNanos, vertx, null);
+  /** Cancels what a connection's backend runs; completes once the backend has been signalled. */
+  @FunctionalInterface
+  interface Canceller {
+    Future<Void> cancel(PgConnection conn);
+  }
+
+  LentConnection(
+      SqlConnection conn,
+      RequestDeadline deadline,
+      long endNanos,
+      Vertx vertx,
+      Canceller canceller) {
+    this(conn, deadline, endNanos, vertx, canceller, null);
   }
 
   /**
@@ -56,6 +69,7 @@ final class LentConnection implements SqlConnection {
       RequestDeadline deadline,
       long endNanos,
       Vertx vertx,
+      Canceller canceller,
       java.util.function.Supplier<Future<Void>> afterClose) {
     this.conn = conn;
     this.vertx = vertx;
@@ -73,7 +87,7 @@ final class LentConnection implements SqlConnection {
                 return;
               }
               if (conn instanceof PgConnection pg) {
-                cancelling = pg.cancelRequest();
+                cancelling = canceller.cancel(pg);
               }
               deadline.expire(
                   new DatabaseTimeoutException(
