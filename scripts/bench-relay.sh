@@ -6,7 +6,10 @@
 #     before: the demo's history, the orders of the runs with the relay off), then, under the write
 #     load, its throughput (hotpath_relay_events_total over the run), the end-to-end lag p50/p99
 #     (write to broker acknowledgement: the delivery histogram's buckets, counted over the run
-#     only) and the events still behind at the end.
+#     only) and the events still behind at the end;
+#   - for every run, the CPU per request (ticks of /proc/PID/stat over the requests the server
+#     counted): the server's JVM, of which its event loops and the relay's threads, the embedded
+#     database and the broker; then the totals with the relay off and on side by side.
 # The broker is the test suite's in-JVM KRaft broker run as a process (support/KafkaBrokerMain),
 # so nothing but Maven Central is needed. Run it on a quiet machine: it saturates the CPU.
 #
@@ -60,6 +63,26 @@ buckets() { # the delivery histogram's buckets, in order, as "le count" lines
     awk '/^hotpath_relay_delivery_seconds_bucket\{/ {match($0, /le="[^"]*"/); print substr($0, RSTART + 4, RLENGTH - 5), $NF}'
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+thread_ticks() { # PID REGEX: CPU ticks of PID's threads whose name (/proc comm, 15 characters) matches
+  cat /proc/"$1"/task/*/stat 2>/dev/null | awk -v re="$2" '{
+    name = $0; sub(/^[^(]*\(/, "", name); sub(/\) [^)]*$/, "", name)
+    rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
+    if (name ~ re) t += f[12] + f[13]} END {print t + 0}'
+}
+db_ticks() { # the embedded PostgreSQL of the demo: the postmaster and its children (backends, WAL writer, ...)
+  local pm total=0
+  pm="$(head -1 "${HOTPATH_DATA_DIR:-$root/data}/pg/postmaster.pid" 2>/dev/null || true)"
+  [ -n "$pm" ] || { echo 0; return; }
+  for p in "$pm" $(pgrep -P "$pm" 2>/dev/null || true); do total=$((total + $(ticks "$p"))); done
+  echo "$total"
+}
+requests() { # HTTP requests the server has answered (every route and status)
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://localhost:$port/metrics" |
+    awk '/^http_server_requests_seconds_count\{/ {s += $NF} END {printf "%.0f", s}'
+}
+per_request() { # TICKS REQUESTS: microseconds of CPU per request
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", n > 0 ? t / hz * 1e6 / n : 0}'
+}
 java_of() { pgrep -P "$1" java || echo "$1"; }
 quantile() { # Q BEFORE AFTER: the bucket bound under which Q of the events delivered in between fell
   awk -v q="$1" 'NR == FNR {b[$1] = $2; next} {le[n] = $1; d[n++] = $2 - b[$1]}
@@ -93,9 +116,24 @@ for run in 1 2; do
     jpid=$(java_of "$server_pid")
     server0=$(ticks "$jpid")
     broker0=$(ticks "$broker_pid")
+    loops0=$(thread_ticks "$jpid" '^vert\.x-eventloo')
+    relay0=$(thread_ticks "$jpid" '^(hotpath-relay|kafka-producer-)')
+    db0=$(db_ticks)
+    requests0=$(requests)
     start=$(date +%s)
     out=$("$root/scripts/bench-writes.sh" "http://localhost:$port")
     secs=$(( $(date +%s) - start ))
+    # CPU per request over the whole write run: the server's JVM (of which its event loops and the
+    # relay's threads: its loop and its producer's network thread), the database, the broker
+    n=$(( $(requests) - requests0 ))
+    server_us=$(per_request $(( $(ticks "$jpid") - server0 )) "$n")
+    loops_us=$(per_request $(( $(thread_ticks "$jpid" '^vert\.x-eventloo') - loops0 )) "$n")
+    relay_us=$(per_request $(( $(thread_ticks "$jpid" '^(hotpath-relay|kafka-producer-)') - relay0 )) "$n")
+    db_us=$(per_request $(( $(db_ticks) - db0 )) "$n")
+    broker_us=$(per_request $(( $(ticks "$broker_pid") - broker0 )) "$n")
+    total_us=$(awk -v a="$server_us" -v b="$db_us" -v c="$broker_us" 'BEGIN {printf "%.1f", a + b + c}')
+    echo "run $run relay $relay: CPU per request (${n} requests): server ${server_us} us (event loops ${loops_us} us, relay threads ${relay_us} us), database ${db_us} us, broker ${broker_us} us; total ${total_us} us" | tee -a "$work/results"
+    echo "$run $relay $total_us $server_us" >>"$work/cpu"
     # where the CPU went over the whole write run (warm-up, full speed, paced): cores used on average
     cores=$(awk -v s=$(( $(ticks "$jpid") - server0 )) -v b=$(( $(ticks "$broker_pid") - broker0 )) \
       -v hz="$(getconf CLK_TCK)" -v t="$secs" 'BEGIN {printf "server %.2f cores, broker %.2f cores", s / hz / t, b / hz / t}')
@@ -118,5 +156,9 @@ for run in 1 2; do
     server_pid=""
   done
 done
+echo "== CPU per request with the relay off and on (server JVM + database + broker; the server JVM alone)"
+awk '{t[$1 " " $2] = $3; s[$1 " " $2] = $4} END {for (i = 1; i <= 2; i++)
+  printf "run %d: total %.1f -> %.1f us (%+.1f), server %.1f -> %.1f us (%+.1f)\n", i, t[i " off"], t[i " on"],
+    t[i " on"] - t[i " off"], s[i " off"], s[i " on"], s[i " on"] - s[i " off"]}' "$work/cpu"
 echo "== write rate with the relay on / off (goal >= 0.95)"
 awk '{r[$1 " " $2] = $3} END {for (i = 1; i <= 2; i++) printf "run %d: %.3f\n", i, r[i " on"] / r[i " off"]}' "$work/rates"

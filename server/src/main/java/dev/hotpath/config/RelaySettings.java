@@ -14,7 +14,10 @@ import java.util.Set;
  * @param linger how long the producer waits to fill a record batch ({@code linger.ms})
  * @param batchBytes the producer's record batch size per partition ({@code batch.size})
  * @param compression the producer's compression ({@code none}, {@code lz4}, {@code zstd}, ...)
- * @param poll pause of the relay when it has found nothing to publish
+ * @param poll pause of the relay after a round that found less than a full batch: under a steady
+ *     write load, one Kafka transaction (and one position update) per pause, which is what the
+ *     relay's cost per event mostly depends on; an event waits at most about this long before its
+ *     transaction starts
  * @param backoffBase first retry delay bound after a failure (full jitter: uniform in [0, bound))
  * @param backoffCap largest retry delay bound
  * @param deliveryTimeout how long the producer keeps trying to deliver an event or to reach the
@@ -71,8 +74,8 @@ public record RelaySettings(
   /**
    * The settings as the environment gives them: HOTPATH_KAFKA_BOOTSTRAP,
    * HOTPATH_KAFKA_TOPIC_PREFIX, HOTPATH_KAFKA_COMPRESSION, HOTPATH_KAFKA_LINGER_MS,
-   * HOTPATH_KAFKA_BATCH_BYTES and HOTPATH_RELAY_*. The defaults (lz4, 20 ms, 1 MiB, 2,000 events)
-   * were chosen by the measurement in the README ("Events").
+   * HOTPATH_KAFKA_BATCH_BYTES and HOTPATH_RELAY_*. The defaults (lz4, 20 ms, 1 MiB, 2,000 events, a
+   * 250 ms poll) were chosen by the measurements in the README ("Events").
    */
   static RelaySettings from(EnvReader r) {
     String prefix = r.string("KAFKA_TOPIC_PREFIX", "hotpath.");
@@ -103,7 +106,7 @@ public record RelaySettings(
         r.millis("KAFKA_LINGER_MS", 20, 0, 60_000),
         r.integer("KAFKA_BATCH_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         compression,
-        r.millis("RELAY_POLL_MS", 50, 1, 60_000),
+        r.millis("RELAY_POLL_MS", 250, 1, 60_000),
         base,
         cap,
         r.millis("RELAY_DELIVERY_TIMEOUT_MS", 30_000, 1_000, 3_600_000),

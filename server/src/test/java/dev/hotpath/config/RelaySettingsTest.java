@@ -3,6 +3,9 @@ package dev.hotpath.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +54,41 @@ class RelaySettingsTest {
                 Duration.ofMillis(8000),
                 Duration.ofMillis(300)));
     assertThat(r.enabled()).isTrue();
+  }
+
+  @Test
+  void theReadmeSettingsTableNamesEveryRelaySettingWithItsDefault() throws IOException {
+    RelaySettings d = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off")).relay();
+    String readme = Files.readString(Path.of("..", "README.md"));
+    assertThat(readme)
+        .contains("| `HOTPATH_KAFKA_BOOTSTRAP` | — |")
+        .contains("| `HOTPATH_KAFKA_TOPIC_PREFIX` | `" + d.topicPrefix() + "` |")
+        .contains(
+            "| `HOTPATH_KAFKA_COMPRESSION` / `HOTPATH_KAFKA_LINGER_MS` / `HOTPATH_KAFKA_BATCH_BYTES`"
+                + " | `"
+                + d.compression()
+                + "` / "
+                + d.linger().toMillis()
+                + " / "
+                + d.batchBytes()
+                + " |")
+        .contains(
+            "| `HOTPATH_RELAY_BATCH` / `HOTPATH_RELAY_POLL_MS` | "
+                + d.batch()
+                + " / "
+                + d.poll().toMillis()
+                + " |")
+        .contains(
+            "| `HOTPATH_RELAY_BACKOFF_BASE_MS` / `HOTPATH_RELAY_BACKOFF_CAP_MS` | "
+                + d.backoffBase().toMillis()
+                + " / "
+                + d.backoffCap().toMillis()
+                + " |")
+        .contains(
+            "| `HOTPATH_RELAY_DELIVERY_TIMEOUT_MS` | " + d.deliveryTimeout().toMillis() + " |")
+        .contains("| `HOTPATH_RELAY_LOCK_RETRY_MS` | " + d.lockRetry().toMillis() + " |");
+    // the poll the cost measurement chose (README, "Events"): one Kafka transaction per 250 ms
+    assertThat(d.poll()).isEqualTo(Duration.ofMillis(250));
   }
 
   @Test

@@ -25,13 +25,18 @@ final class RelayLog implements AutoCloseable {
       "UPDATE relay_offsets SET epoch = epoch + 1, owner = ?, updated_at = now()"
           + " WHERE relay = ? RETURNING epoch, last_txid::text, last_id";
 
-  /** The next batch after the position, below the oldest running transaction (OutboxConsumer). */
-  private static final String NEXT =
-      "SELECT id, txid::text, type, aggregate_id, payload::text, created_at, trace_parent"
-          + " FROM outbox"
-          + " WHERE (txid, id) > (?::text::xid8, ?)"
-          + " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-          + " ORDER BY txid, id LIMIT ?";
+  /**
+   * The next batch after the position, below the oldest running transaction (OutboxConsumer). The
+   * order names {@code o.txid}: a bare {@code txid} would mean the output column {@code
+   * txid::text}, ordered as text (999 after 1000: a batch cut by the limit would skip events), and
+   * sorted in full instead of read from the {@code outbox_position} index.
+   */
+  static final String NEXT =
+      "SELECT o.id, o.txid::text, o.type, o.aggregate_id, o.payload::text, o.created_at,"
+          + " o.trace_parent FROM outbox o"
+          + " WHERE (o.txid, o.id) > (?::text::xid8, ?)"
+          + " AND o.txid < pg_snapshot_xmin(pg_current_snapshot())"
+          + " ORDER BY o.txid, o.id LIMIT ?";
 
   private static final String MOVE =
       "UPDATE relay_offsets SET last_txid = ?::text::xid8, last_id = ?, events = events + ?,"

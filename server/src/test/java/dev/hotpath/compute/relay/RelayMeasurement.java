@@ -114,7 +114,7 @@ public final class RelayMeasurement {
    * CPU time of the relay's own threads (its loop, where records are serialised and compressed, and
    * its producer's network thread), which is what the relay takes from the server it runs in.
    */
-  private static long relayCpuNanos(String owner) {
+  static long relayCpuNanos(String owner) {
     var mx = java.lang.management.ManagementFactory.getThreadMXBean();
     long total = 0;
     for (Thread t : Thread.getAllStackTraces().keySet()) {
@@ -143,8 +143,8 @@ public final class RelayMeasurement {
     return total;
   }
 
-  private static DatabaseCoordinates database(DatabaseCoordinates server, String name)
-      throws SQLException {
+  /** A database of its own on {@code server}, migrated like the server's. */
+  static DatabaseCoordinates database(DatabaseCoordinates server, String name) throws SQLException {
     try (Connection conn = server.openJdbc();
         Statement st = conn.createStatement()) {
       st.execute("CREATE DATABASE " + name);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
+import dev.hotpath.config.RelaySettings;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.Progress;
 import dev.hotpath.store.seed.SeedPlan;
@@ -210,6 +211,77 @@ class RelayTest {
       zombie.stop(Duration.ofSeconds(30));
     }
     f.assertEveryEventArrivedInOrderPerKey();
+  }
+
+  @Test
+  void theNextBatchFollowsTxidsAsNumbersNotAsText() {
+    // regression: the batch was ordered by the output column txid::text, so "1000" came before
+    // "999" and a batch cut by its limit moved the position past events it had not published
+    RelayFixture f = new RelayFixture("relay_txid_text");
+    // transaction ids as a long-lived cluster crosses powers of ten, all below the oldest running
+    // transaction of any cluster (initdb alone uses several hundred), so all visible to the relay
+    for (String txid : List.of("101", "100", "99", "98", "11", "10", "9", "8")) {
+      f.execute(
+          "INSERT INTO outbox (type, aggregate_id, payload, txid) VALUES ('customer.updated', 1,"
+              + " jsonb_build_object('customer_id', 1, 'version', 2, 'fields', '{}'::jsonb,"
+              + " 'updated_at', now()), '"
+              + txid
+              + "'::xid8)");
+    }
+    f.appendCustomerEvents(3);
+    Relay relay = relay(f, 2, "txids");
+    try {
+      f.awaitRelayed();
+    } finally {
+      relay.stop(Duration.ofSeconds(30));
+    }
+    f.assertEveryEventArrivedInOrderPerKey();
+    assertThat(relay.published()).isEqualTo(11);
+  }
+
+  @Test
+  void aSteadyTrickleOfWritesIsPublishedInAboutOneTransactionPerPollNotOnePerWrite()
+      throws Exception {
+    RelayFixture f = new RelayFixture("relay_trickle");
+    RelaySettings s = f.settings(2_000);
+    Duration poll = Duration.ofMillis(250);
+    RelaySettings trickle =
+        new RelaySettings(
+            s.bootstrap(),
+            s.topicPrefix(),
+            s.batch(),
+            s.linger(),
+            s.batchBytes(),
+            s.compression(),
+            poll,
+            s.backoffBase(),
+            s.backoffCap(),
+            s.deliveryTimeout(),
+            s.lockRetry());
+    long start = System.nanoTime();
+    Relay relay = new Relay(trickle, f.database, "trickle", Clock.systemUTC(), new Random(7));
+    relay.start();
+    int writes = 0;
+    try {
+      // 120 writes of 5 events each, one transaction per write, spread over a second or more
+      for (; writes < 120; writes++) {
+        f.appendCustomerEvents(5);
+        Thread.sleep(10);
+      }
+      f.awaitRelayed();
+    } finally {
+      relay.stop(Duration.ofSeconds(30));
+    }
+    long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+    f.assertEveryEventArrivedInOrderPerKey();
+    assertThat(relay.published()).isEqualTo(600);
+    // each round that finds less than a full batch waits the poll before the next: however slow
+    // the machine, no more transactions than polls fit in the time taken (plus the first round),
+    // and far fewer than writes
+    assertThat(relay.transactions())
+        .isPositive()
+        .isLessThanOrEqualTo(elapsedMillis / poll.toMillis() + 1)
+        .isLessThan(writes);
   }
 
   private static Relay relay(RelayFixture f, int batch, String owner) {
