@@ -326,12 +326,20 @@ public final class HttpVerticle extends VerticleBase {
    * Request connections stop any statement on the server after twice the longest route budget (plus
    * the grace past deadlines): the net under the requests' deadlines, which end sooner, for a
    * statement no cancel request reached.
+   *
+   * <p>They also plan their prepared statements once ({@code plan_cache_mode=force_generic_plan}):
+   * orders are partitioned by month, and a custom plan of a lookup by id is planned against every
+   * partition on each execution (394 buffer hits and about 1 ms of planning for 0.08 ms of
+   * execution, EXPLAIN ANALYZE on the demo data), while the generic plan prunes the partitions when
+   * it runs. pgbench, 16 clients, prepared {@code SELECT * FROM orders WHERE id = $1} on the demo
+   * data (2026-12-06): 18,830 tps with custom plans, 43,084 with the generic one.
    */
   private PgConnectOptions connect() {
     long timeout = STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis();
     return database
         .connectOptions(settings.database().pipeliningLimit())
-        .addProperty("statement_timeout", Long.toString(timeout));
+        .addProperty("statement_timeout", Long.toString(timeout))
+        .addProperty("plan_cache_mode", "force_generic_plan");
   }
 
   /** Twice the longest route budget (lists, 1 s). */
