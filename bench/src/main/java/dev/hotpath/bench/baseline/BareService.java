@@ -111,7 +111,12 @@ public final class BareService extends VerticleBase {
                     .setMaxSize(
                         Math.max(
                             1, settings.database().poolSize() / settings.server().eventLoops())))
-            .connectingTo(database.connectOptions(settings.database().pipeliningLimit()))
+            // the database setting hotpath's request connections use (HttpVerticle#connect): a
+            // tuning of the database, not a feature, so the baseline has it too
+            .connectingTo(
+                database
+                    .connectOptions(settings.database().pipeliningLimit())
+                    .addProperty("plan_cache_mode", "force_generic_plan"))
             .using(vertx)
             .build();
     return vertx
