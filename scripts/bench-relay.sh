@@ -81,7 +81,7 @@ requests() { # HTTP requests the server has answered (every route and status)
     awk '/^http_server_requests_seconds_count\{/ {s += $NF} END {printf "%.0f", s}'
 }
 per_request() { # TICKS REQUESTS: microseconds of CPU per request
-  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", n > 0 ? t / hz * 1e6 / n : 0}'
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}'
 }
 java_of() { pgrep -P "$1" java || echo "$1"; }
 quantile() { # Q BEFORE AFTER: the bucket bound under which Q of the events delivered in between fell
