@@ -10,6 +10,11 @@
 #   scripts/bench-compare.sh order-by-id.lua 10000 cached='' uncached='HOTPATH_CACHE_MAX_MB=0'
 #   scripts/bench-compare.sh order-by-id.lua 10000 observed='' unobserved='HOTPATH_OBSERVABILITY=off'
 #   scripts/bench-compare.sh order-by-id.lua 10000 lean='' roomy='HOTPATH_JAVA_OPTS="-Xms512m -Xmx2g"'
+# BENCH_ROOT=DIR in a configuration runs the launcher of another checkout (e.g. a commit's
+# `git archive` under /tmp), so two builds compare in one sitting; give both the same
+# HOTPATH_DATA_DIR and a TOKEN that data's key signs, e.g.
+#   TOKEN=$(HOTPATH_DATA_DIR=/tmp/ab/data /tmp/ab/before/hotpath token --sub service:bench --scope service,customers:read,orders:read)
+#   scripts/bench-compare.sh order-by-id.lua 10000 before='BENCH_ROOT=/tmp/ab/before HOTPATH_DATA_DIR=/tmp/ab/data' after='BENCH_ROOT=/tmp/ab/after HOTPATH_DATA_DIR=/tmp/ab/data'
 # A configuration's environment is read as shell words, so a value may be quoted. Each run also
 # prints the server's peak resident memory so far (VmHWM).
 set -euo pipefail
@@ -31,7 +36,10 @@ for config in "$@"; do
   names+=("$name")
   log="$(mktemp)"
   eval "vars=($envs)" # shell words: a value may be quoted
-  env HOTPATH_PORT="$port" "${vars[@]}" "$root/hotpath" serve --demo >"$log.out" 2>"$log" &
+  server_root="$root"
+  for v in "${vars[@]}"; do [[ "$v" == BENCH_ROOT=* ]] && server_root="${v#BENCH_ROOT=}"; done
+  "$server_root/hotpath" --help >/dev/null # builds that checkout's jar when needed
+  env HOTPATH_PORT="$port" "${vars[@]}" "$server_root/hotpath" serve --demo >"$log.out" 2>"$log" &
   pid=$!
   for _ in $(seq 1 120); do
     curl -sf "http://localhost:$port/health/ready" >/dev/null && break
