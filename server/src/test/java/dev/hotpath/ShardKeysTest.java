@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * {@code id}), or writes a row with its {@code customer_id}. Statements keyed by an order's id only
  * are listed in {@link #BY_ORDER_ID}: on a distributed database they are one index probe per shard
  * until the id carries its owner's shard (left for later, see the doc); a new one fails here until
- * it is keyed or listed there with its reason.
+ * it is keyed or listed there with its reason. Besides, every writer of order lines, the import job
+ * and the seed included, writes their {@code customer_id}, and a request-path join of lines to
+ * their order joins on it too.
  */
 class ShardKeysTest {
   /** Distributed by customer: the tables whose rows belong to one customer. */
