@@ -63,7 +63,7 @@ for n in $sizes; do
   done
   {
     for q in \
-      "SELECT o.*, i.* FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $order ORDER BY i.line_no" \
+      "SELECT o.*, i.* FROM orders o JOIN order_items i ON i.order_id = o.id AND i.customer_id = o.customer_id WHERE o.id = $order ORDER BY i.line_no" \
       "SELECT id, created_at FROM orders WHERE customer_id = $heavy ORDER BY created_at DESC, id DESC LIMIT 21" \
       "SELECT id, created_at FROM orders WHERE customer_id = $heavy AND (created_at, id) < ((SELECT created_at FROM orders WHERE customer_id = $heavy ORDER BY created_at DESC, id DESC OFFSET 980 LIMIT 1), 0) ORDER BY created_at DESC, id DESC LIMIT 21" \
       "SELECT currency, order_count, total_spent_minor, last_order_at FROM customer_order_summary WHERE customer_id = $heavy ORDER BY currency"; do

@@ -64,10 +64,11 @@ public final class ImportJob implements JobHandler {
           + " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[],"
           + " $6::text[]) AS t(id, cid, cur, sub, n, addr) ORDER BY id";
   private static final String INSERT_ITEMS =
-      "INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor,"
-          + " quantity, line_total_minor) SELECT oid, ln, pid, name, price, qty, price * qty"
-          + " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::bigint[],"
-          + " $6::int[]) AS t(oid, ln, pid, name, price, qty)";
+      "INSERT INTO order_items (customer_id, order_id, line_no, product_id, product_name,"
+          + " unit_price_minor, quantity, line_total_minor)"
+          + " SELECT cid, oid, ln, pid, name, price, qty, price * qty"
+          + " FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::text[],"
+          + " $6::bigint[], $7::int[]) AS t(cid, oid, ln, pid, name, price, qty)";
   private static final String TAKE_STOCK =
       "UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1, updated_at = now()"
           + " FROM unnest($1::bigint[], $2::int[]) AS r(id, qty) WHERE p.id = r.id";
@@ -398,6 +399,7 @@ public final class ImportJob implements JobHandler {
     Long[] subtotals = new Long[orders];
     Integer[] counts = new Integer[orders];
     String[] addresses = new String[orders];
+    List<Long> itemCustomer = new ArrayList<>();
     List<Long> itemOrder = new ArrayList<>();
     List<Integer> itemLine = new ArrayList<>();
     List<Long> itemProduct = new ArrayList<>();
@@ -415,6 +417,7 @@ public final class ImportJob implements JobHandler {
       addresses[i] = o.address();
       orderOfLine.put(o.line().lineNo(), ids[i]);
       for (int j = 0; j < o.line().productIds().length; j++) {
+        itemCustomer.add(o.customerId());
         itemOrder.add(ids[i]);
         itemLine.add(j + 1);
         itemProduct.add(o.line().productIds()[j]);
@@ -452,6 +455,7 @@ public final class ImportJob implements JobHandler {
         conn.preparedQuery(INSERT_ITEMS)
             .execute(
                 Tuple.tuple()
+                    .addArrayOfLong(itemCustomer.toArray(new Long[0]))
                     .addArrayOfLong(itemOrder.toArray(new Long[0]))
                     .addArrayOfInteger(itemLine.toArray(new Integer[0]))
                     .addArrayOfLong(itemProduct.toArray(new Long[0]))

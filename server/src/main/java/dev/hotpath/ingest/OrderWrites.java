@@ -63,10 +63,12 @@ public record OrderWrites(
           + " LEFT JOIN customers c ON c.id = $1 LEFT JOIN p ON true";
 
   /**
-   * Takes the stock, writes the order, its lines and its event, and queues the cache invalidation
-   * message (the owners known before the insert, $15, ending in the order's code and a colon, then
-   * the new order's id; delivered to listeners only on commit). The event carries the request's
-   * {@code traceparent} ($16). Returns the shape of {@link OrderReads#ORDER_WITH_LINES}.
+   * Takes the stock, writes the order, its lines (each with the order's customer_id, the shard key:
+   * taken from the inserted order, so a line cannot name another customer) and its event, and
+   * queues the cache invalidation message (the owners known before the insert, $15, ending in the
+   * order's code and a colon, then the new order's id; delivered to listeners only on commit). The
+   * event carries the request's {@code traceparent} ($16). Returns the shape of {@link
+   * OrderReads#ORDER_WITH_LINES}.
    */
   private static final String WRITE =
       "WITH s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
@@ -77,8 +79,8 @@ public record OrderWrites(
           + " VALUES ($1, $12, $2, $3, $3, $4, $5::text::jsonb, $13, $14) RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
-          + " i AS (INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
-          + " SELECT o.id, l.line_no, l.product_id, l.product_name, l.unit_price_minor, l.quantity, l.unit_price_minor * l.quantity"
+          + " i AS (INSERT INTO order_items (customer_id, order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
+          + " SELECT o.customer_id, o.id, l.line_no, l.product_id, l.product_name, l.unit_price_minor, l.quantity, l.unit_price_minor * l.quantity"
           + " FROM o, unnest($6::int[], $7::bigint[], $8::text[], $9::bigint[], $10::int[])"
           + " AS l(line_no, product_id, product_name, unit_price_minor, quantity)"
           + " RETURNING "

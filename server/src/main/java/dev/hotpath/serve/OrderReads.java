@@ -31,13 +31,18 @@ import org.jspecify.annotations.Nullable;
  * (with a cursor) are read each time, with an entity tag all the same.
  */
 public final class OrderReads {
-  /** The order and its lines as one result; order columns first, line columns from 13. */
+  /**
+   * The order and its lines as one result; order columns first, line columns from 13. Keyed by the
+   * order's id alone (all a caller of {@code GET /v1/orders/{id}} has); the join names the customer
+   * too, so that a distributed database joins the two on the shard that holds them.
+   */
   public static final String ORDER_WITH_LINES =
       "SELECT o.id, o.customer_id, o.status, o.currency, o.subtotal_minor, o.total_minor, o.item_count,"
           + " o.shipping_address::text, o.version, o.created_at, o.updated_at, o.payment_status,"
           + " o.payment_authorization,"
           + " i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity, i.line_total_minor"
-          + " FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no";
+          + " FROM orders o JOIN order_items i ON i.order_id = o.id AND i.customer_id = o.customer_id"
+          + " WHERE o.id = $1 ORDER BY i.line_no";
 
   private static final String PAGE =
       "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
@@ -48,11 +53,17 @@ public final class OrderReads {
   private static final String PAGE_STATUS_FIRST = PAGE + " AND status = $2" + ORDER_BY + "$3";
   private static final String PAGE_STATUS_NEXT =
       PAGE + " AND status = $2 AND (created_at, id) < ($3, $4)" + ORDER_BY + "$5";
+
+  /**
+   * The lines of a page's orders ($2), all of customer $1 (the shard key: on a distributed database
+   * the page's lines are on its customer's shard), with the range of the ids ($3, $4).
+   */
   private static final String LINES_OF_PAGE =
       "SELECT order_id, "
           + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE order_id = ANY($1) AND order_id BETWEEN $2 AND $3"
-          + " ORDER BY order_id, line_no";
+          + " FROM order_items WHERE customer_id = $1 AND order_id = ANY($2)"
+          + " AND order_id BETWEEN $3 AND $4 ORDER BY order_id, line_no";
+
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
@@ -242,7 +253,7 @@ public final class OrderReads {
               // the range lets the generic plan skip the months the page does not reach
               return tools
                   .db()
-                  .run(LINES_OF_PAGE, Tuple.of(ids, low, high))
+                  .run(LINES_OF_PAGE, Tuple.of(customerId, ids, low, high))
                   .map(
                       lines -> {
                         lines.forEach(page.lines::add);

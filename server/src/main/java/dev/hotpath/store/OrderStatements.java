@@ -31,10 +31,10 @@ public final class OrderStatements {
 
   /**
    * The CTEs {@code s} and {@code e} that take back order {@code $1}, after a CTE {@code o} that
-   * changed it (returning {@code id} and {@code updated_at}; nothing is taken back when {@code o}
-   * changed no row): its stock is put back and {@code order.cancelled} appended, with {@code
-   * cancelled_at} and {@code moreFields} (key/value pairs, each led by a comma, or empty) in the
-   * event. Lock the products first with {@link #LOCK_PRODUCTS}.
+   * changed it (returning {@code id}, {@code customer_id} and {@code updated_at}; nothing is taken
+   * back when {@code o} changed no row): its stock is put back and {@code order.cancelled}
+   * appended, with {@code cancelled_at} and {@code moreFields} (key/value pairs, each led by a
+   * comma, or empty) in the event. Lock the products first with {@link #LOCK_PRODUCTS}.
    */
   public static String takeBack(String moreFields) {
     return takeBack(moreFields, "NULL");
@@ -47,7 +47,7 @@ public final class OrderStatements {
   public static String takeBack(String moreFields, String traceParent) {
     return " s AS (UPDATE products p SET stock = p.stock + i.quantity, version = p.version + 1,"
         + " updated_at = now() FROM order_items i, o WHERE i.order_id = o.id"
-        + " AND p.id = i.product_id),"
+        + " AND i.customer_id = o.customer_id AND p.id = i.product_id),"
         + " e AS ("
         + Outbox.append(
             Outbox.ORDER_CANCELLED,

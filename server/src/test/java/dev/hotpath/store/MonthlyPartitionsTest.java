@@ -10,6 +10,7 @@ import dev.hotpath.support.Sql;
 import java.sql.SQLException;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
@@ -82,10 +83,90 @@ class MonthlyPartitionsTest {
             () ->
                 execute(
                     db,
-                    "INSERT INTO order_items (order_id, line_no, product_id, product_name,"
-                        + " unit_price_minor, quantity, line_total_minor)"
-                        + " VALUES (999999, 1, 1, 'P', 100, 1, 100)"))
+                    "INSERT INTO order_items (customer_id, order_id, line_no, product_id,"
+                        + " product_name, unit_price_minor, quantity, line_total_minor)"
+                        + " VALUES (1, 999999, 1, 1, 'P', 100, 1, 100)"))
         .as("lines still need their order")
         .hasMessageContaining("order_items_order_id_fkey");
+  }
+
+  /**
+   * V13 gives every line its order's customer_id: the lines a database holds (in the legacy
+   * partition, in monthly ones and in the default one) get it from their order, and from then on a
+   * line written without it is refused.
+   */
+  @Test
+  void linesOfADatabaseWithOrdersGetTheirOrdersCustomer() throws SQLException {
+    DatabaseCoordinates db = Sql.newDatabase("linekeys");
+    Consumer<String> migrateTo =
+        target ->
+            Flyway.configure()
+                .dataSource(db.jdbcUrl(), db.user(), db.password())
+                .locations("classpath:db/migration")
+                .target(target)
+                .load()
+                .migrate();
+    migrateTo.accept("10");
+    String order =
+        "INSERT INTO orders (%s customer_id, status, currency, subtotal_minor, total_minor,"
+            + " item_count, shipping_address) SELECT %s 1 + n %% 3, 'placed', 'USD', 100, 100, 2,"
+            + " '{}' FROM generate_series(1, 30) n";
+    String lines =
+        "INSERT INTO order_items (order_id, line_no, product_id, product_name, unit_price_minor,"
+            + " quantity, line_total_minor) SELECT o.id, l, 1, 'P', 50, 1, 50 FROM orders o,"
+            + " generate_series(1, 2) l WHERE %s";
+    execute(
+        db,
+        "INSERT INTO customers (email, name) SELECT 'c' || n || '@example.com', 'C' FROM"
+            + " generate_series(1, 3) n",
+        "INSERT INTO products (sku, name, category, price_minor, currency, stock)"
+            + " VALUES ('P-1', 'P', 'books', 50, 'USD', 10)",
+        order.formatted("", ""),
+        lines.formatted("true"));
+    migrateTo.accept("12");
+    execute(
+        db,
+        "SELECT create_month_partitions(t, '2025-03-01', '2025-03-01')"
+            + " FROM unnest(ARRAY['orders', 'order_items']) t",
+        // March 2025 has a partition; 2019 has none, so its rows go to the default one
+        order.formatted("id,", "month_id('2025-03-10', 1000 + n),"),
+        order.formatted("id,", "month_id('2019-05-10', 2000 + n),"),
+        lines.formatted("o.id > 1099511627776"));
+
+    Migrations.migrate(db);
+
+    assertThat(
+            text(
+                db,
+                "SELECT string_agg(DISTINCT tableoid::regclass::text, ',' ORDER BY"
+                    + " tableoid::regclass::text) FROM order_items"))
+        .isEqualTo("order_items_default,order_items_legacy,order_items_y2025m03");
+    assertThat(number(db, "SELECT count(*) FROM order_items")).isEqualTo(180);
+    assertThat(
+            number(
+                db,
+                "SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id"
+                    + " WHERE i.customer_id = o.customer_id"))
+        .as("every line carries its order's customer")
+        .isEqualTo(180);
+    assertThat(number(db, "SELECT count(DISTINCT customer_id) FROM order_items")).isEqualTo(3);
+    assertThat(
+            text(
+                db,
+                "SELECT bool_and(attnotnull) || ',' || bool_or(atthasdef) FROM pg_attribute"
+                    + " WHERE attname = 'customer_id' AND attrelid IN (SELECT 'order_items'::regclass"
+                    + " UNION ALL SELECT inhrelid FROM pg_inherits"
+                    + " WHERE inhparent = 'order_items'::regclass)"))
+        .as("NOT NULL, and no default left to write in a line's place")
+        .isEqualTo("true,false");
+    assertThatThrownBy(
+            () ->
+                execute(
+                    db,
+                    "INSERT INTO order_items (order_id, line_no, product_id, product_name,"
+                        + " unit_price_minor, quantity, line_total_minor)"
+                        + " SELECT id, 3, 1, 'P', 50, 1, 50 FROM orders LIMIT 1"))
+        .as("a line written without its customer")
+        .hasMessageContaining("customer_id");
   }
 }

@@ -109,11 +109,14 @@ class QueryPlanTest {
   @Test
   void orderLinesOfAPageUseThePrimaryKey() throws Exception {
     String ids = someOrderIds();
+    // as serve/OrderReads.LINES_OF_PAGE reads them: the page's customer, its ids and their range
     String plan =
         plan(
-            "SELECT line_no FROM order_items WHERE order_id = ANY($1) AND order_id BETWEEN $2 AND $3"
-                + " ORDER BY order_id, line_no",
-            ids
+            "SELECT line_no FROM order_items WHERE customer_id = $1 AND order_id = ANY($2)"
+                + " AND order_id BETWEEN $3 AND $4 ORDER BY order_id, line_no",
+            number("SELECT customer_id FROM orders WHERE id = (" + ids + ")[1]")
+                + ", "
+                + ids
                 + ", "
                 + number("SELECT min(i) FROM unnest(" + ids + ") i")
                 + ", "
@@ -140,7 +143,8 @@ class QueryPlanTest {
   void singleOrderIsOneIndexLookup() throws Exception {
     String plan =
         plan(
-            "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1 ORDER BY i.line_no",
+            "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id"
+                + " AND i.customer_id = o.customer_id WHERE o.id = $1 ORDER BY i.line_no",
             Long.toString(number("SELECT min(id) FROM orders")));
     assertThat(plan).doesNotContain("Seq Scan").contains("_pkey");
   }
@@ -190,8 +194,8 @@ class QueryPlanTest {
     long id = number("SELECT max(id) FROM orders_y2025m06");
     String plan =
         plan(
-            "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = $1"
-                + " ORDER BY i.line_no",
+            "SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id"
+                + " AND i.customer_id = o.customer_id WHERE o.id = $1 ORDER BY i.line_no",
             Long.toString(id));
     assertThat(number("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass"))
         .isGreaterThan(24);

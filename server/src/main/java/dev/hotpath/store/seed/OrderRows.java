@@ -21,8 +21,8 @@ final class OrderRows {
       "COPY orders (id, customer_id, status, currency, subtotal_minor, total_minor, item_count,"
           + " shipping_address, version, created_at, updated_at) FROM STDIN";
   static final String COPY_ITEMS =
-      "COPY order_items (order_id, line_no, product_id, product_name, unit_price_minor, quantity,"
-          + " line_total_minor) FROM STDIN";
+      "COPY order_items (customer_id, order_id, line_no, product_id, product_name,"
+          + " unit_price_minor, quantity, line_total_minor) FROM STDIN";
   static final String COPY_EVENTS = "COPY outbox (id, type, aggregate_id, payload) FROM STDIN";
 
   // the event payload, as jsonb_build_object writes it for the API's order.created (source seed)
@@ -125,7 +125,7 @@ final class OrderRows {
         long price = catalog.prices()[product];
         long productId = catalog.firstId() + product;
         long lineTotal = price * lineQuantity[line];
-        items.num(id).tab().num(line + 1).tab().num(productId).tab();
+        items.num(customerId).tab().num(id).tab().num(line + 1).tab().num(productId).tab();
         items
             .raw(catalog.names()[product])
             .tab()
