@@ -125,7 +125,11 @@ public final class RateLimiter {
             .map(
                 r ->
                     new SharedQuotas(
-                        r, settings.perClient(), settings.perAddress(), settings.rateWindow()))
+                        r,
+                        settings.perClient(),
+                        settings.perAddress(),
+                        settings.rateWindow(),
+                        settings.trackedKeys()))
             .orElse(null));
   }
 
@@ -336,6 +340,7 @@ public final class RateLimiter {
                 if (refusedBy != null) {
                   giveBackLocally(client, address);
                   ConsumptionProbe refusal = refusedBy == Policy.CLIENT ? cp : ap;
+                  holdAtMost(refusedBy, client, address, refusal.getRemainingTokens());
                   refuse(
                       ctx,
                       refusedBy,
@@ -351,6 +356,22 @@ public final class RateLimiter {
                 ctx.put(SHARED_REMAINING, remaining);
                 admit(ctx, client, remaining);
               });
+    }
+
+    /**
+     * Lowers the local bucket of {@code policy} to the {@code shared} units Redis reported, when it
+     * holds more: the requests that follow are refused here, without asking Redis, until it has
+     * refilled as far as the shared one will have (both refill at the same rate).
+     */
+    private void holdAtMost(Policy policy, @Nullable String client, String address, long shared) {
+      Bucket local =
+          policy == Policy.CLIENT ? clients.getIfPresent(client) : addresses.getIfPresent(address);
+      if (local != null) {
+        long excess = local.getAvailableTokens() - Math.max(0, shared);
+        if (excess > 0) {
+          local.tryConsumeAsMuchAsPossible(excess);
+        }
+      }
     }
 
     /** Puts back what {@link #charge} took from this process's buckets. */
