@@ -104,7 +104,9 @@ public final class RateLimiter {
    * request passes when this process's own buckets and the shared ones all have the units. The
    * local buckets are the fast path: they refuse without asking Redis (they have seen only this
    * instance's share of the client's requests, so what they refuse the shared bucket would refuse
-   * too), and they decide alone while Redis is down.
+   * too), and they decide alone while Redis is down. When Redis refuses, the refusing policy's
+   * local bucket is lowered to what Redis reported left, so a client's burst past its quota is
+   * refused here, not by one Redis round trip per request (docs/redis.md, "A burst of one client").
    *
    * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
    *     header names the client

@@ -31,11 +31,17 @@ import org.jspecify.annotations.Nullable;
  * but that is at most one attempt in flight per bucket and instance. Nothing is admitted that a
  * one-by-one charge would have refused: the batch is applied to the bucket's state as read, and
  * written back only if that state is still current. Proxies are kept for at most {@code
- * trackedKeys} buckets of each kind, each for a window after its last use.
+ * trackedKeys} buckets of each kind, each for {@link #PROXY_IDLE} after its last use.
  */
 final class SharedQuotas {
   private static final String CLIENT_PREFIX = "hp:rate:c:";
   private static final String ADDRESS_PREFIX = "hp:rate:ip:";
+
+  /**
+   * How long a bucket's proxy is kept after its last use: batching matters only while charges of
+   * one bucket overlap, and a proxy costs memory (a new one starts with an empty queue).
+   */
+  private static final Duration PROXY_IDLE = Duration.ofSeconds(10);
 
   private final Redis redis;
   private final BucketConfiguration clientConfig;
@@ -87,7 +93,7 @@ final class SharedQuotas {
                   .asAsync(),
               Caffeine.newBuilder()
                   .maximumSize(2 * trackedKeys) // clients' and addresses' buckets
-                  .expireAfterAccess(window)
+                  .expireAfterAccess(PROXY_IDLE)
                   .executor(Runnable::run) // maintenance on the caller: see ResponseCache
                   .build());
     }

@@ -30,7 +30,7 @@ class SharedRateLimitTest {
   /**
    * Redis requests that 201 charges of one bucket sent at once on three instances may cost: a few
    * batches per instance, each a read and a swap, a swap tried again when another instance's landed
-   * in between (measured: 14 to 17; one compare-and-swap per charge, retried while the others won,
+   * in between (measured: 13 to 19; one compare-and-swap per charge, retried while the others won,
    * cost 13,669).
    */
   private static final int MAX_REDIS_REQUESTS_TOGETHER = 100;
@@ -137,7 +137,7 @@ class SharedRateLimitTest {
    * refused the client, an instance refuses the rest itself (its local bucket holds what Redis has
    * left), and the charges that do go to Redis while another of the same bucket is in flight go
    * together: every request is answered soon, exactly the quota is admitted, and the burst costs
-   * Redis less than a request each (it cost five each when every charge raced the others).
+   * Redis about a request each at most (it cost five each when every charge raced the others).
    */
   @Test
   void twoHundredConcurrentRequestsOfOneClientOnThreeInstancesAreAnsweredSoonWithinTheQuota() {
