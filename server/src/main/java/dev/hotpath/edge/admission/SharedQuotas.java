@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -135,7 +136,14 @@ final class SharedQuotas {
     }
     CompletableFuture<ConsumptionProbe> probe;
     try {
-      probe = bucket.tryConsumeAndReturnRemaining(cost);
+      // a charge queued behind one in flight (batching) would wait for that one's timeout, then
+      // its own: it waits one timeout in all, as an unbatched charge did (a copy, so the batch's
+      // own future, which it may still complete, is left alone)
+      probe =
+          bucket
+              .tryConsumeAndReturnRemaining(cost)
+              .copy()
+              .orTimeout(redis.settings().timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) {
       redis.failed(e);
       return Future.failedFuture(e);
