@@ -159,6 +159,43 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The calls of each command since start (or {@code CONFIG RESETSTAT}), from {@code INFO
+   * commandstats}: {@code get -> 12}, {@code evalsha -> 3}.
+   */
+  public java.util.Map<String, Long> commandCalls() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write("INFO commandstats\r\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      var in = new java.io.DataInputStream(socket.getInputStream());
+      StringBuilder header = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\r') {
+        header.append((char) c);
+      }
+      in.read(); // \n
+      byte[] bulk = new byte[Integer.parseInt(header.substring(1))];
+      in.readFully(bulk);
+      java.util.Map<String, Long> calls = new java.util.TreeMap<>();
+      // cmdstat_get:calls=12,usec=40,usec_per_call=3.33,...
+      for (String line : new String(bulk, StandardCharsets.UTF_8).split("\r\n")) {
+        if (line.startsWith("cmdstat_")) {
+          int colon = line.indexOf(':');
+          int from = line.indexOf("calls=", colon) + "calls=".length();
+          int to = line.indexOf(',', from);
+          calls.put(
+              line.substring("cmdstat_".length(), colon), Long.parseLong(line.substring(from, to)));
+        }
+      }
+      return calls;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   @Override
   public void close() {
     kill();

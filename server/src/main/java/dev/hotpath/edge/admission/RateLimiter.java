@@ -104,7 +104,9 @@ public final class RateLimiter {
    * request passes when this process's own buckets and the shared ones all have the units. The
    * local buckets are the fast path: they refuse without asking Redis (they have seen only this
    * instance's share of the client's requests, so what they refuse the shared bucket would refuse
-   * too), and they decide alone while Redis is down.
+   * too), and they decide alone while Redis is down. When Redis refuses, the refusing policy's
+   * local bucket is lowered to what Redis reported left, so a client's burst past its quota is
+   * refused here, not by one Redis round trip per request (docs/redis.md, "A burst of one client").
    *
    * @param authenticated whether requests are authenticated; when not, the {@code X-Client-Id}
    *     header names the client
@@ -125,7 +127,11 @@ public final class RateLimiter {
             .map(
                 r ->
                     new SharedQuotas(
-                        r, settings.perClient(), settings.perAddress(), settings.rateWindow()))
+                        r,
+                        settings.perClient(),
+                        settings.perAddress(),
+                        settings.rateWindow(),
+                        settings.trackedKeys()))
             .orElse(null));
   }
 
@@ -336,6 +342,7 @@ public final class RateLimiter {
                 if (refusedBy != null) {
                   giveBackLocally(client, address);
                   ConsumptionProbe refusal = refusedBy == Policy.CLIENT ? cp : ap;
+                  holdAtMost(refusedBy, client, address, refusal.getRemainingTokens());
                   refuse(
                       ctx,
                       refusedBy,
@@ -351,6 +358,22 @@ public final class RateLimiter {
                 ctx.put(SHARED_REMAINING, remaining);
                 admit(ctx, client, remaining);
               });
+    }
+
+    /**
+     * Lowers the local bucket of {@code policy} to the {@code shared} units Redis reported, when it
+     * holds more: the requests that follow are refused here, without asking Redis, until it has
+     * refilled as far as the shared one will have (both refill at the same rate).
+     */
+    private void holdAtMost(Policy policy, @Nullable String client, String address, long shared) {
+      Bucket local =
+          policy == Policy.CLIENT ? clients.getIfPresent(client) : addresses.getIfPresent(address);
+      if (local != null) {
+        long excess = local.getAvailableTokens() - Math.max(0, shared);
+        if (excess > 0) {
+          local.tryConsumeAsMuchAsPossible(excess);
+        }
+      }
     }
 
     /** Puts back what {@link #charge} took from this process's buckets. */
