@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Soak (#21): the outbox and the idempotency keys stay bounded under a steady write load when the
+# retention is short. Starts `./hotpath serve --demo` on a data folder and port of its own (response
+# cache off, auth and rate limits off, as scripts/bench-scale.sh), with
+#   HOTPATH_OUTBOX_RETAIN_S (RETAIN_S, 60)         outbox events older than this, passed by every
+#                                                  reader, are deleted row by row
+#   HOTPATH_IDEMPOTENCY_TTL_S (TTL_S, 60)          idempotency keys expire after this
+#   HOTPATH_MAINTENANCE_INTERVAL_S (INTERVAL_S, 10) the maintenance job runs this often
+#   HOTPATH_JOBS_RETAIN_S (JOBS_RETAIN_S, 60)      its own succeeded runs are purged after this
+# waits until the maintenance job has deleted the demo's history from the outbox, then drives a
+# steady write load for DURATION (default 1h; 3m for a quick functional run): POST /v1/orders
+# through wrk and scripts/wrk/create-order.lua, CONNECTIONS (4) connections each waiting an
+# exponential think time of PACE_MS (20) ms: about CONNECTIONS * 1000 / PACE_MS = 200 orders/s, a
+# small part of the machine. Every SAMPLE_S seconds (60; 10 when DURATION is under 20 minutes) it
+# appends to OUT/retention.csv:
+#   time, elapsed_s, orders (written since the load began), outbox_rows, outbox_bytes
+#   (pg_total_relation_size summed over the outbox's partitions: heap, indexes, TOAST),
+#   outbox_dead (dead tuples of its partitions), keys_rows, keys_bytes, keys_dead (idempotency_keys)
+# At the end it prints the figures before and after the load and, over the steady part of the run
+# (from WARMUP_S, default RETAIN_S + 2 * INTERVAL_S + 10 s, after the load began: until then the
+# tables fill up to the retention by design), the max of the first half against the second half,
+# and checks that the max of the last quarter exceeds the max of the first quarter by no more than
+# MARGIN_PCT (25) percent, rows and bytes of both tables; it exits 1 when one does (not bounded).
+# OUT defaults to data/bench-retention-<time>/ (the server's data folder inside it is deleted at the
+# end unless KEEP_DATA=1).
+#
+#   scripts/bench-retention.sh                 # the hour
+#   DURATION=3m scripts/bench-retention.sh     # a functional run
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+seconds() { # 90, 90s, 3m, 1h -> seconds
+  case "$1" in
+    *h) echo $((${1%h} * 3600)) ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
+}
+duration=$(seconds "${DURATION:-1h}")
+port="${BENCH_PORT:-8099}"
+retain="${RETAIN_S:-60}"
+ttl="${TTL_S:-60}"
+interval="${INTERVAL_S:-10}"
+jobs_retain="${JOBS_RETAIN_S:-60}"
+connections="${CONNECTIONS:-4}"
+pace="${PACE_MS:-20}"
+margin="${MARGIN_PCT:-25}"
+if [ -n "${SAMPLE_S:-}" ]; then
+  sample="$SAMPLE_S"
+elif [ "$duration" -lt 1200 ]; then
+  sample=10
+else
+  sample=60
+fi
+warmup="${WARMUP_S:-$((retain + 2 * interval + 10))}"
+[ "$warmup" -lt "$duration" ] || { echo "DURATION ($duration s) must be longer than the warm-up ($warmup s)" >&2; exit 2; }
+out="${OUT:-$root/data/bench-retention-$(date -u +%Y%m%dT%H%M%SZ)}"
+data="$out/data"
+mkdir -p "$out"
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
+command -v psql >/dev/null || { echo "psql is needed (apt-get install postgresql-client)" >&2; exit 2; }
+"$root/hotpath" --help >/dev/null # builds the jar when needed
+
+server_pid=""
+wrk_pid=""
+cleanup() {
+  [ -n "$wrk_pid" ] && kill "$wrk_pid" 2>/dev/null && wait "$wrk_pid" 2>/dev/null
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$data"
+}
+trap cleanup EXIT
+
+echo "== starting hotpath on port $port (demo data in $data; outbox retention ${retain}s, key TTL ${ttl}s, maintenance every ${interval}s)"
+env HOTPATH_PORT="$port" HOTPATH_DATA_DIR="$data" HOTPATH_CACHE_MAX_MB=0 HOTPATH_AUTH=off \
+  HOTPATH_RATE_LIMITS=off HOTPATH_OUTBOX_RETAIN_S="$retain" HOTPATH_IDEMPOTENCY_TTL_S="$ttl" \
+  HOTPATH_MAINTENANCE_INTERVAL_S="$interval" HOTPATH_JOBS_RETAIN_S="$jobs_retain" \
+  "$root/hotpath" serve --demo >"$out/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 1200); do
+  curl -sf "http://localhost:$port/health/ready" >/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "the server stopped; see $out/server.log" >&2; exit 2; }
+  sleep 0.5
+done
+curl -sf "http://localhost:$port/health/ready" >/dev/null || { echo "not ready; see $out/server.log" >&2; exit 2; }
+pg_port=$(sed -n 4p "$data/pg/postmaster.pid")
+sql() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -X -q -At -F, "$@"; }
+
+start_id=0
+measure() { # one CSV line without the time columns
+  sql -c "SELECT (SELECT count(*) FROM orders WHERE id > $start_id),
+    (SELECT count(*) FROM outbox),
+    (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'outbox'::regclass),
+    (SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables s JOIN pg_inherits i ON i.inhrelid = s.relid
+      WHERE i.inhparent = 'outbox'::regclass),
+    (SELECT count(*) FROM idempotency_keys),
+    pg_total_relation_size('idempotency_keys'),
+    (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'idempotency_keys'::regclass)"
+}
+show() { # LABEL CSV-LINE
+  echo "$2" | awk -F, -v l="$1" '{printf "%-22s outbox %d rows, %.1f MB (%d dead); idempotency_keys %d rows, %.1f MB (%d dead)\n",
+    l, $2, $3 / 1048576, $4, $5, $6 / 1048576, $7}'
+}
+at_start=$(measure)
+show "at start (demo data):" "$at_start"
+
+# the demo's history (events of several years) is older than the retention: the maintenance job
+# deletes it once the consumers have passed it. The load begins when it is gone, so the first
+# quarter is not the backlog's.
+echo "== waiting for the maintenance job to delete the outbox events older than ${retain}s"
+deadline=$(($(date +%s) + 600))
+until [ "$(sql -c "SELECT count(*) FROM outbox WHERE created_at < now() - make_interval(secs => $((retain + 2 * interval + 30)))")" = 0 ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "the outbox still holds old events after 10 minutes: retention does not work" >&2; exit 1; }
+  sleep 2
+done
+start_id=$(sql -c "SELECT coalesce(max(id), 0) FROM orders")
+
+csv="$out/retention.csv"
+echo "time,elapsed_s,orders,outbox_rows,outbox_bytes,outbox_dead,keys_rows,keys_bytes,keys_dead" >"$csv"
+t0=$(date +%s)
+before=$(measure)
+echo "$(date -u +%FT%TZ),0,$before" >>"$csv"
+show "before the load:" "$before"
+echo "== write load for ${duration}s: $connections connections, PACE_MS=$pace (~$((connections * 1000 / pace)) orders/s), a sample every ${sample}s to $csv"
+PACE_MS="$pace" RUN_ID="soak-$(date +%s%N)" wrk -t1 -c"$connections" -d"${duration}s" --timeout 10s \
+  -s "$root/scripts/wrk/create-order.lua" "http://localhost:$port" >"$out/wrk.txt" 2>&1 &
+wrk_pid=$!
+next=$((t0 + sample))
+while kill -0 "$wrk_pid" 2>/dev/null; do
+  if [ "$(date +%s)" -ge "$next" ]; then
+    line=$(measure)
+    echo "$(date -u +%FT%TZ),$(($(date +%s) - t0)),$line" >>"$csv"
+    next=$((next + sample))
+  fi
+  sleep 1
+done
+wait "$wrk_pid" || true
+wrk_pid=""
+after=$(measure)
+echo "$(date -u +%FT%TZ),$(($(date +%s) - t0)),$after" >>"$csv"
+grep -E '^status|Requests/sec|Socket errors' "$out/wrk.txt" | sed 's/^/wrk: /'
+show "before the load:" "$before"
+show "after ${duration}s:" "$after"
+echo "$after" | awk -F, -v s=$(($(date +%s) - t0)) '{printf "%-22s %d orders, %.0f orders/s\n", "written:", $1, $1 / s}'
+
+# the steady part: samples from the warm-up on; halves and quarters of that window
+awk -F, -v w="$warmup" -v d="$duration" -v m="$margin" '
+  NR == 1 || $2 < w {next}
+  {
+    span = d - w; pos = ($2 - w) / span
+    half = pos < 0.5 ? 1 : 2
+    q = pos < 0.25 ? 1 : (pos >= 0.75 ? 4 : 0)
+    for (c = 4; c <= 9; c++) {
+      if ($c > hmax[half, c]) hmax[half, c] = $c
+      if (q && $c > qmax[q, c]) qmax[q, c] = $c
+    }
+    if (q) seen[q] = 1
+  }
+  END {
+    if (!seen[1] || !seen[4]) {print "too few samples in the steady part to compare quarters"; exit 1}
+    split("outbox_rows outbox_bytes outbox_dead keys_rows keys_bytes keys_dead", name, " ")
+    printf "steady part (from %d s): max of the first half -> second half; first quarter -> last quarter\n", w
+    bad = 0
+    for (c = 4; c <= 9; c++) {
+      checked = (c != 6 && c != 9) # dead tuples come and go with autovacuum: shown, not checked
+      over = checked && qmax[4, c] > qmax[1, c] * (1 + m / 100)
+      if (over) bad = 1
+      printf "  %-13s %12d -> %12d; %12d -> %12d%s\n", name[c - 3], hmax[1, c], hmax[2, c], qmax[1, c], qmax[4, c],
+        checked ? (over ? "  NOT BOUNDED (> +" m "%)" : "  bounded (<= +" m "%)") : ""
+    }
+    exit bad
+  }' "$csv" >"$out/summary.txt" && status=0 || status=$?
+cat "$out/summary.txt"
+echo "samples in $csv"
+exit "$status"
