@@ -7,20 +7,27 @@
 #   HOTPATH_IDEMPOTENCY_TTL_S (TTL_S, 60)          idempotency keys expire after this
 #   HOTPATH_MAINTENANCE_INTERVAL_S (INTERVAL_S, 10) the maintenance job runs this often
 #   HOTPATH_JOBS_RETAIN_S (JOBS_RETAIN_S, 60)      its own succeeded runs are purged after this
-# waits until the maintenance job has deleted the demo's history from the outbox, then drives a
-# steady write load for DURATION (default 1h; 3m for a quick functional run): POST /v1/orders
-# through wrk and scripts/wrk/create-order.lua, CONNECTIONS (4) connections each waiting an
-# exponential think time of PACE_MS (20) ms: about CONNECTIONS * 1000 / PACE_MS = 200 orders/s, a
-# small part of the machine. Every SAMPLE_S seconds (60; 10 when DURATION is under 20 minutes) it
+# waits until the maintenance job has deleted the demo's history from the outbox (220,000 events
+# the consumers replay at start), compacts the outbox once (VACUUM FULL, so its bytes start from
+# what the retention holds, not from the history's high-water mark), then drives a steady write
+# load for DURATION (default 1h; 3m for a quick functional run): POST /v1/orders through wrk and
+# scripts/wrk/create-order.lua, CONNECTIONS (6) connections each waiting an exponential think time
+# of PACE_MS (25) ms between an answer and the next order: at most CONNECTIONS * 1000 / PACE_MS =
+# 240 orders/s, less by the latency (~200 on a quiet machine), a small part of the machine. Every SAMPLE_S seconds (60; 10 when DURATION is under 20 minutes) it
 # appends to OUT/retention.csv:
 #   time, elapsed_s, orders (written since the load began), outbox_rows, outbox_bytes
 #   (pg_total_relation_size summed over the outbox's partitions: heap, indexes, TOAST),
-#   outbox_dead (dead tuples of its partitions), keys_rows, keys_bytes, keys_dead (idempotency_keys)
+#   outbox_dead (dead tuples of its partitions), keys_rows, keys_bytes, keys_dead (idempotency_keys),
+#   jobs_rows (the job table, which the maintenance runs and the demo's payment jobs fill)
 # At the end it prints the figures before and after the load and, over the steady part of the run
-# (from WARMUP_S, default RETAIN_S + 2 * INTERVAL_S + 10 s, after the load began: until then the
-# tables fill up to the retention by design), the max of the first half against the second half,
-# and checks that the max of the last quarter exceeds the max of the first quarter by no more than
-# MARGIN_PCT (25) percent, rows and bytes of both tables; it exits 1 when one does (not bounded).
+# (from WARMUP_S after the load began, default RETAIN_S + 2 * INTERVAL_S + 120 s: until the tables
+# hold a retention's worth of rows and autovacuum, every minute, has first reclaimed the deleted
+# ones, they fill up by design), the max of the first half against the second half, and checks that
+# the max of the last quarter exceeds the max of the first quarter by no more than MARGIN_PCT (25)
+# percent, rows and bytes of both tables and the jobs' rows; it exits 1 when one does (not
+# bounded). A run shorter than 4 warm-ups (DURATION=3m) is a functional run: its steady part starts
+# at half the run, and its verdict is printed but not enforced (a few minutes hold one or two
+# autovacuum cycles: too few to tell a plateau from growth).
 # OUT defaults to data/bench-retention-<time>/ (the server's data folder inside it is deleted at the
 # end unless KEEP_DATA=1).
 #
@@ -42,8 +49,8 @@ retain="${RETAIN_S:-60}"
 ttl="${TTL_S:-60}"
 interval="${INTERVAL_S:-10}"
 jobs_retain="${JOBS_RETAIN_S:-60}"
-connections="${CONNECTIONS:-4}"
-pace="${PACE_MS:-20}"
+connections="${CONNECTIONS:-6}"
+pace="${PACE_MS:-25}"
 margin="${MARGIN_PCT:-25}"
 if [ -n "${SAMPLE_S:-}" ]; then
   sample="$SAMPLE_S"
@@ -52,8 +59,12 @@ elif [ "$duration" -lt 1200 ]; then
 else
   sample=60
 fi
-warmup="${WARMUP_S:-$((retain + 2 * interval + 10))}"
-[ "$warmup" -lt "$duration" ] || { echo "DURATION ($duration s) must be longer than the warm-up ($warmup s)" >&2; exit 2; }
+warmup="${WARMUP_S:-$((retain + 2 * interval + 120))}"
+enforce=1
+if [ "$duration" -lt $((4 * warmup)) ]; then
+  enforce=0
+  warmup=$((duration / 2))
+fi
 out="${OUT:-$root/data/bench-retention-$(date -u +%Y%m%dT%H%M%SZ)}"
 data="$out/data"
 mkdir -p "$out"
@@ -94,28 +105,32 @@ measure() { # one CSV line without the time columns
       WHERE i.inhparent = 'outbox'::regclass),
     (SELECT count(*) FROM idempotency_keys),
     pg_total_relation_size('idempotency_keys'),
-    (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'idempotency_keys'::regclass)"
+    (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'idempotency_keys'::regclass),
+    (SELECT count(*) FROM jobs)"
 }
 show() { # LABEL CSV-LINE
-  echo "$2" | awk -F, -v l="$1" '{printf "%-22s outbox %d rows, %.1f MB (%d dead); idempotency_keys %d rows, %.1f MB (%d dead)\n",
-    l, $2, $3 / 1048576, $4, $5, $6 / 1048576, $7}'
+  echo "$2" | awk -F, -v l="$1" '{printf "%-22s outbox %d rows, %.1f MB (%d dead); idempotency_keys %d rows, %.1f MB (%d dead); jobs %d rows\n",
+    l, $2, $3 / 1048576, $4, $5, $6 / 1048576, $7, $8}'
 }
 at_start=$(measure)
 show "at start (demo data):" "$at_start"
 
-# the demo's history (events of several years) is older than the retention: the maintenance job
-# deletes it once the consumers have passed it. The load begins when it is gone, so the first
-# quarter is not the backlog's.
-echo "== waiting for the maintenance job to delete the outbox events older than ${retain}s"
-deadline=$(($(date +%s) + 600))
-until [ "$(sql -c "SELECT count(*) FROM outbox WHERE created_at < now() - make_interval(secs => $((retain + 2 * interval + 30)))")" = 0 ]; do
-  [ "$(date +%s)" -lt "$deadline" ] || { echo "the outbox still holds old events after 10 minutes: retention does not work" >&2; exit 1; }
+# the demo's history: events written when the demo data was made, which the consumers replay at
+# start; the maintenance job deletes them once they are older than the retention and every consumer
+# has passed them. The load begins when they are gone, so the first quarter is not the backlog's.
+history=$(sql -c "SELECT coalesce(max(id), 0) FROM outbox")
+echo "== waiting for the maintenance job to delete the demo's $(echo "$at_start" | cut -d, -f2) outbox events (retention ${retain}s)"
+deadline=$(($(date +%s) + retain + 600))
+until [ "$(sql -c "SELECT count(*) FROM outbox WHERE id <= $history")" = 0 ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "the outbox still holds the demo's events after $((retain + 600)) s: retention does not work" >&2; exit 1; }
   sleep 2
 done
+show "history deleted:" "$(measure)"
+sql -c "VACUUM (FULL) outbox"
 start_id=$(sql -c "SELECT coalesce(max(id), 0) FROM orders")
 
 csv="$out/retention.csv"
-echo "time,elapsed_s,orders,outbox_rows,outbox_bytes,outbox_dead,keys_rows,keys_bytes,keys_dead" >"$csv"
+echo "time,elapsed_s,orders,outbox_rows,outbox_bytes,outbox_dead,keys_rows,keys_bytes,keys_dead,jobs_rows" >"$csv"
 t0=$(date +%s)
 before=$(measure)
 echo "$(date -u +%FT%TZ),0,$before" >>"$csv"
@@ -149,7 +164,7 @@ awk -F, -v w="$warmup" -v d="$duration" -v m="$margin" '
     span = d - w; pos = ($2 - w) / span
     half = pos < 0.5 ? 1 : 2
     q = pos < 0.25 ? 1 : (pos >= 0.75 ? 4 : 0)
-    for (c = 4; c <= 9; c++) {
+    for (c = 4; c <= 10; c++) {
       if ($c > hmax[half, c]) hmax[half, c] = $c
       if (q && $c > qmax[q, c]) qmax[q, c] = $c
     }
@@ -157,10 +172,10 @@ awk -F, -v w="$warmup" -v d="$duration" -v m="$margin" '
   }
   END {
     if (!seen[1] || !seen[4]) {print "too few samples in the steady part to compare quarters"; exit 1}
-    split("outbox_rows outbox_bytes outbox_dead keys_rows keys_bytes keys_dead", name, " ")
+    split("outbox_rows outbox_bytes outbox_dead keys_rows keys_bytes keys_dead jobs_rows", name, " ")
     printf "steady part (from %d s): max of the first half -> second half; first quarter -> last quarter\n", w
     bad = 0
-    for (c = 4; c <= 9; c++) {
+    for (c = 4; c <= 10; c++) {
       checked = (c != 6 && c != 9) # dead tuples come and go with autovacuum: shown, not checked
       over = checked && qmax[4, c] > qmax[1, c] * (1 + m / 100)
       if (over) bad = 1
@@ -170,5 +185,9 @@ awk -F, -v w="$warmup" -v d="$duration" -v m="$margin" '
     exit bad
   }' "$csv" >"$out/summary.txt" && status=0 || status=$?
 cat "$out/summary.txt"
+if [ "$enforce" = 0 ] && [ "$status" = 1 ]; then
+  echo "functional run (DURATION under 4 warm-ups): the verdict is not enforced"
+  status=0
+fi
 echo "samples in $csv"
 exit "$status"

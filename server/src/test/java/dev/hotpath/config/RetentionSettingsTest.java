@@ -3,6 +3,9 @@ package dev.hotpath.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -16,6 +19,19 @@ class RetentionSettingsTest {
             new RetentionSettings(3, 0, Duration.ZERO, Duration.ofDays(7), Duration.ofMinutes(5)));
     assertThat(r.dropsOutbox()).isFalse();
     assertThat(r.purgesOutboxEvents()).isFalse();
+  }
+
+  @Test
+  void theReadmeSettingsTableNamesEveryRetentionSettingWithItsDefault() throws IOException {
+    RetentionSettings d = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off")).retention();
+    String readme = Files.readString(Path.of("..", "README.md"));
+    assertThat(readme)
+        .contains("| `HOTPATH_PARTITIONS_AHEAD` | " + d.partitionsAhead() + " |")
+        .contains("| `HOTPATH_OUTBOX_RETAIN_MONTHS` | " + d.outboxMonths() + " |")
+        .contains("| `HOTPATH_OUTBOX_RETAIN_S` | " + d.outboxEvents().toSeconds() + " |")
+        .contains("| `HOTPATH_JOBS_RETAIN_S` | " + d.finishedJobs().toSeconds() + " |")
+        .contains(
+            "| `HOTPATH_MAINTENANCE_INTERVAL_S` | " + d.maintenanceInterval().toSeconds() + " |");
   }
 
   @Test
