@@ -73,12 +73,12 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
    * the retention (ids grow with time: the month, then the sequence), or all when none is. Bounds
    * each batch's scan to the old end of the primary key instead of every event the readers passed.
    */
-  private static final String YOUNG_FROM =
+  static final String YOUNG_FROM =
       "SELECT coalesce((SELECT id FROM outbox WHERE created_at >= $1 ORDER BY id LIMIT 1),"
           + " 9223372036854775807)";
 
   /** One batch of the row purge: events older than $1, below id $2, that every reader passed. */
-  private static final String PURGE_EVENTS =
+  static final String PURGE_EVENTS =
       "DELETE FROM outbox WHERE id < $2 AND id = ANY (ARRAY(SELECT e.id FROM outbox e, %s"
           + " WHERE e.id < $2 AND e.created_at < $1 AND (e.txid, e.id) <= (m.last_txid, m.last_id)"
           + " ORDER BY e.id LIMIT "
@@ -124,6 +124,11 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
     return SLOWEST_READER.formatted(relay ? RELAY_TOO : "");
   }
 
+  /** One batch of the row purge, with this job's readers. */
+  String purgeEventsSql() {
+    return PURGE_EVENTS.formatted(slowestReader());
+  }
+
   /**
    * Deletes, in batches of {@value #BATCH} (each a statement of its own: short transactions, row
    * locks only on what it deletes, which no reader takes), the outbox events older than the
@@ -134,7 +139,7 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
       return Future.succeededFuture(0L);
     }
     OffsetDateTime before = now.minus(retention.outboxEvents());
-    String sql = PURGE_EVENTS.formatted(slowestReader());
+    String sql = purgeEventsSql();
     return pool.preparedQuery(YOUNG_FROM)
         .execute(Tuple.of(before))
         .compose(rows -> purge(pool, sql, Tuple.of(before, rows.iterator().next().getLong(0)), 0));
