@@ -174,13 +174,16 @@ awk -F, -v w="$warmup" -v d="$duration" -v m="$margin" '
       if (!seen[q]) {t1[q] = $2; o1[q] = $3}
       t2[q] = $2; o2[q] = $3; seen[q] = 1
     }
+    if (!hseen[half]) {ht1[half] = $2; ho1[half] = $3}
+    ht2[half] = $2; ho2[half] = $3; hseen[half] = 1
   }
   END {
     if (!seen[1] || !seen[4]) {print "too few samples in the steady part to compare quarters"; exit 1}
     split("outbox_rows outbox_bytes outbox_dead keys_rows keys_bytes keys_dead jobs_rows", name, " ")
     printf "steady part (from %d s): max of the first half -> second half; first quarter -> last quarter\n", w
     for (q = 1; q <= 4; q += 3) rate[q] = t2[q] > t1[q] ? (o2[q] - o1[q]) / (t2[q] - t1[q]) : 0
-    printf "  %-13s %12s    %12s; %12.0f -> %12.0f\n", "orders/s", "", "", rate[1], rate[4]
+    for (h = 1; h <= 2; h++) hrate[h] = ht2[h] > ht1[h] ? (ho2[h] - ho1[h]) / (ht2[h] - ht1[h]) : 0
+    printf "  %-13s %12.0f -> %12.0f; %12.0f -> %12.0f  (mean rate)\n", "orders/s", hrate[1], hrate[2], rate[1], rate[4]
     bad = 0
     for (c = 4; c <= 10; c++) {
       checked = (c != 6 && c != 9) # dead tuples come and go with autovacuum: shown, not checked
