@@ -194,7 +194,7 @@ public final class App implements AutoCloseable {
             .register(
                 WebhookDelivery.KIND,
                 new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));
-    jobs.recurring(Maintenance.KIND, Maintenance.EVERY);
+    jobs.recurring(Maintenance.KIND, effective.retention().maintenanceInterval());
     OutsideServices outside = new OutsideServices(effective.outside(), observability.registry());
     // only a process that can reach the provider runs payment jobs (claims only registered kinds)
     Optional<PaymentJobs> paymentJobs =

@@ -7,7 +7,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -23,15 +22,17 @@ import java.util.regex.Pattern;
  * RetentionSettings#finishedJobs} ago (their reports and import lines go with them), in bounded
  * batches so no statement holds locks for long; and, when {@link RetentionSettings#outboxMonths} is
  * set, drops the outbox partitions older than that once every consumer, and the relay when it runs,
- * has passed their last event. Dead jobs stay for the operator. Idempotent: what is already made or
- * gone is left as it is.
+ * has passed their last event; when {@link RetentionSettings#outboxEvents} is set, deletes the
+ * events older than that which every reader has passed, row by row in bounded batches (each its own
+ * short transaction), from the partitions that stay. Dead jobs stay for the operator. Idempotent:
+ * what is already made or gone is left as it is. Runs every {@link
+ * RetentionSettings#maintenanceInterval}.
  *
  * @param relay whether the outbox relay runs (then its offset holds outbox partitions too)
  */
 public record Maintenance(RetentionSettings retention, boolean relay, Clock clock)
     implements JobHandler {
   public static final String KIND = "maintenance.purge";
-  public static final Duration EVERY = Duration.ofMinutes(5);
   static final int BATCH = 10_000;
 
   private static final String PARTITIONS =
@@ -54,15 +55,35 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
   private static final String LEGACY = "outbox_legacy";
 
   /**
-   * Whether an event of the partition is still ahead of a reader: the consumers' offsets, and the
-   * relay's when it runs, compared as the (txid, id) positions they read by.
+   * The position of the slowest reader, as a one-row table {@code m(last_txid, last_id)}: the
+   * consumers' offsets, and the relay's when it runs, compared as the (txid, id) positions they
+   * read by. An event at or before it has been read by every reader.
    */
-  private static final String STILL_READ =
-      "SELECT EXISTS (SELECT 1 FROM %s e, (SELECT last_txid, last_id FROM consumer_offsets%s"
-          + " ORDER BY last_txid, last_id LIMIT 1) m WHERE (e.txid, e.id) > (m.last_txid,"
-          + " m.last_id))";
+  private static final String SLOWEST_READER =
+      "(SELECT last_txid, last_id FROM consumer_offsets%s ORDER BY last_txid, last_id LIMIT 1) m";
 
   private static final String RELAY_TOO = " UNION ALL SELECT last_txid, last_id FROM relay_offsets";
+
+  /** Whether an event of the partition is still ahead of the slowest reader. */
+  private static final String STILL_READ =
+      "SELECT EXISTS (SELECT 1 FROM %s e, %s WHERE (e.txid, e.id) > (m.last_txid, m.last_id))";
+
+  /**
+   * The id below which the row purge looks: that of the first event, in id order, not older than
+   * the retention (ids grow with time: the month, then the sequence), or all when none is. Bounds
+   * each batch's scan to the old end of the primary key instead of every event the readers passed.
+   */
+  static final String YOUNG_FROM =
+      "SELECT coalesce((SELECT id FROM outbox WHERE created_at >= $1 ORDER BY id LIMIT 1),"
+          + " 9223372036854775807)";
+
+  /** One batch of the row purge: events older than $1, below id $2, that every reader passed. */
+  static final String PURGE_EVENTS =
+      "DELETE FROM outbox WHERE id < $2 AND id = ANY (ARRAY(SELECT e.id FROM outbox e, %s"
+          + " WHERE e.id < $2 AND e.created_at < $1 AND (e.txid, e.id) <= (m.last_txid, m.last_id)"
+          + " ORDER BY e.id LIMIT "
+          + BATCH
+          + "))";
 
   @Override
   public Future<String> handle(Job job) {
@@ -74,35 +95,66 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
             .map(rows -> rows.iterator().next().getInteger(0));
     return partitions.compose(
         made ->
-            purge(pool, PURGE_KEYS, now, 0)
+            purge(pool, PURGE_KEYS, Tuple.of(now), 0)
                 .compose(
                     keys ->
-                        purge(pool, PURGE_JOBS, now.minus(retention.finishedJobs()), 0)
+                        purge(pool, PURGE_JOBS, Tuple.of(now.minus(retention.finishedJobs())), 0)
                             .compose(
                                 jobs ->
                                     dropOutbox(pool, now)
-                                        .map(
+                                        .compose(
                                             dropped ->
-                                                "{\"partitions_created\":"
-                                                    + made
-                                                    + ",\"idempotency_keys\":"
-                                                    + keys
-                                                    + ",\"jobs\":"
-                                                    + jobs
-                                                    + ",\"outbox_partitions_dropped\":"
-                                                    + dropped
-                                                    + "}"))));
+                                                purgeEvents(pool, now)
+                                                    .map(
+                                                        events ->
+                                                            "{\"partitions_created\":"
+                                                                + made
+                                                                + ",\"idempotency_keys\":"
+                                                                + keys
+                                                                + ",\"jobs\":"
+                                                                + jobs
+                                                                + ",\"outbox_partitions_dropped\":"
+                                                                + dropped
+                                                                + ",\"outbox_events\":"
+                                                                + events
+                                                                + "}")))));
   }
 
-  private static Future<Long> purge(Pool pool, String sql, OffsetDateTime before, long sofar) {
-    return pool.preparedQuery(sql)
+  private String slowestReader() {
+    return SLOWEST_READER.formatted(relay ? RELAY_TOO : "");
+  }
+
+  /** One batch of the row purge, with this job's readers. */
+  String purgeEventsSql() {
+    return PURGE_EVENTS.formatted(slowestReader());
+  }
+
+  /**
+   * Deletes, in batches of {@value #BATCH} (each a statement of its own: short transactions, row
+   * locks only on what it deletes, which no reader takes), the outbox events older than the
+   * retention that every reader has passed. Dead tuples are left to autovacuum.
+   */
+  private Future<Long> purgeEvents(Pool pool, OffsetDateTime now) {
+    if (!retention.purgesOutboxEvents()) {
+      return Future.succeededFuture(0L);
+    }
+    OffsetDateTime before = now.minus(retention.outboxEvents());
+    String sql = purgeEventsSql();
+    return pool.preparedQuery(YOUNG_FROM)
         .execute(Tuple.of(before))
+        .compose(rows -> purge(pool, sql, Tuple.of(before, rows.iterator().next().getLong(0)), 0));
+  }
+
+  /** Runs a batch of at most {@value #BATCH} deletes until one deletes fewer: rows deleted. */
+  private static Future<Long> purge(Pool pool, String sql, Tuple args, long sofar) {
+    return pool.preparedQuery(sql)
+        .execute(args)
         .compose(
             rows -> {
               long total = sofar + rows.rowCount();
               return rows.rowCount() < BATCH
                   ? Future.succeededFuture(total)
-                  : purge(pool, sql, before, total);
+                  : purge(pool, sql, args, total);
             });
   }
 
@@ -147,10 +199,7 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
             conn ->
                 conn.query("SET LOCAL lock_timeout = '2s'")
                     .execute()
-                    .compose(
-                        x ->
-                            conn.query(STILL_READ.formatted(name, relay ? RELAY_TOO : ""))
-                                .execute())
+                    .compose(x -> conn.query(STILL_READ.formatted(name, slowestReader())).execute())
                     .compose(
                         still -> {
                           if (still.iterator().next().getBoolean(0)) {
