@@ -77,6 +77,8 @@ public final class GrpcServer implements AutoCloseable {
                 settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)
             // clients may ping as often as every 20 s (grpc-java's least keepalive is 10 s)
             .permitKeepAliveTime(20, TimeUnit.SECONDS)
+            // the calls a client has open are what admission may hold for it (see AdmissionGate)
+            .maxConcurrentCallsPerConnection(settings.maxCallsPerConnection())
             .maxInboundMessageSize(maxMessageBytes)
             .intercept(new CallHeaders())
             .intercept(new CallMetrics(registry))

@@ -82,6 +82,12 @@ public final class InProcess {
     entries = List.copyOf(more);
   }
 
+  /** Whether {@code request} was sent in process (by {@link #send}) rather than over a socket. */
+  public static boolean isInProcess(HttpServerRequest request) {
+    // the router hands its handlers a wrapper of the request; its connection is the request's own
+    return request.connection() instanceof LocalConnection;
+  }
+
   /** Takes the event loop of {@code context} out: it is stopping. */
   public synchronized void leave(Context context) {
     List<Entry> fewer = new ArrayList<>(entries);
