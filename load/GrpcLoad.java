@@ -15,12 +15,21 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small closed-loop gRPC load client for scripts/bench-formats.sh (ghz is not packaged here):
  * CONCURRENCY callers on one HTTP/2 connection each send the next call when the last is answered,
- * for SECONDS. Prints requests, errors, requests per second, p50/p99 latency and bytes per answer.
+ * for SECONDS. Prints requests, errors, requests per second, p50/p99 latency, bytes per answer,
+ * and the errors by status code (with the first description of each), so that a run's errors
+ * say what they were.
  * Run from the repository with the server jar on the class path:
  *
  * <pre>java -cp server/target/hotpath.jar load/GrpcLoad.java HOST:PORT TOKEN order|page ID [CURSOR] [SECONDS] [CONCURRENCY]</pre>
  */
 public class GrpcLoad {
+  /** Errors by status code, and the first description each code came with. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Long> CODES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final java.util.concurrent.ConcurrentHashMap<String, String> FIRST =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   public static void main(String[] args) throws Exception {
     String[] target = args[0].split(":");
     String token = args[1];
@@ -64,6 +73,12 @@ public class GrpcLoad {
                       bytes += answer.getSerializedSize();
                     } catch (RuntimeException e) {
                       errors++;
+                      String code =
+                          e instanceof io.grpc.StatusRuntimeException s
+                              ? s.getStatus().getCode().name()
+                              : e.getClass().getSimpleName();
+                      CODES.merge(code, 1L, Long::sum);
+                      FIRST.putIfAbsent(code, String.valueOf(e.getMessage()));
                     }
                     if (n == lat.length) {
                       lat = java.util.Arrays.copyOf(lat, n * 2);
@@ -92,12 +107,13 @@ public class GrpcLoad {
     all.sort(null);
     int n = all.size();
     System.out.printf(
-        "requests: %d, errors: %d, req/s: %.0f, p50: %.2f ms, p99: %.2f ms, bytes/answer: %d%n",
+        "requests: %d, errors: %d, req/s: %.0f, p50: %.2f ms, p99: %.2f ms, bytes/answer: %d%s%n",
         n,
         errors,
         n / (double) seconds,
         n == 0 ? 0 : all.get(n / 2) / 1e6,
         n == 0 ? 0 : all.get(Math.min(n - 1, (int) (n * 0.99))) / 1e6,
-        n - errors == 0 ? 0 : bytes / (n - errors));
+        n - errors == 0 ? 0 : bytes / (n - errors),
+        CODES.isEmpty() ? "" : ", errors by code: " + CODES + ", first of each: " + FIRST);
   }
 }

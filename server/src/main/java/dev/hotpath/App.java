@@ -300,7 +300,6 @@ public final class App implements AutoCloseable {
         app.grpc =
             Optional.of(
                 GrpcServer.start(
-                    vertx,
                     effective.grpc(),
                     effective.server().host(),
                     inProcess,

@@ -20,13 +20,17 @@ import java.time.Duration;
  * @param keepAliveTimeout how long the server waits for a ping's answer before it closes
  * @param maxConnectionAge age after which a connection is sent GOAWAY
  * @param maxConnectionAgeGrace time calls in flight get after that GOAWAY
+ * @param maxCallsPerConnection calls one connection may have open at once (HTTP/2's {@code
+ *     SETTINGS_MAX_CONCURRENT_STREAMS}): the bound on a client's calls the server holds while
+ *     admission has no slot for them, as the HTTP server's streams are bounded for REST over h2
  */
 public record GrpcSettings(
     int port,
     Duration keepAlive,
     Duration keepAliveTimeout,
     Duration maxConnectionAge,
-    Duration maxConnectionAgeGrace) {
+    Duration maxConnectionAgeGrace,
+    int maxCallsPerConnection) {
   public GrpcSettings {
     new Rules()
         .require(
@@ -37,6 +41,12 @@ public record GrpcSettings(
             EnvReader.var("GRPC_KEEPALIVE_TIMEOUT_S")
                 + " must be shorter than "
                 + EnvReader.var("GRPC_KEEPALIVE_S"))
+        .require(
+            maxCallsPerConnection >= 1,
+            EnvReader.var("GRPC_MAX_CALLS_PER_CONNECTION")
+                + "="
+                + maxCallsPerConnection
+                + " must be at least 1")
         .enforce();
   }
 
@@ -47,7 +57,8 @@ public record GrpcSettings(
 
   /**
    * HOTPATH_GRPC_PORT, HOTPATH_GRPC_KEEPALIVE_S, HOTPATH_GRPC_KEEPALIVE_TIMEOUT_S,
-   * HOTPATH_GRPC_MAX_CONNECTION_AGE_S, HOTPATH_GRPC_MAX_CONNECTION_AGE_GRACE_S.
+   * HOTPATH_GRPC_MAX_CONNECTION_AGE_S, HOTPATH_GRPC_MAX_CONNECTION_AGE_GRACE_S,
+   * HOTPATH_GRPC_MAX_CALLS_PER_CONNECTION.
    */
   static GrpcSettings from(EnvReader r) {
     return new GrpcSettings(
@@ -55,12 +66,18 @@ public record GrpcSettings(
         r.seconds("GRPC_KEEPALIVE_S", 60, 10, 7_200),
         r.seconds("GRPC_KEEPALIVE_TIMEOUT_S", 20, 1, 600),
         r.seconds("GRPC_MAX_CONNECTION_AGE_S", 300, 10, 86_400),
-        r.seconds("GRPC_MAX_CONNECTION_AGE_GRACE_S", 30, 0, 3_600));
+        r.seconds("GRPC_MAX_CONNECTION_AGE_GRACE_S", 30, 0, 3_600),
+        r.integer("GRPC_MAX_CALLS_PER_CONNECTION", 100, 1, 100_000));
   }
 
   /** The same settings on another port (tests pick a free one). */
   public GrpcSettings withPort(int value) {
     return new GrpcSettings(
-        value, keepAlive, keepAliveTimeout, maxConnectionAge, maxConnectionAgeGrace);
+        value,
+        keepAlive,
+        keepAliveTimeout,
+        maxConnectionAge,
+        maxConnectionAgeGrace,
+        maxCallsPerConnection);
   }
 }

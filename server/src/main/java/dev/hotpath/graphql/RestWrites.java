@@ -6,6 +6,7 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.ingest.IdempotencyStore;
 import dev.hotpath.observe.ClientAddress;
+import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.OrderReads;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -18,12 +19,13 @@ import java.util.Map;
 /**
  * The mutations, sent as the REST requests they are ({@code POST /v1/orders}, {@code POST
  * /v1/orders/{id}/cancel}) to this very server's routes, in memory ({@link InProcess}: no loopback
- * connection), with the GraphQL request's {@code Authorization}. So a GraphQL write takes exactly
- * the REST write's path: contract validation, ownership, idempotency key (its fingerprint is the
- * REST body, built here from the mutation's arguments), the one transaction, the outbox event, the
- * cache invalidation, the rate limit and admission of writes (charged to the GraphQL caller's
- * address), within the GraphQL request's deadline. A problem the route answers becomes the field's
- * error.
+ * connection), with the GraphQL request's {@code Authorization} and trace context (the REST
+ * request's span is a child of the GraphQL request's, in the caller's trace). So a GraphQL write
+ * takes exactly the REST write's path: contract validation, ownership, idempotency key (its
+ * fingerprint is the REST body, built here from the mutation's arguments), the one transaction, the
+ * outbox event, the cache invalidation, the rate limit and admission of writes (charged to the
+ * GraphQL caller's address), within the GraphQL request's deadline. A problem the route answers
+ * becomes the field's error.
  */
 final class RestWrites {
   private final InProcess routes;
@@ -65,6 +67,19 @@ final class RestWrites {
     }
     if (body != null) {
       headers.add("Content-Type", "application/json");
+    }
+    // the GraphQL request's own span as the parent when this runs on its context; else the
+    // caller's, as it came
+    String traceparent = Tracing.currentTraceparent();
+    if (traceparent == null) {
+      traceparent = ctx.request().getHeader("traceparent");
+    }
+    if (traceparent != null) {
+      headers.add("traceparent", traceparent);
+      String tracestate = ctx.request().getHeader("tracestate");
+      if (tracestate != null) {
+        headers.add("tracestate", tracestate);
+      }
     }
     return routes
         .send(

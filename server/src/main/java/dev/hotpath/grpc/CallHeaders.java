@@ -12,8 +12,9 @@ import java.net.SocketAddress;
 
 /**
  * The metadata a call forwards to the REST route it stands for: {@code authorization} (the bearer
- * token), {@code idempotency-key} and {@code x-client-id}, and the peer's address, kept in the
- * call's {@link Context}.
+ * token), {@code idempotency-key}, {@code x-client-id} and the caller's W3C trace context ({@code
+ * traceparent}, {@code tracestate}: the route's span, and its access log line, continue the
+ * caller's trace), and the peer's address, kept in the call's {@link Context}.
  */
 final class CallHeaders implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -22,6 +23,11 @@ final class CallHeaders implements ServerInterceptor {
       Metadata.Key.of("idempotency-key", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> CLIENT_ID =
       Metadata.Key.of("x-client-id", Metadata.ASCII_STRING_MARSHALLER);
+
+  static final Metadata.Key<String> TRACEPARENT =
+      Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> TRACESTATE =
+      Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
 
   /** The forwarded headers of the current call: name, value pairs. */
   static final Context.Key<String[]> HEADERS = Context.key("hotpath.headers");
@@ -35,7 +41,9 @@ final class CallHeaders implements ServerInterceptor {
     String[] headers = {
       "Authorization", metadata.get(AUTHORIZATION),
       "Idempotency-Key", metadata.get(IDEMPOTENCY_KEY),
-      "X-Client-Id", metadata.get(CLIENT_ID)
+      "X-Client-Id", metadata.get(CLIENT_ID),
+      "traceparent", metadata.get(TRACEPARENT),
+      "tracestate", metadata.get(TRACESTATE)
     };
     return Contexts.interceptCall(
         Context.current().withValues(HEADERS, headers, PEER, peer(call)), call, metadata, next);

@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -82,27 +81,17 @@ public final class InProcess {
     entries = List.copyOf(more);
   }
 
+  /** Whether {@code request} was sent in process (by {@link #send}) rather than over a socket. */
+  public static boolean isInProcess(HttpServerRequest request) {
+    // the router hands its handlers a wrapper of the request; its connection is the request's own
+    return request.connection() instanceof LocalConnection;
+  }
+
   /** Takes the event loop of {@code context} out: it is stopping. */
   public synchronized void leave(Context context) {
     List<Entry> fewer = new ArrayList<>(entries);
     fewer.removeIf(e -> e.context() == context);
     entries = List.copyOf(fewer);
-  }
-
-  /**
-   * Runs each task on the registered event loops in turn, on the loop itself: a gRPC call's
-   * callbacks then run where its request will, without a change of thread.
-   */
-  public Executor executor(Vertx vertx) {
-    Context fallback = vertx.getOrCreateContext();
-    return task -> {
-      List<Entry> now = entries;
-      Context target =
-          now.isEmpty()
-              ? fallback
-              : now.get(Math.floorMod(next.getAndIncrement(), now.size())).context();
-      target.runOnContext(v -> task.run());
-    };
   }
 
   /**

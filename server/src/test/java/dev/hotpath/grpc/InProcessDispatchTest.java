@@ -130,14 +130,7 @@ class InProcessDispatchTest {
   void aGraphqlMutationsWriteOpensNoConnectionBesideItsCallers() throws Exception {
     long customer = fx.customer();
     long product = fx.product(1_000, 10);
-    String mutation =
-        "{\"query\":\"mutation { createOrder(idempotency_key: \\\""
-            + UUID.randomUUID()
-            + "\\\", input: {customer_id: "
-            + customer
-            + ", items: [{product_id: "
-            + product
-            + ", quantity: 1}]}) { id total_minor } }\"}";
+    String mutation = createOrder(customer, product, "id total_minor");
     Api.Response r =
         Api.of("http://localhost:" + instance.port())
             .from(GRAPHQL_CALLER)
@@ -149,6 +142,64 @@ class InProcessDispatchTest {
     assertThat(connectionsToTheHttpPort()).allMatch(peer -> peer.startsWith(GRAPHQL_CALLER + ":"));
   }
 
+  @Test
+  void aGrpcCallsTraceContextIsItsRestRequestsTrace() {
+    long product = fx.product(300, 100);
+    String traceId = randomHex(32);
+    authorized(
+            ProductsServiceGrpc.newBlockingStub(channel),
+            "traceparent",
+            "00-" + traceId + "-" + randomHex(16) + "-01",
+            "tracestate",
+            "vendor=opaque")
+        .getProduct(GetProductRequest.newBuilder().setId(product).build());
+    awaitLogLine(GRPC_CALLER, "GET", "/v1/products/:id", "\"trace_id\":\"" + traceId + "\"");
+  }
+
+  @Test
+  void aGraphqlMutationsWriteContinuesItsCallersTrace() {
+    long customer = fx.customer();
+    long product = fx.product(1_000, 10);
+    String traceId = randomHex(32);
+    String mutation = createOrder(customer, product, "id");
+    Api.Response r =
+        Api.of("http://localhost:" + instance.port())
+            .from(GRAPHQL_CALLER)
+            .post(
+                "/graphql",
+                mutation,
+                "traceparent",
+                "00-" + traceId + "-" + randomHex(16) + "-01",
+                "tracestate",
+                "vendor=opaque");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain("\"errors\"");
+    awaitLogLine(GRAPHQL_CALLER, "POST", "/v1/orders", "\"trace_id\":\"" + traceId + "\"");
+  }
+
+  /** A GraphQL request: createOrder of one of {@code product} for {@code customer}, new key. */
+  private static String createOrder(long customer, long product, String selection) {
+    return "{\"query\":\"mutation { createOrder(idempotency_key: \\\""
+        + UUID.randomUUID()
+        + "\\\", input: {customer_id: "
+        + customer
+        + ", items: [{product_id: "
+        + product
+        + ", quantity: 1}]}) { "
+        + selection
+        + " } }\"}";
+  }
+
+  private static String randomHex(int digits) {
+    StringBuilder hex = new StringBuilder(digits);
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    while (hex.length() < digits) {
+      hex.append(Character.forDigit(random.nextInt(16), 16));
+    }
+    return hex.toString();
+  }
+
   private static long waitingReads() {
     return TestServer.get()
         .queryLong(
@@ -158,6 +209,13 @@ class InProcessDispatchTest {
 
   /** Waits for an access log line of {@code method} {@code route} naming {@code client}. */
   private static void awaitLogLine(String client, String method, String route) {
+    awaitLogLine(client, method, route, "");
+  }
+
+  /**
+   * As {@link #awaitLogLine(String, String, String)}, on a line that also contains {@code more}.
+   */
+  private static void awaitLogLine(String client, String method, String route, String more) {
     String caller = "\"client\":\"" + client + "\"";
     String verb = "\"method\":\"" + method + "\"";
     String template = "\"route\":\"" + route + "\"";
@@ -169,6 +227,7 @@ class InProcessDispatchTest {
                     .anyMatch(
                         line ->
                             line.contains(caller)
+                                && line.contains(more)
                                 && line.contains(verb)
                                 && line.contains(template)));
   }

@@ -116,20 +116,7 @@ class BackpressureApiTest {
 
   /** Takes {@code n} slots of {@code instance} with orders whose bodies never arrive. */
   private void hold(App instance, int n) throws IOException {
-    for (int i = 0; i < n; i++) {
-      Socket socket = new Socket("localhost", instance.port());
-      holders.add(socket);
-      write(
-          socket,
-          "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-              + Tokens.get().service()
-              + "\r\nContent-Type: application/json\r\nIdempotency-Key: "
-              + UUID.randomUUID()
-              + "\r\nContent-Length: 100\r\n\r\n");
-    }
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> instance.gatekeeper().admission().inFlight() == n);
+    holders.addAll(dev.hotpath.support.HeldSlots.take(instance, n));
   }
 
   private static String order() {
