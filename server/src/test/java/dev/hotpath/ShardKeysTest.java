@@ -37,6 +37,8 @@ class ShardKeysTest {
   private static final Pattern KEYED =
       Pattern.compile(
           "customer_id\\s*(=|IN)\\s*(\\$\\d|ANY|\\()"
+              // GraphQL's pages: one customer per key of the unnest($1, ...) AS k
+              + "|customer_id = k\\.customer_id"
               + "|INSERT INTO orders \\(customer_id"
               + "|customers( c)? WHERE (c\\.)?id\\s*=\\s*(\\$\\d|ANY)"
               + "|customers c ON c\\.id = \\$\\d"
@@ -50,7 +52,8 @@ class ShardKeysTest {
           "store.OrderStatements.LOCK_ORDER", "cancel and payment jobs start from an order id",
           "store.OrderStatements.LOCK_PRODUCTS", "the products of one order, by its id",
           "ingest.OrderCancellation.CANCEL_CTES", "POST /v1/orders/{id}/cancel",
-          "ingest.OrderCancellation.CANCEL_RESULT", "the rest of the cancellation's statement");
+          "ingest.OrderCancellation.CANCEL_RESULT", "the rest of the cancellation's statement",
+          "graphql.Loaders.ORDERS_BY_ID", "GraphQL's order(id): the ids are all the caller has");
 
   private static final Pattern LINE_WRITE = Pattern.compile("\\b(INSERT INTO|COPY) order_items\\b");
 
@@ -135,8 +138,8 @@ class ShardKeysTest {
 
   /** Static String constants holding SQL, by {@code package.Class.FIELD}. */
   private static Map<String, String> requestPathStatements() throws IOException {
-    // the seed loads data, it is not on the request path
-    return statements(List.of("serve", "ingest", "store"), false);
+    // the seed loads data, it is not on the request path; GraphQL's loaders are
+    return statements(List.of("serve", "ingest", "store", "graphql"), false);
   }
 
   /** As {@link #requestPathStatements}, of {@code flows}, with or without the seed's. */

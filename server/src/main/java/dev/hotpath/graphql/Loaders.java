@@ -106,23 +106,36 @@ final class Loaders {
         options);
   }
 
-  /** Lines by order id: every order's lines, in line order (an order has at least one). */
-  private static DataLoader<Long, List<Map<String, Object>>> lines(
+  /** The lines of one order, keyed by the order and its customer (the shard key). */
+  record LinesKey(long orderId, long customerId) {}
+
+  /** Lines by order: every order's lines, in line order (an order has at least one). */
+  private static DataLoader<LinesKey, List<Map<String, Object>>> lines(
       Statements db, DataLoaderOptions options) {
     return DataLoaderFactory.newMappedDataLoader(
-        (Set<Long> ids) ->
-            db.run(LINES_OF_ORDERS, Tuple.of((Object) ids.toArray(Long[]::new)))
-                .map(
-                    rows -> {
-                      Map<Long, List<Map<String, Object>>> byOrder = new HashMap<>();
-                      for (Row row : rows) {
-                        byOrder
-                            .computeIfAbsent(row.getLong(0), id -> new ArrayList<>())
-                            .add(Nodes.line(row, 1));
-                      }
-                      return byOrder;
-                    })
-                .toCompletionStage(),
+        (Set<LinesKey> keys) -> {
+          Map<Long, LinesKey> byId = new HashMap<>(keys.size() * 2);
+          Long[] orders = new Long[keys.size()];
+          Long[] customers = new Long[keys.size()];
+          int i = 0;
+          for (LinesKey key : keys) {
+            byId.put(key.orderId(), key);
+            orders[i] = key.orderId();
+            customers[i++] = key.customerId();
+          }
+          return db.run(LINES_OF_ORDERS, Tuple.of((Object) orders, (Object) customers))
+              .map(
+                  rows -> {
+                    Map<LinesKey, List<Map<String, Object>>> byOrder = new HashMap<>();
+                    for (Row row : rows) {
+                      byOrder
+                          .computeIfAbsent(byId.get(row.getLong(0)), k -> new ArrayList<>())
+                          .add(Nodes.line(row, 1));
+                    }
+                    return byOrder;
+                  })
+              .toCompletionStage();
+        },
         options);
   }
 

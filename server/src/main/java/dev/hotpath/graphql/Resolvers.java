@@ -88,8 +88,9 @@ final class Resolvers {
           return items; // an order a write returned carries its lines
         }
         long id = ((Number) order.get("id")).longValue();
-        return Resolvers.<Long, List<Map<String, Object>>>loader(env, Loaders.LINES)
-            .load(id)
+        long customer = ((Number) order.get("customer_id")).longValue();
+        return Resolvers.<Loaders.LinesKey, List<Map<String, Object>>>loader(env, Loaders.LINES)
+            .load(new Loaders.LinesKey(id, customer))
             .thenApply(lines -> lines == null ? List.of() : lines);
       };
 

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,10 @@ final class RelayLog implements AutoCloseable {
   static RelayLog open(DatabaseCoordinates database) throws SQLException {
     Connection conn = database.openJdbc();
     conn.setAutoCommit(true);
+    // the next batch's plan must not come from the log's statistics (see Compute#connectOptions)
+    try (Statement st = conn.createStatement()) {
+      st.execute("SET plan_cache_mode = force_generic_plan");
+    }
     return new RelayLog(conn);
   }
 
