@@ -48,6 +48,85 @@ class ConsumerPlanTest {
     }
   }
 
+  /** {@link Projection#RANGE} selects exactly what the row comparisons it stands for select. */
+  @Test
+  void theRangeSelectsWhatTheRowComparisonsSelect() throws Exception {
+    var db = TestServer.get().database();
+    String rows =
+        "SELECT t::text::xid8 AS txid, i::bigint AS id FROM generate_series(5, 8) t,"
+            + " generate_series(1, 6) i";
+    String positions =
+        "generate_series(4, 9) t1, generate_series(0, 7) i1,"
+            + " generate_series(4, 9) t3, generate_series(0, 7) i3";
+    String range =
+        Projection.RANGE
+            .replace("$1::text::xid8", "t1::text::xid8")
+            .replace("$3::text::xid8", "t3::text::xid8")
+            .replace("$2", "i1")
+            .replace("$4", "i3");
+    // every (from, to) with from <= to and a few past the log's ends, over every event
+    long differ =
+        Sql.number(
+            db,
+            "SELECT count(*) FROM "
+                + positions
+                + " WHERE (t1, i1) <= (t3, i3) AND (SELECT count(*) FROM ("
+                + rows
+                + ") e WHERE (txid, id) > (t1::text::xid8, i1) AND (txid, id) <= (t3::text::xid8,"
+                + " i3)) <> (SELECT count(*) FROM ("
+                + rows
+                + ") e WHERE "
+                + range
+                + ")");
+    assertThat(differ).isZero();
+  }
+
+  /**
+   * A batch inside one transaction's events (the test log's seed wrote them in one) reads a few
+   * index pages, not the rest of the transaction's events.
+   */
+  @Test
+  void aBatchInsideOneTransactionReadsAFewPagesOfTheIndex() throws Exception {
+    var db = TestServer.get().database();
+    String txid =
+        Sql.text(db, "SELECT txid::text FROM outbox GROUP BY txid ORDER BY count(*) DESC LIMIT 1");
+    long from = Sql.number(db, "SELECT min(id) FROM outbox WHERE txid = '" + txid + "'::xid8");
+    long to =
+        Sql.number(
+            db,
+            "SELECT id FROM outbox WHERE txid = '"
+                + txid
+                + "'::xid8 ORDER BY id OFFSET 1000 LIMIT 1");
+    try (Connection conn = db.openJdbc();
+        Statement st = conn.createStatement()) {
+      st.execute("SET plan_cache_mode = force_generic_plan");
+      st.execute(
+          "PREPARE batch(text, bigint, text, bigint) AS SELECT count(*) FROM outbox WHERE "
+              + Projection.RANGE);
+      StringBuilder b = new StringBuilder();
+      try (ResultSet rs =
+          st.executeQuery(
+              "EXPLAIN (ANALYZE, BUFFERS) EXECUTE batch('%s', %d, '%s', %d)"
+                  .formatted(txid, from, txid, to))) {
+        while (rs.next()) {
+          b.append(rs.getString(1)).append('\n');
+        }
+      }
+      String plan = b.toString();
+      java.util.regex.Matcher buffers =
+          java.util.regex.Pattern.compile("Buffers: shared hit=(\\d+)(?: read=(\\d+))?")
+              .matcher(plan);
+      assertThat(buffers.find()).as(plan).isTrue();
+      long total =
+          Long.parseLong(buffers.group(1))
+              + (buffers.group(2) == null ? 0 : Long.parseLong(buffers.group(2)));
+      // 1,000 events: their heap pages and a few index pages (the rest of the transaction's
+      // events, read by the row comparisons, is about 100k index entries here)
+      assertThat(total).as(plan).isLessThan(200);
+      assertThat(plan).as(plan).doesNotContain("Seq Scan on outbox_");
+    }
+  }
+
   @Test
   void theConsumersConnectionsUseTheGenericPlan() throws Exception {
     Vertx vertx = Vertx.vertx();
