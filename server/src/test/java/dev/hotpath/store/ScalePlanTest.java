@@ -3,6 +3,7 @@ package dev.hotpath.store;
 import dev.hotpath.store.seed.DataGenerator;
 import dev.hotpath.store.seed.ProgressBar;
 import dev.hotpath.store.seed.SeedPlan;
+import dev.hotpath.support.TempDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -20,10 +21,11 @@ class ScalePlanTest extends QueryPlanTest {
   static final SeedPlan SCALE = new SeedPlan(250_000, 25_000, 5_000_000, 42);
 
   private static EmbeddedDatabase server;
+  private static Path dir;
 
   @BeforeAll
   static void seedFiveMillionOrders() throws Exception {
-    Path dir = Files.createTempDirectory("hotpath-scale-");
+    dir = Files.createTempDirectory("hotpath-scale-");
     server = EmbeddedDatabase.start(dir.resolve("pg"), 0);
     Migrations.migrate(server.coordinates());
     DataGenerator.seed(server.coordinates(), SCALE, new ProgressBar(System.err));
@@ -33,6 +35,9 @@ class ScalePlanTest extends QueryPlanTest {
   static void stop() {
     if (server != null) {
       server.close();
+    }
+    if (dir != null) {
+      TempDirs.delete(dir); // 8 GB of generated data
     }
   }
 
