@@ -24,10 +24,10 @@ public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   }
 
   /**
-   * HOTPATH_CACHE_MAX_MB (default: an eighth of the heap, never less than 16 MiB; 256 MiB at the
-   * launcher's -Xmx2g; an entry weighs about 0.4 KiB (customer) to 2 KiB (order with lines), so the
-   * default holds some 10^5 to 10^6 representations; see README, "Sizing the response cache"),
-   * HOTPATH_CACHE_TTL_MS and HOTPATH_CACHE_NEGATIVE_TTL_MS.
+   * HOTPATH_CACHE_MAX_MB (default: an eighth of the heap, never less than 16 MiB; 32 MiB at the
+   * launcher's -Xmx256m; an entry weighs about 0.4 KiB (customer) to 2 KiB (order with lines), so
+   * the default holds some 16,000 to 80,000 representations; see README, "Sizing the response
+   * cache"), HOTPATH_CACHE_TTL_MS and HOTPATH_CACHE_NEGATIVE_TTL_MS.
    */
   static CacheSettings from(EnvReader r) {
     long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
