@@ -115,7 +115,7 @@ public final class JobQueue {
           + " || timeout_ms || ' ms (worker ' || locked_by || ' lost it)',"
           + " locked_by = NULL, locked_until = NULL, updated_at = now(),"
           + " finished_at = CASE WHEN attempts >= max_attempts THEN now() END"
-          + " WHERE status = 'running' AND locked_until < now() RETURNING id, status";
+          + " WHERE status = 'running' AND locked_until < now() RETURNING id, status, kind";
 
   private static final String STATS =
       "SELECT count(*) FILTER (WHERE status = 'queued' AND run_at <= now()),"
@@ -137,7 +137,11 @@ public final class JobQueue {
 
   private static final String RETRY =
       "UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), last_error = NULL,"
-          + " finished_at = NULL, progress = 0, updated_at = now() WHERE id = $1 AND status = 'dead'"
+          + " finished_at = NULL, progress = 0, updated_at = now(),"
+          // a dead recurring run whose successor is already pending runs once more without its key
+          + " dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM jobs p WHERE p.dedupe_key ="
+          + " jobs.dedupe_key AND p.status IN ('queued', 'running')) THEN NULL ELSE dedupe_key END"
+          + " WHERE id = $1 AND status = 'dead'"
           + " RETURNING "
           + JOB_COLUMNS;
 
@@ -203,8 +207,10 @@ public final class JobQueue {
   }
 
   /**
-   * Makes {@code kind} recurring: each success enqueues the next run {@code every} later (deduped
-   * by kind, so one run is pending at a time across all instances).
+   * Makes {@code kind} recurring: each run that ends, whether it succeeded or died after its last
+   * attempt, enqueues the next one {@code every} later (deduped by kind, so one run is pending at a
+   * time across all instances). A dead run stays in the dead-letter list for an operator; the
+   * schedule does not die with it.
    */
   public void recurring(String kind, Duration every) {
     recurring.put(kind, every);
@@ -253,12 +259,16 @@ public final class JobQueue {
                 return Future.succeededFuture(false);
               }
               succeeded.incrementAndGet();
-              Duration every = recurring.get(job.kind());
-              if (every == null) {
-                return Future.succeededFuture(true);
-              }
-              return enqueue(client, recurringSpec(job.kind()).withDelay(every)).map(true);
+              return next(client, job.kind()).map(true);
             });
+  }
+
+  /** The next run of {@code kind} when it is recurring; nothing otherwise. */
+  private Future<?> next(SqlClient client, String kind) {
+    Duration every = recurring.get(kind);
+    return every == null
+        ? Future.succeededFuture()
+        : enqueue(client, recurringSpec(kind).withDelay(every));
   }
 
   /**
@@ -271,17 +281,18 @@ public final class JobQueue {
     return client
         .preparedQuery(FAIL)
         .execute(Tuple.of(job.id(), worker, job.attempt(), (double) delay, message))
-        .map(
+        .compose(
             rows -> {
               if (rows.size() == 0) {
-                return Optional.empty();
+                return Future.succeededFuture(Optional.<String>empty());
               }
               failed.incrementAndGet();
               String status = rows.iterator().next().getString(0);
-              if ("dead".equals(status)) {
-                deadLettered.incrementAndGet();
+              if (!"dead".equals(status)) {
+                return Future.succeededFuture(Optional.of(status));
               }
-              return Optional.of(status);
+              deadLettered.incrementAndGet();
+              return next(client, job.kind()).map(Optional.of(status));
             });
   }
 
@@ -295,7 +306,20 @@ public final class JobQueue {
 
   /** Returns lost attempts to the queue; the number of jobs reaped. */
   public Future<Integer> reap(SqlClient client) {
-    return client.preparedQuery(REAP).execute().map(RowSet::size);
+    return client
+        .preparedQuery(REAP)
+        .execute()
+        .compose(
+            rows -> {
+              List<Future<?>> next = new ArrayList<>();
+              for (Row r : rows) {
+                if ("dead".equals(r.getString(1))) {
+                  deadLettered.incrementAndGet();
+                  next.add(next(client, r.getString(2)));
+                }
+              }
+              return Future.all(next).map(rows.size());
+            });
   }
 
   public Future<Stats> stats(SqlClient client) {

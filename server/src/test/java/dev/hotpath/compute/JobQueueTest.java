@@ -137,6 +137,68 @@ class JobQueueTest {
   }
 
   @Test
+  void aRecurringJobThatDiesStillSchedulesItsNextRun() throws Exception {
+    String kind = uniqueKind("recurring");
+    AtomicBoolean broken = new AtomicBoolean(true);
+    app.jobHandlers()
+        .register(
+            kind,
+            job ->
+                broken.get()
+                    ? Future.failedFuture(new IllegalStateException("the disk is full"))
+                    : Future.succeededFuture("{}"));
+    jobs.recurring(kind, Duration.ofHours(1));
+    long id = enqueue(jobs.recurringSpec(kind).withAttempts(1));
+    awaitStatus(id, "dead");
+    // the schedule lives on: the next run is queued an interval later
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM jobs WHERE kind = '"
+                            + kind
+                            + "' AND status = 'queued' AND run_at > now() + interval '50 minutes'"
+                            + " AND dedupe_key = 'recurring:"
+                            + kind
+                            + "'")
+                    == 1);
+
+    // an operator's retry of the dead run does not collide with the pending one: it runs once more
+    broken.set(false);
+    Api.Response retried = admin.post("/admin/jobs/" + id + "/retry", "");
+    assertThat(retried.status()).as(retried.body()).isEqualTo(200);
+    awaitStatus(id, "succeeded");
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM jobs WHERE kind = '" + kind + "' AND status = 'queued'"))
+        .isEqualTo(1);
+
+    // a run lost with its worker on its last attempt dies too, and schedules the next as well
+    server.execute("DELETE FROM jobs WHERE kind = '" + kind + "'");
+    long lost =
+        server.queryLong(
+            "INSERT INTO jobs (kind, status, attempts, max_attempts, timeout_ms, locked_by,"
+                + " locked_until, dedupe_key) VALUES ('"
+                + kind
+                + "', 'running', 1, 1, 1000, 'a-worker-that-died', now() - interval '1 second',"
+                + " 'recurring:"
+                + kind
+                + "') RETURNING id");
+    awaitStatus(lost, "dead");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                server.queryLong(
+                        "SELECT count(*) FROM jobs WHERE kind = '"
+                            + kind
+                            + "' AND status = 'queued' AND run_at > now() + interval '50 minutes'")
+                    == 1);
+    server.execute("DELETE FROM jobs WHERE kind = '" + kind + "'");
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutCountsAsFailedAndRunsAgain() throws Exception {
     String kind = uniqueKind("slow");
     app.jobHandlers()
