@@ -3,6 +3,7 @@ package dev.hotpath.http;
 import dev.hotpath.store.DatabaseHealth;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -23,6 +24,11 @@ public final class Problems {
     Throwable failure = ctx.failure();
     if (failure instanceof ProblemException problem) {
       send(ctx, problem);
+      return;
+    }
+    // the client closed its connection before the request was read or answered: nobody is left
+    // to answer and nothing went wrong here (the access log and metrics count it as 499)
+    if (failure instanceof HttpClosedException || ctx.response().closed()) {
       return;
     }
     // the database's faults are expected outcomes: a 503 to retry, not a 500 logged per request

@@ -23,6 +23,14 @@ public final class HeldSlots {
    * flight; the caller closes the sockets to give the slots back.
    */
   public static List<Socket> take(App instance, int n) throws IOException {
+    return take(instance, n, n);
+  }
+
+  /**
+   * Opens {@code n} such requests to {@code instance} and waits until it has {@code inFlight}
+   * requests in flight (those and others it already had).
+   */
+  public static List<Socket> take(App instance, int n, int inFlight) throws IOException {
     List<Socket> sockets = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Socket socket = new Socket("localhost", instance.port());
@@ -39,7 +47,7 @@ public final class HeldSlots {
     }
     Awaitility.await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> instance.gatekeeper().admission().inFlight() == n);
+        .until(() -> instance.gatekeeper().admission().inFlight() == inFlight);
     return sockets;
   }
 }

@@ -154,7 +154,9 @@ public final class Backpressure {
    * @return whether the connection was paused
    */
   public boolean pauseIfSaturated(Valve valve, RoutingContext ctx, Runnable onResume) {
-    if (!settings.enabled() || !admission.enabled() || valve.paused()) {
+    // a connection that closed with its request in flight ends that request as it goes: there is
+    // nothing left to pause (and Netty throws when a deregistered channel's reads are turned off)
+    if (!settings.enabled() || !admission.enabled() || valve.paused() || !valve.open()) {
       return false;
     }
     Criticality criticality = ctx == null ? Criticality.HIGH : AdmissionGate.classOf(ctx);

@@ -228,6 +228,49 @@ class BackpressureApiTest {
     assertThat(requests("/v1/orders", "500")).isEqualTo(errors);
   }
 
+  /**
+   * A connection that closes while its request is in flight and the server is saturated for that
+   * request's class is not paused after it is gone: pausing a deregistered channel threw inside
+   * Netty (an error logged per connection, seen when a load generator stopped mid-run).
+   */
+  @Test
+  void aConnectionClosedWithALowRequestInFlightWhileSaturatedIsNotPausedAfterwards()
+      throws Exception {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> errors =
+        new ch.qos.logback.core.read.ListAppender<>();
+    errors.start();
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(errors);
+    try {
+      // a report request (criticality low: half the limit) whose body never comes takes a slot,
+      // then three orders take the rest
+      Socket low = new Socket("localhost", app.port());
+      write(
+          low,
+          "POST /v1/reports HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+              + Tokens.get().service()
+              + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n");
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().inFlight() == 1);
+      holders.addAll(dev.hotpath.support.HeldSlots.take(app, 3, 4));
+      low.close();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().inFlight() == 3);
+      release();
+      assertThat(errors.list)
+          .filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+          .extracting(
+              e ->
+                  e.getFormattedMessage()
+                      + (e.getThrowableProxy() == null
+                          ? ""
+                          : ": " + e.getThrowableProxy().getClassName()))
+          .isEmpty();
+    } finally {
+      root.detachAppender(errors);
+    }
+  }
+
   private static double requests(String route, String status) {
     var timer =
         app.observability()
