@@ -50,9 +50,8 @@ class SharedLevelTest {
                   Map.of(
                       // B (1) keeps no first level of its own: every read of it goes to Redis
                       "HOTPATH_CACHE_MAX_MB", i == 1 ? "0" : "64",
-                      // the cache alone: 200 concurrent requests of one client would contend on
-                      // its shared bucket (Bucket4j's compare-and-swap retries;
-                      // SharedRateLimitTest)
+                      // the cache alone: what this test counts are Redis round trips of the
+                      // cache, and shared limits add their own (SharedRateLimitTest counts those)
                       "HOTPATH_RATE_LIMITS", "off",
                       "HOTPATH_REDIS_URL", redis.url(),
                       "HOTPATH_DB_POOL_SIZE", "4",
