@@ -27,6 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * this machine (printed by the test), so a slow, busy machine where compilation lags still passes.
  */
 class AllocationBudgetTest {
+  /**
+   * About twice what an uncached first page (20 orders with their lines) allocates here (107 KB).
+   */
+  private static final long PAGE_UNCACHED_BUDGET = 220_000;
+
   private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
 
   @TempDir Path dir;
@@ -63,6 +68,12 @@ class AllocationBudgetTest {
       assertThat(perRequest(app, 1_000, 2_000, i -> ok(api.get("/v1/orders/" + (orders + i)))))
           .as("bytes per uncached GET /v1/orders/{id}")
           .isLessThan(40_000);
+      long customers = ids("SELECT min(id) FROM customers");
+      assertThat(
+              perRequest(
+                  app, 50, 1_000, i -> ok(api.get("/v1/customers/" + (customers + i) + "/orders"))))
+          .as("bytes per uncached GET /v1/customers/{id}/orders")
+          .isLessThan(PAGE_UNCACHED_BUDGET);
       assertThat(
               perRequest(
                   app,
