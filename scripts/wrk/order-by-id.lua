@@ -18,8 +18,9 @@ function init(args)
   math.randomseed(seed * 7919)
 end
 -- the seed's time line (store/seed/SeedRun): the 730 days before 2026-01-01, so from 2024-01-02
--- (2024 has 366 days); a row's random offset inside its slot moves about one order in 20000 across
--- a month's end, which then answers 404
+-- (2024 has 366 days); a row's time is a random offset inside its slot, so the orders whose slot
+-- straddles a month's end (about one in 20000) may sit in either month: they are not asked for,
+-- so that every answer is a 200
 local start, span = 1704153600, 730 * 86400
 -- the month key (months since January 2000, UTC) of a unix time
 local function month_key(seconds)
@@ -30,6 +31,15 @@ local function order_id(n)
   local at = start + math.floor((n - 1) * span / seeded)
   return string.format("%.0f", month_key(at) * 1099511627776 + n)
 end
+local function straddles(n)
+  local from = start + math.floor((n - 1) * span / seeded)
+  local to = start + math.floor(n * span / seeded)
+  return month_key(from) ~= month_key(to)
+end
 function request()
-  return wrk.format("GET", "/v1/orders/" .. order_id(math.random(1, first)))
+  local n = math.random(1, first)
+  while straddles(n) do
+    n = math.random(1, first)
+  end
+  return wrk.format("GET", "/v1/orders/" .. order_id(n))
 end
