@@ -14,13 +14,15 @@ import java.util.Optional;
  * <p><b>Why not in the order's own transaction.</b> {@code NOTIFY} takes a database-wide lock at
  * commit and holds it until the commit is flushed, so that notifications enter the queue in commit
  * order; every transaction that notifies therefore commits alone, WAL flush included, and group
- * commit is lost. Measured on this machine with pgbench's TPC-B-like transaction at 64 clients, one
- * {@code pg_notify} added to it cut the rate to 0.26-0.37 of the plain transaction: the share of
- * pgbench that order placement reached while each order notified. Here one transaction notifies per
- * batch. The price is latency: another instance evicts within about {@code HOTPATH_OUTBOX_POLL_MS}
- * (100 ms) of the commit instead of within milliseconds, and later while a long transaction holds
- * the log's horizon back (see {@link OutboxConsumer}); the writing instance still evicts its own
- * cache, and the shared level, before it answers.
+ * commit is lost. Measured on this machine (pgbench, TPC-B-like, 64 clients, four runs on the
+ * embedded PostgreSQL), one {@code pg_notify} added to the transaction cut its rate to 0.19-0.37 of
+ * the plain transaction, which is where order placement stood against pgbench (0.29-0.31) while
+ * each order notified; the most sampled wait of the order's sessions was then {@code Lock:object}
+ * at {@code COMMIT}. Here one transaction notifies per batch. The price is latency: another
+ * instance evicts within about {@code HOTPATH_OUTBOX_POLL_MS} (100 ms) of the commit instead of
+ * within milliseconds, and later while a long transaction holds the log's horizon back (see {@link
+ * OutboxConsumer}); the writing instance still evicts its own cache, and the shared level, before
+ * it answers.
  *
  * <p>A message carries the origin of the instance that placed its orders (the event's {@code
  * cache_origin}), so that instance skips it, having evicted before it answered; events without one
