@@ -22,7 +22,8 @@ public final class Rebuild {
         new CustomerSummaryProjector(),
         new ProductStatsProjector(),
         new ConfirmationNotifier(),
-        new AnalyticsCounters());
+        new AnalyticsCounters(),
+        new OrderInvalidations());
   }
 
   /** The projections that are read models and can be rebuilt, by name. */

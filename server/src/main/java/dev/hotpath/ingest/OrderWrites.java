@@ -8,7 +8,6 @@ import dev.hotpath.http.ProblemType;
 import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
-import dev.hotpath.serve.cache.CacheInvalidation;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.serve.cache.ResponseCache.Owner;
@@ -33,14 +32,14 @@ import java.util.Set;
  * database; the response is built from what the insert returned.
  *
  * <p>Three round trips and six statements, each round trip one pipelined batch: (BEGIN + key claim
- * + customer and locked products in one statement), (stock, order, lines, event and the cache
- * invalidation message in one statement), (saved response + COMMIT). Measured on this machine, the
- * database's per-statement work and one socket write per statement were most of an order's CPU, so
- * the statements are few and wide. The products are locked before the claim's answer is known: if
- * the key turns out to belong to another request the transaction rolls back, having written
- * nothing. After the commit, this instance evicts the representations the order changed before it
- * answers. With a payments provider, the order is authorized before the transaction and is {@code
- * paid} or {@code payment_pending}; see {@link OrderPayments} for that design.
+ * + customer and locked products in one statement), (stock, order, lines and event in one
+ * statement), (saved response + COMMIT). Measured on this machine, the database's per-statement
+ * work and one socket write per statement were most of an order's CPU, so the statements are few
+ * and wide. The products are locked before the claim's answer is known: if the key turns out to
+ * belong to another request the transaction rolls back, having written nothing. After the commit,
+ * this instance evicts the representations the order changed before it answers. With a payments
+ * provider, the order is authorized before the transaction and is {@code paid} or {@code
+ * payment_pending}; see {@link OrderPayments} for that design.
  *
  * @param payments the payment step, when a payments provider is configured; without it orders are
  *     placed unpaid ({@code placed}, no payment), as before payments existed
@@ -64,11 +63,12 @@ public record OrderWrites(
 
   /**
    * Takes the stock, writes the order, its lines (each with the order's customer_id, the shard key:
-   * taken from the inserted order, so a line cannot name another customer) and its event, and
-   * queues the cache invalidation message (the owners known before the insert, $15, ending in the
-   * order's code and a colon, then the new order's id; delivered to listeners only on commit). The
-   * event carries the request's {@code traceparent} ($16). Returns the shape of {@link
-   * OrderReads#ORDER_WITH_LINES}.
+   * taken from the inserted order, so a line cannot name another customer) and its event. The event
+   * carries the request's {@code traceparent} ($15) and this instance's cache origin ($16), so that
+   * it skips the log's message about the order. Returns the shape of {@link
+   * OrderReads#ORDER_WITH_LINES}. No {@code NOTIFY} here: the other instances' caches hear of the
+   * order from the log ({@code compute.OrderInvalidations}), because a {@code NOTIFY} would make
+   * every order's commit wait for the previous one's WAL flush.
    */
   private static final String WRITE =
       "WITH s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
@@ -92,12 +92,10 @@ public record OrderWrites(
               "o",
               "o.id",
               Outbox.orderPayload("o", "api", "$11::text::jsonb"),
+              "$15::text",
               "$16::text")
-          + "),"
-          + " n AS (SELECT pg_notify('"
-          + CacheInvalidation.CHANNEL
-          + "', $15::text || o.id) FROM o)"
-          + " SELECT o.*, i.* FROM o CROSS JOIN i CROSS JOIN n ORDER BY i.line_no";
+          + ")"
+          + " SELECT o.*, i.* FROM o CROSS JOIN i ORDER BY i.line_no";
 
   public void place(RoutingContext ctx) {
     IdempotencyStore.Key key = IdempotencyStore.key(ctx);
@@ -243,12 +241,8 @@ public record OrderWrites(
             .addString(payment.map(OrderPayments.Decision::status).orElse("placed"))
             .addString(payment.map(OrderPayments.Decision::paymentStatus).orElse(null))
             .addString(payment.flatMap(OrderPayments.Decision::authorization).orElse(null))
-            .addString(
-                CacheInvalidation.payload(cache.origin(), request.changes())
-                    + ","
-                    + Kind.ORDER.code()
-                    + ":")
-            .addString(Tracing.currentTraceparent());
+            .addString(Tracing.currentTraceparent())
+            .addString(cache.origin());
     Future<RowSet<Row>> order = conn.preparedQuery(WRITE).execute(insert);
     if (payment.isEmpty()) {
       return order;

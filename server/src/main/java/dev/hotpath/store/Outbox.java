@@ -39,7 +39,23 @@ public final class Outbox {
    */
   public static String append(
       String type, String from, String aggregateId, String payload, String traceParent) {
-    return "INSERT INTO outbox (type, aggregate_id, payload, trace_parent) SELECT '"
+    return append(type, from, aggregateId, payload, traceParent, "NULL");
+  }
+
+  /**
+   * As {@link #append(String, String, String, String, String)}, with the response cache origin of
+   * the instance that made the change ({@code cacheOrigin}: an SQL text expression): the log's
+   * cache invalidation messages ({@code compute.OrderInvalidations}) carry it, so that the writer,
+   * which evicted before it answered, skips them.
+   */
+  public static String append(
+      String type,
+      String from,
+      String aggregateId,
+      String payload,
+      String traceParent,
+      String cacheOrigin) {
+    return "INSERT INTO outbox (type, aggregate_id, payload, trace_parent, cache_origin) SELECT '"
         + type
         + "', "
         + aggregateId
@@ -47,6 +63,8 @@ public final class Outbox {
         + payload
         + ", "
         + traceParent
+        + ", "
+        + cacheOrigin
         + " FROM "
         + from;
   }

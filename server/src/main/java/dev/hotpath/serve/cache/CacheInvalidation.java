@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps this instance's {@link ResponseCache} in step with writes made by every instance on the
  * database. Writes send {@code NOTIFY hotpath_cache} inside their transaction, so a message is
- * delivered only once the write has committed; this listener, on a connection of its own, evicts
- * what each message names.
+ * delivered only once the write has committed; order placements are announced after their commit by
+ * the log's {@code cache_invalidation} consumer instead ({@code compute.OrderInvalidations}), so
+ * that orders do not commit one at a time. This listener, on a connection of its own, evicts what
+ * each message names.
  *
  * <p>A message is a comma-separated list of {@link ResponseCache.Owner#token() owner tokens}
  * ({@code c:42,co:42}), preceded by the writer's {@link ResponseCache#origin() origin} and a bar
