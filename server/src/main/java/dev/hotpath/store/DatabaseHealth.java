@@ -43,6 +43,15 @@ public final class DatabaseHealth implements AutoCloseable {
 
   private final Vertx vertx;
   private final PgConnectOptions probeOptions;
+  private final PgConnectOptions cancellerOptions;
+
+  /**
+   * The connection cancels are sent on, opened on the first and kept: each cancel on a connection
+   * of its own cost PostgreSQL a backend started for one statement, and cancels come in bursts
+   * exactly when the database is already too slow (every request past its deadline sends one).
+   */
+  private Future<PgConnection> canceller;
+
   private final DatabaseBreaker breaker;
   private final Counter rejected;
   private final AtomicLong unavailableSince = new AtomicLong();
@@ -55,6 +64,10 @@ public final class DatabaseHealth implements AutoCloseable {
             .connectOptions(1)
             .setCachePreparedStatements(false)
             .addProperty("application_name", "hotpath database probe");
+    this.cancellerOptions =
+        database
+            .connectOptions(CANCELS_IN_FLIGHT)
+            .addProperty("application_name", "hotpath canceller");
     this.breaker = new DatabaseBreaker(THRESHOLD, PROBE_EVERY, System::nanoTime, this::changed);
     Gauge.builder("hotpath_db_available", breaker, b -> b.permits() ? 1 : 0)
         .description(
@@ -173,27 +186,60 @@ public final class DatabaseHealth implements AutoCloseable {
   /**
    * Cancels what the backend of {@code conn} is running, and completes once PostgreSQL has
    * signalled it: {@code pg_cancel_backend} returns after the signal is sent, on a connection of
-   * its own (the probe's settings). The protocol's cancel request is never answered, so its
+   * its own (kept for the next cancel). The protocol's cancel request is never answered, so its
    * completion says nothing of when the signal lands, and one that landed after the statement it
    * was sent for had ended cancelled the next statement on the connection (see {@link
-   * LentConnection}). If that connection cannot be had, the protocol's cancel request is sent
-   * instead and the returned future completes at once.
+   * LentConnection}). If that connection cannot be had within {@link #CANCEL_TIMEOUT}, the
+   * protocol's cancel request is sent instead and the returned future completes at once.
    */
   Future<Void> cancel(PgConnection conn) {
     int processId = conn.processId();
-    return PgConnection.connect(vertx, probeOptions)
-        .compose(
+    Future<PgConnection> on = canceller();
+    return on.compose(
             c ->
                 c.preparedQuery("SELECT pg_cancel_backend($1)")
-                    .execute(io.vertx.sqlclient.Tuple.of(processId))
-                    .eventually(c::close))
-        .timeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .execute(io.vertx.sqlclient.Tuple.of(processId)))
+        .timeout(CANCEL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .<Void>mapEmpty()
         .recover(
             e -> {
+              dropCanceller(on);
               conn.cancelRequest();
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * How long a cancel may take to be signalled before the protocol's cancel request is sent
+   * instead: long enough to outlast a short freeze of the database (a statement stuck behind a
+   * stopped server), since a {@code pg_cancel_backend} still queued when this runs out is carried
+   * out after the thaw anyway, and then strikes whatever the backend runs by then. Nothing waits on
+   * it but the held connection's return to the pool.
+   */
+  static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Statements the canceller connection may have in flight at once (pipelined). */
+  static final int CANCELS_IN_FLIGHT = 64;
+
+  private synchronized Future<PgConnection> canceller() {
+    Future<PgConnection> current = canceller;
+    if (current == null) {
+      Future<PgConnection> opening = PgConnection.connect(vertx, cancellerOptions);
+      opening.onSuccess(c -> c.closeHandler(v -> dropCanceller(opening)));
+      canceller = current = opening;
+    }
+    return current;
+  }
+
+  /** Forgets {@code which} (failed, timed out or closed), so the next cancel opens a new one. */
+  private void dropCanceller(Future<PgConnection> which) {
+    synchronized (this) {
+      if (canceller != which) {
+        return;
+      }
+      canceller = null;
+    }
+    which.onSuccess(PgConnection::close);
   }
 
   private void probeIfDue() {
@@ -235,6 +281,14 @@ public final class DatabaseHealth implements AutoCloseable {
   @Override
   public void close() {
     vertx.cancelTimer(timer);
+    Future<PgConnection> open;
+    synchronized (this) {
+      open = canceller;
+      canceller = null;
+    }
+    if (open != null) {
+      open.onSuccess(PgConnection::close);
+    }
   }
 
   /** A completed future failing with {@link #refusal()}, or null when the statement may be sent. */

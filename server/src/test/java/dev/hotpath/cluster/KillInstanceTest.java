@@ -54,10 +54,10 @@ class KillInstanceTest {
   /**
    * The README's bound (Scale out, Pools) of one instance's connections to the primary, without
    * replicas or a Kafka relay: both pools of every event loop, the workers' pool, the cache
-   * listener.
+   * listener, the canceller.
    */
   private static final int CONNECTION_BOUND =
-      2 * EVENT_LOOPS * Math.max(1, DB_POOL_SIZE / EVENT_LOOPS) + COMPUTE_POOL_SIZE + 1;
+      2 * EVENT_LOOPS * Math.max(1, DB_POOL_SIZE / EVENT_LOOPS) + COMPUTE_POOL_SIZE + 1 + 1;
 
   private final TestServer server = TestServer.get();
   private final Fixtures fixtures = new Fixtures(server);

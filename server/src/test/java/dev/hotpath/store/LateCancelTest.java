@@ -1,6 +1,7 @@
 package dev.hotpath.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.hotpath.support.TestServer;
 import io.vertx.core.Future;
@@ -10,6 +11,8 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -55,6 +58,58 @@ class LateCancelTest {
     for (int run = 0; run < 5; run++) {
       statementAfterCancel();
     }
+  }
+
+  /**
+   * Cancels stop what they are sent for, and all of them go out on one kept connection: opening one
+   * per cancel started a PostgreSQL backend each time the database was already too slow.
+   */
+  @Test
+  void cancelsStopRunningStatementsAndShareOneConnection() throws Exception {
+    String canceller =
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hotpath canceller'";
+    // the suite's own server may hold its canceller already
+    long before = TestServer.get().queryLong(canceller);
+    List<PgConnection> sleepers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        sleepers.add(
+            PgConnection.connect(vertx, PgConnectOptions.fromUri(TestServer.get().databaseUrl()))
+                .await(30, TimeUnit.SECONDS));
+      }
+      List<Future<RowSet<Row>>> sleeps = new ArrayList<>();
+      for (PgConnection c : sleepers) {
+        sleeps.add(c.query("SELECT pg_sleep(60)").execute());
+      }
+      // every sleep is running before it is cancelled
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  TestServer.get()
+                          .queryLong(
+                              "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'"
+                                  + " AND state = 'active'")
+                      == sleepers.size());
+      List<Future<Void>> cancels = new ArrayList<>();
+      for (PgConnection c : sleepers) {
+        cancels.add(health.cancel(c));
+      }
+      Future.all(cancels).await(30, TimeUnit.SECONDS);
+      for (Future<RowSet<Row>> sleep : sleeps) {
+        Throwable stopped = catchThrowable(() -> sleep.await(30, TimeUnit.SECONDS));
+        assertThat(DatabaseHealth.timedOut(stopped)).as(String.valueOf(stopped)).isTrue();
+      }
+      assertThat(TestServer.get().queryLong(canceller)).isEqualTo(before + 1);
+    } finally {
+      for (PgConnection c : sleepers) {
+        c.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+    health.close();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> TestServer.get().queryLong(canceller) == before);
   }
 
   private void statementAfterCancel() throws Exception {

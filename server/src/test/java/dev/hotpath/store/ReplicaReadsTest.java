@@ -184,10 +184,10 @@ class ReplicaReadsTest {
   /**
    * The README's pool sizing (Scale out, Pools) for this instance: one event loop, {@code
    * HOTPATH_DB_POOL_SIZE=4}, the default four connections of the background workers. To the
-   * primary: both pools of the event loop, the workers' pool, the cache listener, the replica
-   * watcher's poll; to each replica: the event loop's pipelined reads and one poll.
+   * primary: both pools of the event loop, the workers' pool, the cache listener, the canceller,
+   * the replica watcher's poll; to each replica: the event loop's pipelined reads and one poll.
    */
-  private static final int PRIMARY_BOUND = 2 * 1 * 4 + 4 + 1 + 1;
+  private static final int PRIMARY_BOUND = 2 * 1 * 4 + 4 + 1 + 1 + 1;
 
   private static final int REPLICA_BOUND = 1 * 4 + 1;
 
