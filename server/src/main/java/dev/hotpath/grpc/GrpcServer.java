@@ -25,8 +25,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,9 +142,13 @@ public final class GrpcServer implements AutoCloseable {
     }
   }
 
-  /** Counts calls by method and status code ({@code grpc_server_calls_seconds}). */
+  /**
+   * Counts calls by method and status code ({@code grpc_server_calls_seconds}); each method's
+   * timers are looked up once, not built and registered again per call.
+   */
   private static final class CallMetrics implements ServerInterceptor {
     private final MeterRegistry registry;
+    private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
 
     CallMetrics(MeterRegistry registry) {
       this.registry = registry;
@@ -151,13 +158,17 @@ public final class GrpcServer implements AutoCloseable {
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
       long start = System.nanoTime();
+      AtomicReferenceArray<Timer> byCode =
+          timers.computeIfAbsent(
+              call.getMethodDescriptor().getFullMethodName(),
+              m -> new AtomicReferenceArray<>(Status.Code.values().length));
       String method = call.getMethodDescriptor().getFullMethodName();
       ServerCall.Listener<Q> listener =
           next.startCall(
               new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
                 @Override
                 public void close(Status status, Metadata trailers) {
-                  record(method, status.getCode(), start);
+                  record(byCode, method, status.getCode(), start);
                   super.close(status, trailers);
                 }
               },
@@ -166,19 +177,26 @@ public final class GrpcServer implements AutoCloseable {
         @Override
         public void onCancel() {
           // the client went away (cancelled, or its deadline passed): no close follows
-          record(method, Status.Code.CANCELLED, start);
+          record(byCode, method, Status.Code.CANCELLED, start);
           super.onCancel();
         }
       };
     }
 
-    private void record(String method, Status.Code code, long start) {
-      Timer.builder("grpc.server.calls")
-          .description("gRPC calls by method and status code")
-          .tag("method", method)
-          .tag("code", code.name())
-          .register(registry)
-          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    private void record(
+        AtomicReferenceArray<Timer> byCode, String method, Status.Code code, long start) {
+      Timer timer = byCode.get(code.ordinal());
+      if (timer == null) {
+        // registering is idempotent: a race registers the same timer twice
+        timer =
+            Timer.builder("grpc.server.calls")
+                .description("gRPC calls by method and status code")
+                .tag("method", method)
+                .tag("code", code.name())
+                .register(registry);
+        byCode.set(code.ordinal(), timer);
+      }
+      timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }
 }
