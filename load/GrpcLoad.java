@@ -3,7 +3,7 @@ import dev.hotpath.proto.v1.ListCustomerOrdersRequest;
 import dev.hotpath.proto.v1.OrdersServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.util.ArrayList;
 import java.util.List;

@@ -83,6 +83,7 @@ public final class App implements AutoCloseable {
   // set once by start(), before the app is handed out
   private Optional<Redis> redis = Optional.empty();
   private Optional<GrpcServer> grpc = Optional.empty();
+  private InProcess inProcess = new InProcess();
 
   private App(Parts parts) {
     this.parts = parts;
@@ -295,6 +296,7 @@ public final class App implements AutoCloseable {
                 jobHandlers,
                 outside));
     app.redis = redis;
+    app.inProcess = inProcess;
     if (effective.grpc().enabled()) {
       try {
         app.grpc =
@@ -304,7 +306,8 @@ public final class App implements AutoCloseable {
                     effective.server().host(),
                     inProcess,
                     (int) Math.min(Integer.MAX_VALUE, effective.server().bodyLimit()),
-                    observability.registry()));
+                    observability.registry(),
+                    vertx));
       } catch (RuntimeException e) {
         app.close();
         throw e;
@@ -319,6 +322,11 @@ public final class App implements AutoCloseable {
   }
 
   /** The port of the gRPC server, when it runs ({@code HOTPATH_GRPC_PORT}). */
+  /** Requests this process sends its own routes in memory (gRPC calls, GraphQL mutations). */
+  public InProcess inProcess() {
+    return inProcess;
+  }
+
   public Optional<Integer> grpcPort() {
     return grpc.map(GrpcServer::port);
   }

@@ -15,32 +15,36 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server: OrdersService, CustomersService and ProductsService (api/proto), the standard
- * health service and server reflection, on {@code HOTPATH_GRPC_PORT} (grpc-java over its shaded
- * Netty). A call's callbacks run on gRPC's own event loop, where its frames were read (a direct
- * executor: no callback is handed to another thread), and never block: each call is the REST
- * request it stands for, handed once, in memory, to the routes of one of the HTTP server's event
- * loops in turn (see {@link Bridge}). Handing every callback to an HTTP event loop instead
- * (creation, message, half-close, ready, close: a cross-thread hand-off and wake-up each) cost
- * more: in a JFR recording of the uncached page at 8 concurrent calls, samples in those hand-offs
- * fell from 16 % to 13.5 % of the process's, and those in gRPC's executor hand-off itself from 20
- * to 3 (#22).
+ * health service and server reflection, on {@code HOTPATH_GRPC_PORT}: grpc-java's Netty transport
+ * on Vert.x's own Netty and event loops, which accept its connections and read its frames. A call's
+ * callbacks run on the event loop that read it (a direct executor) and never block: each call is
+ * the REST request it stands for, handed once, in memory, to the routes of that same event loop
+ * (see {@link Bridge}), and its answer is written from there, so a call is read, served and
+ * answered on one thread, with no hand-off or wake-up. grpc-java on its own (shaded) Netty instead,
+ * with its event loops apart, cost a hand-off to an HTTP event loop and back per call and a second
+ * Netty (#22; the figures are in the commit that moved it).
  */
 public final class GrpcServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
@@ -67,11 +71,18 @@ public final class GrpcServer implements AutoCloseable {
       String host,
       InProcess routes,
       int maxMessageBytes,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      Vertx vertx) {
     Bridge bridge = new Bridge(routes, registry);
     HealthStatusManager health = new HealthStatusManager();
+    VertxInternal loops = (VertxInternal) vertx;
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, settings.port()))
+            // Vert.x's own event loops and Netty: a call is read, routed and answered on one
+            // thread, with no hand-off between gRPC's event loops and the HTTP server's
+            .bossEventLoopGroup(loops.acceptorEventLoopGroup())
+            .workerEventLoopGroup(loops.nettyEventLoopGroup())
+            .channelFactory(loops.transport().serverChannelFactory(false))
             .directExecutor()
             .keepAliveTime(settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -139,9 +150,13 @@ public final class GrpcServer implements AutoCloseable {
     }
   }
 
-  /** Counts calls by method and status code ({@code grpc_server_calls_seconds}). */
+  /**
+   * Counts calls by method and status code ({@code grpc_server_calls_seconds}); each method's
+   * timers are looked up once, not built and registered again per call.
+   */
   private static final class CallMetrics implements ServerInterceptor {
     private final MeterRegistry registry;
+    private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
 
     CallMetrics(MeterRegistry registry) {
       this.registry = registry;
@@ -151,13 +166,17 @@ public final class GrpcServer implements AutoCloseable {
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
       long start = System.nanoTime();
+      AtomicReferenceArray<Timer> byCode =
+          timers.computeIfAbsent(
+              call.getMethodDescriptor().getFullMethodName(),
+              m -> new AtomicReferenceArray<>(Status.Code.values().length));
       String method = call.getMethodDescriptor().getFullMethodName();
       ServerCall.Listener<Q> listener =
           next.startCall(
               new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
                 @Override
                 public void close(Status status, Metadata trailers) {
-                  record(method, status.getCode(), start);
+                  record(byCode, method, status.getCode(), start);
                   super.close(status, trailers);
                 }
               },
@@ -166,19 +185,26 @@ public final class GrpcServer implements AutoCloseable {
         @Override
         public void onCancel() {
           // the client went away (cancelled, or its deadline passed): no close follows
-          record(method, Status.Code.CANCELLED, start);
+          record(byCode, method, Status.Code.CANCELLED, start);
           super.onCancel();
         }
       };
     }
 
-    private void record(String method, Status.Code code, long start) {
-      Timer.builder("grpc.server.calls")
-          .description("gRPC calls by method and status code")
-          .tag("method", method)
-          .tag("code", code.name())
-          .register(registry)
-          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    private void record(
+        AtomicReferenceArray<Timer> byCode, String method, Status.Code code, long start) {
+      Timer timer = byCode.get(code.ordinal());
+      if (timer == null) {
+        // registering is idempotent: a race registers the same timer twice
+        timer =
+            Timer.builder("grpc.server.calls")
+                .description("gRPC calls by method and status code")
+                .tag("method", method)
+                .tag("code", code.name())
+                .register(registry);
+        byCode.set(code.ordinal(), timer);
+      }
+      timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }
 }

@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
@@ -24,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  * names its caller's address, which the rate limits and the access log see as its peer, and the
  * caller's remaining time as {@link Deadline#TIMEOUT_HEADER}. Each event loop's HTTP server
  * registers its handler ({@link #enter}); a request runs on the event loop it is sent from when
- * that is one of them, else on the next in turn. Thread-safe.
+ * that is one of them (a Vert.x handler, or a gRPC call read there: see grpc/GrpcServer), at once,
+ * else on the next in turn ({@link #handOffs}). Thread-safe.
  */
 public final class InProcess {
   private static final Map<String, ProblemType> BY_URI = new HashMap<>();
@@ -57,6 +58,7 @@ public final class InProcess {
   private volatile List<Entry> entries = List.of();
 
   private final AtomicInteger next = new AtomicInteger();
+  private final AtomicLong handOffs = new AtomicLong();
 
   /**
    * Registers the event loop of {@code context}: requests sent on it go to {@code handler}, the
@@ -85,6 +87,14 @@ public final class InProcess {
   public static boolean isInProcess(HttpServerRequest request) {
     // the router hands its handlers a wrapper of the request; its connection is the request's own
     return request.connection() instanceof LocalConnection;
+  }
+
+  /**
+   * Requests sent from a thread that is none of the registered event loops, and so handed to one (a
+   * task queued there and its thread woken); those sent from an event loop run on it at once.
+   */
+  public long handOffs() {
+    return handOffs.get();
   }
 
   /** Takes the event loop of {@code context} out: it is stopping. */
@@ -131,17 +141,16 @@ public final class InProcess {
       throw new IllegalStateException("no event loop serves requests in process");
     }
     Entry entry = null;
-    Context current = Vertx.currentContext();
-    if (current instanceof ContextInternal c) {
-      for (Entry e : now) {
-        if (e.context().nettyEventLoop() == c.nettyEventLoop()) {
-          entry = e;
-          break;
-        }
+    // sent from an event loop's thread (a Vert.x handler, or a gRPC call read there): that loop
+    for (Entry e : now) {
+      if (e.context().nettyEventLoop().inEventLoop()) {
+        entry = e;
+        break;
       }
     }
     if (entry == null) {
       entry = now.get(Math.floorMod(next.getAndIncrement(), now.size()));
+      handOffs.incrementAndGet();
     }
     Running running = new Running(entry, request);
     if (entry.context().inThread()) {

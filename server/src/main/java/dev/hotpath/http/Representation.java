@@ -103,6 +103,27 @@ public final class Representation {
     return json(body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
   }
 
+  /**
+   * As {@link #oneOff}, a body already in {@code format}: its entity tag is {@code opaqueTag} plus
+   * the format's suffix, as {@link #in} gives the same state in that format.
+   */
+  public static Representation oneOff(
+      Format format,
+      Buffer body,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      long owner) {
+    return new Representation(
+        body,
+        opaqueTag + format.tagSuffix(),
+        lastModified,
+        nextCursor,
+        Compression.ONE_OFF_LEVEL,
+        owner,
+        format);
+  }
+
   private static Representation json(
       Buffer body,
       String opaqueTag,

@@ -160,7 +160,7 @@ public final class OrderReads {
       long[] after = tools.cursors().decode(scope(customerId, status), cursor.get(), 2);
       Replies.loaded(
           ctx,
-          page(customerId, status, after, limit, sel, false),
+          page(customerId, status, after, limit, sel, format),
           format,
           OrderPage.getDefaultInstance(),
           CachePolicy.PRIVATE,
@@ -177,7 +177,7 @@ public final class OrderReads {
     Optional<String> status =
         statusIndex == 0 ? Optional.empty() : Optional.of(STATUS_LIST.get(statusIndex - 1));
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return page(key.id(), status, null, limit, sel, true);
+    return page(key.id(), status, null, limit, sel, null);
   }
 
   private static String scope(long customerId, Optional<String> status) {
@@ -186,7 +186,8 @@ public final class OrderReads {
 
   /**
    * One page, newest first, after {@code after} (created_at micros, id) or from the top when null.
-   * Empty when it is a first page and the customer does not exist.
+   * Empty when it is a first page and the customer does not exist. {@code oneOff}: the format of a
+   * page for one response, written in that format from the rows; null for a page to cache (JSON).
    */
   private Future<Optional<Representation>> page(
       long customerId,
@@ -194,7 +195,7 @@ public final class OrderReads {
       long @Nullable [] after,
       int limit,
       Fields.Selection sel,
-      boolean cached) {
+      @Nullable Format oneOff) {
     String scope = scope(customerId, status);
     String sql;
     Tuple args = Tuple.of(customerId);
@@ -206,7 +207,7 @@ public final class OrderReads {
       args.addOffsetDateTime(Timestamps.fromMicros(after[0])).addLong(after[1]);
     }
     args.addInteger(limit + 1);
-    Page page = new Page(customerId, status, limit, sel, cached);
+    Page page = new Page(customerId, status, limit, sel, oneOff);
     return tools
         .db()
         .run(sql, args)
@@ -268,19 +269,23 @@ public final class OrderReads {
     final Optional<String> status;
     final int limit;
     final Fields.Selection sel;
-    final boolean cached;
+    final @Nullable Format oneOff;
     List<Row> orders = List.of();
     final List<Row> lines = new ArrayList<>();
     boolean more;
     Optional<String> next = Optional.empty();
 
     Page(
-        long customerId, Optional<String> status, int limit, Fields.Selection sel, boolean cached) {
+        long customerId,
+        Optional<String> status,
+        int limit,
+        Fields.Selection sel,
+        @Nullable Format oneOff) {
       this.customerId = customerId;
       this.status = status;
       this.limit = limit;
       this.sel = sel;
-      this.cached = cached;
+      this.oneOff = oneOff;
     }
 
     /**
@@ -299,16 +304,23 @@ public final class OrderReads {
       for (Row order : orders) {
         tag.add(order.getLong(0)).add(order.getInteger(8));
       }
-      Buffer body = encode();
       String opaque = tag.tag("co" + customerId);
-      return cached
-          ? Representation.cached(body, opaque, Representation.NO_DATE, next, customerId)
-          : Representation.oneOff(body, opaque, Representation.NO_DATE, next, customerId);
+      if (oneOff == null) {
+        Buffer body = encode(Format.JSON);
+        return Representation.cached(body, opaque, Representation.NO_DATE, next, customerId);
+      }
+      return Representation.oneOff(
+          oneOff, encode(oneOff), opaque, Representation.NO_DATE, next, customerId);
     }
 
-    /** Lines are sorted by order id; each order finds its run by id. */
-    private Buffer encode() {
+    /**
+     * The page in {@code format} (protobuf written from the rows, no JSON in between). Lines are
+     * sorted by order id; each order finds its run by id.
+     */
+    private Buffer encode(Format format) {
       return Pages.encode(
+          format,
+          OrderPage.getDefaultInstance(),
           orders,
           next,
           600,

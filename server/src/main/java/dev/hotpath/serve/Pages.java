@@ -1,7 +1,9 @@
 package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.google.protobuf.Message;
 import dev.hotpath.http.Fields;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.JsonOutput;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -34,16 +36,33 @@ final class Pages {
    * bytesPerRow} sizes the buffer.
    */
   static Buffer encode(List<Row> rows, Optional<String> next, int bytesPerRow, Item item) {
-    return JsonOutput.write(
-        128 + bytesPerRow * rows.size(),
-        gen -> {
-          gen.writeStartObject();
-          gen.writeArrayFieldStart("data");
-          for (Row row : rows) {
-            item.write(gen, row);
-          }
-          end(gen, next);
-        });
+    return JsonOutput.write(128 + bytesPerRow * rows.size(), envelope(rows, next, item));
+  }
+
+  /**
+   * Encodes {@code rows} as the other form does, in {@code format}: a protobuf page is written as
+   * {@code page}'s message straight from the same calls (see {@link ProtobufForms#write}).
+   */
+  static Buffer encode(
+      Format format,
+      Message page,
+      List<Row> rows,
+      Optional<String> next,
+      int bytesPerRow,
+      Item item) {
+    return ProtobufForms.write(
+        format, 128 + bytesPerRow * rows.size(), page, envelope(rows, next, item));
+  }
+
+  private static JsonOutput.Writer envelope(List<Row> rows, Optional<String> next, Item item) {
+    return gen -> {
+      gen.writeStartObject();
+      gen.writeArrayFieldStart("data");
+      for (Row row : rows) {
+        item.write(gen, row);
+      }
+      end(gen, next);
+    };
   }
 
   /**

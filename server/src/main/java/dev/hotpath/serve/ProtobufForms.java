@@ -2,6 +2,7 @@ package dev.hotpath.serve;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.NumberInput;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
@@ -11,10 +12,14 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Representation;
 import dev.hotpath.serve.cache.ResponseCache;
 import io.vertx.core.buffer.Buffer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The protobuf form of a representation (messages of api/proto), made from its JSON form: the
@@ -38,15 +43,35 @@ public final class ProtobufForms {
   }
 
   /**
-   * {@code rep} in {@code format}: itself for JSON, else encoded as {@code prototype}'s message.
+   * {@code rep} in {@code format}: itself when it is in that format already, else (a JSON one)
+   * encoded as {@code prototype}'s message.
    */
   public static Representation in(Format format, Representation rep, Message prototype) {
-    return format == Format.JSON ? rep : encode(rep, prototype);
+    return rep.format() == format ? rep : encode(rep, prototype);
   }
 
   /** The protobuf form of a JSON representation, with its own entity tag. */
   public static Representation encode(Representation json, Message prototype) {
     return json.in(Format.PROTOBUF, bytes(json.body(), prototype));
+  }
+
+  /**
+   * What {@code writer} writes, in {@code format}: its JSON (as {@link JsonOutput#write}), or its
+   * protobuf form as {@code prototype}'s message, written straight from the writer's calls with no
+   * JSON in between ({@link ProtobufGenerator}); the same bytes as {@link #bytes} of its JSON.
+   */
+  public static Buffer write(
+      Format format, int sizeHint, Message prototype, JsonOutput.Writer writer) {
+    if (format == Format.JSON) {
+      return JsonOutput.write(sizeHint, writer);
+    }
+    ProtobufGenerator gen = new ProtobufGenerator(prototype.getDescriptorForType());
+    try {
+      writer.write(gen);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Buffer.buffer(gen.message());
   }
 
   /**
@@ -73,11 +98,11 @@ public final class ProtobufForms {
    * parser is at its end.
    */
   private static byte[] message(JsonParser parser, Descriptor type) throws IOException {
-    List<FieldDescriptor> fields = type.getFields();
+    Map<String, FieldDescriptor> byName = fieldsOf(type);
     // by field index: a Long, a String, a byte[] (message) or a List of them (repeated)
-    Object[] values = new Object[fields.size()];
+    Object[] values = new Object[type.getFields().size()];
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
-      FieldDescriptor field = type.findFieldByName(parser.currentName());
+      FieldDescriptor field = byName.get(parser.currentName());
       JsonToken token = parser.nextToken();
       if (field == null) {
         parser.skipChildren();
@@ -89,8 +114,44 @@ public final class ProtobufForms {
         values[field.getIndex()] = value(parser, token, field);
       }
     }
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 256);
+    return encode(type.getFields(), values);
+  }
+
+  /**
+   * The bytes of a message whose field values (by field index: a Long, a String, a byte[] for a
+   * message, a List of them for a repeated field, null when absent) are {@code values}, in field
+   * order.
+   */
+  static byte[] encode(List<FieldDescriptor> fields, @Nullable Object[] values) {
+    for (FieldDescriptor field : fields) {
+      Object value = values[field.getIndex()];
+      if (value != null && !field.isRepeated() && !field.hasPresence() && isDefault(value)) {
+        values[field.getIndex()] = null; // a default without presence: not written
+      }
+    }
+    // sized first, then written into an array of that size: no stream, no copy
+    try {
+      int[] size = {0};
+      each(fields, values, (field, value) -> size[0] += size(field, value));
+      byte[] bytes = new byte[size[0]];
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      each(fields, values, (field, value) -> write(out, field, value));
+      out.checkNoSpaceLeft();
+      return bytes;
+    } catch (IOException e) {
+      throw new IllegalStateException("a message outgrew its computed size", e);
+    }
+  }
+
+  /** Something done with each value to write, an element of a repeated field each time. */
+  @FunctionalInterface
+  private interface Visit {
+    void visit(FieldDescriptor field, Object value) throws IOException;
+  }
+
+  /** Visits the values set in {@code values}, in field order. */
+  private static void each(List<FieldDescriptor> fields, @Nullable Object[] values, Visit visit)
+      throws IOException {
     for (FieldDescriptor field : fields) {
       Object value = values[field.getIndex()];
       if (value == null) {
@@ -98,18 +159,43 @@ public final class ProtobufForms {
       }
       if (field.isRepeated()) {
         for (Object element : (List<?>) value) {
-          write(out, field, element);
+          visit.visit(field, element);
         }
-      } else if (field.hasPresence() || !isDefault(value)) {
-        write(out, field, value);
+      } else {
+        visit.visit(field, value);
       }
     }
-    out.flush();
-    return bytes.toByteArray();
   }
 
+  private static int size(FieldDescriptor field, Object value) {
+    int number = field.getNumber();
+    return switch (field.getJavaType()) {
+      case INT -> CodedOutputStream.computeInt32Size(number, (int) (long) (Long) value);
+      case LONG -> CodedOutputStream.computeInt64Size(number, (Long) value);
+      case STRING -> CodedOutputStream.computeStringSize(number, (String) value);
+      default -> CodedOutputStream.computeByteArraySize(number, (byte[]) value);
+    };
+  }
+
+  /** The fields of {@code type} by name (protobuf's own look-up builds a full name per call). */
+  static Map<String, FieldDescriptor> fieldsOf(Descriptor type) {
+    Map<String, FieldDescriptor> known = FIELDS.get(type);
+    if (known != null) {
+      return known;
+    }
+    Map<String, FieldDescriptor> byName = new HashMap<>();
+    for (FieldDescriptor field : type.getFields()) {
+      byName.put(field.getName(), field);
+    }
+    FIELDS.putIfAbsent(type, Map.copyOf(byName));
+    return FIELDS.get(type);
+  }
+
+  private static final Map<Descriptor, Map<String, FieldDescriptor>> FIELDS =
+      new ConcurrentHashMap<>();
+
   /** The elements of a repeated field: an array's, or an object's property values. */
-  private static List<Object> elements(JsonParser parser, JsonToken token, FieldDescriptor field)
+  static List<Object> elements(JsonParser parser, JsonToken token, FieldDescriptor field)
       throws IOException {
     List<Object> elements = new ArrayList<>();
     if (token == JsonToken.START_ARRAY) {
@@ -128,7 +214,7 @@ public final class ProtobufForms {
    * The value at {@code token} as {@code field}'s type reads it (as Jackson's tree reads a node: a
    * number from a string, the text of a number), the parser left at its last token.
    */
-  private static Object value(JsonParser parser, JsonToken token, FieldDescriptor field)
+  static Object value(JsonParser parser, JsonToken token, FieldDescriptor field)
       throws IOException {
     return switch (field.getJavaType()) {
       case INT -> skipping(parser, token, (long) parser.getValueAsInt());
@@ -154,6 +240,41 @@ public final class ProtobufForms {
       parser.skipChildren();
     }
     return value;
+  }
+
+  /**
+   * A scalar written to a generator ({@link ProtobufGenerator}: a Long, Double, String, Boolean or
+   * null) as {@code field}'s type reads it, as {@link #value} reads the same JSON token.
+   */
+  static Object convert(@Nullable Object raw, FieldDescriptor field) {
+    return switch (field.getJavaType()) {
+      case INT -> (long) (int) asLong(raw);
+      case LONG -> asLong(raw);
+      case STRING -> raw == null ? "null" : raw.toString();
+      case MESSAGE -> new byte[0];
+      default ->
+          throw new IllegalStateException(
+              field.getFullName() + " is a " + field.getJavaType() + ": not in the JSON forms");
+    };
+  }
+
+  private static long asLong(@Nullable Object raw) {
+    return switch (raw) {
+      case Long n -> n;
+      case Double d -> d.longValue();
+      case Boolean b -> b ? 1 : 0;
+      case String text -> NumberInput.parseAsLong(text, 0);
+      case null, default -> 0;
+    };
+  }
+
+  /** What {@link #value} makes of an object or array where {@code field}'s scalar is. */
+  static Object defaultOf(FieldDescriptor field) {
+    return switch (field.getJavaType()) {
+      case INT, LONG -> 0L;
+      case STRING -> "";
+      default -> new byte[0];
+    };
   }
 
   private static boolean isDefault(Object value) {

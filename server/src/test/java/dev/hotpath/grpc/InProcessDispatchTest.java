@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * port: on an instance of its own (no warm-up, no other client), the kernel's table of TCP
  * connections shows none to the HTTP port while a gRPC call is served, and after a GraphQL mutation
  * only the GraphQL client's own; yet each call passed its REST route, whose access log line names
- * the caller.
+ * the caller. A gRPC call is read on one of Vert.x's event loops and routed there, handed to no
+ * other thread.
  */
 class InProcessDispatchTest {
   private static final String GRPC_CALLER = "127.0.0.61";
@@ -97,6 +98,8 @@ class InProcessDispatchTest {
     awaitLogLine(GRPC_CALLER, "GET", "/v1/products/:id");
     awaitLogLine(GRPC_CALLER, "POST", "/v1/orders");
     assertThat(connectionsToTheHttpPort()).as("connections to the HTTP port").isEmpty();
+    // and each was routed on the event loop that read the call: none was handed to another thread
+    assertThat(instance.inProcess().handOffs()).as("requests handed to another thread").isZero();
   }
 
   @Test

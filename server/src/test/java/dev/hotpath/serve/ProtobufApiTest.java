@@ -57,6 +57,15 @@ class ProtobufApiTest {
     return decoded;
   }
 
+  /** A new customer with three orders (of 1, 2 and 3 of {@code product}). */
+  private long customerWithThreeOrders(long product) {
+    long customer = fx.customer();
+    for (int i = 1; i <= 3; i++) {
+      fx.order(customer, product, i);
+    }
+    return customer;
+  }
+
   @SuppressWarnings("unchecked")
   private static <T extends Message> T decode(Api.Response r, T prototype) {
     try {
@@ -83,11 +92,8 @@ class ProtobufApiTest {
 
   @Test
   void pagesCustomersAndProductsInProtobufHaveTheValuesOfTheirJson() {
-    long customer = fx.customer();
     long product = fx.product(700, 100);
-    for (int i = 1; i <= 3; i++) {
-      fx.order(customer, product, i);
-    }
+    long customer = customerWithThreeOrders(product);
     OrderPage first =
         sameAsJson("/v1/customers/" + customer + "/orders?limit=2", OrderPage.getDefaultInstance());
     assertThat(first.getDataList()).hasSize(2);
@@ -107,6 +113,44 @@ class ProtobufApiTest {
     Product p = sameAsJson("/v1/products/" + product, Product.getDefaultInstance());
     assertThat(p.getPriceMinor()).isEqualTo(700);
     sameAsJson("/v1/products?limit=3", ProductPage.getDefaultInstance());
+  }
+
+  /**
+   * A page that is not cached (a cursor page) is written in protobuf straight from its rows: the
+   * very bytes the JSON page transcodes to, in every fieldset, with the JSON page's tag plus {@code
+   * .pb}.
+   */
+  @Test
+  void aCursorPageInProtobufIsByteForByteItsJsonTranscoded() {
+    long customer = customerWithThreeOrders(fx.product(700, 100));
+    String first =
+        api.get("/v1/customers/" + customer + "/orders?limit=1")
+            .json()
+            .path("next_cursor")
+            .asText();
+    for (String fields :
+        new String[] {
+          "",
+          "&fields=id,items.quantity",
+          "&fields=status,payment,shipping_address",
+          "&fields=items"
+        }) {
+      String path = "/v1/customers/" + customer + "/orders?limit=1&cursor=" + first + fields;
+      Api.Response json = api.get(path);
+      Api.Response pb = protobuf(api, path);
+      assertThat(json.status()).as(json.body()).isEqualTo(200);
+      assertThat(pb.status()).as(pb.body()).isEqualTo(200);
+      assertThat(pb.bytes())
+          .as(fields)
+          .isEqualTo(
+              ProtobufForms.bytes(
+                      io.vertx.core.buffer.Buffer.buffer(json.body()),
+                      OrderPage.getDefaultInstance())
+                  .getBytes());
+      String tag = json.raw().headers().firstValue("ETag").orElseThrow();
+      assertThat(pb.raw().headers().firstValue("ETag"))
+          .contains(tag.substring(0, tag.length() - 1) + ".pb\"");
+    }
   }
 
   @Test

@@ -2,14 +2,18 @@ package dev.hotpath.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import dev.hotpath.http.Format;
+import dev.hotpath.http.JsonOutput;
 import dev.hotpath.proto.v1.ListCustomerOrdersRequest;
 import dev.hotpath.proto.v1.Order;
 import dev.hotpath.proto.v1.OrderPage;
 import dev.hotpath.proto.v1.ProductPage;
 import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -71,5 +75,83 @@ class ProtobufFormsTest {
     byte[] written = ProtobufForms.bytes(Buffer.buffer(json), prototype).getBytes();
     assertThat(written).isEqualTo(reference.build().toByteArray());
     assertThat(prototype.getParserForType().parseFrom(written)).isEqualTo(reference.build());
+  }
+
+  /**
+   * The generator that writes protobuf straight from a representation's JSON calls writes what the
+   * transcoder makes of the JSON the same calls write: here the calls that copy each JSON form.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("forms")
+  void theGeneratorWritesWhatTheJsonItsCallsWriteTranscodesTo(
+      String what, String json, Message prototype) {
+    JsonOutput.Writer copy =
+        gen -> {
+          try (JsonParser parser = JsonOutput.MAPPER.getFactory().createParser(json)) {
+            parser.nextToken();
+            gen.copyCurrentStructure(parser);
+          }
+        };
+    assertThat(ProtobufForms.write(Format.PROTOBUF, 64, prototype, copy).getBytes())
+        .isEqualTo(
+            ProtobufForms.bytes(ProtobufForms.write(Format.JSON, 64, prototype, copy), prototype)
+                .getBytes());
+  }
+
+  /**
+   * An order as OrderRepresentation writes it: numbers, strings, the shipping address passed
+   * through as the database's JSON text (keys in jsonb's order, not the message's), nested and
+   * repeated messages, nulls, fields written out of field order; also values of the wrong shape.
+   */
+  @Test
+  void rawJsonNullsAndFieldsOutOfOrderAreWrittenAsTheTranscoderWritesThem() {
+    JsonOutput.Writer order =
+        gen -> {
+          gen.writeStartObject();
+          gen.writeArrayFieldStart("data");
+          gen.writeStartObject();
+          gen.writeStringField("updated_at", "2026-12-06T08:01:00Z");
+          gen.writeNumberField("id", 316659348800488L);
+          gen.writeNumberField("item_count", 2);
+          gen.writeFieldName("shipping_address");
+          gen.writeRawValue(
+              "{\"city\": \"Paris\", \"line1\": \"1 Rue\", \"line2\": null, \"country\": \"FR\"}");
+          gen.writeArrayFieldStart("items");
+          gen.writeStartObject();
+          gen.writeNumberField("line_no", 1);
+          gen.writeStringField("product_name", "Mug \u00e9t\u00e9");
+          gen.writeNumberField("quantity", -2);
+          gen.writeEndObject();
+          gen.writeNull();
+          gen.writeEndArray();
+          gen.writeNumberField("status", 7); // a number where a string is
+          gen.writeStringField("total_minor", "3490"); // a string where a number is
+          gen.writeNullField("payment");
+          gen.writeObjectFieldStart("links"); // no such field
+          gen.writeStringField("self", "/v1/orders/1");
+          gen.writeEndObject();
+          gen.writeArrayFieldStart("currency"); // an array where a string is
+          gen.writeString("EUR");
+          gen.writeEndArray();
+          gen.writeEndObject();
+          gen.writeStartObject();
+          gen.writeFieldName("shipping_address");
+          gen.writeRawValue("null");
+          gen.writeObjectFieldStart("payment");
+          gen.writeStringField("status", "authorized");
+          gen.writeNullField("authorization_id");
+          gen.writeEndObject();
+          gen.writeEndObject();
+          gen.writeEndArray();
+          gen.writeStringField("next_cursor", "abc");
+          gen.writeEndObject();
+        };
+    Message page = OrderPage.getDefaultInstance();
+    byte[] direct = ProtobufForms.write(Format.PROTOBUF, 64, page, order).getBytes();
+    assertThat(direct)
+        .isEqualTo(
+            ProtobufForms.bytes(ProtobufForms.write(Format.JSON, 64, page, order), page)
+                .getBytes());
+    assertThat(direct).isNotEmpty();
   }
 }
