@@ -146,7 +146,10 @@ public final class App implements AutoCloseable {
             effective.observability().enabled()
                 ? effective.accessLog()
                 : dev.hotpath.config.AccessLogSettings.off());
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(effective.server().eventLoops());
+    VertxOptions options =
+        new VertxOptions()
+            .setEventLoopPoolSize(effective.server().eventLoops())
+            .setPreferNativeTransport(effective.transport().nativeTransport());
     var builder = Vertx.builder();
     if (effective.observability().enabled()) {
       options.setMetricsOptions(new MetricsOptions().setEnabled(true));
@@ -272,12 +275,18 @@ public final class App implements AutoCloseable {
     readiness.require(Warmup.start(vertx, effective, auth));
     readiness.markMigrated();
     log.info(
-        "hotpath serving on {}://{}:{} with {} event loops and {} database connections",
+        "hotpath serving on {}://{}:{} with {} event loops and {} database connections; transport: {}",
         effective.transport().tls() ? "https" : "http",
         effective.server().host(),
         effective.server().port(),
         effective.server().eventLoops(),
-        effective.database().poolSize());
+        effective.database().poolSize(),
+        vertx.isNativeTransportEnabled()
+            ? "epoll"
+            : "nio"
+                + (effective.transport().nativeTransport()
+                    ? " (epoll unavailable: " + vertx.unavailableNativeTransportCause() + ")"
+                    : ""));
     App app =
         new App(
             new Parts(

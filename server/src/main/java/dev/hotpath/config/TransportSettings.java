@@ -12,9 +12,15 @@ import java.util.Optional;
  * @param tlsKey PEM private key (PKCS#8) of the certificate
  * @param h2c HTTP/2 over cleartext (prior knowledge or upgrade); off by default
  * @param metrics whether /metrics is served (on by default; off when scraping goes elsewhere)
+ * @param nativeTransport Linux's epoll for every socket when Netty's native library loads (on by
+ *     default; Java's NIO otherwise, or when off)
  */
 public record TransportSettings(
-    Optional<Path> tlsCert, Optional<Path> tlsKey, boolean h2c, boolean metrics) {
+    Optional<Path> tlsCert,
+    Optional<Path> tlsKey,
+    boolean h2c,
+    boolean metrics,
+    boolean nativeTransport) {
   public TransportSettings {
     new Rules()
         .require(
@@ -32,13 +38,17 @@ public record TransportSettings(
         .enforce();
   }
 
-  /** HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS. */
+  /**
+   * HOTPATH_TLS_CERT and HOTPATH_TLS_KEY (both or neither), HOTPATH_H2C, HOTPATH_METRICS,
+   * HOTPATH_NATIVE_TRANSPORT.
+   */
   static TransportSettings from(EnvReader r) {
     return new TransportSettings(
         r.optionalString("TLS_CERT").map(Path::of),
         r.optionalString("TLS_KEY").map(Path::of),
         r.bool("H2C", false),
-        r.bool("METRICS", true));
+        r.bool("METRICS", true),
+        r.bool("NATIVE_TRANSPORT", true));
   }
 
   private static boolean readable(Optional<Path> file) {
