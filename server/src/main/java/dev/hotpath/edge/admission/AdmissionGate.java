@@ -58,9 +58,14 @@ import java.util.Optional;
  * instead: it has no connection to pause, so the whole excess of a gRPC client was held, and the
  * longest pause ran out under a stall that a paused HTTP/1.x client rode out in its sockets (about
  * 100 calls refused per 20 s of the uncached page over 64 concurrent calls, at a load JSON over
- * HTTP/1.1 got no refusal at; bench-formats, 2026-12-06). HTTP/2 requests (whose streams a client
- * multiplexes without bound) and all requests while back-pressure is off get the queue and the
- * refusals above.
+ * HTTP/1.1 got no refusal at; bench-formats, 2026-12-06). <b>HTTP/2 streams are held alike</b>, and
+ * while any stream of a connection is held its {@link StreamValve} stops reading it, so the
+ * client's further streams stay in its socket; one whose hold runs out gets {@code RST_STREAM
+ * REFUSED_STREAM} rather than a 503. Before, a stream that found admission full was refused at
+ * once, and a closed loop of more streams than slots (h2load, 64 connections of 10 streams on the
+ * uncached page) was mostly refused: 2.8-3.1 million refused streams per 20 s (bench-formats), the
+ * refusals taking the CPU. All requests while back-pressure is off get the queue and the refusals
+ * above.
  *
  * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
@@ -137,10 +142,12 @@ public final class AdmissionGate {
    * (route matching, the platform handlers, failure routing) left too little CPU for the admitted
    * requests. Only {@code /v1/} paths: operations routes are critical and never shed.
    *
-   * <p>An HTTP/2 request is not answered but its stream refused ({@code RST_STREAM REFUSED_STREAM}:
+   * <p>An HTTP/2 request on a connection with a {@link StreamValve} (back-pressure on) is not
+   * refused here but held on its route. One without a valve (its connection handler did not see an
+   * HTTP/2 connection) is not answered but its stream refused ({@code RST_STREAM REFUSED_STREAM}:
    * not processed, safe to retry), which costs no response headers and no body, and its connection
-   * is told to open fewer streams ({@link Backpressure}); unless back-pressure is off, in which
-   * case it gets the 503 an HTTP/1.x request gets.
+   * is told to open fewer streams ({@link Backpressure}); while back-pressure is off, it gets the
+   * 503 an HTTP/1.x request gets.
    *
    * @return whether the request was answered (503) or its stream refused
    */
@@ -152,10 +159,12 @@ public final class AdmissionGate {
     if (path == null || !path.startsWith("/v1/")) {
       return false;
     }
+    boolean h2 = request.version() == HttpVersion.HTTP_2;
+    if (h2 && backpressure.streamValve(request.connection()) != null) {
+      return false; // held on its route, its connection no longer read meanwhile
+    }
     refusedFull();
-    if (request.version() == HttpVersion.HTTP_2
-        && backpressure.refusesStreams()
-        && backpressure.refuseStream(request.connection())) {
+    if (h2 && backpressure.refusesStreams() && backpressure.refuseStream(request.connection())) {
       request.response().reset(REFUSED_STREAM);
       return true;
     }
@@ -220,12 +229,20 @@ public final class AdmissionGate {
         ctx.next();
         return;
       }
-      if (backpressure.holdsRequests() && ctx.request().version() != HttpVersion.HTTP_2) {
-        enqueue(ctx, criticality, deadline, true);
-        return;
+      if (backpressure.holdsRequests()) {
+        HttpServerRequest request = ctx.request();
+        if (request.version() != HttpVersion.HTTP_2) {
+          enqueue(ctx, criticality, deadline, true, null);
+          return;
+        }
+        StreamValve valve = backpressure.streamValve(request.connection());
+        if (valve != null) {
+          enqueue(ctx, criticality, deadline, true, valve);
+          return;
+        }
       }
       if (criticality == Criticality.HIGH && queued < capacity && !deadline.unbounded()) {
-        enqueue(ctx, criticality, deadline, false);
+        enqueue(ctx, criticality, deadline, false, null);
         return;
       }
       refuse(ctx, criticality, Admission.Reason.LIMIT);
@@ -288,8 +305,9 @@ public final class AdmissionGate {
 
   /**
    * A request waiting for a slot, with the context its handlers must continue on, the time (of the
-   * admission clock) at which it stops waiting, and whether that is its deadline rather than the
-   * queue's longest wait.
+   * admission clock) at which it stops waiting, whether that is its deadline rather than the
+   * queue's longest wait, whether it is held (not counted against the queue's bound), and the valve
+   * of its HTTP/2 connection, closed while it waits ({@code null} for any other request).
    */
   private record Waiter(
       RoutingContext ctx,
@@ -297,7 +315,8 @@ public final class AdmissionGate {
       Criticality criticality,
       long giveUpAt,
       boolean atDeadline,
-      boolean held) {}
+      boolean held,
+      StreamValve valve) {}
 
   /** Whether the request holds a slot it has not given back yet. */
   static boolean holdsSlot(RoutingContext ctx) {
@@ -327,7 +346,11 @@ public final class AdmissionGate {
    * standing time, else the short wait.
    */
   private void enqueue(
-      RoutingContext ctx, Criticality criticality, Deadline deadline, boolean held) {
+      RoutingContext ctx,
+      Criticality criticality,
+      Deadline deadline,
+      boolean held,
+      StreamValve valve) {
     // the body (if any) must wait for its handler, which runs once the request is admitted
     ctx.request().pause();
     long now = admission.nanoTime();
@@ -354,8 +377,11 @@ public final class AdmissionGate {
     boolean atDeadline = left <= wait;
     long giveUpAt = now + (atDeadline ? left : wait);
     waiters.addLast(
-        new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held));
+        new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held, valve));
     admission.queuedDelta(1);
+    if (valve != null) {
+      valve.hold();
+    }
     if (drainTimer < 0) {
       drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
     }
@@ -386,7 +412,11 @@ public final class AdmissionGate {
         dequeued(w);
         Admission.Reason reason =
             w.atDeadline() ? Admission.Reason.DEADLINE : Admission.Reason.LIMIT;
-        w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
+        if (w.valve() != null) {
+          w.context().runOnContext(v -> refuseStream(w.ctx(), w.criticality(), reason));
+        } else {
+          w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
+        }
         continue;
       }
       int threshold = w.criticality().threshold(limit);
@@ -415,6 +445,9 @@ public final class AdmissionGate {
     admission.queuedDelta(-1);
     if (!w.held()) {
       queued--;
+    }
+    if (w.valve() != null) {
+      w.valve().release();
     }
   }
 
@@ -446,6 +479,30 @@ public final class AdmissionGate {
     // answered here rather than through ctx.fail: a refusal must be cheap, and the router's
     // failure routing would look up failure handlers for every shed request
     Problems.send(ctx, waited || reason == Admission.Reason.DEADLINE ? EXPIRED : OVERLOADED);
+  }
+
+  /**
+   * Refuses a held HTTP/2 stream whose wait ran out: {@code RST_STREAM REFUSED_STREAM} (not
+   * processed, safe to retry; no headers, no body), and its connection told to open fewer streams
+   * ({@link Backpressure#refuseStream}); past the connection's budget of resets, the 503 any
+   * request gets.
+   */
+  private void refuseStream(RoutingContext ctx, Criticality criticality, Admission.Reason reason) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    if (!backpressure.refuseStream(ctx.request().connection())) {
+      refuse(ctx, criticality, reason, true);
+      return;
+    }
+    admission.shed(criticality, reason);
+    ctx.put(REFUSED, criticality);
+    var trace = Tracing.currentOrNull();
+    if (trace != null) {
+      trace.markShed();
+    }
+    response.reset(REFUSED_STREAM);
   }
 
   /** Adds one latency to the window; a full window goes to the limit algorithm. */

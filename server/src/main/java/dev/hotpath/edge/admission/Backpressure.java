@@ -35,14 +35,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * paused keep-alive connection is answered within that bound. A request read before the pause took
  * effect gets the criticality-ordered admission every request gets.
  *
- * <p><b>HTTP/2.</b> A connection one of whose streams was refused ({@code RST_STREAM
- * REFUSED_STREAM}, which tells the client the request was not processed and may be retried) has its
- * {@code SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}
+ * <p><b>HTTP/2.</b> A stream that finds no slot for its class is held like an HTTP/1.x request
+ * ({@link AdmissionGate}: until a slot for its class frees, for at most {@link
+ * BackpressureSettings#pauseMax} or until its deadline), and while any stream of its connection is
+ * held, the connection is not read ({@link StreamValve}): the client's other new streams stay in
+ * its socket, as the next request of a paused HTTP/1.x connection does, and a closed loop of more
+ * streams than there are slots waits for its answers instead of being refused and coming straight
+ * back. Only a stream whose hold runs out is refused: {@code RST_STREAM REFUSED_STREAM}, which
+ * tells the client the request was not processed and may be retried. Then its connection's {@code
+ * SETTINGS_MAX_CONCURRENT_STREAMS} is lowered to {@link BackpressureSettings#saturatedStreams}
  * until admission has room again (told by the same freed slots, at most once per {@link
  * #RESTORE_AFTER_NANOS} after the last lowering, so that a server at the edge of saturation does
- * not send a pair of SETTINGS frames per request), so that a client that honours the setting stops
- * opening streams, and the HTTP/2 codec refuses those past the bound before any request object
- * exists.
+ * not send a pair of SETTINGS frames per request), so that a client that honours the setting (once
+ * it has acknowledged it) opens no more streams than that, and the HTTP/2 codec refuses those past
+ * the bound before any request object exists. A connection's resets for load are bounded ({@link
+ * #refuseStream}); past that, a stream whose hold ran out gets the 503 any request gets.
  *
  * <p>A safety timer, every {@link #SAFETY_MS} ms and only while a connection is paused or lowered,
  * ends the pauses that reached their longest and catches a slot whose release resumed a connection
@@ -79,8 +86,12 @@ public final class Backpressure {
   /** Whether a connection of this loop has its concurrent streams lowered. */
   private volatile boolean anyLowered;
 
-  /** An HTTP/2 connection's resets sent for load in the current window, and its lowered limit. */
+  /**
+   * An HTTP/2 connection's valve (while back-pressure is on), its resets sent for load in the
+   * current window, and its lowered limit.
+   */
   private static final class Streams {
+    StreamValve valve;
     long windowStart;
     int resets;
     boolean lowered;
@@ -121,8 +132,9 @@ public final class Backpressure {
   }
 
   /**
-   * Whether an HTTP/1.x request that finds no slot is held until one frees, for at most {@link
-   * #pauseMaxNanos}, rather than refused at once (see {@link AdmissionGate}).
+   * Whether a request that finds no slot (HTTP/1.x, or HTTP/2 on a connection with a {@link
+   * StreamValve}) is held until one frees, for at most {@link #pauseMaxNanos}, rather than refused
+   * at once (see {@link AdmissionGate}).
    */
   boolean holdsRequests() {
     return settings.enabled() && admission.enabled();
@@ -136,6 +148,30 @@ public final class Backpressure {
   /** Whether saturation refuses HTTP/2 streams (rather than answering them 503). */
   boolean refusesStreams() {
     return settings.enabled() && admission.enabled();
+  }
+
+  /** A new HTTP/2 connection of this loop, with its valve. */
+  void opened(HttpConnection connection, StreamValve valve) {
+    streams(connection).valve = valve;
+  }
+
+  /**
+   * The valve of an HTTP/2 connection of this loop, which stops reading it while one of its streams
+   * is held for a slot; {@code null} when it has none (back-pressure is off, or it is no HTTP/2
+   * connection of this loop's server).
+   */
+  StreamValve streamValve(HttpConnection connection) {
+    Streams streams = h2.get(connection);
+    return streams == null ? null : streams.valve;
+  }
+
+  private Streams streams(HttpConnection connection) {
+    Streams streams = h2.get(connection);
+    if (streams == null) {
+      streams = new Streams();
+      h2.put(connection, streams);
+    }
+    return streams;
   }
 
   /** Requests of the most lenient class that could be admitted now; 0 or less when saturated. */
@@ -177,18 +213,15 @@ public final class Backpressure {
   }
 
   /**
-   * A stream of the HTTP/2 {@code connection} is refused for load: lowers the connection's
-   * concurrent streams (once until there is room again).
+   * A stream of the HTTP/2 {@code connection} is refused for load (its hold ran out, or it was
+   * refused before routing on a connection without a valve): lowers the connection's concurrent
+   * streams (once until there is room again).
    *
    * @return whether the refusal may be a {@code RST_STREAM} (the connection's reset budget lasts);
    *     otherwise it must be answered
    */
   boolean refuseStream(HttpConnection connection) {
-    Streams streams = h2.get(connection);
-    if (streams == null) {
-      streams = new Streams();
-      h2.put(connection, streams);
-    }
+    Streams streams = streams(connection);
     long now = System.nanoTime();
     if (!streams.lowered) {
       streams.lowered = true;
