@@ -14,7 +14,8 @@ import java.time.Duration;
  *     is answered within this bound even if the server stays saturated; and the longest an HTTP/1.x
  *     request or HTTP/2 stream that found no slot for its class is held before it is refused
  * @param saturatedStreams the {@code SETTINGS_MAX_CONCURRENT_STREAMS} an HTTP/2 connection is
- *     lowered to after one of its streams was refused, until admission has room again
+ *     lowered to after one of its streams was held or refused; raised again step by step while
+ *     admission has room
  */
 public record BackpressureSettings(boolean enabled, Duration pauseMax, int saturatedStreams) {
   public BackpressureSettings {

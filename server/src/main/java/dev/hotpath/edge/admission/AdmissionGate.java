@@ -238,6 +238,7 @@ public final class AdmissionGate {
         StreamValve valve = backpressure.streamValve(request.connection());
         if (valve != null) {
           enqueue(ctx, criticality, deadline, true, valve);
+          backpressure.streamHeld(request.connection(), criticality);
           return;
         }
       }
@@ -270,24 +271,46 @@ public final class AdmissionGate {
     }
   }
 
-  /** An admitted request: gives its slot back and its latency to the window when it ends. */
+  /**
+   * An admitted request, or one waiting for a slot: once admitted, gives its slot back and its
+   * latency to the window when it ends. A waiter's ticket is its end handler from the moment it is
+   * queued: the routing context calls its end handlers once, when the response ends, fails or
+   * closes, and never one added after that, so a request admitted from the queue just as its client
+   * went away (an HTTP/2 client closing its connection on streams held and being admitted) kept its
+   * slot for good when its end handler was added only on admission.
+   */
   private final class Ticket implements Handler<AsyncResult<Void>> {
     private final RoutingContext ctx;
     private final Criticality criticality;
-    private final long startNanos;
-    private final int inFlightAtStart;
+    private long startNanos;
+    private int inFlightAtStart;
+    private boolean admitted;
     private boolean released;
 
-    Ticket(RoutingContext ctx, Criticality criticality, long startNanos, int inFlightAtStart) {
+    Ticket(RoutingContext ctx, Criticality criticality) {
       this.ctx = ctx;
       this.criticality = criticality;
-      this.startNanos = startNanos;
-      this.inFlightAtStart = inFlightAtStart;
+    }
+
+    /** It holds a slot from now on. */
+    void admit(long nowNanos, int inFlight) {
+      admitted = true;
+      startNanos = nowNanos;
+      inFlightAtStart = inFlight;
     }
 
     @Override
     public void handle(AsyncResult<Void> ended) {
+      if (released) {
+        return;
+      }
       released = true;
+      if (!admitted) {
+        if (!waiters.isEmpty()) {
+          drain(); // a waiter gone: it leaves the queue
+        }
+        return;
+      }
       admission.release();
       if (ended.succeeded()) {
         int status = ctx.response().getStatusCode();
@@ -316,7 +339,8 @@ public final class AdmissionGate {
       long giveUpAt,
       boolean atDeadline,
       boolean held,
-      StreamValve valve) {}
+      StreamValve valve,
+      Ticket ticket) {}
 
   /** Whether the request holds a slot it has not given back yet. */
   static boolean holdsSlot(RoutingContext ctx) {
@@ -335,7 +359,8 @@ public final class AdmissionGate {
   }
 
   private void start(RoutingContext ctx, Criticality criticality, int inFlight) {
-    Ticket ticket = new Ticket(ctx, criticality, admission.nanoTime(), inFlight);
+    Ticket ticket = new Ticket(ctx, criticality);
+    ticket.admit(admission.nanoTime(), inFlight);
     ctx.put(TICKET, ticket);
     ctx.addEndHandler(ticket);
   }
@@ -376,8 +401,11 @@ public final class AdmissionGate {
     long left = deadline.remainingNanos(now);
     boolean atDeadline = left <= wait;
     long giveUpAt = now + (atDeadline ? left : wait);
+    Ticket ticket = new Ticket(ctx, criticality);
+    ctx.addEndHandler(ticket);
     waiters.addLast(
-        new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held, valve));
+        new Waiter(
+            ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held, valve, ticket));
     admission.queuedDelta(1);
     if (valve != null) {
       valve.hold();
@@ -402,7 +430,7 @@ public final class AdmissionGate {
     while (queue.hasNext()) {
       Waiter w = queue.next();
       HttpServerResponse response = w.ctx().response();
-      if (response.ended() || response.closed()) {
+      if (w.ticket().released || response.ended() || response.closed()) {
         queue.remove();
         dequeued(w);
         continue;
@@ -427,7 +455,7 @@ public final class AdmissionGate {
       }
       queue.remove();
       dequeued(w);
-      w.context().runOnContext(v -> resume(w.ctx(), w.criticality(), inFlight));
+      w.context().runOnContext(v -> resume(w, inFlight));
     }
     if (queued == 0) {
       nonEmptySince = -1;
@@ -452,13 +480,15 @@ public final class AdmissionGate {
   }
 
   /** Continues a request that waited and now holds a slot. */
-  private void resume(RoutingContext ctx, Criticality criticality, int inFlight) {
+  private void resume(Waiter w, int inFlight) {
+    RoutingContext ctx = w.ctx();
     HttpServerResponse response = ctx.response();
-    if (response.ended() || response.closed()) {
+    if (w.ticket().released || response.ended() || response.closed()) {
       admission.release();
       return;
     }
-    start(ctx, criticality, inFlight);
+    w.ticket().admit(admission.nanoTime(), inFlight);
+    ctx.put(TICKET, w.ticket());
     ctx.next();
   }
 
