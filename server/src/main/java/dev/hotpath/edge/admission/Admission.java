@@ -184,6 +184,11 @@ public final class Admission {
     if ((paused.get() > 0 && now < max) || (lowered.get() > 0 && roomToRaise(now, max))) {
       freed();
     }
+    if (queued.get() > 0 && now < max) {
+      for (Backpressure loop : loops) {
+        loop.wakeGate(); // their queues poll slowly while all their waiters are held
+      }
+    }
   }
 
   /**

@@ -70,8 +70,9 @@ import java.util.Optional;
  * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
  * average and peak concurrency feed the limit algorithm. Waiting requests are taken in order when a
- * slot frees on this loop, and every few milliseconds while any wait (a slot may free on another
- * loop). Confined to its event loop: plain fields, no locks.
+ * slot frees on this loop or, while any wait, on another ({@link Admission#release} wakes the
+ * loops), and the queue is polled every millisecond while some wait its short waits, every {@link
+ * #HELD_DRAIN_EVERY_MS} ms while all are held. Confined to its event loop: plain fields, no locks.
  */
 public final class AdmissionGate {
   static final String TICKET = "hotpath.admission";
@@ -84,6 +85,14 @@ public final class AdmissionGate {
   private static final long WINDOW_NANOS = 250_000_000L;
   private static final int MIN_SAMPLES = 10;
   private static final long DRAIN_EVERY_MS = 1;
+
+  /**
+   * How often the queue is checked while every waiter is held (back-pressure): a slot freed on any
+   * loop wakes it at once ({@link Admission#release}), so the check only ends holds that ran out,
+   * which may come this much late. Polled every millisecond, the server took 39 % of a core with
+   * every stream held until refused (MODE=cpu's paused-h2, busy machine), 28 % with this.
+   */
+  private static final long HELD_DRAIN_EVERY_MS = 10;
 
   private static final ProblemException OVERLOADED = Refusal.OVERLOADED;
   private static final ProblemException EXPIRED =
@@ -111,6 +120,9 @@ public final class AdmissionGate {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long drainTimer = -1;
 
+  /** The period of {@link #drainTimer}. */
+  private long drainEvery;
+
   private long windowStart;
   private long rttSum;
   private int samples;
@@ -132,6 +144,7 @@ public final class AdmissionGate {
     this.burstWaitNanos = Math.max(maxWaitNanos, settings.burstWait().toNanos());
     this.standingNanos = settings.standing().toNanos();
     this.holdNanos = backpressure.pauseMaxNanos();
+    backpressure.onSlotFreed(this::drainIfWaiting);
     this.windowStart = admission.nanoTime();
   }
 
@@ -410,9 +423,7 @@ public final class AdmissionGate {
     if (valve != null) {
       valve.hold();
     }
-    if (drainTimer < 0) {
-      drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
-    }
+    pollQueue();
   }
 
   /**
@@ -460,11 +471,32 @@ public final class AdmissionGate {
     if (queued == 0) {
       nonEmptySince = -1;
     }
-    if (waiters.isEmpty()) {
-      if (drainTimer >= 0) {
-        vertx.cancelTimer(drainTimer);
-        drainTimer = -1;
-      }
+    pollQueue();
+  }
+
+  /**
+   * Polls the queue while it has waiters: every millisecond while some wait the queue's short
+   * waits, less often while all are held.
+   */
+  private void pollQueue() {
+    long every = waiters.isEmpty() ? -1 : queued > 0 ? DRAIN_EVERY_MS : HELD_DRAIN_EVERY_MS;
+    if (every == drainEvery && (drainTimer >= 0) == (every > 0)) {
+      return;
+    }
+    if (drainTimer >= 0) {
+      vertx.cancelTimer(drainTimer);
+      drainTimer = -1;
+    }
+    drainEvery = every;
+    if (every > 0) {
+      drainTimer = vertx.setPeriodic(every, id -> drain());
+    }
+  }
+
+  /** A slot freed somewhere in the process: waiters here may have one now. */
+  private void drainIfWaiting() {
+    if (!waiters.isEmpty()) {
+      drain();
     }
   }
 

@@ -76,6 +76,11 @@ public final class Backpressure {
   private final ArrayDeque<Paused> paused = new ArrayDeque<>();
   private final Map<HttpConnection, Streams> h2 = new IdentityHashMap<>();
   private final AtomicBoolean woken = new AtomicBoolean();
+  private final AtomicBoolean gateWoken = new AtomicBoolean();
+
+  /** This loop's admission queue, drained when a slot frees anywhere. */
+  private Runnable gate;
+
   private int lowerings;
   private long lastLowering;
 
@@ -283,6 +288,22 @@ public final class Backpressure {
 
   boolean anyLowered() {
     return anyLowered;
+  }
+
+  /** What drains this loop's admission queue (its {@link AdmissionGate}). */
+  void onSlotFreed(Runnable drain) {
+    this.gate = drain;
+  }
+
+  /** A slot freed (on any thread) while requests wait: drains this loop's queue. Coalesced. */
+  void wakeGate() {
+    if (gate != null && gateWoken.compareAndSet(false, true)) {
+      context.runOnContext(
+          v -> {
+            gateWoken.set(false);
+            gate.run();
+          });
+    }
   }
 
   /**

@@ -451,7 +451,8 @@ class BackpressureApiTest {
       for (int i = 0; i < 3; i++) {
         waiting.add(h2Get(held, order(), connection));
       }
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() == 3);
+      // held (the others may wait in the client: the connection is lowered to one stream)
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() >= 1);
       assertThat(h2Get(probes, "/health/live", connection).await(30, TimeUnit.SECONDS))
           .isEqualTo(200);
       assertThat(h2Get(probes, "/health/ready", connection).await(30, TimeUnit.SECONDS))
