@@ -180,9 +180,25 @@ public final class Admission {
    */
   void release() {
     int now = inFlight.decrementAndGet();
-    if ((paused.get() > 0 || lowered.get() > 0) && now < limit.getLimit()) {
+    int max = limit.getLimit();
+    if ((paused.get() > 0 && now < max) || (lowered.get() > 0 && roomToRaise(now, max))) {
       freed();
     }
+    if (queued.get() > 0 && now < max) {
+      for (Backpressure loop : loops) {
+        loop.wakeGate(); // their queues poll slowly while all their waiters are held
+      }
+    }
+  }
+
+  /**
+   * Whether, with {@code inFlight} of {@code limit} slots taken, a freed slot wakes the loops with
+   * lowered HTTP/2 connections at once to raise their streams: half the slots free. Waking them at
+   * any room ran a check on every response while connections stayed lowered (below that, their
+   * safety timer raises them).
+   */
+  boolean roomToRaise(int inFlight, int limit) {
+    return limit - inFlight >= Math.max(1, limit / 2);
   }
 
   /**

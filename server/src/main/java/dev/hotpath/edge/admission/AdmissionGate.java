@@ -58,15 +58,21 @@ import java.util.Optional;
  * instead: it has no connection to pause, so the whole excess of a gRPC client was held, and the
  * longest pause ran out under a stall that a paused HTTP/1.x client rode out in its sockets (about
  * 100 calls refused per 20 s of the uncached page over 64 concurrent calls, at a load JSON over
- * HTTP/1.1 got no refusal at; bench-formats, 2026-12-06). HTTP/2 requests (whose streams a client
- * multiplexes without bound) and all requests while back-pressure is off get the queue and the
- * refusals above.
+ * HTTP/1.1 got no refusal at; bench-formats, 2026-12-06). <b>HTTP/2 streams are held alike</b>, and
+ * while any stream of a connection is held its {@link StreamValve} stops reading it, so the
+ * client's further streams stay in its socket; one whose hold runs out gets {@code RST_STREAM
+ * REFUSED_STREAM} rather than a 503. Before, a stream that found admission full was refused at
+ * once, and a closed loop of more streams than slots (h2load, 64 connections of 10 streams on the
+ * uncached page) was mostly refused: 2.8-3.1 million refused streams per 20 s (bench-formats), the
+ * refusals taking the CPU. All requests while back-pressure is off get the queue and the refusals
+ * above.
  *
  * <p>When an admitted request's response ends (or its connection closes), its slot is given back,
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
  * average and peak concurrency feed the limit algorithm. Waiting requests are taken in order when a
- * slot frees on this loop, and every few milliseconds while any wait (a slot may free on another
- * loop). Confined to its event loop: plain fields, no locks.
+ * slot frees on this loop or, while any wait, on another ({@link Admission#release} wakes the
+ * loops), and the queue is polled every millisecond while some wait its short waits, every {@link
+ * #HELD_DRAIN_EVERY_MS} ms while all are held. Confined to its event loop: plain fields, no locks.
  */
 public final class AdmissionGate {
   static final String TICKET = "hotpath.admission";
@@ -79,6 +85,14 @@ public final class AdmissionGate {
   private static final long WINDOW_NANOS = 250_000_000L;
   private static final int MIN_SAMPLES = 10;
   private static final long DRAIN_EVERY_MS = 1;
+
+  /**
+   * How often the queue is checked while every waiter is held (back-pressure): a slot freed on any
+   * loop wakes it at once ({@link Admission#release}), so the check only ends holds that ran out,
+   * which may come this much late. Polled every millisecond, the server took 39 % of a core with
+   * every stream held until refused (MODE=cpu's paused-h2, busy machine), 28 % with this.
+   */
+  private static final long HELD_DRAIN_EVERY_MS = 10;
 
   private static final ProblemException OVERLOADED = Refusal.OVERLOADED;
   private static final ProblemException EXPIRED =
@@ -106,6 +120,9 @@ public final class AdmissionGate {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long drainTimer = -1;
 
+  /** The period of {@link #drainTimer}. */
+  private long drainEvery;
+
   private long windowStart;
   private long rttSum;
   private int samples;
@@ -127,6 +144,7 @@ public final class AdmissionGate {
     this.burstWaitNanos = Math.max(maxWaitNanos, settings.burstWait().toNanos());
     this.standingNanos = settings.standing().toNanos();
     this.holdNanos = backpressure.pauseMaxNanos();
+    backpressure.onSlotFreed(this::drainIfWaiting);
     this.windowStart = admission.nanoTime();
   }
 
@@ -137,10 +155,12 @@ public final class AdmissionGate {
    * (route matching, the platform handlers, failure routing) left too little CPU for the admitted
    * requests. Only {@code /v1/} paths: operations routes are critical and never shed.
    *
-   * <p>An HTTP/2 request is not answered but its stream refused ({@code RST_STREAM REFUSED_STREAM}:
+   * <p>An HTTP/2 request on a connection with a {@link StreamValve} (back-pressure on) is not
+   * refused here but held on its route. One without a valve (its connection handler did not see an
+   * HTTP/2 connection) is not answered but its stream refused ({@code RST_STREAM REFUSED_STREAM}:
    * not processed, safe to retry), which costs no response headers and no body, and its connection
-   * is told to open fewer streams ({@link Backpressure}); unless back-pressure is off, in which
-   * case it gets the 503 an HTTP/1.x request gets.
+   * is told to open fewer streams ({@link Backpressure}); while back-pressure is off, it gets the
+   * 503 an HTTP/1.x request gets.
    *
    * @return whether the request was answered (503) or its stream refused
    */
@@ -152,10 +172,12 @@ public final class AdmissionGate {
     if (path == null || !path.startsWith("/v1/")) {
       return false;
     }
+    boolean h2 = request.version() == HttpVersion.HTTP_2;
+    if (h2 && backpressure.streamValve(request.connection()) != null) {
+      return false; // held on its route, its connection no longer read meanwhile
+    }
     refusedFull();
-    if (request.version() == HttpVersion.HTTP_2
-        && backpressure.refusesStreams()
-        && backpressure.refuseStream(request.connection())) {
+    if (h2 && backpressure.refusesStreams() && backpressure.refuseStream(request.connection())) {
       request.response().reset(REFUSED_STREAM);
       return true;
     }
@@ -220,12 +242,21 @@ public final class AdmissionGate {
         ctx.next();
         return;
       }
-      if (backpressure.holdsRequests() && ctx.request().version() != HttpVersion.HTTP_2) {
-        enqueue(ctx, criticality, deadline, true);
-        return;
+      if (backpressure.holdsRequests()) {
+        HttpServerRequest request = ctx.request();
+        if (request.version() != HttpVersion.HTTP_2) {
+          enqueue(ctx, criticality, deadline, true, null);
+          return;
+        }
+        StreamValve valve = backpressure.streamValve(request.connection());
+        if (valve != null) {
+          enqueue(ctx, criticality, deadline, true, valve);
+          backpressure.streamHeld(request.connection(), criticality);
+          return;
+        }
       }
       if (criticality == Criticality.HIGH && queued < capacity && !deadline.unbounded()) {
-        enqueue(ctx, criticality, deadline, false);
+        enqueue(ctx, criticality, deadline, false, null);
         return;
       }
       refuse(ctx, criticality, Admission.Reason.LIMIT);
@@ -253,24 +284,46 @@ public final class AdmissionGate {
     }
   }
 
-  /** An admitted request: gives its slot back and its latency to the window when it ends. */
+  /**
+   * An admitted request, or one waiting for a slot: once admitted, gives its slot back and its
+   * latency to the window when it ends. A waiter's ticket is its end handler from the moment it is
+   * queued: the routing context calls its end handlers once, when the response ends, fails or
+   * closes, and never one added after that, so a request admitted from the queue just as its client
+   * went away (an HTTP/2 client closing its connection on streams held and being admitted) kept its
+   * slot for good when its end handler was added only on admission.
+   */
   private final class Ticket implements Handler<AsyncResult<Void>> {
     private final RoutingContext ctx;
     private final Criticality criticality;
-    private final long startNanos;
-    private final int inFlightAtStart;
+    private long startNanos;
+    private int inFlightAtStart;
+    private boolean admitted;
     private boolean released;
 
-    Ticket(RoutingContext ctx, Criticality criticality, long startNanos, int inFlightAtStart) {
+    Ticket(RoutingContext ctx, Criticality criticality) {
       this.ctx = ctx;
       this.criticality = criticality;
-      this.startNanos = startNanos;
-      this.inFlightAtStart = inFlightAtStart;
+    }
+
+    /** It holds a slot from now on. */
+    void admit(long nowNanos, int inFlight) {
+      admitted = true;
+      startNanos = nowNanos;
+      inFlightAtStart = inFlight;
     }
 
     @Override
     public void handle(AsyncResult<Void> ended) {
+      if (released) {
+        return;
+      }
       released = true;
+      if (!admitted) {
+        if (!waiters.isEmpty()) {
+          drain(); // a waiter gone: it leaves the queue
+        }
+        return;
+      }
       admission.release();
       if (ended.succeeded()) {
         int status = ctx.response().getStatusCode();
@@ -288,8 +341,9 @@ public final class AdmissionGate {
 
   /**
    * A request waiting for a slot, with the context its handlers must continue on, the time (of the
-   * admission clock) at which it stops waiting, and whether that is its deadline rather than the
-   * queue's longest wait.
+   * admission clock) at which it stops waiting, whether that is its deadline rather than the
+   * queue's longest wait, whether it is held (not counted against the queue's bound), and the valve
+   * of its HTTP/2 connection, closed while it waits ({@code null} for any other request).
    */
   private record Waiter(
       RoutingContext ctx,
@@ -297,7 +351,9 @@ public final class AdmissionGate {
       Criticality criticality,
       long giveUpAt,
       boolean atDeadline,
-      boolean held) {}
+      boolean held,
+      StreamValve valve,
+      Ticket ticket) {}
 
   /** Whether the request holds a slot it has not given back yet. */
   static boolean holdsSlot(RoutingContext ctx) {
@@ -316,7 +372,8 @@ public final class AdmissionGate {
   }
 
   private void start(RoutingContext ctx, Criticality criticality, int inFlight) {
-    Ticket ticket = new Ticket(ctx, criticality, admission.nanoTime(), inFlight);
+    Ticket ticket = new Ticket(ctx, criticality);
+    ticket.admit(admission.nanoTime(), inFlight);
     ctx.put(TICKET, ticket);
     ctx.addEndHandler(ticket);
   }
@@ -327,7 +384,11 @@ public final class AdmissionGate {
    * standing time, else the short wait.
    */
   private void enqueue(
-      RoutingContext ctx, Criticality criticality, Deadline deadline, boolean held) {
+      RoutingContext ctx,
+      Criticality criticality,
+      Deadline deadline,
+      boolean held,
+      StreamValve valve) {
     // the body (if any) must wait for its handler, which runs once the request is admitted
     ctx.request().pause();
     long now = admission.nanoTime();
@@ -353,12 +414,16 @@ public final class AdmissionGate {
     long left = deadline.remainingNanos(now);
     boolean atDeadline = left <= wait;
     long giveUpAt = now + (atDeadline ? left : wait);
+    Ticket ticket = new Ticket(ctx, criticality);
+    ctx.addEndHandler(ticket);
     waiters.addLast(
-        new Waiter(ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held));
+        new Waiter(
+            ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held, valve, ticket));
     admission.queuedDelta(1);
-    if (drainTimer < 0) {
-      drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
+    if (valve != null) {
+      valve.hold();
     }
+    pollQueue();
   }
 
   /**
@@ -376,7 +441,7 @@ public final class AdmissionGate {
     while (queue.hasNext()) {
       Waiter w = queue.next();
       HttpServerResponse response = w.ctx().response();
-      if (response.ended() || response.closed()) {
+      if (w.ticket().released || response.ended() || response.closed()) {
         queue.remove();
         dequeued(w);
         continue;
@@ -386,7 +451,11 @@ public final class AdmissionGate {
         dequeued(w);
         Admission.Reason reason =
             w.atDeadline() ? Admission.Reason.DEADLINE : Admission.Reason.LIMIT;
-        w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
+        if (w.valve() != null) {
+          w.context().runOnContext(v -> refuseStream(w.ctx(), w.criticality(), reason));
+        } else {
+          w.context().runOnContext(v -> refuse(w.ctx(), w.criticality(), reason, true));
+        }
         continue;
       }
       int threshold = w.criticality().threshold(limit);
@@ -397,16 +466,37 @@ public final class AdmissionGate {
       }
       queue.remove();
       dequeued(w);
-      w.context().runOnContext(v -> resume(w.ctx(), w.criticality(), inFlight));
+      w.context().runOnContext(v -> resume(w, inFlight));
     }
     if (queued == 0) {
       nonEmptySince = -1;
     }
-    if (waiters.isEmpty()) {
-      if (drainTimer >= 0) {
-        vertx.cancelTimer(drainTimer);
-        drainTimer = -1;
-      }
+    pollQueue();
+  }
+
+  /**
+   * Polls the queue while it has waiters: every millisecond while some wait the queue's short
+   * waits, less often while all are held.
+   */
+  private void pollQueue() {
+    long every = waiters.isEmpty() ? -1 : queued > 0 ? DRAIN_EVERY_MS : HELD_DRAIN_EVERY_MS;
+    if (every == drainEvery && (drainTimer >= 0) == (every > 0)) {
+      return;
+    }
+    if (drainTimer >= 0) {
+      vertx.cancelTimer(drainTimer);
+      drainTimer = -1;
+    }
+    drainEvery = every;
+    if (every > 0) {
+      drainTimer = vertx.setPeriodic(every, id -> drain());
+    }
+  }
+
+  /** A slot freed somewhere in the process: waiters here may have one now. */
+  private void drainIfWaiting() {
+    if (!waiters.isEmpty()) {
+      drain();
     }
   }
 
@@ -416,16 +506,21 @@ public final class AdmissionGate {
     if (!w.held()) {
       queued--;
     }
+    if (w.valve() != null) {
+      w.valve().release();
+    }
   }
 
   /** Continues a request that waited and now holds a slot. */
-  private void resume(RoutingContext ctx, Criticality criticality, int inFlight) {
+  private void resume(Waiter w, int inFlight) {
+    RoutingContext ctx = w.ctx();
     HttpServerResponse response = ctx.response();
-    if (response.ended() || response.closed()) {
+    if (w.ticket().released || response.ended() || response.closed()) {
       admission.release();
       return;
     }
-    start(ctx, criticality, inFlight);
+    w.ticket().admit(admission.nanoTime(), inFlight);
+    ctx.put(TICKET, w.ticket());
     ctx.next();
   }
 
@@ -446,6 +541,30 @@ public final class AdmissionGate {
     // answered here rather than through ctx.fail: a refusal must be cheap, and the router's
     // failure routing would look up failure handlers for every shed request
     Problems.send(ctx, waited || reason == Admission.Reason.DEADLINE ? EXPIRED : OVERLOADED);
+  }
+
+  /**
+   * Refuses a held HTTP/2 stream whose wait ran out: {@code RST_STREAM REFUSED_STREAM} (not
+   * processed, safe to retry; no headers, no body), and its connection told to open fewer streams
+   * ({@link Backpressure#refuseStream}); past the connection's budget of resets, the 503 any
+   * request gets.
+   */
+  private void refuseStream(RoutingContext ctx, Criticality criticality, Admission.Reason reason) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    if (!backpressure.refuseStream(ctx.request().connection())) {
+      refuse(ctx, criticality, reason, true);
+      return;
+    }
+    admission.shed(criticality, reason);
+    ctx.put(REFUSED, criticality);
+    var trace = Tracing.currentOrNull();
+    if (trace != null) {
+      trace.markShed();
+    }
+    response.reset(REFUSED_STREAM);
   }
 
   /** Adds one latency to the window; a full window goes to the limit algorithm. */

@@ -35,14 +35,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * paused keep-alive connection is answered within that bound. A request read before the pause took
  * effect gets the criticality-ordered admission every request gets.
  *
- * <p><b>HTTP/2.</b> A connection one of whose streams was refused ({@code RST_STREAM
- * REFUSED_STREAM}, which tells the client the request was not processed and may be retried) has its
- * {@code SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}
- * until admission has room again (told by the same freed slots, at most once per {@link
- * #RESTORE_AFTER_NANOS} after the last lowering, so that a server at the edge of saturation does
- * not send a pair of SETTINGS frames per request), so that a client that honours the setting stops
- * opening streams, and the HTTP/2 codec refuses those past the bound before any request object
- * exists.
+ * <p><b>HTTP/2.</b> A stream that finds no slot for its class is held like an HTTP/1.x request
+ * ({@link AdmissionGate}: until a slot for its class frees, for at most {@link
+ * BackpressureSettings#pauseMax} or until its deadline), and while any stream of its connection is
+ * held, the connection is not read ({@link StreamValve}): the client's other new streams stay in
+ * its socket, as the next request of a paused HTTP/1.x connection does, and a closed loop of more
+ * streams than there are slots waits for its answers instead of being refused and coming straight
+ * back. A connection one of whose streams is held, or refused, has its {@code
+ * SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}, so
+ * that a client that honours the setting (nghttp2 applies it on receipt; the server's codec
+ * enforces it once acknowledged) opens no more streams than that rather than sending more to be
+ * held. While admission has room (checked by the safety timer below, and at once when a freed slot
+ * leaves half of the slots free: {@link Admission#roomToRaise}), the lowered connections' streams
+ * are doubled, step by step, at most once per {@link #RESTORE_AFTER_NANOS} after the last change,
+ * and only as far as the slots free to the class of each one's last held stream, until they are
+ * back at the server's initial setting. Only a stream whose hold runs out is refused: {@code
+ * RST_STREAM REFUSED_STREAM}, which tells the client the request was not processed and may be
+ * retried. A connection's resets for load are bounded ({@link #refuseStream}); past that, a stream
+ * whose hold ran out gets the 503 any request gets.
  *
  * <p>A safety timer, every {@link #SAFETY_MS} ms and only while a connection is paused or lowered,
  * ends the pauses that reached their longest and catches a slot whose release resumed a connection
@@ -59,12 +69,18 @@ public final class Backpressure {
   private final BackpressureSettings settings;
   private final long pauseMaxNanos;
   private final Http2Settings normal;
-  private final Http2Settings lowered;
+  private final long normalStreams;
+  private final long loweredStreams;
   private final int resetBudget;
   private final long resetWindowNanos;
   private final ArrayDeque<Paused> paused = new ArrayDeque<>();
   private final Map<HttpConnection, Streams> h2 = new IdentityHashMap<>();
   private final AtomicBoolean woken = new AtomicBoolean();
+  private final AtomicBoolean gateWoken = new AtomicBoolean();
+
+  /** This loop's admission queue, drained when a slot frees anywhere. */
+  private Runnable gate;
+
   private int lowerings;
   private long lastLowering;
 
@@ -79,11 +95,21 @@ public final class Backpressure {
   /** Whether a connection of this loop has its concurrent streams lowered. */
   private volatile boolean anyLowered;
 
-  /** An HTTP/2 connection's resets sent for load in the current window, and its lowered limit. */
+  /**
+   * An HTTP/2 connection's valve (while back-pressure is on), its resets sent for load in the
+   * current window, and its lowered limit.
+   */
   private static final class Streams {
+    StreamValve valve;
     long windowStart;
     int resets;
     boolean lowered;
+
+    /** The concurrent streams last advertised to it while lowered. */
+    long streams;
+
+    /** The class of its last stream held or refused: what its streams are raised for. */
+    Criticality criticality = Criticality.HIGH;
   }
 
   /**
@@ -111,7 +137,8 @@ public final class Backpressure {
     this.pauseMaxNanos = settings.pauseMax().toNanos();
     Http2Settings initial = server.getInitialSettings();
     this.normal = new Http2Settings(initial);
-    this.lowered = new Http2Settings(initial).setMaxConcurrentStreams(settings.saturatedStreams());
+    this.normalStreams = initial.getMaxConcurrentStreams();
+    this.loweredStreams = Math.min(settings.saturatedStreams(), normalStreams);
     this.resetBudget = server.getHttp2RstFloodMaxRstFramePerWindow() / 2;
     this.resetWindowNanos =
         server
@@ -121,8 +148,9 @@ public final class Backpressure {
   }
 
   /**
-   * Whether an HTTP/1.x request that finds no slot is held until one frees, for at most {@link
-   * #pauseMaxNanos}, rather than refused at once (see {@link AdmissionGate}).
+   * Whether a request that finds no slot (HTTP/1.x, or HTTP/2 on a connection with a {@link
+   * StreamValve}) is held until one frees, for at most {@link #pauseMaxNanos}, rather than refused
+   * at once (see {@link AdmissionGate}).
    */
   boolean holdsRequests() {
     return settings.enabled() && admission.enabled();
@@ -138,9 +166,28 @@ public final class Backpressure {
     return settings.enabled() && admission.enabled();
   }
 
-  /** Requests of the most lenient class that could be admitted now; 0 or less when saturated. */
-  private int room() {
-    return admission.limit() - admission.inFlight();
+  /** A new HTTP/2 connection of this loop, with its valve. */
+  void opened(HttpConnection connection, StreamValve valve) {
+    streams(connection).valve = valve;
+  }
+
+  /**
+   * The valve of an HTTP/2 connection of this loop, which stops reading it while one of its streams
+   * is held for a slot; {@code null} when it has none (back-pressure is off, or it is no HTTP/2
+   * connection of this loop's server).
+   */
+  StreamValve streamValve(HttpConnection connection) {
+    Streams streams = h2.get(connection);
+    return streams == null ? null : streams.valve;
+  }
+
+  private Streams streams(HttpConnection connection) {
+    Streams streams = h2.get(connection);
+    if (streams == null) {
+      streams = new Streams();
+      h2.put(connection, streams);
+    }
+    return streams;
   }
 
   /**
@@ -179,34 +226,49 @@ public final class Backpressure {
   }
 
   /**
-   * A stream of the HTTP/2 {@code connection} is refused for load: lowers the connection's
-   * concurrent streams (once until there is room again).
+   * A stream of the HTTP/2 {@code connection} is refused for load (its hold ran out, or it was
+   * refused before routing on a connection without a valve): lowers the connection's concurrent
+   * streams (once until there is room again).
    *
    * @return whether the refusal may be a {@code RST_STREAM} (the connection's reset budget lasts);
    *     otherwise it must be answered
    */
   boolean refuseStream(HttpConnection connection) {
-    Streams streams = h2.get(connection);
-    if (streams == null) {
-      streams = new Streams();
-      h2.put(connection, streams);
-    }
+    Streams streams = streams(connection);
     long now = System.nanoTime();
-    if (!streams.lowered) {
-      streams.lowered = true;
-      if (lowerings++ == 0) {
-        anyLowered = true;
-        admission.loweredDelta(1);
-      }
-      lastLowering = now;
-      connection.updateSettings(lowered);
-      arm();
-    }
+    lower(connection, streams, now);
     if (streams.resets == 0 || now - streams.windowStart >= resetWindowNanos) {
       streams.windowStart = now;
       streams.resets = 0;
     }
     return ++streams.resets <= resetBudget;
+  }
+
+  /**
+   * A stream of the HTTP/2 {@code connection} is held for a slot: lowers the connection's
+   * concurrent streams (once until there is room again), so that the client, once it has the new
+   * setting, opens no more streams than that rather than sending more to be held.
+   */
+  void streamHeld(HttpConnection connection, Criticality criticality) {
+    Streams streams = streams(connection);
+    streams.criticality = criticality;
+    lower(connection, streams, System.nanoTime());
+  }
+
+  private void lower(HttpConnection connection, Streams streams, long now) {
+    if (!streams.lowered || streams.streams > loweredStreams) {
+      if (!streams.lowered) {
+        streams.lowered = true;
+        if (lowerings++ == 0) {
+          anyLowered = true;
+          admission.loweredDelta(1);
+        }
+      }
+      streams.streams = loweredStreams;
+      lastLowering = now;
+      connection.updateSettings(advertising(loweredStreams));
+      arm();
+    }
   }
 
   /** {@code connection} closed: whatever is kept about it goes. */
@@ -228,6 +290,22 @@ public final class Backpressure {
 
   boolean anyLowered() {
     return anyLowered;
+  }
+
+  /** What drains this loop's admission queue (its {@link AdmissionGate}). */
+  void onSlotFreed(Runnable drain) {
+    this.gate = drain;
+  }
+
+  /** A slot freed (on any thread) while requests wait: drains this loop's queue. Coalesced. */
+  void wakeGate() {
+    if (gate != null && gateWoken.compareAndSet(false, true)) {
+      context.runOnContext(
+          v -> {
+            gateWoken.set(false);
+            gate.run();
+          });
+    }
   }
 
   /**
@@ -281,17 +359,9 @@ public final class Backpressure {
     }
     resuming.clear();
     oldestPaused = paused.isEmpty() ? Long.MAX_VALUE : paused.peekFirst().sinceNanos();
-    restorePending = lowerings > 0 && room() > 0;
+    restorePending = lowerings > 0 && limit - inFlight - resuming.size() > 0;
     if (restorePending && now - lastLowering >= RESTORE_AFTER_NANOS) {
-      restorePending = false;
-      for (Map.Entry<HttpConnection, Streams> e : h2.entrySet()) {
-        if (e.getValue().lowered) {
-          e.getValue().lowered = false;
-          e.getKey().updateSettings(normal);
-        }
-      }
-      lowerings = 0;
-      noneLowered();
+      raise(now, limit, inFlight);
     }
     if (room > 0 && paused.isEmpty() && before > 0) {
       admission.freed(); // other loops may hold connections paused as long
@@ -300,6 +370,46 @@ public final class Backpressure {
       timer = -1;
     }
     arm();
+  }
+
+  /**
+   * Raises the concurrent streams of lowered connections, doubling each, up to the server's initial
+   * setting (then it is no longer lowered), as far as there are free slots for the class of each
+   * one's last held stream: the streams added over all of them stay within those slots. Step by
+   * step rather than at once: restored at once, 64 lowered h2load connections of 10 streams each
+   * opened 640 streams together, far past the limit, and those held past the longest hold were
+   * refused, several times a second.
+   */
+  private void raise(long now, int limit, int inFlight) {
+    restorePending = false;
+    lastLowering = now;
+    long granted = 0;
+    for (Map.Entry<HttpConnection, Streams> e : h2.entrySet()) {
+      Streams streams = e.getValue();
+      long room = streams.criticality.threshold(limit) - inFlight - granted;
+      if (!streams.lowered || room <= 0) {
+        continue;
+      }
+      long next = Math.min(normalStreams, Math.max(streams.streams * 2, 2));
+      next = Math.min(next, streams.streams + room);
+      granted += next - streams.streams;
+      streams.streams = next;
+      if (next >= normalStreams) {
+        streams.lowered = false;
+        lowerings--;
+        e.getKey().updateSettings(normal);
+      } else {
+        e.getKey().updateSettings(advertising(next));
+      }
+    }
+    if (lowerings == 0) {
+      noneLowered();
+    }
+  }
+
+  /** The server's initial settings but for its concurrent streams. */
+  private Http2Settings advertising(long streams) {
+    return new Http2Settings(normal).setMaxConcurrentStreams(streams);
   }
 
   private void noneLowered() {

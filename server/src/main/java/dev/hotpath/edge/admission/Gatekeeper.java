@@ -96,11 +96,14 @@ public final class Gatekeeper {
     }
 
     /**
-     * Refusals below Vert.x for a new connection of this loop (call from the server's connection
-     * handler). An HTTP/1.x connection gets a {@link Valve}, which refuses API requests with
-     * pre-encoded bytes while admission is full and is what {@link Backpressure} pauses; an HTTP/2
-     * connection gets its new API streams reset while admission is full ({@link StreamRefusal}).
-     * Nothing when admission is off.
+     * Refusals and pauses below Vert.x for a new connection of this loop (call from the server's
+     * connection handler). An HTTP/1.x connection gets a {@link Valve}, which refuses API requests
+     * with pre-encoded bytes while admission is full and is what {@link Backpressure} pauses; an
+     * HTTP/2 connection, while back-pressure is on, gets a {@link StreamValve}, which stops reading
+     * it while any of its streams is held for a slot. Nothing when admission is off.
+     *
+     * <p>Vert.x has no public API for a connection's Netty channel: the one internal type this
+     * package uses, {@code ConnectionBase}, is confined to this method.
      *
      * @param refused run after a request was refused by the valve and its connection kept
      * @return the valve of an HTTP/1.x connection
@@ -111,8 +114,12 @@ public final class Gatekeeper {
         return Optional.empty();
       }
       var channel = base.channelHandlerContext();
-      if (StreamRefusal.install(channel.handler(), connection, gate, backpressure)) {
-        return Optional.empty();
+      if (backpressure.holdsRequests()) {
+        var streams = StreamValve.install(channel.handler(), channel.pipeline());
+        if (streams.isPresent()) {
+          backpressure.opened(connection, streams.get());
+          return Optional.empty();
+        }
       }
       return Valve.install(channel.pipeline(), gate, refusal, refused);
     }

@@ -349,43 +349,170 @@ class BackpressureApiTest {
         .isGreaterThanOrEqualTo(3);
   }
 
+  /**
+   * A closed loop of more HTTP/2 streams than there are slots (16 at once, one slot free) is served
+   * without a stream refused: the streams that find no slot are held, and their connection is not
+   * read meanwhile.
+   */
   @Test
-  void anHttp2StreamIsRefusedRetrySafelyItsConnectionOpensFewerAndTheRetrySucceedsLater()
+  void aClosedLoopOfMoreHttp2StreamsThanSlotsIsServedWithoutARefusal() throws Exception {
+    HttpClientAgent h2 = h2Client(16);
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicInteger mostHeld =
+        new java.util.concurrent.atomic.AtomicInteger();
+    long sampler =
+        vertx.setPeriodic(1, id -> mostHeld.accumulateAndGet(admission().queued(), Math::max));
+    try {
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      // one slot left for lists (normal: 3 of the 4 slots), which query the database, so that a
+      // slot stays taken while the next streams are read (a cached read ends at once)
+      hold(app, 2);
+      double shed = shedAll();
+      String list = "/v1/customers?limit=1";
+      List<Future<List<Integer>>> loops = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        loops.add(closedLoop(h2, list, connection, 10, new ArrayList<>()));
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<List<Integer>> loop : loops) {
+        statuses.addAll(loop.await(60, TimeUnit.SECONDS));
+      }
+      assertThat(statuses).hasSize(160).containsOnly(200);
+      assertThat(shedAll()).as("no stream refused").isEqualTo(shed);
+      assertThat(mostHeld.get()).as("streams were held").isGreaterThan(0);
+    } finally {
+      vertx.cancelTimer(sampler);
+      h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A client that goes away while its streams are held or being answered leaves no slot taken: each
+   * admitted stream gives its slot back, and each held one leaves the queue.
+   */
+  @Test
+  void anHttp2ClientThatGoesAwayWhileItsStreamsAreHeldLeavesNoSlotTaken() throws Exception {
+    hold(app, 2);
+    String list = "/v1/customers?limit=1";
+    for (int round = 0; round < 5; round++) {
+      HttpClientAgent h2 = h2Client(16);
+      AtomicReference<HttpConnection> connection = new AtomicReference<>();
+      for (int i = 0; i < 16; i++) {
+        closedLoop(h2, list, connection, 1000, new ArrayList<>());
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() > 0);
+      Thread.sleep(20 * round);
+      h2.close().await(30, TimeUnit.SECONDS);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> admission().queued() == 0 && admission().inFlight() == 2);
+    }
+  }
+
+  /** {@code n} GETs of {@code path} one after the other; a failure (a reset) fails the loop. */
+  private static Future<List<Integer>> closedLoop(
+      HttpClientAgent h2,
+      String path,
+      AtomicReference<HttpConnection> connection,
+      int n,
+      List<Integer> statuses) {
+    if (n == 0) {
+      return Future.succeededFuture(statuses);
+    }
+    return h2Get(h2, path, connection)
+        .compose(
+            status -> {
+              statuses.add(status);
+              return closedLoop(h2, path, connection, n - 1, statuses);
+            });
+  }
+
+  /**
+   * An HTTP/2 stream that finds every slot taken is held, and its connection is not read meanwhile
+   * (a probe sent on it waits); once its hold runs out (its deadline here) it is refused
+   * retry-safely ({@code RST_STREAM REFUSED_STREAM}), its connection is read again and told to open
+   * fewer streams, and the retry is served once a slot frees.
+   */
+  @Test
+  void anHttp2StreamIsHeldThenRefusedRetrySafelyItsConnectionOpensFewerAndTheRetrySucceedsLater()
       throws Exception {
-    HttpClientAgent h2 = h2Client();
+    HttpClientAgent h2 = h2Client(100);
     AtomicReference<HttpConnection> connection = new AtomicReference<>();
     try {
       assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
-      long usual = connection.get().remoteSettings().getMaxConcurrentStreams();
+      HttpConnection first = connection.get();
+      long usual = first.remoteSettings().getMaxConcurrentStreams();
       assertThat(usual).isGreaterThan(1);
 
       saturate();
-      double timed = requestsTimed();
-      double shed = shedFull();
-      Throwable refused =
-          catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
+      double shed = shedAll();
+      Future<Integer> held = h2Get(h2, order(), connection);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() == 1);
+      // the same connection is not read while its stream is held: a probe on it waits
+      Future<Integer> probe = h2Get(h2, "/health/live", connection);
+      Awaitility.await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !held.isComplete() && !probe.isComplete() && admission().queued() == 1);
+      assertThat(connection.get()).isSameAs(first);
+      assertThat(shedAll()).as("held, not refused").isEqualTo(shed);
+
+      clock.addAndGet(Duration.ofMillis(1001).toNanos()); // past the read's deadline
+      Throwable refused = catchThrowable(() -> held.await(30, TimeUnit.SECONDS));
       assertThat(refused).isInstanceOf(StreamResetException.class);
       assertThat(((StreamResetException) refused).getCode())
           .as("REFUSED_STREAM: not processed, safe to retry")
           .isEqualTo(AdmissionGate.REFUSED_STREAM);
-      // reset below Vert.x: no request object, so no request timer; only the shed counter moves
-      assertThat(requestsTimed()).isEqualTo(timed);
-      assertThat(shedFull()).isEqualTo(shed + 1);
+      assertThat(shedAll()).isEqualTo(shed + 1);
+      // read again: the probe is answered on that connection, which now opens one stream at a time
+      assertThat(probe.await(30, TimeUnit.SECONDS)).isEqualTo(200);
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == 1);
-      // the HTTP/2 stack still serves the critical routes on that connection
-      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+          .until(() -> first.remoteSettings().getMaxConcurrentStreams() == 1);
 
       release();
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> connection.get().remoteSettings().getMaxConcurrentStreams() == usual);
+          .until(() -> first.remoteSettings().getMaxConcurrentStreams() == usual);
       assertThat(h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS))
           .as("the retry")
           .isEqualTo(200);
     } finally {
       h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Health, metrics and admin answer over HTTP/2 while another connection's streams are held. */
+  @Test
+  void healthMetricsAndAdminAnswerOverHttp2WhileStreamsAreHeld() throws Exception {
+    HttpClientAgent held = h2Client(100);
+    HttpClientAgent probes = h2Client(100);
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    try {
+      saturate();
+      List<Future<Integer>> waiting = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        waiting.add(h2Get(held, order(), connection));
+      }
+      // held (the others may wait in the client: the connection is lowered to one stream)
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() >= 1);
+      assertThat(h2Get(probes, "/health/live", connection).await(30, TimeUnit.SECONDS))
+          .isEqualTo(200);
+      assertThat(h2Get(probes, "/health/ready", connection).await(30, TimeUnit.SECONDS))
+          .isEqualTo(200);
+      assertThat(h2Get(probes, "/metrics", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      assertThat(
+              h2Get(probes, "/admin/jobs/stats", connection, Tokens.get().admin())
+                  .await(30, TimeUnit.SECONDS))
+          .isEqualTo(200);
+      assertThat(waiting).noneMatch(Future::isComplete);
+      release();
+      for (Future<Integer> w : waiting) {
+        assertThat(w.await(30, TimeUnit.SECONDS)).as("served once slots freed").isEqualTo(200);
+      }
+    } finally {
+      held.close().await(30, TimeUnit.SECONDS);
+      probes.close().await(30, TimeUnit.SECONDS);
     }
   }
 
@@ -423,7 +550,7 @@ class BackpressureApiTest {
 
   @Test
   void anHttp2ConnectionThatSpentItsResetBudgetGets503sInsteadOfBeingClosed() throws Exception {
-    HttpClientAgent h2 = h2Client();
+    HttpClientAgent h2 = h2Client(100);
     AtomicReference<HttpConnection> connection = new AtomicReference<>();
     try {
       assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
@@ -432,12 +559,24 @@ class BackpressureApiTest {
       // half of the 200 resets per 30 s the server's HTTP/2 codec lets it send on a connection
       int budget =
           new io.vertx.core.http.HttpServerOptions().getHttp2RstFloodMaxRstFramePerWindow() / 2;
-      for (int i = 0; i < budget; i++) {
-        Throwable refused =
-            catchThrowable(() -> h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS));
-        assertThat(refused).as("refusal %d", i + 1).isInstanceOf(StreamResetException.class);
+      for (int i = 0; i <= budget; i++) {
+        Future<Integer> held = h2Get(h2, order(), connection);
+        Awaitility.await()
+            .pollInterval(Duration.ofMillis(2))
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admission().queued() == 1);
+        clock.addAndGet(Duration.ofMillis(1001).toNanos()); // its hold runs out
+        if (i < budget) {
+          Throwable refused = catchThrowable(() -> held.await(30, TimeUnit.SECONDS));
+          assertThat(refused).as("refusal %d", i + 1).isInstanceOf(StreamResetException.class);
+        } else {
+          assertThat(held.await(30, TimeUnit.SECONDS)).isEqualTo(503);
+        }
+        Awaitility.await()
+            .pollInterval(Duration.ofMillis(2))
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admission().queued() == 0);
       }
-      assertThat(h2Get(h2, order(), connection).await(30, TimeUnit.SECONDS)).isEqualTo(503);
       assertThat(connection.get()).as("the same connection, still open").isSameAs(first);
     } finally {
       h2.close().await(30, TimeUnit.SECONDS);
@@ -526,21 +665,28 @@ class BackpressureApiTest {
     }
   }
 
-  /** An HTTP/2 client with prior knowledge (h2c). */
-  private static HttpClientAgent h2Client() {
+  /** An HTTP/2 client with prior knowledge (h2c), one connection of {@code streams} at most. */
+  private static HttpClientAgent h2Client(int streams) {
     return vertx.createHttpClient(
         new HttpClientOptions()
             .setProtocolVersion(HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false));
+            .setHttp2ClearTextUpgrade(false)
+            .setHttp2MultiplexingLimit(streams),
+        new io.vertx.core.http.PoolOptions().setHttp2MaxSize(1));
   }
 
   private static Future<Integer> h2Get(
       HttpClientAgent h2, String path, AtomicReference<HttpConnection> connection) {
+    return h2Get(h2, path, connection, Tokens.get().service());
+  }
+
+  private static Future<Integer> h2Get(
+      HttpClientAgent h2, String path, AtomicReference<HttpConnection> connection, String token) {
     return h2.request(HttpMethod.GET, app.port(), "localhost", path)
         .compose(
             req -> {
               connection.set(req.connection());
-              return req.putHeader("Authorization", "Bearer " + Tokens.get().service()).send();
+              return req.putHeader("Authorization", "Bearer " + token).send();
             })
         .compose(response -> response.end().map(v -> response.statusCode()));
   }
