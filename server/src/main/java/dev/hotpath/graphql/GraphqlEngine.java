@@ -127,9 +127,13 @@ public final class GraphqlEngine implements Shareable {
 
   private Prepared prepare(ExecutionInput input) {
     ParseAndValidateResult parsed = ParseAndValidate.parseAndValidate(schema, input);
+    if (parsed.isFailure()) {
+      return new Prepared(parsed, Set.of(), Optional.empty());
+    }
     return new Prepared(
         parsed,
-        parsed.isFailure() ? Set.of() : QueryLimits.measuredVariables(parsed.getDocument()));
+        QueryLimits.measuredVariables(parsed.getDocument()),
+        PlainQueries.plan(schema, parsed.getDocument()));
   }
 
   /**
@@ -162,8 +166,14 @@ public final class GraphqlEngine implements Shareable {
             QueryLimits.measure(schema, prepared.parsed().getDocument(), operationName, variables));
   }
 
-  /** A document parsed and validated, and the variables its measures depend on. */
-  record Prepared(ParseAndValidateResult parsed, Set<String> measuredVariables) {}
+  /**
+   * A document parsed and validated, the variables its measures depend on, and its plan when it is
+   * a plain query ({@link PlainQueries}).
+   */
+  record Prepared(
+      ParseAndValidateResult parsed,
+      Set<String> measuredVariables,
+      Optional<PlainQueries.Plan> plain) {}
 
   private record MeasureKey(
       String query, @Nullable String operationName, Map<String, Object> variables) {}

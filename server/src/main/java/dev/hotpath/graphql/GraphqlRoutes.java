@@ -1,5 +1,7 @@
 package dev.hotpath.graphql;
 
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -211,7 +213,29 @@ public final class GraphqlRoutes {
             .dataLoaderRegistry(loaders)
             .graphQLContext(Map.of(Call.KEY, call))
             .build();
-    CompletionStage<ExecutionResult> execution = engine.graphql().executeAsync(input);
+    Optional<PlainQueries.Plan> plain =
+        prepared
+            .plain()
+            .filter(p -> operationName == null || operationName.equals(p.operation().getName()));
+    CompletionStage<ExecutionResult> execution;
+    if (plain.isPresent()) {
+      // graphql-java answers what the plain run hands over, from the batches it filled
+      execution =
+          PlainQueries.run(
+                  engine.schema(),
+                  plain.get(),
+                  variables,
+                  input.getGraphQLContext(),
+                  loaders,
+                  input.getLocale())
+              .thenCompose(
+                  result ->
+                      result != null
+                          ? completedFuture(result)
+                          : engine.graphql().executeAsync(input));
+    } else {
+      execution = engine.graphql().executeAsync(input);
+    }
     Context context = Vertx.currentContext();
     execution.whenComplete(
         (result, failure) -> {

@@ -95,6 +95,9 @@ final class QueryLimits {
                   return;
                 }
                 depth[0] = Math.max(depth[0], d);
+                if (env.isTypeNameIntrospectionField()) {
+                  return; // __typename reads nothing, and has no fields container to name
+                }
                 String field =
                     env.getFieldsContainer().getName() + "." + env.getFieldDefinition().getName();
                 if (LOADED.contains(field)) {
