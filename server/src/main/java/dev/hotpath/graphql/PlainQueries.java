@@ -24,6 +24,7 @@ import graphql.schema.GraphQLSchema;
 import graphql.schema.GraphQLType;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,7 +59,8 @@ final class PlainQueries {
       GraphQLFieldDefinition definition,
       graphql.language.Field node,
       @Nullable DataFetcher<?> fetcher,
-      List<Field> selection) {}
+      List<Field> selection,
+      boolean link) {}
 
   /** The plan of a document's one query operation. */
   record Plan(OperationDefinition operation, List<Field> selection) {}
@@ -128,10 +130,30 @@ final class PlainQueries {
       } else if (!(type instanceof GraphQLScalarType)) {
         return null;
       }
+      boolean link = isLink(parent, definition, children);
       fields.add(
-          new Field(node.getResultKey(), node.getName(), definition, node, fetcher, children));
+          new Field(
+              node.getResultKey(),
+              node.getName(),
+              definition,
+              node,
+              link ? Resolvers.CUSTOMER_LINK : fetcher,
+              children,
+              link));
     }
     return fields;
+  }
+
+  /**
+   * A root {@code customer} that selects its orders and at most its id: a link to the pages, whose
+   * row is not read when a page holds an order (REST's page reads no customer either).
+   */
+  private static boolean isLink(
+      GraphQLObjectType parent, GraphQLFieldDefinition definition, List<Field> selection) {
+    return parent.getName().equals("Query")
+        && definition.getName().equals("customer")
+        && selection.stream().anyMatch(f -> f.name().equals("orders"))
+        && selection.stream().allMatch(f -> f.name().equals("orders") || f.name().equals("id"));
   }
 
   private static GraphQLType unwrapAll(GraphQLType type) {
@@ -168,7 +190,10 @@ final class PlainQueries {
     Map<String, Object> data = run.object(plan.selection(), null, 0);
     return run.level(1)
         .thenApply(
-            done -> done ? ExecutionResultImpl.newExecutionResult().data(data).build() : null);
+            done ->
+                done && run.linksHoldOrders()
+                    ? ExecutionResultImpl.newExecutionResult().data(data).build()
+                    : null);
   }
 
   /** A field waiting for its level: where its value goes once fetched. */
@@ -184,6 +209,9 @@ final class PlainQueries {
     private final Locale locale;
     private final List<List<Pending>> levels = new ArrayList<>();
 
+    /** Each link customer's value, and whether a page of its orders held one. */
+    private final Map<Object, Boolean> links = new IdentityHashMap<>();
+
     Run(
         GraphQLSchema schema,
         CoercedVariables variables,
@@ -196,6 +224,11 @@ final class PlainQueries {
       this.context = context;
       this.loaders = loaders;
       this.locale = locale;
+    }
+
+    /** Whether every link customer is known to exist: a page of its orders held one. */
+    boolean linksHoldOrders() {
+      return !links.containsValue(false);
     }
 
     /** Fetches level {@code from} and the levels below it; false when it handed over. */
@@ -229,13 +262,19 @@ final class PlainQueries {
         List<Pending> pending, List<CompletableFuture<?>> values, int depth) {
       try {
         for (int i = 0; i < pending.size(); i++) {
-          Field field = pending.get(i).field();
-          pending
-              .get(i)
-              .into()
-              .put(
-                  field.key(),
-                  complete(field.definition().getType(), values.get(i).join(), field, depth));
+          Pending p = pending.get(i);
+          Field field = p.field();
+          Object value = values.get(i).join();
+          if (field.link()) {
+            links.put(value, false);
+          } else if (p.source() != null
+              && links.containsKey(p.source())
+              && value instanceof Map<?, ?> page
+              && page.get("data") instanceof List<?> orders
+              && !orders.isEmpty()) {
+            links.put(p.source(), true);
+          }
+          p.into().put(field.key(), complete(field.definition().getType(), value, field, depth));
         }
         return true;
       } catch (RuntimeException e) {
