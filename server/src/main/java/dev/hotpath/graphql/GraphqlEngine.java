@@ -26,11 +26,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,11 +57,23 @@ public final class GraphqlEngine implements Shareable {
   private final GraphqlSettings settings;
   private final GraphQLSchema schema;
   private final GraphQL graphql;
-  private final Cache<String, ParseAndValidateResult> documents =
+  private final Cache<String, Prepared> documents =
       Caffeine.newBuilder()
           .maximumWeight(DOCUMENT_CHARS)
-          .weigher((String query, ParseAndValidateResult parsed) -> query.length())
+          .weigher((String query, Prepared prepared) -> query.length())
           .build();
+
+  /**
+   * The measures of the documents' operations, by text, operation name and the values of the
+   * variables a measure depends on ({@link QueryLimits#measuredVariables}): a document and its
+   * variables measure the same every time, and measuring walks the whole document twice.
+   */
+  private final Cache<MeasureKey, QueryLimits.Measure> measures =
+      Caffeine.newBuilder()
+          .maximumWeight(DOCUMENT_CHARS)
+          .weigher((MeasureKey key, QueryLimits.Measure measure) -> key.query().length())
+          .build();
+
   private final Cache<String, String> persisted;
 
   private GraphqlEngine(GraphqlSettings settings) {
@@ -74,7 +89,8 @@ public final class GraphqlEngine implements Shareable {
                     CompletableFuture.completedFuture(
                         new PreparsedDocumentEntry(
                             documents
-                                .get(input.getQuery(), q -> parseAndValidate(input))
+                                .get(input.getQuery(), q -> prepare(input))
+                                .parsed()
                                 .getDocument())))
             .build();
   }
@@ -105,14 +121,62 @@ public final class GraphqlEngine implements Shareable {
   }
 
   /** The document of {@code query}, parsed and validated once per text. */
-  ParseAndValidateResult document(String query) {
-    return documents.get(
-        query, q -> parseAndValidate(ExecutionInput.newExecutionInput().query(q).build()));
+  Prepared document(String query) {
+    return documents.get(query, q -> prepare(ExecutionInput.newExecutionInput().query(q).build()));
   }
 
-  private ParseAndValidateResult parseAndValidate(ExecutionInput input) {
-    return ParseAndValidate.parseAndValidate(schema, input);
+  private Prepared prepare(ExecutionInput input) {
+    ParseAndValidateResult parsed = ParseAndValidate.parseAndValidate(schema, input);
+    if (parsed.isFailure()) {
+      return new Prepared(parsed, Set.of(), Optional.empty());
+    }
+    return new Prepared(
+        parsed,
+        QueryLimits.measuredVariables(parsed.getDocument()),
+        PlainQueries.plan(schema, parsed.getDocument()));
   }
+
+  /**
+   * The measure of the operation {@code operationName} of {@code prepared} (the text {@code query})
+   * with {@code variables}, computed once per document, operation and values of the variables it
+   * depends on.
+   *
+   * @throws RuntimeException when the operation cannot be run (no such operation, say)
+   */
+  QueryLimits.Measure measure(
+      String query,
+      Prepared prepared,
+      @Nullable String operationName,
+      Map<String, Object> variables) {
+    Map<String, Object> measured = HashMap.newHashMap(prepared.measuredVariables().size());
+    for (String name : prepared.measuredVariables()) {
+      if (variables.containsKey(name)) {
+        Object value = variables.get(name);
+        if (!(value == null || value instanceof Number || value instanceof Boolean)) {
+          // not a value a valid request sends there (coercion will refuse it): not kept
+          return QueryLimits.measure(
+              schema, prepared.parsed().getDocument(), operationName, variables);
+        }
+        measured.put(name, value);
+      }
+    }
+    return measures.get(
+        new MeasureKey(query, operationName, measured),
+        k ->
+            QueryLimits.measure(schema, prepared.parsed().getDocument(), operationName, variables));
+  }
+
+  /**
+   * A document parsed and validated, the variables its measures depend on, and its plan when it is
+   * a plain query ({@link PlainQueries}).
+   */
+  record Prepared(
+      ParseAndValidateResult parsed,
+      Set<String> measuredVariables,
+      Optional<PlainQueries.Plan> plain) {}
+
+  private record MeasureKey(
+      String query, @Nullable String operationName, Map<String, Object> variables) {}
 
   /** The text of the persisted query {@code hash}, when this server holds it. */
   Optional<String> persisted(String hash) {

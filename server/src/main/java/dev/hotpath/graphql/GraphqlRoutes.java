@@ -1,5 +1,8 @@
 package dev.hotpath.graphql;
 
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.config.GraphqlSettings;
@@ -29,6 +32,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,7 +44,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
+import org.dataloader.DataLoaderRegistry;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -148,7 +154,8 @@ public final class GraphqlRoutes {
       throw ProblemException.invalid(
           "query", "must be at most " + GraphqlEngine.MAX_QUERY_CHARS + " characters");
     }
-    ParseAndValidateResult parsed = engine.document(query);
+    GraphqlEngine.Prepared prepared = engine.document(query);
+    ParseAndValidateResult parsed = prepared.parsed();
     if (parsed.isFailure()) {
       throw invalid(parsed.getErrors());
     }
@@ -158,8 +165,7 @@ public final class GraphqlRoutes {
     }
     QueryLimits.Measure measure;
     try {
-      measure =
-          QueryLimits.measure(engine.schema(), parsed.getDocument(), operationName, variables);
+      measure = engine.measure(query, prepared, operationName, variables);
     } catch (RuntimeException e) {
       throw new ProblemException(
           ProblemType.INVALID_QUERY,
@@ -198,26 +204,47 @@ public final class GraphqlRoutes {
     Observability.tag(
         new RouteInfo(ctx.request().method().name(), PATH, "lists", measure.statements()));
     Call call = new Call(ctx, Principal.of(ctx), db, cursors, writes);
+    DataLoaderRegistry loaders = Loaders.registry(db, cursors);
     ExecutionInput input =
         ExecutionInput.newExecutionInput()
             .query(query)
             .operationName(operationName)
             .variables(variables)
-            .dataLoaderRegistry(Loaders.registry(db, cursors))
+            .dataLoaderRegistry(loaders)
             .graphQLContext(Map.of(Call.KEY, call))
             .build();
+    Optional<PlainQueries.Plan> plain =
+        prepared
+            .plain()
+            .filter(p -> operationName == null || operationName.equals(p.operation().getName()));
+    CompletionStage<ExecutionResult> execution;
+    if (plain.isPresent()) {
+      // graphql-java answers what the plain run hands over, from the batches it filled
+      execution =
+          PlainQueries.run(
+                  engine.schema(),
+                  plain.get(),
+                  variables,
+                  input.getGraphQLContext(),
+                  loaders,
+                  input.getLocale())
+              .thenCompose(
+                  result ->
+                      result != null
+                          ? completedFuture(result)
+                          : engine.graphql().executeAsync(input));
+    } else {
+      execution = engine.graphql().executeAsync(input);
+    }
     Context context = Vertx.currentContext();
-    engine
-        .graphql()
-        .executeAsync(input)
-        .whenComplete(
-            (result, failure) -> {
-              if (Vertx.currentContext() == context) {
-                answer(ctx, result, failure, get);
-              } else {
-                context.runOnContext(v -> answer(ctx, result, failure, get));
-              }
-            });
+    execution.whenComplete(
+        (result, failure) -> {
+          if (Vertx.currentContext() == context) {
+            answer(ctx, result, failure, get);
+          } else {
+            context.runOnContext(v -> answer(ctx, result, failure, get));
+          }
+        });
   }
 
   private void answer(
@@ -236,9 +263,9 @@ public final class GraphqlRoutes {
     }
     Buffer body;
     try {
-      body = Buffer.buffer(JsonOutput.MAPPER.writeValueAsBytes(result.toSpecification()));
-    } catch (IOException e) {
-      ctx.fail(e);
+      body = JsonOutput.write(1024, gen -> write(gen, result.toSpecification()));
+    } catch (UncheckedIOException e) {
+      ctx.fail(e.getCause());
       return;
     }
     if (!get) {
@@ -254,6 +281,37 @@ public final class GraphqlRoutes {
             Optional.empty(),
             Representation.NO_OWNER);
     Responses.represent(ctx, rep, CachePolicy.PRIVATE, compression);
+  }
+
+  /**
+   * Writes an answer's maps, lists, strings, integers and booleans directly (the values resolvers
+   * and graphql-java put there), anything else as Jackson would: the same bytes as Jackson's
+   * serialization of the whole answer, without looking a serializer up for each value.
+   */
+  private static void write(JsonGenerator gen, @Nullable Object value) throws IOException {
+    switch (value) {
+      case null -> gen.writeNull();
+      case String s -> gen.writeString(s);
+      case Integer i -> gen.writeNumber(i.intValue());
+      case Long l -> gen.writeNumber(l.longValue());
+      case Boolean b -> gen.writeBoolean(b);
+      case Map<?, ?> map -> {
+        gen.writeStartObject();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+          gen.writeFieldName(String.valueOf(e.getKey()));
+          write(gen, e.getValue());
+        }
+        gen.writeEndObject();
+      }
+      case List<?> list -> {
+        gen.writeStartArray();
+        for (int i = 0, n = list.size(); i < n; i++) {
+          write(gen, list.get(i));
+        }
+        gen.writeEndArray();
+      }
+      default -> JsonOutput.MAPPER.writeValue(gen, value);
+    }
   }
 
   private String persisted(String hash, Optional<String> query) {

@@ -7,7 +7,11 @@ import graphql.analysis.QueryTraverser;
 import graphql.analysis.QueryVisitorFieldEnvironment;
 import graphql.analysis.QueryVisitorStub;
 import graphql.execution.CoercedVariables;
+import graphql.language.Argument;
+import graphql.language.Directive;
 import graphql.language.Document;
+import graphql.language.Node;
+import graphql.language.VariableReference;
 import graphql.schema.GraphQLSchema;
 import java.util.HashSet;
 import java.util.Map;
@@ -39,6 +43,34 @@ final class QueryLimits {
   /** The measures of one operation of a document. */
   record Measure(int depth, int cost, int statements) {}
 
+  /**
+   * The variables a measure of {@code document} may depend on besides the document itself: those
+   * given as a {@code first} (the rows a page counts for) and those in directives ({@code @skip}
+   * and {@code @include} decide which fields count). Any other variable (an id, a cursor) changes
+   * what a query reads, never what it may cost.
+   */
+  static Set<String> measuredVariables(Document document) {
+    Set<String> names = new HashSet<>();
+    collect(document, false, names);
+    return Set.copyOf(names);
+  }
+
+  private static void collect(Node<?> node, boolean measured, Set<String> names) {
+    if (node instanceof VariableReference v) {
+      if (measured) {
+        names.add(v.getName());
+      }
+      return;
+    }
+    boolean inside =
+        measured
+            || node instanceof Directive
+            || (node instanceof Argument a && "first".equals(a.getName()));
+    for (Node<?> child : node.getChildren()) {
+      collect(child, inside, names);
+    }
+  }
+
   static Measure measure(
       GraphQLSchema schema,
       Document document,
@@ -63,6 +95,9 @@ final class QueryLimits {
                   return;
                 }
                 depth[0] = Math.max(depth[0], d);
+                if (env.isTypeNameIntrospectionField()) {
+                  return; // __typename reads nothing, and has no fields container to name
+                }
                 String field =
                     env.getFieldsContainer().getName() + "." + env.getFieldDefinition().getName();
                 if (LOADED.contains(field)) {

@@ -33,16 +33,30 @@ final class Resolvers {
 
   static final DataFetcher<CompletableFuture<Map<String, Object>>> CUSTOMER =
       env -> {
-        Call call = Call.of(env);
-        call.require(Scope.CUSTOMERS_READ, "customer");
-        long id = env.<Long>getArgument("id");
-        if (!call.principal().mayAccess(id)) {
-          throw ProblemException.notFound("Customer " + id);
-        }
+        long id = customerId(env);
         return Resolvers.<Long, Map<String, Object>>loader(env, Loaders.CUSTOMERS)
             .load(id)
             .thenApply(found -> found(found, "Customer " + id));
       };
+
+  /**
+   * {@code customer} asked for nothing but its id and orders ({@link PlainQueries}): the same
+   * checks, and the id alone, unread. Its orders prove it exists (an order references its
+   * customer); without any, whoever runs it must read the customer.
+   */
+  static final DataFetcher<CompletableFuture<Map<String, Object>>> CUSTOMER_LINK =
+      env -> CompletableFuture.completedFuture(Map.of("id", customerId(env)));
+
+  /** The customer's id, once the caller may read it. */
+  private static long customerId(DataFetchingEnvironment env) {
+    Call call = Call.of(env);
+    call.require(Scope.CUSTOMERS_READ, "customer");
+    long id = env.<Long>getArgument("id");
+    if (!call.principal().mayAccess(id)) {
+      throw ProblemException.notFound("Customer " + id);
+    }
+    return id;
+  }
 
   static final DataFetcher<CompletableFuture<Map<String, Object>>> ORDER =
       env -> {

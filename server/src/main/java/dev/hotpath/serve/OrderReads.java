@@ -64,6 +64,29 @@ public final class OrderReads {
           + " FROM order_items WHERE customer_id = $1 AND order_id = ANY($2)"
           + " AND order_id BETWEEN $3 AND $4 ORDER BY order_id, line_no";
 
+  /**
+   * The statement of one page of a customer's orders ({@link OrderRepresentation#COLUMNS}, newest
+   * first): {@code $1} the customer, then the status when {@code byStatus}, then the position
+   * (created_at, id) when {@code after}, then the most rows. The GraphQL page of one customer runs
+   * these same statements.
+   */
+  public static String pageStatement(boolean byStatus, boolean after) {
+    if (after) {
+      return byStatus ? PAGE_STATUS_NEXT : PAGE_NEXT;
+    }
+    return byStatus ? PAGE_STATUS_FIRST : PAGE_FIRST;
+  }
+
+  /**
+   * The statement of the lines of orders of one customer: {@code $1} the customer, {@code $2} the
+   * orders (bigint[]), {@code $3} and {@code $4} the lowest and highest of them; {@code order_id}
+   * then {@link OrderRepresentation#ITEM_COLUMNS}, by order and line. The GraphQL lines of one
+   * customer's orders run this same statement.
+   */
+  public static String linesStatement() {
+    return LINES_OF_PAGE;
+  }
+
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
 
   private static final Set<String> LIST_PARAMS = Set.of("fields", "limit", "cursor", "status");
@@ -197,13 +220,10 @@ public final class OrderReads {
       Fields.Selection sel,
       @Nullable Format oneOff) {
     String scope = scope(customerId, status);
-    String sql;
+    String sql = pageStatement(status.isPresent(), after != null);
     Tuple args = Tuple.of(customerId);
     status.ifPresent(args::addString);
-    if (after == null) {
-      sql = status.isPresent() ? PAGE_STATUS_FIRST : PAGE_FIRST;
-    } else {
-      sql = status.isPresent() ? PAGE_STATUS_NEXT : PAGE_NEXT;
+    if (after != null) {
       args.addOffsetDateTime(Timestamps.fromMicros(after[0])).addLong(after[1]);
     }
     args.addInteger(limit + 1);

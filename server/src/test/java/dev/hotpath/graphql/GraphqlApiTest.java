@@ -10,6 +10,8 @@ import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.QueryBudgets;
 import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
+import graphql.parser.Parser;
+import graphql.schema.GraphQLSchema;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class GraphqlApiTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final GraphQLSchema SCHEMA = GraphqlEngine.loadSchema();
   private final TestServer server = TestServer.get();
   private final Api api = server.api();
   private final Fixtures fx = new Fixtures(server);
@@ -159,6 +162,139 @@ class GraphqlApiTest {
     String timing = r.header("Server-Timing").orElseThrow();
     assertThat(QueryBudgets.queries(timing)).hasValue(4);
     QueryBudgets.assertWithin("POST /graphql", timing, 4);
+  }
+
+  /**
+   * A plain query (fields only) is run without graphql-java's engine (PlainQueries); the same query
+   * with an introspection field added is not plain, so graphql-java runs it: both answer the same
+   * fields in the same order with the same statements, whether every field resolves or one fails
+   * (then the plain run hands over to graphql-java, which reads nothing twice).
+   */
+  @Test
+  void plainQueriesAnswerWhatTheEngineAnswers() {
+    long customer = fx.customer();
+    long p1 = fx.product(1_100, 100);
+    long p2 = fx.product(2_200, 100);
+    long first = 0;
+    for (int i = 0; i < 3; i++) {
+      String body =
+          "{\"customer_id\":"
+              + customer
+              + ",\"items\":[{\"product_id\":"
+              + p1
+              + ",\"quantity\":1},{\"product_id\":"
+              + p2
+              + ",\"quantity\":2}]}";
+      Api.Response placed = api.post("/v1/orders", body);
+      assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+      first = first == 0 ? placed.json().get("id").asLong() : first;
+    }
+    String everything =
+        "query($c: Long!, $o: Long!, $after: String) { c: customer(id: $c) { "
+            + CUSTOMER_FIELDS
+            + " orders(first: 2, after: $after) { data { "
+            + ORDER_FIELDS
+            + " lines: items { line_no product { "
+            + PRODUCT_FIELDS
+            + " } } } next_cursor } placed: orders(status: \"placed\") { data { id } } }"
+            + " order(id: $o) { "
+            + ORDER_FIELDS
+            + " } }";
+    String vars = "{\"c\":" + customer + ",\"o\":" + first + "}";
+    JsonNode answer = sameAnswers(everything, vars, 200);
+    assertThat(answer.at("/data/c/orders/data")).hasSize(2);
+    assertThat(answer.at("/data/c/placed/data")).hasSize(3);
+    assertThat(answer.at("/data/c/orders/data/0/lines/1/product/id").asLong()).isEqualTo(p2);
+    String cursor = answer.at("/data/c/orders/next_cursor").asText();
+    JsonNode second =
+        sameAnswers(
+            everything,
+            "{\"c\":" + customer + ",\"o\":" + first + ",\"after\":\"" + cursor + "\"}",
+            200);
+    assertThat(second.at("/data/c/orders/data")).hasSize(1);
+    assertThat(second.at("/data/c/orders/next_cursor").isNull()).isTrue();
+
+    // failures, each handed over: a row not found, a refused argument one level down, a bad
+    // variable, a cursor of another list
+    JsonNode missing =
+        sameAnswers(
+            "query($c: Long!) { customer(id: $c) { id name } }", "{\"c\":999999999999}", 200);
+    assertThat(missing.at("/errors/0/extensions/type").asText())
+        .isEqualTo("https://hotpath.dev/problems/not-found");
+    JsonNode refused =
+        sameAnswers(
+            "query($c: Long!) { customer(id: $c) { name orders(first: 500) { data { id } } } }",
+            vars,
+            200);
+    assertThat(refused.at("/data/customer").isNull()).isTrue();
+    assertThat(refused.at("/errors/0/extensions/errors/0/field").asText()).contains("first");
+    sameAnswers("query($c: Long!) { customer(id: $c) { id } }", "{\"c\":\"not a number\"}", 400);
+    sameAnswers(
+        "query($c: Long!) { customer(id: $c) { orders(after: \"nonsense\") { data { id } } } }",
+        vars,
+        200);
+  }
+
+  /**
+   * {@code query} as asked, and with {@code __typename} last in its root selection, which
+   * graphql-java runs (introspection is never plain): the same status, the same statements, and the
+   * same body in the same order once that one field is taken out. The body as JSON.
+   */
+  private JsonNode sameAnswers(String query, String variablesJson, int status) {
+    return sameAnswers(query, variablesJson, status, 0);
+  }
+
+  /** As above, the plain run sending {@code fewer} statements fewer (negative: more). */
+  private JsonNode sameAnswers(String query, String variablesJson, int status, int fewer) {
+    String viaEngine = query.substring(0, query.lastIndexOf('}')) + " __typename }";
+    assertThat(PlainQueries.plan(SCHEMA, Parser.parse(query))).as(query).isPresent();
+    assertThat(PlainQueries.plan(SCHEMA, Parser.parse(viaEngine))).isEmpty();
+    Api.Response plain = graphql(api, query, variablesJson);
+    Api.Response engine = graphql(api, viaEngine, variablesJson);
+    assertThat(plain.status()).as(plain.body()).isEqualTo(status);
+    assertThat(engine.status()).as(engine.body()).isEqualTo(status);
+    JsonNode engineJson = engine.json();
+    if (engineJson.path("data").isObject()) {
+      assertThat(((ObjectNode) engineJson.get("data")).remove("__typename").asText())
+          .isEqualTo("Query");
+    }
+    assertThat(plain.json().toString()).isEqualTo(engineJson.toString());
+    assertThat(QueryBudgets.queries(plain.header("Server-Timing").orElseThrow()).orElseThrow())
+        .isEqualTo(
+            QueryBudgets.queries(engine.header("Server-Timing").orElseThrow()).orElseThrow()
+                - fewer);
+    return plain.json();
+  }
+
+  /**
+   * {@code customer(id) { orders }}, REST's page through GraphQL: the customer's row is not read
+   * when a page holds an order (it references its customer); without one, it is, and a customer
+   * that does not exist is not found, as graphql-java answers; never over the route's budget.
+   */
+  @Test
+  void aCustomerAskedOnlyForItsOrdersIsReadOnlyWhenItsPageIsEmpty() {
+    long customer = fx.customer();
+    long product = fx.product(400, 100);
+    long order = fx.order(customer, product, 1);
+    String page =
+        "query($c: Long!) { customer(id: $c) { id orders(first: 5) { data { id } next_cursor } } }";
+    JsonNode answer = sameAnswers(page, "{\"c\":" + customer + "}", 200, 1);
+    assertThat(answer.at("/data/customer/id").asLong()).isEqualTo(customer);
+    assertThat(answer.at("/data/customer/orders/data/0/id").asLong()).isEqualTo(order);
+    long none = fx.customer();
+    assertThat(sameAnswers(page, "{\"c\":" + none + "}", 200).at("/data/customer/orders/data"))
+        .isEmpty();
+    // the one case that costs a statement more (within the budget of 2): the empty page is
+    // read before the customer is found missing, where graphql-java stops at the customer
+    JsonNode missing = sameAnswers(page, "{\"c\":999999999998}", 200, -1);
+    assertThat(missing.at("/data/customer").isNull()).isTrue();
+    assertThat(missing.at("/errors/0/extensions/type").asText())
+        .isEqualTo("https://hotpath.dev/problems/not-found");
+    // a filter that finds nothing proves nothing: the row is read
+    sameAnswers(
+        "query($c: Long!) { customer(id: $c) { orders(status: \"cancelled\") { data { id } } } }",
+        "{\"c\":" + customer + "}",
+        200);
   }
 
   @Test

@@ -18,14 +18,18 @@ class GraphqlLimitsTest {
   private static final String SIX_DEEP =
       "{ customer(id: 42) { orders(first: 2) { data { items { product { name } } } } } }";
 
+  /** An instance of its own: depth limit 4, cost limit 50. */
+  private static App small(TestServer server) {
+    return App.start(
+        server.secondInstance(
+            Map.of("HOTPATH_GRAPHQL_MAX_DEPTH", "4", "HOTPATH_GRAPHQL_MAX_COST", "50")));
+  }
+
   @Test
   void refusesAQueryDeeperOrCostlierThanTheSettingsBeforeItRuns() {
     TestServer server = TestServer.get();
     assertThat(GraphqlApiTest.graphql(server.api(), SIX_DEEP, "{}").status()).isEqualTo(200);
-    App small =
-        App.start(
-            server.secondInstance(
-                Map.of("HOTPATH_GRAPHQL_MAX_DEPTH", "4", "HOTPATH_GRAPHQL_MAX_COST", "50")));
+    App small = small(server);
     try {
       Api api = Api.of("http://localhost:" + small.port());
       Api.Response deep = GraphqlApiTest.graphql(api, SIX_DEEP, "{}");
@@ -56,6 +60,47 @@ class GraphqlLimitsTest {
           GraphqlApiTest.graphql(api, "{ products(first: 10) { data { id } } }", "{}");
       assertThat(cheap.status()).as(cheap.body()).isEqualTo(200);
       assertThat(cheap.json().at("/data/products/data")).hasSize(10);
+    } finally {
+      small.close();
+    }
+  }
+
+  /**
+   * The measures are kept per document, but a variable given as a page's {@code first} or in
+   * {@code @include}/{@code @skip} changes them: the same document is refused or run by its
+   * variables, in any order.
+   */
+  @Test
+  void measuresTheSameDocumentAgainForTheVariablesThatChangeItsCostOrDepth() {
+    TestServer server = TestServer.get();
+    App small = small(server);
+    try {
+      Api api = Api.of("http://localhost:" + small.port());
+      String page = "query($n: Int) { products(first: $n) { data { id } } }";
+      for (int round = 0; round < 2; round++) {
+        Api.Response cheap = GraphqlApiTest.graphql(api, page, "{\"n\":10}");
+        assertThat(cheap.status()).as(cheap.body()).isEqualTo(200);
+        assertThat(cheap.json().at("/data/products/data")).hasSize(10);
+        Api.Response costly = GraphqlApiTest.graphql(api, page, "{\"n\":100}");
+        assertThat(costly.status()).as(costly.body()).isEqualTo(400);
+        assertThat(costly.json().get("detail").asText()).contains("costs 102");
+        // absent: the argument's default, 20 rows
+        Api.Response byDefault = GraphqlApiTest.graphql(api, page, "{}");
+        assertThat(byDefault.status()).as(byDefault.body()).isEqualTo(200);
+        assertThat(byDefault.json().at("/data/products/data")).hasSize(20);
+      }
+      String maybeDeep =
+          "query($deep: Boolean!) { customer(id: 42) { orders(first: 2) { data { id"
+              + " items @include(if: $deep) { product { name } } } } } }";
+      for (int round = 0; round < 2; round++) {
+        Api.Response shallow = GraphqlApiTest.graphql(api, maybeDeep, "{\"deep\":false}");
+        assertThat(shallow.status()).as(shallow.body()).isEqualTo(200);
+        Api.Response deep = GraphqlApiTest.graphql(api, maybeDeep, "{\"deep\":true}");
+        assertThat(deep.status()).as(deep.body()).isEqualTo(400);
+        assertThat(deep.json().get("type").asText())
+            .isEqualTo("https://hotpath.dev/problems/query-too-deep");
+        assertThat(deep.json().get("detail").asText()).contains("6 fields deep");
+      }
     } finally {
       small.close();
     }
