@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param tlsKey PEM private key (PKCS#8) of the certificate
  * @param h2c HTTP/2 over cleartext (prior knowledge or upgrade); off by default
  * @param metrics whether /metrics is served (on by default; off when scraping goes elsewhere)
- * @param nativeTransport Linux's epoll for every socket when Netty's native library loads (on by
- *     default; Java's NIO otherwise, or when off)
+ * @param nativeTransport Linux's epoll for every socket when Netty's native library loads (off by
+ *     default: it measured the same as Java's NIO here, see README "Memory")
  */
 public record TransportSettings(
     Optional<Path> tlsCert,
@@ -48,7 +48,7 @@ public record TransportSettings(
         r.optionalString("TLS_KEY").map(Path::of),
         r.bool("H2C", false),
         r.bool("METRICS", true),
-        r.bool("NATIVE_TRANSPORT", true));
+        r.bool("NATIVE_TRANSPORT", false));
   }
 
   private static boolean readable(Optional<Path> file) {
