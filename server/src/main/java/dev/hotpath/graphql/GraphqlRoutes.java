@@ -27,6 +27,7 @@ import graphql.ExecutionResult;
 import graphql.GraphQLError;
 import graphql.ParseAndValidateResult;
 import graphql.language.OperationDefinition;
+import graphql.validation.GoodFaithIntrospectionExceeded;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -154,7 +155,17 @@ public final class GraphqlRoutes {
       throw ProblemException.invalid(
           "query", "must be at most " + GraphqlEngine.MAX_QUERY_CHARS + " characters");
     }
-    GraphqlEngine.Prepared prepared = engine.document(query);
+    GraphqlEngine.Prepared prepared;
+    try {
+      prepared = engine.document(query);
+    } catch (GoodFaithIntrospectionExceeded e) {
+      // graphql-java's validator throws (instead of reporting) an introspection that asks for the
+      // same type's fields again and again, which would answer megabytes from a few hundred bytes
+      throw new ProblemException(
+          ProblemType.QUERY_TOO_COSTLY,
+          "The introspection query goes beyond what a client needs: "
+              + e.toBadFaithError().getMessage());
+    }
     ParseAndValidateResult parsed = prepared.parsed();
     if (parsed.isFailure()) {
       throw invalid(parsed.getErrors());

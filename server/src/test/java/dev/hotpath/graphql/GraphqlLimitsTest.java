@@ -105,4 +105,30 @@ class GraphqlLimitsTest {
       small.close();
     }
   }
+
+  /**
+   * An introspection that asks for the same type's fields over and over (a few hundred bytes that
+   * would answer megabytes) is refused as too costly, naming what it repeats, where graphql-java's
+   * validator throws rather than reports it (it was a 500); an ordinary introspection is answered.
+   */
+  @Test
+  void refusesABadFaithIntrospectionWithAProblemNotAnInternalError() {
+    Api api = TestServer.get().api();
+    Api.Response bad =
+        GraphqlApiTest.graphql(
+            api,
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+            "{}");
+    assertThat(bad.status()).as(bad.body()).isEqualTo(400);
+    assertThat(bad.contentType()).startsWith("application/problem+json");
+    assertThat(bad.json().get("type").asText())
+        .isEqualTo("https://hotpath.dev/problems/query-too-costly");
+    assertThat(bad.json().get("detail").asText())
+        .contains("introspection")
+        .contains("__Type.fields");
+
+    Api.Response fair = GraphqlApiTest.graphql(api, "{ __schema { types { name } } }", "{}");
+    assertThat(fair.status()).as(fair.body()).isEqualTo(200);
+    assertThat(fair.json().at("/data/__schema/types").size()).isPositive();
+  }
 }

@@ -3,6 +3,7 @@ package dev.hotpath.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import dev.hotpath.support.Tokens;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -227,6 +229,30 @@ class ObservabilityApiTest {
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"logger\":\"x\",\"level\":\"LOUD\"}"))
                 .build());
     assertThat(bad.status()).isEqualTo(400);
+    // a name no logger can have is refused, and no logger is made for it
+    for (String name : List.of("../../etc", "dev..hotpath", "dev.hotpath.", "a b", "x\\u0000y")) {
+      Api.Response odd =
+          api.send(
+              admin
+                  .request("/admin/log-level")
+                  .header("Content-Type", "application/json")
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"logger\":\"" + name + "\",\"level\":\"TRACE\"}"))
+                  .build());
+      assertThat(odd.status()).as(name + ": " + odd.body()).isEqualTo(400);
+      assertThat(odd.body()).contains("/logger");
+      assertThat(((LoggerContext) LoggerFactory.getILoggerFactory()).exists(name)).isNull();
+    }
+    Api.Response root =
+        api.send(
+            admin
+                .request("/admin/log-level")
+                .header("Content-Type", "application/json")
+                .PUT(
+                    HttpRequest.BodyPublishers.ofString("{\"logger\":\"ROOT\",\"level\":\"INFO\"}"))
+                .build());
+    assertThat(root.status()).as(root.body()).isEqualTo(200);
   }
 
   @Test
