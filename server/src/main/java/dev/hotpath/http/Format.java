@@ -2,6 +2,7 @@ package dev.hotpath.http;
 
 import io.netty.util.AsciiString;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
 
 /**
  * The wire formats of a representation: JSON, and the protobuf encoding of the same messages
@@ -46,8 +47,80 @@ public enum Format {
   public static Format negotiate(RoutingContext ctx) {
     String chosen = ctx.getAcceptableContentType();
     Format format = chosen != null && chosen.equalsIgnoreCase(PROTOBUF.mediaType) ? PROTOBUF : JSON;
+    String accept = ctx.request().getHeader(ACCEPT);
+    if (chosen != null && accept != null && accept.indexOf('=') >= 0) {
+      // the router takes a weight of 0 for the lowest, not for "not acceptable" (RFC 9110 12.4.2)
+      format = weighed(accept);
+    }
     ctx.put(KEY, format);
     return format;
+  }
+
+  /**
+   * The format {@code accept} weighs highest (JSON on a tie), by the weight of the most specific
+   * range that matches each; a 406 problem when it gives both a weight of 0.
+   */
+  static Format weighed(String accept) {
+    double json = weight(accept, JSON.mediaType);
+    double protobuf = weight(accept, PROTOBUF.mediaType);
+    if (json <= 0 && protobuf <= 0) {
+      throw new ProblemException(
+          ProblemType.NOT_ACCEPTABLE,
+          "Accept gives every format of this resource a weight of 0; it is available as "
+              + JSON.mediaType
+              + " and "
+              + PROTOBUF.mediaType);
+    }
+    return protobuf > json ? PROTOBUF : JSON;
+  }
+
+  /**
+   * The weight {@code accept} gives {@code mediaType}: that of its most specific matching range
+   * (the type itself, then {@code type/*}, then {@code *}{@code /*}); 0 when none matches. A weight
+   * that is not a number counts as 1, as if it were absent.
+   */
+  static double weight(String accept, String mediaType) {
+    int slash = mediaType.indexOf('/');
+    double weight = 0;
+    int best = -1;
+    for (String range : accept.split(",")) {
+      String[] parts = range.split(";");
+      String type = parts[0].trim().toLowerCase(Locale.ROOT);
+      int specificity;
+      if (type.equals(mediaType)) {
+        specificity = 2;
+      } else if (type.length() == slash + 2
+          && type.endsWith("/*")
+          && type.regionMatches(0, mediaType, 0, slash + 1)) {
+        specificity = 1;
+      } else if (type.equals("*/*")) {
+        specificity = 0;
+      } else {
+        continue;
+      }
+      if (specificity > best) {
+        best = specificity;
+        weight = quality(parts);
+      }
+    }
+    return weight;
+  }
+
+  private static double quality(String[] parts) {
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].trim();
+      if (parameter.length() > 2
+          && (parameter.charAt(0) == 'q' || parameter.charAt(0) == 'Q')
+          && parameter.charAt(1) == '=') {
+        try {
+          double q = Double.parseDouble(parameter.substring(2).trim());
+          return q >= 0 && q <= 1 ? q : 1;
+        } catch (NumberFormatException e) {
+          return 1;
+        }
+      }
+    }
+    return 1;
   }
 
   /** Whether {@link #negotiate} ran for this request. */

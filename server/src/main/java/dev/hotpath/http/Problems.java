@@ -84,7 +84,9 @@ public final class Problems {
       case NOT_FOUND -> "No route or resource at " + ctx.request().path();
       case METHOD_NOT_ALLOWED ->
           ctx.request().method() + " is not allowed on " + ctx.request().path();
-      case NOT_ACCEPTABLE -> "This resource is available as application/json only";
+      case NOT_ACCEPTABLE ->
+          "No media type in Accept is available here: the API answers application/json, and the"
+              + " reads the contract lists with it also application/x-protobuf";
       case PAYLOAD_TOO_LARGE -> "The body exceeds the limit of this server";
       case UNSUPPORTED_MEDIA_TYPE -> "Send the body as application/json";
       case BAD_REQUEST -> "The request could not be read (check its URL encoding and headers)";

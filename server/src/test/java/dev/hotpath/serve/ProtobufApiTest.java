@@ -18,6 +18,8 @@ import dev.hotpath.support.ProtoJson;
 import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
 import java.net.http.HttpRequest;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +90,40 @@ class ProtobufApiTest {
     assertThat(order.getItems(0).getUnitPriceMinor()).isEqualTo(1_250);
     assertThat(order.getShippingAddress().getCity()).isEqualTo("Springfield");
     assertThat(order.getCreatedAt()).isNotEmpty();
+  }
+
+  /**
+   * A weight of 0 means "not acceptable" (RFC 9110 12.4.2), which Vert.x's router takes as the
+   * lowest weight: the format the client refuses is never sent, and refusing both is a 406.
+   */
+  @Test
+  void aFormatWeightedZeroIsNeverSentAndRefusingBothIsA406() {
+    long id = fx.order(fx.customer(), fx.product(900, 100), 1);
+    String path = "/v1/orders/" + id;
+    Map<String, String> chosen =
+        Map.of(
+            "application/json;q=0, */*", PROTOBUF,
+            "application/x-protobuf;q=0, */*;q=0.1", "application/json",
+            "application/json; q=0, application/x-protobuf;q=0.5", PROTOBUF,
+            "application/x-protobuf;q=0.5, application/*;q=0.8", "application/json",
+            "application/x-protobuf;q=1, application/json;q=1", "application/json");
+    chosen.forEach(
+        (accept, type) -> {
+          Api.Response r = api.get(path, "Accept", accept);
+          assertThat(r.status()).as(accept + ": " + r.body()).isEqualTo(200);
+          assertThat(r.contentType()).as(accept).startsWith(type);
+        });
+    for (String accept :
+        List.of(
+            "application/json;q=0",
+            "application/x-protobuf;q=0",
+            "*/*;q=0",
+            "application/json;q=0.0, application/x-protobuf;q=0")) {
+      Api.Response r = api.get(path, "Accept", accept);
+      assertThat(r.status()).as(accept + ": " + r.body()).isIn(406);
+      assertThat(r.contentType()).startsWith("application/problem+json");
+      assertThat(r.json().get("detail").asText()).contains("application/x-protobuf");
+    }
   }
 
   @Test
