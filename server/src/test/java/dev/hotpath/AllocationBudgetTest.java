@@ -43,9 +43,11 @@ class AllocationBudgetTest {
       Api api = Api.of("http://localhost:" + app.port());
       long orders = ids("SELECT min(id) FROM orders");
       long customers = ids("SELECT min(id) FROM customers");
+      // about twice the 6.7-6.9 KB it allocates here since the client address is read from the
+      // connection (8.3 KB before)
       assertThat(perRequest(app, 100, 2_000, i -> ok(api.get("/v1/orders/" + (orders + i)))))
           .as("bytes per cached GET /v1/orders/{id}")
-          .isLessThan(16_000);
+          .isLessThan(14_000);
       assertThat(
               perRequest(
                   app, 50, 2_000, i -> ok(api.get("/v1/customers/" + (customers + i) + "/orders"))))
@@ -65,9 +67,10 @@ class AllocationBudgetTest {
       Fixtures fixtures = new Fixtures(TestServer.get());
       long customer = fixtures.customer();
       long product = fixtures.product(1_00, 10_000);
+      // about twice the 16.7-17.7 KB it allocates here
       assertThat(perRequest(app, 1_000, 2_000, i -> ok(api.get("/v1/orders/" + (orders + i)))))
           .as("bytes per uncached GET /v1/orders/{id}")
-          .isLessThan(40_000);
+          .isLessThan(36_000);
       long customers = ids("SELECT min(id) FROM customers");
       assertThat(
               perRequest(

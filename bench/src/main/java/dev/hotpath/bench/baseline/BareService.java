@@ -35,6 +35,12 @@ import java.util.Map;
  * difference between the two is what hotpath adds around them. Sized as hotpath is (event loops,
  * connections, pipelining from the same HOTPATH_* settings), on the database of {@code ./data}.
  *
+ * <p>{@code GET /static} answers fixed bytes: the JSON of the order the baseline script samples
+ * (order 5000 of the demo seed, read once at start), with its {@code Content-Type}. It is the
+ * framework's floor for a cached read: what Vert.x alone spends to answer ready bytes, to set
+ * beside nginx serving the same bytes from a file and beside hotpath's cached {@code GET
+ * /v1/orders/{id}}.
+ *
  * <pre>java -cp bench/target/benchmarks.jar dev.hotpath.bench.baseline.BareService PORT</pre>
  */
 public final class BareService extends VerticleBase {
@@ -50,10 +56,14 @@ public final class BareService extends VerticleBase {
   private static final int LIMIT = 20;
   private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
 
+  /** The order {@code /static} serves: order 5000 of the demo seed (its id carries its month). */
+  static final long STATIC_ORDER = (288L << 40) | 5000;
+
   private final DatabaseCoordinates database;
   private final Settings settings;
   private final int port;
   private SqlClient client;
+  private Buffer staticBody = NOT_FOUND;
 
   private BareService(DatabaseCoordinates database, Settings settings, int port) {
     this.database = database;
@@ -119,15 +129,29 @@ public final class BareService extends VerticleBase {
                     .addProperty("plan_cache_mode", "force_generic_plan"))
             .using(vertx)
             .build();
-    return vertx
-        .createHttpServer(new HttpServerOptions().setPort(port).setTcpNoDelay(true))
-        .requestHandler(this::handle)
-        .listen();
+    return client
+        .preparedQuery(OrderReads.ORDER_WITH_LINES)
+        .execute(Tuple.of(STATIC_ORDER))
+        .map(
+            rows -> {
+              if (rows.size() > 0) {
+                staticBody = OrderReads.encodeJoined(rows, OrderRepresentation.FIELDS.all());
+              }
+              return rows;
+            })
+        .compose(
+            read ->
+                vertx
+                    .createHttpServer(new HttpServerOptions().setPort(port).setTcpNoDelay(true))
+                    .requestHandler(this::handle)
+                    .listen());
   }
 
   private void handle(HttpServerRequest request) {
     String path = request.path();
-    if (path.startsWith("/v1/orders/")) {
+    if (path.equals("/static")) {
+      send(request, staticBody);
+    } else if (path.startsWith("/v1/orders/")) {
       long id = id(path, "/v1/orders/".length(), path.length());
       client
           .preparedQuery(OrderReads.ORDER_WITH_LINES)

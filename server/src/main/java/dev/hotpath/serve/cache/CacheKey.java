@@ -40,4 +40,27 @@ public record CacheKey(
   public Owner owner() {
     return new Owner(kind, id);
   }
+
+  // Written out rather than generated: a record's equals and hashCode go through a method handle
+  // chain (ObjectMethods) that showed in the CPU profile of every cache lookup, and the generated
+  // hash takes the enums' identity hashes, which differ from run to run.
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CacheKey k
+        && id == k.id
+        && fields == k.fields
+        && itemFields == k.itemFields
+        && variant == k.variant
+        && kind == k.kind
+        && format == k.format;
+  }
+
+  @Override
+  public int hashCode() {
+    long h = id * 0x9E3779B97F4A7C15L + fields;
+    h = h * 31 + itemFields;
+    h = h * 31 + ((long) variant << 8 | kind.ordinal() << 4 | format.ordinal());
+    return (int) (h ^ (h >>> 32));
+  }
 }

@@ -96,6 +96,19 @@ public final class ResponseCache implements MeterBinder {
       long id = dev.hotpath.http.Params.parsePositiveLong(token.substring(colon + 1));
       return kind.isEmpty() || id <= 0 ? Optional.empty() : Optional.of(new Owner(kind.get(), id));
     }
+
+    // written out, as CacheKey's: every miss and eviction looks its owner up
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Owner other && id == other.id && kind == other.kind;
+    }
+
+    @Override
+    public int hashCode() {
+      long h = id * 0x9E3779B97F4A7C15L + kind.ordinal();
+      return (int) (h ^ (h >>> 32));
+    }
   }
 
   /**
