@@ -31,21 +31,18 @@ import java.util.Map;
  * the same JSON, and nothing else: no router, authentication, limits, admission, metrics, tracing,
  * logging or cache. {@code GET /v1/orders/{id}} is one statement (the order joined with its lines);
  * {@code GET /v1/customers/{id}/orders} two (a page of 20, then the lines of those orders), the
- * statements and the encoder hotpath itself uses, so the shapes are equal byte for byte and the
- * difference between the two is what hotpath adds around them. Sized as hotpath is (event loops,
- * connections, pipelining from the same HOTPATH_* settings), on the database of {@code ./data}.
+ * statements ({@link OrderReads#pageStatement}, {@link OrderReads#linesStatement}) and the encoder
+ * hotpath itself uses, so the shapes are equal byte for byte and the difference between the two is
+ * what hotpath adds around them. Sized as hotpath is (event loops, connections, pipelining from the
+ * same HOTPATH_* settings), on the database of {@code ./data}.
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.hotpath.bench.baseline.BareService PORT</pre>
  */
 public final class BareService extends VerticleBase {
-  private static final String PAGE =
-      "SELECT "
-          + OrderRepresentation.COLUMNS
-          + " FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
-  private static final String LINES =
-      "SELECT order_id, "
-          + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
+  /** hotpath's own statements for the page (OrderReads): the same SQL, the same plans. */
+  private static final String PAGE = OrderReads.pageStatement(false, false);
+
+  private static final String LINES = OrderReads.linesStatement();
   private static final String JSON = "application/json";
   private static final int LIMIT = 20;
   private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
@@ -164,7 +161,7 @@ public final class BareService extends VerticleBase {
                 }
                 return client
                     .preparedQuery(LINES)
-                    .execute(Tuple.of(ids))
+                    .execute(Tuple.of(id, (Object) ids))
                     .map(lines -> encodePage(orders, lines));
               })
           .onComplete(
