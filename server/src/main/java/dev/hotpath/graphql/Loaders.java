@@ -120,18 +120,22 @@ final class Loaders {
           Long[] orders = new Long[keys.size()];
           Long[] customers = new Long[keys.size()];
           int i = 0;
+          long low = Long.MAX_VALUE;
+          long high = Long.MIN_VALUE;
           boolean oneCustomer = true;
           for (LinesKey key : keys) {
             byId.put(key.orderId(), key);
             orders[i] = key.orderId();
             customers[i] = key.customerId();
             oneCustomer &= key.customerId() == customers[0];
+            low = Math.min(low, key.orderId());
+            high = Math.max(high, key.orderId());
             i++;
           }
           // one customer's orders (a page's): the REST page's own statement for their lines
           Future<RowSet<Row>> sent =
               oneCustomer
-                  ? db.run(OrderReads.linesStatement(), Tuple.of(customers[0], (Object) orders))
+                  ? db.run(OrderReads.linesStatement(), Tuple.of(customers[0], orders, low, high))
                   : db.run(LINES_OF_ORDERS, Tuple.of((Object) orders, (Object) customers));
           return sent.map(
                   rows -> {

@@ -71,16 +71,18 @@ public final class OrderReads {
 
   /**
    * The lines of a page's orders ($2), all of customer $1 (the shard key: on a distributed database
-   * the page's lines are on its customer's shard): each order's lines by its id, which prunes to
-   * the order's month, rather than every month between the page's oldest and newest order.
+   * the page's lines are on its customer's shard), with the range of the ids ($3, $4): each order's
+   * lines by its id, which prunes to the order's month as the probe runs, rather than a probe of
+   * every month in the range; the range lets the generic plan leave out the other months when it
+   * starts.
    */
   private static final String LINES_OF_PAGE =
       "SELECT i.order_id, "
           + OrderRepresentation.ITEM_COLUMNS
           + " FROM unnest($2::bigint[]) AS k(id) CROSS JOIN LATERAL (SELECT order_id, "
           + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE order_id = k.id AND customer_id = $1) i"
-          + " ORDER BY i.order_id, i.line_no";
+          + " FROM order_items WHERE order_id = k.id AND customer_id = $1"
+          + " AND order_id BETWEEN $3 AND $4) i ORDER BY i.order_id, i.line_no";
 
   /**
    * The statement of one page of a customer's orders ({@link OrderRepresentation#COLUMNS}, newest
@@ -97,8 +99,9 @@ public final class OrderReads {
 
   /**
    * The statement of the lines of orders of one customer: {@code $1} the customer, {@code $2} the
-   * orders (bigint[]); {@code order_id} then {@link OrderRepresentation#ITEM_COLUMNS}, by order and
-   * line. The GraphQL lines of one customer's orders run this same statement.
+   * orders (bigint[]), {@code $3} and {@code $4} the lowest and highest of them; {@code order_id}
+   * then {@link OrderRepresentation#ITEM_COLUMNS}, by order and line. The GraphQL lines of one
+   * customer's orders run this same statement.
    */
   public static String linesStatement() {
     return LINES_OF_PAGE;
@@ -281,12 +284,17 @@ public final class OrderReads {
                 return Future.succeededFuture(Optional.of(page.represent()));
               }
               Long[] ids = new Long[orders.size()];
+              long low = Long.MAX_VALUE;
+              long high = Long.MIN_VALUE;
               for (int i = 0; i < ids.length; i++) {
                 ids[i] = orders.get(i).getLong(0);
+                low = Math.min(low, ids[i]);
+                high = Math.max(high, ids[i]);
               }
+              // the range lets the generic plan skip the months the page does not reach
               return tools
                   .db()
-                  .run(LINES_OF_PAGE, Tuple.of(customerId, (Object) ids))
+                  .run(LINES_OF_PAGE, Tuple.of(customerId, ids, low, high))
                   .map(
                       lines -> {
                         lines.forEach(page.lines::add);

@@ -120,11 +120,17 @@ class QueryPlanTest {
   @Test
   void orderLinesOfAPageUseThePrimaryKey() throws Exception {
     String ids = someOrderIds();
-    // as serve/OrderReads reads them: the page's customer and its ids, each order's lines by its id
+    // as serve/OrderReads reads them: the page's customer, its ids and their range
     String plan =
         plan(
             OrderReads.linesStatement(),
-            number("SELECT customer_id FROM orders WHERE id = (" + ids + ")[1]") + ", " + ids);
+            number("SELECT customer_id FROM orders WHERE id = (" + ids + ")[1]")
+                + ", "
+                + ids
+                + ", "
+                + number("SELECT min(i) FROM unnest(" + ids + ") i")
+                + ", "
+                + number("SELECT max(i) FROM unnest(" + ids + ") i"));
     assertNoSequentialScanOfRows(plan);
     assertThat(plan).contains("order_items_y").contains("_pkey");
     try (Connection conn = database().openJdbc();

@@ -153,15 +153,20 @@ public final class BareService extends VerticleBase {
           .compose(
               orders -> {
                 Long[] ids = new Long[Math.min(orders.size(), LIMIT)];
+                long low = Long.MAX_VALUE;
+                long high = Long.MIN_VALUE;
                 int i = 0;
                 for (Row r : orders) {
                   if (i < ids.length) {
-                    ids[i++] = r.getLong(0);
+                    ids[i] = r.getLong(0);
+                    low = Math.min(low, ids[i]);
+                    high = Math.max(high, ids[i]);
+                    i++;
                   }
                 }
                 return client
                     .preparedQuery(LINES)
-                    .execute(Tuple.of(id, (Object) ids))
+                    .execute(Tuple.of(id, ids, low, high))
                     .map(lines -> encodePage(orders, lines));
               })
           .onComplete(
