@@ -31,7 +31,7 @@ class ShardKeysTest {
   /** Distributed by customer: the tables whose rows belong to one customer. */
   private static final Pattern CUSTOMER_OWNED =
       Pattern.compile(
-          "\\b(FROM|JOIN|INTO|UPDATE)\\s+(orders|order_items|customer_order_summary|customers|"
+          "\\b(FROM|JOIN|INTO|UPDATE)\\s+(orders|order_items|orders_by_customer|customer_order_summary|customers|"
               + "notifications)\\b");
 
   private static final Pattern KEYED =

@@ -58,11 +58,17 @@ public final class ImportJob implements JobHandler {
           + " ORDER BY id FOR UPDATE";
   private static final String IDS =
       "SELECT month_id(now(), nextval('orders_seq')) FROM generate_series(1, $1)";
+
+  /** The orders, and their keys in orders_by_customer (the customer-orders page reads them). */
   private static final String INSERT_ORDERS =
-      "INSERT INTO orders (id, customer_id, status, currency, subtotal_minor, total_minor,"
+      "WITH o AS (INSERT INTO orders (id, customer_id, status, currency, subtotal_minor, total_minor,"
           + " item_count, shipping_address) SELECT id, cid, 'placed', cur, sub, sub, n, addr::jsonb"
           + " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[],"
-          + " $6::text[]) AS t(id, cid, cur, sub, n, addr) ORDER BY id";
+          + " $6::text[]) AS t(id, cid, cur, sub, n, addr) ORDER BY id"
+          + " RETURNING id, customer_id, created_at)"
+          + " INSERT INTO orders_by_customer (customer_id, created_at, order_id)"
+          + " SELECT customer_id, created_at, id FROM o";
+
   private static final String INSERT_ITEMS =
       "INSERT INTO order_items (customer_id, order_id, line_no, product_id, product_name,"
           + " unit_price_minor, quantity, line_total_minor)"

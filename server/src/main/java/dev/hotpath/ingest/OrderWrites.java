@@ -79,6 +79,9 @@ public record OrderWrites(
           + " VALUES ($1, $12, $2, $3, $3, $4, $5::text::jsonb, $13, $14) RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
+          // the order's key for the customer-orders page (V15__orders_by_customer.sql)
+          + " k AS (INSERT INTO orders_by_customer (customer_id, created_at, order_id)"
+          + " SELECT customer_id, created_at, id FROM o),"
           + " i AS (INSERT INTO order_items (customer_id, order_id, line_no, product_id, product_name, unit_price_minor, quantity, line_total_minor)"
           + " SELECT o.customer_id, o.id, l.line_no, l.product_id, l.product_name, l.unit_price_minor, l.quantity, l.unit_price_minor * l.quantity"
           + " FROM o, unnest($6::int[], $7::bigint[], $8::text[], $9::bigint[], $10::int[])"

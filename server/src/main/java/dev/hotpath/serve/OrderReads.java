@@ -47,22 +47,42 @@ public final class OrderReads {
   private static final String PAGE =
       "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
   private static final String ORDER_BY = " ORDER BY created_at DESC, id DESC LIMIT ";
-  static final String PAGE_FIRST = PAGE + ORDER_BY + "$2";
+
+  /**
+   * A page without a status filter: a range of the unpartitioned key orders_by_customer (V15), then
+   * each order by id, which prunes to its month; the customer's monthly indexes are not read. The
+   * {@code LIMIT 1} (an id is unique) keeps the lookup a subquery run per key: flattened, the
+   * planner may read every order of the customer in every month and sort them (a hash join on
+   * {@code customer_id = $1}, which it can infer from the key).
+   */
+  private static final String PAGE_BY_KEY =
+      "SELECT o.* FROM orders_by_customer k CROSS JOIN LATERAL (SELECT "
+          + OrderRepresentation.COLUMNS
+          + " FROM orders WHERE id = k.order_id AND customer_id = k.customer_id LIMIT 1) o"
+          + " WHERE k.customer_id = $1";
+
+  private static final String KEY_ORDER_BY = " ORDER BY k.created_at DESC, k.order_id DESC LIMIT ";
+  static final String PAGE_FIRST = PAGE_BY_KEY + KEY_ORDER_BY + "$2";
   private static final String PAGE_NEXT =
-      PAGE + " AND (created_at, id) < ($2, $3)" + ORDER_BY + "$4";
+      PAGE_BY_KEY + " AND (k.created_at, k.order_id) < ($2, $3)" + KEY_ORDER_BY + "$4";
   private static final String PAGE_STATUS_FIRST = PAGE + " AND status = $2" + ORDER_BY + "$3";
   private static final String PAGE_STATUS_NEXT =
       PAGE + " AND status = $2 AND (created_at, id) < ($3, $4)" + ORDER_BY + "$5";
 
   /**
    * The lines of a page's orders ($2), all of customer $1 (the shard key: on a distributed database
-   * the page's lines are on its customer's shard), with the range of the ids ($3, $4).
+   * the page's lines are on its customer's shard), with the range of the ids ($3, $4): each order's
+   * lines by its id, which prunes to the order's month as the probe runs, rather than a probe of
+   * every month in the range; the range lets the generic plan leave out the other months when it
+   * starts.
    */
   private static final String LINES_OF_PAGE =
-      "SELECT order_id, "
+      "SELECT i.order_id, "
           + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE customer_id = $1 AND order_id = ANY($2)"
-          + " AND order_id BETWEEN $3 AND $4 ORDER BY order_id, line_no";
+          + " FROM unnest($2::bigint[]) AS k(id) CROSS JOIN LATERAL (SELECT order_id, "
+          + OrderRepresentation.ITEM_COLUMNS
+          + " FROM order_items WHERE order_id = k.id AND customer_id = $1"
+          + " AND order_id BETWEEN $3 AND $4) i ORDER BY i.order_id, i.line_no";
 
   /**
    * The statement of one page of a customer's orders ({@link OrderRepresentation#COLUMNS}, newest

@@ -1,14 +1,9 @@
 package dev.hotpath.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
-import java.net.http.HttpRequest;
-import java.time.Duration;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +12,6 @@ import org.junit.jupiter.api.Test;
  */
 class OrderLineKeysTest {
   private final TestServer server = TestServer.get();
-  private final Api api = server.api();
   private final Fixtures fx = new Fixtures(server);
 
   private long linesOfAnotherCustomer() {
@@ -53,19 +47,7 @@ class OrderLineKeysTest {
     String file =
         "{\"customer_id\":%d,\"items\":[{\"product_id\":%d,\"quantity\":1},{\"product_id\":%d,\"quantity\":2}]}%n%s%n"
             .formatted(customer, a, b, Fixtures.orderBody(other, b, 1));
-    Api.Response accepted =
-        api.send(
-            api.request("/v1/orders/imports")
-                .header("Content-Type", "application/x-ndjson")
-                .header("Idempotency-Key", UUID.randomUUID().toString())
-                .POST(HttpRequest.BodyPublishers.ofString(file))
-                .build());
-    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
-    String job = accepted.header("Location").orElseThrow();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> api.get(job).json().get("status").asText().equals("succeeded"));
-    long id = accepted.json().get("id").asLong();
+    long id = fx.importOrders(file);
     assertThat(
             server.queryText(
                 "SELECT string_agg(o.customer_id || ':' || i.line_no || ':' || i.customer_id, ','"

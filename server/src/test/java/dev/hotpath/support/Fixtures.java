@@ -1,7 +1,11 @@
 package dev.hotpath.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,6 +27,27 @@ public final class Fixtures {
 
   public static final String ADDRESS =
       "{\"line1\":\"1 Test Street\",\"city\":\"Springfield\",\"postal_code\":\"12345\",\"country\":\"US\"}";
+
+  /**
+   * Imports {@code ndjson} (orders, one a line) through {@code POST /v1/orders/imports}, waits for
+   * the job to succeed and returns the import's id.
+   */
+  public long importOrders(String ndjson) {
+    Api api = server.api();
+    Api.Response accepted =
+        api.send(
+            api.request("/v1/orders/imports")
+                .header("Content-Type", "application/x-ndjson")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+                .build());
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+    String job = accepted.header("Location").orElseThrow();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> api.get(job).json().get("status").asText().equals("succeeded"));
+    return accepted.json().get("id").asLong();
+  }
 
   /** Creates an active customer with an address; returns its id. */
   public long customer() {

@@ -31,9 +31,10 @@ import java.util.Map;
  * the same JSON, and nothing else: no router, authentication, limits, admission, metrics, tracing,
  * logging or cache. {@code GET /v1/orders/{id}} is one statement (the order joined with its lines);
  * {@code GET /v1/customers/{id}/orders} two (a page of 20, then the lines of those orders), the
- * statements and the encoder hotpath itself uses, so the shapes are equal byte for byte and the
- * difference between the two is what hotpath adds around them. Sized as hotpath is (event loops,
- * connections, pipelining from the same HOTPATH_* settings), on the database of {@code ./data}.
+ * statements ({@link OrderReads#pageStatement}, {@link OrderReads#linesStatement}) and the encoder
+ * hotpath itself uses, so the shapes are equal byte for byte and the difference between the two is
+ * what hotpath adds around them. Sized as hotpath is (event loops, connections, pipelining from the
+ * same HOTPATH_* settings), on the database of {@code ./data}.
  *
  * <p>{@code GET /static} answers fixed bytes: the JSON of the order the baseline script samples
  * (order 5000 of the demo seed, read once at start), with its {@code Content-Type}. It is the
@@ -44,14 +45,10 @@ import java.util.Map;
  * <pre>java -cp bench/target/benchmarks.jar dev.hotpath.bench.baseline.BareService PORT</pre>
  */
 public final class BareService extends VerticleBase {
-  private static final String PAGE =
-      "SELECT "
-          + OrderRepresentation.COLUMNS
-          + " FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
-  private static final String LINES =
-      "SELECT order_id, "
-          + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no";
+  /** hotpath's own statements for the page (OrderReads): the same SQL, the same plans. */
+  private static final String PAGE = OrderReads.pageStatement(false, false);
+
+  private static final String LINES = OrderReads.linesStatement();
   private static final String JSON = "application/json";
   private static final int LIMIT = 20;
   private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
@@ -180,15 +177,20 @@ public final class BareService extends VerticleBase {
           .compose(
               orders -> {
                 Long[] ids = new Long[Math.min(orders.size(), LIMIT)];
+                long low = Long.MAX_VALUE;
+                long high = Long.MIN_VALUE;
                 int i = 0;
                 for (Row r : orders) {
                   if (i < ids.length) {
-                    ids[i++] = r.getLong(0);
+                    ids[i] = r.getLong(0);
+                    low = Math.min(low, ids[i]);
+                    high = Math.max(high, ids[i]);
+                    i++;
                   }
                 }
                 return client
                     .preparedQuery(LINES)
-                    .execute(Tuple.of(ids))
+                    .execute(Tuple.of(id, ids, low, high))
                     .map(lines -> encodePage(orders, lines));
               })
           .onComplete(

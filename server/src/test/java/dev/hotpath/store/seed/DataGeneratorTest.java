@@ -9,6 +9,7 @@ import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.EmbeddedDatabase;
 import dev.hotpath.store.Migrations;
 import dev.hotpath.store.MonthIds;
+import dev.hotpath.store.OrdersByCustomerTest;
 import dev.hotpath.support.Sql;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -187,6 +188,7 @@ class DataGeneratorTest {
 
     assertThat(number(db, "SELECT count(*) FROM orders")).isZero();
     assertThat(number(db, "SELECT count(*) FROM order_items")).isZero();
+    assertThat(number(db, "SELECT count(*) FROM orders_by_customer")).isZero();
     assertThat(number(db, "SELECT count(*) FROM customers")).as("committed before").isEqualTo(60);
     assertThat(number(db, "SELECT count(*) FROM outbox"))
         .as("the customers' events only")
@@ -265,6 +267,10 @@ class DataGeneratorTest {
   void ordersAddUp() throws SQLException {
     assertThat(number(first, "SELECT count(*) FROM order_items"))
         .isEqualTo(firstResult.orderItems());
+    assertThat(number(first, "SELECT count(*) FROM orders_by_customer"))
+        .as("every seeded order has its key for the customer-orders page")
+        .isEqualTo(number(first, "SELECT count(*) FROM orders"));
+    assertThat(number(first, OrdersByCustomerTest.DISAGREEMENTS)).isZero();
     assertThat(
             number(
                 first,
@@ -383,6 +389,8 @@ class DataGeneratorTest {
     assertThat(number(db, "SELECT count(*) FROM outbox WHERE type = 'order.created'"))
         .as("one event per seeded order, none twice")
         .isEqualTo(60);
+    assertThat(number(db, "SELECT count(*) FROM orders_by_customer")).isEqualTo(60);
+    assertThat(number(db, OrdersByCustomerTest.DISAGREEMENTS)).isZero();
 
     assertThat(
             number(
