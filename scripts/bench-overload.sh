@@ -38,6 +38,9 @@
 # the burst ahead of it. Measured here on GET /health/live at 43.8k req/s: p99 5.2 ms in lock-step,
 # 1.5 ms staggered (8.8k req/s: 3.3 ms and 0.7 ms). Staggered arrivals are what independent clients
 # send; STAGGER=0 restores the lock-step bursts.
+# With back-pressure on (the default), the open model is not fully open: a connection whose stream
+# is held is not read and is told to open one stream at a time, so h2load, whose requests wait in
+# its own queue meanwhile, sends less than asked; the summary prints what it really sent.
 # PIN=1 puts the server (and its embedded PostgreSQL) on CPU 0 and h2load on CPU 1 (taskset), so
 # that the generator's own work at 3x does not come out of the server's CPU: on a 2-core machine
 # h2load offering 3x capacity uses most of a core by itself.
@@ -449,7 +452,7 @@ ok_recovery=$(awk -v r="$recovered" 'BEGIN {print (r != "never" && r <= 1) ? 1 :
 echo
 echo "== summary ($workload, ${factor}x capacity for ${spike_s} s; server env: ${server_env:-none})"
 printf "  capacity (closed loop, best of 64/128/256 in flight: %s)  %s 2xx/s\n" "$capacity_in_flight" "$capacity"
-printf "  offered during the spike              %8s req/s (asked %s: the generator's own limit when lower)\n" "$(offered "$out/spike.log")" "$((spike_rps * clients))"
+printf "  offered during the spike              %8s req/s (asked %s: lower when the generator's own limit, or back-pressure, held it back)\n" "$(offered "$out/spike.log")" "$((spike_rps * clients))"
 printf "  goodput during the spike              %8s 2xx/s = %s of capacity   (target >= 0.90)  %s\n" "$spike_goodput" "$goodput_share" "$(verdict "$ok_goodput")"
 printf "  p99 of admitted requests, spike       %8s ms  = %s x unloaded %s ms   (target <= 2)  %s\n" "$spike_p99" "$p99_ratio" "$unloaded" "$(verdict "$ok_p99")"
 printf "  floor: p99 of GET /health/live at the spike's rate %s ms; admitted p99 = %s x that floor\n" "$floor_p99" "$(ratio "$spike_p99" "$floor_p99")"
