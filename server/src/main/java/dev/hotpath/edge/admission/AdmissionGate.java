@@ -71,8 +71,9 @@ import java.util.Optional;
  * and its latency, measured from admission, goes into this loop's sampling window; each window's
  * average and peak concurrency feed the limit algorithm. Waiting requests are taken in order when a
  * slot frees on this loop or, while any wait, on another ({@link Admission#release} wakes the
- * loops), and the queue is polled every millisecond while some wait its short waits, every {@link
- * #HELD_DRAIN_EVERY_MS} ms while all are held. Confined to its event loop: plain fields, no locks.
+ * loops), and the queue is polled every millisecond while some wait its short waits; while all are
+ * held, one timer ends the holds that ran out (see {@link #HELD_DRAIN_EVERY_MS}). Confined to its
+ * event loop: plain fields, no locks.
  */
 public final class AdmissionGate {
   static final String TICKET = "hotpath.admission";
@@ -87,12 +88,17 @@ public final class AdmissionGate {
   private static final long DRAIN_EVERY_MS = 1;
 
   /**
-   * How often the queue is checked while every waiter is held (back-pressure): a slot freed on any
-   * loop wakes it at once ({@link Admission#release}), so the check only ends holds that ran out,
-   * which may come this much late. Polled every millisecond, the server took 39 % of a core with
-   * every stream held until refused (MODE=cpu's paused-h2, busy machine), 28 % with this.
+   * The least time between two checks of the queue while every waiter is held (back-pressure): a
+   * slot freed on any loop wakes it at once ({@link Admission#release}), so a check only ends holds
+   * that ran out, which may come up to this much late. The check is one timer per loop set for the
+   * earliest hold to run out (not a poll): while nothing frees and no hold runs out, nothing runs.
+   * Polled every millisecond, the server took 39 % of a core with every stream held until refused
+   * (MODE=cpu's paused-h2, busy machine), 28 % every 10 ms.
    */
   private static final long HELD_DRAIN_EVERY_MS = 10;
+
+  /** The most time between two checks of the queue while every waiter is held. */
+  private static final long HELD_CHECK_MAX_MS = 100;
 
   private static final ProblemException OVERLOADED = Refusal.OVERLOADED;
   private static final ProblemException EXPIRED =
@@ -118,10 +124,18 @@ public final class AdmissionGate {
   private final long holdNanos;
 
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+  /** The poll of the queue while some waiter waits a short wait (periodic), or -1. */
   private long drainTimer = -1;
 
-  /** The period of {@link #drainTimer}. */
-  private long drainEvery;
+  /** The one check of the queue while every waiter is held, or -1. */
+  private long heldTimer = -1;
+
+  /** When {@link #heldTimer} fires (admission clock). */
+  private long heldTimerAt;
+
+  /** The earliest time a waiter stops waiting (admission clock); meaningful while any waits. */
+  private long earliestGiveUp;
 
   private long windowStart;
   private long rttSum;
@@ -416,6 +430,9 @@ public final class AdmissionGate {
     long giveUpAt = now + (atDeadline ? left : wait);
     Ticket ticket = new Ticket(ctx, criticality);
     ctx.addEndHandler(ticket);
+    if (waiters.isEmpty() || giveUpAt - earliestGiveUp < 0) {
+      earliestGiveUp = giveUpAt;
+    }
     waiters.addLast(
         new Waiter(
             ctx, Vertx.currentContext(), criticality, giveUpAt, atDeadline, held, valve, ticket));
@@ -423,7 +440,7 @@ public final class AdmissionGate {
     if (valve != null) {
       valve.hold();
     }
-    pollQueue();
+    pollQueue(now);
   }
 
   /**
@@ -438,6 +455,7 @@ public final class AdmissionGate {
     // behind it only wait or give up; a more lenient class behind it may still find room
     int full = Integer.MIN_VALUE; // the highest threshold found without room
     int limit = admission.limit();
+    boolean first = true; // the earliest give-up of the waiters left, found on the way
     while (queue.hasNext()) {
       Waiter w = queue.next();
       HttpServerResponse response = w.ctx().response();
@@ -462,6 +480,10 @@ public final class AdmissionGate {
       int inFlight = threshold > full ? admission.tryAcquire(w.criticality()) : 0;
       if (inFlight == 0) {
         full = Math.max(full, threshold);
+        if (first || w.giveUpAt() - earliestGiveUp < 0) {
+          earliestGiveUp = w.giveUpAt();
+          first = false;
+        }
         continue;
       }
       queue.remove();
@@ -471,25 +493,56 @@ public final class AdmissionGate {
     if (queued == 0) {
       nonEmptySince = -1;
     }
-    pollQueue();
+    pollQueue(now);
   }
 
   /**
-   * Polls the queue while it has waiters: every millisecond while some wait the queue's short
-   * waits, less often while all are held.
+   * Checks the queue while it has waiters: polled every millisecond while some wait the queue's
+   * short waits; while all are held, one timer for when the earliest hold runs out (at least {@link
+   * #HELD_DRAIN_EVERY_MS} away, so that holds running out close together end in one check), since a
+   * freed slot drains the queue by itself.
    */
-  private void pollQueue() {
-    long every = waiters.isEmpty() ? -1 : queued > 0 ? DRAIN_EVERY_MS : HELD_DRAIN_EVERY_MS;
-    if (every == drainEvery && (drainTimer >= 0) == (every > 0)) {
+  private void pollQueue(long now) {
+    boolean polling = !waiters.isEmpty() && queued > 0;
+    if (polling != (drainTimer >= 0)) {
+      if (polling) {
+        drainTimer = vertx.setPeriodic(DRAIN_EVERY_MS, id -> drain());
+      } else {
+        vertx.cancelTimer(drainTimer);
+        drainTimer = -1;
+      }
+    }
+    if (waiters.isEmpty() || polling) {
+      cancelHeldTimer();
       return;
     }
-    if (drainTimer >= 0) {
-      vertx.cancelTimer(drainTimer);
-      drainTimer = -1;
+    // not sooner than the least gap, and at most HELD_CHECK_MAX_MS away (the admission clock may be
+    // a test's, moved at will, so the earliest give-up is rechecked now and then)
+    long wait =
+        Math.min(
+            Math.max(earliestGiveUp - now, HELD_DRAIN_EVERY_MS * 1_000_000L),
+            HELD_CHECK_MAX_MS * 1_000_000L);
+    long at = now + wait;
+    if (heldTimer >= 0) {
+      if (heldTimerAt - at <= 0) {
+        return; // it fires no later than needed
+      }
+      cancelHeldTimer();
     }
-    drainEvery = every;
-    if (every > 0) {
-      drainTimer = vertx.setPeriodic(every, id -> drain());
+    heldTimerAt = at;
+    heldTimer =
+        vertx.setTimer(
+            Math.max(1, (wait + 999_999) / 1_000_000),
+            id -> {
+              heldTimer = -1;
+              drain();
+            });
+  }
+
+  private void cancelHeldTimer() {
+    if (heldTimer >= 0) {
+      vertx.cancelTimer(heldTimer);
+      heldTimer = -1;
     }
   }
 
