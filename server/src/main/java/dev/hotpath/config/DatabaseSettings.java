@@ -65,9 +65,10 @@ public record DatabaseSettings(
    * Transaction connections by default: 16, or 2 x cores where that is more. An order holds its
    * connection for three round trips, and between them it waits for its event loop to read the
    * answer and send the next batch: with 2 x cores connections (4 on 2 cores) under wrk's 64
-   * connections, 38-47 orders waited for a transaction connection on average while PostgreSQL found
-   * those connections idle in their transaction, waiting for the server, in 83-98 % of its samples
-   * (README, "Sizing the pools"). The read side is pipelined and keeps 2 x cores (at least 4).
+   * connections, 32-48 requests waited for a transaction connection on average while PostgreSQL
+   * found those connections idle in their transaction, waiting for the server, in 83-98 % of its
+   * samples (README, "Sizing the pools"). The read side is pipelined and keeps 2 x cores (at least
+   * 4).
    */
   static int defaultTransactionPool(int cores) {
     return Math.max(16, 2 * cores);
