@@ -6,7 +6,11 @@
 # default 58 ms: ~1,100 requests/s, ~1,000 orders/s) for the p99 at half rate. Every request
 # carries a fresh Idempotency-Key; see scripts/wrk/create-order.lua. When the server listens on
 # this machine, each run also prints the CPU it used per request, from /proc: the server's JVM and
-# its embedded PostgreSQL (every backend, the consumers' and job workers' included).
+# its embedded PostgreSQL (every backend, the consumers' and job workers' included). With
+# PGBENCH=1 (and the server on this machine with its embedded PostgreSQL), each full-speed run is
+# followed by pgbench's TPC-B-like transaction on that PostgreSQL (scale 10 in a database of its
+# own, -c64 -j1 -M prepared -T15, as scripts/bench-baseline.sh runs it) and the ratio of the two
+# rates, measured in the same minute.
 #   scripts/bench-writes.sh [BASE_URL]
 set -euo pipefail
 base="${1:-http://localhost:8080}"
@@ -44,11 +48,30 @@ run() {
       if (have && n > 0) printf "; CPU per request: server %.0f us, PostgreSQL %.0f us", j / hz * 1e6 / n, g / hz * 1e6 / n
       printf "\n"}'
 }
+# PGBENCH=1: pgbench on the server's embedded PostgreSQL (its postmaster's port), in the same minute
+pgbench_port=""
+if [ "${PGBENCH:-0}" = 1 ] && [ -n "$pg" ]; then
+  command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql-client) >/dev/null
+  pgbench_port=$(ss -ltnpH 2>/dev/null | grep "pid=$pg," | grep -o ':[0-9]* ' | head -1 | tr -d ': ')
+  export PGPASSWORD="${PGPASSWORD:-postgres}"
+  psql -q -h localhost -p "$pgbench_port" -U postgres -d postgres \
+    -c "DROP DATABASE IF EXISTS pgbench" -c "CREATE DATABASE pgbench" >/dev/null
+  pgbench -q -i -s 10 -h localhost -p "$pgbench_port" -U postgres pgbench >/dev/null 2>&1
+  trap 'psql -q -h localhost -p "$pgbench_port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS pgbench" >/dev/null 2>&1' EXIT
+fi
+tpc_b() { # the TPC-B-like rate on the server's PostgreSQL, and its ratio to the orders' req/s $1
+  local tps
+  tps=$(pgbench -h localhost -p "$pgbench_port" -U postgres -c 64 -j 1 -M prepared -T 15 pgbench 2>/dev/null |
+    awk '/^tps/ {print $3; exit}')
+  awk -v r="$1" -v t="$tps" 'BEGIN {printf "  pgbench -c64 on the same PostgreSQL: %.0f tps; POST /v1/orders / pgbench = %.2f\n", t, (t > 0 ? r / t : 0)}'
+}
 echo "== POST /v1/orders: warm-up (30 s)"
 RUN_ID="warm-$(date +%s%N)" wrk -t1 -c64 -d30s -s "$here/wrk/create-order.lua" "$base" >/dev/null
 for i in 1 2; do
   echo -n "full speed, run $i (wrk -t1 -c64 -d20s): "
-  RUN_ID="run$i-$(date +%s%N)" run -t1 -c64 -d20s --latency -s "$here/wrk/create-order.lua" "$base"
+  line=$(RUN_ID="run$i-$(date +%s%N)" run -t1 -c64 -d20s --latency -s "$here/wrk/create-order.lua" "$base")
+  echo "$line"
+  [ -n "$pgbench_port" ] && tpc_b "${line%% req/s*}"
 done
 for i in 1 2; do
   echo -n "paced (PACE_MS=${PACE_MS:-58}), run $i: "

@@ -275,12 +275,14 @@ public final class App implements AutoCloseable {
     readiness.require(Warmup.start(vertx, effective, auth));
     readiness.markMigrated();
     log.info(
-        "hotpath serving on {}://{}:{} with {} event loops and {} database connections; transport: {}",
+        "hotpath serving on {}://{}:{} with {} event loops and {} database connections for"
+            + " transactions, {} for reads; transport: {}",
         effective.transport().tls() ? "https" : "http",
         effective.server().host(),
         effective.server().port(),
         effective.server().eventLoops(),
         effective.database().poolSize(),
+        effective.database().readPoolSize(),
         vertx.isNativeTransportEnabled()
             ? "epoll"
             : "nio"

@@ -126,7 +126,9 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int perLoop = Math.max(1, settings.database().poolSize() / settings.server().eventLoops());
+    int loops = settings.server().eventLoops();
+    int perLoop = Math.max(1, settings.database().poolSize() / loops);
+    int readsPerLoop = Math.max(1, settings.database().readPoolSize() / loops);
     // faults of the database (down: fail fast; slow or frozen: the request's deadline) are handled
     // in the pool and in Statements, for every route
     pool =
@@ -145,7 +147,7 @@ public final class HttpVerticle extends VerticleBase {
     // in the README: +15 % uncached reads, and under overload the admitted reads no longer queue)
     reads =
         PgBuilder.client()
-            .with(poolOptions(perLoop, "hotpath-reads-"))
+            .with(poolOptions(readsPerLoop, "hotpath-reads-"))
             .connectingTo(connect())
             .using(vertx)
             .build();
@@ -173,7 +175,7 @@ public final class HttpVerticle extends VerticleBase {
                         .get()
                         .clients(
                             vertx,
-                            perLoop,
+                            readsPerLoop,
                             settings.database().pipeliningLimit(),
                             STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis()));
     Router router =
