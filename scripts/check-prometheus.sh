@@ -42,10 +42,12 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 curl -fsS "http://127.0.0.1:$server_port/health/ready" >/dev/null || { cat "$work/server.log" >&2; exit 1; }
-# traffic, so that the request histograms the rules read exist
-for _ in $(seq 1 20); do
-  curl -s -o /dev/null "http://127.0.0.1:$server_port/v1/orders/1"
-  curl -s -o /dev/null "http://127.0.0.1:$server_port/v1/customers/1/orders"
+# traffic, so that the request histograms the rules read exist; traced (sampled), so that the
+# scrape carries exemplars, which Prometheus before 2.43 refuses anywhere but on buckets
+for i in $(seq 1 20); do
+  traceparent="00-$(printf '%032x' "$i")-$(printf '%016x' "$i")-01"
+  curl -s -o /dev/null -H "traceparent: $traceparent" "http://127.0.0.1:$server_port/v1/orders/1"
+  curl -s -o /dev/null -H "traceparent: $traceparent" "http://127.0.0.1:$server_port/v1/customers/1/orders"
 done
 
 cat >"$work/prometheus.yml" <<YAML

@@ -76,6 +76,27 @@ public final class Observability {
     this(sampleRate, otlpEndpoint, sloByClass, dev.hotpath.config.AccessLogSettings.off());
   }
 
+  /**
+   * Micrometer's default configuration, except that exemplars go on histogram buckets only (as
+   * OpenMetrics 1.0 has it), not also on each histogram's {@code _count}, which Micrometer adds by
+   * default: Prometheus before 2.43 (Debian 12 ships 2.42) refuses a whole scrape with one such
+   * exemplar ("does not support exemplars"), and a traced request puts one there.
+   */
+  private static final PrometheusConfig EXEMPLARS_ON_BUCKETS_ONLY =
+      new PrometheusConfig() {
+        @Override
+        public String get(String key) {
+          return null;
+        }
+
+        @Override
+        public java.util.Properties prometheusProperties() {
+          java.util.Properties properties = PrometheusConfig.super.prometheusProperties();
+          properties.setProperty("io.prometheus.exporter.exemplarsOnAllMetricTypes", "false");
+          return properties;
+        }
+      };
+
   /** With the access log of {@code accessLog} (which may be off). */
   public Observability(
       double sampleRate,
@@ -86,7 +107,7 @@ public final class Observability {
     this.sampleRate = sampleRate;
     this.registry =
         new PrometheusMeterRegistry(
-            PrometheusConfig.DEFAULT,
+            EXEMPLARS_ON_BUCKETS_ONLY,
             new PrometheusRegistry(),
             io.micrometer.core.instrument.Clock.SYSTEM,
             new ExemplarSpans());

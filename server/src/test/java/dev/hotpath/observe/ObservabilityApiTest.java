@@ -115,6 +115,35 @@ class ObservabilityApiTest {
     assertThat(open.body()).endsWith("# EOF\n");
   }
 
+  /**
+   * A traced request leaves its trace as an exemplar on its latency bucket, and only there: an
+   * exemplar on a {@code _count} line makes Prometheus before 2.43 (Debian 12's 2.42, which
+   * scripts/check-prometheus.sh runs) refuse the whole scrape.
+   */
+  @Test
+  void exemplarsGoOnHistogramBucketsOnly() {
+    String traceId = "5cf92f3577b34da6a3ce929d0e0e4799";
+    Api.Response traced =
+        api.send(
+            api.request("/v1/customers/" + fx.customer())
+                .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+                .GET()
+                .build());
+    assertThat(traced.status()).isEqualTo(200);
+    Api.Response open =
+        api.send(
+            api.request("/metrics").header("Accept", "application/openmetrics-text").GET().build());
+    List<String> withExemplars = open.body().lines().filter(line -> line.contains(" # {")).toList();
+    assertThat(withExemplars)
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith("http_server_requests_seconds_bucket{")
+                    .contains("trace_id=\"" + traceId + "\""));
+    assertThat(withExemplars)
+        .allSatisfy(line -> assertThat(line).matches("^[a-z_]+(_bucket|_total)\\{.*"));
+  }
+
   @Test
   void writesOneAccessLogLinePerRequest() throws Exception {
     api.send(
