@@ -7,11 +7,13 @@ import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.edge.auth.Scope;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.Deadline;
+import dev.hotpath.http.Format;
 import dev.hotpath.http.MediaTypes;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.observe.Observability;
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -30,6 +32,8 @@ import java.util.Optional;
  * read.
  */
 public final class Routes {
+  private static final AsciiString ACCEPT = AsciiString.cached("Accept");
+
   private final Router router;
   private final Contract contract;
   private final boolean observed;
@@ -80,7 +84,9 @@ public final class Routes {
     RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
     Route route = router.route(method, path);
     String routeClass = info.routeClass();
-    // one router step for both: the request's deadline, and its route named for the observations
+    List<String> produced = contract.negotiatedMediaTypes(method.name(), path);
+    // one router step for all three: the request's deadline, its route named for the
+    // observations, and a 406 for an Accept that weighs every format of the route 0
     route.handler(
         (PlatformHandler)
             ctx -> {
@@ -88,7 +94,12 @@ public final class Routes {
               if (observed) {
                 Observability.tag(info);
               }
-              ctx.next();
+              ProblemException refusal = Format.refusal(ctx.request().getHeader(ACCEPT), produced);
+              if (refusal != null) {
+                ctx.fail(refusal);
+              } else {
+                ctx.next();
+              }
             });
     gates.admit(route, policy);
     if (scopes.isPresent() && auth.isPresent()) {

@@ -238,6 +238,37 @@ public final class Contract {
     return List.copyOf(types);
   }
 
+  /**
+   * The media types an operation answers with ({@code content} of its 2xx responses, references
+   * followed) when it declares a 406: those whose {@code Accept} it negotiates. Empty for an
+   * operation that declares no 406, which answers whatever {@code Accept} says.
+   */
+  public List<String> negotiatedMediaTypes(String method, String routerPath) {
+    JsonNode responses = operation(method, routerPath).path("responses");
+    if (!responses.has("406")) {
+      return List.of();
+    }
+    java.util.Set<String> types = new java.util.LinkedHashSet<>();
+    responses
+        .fields()
+        .forEachRemaining(
+            entry -> {
+              if (entry.getKey().startsWith("2")) {
+                JsonNode response = entry.getValue();
+                String ref = response.path("$ref").asText("");
+                if (!ref.isEmpty()) {
+                  response =
+                      document
+                          .path("components")
+                          .path("responses")
+                          .path(ref.substring(ref.lastIndexOf('/') + 1));
+                }
+                response.path("content").fieldNames().forEachRemaining(types::add);
+              }
+            });
+    return List.copyOf(types);
+  }
+
   /** The schema at {@code #/components/schemas/NAME}, compiled on first use. */
   public JsonSchema schema(String name) {
     return schemas.computeIfAbsent(

@@ -2,6 +2,7 @@ package dev.hotpath.http;
 
 import io.netty.util.AsciiString;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -58,20 +59,32 @@ public enum Format {
 
   /**
    * The format {@code accept} weighs highest (JSON on a tie), by the weight of the most specific
-   * range that matches each; a 406 problem when it gives both a weight of 0.
+   * range that matches each. One that weighs both 0 never gets here: {@link #refusal} answered it
+   * with a 406 before the route's handler ran.
    */
   static Format weighed(String accept) {
-    double json = weight(accept, JSON.mediaType);
-    double protobuf = weight(accept, PROTOBUF.mediaType);
-    if (json <= 0 && protobuf <= 0) {
-      throw new ProblemException(
-          ProblemType.NOT_ACCEPTABLE,
-          "Accept gives every format of this resource a weight of 0; it is available as "
-              + JSON.mediaType
-              + " and "
-              + PROTOBUF.mediaType);
+    return weight(accept, PROTOBUF.mediaType) > weight(accept, JSON.mediaType) ? PROTOBUF : JSON;
+  }
+
+  /**
+   * The 406 for a request whose {@code Accept} gives each of {@code produced} a weight of 0, or
+   * null when it takes one of them. The router treats a weight of 0 as the lowest, not as "not
+   * acceptable" (RFC 9110 12.4.2), so a route that has one format would send it anyway. Only an
+   * {@code Accept} with a parameter can weigh 0, so one without is not parsed.
+   */
+  public static ProblemException refusal(String accept, List<String> produced) {
+    if (accept == null || accept.indexOf('=') < 0 || produced.isEmpty()) {
+      return null;
     }
-    return protobuf > json ? PROTOBUF : JSON;
+    for (String type : produced) {
+      if (weight(accept, type) > 0) {
+        return null;
+      }
+    }
+    return new ProblemException(
+        ProblemType.NOT_ACCEPTABLE,
+        "Accept gives every format of this resource a weight of 0; it is available as "
+            + String.join(" and ", produced));
   }
 
   /**

@@ -191,6 +191,37 @@ class BadInputTest {
     assertThat(r.json().get("type").asText()).endsWith("/not-acceptable");
   }
 
+  /**
+   * A weight of 0 means "not acceptable" (RFC 9110 12.4.2); Vert.x's router takes it as the lowest
+   * weight and would send the route's one format anyway. Every route that negotiates answers 406
+   * instead, before any work: a write so refused writes nothing.
+   */
+  @Test
+  void anAcceptThatWeighsTheOnlyFormatZeroIs406AndWritesNothing() {
+    long customer = fx.customer();
+    String before = fx.rowCounts();
+    for (String accept : new String[] {"application/json;q=0", "*/*;q=0", "application/*;q=0.0"}) {
+      Api.Response read = api.get("/v1/customers/" + customer + "/summary", "Accept", accept);
+      assertThat(read.status()).as(accept + ": " + read.body()).isEqualTo(406);
+      assertThat(read.contentType()).isEqualTo("application/problem+json");
+      assertThat(read.json().get("detail").asText()).contains("application/json");
+      Api.Response write =
+          api.post("/v1/customers", "{\"email\":\"q0@x.io\",\"name\":\"Q\"}", "Accept", accept);
+      assertThat(write.status()).as(accept + ": " + write.body()).isEqualTo(406);
+    }
+    assertThat(api.get("/v1/reports/1", "Accept", "text/csv;q=0").status()).isEqualTo(406);
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    // a weight above 0, or none, is served
+    assertThat(
+            api.get("/v1/customers/" + customer + "/summary", "Accept", "application/json;q=0.1")
+                .status())
+        .isEqualTo(200);
+    assertThat(
+            api.get("/v1/customers/" + customer + "/summary", "Accept", "text/html, */*;q=0.2")
+                .status())
+        .isEqualTo(200);
+  }
+
   @Test
   void nonJsonBodyIs415AndWritesNothing() {
     String before = fx.rowCounts();
