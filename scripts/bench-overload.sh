@@ -368,14 +368,33 @@ h2 -c 64 -m 1 -D "$warmup_s" >/dev/null
 
 # Capacity: the most 2xx/s of closed loops at 64, 128 and 256 requests in flight (the read side
 # pipelines its queries, so more in flight can serve more; the best of the three is the knee).
+# the CPU ticks of the server: its JVM, and its PostgreSQL (live processes, and the postmaster's
+# waited-for children), found as above; per 2xx over a phase, the cost of what is served, holds,
+# resets and refusals included, whatever the machine's speed
+server_ticks() {
+  local t p
+  t=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$server_pid/stat")
+  for p in $(pgrep -x postgres); do
+    case "$(readlink -f "/proc/$p/cwd" 2>/dev/null)" in
+      "$data_dir"/*) t=$((t + $(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "/proc/$p/stat" 2>/dev/null || echo 0))) ;;
+    esac
+  done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+us_per() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN {printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0}'; }
+ok_count() { awk '$2 >= 200 && $2 < 300 {n++} END {printf "%d", n}' "$1"; }
 capacity=0; capacity_in_flight=0; capacity_p99=nan
 for m in 1 2 4; do
   echo "== 1. capacity: closed loop, $((64 * m)) in flight, ${capacity_s} s"
+  t0=$(server_ticks)
   h2 -c 64 -m "$m" -D "$capacity_s" --log-file="$out/capacity-$m.log" >"$out/capacity-$m.txt"
+  t1=$(server_ticks)
   c=$(goodput "$out/capacity-$m.log" "$capacity_s")
-  echo "   $c 2xx/s (p99 $(p99 "$out/capacity-$m.log") ms)"
+  cpu=$(us_per "$((t1 - t0))" "$(ok_count "$out/capacity-$m.log")")
+  echo "   $c 2xx/s (p99 $(p99 "$out/capacity-$m.log") ms; server and PostgreSQL CPU $cpu us per 2xx)"
   if [ "$c" -gt "$capacity" ]; then
-    capacity=$c; capacity_in_flight=$((64 * m)); capacity_p99=$(p99 "$out/capacity-$m.log")
+    capacity=$c; capacity_in_flight=$((64 * m)); capacity_p99=$(p99 "$out/capacity-$m.log"); capacity_cpu=$cpu
   fi
 done
 echo "   capacity: $capacity 2xx/s (at $capacity_in_flight in flight, p99 $capacity_p99 ms)"
@@ -402,10 +421,12 @@ done) >"$out/server-view.txt" 2>/dev/null &
 sampler=$!
 
 shed_before=$(shed_total)
+spike_t0=$(server_ticks)
 echo "== 3. spike: open model, $((spike_rps * clients)) req/s (${factor}x capacity) for ${spike_s} s"
 spike_start=$(date +%s%6N)
 open_model "$spike_rps" "$spike_s"
 h2 "${open[@]}" --log-file="$out/spike.log" >"$out/spike.txt"
+spike_t1=$(server_ticks)
 shed_after_spike=$(shed_total)
 echo "== 4. recovery: open model, $((base_rps * clients)) req/s for ${recovery_s} s"
 recovery_start=$(date +%s%6N)
@@ -490,6 +511,7 @@ printf "  the generator can offer               %8s req/s of the %s asked (GET /
 printf "  sent during the spike                 %8s req/s over %s s (asked %s s: less when back-pressure held the client back)\n" "$(offered "$out/spike.log")" "$spike_span" "$spike_s"
 printf "  goodput during the spike              %8s 2xx/s = %s of capacity   (target >= 0.90)  %s\n" "$spike_goodput" "$goodput_share" "$(at_3x "$ok_goodput")"
 printf "  p99 of admitted requests, spike       %8s ms  = %s x unloaded %s ms   (target <= 2)  %s\n" "$spike_p99" "$p99_ratio" "$unloaded" "$(at_3x "$ok_p99")"
+printf "  server and PostgreSQL CPU per 2xx     %8s us in the spike (holds, resets and refusals included), %s us at capacity\n" "$(us_per "$((spike_t1 - spike_t0))" "$(ok_count "$out/spike.log")")" "$capacity_cpu"
 printf "  floor: p99 of GET /health/live at the spike's rate %s ms; admitted p99 = %s x that floor\n" "$floor_p99" "$(ratio "$spike_p99" "$floor_p99")"
 printf "  shed (503 overloaded, refused streams)  %6s   (503s seen in the spike: %s)\n" "$shed" "$spike_503"
 printf "  other 5xx                             %8s   (target 0)  %s;  requests without an answer: %s\n" "$other_5xx" "$(verdict "$ok_5xx")" "$failed"
