@@ -41,18 +41,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * held, the connection is not read ({@link StreamValve}): the client's other new streams stay in
  * its socket, as the next request of a paused HTTP/1.x connection does, and a closed loop of more
  * streams than there are slots waits for its answers instead of being refused and coming straight
- * back. A connection one of whose streams is held, or refused, has its {@code
- * SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}, so
- * that a client that honours the setting (nghttp2 applies it on receipt; the server's codec
- * enforces it once acknowledged) opens no more streams than that rather than sending more to be
- * held. While admission has room (checked by the safety timer below, and at once when a freed slot
- * leaves half of the slots free: {@link Admission#roomToRaise}), the lowered connections' streams
- * are doubled, step by step, at most once per {@link #RESTORE_AFTER_NANOS} after the last change,
- * and only as far as the slots free to the class of each one's last held stream, until they are
- * back at the server's initial setting. Only a stream whose hold runs out is refused: {@code
- * RST_STREAM REFUSED_STREAM}, which tells the client the request was not processed and may be
- * retried. A connection's resets for load are bounded ({@link #refuseStream}); past that, a stream
- * whose hold ran out gets the 503 any request gets.
+ * back. A connection one of whose streams is held has its {@code SETTINGS_MAX_CONCURRENT_STREAMS}
+ * lowered to its share of that stream's class's slots ({@link #streamHeld}), one whose held stream
+ * was refused to {@link BackpressureSettings#saturatedStreams}, so that a client that honours the
+ * setting (nghttp2 applies it on receipt; the server's codec enforces it once acknowledged) opens
+ * no more streams than that rather than sending more to be held. While admission has room (checked
+ * by the safety timer below, and at once when a freed slot leaves half of the slots free: {@link
+ * Admission#roomToRaise}), the lowered connections' streams are doubled, step by step, at most once
+ * per {@link #RESTORE_AFTER_NANOS} after the last change, and only as far as the slots free to the
+ * class of each one's last held stream, until they are back at the server's initial setting. Only a
+ * stream whose hold runs out is refused: {@code RST_STREAM REFUSED_STREAM}, which tells the client
+ * the request was not processed and may be retried. A connection's resets for load are bounded
+ * ({@link #refuseStream}); past that, a stream whose hold ran out gets the 503 any request gets.
  *
  * <p>A safety timer, every {@link #SAFETY_MS} ms and only while a connection is paused or lowered,
  * ends the pauses that reached their longest and catches a slot whose release resumed a connection
