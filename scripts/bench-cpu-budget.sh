@@ -12,7 +12,9 @@
 #
 #   scripts/bench-cpu-budget.sh
 #
-# Settings (environment): PORT (8092), FACTOR (3), SERVER_ENV (default 'HOTPATH_CACHE_MAX_MB=0').
+# Settings (environment): PORT (8092), FACTOR (3), SERVER_ENV (default 'HOTPATH_CACHE_MAX_MB=0'),
+# PIN=1 (the server, with its embedded PostgreSQL, whose processes inherit the affinity, on CPU 0 and
+# h2load on CPU 1, as bench-overload.sh's PIN=1: the figures are then those of its 3x spike).
 # Run it on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +23,8 @@ factor="${FACTOR:-3}"
 server_env="${SERVER_ENV-HOTPATH_CACHE_MAX_MB=0}"
 base="http://localhost:$port"
 out="$(mktemp -d /tmp/hotpath-cpu-XXXXXX)"
+server_cpus=""; client_cpus=""
+if [ "${PIN:-0}" = 1 ]; then server_cpus=0; client_cpus=1; fi
 
 if ! command -v h2load >/dev/null 2>&1; then
   echo "installing h2load (Debian package nghttp2-client)..." >&2
@@ -30,7 +34,7 @@ fi
 
 # shellcheck disable=SC2086
 env HOTPATH_PORT="$port" HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0 $server_env \
-  "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
+  ${server_cpus:+taskset -c "$server_cpus"} "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 for _ in $(seq 1 240); do
@@ -41,18 +45,24 @@ done
 token="$("$root/hotpath" token --sub service:budget --scope service,orders:read --ttl 3600)"
 awk -v base="$base" 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/orders/%d\n", base, 1 + int(rand() * 200000)}' >"$out/uris.txt"
 
-# CPU ticks of the server JVM, of PostgreSQL and of h2load, and the machine's idle ticks
+# CPU ticks of the server JVM, of its PostgreSQL and of this script's h2load, and the machine's idle
+# ticks. Only this run's processes, on a machine other servers may share: the JVM is the launcher's
+# process (it execs java), its PostgreSQL the processes whose working directory is its data
+# directory (their utime and stime, and the waited-for children of each), h2load the phase's own
+# (its pid in $out/generator.pid).
+data_dir="$(readlink -f "${HOTPATH_DATA_DIR:-$root/data}")"
 ticks() {
-  local j=0 p=0 h=0 d c s
+  local j p=0 h d s
+  j=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$server_pid/stat")
   for d in /proc/[0-9]*; do
-    c=$(cat "$d/comm" 2>/dev/null) || continue
-    s=$(awk '{print $14 + $15}' "$d/stat" 2>/dev/null) || continue
-    case "$c" in
-      java) grep -q 'hotpath' "$d/cmdline" 2>/dev/null && grep -q 'serve' "$d/cmdline" 2>/dev/null && j=$((j + s)) ;;
-      postgres) p=$((p + s)) ;;
-      h2load) h=$((h + s)) ;;
+    case "$(cat "$d/comm" 2>/dev/null)" in
+      postgres)
+        case "$(readlink -f "$d/cwd" 2>/dev/null)" in
+          "$data_dir"/*) s=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "$d/stat" 2>/dev/null) && p=$((p + s)) ;;
+        esac ;;
     esac
   done
+  h=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$(cat "$out/generator.pid")/stat" 2>/dev/null || echo -1)
   echo "$j $p $h $(awk '/^cpu / {print $5 + $6}' /proc/stat)"
 }
 hz=$(getconf CLK_TCK)
@@ -60,15 +70,19 @@ hz=$(getconf CLK_TCK)
 phase() {
   local name=$1
   shift
+  ${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" "$@" >"$out/$name.txt" &
+  local generator=$! # taskset execs h2load: the same process
+  echo "$generator" >"$out/generator.pid"
   (sleep 2; ticks >"$out/t0"; sleep 6; ticks >"$out/t1") &
   local sampler=$!
-  h2load -H "Authorization: Bearer $token" "$@" >"$out/$name.txt"
+  wait "$generator" || true
   wait "$sampler" || true
   awk -v name="$name" -v hz="$hz" -v secs=6 '
     NR == FNR {a[1] = $1; a[2] = $2; a[3] = $3; a[4] = $4; next}
     {b[1] = $1; b[2] = $2; b[3] = $3; b[4] = $4}
     END {
       for (i = 1; i <= 4; i++) c[i] = (b[i] - a[i]) / hz / secs
+      if (a[3] < 0 || b[3] < 0) c[3] = 0 # h2load ended before the window did: not measured
       print name, c[1], c[2], c[3], c[4]
     }' "$out/t0" "$out/t1" >"$out/$name.cpu"
   local rps
@@ -78,10 +92,13 @@ phase() {
     printf "  %-7s %8.0f req/s  cores: server %.2f  postgres %.2f  h2load %.2f  idle %.2f | us per request: server %.1f  postgres %.1f  h2load %.1f\n",
       n, r, j, p, g, i, j * 1e6 / r, p * 1e6 / r, g * 1e6 / r }'
   echo "$name $rps $java $pg $gen" >>"$out/costs"
+  if awk '$3 < 0 {gone = 1} END {exit !gone}' "$out/t0" "$out/t1"; then
+    echo "          (h2load ended before the 6 s window did: its CPU, 0 above, is not measured)"
+  fi
 }
 
 echo "== warm-up (20 s)"
-h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" -c 64 -m 2 -D 20 >/dev/null
+${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" -c 64 -m 2 -D 20 >/dev/null
 echo "== phases (10 s each; CPU over 6 s of each)"
 phase closed -i "$out/uris.txt" -c 64 -m 2 -D 10
 phase nowork -c 32 -m 100 --rps=1370 --rate 1 --rate-period=1ms -n 438400 "$base/health/live"

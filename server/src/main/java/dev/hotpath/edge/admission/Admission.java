@@ -46,6 +46,7 @@ public final class Admission {
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
   private final AtomicInteger lowered = new AtomicInteger();
+  private final AtomicInteger h2Connections = new AtomicInteger();
   private final java.util.List<Backpressure> loops =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Counter[][] shed = new Counter[Criticality.values().length][Reason.values().length];
@@ -229,6 +230,21 @@ public final class Admission {
 
   void unregister(Backpressure loop) {
     loops.remove(loop);
+  }
+
+  /** HTTP/2 connections with a {@link StreamValve} opened ({@code 1}) or closed ({@code -1}). */
+  void h2ConnectionsDelta(int delta) {
+    h2Connections.addAndGet(delta);
+  }
+
+  /**
+   * The concurrent streams each HTTP/2 connection may have for the process's connections together
+   * to carry {@code criticality}'s threshold: its share of the slots, rounded up, at least 1.
+   */
+  long streamShare(Criticality criticality) {
+    int connections = Math.max(1, h2Connections.get());
+    int threshold = criticality.threshold(limit.getLimit());
+    return Math.max(1, (threshold + connections - 1) / connections);
   }
 
   /** Event loops with lowered HTTP/2 connections. */

@@ -41,18 +41,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * held, the connection is not read ({@link StreamValve}): the client's other new streams stay in
  * its socket, as the next request of a paused HTTP/1.x connection does, and a closed loop of more
  * streams than there are slots waits for its answers instead of being refused and coming straight
- * back. A connection one of whose streams is held, or refused, has its {@code
- * SETTINGS_MAX_CONCURRENT_STREAMS} lowered to {@link BackpressureSettings#saturatedStreams}, so
- * that a client that honours the setting (nghttp2 applies it on receipt; the server's codec
- * enforces it once acknowledged) opens no more streams than that rather than sending more to be
- * held. While admission has room (checked by the safety timer below, and at once when a freed slot
- * leaves half of the slots free: {@link Admission#roomToRaise}), the lowered connections' streams
- * are doubled, step by step, at most once per {@link #RESTORE_AFTER_NANOS} after the last change,
- * and only as far as the slots free to the class of each one's last held stream, until they are
- * back at the server's initial setting. Only a stream whose hold runs out is refused: {@code
- * RST_STREAM REFUSED_STREAM}, which tells the client the request was not processed and may be
- * retried. A connection's resets for load are bounded ({@link #refuseStream}); past that, a stream
- * whose hold ran out gets the 503 any request gets.
+ * back. A connection one of whose streams is held has its {@code SETTINGS_MAX_CONCURRENT_STREAMS}
+ * lowered to its share of that stream's class's slots ({@link #streamHeld}), one whose held stream
+ * was refused to {@link BackpressureSettings#saturatedStreams}, so that a client that honours the
+ * setting (nghttp2 applies it on receipt; the server's codec enforces it once acknowledged) opens
+ * no more streams than that rather than sending more to be held. While admission has room (checked
+ * by the safety timer below, and at once when a freed slot leaves half of the slots free: {@link
+ * Admission#roomToRaise}), the lowered connections' streams are doubled, step by step, at most once
+ * per {@link #RESTORE_AFTER_NANOS} after the last change, and only as far as the slots free to the
+ * class of each one's last held stream, until they are back at the server's initial setting. Only a
+ * stream whose hold runs out is refused: {@code RST_STREAM REFUSED_STREAM}, which tells the client
+ * the request was not processed and may be retried. A connection's resets for load are bounded
+ * ({@link #refuseStream}); past that, a stream whose hold ran out gets the 503 any request gets.
  *
  * <p>A safety timer, every {@link #SAFETY_MS} ms and only while a connection is paused or lowered,
  * ends the pauses that reached their longest and catches a slot whose release resumed a connection
@@ -169,6 +169,7 @@ public final class Backpressure {
   /** A new HTTP/2 connection of this loop, with its valve. */
   void opened(HttpConnection connection, StreamValve valve) {
     streams(connection).valve = valve;
+    admission.h2ConnectionsDelta(1);
   }
 
   /**
@@ -236,7 +237,7 @@ public final class Backpressure {
   boolean refuseStream(HttpConnection connection) {
     Streams streams = streams(connection);
     long now = System.nanoTime();
-    lower(connection, streams, now);
+    lower(connection, streams, now, loweredStreams);
     if (streams.resets == 0 || now - streams.windowStart >= resetWindowNanos) {
       streams.windowStart = now;
       streams.resets = 0;
@@ -246,17 +247,27 @@ public final class Backpressure {
 
   /**
    * A stream of the HTTP/2 {@code connection} is held for a slot: lowers the connection's
-   * concurrent streams (once until there is room again), so that the client, once it has the new
-   * setting, opens no more streams than that rather than sending more to be held.
+   * concurrent streams to its share of its class's slots among the process's HTTP/2 connections
+   * ({@link Admission#streamShare}, at least {@link BackpressureSettings#saturatedStreams}), so
+   * that the client, once it has the new setting, opens no more streams than the server can admit
+   * rather than sending more to be held. Its share, not one stream: a hold that ends within its
+   * bound says the connection's streams are being served, and lowered to one stream, 32 open-model
+   * h2load connections had 32 streams in flight against a limit of 100 and a capacity measured at
+   * 128 in flight (the 3x spike, pinned: goodput half of capacity). A stream whose hold runs out
+   * lowers its connection to {@link BackpressureSettings#saturatedStreams} ({@link #refuseStream}).
    */
   void streamHeld(HttpConnection connection, Criticality criticality) {
     Streams streams = streams(connection);
     streams.criticality = criticality;
-    lower(connection, streams, System.nanoTime());
+    long share = Math.max(loweredStreams, admission.streamShare(criticality));
+    if (share < normalStreams) {
+      lower(connection, streams, System.nanoTime(), share);
+    }
   }
 
-  private void lower(HttpConnection connection, Streams streams, long now) {
-    if (!streams.lowered || streams.streams > loweredStreams) {
+  /** Lowers {@code connection}'s concurrent streams to {@code target} unless they are below it. */
+  private void lower(HttpConnection connection, Streams streams, long now, long target) {
+    if (!streams.lowered || streams.streams > target) {
       if (!streams.lowered) {
         streams.lowered = true;
         if (lowerings++ == 0) {
@@ -264,9 +275,9 @@ public final class Backpressure {
           admission.loweredDelta(1);
         }
       }
-      streams.streams = loweredStreams;
+      streams.streams = target;
       lastLowering = now;
-      connection.updateSettings(advertising(loweredStreams));
+      connection.updateSettings(advertising(target));
       arm();
     }
   }
@@ -274,6 +285,9 @@ public final class Backpressure {
   /** {@code connection} closed: whatever is kept about it goes. */
   public void closed(HttpConnection connection) {
     Streams streams = h2.remove(connection);
+    if (streams != null && streams.valve != null) {
+      admission.h2ConnectionsDelta(-1);
+    }
     if (streams != null && streams.lowered && --lowerings == 0) {
       noneLowered();
     }
@@ -452,6 +466,11 @@ public final class Backpressure {
       p.valve().resume();
     }
     oldestPaused = Long.MAX_VALUE;
+    for (Streams streams : h2.values()) {
+      if (streams.valve != null) {
+        admission.h2ConnectionsDelta(-1);
+      }
+    }
     h2.clear();
     if (lowerings > 0) {
       lowerings = 0;

@@ -492,6 +492,39 @@ class BackpressureApiTest {
     }
   }
 
+  /**
+   * A held stream lowers its connection to its share of the slots (the limit of 4 over this one
+   * HTTP/2 connection), not to one stream: an open-model client on a few connections keeps enough
+   * streams in flight to use every slot. Only a stream whose hold ran out lowers it to one.
+   */
+  @Test
+  void aHeldStreamLowersItsConnectionToItsShareOfTheSlotsNotToOneStream() throws Exception {
+    HttpClientAgent h2 = h2Client(100);
+    AtomicReference<HttpConnection> connection = new AtomicReference<>();
+    try {
+      assertThat(h2Get(h2, "/health/live", connection).await(30, TimeUnit.SECONDS)).isEqualTo(200);
+      HttpConnection only = connection.get();
+      long usual = only.remoteSettings().getMaxConcurrentStreams();
+      saturate();
+      Future<Integer> held = h2Get(h2, order(), connection);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> admission().queued() == 1);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> only.remoteSettings().getMaxConcurrentStreams() < usual);
+      // other tests' connections may still be closing: then the share is smaller, never one
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> only.remoteSettings().getMaxConcurrentStreams() == 4);
+      release();
+      assertThat(held.await(30, TimeUnit.SECONDS)).as("served once slots freed").isEqualTo(200);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> only.remoteSettings().getMaxConcurrentStreams() == usual);
+    } finally {
+      h2.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
   /** Health, metrics and admin answer over HTTP/2 while another connection's streams are held. */
   @Test
   void healthMetricsAndAdminAnswerOverHttp2WhileStreamsAreHeld() throws Exception {
