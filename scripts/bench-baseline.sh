@@ -54,7 +54,12 @@ measure() {
   local script="$1" max_id="$2" name="$3" pid="$4" run out rps requests p99 non2xx cpu_before cpu_after cpu_us
   local url="http://localhost:$port" how=(-s "$root/scripts/wrk/$script")
   [ "$script" = static ] && url="http://localhost:$port/static" how=()
-  MAX_ID="$max_id" wrk -t1 -c"$connections" -d10s "${how[@]}" "$url" >/dev/null
+  # writes warm up as scripts/bench-writes.sh does (30 s: the JIT of the write path, the pool and
+  # PostgreSQL's caches of the written tables settle); 10 s, right after the read runs, measured
+  # about half of bench-writes' rate
+  local warm=10s
+  [ "$script" = create-order.lua ] && warm=30s
+  MAX_ID="$max_id" wrk -t1 -c"$connections" -d"$warm" "${how[@]}" "$url" >/dev/null
   for run in 1 2; do
     cpu_before=$(cpu_ticks "$pid")
     out=$(MAX_ID="$max_id" wrk -t1 -c"$connections" -d"$duration" --latency "${how[@]}" "$url")

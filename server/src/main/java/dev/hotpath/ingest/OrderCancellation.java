@@ -59,7 +59,7 @@ public final class OrderCancellation {
       " SELECT o.*, "
           + "i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity,"
           + " i.line_total_minor FROM o JOIN order_items i ON i.order_id = o.id"
-          + " AND i.customer_id = o.customer_id ORDER BY i.line_no";
+          + " AND i.customer_id = o.customer_id AND i.order_id = $1 ORDER BY i.line_no";
   private static final Set<String> CANCELLABLE = Set.of("placed", "payment_pending", "paid");
 
   private final Pool pool;

@@ -27,7 +27,7 @@ import java.util.Optional;
  * without locks; never from the encoded representations in the response cache) and that amount is
  * authorized under a provider idempotency key derived from the client, its {@code Idempotency-Key},
  * the amount and the currency, within the order's budget less {@code HOTPATH_PAYMENTS_RESERVE_MS}
- * kept for the transaction. The transaction then runs as before (four pipelined round trips, the
+ * kept for the transaction. The transaction then runs as before (three pipelined round trips, the
  * order, its outbox event and the idempotency record together) and, with the prices it locked,
  * decides: the amount authorized is the order's total, so the order is {@code paid}; the provider
  * declined it, so the order is refused (422 {@code payment-declined}, stored under the key like

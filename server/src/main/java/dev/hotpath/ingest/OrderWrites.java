@@ -70,10 +70,12 @@ public record OrderWrites(
    * order from the log ({@code compute.OrderInvalidations}), because a {@code NOTIFY} would make
    * every order's commit wait for the previous one's WAL flush.
    */
-  private static final String WRITE =
+  static final String WRITE =
       "WITH s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
           + " updated_at = now() FROM unnest($7::bigint[], $10::int[]) AS r(id, qty)"
-          + " WHERE p.id = r.id),"
+          // the ANY($7) reads the locked products through their key: without it the generic plan
+          // (WriteTransaction's BEGIN) joined the lines to a sequential scan of every product
+          + " WHERE p.id = r.id AND p.id = ANY($7::bigint[])),"
           + " o AS (INSERT INTO orders (customer_id, status, currency, subtotal_minor, total_minor, item_count, shipping_address,"
           + " payment_status, payment_authorization)"
           + " VALUES ($1, $12, $2, $3, $3, $4, $5::text::jsonb, $13, $14) RETURNING "
