@@ -19,6 +19,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -316,11 +317,17 @@ public final class EdgeGuard {
   /**
    * Whether {@code headers} holds more than {@code max} fields, counted as they came (a repeated
    * name counts each time) and without {@code MultiMap#size}, which builds a sorted set of the
-   * names for every request.
+   * names for every request. The server's request headers are also Netty's {@code HttpHeaders},
+   * whose entries are read as they are stored; the {@code MultiMap} iterator wraps each one.
    */
   private static boolean moreThan(MultiMap headers, int max) {
+    Iterator<? extends Map.Entry<?, ?>> entries =
+        headers instanceof io.netty.handler.codec.http.HttpHeaders netty
+            ? netty.iteratorCharSequence()
+            : headers.iterator();
     int fields = 0;
-    for (Map.Entry<String, String> ignored : headers) {
+    while (entries.hasNext()) {
+      entries.next();
       if (++fields > max) {
         return true;
       }
