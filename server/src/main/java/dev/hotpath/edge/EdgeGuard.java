@@ -8,6 +8,8 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.SecurityHeaders;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -17,6 +19,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -126,17 +129,33 @@ public final class EdgeGuard {
     }
   }
 
-  /** A request in flight, linked in deadline order. */
-  private static final class Flight {
+  /**
+   * A request in flight, linked in deadline order (unless it has no deadline), and its end handler:
+   * unlinks it and counts it off its connection.
+   */
+  private final class Flight implements Handler<AsyncResult<Void>> {
     final RoutingContext ctx;
+    final @org.jspecify.annotations.Nullable Conn conn;
     final long deadlineNanos;
     Flight prev;
     Flight next;
     boolean linked = true;
 
-    Flight(RoutingContext ctx, long deadlineNanos) {
+    Flight(RoutingContext ctx, @org.jspecify.annotations.Nullable Conn conn, long deadlineNanos) {
       this.ctx = ctx;
+      this.conn = conn;
       this.deadlineNanos = deadlineNanos;
+    }
+
+    @Override
+    public void handle(AsyncResult<Void> done) {
+      unlink(this);
+      if (conn != null && --conn.inFlight == 0) {
+        conn.deadlineNanos = System.nanoTime() + idleNanos;
+        if (!conn.http2 && !closing) {
+          pause(conn, ctx);
+        }
+      }
     }
   }
 
@@ -264,26 +283,20 @@ public final class EdgeGuard {
     if (closing) {
       lastOnItsConnection(ctx);
     }
-    long now = System.nanoTime();
+    // one object per request: its place in the deadline list and its end handler
     Flight flight =
-        request.path() != null && request.path().startsWith("/admin/jfr")
-            ? null
-            : new Flight(ctx, now + requestTimeoutNanos);
-    if (flight != null) {
+        new Flight(
+            ctx,
+            conn,
+            request.path() != null && request.path().startsWith("/admin/jfr")
+                ? Long.MAX_VALUE
+                : System.nanoTime() + requestTimeoutNanos);
+    if (flight.deadlineNanos != Long.MAX_VALUE) {
       append(flight);
+    } else {
+      flight.linked = false;
     }
-    ctx.addEndHandler(
-        done -> {
-          if (flight != null) {
-            unlink(flight);
-          }
-          if (conn != null && --conn.inFlight == 0) {
-            conn.deadlineNanos = System.nanoTime() + limits.idleTimeout().toNanos();
-            if (!conn.http2 && !closing) {
-              pause(conn, ctx);
-            }
-          }
-        });
+    ctx.addEndHandler(flight);
     if (moreThan(request.headers(), limits.maxHeaderCount())) {
       ctx.fail(
           new ProblemException(
@@ -304,11 +317,17 @@ public final class EdgeGuard {
   /**
    * Whether {@code headers} holds more than {@code max} fields, counted as they came (a repeated
    * name counts each time) and without {@code MultiMap#size}, which builds a sorted set of the
-   * names for every request.
+   * names for every request. The server's request headers are also Netty's {@code HttpHeaders},
+   * whose entries are read as they are stored; the {@code MultiMap} iterator wraps each one.
    */
   private static boolean moreThan(MultiMap headers, int max) {
+    Iterator<? extends Map.Entry<?, ?>> entries =
+        headers instanceof io.netty.handler.codec.http.HttpHeaders netty
+            ? netty.iteratorCharSequence()
+            : headers.iterator();
     int fields = 0;
-    for (Map.Entry<String, String> ignored : headers) {
+    while (entries.hasNext()) {
+      entries.next();
       if (++fields > max) {
         return true;
       }

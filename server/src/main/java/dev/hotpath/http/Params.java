@@ -20,9 +20,13 @@ public final class Params {
   private final MultiMap query;
   private final List<FieldError> errors = new ArrayList<>(0);
 
+  /** The parameters of a request without a query: read only, shared. */
+  private static final MultiMap NO_QUERY = MultiMap.caseInsensitiveMultiMap();
+
   private Params(RoutingContext ctx, Set<String> allowed) {
     this.ctx = ctx;
-    this.query = ctx.queryParams();
+    // most reads carry no query: the router's parameter map (two maps and a decoder) is not built
+    this.query = ctx.request().query() == null ? NO_QUERY : ctx.queryParams();
     if (!query.isEmpty()) {
       for (String name : query.names()) {
         if (!allowed.contains(name)) {
