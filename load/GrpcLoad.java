@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A small closed-loop gRPC load client for scripts/bench-formats.sh (ghz is not packaged here):
- * CONCURRENCY calls in flight over CONNECTIONS HTTP/2 connections (-Dconnections, default 8:
+ * CONCURRENCY calls in flight over CONNECTIONS HTTP/2 connections (-Dconnections, default 2:
  * grpc-java on Netty), each call sent again as
  * soon as its answer is in, for a warm-up of WARMUP seconds (-Dwarmup, default 0) then SECONDS
  * measured, in the same JVM, so that the measured seconds run on a client that is already compiled
@@ -68,7 +68,7 @@ public class GrpcLoad {
     int warmup = Integer.parseInt(System.getProperty("warmup", "0"));
     int seconds = args.length > 5 ? Integer.parseInt(args[5]) : 20;
     int concurrency = args.length > 6 ? Integer.parseInt(args[6]) : 64;
-    int connections = Integer.parseInt(System.getProperty("connections", "8"));
+    int connections = Integer.parseInt(System.getProperty("connections", "2"));
     ManagedChannel[] channels = new ManagedChannel[connections];
     for (int i = 0; i < connections; i++) {
       channels[i] =
