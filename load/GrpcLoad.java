@@ -1,34 +1,62 @@
 import dev.hotpath.proto.v1.GetOrderRequest;
 import dev.hotpath.proto.v1.ListCustomerOrdersRequest;
 import dev.hotpath.proto.v1.OrdersServiceGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A small closed-loop gRPC load client for scripts/bench-formats.sh (ghz is not packaged here):
- * CONCURRENCY callers on one HTTP/2 connection each send the next call when the last is answered,
- * for SECONDS. Prints requests, errors, requests per second, p50/p99 latency, bytes per answer,
- * and the errors by status code (with the first description of each), so that a run's errors
- * say what they were.
- * Run from the repository with the server jar on the class path:
+ * CONCURRENCY calls in flight over CONNECTIONS HTTP/2 connections (-Dconnections, default 2:
+ * grpc-java on Netty), each call sent again as
+ * soon as its answer is in, for a warm-up of WARMUP seconds (-Dwarmup, default 0) then SECONDS
+ * measured, in the same JVM, so that the measured seconds run on a client that is already compiled
+ * (a client started afresh for them spent its first seconds in the JIT, on the same cores as the
+ * server). Prints "measuring" when the measured seconds start and "measured" when they end (the
+ * script reads the server's CPU at both), then requests, errors, requests per second, p50/p99
+ * latency, bytes per answer, and the errors by status code with the first description of each.
+ *
+ * <p>Cheap on purpose, as wrk and h2load are: the calls' callbacks run on the connection's event
+ * loop (a direct executor: no thread per caller, no hand-off), and an answer is taken as its
+ * message's bytes, counted and not decoded (wrk and h2load do not parse the JSON either); a call
+ * is still a real gRPC call (framing, metadata, status, a deadline of 5 s). More than one
+ * connection: the server reads each connection on one event loop, so the calls of one connection
+ * were all served by one of its event loops (measured: 64 calls on one connection ran at a
+ * quarter of the rate of 64 HTTP/1.1 connections, at ~90 ms p50, on the busy machine).
  *
  * <pre>java -cp server/target/hotpath.jar load/GrpcLoad.java HOST:PORT TOKEN order|page ID [CURSOR] [SECONDS] [CONCURRENCY]</pre>
  */
 public class GrpcLoad {
-  /** Errors by status code, and the first description each code came with. */
-  private static final java.util.concurrent.ConcurrentHashMap<String, Long> CODES =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The answer as its bytes. */
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
 
-  private static final java.util.concurrent.ConcurrentHashMap<String, String> FIRST =
-      new java.util.concurrent.ConcurrentHashMap<>();
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   public static void main(String[] args) throws Exception {
     String[] target = args[0].split(":");
@@ -37,83 +65,155 @@ public class GrpcLoad {
     long id = Long.parseLong(args[3]);
     String cursor = args.length > 4 ? args[4] : "";
     int limit = Integer.parseInt(System.getProperty("limit", "10"));
+    int warmup = Integer.parseInt(System.getProperty("warmup", "0"));
     int seconds = args.length > 5 ? Integer.parseInt(args[5]) : 20;
     int concurrency = args.length > 6 ? Integer.parseInt(args[6]) : 64;
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(target[0], Integer.parseInt(target[1]))
-            .usePlaintext()
-            .build();
+    int connections = Integer.parseInt(System.getProperty("connections", "2"));
+    ManagedChannel[] channels = new ManagedChannel[connections];
+    for (int i = 0; i < connections; i++) {
+      channels[i] =
+          NettyChannelBuilder.forAddress(target[0], Integer.parseInt(target[1]))
+              .usePlaintext()
+              .directExecutor()
+              .build();
+    }
     Metadata md = new Metadata();
     md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    var stub =
-        OrdersServiceGrpc.newBlockingStub(channel)
-            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
-    GetOrderRequest order = GetOrderRequest.newBuilder().setId(id).build();
-    ListCustomerOrdersRequest page =
-        ListCustomerOrdersRequest.newBuilder().setId(id).setLimit(limit).setCursor(cursor).build();
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    List<Future<long[]>> callers = new ArrayList<>();
-    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int c = 0; c < concurrency; c++) {
-        callers.add(
-            pool.submit(
-                () -> {
-                  long[] lat = new long[1 << 16];
-                  int n = 0;
-                  long errors = 0;
-                  long bytes = 0;
-                  while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    try {
-                      var answer =
-                          what.equals("order")
-                              ? stub.withDeadlineAfter(5, TimeUnit.SECONDS).getOrder(order)
-                              : stub.withDeadlineAfter(5, TimeUnit.SECONDS)
-                                  .listCustomerOrders(page);
-                      bytes += answer.getSerializedSize();
-                    } catch (RuntimeException e) {
-                      errors++;
-                      String code =
-                          e instanceof io.grpc.StatusRuntimeException s
-                              ? s.getStatus().getCode().name()
-                              : e.getClass().getSimpleName();
-                      CODES.merge(code, 1L, Long::sum);
-                      FIRST.putIfAbsent(code, String.valueOf(e.getMessage()));
-                    }
-                    if (n == lat.length) {
-                      lat = java.util.Arrays.copyOf(lat, n * 2);
-                    }
-                    lat[n++] = System.nanoTime() - t0;
-                  }
-                  long[] out = java.util.Arrays.copyOf(lat, n + 2);
-                  out[n] = errors;
-                  out[n + 1] = bytes;
-                  return out;
-                }));
-      }
+    MethodDescriptor<?, ?> generated =
+        what.equals("order")
+            ? OrdersServiceGrpc.getGetOrderMethod()
+            : OrdersServiceGrpc.getListCustomerOrdersMethod();
+    MethodDescriptor<byte[], byte[]> method =
+        MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(generated.getFullMethodName())
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
+    byte[] request =
+        what.equals("order")
+            ? GetOrderRequest.newBuilder().setId(id).build().toByteArray()
+            : ListCustomerOrdersRequest.newBuilder()
+                .setId(id)
+                .setLimit(limit)
+                .setCursor(cursor)
+                .build()
+                .toByteArray();
+    Run warm = new Run(channels, method, md, request, concurrency, warmup);
+    warm.await();
+    System.out.println("measuring");
+    System.out.flush();
+    Run run = new Run(channels, method, md, request, concurrency, seconds);
+    run.await();
+    System.out.println("measured");
+    System.out.flush();
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow();
     }
-    List<Long> all = new ArrayList<>();
-    long errors = 0;
-    long bytes = 0;
-    for (Future<long[]> f : callers) {
-      long[] r = f.get();
-      for (int i = 0; i < r.length - 2; i++) {
-        all.add(r[i]);
-      }
-      errors += r[r.length - 2];
-      bytes += r[r.length - 1];
-    }
-    channel.shutdownNow();
-    all.sort(null);
-    int n = all.size();
+    long[] lat = Arrays.copyOf(run.latencies, run.n);
+    Arrays.sort(lat);
+    int n = lat.length;
     System.out.printf(
         "requests: %d, errors: %d, req/s: %.0f, p50: %.2f ms, p99: %.2f ms, bytes/answer: %d%s%n",
         n,
-        errors,
+        run.errors,
         n / (double) seconds,
-        n == 0 ? 0 : all.get(n / 2) / 1e6,
-        n == 0 ? 0 : all.get(Math.min(n - 1, (int) (n * 0.99))) / 1e6,
-        n - errors == 0 ? 0 : bytes / (n - errors),
-        CODES.isEmpty() ? "" : ", errors by code: " + CODES + ", first of each: " + FIRST);
+        n == 0 ? 0 : lat[n / 2] / 1e6,
+        n == 0 ? 0 : lat[Math.min(n - 1, (int) (n * 0.99))] / 1e6,
+        n - run.errors == 0 ? 0 : run.bytes / (n - run.errors),
+        run.codes.isEmpty() ? "" : ", errors by code: " + run.codes + ", first of each: " + run.first);
+  }
+
+  /**
+   * CONCURRENCY callers for SECONDS, spread over the connections: each sends its next call from the
+   * last one's close, on its connection's event loop.
+   */
+  private static final class Run {
+    final ManagedChannel[] channels;
+    final MethodDescriptor<byte[], byte[]> method;
+    final Metadata md;
+    final byte[] request;
+    final long end;
+    final CountDownLatch done;
+    long[] latencies = new long[1 << 16];
+    int n;
+    long errors;
+    long bytes;
+    final Map<String, Long> codes = new TreeMap<>();
+    final Map<String, String> first = new TreeMap<>();
+
+    Run(
+        ManagedChannel[] channels,
+        MethodDescriptor<byte[], byte[]> method,
+        Metadata md,
+        byte[] request,
+        int concurrency,
+        int seconds) {
+      this.channels = channels;
+      this.method = method;
+      this.md = md;
+      this.request = request;
+      this.end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      this.done = new CountDownLatch(concurrency);
+      for (int c = 0; c < concurrency; c++) {
+        if (seconds > 0) {
+          send(channels[c % channels.length]);
+        } else {
+          done.countDown();
+        }
+      }
+    }
+
+    void await() throws InterruptedException {
+      done.await();
+    }
+
+    private void send(ManagedChannel channel) {
+      long t0 = System.nanoTime();
+      ClientCall<byte[], byte[]> call =
+          channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS));
+      Metadata headers = new Metadata();
+      headers.merge(md);
+      call.start(
+          new ClientCall.Listener<>() {
+            int size = -1;
+
+            @Override
+            public void onMessage(byte[] message) {
+              size = message.length;
+            }
+
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+              answered(channel, t0, status, size);
+            }
+          },
+          headers);
+      call.request(1);
+      call.sendMessage(request);
+      call.halfClose();
+    }
+
+    private synchronized void answered(
+        ManagedChannel channel, long t0, Status status, int size) {
+      long now = System.nanoTime();
+      if (status.isOk() && size >= 0) {
+        bytes += size;
+      } else {
+        errors++;
+        String code = status.getCode().name();
+        codes.merge(code, 1L, Long::sum);
+        first.putIfAbsent(code, String.valueOf(status.getDescription()));
+      }
+      if (n == latencies.length) {
+        latencies = Arrays.copyOf(latencies, n * 2);
+      }
+      latencies[n++] = now - t0;
+      if (now < end) {
+        send(channel);
+      } else {
+        done.countDown();
+      }
+    }
   }
 }

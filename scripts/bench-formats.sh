@@ -10,10 +10,23 @@
 # is a cache hit and the page a miss, and stops if not. Authentication on, with a development
 # token; rate limits on with quotas no run can spend (their cost is in the figures, their refusals
 # are not). h2load runs STREAMS streams per connection on the cached order, one on the page (64
-# in flight, as wrk and gRPC). Starts its own server on the demo data; installs wrk and h2load
-# (Debian: wrk, nghttp2-client) when missing. Not a test: the lead measures with it.
+# in flight, as wrk and gRPC). gRPC's 64 calls go over GRPC_CONNECTIONS connections (default 2:
+# the server reads a connection on one event loop, so one connection left the other loop idle),
+# warmed up and measured in one client JVM.
+#
+# Where a request's machine time goes: besides the server's CPU, each row has the CPU per request
+# of the embedded PostgreSQL (the postmaster and its backends, from /proc, reaped backends
+# included) and of the load generator (wrk, h2load, GrpcLoad: /usr/bin/time, or /proc for
+# GrpcLoad's measured seconds), since all three share the machine's cores. After each part, every
+# row's ratio to the JSON / HTTP/1.1 row: by rate (its rps over JSON's: the issue's measure, goal
+# 1.2x for gRPC and protobuf on the uncached page) and by server CPU (JSON's CPU per request over
+# its own: what the format saves the server, whatever else shares the machine).
+#
+# Starts its own server on the demo data; installs wrk, h2load and time (Debian: wrk,
+# nghttp2-client, time) when missing. Not a test: the lead measures with it.
 #   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=<the customer's newest>,
-#                               CUSTOMER_ID=42, PAGE_LIMIT=5, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10)
+#                               CUSTOMER_ID=42, PAGE_LIMIT=5, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10,
+#                               GRPC_CONNECTIONS=2)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
@@ -26,11 +39,13 @@ warmup="${WARMUP:-10}"
 conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
 limit="${PAGE_LIMIT:-5}"
+grpc_conns="${GRPC_CONNECTIONS:-2}"
 jar="$root/server/target/hotpath.jar"
 
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
+[ -x /usr/bin/time ] || need+=(time)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing ${need[*]} (Debian packages)..." >&2
   (apt-get update -qq && apt-get install -y -qq "${need[@]}") >/dev/null
@@ -69,6 +84,22 @@ done
 server_pid="$(pgrep -f -n "hotpath.*serve.*--port $port" || echo "$pid")"
 cpu_ticks() { sed "s/.*) //" "/proc/$server_pid/stat" | awk "{print \$12 + \$13}"; }
 hz="$(getconf CLK_TCK)"
+# the embedded PostgreSQL of that data folder: its postmaster's own CPU and its reaped backends'
+# (cutime, cstime), plus the CPU of the backends alive now
+# (0 when the database is not the embedded one)
+pg_pid="$(pgrep -f -o "postgres -D $(cd "$data" && pwd)/pg" || true)"
+pg_ticks() {
+  [ -n "$pg_pid" ] || { echo 0; return; }
+  local t v
+  t="$(sed "s/.*) //" "/proc/$pg_pid/stat" | awk '{print $12 + $13 + $14 + $15}')"
+  for p in $(pgrep -P "$pg_pid"); do
+    v="$(sed "s/.*) //" "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+# rows of the part being run, for its ratios: label, rps, server CPU per request
+rows=()
 
 token="$("$root/hotpath" token --data-dir "$data" --sub service:bench --scope service,orders:read,customers:read --ttl 7200)"
 auth="Authorization: Bearer $token"
@@ -86,37 +117,67 @@ bytes() { # $1 path, $2 accept
   curl -fs -o /dev/null -w '%{size_download}' -H "$auth" -H "Accept: $2" "$base$1"
 }
 
+# The load generator's output, the CPU it spent (seconds, /usr/bin/time) on its last line
+lg_out="$work/lg.txt"
+timed() { /usr/bin/time -f 'LOADGEN_CPU %U %S' -o "$lg_out" "$@"; }
+lg_cpu() { awk '/^LOADGEN_CPU/ {print $2 + $3}' "$lg_out"; }
+
 # $1 label, $2 path, $3 accept, $4 tool (wrk|h2load), $5 streams per connection (h2load; default
 # STREAMS)
 http_run() {
-  local label="$1" path="$2" accept="$3" tool="$4" m="${5:-$streams}" out t0 t1 n rps p99 bad
+  local label="$1" path="$2" accept="$3" tool="$4" m="${5:-$streams}" out t0 t1 p0 p1 n rps p99 bad
   if [ "$tool" = wrk ]; then
     wrk -t1 -c"$conns" -d"${warmup}s" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
-    t0="$(cpu_ticks)"
-    out="$(wrk -t1 -c"$conns" -d"${duration}s" --latency -H "$auth" -H "Accept: $accept" "$base$path")"
-    t1="$(cpu_ticks)"
+    t0="$(cpu_ticks)" p0="$(pg_ticks)"
+    out="$(timed wrk -t1 -c"$conns" -d"${duration}s" --latency -H "$auth" -H "Accept: $accept" "$base$path")"
+    t1="$(cpu_ticks)" p1="$(pg_ticks)"
     n="$(echo "$out" | awk '/requests in/ {print $1}')"
     rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
     p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
     bad="$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $NF}')"
   else
     h2load -c"$conns" -m"$m" -D "$warmup" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
-    t0="$(cpu_ticks)"
-    out="$(h2load -c"$conns" -m"$m" -D "$duration" -H "$auth" -H "Accept: $accept" "$base$path")"
-    t1="$(cpu_ticks)"
+    t0="$(cpu_ticks)" p0="$(pg_ticks)"
+    out="$(timed h2load -c"$conns" -m"$m" -D "$duration" -H "$auth" -H "Accept: $accept" "$base$path")"
+    t1="$(cpu_ticks)" p1="$(pg_ticks)"
     n="$(echo "$out" | awk '/^requests:/ {print $8}')"
     rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
     p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
     # answers that were not 2xx, plus requests that got no answer (reset, errored, timed out)
     bad="$(echo "$out" | awk '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f}')"
   fi
-  report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n"
+  report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n" \
+    "$p0" "$p1" "$(lg_cpu)"
 }
 
-# $1 label, $2 rps, $3 p99, $4 bytes, $5 non-2xx answers, $6 $7 CPU ticks before and after, $8 requests
+# $1 ticks before, $2 after, $3 requests: microseconds of CPU per request
+per_req() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$hz" 'BEGIN { printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }'
+}
+
+# $1 label, $2 rps, $3 p99, $4 bytes, $5 non-2xx answers, $6 $7 server CPU ticks before and after,
+# $8 requests, $9 $10 PostgreSQL CPU ticks before and after, $11 the load generator's CPU seconds
 report() {
-  printf '%-34s rps %-10s p99 %-26s bytes %-6s non-2xx %-6s cpu/req %s ms\n' "$1" "$2" "$3" "$4" "$5" \
-    "$(awk -v a="$6" -v b="$7" -v n="$8" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
+  local server
+  server="$(per_req "$6" "$7" "$8")"
+  printf '%-34s rps %-10s p99 %-26s bytes %-6s non-2xx %-6s CPU/req: server %s us, PostgreSQL %s us, load generator %s us\n' \
+    "$1" "$2" "$3" "$4" "$5" "$server" "$(per_req "$9" "${10}" "$8")" \
+    "$(awk -v s="${11:-0}" -v n="$8" 'BEGIN { printf "%.0f", (n > 0 ? s * 1e6 / n : 0) }')"
+  rows+=("$1|$2|$server")
+}
+
+# After a part: each row's ratio to the part's first row (JSON / HTTP/1.1), by rate (the issue's
+# measure) and by the server's CPU per request; then the part starts anew
+ratios() {
+  local base_rps base_cpu row label rps cpu
+  IFS='|' read -r _ base_rps base_cpu <<<"${rows[0]}"
+  echo "   ratio to ${rows[0]%%|*}: by rate (rps / its rps: the issue's, goal 1.2x on the page) and by server CPU (its CPU per request / this row's)"
+  for row in "${rows[@]:1}"; do
+    IFS='|' read -r label rps cpu <<<"$row"
+    awk -v l="$label" -v r="$rps" -v br="$base_rps" -v c="$cpu" -v bc="$base_cpu" \
+      'BEGIN { printf "   %-34s %.2fx by rate, %.2fx by server CPU\n", l, (br > 0 ? r / br : 0), (c > 0 ? bc / c : 0) }'
+  done
+  rows=()
 }
 
 # $1 path, $2 hit|miss: the second of two reads is a cache hit, or is not one and queried the
@@ -136,33 +197,50 @@ expect_cache() {
 
 # $1 label, $2 file holding the GraphQL request (JSON)
 graphql_run() {
-  local label="$1" body="$2" script out t0 t1 n rps p99 bad size
+  local label="$1" body="$2" script out t0 t1 p0 p1 n rps p99 bad size
   script="$work/$(basename "$body").lua"
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
     "$(cat "$body")" >"$script"
   wrk -t1 -c"$conns" -d"${warmup}s" -s "$script" -H "$auth" "$base/graphql" >/dev/null
-  t0="$(cpu_ticks)"
-  out="$(wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$script" -H "$auth" "$base/graphql")"
-  t1="$(cpu_ticks)"
+  t0="$(cpu_ticks)" p0="$(pg_ticks)"
+  out="$(timed wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$script" -H "$auth" "$base/graphql")"
+  t1="$(cpu_ticks)" p1="$(pg_ticks)"
   n="$(echo "$out" | awk '/requests in/ {print $1}')"
   rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
   p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
   bad="$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $NF}')"
   size="$(curl -fs -o /dev/null -w '%{size_download}' -H "$auth" -H 'Content-Type: application/json' \
     --data-binary "@$body" "$base/graphql")"
-  report "$label" "$rps" "$p99" "$size" "${bad:-0}" "$t0" "$t1" "$n"
+  report "$label" "$rps" "$p99" "$size" "${bad:-0}" "$t0" "$t1" "$n" "$p0" "$p1" "$(lg_cpu)"
 }
 
-# $1 label, $2 order|page, $3 id, $4 cursor
+# $1 label, $2 order|page, $3 id, $4 cursor. One client JVM warms up for WARMUP seconds, then
+# prints "measuring", runs DURATION seconds and prints "measured": the CPU of the server, of
+# PostgreSQL and of the client are read at those two lines.
 grpc_run() {
-  local out t0 t1 n
-  "$java" -Dlimit="$limit" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$warmup" "$conns" >/dev/null
-  t0="$(cpu_ticks)"
-  out="$("$java" -Dlimit="$limit" -cp "$jar" "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$duration" "$conns")"
-  t1="$(cpu_ticks)"
-  n="$(echo "$out" | sed -n 's/^requests: \([0-9]*\),.*/\1/p')"
-  printf '%-34s %s, cpu/req %s ms\n' "$1" "$out" \
-    "$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) * 1000 / hz / n : 0) }')"
+  local out="$work/grpc.txt" client t0 t1 p0 p1 g0 g1 n line rps
+  "$java" -Dlimit="$limit" -Dwarmup="$warmup" -Dconnections="$grpc_conns" -cp "$jar" \
+    "$root/load/GrpcLoad.java" "localhost:$grpc_port" "$token" "$2" "$3" "$4" "$duration" "$conns" \
+    >"$out" 2>&1 &
+  client=$!
+  until grep -q '^measuring' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
+  t0="$(cpu_ticks)" p0="$(pg_ticks)" g0="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  until grep -q '^measured' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
+  t1="$(cpu_ticks)" p1="$(pg_ticks)" g1="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  wait "$client" || true
+  line="$(grep '^requests:' "$out" || true)"
+  if [ -z "$line" ]; then
+    echo "$1: GrpcLoad failed:" >&2
+    cat "$out" >&2
+    exit 2
+  fi
+  n="$(echo "$line" | sed -n 's/^requests: \([0-9]*\),.*/\1/p')"
+  rps="$(echo "$line" | sed -n 's/.*req\/s: \([0-9.]*\),.*/\1/p')"
+  printf '%-34s %s\n' "$1" "$line"
+  report "$1" "$rps" "$(echo "$line" | sed -n 's/.*p99: \([0-9.]* ms\).*/\1/p')" \
+    "$(echo "$line" | sed -n 's/.*bytes\/answer: \([0-9]*\).*/\1/p')" \
+    "$(echo "$line" | sed -n 's/.*errors: \([0-9]*\),.*/\1/p')" "$t0" "$t1" "$n" "$p0" "$p1" \
+    "$(awk -v a="${g0:-0}" -v b="${g1:-0}" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
 }
 
 echo "== cached order read $order_path"
@@ -171,6 +249,7 @@ http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
 http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
 grpc_run "gRPC GetOrder" order "$order" ""
+ratios
 echo "== uncached customer-orders page (a cursor page of $limit)"
 expect_cache "$page_path" miss
 http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
@@ -180,6 +259,7 @@ http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
 http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
 http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
 grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
+ratios
 # GraphQL: the same fields as the REST answers (every property of an order), over HTTP/1.1 (wrk);
 # compare with the JSON / HTTP/1.1 rows. The page comes through customer(id) { orders }, GraphQL's
 # way to it, with GraphQL's own cursor for the same second page.

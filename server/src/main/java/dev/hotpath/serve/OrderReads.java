@@ -26,8 +26,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Read routes of orders. One order is one indexed query (the order joined with its lines); a page
- * of a customer's orders is two queries whatever its size: the page, then all its lines. An order
- * and the first page of a customer's orders are served from the {@link ResponseCache}; later pages
+ * of a customer's orders is two queries whatever its size: its positions in the customer's key,
+ * then its orders joined with their lines (by status: the page, then all its lines). An order and
+ * the first page of a customer's orders are served from the {@link ResponseCache}; later pages
  * (with a cursor) are read each time, with an entity tag all the same.
  */
 public final class OrderReads {
@@ -88,7 +89,9 @@ public final class OrderReads {
    * The statement of one page of a customer's orders ({@link OrderRepresentation#COLUMNS}, newest
    * first): {@code $1} the customer, then the status when {@code byStatus}, then the position
    * (created_at, id) when {@code after}, then the most rows. The GraphQL page of one customer runs
-   * these same statements.
+   * these same statements, and REST's pages by status; REST's pages without one read their
+   * positions first ({@link #keysStatement}), then the orders with their lines ({@link
+   * #ordersStatement}).
    */
   public static String pageStatement(boolean byStatus, boolean after) {
     if (after) {
@@ -105,6 +108,68 @@ public final class OrderReads {
    */
   public static String linesStatement() {
     return LINES_OF_PAGE;
+  }
+
+  /**
+   * The positions of a page without a status filter: a range of the unpartitioned key
+   * orders_by_customer (V15), read from its index alone, newest first: {@code created_at} and
+   * {@code order_id}; {@code $1} the customer, then the position (created_at, id) when after one,
+   * then the most rows.
+   */
+  private static final String KEYS =
+      "SELECT created_at, order_id FROM orders_by_customer WHERE customer_id = $1";
+
+  private static final String KEYS_ORDER_BY = " ORDER BY created_at DESC, order_id DESC LIMIT ";
+  private static final String KEYS_FIRST = KEYS + KEYS_ORDER_BY + "$2";
+  private static final String KEYS_NEXT =
+      KEYS + " AND (created_at, order_id) < ($2, $3)" + KEYS_ORDER_BY + "$4";
+
+  /**
+   * The orders {@code $2} (bigint[], in the page's order) of customer {@code $1}, each by its id,
+   * with the lowest and highest of them ({@code $3}, {@code $4}): the range is a parameter, so the
+   * generic plan leaves out, when it starts, every month the page does not reach. Without it each
+   * probe of a partitioned table starts a scan of every month (29 in the demo data) to keep the one
+   * its id names: measured, that start-up was most of a page's PostgreSQL CPU (the page statement
+   * with its lookups by id, ~205-290 us per cursor page of 5, against ~100 us for the positions and
+   * this statement together).
+   */
+  private static final String BY_ID =
+      " FROM unnest($2::bigint[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT "
+          + OrderRepresentation.COLUMNS
+          + " FROM orders WHERE id = k.id AND customer_id = $1 AND id BETWEEN $3 AND $4 LIMIT 1) o";
+
+  private static final String ORDERS_OF_PAGE = "SELECT o.*" + BY_ID + " ORDER BY k.n";
+
+  /**
+   * As {@link #ORDERS_OF_PAGE}, each order joined with its lines (line columns from {@link
+   * OrderRepresentation#ORDER_COLUMN_COUNT}, null for an order without lines), by order then line:
+   * the page's orders and lines in one statement, the lines pruned to the page's months as the
+   * orders are.
+   */
+  private static final String ORDERS_WITH_LINES_OF_PAGE =
+      "SELECT o.*, i.*"
+          + BY_ID
+          + " LEFT JOIN LATERAL (SELECT "
+          + OrderRepresentation.ITEM_COLUMNS
+          + " FROM order_items WHERE order_id = k.id AND customer_id = $1"
+          + " AND order_id BETWEEN $3 AND $4) i ON true ORDER BY k.n, i.line_no";
+
+  /**
+   * The statement of the positions of a page of a customer's orders without a status filter (see
+   * {@link #KEYS}): {@code $1} the customer, then the position (created_at, id) when {@code after},
+   * then the most rows.
+   */
+  public static String keysStatement(boolean after) {
+    return after ? KEYS_NEXT : KEYS_FIRST;
+  }
+
+  /**
+   * The statement of a page's orders by id ({@link #ORDERS_OF_PAGE}), with their lines when {@code
+   * withLines} ({@link #ORDERS_WITH_LINES_OF_PAGE}): {@code $1} the customer, {@code $2} the ids in
+   * the page's order, {@code $3} and {@code $4} the lowest and highest of them.
+   */
+  public static String ordersStatement(boolean withLines) {
+    return withLines ? ORDERS_WITH_LINES_OF_PAGE : ORDERS_OF_PAGE;
   }
 
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
@@ -231,6 +296,9 @@ public final class OrderReads {
    * One page, newest first, after {@code after} (created_at micros, id) or from the top when null.
    * Empty when it is a first page and the customer does not exist. {@code oneOff}: the format of a
    * page for one response, written in that format from the rows; null for a page to cache (JSON).
+   * Without a status filter: the page's positions ({@link #KEYS}), then its orders with their lines
+   * in one statement ({@link #ORDERS_WITH_LINES_OF_PAGE}); by status: the page's orders, then their
+   * lines ({@link #pageStatement}, {@link #linesStatement}).
    */
   private Future<Optional<Representation>> page(
       long customerId,
@@ -239,8 +307,6 @@ public final class OrderReads {
       int limit,
       Fields.Selection sel,
       @Nullable Format oneOff) {
-    String scope = scope(customerId, status);
-    String sql = pageStatement(status.isPresent(), after != null);
     Tuple args = Tuple.of(customerId);
     status.ifPresent(args::addString);
     if (after != null) {
@@ -248,28 +314,30 @@ public final class OrderReads {
     }
     args.addInteger(limit + 1);
     Page page = new Page(customerId, status, limit, sel, oneOff);
+    boolean byKey = status.isEmpty();
+    String sql = byKey ? keysStatement(after != null) : pageStatement(true, after != null);
     return tools
         .db()
         .run(sql, args)
         .compose(
             result -> {
-              List<Row> orders = new ArrayList<>(result.size());
-              result.forEach(orders::add);
-              page.more = orders.size() > limit;
+              List<Row> rows = new ArrayList<>(result.size());
+              result.forEach(rows::add);
+              page.more = rows.size() > limit;
               if (page.more) {
-                orders.remove(orders.size() - 1);
-                Row last = orders.get(orders.size() - 1);
+                rows.remove(rows.size() - 1);
+                // (created_at, id): the key's columns, or the order's (9 and 0)
+                Row last = rows.get(rows.size() - 1);
                 page.next =
                     Optional.of(
                         tools
                             .cursors()
                             .encode(
-                                scope,
-                                Timestamps.micros(last.getOffsetDateTime(9)),
-                                last.getLong(0)));
+                                scope(customerId, status),
+                                Timestamps.micros(last.getOffsetDateTime(byKey ? 0 : 9)),
+                                last.getLong(byKey ? 1 : 0)));
               }
-              page.orders = orders;
-              if (orders.isEmpty()) {
+              if (rows.isEmpty()) {
                 if (after != null) {
                   return Future.succeededFuture(Optional.of(page.represent()));
                 }
@@ -280,27 +348,98 @@ public final class OrderReads {
                         found ->
                             found.size() == 0 ? Optional.empty() : Optional.of(page.represent()));
               }
-              if (!sel.has(8)) {
-                return Future.succeededFuture(Optional.of(page.represent()));
+              if (!byKey) {
+                page.orders = rows;
+                return sel.has(8) ? lines(page, rows) : present(page);
               }
-              Long[] ids = new Long[orders.size()];
-              long low = Long.MAX_VALUE;
-              long high = Long.MIN_VALUE;
+              Long[] ids = new Long[rows.size()];
               for (int i = 0; i < ids.length; i++) {
-                ids[i] = orders.get(i).getLong(0);
-                low = Math.min(low, ids[i]);
-                high = Math.max(high, ids[i]);
+                ids[i] = rows.get(i).getLong(1);
               }
-              // the range lets the generic plan skip the months the page does not reach
+              boolean withLines = sel.has(8);
               return tools
                   .db()
-                  .run(LINES_OF_PAGE, Tuple.of(customerId, ids, low, high))
+                  .run(ordersStatement(withLines), byIds(customerId, ids))
                   .map(
-                      lines -> {
-                        lines.forEach(page.lines::add);
+                      found -> {
+                        page.joined(found, withLines);
                         return Optional.of(page.represent());
                       });
             });
+  }
+
+  private static Future<Optional<Representation>> present(Page page) {
+    return Future.succeededFuture(Optional.of(page.represent()));
+  }
+
+  /** The lines of a page read by {@link #pageStatement} (by status), then the page. */
+  private Future<Optional<Representation>> lines(Page page, List<Row> orders) {
+    Long[] ids = new Long[orders.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = orders.get(i).getLong(0);
+    }
+    // the range lets the generic plan skip the months the page does not reach
+    return tools
+        .db()
+        .run(LINES_OF_PAGE, byIds(page.customerId, ids))
+        .map(
+            lines -> {
+              List<Row> all = new ArrayList<>(lines.size());
+              lines.forEach(all::add);
+              page.lines = new ArrayList<>(orders.size());
+              for (Row order : orders) {
+                long id = order.getLong(0);
+                int from = lowerBound(all, id);
+                int to = from;
+                while (to < all.size() && all.get(to).getLong(0) == id) {
+                  to++;
+                }
+                page.lines.add(new OrderRepresentation.RowLines(all, from, to, 1));
+              }
+              return Optional.of(page.represent());
+            });
+  }
+
+  /**
+   * The arguments of a statement of a page's orders or lines by id: the customer, the ids, the
+   * lowest and the highest of them.
+   */
+  public static Tuple byIds(long customerId, Long[] ids) {
+    long low = Long.MAX_VALUE;
+    long high = Long.MIN_VALUE;
+    for (Long id : ids) {
+      low = Math.min(low, id);
+      high = Math.max(high, id);
+    }
+    return Tuple.of(customerId, ids, low, high);
+  }
+
+  /**
+   * Splits the rows of {@link #ordersStatement} into orders and their lines: each order's run of
+   * rows (one per line; one with null line columns for an order without lines), whose first row
+   * holds the order's columns. {@code lines} null when the rows have no line columns.
+   */
+  public static void split(
+      RowSet<Row> rows, List<Row> orders, @Nullable List<OrderRepresentation.Lines> lines) {
+    List<Row> all = new ArrayList<>(rows.size());
+    rows.forEach(all::add);
+    int from = 0;
+    while (from < all.size()) {
+      Row first = all.get(from);
+      long id = first.getLong(0);
+      int to = from + 1;
+      while (to < all.size() && all.get(to).getLong(0) == id) {
+        to++;
+      }
+      orders.add(first);
+      if (lines != null) {
+        boolean none = first.getValue(OrderRepresentation.ORDER_COLUMN_COUNT) == null;
+        lines.add(
+            new OrderRepresentation.RowLines(
+                all, from, none ? from : to, OrderRepresentation.ORDER_COLUMN_COUNT));
+      }
+      from = to;
+    }
   }
 
   /** A page being assembled. */
@@ -311,7 +450,10 @@ public final class OrderReads {
     final Fields.Selection sel;
     final @Nullable Format oneOff;
     List<Row> orders = List.of();
-    final List<Row> lines = new ArrayList<>();
+
+    /** Each order's lines, in the order of {@link #orders}; null when they are not asked for. */
+    @Nullable List<OrderRepresentation.Lines> lines;
+
     boolean more;
     Optional<String> next = Optional.empty();
 
@@ -326,6 +468,13 @@ public final class OrderReads {
       this.limit = limit;
       this.sel = sel;
       this.oneOff = oneOff;
+    }
+
+    /** The orders (and their lines when {@code withLines}) of {@link #ordersStatement}'s rows. */
+    void joined(RowSet<Row> rows, boolean withLines) {
+      orders = new ArrayList<>(limit);
+      lines = withLines ? new ArrayList<>(limit) : null;
+      split(rows, orders, lines);
     }
 
     /**
@@ -353,29 +502,25 @@ public final class OrderReads {
           oneOff, encode(oneOff), opaque, Representation.NO_DATE, next, customerId);
     }
 
-    /**
-     * The page in {@code format} (protobuf written from the rows, no JSON in between). Lines are
-     * sorted by order id; each order finds its run by id.
-     */
+    /** The page in {@code format} (protobuf written from the rows, no JSON in between). */
     private Buffer encode(Format format) {
+      List<OrderRepresentation.Lines> byOrder = lines;
+      int[] i = {0};
       return Pages.encode(
           format,
           OrderPage.getDefaultInstance(),
           orders,
           next,
           600,
-          (gen, order) -> {
-            long id = order.getLong(0);
-            int from = lowerBound(lines, id);
-            int to = from;
-            while (to < lines.size() && lines.get(to).getLong(0) == id) {
-              to++;
-            }
-            OrderRepresentation.write(
-                gen, order, new OrderRepresentation.RowLines(lines, from, to, 1), sel);
-          });
+          (gen, order) ->
+              OrderRepresentation.write(
+                  gen, order, byOrder == null ? NO_LINES : byOrder.get(i[0]++), sel));
     }
   }
+
+  /** For a fieldset without {@code items}, which are then never read. */
+  private static final OrderRepresentation.Lines NO_LINES =
+      new OrderRepresentation.RowLines(List.of(), 0, 0, 0);
 
   private static int lowerBound(List<Row> lines, long orderId) {
     int lo = 0;

@@ -46,6 +46,79 @@ class CustomerOrdersApiTest {
     assertThat(rest.json().get("next_cursor").isNull()).isTrue();
   }
 
+  /**
+   * A page reads its positions from the customer's key, then its orders joined with their lines:
+   * each item of every page, walked by cursor over a seeded customer whose orders span months and
+   * have several lines, is the order as {@code GET /v1/orders/{id}} has it, in the key's order;
+   * sparse fieldsets (without items, with some item fields) keep the same orders and fields.
+   */
+  @Test
+  void everyItemOfEveryPageIsTheOrderWithItsLinesWhateverTheFieldset() {
+    long customer =
+        server.queryLong(
+            "SELECT k.customer_id FROM orders_by_customer k JOIN order_items i ON i.order_id ="
+                + " k.order_id AND i.customer_id = k.customer_id AND i.line_no = 3"
+                + " GROUP BY k.customer_id HAVING count(DISTINCT k.order_id) >= 2"
+                + " AND count(DISTINCT date_trunc('month', k.created_at)) >= 2"
+                + " ORDER BY k.customer_id LIMIT 1");
+    List<Long> keyOrder = new ArrayList<>();
+    for (String id :
+        server
+            .queryText(
+                "SELECT string_agg(order_id::text, ',' ORDER BY created_at DESC, order_id DESC)"
+                    + " FROM orders_by_customer WHERE customer_id = "
+                    + customer)
+            .trim()
+            .split(",")) {
+      keyOrder.add(Long.parseLong(id));
+    }
+    List<Long> seen = new ArrayList<>();
+    boolean manyLines = false;
+    String cursor = null;
+    do {
+      Api.Response page = api.get(page(customer, "limit=4", cursor));
+      assertThat(page.status()).isEqualTo(200);
+      for (JsonNode item : page.json().get("data")) {
+        long id = item.get("id").asLong();
+        seen.add(id);
+        assertThat(item).as("order %d", id).isEqualTo(api.get("/v1/orders/" + id).json());
+        manyLines |= item.get("items").size() >= 3;
+      }
+      JsonNode sparse = api.get(page(customer, "limit=4&fields=id,status", cursor)).json();
+      JsonNode someItems =
+          api.get(page(customer, "limit=4&fields=id,items.line_no,items.quantity", cursor)).json();
+      JsonNode data = page.json().get("data");
+      assertThat(sparse.get("data")).hasSameSizeAs(data);
+      assertThat(someItems.get("data")).hasSameSizeAs(data);
+      for (int i = 0; i < data.size(); i++) {
+        assertThat(sparse.get("data").get(i).get("id")).isEqualTo(data.get(i).get("id"));
+        assertThat(sparse.get("data").get(i).has("items")).isFalse();
+        assertThat(sparse.get("data").get(i).get("status")).isEqualTo(data.get(i).get("status"));
+        JsonNode items = someItems.get("data").get(i).get("items");
+        assertThat(items).hasSameSizeAs(data.get(i).get("items"));
+        for (int j = 0; j < items.size(); j++) {
+          assertThat(items.get(j).get("quantity"))
+              .isEqualTo(data.get(i).get("items").get(j).get("quantity"));
+          assertThat(items.get(j).has("product_name")).isFalse();
+        }
+      }
+      assertThat(sparse.get("next_cursor")).isEqualTo(page.json().get("next_cursor"));
+      cursor =
+          page.json().get("next_cursor").isNull() ? null : page.json().get("next_cursor").asText();
+    } while (cursor != null);
+    assertThat(seen).isEqualTo(keyOrder);
+    assertThat(manyLines).as("an order with three lines or more was read").isTrue();
+  }
+
+  /** The path of a page of {@code customer}'s orders with {@code query}, after {@code cursor}. */
+  private static String page(long customer, String query, String cursor) {
+    return "/v1/customers/"
+        + customer
+        + "/orders?"
+        + query
+        + (cursor == null ? "" : "&cursor=" + cursor);
+  }
+
   @Test
   void filtersByStatus() {
     long customer = fx.customer();
@@ -126,12 +199,7 @@ class CustomerOrdersApiTest {
     String cursor = null;
     int pages = 0;
     do {
-      Api.Response page =
-          api.get(
-              "/v1/customers/"
-                  + customer
-                  + "/orders?limit=7&fields=id"
-                  + (cursor == null ? "" : "&cursor=" + cursor));
+      Api.Response page = api.get(page(customer, "limit=7&fields=id", cursor));
       assertThat(page.status()).isEqualTo(200);
       page.json().get("data").forEach(o -> seen.add(o.get("id").asLong()));
       cursor =

@@ -78,6 +78,20 @@ class QueryPlanTest {
         + "'::bigint[]";
   }
 
+  /**
+   * The arguments of a statement by the ids of a page (OrderReads#byIds): the customer of the
+   * first, the ids, their lowest and highest.
+   */
+  private String byIds(String ids) throws SQLException {
+    return number("SELECT customer_id FROM orders WHERE id = (" + ids + ")[1]")
+        + ", "
+        + ids
+        + ", "
+        + number("SELECT min(i) FROM unnest(" + ids + ") i")
+        + ", "
+        + number("SELECT max(i) FROM unnest(" + ids + ") i");
+  }
+
   @Test
   void theSeededVolumeIsThere() throws SQLException {
     assertThat(number("SELECT count(*) FROM orders")).isGreaterThanOrEqualTo(200_000);
@@ -117,20 +131,53 @@ class QueryPlanTest {
     }
   }
 
+  /**
+   * A page without a status filter as REST reads it: its positions from the key alone, then its
+   * orders with their lines by id, the id range a parameter, so that the generic plan starts the
+   * scans of the page's months only ("Subplans Removed" on orders and on order_items); without the
+   * range each probe starts a scan of every month, which was most of a page's cost.
+   */
+  @Test
+  void customerOrderPagesReadTheKeyThenTheOrdersWithTheirLinesInTheirMonthsOnly() throws Exception {
+    for (String[] c :
+        new String[][] {
+          {OrderReads.keysStatement(false), "42, 21"},
+          {OrderReads.keysStatement(true), "42, now(), 100, 21"}
+        }) {
+      String plan = plan(c[0], c[1]);
+      assertThat(plan)
+          .as(c[0])
+          .contains("Index Only Scan Backward using orders_by_customer_pkey")
+          .doesNotContain("Sort  (")
+          .doesNotContain("Seq Scan");
+    }
+    String args = byIds(someOrderIds());
+    long partitions =
+        number("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass");
+    for (boolean withLines : new boolean[] {false, true}) {
+      String sql = OrderReads.ordersStatement(withLines);
+      String plan = plan(sql, args);
+      assertNoSequentialScanOfRows(plan);
+      assertThat(plan).as(sql).contains("_pkey on orders_y").doesNotContain("Hash Join");
+      // pruned when the plan starts, once per partitioned table the statement reads
+      assertThat(plan.split("Subplans Removed").length - 1)
+          .as("scans pruned at start-up in:%n%s", plan)
+          .isEqualTo(withLines ? 2 : 1);
+      // the ids lie in at most a few months: far fewer scans started than months kept
+      assertThat(plan.split("Index Scan using").length - 1)
+          .as("index scans started in:%n%s", plan)
+          .isLessThan((int) partitions / 2);
+      if (withLines) {
+        assertThat(plan).as(sql).contains("_pkey on order_items_y");
+      }
+    }
+  }
+
   @Test
   void orderLinesOfAPageUseThePrimaryKey() throws Exception {
     String ids = someOrderIds();
     // as serve/OrderReads reads them: the page's customer, its ids and their range
-    String plan =
-        plan(
-            OrderReads.linesStatement(),
-            number("SELECT customer_id FROM orders WHERE id = (" + ids + ")[1]")
-                + ", "
-                + ids
-                + ", "
-                + number("SELECT min(i) FROM unnest(" + ids + ") i")
-                + ", "
-                + number("SELECT max(i) FROM unnest(" + ids + ") i"));
+    String plan = plan(OrderReads.linesStatement(), byIds(ids));
     assertNoSequentialScanOfRows(plan);
     assertThat(plan).contains("order_items_y").contains("_pkey");
     try (Connection conn = database().openJdbc();

@@ -30,11 +30,12 @@ import java.util.Map;
  * PostgreSQL client service that answers the same two uncached reads from the same database with
  * the same JSON, and nothing else: no router, authentication, limits, admission, metrics, tracing,
  * logging or cache. {@code GET /v1/orders/{id}} is one statement (the order joined with its lines);
- * {@code GET /v1/customers/{id}/orders} two (a page of 20, then the lines of those orders), the
- * statements ({@link OrderReads#pageStatement}, {@link OrderReads#linesStatement}) and the encoder
- * hotpath itself uses, so the shapes are equal byte for byte and the difference between the two is
- * what hotpath adds around them. Sized as hotpath is (event loops, connections, pipelining from the
- * same HOTPATH_* settings), on the database of {@code ./data}.
+ * {@code GET /v1/customers/{id}/orders} two (the positions of a page of 20 in the customer's key,
+ * then those orders joined with their lines), the statements ({@link OrderReads#keysStatement},
+ * {@link OrderReads#ordersStatement}) and the encoder hotpath itself uses, so the shapes are equal
+ * byte for byte and the difference between the two is what hotpath adds around them. Sized as
+ * hotpath is (event loops, connections, pipelining from the same HOTPATH_* settings), on the
+ * database of {@code ./data}.
  *
  * <p>{@code GET /static} answers fixed bytes: the JSON of the order the baseline script samples
  * (order 5000 of the demo seed, read once at start), with its {@code Content-Type}. It is the
@@ -45,13 +46,17 @@ import java.util.Map;
  * <pre>java -cp bench/target/benchmarks.jar dev.hotpath.bench.baseline.BareService PORT</pre>
  */
 public final class BareService extends VerticleBase {
-  /** hotpath's own statements for the page (OrderReads): the same SQL, the same plans. */
-  private static final String PAGE = OrderReads.pageStatement(false, false);
+  /**
+   * hotpath's own statements for the page (OrderReads): its positions in the customer's key, then
+   * its orders joined with their lines; the same SQL, the same plans.
+   */
+  private static final String PAGE = OrderReads.keysStatement(false);
 
-  private static final String LINES = OrderReads.linesStatement();
+  private static final String ORDERS = OrderReads.ordersStatement(true);
   private static final String JSON = "application/json";
   private static final int LIMIT = 20;
   private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
+  private static final Buffer EMPTY_PAGE = Buffer.buffer("{\"data\":[],\"next_cursor\":null}");
 
   /** The order {@code /static} serves: order 5000 of the demo seed (its id carries its month). */
   static final long STATIC_ORDER = (288L << 40) | 5000;
@@ -175,23 +180,22 @@ public final class BareService extends VerticleBase {
           .preparedQuery(PAGE)
           .execute(Tuple.of(id, LIMIT + 1))
           .compose(
-              orders -> {
-                Long[] ids = new Long[Math.min(orders.size(), LIMIT)];
-                long low = Long.MAX_VALUE;
-                long high = Long.MIN_VALUE;
+              keys -> {
+                if (keys.size() == 0) {
+                  return Future.succeededFuture(EMPTY_PAGE);
+                }
+                Long[] ids = new Long[Math.min(keys.size(), LIMIT)];
                 int i = 0;
-                for (Row r : orders) {
+                for (Row r : keys) {
                   if (i < ids.length) {
-                    ids[i] = r.getLong(0);
-                    low = Math.min(low, ids[i]);
-                    high = Math.max(high, ids[i]);
-                    i++;
+                    ids[i++] = r.getLong(1);
                   }
                 }
+                boolean more = keys.size() > LIMIT;
                 return client
-                    .preparedQuery(LINES)
-                    .execute(Tuple.of(id, ids, low, high))
-                    .map(lines -> encodePage(orders, lines));
+                    .preparedQuery(ORDERS)
+                    .execute(OrderReads.byIds(id, ids))
+                    .map(rows -> encodePage(rows, more));
               })
           .onComplete(
               ar -> {
@@ -222,32 +226,18 @@ public final class BareService extends VerticleBase {
     request.response().putHeader("Content-Type", JSON).end(body);
   }
 
-  private static Buffer encodePage(RowSet<Row> orderRows, RowSet<Row> lineRows) {
-    List<Row> orders = new ArrayList<>(orderRows.size());
-    orderRows.forEach(orders::add);
-    boolean more = orders.size() > LIMIT;
-    if (more) {
-      orders.remove(orders.size() - 1);
-    }
-    List<Row> lines = new ArrayList<>(lineRows.size());
-    lineRows.forEach(lines::add);
+  private static Buffer encodePage(RowSet<Row> rows, boolean more) {
+    List<Row> orders = new ArrayList<>(LIMIT);
+    List<OrderRepresentation.Lines> lines = new ArrayList<>(LIMIT);
+    OrderReads.split(rows, orders, lines);
     return JsonOutput.write(
         256 + 600 * orders.size(),
         gen -> {
           gen.writeStartObject();
           gen.writeArrayFieldStart("data");
-          for (Row order : orders) {
-            long id = order.getLong(0);
-            int from = lowerBound(lines, id);
-            int to = from;
-            while (to < lines.size() && lines.get(to).getLong(0) == id) {
-              to++;
-            }
+          for (int i = 0; i < orders.size(); i++) {
             OrderRepresentation.write(
-                gen,
-                order,
-                new OrderRepresentation.RowLines(lines, from, to, 1),
-                OrderRepresentation.FIELDS.all());
+                gen, orders.get(i), lines.get(i), OrderRepresentation.FIELDS.all());
           }
           gen.writeEndArray();
           if (more) {
@@ -265,19 +255,5 @@ public final class BareService extends VerticleBase {
           }
           gen.writeEndObject();
         });
-  }
-
-  private static int lowerBound(List<Row> lines, long orderId) {
-    int lo = 0;
-    int hi = lines.size();
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (lines.get(mid).getLong(0) < orderId) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 }
