@@ -15,16 +15,28 @@ public final class GraphStatements {
   }
 
   /**
-   * The lines of the orders in {@code $1} (bigint[]), whose customers are in {@code $2} (bigint[]):
-   * {@code order_id}, then {@code itemColumns}, by order and line number. The customers name the
-   * shard key (a line carries its order's customer, V13), so a database distributed by customer
-   * asks only their shards; on one node it filters rows the primary key already found.
+   * As {@link #byIds}, for a table partitioned by id ranges (orders: the id carries its month,
+   * V12), with the lowest and highest of the ids as {@code $2} and {@code $3}: PostgreSQL cannot
+   * prune partitions by an array parameter, so without the range the generic plan opens every month
+   * to probe it; with it, only the months between.
+   */
+  public static String byIdsInRange(String table, String columns) {
+    return byIds(table, columns) + " AND id BETWEEN $2 AND $3";
+  }
+
+  /**
+   * The lines of the orders in {@code $1} (bigint[]), whose customers are in {@code $2} (bigint[]),
+   * the lowest and highest of the orders {@code $3} and {@code $4} (so that only their months are
+   * opened, as {@link #byIdsInRange}): {@code order_id}, then {@code itemColumns}, by order and
+   * line number. The customers name the shard key (a line carries its order's customer, V13), so a
+   * database distributed by customer asks only their shards; on one node it filters rows the
+   * primary key already found.
    */
   public static String linesOfOrders(String itemColumns) {
     return "SELECT order_id, "
         + itemColumns
         + " FROM order_items WHERE order_id = ANY($1) AND customer_id = ANY($2)"
-        + " ORDER BY order_id, line_no";
+        + " AND order_id BETWEEN $3 AND $4 ORDER BY order_id, line_no";
   }
 
   /**
@@ -45,6 +57,21 @@ public final class GraphStatements {
         + " COALESCE(k.after_id, 9223372036854775807))"
         + " ORDER BY created_at DESC, id DESC LIMIT k.lim) o"
         + " ORDER BY k.n, o.created_at DESC, o.id DESC";
+  }
+
+  /**
+   * One page of one customer's orders without a status filter, newest first, in one statement:
+   * {@code $1} the customer, {@code $2} and {@code $3} the position after which it starts (nulls:
+   * from the top), {@code $4} at most so many rows; returns {@code columns}. The function (V16)
+   * reads the page's positions in {@code orders_by_customer}, then its orders by id with the page's
+   * id range as a parameter, so only the page's months are opened, as the REST page's two
+   * statements do.
+   */
+  public static String customerOrderPage(String columns) {
+    return "SELECT "
+        + columns
+        + " FROM customer_order_page($1, $2, $3, $4) WITH ORDINALITY AS orders"
+        + " ORDER BY orders.ordinality";
   }
 
   /**

@@ -125,6 +125,49 @@ class GraphqlApiTest {
     assertThat(second.get("next_cursor").isNull()).isTrue();
   }
 
+  /**
+   * The page of one customer without a status filter is one statement (V16's function: the page's
+   * positions, then its orders by id within the page's months): walked by cursor over a seeded
+   * customer whose orders span months, every page is REST's page with the same cursor, field for
+   * field, lines included.
+   */
+  @Test
+  void walksASeededCustomersOrdersAcrossMonthsAsRestPagesThem() {
+    long customer =
+        server.queryLong(
+            "SELECT customer_id FROM orders_by_customer GROUP BY customer_id"
+                + " HAVING count(*) BETWEEN 4 AND 40"
+                + " AND count(DISTINCT date_trunc('month', created_at)) >= 2"
+                + " ORDER BY customer_id LIMIT 1");
+    String query =
+        "query($c: Long!, $after: String) { customer(id: $c) { orders(first: 3, after: $after) {"
+            + " data { "
+            + ORDER_FIELDS.replace("line1 city", "line1 region city")
+            + " } next_cursor } } }";
+    String cursor = null;
+    int pages = 0;
+    do {
+      String variables =
+          "{\"c\":" + customer + (cursor == null ? "" : ",\"after\":\"" + cursor + "\"") + "}";
+      Api.Response answer = graphql(api, query, variables);
+      assertThat(answer.json().has("errors")).as(answer.body()).isFalse();
+      JsonNode page = answer.json().at("/data/customer/orders");
+      JsonNode rest =
+          api.get(
+                  "/v1/customers/"
+                      + customer
+                      + "/orders?limit=3"
+                      + (cursor == null ? "" : "&cursor=" + cursor))
+              .json();
+      assertThat(withoutNulls(page.get("data"))).isEqualTo(withoutNulls(rest.get("data")));
+      assertThat(page.get("data").size()).isPositive();
+      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
+      assertThat(cursor).isEqualTo(rest.path("next_cursor").asText(null));
+      pages++;
+    } while (cursor != null && pages < 100);
+    assertThat(pages).isGreaterThan(1).isLessThan(100);
+  }
+
   @Test
   void twentyOrdersWithItemsAndProductsCostOneStatementPerLevel() {
     long customer = fx.customer();
