@@ -13,6 +13,7 @@ import dev.hotpath.config.Settings;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
+import dev.hotpath.graphql.GraphqlEngine;
 import dev.hotpath.grpc.GrpcServer;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
@@ -226,6 +227,10 @@ public final class App implements AutoCloseable {
               .await(30, TimeUnit.SECONDS);
       // a replica must have replayed a write before its reads may fill the cache the write emptied
       replicas.ifPresent(r -> invalidation.beforeEvicting(r::invalidated));
+      // the GraphQL schema is parsed and built here, once, on this thread: built by the first event
+      // loop to deploy, it blocked both loops (the second waits for it) past Vert.x's 2 s warning
+      // on a busy machine
+      GraphqlEngine.shared(vertx, effective.graphql());
       vertx
           .deployVerticle(
               () ->
