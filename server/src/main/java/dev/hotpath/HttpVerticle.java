@@ -44,6 +44,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlClient;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -306,7 +307,9 @@ public final class HttpVerticle extends VerticleBase {
       String message = String.valueOf(cause.getMessage());
       type = message.contains("header") ? ProblemType.HEADERS_TOO_LARGE : ProblemType.URI_TOO_LONG;
     }
-    var problem = new ProblemException(type, type.title());
+    var problem =
+        new ProblemException(
+            type, type == ProblemType.BAD_REQUEST ? malformedDetail(cause) : type.title());
     SecurityHeaders.add(request.response().headers(), settings.transport().tls());
     request
         .response()
@@ -315,6 +318,34 @@ public final class HttpVerticle extends VerticleBase {
         .putHeader("Connection", "close")
         .end(Problems.encode(problem, "/"))
         .onComplete(done -> request.connection().close());
+  }
+
+  /**
+   * What is wrong with a request head the decoder refused, in words of the HTTP specification and
+   * never in the decoder's own (its messages may quote the request's bytes).
+   */
+  static String malformedDetail(Throwable cause) {
+    String m = cause == null ? "" : String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+    if (m.contains("header name") || m.contains("empty headers")) {
+      return "A header name is empty or holds a character other than a token's (RFC 9110, 5.1)";
+    } else if (m.contains("header value")) {
+      return "A header value holds a control character (RFC 9110, 5.5)";
+    } else if (m.contains("trailing header")) {
+      return "The trailer section holds a header that a trailer may not carry (RFC 9110, 6.5.1)";
+    } else if (m.contains("content-length are not allowed")) {
+      return "The request has both Content-Length and Transfer-Encoding: send one (RFC 9112, 6.3)";
+    } else if (m.contains("chunked must be the last")) {
+      return "chunked must be the last transfer coding of Transfer-Encoding (RFC 9112, 6.1)";
+    } else if (m.contains("content-length")) {
+      return "Content-Length must be one non-negative decimal number (RFC 9110, 8.6)";
+    } else if (m.contains("method")) {
+      return "The method holds a character other than a token's (RFC 9110, 9.1)";
+    } else if (m.contains("separator") || m.contains("line separator")) {
+      return "A line of the request head is not ended by CRLF, or a header is not name: value"
+          + " (RFC 9112, 2.2 and 5)";
+    }
+    return "The request line is not method, target and HTTP version separated by single spaces,"
+        + " or holds a character HTTP does not allow there (RFC 9112, 3)";
   }
 
   private PoolOptions poolOptions(int size, String namePrefix) {

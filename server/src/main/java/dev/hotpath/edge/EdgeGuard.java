@@ -223,6 +223,10 @@ public final class EdgeGuard {
     Conn conn = new Conn(connection, System.nanoTime() + limits.headerTimeout().toNanos());
     connections.put(connection, conn);
     conn.valve = gates.valve(connection, () -> refusedBelowVertx(conn)).orElse(null);
+    // after the valve: a body the decoder cannot frame gets a 400 problem, not a closed socket
+    if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
+      BodyFraming.install(base.channelHandlerContext().pipeline(), tls);
+    }
     connection.closeHandler(
         v -> {
           open.decrementAndGet();

@@ -370,10 +370,41 @@ public final class Contract {
       var loc = e.getLocation();
       String where =
           loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ProblemException(ProblemType.MALFORMED_JSON, "The body is not valid JSON" + where);
+      String twice = duplicateField(e);
+      throw new ProblemException(
+          ProblemType.MALFORMED_JSON,
+          twice == null
+              ? "The body is not valid JSON" + where
+              : "The body names " + twice + " twice" + where);
     } catch (IOException e) {
       throw new ProblemException(ProblemType.MALFORMED_JSON, "The body could not be read");
     }
+  }
+
+  /**
+   * The name a duplicate-key error is about, quoted, when the parser refused the body for naming a
+   * field twice: {@code the field "x"} for a short printable name, {@code a field} for any other
+   * (the name is the client's own bytes); null for any other error.
+   */
+  private static String duplicateField(JsonProcessingException e) {
+    if (!(e instanceof com.fasterxml.jackson.core.exc.StreamReadException read)
+        || read.getOriginalMessage() == null
+        || !read.getOriginalMessage().startsWith("Duplicate field")) {
+      return null;
+    }
+    String name = null;
+    try {
+      name = read.getProcessor() == null ? null : read.getProcessor().currentName();
+    } catch (IOException | RuntimeException unreadable) {
+      // no name to give
+    }
+    if (name == null
+        || name.isEmpty()
+        || name.length() > 64
+        || !name.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+      return "a field";
+    }
+    return "the field \"" + name + '"';
   }
 
   /**

@@ -473,6 +473,97 @@ class HostileMatrixTest {
   }
 
   @Test
+  void aBodyThatNamesAFieldTwiceIsRefusedByTheFieldsName() {
+    Operation op = new Operation("POST", "/v1/customers/batch-get", "BatchGetRequest");
+    Api.Response r =
+        send(op, "/v1/customers/batch-get", "application/json", utf8("{\"ids\":[1],\"ids\":[2]}"));
+    assertRefused("duplicate", r, 400);
+    assertThat(r.json().get("type").asText()).endsWith("/malformed-json");
+    assertThat(r.json().get("detail").asText())
+        .matches("The body names the field \"ids\" twice at line 1, column \\d+");
+    String hostile = "<" + "x".repeat(100) + ">";
+    Api.Response long_ =
+        send(
+            op,
+            "/v1/customers/batch-get",
+            "application/json",
+            utf8("{\"" + hostile + "\":1,\"" + hostile + "\":2}"));
+    assertRefused("long duplicate", long_, 400);
+    assertThat(long_.json().get("detail").asText())
+        .startsWith("The body names a field twice")
+        .doesNotContain("xxx");
+  }
+
+  @Test
+  void aChunkedBodyThatCannotBeFramedIsA400ProblemAndChangesNothing() throws IOException {
+    String before = fx.rowCounts();
+    String token = Tokens.get().service();
+    for (String chunks : List.of("zz\r\n{}\r\n0\r\n\r\n", "5;\u0001\r\n{\"a\":\r\n0\r\n\r\n")) {
+      for (String auth : new String[] {token, null}) {
+        String head =
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Idempotency-Key: "
+                + UUID.randomUUID()
+                + "\r\nTransfer-Encoding: chunked\r\n"
+                + (auth == null ? "" : "Authorization: Bearer " + auth + "\r\n")
+                + "\r\n";
+        String response = rawBytes(head + chunks);
+        // readAllBytes returned: the server closed the connection after its answer
+        assertThat(response.toLowerCase())
+            .as(chunks)
+            .contains("content-type: application/problem+json");
+        if (auth != null) {
+          assertThat(response.lines().findFirst().orElse("")).as(chunks).contains(" 400 ");
+          assertThat(response.toLowerCase()).contains("connection: close");
+          assertThat(response).contains("/problems/bad-request").contains("chunk size");
+        } else {
+          // the head alone earns a 401, which may be answered before the body is read
+          assertThat(response.lines().findFirst().orElse(""))
+              .as(chunks)
+              .containsAnyOf(" 400 ", " 401 ");
+        }
+      }
+    }
+    assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
+  }
+
+  @Test
+  void aRequestHeadTheDecoderRefusesIsA400ThatSaysWhatIsWrong() throws IOException {
+    String ok = "GET /v1/products HTTP/1.1\r\nHost: localhost\r\n";
+    Map<String, String> heads =
+        Map.of(
+            ok + "X-A: a\u0001b\r\n\r\n",
+            "header value holds a control character",
+            ok + "Bad Name: v\r\n\r\n",
+            "header name is empty or holds a character",
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n",
+            "Content-Length must be one non-negative decimal number",
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
+                + "Content-Length: 2\r\n\r\n",
+            "Content-Length must be one",
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+                + "Content-Length: 6\r\n\r\n",
+            "both Content-Length and Transfer-Encoding");
+    for (var head : heads.entrySet()) {
+      String response = rawBytes(head.getKey());
+      assertThat(response.lines().findFirst().orElse("")).as(head.getKey()).contains(" 400 ");
+      assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+      assertThat(response).as(head.getKey()).contains(head.getValue());
+    }
+  }
+
+  /** Sends bytes as they are (ISO-8859-1) on a new connection; all the server answers. */
+  private static String rawBytes(String request) throws IOException {
+    try (Socket socket = new Socket("localhost", server.app().port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
   void aRequestLineOfAnHttpVersionNoServerSpeaksIsA505Problem() throws IOException {
     for (String version : List.of("HTTP/2.0", "HTTP/9.9", "HTTP/1.2", "HTTP/0.8")) {
       String response = raw("GET /v1/products " + version, null);
