@@ -178,6 +178,33 @@ class ResponseCacheTest {
   }
 
   @Test
+  void aNotFoundEntryIsLoadedAgainOnceItsShorterLifetimeHasPassed() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    CacheKey missing = key(Kind.ORDER, 3, 0);
+    lookup.get(missing);
+    loader.completeAbsent(0);
+    now.addAndGet(NEGATIVE_TTL.toNanos() - 1);
+    assertThat(lookup.get(missing).join().found()).isFalse();
+    assertThat(loader.calls()).as("within its lifetime: a hit").isEqualTo(1);
+
+    now.addAndGet(1);
+    CompletableFuture<Entry> again = lookup.get(missing);
+    assertThat(loader.calls()).as("past it: one new load").isEqualTo(2);
+    assertThat(again).isNotDone();
+    assertThat(lookup.get(missing)).as("concurrent misses share it").isSameAs(again);
+    loader.complete(1, "o3v1");
+    assertThat(tagOf(lookup.get(missing))).isEqualTo("\"o3v1\"");
+    assertThat(loader.calls()).isEqualTo(2);
+    // the found entry lives the full ttl, counted from its own load
+    now.addAndGet(TTL.toNanos() - Duration.ofSeconds(1).toNanos()); // before XFetch's horizon
+    assertThat(tagOf(lookup.get(missing))).isEqualTo("\"o3v1\"");
+    now.addAndGet(Duration.ofSeconds(1).toNanos());
+    lookup.get(missing);
+    assertThat(loader.calls()).isEqualTo(3);
+  }
+
+  @Test
   void aHotEntryIsRefreshedInTheBackgroundBeforeItExpires() {
     ManualLoader loader = new ManualLoader();
     ResponseCache.Lookup lookup = cache.lookup(loader);
