@@ -51,6 +51,11 @@ public final class CanonicalPath {
       } else if (c < 0x21 || c == 0x7f) {
         return new ProblemException(
             ProblemType.BAD_REQUEST, "The path holds a control character or space");
+      } else if (c > 0x7f) {
+        // a byte past ASCII sent as it is (the request line is read as ISO-8859-1)
+        return new ProblemException(
+            ProblemType.BAD_REQUEST,
+            "The path holds a character outside ASCII: percent-encode its UTF-8 bytes (RFC 3986)");
       }
     }
     return null;

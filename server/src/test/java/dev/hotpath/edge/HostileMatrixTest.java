@@ -552,6 +552,17 @@ class HostileMatrixTest {
     }
   }
 
+  @Test
+  void aPathWithARawByteOutsideAsciiIsA400ThatAsksForPercentEncoding() throws IOException {
+    String token = Tokens.get().service();
+    for (String path : List.of("/v1/pro\u00ffducts", "/v1/customers/" + customer + "\u00e9")) {
+      String response = raw("GET " + path + " HTTP/1.1", token);
+      assertThat(response.lines().findFirst().orElse("")).as(path).contains(" 400 ");
+      assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+      assertThat(response).contains("percent-encode");
+    }
+  }
+
   /** Sends bytes as they are (ISO-8859-1) on a new connection; all the server answers. */
   private static String rawBytes(String request) throws IOException {
     try (Socket socket = new Socket("localhost", server.app().port())) {
