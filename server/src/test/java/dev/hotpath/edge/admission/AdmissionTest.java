@@ -84,4 +84,39 @@ class AdmissionTest {
     }
     assertThat(admission.limit()).isLessThan(grown).isGreaterThanOrEqualTo(20);
   }
+
+  @Test
+  void saturatedWindowsDoNotTeachTheLimitTheirLatency() {
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    KneeLimit held = new KneeLimit(100, 20, 1000, Admission.RTT_TOLERANCE);
+    KneeLimit drifting = new KneeLimit(100, 20, 1000, Admission.RTT_TOLERANCE);
+    // with room: 2 ms is the server's latency, and both learn it
+    for (int i = 0; i < 50; i++) {
+      held.sample(2 * ms, held.getLimit(), false);
+      drifting.sample(2 * ms, drifting.getLimit(), false);
+    }
+    assertThat(held.level()).isEqualTo(2.0 * ms);
+    // a long spike: every window 8 ms with the limit in use (1,000 windows, about two minutes of
+    // a two-loop server's windows); counted saturated, the level stays; counted with room (as
+    // Gradient2 counts every window), it climbs towards 8 ms and the limit climbs with it
+    for (int i = 0; i < 1000; i++) {
+      held.sample(8 * ms, held.getLimit(), true);
+      drifting.sample(8 * ms, drifting.getLimit(), false);
+    }
+    assertThat(held.level()).isEqualTo(2.0 * ms);
+    assertThat(held.getLimit()).isEqualTo(20);
+    assertThat(drifting.level()).isGreaterThan(5.0 * ms);
+    assertThat(drifting.getLimit()).isGreaterThan(100);
+    // saturated but within the tolerance of the level: the limit grows
+    int floor = held.getLimit();
+    for (int i = 0; i < 50; i++) {
+      held.sample(3 * ms, held.getLimit(), true);
+    }
+    assertThat(held.getLimit()).isGreaterThan(floor);
+    // latency far under the level brings the level down, saturated or not
+    for (int i = 0; i < 20; i++) {
+      held.sample(ms / 2, held.getLimit(), true);
+    }
+    assertThat(held.level()).isLessThan(2.0 * ms);
+  }
 }
