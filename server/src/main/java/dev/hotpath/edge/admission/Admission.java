@@ -12,8 +12,9 @@ import java.util.function.LongSupplier;
 
 /**
  * The process's concurrency limit: how many requests may be in flight at once, adapted to the
- * latency it causes (Netflix concurrency-limits' Gradient2: the limit shrinks when recent latency
- * rises above its long-term average, and grows while it does not), or fixed by a setting.
+ * latency it causes (Gradient2's rule, {@link KneeLimit}: the limit shrinks when recent latency
+ * rises above its long-term level, learnt from windows with room, and grows while it does not), or
+ * fixed by a setting.
  *
  * <p>Requests are admitted by each event loop's {@link AdmissionGate}: a request of {@link
  * Criticality} {@code c} is admitted while the count in flight is below {@code c.threshold(limit)},

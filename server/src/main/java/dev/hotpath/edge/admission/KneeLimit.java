@@ -21,9 +21,11 @@ import java.util.function.Consumer;
  * admitted request waiting behind them (admitted p99 7-11x the unloaded one in the quiet 3x runs of
  * 2026-12-06, with no request shed).
  *
- * <p>A window whose latency is under half the level (load fell, or the mix got cheaper) brings the
- * level down at once by 5 % per window, saturated or not, as Gradient2 does. Thread-safe: samples
- * come from every event loop, a few times a second each.
+ * <p>At its floor the level learns from saturated windows too: the limit can come down no further,
+ * and a server that is slower for good would otherwise keep it at the floor for as long as the
+ * server stayed busy. A window whose latency is under half the level (load fell, or the mix got
+ * cheaper) brings the level down at once by 5 % per window, saturated or not, as Gradient2 does.
+ * Thread-safe: samples come from every event loop, a few times a second each.
  */
 final class KneeLimit implements Limit {
   /** Windows the long-term level averages over (Gradient2's default). */
@@ -92,7 +94,10 @@ final class KneeLimit implements Limit {
       }
       level = rtt;
       learnt = 1;
-    } else if (!saturated) {
+    } else if (!saturated || estimated <= minLimit) {
+      // at its floor the limit cannot shed more: a server slower for good (a heavier mix, a slower
+      // database) would keep it there, saturated, for as long as the level stayed; there the level
+      // learns as it does with room
       learnt++;
       double weight = learnt <= WARMUP_WINDOWS ? 1.0 / learnt : 2.0 / (LONG_WINDOWS + 1);
       level += (rtt - level) * weight;
