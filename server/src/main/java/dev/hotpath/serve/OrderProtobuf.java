@@ -22,8 +22,9 @@ import org.jspecify.annotations.Nullable;
  * ProtobufForms#bytes} makes of the JSON page (ProtobufApiTest and OrderProtobufTest compare them):
  * a column that is null, or a field the fieldset leaves out, is absent; every field of an order has
  * presence, so a zero or an empty text is written. Only the shipping address, kept as JSON text, is
- * read as {@link ProtobufForms} reads JSON. Sizes are computed before anything is written, so each
- * message is written once into an array of its exact size.
+ * read as {@link ProtobufForms} reads JSON (once per page for consecutive orders with the same
+ * text). Sizes are computed before anything is written, so each message is written once into an
+ * array of its exact size.
  */
 final class OrderProtobuf {
   private OrderProtobuf() {}
@@ -40,8 +41,9 @@ final class OrderProtobuf {
     int n = orders.size();
     byte[][] encoded = new byte[n][];
     int size = 0;
+    Addresses addresses = new Addresses();
     for (int i = 0; i < n; i++) {
-      encoded[i] = order(orders.get(i), lines == null ? null : lines.get(i), sel);
+      encoded[i] = order(orders.get(i), lines == null ? null : lines.get(i), sel, addresses);
       size += CodedOutputStream.computeByteArraySize(OrderPage.DATA_FIELD_NUMBER, encoded[i]);
     }
     String cursor = next.orElse(null);
@@ -65,7 +67,11 @@ final class OrderProtobuf {
   }
 
   /** One order's message, from its row (as {@link OrderRepresentation#COLUMNS}) and lines. */
-  static byte[] order(Row order, OrderRepresentation.@Nullable Lines lines, Fields.Selection sel) {
+  static byte[] order(
+      Row order,
+      OrderRepresentation.@Nullable Lines lines,
+      Fields.Selection sel,
+      Addresses addresses) {
     Long id = sel.has(0) ? order.getLong(0) : null;
     Long customerId = sel.has(1) ? order.getLong(1) : null;
     String status = sel.has(2) ? order.getString(2) : null;
@@ -73,7 +79,7 @@ final class OrderProtobuf {
     Long subtotal = sel.has(4) ? order.getLong(4) : null;
     Long total = sel.has(5) ? order.getLong(5) : null;
     Integer itemCount = sel.has(6) ? order.getInteger(6) : null;
-    byte[] address = sel.has(7) ? address(order.getString(7)) : null;
+    byte[] address = sel.has(7) ? addresses.of(order.getString(7)) : null;
     boolean items = sel.has(8) && lines != null;
     Integer version = sel.has(9) ? order.getInteger(8) : null;
     String createdAt = sel.has(10) ? time(order.getOffsetDateTime(9)) : null;
@@ -241,9 +247,25 @@ final class OrderProtobuf {
     }
   }
 
-  /** The address's message from its JSON text, as ProtobufForms reads it; null: absent. */
-  private static byte @Nullable [] address(@Nullable String json) {
-    return json == null ? null : ProtobufForms.messageField(json, SHIPPING_ADDRESS);
+  /**
+   * The addresses' messages of one page, from their JSON texts as ProtobufForms reads them (null:
+   * absent). A customer's orders mostly ship to one address: a text equal to the one before is not
+   * read again.
+   */
+  static final class Addresses {
+    private @Nullable String lastText;
+    private byte @Nullable [] last;
+
+    byte @Nullable [] of(@Nullable String json) {
+      if (json == null) {
+        return null;
+      }
+      if (!json.equals(lastText)) {
+        last = ProtobufForms.messageField(json, SHIPPING_ADDRESS);
+        lastText = json;
+      }
+      return last;
+    }
   }
 
   private static @Nullable String time(@Nullable OffsetDateTime t) {

@@ -20,9 +20,9 @@ import java.util.Optional;
  * Not a test: the CPU of encoding one customer-orders page (#22), in one JVM, the ways side by side
  * and in turn: JSON, protobuf through the JSON writer driving {@link ProtobufGenerator} (before
  * OrderProtobuf), and protobuf from the rows ({@link OrderProtobuf}). The rows are those of the
- * bench page (5 orders of one line, an address, no payment), as the pg client's rows answer them.
- * Prints the thread's CPU nanoseconds per page for each, per round. Run from server/ after
- * test-compile:
+ * bench page (5 orders of one line, the customer's address on each, no payment), as the pg client's
+ * rows answer them. Prints the thread's CPU nanoseconds per page for each, per round. Run from
+ * server/ after test-compile:
  *
  * <pre>
  * java -cp target/test-classes:target/classes:target/hotpath.jar dev.hotpath.serve.OrderPageEncodingBench
@@ -69,8 +69,10 @@ public final class OrderPageEncodingBench {
               2_970L + i,
               2_970L + i,
               3,
-              "{\"city\": \"Springfield\", \"line1\": \"1 Test Street\", \"country\": \"US\","
-                  + " \"postal_code\": \"12345\"}",
+              // a text of its own per row, as the pg client reads each row's
+              new String(
+                  "{\"city\": \"Springfield\", \"line1\": \"1 Test Street\", \"country\": \"US\","
+                      + " \"postal_code\": \"12345\"}"),
               1,
               t.plusMinutes(i),
               t.plusMinutes(i),
