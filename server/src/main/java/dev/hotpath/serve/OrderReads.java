@@ -504,6 +504,9 @@ public final class OrderReads {
 
     /** The page in {@code format} (protobuf written from the rows, no JSON in between). */
     private Buffer encode(Format format) {
+      if (format == Format.PROTOBUF) {
+        return OrderProtobuf.page(orders, lines, next, sel);
+      }
       List<OrderRepresentation.Lines> byOrder = lines;
       int[] i = {0};
       return Pages.encode(

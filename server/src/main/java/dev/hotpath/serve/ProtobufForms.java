@@ -94,6 +94,22 @@ public final class ProtobufForms {
   }
 
   /**
+   * The value of the message field {@code field} (not repeated) whose JSON text is {@code json}, as
+   * {@link #bytes} reads it in place: null (absent) for a JSON null or no value, an empty message
+   * for a value that is not an object.
+   */
+  static byte @Nullable [] messageField(String json, FieldDescriptor field) {
+    try (JsonParser parser = JsonOutput.MAPPER.getFactory().createParser(json)) {
+      JsonToken token = parser.nextToken();
+      return token == null || token == JsonToken.VALUE_NULL
+          ? null
+          : (byte[]) value(parser, token, field);
+    } catch (IOException e) {
+      throw new IllegalStateException("The JSON form is not JSON", e);
+    }
+  }
+
+  /**
    * The message of {@code type} whose JSON object the parser is at the start of; on return the
    * parser is at its end.
    */

@@ -189,6 +189,58 @@ class ProtobufApiTest {
     }
   }
 
+  /**
+   * A cursor page of several orders written from its rows (OrderProtobuf): payments with and
+   * without an authorization and none, an address with a null, a number and an unknown object,
+   * orders of several lines; as its JSON page transcodes, byte for byte, up to the last page (no
+   * cursor).
+   */
+  @Test
+  void aCursorPageOfSeveralOrdersInProtobufIsByteForByteItsJsonTranscoded() {
+    long product = fx.product(990, 1_000);
+    long other = fx.product(15, 1_000);
+    long customer = fx.customer();
+    long[] orders = new long[5];
+    for (int i = 0; i < orders.length; i++) {
+      orders[i] = fx.order(customer, i % 2 == 0 ? product : other, i + 1);
+    }
+    server.execute(
+        "UPDATE orders SET payment_status = 'authorized', payment_authorization = 'auth_"
+            + orders[1]
+            + "' WHERE id = "
+            + orders[1]);
+    server.execute(
+        "UPDATE orders SET shipping_address = '{\"line1\":\"1 Rue \u00e9t\u00e9\","
+            + "\"city\":\"Paris\",\"postal_code\":\"75001\",\"country\":\"FR\"}'::jsonb"
+            + " WHERE id = "
+            + orders[3]);
+    String first =
+        api.get("/v1/customers/" + customer + "/orders?limit=1")
+            .json()
+            .path("next_cursor")
+            .asText();
+    for (int limit : new int[] {2, 4, 20}) {
+      for (String fields : new String[] {"", "&fields=id,payment,items,shipping_address"}) {
+        String path =
+            "/v1/customers/" + customer + "/orders?limit=" + limit + "&cursor=" + first + fields;
+        Api.Response json = api.get(path);
+        Api.Response pb = protobuf(api, path);
+        assertThat(json.status()).as(json.body()).isEqualTo(200);
+        assertThat(pb.status()).as(pb.body()).isEqualTo(200);
+        assertThat(pb.bytes())
+            .as(path)
+            .isEqualTo(
+                ProtobufForms.bytes(
+                        io.vertx.core.buffer.Buffer.buffer(json.body()),
+                        OrderPage.getDefaultInstance())
+                    .getBytes());
+        OrderPage page = decode(pb, OrderPage.getDefaultInstance());
+        assertThat(page.getDataList()).hasSize(Math.min(limit, orders.length - 1));
+        assertThat(page.hasNextCursor()).isEqualTo(limit < orders.length - 1);
+      }
+    }
+  }
+
   @Test
   void aSparseFieldsetLeavesTheOtherFieldsAbsent() {
     long id = fx.order(fx.customer(), fx.product(100, 100), 1);
