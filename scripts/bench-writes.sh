@@ -10,7 +10,8 @@
 # PGBENCH=1 (and the server on this machine with its embedded PostgreSQL), each full-speed run is
 # followed by pgbench's TPC-B-like transaction on that PostgreSQL (scale 10 in a database of its
 # own, -c64 -j1 -M prepared -T15, as scripts/bench-baseline.sh runs it) and the ratio of the two
-# rates, measured in the same minute.
+# rates, measured in the same minute. PACED_RUNS (default 2) sets the number of paced runs (0: none,
+# for before/after comparisons of the full-speed figures).
 #   scripts/bench-writes.sh [BASE_URL]
 set -euo pipefail
 base="${1:-http://localhost:8080}"
@@ -73,7 +74,7 @@ for i in 1 2; do
   echo "$line"
   [ -n "$pgbench_port" ] && tpc_b "${line%% req/s*}"
 done
-for i in 1 2; do
+for i in $(seq 1 "${PACED_RUNS:-2}"); do
   echo -n "paced (PACE_MS=${PACE_MS:-58}), run $i: "
   PACE_MS="${PACE_MS:-58}" RUN_ID="paced$i-$(date +%s%N)" \
     run -t1 -c64 -d20s --latency -s "$here/wrk/create-order.lua" "$base"
