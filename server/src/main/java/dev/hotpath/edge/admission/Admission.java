@@ -2,6 +2,7 @@ package dev.hotpath.edge.admission;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.FixedLimit;
+import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import dev.hotpath.config.AdmissionSettings;
 import dev.hotpath.observe.Meters;
 import io.micrometer.core.instrument.Counter;
@@ -12,9 +13,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The process's concurrency limit: how many requests may be in flight at once, adapted to the
- * latency it causes (Gradient2's rule, {@link KneeLimit}: the limit shrinks when recent latency
- * rises above its long-term level, learnt from windows with room, and grows while it does not), or
- * fixed by a setting.
+ * latency it causes (Netflix concurrency-limits' Gradient2: the limit shrinks when recent latency
+ * rises above its long-term average, and grows while it does not), or fixed by a setting.
  *
  * <p>Requests are admitted by each event loop's {@link AdmissionGate}: a request of {@link
  * Criticality} {@code c} is admitted while the count in flight is below {@code c.threshold(limit)},
@@ -105,16 +105,19 @@ public final class Admission {
   static final double RTT_TOLERANCE = 2.0;
 
   /**
-   * Gradient2's rule between the floor and the ceiling of the settings, from their start value,
-   * lowering the limit past {@link #RTT_TOLERANCE} times the latency of windows with room ({@link
-   * KneeLimit}); or a fixed limit when one is set.
+   * Gradient2 between the floor and the ceiling of the settings, from their start value, lowering
+   * the limit past {@link #RTT_TOLERANCE}; or a fixed limit when one is set.
    */
   static Limit limitFor(AdmissionSettings settings) {
     if (settings.fixedLimit().isPresent()) {
       return FixedLimit.of(settings.fixedLimit().getAsInt());
     }
-    return new KneeLimit(
-        settings.startLimit(), settings.minLimit(), settings.maxLimit(), RTT_TOLERANCE);
+    return Gradient2Limit.newBuilder()
+        .initialLimit(settings.startLimit())
+        .minLimit(settings.minLimit())
+        .maxConcurrency(settings.maxLimit())
+        .rttTolerance(RTT_TOLERANCE)
+        .build();
   }
 
   /** The source of nanoseconds that deadlines and queue waits run on. */
@@ -249,22 +252,9 @@ public final class Admission {
     lowered.addAndGet(delta);
   }
 
-  /** One sampling window's figures, given to the limit algorithm; a window with room. */
+  /** One sampling window's figures, given to the limit algorithm. */
   void sample(long startNanos, long rttNanos, int maxInFlight, boolean dropped) {
-    sample(startNanos, rttNanos, maxInFlight, dropped, false);
-  }
-
-  /**
-   * One sampling window's figures, given to the limit algorithm, and whether admission was
-   * saturated in it (a request found no slot for its class): the adaptive limit learns its
-   * long-term latency only from windows with room ({@link KneeLimit}).
-   */
-  void sample(long startNanos, long rttNanos, int maxInFlight, boolean dropped, boolean saturated) {
-    if (limit instanceof KneeLimit knee) {
-      knee.sample(rttNanos, maxInFlight, saturated);
-    } else {
-      limit.onSample(startNanos, rttNanos, maxInFlight, dropped);
-    }
+    limit.onSample(startNanos, rttNanos, maxInFlight, dropped);
   }
 
   void shed(Criticality criticality, Reason reason) {

@@ -143,13 +143,6 @@ public final class AdmissionGate {
   private int peakInFlight;
   private boolean dropped;
 
-  /**
-   * Whether admission was saturated in this window: a request found no slot for its class (held,
-   * queued or refused). Such windows do not teach the limit its long-term latency ({@link
-   * KneeLimit}).
-   */
-  private boolean saturated;
-
   /** HTTP/2 {@code RST_STREAM} error code: the stream was not processed, a retry is safe. */
   static final long REFUSED_STREAM = 0x7;
 
@@ -189,7 +182,6 @@ public final class AdmissionGate {
     if (!full()) {
       return false;
     }
-    saturated = true;
     String path = request.path();
     if (path == null || !path.startsWith("/v1/")) {
       return false;
@@ -264,7 +256,6 @@ public final class AdmissionGate {
         ctx.next();
         return;
       }
-      saturated = true;
       if (backpressure.holdsRequests()) {
         HttpServerRequest request = ctx.request();
         if (request.version() != HttpVersion.HTTP_2) {
@@ -302,7 +293,6 @@ public final class AdmissionGate {
       if (admission.hasRoom(criticality)) {
         ctx.next();
       } else {
-        saturated = true;
         refuse(ctx, criticality, Admission.Reason.LIMIT);
       }
     }
@@ -638,16 +628,13 @@ public final class AdmissionGate {
     dropped |= drop;
     if (now - windowStart >= WINDOW_NANOS) {
       if (samples >= MIN_SAMPLES) {
-        // requests still waiting, or connections left unread for load, saturate it too
-        boolean full = saturated || !waiters.isEmpty() || admission.pausedConnections() > 0;
-        admission.sample(windowStart, rttSum / samples, peakInFlight, dropped, full);
+        admission.sample(windowStart, rttSum / samples, peakInFlight, dropped);
       }
       windowStart = now;
       rttSum = 0;
       samples = 0;
       peakInFlight = 0;
       dropped = false;
-      saturated = false;
     }
   }
 }

@@ -46,7 +46,7 @@ public final class Gatekeeper {
         settings.admission() ? "on" : "off",
         settings.fixedLimit().isPresent()
             ? "fixed limit " + settings.fixedLimit().getAsInt()
-            : "adaptive limit (Gradient2's rule, KneeLimit) "
+            : "adaptive limit (Gradient2) "
                 + settings.minLimit()
                 + ".."
                 + settings.maxLimit()
