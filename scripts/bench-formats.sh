@@ -69,13 +69,13 @@ trap 'stop; rm -rf "$work"' EXIT
 quota=2000000000
 HOTPATH_H2C=on HOTPATH_GRPC_PORT="$grpc_port" \
   HOTPATH_RATE_CLIENT="$quota" HOTPATH_RATE_IP="$quota" HOTPATH_RATE_GLOBAL="$quota" \
-  "$root/hotpath" serve --demo --port "$port" --data-dir "$data" >/tmp/hotpath-bench-formats.log 2>&1 &
+  "$root/hotpath" serve --demo --port "$port" --data-dir "$data" >/tmp/hotpath-bench-formats-$port.log 2>&1 &
 pid=$!
 base="http://localhost:$port"
 for _ in $(seq 1 600); do
   if curl -fs "$base/health/ready" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$pid" 2>/dev/null; then
-    echo "the server did not start; see /tmp/hotpath-bench-formats.log" >&2
+    echo "the server did not start; see /tmp/hotpath-bench-formats-$port.log" >&2
     exit 2
   fi
   sleep 0.5
