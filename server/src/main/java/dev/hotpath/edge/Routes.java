@@ -138,7 +138,9 @@ public final class Routes {
    * Refuses a body whose {@code Content-Type} is not one the contract lists for the operation (415,
    * naming what is accepted), before the body is read. The router's own matching would take {@code
    * *}{@code /*} or a type with broken parameters; this takes only the listed types, with at most a
-   * {@code charset=utf-8} parameter (JSON is UTF-8, RFC 8259).
+   * {@code charset=utf-8} parameter (JSON is UTF-8, RFC 8259). A body with a {@code
+   * Content-Encoding} (gzip, anything but identity) is refused the same way: nothing here decodes
+   * it, and read as plain bytes it would be misread.
    */
   private static PlatformHandler mediaTypeGuard(List<String> accepted) {
     String detail =
@@ -146,8 +148,18 @@ public final class Routes {
             + String.join(" or ", accepted)
             + " (UTF-8; a charset parameter, if any, must be utf-8)";
     ProblemException refusal = new ProblemException(ProblemType.UNSUPPORTED_MEDIA_TYPE, detail);
+    ProblemException coded =
+        new ProblemException(
+            ProblemType.UNSUPPORTED_MEDIA_TYPE,
+            "Send the body uncompressed: this server takes no Content-Encoding on a request");
     return ctx -> {
-      if (MediaTypes.matches(ctx.request().getHeader("Content-Type"), accepted)) {
+      String coding = ctx.request().getHeader("Content-Encoding");
+      if (coding != null && !coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
+        // a coded body read as if it were plain would be misread, or worse, read as something else
+        // (RFC 9110, section 8.4: 415, with Accept-Encoding naming what is taken)
+        ctx.response().putHeader("Accept-Encoding", "identity");
+        ctx.fail(coded);
+      } else if (MediaTypes.matches(ctx.request().getHeader("Content-Type"), accepted)) {
         ctx.next();
       } else {
         ctx.fail(refusal);

@@ -428,10 +428,37 @@ public final class Contract {
   }
 
   /**
+   * Why a string cannot be stored as the client wrote it, or null when it can. Both cases are valid
+   * JSON: NUL, which no PostgreSQL text can hold, and a UTF-16 surrogate escape without its other
+   * half ({@code "\\ud800"}), which is no character at all and which encoding to UTF-8 would
+   * silently turn into a question mark.
+   */
+  static String unstorable(String text) {
+    for (int i = 0, n = text.length(); i < n; i++) {
+      char c = text.charAt(i);
+      if (c == '\u0000') {
+        return "must not contain the NUL character";
+      }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+        } else {
+          return "must be valid Unicode: \\u"
+              + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)
+              + " is half of a surrogate pair without its other half";
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * A streaming pass that refuses an array longer than the limit before any tree is built, so a
-   * body of a million small elements costs a scan, not a million nodes; and any string holding NUL,
-   * which is valid JSON but which no PostgreSQL text column accepts. Syntax errors are left to the
-   * parse that follows, which reports them with their position.
+   * body of a million small elements costs a scan, not a million nodes; and any string that cannot
+   * be stored as written ({@link #unstorable}). Syntax errors are left to the parse that follows,
+   * which reports them with their position.
    */
   private void checkArrays(byte[] bytes, int offset, int length) {
     int[] counts = new int[64];
@@ -463,12 +490,12 @@ public final class Contract {
               where.isEmpty() ? "/" : where,
               "must be an integer written without a fraction or an exponent");
         }
-        if ((token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME)
-            && parser.getText().indexOf('\u0000') >= 0) {
-          // valid JSON, but no PostgreSQL text can hold it
-          String where = parser.getParsingContext().pathAsPointer().toString();
-          throw ProblemException.invalid(
-              where.isEmpty() ? "/" : where, "must not contain the NUL character");
+        if (token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME) {
+          String unstorable = unstorable(parser.getText());
+          if (unstorable != null) {
+            String where = parser.getParsingContext().pathAsPointer().toString();
+            throw ProblemException.invalid(where.isEmpty() ? "/" : where, unstorable);
+          }
         }
         if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
           if (depth == counts.length) {

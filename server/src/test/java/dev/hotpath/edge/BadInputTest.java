@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,6 +165,62 @@ class BadInputTest {
     assertThat(body.status()).isEqualTo(400);
     assertThat(body.json().get("errors").get(0).get("field").asText()).isEqualTo("/name");
     assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  /**
+   * Regression: half a UTF-16 surrogate pair ({@code \ud800}) is a valid JSON escape but no
+   * character; a PATCH stored it as "?" and answered 200. A whole pair (an emoji) is kept.
+   */
+  @Test
+  void halfASurrogatePairIsA400AndAWholePairIsKept() {
+    String before = fx.rowCounts();
+    for (String name : List.of("a\\ud800b", "\\udc00", "x\\ud83d")) {
+      Api.Response r =
+          api.post("/v1/customers", "{\"email\":\"half@x.io\",\"name\":\"" + name + "\"}");
+      assertThat(r.status()).as(name).isEqualTo(400);
+      assertThat(r.contentType()).isEqualTo("application/problem+json");
+      assertThat(r.json().get("errors").get(0).get("field").asText()).isEqualTo("/name");
+      assertThat(r.json().get("errors").get(0).get("message").asText()).contains("surrogate");
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    Api.Response whole =
+        api.post("/v1/customers", "{\"email\":\"pair@x.io\",\"name\":\"a\\ud83d\\ude00\"}");
+    assertThat(whole.status()).isEqualTo(201);
+    assertThat(whole.json().get("name").asText()).isEqualTo("a\uD83D\uDE00");
+  }
+
+  /**
+   * Regression: a body sent with {@code Content-Encoding: gzip} was read as if it were plain (a
+   * plain body so labelled made an order). It is a 415 naming the coding taken; identity is fine.
+   */
+  @Test
+  void aCodedRequestBodyIsA415AndChangesNothing() throws Exception {
+    String order = "{\"customer_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}";
+    String before = fx.rowCounts();
+    for (String coding : List.of("gzip", "deflate", "br", "GZIP, identity")) {
+      Api.Response r =
+          api.post(
+              "/v1/orders",
+              order,
+              "Idempotency-Key",
+              java.util.UUID.randomUUID().toString(),
+              "Content-Encoding",
+              coding);
+      assertThat(r.status()).as(coding).isEqualTo(415);
+      assertThat(r.contentType()).isEqualTo("application/problem+json");
+      assertThat(r.header("Accept-Encoding")).hasValue("identity");
+      assertThat(r.json().get("detail").asText()).contains("uncompressed");
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    Api.Response plain =
+        api.post(
+            "/v1/customers",
+            "{\"email\":\"identity@x.io\",\"name\":\"i\"}",
+            "Idempotency-Key",
+            java.util.UUID.randomUUID().toString(),
+            "Content-Encoding",
+            "identity");
+    assertThat(plain.status()).isEqualTo(201);
   }
 
   @Test

@@ -382,7 +382,12 @@ class HostileMatrixTest {
               valid + "\u0000",
               valid.replaceFirst(":\"[^\"]*\"", ":\"" + "x".repeat(200_000) + "\""),
               valid.replaceFirst(
-                  ":\"[^\"]*\"", java.util.regex.Matcher.quoteReplacement(":\"a\\u0000b\"")));
+                  ":\"[^\"]*\"", java.util.regex.Matcher.quoteReplacement(":\"a\\u0000b\"")),
+              // half a surrogate pair: valid JSON escapes, but no character (it was stored as "?")
+              valid.replaceFirst(
+                  ":\"[^\"]*\"", java.util.regex.Matcher.quoteReplacement(":\"a\\ud800b\"")),
+              valid.replaceFirst(
+                  ":\"[^\"]*\"", java.util.regex.Matcher.quoteReplacement(":\"\\udc00\"")));
       for (String body : bodies) {
         if (body.equals(valid)) {
           continue; // a template without a string field to stretch
