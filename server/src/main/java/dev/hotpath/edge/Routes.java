@@ -83,6 +83,11 @@ public final class Routes {
     Optional<List<String>> scopes = contract.scopes(method.name(), path);
     RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
     Route route = router.route(method, path);
+    if (method == HttpMethod.GET) {
+      // HEAD is GET without the body (RFC 9110, section 9.3.2): the same steps, the same headers,
+      // and Vert.x writes no body for it; balancers and caches probe with it
+      route.method(HttpMethod.HEAD);
+    }
     String routeClass = info.routeClass();
     List<String> produced = contract.negotiatedMediaTypes(method.name(), path);
     // one router step for all three: the request's deadline, its route named for the

@@ -235,9 +235,38 @@ class BadInputTest {
     Api.Response r = api.send(api.request("/v1/orders/1").DELETE().build());
     assertThat(r.status()).isEqualTo(405);
     assertThat(r.contentType()).isEqualTo("application/problem+json");
-    assertThat(r.header("Allow")).hasValue("GET");
+    assertThat(r.header("Allow")).hasValue("GET, HEAD");
     assertThat(api.send(api.request("/v1/customers/1").DELETE().build()).header("Allow"))
-        .hasValue("GET, PATCH");
+        .hasValue("GET, HEAD, PATCH");
+  }
+
+  /**
+   * Regression: HEAD was a 405 on every route, though a server must support it wherever it supports
+   * GET (RFC 9110, section 9.1) and balancers probe health with it. It runs the GET's steps and
+   * answers its status and headers without a body.
+   */
+  @Test
+  void headAnswersWhatGetWouldWithoutABody() {
+    long order = fx.order(fx.customer(), fx.product(500, 10), 1);
+    for (String path : List.of("/v1/orders/" + order, "/v1/orders/999999999", "/health/live")) {
+      Api.Response get = api.get(path);
+      Api.Response head = api.send(api.request(path).HEAD().build());
+      assertThat(head.status()).as(path).isEqualTo(get.status());
+      assertThat(head.body()).as(path).isEmpty();
+      assertThat(head.header("Content-Type")).as(path).isEqualTo(get.header("Content-Type"));
+      assertThat(head.header("ETag")).as(path).isEqualTo(get.header("ETag"));
+    }
+    String tag = api.get("/v1/orders/" + order).header("ETag").orElseThrow();
+    Api.Response unchanged =
+        api.send(api.request("/v1/orders/" + order).header("If-None-Match", tag).HEAD().build());
+    assertThat(unchanged.status()).isEqualTo(304);
+    // HEAD is not a way around authentication
+    Api.Response anonymous =
+        api.send(
+            HttpRequest.newBuilder(api.request("/v1/orders/" + order).build().uri())
+                .HEAD()
+                .build());
+    assertThat(anonymous.status()).isEqualTo(401);
   }
 
   @Test

@@ -116,7 +116,10 @@ public final class Contracts {
   public void assertConforms(HttpRequest request, Api.Response response) {
     String raw = request.uri().getRawPath();
     String path = normalized(raw);
-    String method = request.method().toLowerCase();
+    // HEAD is the GET of the same path without the body (RFC 9110, section 9.3.2; the contract's
+    // description says every GET answers it): the GET's statuses and headers, an empty body
+    boolean head = request.method().equals("HEAD");
+    String method = head ? "get" : request.method().toLowerCase();
     int status = response.status();
     String where = request.method() + " " + request.uri() + " -> " + status;
     if (!path.equals(raw) || !canonicalEscapes(raw)) {
@@ -158,7 +161,10 @@ public final class Contracts {
         .as(where + ": status not declared for " + operation.get("operationId").asText())
         .isNotNull();
     declared = resolve(declared);
-    if (status == 304 || status == 204) {
+    if (head) {
+      assertThat(response.body()).as(where + ": a HEAD answer has no body").isEmpty();
+    }
+    if (status == 304 || status == 204 || head) {
       return;
     }
     JsonNode content = declared.get("content");
@@ -264,6 +270,10 @@ public final class Contracts {
 
   private void assertProblem(String where, Api.Response response) {
     assertThat(response.contentType()).as(where).startsWith("application/problem+json");
+    if (where.startsWith("HEAD ")) {
+      assertThat(response.body()).as(where + ": a HEAD answer has no body").isEmpty();
+      return;
+    }
     assertThat(validate("Problem", response.json())).as(where + ": " + response.body()).isEmpty();
   }
 
