@@ -1,6 +1,7 @@
 package dev.hotpath.graphql;
 
 import dev.hotpath.edge.auth.Scope;
+import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.ProductRepresentation;
@@ -119,6 +120,11 @@ final class Resolvers {
       env -> {
         Call call = Call.of(env);
         String category = env.getArgument("category");
+        String wrong = category == null ? null : Params.textProblem(category, 64);
+        if (wrong != null) {
+          // the REST route's rule for ?category= (a NUL reached PostgreSQL and failed the field)
+          throw ProblemException.invalid("category", wrong);
+        }
         int limit = first(env);
         String scope = "products:" + (category == null ? "" : "=" + category);
         String after = env.getArgument("after");

@@ -144,15 +144,26 @@ public final class Params {
     if (raw == null) {
       return Optional.empty();
     }
-    if (raw.isEmpty() || raw.length() > maxLength) {
-      errors.add(new FieldError(name, "must have 1 to " + maxLength + " characters"));
-      return Optional.empty();
-    }
-    if (hasControlCharacter(raw)) {
-      errors.add(new FieldError(name, "must not contain control characters"));
+    String wrong = textProblem(raw, maxLength);
+    if (wrong != null) {
+      errors.add(new FieldError(name, wrong));
       return Optional.empty();
     }
     return Optional.of(raw);
+  }
+
+  /**
+   * What is wrong with a free-text filter, or null when nothing is: the one rule of the REST query
+   * parameters and the GraphQL arguments that stand for them.
+   */
+  public static String textProblem(String raw, int maxLength) {
+    if (raw.isEmpty() || raw.length() > maxLength) {
+      return "must have 1 to " + maxLength + " characters";
+    }
+    if (hasControlCharacter(raw)) {
+      return "must not contain control characters";
+    }
+    return null;
   }
 
   /** Whether {@code s} holds a C0 control character or DEL (PostgreSQL text cannot hold NUL). */

@@ -340,6 +340,33 @@ class GraphqlApiTest {
         200);
   }
 
+  /**
+   * Regression: {@code products(category:)} took any text, and a NUL in it reached PostgreSQL and
+   * failed the field as an internal error; it follows the REST route's rule for {@code ?category=}.
+   */
+  @Test
+  void aCategoryTheRestRouteRefusesIsAValidationErrorBeforeAnyQuery() throws Exception {
+    for (String category : List.of("a\u0000b", "tab\there", "", "x".repeat(65))) {
+      // written into the document (a JSON string is a GraphQL string): a NUL in the variables
+      // would be refused by the body's own check before GraphQL sees it
+      Api.Response r =
+          graphql(
+              api,
+              "{ products(first: 2, category: "
+                  + MAPPER.writeValueAsString(category)
+                  + ") { data { id } } }",
+              "{}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      JsonNode error = r.json().get("errors").get(0);
+      assertThat(error.get("extensions").get("type").asText())
+          .as(r.body())
+          .endsWith("/validation-error");
+      assertThat(error.get("extensions").get("errors").get(0).get("field").asText())
+          .isEqualTo("category");
+      assertThat(QueryBudgets.queries(r.header("Server-Timing").orElseThrow())).hasValue(0);
+    }
+  }
+
   @Test
   void refusesAQueryCostlierThanTheLimitBeforeItRuns() {
     long customer = fx.customer();
