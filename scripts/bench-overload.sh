@@ -466,8 +466,6 @@ other_5xx=$((all_5xx - all_503 + unshed_503))
 # refused streams among them, or lost with their connection)
 failed=$(cat "$out/spike.txt" "$out/recovery.txt" | awk '/^requests:/ {f += $12 + $14} END {printf "%d", f}')
 timed_out=$(cat "$out/spike.txt" "$out/recovery.txt" | awk '/^requests:/ {f += $14} END {printf "%d", f}')
-# refused streams the server counted: shed minus the 503s it answered (spike and recovery)
-refused_streams=$((shed - all_503)); [ "$refused_streams" -ge 0 ] || refused_streams=0
 
 echo
 echo "== per second (from the first request of the spike): offered, 2xx, 503, p99 of the 2xx (ms); server limit / in flight"
@@ -553,7 +551,7 @@ printf "  p99 of admitted requests, spike       %8s ms  = %s x unloaded %s ms   
 printf "  server and PostgreSQL CPU per 2xx     %8s us in the spike (holds, resets and refusals included), %s us at capacity\n" "$(us_per "$((spike_t1 - spike_t0))" "$(ok_count "$out/spike.log")")" "$capacity_cpu"
 printf "  floor: p99 of GET /health/live at the spike's rate %s ms; admitted p99 = %s x that floor\n" "$floor_p99" "$(ratio "$spike_p99" "$floor_p99")"
 printf "  shed (503 overloaded, refused streams)  %6s   (503s seen in the spike: %s)\n" "$shed" "$spike_503"
-printf "  other 5xx                             %8s   (target 0)  %s;  requests without an answer: %s (%s timed out; the server refused %s streams and answered %s 503s)\n" "$other_5xx" "$(verdict "$ok_5xx")" "$failed" "$timed_out" "$refused_streams" "$all_503"
+printf "  other 5xx                             %8s   (target 0)  %s;  requests without an answer: %s (%s of them timed out, the rest reset: refused streams, or lost with their connection; 503s, answers, are apart: %s)\n" "$other_5xx" "$(verdict "$ok_5xx")" "$failed" "$timed_out" "$all_503"
 printf "  baseline seconds over %sx unloaded    %8s   (worst second of the baseline: p99 %s ms)\n" "$normal_factor" "$base_over" "$base_worst"
 printf "  p99 back within %sx unloaded after    %8s s   (strict, every second <= %.2f ms)\n" "$normal_factor" "$recovered_strict" "$strict_limit"
 printf "  p99 back within the baseline's spread %8s s   (every second <= %.2f ms)  (target <= 1)  %s\n" "$recovered" "$robust_limit" "$(at_3x "$ok_recovery")"
