@@ -100,9 +100,6 @@ public final class AdmissionGate {
   /** The most time between two checks of the queue while every waiter is held. */
   private static final long HELD_CHECK_MAX_MS = 100;
 
-  /** The shortest hold of an HTTP/2 stream, whatever the calm latency says. */
-  static final long STREAM_HOLD_FLOOR_NANOS = 2_000_000L;
-
   private static final ProblemException OVERLOADED = Refusal.OVERLOADED;
   private static final ProblemException EXPIRED =
       new ProblemException(
@@ -127,15 +124,6 @@ public final class AdmissionGate {
   private final long holdNanos;
 
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-
-  /**
-   * The p99 latency of this loop's requests admitted with room to spare, which bounds how long an
-   * HTTP/2 stream is held ({@link CalmLatency#holdNanos}): twice that, the admitted latency the
-   * overload goal allows, rather than the longest pause. Held for the longest pause (100 ms), the
-   * excess streams of a 3x spike were nearly all admitted in the end, after a wait that went into
-   * the admitted requests' p99 (7-12x the unloaded p99, 2026-12-07).
-   */
-  private final CalmLatency calm = new CalmLatency();
 
   /** The poll of the queue while some waiter waits a short wait (periodic), or -1. */
   private long drainTimer = -1;
@@ -356,9 +344,7 @@ public final class AdmissionGate {
         // a 429 did no work worth timing; a closed connection says nothing of the server
         if (status != 429) {
           long now = admission.nanoTime();
-          long rtt = now - startNanos;
-          calm.record(rtt, 2 * inFlightAtStart <= criticality.threshold(admission.limit()));
-          record(now, rtt, inFlightAtStart, status == 503 || status == 504);
+          record(now, now - startNanos, inFlightAtStart, status == 503 || status == 504);
         }
       }
       if (!waiters.isEmpty()) {
@@ -426,12 +412,10 @@ public final class AdmissionGate {
       // pause, and holding it blocks no other request of its caller: it waits its deadline out, as
       // the excess of a paused HTTP/1.x client waits in its socket (the bound below is for probes
       // behind a paused keep-alive connection, which an in-process request has none of)
-      // an HTTP/2 stream (valve) is held for twice the calm p99 at most: refused then, its client
-      // may retry it, where a longer hold put its whole wait into the admitted requests' latency
       wait =
           InProcess.isInProcess(ctx.request()) && !deadline.unbounded()
               ? Long.MAX_VALUE
-              : valve != null ? streamHoldNanos() : holdNanos;
+              : holdNanos;
     } else {
       if (queued++ == 0) {
         nonEmptySince = now;
@@ -534,11 +518,10 @@ public final class AdmissionGate {
     }
     // not sooner than the least gap, and at most HELD_CHECK_MAX_MS away (the admission clock may be
     // a test's, moved at will, so the earliest give-up is rechecked now and then)
-    // the least gap is at most a quarter of the HTTP/2 streams' hold, so that a short hold does
-    // not run out up to 10 ms late
-    long gap =
-        Math.min(HELD_DRAIN_EVERY_MS * 1_000_000L, Math.max(1_000_000L, streamHoldNanos() / 4));
-    long wait = Math.min(Math.max(earliestGiveUp - now, gap), HELD_CHECK_MAX_MS * 1_000_000L);
+    long wait =
+        Math.min(
+            Math.max(earliestGiveUp - now, HELD_DRAIN_EVERY_MS * 1_000_000L),
+            HELD_CHECK_MAX_MS * 1_000_000L);
     long at = now + wait;
     if (heldTimer >= 0) {
       if (heldTimerAt - at <= 0) {
@@ -637,11 +620,6 @@ public final class AdmissionGate {
     response.reset(REFUSED_STREAM);
   }
 
-  /** How long an HTTP/2 stream that finds no slot is held at most, now. */
-  long streamHoldNanos() {
-    return calm.holdNanos(STREAM_HOLD_FLOOR_NANOS, holdNanos);
-  }
-
   /** Adds one latency to the window; a full window goes to the limit algorithm. */
   private void record(long now, long rttNanos, int inFlight, boolean drop) {
     rttSum += rttNanos;
@@ -649,7 +627,6 @@ public final class AdmissionGate {
     peakInFlight = Math.max(peakInFlight, inFlight);
     dropped |= drop;
     if (now - windowStart >= WINDOW_NANOS) {
-      calm.windowEnded();
       if (samples >= MIN_SAMPLES) {
         admission.sample(windowStart, rttSum / samples, peakInFlight, dropped);
       }
