@@ -238,8 +238,11 @@ public final class Backpressure {
     Streams streams = streams(connection);
     long now = System.nanoTime();
     lower(connection, streams, now, loweredStreams);
-    if (streams.resets == 0 || now - streams.windowStart >= resetWindowNanos) {
-      streams.windowStart = now;
+    // the budget's window runs on the admission clock, as the holds whose refusals it counts do
+    // (a test moves both; on the system clock, a slow machine's test outlived the window)
+    long at = admission.nanoTime();
+    if (streams.resets == 0 || at - streams.windowStart >= resetWindowNanos) {
+      streams.windowStart = at;
       streams.resets = 0;
     }
     return ++streams.resets <= resetBudget;

@@ -608,7 +608,11 @@ class BackpressureApiTest {
             .pollInterval(Duration.ofMillis(2))
             .atMost(Duration.ofSeconds(30))
             .until(() -> admission().queued() == 1);
-        clock.addAndGet(Duration.ofMillis(1001).toNanos()); // its hold runs out
+        // past the read's deadline (200 ms), which ends its hold; the budget's window (30 s) runs
+        // on the same clock, so 101 holds of 250 ms stay within one window however slowly the
+        // machine runs them (moved 1,001 ms each, on a window of real time, a busy machine's run
+        // of 43 s outlived the window and the 101st refusal was a reset again)
+        clock.addAndGet(Duration.ofMillis(250).toNanos());
         if (i < budget) {
           Throwable refused = catchThrowable(() -> held.await(30, TimeUnit.SECONDS));
           assertThat(refused).as("refusal %d", i + 1).isInstanceOf(StreamResetException.class);
