@@ -64,6 +64,7 @@ public final class OutboxConsumer {
   private final Projection projection;
   private final int batch;
   private final Duration idle;
+  private final Duration caughtUpPause;
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile boolean stopped;
@@ -77,6 +78,7 @@ public final class OutboxConsumer {
     this.projection = projection;
     this.batch = batch;
     this.idle = idle;
+    this.caughtUpPause = projection.poll(idle);
   }
 
   public String name() {
@@ -133,7 +135,7 @@ public final class OutboxConsumer {
                       (System.nanoTime() - backlogStarted) / 1_000_000);
                 }
                 backlogEvents = 0;
-                vertx.setTimer(idle.toMillis(), t -> loop());
+                vertx.setTimer(caughtUpPause.toMillis(), t -> loop());
               }
             });
   }

@@ -2,6 +2,7 @@ package dev.hotpath.compute;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -24,6 +25,15 @@ public interface Projection {
    * and visible when this is called, and no row will ever be added to it.
    */
   Future<?> apply(SqlConnection conn, Position from, Position to);
+
+  /**
+   * How long this consumer pauses when it has caught up, given the configured pause ({@code
+   * HOTPATH_OUTBOX_POLL_MS}). A projection whose effect per batch is one write per key it touches
+   * may pause longer, so that more events share each key's write.
+   */
+  default Duration poll(Duration configured) {
+    return configured;
+  }
 
   /**
    * The SQL condition selecting the events of {@code (from, to]}, with parameters $1 to $4 ({@code

@@ -8,6 +8,7 @@ import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -26,9 +27,11 @@ import java.util.Optional;
  * knows the rows, not the protocol.
  *
  * <p>A request still running holds a transaction-level advisory lock on the hash of (client, key)
- * ({@link #lockKey}); the placeholder row it claims is never visible to others, because the same
- * transaction overwrites it with the response before it commits. Keys expire after {@code ttl}: an
- * expired row is taken over by the next claim, and the purge job deletes the rest.
+ * ({@link #lockKey}); its row is written once, with the response, in the round trip of the
+ * transaction's COMMIT (the claim only reads), so no other request ever sees a row without its
+ * response, and the row costs one insert, not an insert and an update. Keys expire after {@code
+ * ttl}: an expired row is taken over by the next save under its key, and the purge job deletes the
+ * rest.
  *
  * <p>Thread-safe and immutable.
  */
@@ -38,23 +41,36 @@ public final class IdempotencyStore {
   public static final int MAX_KEY_LENGTH = 255;
 
   /**
-   * Takes the lock without waiting, then inserts the placeholder row (or takes over an expired
-   * one). Returns (lock taken, row is ours).
+   * Takes the lock without waiting and, when it got it, looks for a live row under the key. Returns
+   * (lock taken, key free: no live row). It writes nothing: the row is written once, with the
+   * response, by {@link #SAVE}. The statement's snapshot is taken before the lock, so a row
+   * committed by the lock's previous holder in between may be missed here; {@link #SAVE} then finds
+   * it and fails ({@link #TAKEN}), and the transaction rolls back.
    */
   private static final String CLAIM =
-      "WITH l AS (SELECT pg_try_advisory_xact_lock($1) AS got),"
-          + " ins AS (INSERT INTO idempotency_keys"
-          + " (client_id, key, fingerprint, status, content_type, body, expires_at)"
-          + " SELECT $2, $3, $4, 0, '', ''::bytea, now() + make_interval(secs => $5) FROM l WHERE l.got"
+      "WITH l AS (SELECT pg_try_advisory_xact_lock($1) AS got)"
+          + " SELECT l.got, l.got AND NOT EXISTS (SELECT 1 FROM idempotency_keys"
+          + " WHERE client_id = $2 AND key = $3 AND expires_at > now()) FROM l";
+
+  /**
+   * Writes the key's row with the response, taking over an expired row. When a live row holds the
+   * key (the claim's snapshot missed it), nothing is written and the statement fails with division
+   * by zero ({@link #TAKEN}), so the COMMIT pipelined behind it rolls the transaction back: the
+   * write never commits without its key row, nor twice under one key.
+   */
+  private static final String SAVE =
+      "WITH s AS (INSERT INTO idempotency_keys"
+          + " (client_id, key, fingerprint, status, location, content_type, body, etag, expires_at)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))"
           + " ON CONFLICT (client_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-          + " status = 0, location = NULL, content_type = '', body = ''::bytea, etag = NULL,"
+          + " status = EXCLUDED.status, location = EXCLUDED.location,"
+          + " content_type = EXCLUDED.content_type, body = EXCLUDED.body, etag = EXCLUDED.etag,"
           + " created_at = now(), expires_at = EXCLUDED.expires_at"
           + " WHERE idempotency_keys.expires_at <= now() RETURNING 1)"
-          + " SELECT l.got, EXISTS (SELECT 1 FROM ins) FROM l";
+          + " SELECT 1 / (SELECT count(*)::int FROM s)";
 
-  private static final String SAVE =
-      "UPDATE idempotency_keys SET status = $3, location = $4, content_type = $5, body = $6,"
-          + " etag = $7 WHERE client_id = $1 AND key = $2";
+  /** The SQLSTATE of {@link #SAVE} finding the key taken (division_by_zero). */
+  static final String TAKEN = "22012";
 
   private static final String LOOKUP =
       "SELECT fingerprint, status, location, content_type, body, etag FROM idempotency_keys"
@@ -133,10 +149,10 @@ public final class IdempotencyStore {
     return new Key(ClientIdentity.of(ctx), key);
   }
 
-  /** Takes the key's lock without waiting and claims its row for fingerprint {@code fp}. */
-  Future<Claim> claim(SqlConnection conn, Key key, byte[] fp) {
+  /** Takes the key's lock without waiting and finds whether a live row holds the key. */
+  Future<Claim> claim(SqlConnection conn, Key key) {
     return conn.preparedQuery(CLAIM)
-        .execute(Tuple.of(lockKey(key), key.client(), key.key(), Buffer.buffer(fp), ttlSeconds))
+        .execute(Tuple.of(lockKey(key), key.client(), key.key()))
         .map(
             rows -> {
               Row row = rows.iterator().next();
@@ -144,18 +160,28 @@ public final class IdempotencyStore {
             });
   }
 
-  /** Overwrites the claimed row with the response; send it with the COMMIT. */
-  Future<RowSet<Row>> save(SqlConnection conn, Key key, Stored stored) {
+  /**
+   * Writes the key's row with the response and fingerprint {@code fp}; send it with the COMMIT.
+   * Fails with {@link #TAKEN} when a live row already holds the key.
+   */
+  Future<RowSet<Row>> save(SqlConnection conn, Key key, byte[] fp, Stored stored) {
     return conn.preparedQuery(SAVE)
         .execute(
             Tuple.of(
                 key.client(),
                 key.key(),
+                Buffer.buffer(fp),
                 (short) stored.status(),
                 stored.location().orElse(null),
                 stored.contentType(),
                 stored.body().copy(),
-                stored.etag().orElse(null)));
+                stored.etag().orElse(null),
+                ttlSeconds));
+  }
+
+  /** Whether {@code failure} is {@link #SAVE} finding the key held by a live row. */
+  static boolean taken(Throwable failure) {
+    return failure instanceof PgException e && TAKEN.equals(e.getSqlState());
   }
 
   /** The response saved under the key, unless it expired (or was purged). */

@@ -154,7 +154,7 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
   private Future<Outcome> inTransaction(
       SqlConnection conn, Key key, byte[] fp, String path, Command command) {
     Future<RowSet<Row>> begin = conn.query(BEGIN).execute();
-    Future<Claim> claim = keys.claim(conn, key, fp);
+    Future<Claim> claim = keys.claim(conn, key);
     Future<Void> claimed =
         Future.all(begin, claim)
             .compose(
@@ -195,15 +195,22 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
               }
               Stored stored = outcome.result();
               // Saved in the same round trip as the COMMIT: if the save fails, PostgreSQL turns
-              // the COMMIT into a rollback, and the failure of either fails the request.
-              Future<RowSet<Row>> save = keys.save(conn, key, stored);
+              // the COMMIT into a rollback, and the failure of either fails the request. A save
+              // that finds the key taken (the first request committed between the claim's
+              // snapshot and its lock) has written nothing: that request's response is replayed.
+              Future<RowSet<Row>> save = keys.save(conn, key, fp, stored);
               Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
               return Future.all(save, commit)
                   .transform(
-                      saved ->
-                          saved.succeeded()
-                              ? Future.succeededFuture(new Outcome(Kind.FRESH, stored))
-                              : rollback(conn).transform(r -> Future.failedFuture(saved.cause())));
+                      saved -> {
+                        if (saved.succeeded()) {
+                          return Future.succeededFuture(new Outcome(Kind.FRESH, stored));
+                        }
+                        Future<Void> rolledBack = rollback(conn);
+                        return save.failed() && IdempotencyStore.taken(save.cause())
+                            ? rolledBack.compose(r -> replay(conn, key, fp))
+                            : rolledBack.transform(r -> Future.failedFuture(saved.cause()));
+                      });
             });
   }
 
