@@ -79,10 +79,19 @@ public final class Routes {
   }
 
   public Route route(HttpMethod method, String path) {
+    return steps(router.route(method, path), method, path);
+  }
+
+  /**
+   * Installs on {@code route} the steps that the route {@code method path} of the contract runs
+   * before its handlers, and returns it: {@link #route} installs them on the router's route, {@link
+   * LeanDispatch} on a route of its own that matches every request it is given (it matched the path
+   * itself), so both run one implementation of each step.
+   */
+  Route steps(Route route, HttpMethod method, String path) {
     var info = contract.routeInfo(method.name(), path);
     Optional<List<String>> scopes = contract.scopes(method.name(), path);
     RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
-    Route route = router.route(method, path);
     String routeClass = info.routeClass();
     List<String> produced = contract.negotiatedMediaTypes(method.name(), path);
     // one router step for all three: the request's deadline, its route named for the
