@@ -4,6 +4,7 @@ import dev.hotpath.compute.JobQueue;
 import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.EdgeGuard;
+import dev.hotpath.edge.LeanDispatch;
 import dev.hotpath.edge.ReadYourWrites;
 import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
@@ -39,7 +40,9 @@ import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -49,6 +52,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -88,7 +92,17 @@ final class ApiRoutes {
       Gatekeeper.Gates gates,
       OutsideClient outsideClient) {}
 
-  static Router router(Shared shared, Loop loop) {
+  /**
+   * The request handler of one event loop: the hottest reads through a {@link LeanDispatch}, every
+   * other request through the full router.
+   */
+  static Handler<HttpServerRequest> dispatch(Shared shared, Loop loop) {
+    LeanDispatch[] lean = new LeanDispatch[1];
+    Router router = router(shared, loop, lean);
+    return lean[0].otherwise(router);
+  }
+
+  private static Router router(Shared shared, Loop loop, LeanDispatch[] lean) {
     Settings settings = shared.settings();
     Contract contract = shared.contract();
     CursorCodec cursors = shared.cursors();
@@ -98,14 +112,23 @@ final class ApiRoutes {
     Statements db = loop.db();
     OutsideClient outsideClient = loop.outsideClient();
     Router router = Router.router(loop.vertx());
-    router.route().handler(loop.guard()::front);
-    if (settings.replicas().enabled()) {
-      // read-your-writes over replicas: the client's last write position in, this request's out
-      router.route().handler(new ReadYourWrites(settings.replicas().cookieAge())::handle);
-    }
+    ReadYourWrites readYourWrites =
+        settings.replicas().enabled() ? new ReadYourWrites(settings.replicas().cookieAge()) : null;
+    // what every request runs before its route, on the full router and on the lean dispatch's
+    Consumer<Router> front =
+        r -> {
+          r.route().handler(loop.guard()::front);
+          if (readYourWrites != null) {
+            // read-your-writes over replicas: the client's last write position in, this request's
+            // out
+            r.route().handler(readYourWrites::handle);
+          }
+        };
+    front.accept(router);
     Routes routes =
         new Routes(
             router, contract, settings.observability().enabled(), shared.auth(), loop.gates());
+    lean[0] = new LeanDispatch(routes, loop.vertx(), front, ApiRoutes::failures);
 
     BodyHandler body =
         BodyHandler.create(false)
@@ -157,6 +180,9 @@ final class ApiRoutes {
         .produces(JSON)
         .produces(PROTOBUF)
         .handler(orders::listForCustomer);
+    // the same two reads ahead of the router, for the requests whose answer cannot differ
+    lean[0].get("/v1/orders/:id", orders::get);
+    lean[0].get("/v1/customers/:id/orders", orders::listForCustomer);
     routes.get("/v1/customers").produces(JSON).produces(PROTOBUF).handler(customers::list);
     routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
     routes
@@ -210,10 +236,7 @@ final class ApiRoutes {
             settings.transport().metrics())
         .mount(routes, body);
 
-    router.route().failureHandler(Problems::handleFailure);
-    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
-      router.errorHandler(status, Problems::handleFailure);
-    }
+    failures(router);
     Map<Pattern, String> allowed = allowedMethods(router);
     router.errorHandler(
         405,
@@ -228,6 +251,14 @@ final class ApiRoutes {
           Problems.handleFailure(ctx);
         });
     return router;
+  }
+
+  /** Failures and the router's own errors (but a 405) answered as problems. */
+  private static void failures(Router router) {
+    router.route().failureHandler(Problems::handleFailure);
+    for (int status : new int[] {400, 404, 406, 413, 415, 500}) {
+      router.errorHandler(status, Problems::handleFailure);
+    }
   }
 
   /** Path pattern to the methods its routes accept, for the {@code Allow} header of a 405. */

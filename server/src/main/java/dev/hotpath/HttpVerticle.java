@@ -37,7 +37,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.tracing.TracingPolicy;
-import io.vertx.ext.web.Router;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -179,8 +178,8 @@ public final class HttpVerticle extends VerticleBase {
                             readsPerLoop,
                             settings.database().pipeliningLimit(),
                             STATEMENT_TIMEOUT_MS + settings.limits().databaseGrace().toMillis()));
-    Router router =
-        ApiRoutes.router(
+    Handler<HttpServerRequest> dispatch =
+        ApiRoutes.dispatch(
             new ApiRoutes.Shared(
                 settings,
                 contract,
@@ -221,7 +220,7 @@ public final class HttpVerticle extends VerticleBase {
                       if (malformed != null) {
                         refuse(request, malformed, false);
                       } else if (!gates.refuseEarly(request, tls)) {
-                        router.handle(request);
+                        dispatch.handle(request);
                       } else if (request.version() != HttpVersion.HTTP_2) {
                         // refused for load: its connection is not read until there is room
                         guard.answeredEarly(request.connection());

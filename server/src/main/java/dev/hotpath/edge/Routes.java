@@ -79,15 +79,25 @@ public final class Routes {
   }
 
   public Route route(HttpMethod method, String path) {
-    var info = contract.routeInfo(method.name(), path);
-    Optional<List<String>> scopes = contract.scopes(method.name(), path);
-    RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
     Route route = router.route(method, path);
     if (method == HttpMethod.GET) {
       // HEAD is GET without the body (RFC 9110, section 9.3.2): the same steps, the same headers,
       // and Vert.x writes no body for it; balancers and caches probe with it
       route.method(HttpMethod.HEAD);
     }
+    return steps(route, method, path);
+  }
+
+  /**
+   * Installs on {@code route} the steps that the route {@code method path} of the contract runs
+   * before its handlers, and returns it: {@link #route} installs them on the router's route, {@link
+   * LeanDispatch} on a route of its own that matches every request it is given (it matched the path
+   * itself), so both run one implementation of each step.
+   */
+  Route steps(Route route, HttpMethod method, String path) {
+    var info = contract.routeInfo(method.name(), path);
+    Optional<List<String>> scopes = contract.scopes(method.name(), path);
+    RoutePolicy policy = RoutePolicy.of(contract, method.name(), path);
     String routeClass = info.routeClass();
     List<String> produced = contract.negotiatedMediaTypes(method.name(), path);
     // one router step for all three: the request's deadline, its route named for the
