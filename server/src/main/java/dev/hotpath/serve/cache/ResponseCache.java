@@ -292,8 +292,10 @@ public final class ResponseCache implements MeterBinder {
      */
     public CompletableFuture<Entry> get(CacheKey key) {
       CompletableFuture<Entry> future = cache.get(key, mapping);
-      boolean hit = future.isDone();
-      if (hit && !future.isCompletedExceptionally()) {
+      // a future that is done but failed is a load that failed at once (a database that is down
+      // or out of time), not an answer from the cache: Server-Timing says miss, as it was
+      boolean hit = future.isDone() && !future.isCompletedExceptionally();
+      if (hit) {
         Entry entry = future.join();
         long now = ticker.read();
         if (entry.representation == null && entry.expired(now)) {
@@ -301,7 +303,7 @@ public final class ResponseCache implements MeterBinder {
           // would have at its expiry (Caffeine counted the lookup as a hit; it counts the miss)
           cache.asMap().remove(key, future);
           future = cache.get(key, mapping);
-          hit = future.isDone();
+          hit = future.isDone() && !future.isCompletedExceptionally();
         } else if (entry.refreshDue(now)) {
           refresh(key, future, entry, loader);
         }
