@@ -29,7 +29,7 @@
 # nghttp2-client, time) when missing. Not a test: the lead measures with it.
 #   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=<the customer's newest>,
 #                               CUSTOMER_ID=42, PAGE_LIMIT=5, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10,
-#                               GRPC_CONNECTIONS=2)
+#                               GRPC_CONNECTIONS=2, PARTS="order page graphql": the parts to run, any of the three)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
@@ -43,6 +43,8 @@ conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
 limit="${PAGE_LIMIT:-5}"
 grpc_conns="${GRPC_CONNECTIONS:-2}"
+parts=" ${PARTS:-order page graphql} "
+part() { [[ "$parts" == *" $1 "* ]]; }
 jar="$root/server/target/hotpath.jar"
 
 need=()
@@ -175,7 +177,7 @@ http_run() {
     bad="$(echo "$out" | awk '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f}')"
     # h2load's own split: 3xx/4xx/5xx, and requests failed (no answer: reset or refused stream,
     # connection closed), errored and timed out
-    said="$(echo "$out" | awk '/^status codes:/ {printf "h2load: %s 3xx, %s 4xx, %s 5xx;", $5, $7, $9} /^requests:/ {printf " %s failed, %s errored, %s timed out", $10, $12, $14}')"
+    said="$(echo "$out" | awk '/^status codes:/ {c = $5 " 3xx, " $7 " 4xx, " $9 " 5xx"} /^requests:/ {f = $10 " failed (no answer: a reset or refused stream), " $12 " errored, " $14 " timed out"} END {print "h2load: " c "; " f}')"
     [ "${bad:-0}" -gt 0 ] || said=""
   fi
   report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n" \
@@ -260,9 +262,13 @@ grpc_run() {
   client=$!
   until grep -q '^measuring' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
   refusals_before
-  t0="$(cpu_ticks)" p0="$(pg_ticks)" g0="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  # the client's CPU from its own lines (a client that has exited by the time /proc is read
+  # made the script exit, silently, under set -e)
+  t0="$(cpu_ticks)" p0="$(pg_ticks)"
+  g0="$(sed -n 's/^measuring, client CPU ns: \([0-9]*\)$/\1/p' "$out")"
   until grep -q '^measured' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
-  t1="$(cpu_ticks)" p1="$(pg_ticks)" g1="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  t1="$(cpu_ticks)" p1="$(pg_ticks)"
+  g1="$(sed -n 's/^measured, client CPU ns: \([0-9]*\)$/\1/p' "$out")"
   wait "$client" || true
   line="$(grep '^requests:' "$out" || true)"
   if [ -z "$line" ]; then
@@ -276,27 +282,32 @@ grpc_run() {
   report "$1" "$rps" "$(echo "$line" | sed -n 's/.*p99: \([0-9.]* ms\).*/\1/p')" \
     "$(echo "$line" | sed -n 's/.*bytes\/answer: \([0-9]*\).*/\1/p')" \
     "$(echo "$line" | sed -n 's/.*errors: \([0-9]*\),.*/\1/p')" "$t0" "$t1" "$n" "$p0" "$p1" \
-    "$(awk -v a="${g0:-0}" -v b="${g1:-0}" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
+    "$(awk -v a="${g0:-0}" -v b="${g1:-0}" 'BEGIN { print (b - a) / 1e9 }')"
   refusals_after ""
 }
 
-echo "== cached order read $order_path"
-expect_cache "$order_path" hit
-http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
-http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
-http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
-grpc_run "gRPC GetOrder" order "$order" ""
-ratios
-echo "== uncached customer-orders page (a cursor page of $limit)"
-expect_cache "$page_path" miss
-http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
+if part order; then
+  echo "== cached order read $order_path"
+  expect_cache "$order_path" hit
+  http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
+  http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
+  http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
+  grpc_run "gRPC GetOrder" order "$order" ""
+  ratios
+fi
+if part page; then
+  echo "== uncached customer-orders page (a cursor page of $limit)"
+  expect_cache "$page_path" miss
+  http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
 # one stream per connection: the same 64 requests in flight as the HTTP/1.1 and gRPC rows. With
 # STREAMS per connection (640 in flight) most page requests were refused (REFUSED_STREAM: more
 # than admission lets in), which measured the refusals, not the format.
-http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
-http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
-grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
-ratios
+  http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
+  http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
+  grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
+  ratios
+fi
+part graphql || exit 0
 # GraphQL: the same fields as the REST answers (every property of an order), over HTTP/1.1 (wrk);
 # compare with the JSON / HTTP/1.1 rows. The page comes through customer(id) { orders }, GraphQL's
 # way to it, with GraphQL's own cursor for the same second page.

@@ -290,6 +290,6 @@ final class OrderProtobuf {
   }
 
   private static @Nullable String time(@Nullable OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
+    return t == null ? null : Timestamps.text(t);
   }
 }
