@@ -101,11 +101,11 @@ public class GrpcLoad {
                 .toByteArray();
     Run warm = new Run(channels, method, md, request, concurrency, warmup);
     warm.await();
-    System.out.println("measuring");
+    System.out.println("measuring, client CPU ns: " + cpuNanos());
     System.out.flush();
     Run run = new Run(channels, method, md, request, concurrency, seconds);
     run.await();
-    System.out.println("measured");
+    System.out.println("measured, client CPU ns: " + cpuNanos());
     System.out.flush();
     for (ManagedChannel channel : channels) {
       channel.shutdownNow();
@@ -122,6 +122,16 @@ public class GrpcLoad {
         n == 0 ? 0 : lat[Math.min(n - 1, (int) (n * 0.99))] / 1e6,
         n - run.errors == 0 ? 0 : run.bytes / (n - run.errors),
         run.codes.isEmpty() ? "" : ", errors by code: " + run.codes + ", first of each: " + run.first);
+  }
+
+  /**
+   * This process's CPU time so far: printed with "measuring" and "measured", so the script need not
+   * read /proc of a client that may have exited by the time it looks.
+   */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /**

@@ -4,7 +4,10 @@
 # and protobuf over h2c (h2load, prior knowledge), gRPC (load/GrpcLoad.java: a closed-loop
 # grpc-java client, since ghz is not packaged for Debian), and GraphQL (POST /graphql over HTTP/1.1
 # with wrk, asking for every field the REST answer has). Per line: requests per second, p99, bytes
-# per answer, answers that were not 2xx (a row with any is not a measurement of the format), and
+# per answer, answers that were not 2xx (a row with any is not a measurement of the format; under
+# it, what they were: the load generator's split, and the server's own count from /metrics of
+# answers by route and status, admission's sheds and rate limiting's refusals by reason, and gRPC
+# calls by code, over the measured seconds), and
 # server CPU per request (the server process's user+system time over the run, from /proc, divided
 # by the requests). Before each part the script checks, from Server-Timing, that the order read
 # is a cache hit and the page a miss, and stops if not. Authentication on, with a development
@@ -26,7 +29,7 @@
 # nghttp2-client, time) when missing. Not a test: the lead measures with it.
 #   scripts/bench-formats.sh   (PORT=18480, GRPC_PORT=18481, DATA_DIR=data, ORDER_ID=<the customer's newest>,
 #                               CUSTOMER_ID=42, PAGE_LIMIT=5, DURATION=20, WARMUP=10, CONNECTIONS=64, STREAMS=10,
-#                               GRPC_CONNECTIONS=2)
+#                               GRPC_CONNECTIONS=2, PARTS="order page graphql": the parts to run, any of the three)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18480}"
@@ -40,6 +43,8 @@ conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
 limit="${PAGE_LIMIT:-5}"
 grpc_conns="${GRPC_CONNECTIONS:-2}"
+parts=" ${PARTS:-order page graphql} "
+part() { [[ "$parts" == *" $1 "* ]]; }
 jar="$root/server/target/hotpath.jar"
 
 need=()
@@ -122,12 +127,35 @@ lg_out="$work/lg.txt"
 timed() { /usr/bin/time -f 'LOADGEN_CPU %U %S' -o "$lg_out" "$@"; }
 lg_cpu() { awk '/^LOADGEN_CPU/ {print $2 + $3}' "$lg_out"; }
 
+# What the server itself counted as not 2xx or 3xx (by route and status), what admission shed
+# and rate limiting refused (by reason), and gRPC calls not OK (by method and code), from its
+# /metrics: taken before and after a row's measured seconds, the difference is printed under any
+# row that had some, so that a row's non-2xx say what they were
+refusals() {
+  curl -fs "$base/metrics" 2>/dev/null | awk '
+    /^http_server_requests_seconds_count[{]/ && !/status="[23][0-9][0-9]"/ { print $1, $2 }
+    /^hotpath_admission_shed_total[{]/ || /^hotpath_rate_limited_total[{]/ { print $1, $2 }
+    /^grpc_server_calls_seconds_count[{]/ && !/code="OK"/ { print $1, $2 }' || true
+}
+refusals_before() { refusals >"$work/refusals.txt"; }
+# $1: what the load generator said of its answers that were not 2xx (printed when the server
+# counted any, or the load generator did)
+refusals_after() {
+  local seen
+  seen="$(refusals | awk 'NR == FNR { b[$1] = $2; next } { d = $2 - b[$1]; if (d > 0) printf "      %s +%d\n", $1, d }' "$work/refusals.txt" -)"
+  if [ -n "$seen" ] || [ -n "${1:-}" ]; then
+    echo "   not 2xx in the measured seconds:${1:+ $1}"
+    [ -z "$seen" ] || echo "$seen"
+  fi
+}
+
 # $1 label, $2 path, $3 accept, $4 tool (wrk|h2load), $5 streams per connection (h2load; default
 # STREAMS)
 http_run() {
-  local label="$1" path="$2" accept="$3" tool="$4" m="${5:-$streams}" out t0 t1 p0 p1 n rps p99 bad
+  local label="$1" path="$2" accept="$3" tool="$4" m="${5:-$streams}" out t0 t1 p0 p1 n rps p99 bad said=""
   if [ "$tool" = wrk ]; then
     wrk -t1 -c"$conns" -d"${warmup}s" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
+    refusals_before
     t0="$(cpu_ticks)" p0="$(pg_ticks)"
     out="$(timed wrk -t1 -c"$conns" -d"${duration}s" --latency -H "$auth" -H "Accept: $accept" "$base$path")"
     t1="$(cpu_ticks)" p1="$(pg_ticks)"
@@ -135,8 +163,10 @@ http_run() {
     rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
     p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
     bad="$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $NF}')"
+    said="$(echo "$out" | awk '/Non-2xx or 3xx responses:|Socket errors:/' | tr -s ' \n' ' ')"
   else
     h2load -c"$conns" -m"$m" -D "$warmup" -H "$auth" -H "Accept: $accept" "$base$path" >/dev/null
+    refusals_before
     t0="$(cpu_ticks)" p0="$(pg_ticks)"
     out="$(timed h2load -c"$conns" -m"$m" -D "$duration" -H "$auth" -H "Accept: $accept" "$base$path")"
     t1="$(cpu_ticks)" p1="$(pg_ticks)"
@@ -145,9 +175,14 @@ http_run() {
     p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
     # answers that were not 2xx, plus requests that got no answer (reset, errored, timed out)
     bad="$(echo "$out" | awk '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f}')"
+    # h2load's own split: 3xx/4xx/5xx, and requests failed (no answer: reset or refused stream,
+    # connection closed), errored and timed out
+    said="$(echo "$out" | awk '/^status codes:/ {c = $5 " 3xx, " $7 " 4xx, " $9 " 5xx"} /^requests:/ {f = $10 " failed (no answer: a reset or refused stream), " $12 " errored, " $14 " timed out"} END {print "h2load: " c "; " f}')"
+    [ "${bad:-0}" -gt 0 ] || said=""
   fi
   report "$label" "$rps" "$p99" "$(bytes "$path" "$accept")" "${bad:-0}" "$t0" "$t1" "$n" \
     "$p0" "$p1" "$(lg_cpu)"
+  refusals_after "$said"
 }
 
 # $1 ticks before, $2 after, $3 requests: microseconds of CPU per request
@@ -202,6 +237,7 @@ graphql_run() {
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
     "$(cat "$body")" >"$script"
   wrk -t1 -c"$conns" -d"${warmup}s" -s "$script" -H "$auth" "$base/graphql" >/dev/null
+  refusals_before
   t0="$(cpu_ticks)" p0="$(pg_ticks)"
   out="$(timed wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$script" -H "$auth" "$base/graphql")"
   t1="$(cpu_ticks)" p1="$(pg_ticks)"
@@ -212,6 +248,7 @@ graphql_run() {
   size="$(curl -fs -o /dev/null -w '%{size_download}' -H "$auth" -H 'Content-Type: application/json' \
     --data-binary "@$body" "$base/graphql")"
   report "$label" "$rps" "$p99" "$size" "${bad:-0}" "$t0" "$t1" "$n" "$p0" "$p1" "$(lg_cpu)"
+  refusals_after ""
 }
 
 # $1 label, $2 order|page, $3 id, $4 cursor. One client JVM warms up for WARMUP seconds, then
@@ -224,9 +261,14 @@ grpc_run() {
     >"$out" 2>&1 &
   client=$!
   until grep -q '^measuring' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
-  t0="$(cpu_ticks)" p0="$(pg_ticks)" g0="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  refusals_before
+  # the client's CPU from its own lines (a client that has exited by the time /proc is read
+  # made the script exit, silently, under set -e)
+  t0="$(cpu_ticks)" p0="$(pg_ticks)"
+  g0="$(sed -n 's/^measuring, client CPU ns: \([0-9]*\)$/\1/p' "$out")"
   until grep -q '^measured' "$out" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
-  t1="$(cpu_ticks)" p1="$(pg_ticks)" g1="$(sed "s/.*) //" "/proc/$client/stat" 2>/dev/null | awk '{print $12 + $13}')"
+  t1="$(cpu_ticks)" p1="$(pg_ticks)"
+  g1="$(sed -n 's/^measured, client CPU ns: \([0-9]*\)$/\1/p' "$out")"
   wait "$client" || true
   line="$(grep '^requests:' "$out" || true)"
   if [ -z "$line" ]; then
@@ -240,26 +282,32 @@ grpc_run() {
   report "$1" "$rps" "$(echo "$line" | sed -n 's/.*p99: \([0-9.]* ms\).*/\1/p')" \
     "$(echo "$line" | sed -n 's/.*bytes\/answer: \([0-9]*\).*/\1/p')" \
     "$(echo "$line" | sed -n 's/.*errors: \([0-9]*\),.*/\1/p')" "$t0" "$t1" "$n" "$p0" "$p1" \
-    "$(awk -v a="${g0:-0}" -v b="${g1:-0}" -v hz="$hz" 'BEGIN { print (b - a) / hz }')"
+    "$(awk -v a="${g0:-0}" -v b="${g1:-0}" 'BEGIN { print (b - a) / 1e9 }')"
+  refusals_after ""
 }
 
-echo "== cached order read $order_path"
-expect_cache "$order_path" hit
-http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
-http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
-http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
-grpc_run "gRPC GetOrder" order "$order" ""
-ratios
-echo "== uncached customer-orders page (a cursor page of $limit)"
-expect_cache "$page_path" miss
-http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
+if part order; then
+  echo "== cached order read $order_path"
+  expect_cache "$order_path" hit
+  http_run "JSON / HTTP/1.1 (wrk)" "$order_path" application/json wrk
+  http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
+  http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
+  grpc_run "gRPC GetOrder" order "$order" ""
+  ratios
+fi
+if part page; then
+  echo "== uncached customer-orders page (a cursor page of $limit)"
+  expect_cache "$page_path" miss
+  http_run "JSON / HTTP/1.1 (wrk)" "$page_path" application/json wrk
 # one stream per connection: the same 64 requests in flight as the HTTP/1.1 and gRPC rows. With
 # STREAMS per connection (640 in flight) most page requests were refused (REFUSED_STREAM: more
 # than admission lets in), which measured the refusals, not the format.
-http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
-http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
-grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
-ratios
+  http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
+  http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
+  grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
+  ratios
+fi
+part graphql || exit 0
 # GraphQL: the same fields as the REST answers (every property of an order), over HTTP/1.1 (wrk);
 # compare with the JSON / HTTP/1.1 rows. The page comes through customer(id) { orders }, GraphQL's
 # way to it, with GraphQL's own cursor for the same second page.

@@ -5,6 +5,7 @@ import dev.hotpath.http.JsonOutput;
 import dev.hotpath.serve.CustomerRepresentation;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.ProductRepresentation;
+import dev.hotpath.serve.Timestamps;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import java.io.IOException;
@@ -34,7 +35,7 @@ final class Nodes {
     TEXT,
     /** A JSON document kept as text (an address): an object, or null. */
     JSON,
-    /** A timestamp: RFC 3339 in UTC, as {@code Timestamps} writes it. */
+    /** A timestamp: RFC 3339 in UTC, as {@link Timestamps#text} writes it. */
     TIME
   }
 
@@ -64,7 +65,7 @@ final class Nodes {
               case INT -> row.getInteger(c);
               case TEXT -> row.getString(c);
               case JSON -> json(row.getString(c));
-              case TIME -> row.getOffsetDateTime(c).toInstant().toString();
+              case TIME -> Timestamps.text(row.getOffsetDateTime(c));
             });
       }
       return node;

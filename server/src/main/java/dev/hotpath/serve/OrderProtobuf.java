@@ -22,9 +22,9 @@ import org.jspecify.annotations.Nullable;
  * ProtobufForms#bytes} makes of the JSON page (ProtobufApiTest and OrderProtobufTest compare them):
  * a column that is null, or a field the fieldset leaves out, is absent; every field of an order has
  * presence, so a zero or an empty text is written. Only the shipping address, kept as JSON text, is
- * read as {@link ProtobufForms} reads JSON (once per page for consecutive orders with the same
- * text). Sizes are computed before anything is written, so each message is written once into an
- * array of its exact size.
+ * read as {@link ProtobufForms} reads JSON, once per distinct text ({@link Addresses}). Sizes are
+ * computed before anything is written, so each message is written once into an array of its exact
+ * size.
  */
 final class OrderProtobuf {
   private OrderProtobuf() {}
@@ -41,9 +41,8 @@ final class OrderProtobuf {
     int n = orders.size();
     byte[][] encoded = new byte[n][];
     int size = 0;
-    Addresses addresses = new Addresses();
     for (int i = 0; i < n; i++) {
-      encoded[i] = order(orders.get(i), lines == null ? null : lines.get(i), sel, addresses);
+      encoded[i] = order(orders.get(i), lines == null ? null : lines.get(i), sel);
       size += CodedOutputStream.computeByteArraySize(OrderPage.DATA_FIELD_NUMBER, encoded[i]);
     }
     String cursor = next.orElse(null);
@@ -67,11 +66,7 @@ final class OrderProtobuf {
   }
 
   /** One order's message, from its row (as {@link OrderRepresentation#COLUMNS}) and lines. */
-  static byte[] order(
-      Row order,
-      OrderRepresentation.@Nullable Lines lines,
-      Fields.Selection sel,
-      Addresses addresses) {
+  static byte[] order(Row order, OrderRepresentation.@Nullable Lines lines, Fields.Selection sel) {
     Long id = sel.has(0) ? order.getLong(0) : null;
     Long customerId = sel.has(1) ? order.getLong(1) : null;
     String status = sel.has(2) ? order.getString(2) : null;
@@ -79,7 +74,7 @@ final class OrderProtobuf {
     Long subtotal = sel.has(4) ? order.getLong(4) : null;
     Long total = sel.has(5) ? order.getLong(5) : null;
     Integer itemCount = sel.has(6) ? order.getInteger(6) : null;
-    byte[] address = sel.has(7) ? addresses.of(order.getString(7)) : null;
+    byte[] address = sel.has(7) ? Addresses.of(order.getString(7)) : null;
     boolean items = sel.has(8) && lines != null;
     Integer version = sel.has(9) ? order.getInteger(8) : null;
     String createdAt = sel.has(10) ? time(order.getOffsetDateTime(9)) : null;
@@ -248,27 +243,53 @@ final class OrderProtobuf {
   }
 
   /**
-   * The addresses' messages of one page, from their JSON texts as ProtobufForms reads them (null:
-   * absent). A customer's orders mostly ship to one address: a text equal to the one before is not
-   * read again.
+   * The addresses' messages, from their JSON texts as ProtobufForms reads them (null: absent),
+   * remembered across pages: a customer's orders mostly ship to the same few addresses, and reading
+   * an address's JSON was the largest part of writing a page (about 40% of OrderProtobuf's samples
+   * in a profile of the protobuf page, #22). Keyed by the whole text, so an address that changes is
+   * a new text and is read anew: nothing is ever stale. A fixed table of {@link #SLOTS} entries,
+   * each slot holding the last text hashed to it; a slot is written without a lock (an entry is
+   * immutable and its fields final, so a reader sees a whole entry or the one before), and texts
+   * longer than {@link #LONGEST} chars are read every time, so the table holds at most a few
+   * hundred KiB whatever the addresses.
    */
   static final class Addresses {
-    private @Nullable String lastText;
-    private byte @Nullable [] last;
+    static final int SLOTS = 1024;
+    static final int LONGEST = 512;
 
-    byte @Nullable [] of(@Nullable String json) {
+    /** A text and its message: final fields, so a slot published without a lock is whole. */
+    private record Entry(String text, byte @Nullable [] message) {}
+
+    private static final Entry[] TABLE = new Entry[SLOTS];
+
+    private Addresses() {}
+
+    /** The slot of {@code text}: its hash, spread so that near texts land apart. */
+    static int slot(String text) {
+      int h = text.hashCode();
+      return (h ^ (h >>> 16)) & (SLOTS - 1);
+    }
+
+    /** The message of {@code json} (null: absent); the array is shared, never to be written. */
+    static byte @Nullable [] of(@Nullable String json) {
       if (json == null) {
         return null;
       }
-      if (!json.equals(lastText)) {
-        last = ProtobufForms.messageField(json, SHIPPING_ADDRESS);
-        lastText = json;
+      if (json.length() > LONGEST) {
+        return ProtobufForms.messageField(json, SHIPPING_ADDRESS);
       }
-      return last;
+      int slot = slot(json);
+      Entry seen = TABLE[slot];
+      if (seen != null && seen.text().equals(json)) {
+        return seen.message();
+      }
+      byte[] message = ProtobufForms.messageField(json, SHIPPING_ADDRESS);
+      TABLE[slot] = new Entry(json, message);
+      return message;
     }
   }
 
   private static @Nullable String time(@Nullable OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
+    return t == null ? null : Timestamps.text(t);
   }
 }
