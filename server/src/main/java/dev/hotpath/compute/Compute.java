@@ -91,8 +91,19 @@ public final class Compute extends VerticleBase {
   static PgConnectOptions connectOptions(DatabaseCoordinates database, int pipeliningLimit) {
     return database
         .connectOptions(pipeliningLimit)
-        .addProperty("plan_cache_mode", "force_generic_plan");
+        .addProperty("plan_cache_mode", "force_generic_plan")
+        .addProperty("max_parallel_workers_per_gather", PARALLEL_WORKERS);
   }
+
+  /**
+   * No parallel workers for the consumers' and jobs' statements. A consumer reads a bounded batch,
+   * which a worker's start-up would only slow down; with the log's statistics of a partition whose
+   * events share few transactions (a seed, an import), the generic plan of a batch's range was a
+   * parallel scan of that partition's whole {@code (txid, id)} index instead of the three bounded
+   * ranges ({@code ConsumerPlanTest}). And work off the request path should not fan out over every
+   * core of the database's machine while requests wait for them: a report runs on one backend.
+   */
+  static final String PARALLEL_WORKERS = "0";
 
   public List<OutboxConsumer> consumers() {
     return List.copyOf(consumers);

@@ -99,7 +99,13 @@ class ConsumerPlanTest {
                 + "'::xid8 ORDER BY id OFFSET 1000 LIMIT 1");
     try (Connection conn = db.openJdbc();
         Statement st = conn.createStatement()) {
+      // the log's statistics as autovacuum would have gathered them by now: in one CI run (the
+      // partition holding many transactions' events after the suite's writes) the generic plan
+      // was a parallel scan of that partition's whole index, 1,614 buffers; the consumers'
+      // connections plan without parallel workers (Compute.PARALLEL_WORKERS), as this one does
+      st.execute("ANALYZE outbox");
       st.execute("SET plan_cache_mode = force_generic_plan");
+      st.execute("SET max_parallel_workers_per_gather = " + Compute.PARALLEL_WORKERS);
       st.execute(
           "PREPARE batch(text, bigint, text, bigint) AS SELECT count(*) FROM outbox WHERE "
               + Projection.RANGE);
@@ -123,7 +129,10 @@ class ConsumerPlanTest {
       // 1,000 events: their heap pages and a few index pages (the rest of the transaction's
       // events, read by the row comparisons, is about 100k index entries here)
       assertThat(total).as(plan).isLessThan(200);
-      assertThat(plan).as(plan).doesNotContain("Seq Scan on outbox_");
+      // a sequential scan only of a partition the statistics know to be empty (next months')
+      plan.lines()
+          .filter(line -> line.contains("Seq Scan on outbox_"))
+          .forEach(line -> assertThat(line).as(plan).contains("(cost=0.00..0.00 "));
     }
   }
 
