@@ -202,9 +202,71 @@ public final class ImportParser {
         List.of());
   }
 
+  /**
+   * The fields of one CSV line (RFC 4180): separated by commas, each either bare or enclosed in
+   * double quotes, inside which a comma is text and {@code ""} is one quote. Null when the quoting
+   * is malformed: an unclosed quote, text after a closing quote, or a quote in a bare field. A
+   * quoted field cannot span lines here: an import's line is one order.
+   */
+  public static String[] csvFields(String line) {
+    List<String> fields = new ArrayList<>(2);
+    StringBuilder field = new StringBuilder();
+    int i = 0;
+    int n = line.length();
+    while (true) {
+      field.setLength(0);
+      if (i < n && line.charAt(i) == '"') {
+        i++;
+        while (true) {
+          if (i >= n) {
+            return null;
+          }
+          char c = line.charAt(i++);
+          if (c != '"') {
+            field.append(c);
+          } else if (i < n && line.charAt(i) == '"') {
+            field.append('"');
+            i++;
+          } else {
+            break;
+          }
+        }
+        if (i < n && line.charAt(i) != ',') {
+          return null;
+        }
+      } else {
+        while (i < n && line.charAt(i) != ',') {
+          char c = line.charAt(i++);
+          if (c == '"') {
+            return null;
+          }
+          field.append(c);
+        }
+      }
+      fields.add(field.toString());
+      if (i >= n) {
+        return fields.toArray(String[]::new);
+      }
+      i++; // the comma
+    }
+  }
+
+  /** Whether {@code line} is the CSV header: its two names, each possibly quoted or padded. */
+  public static boolean csvHeader(String line) {
+    String[] names = csvFields(line.trim());
+    return names != null
+        && names.length == 2
+        && names[0].trim().equals("customer_id")
+        && names[1].trim().equals("items");
+  }
+
   /** {@code customer_id,pid:qty;pid:qty} as an OrderCreate, validated by the same schema. */
   private JsonNode csvOrder(String text) {
-    String[] fields = text.split(",", -1);
+    String[] fields = csvFields(text);
+    if (fields == null) {
+      throw ProblemException.invalid(
+          "/", "a quoted field is not closed, or a quote stands inside an unquoted field");
+    }
     if (fields.length != 2) {
       throw ProblemException.invalid(
           "/", "expected 2 fields (" + CSV_HEADER + "), found " + fields.length);

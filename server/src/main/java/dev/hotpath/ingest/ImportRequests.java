@@ -54,7 +54,7 @@ public final class ImportRequests {
     String contentType = String.valueOf(ctx.request().getHeader("Content-Type"));
     String format =
         contentType.toLowerCase(java.util.Locale.ROOT).startsWith("text/csv") ? "csv" : "ndjson";
-    Buffer body = ctx.body().buffer();
+    Buffer body = withoutByteOrderMark(ctx.body().buffer());
     if (body == null || body.length() == 0) {
       throw ProblemException.invalid("/", "the file is empty");
     }
@@ -78,6 +78,18 @@ public final class ImportRequests {
             });
   }
 
+  /** {@code body} past a leading UTF-8 byte order mark, as spreadsheets export one. */
+  private static Buffer withoutByteOrderMark(Buffer body) {
+    if (body != null
+        && body.length() >= 3
+        && body.getByte(0) == (byte) 0xEF
+        && body.getByte(1) == (byte) 0xBB
+        && body.getByte(2) == (byte) 0xBF) {
+      return body.slice(3, body.length());
+    }
+    return body;
+  }
+
   /** The number of lines; refuses files with too many, and CSV without the header. */
   private static int check(byte[] data, String format) {
     int lines = ImportParser.orderLines(data, format);
@@ -86,8 +98,7 @@ public final class ImportRequests {
           ProblemType.PAYLOAD_TOO_LARGE,
           "The file has " + lines + " lines; an import takes at most " + MAX_LINES);
     }
-    if (format.equals("csv")
-        && !ImportParser.firstLine(data).trim().equals(ImportParser.CSV_HEADER)) {
+    if (format.equals("csv") && !ImportParser.csvHeader(ImportParser.firstLine(data))) {
       throw ProblemException.invalid(
           "/", "a CSV import starts with the header line " + ImportParser.CSV_HEADER);
     }

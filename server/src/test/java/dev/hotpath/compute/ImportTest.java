@@ -237,6 +237,55 @@ class ImportTest {
   }
 
   @Test
+  void aSpreadsheetsCsvWithAByteOrderMarkQuotesAndCrlfImportsAndBadQuotingIsRejectedByLine() {
+    long customer = fx.customer();
+    long a = fx.product(100, 100);
+    long b = fx.product(200, 100);
+    String csv =
+        "\uFEFF\"customer_id\",\"items\"\r\n"
+            + "\""
+            + customer
+            + "\",\""
+            + a
+            + ":2;"
+            + b
+            + ":1\"\r\n"
+            + customer
+            + ",\""
+            + a
+            + ":1\r\n"
+            + customer
+            + ",\""
+            + a
+            + "\":1\r\n"
+            + customer
+            + ","
+            + b
+            + ":1\r\n";
+    long id = importFile("text/csv", csv, 1);
+    List<JsonNode> lines = reportLines(id);
+    assertThat(lines).extracting(l -> l.get("line").asInt()).containsExactly(2, 3, 4, 5);
+    assertThat(lines)
+        .extracting(l -> l.get("outcome").asText())
+        .containsExactly("imported", "rejected", "rejected", "imported");
+    assertThat(lines.get(1).get("errors").get(0).get("message").asText())
+        .contains("quoted field is not closed");
+    assertThat(fx.stock(a)).isEqualTo(98);
+    assertThat(fx.stock(b)).isEqualTo(98);
+    JsonNode first = api.get("/v1/orders/" + lines.get(0).get("order_id").asLong()).json();
+    assertThat(first.get("total_minor").asLong()).isEqualTo(2 * 100 + 200);
+    // the same mark before NDJSON: the first line is an order, not a JSON error
+    String ndjson =
+        "\uFEFF{\"customer_id\":"
+            + customer
+            + ",\"items\":[{\"product_id\":"
+            + b
+            + ",\"quantity\":1}]}\n";
+    List<JsonNode> nd = reportLines(importFile("application/x-ndjson", ndjson, 1));
+    assertThat(nd).extracting(l -> l.get("outcome").asText()).containsExactly("imported");
+  }
+
+  @Test
   void unreadableImportsAreRefusedUpFrontAndEnqueueNothing() {
     long jobs = server.queryLong("SELECT count(*) FROM jobs");
     Api.Response noHeader = upload("/v1/orders/imports", "text/csv", "1,2:3\n");
