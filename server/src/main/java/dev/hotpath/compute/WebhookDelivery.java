@@ -33,6 +33,16 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookDelivery implements JobHandler {
   public static final String KIND = "webhook.deliver";
   public static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Attempts before a delivery is dead-lettered: a receiver down for a deploy or an outage must not
+   * lose its event after the jobs' default five attempts (about 15 s of backoff). With the default
+   * backoff (1 s doubling to a 300 s cap, full jitter), twenty attempts span about half an hour on
+   * average and at most about an hour; a dead delivery stays in {@code /admin/jobs/dead} and is
+   * sent again by {@code POST /admin/jobs/{id}/retry}.
+   */
+  public static final int ATTEMPTS = 20;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern LOOPBACK_V4 =
       Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
@@ -51,6 +61,7 @@ public final class WebhookDelivery implements JobHandler {
     return queue
         .spec(KIND, payload.toString())
         .withTimeout(TIMEOUT)
+        .withAttempts(ATTEMPTS)
         .withDedupeKey("webhook:" + eventId);
   }
 

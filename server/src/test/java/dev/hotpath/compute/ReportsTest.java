@@ -301,6 +301,12 @@ class ReportsTest {
                               + "'")
                       .strip()
                       .equals("succeeded 2"));
+      // a receiver down longer than the jobs' default five attempts still gets its event
+      assertThat(
+              server.queryLong(
+                  "SELECT max_attempts FROM jobs WHERE dedupe_key = 'webhook:report-" + id + "'"))
+          .isEqualTo(WebhookDelivery.ATTEMPTS)
+          .isEqualTo(20);
       assertThat(WebhookDelivery.allowed("http://10.0.0.1/x")).isFalse();
       assertThat(WebhookDelivery.allowed("http://[::1]:8080/x")).isTrue();
     } finally {
