@@ -2,6 +2,7 @@ package dev.hotpath.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.TestServer;
 import io.swagger.parser.OpenAPIParser;
@@ -9,6 +10,8 @@ import io.swagger.v3.parser.core.models.ParseOptions;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ContractTest {
@@ -34,6 +37,38 @@ class ContractTest {
             "/v1/orders/{id}",
             "/health/live",
             "/health/ready");
+  }
+
+  @Test
+  void everyEnumOfAStringSchemaHoldsStringsAsTheServerReadsIt() throws Exception {
+    // YAML 1.1 reads a bare OFF, ON, YES or NO as a boolean: the log-level enum once held false,
+    // and PUT /admin/log-level {"level":"OFF"} was refused by the contract it was listed in
+    List<String> wrong = new ArrayList<>();
+    enums(Contract.load().document(), "", wrong);
+    assertThat(wrong).isEmpty();
+  }
+
+  private static void enums(JsonNode node, String at, List<String> wrong) {
+    if (node.isObject()) {
+      JsonNode values = node.get("enum");
+      JsonNode type = node.get("type");
+      boolean string =
+          type != null
+              && (type.asText().equals("string")
+                  || type.isArray() && type.toString().contains("\"string\""));
+      if (string && values != null && values.isArray()) {
+        for (JsonNode v : values) {
+          if (!v.isTextual() && !v.isNull()) {
+            wrong.add(at + "/enum: " + v + " (" + v.getNodeType() + ")");
+          }
+        }
+      }
+      node.properties().forEach(e -> enums(e.getValue(), at + "/" + e.getKey(), wrong));
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        enums(node.get(i), at + "/" + i, wrong);
+      }
+    }
   }
 
   @Test

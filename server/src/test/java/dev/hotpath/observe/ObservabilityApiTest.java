@@ -250,6 +250,21 @@ class ObservabilityApiTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(((Logger) LoggerFactory.getLogger("dev.hotpath.test")).getLevel().toString())
         .isEqualTo("DEBUG");
+    // every level the contract lists is one the route takes (OFF was once read as false)
+    for (String level : List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "INFO")) {
+      Api.Response set =
+          api.send(
+              admin
+                  .request("/admin/log-level")
+                  .header("Content-Type", "application/json")
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"logger\":\"dev.hotpath.test\",\"level\":\"" + level + "\"}"))
+                  .build());
+      assertThat(set.status()).as(level + ": " + set.body()).isEqualTo(200);
+      assertThat(((Logger) LoggerFactory.getLogger("dev.hotpath.test")).getLevel().toString())
+          .isEqualTo(level);
+    }
     Api.Response bad =
         api.send(
             admin
