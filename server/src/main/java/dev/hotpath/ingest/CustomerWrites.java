@@ -3,6 +3,7 @@ package dev.hotpath.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.http.Conditional;
 import dev.hotpath.http.Contract;
+import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
@@ -21,7 +22,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -78,12 +78,17 @@ public record CustomerWrites(
     IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
-    String email = body.get("email").asText().toLowerCase(Locale.ROOT);
+    List<FieldError> errors = new ArrayList<>(0);
+    String email = CustomerText.email(body.get("email").asText(), errors);
+    String name = CustomerText.name(body.get("name").asText(), errors);
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
     JsonNode address = body.get("address");
     Tuple args =
         Tuple.of(
             email,
-            body.get("name").asText(),
+            name,
             address == null ? null : address.toString(),
             cache.origin(),
             Tracing.currentTraceparent());
@@ -146,16 +151,21 @@ public record CustomerWrites(
                         ProblemType.PRECONDITION_REQUIRED,
                         "Send If-Match with the ETag of the customer as you last read it (or *)"));
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerPatch");
+    List<FieldError> errors = new ArrayList<>(0);
+    String email =
+        body.has("email") ? CustomerText.email(body.get("email").asText(), errors) : null;
+    String name = body.has("name") ? CustomerText.name(body.get("name").asText(), errors) : null;
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
     StringBuilder sql = new StringBuilder("WITH c AS (UPDATE customers SET ");
     Tuple args = Tuple.tuple();
-    String email = null;
-    if (body.has("email")) {
-      email = body.get("email").asText().toLowerCase(Locale.ROOT);
+    if (email != null) {
       args.addString(email);
       sql.append("email = $").append(args.size()).append(", ");
     }
-    if (body.has("name")) {
-      args.addString(body.get("name").asText());
+    if (name != null) {
+      args.addString(name);
       sql.append("name = $").append(args.size()).append(", ");
     }
     if (body.has("status")) {

@@ -61,6 +61,48 @@ class CustomersApiTest {
   }
 
   @Test
+  void anEmailIsOneAddressHoweverItsAccentsAreEncodedAndInvisibleCharactersAreRefused() {
+    String local = "ren\u00e9" + Fixtures.uniqueEmail("nfc");
+    Api.Response composed =
+        api.post("/v1/customers", "{\"email\":\"" + local + "\",\"name\":\"Ren\u00e9\"}");
+    assertThat(composed.status()).as(composed.body()).isEqualTo(201);
+    String before = fx.rowCounts();
+    // the same address with the accent sent as e + U+0301: the same customer, so a 409
+    Api.Response decomposed =
+        api.post(
+            "/v1/customers",
+            "{\"email\":\"" + local.replace("\u00e9", "e\u0301") + "\",\"name\":\"Rene\u0301\"}");
+    assertThat(decomposed.status()).as(decomposed.body()).isEqualTo(409);
+    for (String odd :
+        List.of(
+            "a\u200b" + Fixtures.uniqueEmail("zw"),
+            "a\u00ad" + Fixtures.uniqueEmail("shy"),
+            "a\u3000" + Fixtures.uniqueEmail("ideographic"))) {
+      Api.Response refused =
+          api.post("/v1/customers", "{\"email\":\"" + odd + "\",\"name\":\"Z\"}");
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.body()).contains("/email").contains("invisible characters or spaces");
+    }
+    for (String name : List.of("   ", "\u00a0\u200b", "\u202egnp.exe")) {
+      Api.Response refused =
+          api.post(
+              "/v1/customers",
+              "{\"email\":\"" + Fixtures.uniqueEmail("name") + "\",\"name\":\"" + name + "\"}");
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.body()).contains("/name");
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    // a patch follows the same rules and changes nothing when refused
+    long id = composed.json().get("id").asLong();
+    Api.Response blank = api.patchCurrent("/v1/customers/" + id, "{\"name\":\" \"}");
+    assertThat(blank.status()).as(blank.body()).isEqualTo(400);
+    Api.Response renamed = api.patchCurrent("/v1/customers/" + id, "{\"name\":\"Rene\u0301e\"}");
+    assertThat(renamed.status()).as(renamed.body()).isEqualTo(200);
+    assertThat(renamed.json().get("name").asText()).isEqualTo("Ren\u00e9e");
+    assertThat(renamed.json().get("version").asInt()).isEqualTo(2);
+  }
+
+  @Test
   void patchesOnlyTheFieldsGivenAndBumpsTheVersion() {
     long id = fx.customer();
     Api.Response patched =
