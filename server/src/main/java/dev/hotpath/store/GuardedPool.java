@@ -21,10 +21,12 @@ import java.util.function.Function;
  * request's deadline ({@link RequestDeadline}) and fails with {@link DatabaseTimeoutException} when
  * it passes. A transaction or connection block ({@link #withTransaction}, {@link #withConnection})
  * cut short by the deadline also sends PostgreSQL a cancel request for the statement it is running,
- * so the transaction rolls back and the connection returns to the pool healthy; a connection that
- * arrives after its request's deadline is given straight back. A connection taken with {@link
- * #getConnection} is bounded while it is awaited; once lent, its statements are stopped by the
- * connection's {@code statement_timeout}. Outcomes feed the database's circuit breaker.
+ * so the transaction rolls back and the connection returns to the pool healthy. A block that has
+ * finished is not cut short: its COMMIT is on its way, and the answer waits for its outcome rather
+ * than saying 503 for work that commits a moment later. A connection that arrives after its
+ * request's deadline is given straight back. A connection taken with {@link #getConnection} is
+ * bounded while it is awaited; once lent, its statements are stopped by the connection's {@code
+ * statement_timeout}. Outcomes feed the database's circuit breaker.
  *
  * <p>With read replicas ({@link Replicas}) every use of this pool counts as a write: while it runs
  * no read goes to a replica, and once it is over the primary's WAL position is read and becomes
@@ -198,6 +200,7 @@ public final class GuardedPool implements Pool {
         new Object() {
           SqlConnection conn;
           boolean expired;
+          boolean committing;
           Future<Void> cancelling;
         };
     Runnable cancel =
@@ -221,7 +224,15 @@ public final class GuardedPool implements Pool {
                                 "the request's deadline passed while it waited for a connection"));
                       }
                       held.conn = conn;
-                      Future<T> block = function.apply(conn).andThen(done -> held.conn = null);
+                      Future<T> block =
+                          function
+                              .apply(conn)
+                              .andThen(
+                                  done -> {
+                                    held.conn = null;
+                                    // a transaction's COMMIT goes out now: its outcome decides
+                                    held.committing = done.succeeded();
+                                  });
                       return block.transform(
                           done ->
                               held.cancelling == null
@@ -229,7 +240,8 @@ public final class GuardedPool implements Pool {
                                   : held.cancelling.transform(c -> block));
                     }),
             cancel,
-            IGNORE)
+            IGNORE,
+            () -> !held.committing)
         .onComplete(health.reporter());
   }
 

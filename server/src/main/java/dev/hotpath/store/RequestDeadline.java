@@ -60,7 +60,7 @@ public final class RequestDeadline {
   /** The bound of the request on the current context, or null when there is none (now). */
   static RequestDeadline current() {
     RequestDeadline d = CurrentContext.get(LOCAL);
-    return d == null || d.response.headWritten() ? null : d;
+    return d == null || d.response != null && d.response.headWritten() ? null : d;
   }
 
   long endNanos() {
@@ -91,6 +91,23 @@ public final class RequestDeadline {
       Supplier<Future<T>> call,
       Runnable expired,
       Consumer<? super T> late) {
+    return within(vertx, endNanos, call, expired, late, () -> true);
+  }
+
+  /**
+   * As {@link #within(Vertx, long, Supplier, Runnable, Consumer)}, but at the deadline the call is
+   * abandoned only while {@code abandonable} says so: once a transaction's COMMIT is on its way,
+   * its outcome is no longer the request's to give up on. Failing then would answer 503 for work
+   * that commits a moment later; the result waits for the COMMIT's answer instead (the request's
+   * own timeout, {@code HOTPATH_REQUEST_TIMEOUT_MS}, still bounds the wait).
+   */
+  static <T> Future<T> within(
+      Vertx vertx,
+      long endNanos,
+      Supplier<Future<T>> call,
+      Runnable expired,
+      Consumer<? super T> late,
+      java.util.function.BooleanSupplier abandonable) {
     if (endNanos == Long.MAX_VALUE) {
       return call.get();
     }
@@ -107,6 +124,9 @@ public final class RequestDeadline {
         vertx.setTimer(
             budgetMs,
             id -> {
+              if (!abandonable.getAsBoolean()) {
+                return;
+              }
               String message =
                   "no answer from the database within the request's deadline ("
                       + budgetMs
