@@ -46,6 +46,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -114,17 +115,19 @@ final class ApiRoutes {
     Router router = Router.router(loop.vertx());
     ReadYourWrites readYourWrites =
         settings.replicas().enabled() ? new ReadYourWrites(settings.replicas().cookieAge()) : null;
-    // what every request runs before its route, on the full router and on the lean dispatch's
-    Consumer<Router> front =
+    // what every request runs before its route, on the full router and on the lean dispatch's: the
+    // handlers of one route that matches every request (platform handlers, so that the lean
+    // dispatch can put its route's own steps after them on the same route)
+    Consumer<Route> front =
         r -> {
-          r.route().handler(loop.guard()::front);
+          r.handler((PlatformHandler) loop.guard()::front);
           if (readYourWrites != null) {
             // read-your-writes over replicas: the client's last write position in, this request's
             // out
-            r.route().handler(readYourWrites::handle);
+            r.handler((PlatformHandler) readYourWrites::handle);
           }
         };
-    front.accept(router);
+    front.accept(router.route());
     Routes routes =
         new Routes(
             router, contract, settings.observability().enabled(), shared.auth(), loop.gates());

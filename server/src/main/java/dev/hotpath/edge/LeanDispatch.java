@@ -34,18 +34,18 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
 
   private final Routes routes;
   private final Vertx vertx;
-  private final Consumer<Router> front;
+  private final Consumer<Route> front;
   private final Consumer<Router> failures;
   private final List<Lean> leans = new ArrayList<>();
   private Router fallback;
 
   /**
-   * @param front installs on a router the handlers the full router runs for every request before
-   *     its routes (the edge guard's front, read-your-writes)
+   * @param front adds to a route the handlers the full router runs for every request before its
+   *     routes (the edge guard's front, read-your-writes), as platform handlers
    * @param failures installs on a router the full router's failure and error handlers
    */
   public LeanDispatch(
-      Routes routes, Vertx vertx, Consumer<Router> front, Consumer<Router> failures) {
+      Routes routes, Vertx vertx, Consumer<Route> front, Consumer<Router> failures) {
     this.routes = routes;
     this.vertx = vertx;
     this.front = front;
@@ -88,8 +88,10 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
     String prefix = template.substring(0, colon);
     String suffix = template.substring(end);
     Router router = Router.router(vertx);
-    front.accept(router);
+    // one route for the whole request, the front's handlers first: the router's iteration visits
+    // and matches one route per request instead of one for the front and one for the steps
     Route route = router.route();
+    front.accept(route);
     // the path parameter the router's route would have matched; the steps read it (ownership)
     route.handler(
         (PlatformHandler)
