@@ -21,12 +21,13 @@ import java.util.function.Function;
  * request's deadline ({@link RequestDeadline}) and fails with {@link DatabaseTimeoutException} when
  * it passes. A transaction or connection block ({@link #withTransaction}, {@link #withConnection})
  * cut short by the deadline also sends PostgreSQL a cancel request for the statement it is running,
- * so the transaction rolls back and the connection returns to the pool healthy. A block that has
- * finished is not cut short: its COMMIT is on its way, and the answer waits for its outcome rather
- * than saying 503 for work that commits a moment later. A connection that arrives after its
- * request's deadline is given straight back. A connection taken with {@link #getConnection} is
- * bounded while it is awaited; once lent, its statements are stopped by the connection's {@code
- * statement_timeout}. Outcomes feed the database's circuit breaker.
+ * so the transaction rolls back and the connection returns to the pool healthy; a block that
+ * finishes after its deadline was answered rolls back too, so a 503 never hides a commit. A block
+ * that finished before the deadline is not cut short: its COMMIT is on its way, and the answer
+ * waits for its outcome rather than saying 503 for work that commits a moment later. A connection
+ * that arrives after its request's deadline is given straight back. A connection taken with {@link
+ * #getConnection} is bounded while it is awaited; once lent, its statements are stopped by the
+ * connection's {@code statement_timeout}. Outcomes feed the database's circuit breaker.
  *
  * <p>With read replicas ({@link Replicas}) every use of this pool counts as a write: while it runs
  * no read goes to a replica, and once it is over the primary's WAL position is read and becomes
@@ -227,11 +228,20 @@ public final class GuardedPool implements Pool {
                       Future<T> block =
                           function
                               .apply(conn)
-                              .andThen(
-                                  done -> {
-                                    held.conn = null;
+                              .andThen(done -> held.conn = null)
+                              .compose(
+                                  result -> {
+                                    if (held.expired) {
+                                      // answered 503 already: the work must not commit after all
+                                      // (a block can finish before the cancel reaches it)
+                                      return Future.failedFuture(
+                                          new DatabaseTimeoutException(
+                                              "the request's deadline passed; its transaction"
+                                                  + " rolls back"));
+                                    }
                                     // a transaction's COMMIT goes out now: its outcome decides
-                                    held.committing = done.succeeded();
+                                    held.committing = true;
+                                    return Future.succeededFuture(result);
                                   });
                       return block.transform(
                           done ->

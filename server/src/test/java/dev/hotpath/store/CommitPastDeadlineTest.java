@@ -114,6 +114,11 @@ class CommitPastDeadlineTest {
         .isEqualTo(1);
   }
 
+  /**
+   * The block is held past its deadline; the lock is released as soon as the request has been
+   * answered 503, so the block may finish before the cancel request reaches its statement. Either
+   * way the transaction must roll back: a 503 never hides a commit.
+   */
   @Test
   void aDeadlineThatPassesInsideTheBlockStillFailsAndRollsBack() throws Exception {
     GuardedPool guarded = new GuardedPool(pool, vertx, health, Duration.ZERO);
