@@ -21,6 +21,7 @@ import dev.hotpath.observe.Slos;
 import dev.hotpath.outside.OutsideClient;
 import dev.hotpath.outside.OutsideServices;
 import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.store.CoalescedFlushes;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.DatabaseHealth;
 import dev.hotpath.store.GuardedPool;
@@ -136,6 +137,13 @@ public final class HttpVerticle extends VerticleBase {
             PgBuilder.pool()
                 .with(poolOptions(perLoop, "hotpath-"))
                 .connectingTo(connect())
+                // a transaction's statements executed together go out in one socket write
+                // (README, "Measuring writes")
+                .withConnectHandler(
+                    conn -> {
+                      CoalescedFlushes.install(conn);
+                      conn.close();
+                    })
                 .using(vertx)
                 .build(),
             vertx,

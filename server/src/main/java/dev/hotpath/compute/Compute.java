@@ -2,6 +2,7 @@ package dev.hotpath.compute;
 
 import dev.hotpath.config.ComputeSettings;
 import dev.hotpath.config.Settings;
+import dev.hotpath.store.CoalescedFlushes;
 import dev.hotpath.store.DatabaseCoordinates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -59,6 +60,13 @@ public final class Compute extends VerticleBase {
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(c.poolSize()).setName("hotpath-compute"))
             .connectingTo(connectOptions(database, settings.database().pipeliningLimit()))
+            // statements executed together (a batch's BEGIN and lock, a projection's updates)
+            // go out in one socket write
+            .withConnectHandler(
+                conn -> {
+                  CoalescedFlushes.install(conn);
+                  conn.close();
+                })
             .using(vertx)
             .build();
     for (Projection projection : Rebuild.projections()) {
