@@ -6,6 +6,8 @@ import dev.hotpath.http.Responses;
 import dev.hotpath.ingest.IdempotencyStore.Claim;
 import dev.hotpath.ingest.IdempotencyStore.Key;
 import dev.hotpath.ingest.IdempotencyStore.Stored;
+import dev.hotpath.store.DatabaseTimeoutException;
+import dev.hotpath.store.GuardedPool;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -194,6 +196,15 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
                 return rollback(conn).transform(r -> Future.failedFuture(outcome.cause()));
               }
               Stored stored = outcome.result();
+              if (!GuardedPool.committing(conn)) {
+                // answered 503 at the deadline meanwhile: that answer must stay true
+                return rollback(conn)
+                    .transform(
+                        r ->
+                            Future.failedFuture(
+                                new DatabaseTimeoutException(
+                                    "the request's deadline passed before its COMMIT")));
+              }
               // Saved in the same round trip as the COMMIT: if the save fails, PostgreSQL turns
               // the COMMIT into a rollback, and the failure of either fails the request. A save
               // that finds the key taken (the first request committed between the claim's

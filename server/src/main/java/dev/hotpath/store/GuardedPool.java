@@ -138,6 +138,17 @@ public final class GuardedPool implements Pool {
             conn -> (SqlConnection) new LentConnection(conn, deadline, end, vertx, health::cancel));
   }
 
+  /**
+   * Call right before sending the COMMIT of a transaction on a connection from {@link
+   * #getConnection}: true when it may commit, and then its request's deadline no longer cuts it
+   * short (the answer waits for the COMMIT's outcome instead of saying 503 for work that commits a
+   * moment later); false when the deadline has already answered the request, and then the caller
+   * must roll back, so that a 503 never hides a commit. True for a connection without a deadline.
+   */
+  public static boolean committing(SqlConnection conn) {
+    return !(conn instanceof LentConnection lent) || lent.committing();
+  }
+
   /** {@link #getConnection} with replicas: the write lasts until the connection is given back. */
   private Future<SqlConnection> trackedConnection(RequestDeadline deadline) {
     ReadFloor floor = ReadFloor.current();

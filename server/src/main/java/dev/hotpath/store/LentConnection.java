@@ -40,6 +40,8 @@ final class LentConnection implements SqlConnection {
   private final long timer;
   private final java.util.function.Supplier<Future<Void>> afterClose;
   private boolean closed;
+  private boolean expired;
+  private boolean committing;
 
   /** The cancel sent at the deadline, until the backend has been signalled; else null. */
   private Future<Void> cancelling;
@@ -83,9 +85,10 @@ final class LentConnection implements SqlConnection {
         vertx.setTimer(
             Math.max(1, (left + 999_999) / 1_000_000),
             id -> {
-              if (closed) {
+              if (closed || committing) {
                 return;
               }
+              expired = true;
               if (conn instanceof PgConnection pg) {
                 cancelling = canceller.cancel(pg);
               }
@@ -93,6 +96,19 @@ final class LentConnection implements SqlConnection {
                   new DatabaseTimeoutException(
                       "the request still held a database connection at its deadline; its statement was cancelled"));
             });
+  }
+
+  /**
+   * Marks the transaction's COMMIT as on its way: from now on the deadline no longer answers the
+   * request, whose outcome is the COMMIT's. False, and nothing marked, once the deadline has
+   * answered it (503): then the transaction must roll back rather than commit.
+   */
+  boolean committing() {
+    if (expired) {
+      return false;
+    }
+    committing = true;
+    return true;
   }
 
   @Override

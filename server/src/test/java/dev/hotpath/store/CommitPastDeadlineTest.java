@@ -152,4 +152,75 @@ class CommitPastDeadlineTest {
     assertThat(TestServer.get().queryLong("SELECT count(*) FROM commit_probe WHERE id = " + id))
         .isEqualTo(0);
   }
+
+  /**
+   * The orders' path: a connection lent for a hand-run transaction (BEGIN, statements, COMMIT).
+   * Once it is marked as committing, its deadline no longer answers the request.
+   */
+  @Test
+  void aLentConnectionMarkedCommittingIsNotAnswered503WhileItsCommitRuns() throws Exception {
+    holder.query("SELECT pg_advisory_lock(" + LOCK + ")").execute().await(30, TimeUnit.SECONDS);
+    GuardedPool guarded = new GuardedPool(pool, vertx, health, Duration.ZERO);
+    long id = System.nanoTime();
+    long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+    java.util.concurrent.atomic.AtomicReference<Throwable> answered503 =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Promise<Boolean> marked = Promise.promise();
+    Promise<Void> committed = Promise.promise();
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              RequestDeadline.bind(end, null, answered503::set);
+              guarded
+                  .getConnection()
+                  .compose(
+                      conn ->
+                          conn.query("BEGIN")
+                              .execute()
+                              .compose(
+                                  x ->
+                                      conn.preparedQuery(
+                                              "INSERT INTO commit_probe (id) VALUES ($1)")
+                                          .execute(Tuple.of(id)))
+                              .compose(
+                                  x -> {
+                                    marked.complete(GuardedPool.committing(conn));
+                                    return conn.query("COMMIT").execute();
+                                  })
+                              .eventually(conn::close))
+                  .<Void>mapEmpty()
+                  .onComplete(committed);
+            });
+    assertThat(marked.future().await(30, TimeUnit.SECONDS)).isTrue();
+    long past = end + Duration.ofSeconds(1).toNanos();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> System.nanoTime() > past);
+    assertThat(answered503.get()).as("the deadline answered the request").isNull();
+    holder.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute().await(30, TimeUnit.SECONDS);
+    committed.future().await(30, TimeUnit.SECONDS);
+    assertThat(TestServer.get().queryLong("SELECT count(*) FROM commit_probe WHERE id = " + id))
+        .isEqualTo(1);
+    assertThat(answered503.get()).isNull();
+  }
+
+  @Test
+  void aLentConnectionWhoseDeadlineAnsweredMayNotCommit() throws Exception {
+    GuardedPool guarded = new GuardedPool(pool, vertx, health, Duration.ZERO);
+    long end = System.nanoTime() + Duration.ofMillis(200).toNanos();
+    java.util.concurrent.atomic.AtomicReference<Throwable> answered503 =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Promise<io.vertx.sqlclient.SqlConnection> lent = Promise.promise();
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              RequestDeadline.bind(end, null, answered503::set);
+              guarded.getConnection().onComplete(lent);
+            });
+    io.vertx.sqlclient.SqlConnection conn = lent.future().await(30, TimeUnit.SECONDS);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> answered503.get() != null);
+    assertThat(answered503.get()).isInstanceOf(DatabaseTimeoutException.class);
+    assertThat(GuardedPool.committing(conn)).isFalse();
+    conn.close().await(30, TimeUnit.SECONDS);
+  }
 }
