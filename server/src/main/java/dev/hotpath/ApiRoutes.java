@@ -39,6 +39,7 @@ import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReadTools;
 import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.store.MonthPartitions;
 import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Handler;
@@ -140,7 +141,9 @@ final class ApiRoutes {
     var reads = new ReadTools(db, cursors, cache, compression);
     var customers = new CustomerReads(reads, contract);
     var products = new ProductReads(reads);
-    var orders = new OrderReads(reads, new OrderMonths().start(loop.vertx(), pool));
+    var orders =
+        new OrderReads(
+            reads, new OrderMonths().start(loop.vertx(), () -> MonthPartitions.read(pool)));
     var summaries = new CustomerSummaryReads(db);
     var popular = new PopularProducts(db, cursors);
     var transaction =

@@ -1,15 +1,13 @@
 package dev.hotpath.serve;
 
 import dev.hotpath.store.MonthIds;
+import dev.hotpath.store.MonthPartitions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlClient;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,66 +33,37 @@ public final class OrderMonths {
   /** How often the catalog is read again: a new month is created months ahead of its orders. */
   public static final Duration REFRESH = Duration.ofMinutes(1);
 
-  /** Each partition of the two tables, its parent and its bound. */
-  static final String CATALOG =
-      "SELECT c.relname, p.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
-          + " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent"
-          + " WHERE i.inhparent IN ('orders'::regclass, 'order_items'::regclass)";
-
-  private static final Pattern BOUND =
-      Pattern.compile("FOR VALUES FROM \\('(\\d+)'\\) TO \\('(\\d+)'\\)");
-  private static final long MONTH = 1L << MonthIds.NUMBER_BITS;
-
   /** Per month key: the page statement without lines ([0]) and with them ([1]), by name. */
   private volatile Map<Long, String[]> byMonth = Map.of();
 
-  /** Reads the catalog now and every {@link #REFRESH} on {@code vertx}, from {@code client}. */
-  public OrderMonths start(Vertx vertx, SqlClient client) {
-    refresh(client);
-    vertx.setPeriodic(REFRESH.toMillis(), id -> refresh(client));
+  /** Reads {@code catalog} now and every {@link #REFRESH} on {@code vertx}. */
+  public OrderMonths start(
+      Vertx vertx, Supplier<Future<Map<Long, MonthPartitions.Tables>>> catalog) {
+    refresh(catalog);
+    vertx.setPeriodic(REFRESH.toMillis(), id -> refresh(catalog));
     return this;
   }
 
   /**
-   * Reads which months have both partitions; until it completes (and if it fails) the months known
-   * before stay. Completes with the number of months known.
+   * Reads which months have both partitions ({@link MonthPartitions#read}); until it completes (and
+   * if it fails) the months known before stay. Completes with the number of months known.
    */
-  public Future<Integer> refresh(SqlClient client) {
-    return client
-        .query(CATALOG)
-        .execute()
+  public Future<Integer> refresh(Supplier<Future<Map<Long, MonthPartitions.Tables>>> catalog) {
+    return catalog
+        .get()
         .map(
-            rows -> {
-              Map<String, Map<Long, String>> tables = new HashMap<>();
-              for (Row row : rows) {
-                Matcher m = BOUND.matcher(row.getString(2));
-                if (!m.matches()) {
-                  continue; // the default and legacy partitions: read through the parent
-                }
-                long from = Long.parseLong(m.group(1));
-                long to = Long.parseLong(m.group(2));
-                if (from % MONTH == 0 && to - from == MONTH) {
-                  tables
-                      .computeIfAbsent(row.getString(1), t -> new HashMap<>())
-                      .put(from >>> MonthIds.NUMBER_BITS, row.getString(0));
-                }
-              }
-              Map<Long, String> orders = tables.getOrDefault("orders", Map.of());
-              Map<Long, String> items = tables.getOrDefault("order_items", Map.of());
+            months -> {
               Map<Long, String[]> next = new HashMap<>();
-              orders.forEach(
-                  (month, table) -> {
-                    String lines = items.get(month);
-                    if (lines != null) {
-                      String o = quote(table);
-                      String i = quote(lines);
-                      next.put(
-                          month,
-                          new String[] {
-                            OrderReads.ordersStatement(false, o, i),
-                            OrderReads.ordersStatement(true, o, i)
-                          });
-                    }
+              months.forEach(
+                  (month, tables) -> {
+                    String o = quote(tables.orders());
+                    String i = quote(tables.items());
+                    next.put(
+                        month,
+                        new String[] {
+                          OrderReads.ordersStatement(false, o, i),
+                          OrderReads.ordersStatement(true, o, i)
+                        });
                   });
               byMonth = Map.copyOf(next);
               return next.size();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hotpath.store.DatabaseCoordinates;
 import dev.hotpath.store.Migrations;
 import dev.hotpath.store.MonthIds;
+import dev.hotpath.store.MonthPartitions;
 import dev.hotpath.support.Sql;
 import dev.hotpath.support.TestServer;
 import io.vertx.core.Vertx;
@@ -54,7 +55,8 @@ class OrderMonthsTest {
   @Test
   void aPageInOneMonthReadsItsPartitionsByNameAndTheSameRowsAsThroughTheParents() throws Exception {
     OrderMonths months = new OrderMonths();
-    assertThat(months.refresh(seeded).await(30, TimeUnit.SECONDS)).isGreaterThan(1);
+    assertThat(months.refresh(() -> MonthPartitions.read(seeded)).await(30, TimeUnit.SECONDS))
+        .isGreaterThan(1);
     // a customer with several orders, some with several lines, in one month
     String[] found =
         server
@@ -99,7 +101,7 @@ class OrderMonthsTest {
     Pool fresh = pool(database);
     try {
       OrderMonths months = new OrderMonths();
-      months.refresh(fresh).await(30, TimeUnit.SECONDS);
+      months.refresh(() -> MonthPartitions.read(fresh)).await(30, TimeUnit.SECONDS);
       Long[] ids = {MonthIds.id(micros(YearMonth.of(2091, 3)), 1)};
       assertThat(months.ordersStatement(true, ids)).isEqualTo(OrderReads.ordersStatement(true));
 
@@ -108,7 +110,7 @@ class OrderMonthsTest {
           .query("SELECT create_month_partitions('orders', '2091-03-01Z', '2091-03-01Z')")
           .execute()
           .await(30, TimeUnit.SECONDS);
-      months.refresh(fresh).await(30, TimeUnit.SECONDS);
+      months.refresh(() -> MonthPartitions.read(fresh)).await(30, TimeUnit.SECONDS);
       assertThat(months.ordersStatement(true, ids)).isEqualTo(OrderReads.ordersStatement(true));
 
       fresh
@@ -116,7 +118,7 @@ class OrderMonthsTest {
           .execute()
           .await(30, TimeUnit.SECONDS);
       assertThat(months.ordersStatement(true, ids)).isEqualTo(OrderReads.ordersStatement(true));
-      months.refresh(fresh).await(30, TimeUnit.SECONDS);
+      months.refresh(() -> MonthPartitions.read(fresh)).await(30, TimeUnit.SECONDS);
       assertThat(months.ordersStatement(true, ids))
           .contains("\"orders_y2091m03\"")
           .contains("\"order_items_y2091m03\"");
