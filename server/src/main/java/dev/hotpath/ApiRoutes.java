@@ -31,6 +31,7 @@ import dev.hotpath.serve.CustomerReads;
 import dev.hotpath.serve.CustomerSummaryReads;
 import dev.hotpath.serve.ImportReports;
 import dev.hotpath.serve.JobReads;
+import dev.hotpath.serve.OrderMonths;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.PopularProducts;
 import dev.hotpath.serve.ProductPages;
@@ -38,6 +39,7 @@ import dev.hotpath.serve.ProductReads;
 import dev.hotpath.serve.ReadTools;
 import dev.hotpath.serve.ReportDownloads;
 import dev.hotpath.serve.cache.ResponseCache;
+import dev.hotpath.store.MonthPartitions;
 import dev.hotpath.store.PaymentJobStatements;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Handler;
@@ -142,7 +144,9 @@ final class ApiRoutes {
     var reads = new ReadTools(db, cursors, cache, compression);
     var customers = new CustomerReads(reads, contract);
     var products = new ProductReads(reads);
-    var orders = new OrderReads(reads);
+    var orders =
+        new OrderReads(
+            reads, new OrderMonths().start(loop.vertx(), () -> MonthPartitions.read(pool)));
     var summaries = new CustomerSummaryReads(db);
     var popular = new PopularProducts(db, cursors);
     var transaction =

@@ -9,6 +9,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
+import io.vertx.ext.web.impl.RoutingContextInternal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -23,14 +24,17 @@ import java.util.function.Consumer;
  * (with a query decoder), and the parse of {@code Accept} for the route's produced types.
  *
  * <p>Only requests whose answer cannot differ are taken: the method is GET (a HEAD goes to the
- * router), there is no query (a {@code fields=} selection or a cursor goes to the router), the id
- * is 1 to 19 ASCII digits (a leading zero too: the handler answers it as the router's route does),
- * and {@code Accept} is absent, {@code *}{@code /*} or {@code application/json}, for which the
- * router's negotiation chooses JSON as the lean route does. One per event loop, like the router.
+ * router), the query, if any, has nothing to percent-decode (a limit, a cursor, a fieldset: the
+ * handler reads it as on the router), the id is 1 to 19 ASCII digits (a leading zero too: the
+ * handler answers it as the router's route does), and {@code Accept} is absent, {@code *}{@code
+ * /*}, {@code application/json} or {@code application/x-protobuf}, for which the router's
+ * negotiation chooses JSON or protobuf without a weight, as the lean route does. One per event
+ * loop, like the router.
  */
 public final class LeanDispatch implements Handler<HttpServerRequest> {
   private static final AsciiString ACCEPT = AsciiString.cached("Accept");
   private static final int MAX_DIGITS = 19;
+  private static final String PROTOBUF = "application/x-protobuf";
 
   private final Routes routes;
   private final Vertx vertx;
@@ -74,7 +78,8 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
   /**
    * Serves {@code GET template} (one path parameter, {@code :name}, e.g. {@code /v1/orders/:id})
    * here as well: the same steps as {@link Routes#get} installs, then {@code handler}. The full
-   * router must declare the same route with the same handler; it answers what is not taken here.
+   * router must declare the same route, producing JSON and protobuf, with the same handler; it
+   * answers what is not taken here.
    */
   public void get(String template, Handler<RoutingContext> handler) {
     int colon = template.indexOf(':');
@@ -99,6 +104,10 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
               String path = ctx.request().path();
               ctx.pathParams()
                   .put(param, path.substring(prefix.length(), path.length() - suffix.length()));
+              if (PROTOBUF.equals(ctx.request().getHeader(ACCEPT))) {
+                // what the router's negotiation sets for the route's produced protobuf
+                ((RoutingContextInternal) ctx).setAcceptableContentType(PROTOBUF);
+              }
               ctx.next();
             });
     routes.steps(route, HttpMethod.GET, template).handler(handler);
@@ -114,7 +123,7 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest request) {
-    if (request.method() == HttpMethod.GET && request.query() == null && plainAccept(request)) {
+    if (request.method() == HttpMethod.GET && plainQuery(request.query()) && plainAccept(request)) {
       String path = request.path();
       for (int i = 0, n = leans.size(); i < n; i++) {
         Lean lean = leans.get(i);
@@ -127,9 +136,43 @@ public final class LeanDispatch implements Handler<HttpServerRequest> {
     fallback.handle(request);
   }
 
-  /** Whether {@code Accept} is one for which the router's negotiation picks JSON, unweighed. */
+  /**
+   * Whether {@code Accept} is one for which the router's negotiation picks JSON, or protobuf, with
+   * no weight to read: none, {@code *}{@code /*}, {@code application/json}, {@code
+   * application/x-protobuf} (every lean route produces both).
+   */
   private static boolean plainAccept(HttpServerRequest request) {
     String accept = request.getHeader(ACCEPT);
-    return accept == null || accept.equals("*/*") || accept.equals("application/json");
+    return accept == null
+        || accept.equals("*/*")
+        || accept.equals("application/json")
+        || accept.equals(PROTOBUF);
+  }
+
+  /**
+   * Whether the query is absent or made only of unreserved characters, {@code =}, {@code &} and
+   * {@code ,} (a limit, a cursor, a fieldset): nothing in it is percent-decoded, so the handler
+   * reads the same parameters as on the router; any other query goes to the router.
+   */
+  private static boolean plainQuery(String query) {
+    if (query == null) {
+      return true;
+    }
+    for (int i = 0, n = query.length(); i < n; i++) {
+      char c = query.charAt(i);
+      if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '='
+          || c == '&'
+          || c == ','
+          || c == '-'
+          || c == '_'
+          || c == '.'
+          || c == '~')) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -133,12 +133,15 @@ public final class OrderReads {
    * with its lookups by id, ~205-290 us per cursor page of 5, against ~100 us for the positions and
    * this statement together).
    */
-  private static final String BY_ID =
-      " FROM unnest($2::bigint[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT "
-          + OrderRepresentation.COLUMNS
-          + " FROM orders WHERE id = k.id AND customer_id = $1 AND id BETWEEN $3 AND $4 LIMIT 1) o";
+  private static String byId(String orders) {
+    return " FROM unnest($2::bigint[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT "
+        + OrderRepresentation.COLUMNS
+        + " FROM "
+        + orders
+        + " WHERE id = k.id AND customer_id = $1 AND id BETWEEN $3 AND $4 LIMIT 1) o";
+  }
 
-  private static final String ORDERS_OF_PAGE = "SELECT o.*" + BY_ID + " ORDER BY k.n";
+  private static final String ORDERS_OF_PAGE = ordersStatement(false, "orders", "order_items");
 
   /**
    * As {@link #ORDERS_OF_PAGE}, each order joined with its lines (line columns from {@link
@@ -147,12 +150,7 @@ public final class OrderReads {
    * orders are.
    */
   private static final String ORDERS_WITH_LINES_OF_PAGE =
-      "SELECT o.*, i.*"
-          + BY_ID
-          + " LEFT JOIN LATERAL (SELECT "
-          + OrderRepresentation.ITEM_COLUMNS
-          + " FROM order_items WHERE order_id = k.id AND customer_id = $1"
-          + " AND order_id BETWEEN $3 AND $4) i ON true ORDER BY k.n, i.line_no";
+      ordersStatement(true, "orders", "order_items");
 
   /**
    * The statement of the positions of a page of a customer's orders without a status filter (see
@@ -170,6 +168,24 @@ public final class OrderReads {
    */
   public static String ordersStatement(boolean withLines) {
     return withLines ? ORDERS_WITH_LINES_OF_PAGE : ORDERS_OF_PAGE;
+  }
+
+  /**
+   * As {@link #ordersStatement(boolean)}, reading the tables {@code orders} and {@code items}
+   * (quoted names: the partitioned tables, or one month's partitions of them, {@link OrderMonths}).
+   */
+  static String ordersStatement(boolean withLines, String orders, String items) {
+    if (!withLines) {
+      return "SELECT o.*" + byId(orders) + " ORDER BY k.n";
+    }
+    return "SELECT o.*, i.*"
+        + byId(orders)
+        + " LEFT JOIN LATERAL (SELECT "
+        + OrderRepresentation.ITEM_COLUMNS
+        + " FROM "
+        + items
+        + " WHERE order_id = k.id AND customer_id = $1"
+        + " AND order_id BETWEEN $3 AND $4) i ON true ORDER BY k.n, i.line_no";
   }
 
   private static final String CUSTOMER_EXISTS = "SELECT 1 FROM customers WHERE id = $1";
@@ -193,11 +209,14 @@ public final class OrderReads {
       new Replies.Resource(Kind.ORDER, OrderRepresentation.FIELDS, CachePolicy.PRIVATE, "Order");
 
   private final ReadTools tools;
+  private final OrderMonths months;
   private final ResponseCache.Lookup orders;
   private final ResponseCache.Lookup firstPages;
 
-  public OrderReads(ReadTools tools) {
+  /** {@code months}: which months a page may read by their partitions' names. */
+  public OrderReads(ReadTools tools, OrderMonths months) {
     this.tools = tools;
+    this.months = months;
     ResponseCache cache = tools.cache();
     this.orders = cache.lookup(ProtobufForms.either(this::loadOrder, Order.getDefaultInstance()));
     this.firstPages =
@@ -359,7 +378,7 @@ public final class OrderReads {
               boolean withLines = sel.has(8);
               return tools
                   .db()
-                  .run(ordersStatement(withLines), byIds(customerId, ids))
+                  .run(months.ordersStatement(withLines, ids), byIds(customerId, ids))
                   .map(
                       found -> {
                         page.joined(found, withLines);
