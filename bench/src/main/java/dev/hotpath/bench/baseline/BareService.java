@@ -3,9 +3,11 @@ package dev.hotpath.bench.baseline;
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
 import dev.hotpath.http.JsonOutput;
+import dev.hotpath.serve.OrderMonths;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.store.DatabaseCoordinates;
+import dev.hotpath.store.MonthPartitions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -52,7 +54,6 @@ public final class BareService extends VerticleBase {
    */
   private static final String PAGE = OrderReads.keysStatement(false);
 
-  private static final String ORDERS = OrderReads.ordersStatement(true);
   private static final String JSON = "application/json";
   private static final int LIMIT = 20;
   private static final Buffer NOT_FOUND = Buffer.buffer("{\"status\":404}");
@@ -65,6 +66,14 @@ public final class BareService extends VerticleBase {
   private final Settings settings;
   private final int port;
   private SqlClient client;
+
+  /**
+   * hotpath's choice of the page's orders statement (serve/OrderMonths): by the month's partitions
+   * when the page's orders lie in one month, else through the partitioned tables; the same catalog
+   * read at start and every minute.
+   */
+  private final OrderMonths months = new OrderMonths();
+
   private Buffer staticBody = NOT_FOUND;
 
   private BareService(DatabaseCoordinates database, Settings settings, int port) {
@@ -131,9 +140,17 @@ public final class BareService extends VerticleBase {
                     .addProperty("plan_cache_mode", "force_generic_plan"))
             .using(vertx)
             .build();
-    return client
-        .preparedQuery(OrderReads.ORDER_WITH_LINES)
-        .execute(Tuple.of(STATIC_ORDER))
+    return months
+        .refresh(() -> MonthPartitions.read(client))
+        .compose(
+            known -> {
+              vertx.setPeriodic(
+                  OrderMonths.REFRESH.toMillis(),
+                  t -> months.refresh(() -> MonthPartitions.read(client)));
+              return client
+                  .preparedQuery(OrderReads.ORDER_WITH_LINES)
+                  .execute(Tuple.of(STATIC_ORDER));
+            })
         .map(
             rows -> {
               if (rows.size() > 0) {
@@ -193,7 +210,7 @@ public final class BareService extends VerticleBase {
                 }
                 boolean more = keys.size() > LIMIT;
                 return client
-                    .preparedQuery(ORDERS)
+                    .preparedQuery(months.ordersStatement(true, ids))
                     .execute(OrderReads.byIds(id, ids))
                     .map(rows -> encodePage(rows, more));
               })
