@@ -33,7 +33,10 @@ public final class OrderMonths {
   /** How often the catalog is read again: a new month is created months ahead of its orders. */
   public static final Duration REFRESH = Duration.ofMinutes(1);
 
-  /** Per month key: the page statement without lines ([0]) and with them ([1]), by name. */
+  /**
+   * Per month key: the page statement without lines ([0]) and with them ([1]), and the single order
+   * with its lines ([2]), by name.
+   */
   private volatile Map<Long, String[]> byMonth = Map.of();
 
   /** Reads {@code catalog} now and every {@link #REFRESH} on {@code vertx}. */
@@ -62,7 +65,8 @@ public final class OrderMonths {
                         month,
                         new String[] {
                           OrderReads.ordersStatement(false, o, i),
-                          OrderReads.ordersStatement(true, o, i)
+                          OrderReads.ordersStatement(true, o, i),
+                          OrderReads.orderWithLines(o, i)
                         });
                   });
               byMonth = Map.copyOf(next);
@@ -86,6 +90,16 @@ public final class OrderMonths {
     }
     String[] byName = ids[0] < 0 ? null : byMonth.get(month);
     return byName == null ? OrderReads.ordersStatement(withLines) : byName[withLines ? 1 : 0];
+  }
+
+  /**
+   * The statement of one order with its lines ({@link OrderReads#ORDER_WITH_LINES}, same parameter
+   * and rows): by its month's tables when that month is known here, else through the partitioned
+   * tables. An order's id carries its month, so every order has one.
+   */
+  public String orderStatement(long id) {
+    String[] byName = id < 0 ? null : byMonth.get(id >>> MonthIds.NUMBER_BITS);
+    return byName == null ? OrderReads.ORDER_WITH_LINES : byName[2];
   }
 
   private static String quote(String identifier) {

@@ -37,13 +37,25 @@ public final class OrderReads {
    * order's id alone (all a caller of {@code GET /v1/orders/{id}} has); the join names the customer
    * too, so that a distributed database joins the two on the shard that holds them.
    */
-  public static final String ORDER_WITH_LINES =
-      "SELECT o.id, o.customer_id, o.status, o.currency, o.subtotal_minor, o.total_minor, o.item_count,"
-          + " o.shipping_address::text, o.version, o.created_at, o.updated_at, o.payment_status,"
-          + " o.payment_authorization,"
-          + " i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity, i.line_total_minor"
-          + " FROM orders o JOIN order_items i ON i.order_id = o.id AND i.customer_id = o.customer_id"
-          + " WHERE o.id = $1 ORDER BY i.line_no";
+  public static final String ORDER_WITH_LINES = orderWithLines("orders", "order_items");
+
+  /**
+   * {@link #ORDER_WITH_LINES} reading the tables {@code orders} and {@code items}: the partitioned
+   * tables, or one month's partitions of them ({@link OrderMonths}), whose generic plan locks two
+   * tables where the partitioned ones' locks every month before pruning to one.
+   */
+  static String orderWithLines(String orders, String items) {
+    return "SELECT o.id, o.customer_id, o.status, o.currency, o.subtotal_minor, o.total_minor,"
+        + " o.item_count, o.shipping_address::text, o.version, o.created_at, o.updated_at,"
+        + " o.payment_status, o.payment_authorization,"
+        + " i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity, i.line_total_minor"
+        + " FROM "
+        + orders
+        + " o JOIN "
+        + items
+        + " i ON i.order_id = o.id AND i.customer_id = o.customer_id"
+        + " WHERE o.id = $1 ORDER BY i.line_no";
+  }
 
   private static final String PAGE =
       "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
@@ -231,7 +243,7 @@ public final class OrderReads {
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return tools
         .db()
-        .run(ORDER_WITH_LINES, Tuple.of(key.id()))
+        .run(months.orderStatement(key.id()), Tuple.of(key.id()))
         .map(
             rows -> {
               if (rows.size() == 0) {

@@ -81,6 +81,19 @@ class OrderMonthsTest {
       assertThat(expected).hasSizeGreaterThanOrEqualTo(ids.length);
       assertThat(rows(seeded, byName, customer, ids)).isEqualTo(expected);
     }
+    // one order with its lines: by its month's name, the same rows as through the parents
+    for (Long id : ids) {
+      String byName = months.orderStatement(id);
+      assertThat(byName)
+          .contains("\"orders" + suffix)
+          .contains("\"order_items" + suffix)
+          .isNotEqualTo(OrderReads.ORDER_WITH_LINES);
+      List<String> expected = order(seeded, OrderReads.ORDER_WITH_LINES, id);
+      assertThat(expected).isNotEmpty();
+      assertThat(order(seeded, byName, id)).isEqualTo(expected);
+    }
+    assertThat(months.orderStatement(7L)).isEqualTo(OrderReads.ORDER_WITH_LINES);
+    assertThat(months.orderStatement(-1L)).isEqualTo(OrderReads.ORDER_WITH_LINES);
     // the first order of the month before: two months, so through the parents
     long before =
         server.queryLong(
@@ -133,6 +146,14 @@ class OrderMonthsTest {
     return month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toEpochSecond() * 1_000_000L;
   }
 
+  /** Every column of every row of {@code sql} run as the single order's read runs it, as text. */
+  private static List<String> order(Pool pool, String sql, long id) throws Exception {
+    return text(
+        pool.preparedQuery(sql)
+            .execute(io.vertx.sqlclient.Tuple.of(id))
+            .await(30, TimeUnit.SECONDS));
+  }
+
   /** Every column of every row of {@code sql} run as a page reads it, as text. */
   private static List<String> rows(Pool pool, String sql, long customer, Long[] ids)
       throws Exception {
@@ -140,6 +161,10 @@ class OrderMonthsTest {
         pool.preparedQuery(sql)
             .execute(OrderReads.byIds(customer, ids))
             .await(30, TimeUnit.SECONDS);
+    return text(rows);
+  }
+
+  private static List<String> text(RowSet<Row> rows) {
     List<String> out = new ArrayList<>();
     for (Row row : rows) {
       StringBuilder line = new StringBuilder();

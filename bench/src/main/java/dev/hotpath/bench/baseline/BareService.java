@@ -68,9 +68,9 @@ public final class BareService extends VerticleBase {
   private SqlClient client;
 
   /**
-   * hotpath's choice of the page's orders statement (serve/OrderMonths): by the month's partitions
-   * when the page's orders lie in one month, else through the partitioned tables; the same catalog
-   * read at start and every minute.
+   * hotpath's choice of the order's and the page's orders statements (serve/OrderMonths): by the
+   * month's partitions when the order, or the page's orders, lie in one month known from the
+   * catalog, else through the partitioned tables; the same catalog read at start and every minute.
    */
   private final OrderMonths months = new OrderMonths();
 
@@ -173,7 +173,7 @@ public final class BareService extends VerticleBase {
     } else if (path.startsWith("/v1/orders/")) {
       long id = id(path, "/v1/orders/".length(), path.length());
       client
-          .preparedQuery(OrderReads.ORDER_WITH_LINES)
+          .preparedQuery(months.orderStatement(id))
           .execute(Tuple.of(id))
           .onComplete(
               ar -> {
