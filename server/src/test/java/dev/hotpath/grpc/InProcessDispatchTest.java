@@ -219,7 +219,7 @@ class InProcessDispatchTest {
     return TestServer.get()
         .queryLong(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                + " AND query LIKE '%FROM orders o JOIN order_items%'");
+                + " AND query LIKE '%order_items% i ON i.order_id = o.id%'");
   }
 
   /** Waits for an access log line of {@code method} {@code route} naming {@code client}. */
