@@ -19,6 +19,7 @@ import dev.hotpath.http.Contract;
 import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.InProcess;
 import dev.hotpath.http.Readiness;
+import dev.hotpath.observe.LibraryLogs;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
 import dev.hotpath.observe.Slos;
@@ -127,6 +128,7 @@ public final class App implements AutoCloseable {
 
   /** Serves HTTP over an already migrated database; takes ownership of its embedded server. */
   public static App start(Settings settings, Database db) {
+    LibraryLogs.route();
     Settings effective =
         settings.server().port() == 0 ? settings.toBuilder().port(freePort()).build() : settings;
     Contract contract =

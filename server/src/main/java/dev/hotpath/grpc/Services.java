@@ -11,6 +11,8 @@ import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCalls;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -124,10 +126,10 @@ final class Services {
     ServiceDescriptor.Builder descriptor =
         ServiceDescriptor.newBuilder(generated.getName())
             .setSchemaDescriptor(generated.getSchemaDescriptor());
-    List<MethodDescriptor<Message, byte[]>> methods = new ArrayList<>();
+    List<MethodDescriptor<Object, byte[]>> methods = new ArrayList<>();
     for (Route route : routes) {
-      MethodDescriptor<Message, byte[]> method =
-          route.method().toBuilder(route.method().getRequestMarshaller(), BYTES).build();
+      MethodDescriptor<Object, byte[]> method =
+          route.method().toBuilder(lenient(route.method()), BYTES).build();
       methods.add(method);
       descriptor.addMethod(method);
     }
@@ -137,14 +139,55 @@ final class Services {
       service.addMethod(
           methods.get(i),
           ServerCalls.asyncUnaryCall(
-              (Message request, io.grpc.stub.StreamObserver<byte[]> out) ->
-                  route.call(bridge, request, out)));
+              (Object request, io.grpc.stub.StreamObserver<byte[]> out) -> {
+                if (request instanceof Malformed malformed) {
+                  out.onError(
+                      Status.INVALID_ARGUMENT.withDescription(malformed.reason()).asException());
+                } else {
+                  route.call(bridge, (Message) request, out);
+                }
+              }));
     }
     return service.build();
   }
 
+  /** A request message that did not parse, and why: answered {@code INVALID_ARGUMENT}. */
+  private record Malformed(String reason) {}
+
+  /**
+   * The generated request marshaller, except that bytes which are not the method's message (a
+   * truncated field, a wrong wire type, a string that is not UTF-8) parse to {@link Malformed}
+   * rather than throw: thrown from a marshaller, grpc-java answers {@code UNKNOWN} "Application
+   * error processing RPC" and logs a stack trace, where the caller needs to hear what is wrong.
+   */
+  private static MethodDescriptor.Marshaller<Object> lenient(MethodDescriptor<Message, ?> method) {
+    MethodDescriptor.Marshaller<Message> generated = method.getRequestMarshaller();
+    String type =
+        method.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> prototype
+                && prototype.getMessagePrototype() instanceof Message message
+            ? message.getDescriptorForType().getFullName()
+            : method.getFullMethodName() + "'s request";
+    return new MethodDescriptor.Marshaller<>() {
+      @Override
+      public InputStream stream(Object value) {
+        return generated.stream((Message) value);
+      }
+
+      @Override
+      public Object parse(InputStream stream) {
+        try {
+          return generated.parse(stream);
+        } catch (StatusRuntimeException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          return new Malformed(
+              "The request is not a valid " + type + " message: " + cause.getMessage());
+        }
+      }
+    };
+  }
+
   /** An answer already encoded: written to the call as it is. */
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {

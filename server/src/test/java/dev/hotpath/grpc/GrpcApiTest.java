@@ -23,8 +23,11 @@ import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.ProtoJson;
 import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
+import io.grpc.CallOptions;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -35,6 +38,7 @@ import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.AbstractStub;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -363,5 +367,51 @@ class GrpcApiTest {
             "hotpath.v1.CustomersService",
             "hotpath.v1.ProductsService",
             "grpc.health.v1.Health");
+  }
+
+  @Test
+  void bytesThatAreNotTheRequestMessageAreInvalidArgumentNamingWhy() {
+    long customer = fx.customer();
+    MethodDescriptor<byte[], byte[]> list =
+        MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(OrdersServiceGrpc.getListCustomerOrdersMethod().getFullMethodName())
+            .setRequestMarshaller(Services.BYTES)
+            .setResponseMarshaller(Services.BYTES)
+            .build();
+    Metadata md = new Metadata();
+    md.put(CallHeaders.AUTHORIZATION, "Bearer " + Tokens.get().customer(customer));
+    var authorized =
+        ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md));
+    byte[] id = ListCustomerOrdersRequest.newBuilder().setId(customer).build().toByteArray();
+    // the id's field, then a status (field 2) whose two bytes are not UTF-8; then a varint cut off
+    byte[] notUtf8 = concat(id, new byte[] {0x12, 0x02, (byte) 0xc3, 0x28});
+    byte[] truncated = concat(id, new byte[] {0x18, (byte) 0xff, (byte) 0xff});
+    java.util.function.Function<byte[], StatusRuntimeException> refusal =
+        body ->
+            catchThrowableOfType(
+                StatusRuntimeException.class,
+                () ->
+                    ClientCalls.blockingUnaryCall(
+                        authorized,
+                        list,
+                        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+                        body));
+    for (byte[] body : List.of(notUtf8, truncated)) {
+      StatusRuntimeException e = refusal.apply(body);
+      assertThat(e).as("the call failed").isNotNull();
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(e.getStatus().getDescription())
+          .startsWith("The request is not a valid hotpath.v1.ListCustomerOrdersRequest message: ");
+    }
+    assertThat(refusal.apply(notUtf8).getStatus().getDescription()).contains("UTF-8");
+    // the same bytes without the damage are a page
+    assertThat(refusal.apply(id)).isNull();
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, both, a.length, b.length);
+    return both;
   }
 }

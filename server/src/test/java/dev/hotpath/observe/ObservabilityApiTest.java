@@ -2,6 +2,7 @@ package dev.hotpath.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -178,6 +179,47 @@ class ObservabilityApiTest {
     assertThat(line.get("limited").asBoolean()).isFalse();
     assertThat(line.get("shed").asBoolean()).isFalse();
     assertThat(line.get("problem").asText()).isEqualTo("not-found");
+  }
+
+  @Test
+  void librariesLoggingThroughJavaUtilLoggingLogIntoTheServersLog() {
+    assertThat(server.app()).isNotNull(); // started, so its logs are routed
+    Logger grpc = (Logger) LoggerFactory.getLogger("io.grpc.probe");
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    grpc.addAppender(captured);
+    try {
+      java.util.logging.Logger.getLogger("io.grpc.probe").warning("a library's warning");
+      assertThat(captured.list)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getLevel()).isEqualTo(Level.WARN);
+                assertThat(e.getFormattedMessage()).isEqualTo("a library's warning");
+              });
+    } finally {
+      grpc.detachAppender(captured);
+    }
+    // logback's levels are java.util.logging's: grpc-java's per-stream stack traces are not built
+    assertThat(
+            java.util.logging.Logger.getLogger("io.grpc.netty.NettyServerHandler")
+                .isLoggable(java.util.logging.Level.WARNING))
+        .isFalse();
+    // and the shipped configuration (not this test's) says so
+    LoggerContext shipped = new LoggerContext();
+    try {
+      var configurator = new ch.qos.logback.classic.joran.JoranConfigurator();
+      configurator.setContext(shipped);
+      configurator.doConfigure(ObservabilityApiTest.class.getResource("/logback.xml"));
+      assertThat(shipped.getLogger("io.grpc.netty.NettyServerHandler").getLevel())
+          .isEqualTo(Level.ERROR);
+      assertThat(shipped.getCopyOfListenerList())
+          .anyMatch(l -> l instanceof ch.qos.logback.classic.jul.LevelChangePropagator);
+    } catch (ch.qos.logback.core.joran.spi.JoranException e) {
+      throw new AssertionError(e);
+    } finally {
+      shipped.stop();
+    }
   }
 
   @Test
