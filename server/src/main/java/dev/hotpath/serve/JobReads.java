@@ -5,12 +5,17 @@ import dev.hotpath.http.Params;
 import dev.hotpath.http.Responses;
 import dev.hotpath.store.Statements;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.ObjLongConsumer;
 import org.jspecify.annotations.Nullable;
@@ -18,15 +23,26 @@ import org.jspecify.annotations.Nullable;
 /**
  * {@code GET /v1/jobs/{id}} (status, progress, result link) and {@code GET /v1/jobs/{id}/events},
  * which streams the same representation as Server-Sent Events whenever it changes, until the job
- * has succeeded or died. The stream polls the job's row by primary key at a fixed interval: one
- * indexed read per stream per interval, whatever instance runs the job.
+ * has succeeded or died. The streams poll the job's row by primary key at a fixed interval, one
+ * read per job per interval on each event loop however many streams watch it (a {@link Watch}), so
+ * that a client that opens many streams on one job adds connections, not database reads. One
+ * instance per event loop: its watches are touched on that loop only.
  */
-public record JobReads(Statements db, Duration poll) {
+public final class JobReads {
   private static final String BY_ID =
       "SELECT " + JobRepresentation.COLUMNS + " FROM jobs WHERE id = $1 AND kind = ANY($2)";
   // x-owner: creator. Another's job is a 404, exactly like a job that does not exist.
   private static final String BY_ID_FOR = BY_ID + " AND ($3::text IS NULL OR created_by = $3)";
   private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+  private final Statements db;
+  private final Duration poll;
+  private final Map<Long, Watch> watches = new HashMap<>();
+
+  public JobReads(Statements db, Duration poll) {
+    this.db = db;
+    this.poll = poll;
+  }
 
   /** The job when {@code principal} created it or is an admin. */
   private Future<Optional<Row>> find(long id, Principal principal) {
@@ -57,28 +73,81 @@ public record JobReads(Statements db, Duration poll) {
               .putHeader("Content-Type", "text/event-stream")
               .putHeader("Cache-Control", "no-store")
               .putHeader("X-Accel-Buffering", "no");
-          new Stream(ctx, id).send(job);
+          Stream stream = new Stream(ctx);
+          if (stream.send(job)) {
+            Watch watch = watches.get(id);
+            if (watch == null) {
+              watch = new Watch(id, ctx.vertx());
+              watches.put(id, watch);
+            }
+            watch.streams.add(stream);
+          }
         });
   }
 
-  /** One SSE stream: sends the job when it changed, ends after a terminal state. */
-  private final class Stream {
-    private final RoutingContext ctx;
+  /**
+   * The streams of this event loop that watch one job: one read of the job per interval, sent to
+   * each of them; the watch ends when the job is done or gone, or when no stream is left.
+   */
+  private final class Watch {
     private final long id;
+    private final Vertx vertx;
+    private final List<Stream> streams = new ArrayList<>();
+
+    Watch(long id, Vertx vertx) {
+      this.id = id;
+      this.vertx = vertx;
+      schedule();
+    }
+
+    private void schedule() {
+      vertx.setTimer(poll.toMillis(), t -> poll());
+    }
+
+    private void poll() {
+      streams.removeIf(s -> s.closed);
+      if (streams.isEmpty()) {
+        watches.remove(id);
+        return;
+      }
+      // each stream's owner was checked when it opened
+      db.first(BY_ID, Tuple.of(id).addArrayOfString(JobRepresentation.PUBLIC_KIND_NAMES))
+          .onComplete(
+              ar -> {
+                if (ar.failed() || ar.result().isEmpty()) {
+                  // the job vanished or the database failed: end the streams; clients reconnect
+                  streams.forEach(s -> s.ctx.response().end());
+                  streams.clear();
+                } else {
+                  Row row = ar.result().get();
+                  streams.removeIf(s -> !s.send(row));
+                }
+                if (streams.isEmpty()) {
+                  watches.remove(id);
+                } else {
+                  schedule();
+                }
+              });
+    }
+  }
+
+  /** One SSE stream: sends the job when it changed, ends after a terminal state. */
+  private static final class Stream {
+    private final RoutingContext ctx;
     private @Nullable Buffer last;
     private long sent;
     private long lastWrite = System.nanoTime();
     private boolean closed;
 
-    Stream(RoutingContext ctx, long id) {
+    Stream(RoutingContext ctx) {
       this.ctx = ctx;
-      this.id = id;
       ctx.response().closeHandler(v -> closed = true);
     }
 
-    void send(Row row) {
+    /** Sends the job if it changed (or a heartbeat); false once the stream has ended. */
+    boolean send(Row row) {
       if (closed) {
-        return;
+        return false;
       }
       Buffer json = JobRepresentation.encode(row);
       boolean done = JobRepresentation.terminal(row);
@@ -94,30 +163,14 @@ public record JobReads(Statements db, Duration poll) {
       }
       if (done) {
         ctx.response().end();
-        return;
+        return false;
       }
-      ctx.vertx().setTimer(poll.toMillis(), t -> poll());
+      return true;
     }
 
     private void write(Buffer chunk) {
       lastWrite = System.nanoTime();
       ctx.response().write(chunk);
-    }
-
-    private void poll() {
-      if (closed) {
-        return;
-      }
-      find(id, Principal.of(ctx))
-          .onComplete(
-              ar -> {
-                if (ar.failed() || ar.result().isEmpty()) {
-                  // the job vanished or the database failed: end the stream; clients reconnect
-                  ctx.response().end();
-                } else {
-                  send(ar.result().get());
-                }
-              });
     }
   }
 }

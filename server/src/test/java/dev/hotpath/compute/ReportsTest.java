@@ -200,8 +200,8 @@ class ReportsTest {
     assertThat(progress).isSorted();
   }
 
-  @Test
-  void aReportThatIsNotReadyIs409AndAnUnknownOneIs404() {
+  /** A report job that stays queued (due tomorrow), created by the tests' service token. */
+  private long queuedReport() {
     long id =
         server.queryLong(
             "INSERT INTO jobs (kind, max_attempts, timeout_ms, run_at, created_by) VALUES"
@@ -211,6 +211,64 @@ class ReportsTest {
         "INSERT INTO reports (id, from_date, to_date) VALUES ("
             + id
             + ", '2025-01-01', '2025-01-02')");
+    return id;
+  }
+
+  /** Reads of a job by its id (a job's route, an event stream's poll). */
+  private long jobPolls() {
+    return server.app().queries().snapshot().entrySet().stream()
+        .filter(e -> e.getKey().contains("FROM jobs WHERE id = $1 AND kind = ANY($2)"))
+        .mapToLong(java.util.Map.Entry::getValue)
+        .sum();
+  }
+
+  @Test
+  void manyEventStreamsOnOneJobCostTheDatabaseWhatOneDoes() throws Exception {
+    long id = queuedReport();
+    int streams = 40;
+    List<java.util.Iterator<String>> lines = new ArrayList<>();
+    try {
+      List<
+              java.util.concurrent.CompletableFuture<
+                  java.net.http.HttpResponse<java.util.stream.Stream<String>>>>
+          opening = new ArrayList<>();
+      for (int i = 0; i < streams; i++) {
+        opening.add(
+            api.client()
+                .sendAsync(
+                    api.request("/v1/jobs/" + id + "/events").GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofLines()));
+      }
+      for (var open : opening) {
+        var response = open.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(200);
+        lines.add(response.body().iterator());
+      }
+      long before = jobPolls();
+      server.execute("UPDATE jobs SET progress = 42 WHERE id = " + id);
+      for (var stream : lines) {
+        String line;
+        do {
+          line = stream.next();
+        } while (!(line.startsWith("data: ") && line.contains("\"progress\":42")));
+      }
+      // each stream saw the change; one poll per event loop per interval read it for all of them,
+      // where a poll per stream would have read it at least once for each
+      assertThat(jobPolls() - before).isLessThan(streams);
+    } finally {
+      server.execute("DELETE FROM jobs WHERE id = " + id);
+    }
+    // the job gone, every stream ends
+    for (var stream : lines) {
+      while (stream.hasNext()) {
+        stream.next();
+      }
+    }
+  }
+
+  @Test
+  void aReportThatIsNotReadyIs409AndAnUnknownOneIs404() {
+    long id = queuedReport();
     try {
       assertThat(api.get("/v1/reports/" + id).status()).isEqualTo(409);
       assertThat(api.get("/v1/jobs/" + id).json().get("status").asText()).isEqualTo("queued");
