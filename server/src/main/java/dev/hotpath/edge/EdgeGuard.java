@@ -8,6 +8,7 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.SecurityHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -301,11 +302,22 @@ public final class EdgeGuard {
       flight.linked = false;
     }
     ctx.addEndHandler(flight);
-    if (moreThan(request.headers(), limits.maxHeaderCount())) {
+    int hosts = hostsUnlessMoreThan(request.headers(), limits.maxHeaderCount());
+    if (hosts == TOO_MANY) {
       ctx.fail(
           new ProblemException(
               ProblemType.HEADERS_TOO_LARGE,
               "The request has more than " + limits.maxHeaderCount() + " header fields"));
+      return;
+    }
+    if (hosts > 1 && request.version() != HttpVersion.HTTP_2) {
+      // two Hosts let a proxy and this server each read the request as meant for another site
+      ctx.fail(
+          new ProblemException(
+              ProblemType.BAD_REQUEST,
+              "The request has "
+                  + hosts
+                  + " Host header fields; it must have exactly one (RFC 9112, 3.2)"));
       return;
     }
     if (request.uri().length() > limits.maxUrlBytes()) {
@@ -318,25 +330,32 @@ public final class EdgeGuard {
     ctx.next();
   }
 
+  private static final int TOO_MANY = -1;
+
   /**
-   * Whether {@code headers} holds more than {@code max} fields, counted as they came (a repeated
-   * name counts each time) and without {@code MultiMap#size}, which builds a sorted set of the
-   * names for every request. The server's request headers are also Netty's {@code HttpHeaders},
-   * whose entries are read as they are stored; the {@code MultiMap} iterator wraps each one.
+   * How many {@code Host} fields {@code headers} holds, or {@link #TOO_MANY} when it holds more
+   * than {@code max} fields, counted as they came (a repeated name counts each time) and without
+   * {@code MultiMap#size}, which builds a sorted set of the names for every request. The server's
+   * request headers are also Netty's {@code HttpHeaders}, whose entries are read as they are
+   * stored; the {@code MultiMap} iterator wraps each one.
    */
-  private static boolean moreThan(MultiMap headers, int max) {
-    Iterator<? extends Map.Entry<?, ?>> entries =
+  private static int hostsUnlessMoreThan(MultiMap headers, int max) {
+    Iterator<? extends Map.Entry<? extends CharSequence, ?>> entries =
         headers instanceof io.netty.handler.codec.http.HttpHeaders netty
             ? netty.iteratorCharSequence()
             : headers.iterator();
     int fields = 0;
+    int hosts = 0;
     while (entries.hasNext()) {
-      entries.next();
+      CharSequence name = entries.next().getKey();
       if (++fields > max) {
-        return true;
+        return TOO_MANY;
+      }
+      if (name.length() == 4 && AsciiString.contentEqualsIgnoreCase(name, "host")) {
+        hosts++;
       }
     }
-    return false;
+    return hosts;
   }
 
   /**

@@ -349,6 +349,32 @@ class BadInputTest {
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
   }
 
+  @Test
+  void twoHostFieldsAreA400OnTheLeanAndTheFullRoute() throws Exception {
+    String auth = "Authorization: Bearer " + dev.hotpath.support.Tokens.get().service() + "\r\n";
+    for (String path : List.of("/v1/orders/1", "/v1/products/" + product, "/v1/customers")) {
+      String response =
+          raw(
+              "GET "
+                  + path
+                  + " HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+                  + auth
+                  + "Connection: close\r\n\r\n");
+      assertThat(response)
+          .as(path)
+          .startsWith("HTTP/1.1 400")
+          .contains("application/problem+json")
+          .contains("2 Host header fields");
+    }
+    // one Host, in any case of its name, is served
+    assertThat(
+            raw(
+                "GET /v1/products/"
+                    + product
+                    + " HTTP/1.1\r\nhOsT: a.example\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 200");
+  }
+
   private static String raw(String request) throws Exception {
     try (Socket socket = new Socket("localhost", server.app().port())) {
       socket.setSoTimeout(5000);
