@@ -21,6 +21,7 @@ import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RouteInfo;
+import dev.hotpath.serve.OrderMonths;
 import dev.hotpath.store.Statements;
 import graphql.ExecutionInput;
 import graphql.ExecutionResult;
@@ -72,10 +73,13 @@ public final class GraphqlRoutes {
   private final RestWrites writes;
   private final int budgetCeiling;
   private final Contract contract;
+  private final OrderMonths months;
 
   /**
    * @param contract where the route's query budget is declared: the most statements any document
    *     may need ({@code x-query-budget} of {@code POST /graphql})
+   * @param months which months a page's orders may be read from by their partitions' names, as
+   *     REST's page reads them
    */
   public GraphqlRoutes(
       Vertx vertx,
@@ -84,7 +88,9 @@ public final class GraphqlRoutes {
       Contract contract,
       Statements db,
       CursorCodec cursors,
-      Compression compression) {
+      Compression compression,
+      OrderMonths months) {
+    this.months = months;
     this.engine = GraphqlEngine.shared(vertx, settings);
     this.settings = settings;
     this.db = db;
@@ -215,7 +221,7 @@ public final class GraphqlRoutes {
     Observability.tag(
         new RouteInfo(ctx.request().method().name(), PATH, "lists", measure.statements()));
     Call call = new Call(ctx, Principal.of(ctx), db, cursors, writes);
-    DataLoaderRegistry loaders = Loaders.registry(db, cursors);
+    DataLoaderRegistry loaders = Loaders.registry(db, cursors, months);
     ExecutionInput input =
         ExecutionInput.newExecutionInput()
             .query(query)
