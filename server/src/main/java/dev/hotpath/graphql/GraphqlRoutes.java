@@ -4,6 +4,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.config.GraphqlSettings;
 import dev.hotpath.edge.auth.Principal;
@@ -63,7 +64,8 @@ public final class GraphqlRoutes {
   private static final String PATH = "/graphql";
   private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
   private static final Set<String> GET_PARAMS = Set.of("extensions", "variables", "operationName");
-  private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
+  private static final JavaType MAP =
+      JsonOutput.MAPPER.constructType(new TypeReference<LinkedHashMap<String, Object>>() {});
 
   private final GraphqlEngine engine;
   private final GraphqlSettings settings;

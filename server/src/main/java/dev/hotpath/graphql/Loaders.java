@@ -17,6 +17,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -132,7 +133,7 @@ final class Loaders {
           long customer = keys.iterator().next().customerId();
           boolean oneCustomer = true;
           boolean withLines = false;
-          Set<Long> distinct = new java.util.LinkedHashSet<>(keys.size() * 2);
+          Set<Long> distinct = new LinkedHashSet<>(keys.size() * 2);
           for (PageOrder key : keys) {
             oneCustomer &= key.customerId() == customer;
             withLines |= key.withLines();
