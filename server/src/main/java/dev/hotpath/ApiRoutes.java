@@ -144,9 +144,8 @@ final class ApiRoutes {
     var reads = new ReadTools(db, cursors, cache, compression);
     var customers = new CustomerReads(reads, contract);
     var products = new ProductReads(reads);
-    var orders =
-        new OrderReads(
-            reads, new OrderMonths().start(loop.vertx(), () -> MonthPartitions.read(pool)));
+    var months = new OrderMonths().start(loop.vertx(), () -> MonthPartitions.read(pool));
+    var orders = new OrderReads(reads, months);
     var summaries = new CustomerSummaryReads(db);
     var popular = new PopularProducts(db, cursors);
     var transaction =
@@ -231,7 +230,8 @@ final class ApiRoutes {
             contract,
             db,
             cursors,
-            compression);
+            compression,
+            months);
     routes.post("/graphql").produces(JSON).handler(body).handler(graphql::post);
     routes.get("/graphql").produces(JSON).handler(graphql::get);
 

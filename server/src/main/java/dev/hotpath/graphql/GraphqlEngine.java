@@ -215,6 +215,7 @@ public final class GraphqlEngine implements Shareable {
                     t.dataFetcher("createOrder", Mutations.CREATE_ORDER)
                         .dataFetcher("cancelOrder", Mutations.CANCEL_ORDER))
             .type("Customer", t -> t.dataFetcher("orders", Resolvers.CUSTOMER_ORDERS))
+            .type("OrderPage", t -> t.dataFetcher("data", Resolvers.PAGE_DATA))
             .type("Order", t -> t.dataFetcher("items", Resolvers.ORDER_ITEMS))
             .type("OrderItem", t -> t.dataFetcher("product", Resolvers.ITEM_PRODUCT))
             .build();

@@ -4,6 +4,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.config.GraphqlSettings;
 import dev.hotpath.edge.auth.Principal;
@@ -21,6 +22,7 @@ import dev.hotpath.http.Representation;
 import dev.hotpath.http.Responses;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RouteInfo;
+import dev.hotpath.serve.OrderMonths;
 import dev.hotpath.store.Statements;
 import graphql.ExecutionInput;
 import graphql.ExecutionResult;
@@ -62,7 +64,8 @@ public final class GraphqlRoutes {
   private static final String PATH = "/graphql";
   private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
   private static final Set<String> GET_PARAMS = Set.of("extensions", "variables", "operationName");
-  private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
+  private static final JavaType MAP =
+      JsonOutput.MAPPER.constructType(new TypeReference<LinkedHashMap<String, Object>>() {});
 
   private final GraphqlEngine engine;
   private final GraphqlSettings settings;
@@ -72,10 +75,13 @@ public final class GraphqlRoutes {
   private final RestWrites writes;
   private final int budgetCeiling;
   private final Contract contract;
+  private final OrderMonths months;
 
   /**
    * @param contract where the route's query budget is declared: the most statements any document
    *     may need ({@code x-query-budget} of {@code POST /graphql})
+   * @param months which months a page's orders may be read from by their partitions' names, as
+   *     REST's page reads them
    */
   public GraphqlRoutes(
       Vertx vertx,
@@ -84,7 +90,9 @@ public final class GraphqlRoutes {
       Contract contract,
       Statements db,
       CursorCodec cursors,
-      Compression compression) {
+      Compression compression,
+      OrderMonths months) {
+    this.months = months;
     this.engine = GraphqlEngine.shared(vertx, settings);
     this.settings = settings;
     this.db = db;
@@ -215,7 +223,7 @@ public final class GraphqlRoutes {
     Observability.tag(
         new RouteInfo(ctx.request().method().name(), PATH, "lists", measure.statements()));
     Call call = new Call(ctx, Principal.of(ctx), db, cursors, writes);
-    DataLoaderRegistry loaders = Loaders.registry(db, cursors);
+    DataLoaderRegistry loaders = Loaders.registry(db, cursors, months);
     ExecutionInput input =
         ExecutionInput.newExecutionInput()
             .query(query)

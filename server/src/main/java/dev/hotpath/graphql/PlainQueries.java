@@ -4,6 +4,7 @@ import graphql.ExecutionResult;
 import graphql.ExecutionResultImpl;
 import graphql.GraphQLContext;
 import graphql.execution.CoercedVariables;
+import graphql.execution.MergedField;
 import graphql.execution.RawVariables;
 import graphql.execution.ValuesResolver;
 import graphql.language.Definition;
@@ -60,7 +61,8 @@ final class PlainQueries {
       graphql.language.Field node,
       @Nullable DataFetcher<?> fetcher,
       List<Field> selection,
-      boolean link) {}
+      boolean link,
+      MergedField merged) {}
 
   /** The plan of a document's one query operation. */
   record Plan(OperationDefinition operation, List<Field> selection) {}
@@ -139,7 +141,8 @@ final class PlainQueries {
               node,
               link ? Resolvers.CUSTOMER_LINK : fetcher,
               children,
-              link));
+              link,
+              MergedField.newMergedField(node).build()));
     }
     return fields;
   }
@@ -269,9 +272,7 @@ final class PlainQueries {
             links.put(value, false);
           } else if (p.source() != null
               && links.containsKey(p.source())
-              && value instanceof Map<?, ?> page
-              && page.get("data") instanceof List<?> orders
-              && !orders.isEmpty()) {
+              && Loaders.holdsOrders(value)) {
             links.put(p.source(), true);
           }
           p.into().put(field.key(), complete(field.definition().getType(), value, field, depth));
@@ -299,6 +300,7 @@ final class PlainQueries {
               .graphQLContext(context)
               .dataLoaderRegistry(loaders)
               .fieldDefinition(field.definition())
+              .mergedField(field.merged())
               .fieldType(field.definition().getType())
               .variables(variableMap)
               .locale(locale)

@@ -33,7 +33,12 @@ final class QueryLimits {
   /** Fields answered through a {@link Loaders} batch: one statement per depth they occur at. */
   static final Set<String> LOADED =
       Set.of(
-          "Query.customer", "Query.order", "Customer.orders", "Order.items", "OrderItem.product");
+          "Query.customer",
+          "Query.order",
+          "Customer.orders",
+          "OrderPage.data",
+          "Order.items",
+          "OrderItem.product");
 
   private static final String PRODUCTS = "Query.products";
   private static final int DEFAULT_PAGE = 20;

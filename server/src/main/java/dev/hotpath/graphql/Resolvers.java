@@ -6,8 +6,12 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.ProductRepresentation;
 import dev.hotpath.store.GraphStatements;
+import graphql.language.Field;
+import graphql.language.Selection;
+import graphql.language.SelectionSet;
 import graphql.schema.DataFetcher;
 import graphql.schema.DataFetchingEnvironment;
+import graphql.schema.DataFetchingFieldSelectionSet;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -95,12 +99,69 @@ final class Resolvers {
             .load(new Loaders.PageKey(id, status, position, limit));
       };
 
+  /**
+   * {@code OrderPage.data}: the orders a page holds already (read with the page: by status, or in a
+   * batch of pages), or those of its positions, read for the whole level in one statement ({@link
+   * Loaders#PAGE_ORDERS}), with their lines when the query asks for them. In the positions' order;
+   * an order no longer found is left out, as REST's page leaves it out.
+   */
+  static final DataFetcher<Object> PAGE_DATA =
+      env -> {
+        Map<String, Object> page = env.getSource();
+        Object data = page.get("data");
+        if (data != null) {
+          return data;
+        }
+        Loaders.Positions positions = (Loaders.Positions) page.get(Loaders.POSITIONS);
+        boolean withLines = asksForItems(env);
+        List<Loaders.PageOrder> keys = new ArrayList<>(positions.ids().length);
+        for (Long id : positions.ids()) {
+          keys.add(new Loaders.PageOrder(positions.customerId(), id, withLines));
+        }
+        return Resolvers.<Loaders.PageOrder, Map<String, Object>>loader(env, Loaders.PAGE_ORDERS)
+            .loadMany(keys)
+            .thenApply(
+                orders -> {
+                  List<Map<String, Object>> found = new ArrayList<>(orders.size());
+                  for (Map<String, Object> order : orders) {
+                    if (order != null) {
+                      found.add(order);
+                    }
+                  }
+                  return found;
+                });
+      };
+
+  /**
+   * Whether the field (a page's {@code data}) selects its orders' {@code items}: read from the
+   * document where it names its fields plainly; with a fragment or a directive, from what
+   * graphql-java's selection set makes of them, when it has one (else read, in case).
+   */
+  private static boolean asksForItems(DataFetchingEnvironment env) {
+    for (Field field : env.getMergedField().getFields()) {
+      SelectionSet set = field.getSelectionSet();
+      if (set == null) {
+        continue;
+      }
+      for (Selection<?> selection : set.getSelections()) {
+        if (!(selection instanceof Field child) || !child.getDirectives().isEmpty()) {
+          DataFetchingFieldSelectionSet selected = env.getSelectionSet();
+          return selected == null || selected.contains("items");
+        }
+        if (child.getName().equals("items")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   static final DataFetcher<Object> ORDER_ITEMS =
       env -> {
         Map<String, Object> order = env.getSource();
         Object items = order.get("items");
         if (items != null) {
-          return items; // an order a write returned carries its lines
+          return items; // an order a write returned, or a page read with them, carries its lines
         }
         long id = ((Number) order.get("id")).longValue();
         long customer = ((Number) order.get("customer_id")).longValue();

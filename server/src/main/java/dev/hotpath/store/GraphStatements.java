@@ -60,21 +60,6 @@ public final class GraphStatements {
   }
 
   /**
-   * One page of one customer's orders without a status filter, newest first, in one statement:
-   * {@code $1} the customer, {@code $2} and {@code $3} the position after which it starts (nulls:
-   * from the top), {@code $4} at most so many rows; returns {@code columns}. The function (V16)
-   * reads the page's positions in {@code orders_by_customer}, then its orders by id with the page's
-   * id range as a parameter, so only the page's months are opened, as the REST page's two
-   * statements do.
-   */
-  public static String customerOrderPage(String columns) {
-    return "SELECT "
-        + columns
-        + " FROM customer_order_page($1, $2, $3, $4) WITH ORDINALITY AS orders"
-        + " ORDER BY orders.ordinality";
-  }
-
-  /**
    * Products by id after {@code $1} (0: from the start), at most {@code $2} rows, or with {@code
    * byCategory} only category {@code $1}, after {@code $2}, at most {@code $3}: {@code GET
    * /v1/products}'s pages, each one range scan.

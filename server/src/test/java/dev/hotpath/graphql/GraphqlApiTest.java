@@ -1,6 +1,7 @@
 package dev.hotpath.graphql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,9 +15,14 @@ import graphql.parser.Parser;
 import graphql.schema.GraphQLSchema;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,10 +132,11 @@ class GraphqlApiTest {
   }
 
   /**
-   * The page of one customer without a status filter is one statement (V16's function: the page's
-   * positions, then its orders by id within the page's months): walked by cursor over a seeded
-   * customer whose orders span months, every page is REST's page with the same cursor, field for
-   * field, lines included.
+   * The page of one customer without a status filter is read with REST's statements (the page's
+   * positions, then its orders with their lines, by the month's partitions when the page lies in
+   * one month): walked by cursor over a seeded customer whose orders span months, every page is
+   * REST's page with the same cursor, field for field, lines included, and a cursor page sends as
+   * many statements as REST's.
    */
   @Test
   void walksASeededCustomersOrdersAcrossMonthsAsRestPagesThem() {
@@ -152,13 +159,19 @@ class GraphqlApiTest {
       Api.Response answer = graphql(api, query, variables);
       assertThat(answer.json().has("errors")).as(answer.body()).isFalse();
       JsonNode page = answer.json().at("/data/customer/orders");
-      JsonNode rest =
+      Api.Response restPage =
           api.get(
-                  "/v1/customers/"
-                      + customer
-                      + "/orders?limit=3"
-                      + (cursor == null ? "" : "&cursor=" + cursor))
-              .json();
+              "/v1/customers/"
+                  + customer
+                  + "/orders?limit=3"
+                  + (cursor == null ? "" : "&cursor=" + cursor));
+      JsonNode rest = restPage.json();
+      if (cursor != null) {
+        // a cursor page is never cached: REST's statements against GraphQL's
+        assertThat(QueryBudgets.queries(answer.header("Server-Timing").orElseThrow()))
+            .isEqualTo(QueryBudgets.queries(restPage.header("Server-Timing").orElseThrow()))
+            .hasValue(2);
+      }
       assertThat(withoutNulls(page.get("data"))).isEqualTo(withoutNulls(rest.get("data")));
       assertThat(page.get("data").size()).isPositive();
       cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
@@ -166,6 +179,57 @@ class GraphqlApiTest {
       pages++;
     } while (cursor != null && pages < 100);
     assertThat(pages).isGreaterThan(1).isLessThan(100);
+  }
+
+  /**
+   * A page reads its orders' lines only when the query asks for their {@code items}: while the
+   * lines are locked, a page of top-level fields is answered (two statements: its positions, then
+   * its orders), and a page with items waits for the lock (its orders and lines in one statement),
+   * then answers with every line.
+   */
+  @Test
+  void aPageReadsItsOrdersLinesOnlyWhenAskedForItems() throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(900, 100);
+    for (int i = 0; i < 3; i++) {
+      fx.order(customer, product, i + 1);
+    }
+    String page = "query($c: Long!) { customer(id: $c) { orders(first: 2) { data { %s } } } }";
+    String vars = "{\"c\":" + customer + "}";
+    String topLevel = page.formatted("id status total_minor version");
+    String withItems = page.formatted("id items { line_no quantity }");
+    try (Connection conn = server.database().openJdbc();
+        Statement st = conn.createStatement()) {
+      conn.setAutoCommit(false);
+      st.execute("LOCK TABLE order_items IN ACCESS EXCLUSIVE MODE");
+      CompletableFuture<Api.Response> waiting;
+      try {
+        Api.Response top = graphql(api, topLevel, vars);
+        assertThat(top.status()).as(top.body()).isEqualTo(200);
+        assertThat(top.json().at("/data/customer/orders/data")).hasSize(2);
+        assertThat(QueryBudgets.queries(top.header("Server-Timing").orElseThrow())).hasValue(2);
+        waiting = CompletableFuture.supplyAsync(() -> graphql(api, withItems, vars));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    server.queryLong(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                + " AND query LIKE '%order_items%' AND query LIKE '%orders%'")
+                        > 0);
+        assertThat(waiting).isNotDone();
+      } finally {
+        conn.rollback();
+      }
+      Api.Response lines = waiting.get(30, TimeUnit.SECONDS);
+      assertThat(lines.status()).as(lines.body()).isEqualTo(200);
+      JsonNode orders = lines.json().at("/data/customer/orders/data");
+      assertThat(orders).hasSize(2);
+      // newest first: the third order (3 of the product), then the second
+      assertThat(orders.at("/0/items/0/quantity").asInt()).isEqualTo(3);
+      assertThat(orders.at("/1/items/0/quantity").asInt()).isEqualTo(2);
+      assertThat(QueryBudgets.queries(lines.header("Server-Timing").orElseThrow())).hasValue(2);
+    }
   }
 
   @Test
