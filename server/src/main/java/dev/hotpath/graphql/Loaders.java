@@ -327,7 +327,7 @@ final class Loaders {
     }
     args.addInteger(key.limit() + 1);
     if (key.status() != null) {
-      return db.run(OrderReads.pageStatement(true, position != null), args)
+      return db.run(OrderReads.statusPageStatement(position != null), args)
           .map(rows -> pages(rows, List.of(key), cursors, -1))
           .toCompletionStage();
     }

@@ -61,23 +61,6 @@ public final class OrderReads {
       "SELECT " + OrderRepresentation.COLUMNS + " FROM orders WHERE customer_id = $1";
   private static final String ORDER_BY = " ORDER BY created_at DESC, id DESC LIMIT ";
 
-  /**
-   * A page without a status filter: a range of the unpartitioned key orders_by_customer (V15), then
-   * each order by id, which prunes to its month; the customer's monthly indexes are not read. The
-   * {@code LIMIT 1} (an id is unique) keeps the lookup a subquery run per key: flattened, the
-   * planner may read every order of the customer in every month and sort them (a hash join on
-   * {@code customer_id = $1}, which it can infer from the key).
-   */
-  private static final String PAGE_BY_KEY =
-      "SELECT o.* FROM orders_by_customer k CROSS JOIN LATERAL (SELECT "
-          + OrderRepresentation.COLUMNS
-          + " FROM orders WHERE id = k.order_id AND customer_id = k.customer_id LIMIT 1) o"
-          + " WHERE k.customer_id = $1";
-
-  private static final String KEY_ORDER_BY = " ORDER BY k.created_at DESC, k.order_id DESC LIMIT ";
-  static final String PAGE_FIRST = PAGE_BY_KEY + KEY_ORDER_BY + "$2";
-  private static final String PAGE_NEXT =
-      PAGE_BY_KEY + " AND (k.created_at, k.order_id) < ($2, $3)" + KEY_ORDER_BY + "$4";
   private static final String PAGE_STATUS_FIRST = PAGE + " AND status = $2" + ORDER_BY + "$3";
   private static final String PAGE_STATUS_NEXT =
       PAGE + " AND status = $2 AND (created_at, id) < ($3, $4)" + ORDER_BY + "$5";
@@ -98,18 +81,15 @@ public final class OrderReads {
           + " AND order_id BETWEEN $3 AND $4) i ORDER BY i.order_id, i.line_no";
 
   /**
-   * The statement of one page of a customer's orders ({@link OrderRepresentation#COLUMNS}, newest
-   * first): {@code $1} the customer, then the status when {@code byStatus}, then the position
-   * (created_at, id) when {@code after}, then the most rows. The GraphQL page of one customer runs
-   * these same statements, and REST's pages by status; REST's pages without one read their
+   * The statement of one page of a customer's orders with one status ({@link
+   * OrderRepresentation#COLUMNS}, newest first): {@code $1} the customer, {@code $2} the status,
+   * then the position (created_at, id) when {@code after}, then the most rows. GraphQL's pages by
+   * status run this same statement; pages without a status, in REST and GraphQL alike, read their
    * positions first ({@link #keysStatement}), then the orders with their lines ({@link
    * #ordersStatement}).
    */
-  public static String pageStatement(boolean byStatus, boolean after) {
-    if (after) {
-      return byStatus ? PAGE_STATUS_NEXT : PAGE_NEXT;
-    }
-    return byStatus ? PAGE_STATUS_FIRST : PAGE_FIRST;
+  public static String statusPageStatement(boolean after) {
+    return after ? PAGE_STATUS_NEXT : PAGE_STATUS_FIRST;
   }
 
   /**
@@ -329,7 +309,7 @@ public final class OrderReads {
    * page for one response, written in that format from the rows; null for a page to cache (JSON).
    * Without a status filter: the page's positions ({@link #KEYS}), then its orders with their lines
    * in one statement ({@link #ORDERS_WITH_LINES_OF_PAGE}); by status: the page's orders, then their
-   * lines ({@link #pageStatement}, {@link #linesStatement}).
+   * lines ({@link #statusPageStatement}, {@link #linesStatement}).
    */
   private Future<Optional<Representation>> page(
       long customerId,
@@ -346,7 +326,7 @@ public final class OrderReads {
     args.addInteger(limit + 1);
     Page page = new Page(customerId, status, limit, sel, oneOff);
     boolean byKey = status.isEmpty();
-    String sql = byKey ? keysStatement(after != null) : pageStatement(true, after != null);
+    String sql = byKey ? keysStatement(after != null) : statusPageStatement(after != null);
     return tools
         .db()
         .run(sql, args)
@@ -403,7 +383,7 @@ public final class OrderReads {
     return Future.succeededFuture(Optional.of(page.represent()));
   }
 
-  /** The lines of a page read by {@link #pageStatement} (by status), then the page. */
+  /** The lines of a page read by {@link #statusPageStatement} (by status), then the page. */
   private Future<Optional<Representation>> lines(Page page, List<Row> orders) {
     Long[] ids = new Long[orders.size()];
     for (int i = 0; i < ids.length; i++) {
