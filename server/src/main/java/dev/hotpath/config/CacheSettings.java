@@ -6,12 +6,13 @@ import java.time.Duration;
  * Bounds of the in-process response cache.
  *
  * @param maxBytes weight bound: encoded bytes of the bodies held (plus an estimate of their gzip
- *     form and per-entry overhead); the least valuable entries are evicted above it
+ *     form and per-entry overhead); the least valuable entries are evicted above it; 0 keeps
+ *     nothing: each miss is then its own load, not shared with concurrent misses of its key
  * @param ttl how long an entry lives after it was loaded; a safety net only, since every write
  *     evicts what it changes, so it bounds how long a change made behind the API's back (SQL by
  *     hand, another program) can stay invisible
  * @param negativeTtl how long a "no such resource" answer is kept; 0 keeps none (concurrent misses
- *     for a missing id still share one query)
+ *     for a missing id still share one query, unless maxBytes is 0)
  */
 public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   public CacheSettings {

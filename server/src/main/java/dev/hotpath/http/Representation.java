@@ -1,8 +1,11 @@
 package dev.hotpath.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.AsciiString;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One encoded response body, ready to send many times: the JSON bytes, its strong validators and,
@@ -24,7 +27,9 @@ public final class Representation {
 
   private final Buffer body;
   private final AsciiString etag;
-  private final AsciiString gzipEtag;
+  // made on first use: only a gzip answer or a request with If-None-Match reads it (AsciiString's
+  // fields are final, so a racing first use at worst makes it twice)
+  private @Nullable AsciiString gzipEtag;
   private final long lastModified;
   private final AsciiString lastModifiedHeader;
   private final Optional<String> nextCursor;
@@ -43,11 +48,9 @@ public final class Representation {
       long owner,
       Format format) {
     this.body = body;
-    this.etag = AsciiString.cached("\"" + opaqueTag + "\"");
-    this.gzipEtag = AsciiString.cached("\"" + opaqueTag + ".gz\"");
+    this.etag = quoted(opaqueTag, "");
     this.lastModified = lastModified;
-    this.lastModifiedHeader =
-        lastModified == NO_DATE ? null : AsciiString.cached(HttpDates.format(lastModified));
+    this.lastModifiedHeader = lastModified == NO_DATE ? null : HttpDates.ascii(lastModified);
     this.nextCursor = nextCursor;
     this.gzipLevel = gzipLevel;
     this.owner = owner;
@@ -56,18 +59,32 @@ public final class Representation {
   }
 
   /**
-   * A representation to keep and serve many times: the body is copied to a buffer of its exact
-   * size, and its gzip form (made on first demand) uses the default level. {@code owner} is the
-   * customer it belongs to ({@link #NO_OWNER} for none): whoever is served it from a cache must be
-   * allowed to see that customer's resources.
+   * A representation to keep and serve many times: the body is held in a buffer of its exact size
+   * (copied there unless it is one already), and its gzip form (made on first demand) uses the
+   * default level. {@code owner} is the customer it belongs to ({@link #NO_OWNER} for none):
+   * whoever is served it from a cache must be allowed to see that customer's resources.
    *
    * @param lastModified seconds since the epoch, or {@link #NO_DATE}
    * @param nextCursor for a page, the cursor of the next one
    */
   public static Representation cached(
       Buffer body, String opaqueTag, long lastModified, Optional<String> nextCursor, long owner) {
-    Buffer exact = Buffer.buffer(body.getBytes());
-    return json(exact, opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
+    return json(exact(body), opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
+  }
+
+  /**
+   * {@code body} in a buffer of its exact size: itself when it is one already (what {@link
+   * JsonOutput#write} makes of a body that fits its generator's buffer), else one copy.
+   */
+  static Buffer exact(Buffer body) {
+    int length = body.length();
+    if (body instanceof BufferInternal internal) {
+      ByteBuf bytes = internal.getByteBuf();
+      if (bytes.hasArray() && bytes.array().length == length) {
+        return body; // a heap buffer whose whole array is the body
+      }
+    }
+    return Buffer.buffer(length).appendBuffer(body);
   }
 
   /**
@@ -173,7 +190,31 @@ public final class Representation {
 
   /** The strong entity tag of the gzip-coded body, quotes included. */
   public AsciiString gzipEtag() {
-    return gzipEtag;
+    AsciiString tag = gzipEtag;
+    if (tag == null) {
+      tag = quoted(opaqueTag, ".gz");
+      gzipEtag = tag;
+    }
+    return tag;
+  }
+
+  /**
+   * {@code "tag suffix"} (quotes included) as header text, its bytes written once: the tag is ASCII
+   * (letters, digits and {@code .:_-}), so each char is its byte.
+   */
+  private static AsciiString quoted(String tag, String suffix) {
+    int n = tag.length();
+    int m = suffix.length();
+    byte[] b = new byte[n + m + 2];
+    b[0] = '"';
+    for (int i = 0; i < n; i++) {
+      b[1 + i] = (byte) tag.charAt(i);
+    }
+    for (int i = 0; i < m; i++) {
+      b[1 + n + i] = (byte) suffix.charAt(i);
+    }
+    b[n + m + 1] = '"';
+    return new AsciiString(b, false);
   }
 
   /** Seconds since the epoch of the last change, or {@link #NO_DATE}. */

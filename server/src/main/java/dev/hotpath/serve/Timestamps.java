@@ -6,13 +6,24 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import org.jspecify.annotations.Nullable;
 
 /** RFC 3339 timestamps in UTC, and the microsecond keys that cursors carry. */
 public final class Timestamps {
   private Timestamps() {}
 
+  /**
+   * {@code "name": "text(value)"}, the text's bytes handed to the generator as they are written (no
+   * String in between).
+   */
   static void writeField(JsonGenerator gen, String name, OffsetDateTime value) throws IOException {
-    gen.writeStringField(name, text(value));
+    byte[] b = bytes(value);
+    if (b == null) {
+      gen.writeStringField(name, value.toInstant().toString());
+    } else {
+      gen.writeFieldName(name);
+      gen.writeUTF8String(b, 0, b.length);
+    }
   }
 
   /**
@@ -23,6 +34,12 @@ public final class Timestamps {
    * through {@link Instant#toString} itself. TimestampsTest compares the two.
    */
   public static String text(OffsetDateTime t) {
+    byte[] b = bytes(t);
+    return b == null ? t.toInstant().toString() : new String(b, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The ASCII bytes of {@link #text}; null for a year outside 0-9999. */
+  private static byte @Nullable [] bytes(OffsetDateTime t) {
     long seconds = t.toEpochSecond();
     int nano = t.getNano();
     long day = Math.floorDiv(seconds, 86_400L);
@@ -38,7 +55,7 @@ public final class Timestamps {
     int month = (int) (shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9);
     long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
     if (year < 0 || year > 9999) {
-      return t.toInstant().toString();
+      return null;
     }
     int digits = nano == 0 ? 0 : nano % 1_000_000 == 0 ? 3 : nano % 1_000 == 0 ? 6 : 9;
     byte[] b = new byte[20 + (digits == 0 ? 0 : digits + 1)];
@@ -60,7 +77,7 @@ public final class Timestamps {
       at += digits;
     }
     b[at] = 'Z';
-    return new String(b, StandardCharsets.ISO_8859_1);
+    return b;
   }
 
   /** {@code value} as {@code width} decimal digits, zero-padded, at {@code at}. */

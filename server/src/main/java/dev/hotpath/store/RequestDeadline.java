@@ -1,13 +1,16 @@
 package dev.hotpath.store;
 
 import dev.hotpath.observe.CurrentContext;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.spi.context.storage.ContextLocal;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -120,21 +123,20 @@ public final class RequestDeadline {
     Promise<T> promise =
         context instanceof ContextInternal internal ? internal.promise() : Promise.promise();
     long budgetMs = Math.max(1, (left + 999_999) / 1_000_000);
-    long timer =
-        vertx.setTimer(
-            budgetMs,
-            id -> {
-              if (!abandonable.getAsBoolean()) {
-                return;
-              }
-              String message =
-                  "no answer from the database within the request's deadline ("
-                      + budgetMs
-                      + " ms were left when the statement was sent)";
-              if (promise.tryFail(new DatabaseTimeoutException(message))) {
-                expired.run();
-              }
-            });
+    Handler<Void> expire =
+        v -> {
+          if (!abandonable.getAsBoolean()) {
+            return;
+          }
+          String message =
+              "no answer from the database within the request's deadline ("
+                  + budgetMs
+                  + " ms were left when the statement was sent)";
+          if (promise.tryFail(new DatabaseTimeoutException(message))) {
+            expired.run();
+          }
+        };
+    Runnable cancel = timer(vertx, context, budgetMs, expire);
     Future<T> sent;
     try {
       sent = call.get();
@@ -143,7 +145,7 @@ public final class RequestDeadline {
     }
     sent.onComplete(
         ar -> {
-          vertx.cancelTimer(timer);
+          cancel.run();
           if (ar.succeeded()) {
             if (!promise.tryComplete(ar.result())) {
               late.accept(ar.result());
@@ -153,5 +155,25 @@ public final class RequestDeadline {
           }
         });
     return promise.future();
+  }
+
+  /**
+   * Runs {@code expire} on {@code context} in {@code ms} milliseconds unless the returned action
+   * cancels it first. On an event-loop context the task goes on its Netty event loop's own
+   * scheduler, as a Vert.x timer would, minus what a timer costs beside it: an id, its entry in
+   * Vert.x's map of timers and a close hook on the context, each made and removed again for every
+   * statement (with the cancel, about 3.7 % of the event loops' CPU samples of an uncached read).
+   * Elsewhere (no context, a worker) it is a Vert.x timer.
+   */
+  private static Runnable timer(Vertx vertx, Context context, long ms, Handler<Void> expire) {
+    if (context instanceof ContextInternal internal && internal.isEventLoopContext()) {
+      ScheduledFuture<?> task =
+          internal
+              .nettyEventLoop()
+              .schedule(() -> internal.emit(expire), ms, TimeUnit.MILLISECONDS);
+      return () -> task.cancel(false);
+    }
+    long timer = vertx.setTimer(ms, id -> expire.handle(null));
+    return () -> vertx.cancelTimer(timer);
   }
 }

@@ -21,6 +21,42 @@ class HttpDatesTest {
     assertThat(HttpDates.parse(written)).isEqualTo(seconds);
   }
 
+  private static final DateTimeFormatter IMF_FIXDATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss 'GMT'", Locale.US)
+          .withZone(ZoneOffset.UTC);
+
+  /** The written-out form is the formatter's, text and header bytes alike, over years 0-9999. */
+  @Property(tries = 5000)
+  void writesWhatTheFormatterWrites(
+      @ForAll @LongRange(min = -62_167_219_200L, max = 253_402_300_799L) long seconds) {
+    String expected = IMF_FIXDATE.format(Instant.ofEpochSecond(seconds));
+    assertThat(HttpDates.format(seconds)).isEqualTo(expected);
+    assertThat(HttpDates.ascii(seconds).toString()).isEqualTo(expected);
+  }
+
+  @Test
+  void writesTheEdgesOfTheCalendarAsTheFormatterDoes() {
+    for (long seconds :
+        new long[] {
+          0,
+          -1,
+          86_399,
+          86_400,
+          951_782_400L,
+          951_868_799L,
+          4_107_542_400L,
+          -62_167_219_200L,
+          -62_167_219_201L,
+          253_402_300_799L,
+          253_402_300_800L,
+          1_709_164_800L
+        }) {
+      assertThat(HttpDates.format(seconds))
+          .as("%d", seconds)
+          .isEqualTo(IMF_FIXDATE.format(Instant.ofEpochSecond(seconds)));
+    }
+  }
+
   private static final DateTimeFormatter RFC_850 =
       DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US)
           .withZone(ZoneOffset.UTC);
