@@ -239,6 +239,28 @@ public final class OrderReads {
     Replies.one(ctx, orders, ORDER, tools.compression(), Principal.of(ctx));
   }
 
+  /**
+   * The cached JSON representation of order {@code id} with all its fields, when the cache holds it
+   * loaded and found; null otherwise (nothing is loaded: the caller sends the request the ordinary
+   * way). A hit is looked up as {@link #get} looks it up (counted, refreshed ahead of its expiry);
+   * what {@link #get} answers from it is that representation under the {@code private} policy.
+   */
+  public @Nullable Representation cachedHit(long id) {
+    CacheKey key = CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON);
+    var present = tools.cache().caffeine().asMap().get(key);
+    if (present == null
+        || !present.isDone()
+        || present.isCompletedExceptionally()
+        || !present.join().found()) {
+      return null;
+    }
+    var future = orders.get(key);
+    if (!future.isDone() || future.isCompletedExceptionally() || !future.join().found()) {
+      return null;
+    }
+    return future.join().representation();
+  }
+
   private Future<Optional<Representation>> loadOrder(CacheKey key) {
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
     return tools
