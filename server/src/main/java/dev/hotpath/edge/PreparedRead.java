@@ -64,6 +64,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private static final String VERTX = "handler";
   private static final int MAX_DIGITS = 18;
 
+  /** Requests answered here, in the whole process (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder ANSWERED =
+      new java.util.concurrent.atomic.LongAdder();
+
   private static final byte[] STATUS_AND_ID =
       PreparedReads.ascii("HTTP/1.1 200 OK\r\nX-Request-Id: ");
   private static final byte[] TRACEPARENT = PreparedReads.ascii("\r\ntraceparent: ");
@@ -382,6 +386,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       r.gate.endBelow(start, inFlight, 200);
     }
     r.observability.closeBelow(trace, 200, this);
+    ANSWERED.increment();
     held = null;
     ReferenceCountUtil.release(request);
     answered.run();
@@ -431,6 +436,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       decimal(out, v / 10);
     }
     out.writeByte('0' + v % 10);
+  }
+
+  /** Requests answered below Vert.x so far in this process. */
+  static long answered() {
+    return ANSWERED.sum();
   }
 
   // what the access log reads of the exchange answered here
