@@ -10,6 +10,7 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RequestTrace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -397,7 +398,9 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
-    ByteBuf out = encoder.alloc().directBuffer(length + 1024);
+    // pooled: the channel's allocator gives an unpooled direct buffer (a new native allocation
+    // per response, 4 % of the event loops' samples)
+    ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(length + 1024);
     out.writeBytes(STATUS_AND_ID);
     ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
     out.writeBytes(TRACEPARENT);

@@ -247,11 +247,10 @@ public final class OrderReads {
    */
   public @Nullable Representation cachedHit(long id) {
     CacheKey key = CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON);
-    var present = tools.cache().caffeine().asMap().get(key);
-    if (present == null
-        || !present.isDone()
-        || present.isCompletedExceptionally()
-        || !present.join().found()) {
+    // first a quiet look (no statistics, no read recorded): a miss must not count twice, nor
+    // start a load, since the ordinary way it goes next looks it up and loads it
+    var present = tools.cache().caffeine().synchronous().policy().getIfPresentQuietly(key);
+    if (present == null || !present.found()) {
       return null;
     }
     var future = orders.get(key);
