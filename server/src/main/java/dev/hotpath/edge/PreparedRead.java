@@ -49,13 +49,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Taken only when nothing could make the answer differ and the answer is known at once: a GET
  * over HTTP/1.1, kept alive, with no body, no query, no conditional header, no {@code
- * Accept-Encoding}, {@code Expect}, {@code Upgrade} or client deadline, a plain {@code Accept}
- * (none, {@code *}{@code /*}, {@code application/json}), an id of 1 to 18 digits without a leading
- * zero, a bearer token already verified (in the token cache) that grants the route's scopes, an
- * order the cache holds for a principal that may see it, room in admission and quota in every
- * bucket; and only while no earlier request of the connection is still with Vert.x (so HTTP/1.1's
- * order of answers holds) and the server is not draining. Anything else passes up to Vert.x
- * unchanged, as before: a miss, a 401, 403, 404, 304 or 429, a HEAD.
+ * Accept-Encoding}, {@code Expect}, {@code Upgrade} or client deadline, one plain {@code Host} (a
+ * name or address and a port: Vert.x answers 400 to a request without a valid one), a plain {@code
+ * Accept} (none, {@code *}{@code /*}, {@code application/json}), an id of 1 to 18 digits without a
+ * leading zero, a bearer token already verified (in the token cache) that grants the route's
+ * scopes, an order the cache holds for a principal that may see it, room in admission and quota in
+ * every bucket; and only while no earlier request of the connection is still with Vert.x (so
+ * HTTP/1.1's order of answers holds) and the server is not draining. Anything else passes up to
+ * Vert.x unchanged, as before: a miss, a 401, 403, 404, 304 or 429, a HEAD.
  *
  * <p>Confined to the connection's event loop.
  */
@@ -266,6 +267,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private static final AsciiString TRACEPARENT_NAME = AsciiString.cached("traceparent");
   private static final AsciiString REQUEST_ID = AsciiString.cached("x-request-id");
   private static final AsciiString CONNECTION = AsciiString.cached("connection");
+  private static final AsciiString HOST = AsciiString.cached("host");
   private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
 
   /**
@@ -292,6 +294,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private boolean fields(HttpHeaders headers) {
     Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
     int count = 0;
+    boolean host = false;
     while (it.hasNext()) {
       Map.Entry<CharSequence, CharSequence> field = it.next();
       if (++count > reads.maxHeaderCount) {
@@ -319,6 +322,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
           return false;
         }
         heldRequestId = value.toString();
+      } else if (AsciiString.contentEqualsIgnoreCase(name, HOST)) {
+        // Vert.x refuses a request without a valid authority (400): only a plain one is taken
+        if (host || !plainHost(value)) {
+          return false;
+        }
+        host = true;
       } else if (AsciiString.contentEqualsIgnoreCase(name, CONNECTION)) {
         if (!AsciiString.contentEqualsIgnoreCase(value, KEEP_ALIVE)) {
           return false;
@@ -331,7 +340,31 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         }
       }
     }
-    return heldToken != null;
+    return heldToken != null && host;
+  }
+
+  /** A host name or IPv4 address, letters, digits, dots and hyphens, with an optional port. */
+  private static boolean plainHost(CharSequence value) {
+    int n = value.length();
+    int colon = -1;
+    for (int i = 0; i < n; i++) {
+      char c = value.charAt(i);
+      if (c == ':' && colon < 0) {
+        colon = i;
+      } else if (colon >= 0 ? (c < '0' || c > '9') : !hostChar(c)) {
+        return false;
+      }
+    }
+    int name = colon < 0 ? n : colon;
+    return name > 0 && (colon < 0 || (n - colon - 1 >= 1 && n - colon - 1 <= 5));
+  }
+
+  private static boolean hostChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '.'
+        || c == '-';
   }
 
   private static boolean ascii(CharSequence value) {
@@ -373,19 +406,23 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         return false;
       }
     }
-    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
-    trace.cache(true);
-    held = request; // for the access log's fields, until the line is made
-    write(rep, trace, charged);
+    RequestTrace trace;
+    try {
+      trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
+      trace.cache(true);
+      write(rep, trace, charged);
+    } finally {
+      if (inFlight > 0) {
+        r.gate.endBelow(start, inFlight, 200); // given back whatever happened
+      }
+    }
     if (valve != null) {
       valve.answeredAbove();
     }
     if (framing != null) {
       framing.answeredAbove();
     }
-    if (inFlight > 0) {
-      r.gate.endBelow(start, inFlight, 200);
-    }
+    held = request; // for the access log's fields, until the line is made
     r.observability.closeBelow(trace, 200, this);
     ANSWERED.increment();
     held = null;

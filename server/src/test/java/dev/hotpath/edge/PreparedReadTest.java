@@ -65,6 +65,11 @@ class PreparedReadTest {
         .contains("cache;desc=hit")
         .contains("\"id\":" + order);
     assertSame(below, one(get(order, token, ROUTED)));
+    String keepAlive = "Connection: keep-alive\r\nAccept: */*\r\n";
+    before = PreparedRead.answered();
+    below = one(get(order, token, keepAlive));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertSame(below, one(get(order, token, "Connection: keep-alive\r\n" + ROUTED)));
     // a service reads it too, and a client's request id and trace are echoed as Vert.x echoes them
     String ids =
         "X-Request-Id: client-id-1\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c"
@@ -127,6 +132,15 @@ class PreparedReadTest {
     }
     assertThat(one(get(othersOrder, token, "")))
         .contains("Order " + othersOrder + " does not exist");
+
+    // Vert.x refuses a request without a valid authority: so is it still
+    for (String host : List.of("", "Host: a b\r\n", "Host: [::1\r\n")) {
+      String request = "GET /v1/orders/" + order + " HTTP/1.1\r\n" + host + auth(token) + "\r\n";
+      long before = PreparedRead.answered();
+      String answer = exchange(request, 1, false).get(0);
+      assertThat(PreparedRead.answered() - before).as(host).isZero();
+      assertThat(answer).as(host).startsWith("HTTP/1.1 400");
+    }
   }
 
   @Test
