@@ -410,6 +410,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     try {
       trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
       trace.cache(true);
+      // counted before the answer leaves: a client that has it sees it counted
+      ANSWERED.increment();
       write(rep, trace, charged);
     } finally {
       if (inFlight > 0) {
@@ -424,7 +426,6 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     }
     held = request; // for the access log's fields, until the line is made
     r.observability.closeBelow(trace, 200, this);
-    ANSWERED.increment();
     held = null;
     ReferenceCountUtil.release(request);
     answered.run();
