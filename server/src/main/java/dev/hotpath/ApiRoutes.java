@@ -5,9 +5,11 @@ import dev.hotpath.compute.PaymentJobs;
 import dev.hotpath.config.Settings;
 import dev.hotpath.edge.EdgeGuard;
 import dev.hotpath.edge.LeanDispatch;
+import dev.hotpath.edge.PreparedReads;
 import dev.hotpath.edge.ReadYourWrites;
 import dev.hotpath.edge.Routes;
 import dev.hotpath.edge.admission.Gatekeeper;
+import dev.hotpath.edge.admission.RoutePolicy;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.graphql.GraphqlRoutes;
 import dev.hotpath.http.Compression;
@@ -189,6 +191,30 @@ final class ApiRoutes {
     // the same two reads ahead of the router, for the requests whose answer cannot differ
     lean[0].get("/v1/orders/:id", orders::get);
     lean[0].get("/v1/customers/:id/orders", orders::listForCustomer);
+    // and a cached order below Vert.x's HTTP server, on HTTP/1.1 in cleartext, where its steps
+    // have a request-level form: authenticated, observed, no replicas (read-your-writes)
+    var orderScopes = contract.scopes("GET", "/v1/orders/:id");
+    if (shared.auth().isPresent()
+        && orderScopes.isPresent()
+        && settings.observability().enabled()
+        && readYourWrites == null
+        && !settings.transport().tls()) {
+      RoutePolicy orderPolicy = RoutePolicy.of(contract, "GET", "/v1/orders/:id");
+      loop.guard()
+          .prepare(
+              new PreparedReads(
+                  orders::cachedHit,
+                  shared.auth().get(),
+                  orderScopes.get(),
+                  orderPolicy,
+                  loop.gates().gate(),
+                  loop.gates().clock(),
+                  loop.gates().limiter(orderPolicy).orElse(null),
+                  shared.observability(),
+                  contract.routeInfo("GET", "/v1/orders/:id"),
+                  settings.limits().maxHeaderCount(),
+                  settings.limits().maxUrlBytes()));
+    }
     routes.get("/v1/customers").produces(JSON).produces(PROTOBUF).handler(customers::list);
     routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);
     routes

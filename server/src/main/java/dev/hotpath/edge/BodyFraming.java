@@ -62,11 +62,25 @@ final class BodyFraming extends ChannelDuplexHandler {
     this.tls = tls;
   }
 
-  /** Installs one in an HTTP/1.x connection's pipeline; nothing for any other pipeline. */
-  static void install(ChannelPipeline pipeline, boolean tls) {
+  /**
+   * Installs one in an HTTP/1.x connection's pipeline and returns it; nothing for any other
+   * pipeline (null).
+   */
+  static BodyFraming install(ChannelPipeline pipeline, boolean tls) {
     if (pipeline.context(ENCODER) != null && pipeline.context(VERTX) != null) {
-      pipeline.addBefore(VERTX, NAME, new BodyFraming(tls));
+      BodyFraming framing = new BodyFraming(tls);
+      pipeline.addBefore(VERTX, NAME, framing);
+      return framing;
     }
+    return null;
+  }
+
+  /**
+   * A request passed on from here was answered by a handler between this one and Vert.x ({@link
+   * PreparedRead}), whose response did not pass through here.
+   */
+  void answeredAbove() {
+    unanswered = Math.max(0, unanswered - 1);
   }
 
   @Override

@@ -65,6 +65,9 @@ public final class EdgeGuard {
 
   private long drainGraceMillis;
 
+  /** Cached order reads answered below Vert.x, when set ({@link #prepare}). */
+  private PreparedReads prepared;
+
   /** Requests in flight, oldest (first to time out) first. */
   private Flight head;
 
@@ -96,6 +99,14 @@ public final class EdgeGuard {
             limits.requestTimeout().toMillis(),
             Math.min(limits.headerTimeout().toMillis(), limits.idleTimeout().toMillis()));
     return Math.max(10, Math.min(250, shortest / 10));
+  }
+
+  /**
+   * From now on each new HTTP/1.1 connection (in cleartext) answers cached order reads below Vert.x
+   * ({@link PreparedRead}) with {@code reads}. Call before the server listens.
+   */
+  public void prepare(PreparedReads reads) {
+    this.prepared = reads;
   }
 
   /** Stops the sweep and reads every paused connection again (the verticle is stopping). */
@@ -226,7 +237,19 @@ public final class EdgeGuard {
     conn.valve = gates.valve(connection, () -> refusedBelowVertx(conn)).orElse(null);
     // after the valve: a body the decoder cannot frame gets a 400 problem, not a closed socket
     if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
-      BodyFraming.install(base.channelHandlerContext().pipeline(), tls);
+      var pipeline = base.channelHandlerContext().pipeline();
+      BodyFraming framing = BodyFraming.install(pipeline, tls);
+      // last before Vert.x: a cached order read is answered there, below Vert.x's server
+      if (prepared != null && !tls) {
+        PreparedRead.install(
+            pipeline,
+            prepared,
+            connection,
+            conn.valve,
+            framing,
+            () -> refusedBelowVertx(conn),
+            () -> closing);
+      }
     }
     connection.closeHandler(
         v -> {

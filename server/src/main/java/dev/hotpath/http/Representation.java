@@ -223,7 +223,7 @@ public final class Representation {
   }
 
   /** {@link #lastModified()} as an HTTP-date; only when it has one. */
-  AsciiString lastModifiedHeader() {
+  public AsciiString lastModifiedHeader() {
     return lastModifiedHeader;
   }
 

@@ -217,16 +217,56 @@ public final class AccessLog implements AutoCloseable {
   }
 
   void write(RequestTrace t, HttpServerResponse response, int status, long nanos) {
+    int weight = weigh(t, status, nanos);
+    if (weight > 0) {
+      pending.add(line(t, response, status, nanos, weight));
+    }
+  }
+
+  /**
+   * As {@link #write(RequestTrace, HttpServerResponse, int, long)}, for a GET answered below Vert.x
+   * (no request or response object): the same line from the request's own values.
+   */
+  void write(RequestTrace t, Exchange exchange, int status, long nanos) {
+    int weight = weigh(t, status, nanos);
+    if (weight > 0) {
+      StringBuilder sb = start();
+      string(sb, "method", "GET");
+      string(sb, "path", exchange.path());
+      string(sb, "client", exchange.client());
+      string(sb, "user_agent", exchange.header("User-Agent"));
+      string(sb, "content_type", exchange.header("Content-Type"));
+      string(sb, "idem_key", shortHash(exchange.header("Idempotency-Key")));
+      pending.add(rest(sb, t, status, nanos, exchange.bytesWritten(), weight));
+    }
+  }
+
+  /**
+   * What the access log and the request's metrics read of an exchange answered below Vert.x: its
+   * path, its client's address, a request header, the body bytes written.
+   */
+  public interface Exchange {
+    String path();
+
+    String client();
+
+    String header(String name);
+
+    long bytesWritten();
+  }
+
+  /** The weight the line of a request would be written with, 0 when none is (taken a place). */
+  private int weigh(RequestTrace t, int status, long nanos) {
     int weight = sampler.weigh(t.route, sampleable(t, status, nanos));
     if (weight == 0) {
-      return;
+      return 0;
     }
     if (size.incrementAndGet() > MAX_PENDING) {
       size.decrementAndGet();
       dropped.increment();
-      return;
+      return 0;
     }
-    pending.add(line(t, response, status, nanos, weight));
+    return weight;
   }
 
   /** Successful, not slower than its class's objective, and not carrying an idempotency key. */
@@ -296,10 +336,7 @@ public final class AccessLog implements AutoCloseable {
 
   static String line(
       RequestTrace t, HttpServerResponse response, int status, long nanos, int weight) {
-    StringBuilder sb = new StringBuilder(384);
-    sb.append("{\"ts\":\"");
-    timestamp(sb, System.currentTimeMillis());
-    sb.append('"');
+    StringBuilder sb = start();
     HttpServerRequest request = t.request;
     if (request != null) {
       string(sb, "method", request.method().name());
@@ -309,10 +346,25 @@ public final class AccessLog implements AutoCloseable {
       string(sb, "content_type", request.getHeader("Content-Type"));
       string(sb, "idem_key", shortHash(request.getHeader("Idempotency-Key")));
     }
+    return rest(sb, t, status, nanos, response.bytesWritten(), weight);
+  }
+
+  /** A line's beginning: its time. */
+  private static StringBuilder start() {
+    StringBuilder sb = new StringBuilder(384);
+    sb.append("{\"ts\":\"");
+    timestamp(sb, System.currentTimeMillis());
+    sb.append('"');
+    return sb;
+  }
+
+  /** A line's fields after the request's own: the route, the outcome, the trace. */
+  private static String rest(
+      StringBuilder sb, RequestTrace t, int status, long nanos, long bytes, int weight) {
     string(sb, "route", t.route);
     sb.append(",\"status\":").append(status);
     sb.append(",\"duration_ms\":").append(nanos / 1_000_000.0);
-    sb.append(",\"bytes\":").append(response.bytesWritten());
+    sb.append(",\"bytes\":").append(bytes);
     string(sb, "request_id", t.requestId());
     string(sb, "trace_id", t.traceId());
     string(sb, "cache", t.cache == null ? "-" : t.cache);

@@ -39,6 +39,12 @@ public final class ClientAddress {
     return remote == null ? "-" : host(remote);
   }
 
+  /** The address a request on {@code connection} is charged to and logged under. */
+  public static String of(HttpConnection connection) {
+    SocketAddress remote = connection.remoteAddress();
+    return remote == null ? "-" : host(remote);
+  }
+
   private static String host(SocketAddress remote) {
     Object[] memo = MEMO.get();
     int slot = (System.identityHashCode(remote) & (SLOTS - 1)) << 1;

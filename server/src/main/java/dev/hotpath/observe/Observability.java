@@ -278,6 +278,54 @@ public final class Observability {
     long nanos = System.nanoTime() - t.startNanos;
     int status =
         response == null || response.closed() ? CLOSED_BEFORE_RESPONSE : response.getStatusCode();
+    record(t, status, nanos);
+    if (response != null && accessLog != null) {
+      accessLog.write(t, response, status, nanos);
+    }
+  }
+
+  /**
+   * Opens the trace of a GET that is answered below Vert.x's HTTP server ({@code
+   * edge.PreparedRead}), as the tracer opens one for a request Vert.x receives: from the request's
+   * {@code traceparent} and {@code X-Request-Id} (either may be null), named after {@code route}.
+   */
+  public RequestTrace openBelow(String traceparent, String requestId, RouteInfo route) {
+    RequestTrace t = open(Traceparent.parse(traceparent), requestId);
+    t.route = route.template();
+    t.routeClass = route.routeClass();
+    t.queryBudget = route.queryBudget();
+    return t;
+  }
+
+  /**
+   * Closes a trace of {@link #openBelow} whose response of {@code status} was written: the route's
+   * timer, the exported span and the access-log line, as {@link Tracing} closes one for Vert.x.
+   */
+  public void closeBelow(RequestTrace t, int status, AccessLog.Exchange exchange) {
+    long nanos = System.nanoTime() - t.startNanos;
+    record(t, status, nanos);
+    if (accessLog != null) {
+      accessLog.write(t, exchange, status, nanos);
+    }
+  }
+
+  /** The {@code X-Request-Id} value of a trace, as written on its response. */
+  public static CharSequence requestIdHeader(RequestTrace t) {
+    return t.requestIdHeader();
+  }
+
+  /** The {@code traceparent} value of a trace, as written on its response. */
+  public static CharSequence traceparentHeader(RequestTrace t) {
+    return t.traceparentHeader();
+  }
+
+  /** The {@code Server-Timing} value of a trace being answered now. */
+  public static CharSequence serverTimingHeader(RequestTrace t) {
+    return serverTiming(t);
+  }
+
+  /** The route timer, the query budget and the exported span of a request that ended. */
+  private void record(RequestTrace t, int status, long nanos) {
     Timer timer = timer(t.route, status);
     if (!t.sampled) {
       // exemplars come from sampled traces only; the others skip the thread-local altogether
@@ -308,9 +356,6 @@ public final class Observability {
           t.queryBudget);
     }
     otel.ifPresent(o -> o.end(t, status, nanos));
-    if (response != null && accessLog != null) {
-      accessLog.write(t, response, status, nanos);
-    }
   }
 
   private Timer timer(String route, int status) {

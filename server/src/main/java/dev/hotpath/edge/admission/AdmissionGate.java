@@ -231,6 +231,40 @@ public final class AdmissionGate {
     return Optional.of(policy.longLived() ? new Pass(policy.criticality()) : new Admit(policy));
   }
 
+  /**
+   * Admits a request that is answered below Vert.x at once ({@code edge.PreparedRead}), as its
+   * route's handler would admit it without waiting: the count in flight with it, which it holds
+   * until {@link #endBelow}; 0 when no admission applies to the route (admission off, a critical
+   * route); -1 when it would have to wait or be refused, or holds no slot (long-lived), so that it
+   * goes the ordinary way, which queues or refuses it.
+   */
+  public int admitBelow(RoutePolicy policy) {
+    if (!admission.enabled() || policy.criticality() == Criticality.CRITICAL) {
+      return 0;
+    }
+    if (policy.longLived()) {
+      return -1;
+    }
+    int inFlight = admission.tryAcquire(policy.criticality());
+    return inFlight > 0 ? inFlight : -1;
+  }
+
+  /**
+   * Gives back the slot of a request {@link #admitBelow} admitted at {@code startNanos} (the
+   * admission clock) with {@code inFlight} in flight, answered {@code status}: its latency goes to
+   * the window as a ticket's does when its response ends.
+   */
+  public void endBelow(long startNanos, int inFlight, int status) {
+    admission.release();
+    if (status != 429) {
+      long now = admission.nanoTime();
+      record(now, now - startNanos, inFlight, status == 503 || status == 504);
+    }
+    if (!waiters.isEmpty()) {
+      drain();
+    }
+  }
+
   /** Admits, queues or refuses a request that will hold a slot until its response ends. */
   private final class Admit implements PlatformHandler {
     private final Criticality criticality;

@@ -134,6 +134,21 @@ public final class Gatekeeper {
       return gate.refuseEarly(request, tls);
     }
 
+    /** This loop's admission gate (requests answered below Vert.x are admitted there too). */
+    public AdmissionGate gate() {
+      return gate;
+    }
+
+    /**
+     * The rate limiter that charges the route of {@code policy}, when its route is limited (as
+     * {@link #limit} installs it); empty when it is not.
+     */
+    public Optional<RateLimiter> limiter(RoutePolicy policy) {
+      return settings.rateLimits() && rateLimiter.active() && policy.limited()
+          ? Optional.of(rateLimiter)
+          : Optional.empty();
+    }
+
     /** The clock deadlines and queue waits run on; see {@link Gatekeeper#useClock}. */
     public LongSupplier clock() {
       return admission.clock();

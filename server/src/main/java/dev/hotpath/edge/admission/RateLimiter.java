@@ -459,6 +459,31 @@ public final class RateLimiter {
   }
 
   /**
+   * Charges a request answered below Vert.x ({@code edge.PreparedRead}), authenticated as {@code
+   * principal}, from {@code address}, as the route's check would: on success the {@code
+   * RateLimit-Policy} and {@code RateLimit} values its response carries; null, with nothing taken,
+   * when a bucket lacks the units or when the shared buckets (Redis) would have to be asked, so
+   * that the request goes the ordinary way (which refuses it with its 429, or asks Redis).
+   */
+  public @Nullable Charged chargeBelow(Principal principal, String address, int cost) {
+    if (shared != null) {
+      return null;
+    }
+    String client =
+        clientQuota <= 0 || principal == Principal.UNRESTRICTED ? null : principal.subject();
+    long outcome = charge(client, address, cost);
+    if (outcome < 0) {
+      return null;
+    }
+    return new Charged(
+        client == null ? policyWithoutClient : policyWithClient,
+        serviceLimit(reported(client), outcome));
+  }
+
+  /** The headers of a request charged by {@link #chargeBelow}. */
+  public record Charged(AsciiString policy, String limit) {}
+
+  /**
    * Takes {@code cost} units from every bucket that applies. Returns the units left in the reported
    * bucket (the client's, else the address's, else the global one) when all had enough, else {@code
    * -(policy ordinal + 1)} of the first that lacked them (with nothing taken).

@@ -170,6 +170,16 @@ public final class Valve extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
+  /**
+   * A request this valve passed on was answered by a handler between it and Vert.x, whose response
+   * did not pass through here ({@code edge.PreparedRead} writes below the encoder).
+   */
+  public void answeredAbove() {
+    if (answering > 0) {
+      answering--;
+    }
+  }
+
   /** A 1xx response (100 Continue) is complete in itself and does not end the exchange. */
   private static boolean interim(Object msg) {
     return msg instanceof HttpResponse r

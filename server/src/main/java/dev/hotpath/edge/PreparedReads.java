@@ -1,0 +1,99 @@
+package dev.hotpath.edge;
+
+import dev.hotpath.edge.admission.AdmissionGate;
+import dev.hotpath.edge.admission.RateLimiter;
+import dev.hotpath.edge.admission.RoutePolicy;
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.edge.auth.Scope;
+import dev.hotpath.http.CachePolicy;
+import dev.hotpath.http.Representation;
+import dev.hotpath.http.SecurityHeaders;
+import dev.hotpath.observe.Observability;
+import dev.hotpath.observe.RouteInfo;
+import io.vertx.core.MultiMap;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the {@link PreparedRead} handlers of one event loop share: the route {@code GET
+ * /v1/orders/{id}} as the contract describes it (its scopes, admission class and rate cost, its
+ * name for the metrics, traces and access log), the steps that run for it (authentication's token
+ * cache, admission, rate limits, observability), where a cached order is found, and the bytes of
+ * the response head that never change (the status line's successor fields: the security headers,
+ * the rate-limit policy, the caching and content headers). One per event loop.
+ */
+public final class PreparedReads {
+  static final String PREFIX = "/v1/orders/";
+
+  final LongFunction<@Nullable Representation> hits;
+  final Authenticator auth;
+  final int requiredScopes;
+  final RoutePolicy policy;
+  final AdmissionGate gate;
+  final LongSupplier clock;
+  final @Nullable RateLimiter limiter;
+  final Observability observability;
+  final RouteInfo route;
+  final int maxHeaderCount;
+  final int maxUrlBytes;
+
+  /** The security headers, each {@code name: value\r\n}. */
+  final byte[] security;
+
+  /** {@code ETag: } after the rate-limit fields (or the security headers). */
+  static final byte[] ETAG = ascii("ETag: ");
+
+  /** After the entity tag: Cache-Control, Vary (twice), up to Last-Modified's name. */
+  final byte[] afterEtag;
+
+  /**
+   * @param hits the cached JSON representation of an order by id with all its fields, or null when
+   *     the cache does not hold it loaded and found
+   * @param scopes the scopes the route requires
+   * @param limiter the rate limiter when the route is limited
+   */
+  public PreparedReads(
+      LongFunction<@Nullable Representation> hits,
+      Authenticator auth,
+      List<String> scopes,
+      RoutePolicy policy,
+      AdmissionGate gate,
+      LongSupplier clock,
+      @Nullable RateLimiter limiter,
+      Observability observability,
+      RouteInfo route,
+      int maxHeaderCount,
+      int maxUrlBytes) {
+    this.hits = hits;
+    this.auth = auth;
+    this.requiredScopes = Scope.mask(scopes);
+    this.policy = policy;
+    this.gate = gate;
+    this.clock = clock;
+    this.limiter = limiter;
+    this.observability = observability;
+    this.route = route;
+    this.maxHeaderCount = maxHeaderCount;
+    this.maxUrlBytes = maxUrlBytes;
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    SecurityHeaders.add(headers, false);
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, String> h : headers) {
+      sb.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+    }
+    this.security = ascii(sb.toString());
+    this.afterEtag =
+        ascii(
+            "\r\nCache-Control: "
+                + CachePolicy.PRIVATE.header()
+                + "\r\nVary: Accept-Encoding\r\nVary: Accept\r\n");
+  }
+
+  static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}

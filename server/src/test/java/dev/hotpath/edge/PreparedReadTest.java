@@ -1,0 +1,297 @@
+package dev.hotpath.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.TestServer;
+import dev.hotpath.support.Tokens;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cached {@code GET /v1/orders/{id}} is answered below Vert.x ({@link PreparedRead}); everything
+ * else passes up to Vert.x as before. Over real sockets: the answer below Vert.x is the router's,
+ * byte for byte (status line, every header in order, body) but for the per-request values (ids,
+ * timings, the quota left); a miss, a refusal, another customer's order, a revalidation, a HEAD, a
+ * body, {@code Connection: close} and HTTP/1.0 are left to Vert.x and answered as before; pipelined
+ * requests are answered in order. {@link PreparedRead#answered} tells which way each request went.
+ */
+class PreparedReadTest {
+  private static final TestServer server = TestServer.get();
+
+  /** A weighted Accept: the same JSON, negotiated by the full router. */
+  private static final String ROUTED = "Accept: application/json;q=0.9\r\n";
+
+  private static final Pattern VARIES =
+      Pattern.compile("(?im)^(X-Request-Id|traceparent|Server-Timing|RateLimit): .*$");
+
+  private final Fixtures fx = new Fixtures(server);
+  private final Tokens tokens = Tokens.get();
+  private long customer;
+  private long order;
+  private long second;
+  private long othersOrder;
+
+  @BeforeEach
+  void twoCustomersWithOrders() {
+    customer = fx.customer();
+    long other = fx.customer();
+    long product = fx.product(250, 100);
+    order = fx.order(customer, product, 1);
+    second = fx.order(customer, product, 2);
+    othersOrder = fx.order(other, product, 3);
+  }
+
+  @Test
+  void aCachedOrderIsAnsweredBelowVertxAsTheRouterAnswersIt() throws Exception {
+    String token = tokens.customer(customer);
+    String routed = one(get(order, token, ROUTED)); // a miss: loads and caches it
+    assertThat(routed).startsWith("HTTP/1.1 200").contains("cache;desc=miss");
+    long before = PreparedRead.answered();
+    String below = one(get(order, token, ""));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(below)
+        .startsWith("HTTP/1.1 200")
+        .contains("cache;desc=hit")
+        .contains("\"id\":" + order);
+    assertSame(below, one(get(order, token, ROUTED)));
+    String keepAlive = "Connection: keep-alive\r\nAccept: */*\r\n";
+    before = PreparedRead.answered();
+    below = one(get(order, token, keepAlive));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertSame(below, one(get(order, token, "Connection: keep-alive\r\n" + ROUTED)));
+    // a service reads it too, and a client's request id and trace are echoed as Vert.x echoes them
+    String ids =
+        "X-Request-Id: client-id-1\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c"
+            + "-b7ad6b7169203331-01\r\n";
+    before = PreparedRead.answered();
+    below = one(get(order, tokens.service(), ids));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(below)
+        .contains("X-Request-Id: client-id-1\r\n")
+        .contains("traceparent: 00-0af7651916cd43dd8448eb211c80319c-");
+    String routedIds = one(get(order, tokens.service(), ids + ROUTED));
+    assertThat(header(below, "traceparent").substring(0, 36))
+        .isEqualTo(header(routedIds, "traceparent").substring(0, 36));
+    assertThat(header(below, "traceparent")).endsWith("-01");
+    assertSame(below, routedIds);
+  }
+
+  @Test
+  void aMissIsLeftToVertx() throws Exception {
+    String token = tokens.customer(customer);
+    long before = PreparedRead.answered();
+    String first = one(get(second, token, ""));
+    assertThat(PreparedRead.answered() - before).isZero();
+    assertThat(first).startsWith("HTTP/1.1 200").contains("cache;desc=miss");
+    assertSame(first, one(get(second, token, ROUTED)).replace("cache;desc=hit", "cache;desc=miss"));
+  }
+
+  /**
+   * Tenant isolation: a customer's token never reads another customer's order, cached or not; it
+   * gets the router's 404, exactly as for an order that does not exist. Refused tokens and scopes
+   * get the router's 401 and 403.
+   */
+  @Test
+  void refusalsAndOtherCustomersOrdersAreTheRoutersAnswers() throws Exception {
+    String token = tokens.customer(customer);
+    // cached by its owner's service read
+    assertThat(one(get(othersOrder, tokens.service(), ROUTED))).startsWith("HTTP/1.1 200");
+    assertThat(one(get(order, tokens.service(), ROUTED))).startsWith("HTTP/1.1 200");
+    String lacksScope = tokens.builder().sub("customer:" + customer).scopes(List.of("x")).es256();
+    // the scope-less token is verified once, so that it is in the token cache
+    one(get(order, lacksScope, ROUTED));
+    Object[][] cases = {
+      {othersOrder, token, "404"},
+      {999_999_999_999_937L, token, "404"},
+      {order, null, "401"},
+      {order, "not-a-token", "401"},
+      {order, lacksScope, "403"},
+    };
+    for (Object[] c : cases) {
+      long id = (Long) c[0];
+      long before = PreparedRead.answered();
+      String answer = one(get(id, (String) c[1], ""));
+      assertThat(PreparedRead.answered() - before).as("%s", id).isZero();
+      assertThat(answer)
+          .as("%s", id)
+          .startsWith("HTTP/1.1 " + c[2])
+          .contains("application/problem+json")
+          .doesNotContain("\"customer_id\"");
+      assertSame(answer, one(get(id, (String) c[1], ROUTED)));
+    }
+    assertThat(one(get(othersOrder, token, "")))
+        .contains("Order " + othersOrder + " does not exist");
+
+    // Vert.x refuses a request without a valid authority: so is it still
+    for (String host : List.of("", "Host: a b\r\n", "Host: [::1\r\n")) {
+      String request = "GET /v1/orders/" + order + " HTTP/1.1\r\n" + host + auth(token) + "\r\n";
+      long before = PreparedRead.answered();
+      String answer = exchange(request, 1, false).get(0);
+      assertThat(PreparedRead.answered() - before).as(host).isZero();
+      assertThat(answer).as(host).startsWith("HTTP/1.1 400");
+    }
+  }
+
+  @Test
+  void aRevalidationAHeadABodyAndClosingRequestsAreLeftToVertx() throws Exception {
+    String token = tokens.customer(customer);
+    String etag = header(one(get(order, token, ROUTED)), "ETag");
+    long before = PreparedRead.answered();
+    String notModified = one(get(order, token, "If-None-Match: " + etag + "\r\n"));
+    assertThat(notModified).startsWith("HTTP/1.1 304");
+    assertSame(notModified, one(get(order, token, "If-None-Match: " + etag + "\r\n" + ROUTED)));
+
+    String head =
+        exchange(
+                "HEAD /v1/orders/"
+                    + order
+                    + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + auth(token)
+                    + "\r\n",
+                1,
+                true)
+            .get(0);
+    assertThat(head).startsWith("HTTP/1.1 200").doesNotContain("\"id\"");
+
+    String close = one(get(order, token, "Connection: close\r\n"));
+    assertThat(close).startsWith("HTTP/1.1 200");
+
+    String http10 =
+        exchange("GET /v1/orders/" + order + " HTTP/1.0\r\n" + auth(token) + "\r\n", 1, false)
+            .get(0);
+    assertThat(http10).startsWith("HTTP/1.").contains("\"id\":" + order);
+
+    String withBody =
+        exchange(
+                "GET /v1/orders/"
+                    + order
+                    + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + auth(token)
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                    + request(order, token, ""),
+                2,
+                false)
+            .get(0);
+    assertThat(withBody).startsWith("HTTP/1.1 200").contains("\"id\":" + order);
+    assertThat(PreparedRead.answered() - before)
+        .as("only the request after the one with a body is answered below Vert.x")
+        .isEqualTo(1);
+  }
+
+  /**
+   * Requests written in one TCP segment are answered in order: one left to Vert.x (a miss) holds
+   * back the cached one behind it, which Vert.x then answers too; two cached ones are both answered
+   * below it.
+   */
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    String token = tokens.customer(customer);
+    assertThat(one(get(order, token, ROUTED))).startsWith("HTTP/1.1 200");
+    long before = PreparedRead.answered();
+    List<String> answers =
+        exchange(request(second, token, "") + request(order, token, ""), 2, false);
+    assertThat(answers.get(0)).contains("\"id\":" + second).contains("cache;desc=miss");
+    assertThat(answers.get(1)).contains("\"id\":" + order);
+    assertThat(PreparedRead.answered() - before).isZero();
+
+    before = PreparedRead.answered();
+    answers =
+        exchange(
+            request(order, token, "") + request(second, token, "") + request(order, token, ""),
+            3,
+            false);
+    assertThat(answers.get(0)).contains("\"id\":" + order);
+    assertThat(answers.get(1)).contains("\"id\":" + second);
+    assertThat(answers.get(2)).contains("\"id\":" + order);
+    assertThat(PreparedRead.answered() - before).isEqualTo(3);
+    assertSame(answers.get(0), one(get(order, token, ROUTED)));
+  }
+
+  private static void assertSame(String below, String routed) {
+    assertThat(VARIES.matcher(below).replaceAll("$1: -"))
+        .isEqualTo(VARIES.matcher(routed).replaceAll("$1: -"));
+  }
+
+  private static String header(String response, String name) {
+    for (String line : response.split("\r\n")) {
+      if (line.regionMatches(true, 0, name + ": ", 0, name.length() + 2)) {
+        return line.substring(name.length() + 2);
+      }
+    }
+    throw new AssertionError("no " + name + " in " + response);
+  }
+
+  private static String auth(String token) {
+    return token == null ? "" : "Authorization: Bearer " + token + "\r\n";
+  }
+
+  private static String request(long id, String token, String headers) {
+    return "GET /v1/orders/"
+        + id
+        + " HTTP/1.1\r\nHost: localhost\r\n"
+        + auth(token)
+        + headers
+        + "\r\n";
+  }
+
+  private static String get(long id, String token, String headers) {
+    return request(id, token, headers);
+  }
+
+  private static String one(String request) throws IOException {
+    return exchange(request, 1, false).get(0);
+  }
+
+  /**
+   * Writes {@code requests} in one write on a new connection and reads {@code n} responses (by
+   * their {@code content-length}; none for a HEAD's, a 304's or when {@code head}).
+   */
+  private static List<String> exchange(String requests, int n, boolean head) throws IOException {
+    try (Socket socket = new Socket("localhost", server.app().port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(requests.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      List<String> answers = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        answers.add(response(in, head));
+      }
+      return answers;
+    }
+  }
+
+  private static String response(InputStream in, boolean head) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed after " + bytes.toString(StandardCharsets.ISO_8859_1));
+      }
+      bytes.write(b);
+      matched = "\r\n\r\n".charAt(matched) == b ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+    String text = bytes.toString(StandardCharsets.ISO_8859_1);
+    int length = 0;
+    for (String line : text.split("\r\n")) {
+      if (line.toLowerCase(Locale.ROOT).startsWith("content-length: ")) {
+        length = Integer.parseInt(line.substring(16).trim());
+      }
+    }
+    if (head || text.startsWith("HTTP/1.1 304")) {
+      length = 0;
+    }
+    return text + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
+  }
+}
