@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpath.http.Contract;
+import dev.hotpath.http.DisplayText;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.ProblemException;
 import java.nio.charset.StandardCharsets;
@@ -189,17 +190,13 @@ public final class ImportParser {
                 "product " + products[i] + " is already in /items/" + first));
       }
     }
+    JsonNode given = order.get("shipping_address");
+    String address = given == null ? null : DisplayText.address(given, "/shipping_address", errors);
     if (!errors.isEmpty()) {
       return Line.rejected(lineNo, errors);
     }
-    JsonNode address = order.get("shipping_address");
     return new Line(
-        lineNo,
-        order.get("customer_id").asLong(),
-        products,
-        quantities,
-        address == null ? null : address.toString(),
-        List.of());
+        lineNo, order.get("customer_id").asLong(), products, quantities, address, List.of());
   }
 
   /**

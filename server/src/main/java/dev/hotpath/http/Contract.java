@@ -21,6 +21,11 @@ import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -424,6 +429,41 @@ public final class Contract {
           ProblemType.UNSUPPORTED_MEDIA_TYPE,
           "The body must be JSON in UTF-8 without a byte order mark (RFC 8259); this one is"
               + " UTF-16, UTF-32 or starts with a byte order mark");
+    }
+    checkUtf8(bytes, offset, length);
+  }
+
+  /**
+   * Refuses bytes that are not UTF-8 as RFC 3629 defines it, naming the first bad byte's offset:
+   * the parser decodes an overlong form ({@code C0 AF} for "/"), a surrogate's three-byte form and
+   * code points past U+10FFFF as if they were characters, so the stored text would not be the bytes
+   * sent, and a filter that looked at the bytes would not see what is stored. A body in ASCII costs
+   * one pass over its bytes; the JDK's decoder, which is strict, reads any other.
+   */
+  private static void checkUtf8(byte[] bytes, int offset, int length) {
+    int end = offset + length;
+    int i = offset;
+    while (i < end && bytes[i] >= 0) {
+      i++;
+    }
+    if (i == end) {
+      return;
+    }
+    ByteBuffer in = ByteBuffer.wrap(bytes, i, end - i);
+    CharBuffer out = CharBuffer.allocate(end - i);
+    CoderResult result =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(in, out, true);
+    if (result.isError()) {
+      throw new ProblemException(
+          ProblemType.MALFORMED_JSON,
+          "The body is not valid UTF-8 at byte "
+              + (in.position() - offset)
+              + " (an overlong form, an encoded surrogate, a code point past U+10FFFF, or a"
+              + " stray or missing continuation byte)");
     }
   }
 

@@ -3,6 +3,7 @@ package dev.hotpath.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.http.Conditional;
 import dev.hotpath.http.Contract;
+import dev.hotpath.http.DisplayText;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
@@ -79,19 +80,14 @@ public record CustomerWrites(
     Params.of(ctx, Set.of()).check();
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerCreate");
     List<FieldError> errors = new ArrayList<>(0);
-    String email = CustomerText.email(body.get("email").asText(), errors);
-    String name = CustomerText.name(body.get("name").asText(), errors);
+    String email = DisplayText.email(body.get("email").asText(), errors);
+    String name = DisplayText.name(body.get("name").asText(), errors);
+    JsonNode given = body.get("address");
+    String address = given == null ? null : DisplayText.address(given, "/address", errors);
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
     }
-    JsonNode address = body.get("address");
-    Tuple args =
-        Tuple.of(
-            email,
-            name,
-            address == null ? null : address.toString(),
-            cache.origin(),
-            Tracing.currentTraceparent());
+    Tuple args = Tuple.of(email, name, address, cache.origin(), Tracing.currentTraceparent());
     List<Owner> changed = new ArrayList<>(2);
     transaction.execute(
         ctx,
@@ -152,9 +148,11 @@ public record CustomerWrites(
                         "Send If-Match with the ETag of the customer as you last read it (or *)"));
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerPatch");
     List<FieldError> errors = new ArrayList<>(0);
-    String email =
-        body.has("email") ? CustomerText.email(body.get("email").asText(), errors) : null;
-    String name = body.has("name") ? CustomerText.name(body.get("name").asText(), errors) : null;
+    String email = body.has("email") ? DisplayText.email(body.get("email").asText(), errors) : null;
+    String name = body.has("name") ? DisplayText.name(body.get("name").asText(), errors) : null;
+    JsonNode given = body.get("address");
+    String address =
+        given == null || given.isNull() ? null : DisplayText.address(given, "/address", errors);
     if (!errors.isEmpty()) {
       throw ProblemException.validation(errors);
     }
@@ -173,8 +171,7 @@ public record CustomerWrites(
       sql.append("status = $").append(args.size()).append(", ");
     }
     if (body.has("address")) {
-      JsonNode address = body.get("address");
-      args.addString(address.isNull() ? null : address.toString());
+      args.addString(address);
       sql.append("address = $").append(args.size()).append("::text::jsonb, ");
     }
     args.addLong(id);

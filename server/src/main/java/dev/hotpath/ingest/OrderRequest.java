@@ -3,6 +3,7 @@ package dev.hotpath.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.Contract;
+import dev.hotpath.http.DisplayText;
 import dev.hotpath.http.FieldError;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
@@ -73,10 +74,15 @@ record OrderRequest(long customerId, List<Line> lines, Optional<String> shipping
     for (JsonNode item : body.get("items")) {
       lines.add(new Line(item.get("product_id").asLong(), item.get("quantity").asInt()));
     }
+    List<FieldError> errors = new ArrayList<>(0);
     Optional<String> address =
         body.has("shipping_address")
-            ? Optional.of(body.get("shipping_address").toString())
+            ? Optional.of(
+                DisplayText.address(body.get("shipping_address"), "/shipping_address", errors))
             : Optional.empty();
+    if (!errors.isEmpty()) {
+      throw ProblemException.validation(errors);
+    }
     return new OrderRequest(customerId, lines, address);
   }
 

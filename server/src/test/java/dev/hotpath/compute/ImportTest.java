@@ -283,6 +283,20 @@ class ImportTest {
             + ",\"quantity\":1}]}\n";
     List<JsonNode> nd = reportLines(importFile("application/x-ndjson", ndjson, 1));
     assertThat(nd).extracting(l -> l.get("outcome").asText()).containsExactly("imported");
+    // a shipping address holding an escape sequence is rejected by its line, as POST rejects it
+    String escaped =
+        "{\"customer_id\":"
+            + customer
+            + ",\"items\":[{\"product_id\":"
+            + b
+            + ",\"quantity\":1}],\"shipping_address\":"
+            + Fixtures.ADDRESS.replaceFirst("\"city\":\"", "\"city\":\"\\\\u001b[2J")
+            + "}\n";
+    List<JsonNode> refused = reportLines(importFile("application/x-ndjson", escaped, 1));
+    assertThat(refused).extracting(l -> l.get("outcome").asText()).containsExactly("rejected");
+    assertThat(refused.get(0).get("errors").get(0).get("field").asText())
+        .isEqualTo("/shipping_address/city");
+    assertThat(fx.stock(b)).isEqualTo(97);
   }
 
   @Test

@@ -190,6 +190,57 @@ class BadInputTest {
   }
 
   /**
+   * Regression: the parser decoded bytes that are not UTF-8 as if they were: {@code C0 AF}, the
+   * overlong form of "/", made a customer named "a/b". Each such body is a 400 naming the offset of
+   * the bad byte, and changes nothing; a name in real UTF-8 is kept.
+   */
+  @Test
+  void bytesThatAreNotUtf8AreA400NamingTheirOffset() {
+    String before = fx.rowCounts();
+    String head = "{\"email\":\"" + Fixtures.uniqueEmail("utf8") + "\",\"name\":\"a";
+    for (byte[] bad :
+        List.of(
+            new byte[] {(byte) 0xc0, (byte) 0xaf}, // overlong "/"
+            new byte[] {(byte) 0xe0, (byte) 0x80, (byte) 0xaf}, // overlong "/" in three bytes
+            new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, // the surrogate U+D800
+            new byte[] {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // past U+10FFFF
+            new byte[] {(byte) 0xff},
+            new byte[] {(byte) 0xc3})) { // a lead byte without its continuation
+      byte[] body =
+          concat(
+              head.getBytes(StandardCharsets.UTF_8), bad, "b\"}".getBytes(StandardCharsets.UTF_8));
+      Api.Response r =
+          api.send(
+              api.request("/v1/customers")
+                  .header("Content-Type", "application/json")
+                  .header("Idempotency-Key", java.util.UUID.randomUUID().toString())
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                  .build());
+      assertThat(r.status()).as(r.body()).isEqualTo(400);
+      assertThat(r.contentType()).isEqualTo("application/problem+json");
+      assertThat(r.json().get("detail").asText())
+          .contains("not valid UTF-8 at byte " + head.getBytes(StandardCharsets.UTF_8).length);
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    Api.Response real =
+        api.post(
+            "/v1/customers",
+            "{\"email\":\""
+                + Fixtures.uniqueEmail("utf8ok")
+                + "\",\"name\":\"a\u00e9\u4e2d\ud83d\ude00b\"}");
+    assertThat(real.status()).as(real.body()).isEqualTo(201);
+    assertThat(real.json().get("name").asText()).isEqualTo("a\u00e9\u4e2d\ud83d\ude00b");
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    var out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  /**
    * Regression: a body sent with {@code Content-Encoding: gzip} was read as if it were plain (a
    * plain body so labelled made an order). It is a 415 naming the coding taken; identity is fine.
    */

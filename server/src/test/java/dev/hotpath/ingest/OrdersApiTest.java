@@ -82,6 +82,47 @@ class OrdersApiTest {
   }
 
   @Test
+  void aShippingAddressIsTextOnOneLineStoredInNfc() {
+    long customer = fx.customer();
+    long product = fx.product(100, 10);
+    String order = "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":" + product;
+    String before = fx.rowCounts();
+    // a terminal's escape sequence, a line break, a bidirectional override, a blank required field
+    for (String[] bad :
+        new String[][] {
+          {"city", "x\\u001b[31mred", "control characters (U+001B)"},
+          {"line1", "9 Dock\\nRoad", "control characters (U+000A)"},
+          {"postal_code", "\\u202e75402", "bidirectional override"},
+          {"line1", " \\u00a0 ", "must not be blank"}
+        }) {
+      String address =
+          "{\"line1\":\"9 Dock Road\",\"city\":\"Hamburg\",\"postal_code\":\"20457\",\"country\":\"DE\"}"
+              .replaceFirst(
+                  "\"" + bad[0] + "\":\"[^\"]*\"",
+                  java.util.regex.Matcher.quoteReplacement(
+                      "\"" + bad[0] + "\":\"" + bad[1] + "\""));
+      Api.Response refused =
+          api.post("/v1/orders", order + ",\"quantity\":1}],\"shipping_address\":" + address + "}");
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.json().get("errors").get(0).get("field").asText())
+          .isEqualTo("/shipping_address/" + bad[0]);
+      assertThat(refused.body()).contains(bad[2]);
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    assertThat(fx.stock(product)).isEqualTo(10);
+    Api.Response placed =
+        api.post(
+            "/v1/orders",
+            order
+                + ",\"quantity\":1}],\"shipping_address\":{\"line1\":\"Rue de l'E\u0301glise\",\"city\":\"Orle\u0301ans\",\"postal_code\":\"45000\",\"country\":\"FR\"}}");
+    assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+    assertThat(placed.json().get("shipping_address").get("city").asText())
+        .isEqualTo("Orl\u00e9ans");
+    assertThat(placed.json().get("shipping_address").get("line1").asText())
+        .isEqualTo("Rue de l'\u00c9glise");
+  }
+
+  @Test
   void refusesOutOfStockAndChangesNothing() {
     long customer = fx.customer();
     long plenty = fx.product(100, 50);

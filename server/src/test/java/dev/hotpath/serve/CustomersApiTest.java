@@ -103,6 +103,57 @@ class CustomersApiTest {
   }
 
   @Test
+  void controlCharactersAreRefusedInEveryLineOfACustomer() {
+    String before = fx.rowCounts();
+    String address =
+        "{\"line1\":\"1 Main St\",\"city\":\"Springfield\",\"postal_code\":\"12345\",\"country\":\"US\"}";
+    for (String[] bad :
+        new String[][] {
+          {"{\"email\":\"b\\u0007" + Fixtures.uniqueEmail("bel") + "\",\"name\":\"Z\"}", "/email"},
+          {
+            "{\"email\":\"" + Fixtures.uniqueEmail("esc") + "\",\"name\":\"a\\u001b[2Jb\"}", "/name"
+          },
+          {"{\"email\":\"" + Fixtures.uniqueEmail("nl") + "\",\"name\":\"a\\nb\"}", "/name"},
+          {"{\"email\":\"" + Fixtures.uniqueEmail("c1") + "\",\"name\":\"a\\u009bb\"}", "/name"},
+          {
+            "{\"email\":\""
+                + Fixtures.uniqueEmail("addr")
+                + "\",\"name\":\"Z\",\"address\":"
+                + address.replace("Springfield", "Spring\\tfield")
+                + "}",
+            "/address/city"
+          },
+          {
+            "{\"email\":\""
+                + Fixtures.uniqueEmail("blank")
+                + "\",\"name\":\"Z\",\"address\":"
+                + address.replace("1 Main St", "   ")
+                + "}",
+            "/address/line1"
+          }
+        }) {
+      Api.Response refused = api.post("/v1/customers", bad[0]);
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.json().get("errors").get(0).get("field").asText())
+          .as(refused.body())
+          .isEqualTo(bad[1]);
+    }
+    assertThat(fx.rowCounts()).isEqualTo(before);
+    long id = fx.customer();
+    Api.Response patched =
+        api.patchCurrent(
+            "/v1/customers/" + id, "{\"address\":" + address.replace("12345", "123\\r\\n45") + "}");
+    assertThat(patched.status()).as(patched.body()).isEqualTo(400);
+    assertThat(patched.body()).contains("/address/postal_code").contains("U+000D");
+    Api.Response nfc =
+        api.patchCurrent(
+            "/v1/customers/" + id,
+            "{\"address\":" + address.replace("Springfield", "Ne\u0301ma") + "}");
+    assertThat(nfc.status()).as(nfc.body()).isEqualTo(200);
+    assertThat(nfc.json().get("address").get("city").asText()).isEqualTo("N\u00e9ma");
+  }
+
+  @Test
   void patchesOnlyTheFieldsGivenAndBumpsTheVersion() {
     long id = fx.customer();
     Api.Response patched =
