@@ -325,14 +325,15 @@ public final class EdgeGuard {
       flight.linked = false;
     }
     ctx.addEndHandler(flight);
-    int hosts = hostsUnlessMoreThan(request.headers(), limits.maxHeaderCount());
-    if (hosts == TOO_MANY) {
+    int counted = countUnlessMoreThan(request.headers(), limits.maxHeaderCount());
+    if (counted == TOO_MANY) {
       ctx.fail(
           new ProblemException(
               ProblemType.HEADERS_TOO_LARGE,
               "The request has more than " + limits.maxHeaderCount() + " header fields"));
       return;
     }
+    int hosts = counted & 0xffff;
     if (hosts > 1 && request.version() != HttpVersion.HTTP_2) {
       // two Hosts let a proxy and this server each read the request as meant for another site
       ctx.fail(
@@ -341,6 +342,18 @@ public final class EdgeGuard {
               "The request has "
                   + hosts
                   + " Host header fields; it must have exactly one (RFC 9112, 3.2)"));
+      return;
+    }
+    int authorizations = counted >>> 16;
+    if (authorizations > 1) {
+      // credentials are one value: a proxy that checks the last and a server that uses the first
+      // would each act for another caller
+      ctx.fail(
+          new ProblemException(
+              ProblemType.BAD_REQUEST,
+              "The request has "
+                  + authorizations
+                  + " Authorization header fields; send one, with one set of credentials"));
       return;
     }
     if (request.uri().length() > limits.maxUrlBytes()) {
@@ -356,29 +369,34 @@ public final class EdgeGuard {
   private static final int TOO_MANY = -1;
 
   /**
-   * How many {@code Host} fields {@code headers} holds, or {@link #TOO_MANY} when it holds more
-   * than {@code max} fields, counted as they came (a repeated name counts each time) and without
-   * {@code MultiMap#size}, which builds a sorted set of the names for every request. The server's
-   * request headers are also Netty's {@code HttpHeaders}, whose entries are read as they are
-   * stored; the {@code MultiMap} iterator wraps each one.
+   * How many {@code Host} fields {@code headers} holds (the low 16 bits) and how many {@code
+   * Authorization} fields (the bits above), or {@link #TOO_MANY} when it holds more than {@code
+   * max} fields, counted as they came (a repeated name counts each time) and without {@code
+   * MultiMap#size}, which builds a sorted set of the names for every request. The server's request
+   * headers are also Netty's {@code HttpHeaders}, whose entries are read as they are stored; the
+   * {@code MultiMap} iterator wraps each one.
    */
-  private static int hostsUnlessMoreThan(MultiMap headers, int max) {
+  private static int countUnlessMoreThan(MultiMap headers, int max) {
     Iterator<? extends Map.Entry<? extends CharSequence, ?>> entries =
         headers instanceof io.netty.handler.codec.http.HttpHeaders netty
             ? netty.iteratorCharSequence()
             : headers.iterator();
     int fields = 0;
     int hosts = 0;
+    int authorizations = 0;
     while (entries.hasNext()) {
       CharSequence name = entries.next().getKey();
-      if (++fields > max) {
+      if (++fields > max || fields > 0xffff) {
         return TOO_MANY;
       }
       if (name.length() == 4 && AsciiString.contentEqualsIgnoreCase(name, "host")) {
         hosts++;
+      } else if (name.length() == 13
+          && AsciiString.contentEqualsIgnoreCase(name, "authorization")) {
+        authorizations++;
       }
     }
-    return hosts;
+    return hosts | authorizations << 16;
   }
 
   /**

@@ -431,6 +431,55 @@ class BadInputTest {
         .startsWith("HTTP/1.1 200");
   }
 
+  /**
+   * Regression: with two {@code Authorization} fields, a valid token and another, a cached order
+   * was served on the first one's credentials, whichever a proxy in front had checked. Each such
+   * request is a 400 on every kind of route, a write included, and changes nothing.
+   */
+  @Test
+  void twoAuthorizationFieldsAreA400AndChangeNothing() throws Exception {
+    String valid = "Authorization: Bearer " + dev.hotpath.support.Tokens.get().service() + "\r\n";
+    String other = "Authorization: Bearer x.y.z\r\n";
+    long order = fx.order(customer, product, 1);
+    assertThat(api.get("/v1/orders/" + order).status()).isEqualTo(200);
+    for (String path : List.of("/v1/orders/" + order, "/v1/products/" + product, "/v1/customers")) {
+      for (String pair : List.of(valid + other, other + valid, valid + valid)) {
+        String response =
+            raw(
+                "GET "
+                    + path
+                    + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + pair
+                    + "Connection: close\r\n\r\n");
+        assertThat(response)
+            .as(path)
+            .startsWith("HTTP/1.1 400")
+            .contains("application/problem+json")
+            .contains("2 Authorization header fields");
+      }
+    }
+    String before = fx.rowCounts();
+    String body =
+        "{\"customer_id\":"
+            + customer
+            + ",\"items\":[{\"product_id\":"
+            + product
+            + ",\"quantity\":1}]}";
+    String write =
+        raw(
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\n"
+                + valid
+                + other
+                + "Idempotency-Key: "
+                + java.util.UUID.randomUUID()
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length()
+                + "\r\nConnection: close\r\n\r\n"
+                + body);
+    assertThat(write).startsWith("HTTP/1.1 400").contains("2 Authorization header fields");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
   private static String raw(String request) throws Exception {
     try (Socket socket = new Socket("localhost", server.app().port())) {
       socket.setSoTimeout(5000);
