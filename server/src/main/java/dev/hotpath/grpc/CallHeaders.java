@@ -7,8 +7,10 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.List;
 
 /**
  * The metadata a call forwards to the REST route it stands for: {@code authorization} (the bearer
@@ -38,6 +40,22 @@ final class CallHeaders implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata metadata, ServerCallHandler<Q, R> next) {
+    for (Metadata.Key<String> single : SINGLE) {
+      Iterable<String> values = metadata.getAll(single);
+      if (values != null && count(values) > 1) {
+        // one value each: a proxy that checked one of them and this server using another would
+        // act for another caller, or replay another request
+        call.close(
+            Status.INVALID_ARGUMENT.withDescription(
+                "the call has "
+                    + count(values)
+                    + " "
+                    + single.name()
+                    + " metadata entries; send one"),
+            new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+    }
     String[] headers = {
       "Authorization", metadata.get(AUTHORIZATION),
       "Idempotency-Key", metadata.get(IDEMPOTENCY_KEY),
@@ -47,6 +65,17 @@ final class CallHeaders implements ServerInterceptor {
     };
     return Contexts.interceptCall(
         Context.current().withValues(HEADERS, headers, PEER, peer(call)), call, metadata, next);
+  }
+
+  /** Metadata that holds one value: the credentials and the idempotency key. */
+  private static final List<Metadata.Key<String>> SINGLE = List.of(AUTHORIZATION, IDEMPOTENCY_KEY);
+
+  private static int count(Iterable<String> values) {
+    int n = 0;
+    for (String ignored : values) {
+      n++;
+    }
+    return n;
   }
 
   private static String peer(ServerCall<?, ?> call) {

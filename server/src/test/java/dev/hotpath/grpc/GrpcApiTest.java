@@ -193,6 +193,48 @@ class GrpcApiTest {
   }
 
   @Test
+  void twoTokensOrTwoIdempotencyKeysAreInvalidArgumentAndChangeNothing() {
+    long customer = fx.customer();
+    long product = fx.product(100, 100);
+    long id = fx.order(customer, product, 1);
+    GetOrderRequest request = GetOrderRequest.newBuilder().setId(id).build();
+    String stranger = Tokens.get().customer(fx.customer());
+    // the owner's token and a stranger's, in either order
+    assertThat(
+            codeOf(
+                () ->
+                    orders(Tokens.get().customer(customer), "authorization", "Bearer " + stranger)
+                        .getOrder(request)))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            codeOf(
+                () ->
+                    orders(stranger, "authorization", "Bearer " + Tokens.get().customer(customer))
+                        .getOrder(request)))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    String before = fx.rowCounts();
+    StatusRuntimeException twoKeys =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () ->
+                orders(
+                        service(),
+                        "idempotency-key",
+                        java.util.UUID.randomUUID().toString(),
+                        "idempotency-key",
+                        java.util.UUID.randomUUID().toString())
+                    .createOrder(
+                        OrderCreate.newBuilder()
+                            .setCustomerId(customer)
+                            .addItems(
+                                OrderCreate.Item.newBuilder().setProductId(product).setQuantity(1))
+                            .build()));
+    assertThat(twoKeys.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(twoKeys.getStatus().getDescription()).contains("2 idempotency-key metadata entries");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  @Test
   void anotherCustomersOrderIsNotFoundAsOverRest() {
     long owner = fx.customer();
     long id = fx.order(owner, fx.product(100, 100), 1);
