@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +18,8 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -26,7 +30,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * relay delivers at least once).
  *
  * <p>Run: {@code java -cp ... dev.hotpath.examples.kafka.OrderSummaries localhost:9092 hotpath.}
- * prints one line per customer and currency once the topic has been quiet for five seconds.
+ * prints one line per customer and currency once it has read what the topic held when it started.
  */
 public final class OrderSummaries {
   /** One row of the summary. */
@@ -76,29 +80,45 @@ public final class OrderSummaries {
   }
 
   /**
-   * Reads {@code <prefix>orders} from the beginning until no record has come for {@code quiet}, and
-   * returns the summaries.
+   * Reads {@code <prefix>orders} from the beginning up to what had been committed to it when the
+   * call began (each partition's last stable offset then: read_committed), and returns the
+   * summaries. How long that takes depends on the broker and the machine, not on a quiet period: a
+   * slow first fetch does not end the read early. {@code patience} only bounds a broker that never
+   * answers.
+   *
+   * @throws IllegalStateException when the topic does not exist or the read takes longer than
+   *     {@code patience}
    */
-  public static Map<Key, Summary> rebuild(String bootstrap, String prefix, Duration quiet) {
+  public static Map<Key, Summary> rebuild(String bootstrap, String prefix, Duration patience) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "order-summaries-" + System.nanoTime());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     OrderSummaries summaries = new OrderSummaries();
+    long giveUp = System.nanoTime() + patience.toNanos();
     try (var consumer =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(prefix + "orders"));
-      long quietSince = System.nanoTime();
-      while (System.nanoTime() - quietSince < quiet.toNanos()) {
-        var records = consumer.poll(Duration.ofMillis(200));
-        for (ConsumerRecord<String, byte[]> r : records) {
+      String topic = prefix + "orders";
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo p : consumer.partitionsFor(topic, patience)) {
+        partitions.add(new TopicPartition(topic, p.partition()));
+      }
+      if (partitions.isEmpty()) {
+        throw new IllegalStateException("no topic " + topic);
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, patience));
+      end.entrySet().removeIf(e -> consumer.position(e.getKey(), patience) >= e.getValue());
+      while (!end.isEmpty()) {
+        if (System.nanoTime() - giveUp > 0) {
+          throw new IllegalStateException(
+              "read " + topic + " for " + patience + " without reaching its end offsets " + end);
+        }
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           summaries.apply(r.value());
         }
-        if (!records.isEmpty()) {
-          quietSince = System.nanoTime();
-        }
+        end.entrySet().removeIf(e -> consumer.position(e.getKey(), patience) >= e.getValue());
       }
     }
     return summaries.rows();
@@ -107,7 +127,7 @@ public final class OrderSummaries {
   public static void main(String[] args) {
     String bootstrap = args.length > 0 ? args[0] : "localhost:9092";
     String prefix = args.length > 1 ? args[1] : "hotpath.";
-    rebuild(bootstrap, prefix, Duration.ofSeconds(5))
+    rebuild(bootstrap, prefix, Duration.ofMinutes(1))
         .forEach(
             (k, s) ->
                 System.out.println(

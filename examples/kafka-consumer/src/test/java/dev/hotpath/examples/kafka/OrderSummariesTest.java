@@ -85,7 +85,7 @@ class OrderSummariesTest {
                       && queryLong(database, SUMMARY_BEHIND) == 0);
 
       Map<String, String> fromTopic = new TreeMap<>();
-      OrderSummaries.rebuild(broker.bootstrap(), "example.", Duration.ofSeconds(3))
+      OrderSummaries.rebuild(broker.bootstrap(), "example.", Duration.ofMinutes(2))
           .forEach(
               (k, s) ->
                   fromTopic.put(
