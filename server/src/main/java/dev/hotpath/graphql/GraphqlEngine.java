@@ -120,9 +120,35 @@ public final class GraphqlEngine implements Shareable {
     return graphql;
   }
 
-  /** The document of {@code query}, parsed and validated once per text. */
-  Prepared document(String query) {
-    return documents.get(query, q -> prepare(ExecutionInput.newExecutionInput().query(q).build()));
+  /** The document of {@code query} when it has been parsed and validated already, else null. */
+  @Nullable Prepared known(String query) {
+    return documents.getIfPresent(query);
+  }
+
+  /**
+   * The document of {@code query}, parsed and validated once per text, with the measure of the
+   * operation and variables asked for computed too (when the operation can be run): the work whose
+   * cost grows with the text, done here on a worker thread, so that the event loop that runs the
+   * query finds both in their caches.
+   *
+   * @throws IllegalStateException on an event loop
+   */
+  Prepared prepareOffLoop(
+      String query, @Nullable String operationName, Map<String, Object> variables) {
+    if (io.vertx.core.Context.isOnEventLoopThread()) {
+      throw new IllegalStateException(
+          "a GraphQL document is parsed and validated on a worker thread, not an event loop");
+    }
+    Prepared prepared =
+        documents.get(query, q -> prepare(ExecutionInput.newExecutionInput().query(q).build()));
+    if (!prepared.parsed().isFailure()) {
+      try {
+        measure(query, prepared, operationName, variables);
+      } catch (RuntimeException e) {
+        // an operation that cannot be run: the event loop reports it when it measures
+      }
+    }
+    return prepared;
   }
 
   private Prepared prepare(ExecutionInput input) {
