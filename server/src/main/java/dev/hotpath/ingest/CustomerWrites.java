@@ -1,6 +1,8 @@
 package dev.hotpath.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpath.edge.auth.Authenticator;
+import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.Conditional;
 import dev.hotpath.http.Contract;
 import dev.hotpath.http.DisplayText;
@@ -147,6 +149,15 @@ public record CustomerWrites(
                         ProblemType.PRECONDITION_REQUIRED,
                         "Send If-Match with the ETag of the customer as you last read it (or *)"));
     JsonNode body = contract.readBody(ctx.body().buffer(), "CustomerPatch");
+    if (body.has("status") && !Principal.of(ctx).service()) {
+      // suspension is the service's: a suspended customer would otherwise reactivate itself
+      Authenticator.challengeForScope(ctx, "service");
+      throw new ProblemException(
+          ProblemType.FORBIDDEN,
+          "A customer's status is set by the service; a customer's own token may change its"
+              + " e-mail, name and address",
+          List.of(new FieldError("/status", "needs a token with the service scope")));
+    }
     List<FieldError> errors = new ArrayList<>(0);
     String email = body.has("email") ? DisplayText.email(body.get("email").asText(), errors) : null;
     String name = body.has("name") ? DisplayText.name(body.get("name").asText(), errors) : null;

@@ -153,6 +153,31 @@ class CustomersApiTest {
     assertThat(nfc.json().get("address").get("city").asText()).isEqualTo("N\u00e9ma");
   }
 
+  /**
+   * Regression: a customer suspended by the service PATCHed its own status back to active with its
+   * own token. Status is the service's; the customer still changes its name.
+   */
+  @Test
+  void aCustomerCannotChangeItsOwnStatus() {
+    long id = fx.customer();
+    Api.Response suspended = api.patchCurrent("/v1/customers/" + id, "{\"status\":\"suspended\"}");
+    assertThat(suspended.status()).as(suspended.body()).isEqualTo(200);
+    Api self = api.as(dev.hotpath.support.Tokens.get().customer(id));
+    for (String status : List.of("active", "closed", "suspended")) {
+      Api.Response refused =
+          self.patchCurrent("/v1/customers/" + id, "{\"status\":\"" + status + "\"}");
+      assertThat(refused.status()).as(refused.body()).isEqualTo(403);
+      assertThat(refused.contentType()).isEqualTo("application/problem+json");
+      assertThat(refused.json().get("errors").get(0).get("field").asText()).isEqualTo("/status");
+    }
+    JsonNode after = api.get("/v1/customers/" + id).json();
+    assertThat(after.get("status").asText()).isEqualTo("suspended");
+    assertThat(after.get("version").asInt()).isEqualTo(2);
+    Api.Response renamed = self.patchCurrent("/v1/customers/" + id, "{\"name\":\"Still Me\"}");
+    assertThat(renamed.status()).as(renamed.body()).isEqualTo(200);
+    assertThat(renamed.json().get("status").asText()).isEqualTo("suspended");
+  }
+
   @Test
   void patchesOnlyTheFieldsGivenAndBumpsTheVersion() {
     long id = fx.customer();

@@ -184,13 +184,21 @@ public final class Authenticator {
     }
   }
 
+  /**
+   * Names, in the response's {@code WWW-Authenticate} (RFC 6750), the scopes {@code missing} that a
+   * 403 about to be sent needs.
+   */
+  public static void challengeForScope(RoutingContext ctx, String missing) {
+    ctx.response()
+        .putHeader(
+            WWW_AUTHENTICATE,
+            CHALLENGE + ", error=\"insufficient_scope\", scope=\"" + missing + "\"");
+  }
+
   private static void authorize(RoutingContext ctx, Principal principal, int required) {
     if (!principal.has(required)) {
       String missing = Scope.names(required & ~principal.scopes());
-      ctx.response()
-          .putHeader(
-              WWW_AUTHENTICATE,
-              CHALLENGE + ", error=\"insufficient_scope\", scope=\"" + missing + "\"");
+      challengeForScope(ctx, missing);
       ctx.fail(
           new ProblemException(
               ProblemType.FORBIDDEN, "This route needs the scope(s) " + missing + " in the token"));

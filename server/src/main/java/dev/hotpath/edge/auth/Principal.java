@@ -31,7 +31,12 @@ public record Principal(String subject, long customerId, int scopes, long expire
    * may, a customer only its own. Callers answer "no" with a 404, as if the resource did not exist.
    */
   public boolean mayAccess(long ownerId) {
-    return (scopes & Scope.SERVICE.bit()) != 0 || (customerId != 0 && customerId == ownerId);
+    return service() || (customerId != 0 && customerId == ownerId);
+  }
+
+  /** Whether this principal is a service (the {@code service} scope), not a customer. */
+  public boolean service() {
+    return (scopes & Scope.SERVICE.bit()) != 0;
   }
 
   /** Whether this principal may read and manage what anyone created (jobs): an admin. */
