@@ -11,6 +11,7 @@ MARKERS = [
     ("jobs: cache NOTIFY (payment handlers)", "', $1)"),
     ("order: key claim", "pg_try_advisory_xact_lock($1) AS got"),
     ("order: customer + products locked", "WITH p AS MATERIALIZED"),
+    ("order: key claim + customer + products locked (one statement)", "p AS MATERIALIZED"),
     ("order: stock, order, lines, event", "WITH s AS (UPDATE products"),
     ("order: payment job enqueue", "payment.authorize"),
     ("order: payment job enqueue", "'payment.void'"),
