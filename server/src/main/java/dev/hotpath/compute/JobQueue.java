@@ -263,6 +263,24 @@ public final class JobQueue {
             });
   }
 
+  /**
+   * Marks the attempt done with {@code result} in the caller's transaction on {@code client}; true
+   * when the worker still owned it. Once that transaction has committed, the worker reports it with
+   * {@link #completedIn} instead of calling {@link #complete}.
+   */
+  Future<Boolean> completeIn(SqlClient client, Claimed job, String worker, String result) {
+    return client
+        .preparedQuery(COMPLETE)
+        .execute(Tuple.of(job.id(), worker, job.attempt(), result))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** Counts an attempt completed by {@link #completeIn} and enqueues the next run if recurring. */
+  Future<Boolean> completedIn(SqlClient client, Claimed job) {
+    succeeded.incrementAndGet();
+    return next(client, job.kind()).map(true);
+  }
+
   /** The next run of {@code kind} when it is recurring; nothing otherwise. */
   private Future<?> next(SqlClient client, String kind) {
     Duration every = recurring.get(kind);

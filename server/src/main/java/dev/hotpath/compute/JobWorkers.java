@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -123,12 +124,13 @@ final class JobWorkers {
 
   private void run(JobQueue.Claimed job) {
     running++;
+    Attempt attempt = new Attempt(job);
     Future<String> result;
     try {
       result =
           handlers
               .get(job.kind())
-              .map(h -> h.handle(new Attempt(job)))
+              .map(h -> h.handle(attempt))
               .orElseGet(() -> Future.failedFuture("no handler for job kind " + job.kind()));
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
@@ -138,7 +140,10 @@ final class JobWorkers {
         .transform(
             ar ->
                 ar.succeeded()
-                    ? queue.complete(pool, job, worker, ar.result()).mapEmpty()
+                    ? (attempt.completedIn
+                            ? queue.completedIn(pool, job)
+                            : queue.complete(pool, job, worker, ar.result()))
+                        .mapEmpty()
                     : queue.fail(pool, job, worker, describe(ar.cause(), job)).mapEmpty())
         .onComplete(
             done -> {
@@ -170,6 +175,9 @@ final class JobWorkers {
   private final class Attempt implements Job {
     private final JobQueue.Claimed job;
 
+    /** Whether the handler completed the attempt in its own transaction ({@link #completeIn}). */
+    private boolean completedIn;
+
     Attempt(JobQueue.Claimed job) {
       this.job = job;
     }
@@ -197,6 +205,17 @@ final class JobWorkers {
     @Override
     public Future<Void> progress(int percent) {
       return queue.progress(pool, job, worker, percent);
+    }
+
+    @Override
+    public Future<Void> completeIn(SqlConnection conn, String result) {
+      return queue
+          .completeIn(conn, job, worker, result)
+          .map(
+              done -> {
+                completedIn = done;
+                return null;
+              });
     }
 
     @Override

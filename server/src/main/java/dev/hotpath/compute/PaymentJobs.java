@@ -255,11 +255,18 @@ public final class PaymentJobs {
     Future<String> apply(SqlConnection conn, List<Owner> changed);
   }
 
-  /** Runs {@code work} in a transaction; after the commit, evicts here what it changed. */
+  /**
+   * Runs {@code work} in a transaction that also completes the job's attempt with its answer (one
+   * commit per job, not one for the change and one for the completion); after the commit, evicts
+   * here what it changed.
+   */
   private Future<String> inTransaction(Job job, Work work) {
     List<Owner> changed = new ArrayList<>();
     return job.pool()
-        .withTransaction(conn -> work.apply(conn, changed))
+        .withTransaction(
+            conn ->
+                work.apply(conn, changed)
+                    .compose(answer -> job.completeIn(conn, answer).map(answer)))
         .onSuccess(done -> cache.invalidate(changed));
   }
 

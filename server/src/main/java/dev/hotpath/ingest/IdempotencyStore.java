@@ -47,10 +47,35 @@ public final class IdempotencyStore {
    * committed by the lock's previous holder in between may be missed here; {@link #SAVE} then finds
    * it and fails ({@link #TAKEN}), and the transaction rolls back.
    */
-  private static final String CLAIM =
-      "WITH l AS (SELECT pg_try_advisory_xact_lock($1) AS got)"
-          + " SELECT l.got, l.got AND NOT EXISTS (SELECT 1 FROM idempotency_keys"
-          + " WHERE client_id = $2 AND key = $3 AND expires_at > now()) FROM l";
+  static final String CLAIM = "WITH " + claimCte(1) + " SELECT got, free FROM claim";
+
+  /**
+   * The claim of {@link #CLAIM} as common table expressions for a command's own first statement
+   * ({@link WriteTransaction.ClaimingCommand}), so that the claim costs the write no statement of
+   * its own: they define {@code claim (got, free)}, one row, from the parameters {@code $first} to
+   * {@code $first + 2} ({@link #addClaim}). The lock is taken once whatever the statement around it
+   * does: a CTE with a volatile function is evaluated once, never inlined.
+   */
+  static String claimCte(int first) {
+    return "claim_lock AS (SELECT pg_try_advisory_xact_lock($"
+        + first
+        + ") AS got), claim AS (SELECT got, got AND NOT EXISTS (SELECT 1 FROM idempotency_keys"
+        + " WHERE client_id = $"
+        + (first + 1)
+        + " AND key = $"
+        + (first + 2)
+        + " AND expires_at > now()) AS free FROM claim_lock)";
+  }
+
+  /** Adds the three parameters of {@link #claimCte} for {@code key} to {@code args}. */
+  static Tuple addClaim(Tuple args, Key key) {
+    return args.addLong(lockKey(key)).addString(key.client()).addString(key.key());
+  }
+
+  /** The claim read from {@code row}: {@code got} at {@code column}, {@code free} after it. */
+  static Claim claimOf(Row row, int column) {
+    return new Claim(row.getBoolean(column), row.getBoolean(column + 1));
+  }
 
   /**
    * Writes the key's row with the response, taking over an expired row. When a live row holds the
@@ -152,12 +177,8 @@ public final class IdempotencyStore {
   /** Takes the key's lock without waiting and finds whether a live row holds the key. */
   Future<Claim> claim(SqlConnection conn, Key key) {
     return conn.preparedQuery(CLAIM)
-        .execute(Tuple.of(lockKey(key), key.client(), key.key()))
-        .map(
-            rows -> {
-              Row row = rows.iterator().next();
-              return new Claim(row.getBoolean(0), row.getBoolean(1));
-            });
+        .execute(addClaim(Tuple.tuple(), key))
+        .map(rows -> claimOf(rows.iterator().next(), 0));
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.hotpath.serve.cache.ResponseCache.Kind;
 import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -31,8 +32,8 @@ import java.util.Set;
  * lines and its {@code order.created} event, save the response. Prices and names come from the
  * database; the response is built from what the insert returned.
  *
- * <p>Three round trips and six statements, each round trip one pipelined batch: (BEGIN + key claim
- * + customer and locked products in one statement), (stock, order, lines and event in one
+ * <p>Three round trips and five statements, each round trip one pipelined batch: (BEGIN + key
+ * claim, customer and locked products in one statement), (stock, order, lines and event in one
  * statement), (saved response + COMMIT). Measured on this machine, the database's per-statement
  * work and one socket write per statement were most of an order's CPU, so the statements are few
  * and wide. The products are locked before the claim's answer is known: if the key turns out to
@@ -50,16 +51,27 @@ public record OrderWrites(
     ResponseCache cache,
     Optional<OrderPayments> payments) {
   /**
-   * The customer ($1) and the requested products ($2), locked in id order: one row per product
-   * found (at least one row, with null product columns when none is), each carrying the customer's
-   * status and address (null when there is no such customer).
+   * The idempotency key's claim ($3 to $5, {@link IdempotencyStore#claimCte}), the customer ($1)
+   * and the requested products ($2), locked in id order: one row per product found (at least one
+   * row, with null product columns when none is), each carrying the claim ({@link #CLAIM_COLUMN}),
+   * then the customer's status and address (null when there is no such customer). The claim rides
+   * in this statement rather than in one of its own: one statement fewer per order.
    */
-  private static final String READ =
-      "WITH p AS MATERIALIZED (SELECT "
+  static final String READ =
+      "WITH "
+          + IdempotencyStore.claimCte(3)
+          + ", p AS MATERIALIZED (SELECT "
           + OrderPricing.PRODUCT_COLUMNS
           + " FROM products WHERE id = ANY($2) ORDER BY id FOR UPDATE)"
-          + " SELECT c.status, c.address::text, p.* FROM (SELECT 1) one"
+          + " SELECT claim.got, claim.free, c.status, c.address::text, p.* FROM claim"
           + " LEFT JOIN customers c ON c.id = $1 LEFT JOIN p ON true";
+
+  /** Where {@link #READ}'s rows hold the claim, the customer and the first product column. */
+  private static final int CLAIM_COLUMN = 0;
+
+  private static final int CUSTOMER_COLUMN = 2;
+
+  private static final int PRODUCT_COLUMN = 4;
 
   /**
    * Takes the stock, writes the order, its lines (each with the order's customer_id, the shard key:
@@ -125,11 +137,11 @@ public record OrderWrites(
       OrderRequest request,
       Optional<OrderPayments.Attempt> attempt) {
     List<Owner> changed = request.changes();
-    transaction.execute(
+    transaction.executeClaiming(
         ctx,
         key,
-        (conn, claimed) ->
-            voidIfRefused(conn, attempt, checkAndWrite(conn, claimed, key, request, attempt))
+        (conn, found, claimed) ->
+            voidIfRefused(conn, attempt, checkAndWrite(conn, found, claimed, key, request, attempt))
                 .map(
                     rows -> {
                       Row order = rows.iterator().next();
@@ -164,23 +176,38 @@ public record OrderWrites(
 
   private Future<RowSet<Row>> checkAndWrite(
       SqlConnection conn,
+      Promise<IdempotencyStore.Claim> found,
       Future<Void> claimed,
       IdempotencyStore.Key key,
       OrderRequest request,
       Optional<OrderPayments.Attempt> attempt) {
     long customerId = request.customerId();
     Future<RowSet<Row>> read =
-        conn.preparedQuery(READ).execute(Tuple.of(customerId, (Object) request.productIds()));
+        conn.preparedQuery(READ)
+            .execute(
+                IdempotencyStore.addClaim(
+                    Tuple.of(customerId, (Object) request.productIds()), key));
+    read.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            found.tryComplete(
+                IdempotencyStore.claimOf(ar.result().iterator().next(), CLAIM_COLUMN));
+          } else {
+            found.tryFail(ar.cause());
+          }
+        });
     return Future.all(read, claimed)
         .compose(
             claimedToo -> {
               RowSet<Row> rows = read.result();
               Row first = rows.iterator().next();
-              if (!"active".equals(first.getString(0))) {
+              if (!"active".equals(first.getString(CUSTOMER_COLUMN))) {
                 throw OrderRequest.unknownCustomer(customerId);
               }
               Optional<String> address =
-                  request.shippingAddress().or(() -> Optional.ofNullable(first.getString(1)));
+                  request
+                      .shippingAddress()
+                      .or(() -> Optional.ofNullable(first.getString(CUSTOMER_COLUMN + 1)));
               if (address.isEmpty()) {
                 throw new ProblemException(
                     ProblemType.MISSING_SHIPPING_ADDRESS,
@@ -190,7 +217,7 @@ public record OrderWrites(
                             "/shipping_address", "is required when the customer has no address")));
               }
               OrderPricing.Priced priced =
-                  OrderPricing.price(request.lines(), OrderPricing.byId(rows, 2));
+                  OrderPricing.price(request.lines(), OrderPricing.byId(rows, PRODUCT_COLUMN));
               return write(conn, key, request, address.get(), priced, attempt);
             });
   }

@@ -9,6 +9,7 @@ import dev.hotpath.ingest.IdempotencyStore.Stored;
 import dev.hotpath.store.DatabaseTimeoutException;
 import dev.hotpath.store.GuardedPool;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -28,15 +29,15 @@ import org.jspecify.annotations.Nullable;
  * (draft-ietf-httpapi-idempotency-key-header).
  *
  * <p>The key row rides in the write's own transaction: BEGIN and the claim are pipelined with the
- * command's first query, and the response is saved in the same round trip as the COMMIT, so
- * idempotency adds no round trip to a write. So the stored response exists exactly when the effect
- * does — a crash or a database error leaves neither, and the retry simply runs again. A concurrent
- * retry that cannot take the key's lock gets 409 without waiting. Once the first transaction ends,
- * a retry takes the lock, finds the row and replays it (same status, Location, Content-Type and
- * body bytes, plus {@code Idempotent-Replayed: true}), or gets 422 when its fingerprint (SHA-256 of
- * method, path and body bytes) differs. Business refusals (4xx problems raised by the command
- * before it writes) are stored like successes; requests that fail validation never reach this class
- * and store nothing.
+ * command's first query (or ride in it: {@link ClaimingCommand}), and the response is saved in the
+ * same round trip as the COMMIT, so idempotency adds no round trip to a write. So the stored
+ * response exists exactly when the effect does — a crash or a database error leaves neither, and
+ * the retry simply runs again. A concurrent retry that cannot take the key's lock gets 409 without
+ * waiting. Once the first transaction ends, a retry takes the lock, finds the row and replays it
+ * (same status, Location, Content-Type and body bytes, plus {@code Idempotent-Replayed: true}), or
+ * gets 422 when its fingerprint (SHA-256 of method, path and body bytes) differs. Business refusals
+ * (4xx problems raised by the command before it writes) are stored like successes; requests that
+ * fail validation never reach this class and store nothing.
  *
  * <p>Thread-safe; one instance per event loop (it holds that loop's pool).
  */
@@ -67,6 +68,19 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
     Future<Stored> run(SqlConnection conn, Future<Void> claimed);
   }
 
+  /**
+   * A command whose first statement also claims the key, so that the claim costs no statement of
+   * its own (an order's transaction is five statements, not six): that statement carries {@link
+   * IdempotencyStore#claimCte} with its parameters ({@link IdempotencyStore#addClaim}), and the
+   * command completes {@code found} with the claim it read ({@link IdempotencyStore#claimOf}), or
+   * fails it with the statement's failure. Otherwise as {@link Command}: it must not write before
+   * {@code claimed} has succeeded, and its refusals must come before any write.
+   */
+  @FunctionalInterface
+  interface ClaimingCommand {
+    Future<Stored> run(SqlConnection conn, Promise<Claim> found, Future<Void> claimed);
+  }
+
   /** Runs {@code command} under {@code key} and answers the request (first time or replay). */
   public void execute(RoutingContext ctx, Key key, Command command) {
     execute(ctx, key, command, Future::succeededFuture);
@@ -79,6 +93,25 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
    * for replays or refusals.
    */
   public void execute(RoutingContext ctx, Key key, Command command, Supplier<Future<?>> committed) {
+    answer(ctx, key, command, null, committed);
+  }
+
+  /**
+   * As {@link #execute(RoutingContext, Key, Command, Supplier)}, for a command that claims the key
+   * in its own first statement.
+   */
+  void executeClaiming(
+      RoutingContext ctx, Key key, ClaimingCommand command, Supplier<Future<?>> committed) {
+    answer(ctx, key, null, command, committed);
+  }
+
+  /** Runs one of {@code command} and {@code claiming} under {@code key} and answers. */
+  private void answer(
+      RoutingContext ctx,
+      Key key,
+      @Nullable Command command,
+      @Nullable ClaimingCommand claiming,
+      Supplier<Future<?>> committed) {
     Buffer body = ctx.body().buffer();
     String method = ctx.request().method().name();
     String path = ctx.request().path();
@@ -88,7 +121,7 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
                 .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
             : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
     fingerprint
-        .compose(fp -> run(key, fp, path, command))
+        .compose(fp -> run(key, fp, path, command, claiming))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -142,9 +175,15 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
     }
   }
 
-  private Future<Outcome> run(Key key, byte[] fp, String path, Command command) {
+  private Future<Outcome> run(
+      Key key,
+      byte[] fp,
+      String path,
+      @Nullable Command command,
+      @Nullable ClaimingCommand claiming) {
     return pool.getConnection()
-        .compose(conn -> inTransaction(conn, key, fp, path, command).eventually(conn::close));
+        .compose(
+            conn -> inTransaction(conn, key, fp, path, command, claiming).eventually(conn::close));
   }
 
   /**
@@ -154,9 +193,15 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
    * response. Every path that does not commit rolls back before the connection returns to the pool.
    */
   private Future<Outcome> inTransaction(
-      SqlConnection conn, Key key, byte[] fp, String path, Command command) {
+      SqlConnection conn,
+      Key key,
+      byte[] fp,
+      String path,
+      @Nullable Command command,
+      @Nullable ClaimingCommand claiming) {
     Future<RowSet<Row>> begin = conn.query(BEGIN).execute();
-    Future<Claim> claim = keys.claim(conn, key);
+    Promise<Claim> found = Promise.promise();
+    Future<Claim> claim = claiming == null ? keys.claim(conn, key) : found.future();
     Future<Void> claimed =
         Future.all(begin, claim)
             .compose(
@@ -166,9 +211,21 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
                         : Future.failedFuture(NotOurs.INSTANCE));
     Future<Stored> result;
     try {
-      result = command.run(conn, claimed);
+      result =
+          claiming == null
+              ? Objects.requireNonNull(command).run(conn, claimed)
+              : claiming.run(conn, found, claimed);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
+    }
+    if (claiming != null) {
+      // a command that ended without reading its claim: the claim is unknown, so nothing commits
+      result.onComplete(
+          ar ->
+              found.tryFail(
+                  ar.failed()
+                      ? ar.cause()
+                      : new IllegalStateException("the command did not read its key's claim")));
     }
     Future<Stored> outcome =
         result.recover(

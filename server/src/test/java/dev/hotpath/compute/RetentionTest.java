@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -316,6 +317,11 @@ class RetentionTest {
       @Override
       public Future<Void> progress(int percent) {
         return Future.succeededFuture();
+      }
+
+      @Override
+      public Future<Void> completeIn(SqlConnection conn, String result) {
+        return Future.failedFuture("maintenance completes through its worker");
       }
 
       @Override

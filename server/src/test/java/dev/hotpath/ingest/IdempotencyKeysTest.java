@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.QueryBudgets;
 import dev.hotpath.support.TestServer;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -33,6 +34,11 @@ class IdempotencyKeysTest {
     return server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer);
   }
 
+  /**
+   * Also: an order claims its key in its first statement (the one that reads the customer and locks
+   * the products), not in a statement of its own, so its transaction is five statements (BEGIN,
+   * claim with customer and products, stock with order, lines and event, saved response, COMMIT).
+   */
   @Test
   void aRetryReplaysTheFirstResponseByteForByteAndPlacesNoSecondOrder() {
     long customer = fx.customer();
@@ -41,6 +47,8 @@ class IdempotencyKeysTest {
     Api.Response first = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     Api.Response retry = placeWithKey(key, Fixtures.orderBody(customer, product, 2));
     assertThat(first.status()).as(first.body()).isEqualTo(201);
+    String timing = first.header("Server-Timing").orElseThrow();
+    assertThat(QueryBudgets.queries(timing)).as(timing).hasValue(5);
     assertThat(first.header("Idempotent-Replayed")).isEmpty();
     assertThat(retry.status()).isEqualTo(201);
     assertThat(retry.body()).isEqualTo(first.body());

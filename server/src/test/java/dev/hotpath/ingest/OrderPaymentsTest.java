@@ -208,6 +208,15 @@ class OrderPaymentsTest {
     awaitCount(
         "SELECT count(*) FROM orders WHERE status = 'paid' AND customer_id = " + customer,
         pending.size());
+    // each authorization job completed in the transaction that marked its order paid (one commit
+    // per job): the job's finished_at is that transaction's now(), the order's updated_at too
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM jobs j JOIN orders o ON o.id = (j.payload->>'order_id')::bigint"
+                    + " WHERE j.kind = 'payment.authorize' AND j.status = 'succeeded'"
+                    + " AND j.finished_at = o.updated_at AND o.status = 'paid' AND o.customer_id = "
+                    + customer))
+        .isEqualTo(pending.size());
     JsonNode paid = outside.api().get("/v1/orders/" + pending.get(0)).json();
     assertThat(paid.get("status").asText()).isEqualTo("paid");
     assertThat(paid.get("payment").get("authorization_id").asText()).startsWith("auth_");
