@@ -5,10 +5,12 @@
 # (JAR_B on DATA_B, a copy of the same data) run at once with the response cache off
 # (HOTPATH_CACHE_MAX_MB=0); ROUNDS rounds each run every format on A then on B (or B then A on even
 # rounds), SEGMENT seconds each, CONNECTIONS in flight. Per segment: requests per second, and per
-# request the CPU of the server and of its embedded PostgreSQL (postmaster and backends, from
-# /proc); at the end, per server and format, the CPU per request over all its segments, and each
-# format's rate over JSON's rate in the same round. JFR=1 records each server's CPU-time samples
-# per format (/tmp/hotpath-page-ab-{a,b}-{json,pb,grpc}.jfr). Kills both servers on exit.
+# request the CPU of the server, of its embedded PostgreSQL (postmaster and backends, from /proc)
+# and of the load generator (/usr/bin/time; GrpcLoad's own count), all on the same cores; at the
+# end, per server and format, the CPU per request over all its segments, and each format's rate
+# over JSON's rate in the same round. JFR=1 records each server's CPU-time samples per format and
+# round (/tmp/hotpath-page-ab-{a,b}-{json,pb,grpc}-ROUND.jfr; JFR_SETTINGS: a .jfc, default
+# profile). Kills both servers on exit.
 #   JAR_A=... JAR_B=... DATA_A=... DATA_B=... scripts/bench-formats-page-ab.sh
 #   (PORT_A=8132, PORT_B=8134, gRPC on PORT+1, CUSTOMER_ID=2, PAGE_LIMIT=20, ROUNDS=3, SEGMENT=10,
 #    CONNECTIONS=64, FORMATS="json pb grpc")
@@ -98,6 +100,8 @@ pg_ticks() { # $1 postmaster: its own CPU, its reaped backends', and its live ba
 }
 declare -A cpu pgc req rate
 work="$(mktemp -d)"
+# the load generator's CPU seconds (user, system) over its run, on the last line of lg.txt
+timed() { /usr/bin/time -f 'LOADGEN_CPU %U %S' -o "$work/lg.txt" "$@"; }
 # $1 A|B, $2 format, $3 seconds, $4 counted (1) or warm-up, $5 round
 run() {
   local pid port pg t0 t1 p0 p1 out n rps bad=0
@@ -111,7 +115,7 @@ run() {
   case "$2" in
     json)
       t0="$(ticks "$pid")" p0="$(pg_ticks "$pg")"
-      out="$(wrk -t1 -c"$conns" -d"${3}s" -H "$auth" "http://localhost:$port$path")"
+      out="$(timed wrk -t1 -c"$conns" -d"${3}s" -H "$auth" "http://localhost:$port$path")"
       t1="$(ticks "$pid")" p1="$(pg_ticks "$pg")"
       n="$(echo "$out" | awk '/requests in/ {print $1}')"
       rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
@@ -119,7 +123,7 @@ run() {
       ;;
     pb)
       t0="$(ticks "$pid")" p0="$(pg_ticks "$pg")"
-      out="$(h2load -c"$conns" -m1 -D "$3" -H "$auth" -H "Accept: application/x-protobuf" "http://localhost:$port$path")"
+      out="$(timed h2load -c"$conns" -m1 -D "$3" -H "$auth" -H "Accept: application/x-protobuf" "http://localhost:$port$path")"
       t1="$(ticks "$pid")" p1="$(pg_ticks "$pg")"
       n="$(echo "$out" | awk '/^requests:/ {print $8}')"
       rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
@@ -134,6 +138,7 @@ run() {
       until grep -q '^measured' "$work/grpc.txt" || ! kill -0 "$client" 2>/dev/null; do sleep 0.05; done
       t1="$(ticks "$pid")" p1="$(pg_ticks "$pg")"
       wait "$client" || true
+      awk '/^measuring, client CPU ns:/ {a = $NF} /^measured, client CPU ns:/ {b = $NF} END {print (b - a) / 1e9}' "$work/grpc.txt" >"$work/lg.txt"
       n="$(sed -n 's/^requests: \([0-9]*\),.*/\1/p' "$work/grpc.txt")"
       rps="$(sed -n 's/.*req\/s: \([0-9.]*\),.*/\1/p' "$work/grpc.txt")"
       bad="$(sed -n 's/.*errors: \([0-9]*\),.*/\1/p' "$work/grpc.txt")"
@@ -143,12 +148,14 @@ run() {
     "$JAVA_HOME/bin/jcmd" "$pid" JFR.stop name="$2" >/dev/null
   fi
   [ "$4" = 1 ] || return 0
+  local lg
+  lg="$(awk '/^LOADGEN_CPU/ {print $2 + $3; next} NF == 1 {print $1}' "$work/lg.txt")"
   cpu[$1$2]=$((${cpu[$1$2]:-0} + t1 - t0))
   pgc[$1$2]=$((${pgc[$1$2]:-0} + p1 - p0))
   req[$1$2]=$((${req[$1$2]:-0} + n))
   rate[$1$2$5]="$rps"
-  awk -v s="$1 $2" -v r="$rps" -v a="$t0" -v b="$t1" -v c="$p0" -v d="$p1" -v n="$n" -v hz="$hz" -v bad="${bad:-0}" \
-    'BEGIN { printf "  %-7s rps %-9s server %4.0f us/req  PostgreSQL %4.0f us/req  non-2xx %s\n", s, r, (b - a) * 1e6 / hz / n, (d - c) * 1e6 / hz / n, bad }'
+  awk -v s="$1 $2" -v r="$rps" -v a="$t0" -v b="$t1" -v c="$p0" -v d="$p1" -v n="$n" -v hz="$hz" -v bad="${bad:-0}" -v g="${lg:-0}" \
+    'BEGIN { printf "  %-7s rps %-9s server %4.0f us/req  PostgreSQL %4.0f us/req  load generator %4.0f us/req  non-2xx %s\n", s, r, (b - a) * 1e6 / hz / n, (d - c) * 1e6 / hz / n, g * 1e6 / n, bad }'
 }
 echo "warm-up"
 for f in $formats; do
