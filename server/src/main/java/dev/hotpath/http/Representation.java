@@ -73,6 +73,23 @@ public final class Representation {
   }
 
   /**
+   * As {@link #cached(Buffer, String, long, Optional, long)}, a body already in {@code format}: its
+   * entity tag is {@code opaqueTag} plus the format's suffix, the tag {@link #in} gives the same
+   * state in that format, so a body written in that format from the rows and one encoded from the
+   * JSON form are the same representation.
+   */
+  public static Representation cached(
+      Format format,
+      Buffer body,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      long owner) {
+    return inFormat(
+        format, exact(body), opaqueTag, lastModified, nextCursor, Compression.CACHED_LEVEL, owner);
+  }
+
+  /**
    * {@code body} in a buffer of its exact size: itself when it is one already (what {@link
    * JsonOutput#write} makes of a body that fits its generator's buffer), else one copy.
    */
@@ -131,14 +148,21 @@ public final class Representation {
       long lastModified,
       Optional<String> nextCursor,
       long owner) {
+    return inFormat(
+        format, body, opaqueTag, lastModified, nextCursor, Compression.ONE_OFF_LEVEL, owner);
+  }
+
+  /** A body in {@code format}, its entity tag {@code opaqueTag} plus the format's suffix. */
+  private static Representation inFormat(
+      Format format,
+      Buffer body,
+      String opaqueTag,
+      long lastModified,
+      Optional<String> nextCursor,
+      int gzipLevel,
+      long owner) {
     return new Representation(
-        body,
-        opaqueTag + format.tagSuffix(),
-        lastModified,
-        nextCursor,
-        Compression.ONE_OFF_LEVEL,
-        owner,
-        format);
+        body, opaqueTag + format.tagSuffix(), lastModified, nextCursor, gzipLevel, owner, format);
   }
 
   private static Representation json(

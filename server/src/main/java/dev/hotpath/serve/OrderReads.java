@@ -7,7 +7,6 @@ import dev.hotpath.http.Format;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.Representation;
-import dev.hotpath.proto.v1.Order;
 import dev.hotpath.proto.v1.OrderPage;
 import dev.hotpath.serve.cache.CacheKey;
 import dev.hotpath.serve.cache.ResponseCache;
@@ -210,9 +209,10 @@ public final class OrderReads {
     this.tools = tools;
     this.months = months;
     ResponseCache cache = tools.cache();
-    this.orders = cache.lookup(ProtobufForms.either(this::loadOrder, Order.getDefaultInstance()));
-    this.firstPages =
-        cache.lookup(ProtobufForms.either(this::loadFirstPage, OrderPage.getDefaultInstance()));
+    // both load either format straight from the rows: a protobuf entry is not the JSON one
+    // encoded again (with the cache off, that was every protobuf and gRPC read's cost)
+    this.orders = cache.lookup(this::loadOrder);
+    this.firstPages = cache.lookup(this::loadFirstPage);
   }
 
   public void get(RoutingContext ctx) {
@@ -253,6 +253,16 @@ public final class OrderReads {
               Row order = rows.iterator().next();
               String tag = Tags.resource("o", key.id(), order.getInteger(8), sel);
               long modified = order.getOffsetDateTime(10).toEpochSecond();
+              if (key.format() == Format.PROTOBUF) {
+                return Optional.of(
+                    Representation.cached(
+                        Format.PROTOBUF,
+                        encodeJoinedProtobuf(rows, sel),
+                        tag,
+                        modified,
+                        Optional.empty(),
+                        order.getLong(1)));
+              }
               return Optional.of(
                   Representation.cached(
                       encodeJoined(rows, sel), tag, modified, Optional.empty(), order.getLong(1)));
@@ -268,6 +278,19 @@ public final class OrderReads {
             list, 0, list.size(), OrderRepresentation.ORDER_COLUMN_COUNT);
     return JsonOutput.write(
         512 + 160 * list.size(), gen -> OrderRepresentation.write(gen, list.get(0), lines, sel));
+  }
+
+  /**
+   * The result of {@link #ORDER_WITH_LINES} as a {@code hotpath.v1.Order} message, written from the
+   * rows: the bytes {@link ProtobufForms#bytes} makes of {@link #encodeJoined}'s JSON.
+   */
+  static Buffer encodeJoinedProtobuf(RowSet<Row> rows, Fields.Selection sel) {
+    List<Row> list = new ArrayList<>(rows.size());
+    rows.forEach(list::add);
+    var lines =
+        new OrderRepresentation.RowLines(
+            list, 0, list.size(), OrderRepresentation.ORDER_COLUMN_COUNT);
+    return Buffer.buffer(OrderProtobuf.order(list.get(0), lines, sel));
   }
 
   /** The entity tag of an order's full representation, as a write returns it. */
@@ -300,7 +323,7 @@ public final class OrderReads {
       long[] after = tools.cursors().decode(scope(customerId, status), cursor.get(), 2);
       Replies.loaded(
           ctx,
-          page(customerId, status, after, limit, sel, format),
+          page(customerId, status, after, limit, sel, format, true),
           format,
           OrderPage.getDefaultInstance(),
           CachePolicy.PRIVATE,
@@ -317,7 +340,7 @@ public final class OrderReads {
     Optional<String> status =
         statusIndex == 0 ? Optional.empty() : Optional.of(STATUS_LIST.get(statusIndex - 1));
     Fields.Selection sel = OrderRepresentation.FIELDS.selection(key.fields(), key.itemFields());
-    return page(key.id(), status, null, limit, sel, null);
+    return page(key.id(), status, null, limit, sel, key.format(), false);
   }
 
   private static String scope(long customerId, Optional<String> status) {
@@ -326,11 +349,11 @@ public final class OrderReads {
 
   /**
    * One page, newest first, after {@code after} (created_at micros, id) or from the top when null.
-   * Empty when it is a first page and the customer does not exist. {@code oneOff}: the format of a
-   * page for one response, written in that format from the rows; null for a page to cache (JSON).
-   * Without a status filter: the page's positions ({@link #KEYS}), then its orders with their lines
-   * in one statement ({@link #ORDERS_WITH_LINES_OF_PAGE}); by status: the page's orders, then their
-   * lines ({@link #statusPageStatement}, {@link #linesStatement}).
+   * Empty when it is a first page and the customer does not exist. The page is written in {@code
+   * format} from the rows; {@code oneOff}: for one response (a cursor page), else to cache. Without
+   * a status filter: the page's positions ({@link #KEYS}), then its orders with their lines in one
+   * statement ({@link #ORDERS_WITH_LINES_OF_PAGE}); by status: the page's orders, then their lines
+   * ({@link #statusPageStatement}, {@link #linesStatement}).
    */
   private Future<Optional<Representation>> page(
       long customerId,
@@ -338,14 +361,15 @@ public final class OrderReads {
       long @Nullable [] after,
       int limit,
       Fields.Selection sel,
-      @Nullable Format oneOff) {
+      Format format,
+      boolean oneOff) {
     Tuple args = Tuple.of(customerId);
     status.ifPresent(args::addString);
     if (after != null) {
       args.addOffsetDateTime(Timestamps.fromMicros(after[0])).addLong(after[1]);
     }
     args.addInteger(limit + 1);
-    Page page = new Page(customerId, status, limit, sel, oneOff);
+    Page page = new Page(customerId, status, limit, sel, format, oneOff);
     boolean byKey = status.isEmpty();
     String sql = byKey ? keysStatement(after != null) : statusPageStatement(after != null);
     return tools
@@ -480,7 +504,8 @@ public final class OrderReads {
     final Optional<String> status;
     final int limit;
     final Fields.Selection sel;
-    final @Nullable Format oneOff;
+    final Format format;
+    final boolean oneOff;
     List<Row> orders = List.of();
 
     /** Each order's lines, in the order of {@link #orders}; null when they are not asked for. */
@@ -494,11 +519,13 @@ public final class OrderReads {
         Optional<String> status,
         int limit,
         Fields.Selection sel,
-        @Nullable Format oneOff) {
+        Format format,
+        boolean oneOff) {
       this.customerId = customerId;
       this.status = status;
       this.limit = limit;
       this.sel = sel;
+      this.format = format;
       this.oneOff = oneOff;
     }
 
@@ -526,12 +553,10 @@ public final class OrderReads {
         tag.add(order.getLong(0)).add(order.getInteger(8));
       }
       String opaque = tag.tag("co" + customerId);
-      if (oneOff == null) {
-        Buffer body = encode(Format.JSON);
-        return Representation.cached(body, opaque, Representation.NO_DATE, next, customerId);
-      }
-      return Representation.oneOff(
-          oneOff, encode(oneOff), opaque, Representation.NO_DATE, next, customerId);
+      Buffer body = encode(format);
+      return oneOff
+          ? Representation.oneOff(format, body, opaque, Representation.NO_DATE, next, customerId)
+          : Representation.cached(format, body, opaque, Representation.NO_DATE, next, customerId);
     }
 
     /** The page in {@code format} (protobuf written from the rows, no JSON in between). */

@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * messages mirror the JSON representations field for field (same names, a test keeps them so), so
  * one streaming pass over the JSON writes the message's bytes and a sparse fieldset or a null
  * leaves its fields absent. Cached representations are encoded once per entry; pages that are not
- * cached are encoded per request.
+ * cached are encoded per request. Orders and pages of orders are not made here: {@link
+ * OrderProtobuf} writes them from their rows, to the same bytes.
  */
 public final class ProtobufForms {
   private ProtobufForms() {}

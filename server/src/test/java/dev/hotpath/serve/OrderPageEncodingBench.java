@@ -19,13 +19,14 @@ import java.util.Optional;
 /**
  * Not a test: the CPU of encoding one customer-orders page (#22), in one JVM, the ways side by side
  * and in turn: JSON, protobuf through the JSON writer driving {@link ProtobufGenerator} (before
- * OrderProtobuf), and protobuf from the rows ({@link OrderProtobuf}). The rows are those of the
- * bench page (5 orders of one line, the customer's address on each, no payment), as the pg client's
- * rows answer them. Prints the thread's CPU nanoseconds per page for each, per round. Run from
- * server/ after test-compile:
+ * OrderProtobuf), protobuf from the rows ({@link OrderProtobuf}), and the JSON page then transcoded
+ * ({@link ProtobufForms#bytes}: how a first page's protobuf form was loaded before it too was
+ * written from the rows). The rows are those of the bench page (PAGE orders of one line, default 5,
+ * the customer's address on each, no payment), as the pg client's rows answer them. Prints the
+ * thread's CPU nanoseconds per page for each, per round. Run from server/ after test-compile:
  *
  * <pre>
- * java -cp target/test-classes:target/classes:target/hotpath.jar dev.hotpath.serve.OrderPageEncodingBench
+ * java -cp target/test-classes:target/classes:target/hotpath.jar dev.hotpath.serve.OrderPageEncodingBench [ROUNDS] [PER_ROUND] [PAGE]
  * </pre>
  */
 public final class OrderPageEncodingBench {
@@ -55,10 +56,11 @@ public final class OrderPageEncodingBench {
   public static void main(String[] args) {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
     int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+    int size = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     List<Row> orders = new ArrayList<>();
     List<OrderRepresentation.Lines> lines = new ArrayList<>();
     OffsetDateTime t = OffsetDateTime.of(2026, 11, 3, 10, 15, 30, 123_456_000, ZoneOffset.UTC);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < size; i++) {
       long id = 340_848_604_796_971L - i;
       orders.add(
           row(
@@ -87,16 +89,29 @@ public final class OrderPageEncodingBench {
     Runnable json = () -> encode(Format.JSON, orders, lines, next, all);
     Runnable generator = () -> encode(Format.PROTOBUF, orders, lines, next, all);
     Runnable rows = () -> OrderProtobuf.page(orders, lines, next, all);
+    Runnable transcoded =
+        () ->
+            ProtobufForms.bytes(
+                encode(Format.JSON, orders, lines, next, all), OrderPage.getDefaultInstance());
     byte[] a = encode(Format.PROTOBUF, orders, lines, next, all).getBytes();
     byte[] b = OrderProtobuf.page(orders, lines, next, all).getBytes();
-    if (!Arrays.equals(a, b)) {
-      throw new AssertionError("the two protobuf pages differ");
+    byte[] c =
+        ProtobufForms.bytes(
+                encode(Format.JSON, orders, lines, next, all), OrderPage.getDefaultInstance())
+            .getBytes();
+    if (!Arrays.equals(a, b) || !Arrays.equals(a, c)) {
+      throw new AssertionError("the protobuf pages differ");
     }
     System.out.printf("page: JSON %d B, protobuf %d B%n", json(orders, lines, next, all), a.length);
     for (int r = 1; r <= rounds; r++) {
       System.out.printf(
-          "round %d: ns per page: JSON %.0f, protobuf via generator %.0f, protobuf from rows %.0f%n",
-          r, time(json, perRound), time(generator, perRound), time(rows, perRound));
+          "round %d: ns per page: JSON %.0f, protobuf via generator %.0f, protobuf from rows %.0f,"
+              + " JSON then transcoded %.0f%n",
+          r,
+          time(json, perRound),
+          time(generator, perRound),
+          time(rows, perRound),
+          time(transcoded, perRound));
     }
   }
 
