@@ -15,7 +15,10 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -26,6 +29,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.HttpUtils;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Iterator;
 import java.util.Map;
@@ -64,7 +71,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   static final String NAME = "hotpath-prepared-read";
   private static final String ENCODER = "httpEncoder";
   private static final String VERTX = "handler";
+  private static final String DECODER = "httpDecoder";
   private static final int MAX_DIGITS = 18;
+
+  /** The least capacity of a response buffer: an order's head and body fit with room. */
+  private static final int SPARE_BYTES = 2048;
 
   /** Requests answered here, in the whole process (tests read it). */
   private static final java.util.concurrent.atomic.LongAdder ANSWERED =
@@ -96,6 +107,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   /** The body of a request passed up is still arriving: it follows its head. */
   private boolean passing;
 
+  /** The connection's decoder is {@link Decoder}: heads passed up have their token checked. */
+  private boolean lenient;
+
+  /** A head with a bad byte in its Authorization value was passed up: the rest is dropped. */
+  private boolean discarding;
+
   /** A head taken, waiting for the end of its (empty) body. */
   private @Nullable HttpRequest held;
 
@@ -104,6 +121,9 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private @Nullable String heldTraceparent;
   private @Nullable String heldRequestId;
   private long bytesWritten;
+
+  /** The buffer of the last response written here, reused once its write is done. */
+  private @Nullable ByteBuf spare;
 
   private PreparedRead(
       PreparedReads reads,
@@ -142,8 +162,80 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         && pipeline.context("ssl") == null) {
       pipeline.addBefore(
           VERTX, NAME, new PreparedRead(reads, connection, valve, framing, answered, draining));
+      // not with h2c: Vert.x then sets up the HTTP/1.x pipeline on the first request, from inside
+      // its decoder, which cannot be replaced while it decodes
+      if (reads.options != null
+          && !reads.options.isHttp2ClearTextEnabled()
+          && pipeline.get(DECODER) instanceof VertxHttpRequestDecoder
+          && !(pipeline.get(DECODER) instanceof Decoder)) {
+        // before the first byte is read: without h2c the connection handler runs as the pipeline
+        // is set up
+        pipeline.replace(DECODER, DECODER, new Decoder(reads.options));
+        ((PreparedRead) pipeline.get(NAME)).lenient = true;
+      }
     }
   }
+
+  /**
+   * Vert.x's request decoder whose header fields are checked as Vert.x checks them (a name of token
+   * characters, a value without control characters), except the value of {@code Authorization}: a
+   * bearer token is about 330 bytes, the longest field of nearly every request, and checking it
+   * byte by byte was the larger part of the decoder's cost. Its value is checked where it is used
+   * instead: a token found in the token cache is one that was verified (only its characters were),
+   * and {@link PreparedRead} checks every request it passes up to Vert.x, failing one with a bad
+   * byte as this decoder would (a 400 problem, the connection closed, nothing after it read).
+   */
+  static final class Decoder extends VertxHttpRequestDecoder {
+    Decoder(HttpServerOptions options) {
+      super(options);
+    }
+
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) {
+      return new DefaultHttpRequest(
+          HttpVersion.valueOf(initialLine[2]),
+          HttpMethod.valueOf(initialLine[0]),
+          initialLine[1],
+          HeadersMultiMap.httpHeaders(Decoder::check));
+    }
+
+    private static void check(CharSequence name, @Nullable CharSequence value) {
+      HttpUtils.validateHeaderName(name);
+      if (value != null && !authorization(name)) {
+        HttpUtils.validateHeaderValue(value);
+      }
+    }
+  }
+
+  private static boolean authorization(CharSequence name) {
+    return name.length() == AUTHORIZATION.length()
+        && AsciiString.contentEqualsIgnoreCase(name, AUTHORIZATION);
+  }
+
+  /**
+   * Whether every {@code Authorization} value of a request holds only what a field value may (RFC
+   * 9110, 5.5: no control character but HTAB, no DEL), as Vert.x's check of the other fields.
+   */
+  static boolean authorizationValid(HttpHeaders headers) {
+    if (!headers.contains(AUTHORIZATION)) {
+      return true;
+    }
+    for (String value : headers.getAll(AUTHORIZATION)) {
+      for (int i = 0, n = value.length(); i < n; i++) {
+        char c = value.charAt(i);
+        if (c == 0x7F || (c < 0x20 && c != '\t')) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The failure the decoder would have given a request with a bad byte in a field value. */
+  private static final DecoderResult BAD_AUTHORIZATION =
+      DecoderResult.failure(
+          new IllegalArgumentException(
+              "a header value contains a prohibited character: Authorization"));
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -152,6 +244,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (discarding) {
+      ReferenceCountUtil.release(msg); // after a head the decoder would have refused
+      return;
+    }
     HttpRequest head = held;
     if (head != null) {
       held = null;
@@ -183,6 +279,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         }
       }
       passedUp++;
+      if (refused(request)) {
+        ctx.fireChannelRead(request);
+        return;
+      }
       passing = !(msg instanceof LastHttpContent);
     }
     ctx.fireChannelRead(msg);
@@ -190,8 +290,29 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   private void passUp(ChannelHandlerContext ctx, HttpRequest head) {
     passedUp++;
+    if (refused(head)) {
+      ctx.fireChannelRead(head);
+      return;
+    }
     passing = true;
     ctx.fireChannelRead(head);
+  }
+
+  /**
+   * Whether a head passed up is one Vert.x's decoder would have refused for a bad byte in its
+   * {@code Authorization} value (which {@link Decoder} leaves unchecked): it is marked failed, as
+   * the decoder marks one, so that Vert.x answers its 400 and closes, and nothing after it on the
+   * connection is read (its body included), as after the decoder's refusal. Only a head that goes
+   * to Vert.x pays for the check: one answered here carried a token the token cache holds.
+   */
+  private boolean refused(HttpRequest request) {
+    if (!lenient || !request.decoderResult().isSuccess() || authorizationValid(request.headers())) {
+      return false;
+    }
+    request.setDecoderResult(BAD_AUTHORIZATION);
+    discarding = true;
+    passing = false;
+    return true;
   }
 
   private void forward(ChannelHandlerContext ctx, Object msg) {
@@ -211,6 +332,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    releaseSpare();
     if (held != null) {
       ReferenceCountUtil.release(held);
       held = null;
@@ -436,9 +558,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
-    // pooled: the channel's allocator gives an unpooled direct buffer (a new native allocation
-    // per response, 4 % of the event loops' samples)
-    ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(length + 1024);
+    ByteBuf out = buffer(length + 1024);
     out.writeBytes(STATUS_AND_ID);
     ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
     out.writeBytes(TRACEPARENT);
@@ -469,7 +589,42 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(END);
     out.writeBytes(body, body.readerIndex(), length);
     bytesWritten = length;
+    out.retain(); // kept for the next answer: the write's release leaves it to this handler alone
     encoder.writeAndFlush(out, encoder.voidPromise());
+  }
+
+  /**
+   * A buffer for a response of up to {@code capacity} bytes: the previous one again when its write
+   * is done (the socket took it and let it go, so this handler holds the only reference), else a
+   * new one. Pooled and direct: the channel's allocator gives an unpooled direct buffer (a new
+   * native allocation per response, 4 % of the event loops' samples), and taking a pooled one per
+   * response was still 3-4 % of their samples.
+   */
+  private ByteBuf buffer(int capacity) {
+    ByteBuf b = spare;
+    if (b != null) {
+      if (b.refCnt() == 1 && b.capacity() >= capacity) {
+        return b.clear();
+      }
+      spare = null;
+      b.release(); // still being written (or too small): the write lets it go
+    }
+    b = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(capacity, SPARE_BYTES));
+    spare = b;
+    return b;
+  }
+
+  private void releaseSpare() {
+    ByteBuf b = spare;
+    if (b != null) {
+      spare = null;
+      b.release();
+    }
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releaseSpare();
   }
 
   private static void decimal(ByteBuf out, int v) {

@@ -11,6 +11,7 @@ import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RouteInfo;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,12 @@ public final class PreparedReads {
   final int maxHeaderCount;
   final int maxUrlBytes;
 
+  /**
+   * The server's options, for the request decoder that leaves the token's bytes to be checked where
+   * it is used ({@link PreparedRead.Decoder}); null keeps Vert.x's decoder.
+   */
+  final @Nullable HttpServerOptions options;
+
   /** The security headers, each {@code name: value\r\n}. */
   final byte[] security;
 
@@ -55,6 +62,8 @@ public final class PreparedReads {
    *     the cache does not hold it loaded and found
    * @param scopes the scopes the route requires
    * @param limiter the rate limiter when the route is limited
+   * @param options the HTTP server's options (its decoder's limits), or null to keep Vert.x's
+   *     request decoder
    */
   public PreparedReads(
       LongFunction<@Nullable Representation> hits,
@@ -67,7 +76,8 @@ public final class PreparedReads {
       Observability observability,
       RouteInfo route,
       int maxHeaderCount,
-      int maxUrlBytes) {
+      int maxUrlBytes,
+      @Nullable HttpServerOptions options) {
     this.hits = hits;
     this.auth = auth;
     this.requiredScopes = Scope.mask(scopes);
@@ -79,6 +89,7 @@ public final class PreparedReads {
     this.route = route;
     this.maxHeaderCount = maxHeaderCount;
     this.maxUrlBytes = maxUrlBytes;
+    this.options = options;
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     SecurityHeaders.add(headers, false);
     StringBuilder sb = new StringBuilder();
