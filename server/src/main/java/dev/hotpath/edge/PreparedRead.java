@@ -85,6 +85,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       PreparedReads.ascii("HTTP/1.1 200 OK\r\nX-Request-Id: ");
   private static final byte[] TRACEPARENT = PreparedReads.ascii("\r\ntraceparent: ");
   private static final byte[] CRLF = PreparedReads.ascii("\r\n");
+  private static final byte[] LEFT = PreparedReads.ascii(";r=");
+  private static final byte[] RESET = PreparedReads.ascii(";t=");
   private static final byte[] RATE_LIMIT_POLICY = PreparedReads.ascii("RateLimit-Policy: ");
   private static final byte[] RATE_LIMIT = PreparedReads.ascii("\r\nRateLimit: ");
   private static final byte[] LAST_MODIFIED = PreparedReads.ascii("Last-Modified: ");
@@ -121,6 +123,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private @Nullable String heldTraceparent;
   private @Nullable String heldRequestId;
   private long bytesWritten;
+
+  /** The connection's client address, once asked for. */
+  private @Nullable String client;
+
+  /** The rate-limit headers of the request being answered (reused). */
+  private final RateLimiter.Charged charged = new RateLimiter.Charged();
 
   /** The buffer of the last response written here, reused once its write is done. */
   private @Nullable ByteBuf spare;
@@ -520,8 +528,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     long start = r.clock.getAsLong();
     RateLimiter.Charged charged = null;
     if (r.limiter != null) {
-      charged = r.limiter.chargeBelow(principal, ClientAddress.of(connection), r.policy.cost());
-      if (charged == null) {
+      charged = this.charged;
+      if (!r.limiter.chargeBelow(principal, client(), r.policy.cost(), charged)) {
         if (inFlight > 0) {
           r.gate.endBelow(start, inFlight, 429); // the slot back, no latency sample
         }
@@ -567,9 +575,13 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(reads.security);
     if (charged != null) {
       out.writeBytes(RATE_LIMIT_POLICY);
-      ByteBufUtil.writeAscii(out, charged.policy());
+      ascii(out, charged.policy());
       out.writeBytes(RATE_LIMIT);
-      ByteBufUtil.writeAscii(out, charged.limit());
+      ascii(out, charged.reported());
+      out.writeBytes(LEFT);
+      decimal(out, charged.left());
+      out.writeBytes(RESET);
+      decimal(out, charged.reset());
       out.writeBytes(CRLF);
     }
     out.writeBytes(PreparedReads.ETAG);
@@ -627,11 +639,15 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     releaseSpare();
   }
 
-  private static void decimal(ByteBuf out, int v) {
+  private static void decimal(ByteBuf out, long v) {
     if (v >= 10) {
       decimal(out, v / 10);
     }
-    out.writeByte('0' + v % 10);
+    out.writeByte((int) ('0' + v % 10));
+  }
+
+  private static void ascii(ByteBuf out, AsciiString s) {
+    out.writeBytes(s.array(), s.arrayOffset(), s.length());
   }
 
   /** Requests answered below Vert.x so far in this process. */
@@ -648,7 +664,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public String client() {
-    return ClientAddress.of(connection);
+    String a = client;
+    if (a == null) {
+      client = a = ClientAddress.of(connection); // a connection's peer does not change
+    }
+    return a;
   }
 
   @Override
