@@ -10,7 +10,6 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RequestTrace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -74,9 +73,6 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private static final String DECODER = "httpDecoder";
   private static final int MAX_DIGITS = 18;
 
-  /** The least capacity of a response buffer: an order's head and body fit with room. */
-  private static final int SPARE_BYTES = 2048;
-
   /** Requests answered here, in the whole process (tests read it). */
   private static final java.util.concurrent.atomic.LongAdder ANSWERED =
       new java.util.concurrent.atomic.LongAdder();
@@ -129,9 +125,6 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   /** The rate-limit headers of the request being answered (reused). */
   private final RateLimiter.Charged charged = new RateLimiter.Charged();
-
-  /** The buffer of the last response written here, reused once its write is done. */
-  private @Nullable ByteBuf spare;
 
   private PreparedRead(
       PreparedReads reads,
@@ -340,7 +333,6 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    releaseSpare();
     if (held != null) {
       ReferenceCountUtil.release(held);
       held = null;
@@ -566,7 +558,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
-    ByteBuf out = buffer(length + 1024);
+    ByteBuf out = reads.buffer(length + 1024);
     out.writeBytes(STATUS_AND_ID);
     ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
     out.writeBytes(TRACEPARENT);
@@ -601,42 +593,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(END);
     out.writeBytes(body, body.readerIndex(), length);
     bytesWritten = length;
-    out.retain(); // kept for the next answer: the write's release leaves it to this handler alone
+    out.retain(); // kept for the next answer: the write's release leaves it to PreparedReads alone
     encoder.writeAndFlush(out, encoder.voidPromise());
-  }
-
-  /**
-   * A buffer for a response of up to {@code capacity} bytes: the previous one again when its write
-   * is done (the socket took it and let it go, so this handler holds the only reference), else a
-   * new one. Pooled and direct: the channel's allocator gives an unpooled direct buffer (a new
-   * native allocation per response, 4 % of the event loops' samples), and taking a pooled one per
-   * response was still 3-4 % of their samples.
-   */
-  private ByteBuf buffer(int capacity) {
-    ByteBuf b = spare;
-    if (b != null) {
-      if (b.refCnt() == 1 && b.capacity() >= capacity) {
-        return b.clear();
-      }
-      spare = null;
-      b.release(); // still being written (or too small): the write lets it go
-    }
-    b = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(capacity, SPARE_BYTES));
-    spare = b;
-    return b;
-  }
-
-  private void releaseSpare() {
-    ByteBuf b = spare;
-    if (b != null) {
-      spare = null;
-      b.release();
-    }
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    releaseSpare();
   }
 
   private static void decimal(ByteBuf out, long v) {
