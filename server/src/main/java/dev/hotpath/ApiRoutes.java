@@ -213,7 +213,8 @@ final class ApiRoutes {
                   shared.observability(),
                   contract.routeInfo("GET", "/v1/orders/:id"),
                   settings.limits().maxHeaderCount(),
-                  settings.limits().maxUrlBytes()));
+                  settings.limits().maxUrlBytes(),
+                  HttpVerticle.serverOptions(settings)));
     }
     routes.get("/v1/customers").produces(JSON).produces(PROTOBUF).handler(customers::list);
     routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);

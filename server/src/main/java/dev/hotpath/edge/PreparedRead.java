@@ -10,12 +10,14 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RequestTrace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -26,6 +28,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.HttpUtils;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Iterator;
 import java.util.Map;
@@ -64,6 +70,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   static final String NAME = "hotpath-prepared-read";
   private static final String ENCODER = "httpEncoder";
   private static final String VERTX = "handler";
+  private static final String DECODER = "httpDecoder";
   private static final int MAX_DIGITS = 18;
 
   /** Requests answered here, in the whole process (tests read it). */
@@ -74,6 +81,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       PreparedReads.ascii("HTTP/1.1 200 OK\r\nX-Request-Id: ");
   private static final byte[] TRACEPARENT = PreparedReads.ascii("\r\ntraceparent: ");
   private static final byte[] CRLF = PreparedReads.ascii("\r\n");
+  private static final byte[] LEFT = PreparedReads.ascii(";r=");
+  private static final byte[] RESET = PreparedReads.ascii(";t=");
   private static final byte[] RATE_LIMIT_POLICY = PreparedReads.ascii("RateLimit-Policy: ");
   private static final byte[] RATE_LIMIT = PreparedReads.ascii("\r\nRateLimit: ");
   private static final byte[] LAST_MODIFIED = PreparedReads.ascii("Last-Modified: ");
@@ -96,6 +105,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   /** The body of a request passed up is still arriving: it follows its head. */
   private boolean passing;
 
+  /** The connection's decoder is {@link Decoder}: heads passed up have their token checked. */
+  private boolean lenient;
+
+  /** A head with a bad byte in its Authorization value was passed up: the rest is dropped. */
+  private boolean discarding;
+
   /** A head taken, waiting for the end of its (empty) body. */
   private @Nullable HttpRequest held;
 
@@ -104,6 +119,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private @Nullable String heldTraceparent;
   private @Nullable String heldRequestId;
   private long bytesWritten;
+
+  /** The connection's client address, once asked for. */
+  private @Nullable String client;
+
+  /** The rate-limit headers of the request being answered (reused). */
+  private final RateLimiter.Charged charged = new RateLimiter.Charged();
 
   private PreparedRead(
       PreparedReads reads,
@@ -142,8 +163,80 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         && pipeline.context("ssl") == null) {
       pipeline.addBefore(
           VERTX, NAME, new PreparedRead(reads, connection, valve, framing, answered, draining));
+      // not with h2c: Vert.x then sets up the HTTP/1.x pipeline on the first request, from inside
+      // its decoder, which cannot be replaced while it decodes
+      if (reads.options != null
+          && !reads.options.isHttp2ClearTextEnabled()
+          && pipeline.get(DECODER) instanceof VertxHttpRequestDecoder
+          && !(pipeline.get(DECODER) instanceof Decoder)) {
+        // before the first byte is read: without h2c the connection handler runs as the pipeline
+        // is set up
+        pipeline.replace(DECODER, DECODER, new Decoder(reads.options));
+        ((PreparedRead) pipeline.get(NAME)).lenient = true;
+      }
     }
   }
+
+  /**
+   * Vert.x's request decoder whose header fields are checked as Vert.x checks them (a name of token
+   * characters, a value without control characters), except the value of {@code Authorization}: a
+   * bearer token is about 330 bytes, the longest field of nearly every request, and checking it
+   * byte by byte was the larger part of the decoder's cost. Its value is checked where it is used
+   * instead: a token found in the token cache is one that was verified (only its characters were),
+   * and {@link PreparedRead} checks every request it passes up to Vert.x, failing one with a bad
+   * byte as this decoder would (a 400 problem, the connection closed, nothing after it read).
+   */
+  static final class Decoder extends VertxHttpRequestDecoder {
+    Decoder(HttpServerOptions options) {
+      super(options);
+    }
+
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) {
+      return new DefaultHttpRequest(
+          HttpVersion.valueOf(initialLine[2]),
+          HttpMethod.valueOf(initialLine[0]),
+          initialLine[1],
+          HeadersMultiMap.httpHeaders(Decoder::check));
+    }
+
+    private static void check(CharSequence name, @Nullable CharSequence value) {
+      HttpUtils.validateHeaderName(name);
+      if (value != null && !authorization(name)) {
+        HttpUtils.validateHeaderValue(value);
+      }
+    }
+  }
+
+  private static boolean authorization(CharSequence name) {
+    return name.length() == AUTHORIZATION.length()
+        && AsciiString.contentEqualsIgnoreCase(name, AUTHORIZATION);
+  }
+
+  /**
+   * Whether every {@code Authorization} value of a request holds only what a field value may (RFC
+   * 9110, 5.5: no control character but HTAB, no DEL), as Vert.x's check of the other fields.
+   */
+  static boolean authorizationValid(HttpHeaders headers) {
+    if (!headers.contains(AUTHORIZATION)) {
+      return true;
+    }
+    for (String value : headers.getAll(AUTHORIZATION)) {
+      for (int i = 0, n = value.length(); i < n; i++) {
+        char c = value.charAt(i);
+        if (c == 0x7F || (c < 0x20 && c != '\t')) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The failure the decoder would have given a request with a bad byte in a field value. */
+  private static final DecoderResult BAD_AUTHORIZATION =
+      DecoderResult.failure(
+          new IllegalArgumentException(
+              "a header value contains a prohibited character: Authorization"));
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -152,6 +245,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (discarding) {
+      ReferenceCountUtil.release(msg); // after a head the decoder would have refused
+      return;
+    }
     HttpRequest head = held;
     if (head != null) {
       held = null;
@@ -183,6 +280,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         }
       }
       passedUp++;
+      if (refused(request)) {
+        ctx.fireChannelRead(request);
+        return;
+      }
       passing = !(msg instanceof LastHttpContent);
     }
     ctx.fireChannelRead(msg);
@@ -190,8 +291,29 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   private void passUp(ChannelHandlerContext ctx, HttpRequest head) {
     passedUp++;
+    if (refused(head)) {
+      ctx.fireChannelRead(head);
+      return;
+    }
     passing = true;
     ctx.fireChannelRead(head);
+  }
+
+  /**
+   * Whether a head passed up is one Vert.x's decoder would have refused for a bad byte in its
+   * {@code Authorization} value (which {@link Decoder} leaves unchecked): it is marked failed, as
+   * the decoder marks one, so that Vert.x answers its 400 and closes, and nothing after it on the
+   * connection is read (its body included), as after the decoder's refusal. Only a head that goes
+   * to Vert.x pays for the check: one answered here carried a token the token cache holds.
+   */
+  private boolean refused(HttpRequest request) {
+    if (!lenient || !request.decoderResult().isSuccess() || authorizationValid(request.headers())) {
+      return false;
+    }
+    request.setDecoderResult(BAD_AUTHORIZATION);
+    discarding = true;
+    passing = false;
+    return true;
   }
 
   private void forward(ChannelHandlerContext ctx, Object msg) {
@@ -398,8 +520,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     long start = r.clock.getAsLong();
     RateLimiter.Charged charged = null;
     if (r.limiter != null) {
-      charged = r.limiter.chargeBelow(principal, ClientAddress.of(connection), r.policy.cost());
-      if (charged == null) {
+      charged = this.charged;
+      if (!r.limiter.chargeBelow(principal, client(), r.policy.cost(), charged)) {
         if (inFlight > 0) {
           r.gate.endBelow(start, inFlight, 429); // the slot back, no latency sample
         }
@@ -436,9 +558,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
-    // pooled: the channel's allocator gives an unpooled direct buffer (a new native allocation
-    // per response, 4 % of the event loops' samples)
-    ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer(length + 1024);
+    ByteBuf out = reads.buffer(length + 1024);
     out.writeBytes(STATUS_AND_ID);
     ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
     out.writeBytes(TRACEPARENT);
@@ -447,9 +567,13 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(reads.security);
     if (charged != null) {
       out.writeBytes(RATE_LIMIT_POLICY);
-      ByteBufUtil.writeAscii(out, charged.policy());
+      ascii(out, charged.policy());
       out.writeBytes(RATE_LIMIT);
-      ByteBufUtil.writeAscii(out, charged.limit());
+      ascii(out, charged.reported());
+      out.writeBytes(LEFT);
+      decimal(out, charged.left());
+      out.writeBytes(RESET);
+      decimal(out, charged.reset());
       out.writeBytes(CRLF);
     }
     out.writeBytes(PreparedReads.ETAG);
@@ -469,14 +593,19 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(END);
     out.writeBytes(body, body.readerIndex(), length);
     bytesWritten = length;
+    out.retain(); // kept for the next answer: the write's release leaves it to PreparedReads alone
     encoder.writeAndFlush(out, encoder.voidPromise());
   }
 
-  private static void decimal(ByteBuf out, int v) {
+  private static void decimal(ByteBuf out, long v) {
     if (v >= 10) {
       decimal(out, v / 10);
     }
-    out.writeByte('0' + v % 10);
+    out.writeByte((int) ('0' + v % 10));
+  }
+
+  private static void ascii(ByteBuf out, AsciiString s) {
+    out.writeBytes(s.array(), s.arrayOffset(), s.length());
   }
 
   /** Requests answered below Vert.x so far in this process. */
@@ -493,7 +622,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   @Override
   public String client() {
-    return ClientAddress.of(connection);
+    String a = client;
+    if (a == null) {
+      client = a = ClientAddress.of(connection); // a connection's peer does not change
+    }
+    return a;
   }
 
   @Override

@@ -222,22 +222,14 @@ public final class OrderReads {
   /**
    * The cached JSON representation of order {@code id} with all its fields, when the cache holds it
    * loaded and found; null otherwise (nothing is loaded: the caller sends the request the ordinary
-   * way). A hit is looked up as {@link #get} looks it up (counted, refreshed ahead of its expiry);
-   * what {@link #get} answers from it is that representation under the {@code private} policy.
+   * way). A hit is counted as {@link #get} counts one; an entry due for its refresh is left to the
+   * ordinary way, which starts it. What {@link #get} answers from it is that representation under
+   * the {@code private} policy.
    */
   public @Nullable Representation cachedHit(long id) {
-    CacheKey key = CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON);
-    // first a quiet look (no statistics, no read recorded): a miss must not count twice, nor
-    // start a load, since the ordinary way it goes next looks it up and loads it
-    var present = tools.cache().caffeine().synchronous().policy().getIfPresentQuietly(key);
-    if (present == null || !present.found()) {
-      return null;
-    }
-    var future = orders.get(key);
-    if (!future.isDone() || future.isCompletedExceptionally() || !future.join().found()) {
-      return null;
-    }
-    return future.join().representation();
+    // a miss is neither counted nor loaded here: the ordinary way it goes next counts and loads it
+    return orders.hit(
+        CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON));
   }
 
   private Future<Optional<Representation>> loadOrder(CacheKey key) {

@@ -76,9 +76,11 @@ public final class RateLimiter {
     GLOBAL("\"global\"");
 
     final String quoted;
+    final AsciiString quotedAscii;
 
     Policy(String quoted) {
       this.quoted = quoted;
+      this.quotedAscii = AsciiString.cached(quoted);
     }
   }
 
@@ -460,28 +462,61 @@ public final class RateLimiter {
 
   /**
    * Charges a request answered below Vert.x ({@code edge.PreparedRead}), authenticated as {@code
-   * principal}, from {@code address}, as the route's check would: on success the {@code
-   * RateLimit-Policy} and {@code RateLimit} values its response carries; null, with nothing taken,
-   * when a bucket lacks the units or when the shared buckets (Redis) would have to be asked, so
-   * that the request goes the ordinary way (which refuses it with its 429, or asks Redis).
+   * principal}, from {@code address}, as the route's check would: true, with the {@code
+   * RateLimit-Policy} and {@code RateLimit} values its response carries put in {@code into}; false,
+   * with nothing taken, when a bucket lacks the units or when the shared buckets (Redis) would have
+   * to be asked, so that the request goes the ordinary way (which refuses it with its 429, or asks
+   * Redis). {@code into} is the caller's, reused from request to request: nothing is allocated.
    */
-  public @Nullable Charged chargeBelow(Principal principal, String address, int cost) {
+  public boolean chargeBelow(Principal principal, String address, int cost, Charged into) {
     if (shared != null) {
-      return null;
+      return false;
     }
     String client =
         clientQuota <= 0 || principal == Principal.UNRESTRICTED ? null : principal.subject();
     long outcome = charge(client, address, cost);
     if (outcome < 0) {
-      return null;
+      return false;
     }
-    return new Charged(
-        client == null ? policyWithoutClient : policyWithClient,
-        serviceLimit(reported(client), outcome));
+    Policy policy = reported(client);
+    long quota = quota(policy);
+    long r = left(quota, outcome);
+    into.policy = client == null ? policyWithoutClient : policyWithClient;
+    into.reported = policy.quotedAscii;
+    into.left = r;
+    into.reset = reset(quota, r);
+    return true;
   }
 
-  /** The headers of a request charged by {@link #chargeBelow}. */
-  public record Charged(AsciiString policy, String limit) {}
+  /**
+   * The headers of a request charged by {@link #chargeBelow}: {@code RateLimit-Policy: policy} and
+   * {@code RateLimit: reported;r=left;t=reset}, as {@link #serviceLimit} writes the latter.
+   */
+  public static final class Charged {
+    private AsciiString policy = AsciiString.EMPTY_STRING;
+    private AsciiString reported = AsciiString.EMPTY_STRING;
+    private long left;
+    private long reset;
+
+    public AsciiString policy() {
+      return policy;
+    }
+
+    /** The reported policy's quoted name. */
+    public AsciiString reported() {
+      return reported;
+    }
+
+    /** The units left in the reported bucket. */
+    public long left() {
+      return left;
+    }
+
+    /** Whole seconds until the reported bucket is full again. */
+    public long reset() {
+      return reset;
+    }
+  }
 
   /**
    * Takes {@code cost} units from every bucket that applies. Returns the units left in the reported
@@ -582,9 +617,17 @@ public final class RateLimiter {
    * refills quota units per window, evenly).
    */
   private String serviceLimit(Policy policy, long quota, long remaining) {
-    long r = Math.max(0, Math.min(quota, remaining));
-    long t = ((quota - r) * windowSeconds + quota - 1) / quota;
-    return policy.quoted + ";r=" + r + ";t=" + t;
+    long r = left(quota, remaining);
+    return policy.quoted + ";r=" + r + ";t=" + reset(quota, r);
+  }
+
+  private static long left(long quota, long remaining) {
+    return Math.max(0, Math.min(quota, remaining));
+  }
+
+  /** Whole seconds until a bucket with {@code r} units left is full again. */
+  private long reset(long quota, long r) {
+    return ((quota - r) * windowSeconds + quota - 1) / quota;
   }
 
   /** Clients tracked now (after pending evictions, for tests and metrics). */

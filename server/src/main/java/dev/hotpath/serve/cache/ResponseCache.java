@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
+import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import dev.hotpath.config.CacheSettings;
 import dev.hotpath.http.Representation;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -201,6 +202,10 @@ public final class ResponseCache implements MeterBinder {
   }
 
   private final AsyncCache<CacheKey, Entry> cache;
+
+  /** Caffeine's statistics, which {@link Lookup#hit} counts its hits in. */
+  private final ConcurrentStatsCounter stats = new ConcurrentStatsCounter();
+
   private final Ticker ticker;
   private final long ttlNanos;
   private final long negativeTtlNanos;
@@ -262,7 +267,7 @@ public final class ResponseCache implements MeterBinder {
             .maximumWeight(settings.maxBytes())
             .ticker(ticker)
             .executor(executor)
-            .recordStats();
+            .recordStats(() -> stats);
     // A fixed lifetime from the write (the longer one, positive entries'), which Caffeine checks
     // against the entry's write time on a hit and keeps in write order: no per-hit bookkeeping. A
     // variable expiry (expireAfter) called the policy on every hit and reordered the entry in its
@@ -297,6 +302,34 @@ public final class ResponseCache implements MeterBinder {
     private Lookup(Loader loader) {
       this.loader = loader;
       this.mapping = (key, executor) -> load(key, loader);
+    }
+
+    /**
+     * The representation of {@code key} when the cache holds it loaded and found, counted as {@link
+     * #get} counts a hit (the eviction policy's read, the hit statistics) and refreshed ahead of
+     * its expiry as {@link #get} refreshes one; null otherwise, with no statistics counted (the
+     * policy may count the read), for the caller to go the ordinary way, which counts the miss and
+     * loads. One lookup, where a quiet look followed by {@link #get} took two (5 % of a cached
+     * read's samples).
+     */
+    public @Nullable Representation hit(CacheKey key) {
+      if (off) {
+        return null;
+      }
+      // the map's read records it for the eviction policy, not in the statistics
+      CompletableFuture<Entry> future = cache.asMap().get(key);
+      if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
+        return null;
+      }
+      Entry entry = future.join();
+      if (entry.representation == null) {
+        return null;
+      }
+      if (entry.refreshDue(ticker.read())) {
+        refresh(key, future, entry, loader);
+      }
+      stats.recordHits(1);
+      return entry.representation;
     }
 
     /**

@@ -65,6 +65,35 @@ class RateLimiterTest {
     return new RateLimiter(settings, true, new SimpleMeterRegistry(), clock, clock);
   }
 
+  /**
+   * A charge below Vert.x fills the caller's holder with the values the route's check writes: the
+   * policy of the client (or of the address when no client is charged), the units left in the
+   * reported bucket and the seconds until it is full; a refusal takes nothing.
+   */
+  @Test
+  void aChargeBelowVertxReportsWhatTheRoutesCheckWrites() {
+    RateLimiter limiter = limiter(10, 100, 1000, 100);
+    var charged = new RateLimiter.Charged();
+    var client = new dev.hotpath.edge.auth.Principal("service:a", 0, ~0, Long.MAX_VALUE);
+    assertThat(limiter.chargeBelow(client, "10.0.0.1", 3, charged)).isTrue();
+    assertThat(charged.policy().toString())
+        .isEqualTo("\"client\";q=10;w=10, \"ip\";q=100;w=10, \"global\";q=1000;w=10");
+    assertThat(charged.reported().toString()).isEqualTo("\"client\"");
+    assertThat(charged.left()).isEqualTo(7);
+    assertThat(charged.reset()).isEqualTo(3); // 3 of 10 units at 1 a second
+    assertThat(limiter.chargeBelow(client, "10.0.0.1", 8, charged)).isFalse();
+    assertThat(limiter.charge("service:a", "10.0.0.1", 1)).as("nothing taken").isEqualTo(6);
+
+    assertThat(
+            limiter.chargeBelow(
+                dev.hotpath.edge.auth.Principal.UNRESTRICTED, "10.0.0.2", 1, charged))
+        .isTrue();
+    assertThat(charged.policy().toString()).isEqualTo("\"ip\";q=100;w=10, \"global\";q=1000;w=10");
+    assertThat(charged.reported().toString()).isEqualTo("\"ip\"");
+    assertThat(charged.left()).isEqualTo(99);
+    assertThat(charged.reset()).isEqualTo(1); // rounded up
+  }
+
   private static long refusedBy(int policyOrdinal) {
     return -(policyOrdinal + 1);
   }

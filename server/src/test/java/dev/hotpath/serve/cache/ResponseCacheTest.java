@@ -204,6 +204,44 @@ class ResponseCacheTest {
     assertThat(loader.calls()).isEqualTo(3);
   }
 
+  /**
+   * The one-lookup hit of a request answered below Vert.x: a loaded, found entry is returned and
+   * counted as a hit; an absent key, a load in flight and a not-found entry give null with nothing
+   * counted and nothing loaded; near its expiry a hit refreshes as the ordinary lookup does.
+   */
+  @Test
+  void aHitIsCountedAndAnythingElseIsLeftToTheOrdinaryLookup() {
+    ManualLoader loader = new ManualLoader();
+    ResponseCache.Lookup lookup = cache.lookup(loader);
+    CacheKey found = key(Kind.ORDER, 21, 0);
+    CacheKey missing = key(Kind.ORDER, 22, 0);
+    assertThat(lookup.hit(found)).isNull();
+    assertThat(loader.calls()).isZero();
+    lookup.get(found);
+    assertThat(lookup.hit(found)).as("loading").isNull();
+    lookup.get(missing);
+    now.addAndGet(Duration.ofMillis(100).toNanos()); // the loads took 100 ms
+    loader.complete(0, "o21v1");
+    loader.completeAbsent(1);
+    assertThat(lookup.hit(missing)).as("not found").isNull();
+    long hits = cache.stats().hits();
+    long misses = cache.stats().misses();
+    assertThat(lookup.hit(found).etag().toString()).isEqualTo("\"o21v1\"");
+    assertThat(cache.stats().hits()).isEqualTo(hits + 1);
+    assertThat(cache.stats().misses()).isEqualTo(misses);
+    assertThat(loader.calls()).isEqualTo(2);
+
+    now.addAndGet(TTL.toNanos() - Duration.ofMillis(50).toNanos());
+    int n = 0;
+    while (loader.calls() == 2 && n < 200) {
+      assertThat(lookup.hit(found).etag().toString()).isEqualTo("\"o21v1\"");
+      n++;
+    }
+    assertThat(loader.calls()).as("refreshed within %d hits", n).isEqualTo(3);
+    loader.complete(2, "o21v2");
+    assertThat(lookup.hit(found).etag().toString()).isEqualTo("\"o21v2\"");
+  }
+
   @Test
   void aHotEntryIsRefreshedInTheBackgroundBeforeItExpires() {
     ManualLoader loader = new ManualLoader();
