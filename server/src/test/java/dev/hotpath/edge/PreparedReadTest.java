@@ -271,8 +271,9 @@ class PreparedReadTest {
                 + "X-A: a\u0001b\r\n\r\n");
     assertThat(other).startsWith("HTTP/1.1 400 ").contains("A header value holds a control");
     // a tab and obs-text are field content: a token that holds them is not refused for its bytes
+    // (400) but as a token, which it is not (401: TokenVerifier accepts the compact form only)
     assertThat(rawAll(request(order, token + "\t\u00e9", "Connection: close\r\n")))
-        .doesNotStartWith("HTTP/1.1 400 ");
+        .startsWith("HTTP/1.1 401 ");
   }
 
   /** Sends bytes as they are (ISO-8859-1) on a new connection; everything until it is closed. */

@@ -47,9 +47,36 @@ final class TokenVerifier {
     this.skewMillis = skew.toMillis();
   }
 
+  /**
+   * Whether {@code token} is made of three base64url parts without padding, as a signed JWT's
+   * compact form is (RFC 7515, 7.1): the parser's base64url decoder skips characters outside the
+   * alphabet, so a valid token with {@code !!}, {@code %} or any byte above ASCII after it would
+   * otherwise verify, and one token would have many spellings (each its own token-cache entry).
+   */
+  static boolean compact(String token) {
+    int dots = 0;
+    for (int i = 0, n = token.length(); i < n; i++) {
+      char c = token.charAt(i);
+      if (c == '.') {
+        dots++;
+      } else if (!((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_')) {
+        return false;
+      }
+    }
+    return dots == 2;
+  }
+
   Outcome verify(String token, KeySet keys, long nowMillis) {
     if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
       return new Rejected("the token is empty or too long");
+    }
+    if (!compact(token)) {
+      return new Rejected(
+          "the token is not a well-formed JWT: its compact form is three base64url parts");
     }
     JWT jwt;
     try {

@@ -116,6 +116,24 @@ class TokenVerifierTest {
     }
   }
 
+  /**
+   * Regression: the parser's base64url decoder skips what is not in its alphabet, so a valid token
+   * followed by {@code !!}, {@code %}, {@code ====}, a tab and an accent or a non-ASCII byte
+   * verified. Only the compact form itself is accepted.
+   */
+  @Test
+  void aValidTokenWithAnythingAddedIsRefused() {
+    String token = tokens.service();
+    assertThat(check(token)).isInstanceOf(TokenVerifier.Verified.class);
+    for (String added : List.of("!!", "%", "====", "\t\u00e9", "\u0080", "=", "+", "/")) {
+      assertRejected(token + added, "compact form");
+      assertRejected(added + token, "compact form");
+    }
+    String[] parts = token.split("\\.");
+    assertRejected(parts[0] + ".!" + parts[1] + "." + parts[2], "compact form");
+    assertRejected(token + ".", "compact form");
+  }
+
   @Test
   void aJwksIgnoresSymmetricAndWeakKeys() throws Exception {
     KeySet set =
