@@ -478,6 +478,26 @@ class BadInputTest {
                 + body);
     assertThat(write).startsWith("HTTP/1.1 400").contains("2 Authorization header fields");
     assertThat(fx.rowCounts()).isEqualTo(before);
+    // and over HTTP/2 (the suite's server speaks h2c: the client upgrades its first request)
+    java.net.http.HttpClient h2 =
+        java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_2)
+            .build();
+    var upgrade =
+        h2.send(
+            HttpRequest.newBuilder(java.net.URI.create(api.base() + "/health/live")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(upgrade.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+    var twice =
+        h2.send(
+            HttpRequest.newBuilder(java.net.URI.create(api.base() + "/v1/orders/" + order))
+                .header("Authorization", "Bearer " + dev.hotpath.support.Tokens.get().service())
+                .header("Authorization", "Bearer x.y.z")
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(twice.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(400);
+    assertThat(twice.body()).contains("2 Authorization header fields");
   }
 
   private static String raw(String request) throws Exception {
