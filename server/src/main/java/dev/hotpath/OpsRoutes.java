@@ -5,10 +5,13 @@ import dev.hotpath.http.Contract;
 import dev.hotpath.http.DocsAssets;
 import dev.hotpath.http.JsonOutput;
 import dev.hotpath.http.Params;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Readiness;
 import dev.hotpath.http.Responses;
 import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Observability;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -20,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Health, the contract, and the documentation page.
@@ -139,51 +144,143 @@ public record OpsRoutes(
     Responses.json(ctx, 200, out);
   }
 
-  /** Records JFR for N seconds without holding a thread, then streams the file. */
+  /**
+   * When the one flight recording of {@code /admin/jfr} that may run in this process ends (epoch
+   * milliseconds), 0 when none runs. JFR is the process's, so the bound is too: each recording
+   * keeps its own buffers and temporary file, and a caller that asked for many at once (or went
+   * away and asked again) could otherwise fill memory and disk.
+   */
+  private static final AtomicLong RECORDING_ENDS = new AtomicLong();
+
+  /** The name of the recording, so that a test or an operator can see it in the process. */
+  static final String RECORDING_NAME = "hotpath-admin";
+
+  /**
+   * Records JFR for N seconds without holding a thread, then streams the file. One at a time: while
+   * one runs, another is a 409 with {@code Retry-After}. A caller that goes away ends its recording
+   * at once (no dump, nothing kept); the recording is closed and its file deleted on every path.
+   */
   private void recordJfr(RoutingContext ctx) {
     Params params = Params.of(ctx, Set.of("seconds"));
     int seconds = params.intInRange("seconds", 10, 1, 300);
     params.check();
-    ctx.vertx()
-        .executeBlocking(
-            () -> {
-              var recording =
-                  new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
-              recording.start();
-              return recording;
-            })
-        .onSuccess(
-            recording ->
-                ctx.vertx()
-                    .setTimer(
-                        seconds * 1000L,
-                        id ->
-                            ctx.vertx()
-                                .executeBlocking(
-                                    () -> {
-                                      java.nio.file.Path file =
-                                          java.nio.file.Files.createTempFile("hotpath-", ".jfr");
-                                      recording.stop();
-                                      recording.dump(file);
-                                      recording.close();
-                                      return file;
-                                    })
-                                .onComplete(
-                                    ar -> {
-                                      if (ar.failed()) {
-                                        ctx.fail(ar.cause());
-                                        return;
-                                      }
-                                      java.nio.file.Path file = ar.result();
-                                      ctx.response()
-                                          .putHeader("Content-Type", "application/octet-stream")
-                                          .putHeader(
-                                              "Content-Disposition",
-                                              "attachment; filename=\"hotpath.jfr\"")
-                                          .sendFile(file.toString())
-                                          .onComplete(done -> file.toFile().delete());
-                                    })))
-        .onFailure(ctx::fail);
+    long now = System.currentTimeMillis();
+    if (!RECORDING_ENDS.compareAndSet(0, now + seconds * 1000L)) {
+      long left = Math.max(1, (RECORDING_ENDS.get() - now + 999) / 1000);
+      ctx.response().putHeader("Retry-After", Long.toString(left));
+      throw new ProblemException(
+          ProblemType.CONFLICT,
+          "a flight recording is already running (one at a time); it ends in about " + left + " s");
+    }
+    new JfrCall(ctx, seconds).start();
+  }
+
+  /**
+   * One {@code /admin/jfr} call: its recording, its timer, and how it ends. Event-loop confined.
+   */
+  private static final class JfrCall {
+    private final RoutingContext ctx;
+    private final Vertx vertx;
+    private final int seconds;
+    private jdk.jfr.@Nullable Recording recording;
+    private long timer = -1;
+    private boolean ended;
+
+    JfrCall(RoutingContext ctx, int seconds) {
+      this.ctx = ctx;
+      this.vertx = ctx.vertx();
+      this.seconds = seconds;
+    }
+
+    void start() {
+      ctx.response().closeHandler(v -> end(false));
+      vertx
+          .executeBlocking(
+              () -> {
+                var r = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                r.setName(RECORDING_NAME);
+                r.start();
+                return r;
+              })
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  RECORDING_ENDS.set(0);
+                  if (!ended) {
+                    ended = true;
+                    ctx.fail(ar.cause());
+                  }
+                  return;
+                }
+                recording = ar.result();
+                if (ended) { // the caller went away while it started
+                  ended = false;
+                  end(false);
+                  return;
+                }
+                timer = vertx.setTimer(seconds * 1000L, id -> end(true));
+              });
+    }
+
+    /** Stops and closes the recording once, dumping it first when it is to be sent. */
+    private void end(boolean send) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      jdk.jfr.Recording r = recording;
+      if (r == null) {
+        return; // still starting: start()'s completion ends it
+      }
+      if (timer != -1) {
+        vertx.cancelTimer(timer);
+      }
+      vertx
+          .executeBlocking(
+              () -> {
+                try {
+                  if (!send) {
+                    return null;
+                  }
+                  java.nio.file.Path file = java.nio.file.Files.createTempFile("hotpath-", ".jfr");
+                  try {
+                    r.stop();
+                    r.dump(file);
+                    return file;
+                  } catch (IOException | RuntimeException e) {
+                    java.nio.file.Files.deleteIfExists(file);
+                    throw e;
+                  }
+                } finally {
+                  r.close();
+                  RECORDING_ENDS.set(0);
+                }
+              })
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  ctx.fail(ar.cause());
+                  return;
+                }
+                java.nio.file.Path file = ar.result();
+                if (file == null) {
+                  return;
+                }
+                if (ctx.response().closed()) {
+                  delete(file);
+                  return;
+                }
+                ctx.response()
+                    .putHeader("Content-Type", "application/octet-stream")
+                    .putHeader("Content-Disposition", "attachment; filename=\"hotpath.jfr\"")
+                    .sendFile(file.toString())
+                    .onComplete(done -> delete(file));
+              });
+    }
+
+    private void delete(java.nio.file.Path file) {
+      vertx.executeBlocking(() -> java.nio.file.Files.deleteIfExists(file));
+    }
   }
 
   private void ready(RoutingContext ctx) {

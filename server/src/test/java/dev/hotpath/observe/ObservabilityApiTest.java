@@ -353,4 +353,41 @@ class ObservabilityApiTest {
     assertThat(new String(jfr.body(), 0, 3, java.nio.charset.StandardCharsets.US_ASCII))
         .isEqualTo("FLR");
   }
+
+  @Test
+  void oneFlightRecordingRunsAtATimeAndACallerThatGoesAwayEndsIts() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("localhost", server.app().port())) {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /admin/jfr?seconds=300 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                      + Tokens.get().admin()
+                      + "\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> adminRecordings() == 1);
+      Api.Response second = admin.get("/admin/jfr?seconds=1");
+      assertThat(second.status()).as(second.body()).isEqualTo(409);
+      assertThat(second.header("Content-Type")).hasValue("application/problem+json");
+      assertThat(second.body()).contains("already running");
+      assertThat(second.header("Retry-After"))
+          .hasValueSatisfying(s -> assertThat(Integer.parseInt(s)).isBetween(1, 300));
+    }
+    // the first caller went away: its recording is closed, not left running for 300 s
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> adminRecordings() == 0);
+    HttpResponse<byte[]> next =
+        api.client()
+            .send(
+                admin.request("/admin/jfr?seconds=1").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(next.statusCode()).isEqualTo(200);
+    assertThat(adminRecordings()).isZero();
+  }
+
+  private static long adminRecordings() {
+    return jdk.jfr.FlightRecorder.getFlightRecorder().getRecordings().stream()
+        .filter(r -> r.getName().equals("hotpath-admin"))
+        .filter(r -> r.getState() != jdk.jfr.RecordingState.CLOSED)
+        .count();
+  }
 }
