@@ -54,3 +54,31 @@ hotpath_data_defaults() {
     export HOTPATH_ACCESS_LOG="${HOTPATH_ACCESS_LOG:-$root/data/access.log}"
   fi
 }
+
+hotpath_java_opts() {
+  # The JVM options ./hotpath runs the server with (and the bench scripts that start the jar
+  # themselves), for the JDK in JAVA_HOME. They keep peak RSS (VmHWM) under 350 MiB under every
+  # load of scripts/bench-baseline.sh (README, "Memory"). RSS is the part of the Java heap the
+  # collector has touched plus about 150-190 MiB outside it (metaspace ~50, code ~25, the JDK's
+  # mapped files ~37, malloc 30-60, of which C2's arenas peak at ~35 MiB while it compiles),
+  # measured with -XX:NativeMemoryTracking=summary and /proc/PID/smaps after each phase of
+  # bench-baseline (2026-12-07):
+  #   -XX:+UseSerialGC: a young collection of this heap (survivors of a few MiB) costs less CPU
+  #     per request than the parallel collector's on two cores;
+  #   -Xmn96m: the young generation is touched whole within seconds of load, so its size is RSS
+  #     one for one: 96 MiB instead of 128 takes ~30 MiB off every phase's peak, for a third more
+  #     young collections of the same few-MiB survivors;
+  #   -Xms224m -Xmx224m: the old generation stays 128 MiB (the live heap is ~40 MiB with 10,000
+  #     orders cached; the response cache's default, an eighth of the heap, is 26 MiB, twice the
+  #     demo's working set of 11 MiB), and the heap never touches more than 224 MiB however long
+  #     a load runs;
+  #   -XX:TrimNativeHeapInterval=5000: glibc keeps what C2 and the JDK free(); a trim every 5 s
+  #     gives 10-20 MiB of it back between compilations. A product flag from JDK 23 (read from
+  #     JAVA_HOME/release, without starting a JVM); older JDKs run without it.
+  local opts="-XX:+UseSerialGC -Xms224m -Xmx224m -Xmn96m" feature
+  feature=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release" 2>/dev/null)
+  if [ "${feature:-0}" -ge 23 ] 2>/dev/null; then
+    opts="$opts -XX:TrimNativeHeapInterval=5000"
+  fi
+  echo "$opts"
+}
