@@ -78,7 +78,7 @@ hotpath_java_opts() {
   #     orders cached; the response cache's default, an eighth of the heap, is 26 MiB, more than
   #     twice the demo's working set of 9-11 MiB), and the heap never touches more than 224 MiB
   #     however long a load runs (the old generation's touched part grows with what is promoted
-  #     until a full collection: 10-40 MiB in bench-baseline's runs);
+  #     until a full collection: 10-60 MiB in bench-baseline's runs);
   #   -XX:TrimNativeHeapInterval=5000: glibc keeps what C2 and the JDK free(); a trim every 5 s
   #     gives it back between compilations (the brk arena: 15-25 MiB against 30-36 without).
   #     A product flag from JDK 23 (read from JAVA_HOME/release, without starting a JVM); older
