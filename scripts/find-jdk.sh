@@ -72,8 +72,9 @@ hotpath_java_opts() {
   #   -Xmn96m: the young generation is touched whole within seconds of load, so its size is RSS
   #     one for one: 96 MiB instead of 128 is most of the 20-33 MiB above, for a third more young
   #     collections of the same few-MiB survivors; server CPU per request did not move
-  #     (scripts/bench-ab.sh, 8 alternating pairs, median before / after, two sittings: cached
-  #     order 14.28 / 13.81 and 12.34 / 12.03 us, uncached 38.68 / 37.67 and 51.45 / 48.17 us);
+  #     (scripts/bench-ab.sh, 8 alternating pairs, median before / after, three sittings: cached
+  #     order 14.28 / 13.81, 12.34 / 12.03 and 13.55 / 13.12 us, uncached 38.68 / 37.67, 51.45 /
+  #     48.17 and 49.60 / 48.94 us);
   #   -Xms224m -Xmx224m: the old generation stays 128 MiB (the live heap is ~40 MiB with 10,000
   #     orders cached; the response cache's default, an eighth of the heap, is 26 MiB, more than
   #     twice the demo's working set of 9-11 MiB), and the heap never touches more than 224 MiB
