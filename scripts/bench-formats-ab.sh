@@ -45,7 +45,7 @@ quota=2000000000
 start() { # $1 jar, $2 data, $3 port, $4 log, $5 a|b
   HOTPATH_RATE_CLIENT="$quota" HOTPATH_RATE_IP="$quota" HOTPATH_RATE_GLOBAL="$quota" \
     HOTPATH_DATA_DIR="$2" MALLOC_ARENA_MAX=2 \
-    "$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms256m -Xmx256m -Xmn128m \
+    "$java" --enable-native-access=ALL-UNNAMED $(hotpath_java_opts) \
     ${JFR:+"-XX:StartFlightRecording=filename=/tmp/hotpath-ab-$5.jfr,settings=profile"} -jar "$1" serve --demo --port "$3" --data-dir "$2" >"$4" 2>&1 &
   pids+=($!)
 }

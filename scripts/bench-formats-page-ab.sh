@@ -53,7 +53,7 @@ start() { # $1 jar, $2 data, $3 port, $4 log
   HOTPATH_RATE_CLIENT="$quota" HOTPATH_RATE_IP="$quota" HOTPATH_RATE_GLOBAL="$quota" \
     HOTPATH_CACHE_MAX_MB=0 HOTPATH_H2C=on HOTPATH_GRPC_PORT="$(($3 + 1))" \
     HOTPATH_DATA_DIR="$2" MALLOC_ARENA_MAX=2 \
-    "$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms256m -Xmx256m -Xmn128m \
+    "$java" --enable-native-access=ALL-UNNAMED $(hotpath_java_opts) \
     -jar "$1" serve --demo --port "$3" --data-dir "$2" >"$4" 2>&1 &
   pids+=($!)
 }

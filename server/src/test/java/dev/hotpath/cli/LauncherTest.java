@@ -74,6 +74,61 @@ class LauncherTest {
     assertThat(run.output()).startsWith("java ").doesNotContain("sun.misc.Unsafe");
   }
 
+  /**
+   * The JVM options of {@code ./hotpath} (hotpath_java_opts) start the JDK it picks: a flag that
+   * JDK does not know would stop every server at start. The trim of the native heap comes with JDK
+   * 23 and newer, where it is a product flag (README, "Memory").
+   */
+  @Test
+  void theJvmOptionsStartTheJdkTheLauncherPicks() throws Exception {
+    Run run =
+        bash(
+            "hotpath_find_jdk && opts=$(hotpath_java_opts) && echo \"java $(hotpath_java_major"
+                + " \"$JAVA_HOME/bin/java\") $opts\" && \"$JAVA_HOME/bin/java\" $opts -version"
+                + " 2>/dev/null && echo started");
+    assertThat(run.status()).as(run.output()).isZero();
+    List<String> lines = run.output().lines().toList();
+    assertThat(lines.getLast()).isEqualTo("started");
+    String[] first = lines.getFirst().split(" ");
+    int major = Integer.parseInt(first[1]);
+    List<String> opts = List.of(first).subList(2, first.length);
+    assertThat(opts).contains("-XX:+UseSerialGC", "-Xms224m", "-Xmx224m", "-Xmn96m");
+    if (major >= 23) {
+      assertThat(opts).contains("-XX:TrimNativeHeapInterval=5000");
+    } else {
+      assertThat(opts).noneMatch(o -> o.startsWith("-XX:TrimNativeHeapInterval"));
+    }
+  }
+
+  /**
+   * The bench scripts that start the jar (or the bare service) themselves take the launcher's JVM
+   * options from hotpath_java_opts rather than a copy, which would measure another configuration
+   * once the defaults change.
+   */
+  @Test
+  void theBenchScriptsUseTheLaunchersJvmOptions() throws IOException {
+    List<String> copies;
+    try (var scripts = Files.list(ROOT.resolve("scripts"))) {
+      copies =
+          scripts
+              .filter(f -> f.getFileName().toString().matches("bench-.*\\.sh"))
+              .filter(f -> read(f).contains("-XX:+UseSerialGC"))
+              .map(f -> f.getFileName().toString())
+              .toList();
+    }
+    assertThat(copies).isEmpty();
+    assertThat(Files.readString(ROOT.resolve("hotpath")))
+        .contains("${HOTPATH_JAVA_OPTS:-$(hotpath_java_opts)}");
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private static int indexOfFirst(List<String> lines, String fragment) {
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).contains(fragment)) {
