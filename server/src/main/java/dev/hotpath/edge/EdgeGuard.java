@@ -248,6 +248,9 @@ public final class EdgeGuard {
             conn.valve,
             framing,
             () -> refusedBelowVertx(conn),
+            // a miss being loaded below Vert.x: the connection is not idle (its statement's
+            // deadline bounds the wait); answered, its idle time starts again
+            () -> conn.deadlineNanos = Long.MAX_VALUE,
             () -> closing);
       }
     }

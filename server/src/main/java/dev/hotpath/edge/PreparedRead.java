@@ -123,6 +123,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private final @Nullable Valve valve;
   private final @Nullable BodyFraming framing;
   private final Runnable answered;
+  private final Runnable busy;
   private final BooleanSupplier draining;
 
   /** The connection's context, duplicated for each load; null: every miss goes to Vert.x. */
@@ -175,12 +176,14 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       @Nullable Valve valve,
       @Nullable BodyFraming framing,
       Runnable answered,
+      Runnable busy,
       BooleanSupplier draining) {
     this.reads = reads;
     this.connection = connection;
     this.valve = valve;
     this.framing = framing;
     this.answered = answered;
+    this.busy = busy;
     this.draining = draining;
     this.context =
         reads.loads != null && connection instanceof ConnectionBase base ? base.context() : null;
@@ -192,6 +195,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * encoder).
    *
    * @param answered run after each request answered here (the edge guard's idle time and pause)
+   * @param busy run as a load starts here (the connection is not idle while it is outstanding)
    * @param draining whether the server drains (every request then goes to Vert.x)
    */
   static void install(
@@ -201,13 +205,16 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       @Nullable Valve valve,
       @Nullable BodyFraming framing,
       Runnable answered,
+      Runnable busy,
       BooleanSupplier draining) {
     if (pipeline.context(ENCODER) != null
         && pipeline.context(VERTX) != null
         && pipeline.context("chunkedWriter") == null
         && pipeline.context("ssl") == null) {
       pipeline.addBefore(
-          VERTX, NAME, new PreparedRead(reads, connection, valve, framing, answered, draining));
+          VERTX,
+          NAME,
+          new PreparedRead(reads, connection, valve, framing, answered, busy, draining));
       // not with h2c: Vert.x then sets up the HTTP/1.x pipeline on the first request, from inside
       // its decoder, which cannot be replaced while it decodes
       if (reads.options != null
@@ -704,6 +711,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     // the caller lets its message go; a head that is the whole request stays for a pass up
     ReferenceCountUtil.retain(request);
     loading = miss;
+    busy.run();
     java.util.Objects.requireNonNull(context).duplicate().dispatch((Handler<Void>) miss);
     miss.stage.whenComplete(miss);
     return true;
