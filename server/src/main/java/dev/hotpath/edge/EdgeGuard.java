@@ -65,7 +65,7 @@ public final class EdgeGuard {
 
   private long drainGraceMillis;
 
-  /** Cached order reads answered below Vert.x, when set ({@link #prepare}). */
+  /** Order reads (cached or loaded) answered below Vert.x, when set ({@link #prepare}). */
   private PreparedReads prepared;
 
   /** Requests in flight, oldest (first to time out) first. */

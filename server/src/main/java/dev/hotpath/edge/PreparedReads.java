@@ -26,9 +26,10 @@ import org.jspecify.annotations.Nullable;
  * What the {@link PreparedRead} handlers of one event loop share: the route {@code GET
  * /v1/orders/{id}} as the contract describes it (its scopes, admission class and rate cost, its
  * name for the metrics, traces and access log), the steps that run for it (authentication's token
- * cache, admission, rate limits, observability), where a cached order is found, and the bytes of
- * the response head that never change (the status line's successor fields: the security headers,
- * the rate-limit policy, the caching and content headers). One per event loop.
+ * cache, admission, rate limits, observability), where a cached order is found and how a missing
+ * one is loaded, and the bytes of the response head that never change (the status line's successor
+ * fields: the security headers, the rate-limit policy, the caching and content headers). One per
+ * event loop.
  */
 public final class PreparedReads {
   static final String PREFIX = "/v1/orders/";
