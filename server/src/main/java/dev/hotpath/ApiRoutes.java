@@ -191,8 +191,9 @@ final class ApiRoutes {
     // the same two reads ahead of the router, for the requests whose answer cannot differ
     lean[0].get("/v1/orders/:id", orders::get);
     lean[0].get("/v1/customers/:id/orders", orders::listForCustomer);
-    // and a cached order below Vert.x's HTTP server, on HTTP/1.1 in cleartext, where its steps
-    // have a request-level form: authenticated, observed, no replicas (read-your-writes)
+    // and an order below Vert.x's HTTP server, cached or loaded by the route's own load, on
+    // HTTP/1.1 in cleartext, where its steps have a request-level form: authenticated, observed,
+    // no replicas (read-your-writes)
     var orderScopes = contract.scopes("GET", "/v1/orders/:id");
     if (shared.auth().isPresent()
         && orderScopes.isPresent()
@@ -204,6 +205,7 @@ final class ApiRoutes {
           .prepare(
               new PreparedReads(
                   orders::cachedHit,
+                  orders::loaded,
                   shared.auth().get(),
                   orderScopes.get(),
                   orderPolicy,

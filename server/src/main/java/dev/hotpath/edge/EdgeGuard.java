@@ -65,7 +65,7 @@ public final class EdgeGuard {
 
   private long drainGraceMillis;
 
-  /** Cached order reads answered below Vert.x, when set ({@link #prepare}). */
+  /** Order reads (cached or loaded) answered below Vert.x, when set ({@link #prepare}). */
   private PreparedReads prepared;
 
   /** Requests in flight, oldest (first to time out) first. */
@@ -248,6 +248,9 @@ public final class EdgeGuard {
             conn.valve,
             framing,
             () -> refusedBelowVertx(conn),
+            // a miss being loaded below Vert.x: the connection is not idle (its statement's
+            // deadline bounds the wait); answered, its idle time starts again
+            () -> conn.deadlineNanos = Long.MAX_VALUE,
             () -> closing);
       }
     }

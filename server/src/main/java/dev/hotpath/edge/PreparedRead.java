@@ -3,6 +3,7 @@ package dev.hotpath.edge;
 import dev.hotpath.edge.admission.RateLimiter;
 import dev.hotpath.edge.admission.Valve;
 import dev.hotpath.edge.auth.Principal;
+import dev.hotpath.http.Deadline;
 import dev.hotpath.http.Representation;
 import dev.hotpath.observe.AccessLog;
 import dev.hotpath.observe.ClientAddress;
@@ -27,20 +28,26 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.HttpUtils;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Answers a cached {@code GET /v1/orders/{id}} below Vert.x's HTTP server, in the connection's
- * Netty pipeline between the request decoder (after the admission valve and the body framing) and
+ * Answers a {@code GET /v1/orders/{id}} below Vert.x's HTTP server, in the connection's Netty
+ * pipeline between the request decoder (after the admission valve and the body framing) and
  * Vert.x's handler: no Vert.x request or response, no routing context, no header validation of
  * bytes this server builds from trusted values. The same steps run as on the lean route, in
  * request-level form: the header count and URI bounds, authentication by the token cache and the
@@ -53,16 +60,28 @@ import org.jspecify.annotations.Nullable;
  * Cache-Control}, both {@code Vary}, {@code Last-Modified}, {@code Content-Type}, {@code
  * content-length}, {@code Server-Timing}, then the body, in one buffer and one write.
  *
+ * <p>An order the cache does not hold is loaded here as the route loads it ({@link
+ * PreparedReads#loads}: the cache's load, which fills it, or the load alone when it keeps nothing),
+ * on a context duplicated from the connection's, as Vert.x duplicates one per request, where the
+ * request's trace counts and times the query (its span, {@code Server-Timing}'s {@code db} and
+ * {@code cache;desc=miss}) and the route's deadline bounds the statement; the admission slot is
+ * held and the rate limits charged across the load. While it is outstanding, whatever arrives on
+ * the connection waits here, in order, with reading stopped. A load that fails, finds no order, or
+ * one the principal may not see leaves the request to Vert.x after all, as it arrived (the slot
+ * given back without a latency sample, the charge refunded, the trace dropped): Vert.x answers it
+ * exactly as before, a failure path that may query again. A connection closed during the load gives
+ * its slot back and is counted and logged as Vert.x counts one (499); nothing is written.
+ *
  * <p>Taken only when nothing could make the answer differ and the answer is known at once: a GET
  * over HTTP/1.1, kept alive, with no body, no query, no conditional header, no {@code
  * Accept-Encoding}, {@code Expect}, {@code Upgrade} or client deadline, one plain {@code Host} (a
  * name or address and a port: Vert.x answers 400 to a request without a valid one), a plain {@code
  * Accept} (none, {@code *}{@code /*}, {@code application/json}), an id of 1 to 18 digits without a
  * leading zero, a bearer token already verified (in the token cache) that grants the route's
- * scopes, an order the cache holds for a principal that may see it, room in admission and quota in
- * every bucket; and only while no earlier request of the connection is still with Vert.x (so
- * HTTP/1.1's order of answers holds) and the server is not draining. Anything else passes up to
- * Vert.x unchanged, as before: a miss, a 401, 403, 404, 304 or 429, a HEAD.
+ * scopes, an order the cache holds (or loads) for a principal that may see it, room in admission
+ * and quota in every bucket; and only while no earlier request of the connection is still with
+ * Vert.x (so HTTP/1.1's order of answers holds) and the server is not draining. Anything else
+ * passes up to Vert.x unchanged, as before: a 401, 403, 404, 304 or 429, a HEAD.
  *
  * <p>Confined to the connection's event loop.
  */
@@ -75,6 +94,14 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   /** Requests answered here, in the whole process (tests read it). */
   private static final java.util.concurrent.atomic.LongAdder ANSWERED =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Of those, the misses loaded here (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder LOADED =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Misses loaded here, then passed up to Vert.x after all (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder LEFT_UP =
       new java.util.concurrent.atomic.LongAdder();
 
   private static final byte[] STATUS_AND_ID =
@@ -96,8 +123,25 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private final @Nullable Valve valve;
   private final @Nullable BodyFraming framing;
   private final Runnable answered;
+  private final Runnable busy;
   private final BooleanSupplier draining;
+
+  /** The connection's context, duplicated for each load; null: every miss goes to Vert.x. */
+  private final @Nullable ContextInternal context;
+
   private ChannelHandlerContext encoder;
+  private ChannelHandlerContext self;
+
+  /** The miss whose load is outstanding: what arrives meanwhile waits in {@link #waiting}. */
+  private @Nullable Miss loading;
+
+  private @Nullable ArrayDeque<Object> waiting;
+
+  /** Reading was stopped while messages waited for a load. */
+  private boolean paused;
+
+  /** When the request being answered was admitted (the admission clock). */
+  private long admittedAt;
 
   /** Requests passed up to Vert.x whose response has not ended. */
   private int passedUp;
@@ -132,13 +176,17 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       @Nullable Valve valve,
       @Nullable BodyFraming framing,
       Runnable answered,
+      Runnable busy,
       BooleanSupplier draining) {
     this.reads = reads;
     this.connection = connection;
     this.valve = valve;
     this.framing = framing;
     this.answered = answered;
+    this.busy = busy;
     this.draining = draining;
+    this.context =
+        reads.loads != null && connection instanceof ConnectionBase base ? base.context() : null;
   }
 
   /**
@@ -147,6 +195,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * encoder).
    *
    * @param answered run after each request answered here (the edge guard's idle time and pause)
+   * @param busy run as a load starts here (the connection is not idle while it is outstanding)
    * @param draining whether the server drains (every request then goes to Vert.x)
    */
   static void install(
@@ -156,13 +205,16 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       @Nullable Valve valve,
       @Nullable BodyFraming framing,
       Runnable answered,
+      Runnable busy,
       BooleanSupplier draining) {
     if (pipeline.context(ENCODER) != null
         && pipeline.context(VERTX) != null
         && pipeline.context("chunkedWriter") == null
         && pipeline.context("ssl") == null) {
       pipeline.addBefore(
-          VERTX, NAME, new PreparedRead(reads, connection, valve, framing, answered, draining));
+          VERTX,
+          NAME,
+          new PreparedRead(reads, connection, valve, framing, answered, busy, draining));
       // not with h2c: Vert.x then sets up the HTTP/1.x pipeline on the first request, from inside
       // its decoder, which cannot be replaced while it decodes
       if (reads.options != null
@@ -241,10 +293,15 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.encoder = ctx.pipeline().context(ENCODER);
+    this.self = ctx;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (loading != null) {
+      hold(ctx, msg);
+      return;
+    }
     if (discarding) {
       ReferenceCountUtil.release(msg); // after a head the decoder would have refused
       return;
@@ -337,7 +394,66 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       ReferenceCountUtil.release(held);
       held = null;
     }
+    Miss miss = loading;
+    if (miss != null) {
+      // closed during the load: the slot back (a closed connection says nothing of the server's
+      // latency), counted and logged as Vert.x counts a request closed before its response
+      loading = null;
+      PreparedReads r = reads;
+      if (miss.inFlight > 0) {
+        r.gate.endBelow(miss.start, miss.inFlight, 429);
+      }
+      bytesWritten = 0;
+      held = miss.request;
+      r.observability.closeBelow(miss.trace, CLOSED, this);
+      held = null;
+      ReferenceCountUtil.release(miss.request);
+    }
+    if (waiting != null) {
+      waiting.forEach(ReferenceCountUtil::release);
+      waiting.clear();
+    }
     ctx.fireChannelInactive();
+  }
+
+  /** The status a request is counted and logged under when its connection closed first. */
+  private static final int CLOSED = 499;
+
+  /**
+   * Keeps a message that arrived while a load is outstanding, to be handled in order once it is
+   * answered; reading stops meanwhile (Vert.x holds pipelined requests the same way).
+   */
+  private void hold(ChannelHandlerContext ctx, Object msg) {
+    ArrayDeque<Object> q = waiting;
+    if (q == null) {
+      waiting = q = new ArrayDeque<>(4);
+    }
+    q.add(msg);
+    paused = true;
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  /**
+   * Handles the messages that waited for a load, until one starts another; then reads again.
+   *
+   * @param up whether the loaded request went up to Vert.x
+   */
+  private void resume(ChannelHandlerContext ctx, boolean up) {
+    ArrayDeque<Object> q = waiting;
+    while (q != null && loading == null && !q.isEmpty()) {
+      up = true;
+      channelRead(ctx, q.poll());
+    }
+    if (loading == null && paused) {
+      paused = false;
+      if (ctx.channel().isActive()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    }
+    if (up) {
+      // what went up to Vert.x outside a read of the socket: it flushes what it wrote at its end
+      ctx.fireChannelReadComplete();
+    }
   }
 
   /** A 1xx response (100 Continue) is complete in itself and does not end the exchange. */
@@ -510,31 +626,57 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       return false;
     }
     Representation rep = r.hits.apply(heldId);
-    if (rep == null || !principal.mayAccess(rep.owner())) {
+    if (rep == null) {
+      return context != null && load(request, principal);
+    }
+    if (!principal.mayAccess(rep.owner())) {
       return false;
     }
-    int inFlight = r.gate.admitBelow(r.policy);
+    int inFlight = admit(principal);
     if (inFlight < 0) {
       return false;
     }
-    long start = r.clock.getAsLong();
-    RateLimiter.Charged charged = null;
-    if (r.limiter != null) {
-      charged = this.charged;
-      if (!r.limiter.chargeBelow(principal, client(), r.policy.cost(), charged)) {
-        if (inFlight > 0) {
-          r.gate.endBelow(start, inFlight, 429); // the slot back, no latency sample
-        }
-        return false;
-      }
+    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
+    trace.cache(true);
+    send(request, rep, trace, inFlight, admittedAt);
+    return true;
+  }
+
+  /**
+   * Takes an admission slot and charges the rate limits for a request of {@code principal}: the
+   * number in flight it was admitted with (0 when admission does not apply), its time in {@link
+   * #admittedAt}; -1, with nothing taken, when it must go the ordinary way (to wait, or be
+   * refused).
+   */
+  private int admit(Principal principal) {
+    PreparedReads r = reads;
+    int inFlight = r.gate.admitBelow(r.policy);
+    if (inFlight < 0) {
+      return -1;
     }
-    RequestTrace trace;
+    long start = r.clock.getAsLong();
+    admittedAt = start;
+    if (r.limiter != null
+        && !r.limiter.chargeBelow(principal, client(), r.policy.cost(), charged)) {
+      if (inFlight > 0) {
+        r.gate.endBelow(start, inFlight, 429); // the slot back, no latency sample
+      }
+      return -1;
+    }
+    return inFlight;
+  }
+
+  /**
+   * Writes the 200 of {@code rep} for an admitted request, gives its slot back and closes its trace
+   * (the route's timer, span and access-log line); the request is let go.
+   */
+  private void send(
+      HttpRequest request, Representation rep, RequestTrace trace, int inFlight, long start) {
+    PreparedReads r = reads;
     try {
-      trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
-      trace.cache(true);
       // counted before the answer leaves: a client that has it sees it counted
       ANSWERED.increment();
-      write(rep, trace, charged);
+      write(rep, trace, r.limiter != null ? charged : null);
     } finally {
       if (inFlight > 0) {
         r.gate.endBelow(start, inFlight, 200); // given back whatever happened
@@ -551,7 +693,129 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     held = null;
     ReferenceCountUtil.release(request);
     answered.run();
+  }
+
+  /**
+   * Takes a miss: admitted and charged, its trace opened, its load started on a context of its own;
+   * true while it loads (the request is kept until it is answered or passed up), false, with
+   * nothing taken, when it must go to Vert.x now.
+   */
+  private boolean load(HttpRequest request, Principal principal) {
+    PreparedReads r = reads;
+    int inFlight = admit(principal);
+    if (inFlight < 0) {
+      return false;
+    }
+    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
+    Miss miss = new Miss(request, principal, heldId, inFlight, admittedAt, trace);
+    // the caller lets its message go; a head that is the whole request stays for a pass up
+    ReferenceCountUtil.retain(request);
+    loading = miss;
+    busy.run();
+    java.util.Objects.requireNonNull(context).duplicate().dispatch((Handler<Void>) miss);
+    miss.stage.whenComplete(miss);
     return true;
+  }
+
+  /** The outcome of a miss's load, on the connection's event loop. */
+  private void loaded(Miss miss) {
+    if (loading != miss) {
+      return; // the connection closed first: its slot was given back
+    }
+    loading = null;
+    Representation rep = miss.rep;
+    boolean answeredHere =
+        miss.failure == null && rep != null && miss.principal.mayAccess(rep.owner());
+    if (answeredHere) {
+      LOADED.increment();
+      send(miss.request, rep, miss.trace, miss.inFlight, miss.start);
+    } else {
+      // not a plain 200: to Vert.x as it arrived, which answers it as before (its 404, its problem)
+      LEFT_UP.increment();
+      PreparedReads r = reads;
+      if (miss.inFlight > 0) {
+        r.gate.endBelow(miss.start, miss.inFlight, 429); // the slot back, no latency sample
+      }
+      if (r.limiter != null) {
+        r.limiter.refundBelow(miss.principal, client(), r.policy.cost());
+      }
+      HttpRequest request = miss.request;
+      if (request instanceof LastHttpContent) {
+        passedUp++;
+        if (!refused(request)) {
+          passing = false;
+        }
+        self.fireChannelRead(request);
+      } else {
+        passUp(self, request);
+        if (!discarding) {
+          forward(self, LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+      }
+    }
+    resume(self, !answeredHere);
+  }
+
+  /**
+   * A miss being loaded: started on its own context (as {@link Handler}), its outcome taken where
+   * the load completes (as {@link BiConsumer}) and brought to the event loop (as {@link Runnable}).
+   */
+  private final class Miss
+      implements Handler<Void>, BiConsumer<@Nullable Representation, Throwable>, Runnable {
+    final HttpRequest request;
+    final Principal principal;
+    final long id;
+    final int inFlight;
+    final long start;
+    final RequestTrace trace;
+    CompletionStage<@Nullable Representation> stage;
+    @Nullable Representation rep;
+    @Nullable Throwable failure;
+
+    Miss(
+        HttpRequest request,
+        Principal principal,
+        long id,
+        int inFlight,
+        long start,
+        RequestTrace trace) {
+      this.request = request;
+      this.principal = principal;
+      this.id = id;
+      this.inFlight = inFlight;
+      this.start = start;
+      this.trace = trace;
+    }
+
+    /** On the request's context: its trace and the route's deadline bound, then the load. */
+    @Override
+    public void handle(Void v) {
+      PreparedReads r = reads;
+      Observability.bindBelow(trace);
+      Deadline.bindBelow(r.route.routeClass());
+      try {
+        stage = java.util.Objects.requireNonNull(r.loads).apply(id);
+      } catch (RuntimeException e) {
+        stage = java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+    }
+
+    @Override
+    public void accept(@Nullable Representation loaded, Throwable failed) {
+      rep = loaded;
+      failure = failed;
+      io.netty.channel.EventLoop loop = self.channel().eventLoop();
+      if (loop.inEventLoop()) {
+        run();
+      } else {
+        loop.execute(this); // a load shared with another event loop's miss
+      }
+    }
+
+    @Override
+    public void run() {
+      loaded(this);
+    }
   }
 
   private void write(
@@ -611,6 +875,18 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   /** Requests answered below Vert.x so far in this process. */
   static long answered() {
     return ANSWERED.sum();
+  }
+
+  /** Of those, the misses loaded below Vert.x. */
+  static long loaded() {
+    return LOADED.sum();
+  }
+
+  /**
+   * Misses loaded below Vert.x and then passed up to it (no order, not the principal's, failed).
+   */
+  static long leftToVertx() {
+    return LEFT_UP.sum();
   }
 
   // what the access log reads of the exchange answered here

@@ -17,6 +17,7 @@ import io.vertx.core.http.HttpServerOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
@@ -25,14 +26,23 @@ import org.jspecify.annotations.Nullable;
  * What the {@link PreparedRead} handlers of one event loop share: the route {@code GET
  * /v1/orders/{id}} as the contract describes it (its scopes, admission class and rate cost, its
  * name for the metrics, traces and access log), the steps that run for it (authentication's token
- * cache, admission, rate limits, observability), where a cached order is found, and the bytes of
- * the response head that never change (the status line's successor fields: the security headers,
- * the rate-limit policy, the caching and content headers). One per event loop.
+ * cache, admission, rate limits, observability), where a cached order is found and how a missing
+ * one is loaded, and the bytes of the response head that never change (the status line's successor
+ * fields: the security headers, the rate-limit policy, the caching and content headers). One per
+ * event loop.
  */
 public final class PreparedReads {
   static final String PREFIX = "/v1/orders/";
 
   final LongFunction<@Nullable Representation> hits;
+
+  /**
+   * The JSON representation of an order by id as the route obtains it on a miss (the cache's load,
+   * or the load alone when the cache keeps nothing); null when it loads nothing; null inside when
+   * there is no such order. Called on the request's context; completes on any thread.
+   */
+  final @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads;
+
   final Authenticator auth;
   final int requiredScopes;
   final RoutePolicy policy;
@@ -62,6 +72,8 @@ public final class PreparedReads {
   /**
    * @param hits the cached JSON representation of an order by id with all its fields, or null when
    *     the cache does not hold it loaded and found
+   * @param loads the same representation as the route obtains it on a miss, loaded (see {@link
+   *     #loads}); null leaves every miss to Vert.x
    * @param scopes the scopes the route requires
    * @param limiter the rate limiter when the route is limited
    * @param options the HTTP server's options (its decoder's limits), or null to keep Vert.x's
@@ -69,6 +81,7 @@ public final class PreparedReads {
    */
   public PreparedReads(
       LongFunction<@Nullable Representation> hits,
+      @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads,
       Authenticator auth,
       List<String> scopes,
       RoutePolicy policy,
@@ -81,6 +94,7 @@ public final class PreparedReads {
       int maxUrlBytes,
       @Nullable HttpServerOptions options) {
     this.hits = hits;
+    this.loads = loads;
     this.auth = auth;
     this.requiredScopes = Scope.mask(scopes);
     this.policy = policy;

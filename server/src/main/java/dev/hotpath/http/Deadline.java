@@ -73,6 +73,19 @@ public record Deadline(LongSupplier clock, long startNanos, long endNanos) {
     }
   }
 
+  /**
+   * Bounds the database calls made on the current context by the budget of {@code routeClass} from
+   * now, as {@link #begin} bounds those of a routed request: for a request answered below Vert.x
+   * ({@code edge.PreparedRead}), which has no routing context and carries no timeout of its own. A
+   * statement still unanswered at the deadline fails its load.
+   */
+  public static void bindBelow(String routeClass) {
+    Duration budget = BUDGETS.get(routeClass);
+    if (budget != null) {
+      RequestDeadline.bind(System.nanoTime() + budget.toNanos(), null, failure -> {});
+    }
+  }
+
   /** {@code budget}, or the client's own timeout in milliseconds when that is shorter. */
   static Duration tighter(Duration budget, String clientMillis) {
     if (clientMillis == null || clientMillis.isEmpty() || clientMillis.length() > 9) {

@@ -298,6 +298,15 @@ public final class Observability {
   }
 
   /**
+   * Makes a trace of {@link #openBelow} the one of the current context (a context duplicated for
+   * the request, as Vert.x duplicates one for a request it receives): the database calls made from
+   * it are counted and timed against the trace, as the tracer counts those of a routed request.
+   */
+  public static void bindBelow(RequestTrace t) {
+    CurrentContext.put(Tracing.LOCAL, t);
+  }
+
+  /**
    * Closes a trace of {@link #openBelow} whose response of {@code status} was written: the route's
    * timer, the exported span and the access-log line, as {@link Tracing} closes one for Vert.x.
    */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -230,6 +231,20 @@ public final class OrderReads {
     // a miss is neither counted nor loaded here: the ordinary way it goes next counts and loads it
     return orders.hit(
         CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON));
+  }
+
+  /**
+   * The JSON representation of order {@code id} with all its fields as {@link #get} obtains it on a
+   * miss: the cache's entry, loaded (and kept) by the one load all concurrent misses share, or the
+   * load alone when the cache keeps nothing. Completes with null when there is no such order, on
+   * any thread; fails as the load fails. Run on the request's context: its trace counts the query
+   * and learns the miss, its deadline bounds the statement. For a miss answered below Vert.x
+   * ({@code edge.PreparedRead}), which checks the owner itself.
+   */
+  public CompletableFuture<@Nullable Representation> loaded(long id) {
+    return orders
+        .get(CacheKey.of(Kind.ORDER, id, OrderRepresentation.FIELDS.all(), 0, Format.JSON))
+        .thenApply(entry -> entry.found() ? entry.representation() : null);
   }
 
   private Future<Optional<Representation>> loadOrder(CacheKey key) {

@@ -44,10 +44,14 @@ public final class RequestDeadline {
 
   /**
    * Bounds the database work of the request on the current context by {@code endNanos} (a {@link
-   * System#nanoTime()} reading) until {@code response} has started; {@code fail} answers the
-   * request with a failure when work it cannot abandon (a lent connection) outlives the deadline.
+   * System#nanoTime()} reading) until {@code response} has started (null: a request answered
+   * without a Vert.x response, bound until its work ends); {@code fail} answers the request with a
+   * failure when work it cannot abandon (a lent connection) outlives the deadline.
    */
-  public static void bind(long endNanos, HttpServerResponse response, Consumer<Throwable> fail) {
+  public static void bind(
+      long endNanos,
+      @org.jspecify.annotations.Nullable HttpServerResponse response,
+      Consumer<Throwable> fail) {
     CurrentContext.put(LOCAL, new RequestDeadline(endNanos, response, fail));
   }
 

@@ -1,7 +1,11 @@
 package dev.hotpath.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hotpath.App;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.TestServer;
 import dev.hotpath.support.Tokens;
@@ -11,20 +15,28 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A cached {@code GET /v1/orders/{id}} is answered below Vert.x ({@link PreparedRead}); everything
- * else passes up to Vert.x as before. Over real sockets: the answer below Vert.x is the router's,
- * byte for byte (status line, every header in order, body) but for the per-request values (ids,
- * timings, the quota left); a miss, a refusal, another customer's order, a revalidation, a HEAD, a
+ * A {@code GET /v1/orders/{id}} is answered below Vert.x ({@link PreparedRead}), from the cache or
+ * loaded by the route's own load; everything else passes up to Vert.x as before. Over real sockets:
+ * the answer below Vert.x is the router's, byte for byte (status line, every header in order, body)
+ * but for the per-request values (ids, timings, the quota left); a miss the route does not answer
+ * 200 (no such order, another customer's, a failed load), a refusal, a revalidation, a HEAD, a
  * body, {@code Connection: close} and HTTP/1.0 are left to Vert.x and answered as before; pipelined
- * requests are answered in order. {@link PreparedRead#answered} tells which way each request went.
+ * requests are answered in order, a load holding back what follows it. {@link
+ * PreparedRead#answered} and {@link PreparedRead#loaded} tell which way each request went.
  */
 class PreparedReadTest {
   static final TestServer server = TestServer.get();
@@ -95,14 +107,190 @@ class PreparedReadTest {
     assertSame(below, routedIds);
   }
 
+  /** {@code Server-Timing} of a miss that made the route's one query. */
+  private static final Pattern MISS_TIMING =
+      Pattern.compile(
+          "db;dur=\\d+\\.\\d{3};desc=\"1 queries\", cache;desc=miss, deps;dur=0\\.000,"
+              + " app;dur=\\d+\\.\\d{3}");
+
+  /**
+   * A miss is loaded below Vert.x by the route's own load: the answer is the router's byte for byte
+   * (its {@code Server-Timing} names the one query and the miss as the route's does), the cache is
+   * filled (the next read is a hit), and the route's timer and access-log line count it.
+   */
   @Test
-  void aMissIsLeftToVertx() throws Exception {
+  void aMissIsLoadedBelowVertxAndAnsweredAsTheRouterAnswersIt() throws Exception {
     String token = tokens.customer(customer);
+    // verified once by the router (so that it is in the token cache), by a 404: the count of 200s
+    // is read at once, and a route's timer counts its answer just after it is written
+    assertThat(one(get(999_999_999_997L, token, ROUTED))).startsWith("HTTP/1.1 404 ");
+    double timed = requests(200);
     long before = PreparedRead.answered();
-    String first = one(get(second, token, ""));
+    long loadedBefore = PreparedRead.loaded();
+    String first = one(get(second, token, "X-Request-Id: miss-below-" + second + "\r\n"));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(PreparedRead.loaded() - loadedBefore).isEqualTo(1);
+    assertThat(first).startsWith("HTTP/1.1 200").contains("\"id\":" + second);
+    assertThat(header(first, "Server-Timing")).matches(MISS_TIMING);
+    // timed just after the answer is written
+    await().atMost(Duration.ofSeconds(10)).until(() -> requests(200) - timed >= 1);
+    assertThat(requests(200) - timed).isEqualTo(1);
+    // filled: the next read is a hit, below Vert.x too
+    before = PreparedRead.answered();
+    String hit = one(get(second, token, ""));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(PreparedRead.loaded() - loadedBefore).isEqualTo(1);
+    assertThat(hit).contains("cache;desc=hit");
+    assertSame(first, hit);
+    assertSame(first, one(get(second, token, ROUTED)));
+    // the router's own miss, on an order nobody read yet, has the same Server-Timing
+    long third = fx.order(customer, fx.product(100, 10), 1);
+    server.awaitConsumers();
+    String routedMiss = one(get(third, token, ROUTED));
+    assertThat(header(routedMiss, "Server-Timing")).matches(MISS_TIMING);
+    if (app() == server.app()) {
+      JsonNode line = accessLogLine("miss-below-" + second);
+      assertThat(line.get("route").asText()).isEqualTo("/v1/orders/:id");
+      assertThat(line.get("path").asText()).isEqualTo("/v1/orders/" + second);
+      assertThat(line.get("status").asInt()).isEqualTo(200);
+      assertThat(line.get("db_queries").asInt()).isEqualTo(1);
+      assertThat(line.get("cache").asText()).isEqualTo("miss");
+      assertThat(line.get("bytes").asLong()).isPositive();
+      assertThat(line.get("trace_id").asText()).hasSize(32);
+    }
+  }
+
+  /**
+   * A miss the route answers otherwise goes to Vert.x as it arrived: an order that does not exist
+   * and another customer's order get the router's 404; a load that fails (the orders locked past
+   * the route's deadline, on an instance with no grace past it) gets the router's problem; a client
+   * that closes during a load leaves no admission slot taken and is counted as Vert.x counts one.
+   */
+  @Test
+  void aMissTheRouteDoesNotAnswer200IsLeftToVertx() throws Exception {
+    String token = tokens.customer(customer);
+    assertThat(one(get(order, token, ROUTED))).startsWith("HTTP/1.1 200"); // the token verified
+    long before = PreparedRead.answered();
+    long left = PreparedRead.leftToVertx();
+    String missing = one(get(999_999_999_999L, token, ""));
+    assertThat(missing).startsWith("HTTP/1.1 404 ");
+    assertSame(missing, one(get(999_999_999_999L, token, ROUTED)));
+    String others = one(get(othersOrder, token, ""));
+    assertThat(others).startsWith("HTTP/1.1 404 ");
     assertThat(PreparedRead.answered() - before).isZero();
-    assertThat(first).startsWith("HTTP/1.1 200").contains("cache;desc=miss");
-    assertSame(first, one(get(second, token, ROUTED)).replace("cache;desc=hit", "cache;desc=miss"));
+    assertThat(PreparedRead.leftToVertx() - left).isEqualTo(2);
+
+    App strict = App.start(server.secondInstance(Map.of("HOTPATH_DB_DEADLINE_GRACE_MS", "0")));
+    try (Connection lock = server.database().openJdbc();
+        Statement st = lock.createStatement()) {
+      // the token verified on this instance too (nothing cached but a "not found"); its first
+      // statements may miss the budget on a busy machine (a new pool, nothing prepared yet)
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  exchange(strict.port(), get(999_999_999_998L, token, ROUTED), 1)
+                      .get(0)
+                      .startsWith("HTTP/1.1 404 "));
+      lock.setAutoCommit(false);
+      st.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+      before = PreparedRead.answered();
+      left = PreparedRead.leftToVertx();
+      String failed = exchange(strict.port(), get(order, token, ""), 1).get(0);
+      String routed = exchange(strict.port(), get(second, token, ROUTED), 1).get(0);
+      lock.rollback();
+      assertThat(failed).startsWith("HTTP/1.1 5");
+      assertThat(failed.substring(0, 12)).isEqualTo(routed.substring(0, 12));
+      assertThat(problemType(failed)).isEqualTo(problemType(routed)).endsWith("database-timeout");
+      assertThat(PreparedRead.answered() - before).isZero();
+      assertThat(PreparedRead.leftToVertx() - left).as("loaded below, failed, left").isEqualTo(1);
+    } finally {
+      strict.close();
+    }
+  }
+
+  /**
+   * A client that closes its connection while its miss is loaded below Vert.x (the orders locked,
+   * the statement waiting) leaves no admission slot taken, is counted as Vert.x counts a request
+   * closed before its response (499) and is written nothing; the load still fills the cache.
+   */
+  @Test
+  void aClientThatClosesDuringALoadLeavesNoSlotTaken() throws Exception {
+    String token = tokens.customer(customer);
+    Registry registry = new Registry(app());
+    assertThat(one(get(second, token, ROUTED))).startsWith("HTTP/1.1 200"); // the token verified
+    double closed = registry.requests(499);
+    long answered = PreparedRead.answered();
+    long left = PreparedRead.leftToVertx();
+    try (Connection lock = server.database().openJdbc();
+        Statement st = lock.createStatement()) {
+      lock.setAutoCommit(false);
+      st.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+      try (Socket socket = new Socket("localhost", port())) {
+        OutputStream out = socket.getOutputStream();
+        out.write(get(order, token, "").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        await().atMost(Duration.ofSeconds(30)).until(() -> registry.inFlight() >= 1);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> registry.inFlight() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> registry.requests(499) > closed);
+      lock.rollback();
+    }
+    assertThat(registry.requests(499)).isEqualTo(closed + 1);
+    assertThat(PreparedRead.answered() - answered).isZero();
+    assertThat(PreparedRead.leftToVertx() - left).as("closed while loaded below").isZero();
+    // the load completed all the same and filled the cache: the next read is a hit
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> one(get(order, token, "")).contains("cache;desc=hit"));
+  }
+
+  private static String problemType(String response) {
+    int at = response.indexOf("\"type\":\"");
+    assertThat(at).as(response).isPositive();
+    return response.substring(at + 8, response.indexOf('"', at + 8));
+  }
+
+  /** The route's timer and the admission gauge of an instance. */
+  private record Registry(App app) {
+    double requests(int status) {
+      return app
+          .observability()
+          .registry()
+          .find("http_server_requests")
+          .tag("route", "/v1/orders/:id")
+          .tag("status", Integer.toString(status))
+          .timers()
+          .stream()
+          .mapToDouble(t -> t.count())
+          .sum();
+    }
+
+    double inFlight() {
+      return app.observability().registry().get("hotpath_admission_in_flight").gauge().value();
+    }
+  }
+
+  private double requests(int status) {
+    return new Registry(app()).requests(status);
+  }
+
+  /** The access-log line of the request with {@code requestId}, once written. */
+  private static JsonNode accessLogLine(String requestId) throws Exception {
+    AtomicReference<String> found = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              try (var lines = Files.lines(server.accessLog())) {
+                lines
+                    .filter(l -> l.contains("\"" + requestId + "\""))
+                    .findFirst()
+                    .ifPresent(found::set);
+              }
+              return found.get() != null;
+            });
+    return new ObjectMapper().readTree(found.get());
   }
 
   /**
@@ -198,20 +386,49 @@ class PreparedReadTest {
   }
 
   /**
-   * Requests written in one TCP segment are answered in order: one left to Vert.x (a miss) holds
-   * back the cached one behind it, which Vert.x then answers too; two cached ones are both answered
-   * below it.
+   * Requests written in one TCP segment are answered in order: a miss being loaded below Vert.x
+   * holds back what follows it (a cached one, one for Vert.x, another miss); one left to Vert.x
+   * holds back the cached one behind it, which Vert.x then answers too; cached ones are all
+   * answered below it.
    */
   @Test
   void pipelinedRequestsAreAnsweredInOrder() throws Exception {
     String token = tokens.customer(customer);
     assertThat(one(get(order, token, ROUTED))).startsWith("HTTP/1.1 200");
+    long product = fx.product(100, 10);
+    long third = fx.order(customer, product, 1);
+    long fourth = fx.order(customer, product, 2);
+    server.awaitConsumers();
     long before = PreparedRead.answered();
+    long loaded = PreparedRead.loaded();
+    // a miss below, a hit below, a miss with Vert.x (which holds back the rest: they go to it)
     List<String> answers =
-        exchange(request(second, token, "") + request(order, token, ""), 2, false);
+        exchange(
+            request(second, token, "")
+                + request(order, token, "")
+                + request(fourth, token, ROUTED)
+                + request(othersOrder, token, "")
+                + request(order, token, ""),
+            5,
+            false);
     assertThat(answers.get(0)).contains("\"id\":" + second).contains("cache;desc=miss");
     assertThat(answers.get(1)).contains("\"id\":" + order);
-    assertThat(PreparedRead.answered() - before).isZero();
+    assertThat(answers.get(2)).contains("\"id\":" + fourth).contains("cache;desc=miss");
+    assertThat(answers.get(3)).startsWith("HTTP/1.1 404 ");
+    assertThat(answers.get(4)).contains("\"id\":" + order);
+    assertThat(PreparedRead.loaded() - loaded).isEqualTo(1);
+    assertThat(PreparedRead.answered() - before).isEqualTo(2);
+
+    before = PreparedRead.answered();
+    answers =
+        exchange(
+            request(third, token, "") + request(order, token, "") + request(second, token, ""),
+            3,
+            false);
+    assertThat(answers.get(0)).contains("\"id\":" + third).contains("cache;desc=miss");
+    assertThat(answers.get(1)).contains("\"id\":" + order);
+    assertThat(answers.get(2)).contains("\"id\":" + second);
+    assertThat(PreparedRead.answered() - before).isEqualTo(3);
 
     before = PreparedRead.answered();
     answers =
@@ -289,7 +506,12 @@ class PreparedReadTest {
 
   /** The port of the server under test: the suite's (with h2c), or one of its own. */
   int port() {
-    return server.app().port();
+    return app().port();
+  }
+
+  /** The server under test. */
+  App app() {
+    return server.app();
   }
 
   private static void assertSame(String below, String routed) {
@@ -332,7 +554,16 @@ class PreparedReadTest {
    * their {@code content-length}; none for a HEAD's, a 304's or when {@code head}).
    */
   private List<String> exchange(String requests, int n, boolean head) throws IOException {
-    try (Socket socket = new Socket("localhost", port())) {
+    return exchange(port(), requests, n, head);
+  }
+
+  private static List<String> exchange(int port, String requests, int n) throws IOException {
+    return exchange(port, requests, n, false);
+  }
+
+  private static List<String> exchange(int port, String requests, int n, boolean head)
+      throws IOException {
+    try (Socket socket = new Socket("localhost", port)) {
       OutputStream out = socket.getOutputStream();
       out.write(requests.getBytes(StandardCharsets.US_ASCII));
       out.flush();

@@ -24,7 +24,7 @@ class PreparedReadWithoutH2cTest extends PreparedReadTest {
   }
 
   @Override
-  int port() {
-    return plain.port();
+  App app() {
+    return plain;
   }
 }

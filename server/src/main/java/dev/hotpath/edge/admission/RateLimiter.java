@@ -386,17 +386,7 @@ public final class RateLimiter {
 
     /** Puts back what {@link #charge} took from this process's buckets. */
     private void giveBackLocally(@Nullable String client, String address) {
-      Bucket c = client == null ? null : clients.getIfPresent(client);
-      Bucket a = addressQuota > 0 ? addresses.getIfPresent(address) : null;
-      if (c != null) {
-        c.addTokens(cost);
-      }
-      if (a != null) {
-        a.addTokens(cost);
-      }
-      if (global != null) {
-        global.addTokens(cost);
-      }
+      giveBack(client, address, cost);
     }
 
     void refund(RoutingContext ctx) {
@@ -486,6 +476,32 @@ public final class RateLimiter {
     into.left = r;
     into.reset = reset(quota, r);
     return true;
+  }
+
+  /**
+   * Gives back what {@link #chargeBelow} took for a request that then went the ordinary way after
+   * all (its miss could not be answered below Vert.x), whose route charges it again.
+   */
+  public void refundBelow(Principal principal, String address, int cost) {
+    giveBack(
+        clientQuota <= 0 || principal == Principal.UNRESTRICTED ? null : principal.subject(),
+        address,
+        cost);
+  }
+
+  /** Puts back {@code cost} units {@link #charge} took from this process's buckets. */
+  private void giveBack(@Nullable String client, String address, int cost) {
+    Bucket c = client == null ? null : clients.getIfPresent(client);
+    Bucket a = addressQuota > 0 ? addresses.getIfPresent(address) : null;
+    if (c != null) {
+      c.addTokens(cost);
+    }
+    if (a != null) {
+      a.addTokens(cost);
+    }
+    if (global != null) {
+      global.addTokens(cost);
+    }
   }
 
   /**
