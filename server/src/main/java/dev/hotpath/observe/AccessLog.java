@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +63,18 @@ public final class AccessLog implements AutoCloseable {
   private final int keep;
   private final long maxAgeMillis;
   private final LongSupplier millisClock;
-  private OutputStream out;
+
+  /** Null after a failed write until the file is opened again. */
+  private @Nullable OutputStream out;
+
   private long written;
+
+  /** Lines in the stream's buffer, not yet flushed. */
+  private int unflushed;
+
+  /** Writing failed and has not succeeded since. */
+  private boolean failing;
+
   private long startedMillis;
   private long agesCheckedMillis = Long.MIN_VALUE / 2;
   private final ScheduledExecutorService writer;
@@ -164,6 +175,7 @@ public final class AccessLog implements AutoCloseable {
   /** Shifts NAME.1..NAME.(keep-1) up by one, NAME to NAME.1, and starts a new NAME. */
   private void rotate() throws IOException {
     out.flush();
+    unflushed = 0;
     out.close();
     Files.deleteIfExists(rotated(keep + 1));
     if (keep == 0) {
@@ -209,6 +221,11 @@ public final class AccessLog implements AutoCloseable {
 
   long dropped() {
     return dropped.sum();
+  }
+
+  /** Lines queued and not yet written. */
+  int pending() {
+    return size.get();
   }
 
   /** Lines left out by sampling (their requests are counted by the lines written). */
@@ -290,28 +307,90 @@ public final class AccessLog implements AutoCloseable {
     pending.add(line);
   }
 
-  /** Writes what is queued; runs on the writer thread (and once more on close). */
+  /**
+   * Writes what is queued; runs on the writer thread (and once more on close). A line leaves the
+   * queue once it is in the stream's buffer. A write, flush or rotation that fails (a full disk, a
+   * directory gone or read-only) closes the file: the lines still queued wait, those in the lost
+   * buffer are counted as dropped, and the next drain opens the file again (one WARN when writing
+   * stops, one INFO when it starts again, not one per drain).
+   */
   synchronized void drain() {
+    if (out == null && !reopen()) {
+      return;
+    }
     try {
       String line;
-      int n = 0;
-      while ((line = pending.poll()) != null) {
+      while ((line = pending.peek()) != null) {
         byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
         if (path != null && written > 0 && written + bytes.length + 1 > fileBytes) {
           rotate();
         }
         out.write(bytes);
         out.write('\n');
+        pending.poll();
+        size.decrementAndGet();
+        unflushed++;
         written += bytes.length + 1;
-        n++;
       }
-      if (n > 0) {
-        size.addAndGet(-n);
+      if (unflushed > 0) {
         out.flush();
+        unflushed = 0;
       }
       enforceAge();
+      if (failing) {
+        failing = false;
+        log.info("access log writing again");
+      }
     } catch (IOException e) {
-      log.warn("access log write failed: {}", e.toString());
+      failed(e);
+    }
+  }
+
+  /** A write failed: the buffer's lines are lost (counted), the file is opened again next time. */
+  private void failed(IOException e) {
+    dropped.add(unflushed);
+    unflushed = 0;
+    if (!failing) {
+      failing = true;
+      log.warn(
+          "access log write failed ({}): lines wait, up to {}, until it can write again",
+          e.toString(),
+          MAX_PENDING);
+    }
+    if (path != null) {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // what it held is counted as dropped
+      }
+      out = null;
+    }
+  }
+
+  /** Opens the file again after a failure; false while it cannot. */
+  private boolean reopen() {
+    try {
+      long existing = Files.exists(path) ? Files.size(path) : 0;
+      out = append(path);
+      written = existing;
+      if (existing == 0) {
+        startedMillis = millisClock.getAsLong();
+      } else if (!endsWithNewline(path, existing)) {
+        out.write('\n'); // a line cut short by the failure is not joined to the next one
+        written++;
+      }
+      return true;
+    } catch (IOException e) {
+      out = null;
+      return false;
+    }
+  }
+
+  private static boolean endsWithNewline(Path path, long size) throws IOException {
+    try (var channel = Files.newByteChannel(path, StandardOpenOption.READ)) {
+      var last = java.nio.ByteBuffer.allocate(1);
+      channel.position(size - 1).read(last);
+      return last.get(0) == '\n';
     }
   }
 
@@ -324,6 +403,9 @@ public final class AccessLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     drain();
+    if (out == null) {
+      return;
+    }
     try {
       out.flush();
       if (path != null) {
