@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * queued without locks, and written in batches by one background thread every 50 ms. Measured here,
  * handing each line to an async logging appender cost about 6 microseconds of CPU per request (a
  * lock and a thread wake-up per line); this costs a queue append. When the writer falls more than
- * {@link #MAX_PENDING} lines behind, lines are dropped and counted, never waited for.
+ * {@link #MAX_PENDING} lines or {@link #MAX_PENDING_BYTES} behind, lines are dropped and counted,
+ * never waited for.
  *
  * <p>The log is bounded three ways (an unbounded one reached 11 GB here over a few benchmark
  * sittings and filled the disk). Size: a file is rotated before a line would take it past {@code
@@ -50,11 +51,21 @@ public final class AccessLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   static final int MAX_PENDING = 200_000;
+
+  /**
+   * Bound on the characters of the lines waiting (a line's characters are its bytes but for non-
+   * ASCII in a path or a User-Agent): 16 MiB, a few seconds of lines at full speed, whatever their
+   * length.
+   */
+  static final long MAX_PENDING_BYTES = 16L << 20;
+
   private static final CharSequence IDEMPOTENCY_KEY =
       HttpHeaders.createOptimized("Idempotency-Key");
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong pendingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final LongAdder dropped = new LongAdder();
   private final AccessSampler sampler;
   private final Map<String, Long> slowNanosByClass;
@@ -236,7 +247,7 @@ public final class AccessLog implements AutoCloseable {
   void write(RequestTrace t, HttpServerResponse response, int status, long nanos) {
     int weight = weigh(t, status, nanos);
     if (weight > 0) {
-      pending.add(line(t, response, status, nanos, weight));
+      queue(line(t, response, status, nanos, weight));
     }
   }
 
@@ -254,7 +265,7 @@ public final class AccessLog implements AutoCloseable {
       string(sb, "user_agent", exchange.header("User-Agent"));
       string(sb, "content_type", exchange.header("Content-Type"));
       string(sb, "idem_key", shortHash(exchange.header("Idempotency-Key")));
-      pending.add(rest(sb, t, status, nanos, exchange.bytesWritten(), weight));
+      queue(rest(sb, t, status, nanos, exchange.bytesWritten(), weight));
     }
   }
 
@@ -304,6 +315,17 @@ public final class AccessLog implements AutoCloseable {
   /** Queues a finished line (tests). */
   void enqueue(String line) {
     size.incrementAndGet();
+    queue(line);
+  }
+
+  /** Queues a line that has its place in {@link #size}, unless the lines waiting are too large. */
+  private void queue(String line) {
+    if (pendingBytes.addAndGet(line.length()) > MAX_PENDING_BYTES) {
+      pendingBytes.addAndGet(-line.length());
+      size.decrementAndGet();
+      dropped.increment();
+      return;
+    }
     pending.add(line);
   }
 
@@ -329,18 +351,19 @@ public final class AccessLog implements AutoCloseable {
         out.write('\n');
         pending.poll();
         size.decrementAndGet();
+        pendingBytes.addAndGet(-line.length());
         unflushed++;
         written += bytes.length + 1;
       }
       if (unflushed > 0) {
         out.flush();
         unflushed = 0;
+        if (failing) {
+          failing = false;
+          log.info("access log writing again");
+        }
       }
       enforceAge();
-      if (failing) {
-        failing = false;
-        log.info("access log writing again");
-      }
     } catch (IOException e) {
       failed(e);
     }
@@ -353,9 +376,10 @@ public final class AccessLog implements AutoCloseable {
     if (!failing) {
       failing = true;
       log.warn(
-          "access log write failed ({}): lines wait, up to {}, until it can write again",
+          "access log write failed ({}): lines wait, up to {} or {} bytes, until it can write again",
           e.toString(),
-          MAX_PENDING);
+          MAX_PENDING,
+          MAX_PENDING_BYTES);
     }
     if (path != null) {
       try {
