@@ -348,17 +348,7 @@ class ReportsTest {
       assertThat(event.get("type").asText()).isEqualTo("report.completed");
       assertThat(event.get("report_id").asLong()).isEqualTo(id);
       assertThat(event.get("result_url").asText()).isEqualTo("/v1/reports/" + id);
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(
-              () ->
-                  server
-                      .queryText(
-                          "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
-                              + id
-                              + "'")
-                      .strip()
-                      .equals("succeeded 2"));
+      awaitWebhook(id, "succeeded 2", Duration.ofSeconds(10));
       // a receiver down longer than the jobs' default five attempts still gets its event
       assertThat(
               server.queryLong(
@@ -419,19 +409,24 @@ class ReportsTest {
           .atMost(Duration.ofSeconds(60))
           .untilAsserted(
               () -> assertThat(closed.get()).as("the held connection closed").isPositive());
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () ->
-                  server
-                      .queryText(
-                          "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
-                              + id
-                              + "'")
-                      .strip()
-                      .equals("succeeded 2"));
+      awaitWebhook(id, "succeeded 2", Duration.ofSeconds(60));
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Waits until the webhook job of report {@code id} reads {@code statusAndAttempts}. */
+  private void awaitWebhook(long id, String statusAndAttempts, Duration atMost) {
+    await()
+        .atMost(atMost)
+        .until(
+            () ->
+                server
+                    .queryText(
+                        "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
+                            + id
+                            + "'")
+                    .strip()
+                    .equals(statusAndAttempts));
   }
 }
