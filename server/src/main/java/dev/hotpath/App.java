@@ -325,7 +325,9 @@ public final class App implements AutoCloseable {
                     inProcess,
                     (int) Math.min(Integer.MAX_VALUE, effective.server().bodyLimit()),
                     observability.registry(),
-                    vertx));
+                    vertx,
+                    openConnections,
+                    effective.limits().maxConnections()));
       } catch (RuntimeException e) {
         app.close();
         throw e;

@@ -80,8 +80,10 @@ import org.jspecify.annotations.Nullable;
  * leading zero, a bearer token already verified (in the token cache) that grants the route's
  * scopes, an order the cache holds (or loads) for a principal that may see it, room in admission
  * and quota in every bucket; and only while no earlier request of the connection is still with
- * Vert.x (so HTTP/1.1's order of answers holds) and the server is not draining. Anything else
- * passes up to Vert.x unchanged, as before: a 401, 403, 404, 304 or 429, a HEAD.
+ * Vert.x (so HTTP/1.1's order of answers holds), the connection can take more (its outbound buffer
+ * is below Netty's high-water mark: a client that does not read its answers is left to Vert.x,
+ * which stops reading the connection until the client reads) and the server is not draining.
+ * Anything else passes up to Vert.x unchanged, as before: a 401, 403, 404, 304 or 429, a HEAD.
  *
  * <p>Confined to the connection's event loop.
  */
@@ -98,6 +100,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   /** Of those, the misses loaded here (tests read it). */
   private static final java.util.concurrent.atomic.LongAdder LOADED =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Cached reads passed up because the connection's outbound buffer was full (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder HELD_FOR_FULL =
       new java.util.concurrent.atomic.LongAdder();
 
   /** Misses loaded here, then passed up to Vert.x after all (tests read it). */
@@ -620,6 +626,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * nothing taken (no slot, no quota, no trace), when it must go to Vert.x.
    */
   private boolean answer(HttpRequest request) {
+    if (!encoder.channel().isWritable()) {
+      // the client is not reading what it was sent: Vert.x answers this one and stops reading the
+      // connection until it can write again, where answering here would buffer without bound
+      HELD_FOR_FULL.increment();
+      return false;
+    }
     PreparedReads r = reads;
     Principal principal = r.auth.cachedPrincipal(heldToken);
     if (principal == null || !principal.has(r.requiredScopes)) {
@@ -880,6 +892,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   /** Of those, the misses loaded below Vert.x. */
   static long loaded() {
     return LOADED.sum();
+  }
+
+  /** Cached reads passed up to Vert.x because their connection could take no more (tests). */
+  static long heldForFullConnections() {
+    return HELD_FOR_FULL.sum();
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.hotpath.http;
 
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
@@ -8,6 +10,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.zip.Deflater;
@@ -17,9 +20,13 @@ import java.util.zip.GZIPOutputStream;
  * Swagger UI's files for {@code /docs}, served under {@code /docs/assets/{version}/{name}}: the URL
  * names the webjar's version, so a file can be cached as {@code immutable} (a new version is a new
  * URL). Each file is read and gzip-compressed once, on a worker thread at its first request, and
- * kept in memory for every event loop (the bundle shrinks from ~1.5 MB to ~0.4 MB); two first
- * requests racing may both compress it, the first result stays. Names outside the webjar are 404s
- * and are not remembered, so the memory kept is bounded by the webjar's files.
+ * kept in memory for every event loop (the bundle shrinks from ~1.5 MB to ~0.4 MB). Requests that
+ * come while a file is being loaded wait for that one load (each answered on its own event loop):
+ * before, each ran a load of its own, and 200 concurrent first requests for the bundle compressed
+ * it up to 200 times on the worker pool (about 9 s of CPU, 102 of them past the request timeout). A
+ * request already answered (its timeout's 503, a reset stream) is not written to again. Names
+ * outside the webjar are 404s and are not remembered, so the memory kept is bounded by the webjar's
+ * files.
  *
  * @param root the class-path folder of the webjar's files, without a trailing slash
  * @param version the webjar's version, the path segment that versions the URLs
@@ -34,6 +41,19 @@ public record DocsAssets(String root, String version) {
 
   private static final Map<String, Asset> LOADED = new ConcurrentHashMap<>();
 
+  /** Files being loaded: one load each, which the requests that come meanwhile wait for. */
+  private static final Map<String, CompletableFuture<Optional<Asset>>> LOADING =
+      new ConcurrentHashMap<>();
+
+  /** Files read (and compressed) since start, found or not (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder LOADS =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Files read since start. */
+  public static long loads() {
+    return LOADS.sum();
+  }
+
   /** The URL of {@code name} under the current version. */
   public String url(String name) {
     return "/docs/assets/" + version + "/" + name;
@@ -45,28 +65,66 @@ public record DocsAssets(String root, String version) {
       ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
       return;
     }
-    Asset cached = LOADED.get(root + "/" + name);
+    String resource = root + "/" + name;
+    Asset cached = LOADED.get(resource);
     if (cached != null) {
       send(ctx, cached);
       return;
     }
-    ctx.vertx()
-        .executeBlocking(() -> load(root + "/" + name), false)
+    Context context = ctx.vertx().getOrCreateContext();
+    LOADING
+        .computeIfAbsent(resource, r -> loadOnce(ctx.vertx(), r))
+        .whenComplete(
+            (asset, failure) ->
+                context.runOnContext(
+                    v -> {
+                      if (failure != null) {
+                        ctx.fail(failure);
+                      } else if (asset.isEmpty()) {
+                        ctx.fail(
+                            ProblemException.notFound(
+                                "Documentation asset " + ctx.request().path()));
+                      } else {
+                        send(ctx, asset.get());
+                      }
+                    }));
+  }
+
+  /**
+   * The one load of a file not loaded yet: kept until it ends, so that requests coming meanwhile
+   * wait for it. Called under {@link #LOADING}'s lock for the file; a load that ended between a
+   * request's look-up and this is seen here (the file is in {@link #LOADED} before its load leaves
+   * {@link #LOADING}).
+   */
+  private static CompletableFuture<Optional<Asset>> loadOnce(Vertx vertx, String resource) {
+    Asset loaded = LOADED.get(resource);
+    if (loaded != null) {
+      return CompletableFuture.completedFuture(Optional.of(loaded));
+    }
+    CompletableFuture<Optional<Asset>> done = new CompletableFuture<>();
+    vertx
+        .executeBlocking(() -> load(resource), false)
         .onComplete(
             ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-              } else if (ar.result().isEmpty()) {
-                ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
+              if (ar.succeeded()) {
+                ar.result().ifPresent(asset -> LOADED.put(resource, asset));
+              }
+              LOADING.remove(resource);
+              if (ar.succeeded()) {
+                done.complete(ar.result());
               } else {
-                Asset asset = LOADED.putIfAbsent(root + "/" + name, ar.result().get());
-                send(ctx, asset != null ? asset : ar.result().get());
+                done.completeExceptionally(ar.cause());
               }
             });
+    return done;
   }
 
   private static void send(RoutingContext ctx, Asset asset) {
     var response = ctx.response();
+    if (response.ended() || response.headWritten() || response.closed()) {
+      return; // answered meanwhile (the request's timeout) or gone (a reset stream, a closed
+      // socket)
+    }
     response
         .putHeader(Responses.CONTENT_TYPE, asset.contentType())
         .putHeader(Headers.CACHE_CONTROL, IMMUTABLE)
@@ -81,6 +139,7 @@ public record DocsAssets(String root, String version) {
 
   /** Reads and compresses one file; blocking. Empty when the webjar has no such file. */
   static Optional<Asset> load(String resource) {
+    LOADS.increment();
     try (InputStream in = DocsAssets.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
         return Optional.empty();

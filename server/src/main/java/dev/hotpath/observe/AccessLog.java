@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * queued without locks, and written in batches by one background thread every 50 ms. Measured here,
  * handing each line to an async logging appender cost about 6 microseconds of CPU per request (a
  * lock and a thread wake-up per line); this costs a queue append. When the writer falls more than
- * {@link #MAX_PENDING} lines behind, lines are dropped and counted, never waited for.
+ * {@link #MAX_PENDING} lines or {@link #MAX_PENDING_BYTES} behind, lines are dropped and counted,
+ * never waited for.
  *
  * <p>The log is bounded three ways (an unbounded one reached 11 GB here over a few benchmark
  * sittings and filled the disk). Size: a file is rotated before a line would take it past {@code
@@ -49,11 +51,21 @@ public final class AccessLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   static final int MAX_PENDING = 200_000;
+
+  /**
+   * Bound on the characters of the lines waiting (a line's characters are its bytes but for non-
+   * ASCII in a path or a User-Agent): 16 MiB, a few seconds of lines at full speed, whatever their
+   * length.
+   */
+  static final long MAX_PENDING_BYTES = 16L << 20;
+
   private static final CharSequence IDEMPOTENCY_KEY =
       HttpHeaders.createOptimized("Idempotency-Key");
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong pendingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final LongAdder dropped = new LongAdder();
   private final AccessSampler sampler;
   private final Map<String, Long> slowNanosByClass;
@@ -62,8 +74,18 @@ public final class AccessLog implements AutoCloseable {
   private final int keep;
   private final long maxAgeMillis;
   private final LongSupplier millisClock;
-  private OutputStream out;
+
+  /** Null after a failed write until the file is opened again. */
+  private @Nullable OutputStream out;
+
   private long written;
+
+  /** Lines in the stream's buffer, not yet flushed. */
+  private int unflushed;
+
+  /** Writing failed and has not succeeded since. */
+  private boolean failing;
+
   private long startedMillis;
   private long agesCheckedMillis = Long.MIN_VALUE / 2;
   private final ScheduledExecutorService writer;
@@ -164,6 +186,7 @@ public final class AccessLog implements AutoCloseable {
   /** Shifts NAME.1..NAME.(keep-1) up by one, NAME to NAME.1, and starts a new NAME. */
   private void rotate() throws IOException {
     out.flush();
+    unflushed = 0;
     out.close();
     Files.deleteIfExists(rotated(keep + 1));
     if (keep == 0) {
@@ -211,6 +234,11 @@ public final class AccessLog implements AutoCloseable {
     return dropped.sum();
   }
 
+  /** Lines queued and not yet written. */
+  int pending() {
+    return size.get();
+  }
+
   /** Lines left out by sampling (their requests are counted by the lines written). */
   long sampledOut() {
     return sampler.leftOut();
@@ -219,7 +247,7 @@ public final class AccessLog implements AutoCloseable {
   void write(RequestTrace t, HttpServerResponse response, int status, long nanos) {
     int weight = weigh(t, status, nanos);
     if (weight > 0) {
-      pending.add(line(t, response, status, nanos, weight));
+      queue(line(t, response, status, nanos, weight));
     }
   }
 
@@ -237,7 +265,7 @@ public final class AccessLog implements AutoCloseable {
       string(sb, "user_agent", exchange.header("User-Agent"));
       string(sb, "content_type", exchange.header("Content-Type"));
       string(sb, "idem_key", shortHash(exchange.header("Idempotency-Key")));
-      pending.add(rest(sb, t, status, nanos, exchange.bytesWritten(), weight));
+      queue(rest(sb, t, status, nanos, exchange.bytesWritten(), weight));
     }
   }
 
@@ -287,31 +315,106 @@ public final class AccessLog implements AutoCloseable {
   /** Queues a finished line (tests). */
   void enqueue(String line) {
     size.incrementAndGet();
+    queue(line);
+  }
+
+  /** Queues a line that has its place in {@link #size}, unless the lines waiting are too large. */
+  private void queue(String line) {
+    if (pendingBytes.addAndGet(line.length()) > MAX_PENDING_BYTES) {
+      pendingBytes.addAndGet(-line.length());
+      size.decrementAndGet();
+      dropped.increment();
+      return;
+    }
     pending.add(line);
   }
 
-  /** Writes what is queued; runs on the writer thread (and once more on close). */
+  /**
+   * Writes what is queued; runs on the writer thread (and once more on close). A line leaves the
+   * queue once it is in the stream's buffer. A write, flush or rotation that fails (a full disk, a
+   * directory gone or read-only) closes the file: the lines still queued wait, those in the lost
+   * buffer are counted as dropped, and the next drain opens the file again (one WARN when writing
+   * stops, one INFO when it starts again, not one per drain).
+   */
   synchronized void drain() {
+    if (out == null && !reopen()) {
+      return;
+    }
     try {
       String line;
-      int n = 0;
-      while ((line = pending.poll()) != null) {
+      while ((line = pending.peek()) != null) {
         byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
         if (path != null && written > 0 && written + bytes.length + 1 > fileBytes) {
           rotate();
         }
         out.write(bytes);
         out.write('\n');
+        pending.poll();
+        size.decrementAndGet();
+        pendingBytes.addAndGet(-line.length());
+        unflushed++;
         written += bytes.length + 1;
-        n++;
       }
-      if (n > 0) {
-        size.addAndGet(-n);
+      if (unflushed > 0) {
         out.flush();
+        unflushed = 0;
+        if (failing) {
+          failing = false;
+          log.info("access log writing again");
+        }
       }
       enforceAge();
     } catch (IOException e) {
-      log.warn("access log write failed: {}", e.toString());
+      failed(e);
+    }
+  }
+
+  /** A write failed: the buffer's lines are lost (counted), the file is opened again next time. */
+  private void failed(IOException e) {
+    dropped.add(unflushed);
+    unflushed = 0;
+    if (!failing) {
+      failing = true;
+      log.warn(
+          "access log write failed ({}): lines wait, up to {} or {} bytes, until it can write again",
+          e.toString(),
+          MAX_PENDING,
+          MAX_PENDING_BYTES);
+    }
+    if (path != null) {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // what it held is counted as dropped
+      }
+      out = null;
+    }
+  }
+
+  /** Opens the file again after a failure; false while it cannot. */
+  private boolean reopen() {
+    try {
+      long existing = Files.exists(path) ? Files.size(path) : 0;
+      out = append(path);
+      written = existing;
+      if (existing == 0) {
+        startedMillis = millisClock.getAsLong();
+      } else if (!endsWithNewline(path, existing)) {
+        out.write('\n'); // a line cut short by the failure is not joined to the next one
+        written++;
+      }
+      return true;
+    } catch (IOException e) {
+      out = null;
+      return false;
+    }
+  }
+
+  private static boolean endsWithNewline(Path path, long size) throws IOException {
+    try (var channel = Files.newByteChannel(path, StandardOpenOption.READ)) {
+      var last = java.nio.ByteBuffer.allocate(1);
+      channel.position(size - 1).read(last);
+      return last.get(0) == '\n';
     }
   }
 
@@ -324,6 +427,9 @@ public final class AccessLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     drain();
+    if (out == null) {
+      return;
+    }
     try {
       out.flush();
       if (path != null) {

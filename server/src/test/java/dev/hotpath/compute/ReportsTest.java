@@ -348,17 +348,7 @@ class ReportsTest {
       assertThat(event.get("type").asText()).isEqualTo("report.completed");
       assertThat(event.get("report_id").asLong()).isEqualTo(id);
       assertThat(event.get("result_url").asText()).isEqualTo("/v1/reports/" + id);
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(
-              () ->
-                  server
-                      .queryText(
-                          "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
-                              + id
-                              + "'")
-                      .strip()
-                      .equals("succeeded 2"));
+      awaitWebhook(id, "succeeded 2", Duration.ofSeconds(10));
       // a receiver down longer than the jobs' default five attempts still gets its event
       assertThat(
               server.queryLong(
@@ -370,5 +360,73 @@ class ReportsTest {
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * A receiver that answers a webhook with a body it never finishes, a byte at a time, does not
+   * hold the delivery's connection: the attempt is cut (its request reset) at the delivery's
+   * timeout and retried. Before, the job's timeout freed its slot but the request went on: the
+   * client's idle timeout never fired while bytes kept coming, the body was gathered in memory
+   * without bound, and later deliveries to the receiver queued behind the held connection.
+   */
+  @Test
+  void aReceiverThatNeverFinishesItsAnswerDoesNotHoldTheDelivery() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger closed = new AtomicInteger();
+    HttpServer receiver =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              if (calls.incrementAndGet() > 1) {
+                                req.response().setStatusCode(204).end();
+                                return;
+                              }
+                              var response = req.response().setChunked(true).setStatusCode(200);
+                              response.write("{");
+                              long drip =
+                                  vertx.setPeriodic(
+                                      200, t -> response.write(" ").onFailure(e -> {}));
+                              req.connection()
+                                  .closeHandler(
+                                      v -> {
+                                        vertx.cancelTimer(drip);
+                                        closed.incrementAndGet();
+                                      });
+                            }))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    try {
+      String callback = "http://127.0.0.1:" + receiver.actualPort() + "/hooks/reports";
+      Api.Response accepted = request(today, today, callback);
+      long id = accepted.json().get("id").asLong();
+      awaitDone(accepted.header("Location").orElseThrow());
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> assertThat(closed.get()).as("the held connection closed").isPositive());
+      awaitWebhook(id, "succeeded 2", Duration.ofSeconds(60));
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Waits until the webhook job of report {@code id} reads {@code statusAndAttempts}. */
+  private void awaitWebhook(long id, String statusAndAttempts, Duration atMost) {
+    await()
+        .atMost(atMost)
+        .until(
+            () ->
+                server
+                    .queryText(
+                        "SELECT status || ' ' || attempts FROM jobs WHERE dedupe_key = 'webhook:report-"
+                            + id
+                            + "'")
+                    .strip()
+                    .equals(statusAndAttempts));
   }
 }

@@ -48,7 +48,8 @@ class LimitsTest {
                     "HOTPATH_REQUEST_TIMEOUT_MS", "1000",
                     "HOTPATH_IDLE_TIMEOUT_MS", "1000",
                     "HOTPATH_MAX_CONNECTIONS", "4",
-                    "HOTPATH_MAX_HEADER_COUNT", "20")));
+                    "HOTPATH_MAX_HEADER_COUNT", "20",
+                    "HOTPATH_GRPC_PORT", Integer.toString(TestServer.freePort()))));
     api = Api.of("http://localhost:" + tight.port());
     trickler = Executors.newSingleThreadScheduledExecutor();
   }
@@ -180,23 +181,40 @@ class LimitsTest {
 
   @Test
   void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
+    // the limit is 4; the client above may still hold one pooled connection
+    assertTheFifthIsRefused(
+        tight.port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(), "a connection");
+  }
+
+  /**
+   * Connections to the gRPC port count against the same limit as the HTTP server's: before, the
+   * gRPC server took any number, and 19,990 idle TCP connections to it (nothing sent) held all of
+   * the demo server's 20,000 file descriptors, so the HTTP API answered nothing (not even {@code
+   * /health/live}) while they stayed open. Here each connection sends HTTP/2's preface and the
+   * server answers with its settings; one beyond the limit is closed unanswered.
+   */
+  @Test
+  void grpcConnectionsCountAgainstTheSameLimit() throws Exception {
+    byte[] preface =
+        java.util.HexFormat.of()
+            .parseHex("505249202a20485454502f322e300d0a0d0a534d0d0a0d0a" + "000000040000000000");
+    assertTheFifthIsRefused(tight.grpcPort().orElseThrow(), preface, "a gRPC connection");
+  }
+
+  /**
+   * With the server answering, opens up to five connections to {@code port}, each sending {@code
+   * hello}: one is closed unanswered, the fifth or the fourth (the client of {@link #api} may hold
+   * one pooled connection); then the server answers again.
+   */
+  private static void assertTheFifthIsRefused(int port, byte[] hello, String what)
+      throws Exception {
     Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> api.get("/health/live").status() == 200);
-    // the limit is 4; the client above may still hold one pooled connection
     List<Socket> held = new ArrayList<>();
-    String refused = null;
     try {
-      for (int i = 0; i < 5 && refused == null; i++) {
-        Socket s = connect();
-        held.add(s);
-        s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
-        s.setSoTimeout(5_000);
-        if (closedUnanswered(s)) {
-          refused = "connection " + (i + 1);
-        }
-      }
-      assertThat(refused).as("a connection beyond the 4th is closed unanswered").isNotNull();
+      String refused = firstRefused(port, hello, held);
+      assertThat(refused).as(what + " beyond the 4th is closed unanswered").isNotNull();
       assertThat(held.size()).isBetween(4, 5);
     } finally {
       for (Socket s : held) {
@@ -206,6 +224,23 @@ class LimitsTest {
     Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> api.get("/health/live").status() == 200);
+  }
+
+  /**
+   * Opens up to five connections to {@code port}, each sending {@code hello}, until one is closed
+   * unanswered; returns which (null when none was), the connections in {@code held}.
+   */
+  private static String firstRefused(int port, byte[] hello, List<Socket> held) throws IOException {
+    for (int i = 0; i < 5; i++) {
+      Socket s = new Socket("localhost", port);
+      held.add(s);
+      s.getOutputStream().write(hello);
+      s.setSoTimeout(5_000);
+      if (closedUnanswered(s)) {
+        return "connection " + (i + 1);
+      }
+    }
+    return null;
   }
 
   @Test
