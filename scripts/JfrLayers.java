@@ -83,6 +83,14 @@ public final class JfrLayers {
     LAYERS.put(
         "admission", new String[] {"dev.hotpath.edge.admission", "dev.hotpath.edge.EdgeGuard"});
     LAYERS.put(
+        "protobuf encoding",
+        new String[] {
+          "dev.hotpath.serve.OrderProtobuf",
+          "dev.hotpath.serve.ProtobufForms",
+          "dev.hotpath.serve.ProtobufGenerator",
+          "com.google.protobuf"
+        });
+    LAYERS.put(
         "JSON encoding",
         new String[] {
           "dev.hotpath.serve.OrderRepresentation",
@@ -106,6 +114,26 @@ public final class JfrLayers {
         new String[] {"io.vertx.pgclient", "io.vertx.sqlclient", "dev.hotpath.store"});
     LAYERS.put("handler (params, fields, response headers)", new String[] {"dev.hotpath"});
     LAYERS.put("routing (vertx-web)", new String[] {"io.vertx.ext.web"});
+    LAYERS.put("gRPC (grpc-java; hotpath's bridge)", new String[] {"io.grpc"});
+    LAYERS.put(
+        "HTTP/2 HPACK (Netty)",
+        new String[] {
+          "io.netty.handler.codec.http2.Hpack",
+          "io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder",
+          "io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder",
+          "io.netty.handler.codec.http2.DefaultHttp2Headers"
+        });
+    LAYERS.put(
+        "HTTP/2 frames, streams, flow control (Netty)",
+        new String[] {"io.netty.handler.codec.http2"});
+    LAYERS.put(
+        "HTTP/2 (Vert.x)",
+        new String[] {
+          "io.vertx.core.http.impl.Http2",
+          "io.vertx.core.http.impl.VertxHttp2",
+          "io.vertx.core.http.impl.VertxCompressorHttp2",
+          "io.vertx.core.http.impl.headers.Http2"
+        });
     LAYERS.put(
         "HTTP parse and encode (Vert.x, Netty codec)",
         new String[] {"io.vertx.core.http", "io.netty.handler.codec.http", "io.vertx.core.net"});
@@ -120,6 +148,7 @@ public final class JfrLayers {
     Path file = Path.of(args[0]);
     long requests = args.length > 1 ? Long.parseLong(args[1]) : 0;
     Map<String, Integer> samples = new HashMap<>();
+    Map<String, Integer> top = new HashMap<>();
     Map<Long, long[]> allocated = new HashMap<>();
     double pauseSeconds = 0;
     int total = 0;
@@ -136,6 +165,9 @@ public final class JfrLayers {
                   ? layer(e.getStackTrace().getFrames())
                   : "off the event loops: " + name.replaceAll("[-#]?\\d+$", "");
           samples.merge(layer, 1, Integer::sum);
+          if (TOP != null && layer.startsWith(TOP)) {
+            top.merge(topFrame(e.getStackTrace().getFrames()), 1, Integer::sum);
+          }
           total++;
         }
         case "jdk.ThreadAllocationStatistics" -> {
@@ -157,6 +189,14 @@ public final class JfrLayers {
     for (var row : rows) {
       System.out.printf("%5.1f %%  %s%n", 100.0 * row.getValue() / total, row.getKey());
     }
+    if (TOP != null) {
+      List<Map.Entry<String, Integer>> frames = new ArrayList<>(top.entrySet());
+      frames.sort((a, b) -> b.getValue() - a.getValue());
+      System.out.printf("top frames of the layers named %s...:%n", TOP);
+      for (var row : frames.subList(0, Math.min(25, frames.size()))) {
+        System.out.printf("  %5.1f %%  %s%n", 100.0 * row.getValue() / total, row.getKey());
+      }
+    }
     if (requests > 0) {
       long bytes = 0;
       for (long[] range : allocated.values()) {
@@ -166,6 +206,26 @@ public final class JfrLayers {
           "allocated %d B per request (all threads); collector pauses %.2f us per request%n",
           bytes / requests, pauseSeconds * 1e6 / requests);
     }
+  }
+
+  /** -Dtop=PREFIX: also list the top frames of the samples of the layers named so. */
+  private static final String TOP = System.getProperty("top");
+
+  /** A sample's top frame and the first non-JDK frame under it, when the top one is the JDK's. */
+  private static String topFrame(List<RecordedFrame> frames) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < frames.size() && i < 6; i++) {
+      var m = frames.get(i).getMethod();
+      String type = m.getType().getName();
+      if (b.length() > 0) {
+        b.append(" < ");
+      }
+      b.append(type.substring(type.lastIndexOf('.') + 1)).append('.').append(m.getName());
+      if (!startsWithAny(type, PLUMBING)) {
+        break;
+      }
+    }
+    return b.toString();
   }
 
   /** The layer of a sample: its top frame's that is not plumbing. */

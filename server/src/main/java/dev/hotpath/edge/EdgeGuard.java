@@ -305,7 +305,7 @@ public final class EdgeGuard {
   public void front(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     HttpServerResponse response = ctx.response();
-    SecurityHeaders.add(response.headers(), tls);
+    SecurityHeaders.add(response.headers(), tls, request.version() == HttpVersion.HTTP_2);
     Conn conn = connections.get(request.connection());
     if (conn != null) {
       conn.inFlight++;

@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,8 @@ public final class Responses {
   public static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
   public static final CharSequence LOCATION = HttpHeaders.createOptimized("Location");
   public static final CharSequence LINK = HttpHeaders.createOptimized("Link");
+  public static final Headers.Name CONTENT_TYPE_NAME = Headers.Name.of("Content-Type");
+  private static final Headers.Name LINK_NAME = Headers.Name.of("Link");
 
   private static volatile Consumer<RoutingContext> notModifiedHook = ctx -> {};
 
@@ -51,13 +54,14 @@ public final class Responses {
       return; // the request timed out and has been answered
     }
     boolean gzip = compression.useGzip(request.getHeader(Headers.ACCEPT_ENCODING), rep.length());
+    boolean h2 = request.version() == HttpVersion.HTTP_2;
     response
-        .putHeader(Headers.ETAG, gzip ? rep.gzipEtag() : rep.etag())
-        .putHeader(Headers.CACHE_CONTROL, policy.header())
-        .putHeader(Headers.VARY, Headers.ACCEPT_ENCODING);
+        .putHeader(Headers.ETAG_NAME.on(h2), gzip ? rep.gzipEtag() : rep.etag())
+        .putHeader(Headers.CACHE_CONTROL_NAME.on(h2), policy.header())
+        .putHeader(Headers.VARY_NAME.on(h2), Headers.ACCEPT_ENCODING);
     if (Format.negotiated(ctx)) {
       // a second field line (RFC 9110 section 5.3): the first stays what every route sends
-      response.headers().add(Headers.VARY, Format.ACCEPT);
+      response.headers().add(Headers.VARY_NAME.on(h2), Format.ACCEPT);
     }
     if (Conditional.notModified(request, rep)) {
       notModified(ctx);
@@ -65,14 +69,15 @@ public final class Responses {
       return;
     }
     if (rep.lastModified() != Representation.NO_DATE) {
-      response.putHeader(Headers.LAST_MODIFIED, rep.lastModifiedHeader());
+      response.putHeader(Headers.LAST_MODIFIED_NAME.on(h2), rep.lastModifiedHeader());
     }
     if (rep.nextCursor().isPresent()) {
-      response.putHeader(LINK, "<" + nextUri(ctx, rep.nextCursor().get()) + ">; rel=\"next\"");
+      response.putHeader(
+          LINK_NAME.on(h2), "<" + nextUri(ctx, rep.nextCursor().get()) + ">; rel=\"next\"");
     }
-    response.setStatusCode(200).putHeader(CONTENT_TYPE, rep.format().contentType());
+    response.setStatusCode(200).putHeader(CONTENT_TYPE_NAME.on(h2), rep.format().contentType());
     if (gzip) {
-      response.putHeader(Headers.CONTENT_ENCODING, Headers.GZIP).end(rep.gzip());
+      response.putHeader(Headers.CONTENT_ENCODING_NAME.on(h2), Headers.GZIP).end(rep.gzip());
     } else {
       response.end(rep.body());
     }
@@ -156,12 +161,16 @@ public final class Responses {
   /** As {@link #page(RoutingContext, Buffer, Optional)}, for a body in {@code format}. */
   public static void page(
       RoutingContext ctx, Format format, Buffer body, java.util.Optional<String> nextCursor) {
+    boolean h2 = ctx.request().version() == HttpVersion.HTTP_2;
     nextCursor.ifPresent(
-        c -> ctx.response().putHeader(LINK, "<" + nextUri(ctx, c) + ">; rel=\"next\""));
+        c -> ctx.response().putHeader(LINK_NAME.on(h2), "<" + nextUri(ctx, c) + ">; rel=\"next\""));
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(200).putHeader(CONTENT_TYPE, format.contentType()).end(body);
+    ctx.response()
+        .setStatusCode(200)
+        .putHeader(CONTENT_TYPE_NAME.on(h2), format.contentType())
+        .end(body);
   }
 
   static String nextUri(RoutingContext ctx, String cursor) {

@@ -25,10 +25,14 @@ public final class SecurityHeaders {
               + " img-src 'self' data:; connect-src 'self'; font-src 'self';"
               + " frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
 
-  /** A header's name and value. */
-  private record Header(AsciiString name, AsciiString value) {
+  /** A header's name (as HTTP/1.1 and HTTP/2 send it: {@link Headers.Name}) and value. */
+  private record Header(Headers.Name name, AsciiString value) {
     Header(String name, String value) {
-      this(AsciiString.cached(name), AsciiString.cached(value));
+      this(Headers.Name.of(name), AsciiString.cached(value));
+    }
+
+    Header(AsciiString name, AsciiString value) {
+      this(Headers.Name.of(name.toString()), value);
     }
   }
 
@@ -49,11 +53,16 @@ public final class SecurityHeaders {
 
   /** Adds the headers; {@code tls} adds Strict-Transport-Security. */
   public static void add(MultiMap headers, boolean tls) {
+    add(headers, tls, false);
+  }
+
+  /** As {@link #add(MultiMap, boolean)}, named as HTTP/2 names them when {@code http2}. */
+  public static void add(MultiMap headers, boolean tls, boolean http2) {
     for (Header h : ALWAYS) {
-      headers.add(h.name(), h.value());
+      headers.add(h.name().on(http2), h.value());
     }
     if (tls) {
-      headers.add(HSTS.name(), HSTS.value());
+      headers.add(HSTS.name().on(http2), HSTS.value());
     }
   }
 }

@@ -190,10 +190,16 @@ public final class Observability {
       return;
     }
     HttpServerResponse response = request.response();
-    response.putHeader(REQUEST_ID, trace.requestIdHeader());
+    // HTTP/2 names are lowercase: given so, Vert.x need not lowercase them for every response
+    boolean h2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+    response.putHeader(h2 ? REQUEST_ID_H2 : REQUEST_ID, trace.requestIdHeader());
     response.putHeader(TRACEPARENT, trace.traceparentHeader());
-    response.headersEndHandler(v -> response.putHeader(SERVER_TIMING, serverTiming(trace)));
+    CharSequence serverTiming = h2 ? SERVER_TIMING_H2 : SERVER_TIMING;
+    response.headersEndHandler(v -> response.putHeader(serverTiming, serverTiming(trace)));
   }
+
+  private static final CharSequence REQUEST_ID_H2 = HttpHeaders.createOptimized("x-request-id");
+  private static final CharSequence SERVER_TIMING_H2 = HttpHeaders.createOptimized("server-timing");
 
   private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
   private static final CharSequence TRACEPARENT = HttpHeaders.createOptimized("traceparent");

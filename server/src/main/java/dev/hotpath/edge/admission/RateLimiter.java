@@ -25,6 +25,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
@@ -65,6 +66,9 @@ public final class RateLimiter {
   public static final AsciiString RATE_LIMIT = AsciiString.cached("RateLimit");
   public static final AsciiString RATE_LIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
   private static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");
+  // as HTTP/2 sends them (lowercase), so that Vert.x need not lowercase them per response
+  private static final AsciiString RATE_LIMIT_H2 = AsciiString.cached("ratelimit");
+  private static final AsciiString RATE_LIMIT_POLICY_H2 = AsciiString.cached("ratelimit-policy");
 
   /** Route metadata: the route's {@link Charge}, for refunds of 304s. */
   static final String CHARGE_KEY = "hotpath.rate-charge";
@@ -293,9 +297,12 @@ public final class RateLimiter {
     }
 
     private void admit(RoutingContext ctx, @Nullable String client, long remaining) {
+      boolean h2 = ctx.request().version() == HttpVersion.HTTP_2;
       ctx.response()
-          .putHeader(RATE_LIMIT_POLICY, client == null ? policyWithoutClient : policyWithClient)
-          .putHeader(RATE_LIMIT, serviceLimit(reported(client), remaining));
+          .putHeader(
+              h2 ? RATE_LIMIT_POLICY_H2 : RATE_LIMIT_POLICY,
+              client == null ? policyWithoutClient : policyWithClient)
+          .putHeader(h2 ? RATE_LIMIT_H2 : RATE_LIMIT, serviceLimit(reported(client), remaining));
       ctx.next();
     }
 
