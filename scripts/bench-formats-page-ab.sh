@@ -10,7 +10,9 @@
 # end, per server and format, the CPU per request over all its segments, and each format's rate
 # over JSON's rate in the same round. JFR=1 records each server's CPU-time samples per format and
 # round (/tmp/hotpath-page-ab-{a,b}-{json,pb,grpc}-ROUND.jfr; JFR_SETTINGS: a .jfc, default
-# profile). Kills both servers on exit.
+# profile). The format grpch2 (not in the default FORMATS) sends gRPC's call with h2load, the C
+# client of the pb row, so that gRPC and protobuf/h2c differ on the server only; its non-2xx are
+# the calls the server ended other than OK (its /metrics). Kills both servers on exit.
 #   JAR_A=... JAR_B=... DATA_A=... DATA_B=... scripts/bench-formats-page-ab.sh
 #   (PORT_A=8132, PORT_B=8134, gRPC on PORT+1, CUSTOMER_ID=2, PAGE_LIMIT=20, ROUNDS=3, SEGMENT=10,
 #    CONNECTIONS=64, FORMATS="json pb grpc", GRPC_WARMUP=10)
@@ -103,6 +105,20 @@ pg_ticks() { # $1 postmaster: its own CPU, its reaped backends', and its live ba
 }
 declare -A cpu pgc req rate
 work="$(mktemp -d)"
+# grpch2's request: ListCustomerOrdersRequest {id: customer, limit} in gRPC's 5-byte framing
+python3 -c 'import sys
+def varint(v):
+    b = b""
+    while True:
+        if v < 0x80: return b + bytes([v])
+        b += bytes([v & 0x7F | 0x80]); v >>= 7
+m = b"\x08" + varint(int(sys.argv[1])) + b"\x18" + varint(int(sys.argv[2]))
+sys.stdout.buffer.write(b"\x00" + len(m).to_bytes(4, "big") + m)' "$customer" "$limit" >"$work/grpc-page.bin"
+# calls of ListCustomerOrders the server ended other than OK, from its /metrics
+grpc_not_ok() {
+  curl -fs "http://localhost:$1/metrics" |
+    awk '/^grpc_server_calls_seconds_count\{/ && /ListCustomerOrders/ && !/code="OK"/ {n += $NF} END {printf "%d", n}'
+}
 # the load generator's CPU seconds (user, system) over its run, on the last line of lg.txt
 timed() { /usr/bin/time -f 'LOADGEN_CPU %U %S' -o "$work/lg.txt" "$@"; }
 # $1 A|B, $2 format, $3 seconds, $4 counted (1) or warm-up, $5 round
@@ -131,6 +147,20 @@ run() {
       n="$(echo "$out" | awk '/^requests:/ {print $8}')"
       rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
       bad="$(echo "$out" | awk '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f}')"
+      ;;
+    grpch2)
+      # the same call as grpc, sent by h2load (the C client of the pb row) instead of the Java
+      # client: a unary gRPC call is a POST of one length-prefixed message; h2load counts the
+      # 200s, and the calls that ended other than OK are the server's own count of them
+      local before
+      before="$(grpc_not_ok "$port")"
+      t0="$(ticks "$pid")" p0="$(pg_ticks "$pg")"
+      out="$(timed h2load -c"$conns" -m1 -D "$3" -d "$work/grpc-page.bin" -H 'content-type: application/grpc' \
+        -H 'te: trailers' -H "$auth" "http://localhost:$((port + 1))/hotpath.v1.OrdersService/ListCustomerOrders")"
+      t1="$(ticks "$pid")" p1="$(pg_ticks "$pg")"
+      n="$(echo "$out" | awk '/^requests:/ {print $8}')"
+      rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
+      bad="$(echo "$out" | awk -v g="$(($(grpc_not_ok "$port") - before))" '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f + g}')"
       ;;
     grpc)
       "$java" -Dlimit="$limit" -Dwarmup="$grpc_warmup" -Dconnections=2 -cp "$jar_a" "$root/load/GrpcLoad.java" \
