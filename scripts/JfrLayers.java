@@ -17,7 +17,11 @@ import jdk.jfr.consumer.RecordingFile;
  * the samples, and with REQUESTS the bytes allocated per request (all threads, from
  * jdk.ThreadAllocationStatistics) and the collectors' pauses per request.
  *
- * <pre>java scripts/JfrLayers.java FILE.jfr [REQUESTS]</pre>
+ * <pre>java [-Dtop=LAYER] scripts/JfrLayers.java FILE.jfr [REQUESTS]</pre>
+ *
+ * <p>HTTP/2 (HPACK, frames and streams, Vert.x's HTTP/2), gRPC and protobuf have layers of their own,
+ * so that h2c and gRPC recordings split as HTTP/1.1 ones do; {@code -Dtop=LAYER} also lists the top
+ * frames of the samples of the layers whose names start so.
  */
 public final class JfrLayers {
   /** Frames no layer owns: the JDK and the plumbing of every layer. */

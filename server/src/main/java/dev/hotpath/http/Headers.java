@@ -23,7 +23,8 @@ public final class Headers {
    * HTTP/2 (RFC 9113 section 8.2.1). Vert.x's HTTP/2 response lowercases a name that is not, into a
    * new string for every response, which HPACK then hashes and compares character by character
    * against its table; the lowercase constant is used as it is, its hash kept, and found in the
-   * table by identity: about 3 us less per HTTP/2 response of 17 headers (README, "Formats").
+   * table by identity: 2.5-2.8 us of CPU instead of 3.7-4.4 for the fields of an h2c page
+   * (Http2HeaderNamesBench, in the tests).
    */
   public record Name(AsciiString http1, AsciiString http2) {
     public static Name of(String name) {
