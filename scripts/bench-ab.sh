@@ -10,8 +10,13 @@
 #   git -C /work/main archive HEAD | tar -x -C /tmp/ab-before && cp -a data /tmp/ab-before-data
 #   BEFORE_DATA=/tmp/ab-before-data scripts/bench-ab.sh /tmp/ab-before 10 10s
 # BEFORE_DATA: the before side's data dir (a copy of ./data: one embedded PostgreSQL per data dir);
-# AFTER_DATA (./data); BEFORE_PORT (8113), AFTER_PORT (8114). Both sides run their launcher's
-# defaults; the token is signed by ./data's development key, which the copy shares.
+# AFTER_DATA (./data); BEFORE_PORT (8113), AFTER_PORT (8114); WARMUP (20s: each side's wrk run
+# before the first round; on a busy machine the JIT needs longer, or the first rounds measure it);
+# BEFORE_ENV, AFTER_ENV: VAR=VALUE lines (a value may hold spaces) for that side's server only,
+# e.g. the launcher's old JVM flags against its new ones on one build (BEFORE_ROOT this checkout):
+#   BEFORE_ENV='HOTPATH_JAVA_OPTS=-XX:+UseSerialGC -Xms256m -Xmx256m -Xmn128m'
+# Both sides run their launcher's defaults otherwise; the token is signed by ./data's development
+# key, which the copy shares.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/find-jdk.sh"
@@ -21,13 +26,17 @@ rounds="${2:-10}"; duration="${3:-10s}"; script="${4:-order-by-id.lua}"; max_id=
 before_data="${BEFORE_DATA:?a copy of the demo data for the before side}"
 after_data="${AFTER_DATA:-$root/data}"
 before_port="${BEFORE_PORT:-8113}"; after_port="${AFTER_PORT:-8114}"
+warmup="${WARMUP:-20s}"
+before_env=(); after_env=()
+while IFS= read -r kv; do [ -n "$kv" ] && before_env+=("$kv"); done <<<"${BEFORE_ENV:-}"
+while IFS= read -r kv; do [ -n "$kv" ] && after_env+=("$kv"); done <<<"${AFTER_ENV:-}"
 TOKEN=$(HOTPATH_DATA_DIR="$after_data" "$root/hotpath" token --sub service:bench \
   --scope service,customers:read,orders:read --ttl 7200 2>/dev/null)
 export TOKEN
 values="$(mktemp)"
-env HOTPATH_PORT="$before_port" HOTPATH_DATA_DIR="$before_data" "$before_root/hotpath" serve --demo >"$values.before.log" 2>&1 &
+env "${before_env[@]}" HOTPATH_PORT="$before_port" HOTPATH_DATA_DIR="$before_data" "$before_root/hotpath" serve --demo >"$values.before.log" 2>&1 &
 before_pid=$!
-env HOTPATH_PORT="$after_port" HOTPATH_DATA_DIR="$after_data" "$root/hotpath" serve --demo >"$values.after.log" 2>&1 &
+env "${after_env[@]}" HOTPATH_PORT="$after_port" HOTPATH_DATA_DIR="$after_data" "$root/hotpath" serve --demo >"$values.after.log" 2>&1 &
 after_pid=$!
 trap 'kill -TERM $before_pid $after_pid 2>/dev/null; wait $before_pid $after_pid 2>/dev/null; rm -f "$values" "$values".*.log' EXIT
 for port in "$before_port" "$after_port"; do
@@ -35,7 +44,7 @@ for port in "$before_port" "$after_port"; do
     curl -sf "http://localhost:$port/health/ready" >/dev/null && break
     sleep 0.5
   done
-  MAX_ID="$max_id" wrk -t1 -c64 -d20s -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
+  MAX_ID="$max_id" wrk -t1 -c64 -d"$warmup" -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for r in $(seq 1 "$rounds"); do
