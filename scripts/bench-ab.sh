@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A/B of two builds on a busy machine: both servers up at once, each on its own copy of the demo
 # data, then wrk runs alternating between them (A, B, A, B, ...), each server's CPU per request
-# taken from /proc over its own runs only. Many short alternating runs see the same drifting load;
-# the script ends with each side's minimum and median and every value sorted. Restarting a server
+# taken from /proc over its own runs only, and its PostgreSQL's (each data dir runs its own). Many
+# short alternating runs see the same drifting load; the script ends with each side's minimum and
+# median and every value sorted. Restarting a server
 # per configuration (bench-compare.sh) gave runs of one build 9-64 us apart on a machine at load 20.
 #
 #   scripts/bench-ab.sh BEFORE_ROOT [ROUNDS] [DURATION] [SCRIPT] [MAX_ID]
@@ -38,7 +39,7 @@ env "${before_env[@]}" HOTPATH_PORT="$before_port" HOTPATH_DATA_DIR="$before_dat
 before_pid=$!
 env "${after_env[@]}" HOTPATH_PORT="$after_port" HOTPATH_DATA_DIR="$after_data" "$root/hotpath" serve --demo >"$values.after.log" 2>&1 &
 after_pid=$!
-trap 'kill -TERM $before_pid $after_pid 2>/dev/null; wait $before_pid $after_pid 2>/dev/null; rm -f "$values" "$values".*.log' EXIT
+trap 'kill -TERM $before_pid $after_pid 2>/dev/null; wait $before_pid $after_pid 2>/dev/null; rm -f "$values" "$values".pg "$values".*.log' EXIT
 for port in "$before_port" "$after_port"; do
   for _ in $(seq 1 240); do
     curl -sf "http://localhost:$port/health/ready" >/dev/null && break
@@ -47,25 +48,40 @@ for port in "$before_port" "$after_port"; do
   MAX_ID="$max_id" wrk -t1 -c64 -d"$warmup" -s "$root/scripts/wrk/$script" "http://localhost:$port" >/dev/null
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# PostgreSQL's CPU of a data dir's database: its postmaster's own and reaped children's ticks plus
+# each live child's (the backends of the server's pool live as long as the server)
+pg_ticks() {
+  local pm
+  pm=$(head -n1 "$1/pg/postmaster.pid" 2>/dev/null || true)
+  [ -n "$pm" ] && [ -r "/proc/$pm/stat" ] || { echo 0; return; }
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for child in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null; done
+  } | awk '{t += $1} END {print t}'
+}
 for r in $(seq 1 "$rounds"); do
   for side in before after; do
-    if [ "$side" = before ]; then port=$before_port; pid=$before_pid; else port=$after_port; pid=$after_pid; fi
-    c0=$(ticks "$pid")
+    if [ "$side" = before ]; then port=$before_port; pid=$before_pid; data=$before_data; else port=$after_port; pid=$after_pid; data=$after_data; fi
+    c0=$(ticks "$pid"); p0=$(pg_ticks "$data")
     out=$(MAX_ID="$max_id" wrk -t1 -c64 -d"$duration" -s "$root/scripts/wrk/$script" "http://localhost:$port")
-    c1=$(ticks "$pid")
+    c1=$(ticks "$pid"); p1=$(pg_ticks "$data")
     n=$(echo "$out" | awk '/requests in/ {print $1}')
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
     us=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
-    echo "round $r $side: $rps req/s, $n requests, ${non2xx:-0} non-2xx, server CPU $us us/request, load $(cut -d' ' -f1 /proc/loadavg)"
+    pg=$(awk -v t=$((p1 - p0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+    echo "round $r $side: $rps req/s, $n requests, ${non2xx:-0} non-2xx, server CPU $us us/request, PostgreSQL CPU $pg us/request, load $(cut -d' ' -f1 /proc/loadavg)"
     echo "$side $us" >>"$values"
+    echo "$side $pg" >>"$values.pg"
   done
 done
-for side in before after; do
-  grep "^$side " "$values" | awk '{print $2}' | sort -n | awk -v s="$side" '{a[NR] = $1}
-    END {
-      printf "%s: n=%d min %.2f median %.2f us/request (sorted:", s, NR, a[1], (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)
-      for (i = 1; i <= NR; i++) printf " %s", a[i]
-      print ")"
-    }'
+for what in server PostgreSQL; do
+  file=$values; [ "$what" = PostgreSQL ] && file=$values.pg
+  for side in before after; do
+    grep "^$side " "$file" | awk '{print $2}' | sort -n | awk -v s="$side" -v w="$what" '{a[NR] = $1}
+      END {
+        printf "%s %s CPU: n=%d min %.2f median %.2f us/request (sorted:", s, w, NR, a[1], (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)
+        for (i = 1; i <= NR; i++) printf " %s", a[i]
+        print ")"
+      }'
+  done
 done
