@@ -878,7 +878,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(CONTENT_LENGTH);
     decimal(out, length);
     out.writeBytes(SERVER_TIMING);
-    ByteBufUtil.writeAscii(out, Observability.serverTimingHeader(trace));
+    byte[] timing = reads.timing;
+    out.writeBytes(timing, 0, Observability.serverTimingHeader(trace, timing));
     out.writeBytes(END);
     out.writeBytes(body, body.readerIndex(), length);
     bytesWritten = length;
