@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
@@ -213,10 +214,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       Runnable answered,
       Runnable busy,
       BooleanSupplier draining) {
-    if (pipeline.context(ENCODER) != null
-        && pipeline.context(VERTX) != null
-        && pipeline.context("chunkedWriter") == null
-        && pipeline.context("ssl") == null) {
+    if (installable(pipeline)) {
       pipeline.addBefore(
           VERTX,
           NAME,
@@ -233,6 +231,21 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         ((PreparedRead) pipeline.get(NAME)).lenient = true;
       }
     }
+  }
+
+  /**
+   * Whether a handler may go in {@code pipeline}: an HTTP/1.x one without TLS, and without a
+   * handler between the decoder and Vert.x that pairs each request with its response as the
+   * response goes out (Netty's WebSocket extension handler, which Vert.x adds while WebSocket
+   * compression is offered): an answer written here, below it, would never pass it, and it would
+   * keep one entry per request for as long as the connection lives.
+   */
+  static boolean installable(ChannelPipeline pipeline) {
+    return pipeline.context(ENCODER) != null
+        && pipeline.context(VERTX) != null
+        && pipeline.context("chunkedWriter") == null
+        && pipeline.context("ssl") == null
+        && pipeline.get(WebSocketServerExtensionHandler.class) == null;
   }
 
   /**
@@ -865,7 +878,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     out.writeBytes(CONTENT_LENGTH);
     decimal(out, length);
     out.writeBytes(SERVER_TIMING);
-    ByteBufUtil.writeAscii(out, Observability.serverTimingHeader(trace));
+    byte[] timing = reads.timing;
+    out.writeBytes(timing, 0, Observability.serverTimingHeader(trace, timing));
     out.writeBytes(END);
     out.writeBytes(body, body.readerIndex(), length);
     bytesWritten = length;

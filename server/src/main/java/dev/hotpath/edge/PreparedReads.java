@@ -120,6 +120,12 @@ public final class PreparedReads {
                 + "\r\nVary: Accept-Encoding\r\nVary: Accept\r\n");
   }
 
+  /**
+   * Where the {@code Server-Timing} value of the response being written is made, before it is
+   * copied into the response's buffer: one per event loop, as {@link #buffer}.
+   */
+  final byte[] timing = new byte[Observability.SERVER_TIMING_BYTES];
+
   /** The least capacity of a response buffer: an order's head and body fit with room. */
   private static final int SPARE_BYTES = 2048;
 

@@ -221,9 +221,20 @@ public final class Observability {
    * ASCII bytes into one array, the header value without a copy.
    */
   static CharSequence serverTiming(RequestTrace t) {
+    byte[] b = new byte[SERVER_TIMING_BYTES];
+    return new AsciiString(b, 0, serverTiming(t, b), false);
+  }
+
+  /** The most bytes a {@code Server-Timing} value takes (its durations of up to 19 digits). */
+  public static final int SERVER_TIMING_BYTES = 160;
+
+  /**
+   * Writes the {@code Server-Timing} value of a request being answered into {@code b} (at least
+   * {@link #SERVER_TIMING_BYTES} long) from its start; returns its length.
+   */
+  private static int serverTiming(RequestTrace t, byte[] b) {
     long total = System.nanoTime() - t.startNanos;
     long app = Math.max(0, total - t.dbNanos - t.depsNanos);
-    byte[] b = new byte[160];
     int at = ascii(b, 0, "db;dur=");
     at = millis(b, at, t.dbNanos);
     at = ascii(b, at, ";desc=\"");
@@ -234,7 +245,7 @@ public final class Observability {
     }
     at = millis(b, ascii(b, at, ", deps;dur="), t.depsNanos);
     at = millis(b, ascii(b, at, ", app;dur="), app);
-    return new AsciiString(b, 0, at, false);
+    return at;
   }
 
   private static int ascii(byte[] b, int at, String s) {
@@ -334,9 +345,14 @@ public final class Observability {
     return t.traceparentHeader();
   }
 
-  /** The {@code Server-Timing} value of a trace being answered now. */
-  public static CharSequence serverTimingHeader(RequestTrace t) {
-    return serverTiming(t);
+  /**
+   * Writes the {@code Server-Timing} value of a trace being answered now into {@code into} (at
+   * least {@link #SERVER_TIMING_BYTES} long, reused from one request to the next by a caller
+   * confined to its thread) and returns its length: as {@link #serverTiming(RequestTrace)} without
+   * the array and the string around it per request.
+   */
+  public static int serverTimingHeader(RequestTrace t, byte[] into) {
+    return serverTiming(t, into);
   }
 
   /** The route timer, the query budget and the exported span of a request that ended. */
