@@ -12,6 +12,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,6 +39,11 @@ import java.util.concurrent.TimeUnit;
  * connection: the server reads each connection on one event loop, so the calls of one connection
  * were all served by one of its event loops (measured: 64 calls on one connection ran at a
  * quarter of the rate of 64 HTTP/1.1 connections, at ~90 ms p50, on the busy machine).
+ *
+ * <p>With {@code -Dframe=FILE} it only writes the call's request body (the length-prefixed message a
+ * gRPC call sends) to FILE and exits: scripts/bench-formats.sh sends it with h2load too, so that
+ * gRPC is also measured with the C client of the protobuf/h2c rows (this client costs several times
+ * h2load's CPU per call, on the cores the server shares).
  *
  * <pre>java -cp server/target/hotpath.jar load/GrpcLoad.java HOST:PORT TOKEN order|page ID [CURSOR] [SECONDS] [CONCURRENCY]</pre>
  */
@@ -69,6 +77,24 @@ public class GrpcLoad {
     int seconds = args.length > 5 ? Integer.parseInt(args[5]) : 20;
     int concurrency = args.length > 6 ? Integer.parseInt(args[6]) : 64;
     int connections = Integer.parseInt(System.getProperty("connections", "2"));
+    byte[] request =
+        what.equals("order")
+            ? GetOrderRequest.newBuilder().setId(id).build().toByteArray()
+            : ListCustomerOrdersRequest.newBuilder()
+                .setId(id)
+                .setLimit(limit)
+                .setCursor(cursor)
+                .build()
+                .toByteArray();
+    String frame = System.getProperty("frame");
+    if (frame != null) {
+      // the call's request as it goes in an HTTP/2 DATA frame (gRPC's length-prefixed message:
+      // not compressed, its length in 4 bytes, then the message), for a generic HTTP/2 client
+      ByteBuffer framed = ByteBuffer.allocate(5 + request.length);
+      framed.put((byte) 0).putInt(request.length).put(request);
+      Files.write(Path.of(frame), framed.array());
+      return;
+    }
     ManagedChannel[] channels = new ManagedChannel[connections];
     for (int i = 0; i < connections; i++) {
       channels[i] =
@@ -90,15 +116,6 @@ public class GrpcLoad {
             .setRequestMarshaller(BYTES)
             .setResponseMarshaller(BYTES)
             .build();
-    byte[] request =
-        what.equals("order")
-            ? GetOrderRequest.newBuilder().setId(id).build().toByteArray()
-            : ListCustomerOrdersRequest.newBuilder()
-                .setId(id)
-                .setLimit(limit)
-                .setCursor(cursor)
-                .build()
-                .toByteArray();
     Run warm = new Run(channels, method, md, request, concurrency, warmup);
     warm.await();
     System.out.println("measuring, client CPU ns: " + cpuNanos());

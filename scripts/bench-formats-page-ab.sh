@@ -105,15 +105,10 @@ pg_ticks() { # $1 postmaster: its own CPU, its reaped backends', and its live ba
 }
 declare -A cpu pgc req rate
 work="$(mktemp -d)"
-# grpch2's request: ListCustomerOrdersRequest {id: customer, limit} in gRPC's 5-byte framing
-python3 -c 'import sys
-def varint(v):
-    b = b""
-    while True:
-        if v < 0x80: return b + bytes([v])
-        b += bytes([v & 0x7F | 0x80]); v >>= 7
-m = b"\x08" + varint(int(sys.argv[1])) + b"\x18" + varint(int(sys.argv[2]))
-sys.stdout.buffer.write(b"\x00" + len(m).to_bytes(4, "big") + m)' "$customer" "$limit" >"$work/grpc-page.bin"
+# grpch2's request: ListCustomerOrdersRequest {id: customer, limit} as a gRPC call's body (its
+# length-prefixed message), written by GrpcLoad with the generated classes
+"$java" -Dlimit="$limit" -Dframe="$work/grpc-page.bin" -cp "$jar_a" "$root/load/GrpcLoad.java" \
+  localhost:0 - page "$customer"
 # calls of ListCustomerOrders the server ended other than OK, from its /metrics; CANCELLED is
 # left out: h2load resets the calls still in flight when its time is up (wrk's 499s, so to say)
 grpc_not_ok() {

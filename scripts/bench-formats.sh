@@ -2,7 +2,8 @@
 # The wire formats side by side (#22), on one server, in one sitting: the cached order read and the
 # uncached customer-orders page (a cursor page: never cached) as JSON over HTTP/1.1 (wrk), JSON
 # and protobuf over h2c (h2load, prior knowledge), gRPC (load/GrpcLoad.java: a closed-loop
-# grpc-java client, since ghz is not packaged for Debian), and GraphQL (POST /graphql over HTTP/1.1
+# grpc-java client, since ghz is not packaged for Debian; and the same calls again sent by h2load,
+# whose CPU per call is several times lower, on the cores the server shares), and GraphQL (POST /graphql over HTTP/1.1
 # with wrk, asking for every field the REST answer has). Per line: requests per second, p99, bytes
 # per answer, answers that were not 2xx (a row with any is not a measurement of the format; under
 # it, what they were: the load generator's split, and the server's own count from /metrics of
@@ -286,6 +287,42 @@ grpc_run() {
   refusals_after ""
 }
 
+# gRPC calls the server ended other than OK or CANCELLED, from its /metrics (h2load resets the
+# calls still in flight when its time is up: those end CANCELLED, as wrk's unfinished requests do)
+grpc_not_ok() {
+  curl -fs "$base/metrics" 2>/dev/null |
+    awk '/^grpc_server_calls_seconds_count[{]/ && !/code="(OK|CANCELLED)"/ {n += $NF} END {printf "%d", n}'
+}
+
+# $1 label, $2 order|page, $3 id, $4 cursor, $5 streams per connection. The same call as grpc_run,
+# sent by h2load (the C client of the h2c rows) instead of GrpcLoad: a unary gRPC call is a POST of
+# one length-prefixed message (GrpcLoad -Dframe writes it with the generated classes), answered
+# 200 with the call's status in trailers, so a row's non-2xx are h2load's plus the calls the server
+# itself ended other than OK
+grpc_h2load_run() {
+  local label="$1" body="$work/grpc-$2.bin" method url out t0 t1 p0 p1 n rps p99 bad g0 size
+  "$java" -Dlimit="$limit" -Dframe="$body" -cp "$jar" "$root/load/GrpcLoad.java" \
+    "localhost:$grpc_port" "$token" "$2" "$3" "$4"
+  method=GetOrder
+  [ "$2" = order ] || method=ListCustomerOrders
+  url="http://localhost:$grpc_port/hotpath.v1.OrdersService/$method"
+  local h=(-c"$conns" -m"$5" -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' -H "$auth")
+  h2load "${h[@]}" -D "$warmup" "$url" >/dev/null
+  refusals_before
+  g0="$(grpc_not_ok)"
+  t0="$(cpu_ticks)" p0="$(pg_ticks)"
+  out="$(timed h2load "${h[@]}" -D "$duration" "$url")"
+  t1="$(cpu_ticks)" p1="$(pg_ticks)"
+  n="$(echo "$out" | awk '/^requests:/ {print $8}')"
+  rps="$(echo "$out" | awk '/^finished in/ {print $4}')"
+  p99="n/a(h2load: mean $(echo "$out" | awk '/time for request:/ {print $6}'))"
+  bad="$(echo "$out" | awk -v g="$(($(grpc_not_ok) - g0))" '/^status codes:/ {s = $5 + $7 + $9} /^requests:/ {f = $10} END {print s + f + g}')"
+  # the answers' DATA bytes (messages with their 5-byte prefixes) per call
+  size="$(echo "$out" | awk -v n="$n" '/^traffic:/ {for (i = 1; i < NF; i++) if ($(i + 1) == "data") d = $i} END {gsub(/[()]/, "", d); printf "%d", (n > 0 ? d / n : 0)}')"
+  report "$label" "$rps" "$p99" "$size" "${bad:-0}" "$t0" "$t1" "$n" "$p0" "$p1" "$(lg_cpu)"
+  refusals_after ""
+}
+
 if part order; then
   echo "== cached order read $order_path"
   expect_cache "$order_path" hit
@@ -293,6 +330,7 @@ if part order; then
   http_run "JSON / h2c (h2load)" "$order_path" application/json h2load
   http_run "protobuf / h2c (h2load)" "$order_path" application/x-protobuf h2load
   grpc_run "gRPC GetOrder" order "$order" ""
+  grpc_h2load_run "gRPC GetOrder (h2load)" order "$order" "" "$streams"
   ratios
 fi
 if part page; then
@@ -305,6 +343,7 @@ if part page; then
   http_run "JSON / h2c (h2load)" "$page_path" application/json h2load 1
   http_run "protobuf / h2c (h2load)" "$page_path" application/x-protobuf h2load 1
   grpc_run "gRPC ListCustomerOrders" page "$customer" "$cursor"
+  grpc_h2load_run "gRPC ListCustomerOrders (h2load)" page "$customer" "$cursor" 1
   ratios
 fi
 part graphql || exit 0
