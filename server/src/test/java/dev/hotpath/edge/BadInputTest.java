@@ -131,6 +131,32 @@ class BadInputTest {
     assertThat(api.get("/v1/customers?limit=5&limit=6").status()).isEqualTo(400);
   }
 
+  /**
+   * An integer in a query is written one way, canonical decimal: a leading zero, a sign, a space, a
+   * fraction, an exponent or another script's digit is a 400 naming the parameter (before, {@code
+   * limit=01} was read as 1: one page under two URLs, two entries in a cache keyed by URL, a CDN's
+   * for the public catalogue). The route's own spelling is answered.
+   */
+  @Test
+  void aQueryIntegerHasOneSpelling() {
+    String orders = "/v1/customers/" + customer + "/orders?limit=";
+    for (String spelling :
+        List.of("01", "001", "%2B1", "+1", "%201", "1%20", "1.0", "1e0", "0x1", "%EF%BC%91", "")) {
+      for (Api.Response r :
+          List.of(
+              api.get("/v1/products?limit=" + spelling),
+              api.get(orders + spelling),
+              api.get("/v1/customers?limit=" + spelling))) {
+        assertThat(r.status()).as(spelling).isEqualTo(400);
+        assertThat(r.header("Content-Type")).contains("application/problem+json");
+        assertThat(r.json().get("errors").findValuesAsText("field")).containsExactly("limit");
+      }
+    }
+    assertThat(api.get("/v1/products?limit=1").status()).isEqualTo(200);
+    assertThat(api.get(orders + "10").status()).isEqualTo(200);
+    assertThat(api.get("/v1/customers?limit=100").status()).isEqualTo(200);
+  }
+
   @Test
   void rejectsForgedAndAlteredCursors() {
     String real = api.get("/v1/customers?limit=2").json().get("next_cursor").asText();
