@@ -86,6 +86,7 @@ public final class Problems {
       case 408 -> ProblemType.REQUEST_TIMEOUT;
       case 413 -> ProblemType.PAYLOAD_TOO_LARGE;
       case 415 -> ProblemType.UNSUPPORTED_MEDIA_TYPE;
+      case 417 -> ProblemType.EXPECTATION_FAILED; // Vert.x's body handler: an unknown Expect
       case 503 -> ProblemType.UNAVAILABLE;
       default -> ProblemType.INTERNAL;
     };
@@ -101,6 +102,9 @@ public final class Problems {
               + " reads the contract lists with it also application/x-protobuf";
       case PAYLOAD_TOO_LARGE -> "The body exceeds the limit of this server";
       case UNSUPPORTED_MEDIA_TYPE -> "Send the body as application/json";
+      case EXPECTATION_FAILED ->
+          "The only expectation understood is Expect: 100-continue; send the request without the"
+              + " others";
       case BAD_REQUEST -> "The request could not be read (check its URL encoding and headers)";
       default -> type.title();
     };

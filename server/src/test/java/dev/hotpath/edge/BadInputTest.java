@@ -424,6 +424,31 @@ class BadInputTest {
                 + dev.hotpath.support.Tokens.get().service()
                 + "\r\nConnection: close\r\n\r\n");
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
+    // percent-encoded bytes that are not UTF-8 were each read as U+FFFD (200, two URLs of one
+    // answer); a valid UTF-8 value is still read
+    for (String bytes : List.of("%FF", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "a%C3", "%80b")) {
+      String bad =
+          raw(
+              "GET /v1/products?category="
+                  + bytes
+                  + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(bad)
+          .as(bytes)
+          .startsWith("HTTP/1.1 400")
+          .contains("application/problem+json")
+          .contains("are not UTF-8");
+    }
+    // and so is a byte past ASCII sent as it is, as in a path
+    assertThat(
+            raw(
+                "GET /v1/products?category=caf\u00e9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400")
+        .contains("outside ASCII");
+    assertThat(
+            raw(
+                "GET /v1/products?category=caf%C3%A9%20%F0%9F%8F%95 HTTP/1.1\r\nHost: x\r\n"
+                    + "Connection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 200");
   }
 
   @Test
@@ -526,11 +551,67 @@ class BadInputTest {
     assertThat(twice.body()).contains("2 Authorization header fields");
   }
 
+  /**
+   * An expectation the server does not know ({@code Expect: foo}, or {@code 100-continue} with
+   * another) on a route with a body is a 417 problem that says which one is understood, and nothing
+   * is written. Before, Vert.x's body handler failed the request with 417 and the failure handler,
+   * which did not know the status, answered 500 and logged an ERROR for each such request: any
+   * client could fill the log.
+   */
+  @Test
+  void anUnknownExpectationIsA417AndNotAnError() throws Exception {
+    String auth = "Authorization: Bearer " + dev.hotpath.support.Tokens.get().service() + "\r\n";
+    String body =
+        "{\"customer_id\":"
+            + customer
+            + ",\"items\":[{\"product_id\":"
+            + product
+            + ",\"quantity\":1}]}";
+    var errors =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    errors.start();
+    var problems =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(dev.hotpath.http.Problems.class);
+    problems.addAppender(errors);
+    try {
+      String before = fx.rowCounts();
+      for (String expect : List.of("foo", "100-continue, foo", "200-ok")) {
+        for (String target : List.of("/v1/orders", "/graphql")) {
+          String response =
+              raw(
+                  "POST "
+                      + target
+                      + " HTTP/1.1\r\nHost: localhost\r\n"
+                      + auth
+                      + "Idempotency-Key: "
+                      + java.util.UUID.randomUUID()
+                      + "\r\nExpect: "
+                      + expect
+                      + "\r\nContent-Type: application/json\r\nContent-Length: "
+                      + body.length()
+                      + "\r\nConnection: close\r\n\r\n"
+                      + body);
+          assertThat(response)
+              .as(expect + " " + target)
+              .startsWith("HTTP/1.1 417")
+              .contains("application/problem+json")
+              .contains("problems/expectation-failed")
+              .contains("100-continue");
+        }
+      }
+      assertThat(fx.rowCounts()).isEqualTo(before);
+      assertThat(errors.list).as("logged by the failure handler").isEmpty();
+    } finally {
+      problems.detachAppender(errors);
+    }
+  }
+
   private static String raw(String request) throws Exception {
     try (Socket socket = new Socket("localhost", server.app().port())) {
       socket.setSoTimeout(5000);
       OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = socket.getInputStream();
       byte[] buf = new byte[4096];
