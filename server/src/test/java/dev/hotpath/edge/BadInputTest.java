@@ -510,12 +510,7 @@ class BadInputTest {
       }
     }
     String before = fx.rowCounts();
-    String body =
-        "{\"customer_id\":"
-            + customer
-            + ",\"items\":[{\"product_id\":"
-            + product
-            + ",\"quantity\":1}]}";
+    String body = oneItemOrder();
     String write =
         raw(
             "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\n"
@@ -561,12 +556,7 @@ class BadInputTest {
   @Test
   void anUnknownExpectationIsA417AndNotAnError() throws Exception {
     String auth = "Authorization: Bearer " + dev.hotpath.support.Tokens.get().service() + "\r\n";
-    String body =
-        "{\"customer_id\":"
-            + customer
-            + ",\"items\":[{\"product_id\":"
-            + product
-            + ",\"quantity\":1}]}";
+    String body = oneItemOrder();
     var errors =
         new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
     errors.start();
@@ -605,6 +595,15 @@ class BadInputTest {
     } finally {
       problems.detachAppender(errors);
     }
+  }
+
+  /** A valid order's body: one of the fixture's product for the fixture's customer. */
+  private static String oneItemOrder() {
+    return "{\"customer_id\":"
+        + customer
+        + ",\"items\":[{\"product_id\":"
+        + product
+        + ",\"quantity\":1}]}";
   }
 
   private static String raw(String request) throws Exception {
