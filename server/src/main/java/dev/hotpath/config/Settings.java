@@ -82,6 +82,16 @@ public record Settings(
     b.grpc = r.section(() -> GrpcSettings.from(r));
     b.graphql = r.section(() -> GraphqlSettings.from(r));
     b.retention = r.section(() -> RetentionSettings.from(r));
+    java.util.OptionalLong openFiles = OpenFiles.limit();
+    if (openFiles.isPresent() && b.limits != null && b.database != null && b.replicas != null) {
+      b.limits =
+          OpenFiles.fit(
+              b.limits,
+              openFiles.getAsLong(),
+              OpenFiles.reserve(b.database, b.replicas),
+              r.isSet("MAX_CONNECTIONS"),
+              r);
+    }
     if (r.isSet("ADMIN_TOKEN")) {
       r.fail(
           PREFIX + "ADMIN_TOKEN is no longer used: admin routes need a JWT with the admin scope");

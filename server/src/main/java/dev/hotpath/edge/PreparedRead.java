@@ -4,6 +4,9 @@ import dev.hotpath.edge.admission.RateLimiter;
 import dev.hotpath.edge.admission.Valve;
 import dev.hotpath.edge.auth.Principal;
 import dev.hotpath.http.Deadline;
+import dev.hotpath.http.ProblemException;
+import dev.hotpath.http.ProblemType;
+import dev.hotpath.http.Problems;
 import dev.hotpath.http.Representation;
 import dev.hotpath.observe.AccessLog;
 import dev.hotpath.observe.ClientAddress;
@@ -11,7 +14,9 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RequestTrace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
@@ -30,6 +35,7 @@ import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensio
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.HttpUtils;
@@ -38,6 +44,7 @@ import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.ShutdownEvent;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
@@ -67,11 +74,16 @@ import org.jspecify.annotations.Nullable;
  * request's trace counts and times the query (its span, {@code Server-Timing}'s {@code db} and
  * {@code cache;desc=miss}) and the route's deadline bounds the statement; the admission slot is
  * held and the rate limits charged across the load. While it is outstanding, whatever arrives on
- * the connection waits here, in order, with reading stopped. A load that fails, finds no order, or
- * one the principal may not see leaves the request to Vert.x after all, as it arrived (the slot
- * given back without a latency sample, the charge refunded, the trace dropped): Vert.x answers it
- * exactly as before, a failure path that may query again. A connection closed during the load gives
- * its slot back and is counted and logged as Vert.x counts one (499); nothing is written.
+ * the connection waits here, in order, with reading stopped. A load that fails at the database
+ * (timed out, or the database unreachable) is answered here with the route's problem, the router's
+ * bytes: passed up, the route would query again, and the client would wait a second deadline while
+ * the database times out. A load that finds no order, one the principal may not see, or that fails
+ * otherwise leaves the request to Vert.x after all, as it arrived (the slot given back without a
+ * latency sample, the charge refunded, the trace dropped): Vert.x answers it exactly as before. A
+ * connection closed during the load gives its slot back and is counted and logged as Vert.x counts
+ * one (499); nothing is written. A load that ends after the server began to drain is answered with
+ * {@code Connection: close}, as the router's answers then are, and the connection closes after it;
+ * the server's shutdown waits for it ({@link #userEventTriggered}).
  *
  * <p>Taken only when nothing could make the answer differ and the answer is known at once: a GET
  * over HTTP/1.1, kept alive, with no body, no query, no conditional header, no {@code
@@ -113,6 +125,13 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
   private static final byte[] STATUS_AND_ID =
       PreparedReads.ascii("HTTP/1.1 200 OK\r\nX-Request-Id: ");
+  private static final byte[] ID = PreparedReads.ascii("\r\nX-Request-Id: ");
+  private static final byte[] CONNECTION_CLOSE = PreparedReads.ascii("Connection: close\r\n");
+  private static final byte[] PROBLEM_HEAD =
+      PreparedReads.ascii(
+          "Content-Type: "
+              + Problems.CONTENT_TYPE
+              + "\r\nCache-Control: no-store\r\nRetry-After: 1\r\ncontent-length: ");
   private static final byte[] TRACEPARENT = PreparedReads.ascii("\r\ntraceparent: ");
   private static final byte[] CRLF = PreparedReads.ascii("\r\n");
   private static final byte[] LEFT = PreparedReads.ascii(";r=");
@@ -143,6 +162,9 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private @Nullable Miss loading;
 
   private @Nullable ArrayDeque<Object> waiting;
+
+  /** The server's shutdown, held while a load is outstanding ({@link #userEventTriggered}). */
+  private @Nullable Object shutdown;
 
   /** Reading was stopped while messages waited for a load. */
   private boolean paused;
@@ -407,6 +429,22 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     ctx.write(msg, promise);
   }
 
+  /**
+   * The server's shutdown (Vert.x's {@code ShutdownEvent}, sent down every connection's pipeline)
+   * waits while a miss is loaded here: Vert.x, which knows nothing of the request, would close the
+   * connection at once as one with no response in progress, and the client would get no answer. It
+   * goes on when the load has been answered (that answer closes the connection: the server was
+   * draining); the statement's deadline bounds the wait.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (loading != null && evt instanceof ShutdownEvent) {
+      shutdown = evt;
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (held != null) {
@@ -663,7 +701,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     }
     RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
     trace.cache(true);
-    send(request, rep, trace, inFlight, admittedAt);
+    send(request, rep, trace, inFlight, admittedAt, false);
     return true;
   }
 
@@ -696,17 +734,30 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * (the route's timer, span and access-log line); the request is let go.
    */
   private void send(
-      HttpRequest request, Representation rep, RequestTrace trace, int inFlight, long start) {
+      HttpRequest request,
+      Representation rep,
+      RequestTrace trace,
+      int inFlight,
+      long start,
+      boolean last) {
     PreparedReads r = reads;
     try {
       // counted before the answer leaves: a client that has it sees it counted
       ANSWERED.increment();
-      write(rep, trace, r.limiter != null ? charged : null);
+      write(rep, trace, r.limiter != null ? charged : null, last);
     } finally {
       if (inFlight > 0) {
         r.gate.endBelow(start, inFlight, 200); // given back whatever happened
       }
     }
+    finish(request, trace, 200);
+  }
+
+  /**
+   * After an answer here: the valve and the body framing told, the trace closed (the route's timer,
+   * span and access-log line), the request let go.
+   */
+  private void finish(HttpRequest request, RequestTrace trace, int status) {
     if (valve != null) {
       valve.answeredAbove();
     }
@@ -714,7 +765,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       framing.answeredAbove();
     }
     held = request; // for the access log's fields, until the line is made
-    r.observability.closeBelow(trace, 200, this);
+    reads.observability.closeBelow(trace, status, this);
     held = null;
     ReferenceCountUtil.release(request);
     answered.run();
@@ -751,9 +802,16 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     Representation rep = miss.rep;
     boolean answeredHere =
         miss.failure == null && rep != null && miss.principal.mayAccess(rep.owner());
+    ProblemException fault = miss.failure == null ? null : Problems.ofDatabase(miss.failure);
+    // the drain began during the load: this answer is the connection's last, as the router's are
+    boolean last = (answeredHere || fault != null) && draining.getAsBoolean();
     if (answeredHere) {
       LOADED.increment();
-      send(miss.request, rep, miss.trace, miss.inFlight, miss.start);
+      send(miss.request, rep, miss.trace, miss.inFlight, miss.start, last);
+    } else if (fault != null) {
+      // the database timed out or cannot be reached: answered here with the route's problem, since
+      // passed up the route would query again (a second deadline to wait while it times out)
+      sendProblem(miss, fault, last);
     } else {
       // not a plain 200: to Vert.x as it arrived, which answers it as before (its 404, its problem)
       LEFT_UP.increment();
@@ -778,7 +836,65 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         }
       }
     }
-    resume(self, !answeredHere);
+    if (last) {
+      close(self);
+      return;
+    }
+    resume(self, !answeredHere && fault == null);
+    Object event = shutdown;
+    if (event != null && loading == null) {
+      shutdown = null;
+      self.fireUserEventTriggered(event); // to Vert.x, now that its request is up there
+    }
+  }
+
+  /**
+   * After the connection's last answer (written with {@code Connection: close}): what waited is let
+   * go, nothing more is read, and the connection closes once the answer is written.
+   */
+  private void close(ChannelHandlerContext ctx) {
+    discarding = true;
+    ArrayDeque<Object> q = waiting;
+    if (q != null) {
+      q.forEach(ReferenceCountUtil::release);
+      q.clear();
+    }
+    encoder.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Writes the route's problem for a miss whose load failed at the database, gives its slot back
+   * (with its latency, as an overload signal) and closes its trace; the request is let go.
+   */
+  private void sendProblem(Miss miss, ProblemException problem, boolean last) {
+    PreparedReads r = reads;
+    HttpRequest request = miss.request;
+    ProblemType type = problem.type();
+    RequestTrace trace = miss.trace;
+    trace.problem(type.uri().substring(ProblemType.BASE.length()));
+    Buffer body = Problems.encode(problem, request.uri());
+    try {
+      ANSWERED.increment();
+      ByteBuf out = reads.buffer(body.length() + 1024);
+      out.writeBytes(PreparedReads.ascii("HTTP/1.1 " + type.status() + " "));
+      out.writeBytes(PreparedReads.ascii(HttpResponseStatus.valueOf(type.status()).reasonPhrase()));
+      out.writeBytes(ID);
+      fields(out, trace, r.limiter != null ? charged : null, last);
+      out.writeBytes(PROBLEM_HEAD);
+      decimal(out, body.length());
+      out.writeBytes(SERVER_TIMING);
+      ByteBufUtil.writeAscii(out, Observability.serverTimingHeader(trace));
+      out.writeBytes(END);
+      out.writeBytes(((BufferInternal) body).getByteBuf());
+      bytesWritten = body.length();
+      out.retain(); // kept for the next answer, as in write
+      encoder.writeAndFlush(out, encoder.voidPromise());
+    } finally {
+      if (miss.inFlight > 0) {
+        r.gate.endBelow(miss.start, miss.inFlight, type.status());
+      }
+    }
+    finish(request, trace, type.status());
   }
 
   /**
@@ -844,27 +960,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   }
 
   private void write(
-      Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged) {
+      Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged, boolean last) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
     ByteBuf out = reads.buffer(length + 1024);
     out.writeBytes(STATUS_AND_ID);
-    ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
-    out.writeBytes(TRACEPARENT);
-    ByteBufUtil.writeAscii(out, Observability.traceparentHeader(trace));
-    out.writeBytes(CRLF);
-    out.writeBytes(reads.security);
-    if (charged != null) {
-      out.writeBytes(RATE_LIMIT_POLICY);
-      ascii(out, charged.policy());
-      out.writeBytes(RATE_LIMIT);
-      ascii(out, charged.reported());
-      out.writeBytes(LEFT);
-      decimal(out, charged.left());
-      out.writeBytes(RESET);
-      decimal(out, charged.reset());
-      out.writeBytes(CRLF);
-    }
+    fields(out, trace, charged, last);
     out.writeBytes(PreparedReads.ETAG);
     ByteBufUtil.writeAscii(out, rep.etag());
     out.writeBytes(reads.afterEtag);
@@ -885,6 +986,39 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     bytesWritten = length;
     out.retain(); // kept for the next answer: the write's release leaves it to PreparedReads alone
     encoder.writeAndFlush(out, encoder.voidPromise());
+  }
+
+  /**
+   * After {@code X-Request-Id: }, the fields every answer here starts with: the request id and
+   * {@code traceparent}, the security headers, {@code Connection: close} on the connection's last
+   * answer, the rate-limit fields of a charged request.
+   */
+  private void fields(
+      ByteBuf out, RequestTrace trace, RateLimiter.@Nullable Charged charged, boolean last) {
+    ByteBufUtil.writeAscii(out, Observability.requestIdHeader(trace));
+    out.writeBytes(TRACEPARENT);
+    ByteBufUtil.writeAscii(out, Observability.traceparentHeader(trace));
+    out.writeBytes(CRLF);
+    out.writeBytes(reads.security);
+    if (last) {
+      out.writeBytes(CONNECTION_CLOSE);
+    }
+    if (charged != null) {
+      rateLimit(out, charged);
+    }
+  }
+
+  /** The rate-limit fields of a charged request, each ended by CRLF. */
+  private static void rateLimit(ByteBuf out, RateLimiter.Charged charged) {
+    out.writeBytes(RATE_LIMIT_POLICY);
+    ascii(out, charged.policy());
+    out.writeBytes(RATE_LIMIT);
+    ascii(out, charged.reported());
+    out.writeBytes(LEFT);
+    decimal(out, charged.left());
+    out.writeBytes(RESET);
+    decimal(out, charged.reset());
+    out.writeBytes(CRLF);
   }
 
   private static void decimal(ByteBuf out, long v) {

@@ -120,6 +120,42 @@ public final class GraphqlEngine implements Shareable {
     return graphql;
   }
 
+  /**
+   * Threads that parse and validate documents not seen before: half the cores, at least one. Their
+   * own pool, not Vert.x's shared workers: validation is CPU bound and grows faster than the text,
+   * and 100 distinct documents of 20,000 characters at once on the shared pool (20 threads, 2
+   * cores) held /metrics' scrape, which runs there, up to 14 s, and took the event loops' CPU:
+   * /health/live up to 12 s, blocked-thread warnings.
+   */
+  static final int PREPARE_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
+  /** Name of the worker pool of {@link #PREPARE_THREADS} (one in the process). */
+  static final String PREPARE_POOL = "hotpath-graphql-prepare";
+
+  /**
+   * Most documents being prepared or waiting for a thread to be, in the whole process: beyond, a
+   * new document is refused at once (503 {@code overloaded}, Retry-After) rather than queued behind
+   * work that would take longer than its request may wait.
+   */
+  static final int MAX_PREPARING = 8 * PREPARE_THREADS;
+
+  private final java.util.concurrent.atomic.AtomicInteger preparing =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Takes a place among the {@link #MAX_PREPARING}; false, with none taken, when all are taken. */
+  boolean startPreparing() {
+    if (preparing.incrementAndGet() > MAX_PREPARING) {
+      preparing.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back a place {@link #startPreparing} took. */
+  void donePreparing() {
+    preparing.decrementAndGet();
+  }
+
   /** The document of {@code query} when it has been parsed and validated already, else null. */
   @Nullable Prepared known(String query) {
     return documents.getIfPresent(query);

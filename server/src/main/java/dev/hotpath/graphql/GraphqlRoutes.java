@@ -32,6 +32,7 @@ import graphql.language.OperationDefinition;
 import graphql.validation.GoodFaithIntrospectionExceeded;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -101,7 +102,18 @@ public final class GraphqlRoutes {
     this.writes = new RestWrites(writeRoutes);
     this.budgetCeiling = contract.routeInfo("POST", PATH).queryBudget();
     this.contract = contract;
+    this.preparer =
+        vertx.createSharedWorkerExecutor(GraphqlEngine.PREPARE_POOL, GraphqlEngine.PREPARE_THREADS);
   }
+
+  /** The pool new documents are prepared on ({@link GraphqlEngine#PREPARE_THREADS}). */
+  private final WorkerExecutor preparer;
+
+  private static final ProblemException TOO_MANY_NEW_DOCUMENTS =
+      new ProblemException(
+          ProblemType.OVERLOADED,
+          "Too many GraphQL documents not seen before are being validated; retry after"
+              + " Retry-After seconds (a document already run, or persisted, is not validated again)");
 
   /** {@code POST /graphql}: a query or mutation, or a persisted query to register or run. */
   public void post(RoutingContext ctx) {
@@ -172,8 +184,24 @@ public final class GraphqlRoutes {
     // cost grows faster than the text (it compares a selection's fields pairwise; 500 aliases of
     // one field held an event loop for 3.5 s on a loaded machine), and the event loop serves every
     // other connection meanwhile
-    ctx.vertx()
-        .executeBlocking(() -> engine.prepareOffLoop(query, operationName, variables), false)
+    // on a pool of their own, a few at a time (GraphqlEngine.PREPARE_THREADS, MAX_PREPARING)
+    if (!engine.startPreparing()) {
+      ctx.response().putHeader("Retry-After", "1");
+      throw TOO_MANY_NEW_DOCUMENTS;
+    }
+    preparer
+        .executeBlocking(
+            () -> {
+              try {
+                // answered meanwhile (the request's deadline): nobody waits for this one
+                return ctx.response().ended()
+                    ? null
+                    : engine.prepareOffLoop(query, operationName, variables);
+              } finally {
+                engine.donePreparing();
+              }
+            },
+            false)
         .onComplete(
             ar -> {
               if (ctx.response().ended()) {

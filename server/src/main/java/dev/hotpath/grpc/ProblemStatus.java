@@ -49,6 +49,7 @@ final class ProblemStatus {
           PERSISTED_QUERY_NOT_FOUND,
           NOT_ACCEPTABLE,
           UNSUPPORTED_MEDIA_TYPE,
+          EXPECTATION_FAILED,
           HTTP_VERSION_NOT_SUPPORTED,
           INTERNAL ->
           Status.Code.INTERNAL;

@@ -63,12 +63,25 @@ public final class CanonicalPath {
 
   /**
    * What is wrong with a raw query string ({@code null} when nothing is): a malformed
-   * percent-encoding, which no parameter could be decoded from.
+   * percent-encoding, which no parameter could be decoded from, a byte past ASCII sent as it is, or
+   * percent-encoded bytes that are not UTF-8 as RFC 3629 has it (a stray byte such as {@code %FF},
+   * an overlong {@code %C0%AF}, an encoded surrogate): the decoder turned each into U+FFFD, so
+   * {@code category=%FF} and {@code category=%FE} were two URLs of one answer, and a value other
+   * than the one sent was used.
    */
   public static ProblemException checkQuery(String query) {
     if (query == null) {
       return null;
     }
+    for (int i = 0, n = query.length(); i < n; i++) {
+      if (query.charAt(i) > 0x7e) {
+        // a byte past ASCII sent as it is (the request line is read as ISO-8859-1), as in a path
+        return new ProblemException(
+            ProblemType.BAD_REQUEST,
+            "The query holds a character outside ASCII: percent-encode its UTF-8 bytes (RFC 3986)");
+      }
+    }
+    boolean beyondAscii = false;
     for (int i = query.indexOf('%'); i >= 0; i = query.indexOf('%', i + 1)) {
       if (i + 2 >= query.length() || hex(query.charAt(i + 1)) < 0 || hex(query.charAt(i + 2)) < 0) {
         return new ProblemException(
@@ -76,6 +89,41 @@ public final class CanonicalPath {
             "The query has a malformed percent-encoding at character "
                 + (i + 1)
                 + " (% must be followed by two hexadecimal digits)");
+      }
+      beyondAscii |= hex(query.charAt(i + 1)) >= 8;
+    }
+    return beyondAscii ? checkUtf8(query) : null;
+  }
+
+  /** Whether the percent-encoded bytes of {@code query} (each run of them) are UTF-8. */
+  private static ProblemException checkUtf8(String query) {
+    java.nio.charset.CharsetDecoder strict =
+        java.nio.charset.StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+    byte[] run = new byte[query.length() / 3];
+    int n = query.length();
+    for (int i = 0; i < n; ) {
+      if (query.charAt(i) != '%') {
+        i++;
+        continue;
+      }
+      int start = i;
+      int length = 0;
+      while (i < n && query.charAt(i) == '%') {
+        run[length++] = (byte) (hex(query.charAt(i + 1)) << 4 | hex(query.charAt(i + 2)));
+        i += 3;
+      }
+      try {
+        strict.reset().decode(java.nio.ByteBuffer.wrap(run, 0, length));
+      } catch (java.nio.charset.CharacterCodingException e) {
+        return new ProblemException(
+            ProblemType.BAD_REQUEST,
+            "The query's percent-encoded bytes from character "
+                + (start + 1)
+                + " are not UTF-8 (RFC 3986 and 3629: a stray or missing continuation byte, an"
+                + " overlong form, an encoded surrogate or a code point past U+10FFFF)");
       }
     }
     return null;

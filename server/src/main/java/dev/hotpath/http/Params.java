@@ -92,31 +92,42 @@ public final class Params {
     return value == 0 ? -1 : value;
   }
 
-  public int limit() {
-    String raw = query.get("limit");
-    if (raw == null) {
-      return DEFAULT_LIMIT;
-    }
+  /**
+   * A positive integer from a query parameter, in canonical decimal only (no sign, space or leading
+   * zero); -1 when {@code raw} is not one. {@code limit=01} and {@code limit=1} would be two URLs
+   * of one page (two entries in any cache keyed by URL, a CDN's for the public catalogue): one is
+   * refused, as an id with a leading zero in a path names nothing.
+   */
+  public static long parseCanonical(String raw) {
     long value = parsePositiveLong(raw);
-    if (value < 1 || value > MAX_LIMIT) {
-      errors.add(new FieldError("limit", "must be an integer from 1 to " + MAX_LIMIT));
-      return DEFAULT_LIMIT;
-    }
-    return (int) value;
+    return value > 0 && raw.charAt(0) == '0' ? -1 : value;
   }
 
-  /** An optional integer parameter within {@code [min, max]}. */
+  public int limit() {
+    return intInRange("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+  }
+
+  /** An optional positive integer parameter within {@code [min, max]} ({@code min} at least 1). */
   public int intInRange(String name, int fallback, int min, int max) {
     String raw = query.get(name);
     if (raw == null) {
       return fallback;
     }
-    long value = parsePositiveLong(raw);
+    long value = parseCanonical(raw);
     if (value < min || value > max) {
-      errors.add(new FieldError(name, "must be an integer from " + min + " to " + max));
+      errors.add(new FieldError(name, rangeMessage(min, max)));
       return fallback;
     }
     return (int) value;
+  }
+
+  /** What a query parameter's integer out of {@code [min, max]} or not canonical is told. */
+  public static String rangeMessage(int min, int max) {
+    return "must be an integer from "
+        + min
+        + " to "
+        + max
+        + ", in decimal without sign or leading zeros";
   }
 
   public Optional<String> string(String name) {

@@ -24,6 +24,7 @@ public enum ProblemType {
   PAYLOAD_TOO_LARGE(413, "The body is too large"),
   URI_TOO_LONG(414, "The URI is too long"),
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
+  EXPECTATION_FAILED(417, "The expectation cannot be met"),
   OUT_OF_STOCK(422, "Not enough stock"),
   UNKNOWN_PRODUCT(422, "Unknown or unavailable product"),
   UNKNOWN_CUSTOMER(422, "Unknown or inactive customer"),

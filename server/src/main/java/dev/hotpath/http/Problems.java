@@ -31,22 +31,9 @@ public final class Problems {
     if (failure instanceof HttpClosedException || ctx.response().closed()) {
       return;
     }
-    // the database's faults are expected outcomes: a 503 to retry, not a 500 logged per request
-    // (DatabaseHealth logs once per change of state)
-    if (DatabaseHealth.unreachable(failure)) {
-      send(
-          ctx,
-          new ProblemException(
-              ProblemType.DATABASE_UNAVAILABLE,
-              "The database cannot be reached; retry after Retry-After seconds"));
-      return;
-    }
-    if (DatabaseHealth.timedOut(failure)) {
-      send(
-          ctx,
-          new ProblemException(
-              ProblemType.DATABASE_TIMEOUT,
-              "The database did not answer within this request's budget; retry after Retry-After seconds"));
+    ProblemException database = ofDatabase(failure);
+    if (database != null) {
+      send(ctx, database);
       return;
     }
     int status = ctx.statusCode();
@@ -63,6 +50,31 @@ public final class Problems {
     send(ctx, new ProblemException(type, detailFor(type, ctx)));
   }
 
+  private static final ProblemException DATABASE_UNAVAILABLE =
+      new ProblemException(
+          ProblemType.DATABASE_UNAVAILABLE,
+          "The database cannot be reached; retry after Retry-After seconds");
+
+  private static final ProblemException DATABASE_TIMEOUT =
+      new ProblemException(
+          ProblemType.DATABASE_TIMEOUT,
+          "The database did not answer within this request's budget; retry after Retry-After seconds");
+
+  /**
+   * The problem a fault of the database is answered with (a 503 to retry, not a 500 logged per
+   * request: {@code DatabaseHealth} logs once per change of state): unreachable or timed out; null
+   * for any other failure.
+   */
+  public static @org.jspecify.annotations.Nullable ProblemException ofDatabase(Throwable failure) {
+    if (DatabaseHealth.unreachable(failure)) {
+      return DATABASE_UNAVAILABLE;
+    }
+    if (DatabaseHealth.timedOut(failure)) {
+      return DATABASE_TIMEOUT;
+    }
+    return null;
+  }
+
   private static ProblemType forStatus(int status) {
     return switch (status) {
       case 400 -> ProblemType.BAD_REQUEST;
@@ -74,6 +86,7 @@ public final class Problems {
       case 408 -> ProblemType.REQUEST_TIMEOUT;
       case 413 -> ProblemType.PAYLOAD_TOO_LARGE;
       case 415 -> ProblemType.UNSUPPORTED_MEDIA_TYPE;
+      case 417 -> ProblemType.EXPECTATION_FAILED; // Vert.x's body handler: an unknown Expect
       case 503 -> ProblemType.UNAVAILABLE;
       default -> ProblemType.INTERNAL;
     };
@@ -89,6 +102,9 @@ public final class Problems {
               + " reads the contract lists with it also application/x-protobuf";
       case PAYLOAD_TOO_LARGE -> "The body exceeds the limit of this server";
       case UNSUPPORTED_MEDIA_TYPE -> "Send the body as application/json";
+      case EXPECTATION_FAILED ->
+          "The only expectation understood is Expect: 100-continue; send the request without the"
+              + " others";
       case BAD_REQUEST -> "The request could not be read (check its URL encoding and headers)";
       default -> type.title();
     };

@@ -4,7 +4,6 @@ import dev.hotpath.compute.ImportJob;
 import dev.hotpath.compute.ImportParser;
 import dev.hotpath.compute.JobQueue;
 import dev.hotpath.edge.auth.Principal;
-import dev.hotpath.http.FieldError;
 import dev.hotpath.http.Params;
 import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
@@ -40,16 +39,7 @@ public final class ImportRequests {
     Optional<String> creator = Optional.of(Principal.of(ctx).subject());
     IdempotencyStore.Key key = IdempotencyStore.key(ctx);
     Params params = Params.of(ctx, Set.of("workers"));
-    int workers = defaultWorkers;
-    Optional<String> raw = params.string("workers");
-    if (raw.isPresent()) {
-      long n = Params.parsePositiveLong(raw.get());
-      if (n < 1 || n > MAX_WORKERS) {
-        params.add(new FieldError("workers", "must be an integer from 1 to " + MAX_WORKERS));
-      } else {
-        workers = (int) n;
-      }
-    }
+    int workers = params.intInRange("workers", defaultWorkers, 1, MAX_WORKERS);
     params.check();
     String contentType = String.valueOf(ctx.request().getHeader("Content-Type"));
     String format =

@@ -78,6 +78,10 @@ final class Sent {
               HttpClientRequest req = ar.result();
               if (ended) {
                 // timed out or lost the race while waiting for a connection
+                LATE.increment();
+                // nothing waits for its outcome: without a handler, Vert.x logs the reset's
+                // StreamResetException as an ERROR
+                req.exceptionHandler(ignored -> {});
                 req.reset();
                 return;
               }
@@ -119,6 +123,15 @@ final class Sent {
       options.putHeader("Content-Type", "application/json");
     }
     return options;
+  }
+
+  /** Requests obtained after their call had ended, reset unsent (tests read it). */
+  private static final java.util.concurrent.atomic.LongAdder LATE =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Requests obtained after their call had ended (timed out waiting for a connection). */
+  static long lateRequests() {
+    return LATE.sum();
   }
 
   private void broken(Throwable cause) {

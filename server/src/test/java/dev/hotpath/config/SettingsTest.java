@@ -147,6 +147,38 @@ class SettingsTest {
         .hasMessageContaining("HOTPATH_ADMIN_TOKEN is no longer used");
   }
 
+  /**
+   * {@code HOTPATH_MAX_CONNECTIONS} stays below the process's open-files limit less a reserve for
+   * the database connections, files and clients: set above it, start-up stops naming it; its
+   * default above it (a limit of 4,096) is lowered to fit. Before, 10,000 was taken under any
+   * limit, and connections past the limit failed to open with the database's and the log's.
+   */
+  @Test
+  void maxConnectionsFitsTheOpenFilesLimit() {
+    long limit = OpenFiles.limit().orElseThrow();
+    org.junit.jupiter.api.Assumptions.assumeTrue(limit <= 1_000_000, "limit above the range");
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of("HOTPATH_AUTH", "off", "HOTPATH_MAX_CONNECTIONS", Long.toString(limit))))
+        .isInstanceOf(InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_MAX_CONNECTIONS=" + limit + ": ")
+        .hasMessageContaining("open-files limit (ulimit -n) is " + limit)
+        .hasMessageContaining("set it to at most");
+    Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
+    long reserve = OpenFiles.reserve(defaults.database(), defaults.replicas());
+    assertThat(defaults.limits().maxConnections()).isLessThanOrEqualTo((int) (limit - reserve));
+    // a default above a small limit is lowered to fit it; a value set above it is refused
+    EnvReader quiet = new EnvReader(Map.of());
+    LimitSettings lowered = OpenFiles.fit(defaults.limits(), 4096, reserve, false, quiet);
+    assertThat(lowered.maxConnections()).isEqualTo((int) (4096 - reserve));
+    quiet.throwIfAny();
+    EnvReader set = new EnvReader(Map.of());
+    OpenFiles.fit(defaults.limits(), 4096, reserve, true, set);
+    assertThatThrownBy(set::throwIfAny)
+        .hasMessageContaining("set it to at most " + (4096 - reserve));
+  }
+
   @Test
   void readsAndBoundsEveryInputLimit() {
     Settings s =

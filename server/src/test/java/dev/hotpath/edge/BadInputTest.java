@@ -131,6 +131,32 @@ class BadInputTest {
     assertThat(api.get("/v1/customers?limit=5&limit=6").status()).isEqualTo(400);
   }
 
+  /**
+   * An integer in a query is written one way, canonical decimal: a leading zero, a sign, a space, a
+   * fraction, an exponent or another script's digit is a 400 naming the parameter (before, {@code
+   * limit=01} was read as 1: one page under two URLs, two entries in a cache keyed by URL, a CDN's
+   * for the public catalogue). The route's own spelling is answered.
+   */
+  @Test
+  void aQueryIntegerHasOneSpelling() {
+    String orders = "/v1/customers/" + customer + "/orders?limit=";
+    for (String spelling :
+        List.of("01", "001", "%2B1", "+1", "%201", "1%20", "1.0", "1e0", "0x1", "%EF%BC%91", "")) {
+      for (Api.Response r :
+          List.of(
+              api.get("/v1/products?limit=" + spelling),
+              api.get(orders + spelling),
+              api.get("/v1/customers?limit=" + spelling))) {
+        assertThat(r.status()).as(spelling).isEqualTo(400);
+        assertThat(r.header("Content-Type")).contains("application/problem+json");
+        assertThat(r.json().get("errors").findValuesAsText("field")).containsExactly("limit");
+      }
+    }
+    assertThat(api.get("/v1/products?limit=1").status()).isEqualTo(200);
+    assertThat(api.get(orders + "10").status()).isEqualTo(200);
+    assertThat(api.get("/v1/customers?limit=100").status()).isEqualTo(200);
+  }
+
   @Test
   void rejectsForgedAndAlteredCursors() {
     String real = api.get("/v1/customers?limit=2").json().get("next_cursor").asText();
@@ -398,6 +424,31 @@ class BadInputTest {
                 + dev.hotpath.support.Tokens.get().service()
                 + "\r\nConnection: close\r\n\r\n");
     assertThat(response).startsWith("HTTP/1.1 400").contains("application/problem+json");
+    // percent-encoded bytes that are not UTF-8 were each read as U+FFFD (200, two URLs of one
+    // answer); a valid UTF-8 value is still read
+    for (String bytes : List.of("%FF", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "a%C3", "%80b")) {
+      String bad =
+          raw(
+              "GET /v1/products?category="
+                  + bytes
+                  + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(bad)
+          .as(bytes)
+          .startsWith("HTTP/1.1 400")
+          .contains("application/problem+json")
+          .contains("are not UTF-8");
+    }
+    // and so is a byte past ASCII sent as it is, as in a path
+    assertThat(
+            raw(
+                "GET /v1/products?category=caf\u00e9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400")
+        .contains("outside ASCII");
+    assertThat(
+            raw(
+                "GET /v1/products?category=caf%C3%A9%20%F0%9F%8F%95 HTTP/1.1\r\nHost: x\r\n"
+                    + "Connection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 200");
   }
 
   @Test
@@ -459,12 +510,7 @@ class BadInputTest {
       }
     }
     String before = fx.rowCounts();
-    String body =
-        "{\"customer_id\":"
-            + customer
-            + ",\"items\":[{\"product_id\":"
-            + product
-            + ",\"quantity\":1}]}";
+    String body = oneItemOrder();
     String write =
         raw(
             "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\n"
@@ -500,11 +546,71 @@ class BadInputTest {
     assertThat(twice.body()).contains("2 Authorization header fields");
   }
 
+  /**
+   * An expectation the server does not know ({@code Expect: foo}, or {@code 100-continue} with
+   * another) on a route with a body is a 417 problem that says which one is understood, and nothing
+   * is written. Before, Vert.x's body handler failed the request with 417 and the failure handler,
+   * which did not know the status, answered 500 and logged an ERROR for each such request: any
+   * client could fill the log.
+   */
+  @Test
+  void anUnknownExpectationIsA417AndNotAnError() throws Exception {
+    String auth = "Authorization: Bearer " + dev.hotpath.support.Tokens.get().service() + "\r\n";
+    String body = oneItemOrder();
+    var errors =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    errors.start();
+    var problems =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(dev.hotpath.http.Problems.class);
+    problems.addAppender(errors);
+    try {
+      String before = fx.rowCounts();
+      for (String expect : List.of("foo", "100-continue, foo", "200-ok")) {
+        for (String target : List.of("/v1/orders", "/graphql")) {
+          String response =
+              raw(
+                  "POST "
+                      + target
+                      + " HTTP/1.1\r\nHost: localhost\r\n"
+                      + auth
+                      + "Idempotency-Key: "
+                      + java.util.UUID.randomUUID()
+                      + "\r\nExpect: "
+                      + expect
+                      + "\r\nContent-Type: application/json\r\nContent-Length: "
+                      + body.length()
+                      + "\r\nConnection: close\r\n\r\n"
+                      + body);
+          assertThat(response)
+              .as(expect + " " + target)
+              .startsWith("HTTP/1.1 417")
+              .contains("application/problem+json")
+              .contains("problems/expectation-failed")
+              .contains("100-continue");
+        }
+      }
+      assertThat(fx.rowCounts()).isEqualTo(before);
+      assertThat(errors.list).as("logged by the failure handler").isEmpty();
+    } finally {
+      problems.detachAppender(errors);
+    }
+  }
+
+  /** A valid order's body: one of the fixture's product for the fixture's customer. */
+  private static String oneItemOrder() {
+    return "{\"customer_id\":"
+        + customer
+        + ",\"items\":[{\"product_id\":"
+        + product
+        + ",\"quantity\":1}]}";
+  }
+
   private static String raw(String request) throws Exception {
     try (Socket socket = new Socket("localhost", server.app().port())) {
       socket.setSoTimeout(5000);
       OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = socket.getInputStream();
       byte[] buf = new byte[4096];

@@ -214,6 +214,58 @@ class OutsideClientTest {
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> reviews().connections() == 0);
   }
 
+  /**
+   * A call whose deadline passes while it waits for a connection (the pool's one connection held by
+   * a slow call) fails as a timeout; the request it gets afterwards is reset without a word in the
+   * log. Before, it was reset with no exception handler, and Vert.x logged {@code ERROR Stream
+   * reset: 0} for each such call (seen on the demo server while orders timed out under load).
+   */
+  @Test
+  void aCallThatTimedOutWaitingForAConnectionIsResetQuietly() {
+    dev.hotpath.observe.LibraryLogs.route();
+    var appender =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    appender.start();
+    var vertxLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.vertx");
+    vertxLog.addAppender(appender);
+    long late = Sent.lateRequests();
+    try {
+      client(Map.of("HOTPATH_HEDGING", "off", "HOTPATH_OUTSIDE_POOL_SIZE", "1"));
+      faults("drip-bytes=1,drip-ms=1000");
+      CompletableFuture<Throwable> slow = new CompletableFuture<>();
+      CompletableFuture<Throwable> waiting = new CompletableFuture<>();
+      loop.runOnContext(
+          v -> {
+            client.call(read(7, Duration.ofSeconds(2))).onComplete(ar -> slow.complete(ar.cause()));
+            client
+                .call(read(8, Duration.ofMillis(200)))
+                .onComplete(ar -> waiting.complete(ar.cause()));
+          });
+      assertThat(((OutsideFailure) waiting.orTimeout(30, TimeUnit.SECONDS).join()).kind())
+          .isEqualTo(OutsideFailure.Kind.TIMEOUT);
+      assertThat(((OutsideFailure) slow.orTimeout(30, TimeUnit.SECONDS).join()).kind())
+          .isEqualTo(OutsideFailure.Kind.TIMEOUT);
+      // the waiting call's request, obtained once the slow one's connection was closed, is reset
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Sent.lateRequests() > late);
+      assertThat(
+              appender.list.stream()
+                  .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+                  .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage())
+                  .toList())
+          .isEmpty();
+    } finally {
+      vertxLog.detachAppender(appender);
+    }
+  }
+
+  private OutsideCall read(long product, Duration budget) {
+    return OutsideCall.read(
+        Service.REVIEWS,
+        "/v1/products/" + product + "/reviews",
+        Deadline.after(System.nanoTime(), budget),
+        1);
+  }
+
   @Test
   void theBreakerOpensOnFailuresStopsCallingThenProbesAndCloses() {
     client(
