@@ -883,7 +883,8 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       out.writeBytes(PROBLEM_HEAD);
       decimal(out, body.length());
       out.writeBytes(SERVER_TIMING);
-      ByteBufUtil.writeAscii(out, Observability.serverTimingHeader(trace));
+      byte[] timing = reads.timing;
+      out.writeBytes(timing, 0, Observability.serverTimingHeader(trace, timing));
       out.writeBytes(END);
       out.writeBytes(((BufferInternal) body).getByteBuf());
       bytesWritten = body.length();
