@@ -19,8 +19,8 @@ import java.util.Set;
 
 /**
  * Operator routes of the job queue, outside /v1: its numbers (depth, oldest age, failures), the
- * dead-letter list, and retrying a dead job. Unauthenticated until the security work lands; do not
- * expose /admin beyond the operators' network.
+ * dead-letter list, and retrying a dead job. They need a token with the contract's {@code admin}
+ * scope, and are not mounted at all when authentication is off ({@code HOTPATH_AUTH=off}).
  */
 public record AdminRoutes(Pool pool, JobQueue jobs) {
   /** Mounts the job admin routes; {@link Routes} applies the contract's {@code admin} scope. */

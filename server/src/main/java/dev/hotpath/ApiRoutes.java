@@ -248,7 +248,11 @@ final class ApiRoutes {
     routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
     routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);
     routes.get("/v1/jobs/:id/events").produces("text/event-stream").handler(jobReads::events);
-    new AdminRoutes(pool, jobs).mount(routes);
+    // operator routes need the admin scope: without authentication there is no one to grant it,
+    // so they are absent (as /admin/log-level and /admin/jfr are, OpsRoutes)
+    if (routes.authenticated()) {
+      new AdminRoutes(pool, jobs).mount(routes);
+    }
 
     // GraphQL (#22): the same read models, and the write routes in process, at /graphql
     var graphql =
