@@ -25,10 +25,11 @@ public record CacheSettings(long maxBytes, Duration ttl, Duration negativeTtl) {
   }
 
   /**
-   * HOTPATH_CACHE_MAX_MB (default: an eighth of the heap, never less than 16 MiB; 32 MiB at the
-   * launcher's -Xmx256m; an entry weighs about 0.4 KiB (customer) to 2 KiB (order with lines), so
-   * the default holds some 16,000 to 80,000 representations; see README, "Sizing the response
-   * cache"), HOTPATH_CACHE_TTL_MS and HOTPATH_CACHE_NEGATIVE_TTL_MS.
+   * HOTPATH_CACHE_MAX_MB (default: an eighth of the heap, never less than 16 MiB; 26 MiB at the
+   * launcher's -Xmx224m, whose usable heap is 214 MiB beside one survivor space; an entry weighs
+   * about 0.4 KiB (customer) to 2 KiB (order with lines), so the default holds some 13,000 to
+   * 66,000 representations; see README, "Sizing the response cache"), HOTPATH_CACHE_TTL_MS and
+   * HOTPATH_CACHE_NEGATIVE_TTL_MS.
    */
   static CacheSettings from(EnvReader r) {
     long heapMb = Runtime.getRuntime().maxMemory() / (1024 * 1024);
