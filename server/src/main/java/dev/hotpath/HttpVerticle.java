@@ -234,6 +234,10 @@ public final class HttpVerticle extends VerticleBase {
                       }
                       if (malformed != null) {
                         refuse(request, malformed, false);
+                      } else if (!onlyChunked(request)) {
+                        // a body framed by codings this server does not apply: it cannot be read
+                        // as sent, so the connection ends with the answer
+                        refuse(request, TRANSFER_CODINGS, true);
                       } else if (!gates.refuseEarly(request, tls)) {
                         dispatch.handle(request);
                       } else if (request.version() != HttpVersion.HTTP_2) {
@@ -305,6 +309,39 @@ public final class HttpVerticle extends VerticleBase {
       new ProblemException(
           ProblemType.HTTP_VERSION_NOT_SUPPORTED,
           "Send requests as HTTP/1.1 (or HTTP/2 after ALPN or an h2c upgrade)");
+
+  private static final ProblemException TRANSFER_CODINGS =
+      new ProblemException(
+          ProblemType.BAD_REQUEST,
+          "Transfer-Encoding must be chunked alone: this server applies no other transfer coding,"
+              + " and chunked only once (RFC 9112, 6.1)");
+
+  /**
+   * Whether the request's Transfer-Encoding, if it has one, is {@code chunked} alone (empty list
+   * elements aside). Netty's decoder frames any list that ends in chunked as chunked: {@code
+   * chunked, chunked} or {@code gzip, chunked} were read as a plain chunked body, which a proxy in
+   * front may have framed otherwise.
+   */
+  static boolean onlyChunked(HttpServerRequest request) {
+    List<String> fields =
+        request.headers().getAll(io.vertx.core.http.HttpHeaders.TRANSFER_ENCODING);
+    if (fields.isEmpty()) {
+      return true;
+    }
+    int seen = 0;
+    for (String field : fields) {
+      for (String coding : field.split(",", -1)) {
+        String c = coding.strip();
+        if (c.isEmpty()) {
+          continue;
+        }
+        if (!c.equalsIgnoreCase("chunked") || ++seen > 1) {
+          return false;
+        }
+      }
+    }
+    return seen == 1;
+  }
 
   /** Answers a request that never reaches the router: a problem, with the security headers. */
   private void refuse(HttpServerRequest request, ProblemException problem, boolean close) {

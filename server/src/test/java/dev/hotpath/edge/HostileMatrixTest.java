@@ -532,6 +532,46 @@ class HostileMatrixTest {
     assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
   }
 
+  /**
+   * Netty's decoder frames a body as chunked whenever its Transfer-Encoding list ends in chunked; a
+   * list with any other coding, or chunked twice, was read as a plain chunked body (a proxy in
+   * front may frame it otherwise, RFC 9112 6.1 forbids chunked twice). Now a 400 that says so, the
+   * connection closed after it, nothing written.
+   */
+  @Test
+  void aTransferEncodingOtherThanChunkedAloneIsA400AndChangesNothing() throws IOException {
+    String before = fx.rowCounts();
+    String token = Tokens.get().service();
+    String body =
+        "{\"customer_id\":" + customer + ",\"items\":[{\"product_id\":1,\"quantity\":1}]}";
+    String chunks = Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";
+    for (String codings :
+        List.of(
+            "chunked, chunked",
+            "gzip, chunked",
+            "identity, chunked",
+            "chunked\r\nTransfer-Encoding: chunked")) {
+      String response =
+          rawBytes(
+              "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  + "Idempotency-Key: "
+                  + UUID.randomUUID()
+                  + "\r\nAuthorization: Bearer "
+                  + token
+                  + "\r\nTransfer-Encoding: "
+                  + codings
+                  + "\r\n\r\n"
+                  + chunks);
+      assertThat(response.lines().findFirst().orElse("")).as(codings).contains(" 400 ");
+      assertThat(response.toLowerCase())
+          .as(codings)
+          .contains("content-type: application/problem+json")
+          .contains("connection: close");
+      assertThat(response).as(codings).contains("Transfer-Encoding must be chunked alone");
+    }
+    assertThat(fx.rowCounts()).as("no row changed").isEqualTo(before);
+  }
+
   @Test
   void aRequestHeadTheDecoderRefusesIsA400ThatSaysWhatIsWrong() throws IOException {
     String ok = "GET /v1/products HTTP/1.1\r\nHost: localhost\r\n";
