@@ -14,8 +14,10 @@
 # AFTER_DATA (./data); BEFORE_PORT (8113), AFTER_PORT (8114); WARMUP (20s: each side's wrk run
 # before the first round; on a busy machine the JIT needs longer, or the first rounds measure it);
 # BEFORE_ENV, AFTER_ENV: VAR=VALUE lines (a value may hold spaces) for that side's server only,
-# e.g. the launcher's old JVM flags against its new ones on one build (BEFORE_ROOT this checkout):
-#   BEFORE_ENV='HOTPATH_JAVA_OPTS=-XX:+UseSerialGC -Xms256m -Xmx256m -Xmn128m'
+# e.g. NIO against epoll on one build (BEFORE_ROOT this checkout):
+#   AFTER_ENV='HOTPATH_NATIVE_TRANSPORT=on'
+# or other JVM flags on one side: HOTPATH_JAVA_OPTS replaces the launcher's (scripts/find-jdk.sh,
+# hotpath_java_opts), so give all of them
 # Both sides run their launcher's defaults otherwise; the token is signed by ./data's development
 # key, which the copy shares.
 set -euo pipefail

@@ -197,9 +197,10 @@ class ResponseCacheTest {
     assertThat(tagOf(lookup.get(missing))).isEqualTo("\"o3v1\"");
     assertThat(loader.calls()).isEqualTo(2);
     // the found entry lives the full ttl, counted from its own load
-    now.addAndGet(TTL.toNanos() - Duration.ofSeconds(1).toNanos()); // before XFetch's horizon
+    // before XFetch's horizon (40 deltas, a delta at least a hundredth of the TTL: 24 s)
+    now.addAndGet(TTL.toNanos() - Duration.ofSeconds(25).toNanos());
     assertThat(tagOf(lookup.get(missing))).isEqualTo("\"o3v1\"");
-    now.addAndGet(Duration.ofSeconds(1).toNanos());
+    now.addAndGet(Duration.ofSeconds(25).toNanos());
     lookup.get(missing);
     assertThat(loader.calls()).isEqualTo(3);
   }
