@@ -68,6 +68,39 @@ class ResponseHeadersContractTest {
     send(sent, "an order below Vert.x", own, "/v1/orders/" + order, 200);
     assertThat(PreparedRead.answered() - before).as("answered below Vert.x").isEqualTo(1);
 
+    assertAllDeclared(sent);
+  }
+
+  /**
+   * The rest of the routes a client meets without setting anything up: the index, the contract and
+   * its page, readiness, metrics, a product page, a GraphQL query, an operator read, and a 415 for
+   * a coded request body (which names the coding taken).
+   */
+  @Test
+  void everyHeaderSentOnTheOtherRoutesIsDeclaredToo() {
+    long product = fx.product(250, 100);
+    Api anonymous = api.anonymous();
+    Map<String, Sent> sent = new LinkedHashMap<>();
+    send(sent, "the index", anonymous, "/", 200);
+    send(sent, "the contract", anonymous, "/openapi.yaml", 200);
+    send(sent, "the docs page", anonymous, "/docs", 200);
+    send(sent, "the docs script", anonymous, "/docs/init.js", 200);
+    send(sent, "readiness", anonymous, "/health/ready", 200);
+    send(sent, "metrics", anonymous, "/metrics", 200);
+    send(sent, "a product page", anonymous, "/v1/products/" + product + "/page", 200);
+    send(sent, "an operator read", api.as(tokens.admin()), "/admin/jobs/stats", 200);
+    Api.Response graphql =
+        api.post("/graphql", "{\"query\":\"{ customer(id: " + fx.customer() + ") { id } }\"}");
+    assertThat(graphql.status()).as(graphql.body()).isEqualTo(200);
+    sent.put("a GraphQL query", new Sent(graphql.raw().request(), graphql));
+    Api.Response coded =
+        api.post("/v1/customers/batch-get", "{\"ids\":[1]}", "Content-Encoding", "gzip");
+    assertThat(coded.status()).as(coded.body()).isEqualTo(415);
+    sent.put("a coded body", new Sent(coded.raw().request(), coded));
+    assertAllDeclared(sent);
+  }
+
+  private static void assertAllDeclared(Map<String, Sent> sent) {
     Map<String, List<String>> undeclared = new LinkedHashMap<>();
     sent.forEach(
         (what, s) -> {
