@@ -233,7 +233,7 @@ public final class Contracts {
    * its {@code headers} ({@link #FRAMING} aside; names compared without regard to case), each once,
    * sorted. The request's operation and status must be declared ({@link #assertConforms}).
    */
-  public List<String> undeclaredHeaders(HttpRequest request, Api.Response response) {
+  public List<String> headersOutsideContract(HttpRequest request, Api.Response response) {
     String path = normalized(request.uri().getRawPath());
     String method =
         request.method().equals("HEAD")
@@ -251,14 +251,43 @@ public final class Contracts {
     assertThat(operation).as(where + ": no operation").isNotNull();
     JsonNode declared = operation.get("responses").get(String.valueOf(response.status()));
     assertThat(declared).as(where + ": status not declared").isNotNull();
-    Set<String> names = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    resolve(declared).path("headers").fieldNames().forEachRemaining(names::add);
-    return response.raw().headers().map().keySet().stream()
-        .map(n -> n.toLowerCase(java.util.Locale.ROOT))
-        .filter(n -> !FRAMING.contains(n) && !names.contains(n))
-        .distinct()
-        .sorted()
-        .toList();
+    Map<String, JsonNode> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    resolve(declared)
+        .path("headers")
+        .properties()
+        .forEach(h -> headers.put(h.getKey(), h.getValue()));
+    List<String> wrong = new ArrayList<>();
+    response
+        .raw()
+        .headers()
+        .map()
+        .forEach(
+            (name, values) -> {
+              String n = name.toLowerCase(java.util.Locale.ROOT);
+              JsonNode header = headers.get(n);
+              if (FRAMING.contains(n)) {
+                return;
+              }
+              if (header == null) {
+                wrong.add(n);
+                return;
+              }
+              JsonNode schema = resolve(header).path("schema");
+              if (schema.isMissingNode()) {
+                return;
+              }
+              JsonSchema check = factory.getSchema(schema, config);
+              for (String value : values) {
+                JsonNode instance =
+                    schema.path("type").asText().equals("integer") && value.matches("-?\\d{1,18}")
+                        ? mapper.getNodeFactory().numberNode(Long.parseLong(value))
+                        : mapper.getNodeFactory().textNode(value);
+                if (!check.validate(instance).isEmpty()) {
+                  wrong.add(n + ": " + value);
+                }
+              }
+            });
+    return wrong.stream().distinct().sorted().toList();
   }
 
   /**
