@@ -210,6 +210,87 @@ public final class Contracts {
   }
 
   /**
+   * Response fields the contract does not describe one by one: the message framing and connection
+   * management of HTTP/1.1 (RFC 9112: {@code Content-Length}, {@code Transfer-Encoding}, and the
+   * hop-by-hop {@code Connection} and {@code Keep-Alive}, which a proxy strips), {@code Date} (RFC
+   * 9110, 6.6.1: any origin server may send it), and {@code Content-Type}, which a response's
+   * {@code content} declares (OpenAPI 3.1, 4.8.17.1: a header named so SHALL be ignored). Lower
+   * case. {@code Vary} is not among them: it tells caches what the representation depends on, and
+   * the contract declares it where it is sent.
+   */
+  public static final Set<String> FRAMING =
+      Set.of(
+          "content-length",
+          "transfer-encoding",
+          "connection",
+          "keep-alive",
+          "date",
+          "content-type");
+
+  /**
+   * The names of the header fields of {@code response} (an answer to {@code request}, over
+   * HTTP/1.1) that the response the contract declares for its operation and status does not list in
+   * its {@code headers} ({@link #FRAMING} aside; names compared without regard to case), each once,
+   * sorted. The request's operation and status must be declared ({@link #assertConforms}).
+   */
+  public List<String> headersOutsideContract(HttpRequest request, Api.Response response) {
+    String path = normalized(request.uri().getRawPath());
+    String method =
+        request.method().equals("HEAD")
+            ? "get"
+            : request.method().toLowerCase(java.util.Locale.ROOT);
+    JsonNode operation = null;
+    for (Route route : routes) {
+      JsonNode op = doc.get("paths").get(route.template).get(method);
+      if (op != null && route.pattern.matcher(path).matches()) {
+        operation = op;
+        break;
+      }
+    }
+    String where = request.method() + " " + request.uri() + " -> " + response.status();
+    assertThat(operation).as(where + ": no operation").isNotNull();
+    JsonNode declared = operation.get("responses").get(String.valueOf(response.status()));
+    assertThat(declared).as(where + ": status not declared").isNotNull();
+    Map<String, JsonNode> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    resolve(declared)
+        .path("headers")
+        .properties()
+        .forEach(h -> headers.put(h.getKey(), h.getValue()));
+    List<String> wrong = new ArrayList<>();
+    response
+        .raw()
+        .headers()
+        .map()
+        .forEach(
+            (name, values) -> {
+              String n = name.toLowerCase(java.util.Locale.ROOT);
+              JsonNode header = headers.get(n);
+              if (FRAMING.contains(n)) {
+                return;
+              }
+              if (header == null) {
+                wrong.add(n);
+                return;
+              }
+              JsonNode schema = resolve(header).path("schema");
+              if (schema.isMissingNode()) {
+                return;
+              }
+              JsonSchema check = factory.getSchema(schema, config);
+              for (String value : values) {
+                JsonNode instance =
+                    schema.path("type").asText().equals("integer") && value.matches("-?\\d{1,18}")
+                        ? mapper.getNodeFactory().numberNode(Long.parseLong(value))
+                        : mapper.getNodeFactory().textNode(value);
+                if (!check.validate(instance).isEmpty()) {
+                  wrong.add(n + ": " + value);
+                }
+              }
+            });
+    return wrong.stream().distinct().sorted().toList();
+  }
+
+  /**
    * A protobuf body must decode as the message of api/proto named like its schema, and that
    * message, read as JSON, must fit the schema (absent fields aside: protobuf sends no nulls and a
    * sparse fieldset leaves fields out).
