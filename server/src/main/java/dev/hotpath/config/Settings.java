@@ -62,6 +62,15 @@ public record Settings(
    * sized to the cores); every bad variable is named in one {@link InvalidSettingsException}.
    */
   public static Settings fromEnvironment(Map<String, String> env) {
+    return fromEnvironment(env, true);
+  }
+
+  /**
+   * As {@link #fromEnvironment(Map)}; {@code serving} false (the tools) leaves {@code
+   * HOTPATH_MAX_CONNECTIONS} unchecked against the open-files limit, since a tool accepts no
+   * connection: a WARN about it would only mislead.
+   */
+  private static Settings fromEnvironment(Map<String, String> env, boolean serving) {
     var r = new EnvReader(env);
     var b = new Builder();
     b.server = r.section(() -> ServerSettings.from(r));
@@ -82,8 +91,12 @@ public record Settings(
     b.grpc = r.section(() -> GrpcSettings.from(r));
     b.graphql = r.section(() -> GraphqlSettings.from(r));
     b.retention = r.section(() -> RetentionSettings.from(r));
-    java.util.OptionalLong openFiles = OpenFiles.limit();
-    if (openFiles.isPresent() && b.limits != null && b.database != null && b.replicas != null) {
+    java.util.OptionalLong openFiles = serving ? OpenFiles.limit() : java.util.OptionalLong.empty();
+    if (serving
+        && openFiles.isPresent()
+        && b.limits != null
+        && b.database != null
+        && b.replicas != null) {
       b.limits =
           OpenFiles.fit(
               b.limits,
@@ -107,7 +120,7 @@ public record Settings(
   public static Settings forTools(Map<String, String> env) {
     Map<String, String> tools = new HashMap<>(env);
     tools.put(PREFIX + "AUTH", "off");
-    return fromEnvironment(tools);
+    return fromEnvironment(tools, false);
   }
 
   public static Settings defaults() {

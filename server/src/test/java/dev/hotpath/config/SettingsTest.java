@@ -165,6 +165,12 @@ class SettingsTest {
         .hasMessageContaining("HOTPATH_MAX_CONNECTIONS=" + limit + ": ")
         .hasMessageContaining("open-files limit (ulimit -n) is " + limit)
         .hasMessageContaining("set it to at most");
+    // the tools (migrate, seed, rebuild) accept no connection: the setting is not checked there
+    assertThat(
+            Settings.forTools(Map.of("HOTPATH_MAX_CONNECTIONS", Long.toString(limit)))
+                .limits()
+                .maxConnections())
+        .isEqualTo((int) limit);
     Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
     long reserve = OpenFiles.reserve(defaults.database(), defaults.replicas());
     assertThat(defaults.limits().maxConnections()).isLessThanOrEqualTo((int) (limit - reserve));
