@@ -538,11 +538,7 @@ class BadInputTest {
     // over HTTP/2 (h2c, prior knowledge) a :path in absolute form is held to :authority alike
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
-      var h2 =
-          vertx.createHttpClient(
-              new io.vertx.core.http.HttpClientOptions()
-                  .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-                  .setHttp2ClearTextUpgrade(false));
+      var h2 = Api.h2c(vertx);
       for (String target :
           List.of(
               "http://evil.example/v1/orders/" + order, "http://" + here + "/v1/orders/" + order)) {
