@@ -108,6 +108,43 @@ class BadInputTest {
     assertThat(fx.rowCounts()).isEqualTo(before);
   }
 
+  /**
+   * Regression: an object's members were not counted, so a body of 60,000 unknown members (0.77 MB)
+   * was answered with a problem listing 60,000 errors (3.17 MB, 250-390 ms of server CPU each on
+   * the demo server). An object with more members than the limit an array has for items is a 400
+   * naming it, before any tree is built; nothing is written.
+   */
+  @Test
+  void anObjectWithMoreMembersThanTheLimitIsA400NamingIt() {
+    StringBuilder body = new StringBuilder(oneItemOrder());
+    body.setLength(body.length() - 1);
+    for (int i = 0; i < 60_000; i++) {
+      body.append(",\"k").append(i).append("\":0");
+    }
+    body.append('}');
+    String before = fx.rowCounts();
+    Api.Response r = api.post("/v1/orders", body.toString());
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.body().length()).as("the problem's size").isLessThan(2_000);
+    assertThat(r.json().get("errors").get(0).get("field").asText()).isEqualTo("/");
+    assertThat(r.json().get("errors").get(0).get("message").asText())
+        .isEqualTo("has more than 1000 members");
+    // and one level down
+    Api.Response nested =
+        api.post("/v1/customers/batch-get", "{\"ids\":[1],\"x\":{" + members(1_001) + "}}");
+    assertThat(nested.status()).isEqualTo(400);
+    assertThat(nested.json().get("errors").get(0).get("field").asText()).isEqualTo("/x");
+    assertThat(fx.rowCounts()).isEqualTo(before);
+  }
+
+  private static String members(int n) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : ",").append("\"m").append(i).append("\":0");
+    }
+    return b.toString();
+  }
+
   @Test
   void listsEveryFailingFieldNotOnlyTheFirst() {
     Api.Response r =
