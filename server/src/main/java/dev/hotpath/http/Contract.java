@@ -505,6 +505,10 @@ public final class Contract {
     int[] counts = new int[64];
     boolean[] objects = new boolean[64];
     int depth = 0;
+    // members and items in all: each may fail the schema on its own, and validating tens of
+    // thousands (a thousand lines of sixty unknown members) held an event loop for 260 ms
+    long values = 0;
+    long maxValues = 10L * maxArray;
     try (JsonParser parser = bodyMapper.createParser(bytes, offset, length)) {
       JsonToken token;
       while ((token = parser.nextToken()) != null) {
@@ -514,6 +518,10 @@ public final class Contract {
             && token != JsonToken.END_ARRAY
             && token != JsonToken.END_OBJECT
             && objects[depth - 1] == (token == JsonToken.FIELD_NAME)) {
+          if (++values > maxValues) {
+            throw ProblemException.invalid(
+                "/", "holds more than " + maxValues + " members and items in all");
+          }
           if (++counts[depth - 1] > maxArray) {
             var container = parser.getParsingContext();
             if (token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT) {
