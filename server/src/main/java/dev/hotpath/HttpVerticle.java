@@ -14,6 +14,7 @@ import dev.hotpath.http.ProblemException;
 import dev.hotpath.http.ProblemType;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.Readiness;
+import dev.hotpath.http.RequestTarget;
 import dev.hotpath.http.SecurityHeaders;
 import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.QueryCounter;
@@ -231,6 +232,9 @@ public final class HttpVerticle extends VerticleBase {
                       ProblemException malformed = CanonicalPath.check(request.path());
                       if (malformed == null) {
                         malformed = CanonicalPath.checkQuery(request.query());
+                      }
+                      if (malformed == null) {
+                        malformed = RequestTarget.check(request);
                       }
                       if (malformed != null) {
                         refuse(request, malformed, false);

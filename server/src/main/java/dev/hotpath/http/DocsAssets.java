@@ -24,14 +24,27 @@ import java.util.zip.GZIPOutputStream;
  * come while a file is being loaded wait for that one load (each answered on its own event loop):
  * before, each ran a load of its own, and 200 concurrent first requests for the bundle compressed
  * it up to 200 times on the worker pool (about 9 s of CPU, 102 of them past the request timeout). A
- * request already answered (its timeout's 503, a reset stream) is not written to again. Names
- * outside the webjar are 404s and are not remembered, so the memory kept is bounded by the webjar's
- * files.
+ * request already answered (its timeout's 503, a reset stream) is not written to again. The
+ * webjar's file names are listed once at start: a name outside it is a 404 at once, with no load
+ * and no wait for the worker pool, and the memory kept is bounded by the webjar's files.
  *
  * @param root the class-path folder of the webjar's files, without a trailing slash
  * @param version the webjar's version, the path segment that versions the URLs
  */
 public record DocsAssets(String root, String version) {
+  /**
+   * Lists the webjar's files once (at start, where the docs routes are mounted), so that a name it
+   * does not hold is a 404 at once: before, finding that out was a load on the worker pool, and a
+   * request for a missing file waited behind whatever filled that pool (DocsTest saw its 404 turn
+   * into the request timeout's 503 at machine load 7-9).
+   */
+  public DocsAssets {
+    FILES.computeIfAbsent(root, DocsAssets::list);
+  }
+
+  /** The names of the files directly under each root (the webjar's version folder). */
+  private static final Map<String, java.util.Set<String>> FILES = new ConcurrentHashMap<>();
+
   static final String IMMUTABLE = "public, max-age=31536000, immutable";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final int MIN_GZIP_BYTES = 1024;
@@ -62,6 +75,10 @@ public record DocsAssets(String root, String version) {
   public void handle(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     if (!version.equals(ctx.pathParam("version")) || !NAME.matcher(name).matches()) {
+      ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
+      return;
+    }
+    if (!FILES.get(root).contains(name)) {
       ctx.fail(ProblemException.notFound("Documentation asset " + ctx.request().path()));
       return;
     }
@@ -135,6 +152,38 @@ public record DocsAssets(String root, String version) {
     } else {
       response.end(asset.plain());
     }
+  }
+
+  /** The names of the files directly under {@code root} on the class path (a jar or a folder). */
+  static java.util.Set<String> list(String root) {
+    java.net.URL url = DocsAssets.class.getClassLoader().getResource(root);
+    if (url == null) {
+      return java.util.Set.of();
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    try {
+      if (url.openConnection() instanceof java.net.JarURLConnection jar) {
+        String prefix = root + "/";
+        try (java.util.jar.JarFile file =
+            new java.util.jar.JarFile(new java.io.File(jar.getJarFileURL().toURI()))) {
+          file.stream()
+              .map(java.util.zip.ZipEntry::getName)
+              .filter(n -> n.startsWith(prefix) && n.indexOf('/', prefix.length()) < 0)
+              .map(n -> n.substring(prefix.length()))
+              .filter(n -> !n.isEmpty())
+              .forEach(names::add);
+        }
+      } else {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of(url.toURI()))) {
+          files
+              .filter(java.nio.file.Files::isRegularFile)
+              .forEach(f -> names.add(f.getFileName().toString()));
+        }
+      }
+    } catch (IOException | java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot list the documentation files under " + root, e);
+    }
+    return java.util.Set.copyOf(names);
   }
 
   /** Reads and compresses one file; blocking. Empty when the webjar has no such file. */

@@ -23,11 +23,24 @@ public final class ProblemException extends RuntimeException {
     this.errors = List.copyOf(errors);
   }
 
+  /** The most errors a problem lists; the detail counts them all. */
+  public static final int MAX_LISTED_ERRORS = 100;
+
+  /**
+   * A 400 listing every failing field, up to {@link #MAX_LISTED_ERRORS} (in their order): a body of
+   * a thousand lines with sixty unknown members each had sixty thousand listed, a 3.6 MB answer to
+   * 0.6 MB.
+   */
   public static ProblemException validation(List<FieldError> errors) {
-    return new ProblemException(
-        ProblemType.VALIDATION,
-        errors.size() == 1 ? "1 field is invalid" : errors.size() + " fields are invalid",
-        errors);
+    int n = errors.size();
+    String detail = n == 1 ? "1 field is invalid" : n + " fields are invalid";
+    if (n > MAX_LISTED_ERRORS) {
+      return new ProblemException(
+          ProblemType.VALIDATION,
+          detail + "; the first " + MAX_LISTED_ERRORS + " are listed",
+          List.copyOf(errors.subList(0, MAX_LISTED_ERRORS)));
+    }
+    return new ProblemException(ProblemType.VALIDATION, detail, errors);
   }
 
   public static ProblemException invalid(String field, String message) {

@@ -116,11 +116,9 @@ public record ReportDownloads(Statements db) {
               int last = after;
               for (Row r : ar.result()) {
                 last = r.getInteger(0);
-                csv.append(r.getString(1))
-                    .append(',')
-                    .append(r.getString(2))
-                    .append(',')
-                    .append(r.getString(3))
+                cell(csv, r.getString(1)).append(',');
+                cell(csv, r.getString(2)).append(',');
+                cell(csv, r.getString(3))
                     .append(',')
                     .append(r.getLong(4))
                     .append(',')
@@ -150,6 +148,49 @@ public record ReportDownloads(Statements db) {
                     }
                   });
             });
+  }
+
+  /**
+   * Appends a text cell so that no spreadsheet reads it as a formula or as more than one cell
+   * (OWASP's CSV injection): a cell starting with {@code =}, {@code +}, {@code -}, {@code @}, a tab
+   * or a carriage return is written quoted, prefixed with a single quote ({@code "'=1+2"}); one
+   * holding a comma, a quote or a line break is quoted (RFC 4180, quotes doubled). Every other
+   * cell, and the counts the server computes, are written as they are. Today's text cells hold only
+   * what the server writes (the dimension, a date or a product id, the catalogue's currency), none
+   * of which a client sets; this keeps it so should a client's text ever reach a report.
+   */
+  static StringBuilder cell(StringBuilder csv, String text) {
+    if (text.isEmpty()) {
+      return csv;
+    }
+    char first = text.charAt(0);
+    boolean formula =
+        first == '='
+            || first == '+'
+            || first == '-'
+            || first == '@'
+            || first == '\t'
+            || first == '\r';
+    boolean quote = formula;
+    for (int i = 0; i < text.length() && !quote; i++) {
+      char c = text.charAt(i);
+      quote = c == ',' || c == '"' || c == '\n' || c == '\r';
+    }
+    if (!quote) {
+      return csv.append(text);
+    }
+    csv.append('"');
+    if (formula) {
+      csv.append('\'');
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '"') {
+        csv.append('"');
+      }
+      csv.append(c);
+    }
+    return csv.append('"');
   }
 
   private static Future<Void> send(RoutingContext ctx, @Nullable GzipStream gzip, byte[] bytes) {

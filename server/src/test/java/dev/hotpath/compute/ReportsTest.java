@@ -90,6 +90,37 @@ class ReportsTest {
     assertThat(lines).contains(truth.lines().toArray(String[]::new));
   }
 
+  /**
+   * No text cell of a downloaded report is read as a formula by a spreadsheet (OWASP's CSV
+   * injection). No client can put text of its own in a report today (its cells are the dimension, a
+   * date or product id, the catalogue's currency and counts), so the rows are planted in the
+   * database of a finished, empty report, as a catalogue loaded from elsewhere might hold them.
+   */
+  @Test
+  void aTextCellThatASpreadsheetWouldReadAsAFormulaIsQuotedAndPrefixed() {
+    Api.Response accepted = request("2001-01-01", "2001-01-01", null);
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+    long id = accepted.json().get("id").asLong();
+    awaitDone(accepted.header("Location").orElseThrow());
+    server.execute(
+        "INSERT INTO report_rows (report_id, row_no, dimension, value, currency, orders, units,"
+            + " revenue_minor) VALUES ("
+            + id
+            + ", 1, 'product', '=HYPERLINK(\"x\")', '+1+', 1, 2, -3), ("
+            + id
+            + ", 2, 'product', '@SUM(A1)', '-1-', 4, 5, 6), ("
+            + id
+            + ", 3, 'day', '2001-01-01', 'a,b', 7, 8, 9)");
+    Api.Response csv = api.get("/v1/reports/" + id);
+    assertThat(csv.status()).isEqualTo(200);
+    assertThat(csv.body().lines().toList())
+        .containsExactly(
+            "dimension,value,currency,orders,units,revenue_minor",
+            "product,\"'=HYPERLINK(\"\"x\"\")\",\"'+1+\",1,2,-3",
+            "product,\"'@SUM(A1)\",\"'-1-\",4,5,6",
+            "day,2001-01-01,\"a,b\",7,8,9");
+  }
+
   @Test
   void theDownloadIsGzipWhenTheClientAcceptsIt() throws Exception {
     fx.order(fx.customer(), fx.product(100, 10), 1);

@@ -100,6 +100,30 @@ class ResponseHeadersContractTest {
     assertAllDeclared(sent);
   }
 
+  /**
+   * A 405 (a method the path has no operation for) carries {@code Allow}: no operation can declare
+   * it, so the document's root names its response ({@code x-method-not-allowed}). The earlier
+   * samples held no 405, and every header check starts from an operation, so {@code Allow} went
+   * undeclared unseen.
+   */
+  @Test
+  void aMethodNotAllowedDeclaresAllow() {
+    long order = fx.order(fx.customer(), fx.product(250, 100), 1);
+    Map<String, Sent> sent = new LinkedHashMap<>();
+    for (String[] call :
+        new String[][] {
+          {"DELETE", "/v1/orders/" + order}, {"PUT", "/health/live"}, {"PATCH", "/v1/products"}
+        }) {
+      HttpRequest request =
+          api.request(call[1]).method(call[0], HttpRequest.BodyPublishers.noBody()).build();
+      Api.Response response = api.send(request);
+      assertThat(response.status()).as(call[0] + " " + call[1]).isEqualTo(405);
+      assertThat(response.raw().headers().firstValue("Allow")).isPresent();
+      sent.put("a 405 for " + call[0], new Sent(request, response));
+    }
+    assertAllDeclared(sent);
+  }
+
   private static void assertAllDeclared(Map<String, Sent> sent) {
     Map<String, List<String>> undeclared = new LinkedHashMap<>();
     sent.forEach(

@@ -451,6 +451,78 @@ class GrpcApiTest {
     assertThat(refusal.apply(id)).isNull();
   }
 
+  /**
+   * A message framed wrongly (reserved flag bits set, a length prefix longer than the body, the
+   * compressed flag without a coding, a length over the limit) ends its call with grpc-java's own
+   * status, and leaves nothing in the log. Before, grpc-java's transport logged a WARN with a stack
+   * trace of 4-4.5 KB for each one ("Exception processing message",
+   * io.grpc.netty.NettyServerStream; seen on the demo server, nghttp with hand-framed bodies): any
+   * client could fill the log.
+   */
+  @Test
+  void aMessageFramedWronglyEndsItsCallAndLogsNothing() throws Exception {
+    ch.qos.logback.classic.Logger stream =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger("io.grpc.netty.NettyServerStream");
+    var captured =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    captured.start();
+    stream.addAppender(captured);
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      var h2 = Api.h2c(vertx);
+      byte[] message = GetOrderRequest.newBuilder().setId(1).build().toByteArray();
+      List<byte[]> bodies =
+          List.of(
+              frame(7, message.length, message),
+              frame(0, 100, message),
+              frame(1, message.length, message),
+              frame(0, Integer.MAX_VALUE, message));
+      for (byte[] body : bodies) {
+        String status =
+            h2.request(
+                    new io.vertx.core.http.RequestOptions()
+                        .setMethod(io.vertx.core.http.HttpMethod.POST)
+                        .setHost("localhost")
+                        .setPort(TestServer.get().app().grpcPort().orElseThrow())
+                        .setURI("/" + OrdersServiceGrpc.getGetOrderMethod().getFullMethodName())
+                        .putHeader("content-type", "application/grpc")
+                        .putHeader("te", "trailers")
+                        .putHeader("authorization", "Bearer " + Tokens.get().service()))
+                .compose(
+                    request ->
+                        request
+                            .send(io.vertx.core.buffer.Buffer.buffer(body))
+                            .compose(
+                                response ->
+                                    response
+                                        .end()
+                                        .map(
+                                            v -> {
+                                              String s = response.getTrailer("grpc-status");
+                                              return s != null
+                                                  ? s
+                                                  : response.getHeader("grpc-status");
+                                            })))
+                .await();
+        assertThat(status).as("grpc-status").isIn("8", "13");
+      }
+    } finally {
+      vertx.close().await();
+      stream.detachAppender(captured);
+    }
+    assertThat(captured.list).as("logged for the client's framing").isEmpty();
+  }
+
+  /** A gRPC length-prefixed message: flags, a length (not necessarily the message's) and bytes. */
+  private static byte[] frame(int flags, int length, byte[] message) {
+    return java.nio.ByteBuffer.allocate(5 + message.length)
+        .put((byte) flags)
+        .putInt(length)
+        .put(message)
+        .array();
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, both, a.length, b.length);

@@ -213,6 +213,8 @@ class ObservabilityApiTest {
       configurator.doConfigure(ObservabilityApiTest.class.getResource("/logback.xml"));
       assertThat(shipped.getLogger("io.grpc.netty.NettyServerHandler").getLevel())
           .isEqualTo(Level.ERROR);
+      assertThat(shipped.getLogger("io.grpc.netty.NettyServerStream").getLevel())
+          .isEqualTo(Level.ERROR);
       assertThat(shipped.getCopyOfListenerList())
           .anyMatch(l -> l instanceof ch.qos.logback.classic.jul.LevelChangePropagator);
     } catch (ch.qos.logback.core.joran.spi.JoranException e) {

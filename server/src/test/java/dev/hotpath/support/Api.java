@@ -55,6 +55,17 @@ public final class Api {
    * A client of another server (a second instance), validating against the same contract, sending
    * the default service token.
    */
+  /**
+   * A Vert.x HTTP/2 client with prior knowledge (h2c, no upgrade), for what the JDK's client cannot
+   * send: a {@code :path} in absolute form, a body framed by hand.
+   */
+  public static io.vertx.core.http.HttpClient h2c(io.vertx.core.Vertx vertx) {
+    return vertx.createHttpClient(
+        new io.vertx.core.http.HttpClientOptions()
+            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false));
+  }
+
   public static Api of(String base) {
     return new Api(base, Contracts.instance());
   }
