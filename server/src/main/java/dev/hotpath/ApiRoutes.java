@@ -18,6 +18,7 @@ import dev.hotpath.http.CursorCodec;
 import dev.hotpath.http.InProcess;
 import dev.hotpath.http.Problems;
 import dev.hotpath.http.Readiness;
+import dev.hotpath.http.Representation;
 import dev.hotpath.ingest.CustomerWrites;
 import dev.hotpath.ingest.IdempotencyStore;
 import dev.hotpath.ingest.ImportRequests;
@@ -52,13 +53,18 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The route table: every route of the API bound to the handler of its flow, the only class that
@@ -105,6 +111,34 @@ final class ApiRoutes {
     LeanDispatch[] lean = new LeanDispatch[1];
     Router router = router(shared, loop, lean);
     return lean[0].otherwise(router);
+  }
+
+  /**
+   * The route {@code GET path} answered below Vert.x, as the contract describes it, with its cached
+   * representation ({@code hits}) and its load ({@code loads}); empty when the route requires no
+   * scope (nothing to authenticate below Vert.x).
+   */
+  private static Optional<PreparedReads.Route> prepared(
+      Contract contract,
+      Loop loop,
+      String path,
+      LongFunction<@Nullable Representation> hits,
+      LongFunction<? extends CompletionStage<@Nullable Representation>> loads) {
+    Optional<List<String>> scopes = contract.scopes("GET", path);
+    if (scopes.isEmpty()) {
+      return Optional.empty();
+    }
+    RoutePolicy policy = RoutePolicy.of(contract, "GET", path);
+    return Optional.of(
+        new PreparedReads.Route(
+            path,
+            contract.owner("GET", path).kind() == Contract.Owner.Kind.PARAM,
+            hits,
+            loads,
+            scopes.get(),
+            policy,
+            loop.gates().limiter(policy).orElse(null),
+            contract.routeInfo("GET", path)));
   }
 
   private static Router router(Shared shared, Loop loop, LeanDispatch[] lean) {
@@ -191,32 +225,36 @@ final class ApiRoutes {
     // the same two reads ahead of the router, for the requests whose answer cannot differ
     lean[0].get("/v1/orders/:id", orders::get);
     lean[0].get("/v1/customers/:id/orders", orders::listForCustomer);
-    // and an order below Vert.x's HTTP server, cached or loaded by the route's own load, on
-    // HTTP/1.1 in cleartext, where its steps have a request-level form: authenticated, observed,
-    // no replicas (read-your-writes)
-    var orderScopes = contract.scopes("GET", "/v1/orders/:id");
+    // and an order and a customer's first page below Vert.x's HTTP server, cached or loaded by the
+    // route's own load, on HTTP/1.1 in cleartext, where their steps have a request-level form:
+    // authenticated, observed, no replicas (read-your-writes)
     if (shared.auth().isPresent()
-        && orderScopes.isPresent()
         && settings.observability().enabled()
         && readYourWrites == null
         && !settings.transport().tls()) {
-      RoutePolicy orderPolicy = RoutePolicy.of(contract, "GET", "/v1/orders/:id");
-      loop.guard()
-          .prepare(
-              new PreparedReads(
-                  orders::cachedHit,
-                  orders::loaded,
-                  shared.auth().get(),
-                  orderScopes.get(),
-                  orderPolicy,
-                  loop.gates().gate(),
-                  loop.gates().clock(),
-                  loop.gates().limiter(orderPolicy).orElse(null),
-                  shared.observability(),
-                  contract.routeInfo("GET", "/v1/orders/:id"),
-                  settings.limits().maxHeaderCount(),
-                  settings.limits().maxUrlBytes(),
-                  HttpVerticle.serverOptions(settings)));
+      List<PreparedReads.Route> prepared = new ArrayList<>(2);
+      prepared(contract, loop, "/v1/orders/:id", orders::cachedHit, orders::loaded)
+          .ifPresent(prepared::add);
+      prepared(
+              contract,
+              loop,
+              "/v1/customers/:id/orders",
+              orders::cachedFirstPage,
+              orders::loadedFirstPage)
+          .ifPresent(prepared::add);
+      if (!prepared.isEmpty()) {
+        loop.guard()
+            .prepare(
+                new PreparedReads(
+                    prepared,
+                    shared.auth().get(),
+                    loop.gates().gate(),
+                    loop.gates().clock(),
+                    shared.observability(),
+                    settings.limits().maxHeaderCount(),
+                    settings.limits().maxUrlBytes(),
+                    HttpVerticle.serverOptions(settings)));
+      }
     }
     routes.get("/v1/customers").produces(JSON).produces(PROTOBUF).handler(customers::list);
     routes.post("/v1/customers").produces(JSON).handler(body).handler(customerWrites::create);

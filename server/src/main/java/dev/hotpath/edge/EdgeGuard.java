@@ -65,7 +65,10 @@ public final class EdgeGuard {
 
   private long drainGraceMillis;
 
-  /** Order reads (cached or loaded) answered below Vert.x, when set ({@link #prepare}). */
+  /**
+   * Order and first-page reads (cached or loaded) answered below Vert.x, when set ({@link
+   * #prepare}).
+   */
   private PreparedReads prepared;
 
   /** Requests in flight, oldest (first to time out) first. */
@@ -102,8 +105,8 @@ public final class EdgeGuard {
   }
 
   /**
-   * From now on each new HTTP/1.1 connection (in cleartext) answers cached order reads below Vert.x
-   * ({@link PreparedRead}) with {@code reads}. Call before the server listens.
+   * From now on each new HTTP/1.1 connection (in cleartext) answers order and first-page reads
+   * below Vert.x ({@link PreparedRead}) with {@code reads}. Call before the server listens.
    */
   public void prepare(PreparedReads reads) {
     this.prepared = reads;
@@ -239,7 +242,7 @@ public final class EdgeGuard {
     if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
       var pipeline = base.channelHandlerContext().pipeline();
       BodyFraming framing = BodyFraming.install(pipeline, tls);
-      // last before Vert.x: a cached order read is answered there, below Vert.x's server
+      // last before Vert.x: an order or a first page is answered there, below Vert.x's server
       if (prepared != null && !tls) {
         PreparedRead.install(
             pipeline,

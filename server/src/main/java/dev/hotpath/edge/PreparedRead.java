@@ -54,19 +54,22 @@ import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Answers a {@code GET /v1/orders/{id}} below Vert.x's HTTP server, in the connection's Netty
- * pipeline between the request decoder (after the admission valve and the body framing) and
- * Vert.x's handler: no Vert.x request or response, no routing context, no header validation of
- * bytes this server builds from trusted values. The same steps run as on the lean route, in
- * request-level form: the header count and URI bounds, authentication by the token cache and the
- * route's scopes, the owner check (a principal that may not see the order is sent the ordinary way,
- * which answers the same 404 as for an order that does not exist), admission (a slot taken and
- * given back, its latency sampled), the rate limits (the same buckets and {@code RateLimit}
- * headers), the trace (the same ids, {@code traceparent} rules and span), the route's timer and the
- * access-log line. The response is the lean route's bytes: status line, then {@code X-Request-Id},
- * {@code traceparent}, the security headers, the rate-limit fields, {@code ETag}, {@code
- * Cache-Control}, both {@code Vary}, {@code Last-Modified}, {@code Content-Type}, {@code
- * content-length}, {@code Server-Timing}, then the body, in one buffer and one write.
+ * Answers a {@code GET /v1/orders/{id}}, or a customer's first page {@code GET
+ * /v1/customers/{id}/orders} (the routes of {@link PreparedReads}), below Vert.x's HTTP server, in
+ * the connection's Netty pipeline between the request decoder (after the admission valve and the
+ * body framing) and Vert.x's handler: no Vert.x request or response, no routing context, no header
+ * validation of bytes this server builds from trusted values. The same steps run as on the lean
+ * route, in request-level form: the header count and URI bounds, authentication by the token cache
+ * and the route's scopes, the owner check (a principal that may not see the order, or act for the
+ * page's customer, is sent the ordinary way, which answers the same 404 as for an order or a
+ * customer that does not exist; for the page, before anything is looked up or loaded), admission (a
+ * slot taken and given back, its latency sampled), the rate limits (the same buckets and {@code
+ * RateLimit} headers), the trace (the same ids, {@code traceparent} rules and span), the route's
+ * timer and the access-log line. The response is the lean route's bytes: status line, then {@code
+ * X-Request-Id}, {@code traceparent}, the security headers, the rate-limit fields, {@code ETag},
+ * {@code Cache-Control}, both {@code Vary}, {@code Last-Modified} (an order's), {@code Link} (a
+ * page's, when a next page follows), {@code Content-Type}, {@code content-length}, {@code
+ * Server-Timing}, then the body, in one buffer and one write.
  *
  * <p>An order the cache does not hold is loaded here as the route loads it ({@link
  * PreparedReads#loads}: the cache's load, which fills it, or the load alone when it keeps nothing),
@@ -91,12 +94,13 @@ import org.jspecify.annotations.Nullable;
  * name or address and a port: Vert.x answers 400 to a request without a valid one), a plain {@code
  * Accept} (none, {@code *}{@code /*}, {@code application/json}), an id of 1 to 18 digits without a
  * leading zero, a bearer token already verified (in the token cache) that grants the route's
- * scopes, an order the cache holds (or loads) for a principal that may see it, room in admission
- * and quota in every bucket; and only while no earlier request of the connection is still with
- * Vert.x (so HTTP/1.1's order of answers holds), the connection can take more (its outbound buffer
- * is below Netty's high-water mark: a client that does not read its answers is left to Vert.x,
- * which stops reading the connection until the client reads) and the server is not draining.
- * Anything else passes up to Vert.x unchanged, as before: a 401, 403, 404, 304 or 429, a HEAD.
+ * scopes, an order or page the cache holds (or loads) for a principal that may see it, room in
+ * admission and quota in every bucket; and only while no earlier request of the connection is still
+ * with Vert.x (so HTTP/1.1's order of answers holds), the connection can take more (its outbound
+ * buffer is below Netty's high-water mark: a client that does not read its answers is left to
+ * Vert.x, which stops reading the connection until the client reads) and the server is not
+ * draining. Anything else passes up to Vert.x unchanged, as before: a 401, 403, 404, 304 or 429, a
+ * HEAD.
  *
  * <p>Confined to the connection's event loop.
  */
@@ -140,6 +144,9 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private static final byte[] RATE_LIMIT = PreparedReads.ascii("\r\nRateLimit: ");
   private static final byte[] LAST_MODIFIED = PreparedReads.ascii("Last-Modified: ");
   private static final byte[] CONTENT_TYPE = PreparedReads.ascii("Content-Type: ");
+  private static final byte[] LINK = PreparedReads.ascii("Link: <");
+  private static final byte[] CURSOR = PreparedReads.ascii("?cursor=");
+  private static final byte[] NEXT = PreparedReads.ascii(">; rel=\"next\"\r\n");
   private static final byte[] CONTENT_LENGTH = PreparedReads.ascii("\r\ncontent-length: ");
   private static final byte[] SERVER_TIMING = PreparedReads.ascii("\r\nServer-Timing: ");
   private static final byte[] END = PreparedReads.ascii("\r\n\r\n");
@@ -188,6 +195,13 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private @Nullable HttpRequest held;
 
   private long heldId;
+
+  /** The route of the head taken (its id in {@link #heldId}). */
+  private PreparedReads.@Nullable Route heldRoute;
+
+  /** Where {@link PreparedReads#route} leaves the id it found. */
+  private final long[] id = new long[1];
+
   private @Nullable String heldToken;
   private @Nullable String heldTraceparent;
   private @Nullable String heldRequestId;
@@ -214,8 +228,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     this.answered = answered;
     this.busy = busy;
     this.draining = draining;
-    this.context =
-        reads.loads != null && connection instanceof ConnectionBase base ? base.context() : null;
+    this.context = reads.loads && connection instanceof ConnectionBase base ? base.context() : null;
   }
 
   /**
@@ -531,26 +544,12 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
         || draining.getAsBoolean()) {
       return false;
     }
-    String uri = request.uri();
-    int n = uri.length();
-    int prefix = PreparedReads.PREFIX.length();
-    int digits = n - prefix;
-    if (digits < 1
-        || digits > MAX_DIGITS
-        || n > reads.maxUrlBytes
-        || !uri.startsWith(PreparedReads.PREFIX)
-        || uri.charAt(prefix) == '0') {
+    PreparedReads.Route route = reads.route(request.uri(), MAX_DIGITS, id);
+    if (route == null) {
       return false;
     }
-    long id = 0;
-    for (int i = prefix; i < n; i++) {
-      char c = uri.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-      id = id * 10 + (c - '0');
-    }
-    heldId = id;
+    heldRoute = route;
+    heldId = id[0];
     heldToken = null;
     heldTraceparent = null;
     heldRequestId = null;
@@ -684,24 +683,29 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       return false;
     }
     PreparedReads r = reads;
+    PreparedReads.Route route = java.util.Objects.requireNonNull(heldRoute);
     Principal principal = r.auth.cachedPrincipal(heldToken);
-    if (principal == null || !principal.has(r.requiredScopes)) {
+    if (principal == null || !principal.has(route.requiredScopes)) {
       return false;
     }
-    Representation rep = r.hits.apply(heldId);
+    if (route.ownerInPath && !principal.mayAccess(heldId)) {
+      // the route's owner check answers it (its 404) before anything is looked up or loaded
+      return false;
+    }
+    Representation rep = route.hits.apply(heldId);
     if (rep == null) {
-      return context != null && load(request, principal);
+      return context != null && route.loads != null && load(request, route, principal);
     }
     if (!principal.mayAccess(rep.owner())) {
       return false;
     }
-    int inFlight = admit(principal);
+    int inFlight = admit(route, principal);
     if (inFlight < 0) {
       return false;
     }
-    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
+    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, route.info);
     trace.cache(true);
-    send(request, rep, trace, inFlight, admittedAt, false);
+    send(request, route, rep, trace, inFlight, admittedAt, false);
     return true;
   }
 
@@ -711,16 +715,16 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * #admittedAt}; -1, with nothing taken, when it must go the ordinary way (to wait, or be
    * refused).
    */
-  private int admit(Principal principal) {
+  private int admit(PreparedReads.Route route, Principal principal) {
     PreparedReads r = reads;
-    int inFlight = r.gate.admitBelow(r.policy);
+    int inFlight = r.gate.admitBelow(route.policy);
     if (inFlight < 0) {
       return -1;
     }
     long start = r.clock.getAsLong();
     admittedAt = start;
-    if (r.limiter != null
-        && !r.limiter.chargeBelow(principal, client(), r.policy.cost(), charged)) {
+    if (route.limiter != null
+        && !route.limiter.chargeBelow(principal, client(), route.policy.cost(), charged)) {
       if (inFlight > 0) {
         r.gate.endBelow(start, inFlight, 429); // the slot back, no latency sample
       }
@@ -735,6 +739,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    */
   private void send(
       HttpRequest request,
+      PreparedReads.Route route,
       Representation rep,
       RequestTrace trace,
       int inFlight,
@@ -744,7 +749,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     try {
       // counted before the answer leaves: a client that has it sees it counted
       ANSWERED.increment();
-      write(rep, trace, r.limiter != null ? charged : null, last);
+      write(request, rep, trace, route.limiter != null ? charged : null, last);
     } finally {
       if (inFlight > 0) {
         r.gate.endBelow(start, inFlight, 200); // given back whatever happened
@@ -776,14 +781,14 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
    * true while it loads (the request is kept until it is answered or passed up), false, with
    * nothing taken, when it must go to Vert.x now.
    */
-  private boolean load(HttpRequest request, Principal principal) {
+  private boolean load(HttpRequest request, PreparedReads.Route route, Principal principal) {
     PreparedReads r = reads;
-    int inFlight = admit(principal);
+    int inFlight = admit(route, principal);
     if (inFlight < 0) {
       return false;
     }
-    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, r.route);
-    Miss miss = new Miss(request, principal, heldId, inFlight, admittedAt, trace);
+    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, route.info);
+    Miss miss = new Miss(request, route, principal, heldId, inFlight, admittedAt, trace);
     // the caller lets its message go; a head that is the whole request stays for a pass up
     ReferenceCountUtil.retain(request);
     loading = miss;
@@ -807,7 +812,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     boolean last = (answeredHere || fault != null) && draining.getAsBoolean();
     if (answeredHere) {
       LOADED.increment();
-      send(miss.request, rep, miss.trace, miss.inFlight, miss.start, last);
+      send(miss.request, miss.route, rep, miss.trace, miss.inFlight, miss.start, last);
     } else if (fault != null) {
       // the database timed out or cannot be reached: answered here with the route's problem, since
       // passed up the route would query again (a second deadline to wait while it times out)
@@ -819,8 +824,9 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       if (miss.inFlight > 0) {
         r.gate.endBelow(miss.start, miss.inFlight, 429); // the slot back, no latency sample
       }
-      if (r.limiter != null) {
-        r.limiter.refundBelow(miss.principal, client(), r.policy.cost());
+      RateLimiter limiter = miss.route.limiter;
+      if (limiter != null) {
+        limiter.refundBelow(miss.principal, client(), miss.route.policy.cost());
       }
       HttpRequest request = miss.request;
       if (request instanceof LastHttpContent) {
@@ -879,7 +885,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       out.writeBytes(PreparedReads.ascii("HTTP/1.1 " + type.status() + " "));
       out.writeBytes(PreparedReads.ascii(HttpResponseStatus.valueOf(type.status()).reasonPhrase()));
       out.writeBytes(ID);
-      fields(out, trace, r.limiter != null ? charged : null, last);
+      fields(out, trace, miss.route.limiter != null ? charged : null, last);
       out.writeBytes(PROBLEM_HEAD);
       decimal(out, body.length());
       out.writeBytes(SERVER_TIMING);
@@ -905,6 +911,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   private final class Miss
       implements Handler<Void>, BiConsumer<@Nullable Representation, Throwable>, Runnable {
     final HttpRequest request;
+    final PreparedReads.Route route;
     final Principal principal;
     final long id;
     final int inFlight;
@@ -916,12 +923,14 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
 
     Miss(
         HttpRequest request,
+        PreparedReads.Route route,
         Principal principal,
         long id,
         int inFlight,
         long start,
         RequestTrace trace) {
       this.request = request;
+      this.route = route;
       this.principal = principal;
       this.id = id;
       this.inFlight = inFlight;
@@ -932,11 +941,10 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     /** On the request's context: its trace and the route's deadline bound, then the load. */
     @Override
     public void handle(Void v) {
-      PreparedReads r = reads;
       Observability.bindBelow(trace);
-      Deadline.bindBelow(r.route.routeClass());
+      Deadline.bindBelow(route.info.routeClass());
       try {
-        stage = java.util.Objects.requireNonNull(r.loads).apply(id);
+        stage = java.util.Objects.requireNonNull(route.loads).apply(id);
       } catch (RuntimeException e) {
         stage = java.util.concurrent.CompletableFuture.failedFuture(e);
       }
@@ -961,7 +969,11 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
   }
 
   private void write(
-      Representation rep, RequestTrace trace, RateLimiter.@Nullable Charged charged, boolean last) {
+      HttpRequest request,
+      Representation rep,
+      RequestTrace trace,
+      RateLimiter.@Nullable Charged charged,
+      boolean last) {
     ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
     int length = body.readableBytes();
     ByteBuf out = reads.buffer(length + 1024);
@@ -974,6 +986,15 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       out.writeBytes(LAST_MODIFIED);
       ByteBufUtil.writeAscii(out, rep.lastModifiedHeader());
       out.writeBytes(CRLF);
+    }
+    java.util.Optional<String> next = rep.nextCursor();
+    if (next.isPresent()) {
+      // the route's link to the next page: its path (a request taken here has no query) and cursor
+      out.writeBytes(LINK);
+      ByteBufUtil.writeAscii(out, request.uri());
+      out.writeBytes(CURSOR);
+      ByteBufUtil.writeAscii(out, next.get());
+      out.writeBytes(NEXT);
     }
     out.writeBytes(CONTENT_TYPE);
     ByteBufUtil.writeAscii(out, rep.format().contentType());

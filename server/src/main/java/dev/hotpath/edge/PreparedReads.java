@@ -23,34 +23,114 @@ import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the {@link PreparedRead} handlers of one event loop share: the route {@code GET
- * /v1/orders/{id}} as the contract describes it (its scopes, admission class and rate cost, its
- * name for the metrics, traces and access log), the steps that run for it (authentication's token
- * cache, admission, rate limits, observability), where a cached order is found and how a missing
- * one is loaded, and the bytes of the response head that never change (the status line's successor
- * fields: the security headers, the rate-limit policy, the caching and content headers). One per
- * event loop.
+ * What the {@link PreparedRead} handlers of one event loop share: the routes answered below Vert.x
+ * ({@link Route}: {@code GET /v1/orders/{id}} and {@code GET /v1/customers/{id}/orders}, each as
+ * the contract describes it, where its cached representation is found and how a missing one is
+ * loaded), the steps that run for every one of them (authentication's token cache, admission,
+ * observability), and the bytes of the response head that never change (the status line's successor
+ * fields: the security headers, the caching and content headers). One per event loop.
  */
 public final class PreparedReads {
-  static final String PREFIX = "/v1/orders/";
-
-  final LongFunction<@Nullable Representation> hits;
-
   /**
-   * The JSON representation of an order by id as the route obtains it on a miss (the cache's load,
-   * or the load alone when the cache keeps nothing); null when it loads nothing; null inside when
-   * there is no such order. Called on the request's context; completes on any thread.
+   * One route answered below Vert.x: a GET of a path with one numeric id and no query (its template
+   * around the id), its scopes, admission class and rate cost, its name for the metrics, traces and
+   * access log, whether the path's id names the customer who owns it (the contract's {@code
+   * x-owner: {param: id}}, which the route checks before any load), where its cached JSON
+   * representation is found and how a missing one is loaded. Its answer is the representation under
+   * the {@code private} policy, with both {@code Vary} fields (every such route produces JSON and
+   * protobuf) and a {@code Link} to the next page when the representation has a cursor.
    */
-  final @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads;
+  public static final class Route {
+    final String prefix;
+    final String suffix;
+    final boolean ownerInPath;
+    final LongFunction<@Nullable Representation> hits;
+
+    /**
+     * The JSON representation by id as the route obtains it on a miss (the cache's load, or the
+     * load alone when the cache keeps nothing); null when it loads nothing; null inside when there
+     * is none. Called on the request's context; completes on any thread.
+     */
+    final @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads;
+
+    final int requiredScopes;
+    final RoutePolicy policy;
+    final @Nullable RateLimiter limiter;
+    final RouteInfo info;
+
+    /**
+     * @param template the route's path, with one parameter ({@code /v1/customers/:id/orders})
+     * @param ownerInPath whether the path's id is the customer who owns what it reads: a principal
+     *     that may not act for that customer is left to Vert.x before anything is looked up
+     * @param hits the cached JSON representation by id with all its fields (and, for a list, its
+     *     first page of the default size), or null when the cache does not hold it loaded and found
+     * @param loads the same representation as the route obtains it on a miss, loaded (see {@link
+     *     #loads}); null leaves every miss to Vert.x
+     * @param scopes the scopes the route requires
+     * @param limiter the rate limiter when the route is limited
+     */
+    public Route(
+        String template,
+        boolean ownerInPath,
+        LongFunction<@Nullable Representation> hits,
+        @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads,
+        List<String> scopes,
+        RoutePolicy policy,
+        @Nullable RateLimiter limiter,
+        RouteInfo info) {
+      int colon = template.indexOf(':');
+      int slash = template.indexOf('/', colon);
+      if (colon < 0 || (slash >= 0 && template.indexOf(':', slash) >= 0)) {
+        throw new IllegalArgumentException("one path parameter, not " + template);
+      }
+      this.prefix = template.substring(0, colon);
+      this.suffix = slash < 0 ? "" : template.substring(slash);
+      this.ownerInPath = ownerInPath;
+      this.hits = hits;
+      this.loads = loads;
+      this.requiredScopes = Scope.mask(scopes);
+      this.policy = policy;
+      this.limiter = limiter;
+      this.info = info;
+    }
+
+    /**
+     * The id of {@code uri} when it is this route's path with an id of 1 to {@code maxDigits}
+     * digits without a leading zero (and nothing else: no query); -1 otherwise.
+     */
+    long id(String uri, int maxDigits) {
+      int n = uri.length();
+      int from = prefix.length();
+      int to = n - suffix.length();
+      int digits = to - from;
+      if (digits < 1
+          || digits > maxDigits
+          || !uri.startsWith(prefix)
+          || !uri.endsWith(suffix)
+          || uri.charAt(from) == '0') {
+        return -1;
+      }
+      long id = 0;
+      for (int i = from; i < to; i++) {
+        char c = uri.charAt(i);
+        if (c < '0' || c > '9') {
+          return -1;
+        }
+        id = id * 10 + (c - '0');
+      }
+      return id;
+    }
+  }
+
+  private final Route[] routes;
+
+  /** Whether a route loads its misses here. */
+  final boolean loads;
 
   final Authenticator auth;
-  final int requiredScopes;
-  final RoutePolicy policy;
   final AdmissionGate gate;
   final LongSupplier clock;
-  final @Nullable RateLimiter limiter;
   final Observability observability;
-  final RouteInfo route;
   final int maxHeaderCount;
   final int maxUrlBytes;
 
@@ -70,39 +150,29 @@ public final class PreparedReads {
   final byte[] afterEtag;
 
   /**
-   * @param hits the cached JSON representation of an order by id with all its fields, or null when
-   *     the cache does not hold it loaded and found
-   * @param loads the same representation as the route obtains it on a miss, loaded (see {@link
-   *     #loads}); null leaves every miss to Vert.x
-   * @param scopes the scopes the route requires
-   * @param limiter the rate limiter when the route is limited
+   * @param routes the routes answered below Vert.x, tried in order
    * @param options the HTTP server's options (its decoder's limits), or null to keep Vert.x's
    *     request decoder
    */
   public PreparedReads(
-      LongFunction<@Nullable Representation> hits,
-      @Nullable LongFunction<? extends CompletionStage<@Nullable Representation>> loads,
+      List<Route> routes,
       Authenticator auth,
-      List<String> scopes,
-      RoutePolicy policy,
       AdmissionGate gate,
       LongSupplier clock,
-      @Nullable RateLimiter limiter,
       Observability observability,
-      RouteInfo route,
       int maxHeaderCount,
       int maxUrlBytes,
       @Nullable HttpServerOptions options) {
-    this.hits = hits;
-    this.loads = loads;
+    this.routes = routes.toArray(Route[]::new);
+    boolean loading = false;
+    for (Route route : this.routes) {
+      loading |= route.loads != null;
+    }
+    this.loads = loading;
     this.auth = auth;
-    this.requiredScopes = Scope.mask(scopes);
-    this.policy = policy;
     this.gate = gate;
     this.clock = clock;
-    this.limiter = limiter;
     this.observability = observability;
-    this.route = route;
     this.maxHeaderCount = maxHeaderCount;
     this.maxUrlBytes = maxUrlBytes;
     this.options = options;
@@ -118,6 +188,24 @@ public final class PreparedReads {
             "\r\nCache-Control: "
                 + CachePolicy.PRIVATE.header()
                 + "\r\nVary: Accept-Encoding\r\nVary: Accept\r\n");
+  }
+
+  /**
+   * The route whose path {@code uri} is, its id in {@code id[0]}; null when it is none of them (or
+   * has a query, or an id that is not 1 to {@code maxDigits} digits without a leading zero).
+   */
+  @Nullable Route route(String uri, int maxDigits, long[] id) {
+    if (uri.length() > maxUrlBytes) {
+      return null;
+    }
+    for (Route route : routes) {
+      long found = route.id(uri, maxDigits);
+      if (found > 0) {
+        id[0] = found;
+        return route;
+      }
+    }
+    return null;
   }
 
   /**

@@ -341,6 +341,41 @@ public final class OrderReads {
     }
   }
 
+  /**
+   * The cache key of a customer's first page as {@link #listForCustomer} reads it for a request
+   * without a query, in JSON: every order field, no status filter, the default limit.
+   */
+  private static CacheKey firstPageKey(long customerId) {
+    return CacheKey.of(
+        Kind.CUSTOMER_ORDERS,
+        customerId,
+        OrderRepresentation.FIELDS.all(),
+        Params.DEFAULT_LIMIT, // the variant: no status (0 << 8), the default limit
+        Format.JSON);
+  }
+
+  /**
+   * The cached JSON first page of customer {@code customerId}'s orders (every field, no filter, the
+   * default limit: what {@link #listForCustomer} answers a request without a query), when the cache
+   * holds it loaded and found; null otherwise, as {@link #cachedHit}. What {@link #listForCustomer}
+   * answers from it is that representation under the {@code private} policy, with its {@code Link}
+   * when a next page follows. For a page answered below Vert.x ({@code edge.PreparedRead}), which
+   * checks the owner itself.
+   */
+  public @Nullable Representation cachedFirstPage(long customerId) {
+    return firstPages.hit(firstPageKey(customerId));
+  }
+
+  /**
+   * The same first page as {@link #listForCustomer} obtains it on a miss, as {@link #loaded} does
+   * for an order: null when there is no such customer.
+   */
+  public CompletableFuture<@Nullable Representation> loadedFirstPage(long customerId) {
+    return firstPages
+        .get(firstPageKey(customerId))
+        .thenApply(entry -> entry.found() ? entry.representation() : null);
+  }
+
   private Future<Optional<Representation>> loadFirstPage(CacheKey key) {
     int statusIndex = key.variant() >>> 8;
     int limit = key.variant() & 0xff;

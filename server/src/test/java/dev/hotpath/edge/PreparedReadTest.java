@@ -53,11 +53,12 @@ class PreparedReadTest {
   private long order;
   private long second;
   private long othersOrder;
+  private long other;
 
   @BeforeEach
   void twoCustomersWithOrders() {
     customer = fx.customer();
-    long other = fx.customer();
+    other = fx.customer();
     long product = fx.product(250, 100);
     order = fx.order(customer, product, 1);
     second = fx.order(customer, product, 2);
@@ -381,6 +382,178 @@ class PreparedReadTest {
   }
 
   /**
+   * A customer's first page ({@code GET /v1/customers/{id}/orders}, no query, a plain Accept) is
+   * answered below Vert.x from the cache as the router answers it, its {@code Link} to the next
+   * page included (21 orders: one more than the page), for its customer and for a service.
+   */
+  @Test
+  void aCachedFirstPageIsAnsweredBelowVertxAsTheRouterAnswersIt() throws Exception {
+    long many = fx.customer();
+    long product = fx.product(100, 100);
+    for (int i = 0; i < 21; i++) {
+      fx.order(many, product, 1 + i % 3);
+    }
+    server.awaitConsumers();
+    String token = tokens.customer(many);
+    String routed = one(page(many, token, ROUTED)); // a miss: loads and caches it
+    assertThat(routed).startsWith("HTTP/1.1 200").contains("cache;desc=miss");
+    long before = PreparedRead.answered();
+    String below = one(page(many, token, ""));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(below)
+        .startsWith("HTTP/1.1 200")
+        .contains("cache;desc=hit")
+        .contains("Link: </v1/customers/" + many + "/orders?cursor=")
+        .contains(">; rel=\"next\"\r\n")
+        .contains("\"next_cursor\":\"");
+    assertSame(below, one(page(many, token, ROUTED)));
+    before = PreparedRead.answered();
+    below = one(page(many, tokens.service(), "Accept: application/json\r\n"));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertSame(below, one(page(many, tokens.service(), ROUTED)));
+    // a page without a next one has no Link, as the router's
+    String own = tokens.customer(customer);
+    one(page(customer, own, ROUTED));
+    before = PreparedRead.answered();
+    below = one(page(customer, own, ""));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(below).startsWith("HTTP/1.1 200").doesNotContain("Link: ");
+    assertSame(below, one(page(customer, own, ROUTED)));
+  }
+
+  /** {@code Server-Timing} of a first page's miss: its positions, then its orders with lines. */
+  private static final Pattern PAGE_MISS_TIMING =
+      Pattern.compile(
+          "db;dur=\\d+\\.\\d{3};desc=\"2 queries\", cache;desc=miss, deps;dur=0\\.000,"
+              + " app;dur=\\d+\\.\\d{3}");
+
+  /**
+   * A first page the cache does not hold is loaded below Vert.x by the route's own load (its two
+   * statements), answered as the router answers it, and cached: the next read is a hit below.
+   */
+  @Test
+  void aFirstPageMissIsLoadedBelowVertxAndAnsweredAsTheRouterAnswersIt() throws Exception {
+    String token = tokens.customer(customer);
+    assertThat(one(get(order, token, ROUTED))).startsWith("HTTP/1.1 200"); // the token verified
+    long before = PreparedRead.answered();
+    long loadedBefore = PreparedRead.loaded();
+    String first = one(page(customer, token, "X-Request-Id: page-below-" + customer + "\r\n"));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(PreparedRead.loaded() - loadedBefore).isEqualTo(1);
+    assertThat(first)
+        .startsWith("HTTP/1.1 200")
+        .contains("\"id\":" + order)
+        .contains("\"id\":" + second);
+    assertThat(header(first, "Server-Timing")).matches(PAGE_MISS_TIMING);
+    before = PreparedRead.answered();
+    String hit = one(page(customer, token, ""));
+    assertThat(PreparedRead.answered() - before).isEqualTo(1);
+    assertThat(PreparedRead.loaded() - loadedBefore).isEqualTo(1);
+    assertThat(hit).contains("cache;desc=hit");
+    assertSame(first, hit);
+    assertSame(first, one(page(customer, token, ROUTED)));
+    // the router's own miss has the same Server-Timing
+    long fresh = fx.customer();
+    fx.order(fresh, fx.product(100, 10), 1);
+    server.awaitConsumers();
+    assertThat(header(one(page(fresh, tokens.customer(fresh), ROUTED)), "Server-Timing"))
+        .matches(PAGE_MISS_TIMING);
+    if (app() == server.app()) {
+      JsonNode line = accessLogLine("page-below-" + customer);
+      assertThat(line.get("route").asText()).isEqualTo("/v1/customers/:id/orders");
+      assertThat(line.get("path").asText()).isEqualTo("/v1/customers/" + customer + "/orders");
+      assertThat(line.get("status").asInt()).isEqualTo(200);
+      assertThat(line.get("db_queries").asInt()).isEqualTo(2);
+      assertThat(line.get("cache").asText()).isEqualTo("miss");
+    }
+  }
+
+  /**
+   * Tenant isolation on the page: a customer's token never reads another customer's page, cached or
+   * not, and nothing is loaded for it below Vert.x; it gets the router's 404, as for a customer
+   * that does not exist. A missing customer's page (loaded below for a service, found empty), a
+   * refused token or scope, a revalidation and a HEAD are the router's answers too.
+   */
+  @Test
+  void otherCustomersPagesMissingCustomersAndRefusalsAreTheRoutersAnswers() throws Exception {
+    String token = tokens.customer(customer);
+    String service = tokens.service();
+    // the other's page cached by a service read, the customer's own by a read of its own
+    assertThat(one(page(other, service, ROUTED))).startsWith("HTTP/1.1 200");
+    String own = one(page(customer, token, ROUTED));
+    String lacksScope = tokens.builder().sub("customer:" + customer).scopes(List.of("x")).es256();
+    one(page(customer, lacksScope, ROUTED)); // verified once, so that it is in the token cache
+    String etag = header(own, "ETag");
+    Object[][] cases = {
+      {other, token, "", "404", "Customer " + other + " does not exist"},
+      {999_999_999_999_931L, token, "", "404", "Customer 999999999999931"},
+      {999_999_999_999_931L, service, "", "404", "Customer 999999999999931"},
+      {customer, null, "", "401", ""},
+      {customer, "not-a-token", "", "401", ""},
+      {customer, lacksScope, "", "403", ""},
+      {customer, token, "If-None-Match: " + etag + "\r\n", "304", ""},
+    };
+    for (Object[] c : cases) {
+      long id = (Long) c[0];
+      long before = PreparedRead.answered();
+      long loaded = PreparedRead.loaded();
+      String answer = one(page(id, (String) c[1], (String) c[2]));
+      assertThat(PreparedRead.answered() - before).as("%s", c[3]).isZero();
+      assertThat(PreparedRead.loaded() - loaded).as("%s", c[3]).isZero();
+      assertThat(answer)
+          .as("%s %s", id, c[3])
+          .startsWith("HTTP/1.1 " + c[3])
+          .contains((String) c[4])
+          .doesNotContain("\"customer_id\"");
+      assertSame(answer, one(page(id, (String) c[1], c[2] + ROUTED)));
+    }
+    String head =
+        exchange(
+                "HEAD /v1/customers/"
+                    + customer
+                    + "/orders HTTP/1.1\r\nHost: localhost\r\n"
+                    + auth(token)
+                    + "\r\n",
+                1,
+                true)
+            .get(0);
+    assertThat(head).startsWith("HTTP/1.1 200").doesNotContain("\"id\"");
+  }
+
+  /**
+   * Pages and orders written in one TCP segment are answered in order: a page's load below Vert.x
+   * holds back what follows it; another customer's page goes to Vert.x (its 404), and a page that
+   * Vert.x loads holds back the page behind it, which Vert.x then answers too.
+   */
+  @Test
+  void pipelinedPagesAndOrdersAreAnsweredInOrder() throws Exception {
+    String token = tokens.customer(customer);
+    assertThat(one(get(order, token, ROUTED))).startsWith("HTTP/1.1 200"); // cached
+    long before = PreparedRead.answered();
+    long loaded = PreparedRead.loaded();
+    List<String> answers =
+        exchange(
+            page(customer, token, "")
+                + request(order, token, "")
+                + page(customer, token, "")
+                + page(other, token, "")
+                + page(other, tokens.service(), ROUTED)
+                + page(customer, token, ""),
+            6,
+            false);
+    assertThat(answers.get(0)).contains("\"id\":" + second).contains("cache;desc=miss");
+    assertThat(answers.get(1)).contains("\"id\":" + order).doesNotContain("\"data\"");
+    assertThat(answers.get(2)).contains("\"id\":" + second).contains("cache;desc=hit");
+    assertThat(answers.get(3)).startsWith("HTTP/1.1 404 ");
+    assertThat(answers.get(4)).contains("\"id\":" + othersOrder).contains("cache;desc=miss");
+    assertThat(answers.get(5)).contains("\"id\":" + second);
+    assertThat(PreparedRead.loaded() - loaded).isEqualTo(1);
+    assertThat(PreparedRead.answered() - before).isEqualTo(3);
+    assertSame(answers.get(0), answers.get(2));
+    assertSame(answers.get(2), answers.get(5));
+  }
+
+  /**
    * Tenant isolation: a customer's token never reads another customer's order, cached or not; it
    * gets the router's 404, exactly as for an order that does not exist. Refused tokens and scopes
    * get the router's 401 and 403.
@@ -670,12 +843,16 @@ class PreparedReadTest {
   }
 
   private static String request(long id, String token, String headers) {
-    return "GET /v1/orders/"
-        + id
-        + " HTTP/1.1\r\nHost: localhost\r\n"
-        + auth(token)
-        + headers
-        + "\r\n";
+    return request("/v1/orders/" + id, token, headers);
+  }
+
+  private static String request(String path, String token, String headers) {
+    return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + auth(token) + headers + "\r\n";
+  }
+
+  /** {@code GET /v1/customers/{id}/orders}, the first page, without a query. */
+  private static String page(long customerId, String token, String headers) {
+    return request("/v1/customers/" + customerId + "/orders", token, headers);
   }
 
   private static String get(long id, String token, String headers) {
