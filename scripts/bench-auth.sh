@@ -5,12 +5,12 @@
 # (./hotpath serve --demo, seeded on first start), alternating on/off twice, each time a warm-up
 # and a 20 s wrk run; reports the median requests/s of each mode and the cost. The budget is 5 %:
 # the script exits 1 beyond it. Run it on a quiet machine.
-#   scripts/bench-auth.sh            (PORT=18080, DATA_DIR=data, ORDER_ID=200000, CONNECTIONS=64)
+#   scripts/bench-auth.sh            (PORT=18080, DATA_DIR=data, ORDER_ID=the demo's 5,000th order, (288 << 40) | 5000, CONNECTIONS=64)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18080}"
 data="${DATA_DIR:-$root/data}"
-order="${ORDER_ID:-200000}"
+order="${ORDER_ID:-$(((288 << 40) | 5000))}" # ids carry their month (scripts/demo-orders.awk); 200000 is no order
 conns="${CONNECTIONS:-64}"
 base="http://localhost:$port"
 

@@ -43,7 +43,9 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 token="$("$root/hotpath" token --sub service:budget --scope service,orders:read --ttl 3600)"
-awk -v base="$base" 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/orders/%d\n", base, 1 + int(rand() * 200000)}' >"$out/uris.txt"
+# the demo's orders by their ids, which carry their month (scripts/demo-orders.awk): since the
+# orders were partitioned by month, /v1/orders/1..200000 were all 404s
+awk -v base="$base" -f "$root/scripts/demo-orders.awk" -f <(echo 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/orders/%s\n", base, demo_order_id(demo_random_order(200000, 200000), 200000)}') >"$out/uris.txt"
 
 # CPU ticks of the server JVM, of its PostgreSQL and of this script's h2load, and the machine's idle
 # ticks. Only this run's processes, on a machine other servers may share: the JVM is the launcher's

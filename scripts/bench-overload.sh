@@ -306,19 +306,10 @@ printf "   server JVM (JIT and GC threads included) on CPUs %s; its PostgreSQL: 
 token="${TOKEN:-$("$root/hotpath" token --sub service:overload --scope service,customers:read,orders:read --ttl 7200)}"
 
 # the requests, in a fixed pseudo-random order (h2load cycles through the file per connection).
-# Order ids carry their month (docs/data-at-scale.md): the n-th of the demo's 200,000 orders,
-# spread evenly over 2024-01-01 .. 2025-12-31, is month_key << 40 | n (as scripts/wrk/order-by-id.lua)
-awk -v base="$base" -v workload="$workload" '
-function order_id(n,   at, days, y, m, dim) {
-  days = int((n - 1) * 730 / 200000)       # days since 2024-01-01 (the seed spreads orders evenly)
-  y = 2024; m = 0
-  split("31 29 31 30 31 30 31 31 30 31 30 31", dim, " ")
-  while (days >= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0)) {
-    days -= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0); m++
-    if (m == 12) { m = 0; y++ }
-  }
-  return sprintf("%.0f", ((y - 2000) * 12 + m) * 1099511627776 + n)
-}
+# Order ids carry their month: the n-th of the demo's 200,000 orders is month_key << 40 | n
+# (scripts/demo-orders.awk, as scripts/wrk/order-by-id.lua; the ids this script computed before
+# assumed the seed began on 2024-01-01, not 2024-01-02, and 3 % of them were 404s)
+awk -v base="$base" -v workload="$workload" -f "$root/scripts/demo-orders.awk" -f <(echo '
 BEGIN {
   srand(42)
   for (i = 0; i < 5000; i++) {
@@ -328,10 +319,10 @@ BEGIN {
     } else if (workload == "mixed" && r < 0.3) {
       printf "%s/v1/customers/%d/orders?limit=10\n", base, 1 + int(rand() * 10000)
     } else {
-      printf "%s/v1/orders/%s\n", base, order_id(1 + int(rand() * 200000))
+      printf "%s/v1/orders/%s\n", base, demo_order_id(demo_random_order(200000, 200000), 200000)
     }
   }
-}' >"$out/uris.txt"
+}') >"$out/uris.txt"
 
 h2() { ${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
 # sets open: h2load's arguments for an open-model run at $1 requests/s per connection for $2 s
