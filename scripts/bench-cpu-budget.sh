@@ -53,19 +53,23 @@ awk -v base="$base" -f "$root/scripts/demo-orders.awk" -f <(echo 'BEGIN {srand(4
 # directory (their utime and stime, and the waited-for children of each), h2load the phase's own
 # (its pid in $out/generator.pid).
 data_dir="$(readlink -f "${HOTPATH_DATA_DIR:-$root/data}")"
+# The process names are read with the shell's own `read`: a `cat` per process took 2.6 s for the
+# machine's 210 processes at load 15, so the samples fell seconds after their time, the window
+# was longer than the 6 s it was divided by, and h2load had ended before the second sample. Each
+# sample also gives the time it was taken (/proc/uptime), and the window is what lay between.
 ticks() {
-  local j p=0 h d s
+  local j p=0 h d s comm up
+  read -r up _ </proc/uptime
   j=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$server_pid/stat")
   for d in /proc/[0-9]*; do
-    case "$(cat "$d/comm" 2>/dev/null)" in
-      postgres)
-        case "$(readlink -f "$d/cwd" 2>/dev/null)" in
-          "$data_dir"/*) s=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "$d/stat" 2>/dev/null) && p=$((p + s)) ;;
-        esac ;;
+    read -r comm 2>/dev/null <"$d/comm" || continue
+    [ "$comm" = postgres ] || continue
+    case "$(readlink -f "$d/cwd" 2>/dev/null)" in
+      "$data_dir"/*) s=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "$d/stat" 2>/dev/null) && p=$((p + s)) ;;
     esac
   done
   h=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$(cat "$out/generator.pid")/stat" 2>/dev/null || echo -1)
-  echo "$j $p $h $(awk '/^cpu / {print $5 + $6}' /proc/stat)"
+  echo "$j $p $h $(awk '/^cpu / {print $5 + $6}' /proc/stat) $up"
 }
 hz=$(getconf CLK_TCK)
 # phase name, then h2load arguments; prints name, req/s, cores and microseconds per request
@@ -79,10 +83,11 @@ phase() {
   local sampler=$!
   wait "$generator" || true
   wait "$sampler" || true
-  awk -v name="$name" -v hz="$hz" -v secs=6 '
-    NR == FNR {a[1] = $1; a[2] = $2; a[3] = $3; a[4] = $4; next}
-    {b[1] = $1; b[2] = $2; b[3] = $3; b[4] = $4}
+  awk -v name="$name" -v hz="$hz" '
+    NR == FNR {a[1] = $1; a[2] = $2; a[3] = $3; a[4] = $4; a[5] = $5; next}
+    {b[1] = $1; b[2] = $2; b[3] = $3; b[4] = $4; b[5] = $5}
     END {
+      secs = b[5] - a[5] # the window between the two samples (about 6 s)
       for (i = 1; i <= 4; i++) c[i] = (b[i] - a[i]) / hz / secs
       if (a[3] < 0 || b[3] < 0) c[3] = 0 # h2load ended before the window did: not measured
       print name, c[1], c[2], c[3], c[4]
