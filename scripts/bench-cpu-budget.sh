@@ -36,10 +36,11 @@ fi
 env HOTPATH_PORT="$port" HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0 $server_env \
   ${server_cpus:+taskset -c "$server_cpus"} "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
 server_pid=$!
-trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+# the run's files are deleted at the end, unless a message points into them (KEEP=1)
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$out"' EXIT
 for _ in $(seq 1 240); do
   curl -sf "$base/health/ready" >/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see $out/server.log" >&2; exit 2; }
+  kill -0 "$server_pid" 2>/dev/null || { KEEP=1; echo "the server exited; see $out/server.log" >&2; exit 2; }
   sleep 0.5
 done
 token="$("$root/hotpath" token --sub service:budget --scope service,orders:read --ttl 3600)"
