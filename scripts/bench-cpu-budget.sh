@@ -36,14 +36,17 @@ fi
 env HOTPATH_PORT="$port" HOTPATH_H2C=on HOTPATH_RATE_GLOBAL=0 $server_env \
   ${server_cpus:+taskset -c "$server_cpus"} "$root/hotpath" serve --demo >"$out/server.out" 2>"$out/server.log" &
 server_pid=$!
-trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+# the run's files are deleted at the end, unless a message points into them (KEEP=1)
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$out"' EXIT
 for _ in $(seq 1 240); do
   curl -sf "$base/health/ready" >/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see $out/server.log" >&2; exit 2; }
+  kill -0 "$server_pid" 2>/dev/null || { KEEP=1; echo "the server exited; see $out/server.log" >&2; exit 2; }
   sleep 0.5
 done
 token="$("$root/hotpath" token --sub service:budget --scope service,orders:read --ttl 3600)"
-awk -v base="$base" 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/orders/%d\n", base, 1 + int(rand() * 200000)}' >"$out/uris.txt"
+# the demo's orders by their ids, which carry their month (scripts/demo-orders.awk): since the
+# orders were partitioned by month, /v1/orders/1..200000 were all 404s
+awk -v base="$base" -f "$root/scripts/demo-orders.awk" -f <(echo 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/orders/%s\n", base, demo_order_id(demo_random_order(200000, 200000), 200000)}') >"$out/uris.txt"
 
 # CPU ticks of the server JVM, of its PostgreSQL and of this script's h2load, and the machine's idle
 # ticks. Only this run's processes, on a machine other servers may share: the JVM is the launcher's
@@ -51,19 +54,23 @@ awk -v base="$base" 'BEGIN {srand(42); for (i = 0; i < 5000; i++) printf "%s/v1/
 # directory (their utime and stime, and the waited-for children of each), h2load the phase's own
 # (its pid in $out/generator.pid).
 data_dir="$(readlink -f "${HOTPATH_DATA_DIR:-$root/data}")"
+# The process names are read with the shell's own `read`: a `cat` per process took 2.6 s for the
+# machine's 210 processes at load 15, so the samples fell seconds after their time, the window
+# was longer than the 6 s it was divided by, and h2load had ended before the second sample. Each
+# sample also gives the time it was taken (/proc/uptime), and the window is what lay between.
 ticks() {
-  local j p=0 h d s
+  local j p=0 h d s comm up
+  read -r up _ </proc/uptime
   j=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$server_pid/stat")
   for d in /proc/[0-9]*; do
-    case "$(cat "$d/comm" 2>/dev/null)" in
-      postgres)
-        case "$(readlink -f "$d/cwd" 2>/dev/null)" in
-          "$data_dir"/*) s=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "$d/stat" 2>/dev/null) && p=$((p + s)) ;;
-        esac ;;
+    read -r comm 2>/dev/null <"$d/comm" || continue
+    [ "$comm" = postgres ] || continue
+    case "$(readlink -f "$d/cwd" 2>/dev/null)" in
+      "$data_dir"/*) s=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13] + f[14] + f[15]}' "$d/stat" 2>/dev/null) && p=$((p + s)) ;;
     esac
   done
   h=$(awk '{n = split($0, a, ") "); split(a[n], f, " "); print f[12] + f[13]}' "/proc/$(cat "$out/generator.pid")/stat" 2>/dev/null || echo -1)
-  echo "$j $p $h $(awk '/^cpu / {print $5 + $6}' /proc/stat)"
+  echo "$j $p $h $(awk '/^cpu / {print $5 + $6}' /proc/stat) $up"
 }
 hz=$(getconf CLK_TCK)
 # phase name, then h2load arguments; prints name, req/s, cores and microseconds per request
@@ -77,10 +84,11 @@ phase() {
   local sampler=$!
   wait "$generator" || true
   wait "$sampler" || true
-  awk -v name="$name" -v hz="$hz" -v secs=6 '
-    NR == FNR {a[1] = $1; a[2] = $2; a[3] = $3; a[4] = $4; next}
-    {b[1] = $1; b[2] = $2; b[3] = $3; b[4] = $4}
+  awk -v name="$name" -v hz="$hz" '
+    NR == FNR {a[1] = $1; a[2] = $2; a[3] = $3; a[4] = $4; a[5] = $5; next}
+    {b[1] = $1; b[2] = $2; b[3] = $3; b[4] = $4; b[5] = $5}
     END {
+      secs = b[5] - a[5] # the window between the two samples (about 6 s)
       for (i = 1; i <= 4; i++) c[i] = (b[i] - a[i]) / hz / secs
       if (a[3] < 0 || b[3] < 0) c[3] = 0 # h2load ended before the window did: not measured
       print name, c[1], c[2], c[3], c[4]

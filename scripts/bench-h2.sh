@@ -3,12 +3,12 @@
 # HOTPATH_H2C=on) and over TLS 1.3 with ALPN (a self-signed certificate made here with openssl),
 # and wrk over HTTP/1.1 for comparison. Authentication on, with a development token. Starts its
 # own servers on the demo data; installs wrk and h2load (Debian: wrk, nghttp2-client) when missing.
-#   scripts/bench-h2.sh     (PORT=18443, DATA_DIR=data, ORDER_ID=200000, CONNECTIONS=64, STREAMS=10)
+#   scripts/bench-h2.sh     (PORT=18443, DATA_DIR=data, ORDER_ID=the demo's 5,000th order, (288 << 40) | 5000, CONNECTIONS=64, STREAMS=10)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${PORT:-18443}"
 data="${DATA_DIR:-$root/data}"
-order="${ORDER_ID:-200000}"
+order="${ORDER_ID:-$(((288 << 40) | 5000))}" # ids carry their month (scripts/demo-orders.awk); 200000 is no order
 conns="${CONNECTIONS:-64}"
 streams="${STREAMS:-10}"
 

@@ -51,7 +51,7 @@ case "$what" in
     ready="http://localhost:$port/health/ready"
     ;;
   bare | bare-static)
-    (./mvnw -q -B -Pbench -pl bench -am package -DskipTests) >/dev/null
+    (cd "$root" && ./mvnw -q -B -Pbench -pl bench -am package -DskipTests) >/dev/null
     env HOTPATH_DATA_DIR="${HOTPATH_DATA_DIR:-$root/data}" MALLOC_ARENA_MAX=2 "$@" \
       "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED $(hotpath_java_opts) \
       -cp "$root/bench/target/benchmarks.jar" dev.hotpath.bench.baseline.BareService "$port" >"$work/server.log" 2>&1 &

@@ -31,7 +31,7 @@
 # STREAMS (100 per connection: the most a connection has outstanding, so arrivals stay open-model),
 # NORMAL_FACTOR (1.5), SERVER_ENV (extra server environment; default 'HOTPATH_CACHE_MAX_MB=0'),
 # PIN=1, SERVER_CPUS, CLIENT_CPUS (below), ASSERT=1 (exit 1 when a target is missed, 3 when the 3x
-# point was not reached), KEEP=1 (keep the request logs in $OUT).
+# point was not reached), KEEP=1 (keep the request logs in $OUT; kept anyway when a message points into it).
 # Rate limits are out of the way (the demo's quotas, HOTPATH_RATE_GLOBAL=0): this measures
 # admission control, not quotas. Run it on an otherwise idle machine; h2load shares its cores.
 # Open-model phases start their connections 1 ms apart (h2load --rate 1 --rate-period=1ms, which
@@ -134,7 +134,7 @@ if [ "${MODE:-spike}" = cpu ]; then
     server_pid=$!
     for _ in $(seq 1 240); do
       curl -sf "$base/health/ready" >/dev/null && return 0
-      kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see $out/server.log" >&2; exit 2; }
+      kill -0 "$server_pid" 2>/dev/null || { KEEP=1; echo "the server exited; see $out/server.log" >&2; exit 2; }
       sleep 0.5
     done
     echo "the server did not get ready" >&2; exit 2
@@ -179,11 +179,11 @@ if [ "${MODE:-spike}" = cpu ]; then
     if [ "$kind" = refused ]; then
       requests=$(awk '/requests in/ {n = $1} /^requests:/ {n = $6} END {printf "%d", n}' "$out/$name.txt")
       odd=$(awk '/requests in/ {n = $1} /Non-2xx/ {n -= $NF} /^status codes:/ {n = $3 + $5 + $7} END {printf "%d", n}' "$out/$name.txt")
-      [ "$odd" = 0 ] || echo "   warning: $odd requests of $name were not refused (see $out/$name.txt)" >&2
+      [ "$odd" = 0 ] || { KEEP=1; echo "   warning: $odd requests of $name were not refused (see $out/$name.txt)" >&2; }
     else
       requests=$(awk '/requests in/ {n = $1} /^status codes:/ {n = $3} END {printf "%d", n}' "$out/$name.txt")
       odd=$(awk '/Non-2xx/ {n = $NF} /^status codes:/ {n = $5 + $7 + $9} END {printf "%d", n}' "$out/$name.txt")
-      [ "$odd" = 0 ] || echo "   warning: $odd answers of $name were not 2xx (see $out/$name.txt)" >&2
+      [ "$odd" = 0 ] || { KEEP=1; echo "   warning: $odd answers of $name were not 2xx (see $out/$name.txt)" >&2; }
     fi
     # ticks the idle server would have spent over this phase's length
     local wall_ms=$(((w1 - w0) / 1000000)) idle net
@@ -289,7 +289,7 @@ stop_server() {
 trap stop_server EXIT
 for _ in $(seq 1 240); do
   curl -sf "$base/health/ready" >/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "the server exited; see $out/server.log" >&2; exit 2; }
+  kill -0 "$server_pid" 2>/dev/null || { KEEP=1; echo "the server exited; see $out/server.log" >&2; exit 2; }
   sleep 0.5
 done
 curl -sf "$base/health/ready" >/dev/null || { echo "the server did not get ready" >&2; exit 2; }
@@ -306,19 +306,10 @@ printf "   server JVM (JIT and GC threads included) on CPUs %s; its PostgreSQL: 
 token="${TOKEN:-$("$root/hotpath" token --sub service:overload --scope service,customers:read,orders:read --ttl 7200)}"
 
 # the requests, in a fixed pseudo-random order (h2load cycles through the file per connection).
-# Order ids carry their month (docs/data-at-scale.md): the n-th of the demo's 200,000 orders,
-# spread evenly over 2024-01-01 .. 2025-12-31, is month_key << 40 | n (as scripts/wrk/order-by-id.lua)
-awk -v base="$base" -v workload="$workload" '
-function order_id(n,   at, days, y, m, dim) {
-  days = int((n - 1) * 730 / 200000)       # days since 2024-01-01 (the seed spreads orders evenly)
-  y = 2024; m = 0
-  split("31 29 31 30 31 30 31 31 30 31 30 31", dim, " ")
-  while (days >= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0)) {
-    days -= dim[m + 1] + (y == 2025 && m == 1 ? -1 : 0); m++
-    if (m == 12) { m = 0; y++ }
-  }
-  return sprintf("%.0f", ((y - 2000) * 12 + m) * 1099511627776 + n)
-}
+# Order ids carry their month: the n-th of the demo's 200,000 orders is month_key << 40 | n
+# (scripts/demo-orders.awk, as scripts/wrk/order-by-id.lua; the ids this script computed before
+# assumed the seed began on 2024-01-01, not 2024-01-02, and 3 % of them were 404s)
+awk -v base="$base" -v workload="$workload" -f "$root/scripts/demo-orders.awk" -f <(echo '
 BEGIN {
   srand(42)
   for (i = 0; i < 5000; i++) {
@@ -328,10 +319,10 @@ BEGIN {
     } else if (workload == "mixed" && r < 0.3) {
       printf "%s/v1/customers/%d/orders?limit=10\n", base, 1 + int(rand() * 10000)
     } else {
-      printf "%s/v1/orders/%s\n", base, order_id(1 + int(rand() * 200000))
+      printf "%s/v1/orders/%s\n", base, demo_order_id(demo_random_order(200000, 200000), 200000)
     }
   }
-}' >"$out/uris.txt"
+}') >"$out/uris.txt"
 
 h2() { ${client_cpus:+taskset -c "$client_cpus"} h2load -H "Authorization: Bearer $token" -i "$out/uris.txt" "$@"; }
 # sets open: h2load's arguments for an open-model run at $1 requests/s per connection for $2 s
@@ -400,7 +391,7 @@ for m in 1 2 4; do
   fi
 done
 echo "   capacity: $capacity 2xx/s (at $capacity_in_flight in flight, p99 $capacity_p99 ms)"
-[ "$capacity" -gt 0 ] || { echo "no successful request; see $out/capacity-*.txt" >&2; exit 2; }
+[ "$capacity" -gt 0 ] || { KEEP=1; echo "no successful request; see $out/capacity-*.txt" >&2; exit 2; }
 
 rate_for() { # requests per second per connection for a share of capacity
   awk -v c="$capacity" -v f="$1" -v n="$clients" 'BEGIN {r = int(c * f / n + 0.5); print (r < 1 ? 1 : r)}'

@@ -56,7 +56,7 @@ if [ "${PGBENCH:-0}" = 1 ] && [ -n "$pg" ]; then
   pgbench_port=$(ss -ltnpH 2>/dev/null | grep "pid=$pg," | grep -o ':[0-9]* ' | head -1 | tr -d ': ')
   export PGPASSWORD="${PGPASSWORD:-postgres}"
   psql -q -h localhost -p "$pgbench_port" -U postgres -d postgres \
-    -c "DROP DATABASE IF EXISTS pgbench" -c "CREATE DATABASE pgbench" >/dev/null
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS pgbench" -c "CREATE DATABASE pgbench" >/dev/null
   pgbench -q -i -s 10 -h localhost -p "$pgbench_port" -U postgres pgbench >/dev/null 2>&1
   trap 'psql -q -h localhost -p "$pgbench_port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS pgbench" >/dev/null 2>&1' EXIT
 fi
