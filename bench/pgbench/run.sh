@@ -3,7 +3,7 @@
 # on this machine, alternating them ROUNDS times, and prints for each run the orders per second and
 # PostgreSQL's CPU per order: utime + stime of the postmaster and all its processes (living ones,
 # and reaped ones through the postmaster's cutime + cstime), from /proc, over the run.
-#   bench/pgbench/run.sh PG_PID PG_PORT [SHAPES...]     (default shapes: a b4 b8 b16 c4 c8 c16)
+#   bench/pgbench/run.sh PG_PID PG_PORT [SHAPE[@CLIENTS]...]  (default shapes: a b4 b8 b16 c4 c8 c16)
 # CLIENTS (default 16), SECONDS_PER_RUN (default 20), ROUNDS (default 2). Generic plans, as the
 # server's connections have them (plan_cache_mode=force_generic_plan), -M prepared.
 set -euo pipefail
@@ -31,16 +31,18 @@ defs=(-D client=service:bench -D cur=USD -D st=placed -D pname='Ergonomic Steel 
   -D ctype=application/json -D etag=123456789012-1 -D ttl=86400 -D "body=$body")
 for round in $(seq 1 "${ROUNDS:-2}"); do
   for s in "${shapes[@]}"; do
+    clients="${CLIENTS:-16}"
+    case "$s" in *@*) clients="${s#*@}"; s="${s%@*}" ;; esac
     g=1; [ "$s" = a ] || g="${s:1}"
     settle; t0=$(pgticks)
-    out=$(pgbench -n -h localhost -p "$port" -U postgres -c "${CLIENTS:-16}" -j 1 -M prepared \
+    out=$(pgbench -n -h localhost -p "$port" -U postgres -c "$clients" -j 1 -M prepared \
       -T "${SECONDS_PER_RUN:-20}" "${defs[@]}" -f "$here/$s.sql" postgres 2>&1)
     settle; t1=$(pgticks)
     tx=$(echo "$out" | awk '/number of transactions actually processed/ {print $NF}')
     tx=${tx##*/}; tx=${tx:-0}
     failed=$(echo "$out" | awk '/number of failed transactions/ {print $5}')
     echo "$out" | grep -iE 'error|abort' | head -3 >&2 || true
-    awk -v s="$s" -v r="$round" -v g="$g" -v tx="$tx" -v f="${failed:-0}" -v d=$((t1 - t0)) -v hz="$hz" \
-      -v secs="${SECONDS_PER_RUN:-20}" 'BEGIN {o = tx * g; printf "round %d %-4s G=%-2d %7d tx %8d orders %7.0f orders/s  PostgreSQL CPU %6.0f us/order (failed tx %s)\n", r, s, g, tx, o, o / secs, (o > 0 ? d / hz * 1e6 / o : 0), f}'
+    awk -v s="$s" -v c="$clients" -v r="$round" -v g="$g" -v tx="$tx" -v f="${failed:-0}" -v d=$((t1 - t0)) -v hz="$hz" \
+      -v secs="${SECONDS_PER_RUN:-20}" 'BEGIN {o = tx * g; printf "round %d %-4s -c%-2d G=%-2d %7d tx %8d orders %7.0f orders/s  PostgreSQL CPU %6.0f us/order (failed tx %s)\n", r, s, c, g, tx, o, o / secs, (o > 0 ? d / hz * 1e6 / o : 0), f}'
   done
 done
