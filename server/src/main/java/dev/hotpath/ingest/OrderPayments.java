@@ -151,6 +151,22 @@ public record OrderPayments(OutsideClient client, PaymentJobStatements jobs, Sta
     return Future.all(authorize, voiding).mapEmpty();
   }
 
+  /**
+   * As {@link #enqueue}, for the order {@code orderId} written with others in one statement (a
+   * group, {@link OrderGroup}): its authorization job names it by id.
+   */
+  Future<Void> enqueue(SqlConnection conn, Decision decision, long orderId) {
+    Future<RowSet<Row>> authorize =
+        decision.authorizeLaterWith().isPresent()
+            ? jobs.enqueueAuthorization(conn, orderId, decision.authorizeLaterWith().get())
+            : Future.succeededFuture();
+    Future<RowSet<Row>> voiding =
+        decision.voidAuthorization().isPresent()
+            ? jobs.enqueueVoid(conn, decision.voidAuthorization().get())
+            : Future.succeededFuture();
+    return Future.all(authorize, voiding).mapEmpty();
+  }
+
   /** For a refused order: voids the authorization made for it, in the refusal's transaction. */
   Future<Void> voidUnused(SqlConnection conn, Optional<Attempt> attempt) {
     Optional<String> id = authorized(attempt);

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hotpath.App;
 import dev.hotpath.config.Settings;
+import dev.hotpath.outside.Service;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
+import dev.hotpath.support.Outside;
 import dev.hotpath.support.TestServer;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -55,11 +57,16 @@ class OrderGroupTest {
   }
 
   private static CompletableFuture<Api.Response> send(String key, String body, String... more) {
+    return send(api, key, body, more);
+  }
+
+  private static CompletableFuture<Api.Response> send(
+      Api to, String key, String body, String... more) {
     String[] headers = new String[2 + more.length];
     headers[0] = "Idempotency-Key";
     headers[1] = key;
     System.arraycopy(more, 0, headers, 2, more.length);
-    return CompletableFuture.supplyAsync(() -> api.post("/v1/orders", body, headers));
+    return CompletableFuture.supplyAsync(() -> to.post("/v1/orders", body, headers));
   }
 
   /** Holds the instance's one transaction connection until the returned lock is released. */
@@ -68,13 +75,17 @@ class OrderGroupTest {
     final CompletableFuture<Api.Response> order;
 
     Blocker() throws Exception {
+      this(app, api);
+    }
+
+    Blocker(App on, Api to) throws Exception {
       long product = fx.product(100, 1_000);
       jdbc = server.database().openJdbc();
       jdbc.setAutoCommit(false);
       try (Statement s = jdbc.createStatement()) {
         s.execute("SELECT 1 FROM products WHERE id = " + product + " FOR UPDATE");
       }
-      order = send(UUID.randomUUID().toString(), Fixtures.orderBody(fx.customer(), product, 1));
+      order = send(to, UUID.randomUUID().toString(), Fixtures.orderBody(fx.customer(), product, 1));
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(
@@ -94,11 +105,11 @@ class OrderGroupTest {
       }
     }
 
-    /** Waits until {@code n} more requests than the blocker are in the instance. */
+    /** Waits until {@code n} orders wait for a group. */
     void awaitWaiting(int n) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> app.gatekeeper().admission().inFlight() >= n + 1);
+          .until(() -> OrderGroup.waitingInProcess() >= n);
     }
 
     @Override
@@ -254,5 +265,72 @@ class OrderGroupTest {
     Api.Response retry = api.post("/v1/orders", body, "Idempotency-Key", key);
     assertThat(retry.status()).as(retry.body()).isEqualTo(201);
     assertThat(retry.header("Idempotent-Replayed")).isEmpty();
+  }
+
+  @Test
+  void ordersPendingPaymentInOneGroupEachGetTheirOwnAuthorizationJob() throws Exception {
+    Outside outside =
+        Outside.start(
+            Map.of(
+                "HOTPATH_EVENT_LOOPS", "1",
+                "HOTPATH_DB_POOL_SIZE", "1",
+                "HOTPATH_ORDER_GROUP_MAX", "16",
+                "HOTPATH_DB_DEADLINE_GRACE_MS", "5000",
+                "HOTPATH_REQUEST_TIMEOUT_MS", "60000"));
+    try {
+      long customer = fx.customer();
+      long product = fx.product(450, 100);
+      outside.faults(Service.PAYMENTS, "outage=refuse");
+      List<CompletableFuture<Api.Response>> orders = new ArrayList<>();
+      try (Blocker blocker = new Blocker(outside.app(), outside.api())) {
+        for (int i = 0; i < 4; i++) {
+          orders.add(
+              send(
+                  outside.api(),
+                  UUID.randomUUID().toString(),
+                  Fixtures.orderBody(customer, product, 1)));
+        }
+        blocker.awaitWaiting(4);
+      }
+      List<Long> placed = new ArrayList<>();
+      for (CompletableFuture<Api.Response> o : orders) {
+        Api.Response r = o.join();
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        assertThat(r.json().get("status").asText()).isEqualTo("payment_pending");
+        placed.add(r.json().get("id").asLong());
+      }
+      assertThat(txids(placed)).isEqualTo(1);
+      String ids = placed.stream().map(String::valueOf).collect(Collectors.joining(","));
+      // one authorization job per order, naming it
+      assertThat(
+              server.queryLong(
+                  "SELECT count(DISTINCT payload->>'order_id') FROM jobs WHERE kind ="
+                      + " 'payment.authorize' AND (payload->>'order_id')::bigint IN ("
+                      + ids
+                      + ")"))
+          .isEqualTo(4);
+      outside.faults(Service.PAYMENTS, "");
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  server.queryLong(
+                          "SELECT count(*) FROM orders WHERE status = 'paid' AND id IN ("
+                              + ids
+                              + ")")
+                      == 4);
+    } finally {
+      outside.faults(Service.PAYMENTS, "");
+      outside.dependency(Service.PAYMENTS).breaker().reset();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  server.queryLong(
+                          "SELECT count(*) FROM jobs WHERE kind LIKE 'payment.%'"
+                              + " AND status IN ('queued', 'running')")
+                      == 0);
+      outside.close();
+    }
   }
 }
