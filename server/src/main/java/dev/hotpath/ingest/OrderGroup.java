@@ -164,8 +164,8 @@ final class OrderGroup {
     final @Nullable String traceparent;
     final List<Owner> changed;
 
-    /** Its own transaction, as without groups. */
-    final Runnable alone;
+    /** Its own transaction, as without groups; completes when that has ended. */
+    final java.util.function.Supplier<Future<Void>> alone;
 
     long timer = -1;
     boolean committing;
@@ -185,7 +185,7 @@ final class OrderGroup {
         byte[] fingerprint,
         @Nullable String traceparent,
         List<Owner> changed,
-        Runnable alone) {
+        java.util.function.Supplier<Future<Void>> alone) {
       this.ctx = ctx;
       this.context = Vertx.currentContext();
       this.key = key;
@@ -279,11 +279,17 @@ final class OrderGroup {
     }
   }
 
+  /** {@code m}'s own transaction, counted in flight until it has ended. */
   private void goAlone(Member m) {
     disarm(m);
     inFlight++;
-    m.ctx.addEndHandler(ended -> ended());
-    m.alone.run();
+    Future<Void> done;
+    try {
+      done = m.alone.get();
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    done.onComplete(ended -> ended());
   }
 
   private void ended() {
@@ -357,7 +363,7 @@ final class OrderGroup {
                         for (Member m : group) {
                           disarm(m);
                           if (!m.answered()) {
-                            m.context.runOnContext(x -> m.alone.run());
+                            m.context.runOnContext(x -> m.alone.get());
                           }
                         }
                       }

@@ -193,14 +193,17 @@ public record OrderWrites(
     alone(ctx, key, request, attempt, changed);
   }
 
-  /** The order's own transaction (without group commit, or when it goes alone). */
-  private void alone(
+  /**
+   * The order's own transaction (without group commit, or when it goes alone); the result completes
+   * when it has ended.
+   */
+  private Future<Void> alone(
       RoutingContext ctx,
       IdempotencyStore.Key key,
       OrderRequest request,
       Optional<OrderPayments.Attempt> attempt,
       List<Owner> changed) {
-    transaction.executeClaiming(
+    return transaction.executeClaiming(
         ctx,
         key,
         (conn, found, claimed) ->

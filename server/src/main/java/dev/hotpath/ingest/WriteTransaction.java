@@ -98,15 +98,19 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
 
   /**
    * As {@link #execute(RoutingContext, Key, Command, Supplier)}, for a command that claims the key
-   * in its own first statement.
+   * in its own first statement. The result completes (never fails) once the transaction has ended
+   * and its connection is back in the pool.
    */
-  void executeClaiming(
+  Future<Void> executeClaiming(
       RoutingContext ctx, Key key, ClaimingCommand command, Supplier<Future<?>> committed) {
-    answer(ctx, key, null, command, committed);
+    return answer(ctx, key, null, command, committed);
   }
 
-  /** Runs one of {@code command} and {@code claiming} under {@code key} and answers. */
-  private void answer(
+  /**
+   * Runs one of {@code command} and {@code claiming} under {@code key} and answers; the result
+   * completes when the transaction has ended.
+   */
+  private Future<Void> answer(
       RoutingContext ctx,
       Key key,
       @Nullable Command command,
@@ -120,16 +124,16 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
             ? ctx.vertx()
                 .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
             : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
-    fingerprint
-        .compose(fp -> run(key, fp, path, command, claiming))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              respond(ctx, ar.result(), committed);
-            });
+    Future<Outcome> outcome = fingerprint.compose(fp -> run(key, fp, path, command, claiming));
+    outcome.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          respond(ctx, ar.result(), committed);
+        });
+    return outcome.<Void>mapEmpty().otherwiseEmpty();
   }
 
   /**
