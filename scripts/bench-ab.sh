@@ -34,7 +34,7 @@ before_env=(); after_env=()
 while IFS= read -r kv; do [ -n "$kv" ] && before_env+=("$kv"); done <<<"${BEFORE_ENV:-}"
 while IFS= read -r kv; do [ -n "$kv" ] && after_env+=("$kv"); done <<<"${AFTER_ENV:-}"
 TOKEN=$(HOTPATH_DATA_DIR="$after_data" "$root/hotpath" token --sub service:bench \
-  --scope service,customers:read,orders:read --ttl 7200 2>/dev/null)
+  --scope service,customers:read,orders:read,orders:write --ttl 7200 2>/dev/null)
 export TOKEN
 values="$(mktemp)"
 env "${before_env[@]}" HOTPATH_PORT="$before_port" HOTPATH_DATA_DIR="$before_data" "$before_root/hotpath" serve --demo >"$values.before.log" 2>&1 &

@@ -188,7 +188,8 @@ final class ApiRoutes {
         new WriteTransaction(pool, new IdempotencyStore(settings.compute().idempotencyTtl()));
     var customerWrites = new CustomerWrites(pool, contract, cache, transaction);
     var orderWrites =
-        new OrderWrites(
+        OrderWrites.grouped(
+            loop.vertx(),
             contract,
             transaction,
             cache,
@@ -199,7 +200,10 @@ final class ApiRoutes {
                         new OrderPayments(
                             outsideClient,
                             new PaymentJobStatements(shared.outside().settings()),
-                            db.primary())));
+                            db.primary())),
+            settings.database().orderGroupMax(),
+            Math.max(1, settings.database().poolSize() / settings.server().eventLoops()),
+            settings.limits().databaseGrace());
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
     var reportRequests = new ReportRequests(contract, transaction, jobs);
     var jobReads = new JobReads(db, settings.compute().jobPoll());

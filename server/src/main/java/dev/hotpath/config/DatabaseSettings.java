@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param poolSize connections for transactions in total, split over the event loops
  * @param readPoolSize connections of the pipelined read side in total, split over the event loops
  * @param pipeliningLimit commands in flight on one connection
+ * @param orderGroupMax the most orders placed in one transaction by group commit (orders that
+ *     waited for a transaction connection go together); 1 places each order in its own
  */
 public record DatabaseSettings(
     Optional<URI> url,
@@ -22,7 +24,8 @@ public record DatabaseSettings(
     int embeddedPort,
     int poolSize,
     int readPoolSize,
-    int pipeliningLimit) {
+    int pipeliningLimit,
+    int orderGroupMax) {
   public DatabaseSettings {
     new Rules()
         .require(
@@ -36,11 +39,13 @@ public record DatabaseSettings(
         .atLeast("DB_POOL_SIZE", poolSize, 1)
         .atLeast("DB_READ_POOL_SIZE", readPoolSize, 1)
         .atLeast("DB_PIPELINING", pipeliningLimit, 1)
+        .range("ORDER_GROUP_MAX", orderGroupMax, 1, MAX_ORDER_GROUP)
         .enforce();
   }
 
   /**
-   * HOTPATH_DATABASE_URL, _DATA_DIR, _PG_PORT, _DB_POOL_SIZE, _DB_READ_POOL_SIZE, _DB_PIPELINING.
+   * HOTPATH_DATABASE_URL, _DATA_DIR, _PG_PORT, _DB_POOL_SIZE, _DB_READ_POOL_SIZE, _DB_PIPELINING,
+   * _ORDER_GROUP_MAX.
    */
   static DatabaseSettings from(EnvReader r) {
     int cores = Runtime.getRuntime().availableProcessors();
@@ -58,8 +63,12 @@ public record DatabaseSettings(
         r.integer("PG_PORT", 0, 0, 65535),
         poolSize,
         readPoolSize,
-        r.integer("DB_PIPELINING", 256, 1, 4096));
+        r.integer("DB_PIPELINING", 256, 1, 4096),
+        r.integer("ORDER_GROUP_MAX", 1, 1, MAX_ORDER_GROUP));
   }
+
+  /** The bound of HOTPATH_ORDER_GROUP_MAX. */
+  static final int MAX_ORDER_GROUP = 64;
 
   /**
    * Transaction connections by default: 16, or 2 x cores where that is more. An order holds its
@@ -85,10 +94,11 @@ public record DatabaseSettings(
 
   DatabaseSettings withUrl(Optional<URI> newUrl) {
     return new DatabaseSettings(
-        newUrl, dataDir, embeddedPort, poolSize, readPoolSize, pipeliningLimit);
+        newUrl, dataDir, embeddedPort, poolSize, readPoolSize, pipeliningLimit, orderGroupMax);
   }
 
   DatabaseSettings withDataDir(Path dir) {
-    return new DatabaseSettings(url, dir, embeddedPort, poolSize, readPoolSize, pipeliningLimit);
+    return new DatabaseSettings(
+        url, dir, embeddedPort, poolSize, readPoolSize, pipeliningLimit, orderGroupMax);
   }
 }

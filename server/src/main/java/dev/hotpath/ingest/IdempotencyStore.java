@@ -107,6 +107,11 @@ public final class IdempotencyStore {
     this.ttlSeconds = ttl.toMillis() / 1000.0;
   }
 
+  /** How long a saved response lives, in seconds. */
+  double ttlSeconds() {
+    return ttlSeconds;
+  }
+
   /** The key and client of one request, read before its body is validated. */
   public record Key(String client, String key) {}
 

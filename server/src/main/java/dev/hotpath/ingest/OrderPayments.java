@@ -140,15 +140,33 @@ public record OrderPayments(OutsideClient client, PaymentJobStatements jobs, Sta
    * (pipelined with it).
    */
   Future<Void> enqueue(SqlConnection conn, Decision decision) {
-    Future<RowSet<Row>> authorize =
+    return enqueue(conn, decision, key -> jobs.enqueueAuthorization(conn, key));
+  }
+
+  /**
+   * As {@link #enqueue}, for the order {@code orderId} written with others in one statement (a
+   * group, {@link OrderGroup}): its authorization job names it by id.
+   */
+  Future<Void> enqueue(SqlConnection conn, Decision decision, long orderId) {
+    return enqueue(conn, decision, key -> jobs.enqueueAuthorization(conn, orderId, key));
+  }
+
+  /**
+   * The decision's jobs: its authorization by {@code authorize} (of the provider key), its void.
+   */
+  private Future<Void> enqueue(
+      SqlConnection conn,
+      Decision decision,
+      java.util.function.Function<String, Future<RowSet<Row>>> authorize) {
+    Future<RowSet<Row>> authorized =
         decision.authorizeLaterWith().isPresent()
-            ? jobs.enqueueAuthorization(conn, decision.authorizeLaterWith().get())
+            ? authorize.apply(decision.authorizeLaterWith().get())
             : Future.succeededFuture();
     Future<RowSet<Row>> voiding =
         decision.voidAuthorization().isPresent()
             ? jobs.enqueueVoid(conn, decision.voidAuthorization().get())
             : Future.succeededFuture();
-    return Future.all(authorize, voiding).mapEmpty();
+    return Future.all(authorized, voiding).mapEmpty();
   }
 
   /** For a refused order: voids the authorization made for it, in the refusal's transaction. */

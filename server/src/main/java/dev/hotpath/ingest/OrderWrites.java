@@ -14,6 +14,7 @@ import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -49,7 +50,41 @@ public record OrderWrites(
     Contract contract,
     WriteTransaction transaction,
     ResponseCache cache,
-    Optional<OrderPayments> payments) {
+    Optional<OrderPayments> payments,
+    Optional<OrderGroup> group) {
+  /** Without group commit ({@code HOTPATH_ORDER_GROUP_MAX=1}): each order its own transaction. */
+  public OrderWrites(
+      Contract contract,
+      WriteTransaction transaction,
+      ResponseCache cache,
+      Optional<OrderPayments> payments) {
+    this(contract, transaction, cache, payments, Optional.empty());
+  }
+
+  /**
+   * With group commit: orders that wait for a transaction connection go together ({@link
+   * OrderGroup}), at most {@code max} in one transaction; {@code max} 1 is without.
+   */
+  public static OrderWrites grouped(
+      io.vertx.core.Vertx vertx,
+      Contract contract,
+      WriteTransaction transaction,
+      ResponseCache cache,
+      Optional<OrderPayments> payments,
+      int max,
+      int connections,
+      java.time.Duration grace) {
+    return new OrderWrites(
+        contract,
+        transaction,
+        cache,
+        payments,
+        max <= 1
+            ? Optional.empty()
+            : Optional.of(
+                new OrderGroup(vertx, transaction, cache, payments, max, connections, grace)));
+  }
+
   /**
    * The idempotency key's claim ($3 to $5, {@link IdempotencyStore#claimCte}), the customer ($1)
    * and the requested products ($2), locked in id order: one row per product found (at least one
@@ -137,7 +172,38 @@ public record OrderWrites(
       OrderRequest request,
       Optional<OrderPayments.Attempt> attempt) {
     List<Owner> changed = request.changes();
-    transaction.executeClaiming(
+    Buffer body = ctx.body().buffer();
+    if (group.isPresent()
+        && (body == null || body.length() <= WriteTransaction.HASH_ON_LOOP_LIMIT)) {
+      group
+          .get()
+          .submit(
+              new OrderGroup.Member(
+                  ctx,
+                  key,
+                  request,
+                  attempt,
+                  IdempotencyStore.fingerprint(
+                      ctx.request().method().name(), ctx.request().path(), body),
+                  Tracing.currentTraceparent(),
+                  changed,
+                  () -> alone(ctx, key, request, attempt, changed)));
+      return;
+    }
+    alone(ctx, key, request, attempt, changed);
+  }
+
+  /**
+   * The order's own transaction (without group commit, or when it goes alone); the result completes
+   * when it has ended.
+   */
+  private Future<Void> alone(
+      RoutingContext ctx,
+      IdempotencyStore.Key key,
+      OrderRequest request,
+      Optional<OrderPayments.Attempt> attempt,
+      List<Owner> changed) {
+    return transaction.executeClaiming(
         ctx,
         key,
         (conn, found, claimed) ->
@@ -200,26 +266,66 @@ public record OrderWrites(
         .compose(
             claimedToo -> {
               RowSet<Row> rows = read.result();
-              Row first = rows.iterator().next();
-              if (!"active".equals(first.getString(CUSTOMER_COLUMN))) {
-                throw OrderRequest.unknownCustomer(customerId);
-              }
-              Optional<String> address =
-                  request
-                      .shippingAddress()
-                      .or(() -> Optional.ofNullable(first.getString(CUSTOMER_COLUMN + 1)));
-              if (address.isEmpty()) {
-                throw new ProblemException(
-                    ProblemType.MISSING_SHIPPING_ADDRESS,
-                    "Give shipping_address: customer " + customerId + " has no address on file",
-                    List.of(
-                        new FieldError(
-                            "/shipping_address", "is required when the customer has no address")));
-              }
+              String address = address(request, rows.iterator().next(), CUSTOMER_COLUMN);
               OrderPricing.Priced priced =
                   OrderPricing.price(request.lines(), OrderPricing.byId(rows, PRODUCT_COLUMN));
-              return write(conn, key, request, address.get(), priced, attempt);
+              return write(conn, key, request, address, priced, attempt);
             });
+  }
+
+  /**
+   * The address the order ships to: its own, else the customer's on file ({@code row}'s customer
+   * status at {@code column}, address after it).
+   *
+   * @throws ProblemException 422 when there is no active customer, or no address
+   */
+  static String address(OrderRequest request, Row row, int column) {
+    long customerId = request.customerId();
+    if (!"active".equals(row.getString(column))) {
+      throw OrderRequest.unknownCustomer(customerId);
+    }
+    Optional<String> address =
+        request.shippingAddress().or(() -> Optional.ofNullable(row.getString(column + 1)));
+    if (address.isEmpty()) {
+      throw new ProblemException(
+          ProblemType.MISSING_SHIPPING_ADDRESS,
+          "Give shipping_address: customer " + customerId + " has no address on file",
+          List.of(
+              new FieldError("/shipping_address", "is required when the customer has no address")));
+    }
+    return address.get();
+  }
+
+  /** An order decided in a group, to be written: where it ships, its prices, its payment. */
+  record Placed(
+      String address, OrderPricing.Priced priced, Optional<OrderPayments.Decision> payment) {}
+
+  /** One line of an order as it is written, with its order's number {@code ord} in a group. */
+  record LineRow(int ord, int lineNo, long productId, String name, long price, int quantity) {}
+
+  /**
+   * Adds {@code request}'s lines, priced, to {@code into} (as order {@code ord}) and returns the
+   * event's {@code items} (JSON).
+   */
+  static String lines(
+      OrderRequest request, OrderPricing.Priced priced, int ord, List<LineRow> into) {
+    List<OrderRequest.Line> lines = request.lines();
+    StringBuilder items = new StringBuilder(48 * lines.size()).append('[');
+    for (int i = 0; i < lines.size(); i++) {
+      OrderPricing.Product product = priced.products().get(i);
+      int quantity = lines.get(i).quantity();
+      into.add(
+          new LineRow(ord, i + 1, product.id(), product.name(), product.priceMinor(), quantity));
+      items
+          .append(i == 0 ? "{\"product_id\":" : ",{\"product_id\":")
+          .append(product.id())
+          .append(",\"quantity\":")
+          .append(quantity)
+          .append(",\"line_total_minor\":")
+          .append(product.priceMinor() * quantity)
+          .append('}');
+    }
+    return items.append(']').toString();
   }
 
   private Future<RowSet<Row>> write(
@@ -232,31 +338,22 @@ public record OrderWrites(
     // decided with the prices locked above; a declined payment is refused here, before any write
     Optional<OrderPayments.Decision> payment =
         payments.map(p -> p.decide(attempt, key, priced.total(), priced.currency()));
-    List<OrderRequest.Line> lines = request.lines();
-    int n = lines.size();
+    List<LineRow> rows = new java.util.ArrayList<>(request.lines().size());
+    String items = lines(request, priced, 1, rows);
+    int n = rows.size();
     Integer[] lineNos = new Integer[n];
     Long[] productIds = new Long[n];
     String[] names = new String[n];
     Long[] prices = new Long[n];
     Integer[] quantities = new Integer[n];
-    StringBuilder items = new StringBuilder(48 * n).append('[');
     for (int i = 0; i < n; i++) {
-      OrderPricing.Product product = priced.products().get(i);
-      lineNos[i] = i + 1;
-      productIds[i] = product.id();
-      names[i] = product.name();
-      prices[i] = product.priceMinor();
-      quantities[i] = lines.get(i).quantity();
-      items
-          .append(i == 0 ? "{\"product_id\":" : ",{\"product_id\":")
-          .append(productIds[i])
-          .append(",\"quantity\":")
-          .append(quantities[i])
-          .append(",\"line_total_minor\":")
-          .append(prices[i] * quantities[i])
-          .append('}');
+      LineRow line = rows.get(i);
+      lineNos[i] = line.lineNo();
+      productIds[i] = line.productId();
+      names[i] = line.name();
+      prices[i] = line.price();
+      quantities[i] = line.quantity();
     }
-    items.append(']');
     Tuple insert =
         Tuple.tuple()
             .addLong(request.customerId())
@@ -269,7 +366,7 @@ public record OrderWrites(
             .addArrayOfString(names)
             .addArrayOfLong(prices)
             .addArrayOfInteger(quantities)
-            .addString(items.toString())
+            .addString(items)
             .addString(payment.map(OrderPayments.Decision::status).orElse("placed"))
             .addString(payment.map(OrderPayments.Decision::paymentStatus).orElse(null))
             .addString(payment.flatMap(OrderPayments.Decision::authorization).orElse(null))

@@ -98,15 +98,19 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
 
   /**
    * As {@link #execute(RoutingContext, Key, Command, Supplier)}, for a command that claims the key
-   * in its own first statement.
+   * in its own first statement. The result completes (never fails) once the transaction has ended
+   * and its connection is back in the pool.
    */
-  void executeClaiming(
+  Future<Void> executeClaiming(
       RoutingContext ctx, Key key, ClaimingCommand command, Supplier<Future<?>> committed) {
-    answer(ctx, key, null, command, committed);
+    return answer(ctx, key, null, command, committed);
   }
 
-  /** Runs one of {@code command} and {@code claiming} under {@code key} and answers. */
-  private void answer(
+  /**
+   * Runs one of {@code command} and {@code claiming} under {@code key} and answers; the result
+   * completes when the transaction has ended.
+   */
+  private Future<Void> answer(
       RoutingContext ctx,
       Key key,
       @Nullable Command command,
@@ -120,42 +124,49 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
             ? ctx.vertx()
                 .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
             : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
-    fingerprint
-        .compose(fp -> run(key, fp, path, command, claiming))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-              }
-              Outcome outcome = ar.result();
-              switch (outcome.kind) {
-                case FRESH -> {
-                  Stored stored = Objects.requireNonNull(outcome.stored);
-                  if (stored.status() < 300) {
-                    committed.get().onComplete(done -> send(ctx, stored, false));
-                  } else {
-                    send(ctx, stored, false);
-                  }
-                }
-                case REPLAY -> send(ctx, Objects.requireNonNull(outcome.stored), true);
-                case IN_USE ->
-                    ctx.fail(
-                        new ProblemException(
-                            ProblemType.IDEMPOTENCY_KEY_IN_USE,
-                            "The first request with this Idempotency-Key has not finished; retry"
-                                + " after it has"));
-                case MISMATCH ->
-                    ctx.fail(
-                        new ProblemException(
-                            ProblemType.IDEMPOTENCY_KEY_REUSED,
-                            "This Idempotency-Key was first used with a different method, path or"
-                                + " body; use a new key for a new request"));
-              }
-            });
+    Future<Outcome> outcome = fingerprint.compose(fp -> run(key, fp, path, command, claiming));
+    outcome.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          respond(ctx, ar.result(), committed);
+        });
+    return outcome.<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private enum Kind {
+  /**
+   * Answers the request with what its transaction came to: a fresh outcome (after {@code committed}
+   * for a success), a replay, or the key's refusal (in use, reused).
+   */
+  static void respond(RoutingContext ctx, Outcome outcome, Supplier<Future<?>> committed) {
+    switch (outcome.kind) {
+      case FRESH -> {
+        Stored stored = Objects.requireNonNull(outcome.stored);
+        if (stored.status() < 300) {
+          committed.get().onComplete(done -> send(ctx, stored, false));
+        } else {
+          send(ctx, stored, false);
+        }
+      }
+      case REPLAY -> send(ctx, Objects.requireNonNull(outcome.stored), true);
+      case IN_USE ->
+          ctx.fail(
+              new ProblemException(
+                  ProblemType.IDEMPOTENCY_KEY_IN_USE,
+                  "The first request with this Idempotency-Key has not finished; retry"
+                      + " after it has"));
+      case MISMATCH ->
+          ctx.fail(
+              new ProblemException(
+                  ProblemType.IDEMPOTENCY_KEY_REUSED,
+                  "This Idempotency-Key was first used with a different method, path or"
+                      + " body; use a new key for a new request"));
+    }
+  }
+
+  enum Kind {
     FRESH,
     REPLAY,
     IN_USE,
@@ -163,7 +174,7 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
   }
 
   /** What the transaction came to; {@code stored} is null for a refusal (in use, mismatch). */
-  private record Outcome(Kind kind, @Nullable Stored stored) {}
+  record Outcome(Kind kind, @Nullable Stored stored) {}
 
   /** Signals a command that the key is not its to use; never reaches a client. */
   private static final class NotOurs extends RuntimeException {
@@ -283,12 +294,12 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
   }
 
   /** Ends the transaction without effect; harmless when there is none. */
-  private static Future<Void> rollback(SqlConnection conn) {
+  static Future<Void> rollback(SqlConnection conn) {
     return conn.query("ROLLBACK").execute().<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** After the first request ended: replay its response, or refuse a different request. */
-  private Future<Outcome> replay(SqlConnection conn, Key key, byte[] fp) {
+  Future<Outcome> replay(SqlConnection conn, Key key, byte[] fp) {
     return keys.lookup(conn, key)
         .map(
             saved -> {
@@ -303,7 +314,7 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
             });
   }
 
-  private static void send(RoutingContext ctx, Stored stored, boolean replayed) {
+  static void send(RoutingContext ctx, Stored stored, boolean replayed) {
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       // the request's deadline passed and it has been answered (503): the outcome is stored under

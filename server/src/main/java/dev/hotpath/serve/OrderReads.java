@@ -288,6 +288,17 @@ public final class OrderReads {
   }
 
   /**
+   * Encodes one order of a result holding several in the shape of {@link #ORDER_WITH_LINES}: its
+   * rows are {@code rows} from {@code from} (inclusive) to {@code to} (exclusive).
+   */
+  public static Buffer encodeJoined(List<Row> rows, int from, int to, Fields.Selection sel) {
+    var lines =
+        new OrderRepresentation.RowLines(rows, from, to, OrderRepresentation.ORDER_COLUMN_COUNT);
+    return JsonOutput.write(
+        512 + 160 * (to - from), gen -> OrderRepresentation.write(gen, rows.get(from), lines, sel));
+  }
+
+  /**
    * The result of {@link #ORDER_WITH_LINES} as a {@code hotpath.v1.Order} message, written from the
    * rows: the bytes {@link ProtobufForms#bytes} makes of {@link #encodeJoined}'s JSON.
    */

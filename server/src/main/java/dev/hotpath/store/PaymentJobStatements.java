@@ -31,6 +31,15 @@ public final class PaymentJobStatements {
           + " 'payment:' || o.id, NULL FROM (SELECT month_id(now(), currval('orders_seq')) AS id) o"
           + JobStatements.UNLESS_PENDING;
 
+  /** Enqueues the authorization of the order $4 (an order of a group, whose id is known). */
+  private static final String ENQUEUE_AUTHORIZE_OF =
+      JobStatements.INSERT
+          + " VALUES ('"
+          + AUTHORIZE
+          + "', jsonb_build_object('order_id', $4::bigint, 'key', $1::text), 10, now(), $2, $3,"
+          + " 'payment:' || $4::bigint, NULL)"
+          + JobStatements.UNLESS_PENDING;
+
   private static final String ENQUEUE_VOID =
       JobStatements.INSERT
           + " VALUES ('"
@@ -57,6 +66,16 @@ public final class PaymentJobStatements {
    */
   public Future<RowSet<Row>> enqueueAuthorization(SqlClient conn, String key) {
     return conn.preparedQuery(ENQUEUE_AUTHORIZE).execute(Tuple.of(key, attempts, timeoutMs));
+  }
+
+  /**
+   * Enqueues, in the caller's transaction, the authorization of the order {@code orderId} under the
+   * provider key {@code key}: for an order written with others in one statement, where {@link
+   * #enqueueAuthorization}'s "the order just inserted" names only the last.
+   */
+  public Future<RowSet<Row>> enqueueAuthorization(SqlClient conn, long orderId, String key) {
+    return conn.preparedQuery(ENQUEUE_AUTHORIZE_OF)
+        .execute(Tuple.of(key, attempts, timeoutMs, orderId));
   }
 
   /** Enqueues the void of an authorization no order uses. */

@@ -38,6 +38,18 @@ class DatabaseSettingsTest {
   }
 
   @Test
+  void ordersGoInTransactionsOfTheirOwnUnlessAGroupBoundIsSet() {
+    assertThat(of(Map.of()).orderGroupMax()).isEqualTo(1);
+    assertThat(of(Map.of("HOTPATH_ORDER_GROUP_MAX", "16")).orderGroupMax()).isEqualTo(16);
+    assertThatThrownBy(() -> of(Map.of("HOTPATH_ORDER_GROUP_MAX", "0")))
+        .isInstanceOf(InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_ORDER_GROUP_MAX");
+    assertThatThrownBy(() -> of(Map.of("HOTPATH_ORDER_GROUP_MAX", "65")))
+        .isInstanceOf(InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_ORDER_GROUP_MAX");
+  }
+
+  @Test
   void refusesAnEmptyReadSide() {
     assertThatThrownBy(() -> of(Map.of("HOTPATH_DB_READ_POOL_SIZE", "0")))
         .isInstanceOf(InvalidSettingsException.class)

@@ -34,6 +34,31 @@ class OrderWritePlanTest {
     assertThat(stock).as(plan).doesNotContain("Seq Scan").contains("products_pkey");
   }
 
+  /** A group's statements ({@link OrderGroup}), planned so, reach their rows by key too. */
+  @Test
+  void aGroupsReadAndWriteReachTheirRowsByKey() throws Exception {
+    String read =
+        genericPlan(
+            "group_read(bigint[], text[], text[], bigint[], bigint[]) AS " + OrderGroup.READ,
+            "group_read('{1,2}', '{c,c}', '{k1,k2}', '{1,2}', '{1,2,3}')");
+    assertThat(read)
+        .as(read)
+        .doesNotContain("Seq Scan on products")
+        .doesNotContain("Seq Scan on customers")
+        .doesNotContain("Seq Scan on idempotency_keys")
+        .contains("idempotency_keys_pkey");
+    String write =
+        genericPlan(
+            "group_write(bigint[], text[], text[], bigint[], int[], text[], text[], text[], text[],"
+                + " text[], text, int[], int[], bigint[], text[], bigint[], int[]) AS "
+                + OrderGroup.WRITE,
+            "group_write('{1,2}', '{placed,placed}', '{EUR,EUR}', '{300,300}', '{1,1}',"
+                + " '{\"{}\",\"{}\"}', '{NULL,NULL}', '{NULL,NULL}', '{\"[]\",\"[]\"}', '{NULL,NULL}',"
+                + " 'x', '{1,2}', '{1,1}', '{1,2}', '{a,b}', '{100,100}', '{1,2}')");
+    String stock = write.substring(write.indexOf("Update on products"), write.indexOf("CTE o"));
+    assertThat(stock).as(write).doesNotContain("Seq Scan").contains("products_pkey");
+  }
+
   @Test
   void takingAnOrderBackReadsTheLinesOfItsMonthOnly() throws Exception {
     long id = Sql.number(TestServer.get().database(), "SELECT max(id) FROM orders_y2025m06");
