@@ -202,7 +202,8 @@ final class ApiRoutes {
                             new PaymentJobStatements(shared.outside().settings()),
                             db.primary())),
             settings.database().orderGroupMax(),
-            Math.max(1, settings.database().poolSize() / settings.server().eventLoops()),
+            OrderWrites.orderTransactions(
+                settings.database().poolSize() / settings.server().eventLoops()),
             settings.limits().databaseGrace());
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
     var reportRequests = new ReportRequests(contract, transaction, jobs);

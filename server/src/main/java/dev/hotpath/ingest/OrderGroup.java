@@ -217,7 +217,8 @@ final class OrderGroup {
 
   /**
    * @param max the most orders in one group (at least 2)
-   * @param connections the loop's transaction connections: orders go alone while fewer hold one
+   * @param connections the order transactions the loop keeps in flight ({@link
+   *     OrderWrites#orderTransactions}): orders go alone while fewer are
    * @param grace how long past an order's deadline it may wait and ride in a group
    */
   OrderGroup(

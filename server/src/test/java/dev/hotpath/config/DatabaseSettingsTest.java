@@ -39,7 +39,8 @@ class DatabaseSettingsTest {
 
   @Test
   void ordersGoInTransactionsOfTheirOwnUnlessAGroupBoundIsSet() {
-    assertThat(of(Map.of()).orderGroupMax()).isEqualTo(1);
+    assertThat(of(Map.of()).orderGroupMax()).isEqualTo(16);
+    assertThat(of(Map.of("HOTPATH_ORDER_GROUP_MAX", "1")).orderGroupMax()).isEqualTo(1);
     assertThat(of(Map.of("HOTPATH_ORDER_GROUP_MAX", "16")).orderGroupMax()).isEqualTo(16);
     assertThatThrownBy(() -> of(Map.of("HOTPATH_ORDER_GROUP_MAX", "0")))
         .isInstanceOf(InvalidSettingsException.class)
