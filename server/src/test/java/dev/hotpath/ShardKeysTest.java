@@ -42,6 +42,8 @@ class ShardKeysTest {
               + "|INSERT INTO orders \\(customer_id"
               + "|customers( c)? WHERE (c\\.)?id\\s*=\\s*(\\$\\d|ANY)"
               + "|customers c ON c\\.id = \\$\\d"
+              // group commit's claims: one customer per key of the unnest($1, ..., $4) AS k
+              + "|customers c ON c\\.id = claim\\.customer_id"
               + "|INSERT INTO customers \\(email"
               + "|UPDATE customers SET .* WHERE id = \\$\\d");
 

@@ -99,9 +99,9 @@ final class OrderGroup {
           + " s AS (UPDATE products p SET stock = p.stock - r.qty, version = p.version + 1,"
           + " updated_at = now() FROM (SELECT product_id AS id, sum(quantity)::int AS qty FROM l"
           + " GROUP BY product_id) AS r WHERE p.id = r.id AND p.id = ANY($14::bigint[])),"
-          + " o AS (INSERT INTO orders (id, customer_id, status, currency, subtotal_minor, total_minor,"
+          + " o AS (INSERT INTO orders (customer_id, id, status, currency, subtotal_minor, total_minor,"
           + " item_count, shipping_address, payment_status, payment_authorization)"
-          + " SELECT id, customer_id, status, currency, total, total, item_count, address::jsonb,"
+          + " SELECT customer_id, id, status, currency, total, total, item_count, address::jsonb,"
           + " payment_status, payment_authorization FROM x RETURNING "
           + OrderRepresentation.COLUMNS
           + "),"
@@ -110,7 +110,7 @@ final class OrderGroup {
           + " i AS (INSERT INTO order_items (customer_id, order_id, line_no, product_id, product_name,"
           + " unit_price_minor, quantity, line_total_minor) SELECT x.customer_id, x.id, l.line_no,"
           + " l.product_id, l.product_name, l.unit_price_minor, l.quantity,"
-          + " l.unit_price_minor * l.quantity FROM l JOIN x USING (ord) RETURNING order_id, "
+          + " l.unit_price_minor * l.quantity FROM l JOIN x USING (ord) RETURNING customer_id, order_id, "
           + OrderRepresentation.ITEM_COLUMNS
           + "),"
           + " e AS ("
@@ -123,7 +123,9 @@ final class OrderGroup {
               "$11::text")
           + ")"
           + " SELECT o.*, i.line_no, i.product_id, i.product_name, i.unit_price_minor, i.quantity,"
-          + " i.line_total_minor, x.ord::int FROM o JOIN x ON x.id = o.id JOIN i ON i.order_id = o.id"
+          + " i.line_total_minor, x.ord::int FROM o JOIN x ON x.id = o.id"
+          // the lines join their order on the shard key too (ShardKeysTest)
+          + " JOIN i ON i.order_id = o.id AND i.customer_id = o.customer_id"
           + " ORDER BY x.ord, i.line_no";
 
   /** Where {@link #WRITE}'s rows hold the order's number. */
