@@ -65,15 +65,15 @@ public record OrderWrites(
    * Order transactions one event loop keeps in flight with group commit on: orders go alone while
    * fewer are, and the rest wait to go together. Groups form only when every such transaction is
    * taken, so the loop's whole share of the pool (8 by default) left most orders alone, each with
-   * its own BEGIN, COMMIT and WAL flush: `PGBENCH=1 PACED_RUNS=0 scripts/bench-writes.sh`, quiet
-   * machine, 2026-12-07 20:29-20:39, against pgbench in the same minute: each order its own
-   * transaction 0.41 / 0.39 and 0.43 / 0.41; groups of up to 16 with all 8 connections per loop
-   * 0.37 / 0.42; groups of up to 16 with 2 per loop (HOTPATH_DB_POOL_SIZE=4) 0.59 / 0.62 and 0.65 /
-   * 0.62 (1,673-1,939 req/s, 376-479 us of the server's CPU and 567-658 us of PostgreSQL's per
-   * request, p99 60-81 ms, against 1,216-1,364 req/s, 549-652 us, 830-976 us and 85-99 ms). Two:
-   * one transaction on the wire while the next group gathers.
+   * its own BEGIN, COMMIT and WAL flush. `PGBENCH=1 PACED_RUNS=0 scripts/bench-writes.sh`, quiet
+   * machine, 2026-12-07, against pgbench in the same minute: each order its own transaction 0.41 /
+   * 0.39 and 0.43 / 0.41 (549-652 us of the server's CPU and 830-976 us of PostgreSQL's per
+   * request, p99 85-99 ms); groups of up to 16 with all 8 connections per loop 0.37 / 0.42; with 2
+   * per loop 0.59 / 0.62, 0.65 / 0.62 and 0.67 / 0.57 (384-479 us, 567-658 us, p99 60-81 ms); with
+   * 1 per loop 0.71 / 0.64 (2,217 / 2,169 req/s, 330 / 327 us, 446 / 456 us, p99 50 / 49 ms). One:
+   * the loop's orders that arrive while its transaction runs all go in the next.
    */
-  public static final int ORDER_TRANSACTIONS_PER_LOOP = 2;
+  public static final int ORDER_TRANSACTIONS_PER_LOOP = 1;
 
   /**
    * The order transactions a loop keeps in flight: {@link #ORDER_TRANSACTIONS_PER_LOOP}, or fewer
