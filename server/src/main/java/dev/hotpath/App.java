@@ -10,6 +10,7 @@ import dev.hotpath.compute.ReportJob;
 import dev.hotpath.compute.WebhookDelivery;
 import dev.hotpath.config.AuthSettings;
 import dev.hotpath.config.Settings;
+import dev.hotpath.edge.ConnectionBound;
 import dev.hotpath.edge.admission.Gatekeeper;
 import dev.hotpath.edge.auth.Authenticator;
 import dev.hotpath.edge.auth.Jwks;
@@ -161,6 +162,18 @@ public final class App implements AutoCloseable {
     }
     RequestDeadline.init(); // its context local exists before this Vertx does
     ReadFloor.init();
+    // the connections open in the process (HTTP and gRPC), bounded where they are accepted
+    AtomicInteger openConnections = new AtomicInteger();
+    io.vertx.core.transport.Transport nativeTransport =
+        io.vertx.core.transport.Transport.nativeTransport();
+    io.vertx.core.transport.Transport transport =
+        effective.transport().nativeTransport()
+                && nativeTransport != null
+                && nativeTransport.available()
+            ? nativeTransport
+            : io.vertx.core.transport.Transport.NIO;
+    builder.withTransport(
+        ConnectionBound.of(transport, openConnections, effective.limits().maxConnections()));
     Vertx vertx = builder.with(options).build();
     DatabaseHealth databaseHealth =
         new DatabaseHealth(vertx, db.coordinates(), observability.registry());
@@ -172,7 +185,6 @@ public final class App implements AutoCloseable {
       db.embedded().ifPresent(EmbeddedDatabase::close);
       throw e;
     }
-    AtomicInteger openConnections = new AtomicInteger();
     // the routes as gRPC calls and GraphQL mutations reach them: in memory, past the socket
     InProcess inProcess = new InProcess();
     // Redis (HOTPATH_REDIS_URL): the shared cache level and shared rate limits; unset, none exists
@@ -294,7 +306,11 @@ public final class App implements AutoCloseable {
             ? "epoll"
             : "nio"
                 + (effective.transport().nativeTransport()
-                    ? " (epoll unavailable: " + vertx.unavailableNativeTransportCause() + ")"
+                    ? " (epoll unavailable: "
+                        + (nativeTransport == null
+                            ? "no native transport on the class path"
+                            : nativeTransport.unavailabilityCause())
+                        + ")"
                     : ""));
     App app =
         new App(
@@ -325,9 +341,7 @@ public final class App implements AutoCloseable {
                     inProcess,
                     (int) Math.min(Integer.MAX_VALUE, effective.server().bodyLimit()),
                     observability.registry(),
-                    vertx,
-                    openConnections,
-                    effective.limits().maxConnections()));
+                    vertx));
       } catch (RuntimeException e) {
         app.close();
         throw e;

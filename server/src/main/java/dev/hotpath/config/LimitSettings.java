@@ -61,4 +61,19 @@ public record LimitSettings(
         r.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
         r.millis("DB_DEADLINE_GRACE_MS", 0, 0, 600_000));
   }
+
+  /** These limits with {@code connections} as {@link #maxConnections}. */
+  LimitSettings withMaxConnections(int connections) {
+    return new LimitSettings(
+        maxUrlBytes,
+        maxHeaderBytes,
+        maxHeaderCount,
+        jsonMaxDepth,
+        jsonMaxArray,
+        requestTimeout,
+        headerTimeout,
+        idleTimeout,
+        connections,
+        databaseGrace);
+  }
 }

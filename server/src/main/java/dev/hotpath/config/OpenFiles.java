@@ -75,16 +75,6 @@ final class OpenFiles {
         room,
         limits.maxConnections(),
         why);
-    return new LimitSettings(
-        limits.maxUrlBytes(),
-        limits.maxHeaderBytes(),
-        limits.maxHeaderCount(),
-        limits.jsonMaxDepth(),
-        limits.jsonMaxArray(),
-        limits.requestTimeout(),
-        limits.headerTimeout(),
-        limits.idleTimeout(),
-        (int) room,
-        limits.databaseGrace());
+    return limits.withMaxConnections((int) room);
   }
 }

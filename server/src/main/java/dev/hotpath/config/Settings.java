@@ -91,6 +91,11 @@ public record Settings(
     b.grpc = r.section(() -> GrpcSettings.from(r));
     b.graphql = r.section(() -> GraphqlSettings.from(r));
     b.retention = r.section(() -> RetentionSettings.from(r));
+    if (serving && b.limits != null) {
+      b.limits =
+          ConnectionMemory.fit(
+              b.limits, Runtime.getRuntime().maxMemory(), r.isSet("MAX_CONNECTIONS"));
+    }
     java.util.OptionalLong openFiles = serving ? OpenFiles.limit() : java.util.OptionalLong.empty();
     if (serving
         && openFiles.isPresent()

@@ -28,10 +28,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Limits that hold before any route runs, for one event loop's HTTP server.
  *
- * <p><b>Connections.</b> At most {@code maxConnections} open at once in the process (further ones
- * are closed on arrival). A connection must deliver a complete request head within {@code
- * headerTimeout} of opening, and, once idle after a response, the next head within {@code
- * idleTimeout}: a client that trickles bytes to hold a connection is cut off whatever its pace.
+ * <p><b>Connections.</b> At most {@code maxConnections} open at once in the process, counted and
+ * kept where they are accepted ({@link ConnectionBound}: further ones never reach an event loop). A
+ * connection must deliver a complete request head within {@code headerTimeout} of opening, and,
+ * once idle after a response, the next head within {@code idleTimeout}: a client that trickles
+ * bytes to hold a connection is cut off whatever its pace.
  *
  * <p><b>Requests.</b> Security headers on every response; the header count and, for HTTP/2 (which
  * has no request line for the decoder to bound), the URI length checked (431, 414); and a request
@@ -77,7 +78,7 @@ public final class EdgeGuard {
   private Flight tail;
 
   /**
-   * @param open the process-wide count of open connections, shared by every event loop's guard
+   * @param open the process-wide count of open connections, kept by {@link ConnectionBound}
    * @param gates this loop's admission: each HTTP/1.x connection gets its {@link Valve}, which
    *     refuses requests below Vert.x while admission is full, and which its back-pressure pauses
    *     while admission is saturated
@@ -230,11 +231,6 @@ public final class EdgeGuard {
 
   /** The server's connection handler. */
   public void connected(HttpConnection connection) {
-    if (open.incrementAndGet() > limits.maxConnections()) {
-      open.decrementAndGet();
-      connection.close();
-      return;
-    }
     Conn conn = new Conn(connection, System.nanoTime() + limits.headerTimeout().toNanos());
     connections.put(connection, conn);
     conn.valve = gates.valve(connection, () -> refusedBelowVertx(conn)).orElse(null);
@@ -259,7 +255,6 @@ public final class EdgeGuard {
     }
     connection.closeHandler(
         v -> {
-          open.decrementAndGet();
           connections.remove(connection);
           backpressure.closed(connection);
         });

@@ -21,11 +21,6 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ServerChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import java.io.IOException;
@@ -36,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,42 +61,10 @@ public final class GrpcServer implements AutoCloseable {
   }
 
   /**
-   * The listening channel, with a handler ahead of the one that sets each accepted connection up: a
-   * connection beyond {@code max} open in the process (HTTP's counted too) is closed before it is
-   * registered, so an idle client cannot hold the process's file descriptors through this port.
-   */
-  private static ChannelFactory<ServerChannel> limited(
-      ChannelFactory<? extends ServerChannel> plain, AtomicInteger open, int max) {
-    return () -> {
-      ServerChannel channel = plain.newChannel();
-      channel
-          .pipeline()
-          .addFirst(
-              new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                  Channel child = (Channel) msg;
-                  if (open.incrementAndGet() > max) {
-                    open.decrementAndGet();
-                    child.unsafe().closeForcibly();
-                    return;
-                  }
-                  child.closeFuture().addListener(closed -> open.decrementAndGet());
-                  ctx.fireChannelRead(child);
-                }
-              });
-      return channel;
-    };
-  }
-
-  /**
    * Starts the server on {@code host}:{@code settings.port()}, its calls sent to the REST routes of
    * the event loops registered with {@code routes}.
    *
    * @param maxMessageBytes largest request message (the REST body limit)
-   * @param open the connections open in the process (the HTTP server's and this one's)
-   * @param maxConnections most connections open at once ({@code HOTPATH_MAX_CONNECTIONS}); one
-   *     accepted beyond it is closed at once
    */
   public static GrpcServer start(
       GrpcSettings settings,
@@ -110,9 +72,7 @@ public final class GrpcServer implements AutoCloseable {
       InProcess routes,
       int maxMessageBytes,
       MeterRegistry registry,
-      Vertx vertx,
-      AtomicInteger open,
-      int maxConnections) {
+      Vertx vertx) {
     Bridge bridge = new Bridge(routes, registry);
     HealthStatusManager health = new HealthStatusManager();
     VertxInternal loops = (VertxInternal) vertx;
@@ -122,8 +82,9 @@ public final class GrpcServer implements AutoCloseable {
             // thread, with no hand-off between gRPC's event loops and the HTTP server's
             .bossEventLoopGroup(loops.acceptorEventLoopGroup())
             .workerEventLoopGroup(loops.nettyEventLoopGroup())
-            .channelFactory(
-                limited(loops.transport().serverChannelFactory(false), open, maxConnections))
+            // Vert.x's transport: a connection beyond HOTPATH_MAX_CONNECTIONS open in the process
+            // (HTTP's counted too) is closed on the acceptor thread (edge/ConnectionBound)
+            .channelFactory(loops.transport().serverChannelFactory(false))
             .directExecutor()
             .keepAliveTime(settings.keepAlive().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)

@@ -185,6 +185,28 @@ class SettingsTest {
         .hasMessageContaining("set it to at most " + (4096 - reserve));
   }
 
+  /**
+   * The default bound on connections fits the heap: a quarter of it at 16 KiB per connection (a
+   * connection with a request in progress measured 13.3 KiB), so that connections cannot fill the
+   * heap; a value set above that is kept (a deployment may know better) with a WARN.
+   */
+  @Test
+  void maxConnectionsFitsTheHeap() {
+    LimitSettings defaults = Settings.forTools(Map.of()).limits();
+    assertThat(defaults.maxConnections()).isEqualTo(10_000);
+    // the launcher's heap, 224 MiB: 3,584 connections
+    assertThat(ConnectionMemory.fit(defaults, 224L << 20, false).maxConnections()).isEqualTo(3_584);
+    // a heap large enough keeps the default; a tiny one still allows some
+    assertThat(ConnectionMemory.fit(defaults, 1L << 30, false).maxConnections()).isEqualTo(10_000);
+    assertThat(ConnectionMemory.fit(defaults, 1L << 20, false).maxConnections())
+        .isEqualTo(ConnectionMemory.LEAST);
+    // set explicitly above it: kept
+    assertThat(ConnectionMemory.fit(defaults, 224L << 20, true).maxConnections()).isEqualTo(10_000);
+    // serve's settings apply it to this JVM's heap
+    assertThat(Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off")).limits().maxConnections())
+        .isLessThanOrEqualTo(ConnectionMemory.bound(Runtime.getRuntime().maxMemory()));
+  }
+
   @Test
   void readsAndBoundsEveryInputLimit() {
     Settings s =

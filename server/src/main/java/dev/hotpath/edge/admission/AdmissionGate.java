@@ -617,6 +617,12 @@ public final class AdmissionGate {
 
   private void refuse(
       RoutingContext ctx, Criticality criticality, Admission.Reason reason, boolean waited) {
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten() || response.closed()) {
+      // answered meanwhile (a waiter's refusal runs as a task of its loop, and the request
+      // timeout's 503 may come first on a loop held up), or its client has gone
+      return;
+    }
     admission.shed(criticality, reason);
     ctx.put(REFUSED, criticality); // its connection is paused until its class has room
     var trace = Tracing.currentOrNull();
@@ -638,7 +644,7 @@ public final class AdmissionGate {
    */
   private void refuseStream(RoutingContext ctx, Criticality criticality, Admission.Reason reason) {
     HttpServerResponse response = ctx.response();
-    if (response.ended() || response.closed()) {
+    if (response.headWritten() || response.closed()) {
       return;
     }
     if (!backpressure.refuseStream(ctx.request().connection())) {
