@@ -404,4 +404,39 @@ class OrderGroupTest {
     assertThat(retry.status()).as(retry.body()).isEqualTo(201);
     assertThat(retry.header("Idempotent-Replayed")).isEmpty();
   }
+
+  @Test
+  void aProductDiscontinuedWhileItsGroupWaitsForItsLockRefusesItsOrdersOnly() throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(150, 100);
+    long other = fx.product(160, 100);
+    List<CompletableFuture<Api.Response>> ofProduct = new ArrayList<>();
+    CompletableFuture<Api.Response> ofOther;
+    try (java.sql.Connection change = server.database().openJdbc()) {
+      change.setAutoCommit(false);
+      try (GroupBlocker blocker = blocker()) {
+        try (java.sql.Statement s = change.createStatement()) {
+          // uncommitted until the group's first statement waits for the row
+          s.execute("UPDATE products SET status = 'discontinued' WHERE id = " + product);
+        }
+        for (int i = 0; i < 2; i++) {
+          ofProduct.add(
+              send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, product, 1)));
+        }
+        ofOther = send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, other, 1));
+        blocker.awaitWaiting(3);
+      }
+      GroupBlocker.awaitGroupReadWaitingOnALock(server);
+      change.commit();
+    }
+    for (CompletableFuture<Api.Response> f : ofProduct) {
+      Api.Response r = f.join();
+      assertThat(r.status()).as(r.body()).isEqualTo(422);
+      assertThat(r.json().get("type").asText()).endsWith("/unknown-product");
+    }
+    Api.Response placed = ofOther.join();
+    assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+    assertThat(fx.stock(product)).isEqualTo(100);
+    assertThat(fx.stock(other)).isEqualTo(99);
+  }
 }
