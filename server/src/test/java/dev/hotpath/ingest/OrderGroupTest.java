@@ -385,6 +385,7 @@ class OrderGroupTest {
     }
     assertThat(timedOut.status()).as(timedOut.body()).isEqualTo(503);
     assertThat(timedOut.json().get("type").asText()).endsWith("/database-timeout");
+    assertThat(timedOut.header("Retry-After")).contains("1");
     // the 503 means nothing was written: no order, no stock taken, its retry places it fresh
     assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + late))
         .isZero();
