@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,7 +23,8 @@ import java.util.Map;
  * <p>Formats: NDJSON, one {@code OrderCreate} object per line; CSV with the header {@value
  * #CSV_HEADER} and lines like {@code 42,7:2;9:1} (customer 42 orders 2 of product 7 and 1 of
  * product 9; the customer's address is the shipping address). Blank lines are skipped. Line numbers
- * are the file's (the CSV header is line 1).
+ * are the file's (the CSV header is line 1). A CSV line holding a control character other than a
+ * tab is rejected, naming it.
  */
 public final class ImportParser {
   public static final String CSV_HEADER = "customer_id,items";
@@ -162,6 +164,24 @@ public final class ImportParser {
       return Line.rejected(
           lineNo,
           List.of(new FieldError("/", "the line is longer than " + MAX_LINE_BYTES + " bytes")));
+    }
+    if (csv) {
+      // String.trim(), which takes off a field's padding, takes off every control character too:
+      // a NUL after a customer id would have vanished instead of rejecting the line
+      for (int i = start; i < end; i++) {
+        int b = data[i] & 0xff;
+        if ((b < 0x20 && b != '\t') || b == 0x7f) {
+          return Line.rejected(
+              lineNo,
+              List.of(
+                  new FieldError(
+                      "/",
+                      "the line holds the control character U+"
+                          + Integer.toHexString(0x10000 | b).substring(1).toUpperCase(Locale.ROOT)
+                          + " at byte "
+                          + (i - start + 1))));
+        }
+      }
     }
     JsonNode order;
     try {

@@ -11,6 +11,7 @@ import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.cache.ResponseCache;
 import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.DatabaseTimeoutException;
+import dev.hotpath.store.GuardedPool;
 import dev.hotpath.store.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -53,7 +54,9 @@ import org.jspecify.annotations.Nullable;
  * alone, so one bad order never fails the others and nothing is answered 201 that did not commit.
  * An order is answered 503 at its deadline (plus the database grace) while it waits or before its
  * group's COMMIT is sent; a group holding an order so answered does not commit (its other orders go
- * alone).
+ * alone). With read replicas, each order's answer carries the primary's position after the group
+ * (its read-your-writes cookie), as an order placed alone does ({@link
+ * GuardedPool#writesOnBehalf}): the group's connection belongs to no request.
  *
  * <p>Not thread-safe: one instance per event loop, used on that loop only.
  */
@@ -172,6 +175,9 @@ final class OrderGroup {
     long timer = -1;
     boolean committing;
 
+    /** Records the group's write as this request's (read-your-writes with replicas). */
+    java.util.function.Supplier<Future<Void>> written = Future::succeededFuture;
+
     // what the group's transaction decided for it
     @Nullable Kind kind;
     @Nullable Stored stored;
@@ -247,6 +253,10 @@ final class OrderGroup {
     if (inFlight < connections && waiting.isEmpty()) {
       goAlone(m);
       return;
+    }
+    if (pool instanceof GuardedPool guarded) {
+      // on the request's context: the group's connection is of no request
+      m.written = guarded.writesOnBehalf();
     }
     Deadline deadline = Deadline.of(m.ctx);
     if (!deadline.unbounded()) {
@@ -383,7 +393,16 @@ final class OrderGroup {
     if (m.orderId != 0) {
       m.changed.add(new Owner(ResponseCache.Kind.ORDER, m.orderId));
     }
-    WriteTransaction.respond(m.ctx, new Outcome(kind, m.stored), () -> cache.invalidate(m.changed));
+    Outcome outcome = new Outcome(kind, m.stored);
+    if (kind == Kind.FRESH || kind == Kind.REPLAY) {
+      // its position first (the cookie goes with the head), as an order placed alone has it
+      m.written
+          .get()
+          .onComplete(
+              w -> WriteTransaction.respond(m.ctx, outcome, () -> cache.invalidate(m.changed)));
+    } else {
+      WriteTransaction.respond(m.ctx, outcome, () -> cache.invalidate(m.changed));
+    }
   }
 
   private Future<Void> transact(SqlConnection conn, List<Member> group) {

@@ -149,6 +149,28 @@ public final class GuardedPool implements Pool {
     return !(conn instanceof LentConnection lent) || lent.committing();
   }
 
+  /**
+   * For writes that a connection of no request commits on behalf of the request on the current
+   * context (group commit: {@code ingest.OrderGroup}): call on that request's context; the returned
+   * action, run once those writes have ended, records the primary's position then as the request's
+   * written position (its read-your-writes cookie), as giving back a connection of {@link
+   * #getConnection} does for the request that took it. Does nothing without replicas or outside a
+   * request.
+   */
+  public java.util.function.Supplier<Future<Void>> writesOnBehalf() {
+    ReadFloor floor = replicas == null ? null : ReadFloor.current();
+    if (floor == null) {
+      return NO_WRITES;
+    }
+    return () -> {
+      replicas.unsettle();
+      return settled(floor);
+    };
+  }
+
+  private static final java.util.function.Supplier<Future<Void>> NO_WRITES =
+      Future::succeededFuture;
+
   /** {@link #getConnection} with replicas: the write lasts until the connection is given back. */
   private Future<SqlConnection> trackedConnection(RequestDeadline deadline) {
     ReadFloor floor = ReadFloor.current();

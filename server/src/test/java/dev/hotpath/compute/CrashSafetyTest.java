@@ -35,7 +35,7 @@ import picocli.CommandLine;
  * SIGKILL mid-load, starts it again, and checks what a crash must not break: every order that got a
  * 201 exists exactly once (and retrying every request whose answer was lost yields exactly one
  * order per key), every outbox event is consumed, and every read model equals a rebuild from the
- * log.
+ * log. Group commit is on, as shipped: the kill lands while groups of orders are in flight.
  */
 class CrashSafetyTest {
   private static final org.slf4j.Logger LOG =
@@ -73,6 +73,8 @@ class CrashSafetyTest {
     env.put("HOTPATH_PORT", String.valueOf(port));
     env.put("HOTPATH_EVENT_LOOPS", "2");
     env.put("HOTPATH_DB_POOL_SIZE", "4");
+    // group commit as shipped: orders that arrive while their loop's transaction runs go together
+    env.put("HOTPATH_ORDER_GROUP_MAX", "16");
     env.put("HOTPATH_COMPUTE_POOL_SIZE", "2");
     env.put("HOTPATH_OUTBOX_POLL_MS", "20");
     env.putAll(dev.hotpath.support.TestServer.generousRateLimits());
@@ -194,6 +196,35 @@ class CrashSafetyTest {
                     + " AND (payload->>'customer_id')::bigint = "
                     + customer))
         .isEqualTo(bodies.size());
+
+    // each order has its line and its one event, and each key its order's saved answer
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM orders o WHERE o.customer_id = "
+                    + customer
+                    + " AND (o.item_count <> (SELECT count(*) FROM order_items i"
+                    + " WHERE i.customer_id = o.customer_id AND i.order_id = o.id)"
+                    + " OR (SELECT count(*) FROM outbox e WHERE e.type = 'order.created'"
+                    + " AND e.aggregate_id = o.id) <> 1)"))
+        .isZero();
+    assertThat(
+            server.queryLong(
+                "SELECT count(*) FROM idempotency_keys k JOIN (VALUES "
+                    + created.entrySet().stream()
+                        .map(e -> "('" + e.getKey() + "', '/v1/orders/" + e.getValue() + "')")
+                        .collect(java.util.stream.Collectors.joining(","))
+                    + ") AS c(key, location) USING (key) WHERE k.status = 201"
+                    + " AND k.location = c.location"))
+        .isEqualTo(bodies.size());
+    // and the load formed groups: orders that share their event's transaction
+    long grouped =
+        server.queryLong(
+            "SELECT count(*) FROM (SELECT txid FROM outbox WHERE type = 'order.created'"
+                + " AND (payload->>'customer_id')::bigint = "
+                + customer
+                + " GROUP BY txid HAVING count(*) > 1) g");
+    LOG.info("crash test: " + grouped + " transactions placed more than one order");
+    assertThat(grouped).isPositive();
 
     // every event is consumed, and every read model equals a rebuild from scratch up to the
     // position it has reached, before and after a real rebuild

@@ -300,6 +300,42 @@ class ImportTest {
   }
 
   @Test
+  void aCsvLineWithAControlCharacterIsRejectedNamingItNotImportedWithoutIt() {
+    long customer = fx.customer();
+    long a = fx.product(100, 100);
+    // String.trim() took a NUL or any control character for padding: "42\0,7:1" was imported
+    // as customer 42, and "42,7:1\u000b" as product 7
+    String csv =
+        "customer_id,items\n"
+            + customer
+            + "\u0000,"
+            + a
+            + ":1\n"
+            + customer
+            + ","
+            + a
+            + ":1\u000b\n"
+            + "\u0001"
+            + customer
+            + ","
+            + a
+            + ":1\n"
+            + customer
+            + ", "
+            + a
+            + ":1\t\n";
+    long id = importFile("text/csv", csv, 1);
+    List<JsonNode> lines = reportLines(id);
+    assertThat(lines)
+        .extracting(l -> l.get("outcome").asText())
+        .containsExactly("rejected", "rejected", "rejected", "imported");
+    assertThat(lines.get(0).get("errors").get(0).get("message").asText()).contains("U+0000");
+    assertThat(lines.get(1).get("errors").get(0).get("message").asText()).contains("U+000B");
+    assertThat(lines.get(2).get("errors").get(0).get("message").asText()).contains("U+0001");
+    assertThat(fx.stock(a)).isEqualTo(99);
+  }
+
+  @Test
   void unreadableImportsAreRefusedUpFrontAndEnqueueNothing() {
     long jobs = server.queryLong("SELECT count(*) FROM jobs");
     Api.Response noHeader = upload("/v1/orders/imports", "text/csv", "1,2:3\n");

@@ -9,8 +9,6 @@ import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.Outside;
 import dev.hotpath.support.TestServer;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,67 +55,17 @@ class OrderGroupTest {
   }
 
   private static CompletableFuture<Api.Response> send(String key, String body, String... more) {
-    return send(api, key, body, more);
+    return GroupBlocker.send(api, key, body, more);
   }
 
   private static CompletableFuture<Api.Response> send(
       Api to, String key, String body, String... more) {
-    String[] headers = new String[2 + more.length];
-    headers[0] = "Idempotency-Key";
-    headers[1] = key;
-    System.arraycopy(more, 0, headers, 2, more.length);
-    return CompletableFuture.supplyAsync(() -> to.post("/v1/orders", body, headers));
+    return GroupBlocker.send(to, key, body, more);
   }
 
-  /** Holds the instance's one transaction connection until the returned lock is released. */
-  private final class Blocker implements AutoCloseable {
-    final Connection jdbc;
-    final CompletableFuture<Api.Response> order;
-
-    Blocker() throws Exception {
-      this(app, api);
-    }
-
-    Blocker(App on, Api to) throws Exception {
-      long product = fx.product(100, 1_000);
-      jdbc = server.database().openJdbc();
-      jdbc.setAutoCommit(false);
-      try (Statement s = jdbc.createStatement()) {
-        s.execute("SELECT 1 FROM products WHERE id = " + product + " FOR UPDATE");
-      }
-      order = send(to, UUID.randomUUID().toString(), Fixtures.orderBody(fx.customer(), product, 1));
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () ->
-                  server.queryLong(
-                          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                              + " AND query LIKE '%FOR UPDATE%' AND pid <> "
-                              + pid())
-                      >= 1);
-    }
-
-    private long pid() throws Exception {
-      try (Statement s = jdbc.createStatement();
-          var rs = s.executeQuery("SELECT pg_backend_pid()")) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
-
-    /** Waits until {@code n} orders wait for a group. */
-    void awaitWaiting(int n) {
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> OrderGroup.waitingInProcess() >= n);
-    }
-
-    @Override
-    public void close() throws Exception {
-      jdbc.rollback();
-      jdbc.close();
-      order.join();
-    }
+  /** Holds the instance's one transaction connection until closed ({@link GroupBlocker}). */
+  private GroupBlocker blocker() throws Exception {
+    return new GroupBlocker(server, fx, api);
   }
 
   private static long txids(List<Long> orders) {
@@ -148,7 +96,7 @@ class OrderGroupTest {
     List<CompletableFuture<Api.Response>> sameKey = new ArrayList<>();
     String unknownKey = UUID.randomUUID().toString();
     String unknownBody = Fixtures.orderBody(999_999_999L, other, 1);
-    try (Blocker blocker = new Blocker()) {
+    try (GroupBlocker blocker = blocker()) {
       for (int i = 0; i < 3; i++) {
         stocked.add(send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, product, 2)));
       }
@@ -219,7 +167,7 @@ class OrderGroupTest {
             + " FOR EACH STATEMENT EXECUTE FUNCTION pg_temp_no_groups()");
     try {
       List<CompletableFuture<Api.Response>> orders = new ArrayList<>();
-      try (Blocker blocker = new Blocker()) {
+      try (GroupBlocker blocker = blocker()) {
         for (int i = 0; i < 4; i++) {
           orders.add(send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, product, 1)));
         }
@@ -254,7 +202,7 @@ class OrderGroupTest {
     String key = UUID.randomUUID().toString();
     String body = Fixtures.orderBody(customer, product, 1);
     Api.Response late;
-    try (Blocker blocker = new Blocker()) {
+    try (GroupBlocker blocker = blocker()) {
       late = send(key, body, "Hotpath-Timeout-Ms", "50").join();
     }
     assertThat(late.status()).as(late.body()).isEqualTo(503);
@@ -282,7 +230,7 @@ class OrderGroupTest {
       long product = fx.product(450, 100);
       outside.faults(Service.PAYMENTS, "outage=refuse");
       List<CompletableFuture<Api.Response>> orders = new ArrayList<>();
-      try (Blocker blocker = new Blocker(outside.app(), outside.api())) {
+      try (GroupBlocker blocker = new GroupBlocker(server, fx, outside.api())) {
         for (int i = 0; i < 4; i++) {
           orders.add(
               send(
@@ -332,5 +280,164 @@ class OrderGroupTest {
                       == 0);
       outside.close();
     }
+  }
+
+  @Test
+  void theSameKeyTwiceInOneGroupWithAnotherBodyIsAConflictThenAReuse() throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(120, 100);
+    String key = UUID.randomUUID().toString();
+    String body = Fixtures.orderBody(customer, product, 1);
+    String otherBody = Fixtures.orderBody(customer, product, 7);
+    CompletableFuture<Api.Response> first;
+    CompletableFuture<Api.Response> second;
+    try (GroupBlocker blocker = blocker()) {
+      first = send(key, body);
+      blocker.awaitWaiting(1);
+      second = send(key, otherBody);
+      blocker.awaitWaiting(2);
+    }
+    Api.Response placed = first.join();
+    assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+    Api.Response conflict = second.join();
+    assertThat(conflict.status()).as(conflict.body()).isEqualTo(409);
+    assertThat(conflict.json().get("type").asText()).endsWith("/idempotency-key-in-use");
+    assertThat(fx.stock(product)).isEqualTo(99);
+    // once the first has ended, the other body under its key is a reuse, the same body a replay
+    Api.Response reused = api.post("/v1/orders", otherBody, "Idempotency-Key", key);
+    assertThat(reused.status()).as(reused.body()).isEqualTo(422);
+    assertThat(reused.json().get("type").asText()).endsWith("/idempotency-key-reused");
+    Api.Response replay = api.post("/v1/orders", body, "Idempotency-Key", key);
+    assertThat(replay.body()).isEqualTo(placed.body());
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void anOrderWhoseClientLeftWhileItWaitedIsPlacedOnceAndTheGroupGoesOn() throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(130, 100);
+    long other = fx.customer();
+    String key = UUID.randomUUID().toString();
+    String body = Fixtures.orderBody(customer, product, 1);
+    CompletableFuture<Api.Response> stays;
+    try (GroupBlocker blocker = blocker()) {
+      try (java.net.Socket socket = new java.net.Socket("localhost", app.port())) {
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String head =
+            "POST /v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer "
+                + api.token().orElseThrow()
+                + "\r\nIdempotency-Key: "
+                + key
+                + "\r\nContent-Length: "
+                + bytes.length
+                + "\r\n\r\n";
+        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+        blocker.awaitWaiting(1);
+      }
+      // the client has gone; another order joins the queue
+      stays = send(UUID.randomUUID().toString(), Fixtures.orderBody(other, product, 1));
+      blocker.awaitWaiting(2);
+    }
+    Api.Response r = stays.join();
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    // the order of the client that left committed or not; its retry settles it, once
+    Api.Response retry = api.post("/v1/orders", body, "Idempotency-Key", key);
+    assertThat(retry.status()).as(retry.body()).isEqualTo(201);
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + customer))
+        .isEqualTo(1);
+    assertThat(fx.stock(product)).isEqualTo(98);
+    assertThat(OrderGroup.waitingInProcess()).isZero();
+  }
+
+  @Test
+  void anOrderAnsweredAtItsDeadlineWhileItsGroupRanIsNotCommittedAndTheOthersAre()
+      throws Exception {
+    long customer = fx.customer();
+    long late = fx.customer();
+    long product = fx.product(140, 100);
+    String key = UUID.randomUUID().toString();
+    String lateKey = UUID.randomUUID().toString();
+    String lateBody = Fixtures.orderBody(late, product, 1);
+    CompletableFuture<Api.Response> onTime;
+    Api.Response timedOut;
+    try (java.sql.Connection lock = server.database().openJdbc()) {
+      lock.setAutoCommit(false);
+      try (GroupBlocker blocker = blocker()) {
+        try (java.sql.Statement s = lock.createStatement()) {
+          // the group's first statement waits for this lock on its product
+          s.execute("SELECT 1 FROM products WHERE id = " + product + " FOR UPDATE");
+        }
+        onTime = send(key, Fixtures.orderBody(customer, product, 1));
+        blocker.awaitWaiting(1);
+        CompletableFuture<Api.Response> lateOne =
+            send(lateKey, lateBody, "Hotpath-Timeout-Ms", "50");
+        blocker.awaitWaiting(2);
+        blocker.close();
+        GroupBlocker.awaitGroupReadWaitingOnALock(server);
+        // answered at its deadline (plus the grace) while its group waits on the lock
+        timedOut = lateOne.join();
+      }
+      lock.rollback();
+    }
+    assertThat(timedOut.status()).as(timedOut.body()).isEqualTo(503);
+    assertThat(timedOut.json().get("type").asText()).endsWith("/database-timeout");
+    assertThat(timedOut.header("Retry-After")).contains("1");
+    // the 503 means nothing was written: no order, no stock taken, its retry places it fresh
+    assertThat(server.queryLong("SELECT count(*) FROM orders WHERE customer_id = " + late))
+        .isZero();
+    // the other order went again without it; its own deadline is at most 450 ms later (50 ms
+    // against the write budget of 500), which a loaded machine may pass too: then it is not
+    // written either, and its retry places it
+    Api.Response placed = onTime.join();
+    if (placed.status() != 201) {
+      assertThat(placed.status()).as(placed.body()).isEqualTo(503);
+      placed =
+          api.post("/v1/orders", Fixtures.orderBody(customer, product, 1), "Idempotency-Key", key);
+      assertThat(placed.header("Idempotent-Replayed")).isEmpty();
+    }
+    assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+    assertThat(fx.stock(product)).isEqualTo(99);
+    Api.Response retry = api.post("/v1/orders", lateBody, "Idempotency-Key", lateKey);
+    assertThat(retry.status()).as(retry.body()).isEqualTo(201);
+    assertThat(retry.header("Idempotent-Replayed")).isEmpty();
+  }
+
+  @Test
+  void aProductDiscontinuedWhileItsGroupWaitsForItsLockRefusesItsOrdersOnly() throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(150, 100);
+    long other = fx.product(160, 100);
+    List<CompletableFuture<Api.Response>> ofProduct = new ArrayList<>();
+    CompletableFuture<Api.Response> ofOther;
+    try (java.sql.Connection change = server.database().openJdbc()) {
+      change.setAutoCommit(false);
+      try (GroupBlocker blocker = blocker()) {
+        try (java.sql.Statement s = change.createStatement()) {
+          // uncommitted until the group's first statement waits for the row
+          s.execute("UPDATE products SET status = 'discontinued' WHERE id = " + product);
+        }
+        for (int i = 0; i < 2; i++) {
+          ofProduct.add(
+              send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, product, 1)));
+        }
+        ofOther = send(UUID.randomUUID().toString(), Fixtures.orderBody(customer, other, 1));
+        blocker.awaitWaiting(3);
+      }
+      GroupBlocker.awaitGroupReadWaitingOnALock(server);
+      change.commit();
+    }
+    for (CompletableFuture<Api.Response> f : ofProduct) {
+      Api.Response r = f.join();
+      assertThat(r.status()).as(r.body()).isEqualTo(422);
+      assertThat(r.json().get("type").asText()).endsWith("/unknown-product");
+    }
+    Api.Response placed = ofOther.join();
+    assertThat(placed.status()).as(placed.body()).isEqualTo(201);
+    assertThat(fx.stock(product)).isEqualTo(100);
+    assertThat(fx.stock(other)).isEqualTo(99);
   }
 }
