@@ -9,6 +9,8 @@ out, n, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 MARKERS = [
     ("projection lag (readiness gauge)", "extract(epoch FROM now() - o.created_at)"),
     ("jobs: cache NOTIFY (payment handlers)", "', $1)"),
+    ("order group: claims + customers + products locked", "WITH ORDINALITY AS k(lock_key"),
+    ("order group: stock, orders, lines, events", "WITH x AS MATERIALIZED"),
     ("order: key claim", "pg_try_advisory_xact_lock($1) AS got"),
     ("order: customer + products locked", "WITH p AS MATERIALIZED"),
     ("order: key claim + customer + products locked (one statement)", "p AS MATERIALIZED"),
@@ -49,7 +51,7 @@ def component(query):
 
 # the pool of a backend, by the statements seen on it
 POOL_OF = {
-    "order": "write pool: the order's transaction",
+    "order": "write pool: the order's transaction (alone or a group)",
     "payment quote (before the tx)": "read pool: payment quote",
     "consumer": "compute pool: consumers, jobs",
     "projection": "compute pool: consumers, jobs",

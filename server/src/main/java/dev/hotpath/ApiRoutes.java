@@ -204,7 +204,8 @@ final class ApiRoutes {
             settings.database().orderGroupMax(),
             OrderWrites.orderTransactions(
                 settings.database().poolSize() / settings.server().eventLoops()),
-            settings.limits().databaseGrace());
+            settings.limits().databaseGrace(),
+            shared.observability().registry());
     var cancellation = new OrderCancellation(pool, cache, shared.outside().settings());
     var reportRequests = new ReportRequests(contract, transaction, jobs);
     var jobReads = new JobReads(db, settings.compute().jobPoll());

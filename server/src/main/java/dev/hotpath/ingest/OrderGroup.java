@@ -6,6 +6,8 @@ import dev.hotpath.ingest.IdempotencyStore.Key;
 import dev.hotpath.ingest.IdempotencyStore.Stored;
 import dev.hotpath.ingest.WriteTransaction.Kind;
 import dev.hotpath.ingest.WriteTransaction.Outcome;
+import dev.hotpath.observe.RequestTrace;
+import dev.hotpath.observe.Tracing;
 import dev.hotpath.serve.OrderReads;
 import dev.hotpath.serve.OrderRepresentation;
 import dev.hotpath.serve.cache.ResponseCache;
@@ -13,11 +15,12 @@ import dev.hotpath.serve.cache.ResponseCache.Owner;
 import dev.hotpath.store.DatabaseTimeoutException;
 import dev.hotpath.store.GuardedPool;
 import dev.hotpath.store.Outbox;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -169,6 +172,12 @@ final class OrderGroup {
     final @Nullable String traceparent;
     final List<Owner> changed;
 
+    /** Its request's trace: a group's queries count in its {@code Server-Timing}. */
+    final @Nullable RequestTrace trace;
+
+    /** Its own statements in its group's transaction (its payment jobs, its replay's lookup). */
+    int own;
+
     /** Its own transaction, as without groups; completes when that has ended. */
     final java.util.function.Supplier<Future<Void>> alone;
 
@@ -204,6 +213,7 @@ final class OrderGroup {
       this.traceparent = traceparent;
       this.changed = changed;
       this.alone = alone;
+      this.trace = Tracing.currentOrNull();
     }
 
     boolean answered() {
@@ -221,6 +231,13 @@ final class OrderGroup {
   private final int connections;
   private final long graceNanos;
   private final ArrayDeque<Member> waiting = new ArrayDeque<>();
+
+  /**
+   * Orders per order transaction: 1 for an order placed alone (a connection was free, or it waited
+   * alone), the group's size otherwise. One record per transaction, none per order.
+   */
+  private final DistributionSummary sizes;
+
   private int inFlight;
 
   /**
@@ -228,6 +245,7 @@ final class OrderGroup {
    * @param connections the order transactions the loop keeps in flight ({@link
    *     OrderWrites#orderTransactions}): orders go alone while fewer are
    * @param grace how long past an order's deadline it may wait and ride in a group
+   * @param registry where {@code hotpath_order_group_size} is kept (shared by the loops' groups)
    */
   OrderGroup(
       Vertx vertx,
@@ -236,7 +254,8 @@ final class OrderGroup {
       Optional<OrderPayments> payments,
       int max,
       int connections,
-      Duration grace) {
+      Duration grace,
+      MeterRegistry registry) {
     this.vertx = vertx;
     this.pool = transaction.pool();
     this.transaction = transaction;
@@ -246,6 +265,17 @@ final class OrderGroup {
     this.max = max;
     this.connections = connections;
     this.graceNanos = grace.toNanos();
+    this.sizes = sizes(registry);
+  }
+
+  /**
+   * The group sizes' summary in {@code registry}, its buckets the powers of two up to the bound.
+   */
+  static DistributionSummary sizes(MeterRegistry registry) {
+    return DistributionSummary.builder("hotpath_order_group_size")
+        .description("Orders per order transaction with group commit (1: an order placed alone)")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64)
+        .register(registry);
   }
 
   /** Places {@code m}'s order: at once and alone when a connection is free, else in a group. */
@@ -296,6 +326,7 @@ final class OrderGroup {
   private void goAlone(Member m) {
     disarm(m);
     inFlight++;
+    sizes.record(1);
     Future<Void> done;
     try {
       done = m.alone.get();
@@ -334,6 +365,7 @@ final class OrderGroup {
         goAlone(group.get(0));
       } else if (!group.isEmpty()) {
         inFlight++;
+        sizes.record(group.size());
         run(group);
       }
     }
@@ -341,13 +373,15 @@ final class OrderGroup {
 
   /** Runs {@code group}'s transaction on a connection of no request, then answers each order. */
   private void run(List<Member> group) {
-    ContextInternal loop = ((ContextInternal) group.get(0).context).unwrap();
-    loop.runOnContext(
+    // on a context of its own, so that the group's queries are counted apart, then in each order's
+    Context apart = Tracing.apart(group.get(0).context);
+    apart.runOnContext(
         v ->
             pool.getConnection()
                 .compose(conn -> transact(conn, group).eventually(conn::close))
                 .onComplete(
                     ar -> {
+                      countQueries(apart, group, ar.succeeded());
                       if (ar.succeeded()) {
                         for (Member m : group) {
                           disarm(m);
@@ -382,6 +416,26 @@ final class OrderGroup {
                       }
                       ended();
                     }));
+  }
+
+  /**
+   * Adds the queries of the group that answers its orders ({@code answers}: it committed) to each
+   * order's trace: those of all, and its own (not the other orders' payment jobs and replay
+   * lookups). A group that did not commit is not counted: its orders go again, alone or in another
+   * group, and that one is.
+   */
+  private static void countQueries(Context apart, List<Member> group, boolean answers) {
+    RequestTrace shared = answers ? Tracing.traceOf(apart) : null;
+    int own = 0;
+    for (Member m : group) {
+      own += m.own;
+    }
+    for (Member m : group) {
+      if (shared != null && m.trace != null) {
+        m.trace.addQueriesOf(shared, own - m.own);
+      }
+      m.own = 0;
+    }
   }
 
   private void answer(Member m) {
@@ -487,6 +541,7 @@ final class OrderGroup {
         m.stored = Stored.problem(e, m.path);
         if (payments.isPresent() && OrderPayments.authorized(m.attempt).isPresent()) {
           jobs.add(payments.get().voidUnused(conn, m.attempt));
+          m.own++;
         }
       } catch (RuntimeException e) {
         m.failure = e;
@@ -611,7 +666,11 @@ final class OrderGroup {
     for (Member m : saved) {
       OrderWrites.Placed p = m.placed;
       if (p != null && p.payment().isPresent()) {
-        jobs.add(payments.orElseThrow().enqueue(conn, p.payment().get(), m.orderId));
+        OrderPayments.Decision d = p.payment().get();
+        jobs.add(payments.orElseThrow().enqueue(conn, d, m.orderId));
+        m.own +=
+            (d.authorizeLaterWith().isPresent() ? 1 : 0)
+                + (d.voidAuthorization().isPresent() ? 1 : 0);
       }
     }
     Future<Void> committed;
@@ -665,6 +724,7 @@ final class OrderGroup {
           List<Future<?>> lookups = new ArrayList<>();
           for (Member m : group) {
             if (m.failure == null && m.kind == Kind.REPLAY) {
+              m.own++;
               lookups.add(
                   transaction
                       .replay(conn, m.key, m.fingerprint)

@@ -95,7 +95,8 @@ public record OrderWrites(
       Optional<OrderPayments> payments,
       int max,
       int connections,
-      java.time.Duration grace) {
+      java.time.Duration grace,
+      io.micrometer.core.instrument.MeterRegistry registry) {
     return new OrderWrites(
         contract,
         transaction,
@@ -104,7 +105,8 @@ public record OrderWrites(
         max <= 1
             ? Optional.empty()
             : Optional.of(
-                new OrderGroup(vertx, transaction, cache, payments, max, connections, grace)));
+                new OrderGroup(
+                    vertx, transaction, cache, payments, max, connections, grace, registry)));
   }
 
   /**

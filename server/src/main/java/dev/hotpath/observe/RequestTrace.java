@@ -115,6 +115,16 @@ public final class RequestTrace {
     return dbQueries;
   }
 
+  /**
+   * Adds to this request the queries of {@code shared} (work done for it together with other
+   * requests, {@link Tracing#apart}) less {@code others} of them that were the other requests' own,
+   * and all of their time: the request's {@code Server-Timing} and query budget count them.
+   */
+  public void addQueriesOf(RequestTrace shared, int others) {
+    dbQueries += Math.max(0, shared.dbQueries - others);
+    dbNanos += shared.dbNanos;
+  }
+
   /** The W3C {@code traceparent} of this request's own span. */
   public String traceparent() {
     return traceparentHeader.toString();

@@ -55,6 +55,32 @@ public final class Tracing implements VertxTracer<RequestTrace, Tracing.DbCall> 
     return CurrentContext.get(LOCAL);
   }
 
+  /**
+   * A context of {@code on}'s event loop whose database queries are counted and timed apart, on a
+   * trace of no request: work done for several requests at once (a group commit), whose queries
+   * each request then adds to its own with {@link RequestTrace#addQueriesOf}. A connection taken
+   * from a pool on this context has its queries counted here; read them with {@link #traceOf}.
+   */
+  public static Context apart(Context on) {
+    io.vertx.core.internal.ContextInternal context =
+        ((io.vertx.core.internal.ContextInternal) on).unwrap().duplicate();
+    try {
+      LOCAL.put(context, new RequestTrace(null, null, null, false));
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      // no slot for it: nothing is counted
+    }
+    return context;
+  }
+
+  /** The trace bound to {@code context} ({@link #apart}, or a request's), or null. */
+  public static @Nullable RequestTrace traceOf(Context context) {
+    try {
+      return LOCAL.get(context);
+    } catch (IllegalArgumentException builtBeforeTheLocal) {
+      return null;
+    }
+  }
+
   record DbCall(RequestTrace trace, long startNanos) {}
 
   @Override

@@ -8,6 +8,7 @@ import dev.hotpath.outside.Service;
 import dev.hotpath.support.Api;
 import dev.hotpath.support.Fixtures;
 import dev.hotpath.support.Outside;
+import dev.hotpath.support.QueryBudgets;
 import dev.hotpath.support.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,6 +67,15 @@ class OrderGroupTest {
   /** Holds the instance's one transaction connection until closed ({@link GroupBlocker}). */
   private GroupBlocker blocker() throws Exception {
     return new GroupBlocker(server, fx, api);
+  }
+
+  /** The value of the sample {@code name} (with its labels) in a Prometheus text page. */
+  private static double metric(String page, String name) {
+    return page.lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
   }
 
   private static long txids(List<Long> orders) {
@@ -127,6 +137,19 @@ class OrderGroupTest {
         .filter(r -> r.status() == 201)
         .forEach(r -> placed.add(r.json().get("id").asLong()));
     assertThat(txids(placed)).isEqualTo(1);
+    // each placed order's Server-Timing counts its group's statements: BEGIN + claims, customers
+    // and products; orders, lines and events; saved responses + COMMIT (not the replay's lookup)
+    for (Api.Response a : answers) {
+      if (a.status() == 201) {
+        String timing = a.header("Server-Timing").orElseThrow();
+        assertThat(QueryBudgets.queries(timing)).as(timing).hasValue(5);
+      }
+    }
+    // the group is seen in the group sizes: a transaction of more than one order
+    String metrics = api.get("/metrics").body();
+    assertThat(metric(metrics, "hotpath_order_group_size_count"))
+        .as(metrics)
+        .isGreaterThan(metric(metrics, "hotpath_order_group_size_bucket{le=\"1.0\"}"));
     // refusals and replays per order, as without groups
     Api.Response u = unknown.join();
     assertThat(u.status()).as(u.body()).isEqualTo(422);
