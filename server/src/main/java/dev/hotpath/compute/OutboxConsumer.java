@@ -59,6 +59,14 @@ public final class OutboxConsumer {
       "UPDATE consumer_offsets SET last_txid = $2::text::xid8, last_id = $3,"
           + " events = events + $4, updated_at = now() WHERE consumer = $1";
 
+  /** Records an event passed over ($1 consumer, $2 txid, $3 id, $4 error). */
+  static final String DEAD_LETTER =
+      "INSERT INTO outbox_dead_letters (consumer, txid, event_id, error)"
+          + " VALUES ($1, $2::text::xid8, $3, $4) ON CONFLICT DO NOTHING";
+
+  /** Tries of one event alone, each failing with a data error, before it is passed over. */
+  static final int POISON_TRIES = 3;
+
   private final Vertx vertx;
   private final Pool pool;
   private final Projection projection;
@@ -67,6 +75,10 @@ public final class OutboxConsumer {
   private final Duration caughtUpPause;
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong deadLetters = new AtomicLong();
+  // after a batch failed with a data error: one event at a time, and how often that one failed
+  private boolean alone;
+  private int poisonTries;
   private volatile boolean stopped;
   private long backlogEvents;
   private long backlogStarted;
@@ -95,6 +107,11 @@ public final class OutboxConsumer {
     return failures.get();
   }
 
+  /** Events this process passed over (recorded in {@code outbox_dead_letters}) since it started. */
+  public long deadLetters() {
+    return deadLetters.get();
+  }
+
   void start() {
     loop();
   }
@@ -110,7 +127,8 @@ public final class OutboxConsumer {
       finished.tryComplete();
       return;
     }
-    step()
+    boolean one = alone;
+    step(one ? 1 : batch)
         .onComplete(
             ar -> {
               if (stopped) {
@@ -119,7 +137,24 @@ public final class OutboxConsumer {
                 failures.incrementAndGet();
                 log.warn(
                     "consumer {} failed a batch: {}", projection.name(), ar.cause().toString());
-                vertx.setTimer(idle.toMillis() * 10, t -> loop());
+                if (!dataError(ar.cause())) {
+                  // the database is down or slow: the same batch again, whatever it holds
+                  vertx.setTimer(idle.toMillis() * 10, t -> loop());
+                } else if (!one) {
+                  // a bad event in the batch, maybe: find it, one event at a time
+                  alone = true;
+                  poisonTries = 0;
+                  vertx.setTimer(idle.toMillis() * 10, t -> loop());
+                } else if (++poisonTries < POISON_TRIES) {
+                  vertx.setTimer(idle.toMillis() * 10, t -> loop());
+                } else {
+                  passOver(ar.cause()).onComplete(p -> loop());
+                }
+              } else if (one && ar.result() > 0) {
+                // the event that failed in a batch applied alone: batches again
+                alone = false;
+                poisonTries = 0;
+                vertx.runOnContext(v -> loop());
               } else if (ar.result() >= batch) {
                 if (backlogEvents == 0) {
                   backlogStarted = System.nanoTime();
@@ -142,6 +177,10 @@ public final class OutboxConsumer {
 
   /** One batch in one transaction; returns how many events it applied (0 when none or locked). */
   Future<Integer> step() {
+    return step(batch);
+  }
+
+  private Future<Integer> step(int size) {
     return pool.withTransaction(
             conn ->
                 conn.preparedQuery(LOCK)
@@ -149,9 +188,90 @@ public final class OutboxConsumer {
                     .compose(
                         locked ->
                             locked.iterator().next().getBoolean(0)
-                                ? applyNext(conn, projection, batch)
+                                ? applyNext(conn, projection, size)
                                 : Future.succeededFuture(0)))
         .onSuccess(applied::addAndGet);
+  }
+
+  /**
+   * A failure the event itself causes, which trying again cannot cure: a data exception or an
+   * integrity violation of PostgreSQL (SQLSTATE class 22 or 23, e.g. 22P02 for a customer id that
+   * is not a number). Anything else (a connection lost, a timeout, a lock) is retried as it is.
+   */
+  static boolean dataError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg) {
+        String state = pg.getSqlState();
+        return state != null && (state.startsWith("22") || state.startsWith("23"));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Passes over the next event, which failed alone {@link #POISON_TRIES} times with a data error:
+   * records it in {@code outbox_dead_letters} and moves the offset past it, in one transaction
+   * under the consumer's lock. An ERROR names it; {@link #deadLetters} counts it.
+   */
+  private Future<Void> passOver(Throwable cause) {
+    String error = cause.toString();
+    return pool.<Boolean>withTransaction(
+            conn ->
+                conn.preparedQuery(LOCK)
+                    .execute(Tuple.of(projection.name()))
+                    .compose(
+                        locked -> {
+                          if (!locked.iterator().next().getBoolean(0)) {
+                            return Future.succeededFuture(false);
+                          }
+                          return conn.preparedQuery(OFFSET)
+                              .execute(Tuple.of(projection.name()))
+                              .compose(
+                                  o -> {
+                                    Row at = o.iterator().next();
+                                    return conn.preparedQuery(BATCH_END)
+                                        .execute(Tuple.of(at.getString(0), at.getLong(1), 1));
+                                  })
+                              .compose(
+                                  end -> {
+                                    if (end.size() == 0) {
+                                      return Future.succeededFuture(false);
+                                    }
+                                    Row next = end.iterator().next();
+                                    String txid = next.getString(0);
+                                    long id = next.getLong(1);
+                                    return conn.preparedQuery(DEAD_LETTER)
+                                        .execute(Tuple.of(projection.name(), txid, id, error))
+                                        .compose(
+                                            d ->
+                                                conn.preparedQuery(MOVE)
+                                                    .execute(
+                                                        Tuple.of(projection.name(), txid, id, 0)))
+                                        .map(
+                                            m -> {
+                                              log.error(
+                                                  "consumer {} passed over event {} (txid {}),"
+                                                      + " which failed {} times alone: {}; recorded"
+                                                      + " in outbox_dead_letters",
+                                                  projection.name(),
+                                                  id,
+                                                  txid,
+                                                  POISON_TRIES,
+                                                  error);
+                                              return true;
+                                            });
+                                  });
+                        }))
+        .andThen(
+            ar -> {
+              if (ar.succeeded() && ar.result()) {
+                deadLetters.incrementAndGet();
+                alone = false;
+                poisonTries = 0;
+              }
+            })
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 
   /** Applies the next batch after the stored offset; the caller holds the consumer's lock. */

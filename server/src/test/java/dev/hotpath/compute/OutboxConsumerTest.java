@@ -68,4 +68,47 @@ class OutboxConsumerTest {
     assertThat(api.get("/v1/customers/" + customer + "/summary").json().get("order_count").asLong())
         .isEqualTo(1);
   }
+
+  /**
+   * An event a consumer cannot apply (a data error: here an {@code order.created} whose customer id
+   * is not a number, as a row written by hand could be) is tried alone three times, then recorded
+   * in {@code outbox_dead_letters} and passed over, so the events behind it are applied. Before,
+   * the consumers that read the customer id ({@code customer_order_summary}, {@code notifications})
+   * failed every batch with 22P02, retried each second forever, and every later event waited.
+   */
+  @Test
+  void anEventThatCannotBeAppliedIsRecordedAndPassedOver() throws Exception {
+    server.awaitConsumers();
+    long poison =
+        server.queryLong(
+            "INSERT INTO outbox (type, aggregate_id, payload) VALUES ('order.created', 1,"
+                + " '{\"items\": [], \"source\": \"api\", \"currency\": \"USD\", \"order_id\": 1,"
+                + " \"created_at\": \"2026-12-07T23:02:12+00:00\", \"customer_id\": \"x\","
+                + " \"total_minor\": 1}') RETURNING id");
+    try {
+      long customer = fx.customer();
+      long product = fx.product(100, 10);
+      fx.order(customer, product, 1);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  api.get("/v1/customers/" + customer + "/summary")
+                          .json()
+                          .get("order_count")
+                          .asLong()
+                      == 1);
+      assertThat(
+              server.queryText(
+                  "SELECT string_agg(consumer, ',' ORDER BY consumer) FROM outbox_dead_letters"
+                      + " WHERE event_id = "
+                      + poison
+                      + " AND error LIKE '%22P02%'"))
+          .contains("customer_order_summary");
+      server.awaitConsumers();
+    } finally {
+      // the log stays what the other tests' rebuilds expect
+      server.execute("DELETE FROM outbox WHERE id = " + poison);
+    }
+  }
 }
