@@ -12,6 +12,7 @@ import dev.hotpath.observe.Observability;
 import dev.hotpath.observe.RouteInfo;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerOptions;
 import java.nio.charset.StandardCharsets;
@@ -213,6 +214,79 @@ public final class PreparedReads {
    * copied into the response's buffer: one per event loop, as {@link #buffer}.
    */
   final byte[] timing = new byte[Observability.SERVER_TIMING_BYTES];
+
+  /** Where the head of the response being written is put together: one per event loop. */
+  final Head head = new Head();
+
+  /**
+   * The head of a response put together in a heap array, then copied into the response's buffer at
+   * once ({@link PreparedRead}): its twenty-odd pieces written straight into the pooled direct
+   * buffer each paid the buffer's bounds and reference checks and a copy routine of their own.
+   * Characters are written as {@link io.netty.buffer.ByteBufUtil#writeAscii} writes them (one byte
+   * each, {@code ?} for any beyond Latin-1). Confined to the event loop.
+   */
+  static final class Head {
+    private byte[] b = new byte[2048];
+    private int at;
+
+    Head clear() {
+      at = 0;
+      return this;
+    }
+
+    int length() {
+      return at;
+    }
+
+    byte[] array() {
+      return b;
+    }
+
+    void bytes(byte[] src) {
+      bytes(src, 0, src.length);
+    }
+
+    void bytes(byte[] src, int from, int n) {
+      room(n);
+      System.arraycopy(src, from, b, at, n);
+      at += n;
+    }
+
+    void ascii(CharSequence s) {
+      if (s instanceof AsciiString a) {
+        bytes(a.array(), a.arrayOffset(), a.length());
+        return;
+      }
+      int n = s.length();
+      room(n);
+      byte[] into = b;
+      int to = at;
+      for (int i = 0; i < n; i++) {
+        into[to + i] = AsciiString.c2b(s.charAt(i));
+      }
+      at = to + n;
+    }
+
+    /** {@code v} (0 or more) in decimal. */
+    void decimal(long v) {
+      int digits = 1;
+      for (long x = v; x >= 10; x /= 10) {
+        digits++;
+      }
+      room(digits);
+      for (int i = at + digits - 1; i >= at; i--) {
+        b[i] = (byte) ('0' + v % 10);
+        v /= 10;
+      }
+      at += digits;
+    }
+
+    private void room(int n) {
+      if (at + n > b.length) {
+        b = java.util.Arrays.copyOf(b, Math.max(2 * b.length, at + n));
+      }
+    }
+  }
 
   /** The least capacity of a response buffer: an order's head and body fit with room. */
   private static final int SPARE_BYTES = 2048;

@@ -162,7 +162,10 @@ public final class Observability {
       Traceparent p = parent.get();
       trace = new RequestTrace(clientId, p.traceId(), p.parentId(), p.sampled());
     }
-    otel.ifPresent(o -> o.start(trace));
+    // not ifPresent: its capturing lambda was allocated per request (JFR), spans exported or not
+    if (otel.isPresent()) {
+      otel.get().start(trace);
+    }
     return trace;
   }
 
@@ -386,7 +389,9 @@ public final class Observability {
           t.dbQueries,
           t.queryBudget);
     }
-    otel.ifPresent(o -> o.end(t, status, nanos));
+    if (otel.isPresent()) {
+      otel.get().end(t, status, nanos);
+    }
   }
 
   private Timer timer(String route, int status) {

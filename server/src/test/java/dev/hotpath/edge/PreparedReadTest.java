@@ -108,6 +108,50 @@ class PreparedReadTest {
     assertSame(below, routedIds);
   }
 
+  /**
+   * A connection's principal is kept from one request to the next (the token compared, not looked
+   * up again), but not past a revocation: an internal admission revoked between two requests on one
+   * connection leaves the second to Vert.x, which no longer knows the header (401).
+   */
+  @Test
+  void aRevokedAdmissionIsNotAnsweredBelowOnTheSameConnection() throws Exception {
+    String header = "Bearer internal-" + System.nanoTime();
+    Runnable revoke =
+        app()
+            .authenticator()
+            .orElseThrow()
+            .admitInternal(
+                header,
+                "system:revocation-check",
+                List.of("service", "orders:read"),
+                System.currentTimeMillis() + 60_000);
+    String request =
+        "GET /v1/orders/"
+            + order
+            + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+            + header
+            + "\r\n\r\n";
+    try (Socket socket = new Socket("localhost", port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      long before = PreparedRead.answered();
+      for (int i = 0; i < 2; i++) {
+        out.write(request.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        assertThat(response(in, false)).startsWith("HTTP/1.1 200");
+      }
+      assertThat(PreparedRead.answered() - before).isEqualTo(2);
+      revoke.run();
+      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(response(in, false)).startsWith("HTTP/1.1 401 ");
+      assertThat(PreparedRead.answered() - before).isEqualTo(2);
+    } finally {
+      revoke.run();
+    }
+  }
+
   /** {@code Server-Timing} of a miss that made the route's one query. */
   private static final Pattern MISS_TIMING =
       Pattern.compile(

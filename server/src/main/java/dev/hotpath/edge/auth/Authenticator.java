@@ -87,8 +87,24 @@ public final class Authenticator {
   public Runnable admitInternal(
       String header, String subject, java.util.Collection<String> scopes, long expiresAtMillis) {
     claims.put(header, new Principal(subject, 0, Scope.mask(scopes), expiresAtMillis));
-    return () -> claims.invalidate(header);
+    return () -> {
+      claims.invalidate(header);
+      revocations++; // after the entry is gone: see revocations()
+    };
   }
+
+  /**
+   * How many admissions {@link #admitInternal} gave have been revoked. A caller that remembers a
+   * principal of {@link #cachedPrincipal} reads this before the lookup and uses what it remembers
+   * only while the count is unchanged: a revocation counts after its entry is gone, so a lookup
+   * made after the new count was read no longer finds it. Expired tokens need no count (the caller
+   * checks the expiry), and a token the cache merely let go (its size bound) is still verified.
+   */
+  public int revocations() {
+    return revocations;
+  }
+
+  private volatile int revocations;
 
   /** Tokens checked in full (claims-cache misses), for tests and metrics. */
   public long verifications() {
