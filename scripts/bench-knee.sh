@@ -9,7 +9,8 @@
 #   RUNS=3 RATE=500 GROWTH=0.1 STEP=20s scripts/bench-knee.sh
 #
 # Settings (environment): RUNS (2), PORT (8093), RATE (300, the warm-up and first step: a cold server started at 900 req/s was still shedding after 20 s),
-# GROWTH (0.1 per step: two knees differ by whole steps), STEP (15s), MAX_STEPS (30), SERVER_ENV (extra server environment).
+# GROWTH (0.1 per step: two knees differ by whole steps), STEP (15s), MAX_STEPS (30), SERVER_ENV (extra server environment: VAR=VALUE lines, one per line, so a value may
+# hold spaces, e.g. SERVER_ENV=$'HOTPATH_CACHE_TTL_MS=600000\nHOTPATH_JAVA_OPTS=-XX:+UseSerialGC -Xmx224m').
 # Run it on an otherwise idle machine: the harness (Gatling) shares the server's cores.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,8 @@ rate="${RATE:-300}"
 growth="${GROWTH:-0.1}"
 step="${STEP:-15s}"
 max_steps="${MAX_STEPS:-30}"
-server_env="${SERVER_ENV:-}"
+server_env=()
+while IFS= read -r kv; do [ -n "$kv" ] && server_env+=("$kv"); done <<<"${SERVER_ENV:-}"
 base="http://localhost:$port"
 out="$(mktemp -d /tmp/hotpath-knee-XXXXXX)"
 "$root/hotpath" --help >/dev/null # builds the server jar when needed
@@ -37,9 +39,9 @@ trap stop_server EXIT
 
 knees=()
 for run in $(seq 1 "$runs"); do
-  echo "== run $run of $runs: a fresh server on $base ($server_env)"
+  echo "== run $run of $runs: a fresh server on $base (${server_env[*]:-})"
   # shellcheck disable=SC2086
-  env HOTPATH_PORT="$port" $server_env "$root/hotpath" serve --demo >"$out/server-$run.out" 2>"$out/server-$run.log" &
+  env HOTPATH_PORT="$port" "${server_env[@]}" "$root/hotpath" serve --demo >"$out/server-$run.out" 2>"$out/server-$run.log" &
   server_pid=$!
   for _ in $(seq 1 480); do
     curl -sf "$base/health/ready" >/dev/null && break
