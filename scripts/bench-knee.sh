@@ -10,7 +10,7 @@
 #
 # Settings (environment): RUNS (2), PORT (8093), RATE (300, the warm-up and first step: a cold server started at 900 req/s was still shedding after 20 s),
 # GROWTH (0.1 per step: two knees differ by whole steps), STEP (15s), MAX_STEPS (30), SERVER_ENV (extra server environment: VAR=VALUE lines, one per line, so a value may
-# hold spaces, e.g. SERVER_ENV=$'HOTPATH_CACHE_TTL_MS=600000\nHOTPATH_JAVA_OPTS=-XX:+UseSerialGC -Xmx224m').
+# hold spaces, e.g. SERVER_ENV=$'HOTPATH_CACHE_TTL_MS=600000\nHOTPATH_JAVA_OPTS=-Xms512m -Xmx512m').
 # Run it on an otherwise idle machine: the harness (Gatling) shares the server's cores.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
