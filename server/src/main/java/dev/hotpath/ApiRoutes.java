@@ -320,6 +320,15 @@ final class ApiRoutes {
             settings.transport().metrics())
         .mount(routes, body);
 
+    answersProblems(router);
+    return router;
+  }
+
+  /**
+   * Failures and the router's own errors answered as problems, a 405 with the {@code Allow} header
+   * of the routes declared so far (call after the last).
+   */
+  static void answersProblems(Router router) {
     failures(router);
     Map<Pattern, String> allowed = allowedMethods(router);
     router.errorHandler(
@@ -334,7 +343,6 @@ final class ApiRoutes {
               });
           Problems.handleFailure(ctx);
         });
-    return router;
   }
 
   /** Failures and the router's own errors (but a 405) answered as problems. */

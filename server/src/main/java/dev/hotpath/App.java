@@ -87,6 +87,7 @@ public final class App implements AutoCloseable {
   private Optional<Redis> redis = Optional.empty();
   private Optional<GrpcServer> grpc = Optional.empty();
   private InProcess inProcess = new InProcess();
+  private Optional<String> opsDeployment = Optional.empty();
 
   private App(Parts parts) {
     this.parts = parts;
@@ -172,8 +173,16 @@ public final class App implements AutoCloseable {
                 && nativeTransport.available()
             ? nativeTransport
             : io.vertx.core.transport.Transport.NIO;
+    // the operations listener's connections (HOTPATH_OPS_PORT) are counted apart, in a bound of
+    // their own, so that probes are answered while clients hold every API connection
     builder.withTransport(
-        ConnectionBound.of(transport, openConnections, effective.limits().maxConnections()));
+        ConnectionBound.of(
+            transport,
+            openConnections,
+            effective.limits().maxConnections(),
+            effective.ops().port(),
+            new AtomicInteger(),
+            effective.ops().maxConnections()));
     Vertx vertx = builder.with(options).build();
     DatabaseHealth databaseHealth =
         new DatabaseHealth(vertx, db.coordinates(), observability.registry());
@@ -223,6 +232,7 @@ public final class App implements AutoCloseable {
     readiness.require(compute.lag());
     compute.lag().bind(observability.registry());
     CacheInvalidation invalidation;
+    Optional<String> opsDeployment = Optional.empty();
     // read replicas: watched from here on; reads use them once a poll finds them caught up
     Optional<Replicas> replicas =
         effective.replicas().enabled()
@@ -268,6 +278,33 @@ public final class App implements AutoCloseable {
                       inProcess),
               new DeploymentOptions().setInstances(effective.server().eventLoops()))
           .await(30, TimeUnit.SECONDS);
+      // health, metrics and admin on a port of their own (HOTPATH_OPS_PORT): answering before
+      // the warm-up is over (/health/ready says pending), and after the API's drain began
+      if (effective.ops().enabled()) {
+        try {
+          opsDeployment =
+              Optional.of(
+                  vertx
+                      .deployVerticle(
+                          new OpsVerticle(
+                              effective,
+                              db.coordinates(),
+                              contract,
+                              readiness,
+                              observability,
+                              auth,
+                              gatekeeper,
+                              jobs))
+                      .await(30, TimeUnit.SECONDS));
+        } catch (Exception e) {
+          throw new IllegalStateException(
+              "the operations listener did not start on HOTPATH_OPS_PORT="
+                  + effective.ops().port()
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
+      }
       // background work runs once per process, not per event loop
       vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
       // the outbox relay to Kafka: only with a broker named (no Kafka class is loaded otherwise)
@@ -331,6 +368,7 @@ public final class App implements AutoCloseable {
                 outside));
     app.redis = redis;
     app.inProcess = inProcess;
+    app.opsDeployment = opsDeployment;
     if (effective.grpc().enabled()) {
       try {
         app.grpc =
@@ -363,6 +401,11 @@ public final class App implements AutoCloseable {
 
   public Optional<Integer> grpcPort() {
     return grpc.map(GrpcServer::port);
+  }
+
+  /** The port of the operations listener, when it runs ({@code HOTPATH_OPS_PORT}). */
+  public Optional<Integer> opsPort() {
+    return opsDeployment.map(id -> parts.settings().ops().port());
   }
 
   /**
@@ -486,9 +529,16 @@ public final class App implements AutoCloseable {
       // background workers finish their batch
       List<Future<?>> stopping = new ArrayList<>();
       for (String id : List.copyOf(parts.vertx().deploymentIDs())) {
-        stopping.add(parts.vertx().undeploy(id));
+        if (!opsDeployment.orElse("").equals(id)) {
+          stopping.add(parts.vertx().undeploy(id));
+        }
       }
       Future.join(stopping).await(drainMs, TimeUnit.MILLISECONDS);
+      // the operations listener last: probes and scrapes are answered (ready: 503, draining)
+      // while the API drains
+      if (opsDeployment.isPresent()) {
+        parts.vertx().undeploy(opsDeployment.get()).await(drainMs, TimeUnit.MILLISECONDS);
+      }
     } catch (Exception e) {
       log.warn("HTTP servers or background workers did not stop cleanly: {}", e.toString());
     }

@@ -50,6 +50,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP server on one event loop, with its own database clients on the same loop, so a request
@@ -229,13 +230,7 @@ public final class HttpVerticle extends VerticleBase {
                         refuse(request, UNKNOWN_VERSION, true);
                         return;
                       }
-                      ProblemException malformed = CanonicalPath.check(request.path());
-                      if (malformed == null) {
-                        malformed = CanonicalPath.checkQuery(request.query());
-                      }
-                      if (malformed == null) {
-                        malformed = RequestTarget.check(request);
-                      }
+                      ProblemException malformed = malformed(request);
                       if (malformed != null) {
                         refuse(request, malformed, false);
                       } else if (!onlyChunked(request)) {
@@ -309,12 +304,24 @@ public final class HttpVerticle extends VerticleBase {
     return options;
   }
 
-  private static final ProblemException UNKNOWN_VERSION =
+  /** What is wrong with the request's target (path, query, form), null when nothing is. */
+  static @Nullable ProblemException malformed(HttpServerRequest request) {
+    ProblemException malformed = CanonicalPath.check(request.path());
+    if (malformed == null) {
+      malformed = CanonicalPath.checkQuery(request.query());
+    }
+    if (malformed == null) {
+      malformed = RequestTarget.check(request);
+    }
+    return malformed;
+  }
+
+  static final ProblemException UNKNOWN_VERSION =
       new ProblemException(
           ProblemType.HTTP_VERSION_NOT_SUPPORTED,
           "Send requests as HTTP/1.1 (or HTTP/2 after ALPN or an h2c upgrade)");
 
-  private static final ProblemException TRANSFER_CODINGS =
+  static final ProblemException TRANSFER_CODINGS =
       new ProblemException(
           ProblemType.BAD_REQUEST,
           "Transfer-Encoding must be chunked alone: this server applies no other transfer coding,"
@@ -349,8 +356,14 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Answers a request that never reaches the router: a problem, with the security headers. */
   private void refuse(HttpServerRequest request, ProblemException problem, boolean close) {
+    refuse(request, problem, close, settings.transport().tls());
+  }
+
+  /** As {@link #refuse(HttpServerRequest, ProblemException, boolean)}, for any listener. */
+  static void refuse(
+      HttpServerRequest request, ProblemException problem, boolean close, boolean tls) {
     var response = request.response();
-    SecurityHeaders.add(response.headers(), settings.transport().tls());
+    SecurityHeaders.add(response.headers(), tls);
     if (close) {
       response.putHeader("Connection", "close");
     }
@@ -365,6 +378,11 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Requests Netty could not decode: an over-long request line or headers, or a malformed one. */
   private void invalidRequest(HttpServerRequest request) {
+    invalidRequest(request, settings.transport().tls());
+  }
+
+  /** As {@link #invalidRequest(HttpServerRequest)}, for any listener. */
+  static void invalidRequest(HttpServerRequest request, boolean tls) {
     Throwable cause = request.decoderResult().cause();
     ProblemType type = ProblemType.BAD_REQUEST;
     if (cause instanceof TooLongFrameException) {
@@ -374,7 +392,7 @@ public final class HttpVerticle extends VerticleBase {
     var problem =
         new ProblemException(
             type, type == ProblemType.BAD_REQUEST ? malformedDetail(cause) : type.title());
-    SecurityHeaders.add(request.response().headers(), settings.transport().tls());
+    SecurityHeaders.add(request.response().headers(), tls);
     request
         .response()
         .setStatusCode(type.status())

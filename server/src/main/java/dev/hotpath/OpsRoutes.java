@@ -57,17 +57,36 @@ public record OpsRoutes(
    * are authenticated, since they then need a token with the admin scope — the admin routes.
    */
   public void mount(Routes routes, BodyHandler body) {
+    mountOperations(routes, body);
+    mountDocs(routes);
+  }
+
+  /**
+   * What an operator and the platform need while the API is busy: health, metrics (unless turned
+   * off) and, when requests are authenticated, the admin routes of this class; the operations
+   * listener ({@code HOTPATH_OPS_PORT}, {@link OpsVerticle}) serves these and the job admin routes
+   * ({@link AdminRoutes}) only.
+   */
+  public void mountOperations(Routes routes, BodyHandler body) {
+    routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
+    routes.get("/health/ready").handler(this::ready);
+    if (metricsServed) {
+      routes.get("/metrics").handler(this::metrics);
+    }
+    if (routes.authenticated()) {
+      routes.put("/admin/log-level").handler(body).handler(this::setLogLevel);
+      routes.get("/admin/jfr").handler(this::recordJfr);
+    }
+  }
+
+  /** The index, the contract and the documentation page: the API port's. */
+  private void mountDocs(Routes routes) {
     Buffer yaml = Buffer.buffer(contract.yaml());
     String version = swaggerUiVersion();
     DocsAssets docsAssets =
         new DocsAssets("META-INF/resources/webjars/swagger-ui/" + version, version);
     Buffer docsPage = Buffer.buffer(docsHtml(docsAssets), StandardCharsets.UTF_8.name());
     routes.get("/").handler(ctx -> Responses.json(ctx, 200, INDEX));
-    routes.get("/health/live").handler(ctx -> Responses.json(ctx, 200, LIVE));
-    routes.get("/health/ready").handler(this::ready);
-    if (metricsServed) {
-      routes.get("/metrics").handler(this::metrics);
-    }
     routes
         .get("/openapi.yaml")
         .handler(
@@ -93,10 +112,6 @@ public record OpsRoutes(
                     .end(DOCS_SCRIPT));
     // static files of the docs page, not API operations: outside the contract, like a CDN's
     routes.router().get("/docs/assets/:version/:name").handler(docsAssets::handle);
-    if (routes.authenticated()) {
-      routes.put("/admin/log-level").handler(body).handler(this::setLogLevel);
-      routes.get("/admin/jfr").handler(this::recordJfr);
-    }
   }
 
   /**

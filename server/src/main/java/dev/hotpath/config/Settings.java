@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param grpc the gRPC server (off unless a port is named)
  * @param graphql bounds of the GraphQL endpoint: depth, cost, persisted queries kept
  * @param retention partitions made ahead, outbox partitions dropped, finished jobs purged
+ * @param ops the operations listener (health, metrics, admin on a port of their own; off unless a
+ *     port is named)
  */
 public record Settings(
     ServerSettings server,
@@ -53,9 +55,46 @@ public record Settings(
     ReplicaSettings replicas,
     GrpcSettings grpc,
     GraphqlSettings graphql,
-    RetentionSettings retention) {
+    RetentionSettings retention,
+    OpsSettings ops) {
 
   public static final String PREFIX = EnvReader.PREFIX;
+
+  public Settings {
+    Rules rules = new Rules();
+    portConflicts(server, grpc, ops).forEach(m -> rules.require(false, m));
+    rules.enforce();
+  }
+
+  /**
+   * The listeners that would share a port: HTTP ({@code HOTPATH_PORT}), gRPC ({@code
+   * HOTPATH_GRPC_PORT}) and operations ({@code HOTPATH_OPS_PORT}) each need their own, and one that
+   * names another's would fail at start with a bind error that names neither variable. A port of 0
+   * (off, or a free one picked at start) conflicts with nothing.
+   */
+  static java.util.List<String> portConflicts(
+      ServerSettings server, GrpcSettings grpc, OpsSettings ops) {
+    java.util.List<String> conflicts = new java.util.ArrayList<>();
+    conflict(conflicts, "GRPC_PORT", grpc.port(), "PORT", server.port());
+    conflict(conflicts, "OPS_PORT", ops.port(), "PORT", server.port());
+    conflict(conflicts, "OPS_PORT", ops.port(), "GRPC_PORT", grpc.port());
+    return conflicts;
+  }
+
+  private static void conflict(
+      java.util.List<String> into, String name, int port, String other, int otherPort) {
+    if (port != 0 && port == otherPort) {
+      into.add(
+          EnvReader.var(name)
+              + "="
+              + port
+              + " must differ from "
+              + EnvReader.var(other)
+              + "="
+              + otherPort
+              + " (each listener needs a port of its own)");
+    }
+  }
 
   /**
    * The settings {@code env} gives, with defaults for this machine (one event loop per core, a pool
@@ -91,6 +130,10 @@ public record Settings(
     b.grpc = r.section(() -> GrpcSettings.from(r));
     b.graphql = r.section(() -> GraphqlSettings.from(r));
     b.retention = r.section(() -> RetentionSettings.from(r));
+    b.ops = r.section(() -> OpsSettings.from(r));
+    if (b.server != null && b.grpc != null && b.ops != null) {
+      portConflicts(b.server, b.grpc, b.ops).forEach(r::fail);
+    }
     if (serving && b.limits != null) {
       b.limits =
           ConnectionMemory.fit(
@@ -158,6 +201,7 @@ public record Settings(
     b.grpc = grpc;
     b.graphql = graphql;
     b.retention = retention;
+    b.ops = ops;
     return b;
   }
 
@@ -185,8 +229,15 @@ public record Settings(
     private GrpcSettings grpc;
     private GraphqlSettings graphql;
     private RetentionSettings retention;
+    private OpsSettings ops;
 
     private Builder() {}
+
+    /** The operations listener ({@code HOTPATH_OPS_PORT}, {@code HOTPATH_OPS_MAX_CONNECTIONS}). */
+    public Builder ops(OpsSettings value) {
+      ops = Objects.requireNonNull(value);
+      return this;
+    }
 
     /** Read replicas ({@code HOTPATH_DATABASE_REPLICA_URLS} and {@code HOTPATH_REPLICA_*}). */
     public Builder replicas(ReplicaSettings value) {
@@ -272,7 +323,8 @@ public record Settings(
           replicas,
           grpc,
           graphql,
-          retention);
+          retention,
+          ops);
     }
   }
 }

@@ -12,6 +12,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.InternetProtocolFamily;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The bound on connections open in the process ({@code HOTPATH_MAX_CONNECTIONS}), kept where
@@ -26,6 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 10,000, its heap full of them and every collection a full one of 1-14 s, until the process
  * answered nothing. Here a connection beyond the bound never reaches an event loop, whatever they
  * are doing.
+ *
+ * <p>A listener of its own ({@code HOTPATH_OPS_PORT}: health, metrics, admin) is not counted in
+ * that bound, so that a probe is answered while clients hold every API connection; it has a small
+ * bound of its own instead. Which listener a channel is is decided once, when it is bound (its
+ * local port), by swapping the gate of that one listening channel: an accepted connection pays
+ * nothing for it, and without a listener of its own nothing is swapped.
  */
 public final class ConnectionBound {
   private ConnectionBound() {}
@@ -33,8 +40,25 @@ public final class ConnectionBound {
   /** {@code transport} with the bound: at most {@code max} connections counted in {@code open}. */
   public static io.vertx.core.transport.Transport of(
       io.vertx.core.transport.Transport transport, AtomicInteger open, int max) {
+    return of(transport, open, max, 0, new AtomicInteger(), 1);
+  }
+
+  /**
+   * As {@link #of(io.vertx.core.transport.Transport, AtomicInteger, int)}, except that the
+   * connections of the listener on {@code ownPort} (0: none) are counted in {@code ownOpen} and
+   * bounded by {@code ownMax} instead.
+   */
+  public static io.vertx.core.transport.Transport of(
+      io.vertx.core.transport.Transport transport,
+      AtomicInteger open,
+      int max,
+      int ownPort,
+      AtomicInteger ownOpen,
+      int ownMax) {
     io.vertx.core.spi.transport.Transport bounded =
-        new Bounded(transport.implementation(), open, max);
+        new Bounded(
+            transport.implementation(),
+            new Gate(open, max, ownPort, ownPort > 0 ? new Gate(ownOpen, ownMax, 0, null) : null));
     return new io.vertx.core.transport.Transport() {
       @Override
       public String name() {
@@ -58,15 +82,33 @@ public final class ConnectionBound {
     };
   }
 
-  /** Counts each accepted connection; one past the bound is closed before it is registered. */
+  /**
+   * Counts each accepted connection; one past the bound is closed before it is registered. A
+   * listening channel bound to {@code ownPort} gets the {@code own} gate in its place when it
+   * becomes active (bound), before it accepts anything.
+   */
   @ChannelHandler.Sharable
   private static final class Gate extends ChannelInboundHandlerAdapter {
     private final AtomicInteger open;
     private final int max;
+    private final int ownPort;
+    private final @Nullable Gate own;
 
-    Gate(AtomicInteger open, int max) {
+    Gate(AtomicInteger open, int max, int ownPort, @Nullable Gate own) {
       this.open = open;
       this.max = max;
+      this.ownPort = ownPort;
+      this.own = own;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      if (own != null
+          && ctx.channel().localAddress() instanceof java.net.InetSocketAddress local
+          && local.getPort() == ownPort) {
+        ctx.pipeline().replace(this, null, own);
+      }
+      ctx.fireChannelActive();
     }
 
     @Override
@@ -87,9 +129,9 @@ public final class ConnectionBound {
     private final io.vertx.core.spi.transport.Transport plain;
     private final Gate gate;
 
-    Bounded(io.vertx.core.spi.transport.Transport plain, AtomicInteger open, int max) {
+    Bounded(io.vertx.core.spi.transport.Transport plain, Gate gate) {
       this.plain = plain;
-      this.gate = new Gate(open, max);
+      this.gate = gate;
     }
 
     @Override

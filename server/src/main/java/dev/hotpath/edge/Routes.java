@@ -20,6 +20,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.PlatformHandler;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Declares routes that exist in the contract: each route is looked up in api/openapi.yaml when it
@@ -38,7 +41,12 @@ public final class Routes {
   private final Contract contract;
   private final boolean observed;
   private final Optional<Authenticator> auth;
-  private final Gatekeeper.Gates gates;
+
+  /** Admission and rate limits; null on a listener that has neither (the operations listener). */
+  private final Gatekeeper.@Nullable Gates gates;
+
+  /** The clock request deadlines run on, asked per request (a test may replace it). */
+  private final Supplier<LongSupplier> clock;
 
   public Routes(
       Router router,
@@ -46,11 +54,39 @@ public final class Routes {
       boolean observed,
       Optional<Authenticator> auth,
       Gatekeeper.Gates gates) {
+    this(router, contract, observed, auth, gates, gates::clock);
+  }
+
+  private Routes(
+      Router router,
+      Contract contract,
+      boolean observed,
+      Optional<Authenticator> auth,
+      Gatekeeper.@Nullable Gates gates,
+      Supplier<LongSupplier> clock) {
     this.router = router;
     this.contract = contract;
     this.observed = observed;
     this.auth = auth;
     this.gates = gates;
+    this.clock = clock;
+  }
+
+  /**
+   * Routes with every step but admission and rate limits: for the operations listener ({@code
+   * HOTPATH_OPS_PORT}), whose probes, scrapes and admin calls must be answered while the API is
+   * saturated. Authentication and scopes are the contract's, as on the API port.
+   *
+   * @param gatekeeper the process's, whose clock request deadlines run on (nothing else of it is
+   *     used)
+   */
+  public static Routes ungated(
+      Router router,
+      Contract contract,
+      boolean observed,
+      Optional<Authenticator> auth,
+      Gatekeeper gatekeeper) {
+    return new Routes(router, contract, observed, auth, null, gatekeeper.admission()::clock);
   }
 
   public Router router() {
@@ -105,7 +141,7 @@ public final class Routes {
     route.handler(
         (PlatformHandler)
             ctx -> {
-              Deadline.begin(ctx, routeClass, gates.clock());
+              Deadline.begin(ctx, routeClass, clock.get());
               if (observed) {
                 Observability.tag(info);
               }
@@ -116,11 +152,15 @@ public final class Routes {
                 ctx.next();
               }
             });
-    gates.admit(route, policy);
+    if (gates != null) {
+      gates.admit(route, policy);
+    }
     if (scopes.isPresent() && auth.isPresent()) {
       route.handler(auth.get().require(Scope.mask(scopes.get())));
     }
-    gates.limit(route, policy);
+    if (gates != null) {
+      gates.limit(route, policy);
+    }
     Contract.Owner owner = contract.owner(method.name(), path);
     if (owner.kind() == Contract.Owner.Kind.PARAM && auth.isPresent()) {
       route.handler(ownerGuard(owner.name()));

@@ -326,6 +326,63 @@ class SettingsTest {
   }
 
   @Test
+  void theOperationsListenerIsOffUnlessAPortOfItsOwnIsNamed() {
+    Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
+    assertThat(defaults.ops().enabled()).isFalse();
+    assertThat(defaults.ops().maxConnections()).isEqualTo(32);
+    Settings set =
+        Settings.fromEnvironment(
+            Map.of(
+                "HOTPATH_AUTH", "off",
+                "HOTPATH_OPS_PORT", "8081",
+                "HOTPATH_OPS_MAX_CONNECTIONS", "8"));
+    assertThat(set.ops().port()).isEqualTo(8081);
+    assertThat(set.ops().maxConnections()).isEqualTo(8);
+    assertThat(set.ops().enabled()).isTrue();
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off",
+                        "HOTPATH_OPS_PORT", "70000",
+                        "HOTPATH_OPS_MAX_CONNECTIONS", "0")))
+        .hasMessageContaining("HOTPATH_OPS_PORT=70000 is out of range [0, 65535]")
+        .hasMessageContaining("HOTPATH_OPS_MAX_CONNECTIONS=0 is out of range [1, 1024]");
+  }
+
+  @Test
+  void aPortNamedForTwoListenersIsRefusedNamingBoth() {
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off", "HOTPATH_PORT", "9000", "HOTPATH_OPS_PORT", "9000")))
+        .isInstanceOf(InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_OPS_PORT=9000 must differ from HOTPATH_PORT=9000");
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of(
+                        "HOTPATH_AUTH", "off",
+                        "HOTPATH_GRPC_PORT", "9095",
+                        "HOTPATH_OPS_PORT", "9095")))
+        .hasMessageContaining("HOTPATH_OPS_PORT=9095 must differ from HOTPATH_GRPC_PORT=9095");
+    assertThatThrownBy(
+            () ->
+                Settings.fromEnvironment(
+                    Map.of("HOTPATH_AUTH", "off", "HOTPATH_GRPC_PORT", "8080")))
+        .hasMessageContaining("HOTPATH_GRPC_PORT=8080 must differ from HOTPATH_PORT=8080");
+    // the builder (serve --port) goes through the same rule
+    Settings ops =
+        Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off", "HOTPATH_OPS_PORT", "9001"));
+    assertThatThrownBy(() -> ops.toBuilder().port(9001).build())
+        .isInstanceOf(InvalidSettingsException.class)
+        .hasMessageContaining("HOTPATH_OPS_PORT=9001 must differ from HOTPATH_PORT=9001");
+    // 0 is off (ops, gRPC) or a free port picked at start (HTTP): no conflict
+    assertThat(ops.toBuilder().port(0).build().server().port()).isZero();
+  }
+
+  @Test
   void rulesOfSeveralSectionsAreNamedTogether() {
     assertThatThrownBy(
             () ->
