@@ -171,6 +171,48 @@ class OpsListenerTest {
     assertThat(api.get("/openapi.yaml").status()).isEqualTo(200);
   }
 
+  /**
+   * The operations port serves exactly the contract's operations marked {@code x-ops-listener}:
+   * each is answered (401 without a token for the admin ones: there, not refused as absent), every
+   * other operation of the contract is a 404 problem.
+   */
+  @Test
+  void theOperationsPortServesExactlyTheOperationsTheContractMarks() throws Exception {
+    HttpClient client = ops.client();
+    var paths = dev.hotpath.http.Contract.load().document().get("paths").properties();
+    int marked = 0;
+    for (var path : paths) {
+      for (var operation : path.getValue().properties()) {
+        String method = operation.getKey().toUpperCase(java.util.Locale.ROOT);
+        if (!List.of("GET", "POST", "PUT", "PATCH", "DELETE").contains(method)) {
+          continue; // a path's own parameters
+        }
+        String target = path.getKey().replaceAll("\\{[^}]+}", "1");
+        HttpRequest.Builder request =
+            HttpRequest.newBuilder(URI.create("http://localhost:" + opsPort + target));
+        // no token: an admin route is there (401), not absent; nothing starts or changes
+        request.method(
+            method,
+            method.equals("GET")
+                ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString("{}"));
+        if (!method.equals("GET")) {
+          request.header("Content-Type", "application/json");
+        }
+        int status =
+            client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        String what = method + " " + path.getKey();
+        if (operation.getValue().path("x-ops-listener").asBoolean(false)) {
+          marked++;
+          assertThat(status).as(what).isIn(200, 401);
+        } else {
+          assertThat(status).as(what).isEqualTo(404);
+        }
+      }
+    }
+    assertThat(marked).as("health, metrics and the admin routes").isEqualTo(8);
+  }
+
   @Test
   void theOperationsPortHasABoundOfItsOwn() throws Exception {
     List<Socket> held = takeEveryConnection(opsPort);
