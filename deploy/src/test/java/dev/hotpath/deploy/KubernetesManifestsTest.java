@@ -164,13 +164,27 @@ class KubernetesManifestsTest {
     assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/health/live");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
-    assertThat(c.getPorts())
-        .singleElement()
-        .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(8080));
-
-    // the drain: preStop pause, then the server's delay and grace, then a margin to exit
     Map<String, String> config = r.one(ConfigMap.class, "hotpath-settings").getData();
     Settings settings = Settings.fromEnvironment(withSecrets(config, r, overlay));
+    // the API on the server's port; probes and scrapes on the operations listener's when it is
+    // set (issue #18: answered while clients hold every API connection), else on the API's
+    Map<String, Integer> ports =
+        c.getPorts().stream()
+            .collect(Collectors.toMap(p -> p.getName(), p -> p.getContainerPort()));
+    assertThat(ports).containsEntry("http", settings.server().port());
+    String probed = settings.ops().enabled() ? "ops" : "http";
+    if (settings.ops().enabled()) {
+      assertThat(ports).containsEntry("ops", settings.ops().port()).hasSize(2);
+    } else {
+      assertThat(ports).hasSize(1);
+    }
+    for (var probe : List.of(c.getStartupProbe(), c.getLivenessProbe(), c.getReadinessProbe())) {
+      assertThat(probe.getHttpGet().getPort().getStrVal()).isEqualTo(probed);
+    }
+    assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry("prometheus.io/port", Integer.toString(ports.get(probed)));
+
+    // the drain: preStop pause, then the server's delay and grace, then a margin to exit
     long preStop = c.getLifecycle().getPreStop().getSleep().getSeconds();
     long drain =
         preStop
@@ -221,7 +235,10 @@ class KubernetesManifestsTest {
 
     Service s = r.one(Service.class, "hotpath");
     assertThat(podLabels).containsAllEntriesOf(s.getSpec().getSelector());
-    assertThat(s.getSpec().getPorts().getFirst().getTargetPort().getStrVal()).isEqualTo("http");
+    // the API only: the operations listener is for probes, scrapers and operators, not clients
+    assertThat(s.getSpec().getPorts())
+        .extracting(p -> p.getTargetPort().getStrVal())
+        .containsExactly("http");
 
     PodDisruptionBudget pdb = r.one(PodDisruptionBudget.class, "hotpath");
     assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
@@ -238,7 +255,7 @@ class KubernetesManifestsTest {
     assertThat(np.getSpec().getIngress())
         .flatExtracting(i -> i.getPorts())
         .extracting(p -> p.getPort().getIntVal())
-        .containsExactly(8080);
+        .containsExactly(8080, 8081);
     assertThat(np.getSpec().getEgress())
         .flatExtracting(e -> e.getPorts())
         .extracting(p -> p.getPort().getIntVal())
