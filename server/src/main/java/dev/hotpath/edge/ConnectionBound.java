@@ -37,16 +37,10 @@ import org.jspecify.annotations.Nullable;
 public final class ConnectionBound {
   private ConnectionBound() {}
 
-  /** {@code transport} with the bound: at most {@code max} connections counted in {@code open}. */
-  public static io.vertx.core.transport.Transport of(
-      io.vertx.core.transport.Transport transport, AtomicInteger open, int max) {
-    return of(transport, open, max, 0, new AtomicInteger(), 1);
-  }
-
   /**
-   * As {@link #of(io.vertx.core.transport.Transport, AtomicInteger, int)}, except that the
-   * connections of the listener on {@code ownPort} (0: none) are counted in {@code ownOpen} and
-   * bounded by {@code ownMax} instead.
+   * {@code transport} with the bound: at most {@code max} connections counted in {@code open},
+   * except that the connections of the listener on {@code ownPort} (0: none) are counted in {@code
+   * ownOpen} and bounded by {@code ownMax} instead.
    */
   public static io.vertx.core.transport.Transport of(
       io.vertx.core.transport.Transport transport,
