@@ -32,10 +32,15 @@ final class OpenFiles {
     return OptionalLong.empty();
   }
 
-  /** The descriptors {@code database} and {@code replicas} may hold besides {@link #RESERVED}. */
-  static long reserve(DatabaseSettings database, ReplicaSettings replicas) {
+  /**
+   * The descriptors {@code database} and {@code replicas} may hold besides {@link #RESERVED}, and
+   * the operations listener when it runs: its connections ({@code HOTPATH_OPS_MAX_CONNECTIONS}) and
+   * its pool's two.
+   */
+  static long reserve(DatabaseSettings database, ReplicaSettings replicas, OpsSettings ops) {
     long readPools = (long) database.readPoolSize() * (1 + replicas.urls().size());
-    return RESERVED + database.poolSize() + readPools;
+    long opsListener = ops.enabled() ? ops.maxConnections() + 2L : 0;
+    return RESERVED + database.poolSize() + readPools + opsListener;
   }
 
   /**

@@ -144,12 +144,13 @@ public record Settings(
         && openFiles.isPresent()
         && b.limits != null
         && b.database != null
-        && b.replicas != null) {
+        && b.replicas != null
+        && b.ops != null) {
       b.limits =
           OpenFiles.fit(
               b.limits,
               openFiles.getAsLong(),
-              OpenFiles.reserve(b.database, b.replicas),
+              OpenFiles.reserve(b.database, b.replicas, b.ops),
               r.isSet("MAX_CONNECTIONS"),
               r);
     }

@@ -172,7 +172,7 @@ class SettingsTest {
                 .maxConnections())
         .isEqualTo((int) limit);
     Settings defaults = Settings.fromEnvironment(Map.of("HOTPATH_AUTH", "off"));
-    long reserve = OpenFiles.reserve(defaults.database(), defaults.replicas());
+    long reserve = OpenFiles.reserve(defaults.database(), defaults.replicas(), defaults.ops());
     assertThat(defaults.limits().maxConnections()).isLessThanOrEqualTo((int) (limit - reserve));
     // a default above a small limit is lowered to fit it; a value set above it is refused
     EnvReader quiet = new EnvReader(Map.of());
@@ -339,6 +339,10 @@ class SettingsTest {
     assertThat(set.ops().port()).isEqualTo(8081);
     assertThat(set.ops().maxConnections()).isEqualTo(8);
     assertThat(set.ops().enabled()).isTrue();
+    // its connections and its pool's two count against the open-files limit with the API's
+    assertThat(OpenFiles.reserve(set.database(), set.replicas(), set.ops()))
+        .isEqualTo(
+            OpenFiles.reserve(defaults.database(), defaults.replicas(), defaults.ops()) + 10);
     assertThatThrownBy(
             () ->
                 Settings.fromEnvironment(
