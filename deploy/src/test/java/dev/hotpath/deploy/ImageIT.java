@@ -64,6 +64,7 @@ class ImageIT {
         .endsWith("dev.hotpath.cli.Main");
     assertThat(texts(c.get("Cmd"))).containsExactly("serve");
     assertThat(c.get("ExposedPorts").has("8080/tcp")).isTrue();
+    assertThat(c.get("ExposedPorts").has("8081/tcp")).as("the operations listener's port").isTrue();
     assertThat(texts(c.get("Env"))).contains("HOTPATH_PORT=8080", "HOTPATH_DATA_DIR=/data");
     assertThat(c.get("WorkingDir").asText()).isEqualTo("/data");
     assertThat(c.get("Labels").get("org.opencontainers.image.title").asText()).isEqualTo("hotpath");
