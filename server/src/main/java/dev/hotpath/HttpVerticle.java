@@ -72,6 +72,7 @@ public final class HttpVerticle extends VerticleBase {
   private final AtomicInteger openConnections;
   private EdgeGuard guard;
   private final JobQueue jobs;
+  private final dev.hotpath.compute.ImportBudget imports;
   private final Gatekeeper gatekeeper;
   private final OutsideServices outside;
   private final Optional<PaymentJobs> paymentJobs;
@@ -101,6 +102,7 @@ public final class HttpVerticle extends VerticleBase {
       Optional<Authenticator> auth,
       AtomicInteger openConnections,
       JobQueue jobs,
+      dev.hotpath.compute.ImportBudget imports,
       Gatekeeper gatekeeper,
       OutsideServices outside,
       Optional<PaymentJobs> paymentJobs,
@@ -121,6 +123,7 @@ public final class HttpVerticle extends VerticleBase {
     this.auth = auth;
     this.openConnections = openConnections;
     this.jobs = jobs;
+    this.imports = imports;
     this.gatekeeper = gatekeeper;
     this.outside = outside;
     this.paymentJobs = paymentJobs;
@@ -205,6 +208,7 @@ public final class HttpVerticle extends VerticleBase {
                 cache,
                 auth,
                 jobs,
+                imports,
                 outside,
                 paymentJobs,
                 inProcess),
