@@ -28,14 +28,18 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The {@value #KIND} job: a deterministic bulk import of orders.
  *
- * <p>A bounded pool of {@code workers} threads parses and validates isolated chunks of the file
- * ({@link ImportParser}; at most twice as many chunks parsed ahead as there are workers, so memory
- * stays bounded). One coordinator — this class, on the compute event loop — owns everything that
- * depends on order: it takes the parsed chunks strictly in input order and, one transaction per
- * chunk, checks customers, products, currency and stock line by line, allocates order ids in input
- * order, and writes the orders, their lines, the stock taken, their {@code order.created} events
- * and the report lines. So the result (ids relative to the first, rows, report) is the same
- * whatever the number of workers and whatever their timing.
+ * <p>The file is in the database in parts of whole lines ({@code order_import_parts}, cut as it
+ * arrived by {@link ImportParts}), each one chunk: at most {@code HOTPATH_IMPORT_CHUNK_LINES} lines
+ * and about 1 MiB. Up to {@code workers} chunks of an import are read and parsed ahead ({@link
+ * ImportParser}, on the parser threads every import shares), each holding a permit of the
+ * process-wide {@link ImportBudget} from the moment it is read until its transaction ended, so the
+ * memory of all imports together is bounded by settings, not by the files. One coordinator — this
+ * class, on the compute event loop — owns everything that depends on order: it takes the parsed
+ * chunks strictly in input order and, one transaction per chunk, checks customers, products,
+ * currency and stock line by line, allocates order ids in input order, and writes the orders, their
+ * lines, the stock taken, their {@code order.created} events and the report lines. So the result
+ * (ids relative to the first, rows, report) is the same whatever the number of workers and whatever
+ * their timing. Once it succeeded, the parts are deleted.
  *
  * <p>Nothing is half-written: a line is either rejected (with its errors) or imported with all its
  * rows, and a chunk commits whole. The import's row records how many lines are committed; a rerun
