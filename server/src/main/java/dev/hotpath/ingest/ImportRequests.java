@@ -73,6 +73,13 @@ public final class ImportRequests {
     if (length != null && tooLong(length)) {
       throw tooLarge();
     }
+    String expect = ctx.request().getHeader("Expect");
+    if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
+      throw new ProblemException(
+          ProblemType.EXPECTATION_FAILED,
+          "The only expectation understood is Expect: 100-continue; send the request without the"
+              + " others");
+    }
     if (!budget.uploadStarts()) {
       ctx.response().putHeader("Retry-After", "5");
       throw new ProblemException(
@@ -141,6 +148,10 @@ public final class ImportRequests {
       // the client's, and its parts are written without the request's deadline
       Deadline.set(ctx, Deadline.NONE);
       ctx.addEndHandler(v -> end());
+      if (request.getHeader("Expect") != null) {
+        // the client waits for this before it sends the file (the body handler said it for us)
+        ctx.response().writeContinue();
+      }
       request.handler(this::data);
       request.exceptionHandler(e -> abandon());
       request.endHandler(v -> complete());

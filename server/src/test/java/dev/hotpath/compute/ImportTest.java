@@ -439,4 +439,25 @@ class ImportTest {
           .isZero();
     }
   }
+
+  /**
+   * A client that waits for {@code 100 Continue} before it sends the file (curl does above 1 MiB)
+   * gets it: the file is read by the route itself, not by a body handler that said it before.
+   */
+  @Test
+  void anUploadExpecting100ContinueIsToldToSendItsFile() {
+    long customer = fx.customer();
+    long product = fx.product(100, 1000);
+    Api.Response accepted =
+        api.send(
+            api.request("/v1/orders/imports")
+                .header("Content-Type", "text/csv")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .expectContinue(true)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "customer_id,items\n" + customer + "," + product + ":1\n"))
+                .build());
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+  }
 }
