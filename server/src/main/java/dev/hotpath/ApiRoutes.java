@@ -90,6 +90,7 @@ final class ApiRoutes {
       ResponseCache cache,
       Optional<Authenticator> auth,
       JobQueue jobs,
+      dev.hotpath.compute.ImportBudget imports,
       OutsideServices outside,
       Optional<PaymentJobs> paymentJobs,
       InProcess inProcess) {}
@@ -210,12 +211,9 @@ final class ApiRoutes {
     var reportRequests = new ReportRequests(contract, transaction, jobs);
     var jobReads = new JobReads(db, settings.compute().jobPoll());
     var reports = new ReportDownloads(db);
-    var importRequests = new ImportRequests(transaction, jobs, settings.compute().importWorkers());
+    var importRequests =
+        new ImportRequests(transaction, jobs, shared.imports(), settings.compute());
     var importReports = new ImportReports(db, cursors);
-    BodyHandler importBody =
-        BodyHandler.create(false)
-            .setBodyLimit(settings.compute().importBodyLimit())
-            .setHandleFileUploads(false);
 
     // the hottest reads first: the router tries routes in order and matches the path of each
     // route with a path parameter by a regular expression (a Matcher allocated per try) before it
@@ -283,11 +281,7 @@ final class ApiRoutes {
     routes.post("/v1/orders/:id/cancel").produces(JSON).handler(cancellation::cancel);
     routes.post("/v1/reports").produces(JSON).handler(body).handler(reportRequests::create);
     routes.get("/v1/reports/:id").produces("text/csv").handler(reports::download);
-    routes
-        .post("/v1/orders/imports")
-        .produces(JSON)
-        .handler(importBody)
-        .handler(importRequests::create);
+    routes.post("/v1/orders/imports").produces(JSON).handler(importRequests::create);
     routes.get("/v1/orders/imports/:id").produces(JSON).handler(importReports::summary);
     routes.get("/v1/orders/imports/:id/lines").produces(JSON).handler(importReports::lines);
     routes.get("/v1/jobs/:id").produces(JSON).handler(jobReads::get);

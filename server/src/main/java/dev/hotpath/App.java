@@ -1,6 +1,7 @@
 package dev.hotpath;
 
 import dev.hotpath.compute.Compute;
+import dev.hotpath.compute.ImportBudget;
 import dev.hotpath.compute.ImportJob;
 import dev.hotpath.compute.JobHandlers;
 import dev.hotpath.compute.JobQueue;
@@ -208,6 +209,12 @@ public final class App implements AutoCloseable {
         new Gatekeeper(
             effective.admission(), effective.auth().enabled(), observability.registry(), redis);
     JobQueue jobs = new JobQueue(effective.compute());
+    ImportBudget imports =
+        new ImportBudget(
+            effective.compute().importChunks(),
+            effective.compute().importWorkers(),
+            effective.compute().importUploads());
+    imports.bind(observability.registry());
     JobHandlers jobHandlers =
         new JobHandlers()
             .register(
@@ -218,7 +225,8 @@ public final class App implements AutoCloseable {
                     java.time.Clock.systemUTC()))
             .register(ReportJob.KIND, new ReportJob(jobs))
             .register(
-                ImportJob.KIND, new ImportJob(contract, effective.compute().importChunkLines()))
+                ImportJob.KIND,
+                new ImportJob(contract, effective.compute().importChunkLines(), imports))
             .register(
                 WebhookDelivery.KIND,
                 new WebhookDelivery(SharedSecrets.webhookKey(db.coordinates())));
@@ -270,6 +278,7 @@ public final class App implements AutoCloseable {
                       auth,
                       openConnections,
                       jobs,
+                      imports,
                       gatekeeper,
                       outside,
                       paymentJobs,
@@ -307,6 +316,7 @@ public final class App implements AutoCloseable {
       }
       // background work runs once per process, not per event loop
       vertx.deployVerticle(compute).await(30, TimeUnit.SECONDS);
+      imports.attach(compute.pool(), compute.context());
       // the outbox relay to Kafka: only with a broker named (no Kafka class is loaded otherwise)
       if (effective.relay().enabled()) {
         vertx

@@ -73,6 +73,7 @@ public final class HttpVerticle extends VerticleBase {
   private final AtomicInteger openConnections;
   private EdgeGuard guard;
   private final JobQueue jobs;
+  private final dev.hotpath.compute.ImportBudget imports;
   private final Gatekeeper gatekeeper;
   private final OutsideServices outside;
   private final Optional<PaymentJobs> paymentJobs;
@@ -102,6 +103,7 @@ public final class HttpVerticle extends VerticleBase {
       Optional<Authenticator> auth,
       AtomicInteger openConnections,
       JobQueue jobs,
+      dev.hotpath.compute.ImportBudget imports,
       Gatekeeper gatekeeper,
       OutsideServices outside,
       Optional<PaymentJobs> paymentJobs,
@@ -122,6 +124,7 @@ public final class HttpVerticle extends VerticleBase {
     this.auth = auth;
     this.openConnections = openConnections;
     this.jobs = jobs;
+    this.imports = imports;
     this.gatekeeper = gatekeeper;
     this.outside = outside;
     this.paymentJobs = paymentJobs;
@@ -206,6 +209,7 @@ public final class HttpVerticle extends VerticleBase {
                 cache,
                 auth,
                 jobs,
+                imports,
                 outside,
                 paymentJobs,
                 inProcess),

@@ -117,6 +117,11 @@ public final class Compute extends VerticleBase {
     return List.copyOf(consumers);
   }
 
+  /** The context the compute verticle runs on (its pool's). */
+  public io.vertx.core.Context context() {
+    return context;
+  }
+
   /** The compute pool (for job handlers and tests). */
   public Pool pool() {
     return pool;

@@ -22,21 +22,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The {@value #KIND} job: a deterministic bulk import of orders.
  *
- * <p>A bounded pool of {@code workers} threads parses and validates isolated chunks of the file
- * ({@link ImportParser}; at most twice as many chunks parsed ahead as there are workers, so memory
- * stays bounded). One coordinator — this class, on the compute event loop — owns everything that
- * depends on order: it takes the parsed chunks strictly in input order and, one transaction per
- * chunk, checks customers, products, currency and stock line by line, allocates order ids in input
- * order, and writes the orders, their lines, the stock taken, their {@code order.created} events
- * and the report lines. So the result (ids relative to the first, rows, report) is the same
- * whatever the number of workers and whatever their timing.
+ * <p>The file is in the database in parts of whole lines ({@code order_import_parts}, cut as it
+ * arrived by {@link ImportParts}), each one chunk: at most {@code HOTPATH_IMPORT_CHUNK_LINES} lines
+ * and about 1 MiB. Up to {@code workers} chunks of an import are read and parsed ahead ({@link
+ * ImportParser}, on the parser threads every import shares), each holding a permit of the
+ * process-wide {@link ImportBudget} from the moment it is read until its transaction ended, so the
+ * memory of all imports together is bounded by settings, not by the files. One coordinator — this
+ * class, on the compute event loop — owns everything that depends on order: it takes the parsed
+ * chunks strictly in input order and, one transaction per chunk, checks customers, products,
+ * currency and stock line by line, allocates order ids in input order, and writes the orders, their
+ * lines, the stock taken, their {@code order.created} events and the report lines. So the result
+ * (ids relative to the first, rows, report) is the same whatever the number of workers and whatever
+ * their timing. Once it succeeded, the parts are deleted.
  *
  * <p>Nothing is half-written: a line is either rejected (with its errors) or imported with all its
  * rows, and a chunk commits whole. The import's row records how many lines are committed; a rerun
@@ -47,8 +50,24 @@ public final class ImportJob implements JobHandler {
   public static final String KIND = "orders.import";
 
   private static final String LOAD =
-      "SELECT format, body, workers, lines_done, imported, rejected FROM order_imports WHERE id = $1";
-  private static final String SET_LINES = "UPDATE order_imports SET lines = $2 WHERE id = $1";
+      "SELECT format, upload, workers, lines_done, imported, rejected, lines,"
+          + " CASE WHEN upload IS NULL THEN body END FROM order_imports WHERE id = $1";
+  private static final String PARTS =
+      "SELECT part, first_line, lines FROM order_import_parts"
+          + " WHERE upload = $1 AND first_line + lines - 1 > $2 ORDER BY part";
+  private static final String PART =
+      "SELECT data FROM order_import_parts WHERE upload = $1 AND part = $2";
+
+  /** Parts of a file the import no longer needs, once it succeeded. */
+  private static final String DROP_PARTS = "DELETE FROM order_import_parts WHERE upload = $1";
+
+  /** One part of the file, kept in the database as it arrived ({@link ImportParts}). */
+  public static final String INSERT_PART =
+      "INSERT INTO order_import_parts (upload, part, first_line, lines, data)"
+          + " VALUES ($1, $2, $3, $4, $5)";
+
+  private static final String SET_UPLOAD =
+      "UPDATE order_imports SET upload = $2, body = NULL WHERE id = $1";
   private static final String LOCK_IMPORT =
       "SELECT lines_done FROM order_imports WHERE id = $1 FOR UPDATE";
   private static final String CUSTOMERS =
@@ -97,10 +116,12 @@ public final class ImportJob implements JobHandler {
 
   private final Contract contract;
   private final int chunkLines;
+  private final ImportBudget budget;
 
-  public ImportJob(Contract contract, int chunkLines) {
+  public ImportJob(Contract contract, int chunkLines, ImportBudget budget) {
     this.contract = contract;
     this.chunkLines = chunkLines;
+    this.budget = budget;
   }
 
   @Override
@@ -116,42 +137,119 @@ public final class ImportJob implements JobHandler {
               }
               Row row = rows.iterator().next();
               String format = row.getString(0);
-              Buffer body = row.getBuffer(1);
+              UUID upload = row.getUUID(1);
               int workers = row.getInteger(2);
               int done = row.getInteger(3);
               Counts counts = new Counts(row.getInteger(4), row.getInteger(5));
-              // copying and cutting a file of up to hundreds of MiB is CPU work: off the event loop
-              return job.vertx()
-                  .executeBlocking(
-                      () -> {
-                        byte[] data = body.getBytes();
-                        return new File(data, ImportParser.chunks(data, chunkLines));
-                      },
-                      false)
-                  .compose(
-                      file -> {
-                        int total =
-                            file.chunks().stream().mapToInt(ImportParser.Chunk::lines).sum();
-                        int orderLines = total - ImportParser.headerLines(format);
-                        return job.pool()
-                            .preparedQuery(SET_LINES)
-                            .execute(Tuple.of(job.id(), Math.max(0, orderLines)))
-                            .compose(
-                                x ->
-                                    run(
+              Future<UUID> parts =
+                  upload != null
+                      ? Future.succeededFuture(upload)
+                      : store(job, row.getBuffer(7), format);
+              return parts.compose(
+                  u ->
+                      job.pool()
+                          .preparedQuery(PARTS)
+                          .execute(Tuple.of(u, done))
+                          .compose(
+                              refs -> {
+                                List<Ref> pending = new ArrayList<>(refs.size());
+                                refs.forEach(
+                                    r ->
+                                        pending.add(
+                                            new Ref(
+                                                r.getInteger(0),
+                                                r.getInteger(1),
+                                                r.getInteger(2))));
+                                int lines =
+                                    row.getInteger(6) == null
+                                        ? done + pending.stream().mapToInt(Ref::lines).sum()
+                                        : row.getInteger(6) + ImportParser.headerLines(format);
+                                return run(
                                         job,
                                         new ImportParser(contract, format),
-                                        file.data(),
-                                        file.chunks(),
+                                        u,
+                                        pending,
                                         workers,
-                                        done,
-                                        total,
-                                        counts));
-                      });
+                                        lines,
+                                        counts)
+                                    .compose(
+                                        result ->
+                                            job.pool()
+                                                .preparedQuery(DROP_PARTS)
+                                                .execute(Tuple.of(u))
+                                                .map(result));
+                              }));
             });
   }
 
-  private record File(byte[] data, List<ImportParser.Chunk> chunks) {}
+  /**
+   * An import accepted before files were kept in parts (its whole body in {@code
+   * order_imports.body}): cut into parts once, in one transaction, then run as any other.
+   */
+  private Future<UUID> store(Job job, Buffer body, String format) {
+    UUID upload = UUID.randomUUID();
+    return job.vertx()
+        .executeBlocking(
+            () -> {
+              List<ImportParts.Part> parts = new ArrayList<>();
+              ImportParts cutter = new ImportParts(chunkLines, ImportParts.PART_BYTES);
+              byte[] data = body.getBytes();
+              cutter.feed(data, 0, data.length, parts::add);
+              cutter.finish(parts::add);
+              return parts;
+            },
+            false)
+        .compose(
+            parts ->
+                job.pool()
+                    .withTransaction(
+                        conn -> {
+                          List<Tuple> rows = new ArrayList<>(parts.size());
+                          for (ImportParts.Part p : parts) {
+                            rows.add(
+                                Tuple.of(
+                                    upload,
+                                    p.index(),
+                                    p.firstLine(),
+                                    p.lines(),
+                                    Buffer.buffer(p.data())));
+                          }
+                          Future<?> inserted =
+                              rows.isEmpty()
+                                  ? Future.succeededFuture()
+                                  : conn.preparedQuery(INSERT_PART).executeBatch(rows);
+                          return inserted.compose(
+                              x ->
+                                  conn.preparedQuery(SET_UPLOAD)
+                                      .execute(Tuple.of(job.id(), upload)));
+                        }))
+        .map(upload);
+  }
+
+  /** A part still to apply: its number and lines. */
+  private record Ref(int part, int firstLine, int lines) {}
+
+  /** A chunk in flight: its permit of the budget, then its parsed lines. */
+  private final class Slot {
+    final Ref ref;
+    final Future<Void> permit;
+    final Future<List<ImportParser.Line>> lines;
+    private boolean released;
+
+    Slot(Ref ref, Future<Void> permit, Future<List<ImportParser.Line>> lines) {
+      this.ref = ref;
+      this.permit = permit;
+      this.lines = lines;
+    }
+
+    /** Gives the permit back once the chunk is done with (once). */
+    void release() {
+      if (!released) {
+        released = true;
+        permit.onSuccess(v -> budget.release());
+      }
+    }
+  }
 
   private static final class Counts {
     int imported;
@@ -166,42 +264,48 @@ public final class ImportJob implements JobHandler {
   private Future<String> run(
       Job job,
       ImportParser parser,
-      byte[] data,
-      List<ImportParser.Chunk> chunks,
+      UUID upload,
+      List<Ref> pending,
       int workers,
-      int done,
       int total,
       Counts counts) {
-    ExecutorService pool =
-        Executors.newFixedThreadPool(
-            workers, Thread.ofPlatform().name("hotpath-import-" + job.id() + "-", 0).factory());
     Context context = job.vertx().getOrCreateContext();
-    Deque<ImportParser.Chunk> pending = new ArrayDeque<>();
-    for (ImportParser.Chunk chunk : chunks) {
-      // committed chunks end exactly where lines_done says, since chunks are cut the same way
-      if (chunk.firstLine() + chunk.lines() - 1 > done) {
-        pending.add(chunk);
-      }
-    }
-    Deque<Future<List<ImportParser.Line>>> parsed = new ArrayDeque<>();
-    int ahead = 2 * workers;
+    Deque<Slot> ahead = new ArrayDeque<>();
+    int[] next = {0};
+    // at most `workers` chunks of this import ahead, each holding a permit of the process-wide
+    // budget from the moment its part is read until its transaction ended
     Runnable refill =
         () -> {
-          while (parsed.size() < ahead && !pending.isEmpty()) {
-            ImportParser.Chunk chunk = pending.poll();
-            parsed.add(
-                Future.fromCompletionStage(
-                    CompletableFuture.supplyAsync(() -> parser.parse(data, chunk), pool), context));
+          while (ahead.size() < workers && next[0] < pending.size()) {
+            Ref ref = pending.get(next[0]++);
+            Future<Void> permit = budget.acquire(context);
+            Future<List<ImportParser.Line>> lines =
+                permit
+                    .compose(
+                        v -> job.pool().preparedQuery(PART).execute(Tuple.of(upload, ref.part())))
+                    .compose(
+                        rows -> {
+                          byte[] data = rows.iterator().next().getBuffer(0).getBytes();
+                          ImportParser.Chunk chunk =
+                              new ImportParser.Chunk(
+                                  ref.part(), 0, data.length, ref.firstLine(), ref.lines());
+                          return Future.fromCompletionStage(
+                              CompletableFuture.supplyAsync(
+                                  () -> parser.parse(data, chunk), budget.parsers()),
+                              context);
+                        });
+            ahead.add(new Slot(ref, permit, lines));
           }
         };
     refill.run();
-    List<ImportParser.Chunk> ordered =
-        chunks.stream().filter(c -> c.firstLine() + c.lines() - 1 > done).toList();
-    return next(job, ordered, 0, parsed, refill, total, counts)
-        .eventually(
-            () -> {
-              pool.shutdownNow();
-              return Future.succeededFuture();
+    return next(job, ahead, refill, total, counts)
+        .onFailure(
+            e -> {
+              // what is still in flight gives its permit back once it has settled
+              for (Slot slot : ahead) {
+                slot.lines.onComplete(x -> slot.release());
+              }
+              ahead.clear();
             })
         .map(
             x ->
@@ -216,35 +320,31 @@ public final class ImportJob implements JobHandler {
                     + "\"}");
   }
 
-  /** The coordinator: applies chunk {@code i} (in input order), then the next. */
-  private Future<Void> next(
-      Job job,
-      List<ImportParser.Chunk> chunks,
-      int i,
-      Deque<Future<List<ImportParser.Line>>> parsed,
-      Runnable refill,
-      int total,
-      Counts counts) {
-    if (i == chunks.size()) {
+  /** The coordinator: applies the next chunk (in input order), then the one after. */
+  private Future<Void> next(Job job, Deque<Slot> ahead, Runnable refill, int total, Counts counts) {
+    Slot slot = ahead.poll();
+    if (slot == null) {
       return Future.succeededFuture();
     }
-    ImportParser.Chunk chunk = chunks.get(i);
-    Future<List<ImportParser.Line>> lines = parsed.poll();
-    refill.run();
-    int before = chunk.firstLine() - 1;
-    int after = chunk.firstLine() + chunk.lines() - 1;
-    return lines
+    int before = slot.ref.firstLine() - 1;
+    int after = slot.ref.firstLine() + slot.ref.lines() - 1;
+    return slot.lines
         .compose(
             parsedLines ->
                 job.pool()
                     .withTransaction(conn -> apply(conn, job.id(), parsedLines, before, after)))
+        .onComplete(
+            x -> {
+              slot.release();
+              refill.run();
+            })
         .compose(
             applied -> {
               counts.imported += applied[0];
               counts.rejected += applied[1];
               return job.progress((int) (100L * after / Math.max(1, total)));
             })
-        .compose(x -> next(job, chunks, i + 1, parsed, refill, total, counts));
+        .compose(x -> next(job, ahead, refill, total, counts));
   }
 
   /** One chunk in one transaction; returns {imported, rejected}. */

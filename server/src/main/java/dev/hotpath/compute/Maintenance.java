@@ -48,6 +48,20 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
           + " AND finished_at < $1 LIMIT "
           + BATCH
           + ")";
+
+  /**
+   * Parts of import files no import still needs: an upload refused or abandoned half-way, or one
+   * whose import succeeded without dropping them (the process stopped in between). A day old, so
+   * that no upload still arriving loses its parts.
+   */
+  private static final String PURGE_IMPORT_PARTS =
+      "DELETE FROM order_import_parts WHERE (upload, part) IN (SELECT p.upload, p.part"
+          + " FROM order_import_parts p WHERE p.created_at < $1 AND NOT EXISTS (SELECT 1"
+          + " FROM order_imports i JOIN jobs j ON j.id = i.id WHERE i.upload = p.upload"
+          + " AND j.status <> 'succeeded') LIMIT "
+          + BATCH
+          + ")";
+
   private static final String OUTBOX_PARTITIONS =
       "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
           + " WHERE i.inhparent = 'outbox'::regclass ORDER BY c.relname";
@@ -99,6 +113,14 @@ public record Maintenance(RetentionSettings retention, boolean relay, Clock cloc
                 .compose(
                     keys ->
                         purge(pool, PURGE_JOBS, Tuple.of(now.minus(retention.finishedJobs())), 0)
+                            .compose(
+                                jobs ->
+                                    purge(
+                                            pool,
+                                            PURGE_IMPORT_PARTS,
+                                            Tuple.of(now.minus(java.time.Duration.ofDays(1))),
+                                            0)
+                                        .map(parts -> jobs))
                             .compose(
                                 jobs ->
                                     dropOutbox(pool, now)

@@ -15,9 +15,14 @@ import java.time.Duration;
  * @param jobBackoffBase first retry delay bound (full jitter: uniform in [0, bound))
  * @param jobBackoffCap largest retry delay bound
  * @param jobTimeout how long one attempt may run before it counts as failed
- * @param importWorkers parser threads of one bulk import
- * @param importChunkLines lines per parsed chunk of a bulk import
+ * @param importWorkers parser threads of the process, shared by its bulk imports (and an import's
+ *     default of chunks parsed ahead)
+ * @param importChunkLines lines per parsed chunk of a bulk import (a chunk also ends at 1 MiB)
  * @param importBodyLimit largest bulk import body in bytes
+ * @param importChunks chunks of bulk imports in memory at once, every import of the process
+ *     together (read from the database, parsed, being written)
+ * @param importUploads bulk import uploads received at once by the process (another is answered 503
+ *     with Retry-After)
  * @param readyMaxLag largest lag of an outbox consumer at which the process is still ready (0: no
  *     bound)
  */
@@ -35,6 +40,8 @@ public record ComputeSettings(
     int importWorkers,
     int importChunkLines,
     long importBodyLimit,
+    int importChunks,
+    int importUploads,
     Duration readyMaxLag) {
   public ComputeSettings {
     new Rules()
@@ -55,6 +62,8 @@ public record ComputeSettings(
         .atLeast("IMPORT_WORKERS", importWorkers, 1)
         .atLeast("IMPORT_CHUNK_LINES", importChunkLines, 1)
         .atLeast("IMPORT_BODY_LIMIT", importBodyLimit, 1)
+        .atLeast("IMPORT_CHUNKS", importChunks, 1)
+        .atLeast("IMPORT_UPLOADS", importUploads, 1)
         .notNegative("READY_MAX_LAG_MS", readyMaxLag)
         .enforce();
   }
@@ -77,6 +86,8 @@ public record ComputeSettings(
         r.integer("IMPORT_WORKERS", Runtime.getRuntime().availableProcessors(), 1, 64),
         r.integer("IMPORT_CHUNK_LINES", 10_000, 1, 1_000_000),
         r.integer("IMPORT_BODY_LIMIT", 256 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+        r.integer("IMPORT_CHUNKS", 4, 1, 1024),
+        r.integer("IMPORT_UPLOADS", 4, 1, 1024),
         r.millis("READY_MAX_LAG_MS", 5_000, 0, 3_600_000));
   }
 }

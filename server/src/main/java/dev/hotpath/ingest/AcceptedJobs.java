@@ -31,23 +31,37 @@ record AcceptedJobs(WriteTransaction transaction, JobQueue jobs) {
       Optional<String> creator,
       String insert,
       LongFunction<Tuple> row) {
-    transaction.execute(
-        ctx,
-        key,
-        (conn, claimed) ->
-            claimed
-                .compose(ours -> jobs.enqueue(conn, spec, creator))
-                .map(Optional::orElseThrow)
-                .compose(
-                    id ->
-                        conn.preparedQuery(insert)
-                            .execute(row.apply(id))
-                            .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
-                .map(
-                    rows -> {
-                      var job = rows.iterator().next();
-                      return IdempotencyStore.Stored.accepted(
-                          job.getLong(0), JobRepresentation.encode(job));
-                    }));
+    transaction.execute(ctx, key, command(spec, creator, insert, row));
+  }
+
+  /** As {@link #accept}, for a request whose body was streamed: its fingerprint is given. */
+  void accept(
+      RoutingContext ctx,
+      IdempotencyStore.Key key,
+      byte[] fingerprint,
+      JobQueue.Spec spec,
+      Optional<String> creator,
+      String insert,
+      LongFunction<Tuple> row) {
+    transaction.execute(ctx, key, fingerprint, command(spec, creator, insert, row));
+  }
+
+  private WriteTransaction.Command command(
+      JobQueue.Spec spec, Optional<String> creator, String insert, LongFunction<Tuple> row) {
+    return (conn, claimed) ->
+        claimed
+            .compose(ours -> jobs.enqueue(conn, spec, creator))
+            .map(Optional::orElseThrow)
+            .compose(
+                id ->
+                    conn.preparedQuery(insert)
+                        .execute(row.apply(id))
+                        .compose(x -> conn.preparedQuery(JOB).execute(Tuple.of(id))))
+            .map(
+                rows -> {
+                  var job = rows.iterator().next();
+                  return IdempotencyStore.Stored.accepted(
+                      job.getLong(0), JobRepresentation.encode(job));
+                });
   }
 }

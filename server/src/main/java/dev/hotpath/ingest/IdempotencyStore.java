@@ -231,15 +231,29 @@ public final class IdempotencyStore {
 
   /** SHA-256 over method, path and the exact body bytes. */
   static byte[] fingerprint(String method, String path, Buffer body) {
-    MessageDigest digest = sha256();
-    digest.update(method.getBytes(StandardCharsets.US_ASCII));
-    digest.update((byte) 0);
-    digest.update(path.getBytes(StandardCharsets.UTF_8));
-    digest.update((byte) 0);
+    MessageDigest digest = fingerprintStart(method, path);
     if (body != null && body.length() > 0) {
       digest.update(body.getBytes());
     }
     return digest.digest();
+  }
+
+  /**
+   * A new SHA-256 fed with what precedes the body in a fingerprint; one of its own (not this
+   * thread's), since a streamed body feeds it across many callbacks.
+   */
+  static MessageDigest fingerprintStart(String method, String path) {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    digest.update(method.getBytes(StandardCharsets.US_ASCII));
+    digest.update((byte) 0);
+    digest.update(path.getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) 0);
+    return digest;
   }
 
   /** 64 bits of SHA-256(client, key); a collision only makes a retry wait (409), never merges. */

@@ -93,7 +93,25 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
    * for replays or refusals.
    */
   public void execute(RoutingContext ctx, Key key, Command command, Supplier<Future<?>> committed) {
-    answer(ctx, key, command, null, committed);
+    answer(ctx, key, command, null, committed, null);
+  }
+
+  /**
+   * As {@link #execute(RoutingContext, Key, Command)} for a request whose body was not buffered (it
+   * was streamed elsewhere as it arrived): {@code fingerprint} is {@link
+   * IdempotencyStore#fingerprint} of its method, path and body, computed as it arrived ({@link
+   * #fingerprintDigest}).
+   */
+  void execute(RoutingContext ctx, Key key, byte[] fingerprint, Command command) {
+    answer(ctx, key, command, null, Future::succeededFuture, fingerprint);
+  }
+
+  /**
+   * A digest fed with the request's method and path: feeding it the body as it arrives, then {@code
+   * digest()}, gives the request's fingerprint.
+   */
+  static java.security.MessageDigest fingerprintDigest(String method, String path) {
+    return IdempotencyStore.fingerprintStart(method, path);
   }
 
   /**
@@ -103,7 +121,7 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
    */
   Future<Void> executeClaiming(
       RoutingContext ctx, Key key, ClaimingCommand command, Supplier<Future<?>> committed) {
-    return answer(ctx, key, null, command, committed);
+    return answer(ctx, key, null, command, committed, null);
   }
 
   /**
@@ -115,15 +133,21 @@ public record WriteTransaction(Pool pool, IdempotencyStore keys) {
       Key key,
       @Nullable Command command,
       @Nullable ClaimingCommand claiming,
-      Supplier<Future<?>> committed) {
-    Buffer body = ctx.body().buffer();
+      Supplier<Future<?>> committed,
+      byte @Nullable [] given) {
     String method = ctx.request().method().name();
     String path = ctx.request().path();
-    Future<byte[]> fingerprint =
-        body != null && body.length() > HASH_ON_LOOP_LIMIT
-            ? ctx.vertx()
-                .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
-            : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
+    Future<byte[]> fingerprint;
+    if (given != null) {
+      fingerprint = Future.succeededFuture(given);
+    } else {
+      Buffer body = ctx.body().buffer();
+      fingerprint =
+          body != null && body.length() > HASH_ON_LOOP_LIMIT
+              ? ctx.vertx()
+                  .executeBlocking(() -> IdempotencyStore.fingerprint(method, path, body), false)
+              : Future.succeededFuture(IdempotencyStore.fingerprint(method, path, body));
+    }
     Future<Outcome> outcome = fingerprint.compose(fp -> run(key, fp, path, command, claiming));
     outcome.onComplete(
         ar -> {

@@ -28,6 +28,15 @@ class ImportTest {
             .build());
   }
 
+  private Api.Response uploadCsv(String path, String key, String csv) {
+    return api.send(
+        api.request(path)
+            .header("Content-Type", "text/csv")
+            .header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString(csv))
+            .build());
+  }
+
   /** Uploads, waits for the job, returns the import id. */
   private long importFile(String contentType, String file, int workers) {
     Api.Response accepted = upload("/v1/orders/imports?workers=" + workers, contentType, file);
@@ -355,5 +364,100 @@ class ImportTest {
     assertThat(noKey.status()).isEqualTo(400);
     assertThat(server.queryLong("SELECT count(*) FROM jobs")).isEqualTo(jobs);
     assertThat(api.get("/v1/orders/imports/999999999").status()).isEqualTo(404);
+  }
+
+  /**
+   * Six imports posted at once, each asking for 8 chunks ahead: the chunks in flight across all of
+   * them never exceed the process-wide budget (HOTPATH_IMPORT_CHUNKS, 4 here), which one import
+   * alone fills, and every line of every import is accounted for (imported, rejected or blank).
+   */
+  @Test
+  void concurrentImportsStayWithinTheProcessWideChunkBudgetAndAccountForEveryLine()
+      throws Exception {
+    long customer = fx.customer();
+    long product = fx.product(100, 1_000_000);
+    int lines = 310;
+    StringBuilder csv = new StringBuilder("customer_id,items\n");
+    for (int i = 1; i <= lines; i++) {
+      csv.append(
+          switch (i % 31) {
+            case 0 -> "\n";
+            case 7 -> "x," + product + ":1\n";
+            default -> customer + "," + product + ":1\n";
+          });
+    }
+    int blank = lines / 31;
+    int rejected = (lines + 31 - 7) / 31;
+    List<String> keys = new ArrayList<>();
+    List<java.util.concurrent.CompletableFuture<Api.Response>> posts = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String key = UUID.randomUUID().toString();
+      keys.add(key);
+      posts.add(
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> uploadCsv("/v1/orders/imports?workers=8", key, csv.toString())));
+    }
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < posts.size(); i++) {
+      Api.Response answer = posts.get(i).get();
+      // more uploads at once than HOTPATH_IMPORT_UPLOADS: refused before any of it was read, and
+      // taken when sent again under the same key
+      while (answer.status() == 503) {
+        assertThat(answer.header("Retry-After")).isPresent();
+        assertThat(answer.json().get("type").asText()).endsWith("/overloaded");
+        answer = uploadCsv("/v1/orders/imports?workers=8", keys.get(i), csv.toString());
+      }
+      assertThat(answer.status()).as(answer.body()).isEqualTo(202);
+      ids.add(answer.json().get("id").asLong());
+    }
+    for (long id : ids) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .until(() -> api.get("/v1/jobs/" + id).json().get("status").asText().equals("succeeded"));
+    }
+    var registry = server.app().observability().registry();
+    int budget = server.app().settings().compute().importChunks();
+    assertThat(registry.get("hotpath_import_chunks_in_flight_peak").gauge().value())
+        .isEqualTo(budget);
+    assertThat(registry.get("hotpath_import_chunks_in_flight").gauge().value()).isZero();
+    for (long id : ids) {
+      JsonNode summary = api.get("/v1/orders/imports/" + id).json();
+      assertThat(summary.get("lines").asInt()).isEqualTo(lines);
+      assertThat(summary.get("lines_done").asInt()).isEqualTo(lines);
+      assertThat(summary.get("imported").asInt()).isEqualTo(lines - blank - rejected);
+      assertThat(summary.get("rejected").asInt()).isEqualTo(rejected);
+      List<JsonNode> report = reportLines(id);
+      assertThat(report).hasSize(lines - blank);
+      assertThat(report.stream().filter(l -> l.get("outcome").asText().equals("imported")))
+          .hasSize(lines - blank - rejected);
+      // the file's parts are gone once the import succeeded
+      assertThat(
+              server.queryLong(
+                  "SELECT count(*) FROM order_import_parts p JOIN order_imports i"
+                      + " ON i.upload = p.upload WHERE i.id = "
+                      + id))
+          .isZero();
+    }
+  }
+
+  /**
+   * A client that waits for {@code 100 Continue} before it sends the file (curl does above 1 MiB)
+   * gets it: the file is read by the route itself, not by a body handler that said it before.
+   */
+  @Test
+  void anUploadExpecting100ContinueIsToldToSendItsFile() {
+    long customer = fx.customer();
+    long product = fx.product(100, 1000);
+    Api.Response accepted =
+        api.send(
+            api.request("/v1/orders/imports")
+                .header("Content-Type", "text/csv")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .expectContinue(true)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "customer_id,items\n" + customer + "," + product + ":1\n"))
+                .build());
+    assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
   }
 }
