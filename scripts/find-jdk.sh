@@ -62,7 +62,8 @@ hotpath_java_opts() {
   # collector has touched plus 150-190 MiB outside it: metaspace and class space ~50, the code
   # cache ~25, the JDK's mapped files ~37 (libjvm, the CDS archive), malloc 30-60 (C2's arenas
   # alone peak at ~35 MiB while it compiles); Netty's direct buffers are under 1 MiB (NMT's
-  # "Other"). Measured with the loads of scripts/bench-memory.sh (its first form; NMT=1 for
+  # "Other") apart from the response cache's bodies, which it keeps there (pooled direct buffers,
+  # bounded by HOTPATH_CACHE_MAX_MB; 9 MiB held after 3 minutes of the load harness's mix). Measured with the loads of scripts/bench-memory.sh (its first form; NMT=1 for
   # jcmd VM.native_memory) on 2026-12-07, two sittings at load 11-22, before (-Xms256m -Xmx256m
   # -Xmn128m, no trim) and after, peak MiB after each phase's second run (order, page, write,
   # cached):

@@ -701,17 +701,23 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
     if (rep == null) {
       return context != null && route.loads != null && load(request, route, principal);
     }
-    if (!principal.mayAccess(rep.owner())) {
-      return false;
+    // a hit holds a reference to the cache's off-heap body, given back once its bytes are copied
+    // into the answer (or the request goes the ordinary way): an eviction meanwhile frees nothing
+    try {
+      if (!principal.mayAccess(rep.owner())) {
+        return false;
+      }
+      int inFlight = admit(route, principal);
+      if (inFlight < 0) {
+        return false;
+      }
+      RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, route.info);
+      trace.cache(true);
+      send(request, route, rep, trace, inFlight, admittedAt, false);
+      return true;
+    } finally {
+      rep.release();
     }
-    int inFlight = admit(route, principal);
-    if (inFlight < 0) {
-      return false;
-    }
-    RequestTrace trace = r.observability.openBelow(heldTraceparent, heldRequestId, route.info);
-    trace.cache(true);
-    send(request, route, rep, trace, inFlight, admittedAt, false);
-    return true;
   }
 
   /**
@@ -1007,7 +1013,7 @@ final class PreparedRead extends ChannelDuplexHandler implements AccessLog.Excha
       RequestTrace trace,
       RateLimiter.@Nullable Charged charged,
       boolean last) {
-    ByteBuf body = ((BufferInternal) rep.body()).getByteBuf();
+    ByteBuf body = rep.content(); // the off-heap body of a hit, copied once below
     int length = body.readableBytes();
     // the head is put together in the event loop's array, then copied once: each of its twenty-odd
     // pieces written straight into the direct buffer went through the buffer's checks and a copy

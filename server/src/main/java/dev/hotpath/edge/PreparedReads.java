@@ -45,6 +45,8 @@ public final class PreparedReads {
     final String prefix;
     final String suffix;
     final boolean ownerInPath;
+
+    /** The cached representation of an id, or null; a hit holds a reference the caller releases. */
     final LongFunction<@Nullable Representation> hits;
 
     /**

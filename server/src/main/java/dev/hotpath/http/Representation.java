@@ -1,10 +1,13 @@
 package dev.hotpath.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AsciiString;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,6 +42,26 @@ public final class Representation {
   private final String opaqueTag;
   private volatile Buffer gzip;
 
+  /**
+   * The body of the off-heap form ({@link #offHeap}) in a pooled direct buffer, else null. Its
+   * references are counted here ({@link #refs}), not in the buffer: a pooled buffer's object is
+   * recycled once released, so a stale reader could retain someone else's buffer, whereas this
+   * object is never reused.
+   */
+  private final @Nullable ByteBuf direct;
+
+  /** References to {@link #direct}: 1 when made, 0 once released (for good). */
+  private volatile int refs;
+
+  /** Direct bytes held by off-heap forms, which the owner of this one counts (else null). */
+  private final @Nullable LongAdder held;
+
+  /** The off-heap form a heap copy was made from ({@link #onHeap}): its gzip form is kept there. */
+  private final @Nullable Representation origin;
+
+  private static final AtomicIntegerFieldUpdater<Representation> REFS =
+      AtomicIntegerFieldUpdater.newUpdater(Representation.class, "refs");
+
   private Representation(
       Buffer body,
       String opaqueTag,
@@ -56,6 +79,135 @@ public final class Representation {
     this.owner = owner;
     this.format = format;
     this.opaqueTag = opaqueTag;
+    this.direct = null;
+    this.held = null;
+    this.origin = null;
+  }
+
+  /**
+   * {@code of} with another body: the off-heap form or a heap copy of it (see {@link #offHeap}).
+   */
+  private Representation(
+      Representation of,
+      Buffer body,
+      @Nullable ByteBuf direct,
+      @Nullable LongAdder held,
+      @Nullable Representation origin) {
+    this.body = body;
+    this.etag = of.etag;
+    this.gzipEtag = of.gzipEtag;
+    this.lastModified = of.lastModified;
+    this.lastModifiedHeader = of.lastModifiedHeader;
+    this.nextCursor = of.nextCursor;
+    this.gzipLevel = of.gzipLevel;
+    this.owner = of.owner;
+    this.format = of.format;
+    this.opaqueTag = of.opaqueTag;
+    this.direct = direct;
+    this.held = held;
+    this.origin = origin;
+    this.refs = direct == null ? 0 : 1;
+    if (origin == null) {
+      this.gzip = of.gzip;
+    }
+  }
+
+  /**
+   * This representation with its body copied into a direct buffer of {@code allocator} (pooled),
+   * for a cache to keep out of the Java heap: its bytes are never promoted to the old generation,
+   * and freed (back to the pool) at once when the last reference goes. The form holds one
+   * reference, which its keeper gives back with {@link #release()}; a reader takes its own with
+   * {@link #acquire()} before it reads the body and gives it back once it has copied or written it.
+   * {@code held} counts the direct bytes held until they are freed. A gzip form already made comes
+   * along (it stays on the heap, as one made later: gzip is made on demand only).
+   */
+  public Representation offHeap(ByteBufAllocator allocator, LongAdder held) {
+    ByteBuf source = content();
+    int length = source.readableBytes();
+    ByteBuf bytes = allocator.directBuffer(length, length);
+    try {
+      bytes.writeBytes(source, source.readerIndex(), length);
+    } catch (RuntimeException e) {
+      bytes.release();
+      throw e;
+    }
+    held.add(length);
+    return new Representation(this, BufferInternal.buffer(bytes), bytes, held, null);
+  }
+
+  /**
+   * Whether this representation's body is off the heap ({@link #offHeap}); only such a
+   * representation needs {@link #acquire()} and {@link #release()}.
+   */
+  public boolean isOffHeap() {
+    return direct != null;
+  }
+
+  /**
+   * Takes a reference to the body before reading it: true unless the body has been released already
+   * (then it must not be read: the reader goes the way of a miss). Always true on the heap.
+   */
+  public boolean acquire() {
+    if (direct == null) {
+      return true;
+    }
+    while (true) {
+      int r = refs;
+      if (r == 0) {
+        return false;
+      }
+      if (REFS.compareAndSet(this, r, r + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Gives back a reference ({@link #acquire()}, or the one an off-heap form is made with); the last
+   * one frees the body. Nothing on the heap.
+   */
+  public void release() {
+    ByteBuf bytes = direct;
+    if (bytes == null) {
+      return;
+    }
+    int r = REFS.decrementAndGet(this);
+    if (r == 0) {
+      bytes.release();
+      java.util.Objects.requireNonNull(held).add(-bytes.capacity());
+    } else if (r < 0) {
+      throw new io.netty.util.IllegalReferenceCountException(r + 1, -1);
+    }
+  }
+
+  /** References held to an off-heap body (0 once freed, and always on the heap); for tests. */
+  public int references() {
+    return refs;
+  }
+
+  /**
+   * A copy of this off-heap form's body on the heap, for readers that keep or hand on the
+   * representation (Vert.x responses, HTTP/2, gRPC, gzip): the caller holds a reference while it
+   * copies ({@link #acquire()}). Its gzip form is made and kept in this one. Itself on the heap.
+   */
+  public Representation onHeap() {
+    ByteBuf bytes = direct;
+    if (bytes == null) {
+      return this;
+    }
+    int length = bytes.readableBytes();
+    byte[] copy = new byte[length];
+    bytes.getBytes(bytes.readerIndex(), copy);
+    return new Representation(this, Buffer.buffer(copy), null, null, this);
+  }
+
+  /**
+   * The body's bytes as a Netty buffer, not copied: the off-heap form's direct buffer (read it only
+   * while holding a reference), else the heap buffer's. Its indexes must not be moved.
+   */
+  public ByteBuf content() {
+    ByteBuf bytes = direct;
+    return bytes != null ? bytes : ((BufferInternal) body).getByteBuf();
   }
 
   /**
@@ -260,13 +412,15 @@ public final class Representation {
    * compression rather than each doing their own.
    */
   public Buffer gzip() {
-    Buffer g = gzip;
+    Representation keeper = origin != null ? origin : this;
+    Buffer g = keeper.gzip;
     if (g == null) {
-      synchronized (this) {
-        g = gzip;
+      synchronized (keeper) {
+        g = keeper.gzip;
         if (g == null) {
+          // a heap copy compresses its own body into the off-heap form it was made from
           g = Compression.gzip(body, gzipLevel);
-          gzip = g;
+          keeper.gzip = g;
         }
       }
     }
@@ -275,7 +429,7 @@ public final class Representation {
 
   /** Whether {@link #gzip()} has been computed. */
   public boolean hasGzip() {
-    return gzip != null;
+    return (origin != null ? origin : this).gzip != null;
   }
 
   /**

@@ -225,7 +225,8 @@ public final class OrderReads {
    * loaded and found; null otherwise (nothing is loaded: the caller sends the request the ordinary
    * way). A hit is counted as {@link #get} counts one; an entry due for its refresh is left to the
    * ordinary way, which starts it. What {@link #get} answers from it is that representation under
-   * the {@code private} policy.
+   * the {@code private} policy. A hit holds a reference to the cache's off-heap body: the caller
+   * copies it and then calls {@link Representation#release()} once.
    */
   public @Nullable Representation cachedHit(long id) {
     // a miss is neither counted nor loaded here: the ordinary way it goes next counts and loads it
@@ -371,7 +372,7 @@ public final class OrderReads {
    * holds it loaded and found; null otherwise, as {@link #cachedHit}. What {@link #listForCustomer}
    * answers from it is that representation under the {@code private} policy, with its {@code Link}
    * when a next page follows. For a page answered below Vert.x ({@code edge.PreparedRead}), which
-   * checks the owner itself.
+   * checks the owner itself. A hit holds a reference the caller releases, as {@link #cachedHit}'s.
    */
   public @Nullable Representation cachedFirstPage(long customerId) {
     return firstPages.hit(firstPageKey(customerId));

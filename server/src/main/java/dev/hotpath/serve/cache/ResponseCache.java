@@ -9,6 +9,8 @@ import dev.hotpath.config.CacheSettings;
 import dev.hotpath.http.Representation;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
@@ -140,6 +143,9 @@ public final class ResponseCache implements MeterBinder {
    * @param loadNanos how long the load took (at least 1)
    * @param registration the key's registration with its owner, checked when the key is invalidated
    * @param refreshing set by the one caller that refreshes the entry early
+   * @param loaded while a load completes, the representation it loaded on the heap, which the
+   *     requests that waited for it are handed (the kept one is off the heap, and may be freed
+   *     before they copy it when an invalidation overtook the load); empty once they have it
    */
   public record Entry(
       @Nullable Representation representation,
@@ -147,7 +153,11 @@ public final class ResponseCache implements MeterBinder {
       long loadNanos,
       long ttlNanos,
       long registration,
-      AtomicBoolean refreshing) {
+      AtomicBoolean refreshing,
+      AtomicReference<@Nullable Representation> loaded) {
+    /** {@link #loaded} of entries that never hand one on (never set). */
+    private static final AtomicReference<@Nullable Representation> NONE = new AtomicReference<>();
+
     public Entry {
       loadNanos = Math.max(1, loadNanos);
     }
@@ -197,6 +207,41 @@ public final class ResponseCache implements MeterBinder {
     int weight() {
       return representation == null ? 128 : representation.weight();
     }
+
+    /**
+     * This entry as readers get it: the representation's body copied to the heap (see {@link
+     * Representation#onHeap}), under a reference taken for the copy; null when the body has been
+     * freed already (the entry was removed meanwhile). Itself when not found or on the heap.
+     */
+    @Nullable Entry onHeap() {
+      Representation rep = representation;
+      if (rep == null || !rep.isOffHeap()) {
+        return this;
+      }
+      Representation waited = loaded.get();
+      if (waited != null) {
+        return with(waited);
+      }
+      if (!rep.acquire()) {
+        return null;
+      }
+      try {
+        return with(rep.onHeap());
+      } finally {
+        rep.release();
+      }
+    }
+
+    private Entry with(Representation rep) {
+      return new Entry(rep, loadedAt, loadNanos, ttlNanos, registration, refreshing, NONE);
+    }
+
+    /** Gives back the reference the cache holds to an off-heap body. */
+    void release() {
+      if (representation != null) {
+        representation.release();
+      }
+    }
   }
 
   /** Hit and load counts, for metrics; a snapshot. */
@@ -218,6 +263,21 @@ public final class ResponseCache implements MeterBinder {
   }
 
   private final AsyncCache<CacheKey, Entry> cache;
+
+  /**
+   * Where the kept bodies live: Netty's pooled direct buffers, out of the Java heap. On the heap,
+   * every entry that lived past a few young collections (about 10 s under load) was promoted, and
+   * the old generation filled with dead cached bytes at the rate entries are replaced (misses,
+   * invalidations by writes, expiry): the Serial collector's first full collection came about 5
+   * minutes into a mixed load (see README, "The knee").
+   */
+  private static final ByteBufAllocator DIRECT = PooledByteBufAllocator.DEFAULT;
+
+  /** Direct bytes held by entries' bodies (and readers of removed ones), until freed. */
+  private final LongAdder directBytes = new LongAdder();
+
+  /** How many times a reader finds an entry freed before it copied it, before it loads alone. */
+  private static final int FREED_RETRIES = 2;
 
   /** Caffeine's statistics, which {@link Lookup#hit} counts its hits in. */
   private final ConcurrentStatsCounter stats = new ConcurrentStatsCounter();
@@ -294,6 +354,14 @@ public final class ResponseCache implements MeterBinder {
             .<CacheKey, Entry>weigher((key, entry) -> entry.weight())
             .expireAfterWrite(Math.max(ttlNanos, negativeTtlNanos), TimeUnit.NANOSECONDS)
             .evictionListener(this::evicted)
+            // every removal (eviction, expiry, invalidation, replacement) gives back the entry's
+            // reference to its off-heap body; Caffeine calls it for a removed load once it is done
+            .removalListener(
+                (CacheKey key, @Nullable Entry entry, RemovalCause cause) -> {
+                  if (entry != null) {
+                    entry.release();
+                  }
+                })
             .buildAsync();
   }
 
@@ -321,12 +389,13 @@ public final class ResponseCache implements MeterBinder {
     }
 
     /**
-     * The representation of {@code key} when the cache holds it loaded and found, counted as {@link
-     * #get} counts a hit (the eviction policy's read, the hit statistics) and refreshed ahead of
-     * its expiry as {@link #get} refreshes one; null otherwise, with no statistics counted (the
-     * policy may count the read), for the caller to go the ordinary way, which counts the miss and
-     * loads. One lookup, where a quiet look followed by {@link #get} took two (5 % of a cached
-     * read's samples).
+     * The representation of {@code key} when the cache holds it loaded and found, with a reference
+     * taken to its body (off the heap): the caller reads or copies it at once and then calls {@link
+     * Representation#release()}, exactly once. Counted as {@link #get} counts a hit (the eviction
+     * policy's read, the hit statistics) and refreshed ahead of its expiry as {@link #get}
+     * refreshes one; null otherwise, with no statistics counted (the policy may count the read),
+     * for the caller to go the ordinary way, which counts the miss and loads. One lookup, where a
+     * quiet look followed by {@link #get} took two (5 % of a cached read's samples).
      */
     public @Nullable Representation hit(CacheKey key) {
       if (off) {
@@ -338,21 +407,28 @@ public final class ResponseCache implements MeterBinder {
         return null;
       }
       Entry entry = future.join();
-      if (entry.representation == null) {
-        return null;
+      Representation rep = entry.representation;
+      if (rep == null || !rep.acquire()) {
+        return null; // not found, or removed and freed since the map's read: the ordinary way
       }
       if (entry.refreshDue(ticker.read())) {
         refresh(key, future, entry, loader);
       }
       stats.recordHits(1);
-      return entry.representation;
+      return rep;
     }
 
     /**
      * The entry of {@code key}: already complete on a hit; on a miss, the one load all concurrent
-     * callers share. The future may complete on any thread; it fails when the load failed.
+     * callers share. The future may complete on any thread; it fails when the load failed. Its
+     * representation is on the heap (a copy of the kept body, see {@link Entry#onHeap}), the
+     * caller's to keep and hand on.
      */
     public CompletableFuture<Entry> get(CacheKey key) {
+      return get(key, 0);
+    }
+
+    private CompletableFuture<Entry> get(CacheKey key, int freed) {
       if (off) {
         return loadThrough(key, loader);
       }
@@ -374,10 +450,32 @@ public final class ResponseCache implements MeterBinder {
         }
       }
       var trace = dev.hotpath.observe.Tracing.currentOrNull();
-      if (trace != null) {
+      if (trace != null && freed == 0) {
         trace.cache(hit);
       }
-      return future;
+      return onHeap(key, future, freed);
+    }
+
+    /**
+     * {@code stored}'s entry with its body copied to the heap; when the body was freed before the
+     * copy (the entry was removed: evicted, invalidated, replaced), the key is looked up again, and
+     * after {@link #FREED_RETRIES} such races loaded without the cache.
+     */
+    private CompletableFuture<Entry> onHeap(
+        CacheKey key, CompletableFuture<Entry> stored, int freed) {
+      if (stored.isDone() && !stored.isCompletedExceptionally()) {
+        Entry copy = stored.join().onHeap();
+        return copy != null ? CompletableFuture.completedFuture(copy) : again(key, freed);
+      }
+      return stored.thenCompose(
+          entry -> {
+            Entry copy = entry.onHeap();
+            return copy != null ? CompletableFuture.completedFuture(copy) : again(key, freed);
+          });
+    }
+
+    private CompletableFuture<Entry> again(CacheKey key, int freed) {
+      return freed < FREED_RETRIES ? get(key, freed + 1) : loadThrough(key, loader);
     }
   }
 
@@ -428,10 +526,27 @@ public final class ResponseCache implements MeterBinder {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return loading
-        .map(rep -> entry(rep, start, registration))
-        .toCompletionStage()
-        .toCompletableFuture();
+    CompletableFuture<Entry> future = new CompletableFuture<>();
+    loading.onComplete(
+        (rep, failure) -> {
+          if (failure != null) {
+            future.completeExceptionally(failure);
+            return;
+          }
+          Entry entry;
+          try {
+            entry = kept(rep, start, registration);
+          } catch (RuntimeException | OutOfMemoryError e) { // no direct memory left
+            future.completeExceptionally(e);
+            return;
+          }
+          // the requests waiting for the load are handed its heap representation as the future
+          // completes (its dependents run now), then only the off-heap body is kept
+          entry.loaded.set(rep.orElse(null));
+          future.complete(entry);
+          entry.loaded.set(null);
+        });
+    return future;
   }
 
   private void refresh(CacheKey key, CompletableFuture<Entry> current, Entry old, Loader loader) {
@@ -450,9 +565,22 @@ public final class ResponseCache implements MeterBinder {
             old.refreshing.set(false);
             return;
           }
-          Entry fresh = entry(ar.result(), start, old.registration);
-          cache.asMap().replace(key, current, CompletableFuture.completedFuture(fresh));
+          Entry fresh;
+          try {
+            fresh = kept(ar.result(), start, old.registration);
+          } catch (RuntimeException | OutOfMemoryError e) { // no direct memory left: keep the old
+            old.refreshing.set(false);
+            return;
+          }
+          if (!cache.asMap().replace(key, current, CompletableFuture.completedFuture(fresh))) {
+            fresh.release(); // the entry it refreshed is gone: never stored, its body freed
+          }
         });
+  }
+
+  /** An entry to store: its representation's body copied off the heap. */
+  private Entry kept(Optional<Representation> rep, long start, long registration) {
+    return entry(rep.map(r -> r.offHeap(DIRECT, directBytes)), start, registration);
   }
 
   private Entry entry(Optional<Representation> rep, long start, long registration) {
@@ -463,7 +591,8 @@ public final class ResponseCache implements MeterBinder {
         now - start,
         rep.isPresent() ? ttlNanos : negativeTtlNanos,
         registration,
-        new AtomicBoolean());
+        new AtomicBoolean(),
+        rep.isPresent() && rep.get().isOffHeap() ? new AtomicReference<>() : Entry.NONE);
   }
 
   private long register(CacheKey key) {
@@ -561,14 +690,29 @@ public final class ResponseCache implements MeterBinder {
     cache.synchronous().invalidateAll();
   }
 
-  /** The entry of {@code key} if it is cached and loaded; no load, no statistics. */
+  /**
+   * The entry of {@code key} if it is cached and loaded, its body copied to the heap; no load, no
+   * statistics.
+   */
   public Optional<Entry> peek(CacheKey key) {
     CompletableFuture<Entry> future = cache.asMap().get(key);
     if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
       return Optional.empty();
     }
     Entry entry = future.join();
-    return entry.expired(ticker.read()) ? Optional.empty() : Optional.of(entry);
+    if (entry.expired(ticker.read())) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(entry.onHeap());
+  }
+
+  /**
+   * Direct (off-heap) bytes held by kept bodies, and by readers of removed ones until they give
+   * them back: what {@code HOTPATH_CACHE_MAX_MB} bounds (with the weight's estimates), and 0 once
+   * the cache is cleared and its maintenance has run.
+   */
+  public long directBytes() {
+    return directBytes.sum();
   }
 
   /** Keys currently indexed under {@code owner} (a superset of those cached). */
@@ -604,6 +748,10 @@ public final class ResponseCache implements MeterBinder {
         .register(registry);
     io.micrometer.core.instrument.Gauge.builder(
             "hotpath_cache_hit_ratio", this, c -> c.stats().hitRate())
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder(
+            "hotpath_cache_direct_bytes", this, ResponseCache::directBytes)
+        .description("Direct (off-heap) memory held by cached bodies")
         .register(registry);
     if (shared != null) {
       shared.bindTo(registry);
