@@ -59,6 +59,13 @@ public final class Representation {
   /** The off-heap form a heap copy was made from ({@link #onHeap}): its gzip form is kept there. */
   private final @Nullable Representation origin;
 
+  /**
+   * The off-heap form made from this heap representation ({@link #offHeap}), if any: a gzip form
+   * made here (the first request, answered with the loaded representation) is handed to it, so that
+   * the cache's hits do not compress the body again. Holds no reference to its body.
+   */
+  private volatile @Nullable Representation keptAs;
+
   private static final AtomicIntegerFieldUpdater<Representation> REFS =
       AtomicIntegerFieldUpdater.newUpdater(Representation.class, "refs");
 
@@ -132,7 +139,9 @@ public final class Representation {
       throw e;
     }
     held.add(length);
-    return new Representation(this, BufferInternal.buffer(bytes), bytes, held, null);
+    Representation form = new Representation(this, BufferInternal.buffer(bytes), bytes, held, null);
+    keptAs = form;
+    return form;
   }
 
   /**
@@ -415,13 +424,21 @@ public final class Representation {
     Representation keeper = origin != null ? origin : this;
     Buffer g = keeper.gzip;
     if (g == null) {
+      Representation kept = keeper.keptAs;
       synchronized (keeper) {
         g = keeper.gzip;
+        if (g == null && kept != null) {
+          g = kept.gzip;
+        }
         if (g == null) {
           // a heap copy compresses its own body into the off-heap form it was made from
           g = Compression.gzip(body, gzipLevel);
-          keeper.gzip = g;
         }
+        keeper.gzip = g;
+      }
+      if (kept != null && kept.gzip == null) {
+        // the loaded representation's gzip form goes to the form the cache keeps
+        kept.gzip = g;
       }
     }
     return g;
